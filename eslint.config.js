@@ -1,0 +1,35 @@
+// Lint enforces the import direction of the house style: core <- ports <- app <- adapters/cli,
+// and only src/compose.ts may pick adapters.
+import tseslint from 'typescript-eslint';
+
+const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+const nodeBuiltins = [{ group: ['node:*', 'fs', 'path', 'child_process', 'os', 'net', 'http'], message: 'core is pure: no I/O' }];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'jobs/**', '.khaos/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      ...restrict([...nodeBuiltins, { group: ['**/ports/**', '**/app/**', '**/adapters/**', '**/cli/**', '**/config/**', '**/compose'], message: 'core depends on nothing' }]),
+      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'time comes in as a Clock' }, { object: 'Math', property: 'random', message: 'randomness comes in as a seeded generator' }],
+    },
+  },
+  {
+    files: ['src/ports/**/*.ts'],
+    rules: restrict([{ group: ['**/app/**', '**/adapters/**', '**/cli/**', '**/compose'], message: 'ports depend only on core' }]),
+  },
+  {
+    files: ['src/app/**/*.ts', 'src/config/**/*.ts'],
+    rules: restrict([{ group: ['**/adapters/**', '**/cli/**', '**/compose'], message: 'app gets adapters injected; only compose.ts picks them' }]),
+  },
+  {
+    files: ['src/adapters/**/*.ts'],
+    rules: restrict([{ group: ['**/cli/**', '**/compose'], message: 'adapters do not know the CLI' }]),
+  },
+);

@@ -1,0 +1,231 @@
+import fs from 'node:fs';
+import { KhaosError } from '../../core/errors.js';
+import { RestFlinkEngine } from '../flink-rest/rest-flink-engine.js';
+import { freePort, isAlive, requirePortFree, terminate } from '../system/processes.js';
+import type { Progress } from './maven.js';
+import type { RunDir } from './run-dir.js';
+
+/** One job replica: its own JobManager (application mode) and TaskManagers, each a separate JVM. */
+export interface ReplicaSpec {
+  name: string;
+  jobClass: string;
+  jobArgs: string[];
+  /** Job parallelism = TaskManagers with one slot each. */
+  taskManagers: number;
+  /** Extra idle TaskManagers, so a killed one's tasks can be rescheduled at once. */
+  spareTaskManagers: number;
+  checkpointIntervalMs: number;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  restartDelayMs: number;
+  jobManagerHeapMb: number;
+  taskHeapMb: number;
+  managedMb: number;
+  /** REST port; undefined picks a free one. */
+  restPort?: number;
+  startTimeoutMs: number;
+}
+
+export interface TaskManagerProcess {
+  /** Flink resource id, unique per process start (a restarted TaskManager gets a new one). */
+  id: string;
+  pid: number;
+  slot: number;
+}
+
+export interface ReplicaState {
+  name: string;
+  restUrl: string;
+  restPort: number;
+  rpcPort: number;
+  jobManagerPid: number;
+  taskManagers: TaskManagerProcess[];
+  checkpointIntervalMs: number;
+  checkpointDir: string;
+  savepointDir: string;
+  generation: number;
+}
+
+const JM_MAIN = 'org.apache.flink.container.entrypoint.StandaloneApplicationClusterEntryPoint';
+const TM_MAIN = 'org.apache.flink.runtime.taskexecutor.TaskManagerRunner';
+
+function configYaml(spec: ReplicaSpec, dir: string, rpcPort: number, restPort: number, ioTmp: string): string {
+  const entries: Record<string, string | number | boolean> = {
+    'jobmanager.rpc.address': '127.0.0.1',
+    'jobmanager.rpc.port': rpcPort,
+    'jobmanager.bind-host': '127.0.0.1',
+    'rest.address': '127.0.0.1',
+    'rest.bind-address': '127.0.0.1',
+    'rest.port': restPort,
+    'taskmanager.host': '127.0.0.1',
+    'taskmanager.bind-host': '127.0.0.1',
+    'taskmanager.numberOfTaskSlots': 1,
+    'taskmanager.cpu.cores': 1,
+    'taskmanager.memory.framework.heap.size': '64m',
+    'taskmanager.memory.framework.off-heap.size': '64m',
+    'taskmanager.memory.task.heap.size': `${spec.taskHeapMb}m`,
+    'taskmanager.memory.task.off-heap.size': '0m',
+    'taskmanager.memory.managed.size': `${spec.managedMb}m`,
+    'taskmanager.memory.network.min': '32m',
+    'taskmanager.memory.network.max': '32m',
+    'taskmanager.memory.jvm-metaspace.size': '128m',
+    'taskmanager.memory.jvm-overhead.min': '64m',
+    'taskmanager.memory.jvm-overhead.max': '64m',
+    'parallelism.default': spec.taskManagers,
+    'state.backend.type': 'rocksdb',
+    'execution.checkpointing.incremental': true,
+    'execution.checkpointing.dir': `file://${dir}/checkpoints`,
+    'execution.checkpointing.savepoint-dir': `file://${dir}/savepoints`,
+    'execution.checkpointing.externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION',
+    'execution.checkpointing.timeout': '2 min',
+    'execution.checkpointing.tolerable-failed-checkpoints': 3,
+    'restart-strategy.type': 'fixed-delay',
+    'restart-strategy.fixed-delay.attempts': 1_000_000,
+    'restart-strategy.fixed-delay.delay': `${spec.restartDelayMs} ms`,
+    'heartbeat.interval': spec.heartbeatIntervalMs,
+    'heartbeat.timeout': spec.heartbeatTimeoutMs,
+    'metrics.fetcher.update-interval': 1000,
+    'io.tmp.dirs': ioTmp,
+    'cluster.evenly-spread-out-slots': true,
+    'taskmanager.registration.timeout': '30 min',
+  };
+  return Object.entries(entries)
+    .map(([k, v]) => `${k}: ${typeof v === 'string' ? JSON.stringify(v) : v}`)
+    .join('\n');
+}
+
+/** JobManager process for the current generation: a new one after every stop-with-savepoint. */
+function startJobManager(run: RunDir, classpath: string, jobsJar: string, spec: ReplicaSpec, state: ReplicaState, fromSavepoint?: string): number {
+  const confDir = run.path(spec.name, 'conf');
+  return run.startJvm({
+    name: `${spec.name}-jm`,
+    classpath,
+    mainClass: JM_MAIN,
+    heapMb: spec.jobManagerHeapMb,
+    args: [
+      '--configDir',
+      confDir,
+      '--job-classname',
+      spec.jobClass,
+      '--jars',
+      `file://${jobsJar}`,
+      ...(fromSavepoint ? ['--fromSavepoint', fromSavepoint] : []),
+      `-Dexecution.checkpointing.interval=${state.checkpointIntervalMs} ms`,
+      '--',
+      ...spec.jobArgs,
+    ],
+  });
+}
+
+function startTaskManager(run: RunDir, classpath: string, spec: ReplicaSpec, slot: number, generation: number): TaskManagerProcess {
+  const id = `${spec.name}-tm${slot}-g${generation}`;
+  const heapMb = 64 + spec.taskHeapMb;
+  const pid = run.startJvm({
+    name: `${spec.name}-tm${slot}`,
+    classpath,
+    mainClass: TM_MAIN,
+    heapMb,
+    extraJvmArgs: ['-XX:MaxDirectMemorySize=96m', '-XX:MaxMetaspaceSize=128m'],
+    args: ['--configDir', run.path(spec.name, 'conf'), `-Dtaskmanager.resource-id=${id}`],
+  });
+  return { id, pid, slot };
+}
+
+/**
+ * Starts a replica and waits until its job runs with every task deployed. On any failure the
+ * replica's processes are stopped before the error is thrown: no half-started replica remains.
+ */
+export async function startReplica(run: RunDir, classpath: string, jobsJar: string, spec: ReplicaSpec, progress: Progress): Promise<ReplicaState> {
+  if (!fs.existsSync(jobsJar)) throw new KhaosError('bad-input', `job jar ${jobsJar} does not exist`, 'build it with `mvn -f jobs/pom.xml package -DskipTests`');
+  const restPort = spec.restPort ?? (await freePort());
+  if (spec.restPort !== undefined) await requirePortFree(restPort, `the REST endpoint of replica ${spec.name}`);
+  const rpcPort = await freePort();
+  const dir = run.path(spec.name);
+  const ioTmp = run.path(spec.name, 'tmp');
+  fs.mkdirSync(run.path(spec.name, 'conf'), { recursive: true });
+  fs.mkdirSync(ioTmp, { recursive: true });
+  fs.writeFileSync(run.path(spec.name, 'conf', 'config.yaml'), configYaml(spec, dir, rpcPort, restPort, ioTmp));
+  const state: ReplicaState = {
+    name: spec.name,
+    restUrl: `http://127.0.0.1:${restPort}`,
+    restPort,
+    rpcPort,
+    jobManagerPid: 0,
+    taskManagers: [],
+    checkpointIntervalMs: spec.checkpointIntervalMs,
+    checkpointDir: `${dir}/checkpoints`,
+    savepointDir: `${dir}/savepoints`,
+    generation: 0,
+  };
+  try {
+    state.jobManagerPid = startJobManager(run, classpath, jobsJar, spec, state);
+    for (let slot = 0; slot < spec.taskManagers + spec.spareTaskManagers; slot++) state.taskManagers.push(startTaskManager(run, classpath, spec, slot, 0));
+    progress(`replica ${spec.name}: JobManager pid ${state.jobManagerPid}, TaskManagers ${state.taskManagers.map((t) => t.pid).join(', ')}, REST ${state.restUrl}`);
+    await waitForRunningJob(run, spec, state);
+    return state;
+  } catch (e) {
+    await stopReplica(run, state);
+    throw e;
+  }
+}
+
+/** Waits for REST, all TaskManagers registered, and the job RUNNING with every vertex RUNNING. */
+export async function waitForRunningJob(run: RunDir, spec: ReplicaSpec, state: ReplicaState): Promise<string> {
+  const flink = new RestFlinkEngine(state.restUrl, { requestTimeoutMs: 3000 });
+  const deadline = Date.now() + spec.startTimeoutMs;
+  let last = 'JobManager not answering';
+  for (;;) {
+    const dead = [{ name: `${spec.name}-jm`, pid: state.jobManagerPid }, ...state.taskManagers.map((t) => ({ name: `${spec.name}-tm${t.slot}`, pid: t.pid }))].find((p) => !isAlive(p.pid));
+    if (dead) throw new KhaosError('platform', `${dead.name} (pid ${dead.pid}) exited while replica ${spec.name} was starting:\n${run.logTail(dead.name)}`, `see ${run.path('logs')}`);
+    if (await flink.isReachable()) {
+      try {
+        const tms = await flink.taskManagers();
+        const jobs = await flink.listJobs();
+        const job = jobs[0] ? await flink.job(jobs[0].id) : undefined;
+        last = `${tms.length}/${state.taskManagers.length} TaskManagers registered, job ${job ? `${job.state} (${job.vertices.map((v) => v.status).join(', ')})` : 'not submitted'}`;
+        if (job?.state === 'FAILED') throw new KhaosError('platform', `job of replica ${spec.name} FAILED at start:\n${run.logTail(`${spec.name}-jm`, 30)}`);
+        if (tms.length >= spec.taskManagers && job?.state === 'RUNNING' && job.vertices.every((v) => v.status === 'RUNNING')) return job.id;
+      } catch (e) {
+        if (e instanceof KhaosError && e.kind !== 'platform' && e.kind !== 'timeout') throw e;
+        if (e instanceof KhaosError && e.message.includes('FAILED at start')) throw e;
+        last = (e as Error).message;
+      }
+    }
+    if (Date.now() > deadline) throw new KhaosError('timeout', `replica ${spec.name} not running after ${spec.startTimeoutMs} ms: ${last}`, `see ${run.path('logs')}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/**
+ * After a stop-with-savepoint the application-mode JobManager exits by itself; this waits for
+ * that and starts the next generation with the new interval, restoring from the savepoint.
+ * TaskManagers stay up and re-register.
+ */
+export async function relaunchFromSavepoint(run: RunDir, classpath: string, jobsJar: string, spec: ReplicaSpec, state: ReplicaState, savepoint: string, intervalMs: number): Promise<string> {
+  const deadline = Date.now() + 60_000;
+  while (isAlive(state.jobManagerPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (isAlive(state.jobManagerPid)) await terminate(state.jobManagerPid);
+  state.generation++;
+  state.checkpointIntervalMs = intervalMs;
+  state.jobManagerPid = startJobManager(run, classpath, jobsJar, spec, state, savepoint);
+  return waitForRunningJob(run, spec, state);
+}
+
+/** Restarts TaskManagers whose process died (a killed one comes back, like a pod in Kubernetes). */
+export function restartDeadTaskManagers(run: RunDir, classpath: string, spec: ReplicaSpec, state: ReplicaState): TaskManagerProcess[] {
+  const restarted: TaskManagerProcess[] = [];
+  state.taskManagers = state.taskManagers.map((tm) => {
+    if (isAlive(tm.pid)) return tm;
+    state.generation++;
+    const next = startTaskManager(run, classpath, spec, tm.slot, state.generation);
+    restarted.push(next);
+    return next;
+  });
+  return restarted;
+}
+
+export async function stopReplica(run: RunDir, state: ReplicaState): Promise<void> {
+  await Promise.all([state.jobManagerPid, ...state.taskManagers.map((t) => t.pid)].filter((p) => p > 0).map((pid) => terminate(pid, 3000)));
+  run.forget(`${state.name}-jm`);
+  for (const tm of state.taskManagers) run.forget(`${state.name}-tm${tm.slot}`);
+}

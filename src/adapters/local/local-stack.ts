@@ -1,0 +1,216 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { KhaosError } from '../../core/errors.js';
+import type { JobKind } from '../../core/events.js';
+import type { Orchestrator, ReplicaHandle, ReplicaRequest } from '../../ports/orchestrator.js';
+import { RestFlinkEngine } from '../flink-rest/rest-flink-engine.js';
+import { isAlive, terminate } from '../system/processes.js';
+import { startKafkaBroker, type KafkaBrokerOptions, type KafkaBrokerState } from './kafka-broker.js';
+import { ensureJobsJar, requireJavaAndMaven, resolveClasspath, type Progress } from './maven.js';
+import { relaunchFromSavepoint, restartDeadTaskManagers, startReplica, stopReplica, type ReplicaSpec, type ReplicaState } from './flink-replica.js';
+import { RunDir } from './run-dir.js';
+
+export interface LocalStackConfig {
+  name: string;
+  /** Khaos's local state directory (.khaos): caches, stacks, records. */
+  home: string;
+  /** Root of the Khaos checkout: platform/ and jobs/ live there. */
+  repoRoot: string;
+  kafka: KafkaBrokerOptions;
+  flink: Omit<ReplicaSpec, 'name' | 'jobClass' | 'jobArgs' | 'taskManagers' | 'checkpointIntervalMs'>;
+  /** When set, a watchdog kills the whole stack once this process is gone. */
+  ownerPid?: number;
+  savepointTimeoutMs: number;
+}
+
+interface StackFile {
+  name: string;
+  createdAtMs: number;
+  ownerPid?: number;
+  watchdogPid?: number;
+  kafka: KafkaBrokerState;
+  replicas: { spec: ReplicaSpec; state: ReplicaState }[];
+}
+
+const JOB_CLASSES: Record<JobKind, string> = { iot: 'dev.khaos.jobs.IotVehiclesJob', ysb: 'dev.khaos.jobs.YsbAdvertisingJob' };
+
+export const stacksDir = (home: string) => path.join(home, 'stacks');
+
+/**
+ * The local platform: one Kafka broker and any number of Flink replicas, every one a separate
+ * JVM, all recorded in `<home>/stacks/<name>/state.json` so another Khaos process can show or
+ * tear it down.
+ */
+export class LocalStack implements Orchestrator {
+  private constructor(
+    private readonly run: RunDir,
+    private readonly file: StackFile,
+    private readonly classpaths: { flink: string; kafka: string },
+    private readonly jobsJar: string,
+    private readonly config: LocalStackConfig,
+    private readonly progress: Progress,
+  ) {}
+
+  get bootstrap(): string {
+    return this.file.kafka.bootstrap;
+  }
+
+  get dir(): string {
+    return this.run.dir;
+  }
+
+  /** Resolves the platform (first run downloads), starts Kafka. On failure nothing is left running. */
+  static async up(config: LocalStackConfig, progress: Progress): Promise<LocalStack> {
+    requireJavaAndMaven();
+    const stackDir = path.join(stacksDir(config.home), config.name);
+    const existing = readStackFile(stackDir);
+    if (existing && isAlive(existing.kafka.pid)) {
+      throw new KhaosError('bad-input', `stack "${config.name}" is already up (Kafka pid ${existing.kafka.pid})`, `run \`khaos stack down --name ${config.name}\` first, or pick another --name`);
+    }
+    const cache = path.join(config.home, 'cache');
+    const flink = await resolveClasspath(path.join(config.repoRoot, 'platform', 'flink'), cache, progress);
+    const kafkaCp = await resolveClasspath(path.join(config.repoRoot, 'platform', 'kafka'), cache, progress);
+    const jobsJar = await ensureJobsJar(path.join(config.repoRoot, 'jobs'), progress);
+    fs.rmSync(stackDir, { recursive: true, force: true });
+    const run = new RunDir(config.name, stackDir);
+    const watchdogPid = config.ownerPid ? run.startWatchdog(config.ownerPid) : undefined;
+    try {
+      progress(`starting Kafka (${stackDir})…`);
+      const kafka = await startKafkaBroker(run, kafkaCp, config.kafka);
+      progress(`Kafka up on ${kafka.bootstrap} (pid ${kafka.pid})`);
+      const file: StackFile = { name: config.name, createdAtMs: Date.now(), ownerPid: config.ownerPid, watchdogPid, kafka, replicas: [] };
+      const stack = new LocalStack(run, file, { flink, kafka: kafkaCp }, jobsJar, config, progress);
+      stack.save();
+      return stack;
+    } catch (e) {
+      await killAll(run, watchdogPid);
+      throw e;
+    }
+  }
+
+  private save(): void {
+    const target = this.run.path('state.json');
+    fs.writeFileSync(`${target}.tmp`, JSON.stringify(this.file, null, 2));
+    fs.renameSync(`${target}.tmp`, target);
+  }
+
+  private entry(name: string): { spec: ReplicaSpec; state: ReplicaState } {
+    const e = this.file.replicas.find((r) => r.spec.name === name);
+    if (!e) throw new KhaosError('bad-input', `no replica "${name}" in stack ${this.file.name}`, `replicas: ${this.file.replicas.map((r) => r.spec.name).join(', ') || 'none'}`);
+    return e;
+  }
+
+  async startReplica(req: ReplicaRequest): Promise<ReplicaHandle> {
+    const spec: ReplicaSpec = {
+      ...this.config.flink,
+      name: req.name,
+      jobClass: JOB_CLASSES[req.job],
+      taskManagers: req.parallelism,
+      checkpointIntervalMs: req.checkpointIntervalMs,
+      jobArgs: [
+        '--bootstrap', this.bootstrap,
+        '--input-topic', req.inputTopic,
+        '--output-topic', req.outputTopic,
+        '--audit-topic', req.auditTopic,
+        '--group-id', req.groupId,
+        '--txn-prefix', `khaos-${this.file.name}-${req.name}`,
+      ],
+    };
+    const state = await startReplica(this.run, this.classpaths.flink, this.jobsJar, spec, this.progress);
+    this.file.replicas.push({ spec, state });
+    this.save();
+    return this.replica(req.name);
+  }
+
+  replica(name: string): ReplicaHandle {
+    const { state } = this.entry(name);
+    return { name, restUrl: state.restUrl, checkpointIntervalMs: state.checkpointIntervalMs, taskManagers: state.taskManagers.map(({ id, pid }) => ({ id, pid })) };
+  }
+
+  async reconfigure(name: string, checkpointIntervalMs: number): Promise<{ savepointPath: string }> {
+    const { spec, state } = this.entry(name);
+    const flink = new RestFlinkEngine(state.restUrl);
+    const running = (await flink.listJobs()).find((j) => j.state === 'RUNNING');
+    if (!running) throw new KhaosError('platform', `replica ${name} has no RUNNING job to reconfigure`, 'wait until it recovers, then try again');
+    const savepointPath = await flink.stopWithSavepoint(running.id, `file://${state.savepointDir}`, this.config.savepointTimeoutMs);
+    this.progress(`replica ${name}: savepoint ${savepointPath}; relaunching with interval ${checkpointIntervalMs} ms`);
+    await relaunchFromSavepoint(this.run, this.classpaths.flink, this.jobsJar, spec, state, savepointPath, checkpointIntervalMs);
+    this.save();
+    return { savepointPath };
+  }
+
+  restartDeadTaskManagers(name: string): string[] {
+    const { spec, state } = this.entry(name);
+    const restarted = restartDeadTaskManagers(this.run, this.classpaths.flink, spec, state);
+    if (restarted.length > 0) this.save();
+    return restarted.map((t) => t.id);
+  }
+
+  async stopReplica(name: string): Promise<void> {
+    const e = this.entry(name);
+    await stopReplica(this.run, e.state);
+    this.file.replicas = this.file.replicas.filter((r) => r !== e);
+    this.save();
+  }
+
+  /** Stops every process of the stack (replicas first, then Kafka) and the watchdog. */
+  async down(): Promise<void> {
+    await killAll(this.run, this.file.watchdogPid);
+  }
+}
+
+function readStackFile(dir: string): StackFile | undefined {
+  const f = path.join(dir, 'state.json');
+  if (!fs.existsSync(f)) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(f, 'utf8')) as StackFile;
+  } catch {
+    return undefined;
+  }
+}
+
+async function killAll(run: RunDir, watchdogPid?: number): Promise<void> {
+  const live = run.livePids();
+  const flinkFirst = [...live.filter((p) => p.name !== 'kafka'), ...live.filter((p) => p.name === 'kafka')];
+  await Promise.all(flinkFirst.filter((p) => p.name !== 'kafka').map((p) => terminate(p.pid, 3000)));
+  await Promise.all(flinkFirst.filter((p) => p.name === 'kafka').map((p) => terminate(p.pid, 10_000)));
+  for (const p of live) run.forget(p.name);
+  if (watchdogPid && isAlive(watchdogPid)) await terminate(watchdogPid, 1000);
+}
+
+export interface StackStatus {
+  name: string;
+  dir: string;
+  processes: { name: string; pid: number; alive: boolean }[];
+  kafka?: string;
+  replicas: { name: string; restUrl: string; intervalMs: number }[];
+}
+
+/** What every stack under `home` runs, from its state file and pid files (no process is started). */
+export function listStacks(home: string): StackStatus[] {
+  const root = stacksDir(home);
+  if (!fs.existsSync(root)) return [];
+  return fs.readdirSync(root).map((name) => {
+    const dir = path.join(root, name);
+    const file = readStackFile(dir);
+    const run = new RunDir(name, dir);
+    const live = run.livePids();
+    return {
+      name,
+      dir,
+      processes: live.map((p) => ({ ...p, alive: true })),
+      kafka: file?.kafka.bootstrap,
+      replicas: (file?.replicas ?? []).map((r) => ({ name: r.spec.name, restUrl: r.state.restUrl, intervalMs: r.state.checkpointIntervalMs })),
+    };
+  });
+}
+
+/** Tears a stack down from its files alone (works from another process, and after a crash). */
+export async function stackDown(home: string, name: string): Promise<number> {
+  const dir = path.join(stacksDir(home), name);
+  if (!fs.existsSync(dir)) throw new KhaosError('bad-input', `no stack "${name}" under ${stacksDir(home)}`, 'see `khaos stack status`');
+  const run = new RunDir(name, dir);
+  const n = run.livePids().length;
+  await killAll(run, readStackFile(dir)?.watchdogPid);
+  return n;
+}

@@ -1,0 +1,42 @@
+import { KhaosError } from '../core/errors.js';
+import { flushEvent, type JobKind } from '../core/events.js';
+import { reconcile, type AuditRecord, type Reconciliation } from '../core/reconcile.js';
+import type { Clock } from '../ports/clock.js';
+import type { MessageBus } from '../ports/message-bus.js';
+
+function parseAudit(value: string): AuditRecord {
+  const r = JSON.parse(value) as Partial<AuditRecord>;
+  if (typeof r.key !== 'string' || typeof r.windowEnd !== 'number' || typeof r.count !== 'number') {
+    throw new KhaosError('platform', `audit record has an unexpected shape: ${value.slice(0, 200)}`, 'is the job jar current? rebuild jobs/');
+  }
+  return r as AuditRecord;
+}
+
+/** Sends one watermark-advancing control record to every partition, so the last windows fire. */
+export async function flushWindows(bus: MessageBus, topic: string, job: JobKind, eventTimeMs: number): Promise<void> {
+  const n = await bus.partitions(topic);
+  await bus.produce(topic, Array.from({ length: n }, (_, partition) => ({ ...flushEvent(job, eventTimeMs), partition })));
+}
+
+/**
+ * Reads the job's committed audit output until it reconciles with what was produced, or the
+ * deadline passes (output commits only with checkpoints, so it can trail by an interval).
+ * Returns the last reconciliation either way.
+ */
+export async function awaitReconciliation(
+  bus: MessageBus,
+  clock: Clock,
+  auditTopic: string,
+  produced: ReadonlyMap<string, number>,
+  timeoutMs: number,
+  log: (line: string) => void,
+): Promise<Reconciliation> {
+  const deadline = clock.now() + timeoutMs;
+  for (;;) {
+    const records = await bus.readAllCommitted(auditTopic, { idleMs: 1500, timeoutMs: 60_000 });
+    const r = reconcile(produced, records.map((m) => parseAudit(m.value)));
+    log(`reconcile: produced ${r.producedTotal}, counted ${r.countedTotal} in committed output, ${r.duplicateWindows} duplicate windows`);
+    if (r.ok || r.countedTotal > r.producedTotal || r.duplicateWindows > 0 || clock.now() > deadline) return r;
+    await clock.sleep(2000);
+  }
+}

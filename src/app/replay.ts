@@ -1,0 +1,74 @@
+import type { EventGenerator } from '../core/events.js';
+import type { Clock } from '../ports/clock.js';
+import type { MessageBus, OutgoingRecord } from '../ports/message-bus.js';
+
+export interface ReplaySecond {
+  second: number;
+  scheduled: number;
+  produced: number;
+  /** How late the second's last slice was sent, ms (0 when on schedule). */
+  lateMs: number;
+}
+
+export interface ReplayResult {
+  scheduledTotal: number;
+  producedTotal: number;
+  /** Events produced per key: what the job's audit output must reconcile with. */
+  producedPerKey: Map<string, number>;
+  wallMs: number;
+  seconds: ReplaySecond[];
+}
+
+export interface ReplayOptions {
+  bus: MessageBus;
+  clock: Clock;
+  topic: string;
+  /** Events per wall second (core/trace.ts replaySchedule). */
+  schedule: number[];
+  generate: EventGenerator;
+  /** Sends per second; each slice's events go out in one batch. */
+  slicesPerSecond?: number;
+  onSecond?: (s: ReplaySecond) => void;
+  /** Checked between slices; true ends the replay early (Ctrl-C). */
+  shouldStop?: () => boolean;
+}
+
+/**
+ * Produces a workload at its scheduled per-second rates. Each second is split into slices sent
+ * at their due time; when production falls behind, slices go out at once and the lateness is
+ * reported instead of silently stretching the schedule.
+ */
+export async function replayWorkload(o: ReplayOptions): Promise<ReplayResult> {
+  const slices = o.slicesPerSecond ?? 10;
+  const start = o.clock.now();
+  const perKey = new Map<string, number>();
+  const seconds: ReplaySecond[] = [];
+  let producedTotal = 0;
+  for (let sec = 0; sec < o.schedule.length && !o.shouldStop?.(); sec++) {
+    const scheduled = o.schedule[sec]!;
+    let produced = 0;
+    let lateMs = 0;
+    for (let slice = 0; slice < slices; slice++) {
+      const due = start + sec * 1000 + (slice * 1000) / slices;
+      const wait = due - o.clock.now();
+      if (wait > 0) await o.clock.sleep(wait);
+      else lateMs = -wait;
+      const n = Math.floor((scheduled * (slice + 1)) / slices) - Math.floor((scheduled * slice) / slices);
+      if (n === 0) continue;
+      const ts = o.clock.now();
+      const batch: OutgoingRecord[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const e = o.generate(ts);
+        batch[i] = e;
+        perKey.set(e.key, (perKey.get(e.key) ?? 0) + 1);
+      }
+      await o.bus.produce(o.topic, batch);
+      produced += n;
+    }
+    producedTotal += produced;
+    const s = { second: sec, scheduled, produced, lateMs: Math.round(lateMs) };
+    seconds.push(s);
+    o.onSecond?.(s);
+  }
+  return { scheduledTotal: o.schedule.reduce((a, b) => a + b, 0), producedTotal, producedPerKey: perKey, wallMs: o.clock.now() - start, seconds };
+}

@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KafkajsMessageBus } from './adapters/kafka/kafkajs-message-bus.js';
+import { RestFlinkEngine } from './adapters/flink-rest/rest-flink-engine.js';
+import { LocalStack, listStacks, stackDown } from './adapters/local/local-stack.js';
+import { ProcessFailureInjector } from './adapters/local/process-failure-injector.js';
+import { SystemClock } from './adapters/system/clock.js';
+import { badInput } from './core/errors.js';
+import { parseTraceCsv, type Trace } from './core/trace.js';
+import type { DemoDeps } from './app/demo.js';
+import type { KhaosConfig } from './config/schema.js';
+
+/** The only file that picks adapters: the local platform of JVM processes on this machine. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const khaosHome = () => process.env.KHAOS_HOME ?? path.join(repoRoot, '.khaos');
+export const workloadsDir = () => process.env.KHAOS_WORKLOADS ?? path.resolve(repoRoot, '..', 'shared', 'workloads');
+
+export function loadTrace(nameOrPath: string): Trace {
+  const candidates = [nameOrPath, path.join(workloadsDir(), nameOrPath)];
+  const file = candidates.find((f) => fs.existsSync(f) && fs.statSync(f).isFile());
+  if (!file) throw badInput(`trace "${nameOrPath}" not found (looked at ${candidates.join(', ')})`, `give a CSV path or a file name in ${workloadsDir()}`);
+  return parseTraceCsv(fs.readFileSync(file, 'utf8'), path.basename(file));
+}
+
+export async function startLocalStack(config: KhaosConfig, progress: (l: string) => void, owned: boolean): Promise<LocalStack> {
+  const s = config.stack;
+  return LocalStack.up(
+    {
+      name: s.name,
+      home: khaosHome(),
+      repoRoot,
+      ownerPid: owned ? process.pid : undefined,
+      savepointTimeoutMs: s.savepointTimeoutMs,
+      kafka: { port: s.kafkaPort, heapMb: s.kafkaHeapMb, partitions: s.partitions, startTimeoutMs: s.startTimeoutMs },
+      flink: {
+        spareTaskManagers: s.spareTaskManagers,
+        heartbeatIntervalMs: s.heartbeatIntervalMs,
+        heartbeatTimeoutMs: s.heartbeatTimeoutMs,
+        restartDelayMs: s.restartDelayMs,
+        jobManagerHeapMb: s.jobManagerHeapMb,
+        taskHeapMb: s.taskHeapMb,
+        managedMb: s.managedMb,
+        startTimeoutMs: s.startTimeoutMs,
+      },
+    },
+    progress,
+  );
+}
+
+export function demoDeps(stack: LocalStack, log: (l: string) => void): DemoDeps {
+  const clock = new SystemClock();
+  return {
+    orchestrator: stack,
+    bus: new KafkajsMessageBus(stack.bootstrap),
+    flinkAt: (url) => new RestFlinkEngine(url),
+    injectorFor: (replica) => new ProcessFailureInjector(stack, replica, clock),
+    clock,
+    log,
+  };
+}
+
+export const stacks = () => listStacks(khaosHome());
+export const downStack = (name: string) => stackDown(khaosHome(), name);
+export { SystemClock, KafkajsMessageBus };

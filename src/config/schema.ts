@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { KhaosError } from '../core/errors.js';
+import { parseDuration } from './duration.js';
+
+const duration = (def: string, description: string) =>
+  z.union([z.string(), z.number()]).default(def).describe(description);
+
+/**
+ * The one config schema. Each option has a type, a default and a one-line description (the
+ * reference in docs/config.md is generated from it); durations are written "30s" and resolved
+ * to …Ms numbers.
+ */
+export const configSchema = z
+  .object({
+    stack: z
+      .object({
+        name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes').default('default').describe('Stack name: its directory under .khaos/stacks and the marker on its processes'),
+        kafkaPort: z.number().int().min(1024).max(65535).optional().describe('Kafka broker port on loopback; unset picks a free port'),
+        kafkaHeapMb: z.number().int().min(128).max(4096).default(512).describe('Kafka broker JVM heap, MiB'),
+        partitions: z.number().int().min(1).max(64).default(4).describe('Partitions of the topics Khaos creates'),
+        jobManagerHeapMb: z.number().int().min(128).max(4096).default(256).describe('JobManager JVM heap, MiB'),
+        taskHeapMb: z.number().int().min(64).max(4096).default(160).describe('TaskManager task heap, MiB (the JVM gets 64 MiB more for the framework)'),
+        managedMb: z.number().int().min(16).max(4096).default(64).describe('TaskManager managed memory (RocksDB), MiB'),
+        spareTaskManagers: z.number().int().min(0).max(4).default(1).describe('Idle TaskManagers per replica, so a killed one’s tasks reschedule at once'),
+        heartbeatInterval: duration('1s', 'Flink heartbeat.interval'),
+        heartbeatTimeout: duration('5s', 'Flink heartbeat.timeout: how long until a silent TaskManager is declared lost'),
+        restartDelay: duration('1s', 'Flink fixed-delay restart strategy delay'),
+        startTimeout: duration('180s', 'How long a replica may take to reach RUNNING'),
+        savepointTimeout: duration('120s', 'How long a stop-with-savepoint may take'),
+      })
+      .strict()
+      .prefault({}),
+    job: z
+      .object({
+        kind: z.enum(['iot', 'ysb']).default('iot').describe('Sample job: iot (vehicles) or ysb (advertising)'),
+        parallelism: z.number().int().min(1).max(8).default(2).describe('Job parallelism = TaskManagers (one slot each)'),
+        checkpointInterval: duration('5s', 'Checkpoint interval the job starts with'),
+      })
+      .strict()
+      .prefault({}),
+    replay: z
+      .object({
+        trace: z.string().default('nyc_taxi.csv').describe('Trace file: a path, or a name in shared/workloads/'),
+        peakRateEps: z.number().positive().max(1_000_000).default(2000).describe('Rate at the trace maximum, events/s'),
+        compression: z.number().positive().default(300).describe('Trace seconds per wall second'),
+        startOffset: duration('0s', 'Where in the trace to start (trace time)'),
+        duration: duration('150s', 'How long to replay (wall time)'),
+        seed: z.number().int().default(42).describe('Seed of the event generator'),
+      })
+      .strict()
+      .prefault({}),
+    chaos: z
+      .object({
+        failure: z.enum(['kill', 'freeze']).default('kill').describe('Failure type: kill (SIGKILL) or freeze (SIGSTOP … SIGCONT)'),
+        at: duration('60s', 'When to inject, in wall time since the replay started'),
+        freezeFor: duration('20s', 'How long a freeze lasts'),
+        recoveryTimeout: duration('180s', 'Give up waiting for a recovery after this long'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Durations compiled to milliseconds; everything frozen. */
+export function resolveConfig(input: unknown) {
+  const parsed = configSchema.safeParse(input ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+    throw new KhaosError('bad-input', `config has ${parsed.error.issues.length} problem(s):\n${problems}`, 'see docs/config.md for every option');
+  }
+  const c = parsed.data;
+  const d = (v: string | number, what: string) => parseDuration(v, what);
+  return Object.freeze({
+    stack: Object.freeze({
+      ...c.stack,
+      heartbeatIntervalMs: d(c.stack.heartbeatInterval, 'stack.heartbeatInterval'),
+      heartbeatTimeoutMs: d(c.stack.heartbeatTimeout, 'stack.heartbeatTimeout'),
+      restartDelayMs: d(c.stack.restartDelay, 'stack.restartDelay'),
+      startTimeoutMs: d(c.stack.startTimeout, 'stack.startTimeout'),
+      savepointTimeoutMs: d(c.stack.savepointTimeout, 'stack.savepointTimeout'),
+    }),
+    job: Object.freeze({ ...c.job, checkpointIntervalMs: d(c.job.checkpointInterval, 'job.checkpointInterval') }),
+    replay: Object.freeze({ ...c.replay, startOffsetSec: d(c.replay.startOffset, 'replay.startOffset') / 1000, durationSec: Math.round(d(c.replay.duration, 'replay.duration') / 1000) }),
+    chaos: Object.freeze({
+      ...c.chaos,
+      atSec: Math.round(d(c.chaos.at, 'chaos.at') / 1000),
+      freezeForMs: d(c.chaos.freezeFor, 'chaos.freezeFor'),
+      recoveryTimeoutMs: d(c.chaos.recoveryTimeout, 'chaos.recoveryTimeout'),
+    }),
+  });
+}
+
+export type KhaosConfig = ReturnType<typeof resolveConfig>;

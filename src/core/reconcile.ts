@@ -1,0 +1,51 @@
+/** One committed record of a job's audit topic: events of `key` in the 1 s window ending `windowEnd`. */
+export interface AuditRecord {
+  key: string;
+  windowEnd: number;
+  count: number;
+}
+
+export interface Reconciliation {
+  ok: boolean;
+  producedTotal: number;
+  countedTotal: number;
+  /** Keys whose counted total is below what was produced (events lost). */
+  missing: { key: string; produced: number; counted: number }[];
+  /** Keys counted more often than produced (events duplicated). */
+  extra: { key: string; produced: number; counted: number }[];
+  /** (key, window) pairs committed more than once: a duplicated output record. */
+  duplicateWindows: number;
+}
+
+/**
+ * Reconciles what was produced (per key) with a job's committed audit output: exactly-once holds
+ * when every key's count matches and no (key, window) record was committed twice.
+ */
+export function reconcile(produced: ReadonlyMap<string, number>, audit: readonly AuditRecord[]): Reconciliation {
+  const counted = new Map<string, number>();
+  const seen = new Set<string>();
+  let duplicateWindows = 0;
+  for (const r of audit) {
+    const id = `${r.key}@${r.windowEnd}`;
+    if (seen.has(id)) duplicateWindows++;
+    seen.add(id);
+    counted.set(r.key, (counted.get(r.key) ?? 0) + r.count);
+  }
+  const missing: Reconciliation['missing'] = [];
+  const extra: Reconciliation['extra'] = [];
+  for (const key of new Set([...produced.keys(), ...counted.keys()])) {
+    const p = produced.get(key) ?? 0;
+    const c = counted.get(key) ?? 0;
+    if (c < p) missing.push({ key, produced: p, counted: c });
+    if (c > p) extra.push({ key, produced: p, counted: c });
+  }
+  const sum = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+  return {
+    ok: missing.length === 0 && extra.length === 0 && duplicateWindows === 0,
+    producedTotal: sum(produced),
+    countedTotal: sum(counted),
+    missing,
+    extra,
+    duplicateWindows,
+  };
+}

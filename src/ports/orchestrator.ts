@@ -1,0 +1,43 @@
+import type { JobKind } from '../core/events.js';
+
+/** What the app asks for when it deploys a job replica. */
+export interface ReplicaRequest {
+  name: string;
+  job: JobKind;
+  checkpointIntervalMs: number;
+  parallelism: number;
+  inputTopic: string;
+  outputTopic: string;
+  auditTopic: string;
+  /** Each replica reads the shared input topic with its own consumer group. */
+  groupId: string;
+}
+
+export interface ReplicaHandle {
+  name: string;
+  restUrl: string;
+  checkpointIntervalMs: number;
+  /** Live TaskManager processes by Flink resource id. */
+  taskManagers: { id: string; pid: number }[];
+}
+
+/**
+ * Deploys and reconfigures job replicas on some platform (local JVM processes, Kubernetes).
+ * Throws KhaosError: 'environment' for what the machine lacks, 'platform' for a replica that
+ * does not start, 'timeout' for one that does not become ready in time. A failed start leaves
+ * nothing running.
+ */
+export interface Orchestrator {
+  /** Kafka bootstrap servers of the platform's broker. */
+  readonly bootstrap: string;
+  startReplica(request: ReplicaRequest): Promise<ReplicaHandle>;
+  replica(name: string): ReplicaHandle;
+  /**
+   * Stops the replica's job with a savepoint and resubmits it from that savepoint with a new
+   * checkpoint interval (no Flink release changes the interval of a running job).
+   */
+  reconfigure(name: string, checkpointIntervalMs: number): Promise<{ savepointPath: string }>;
+  /** Brings back TaskManager processes that died; returns the new resource ids. */
+  restartDeadTaskManagers(name: string): string[];
+  stopReplica(name: string): Promise<void>;
+}
