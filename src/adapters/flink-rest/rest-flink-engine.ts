@@ -54,7 +54,7 @@ export class RestFlinkEngine implements FlinkEngine {
 
   async isReachable(): Promise<boolean> {
     try {
-      await this.call('GET', '/overview', s.taskManagers.partial());
+      await this.call('GET', '/overview', s.clusterOverview);
       return true;
     } catch {
       return false;

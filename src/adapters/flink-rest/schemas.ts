@@ -84,3 +84,5 @@ export const savepointStatus = z.object({
 });
 
 export const metricNames = z.array(z.object({ id: z.string() }));
+
+export const clusterOverview = z.object({ taskmanagers: z.number(), 'flink-version': z.string() });

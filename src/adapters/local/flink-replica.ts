@@ -46,6 +46,21 @@ export interface ReplicaState {
   generation: number;
 }
 
+/** What Flink's own scripts pass on Java 17 (env.java.default-opts.all): Flink reflects into these. */
+const JAVA17_OPENS = [
+  '--add-exports=java.base/sun.net.util=ALL-UNNAMED',
+  '--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED',
+  '--add-exports=jdk.compiler/com.sun.tools.javac.api=ALL-UNNAMED',
+  '--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED',
+  '--add-exports=jdk.compiler/com.sun.tools.javac.parser=ALL-UNNAMED',
+  '--add-exports=jdk.compiler/com.sun.tools.javac.tree=ALL-UNNAMED',
+  '--add-exports=jdk.compiler/com.sun.tools.javac.util=ALL-UNNAMED',
+  '--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED',
+  ...['java.lang', 'java.net', 'java.io', 'java.nio', 'sun.nio.ch', 'java.lang.reflect', 'java.text', 'java.time', 'java.util', 'java.util.concurrent', 'java.util.concurrent.atomic', 'java.util.concurrent.locks'].map(
+    (p) => `--add-opens=java.base/${p}=ALL-UNNAMED`,
+  ),
+];
+
 const JM_MAIN = 'org.apache.flink.container.entrypoint.StandaloneApplicationClusterEntryPoint';
 const TM_MAIN = 'org.apache.flink.runtime.taskexecutor.TaskManagerRunner';
 
@@ -102,6 +117,7 @@ function startJobManager(run: RunDir, classpath: string, jobsJar: string, spec: 
     classpath,
     mainClass: JM_MAIN,
     heapMb: spec.jobManagerHeapMb,
+    extraJvmArgs: JAVA17_OPENS,
     args: [
       '--configDir',
       confDir,
@@ -125,7 +141,7 @@ function startTaskManager(run: RunDir, classpath: string, spec: ReplicaSpec, slo
     classpath,
     mainClass: TM_MAIN,
     heapMb,
-    extraJvmArgs: ['-XX:MaxDirectMemorySize=96m', '-XX:MaxMetaspaceSize=128m'],
+    extraJvmArgs: [...JAVA17_OPENS, '-XX:MaxDirectMemorySize=96m', '-XX:MaxMetaspaceSize=128m'],
     args: ['--configDir', run.path(spec.name, 'conf'), `-Dtaskmanager.resource-id=${id}`],
   });
   return { id, pid, slot };

@@ -1,0 +1,98 @@
+package dev.khaos.jobs;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.apache.flink.util.ParameterTool;
+
+/**
+ * The command line both jobs share; it is the contract with the control plane, which passes
+ * exactly these arguments. Checkpointing, state backend, restart strategy and parallelism are
+ * deliberately absent: they come from the cluster configuration so the control plane can change
+ * them between runs without rebuilding the jar.
+ */
+public record JobArgs(
+        String bootstrap,
+        String inputTopic,
+        String outputTopic,
+        String auditTopic,
+        String groupId,
+        String txnPrefix,
+        Duration outOfOrderness,
+        Duration idleness) {
+
+    static final List<String> REQUIRED = List.of(
+            "bootstrap", "input-topic", "output-topic", "audit-topic", "group-id", "txn-prefix");
+    static final long DEFAULT_OUT_OF_ORDERNESS_MS = 500;
+    static final long DEFAULT_IDLENESS_MS = 5000;
+
+    /** Parses {@code --name value} pairs; names every missing or bad argument in one message. */
+    public static JobArgs parse(String[] argv) {
+        Map<String, String> given = ParameterTool.fromArgs(argv).toMap();
+        List<String> problems = new ArrayList<>();
+
+        List<String> missing = new ArrayList<>();
+        for (String name : REQUIRED) {
+            if (value(given, name) == null) {
+                missing.add("--" + name);
+            }
+        }
+        if (!missing.isEmpty()) {
+            problems.add("missing required arguments: " + String.join(", ", missing));
+        }
+
+        // A typo in an optional argument would otherwise silently fall back to its default.
+        Set<String> unknown = new TreeSet<>(given.keySet());
+        REQUIRED.forEach(unknown::remove);
+        unknown.remove("out-of-orderness-ms");
+        unknown.remove("idleness-ms");
+        if (!unknown.isEmpty()) {
+            problems.add("unknown arguments: --" + String.join(", --", unknown));
+        }
+
+        long outOfOrdernessMs = millis(given, "out-of-orderness-ms", DEFAULT_OUT_OF_ORDERNESS_MS, problems);
+        long idlenessMs = millis(given, "idleness-ms", DEFAULT_IDLENESS_MS, problems);
+
+        if (!problems.isEmpty()) {
+            String message = String.join("; ", problems);
+            System.err.println(message);
+            throw new IllegalArgumentException(message);
+        }
+        return new JobArgs(
+                value(given, "bootstrap"),
+                value(given, "input-topic"),
+                value(given, "output-topic"),
+                value(given, "audit-topic"),
+                value(given, "group-id"),
+                value(given, "txn-prefix"),
+                Duration.ofMillis(outOfOrdernessMs),
+                Duration.ofMillis(idlenessMs));
+    }
+
+    /** The value, or null when absent, blank, or given as a bare flag (ParameterTool's "__NO_VALUE_KEY"). */
+    private static String value(Map<String, String> given, String name) {
+        String v = given.get(name);
+        return v == null || v.isBlank() || v.equals("__NO_VALUE_KEY") ? null : v;
+    }
+
+    private static long millis(Map<String, String> given, String name, long dflt, List<String> problems) {
+        String v = value(given, name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            long ms = Long.parseLong(v);
+            if (ms >= 0) {
+                return ms;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        problems.add("--" + name + " must be a non-negative integer, got '" + v + "'");
+        return dflt;
+    }
+}

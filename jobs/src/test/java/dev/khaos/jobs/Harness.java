@@ -1,0 +1,50 @@
+package dev.khaos.jobs;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.CloseableIterator;
+
+/** Runs a job's pipeline on a MiniCluster over a fixed list of raw JSON lines. */
+final class Harness {
+
+    static MiniClusterExtension miniCluster() {
+        return new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+                .setNumberTaskManagers(1)
+                .setNumberSlotsPerTaskManager(2)
+                .build());
+    }
+
+    record Collected(List<JsonNode> main, List<JsonNode> audit) {}
+
+    static Collected run(KafkaJob.Pipeline pipeline, List<String> lines) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        DataStream<String> raw = env.fromData(lines)
+                .assignTimestampsAndWatermarks(EventTime.watermarks(
+                        Duration.ofMillis(JobArgs.DEFAULT_OUT_OF_ORDERNESS_MS),
+                        Duration.ofMillis(JobArgs.DEFAULT_IDLENESS_MS)));
+        Outputs out = pipeline.build(raw);
+
+        // One collect sink for both outputs, each line tagged with where it came from.
+        DataStream<String> tagged = out.main().map(json -> "main " + json)
+                .union(out.audit().map(json -> "audit " + json));
+        List<JsonNode> main = new ArrayList<>();
+        List<JsonNode> audit = new ArrayList<>();
+        try (CloseableIterator<String> it = tagged.executeAndCollect("pipeline-under-test")) {
+            while (it.hasNext()) {
+                String[] line = it.next().split(" ", 2);
+                (line[0].equals("main") ? main : audit).add(Json.MAPPER.readTree(line[1]));
+            }
+        }
+        return new Collected(main, audit);
+    }
+
+    private Harness() {}
+}

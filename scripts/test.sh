@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The whole test suite: unit + contract (fakes, milliseconds), the sample jobs' Maven tests
+# (MiniCluster), integration tests against real Flink and Kafka processes started by the
+# project's own code, and a final check that no process the tests started survived them.
+# Ends with one line "N passed, N failed" summing every suite.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export KHAOS_HOME="${KHAOS_HOME:-$PWD/.khaos/test}"
+[ -d node_modules ] || { echo "== installing npm packages"; npm ci --no-audit --no-fund; }
+
+passed=0; failed=0
+count_vitest() { # reads a vitest JSON report
+  local f=$1
+  if [ -s "$f" ]; then
+    local p q
+    p=$(node -e "const r=require('$f');console.log(r.numPassedTests)")
+    q=$(node -e "const r=require('$f');console.log(r.numFailedTests + (r.numFailedTestSuites||0))")
+    passed=$((passed + p)); failed=$((failed + q))
+  else
+    failed=$((failed + 1))
+  fi
+}
+
+mkdir -p .khaos
+echo "== unit and contract tests"
+npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=.khaos/unit.json
+count_vitest "$PWD/.khaos/unit.json"
+
+echo "== sample jobs (Maven, MiniCluster)"
+mvn -B -ntp -f jobs/pom.xml test > .khaos/jobs-test.log 2>&1; mvn_rc=$?
+grep -E 'Tests run:|BUILD|ERROR' .khaos/jobs-test.log | tail -8
+line=$(grep -E '^\[(INFO|WARNING|ERROR)\] Tests run: [0-9]+, Failures: [0-9]+, Errors: [0-9]+, Skipped: [0-9]+$' .khaos/jobs-test.log | tail -1)
+if [ -n "$line" ]; then
+  run=$(sed -E 's/.*Tests run: ([0-9]+).*/\1/' <<<"$line"); fl=$(sed -E 's/.*Failures: ([0-9]+).*/\1/' <<<"$line"); er=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$line"); sk=$(sed -E 's/.*Skipped: ([0-9]+).*/\1/' <<<"$line")
+  passed=$((passed + run - fl - er - sk)); failed=$((failed + fl + er))
+fi
+[ $mvn_rc -eq 0 ] || { [ -n "$line" ] && [ $((fl + er)) -gt 0 ] || failed=$((failed + 1)); }
+
+echo "== integration tests (real Flink and Kafka processes)"
+npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=.khaos/integration.json
+count_vitest "$PWD/.khaos/integration.json"
+
+echo "== no process left behind"
+left=$(pgrep -f -- '-Dkhaos.stack=' || true)
+if [ -z "$left" ]; then echo "no Flink or Kafka process survived the tests"; passed=$((passed + 1))
+else echo "processes survived the tests:"; ps -o pid,args -p $left | cut -c1-200; pkill -9 -f -- '-Dkhaos.stack='; failed=$((failed + 1)); fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import type { MessageBus } from '../../src/ports/message-bus.js';
+
+/** One contract for every MessageBus: the in-memory fake and the real Kafka adapter both pass it. */
+export function messageBusContract(name: string, make: () => Promise<{ bus: MessageBus; topicPrefix: string; done?: () => Promise<void> }>) {
+  describe(`MessageBus contract: ${name}`, () => {
+    it('creates topics idempotently, produces in order per partition, reads back every record', async () => {
+      const { bus, topicPrefix, done } = await make();
+      try {
+        const topic = `${topicPrefix}-contract`;
+        await bus.ensureTopic(topic, 3);
+        await bus.ensureTopic(topic, 3);
+        expect(await bus.partitions(topic)).toBe(3);
+        await bus.produce(topic, Array.from({ length: 30 }, (_, i) => ({ key: `k${i % 5}`, value: `v${i}` })));
+        await bus.produce(topic, [{ key: 'pinned', value: 'p', partition: 2 }]);
+        expect(await bus.endOffsetTotal(topic)).toBe(31);
+        const read = await bus.readAllCommitted(topic, { idleMs: 1500, timeoutMs: 30_000 });
+        expect(read).toHaveLength(31);
+        expect(read.find((r) => r.key === 'pinned')?.partition).toBe(2);
+        const k1 = read.filter((r) => r.key === 'k1').map((r) => Number(r.value.slice(1)));
+        expect(k1).toEqual([...k1].sort((a, b) => a - b));
+        expect(new Set(read.filter((r) => r.key === 'k1').map((r) => r.partition)).size).toBe(1);
+      } finally {
+        await done?.();
+        await bus.close();
+      }
+    });
+
+    it('refuses to produce to a topic that does not exist', async () => {
+      const { bus, topicPrefix, done } = await make();
+      try {
+        await expect(bus.produce(`${topicPrefix}-absent`, [{ key: 'a', value: 'b' }])).rejects.toMatchObject({ name: 'KhaosError', kind: 'platform' });
+      } finally {
+        await done?.();
+        await bus.close();
+      }
+    });
+  });
+}

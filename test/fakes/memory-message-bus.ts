@@ -1,0 +1,50 @@
+import { KhaosError } from '../../src/core/errors.js';
+import type { MessageBus, OutgoingRecord, ReadRecord } from '../../src/ports/message-bus.js';
+
+/**
+ * An in-memory MessageBus with switches: `failNextProduce` makes the next produce throw like a
+ * broker refusal; `produceCalls` records batch sizes. Records keyed to partitions by hash.
+ */
+export class MemoryMessageBus implements MessageBus {
+  readonly topics = new Map<string, ReadRecord[][]>();
+  readonly produceCalls: { topic: string; size: number }[] = [];
+  failNextProduce = false;
+
+  async ensureTopic(topic: string, partitions: number): Promise<void> {
+    if (!this.topics.has(topic)) this.topics.set(topic, Array.from({ length: partitions }, () => []));
+  }
+
+  private topic(topic: string): ReadRecord[][] {
+    const t = this.topics.get(topic);
+    if (!t) throw new KhaosError('platform', `Kafka produce to ${topic} failed: This server does not host this topic-partition`);
+    return t;
+  }
+
+  async partitions(topic: string): Promise<number> {
+    return this.topic(topic).length;
+  }
+
+  async produce(topic: string, records: OutgoingRecord[]): Promise<void> {
+    const parts = this.topic(topic);
+    if (this.failNextProduce) {
+      this.failNextProduce = false;
+      throw new KhaosError('platform', `Kafka produce to ${topic} failed: broker refused`);
+    }
+    this.produceCalls.push({ topic, size: records.length });
+    for (const r of records) {
+      const p = r.partition ?? [...r.key].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 0) % parts.length;
+      if (p < 0 || p >= parts.length) throw new KhaosError('platform', `Kafka produce to ${topic} failed: partition ${p} does not exist`);
+      parts[p]!.push({ key: r.key, value: r.value, partition: p, offset: String(parts[p]!.length) });
+    }
+  }
+
+  async endOffsetTotal(topic: string): Promise<number> {
+    return this.topic(topic).reduce((n, p) => n + p.length, 0);
+  }
+
+  async readAllCommitted(topic: string): Promise<ReadRecord[]> {
+    return this.topic(topic).flat();
+  }
+
+  async close(): Promise<void> {}
+}

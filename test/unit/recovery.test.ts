@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { recoveryTimeline, type JobSample } from '../../src/core/recovery.js';
+
+const opts = { baselineMs: 20_000, sustainSamples: 5, slackSeconds: 2 };
+
+/** 30 s normal (lag ~100 at 1000 ev/s), kill at 30 s, RESTARTING 35–40 s, lag peaks then drains by ~55 s. */
+function series(neverRecovers = false): JobSample[] {
+  const out: JobSample[] = [];
+  for (let s = 0; s < 90; s++) {
+    const tMs = s * 1000;
+    if (s < 35) out.push({ tMs, state: 'RUNNING', lag: 100 + (s % 3) * 10, inputEps: 1000 });
+    else if (s < 40) out.push({ tMs, state: s < 37 ? 'RESTARTING' : 'INITIALIZING' });
+    else {
+      const lag = neverRecovers ? 15_000 + s * 100 : Math.max(110, 15_000 - (s - 40) * 1000);
+      out.push({ tMs, state: 'RUNNING', lag, inputEps: 1000 });
+    }
+  }
+  return out;
+}
+
+describe('recoveryTimeline', () => {
+  it('finds detection, restart and the sustained end of catch-up', () => {
+    const t = recoveryTimeline(series(), 30_000, opts);
+    expect(t.detectedAtMs).toBe(35_000);
+    expect(t.runningAtMs).toBe(40_000);
+    expect(t.baselineLag).toBeGreaterThan(100);
+    expect(t.thresholdLag).toBeCloseTo(120 + 2000);
+    // lag 15000 - (s-40)*1000 <= 2120 from s = 53
+    expect(t.recoveredAtMs).toBe(53_000);
+  });
+
+  it('leaves the end undefined for a failure that never recovers', () => {
+    const t = recoveryTimeline(series(true), 30_000, opts);
+    expect(t.runningAtMs).toBe(40_000);
+    expect(t.recoveredAtMs).toBeUndefined();
+  });
+
+  it('does not end a recovery on a short dip that is not sustained', () => {
+    const s = series();
+    s[45] = { ...s[45]!, lag: 50 };
+    expect(recoveryTimeline(s, 30_000, opts).recoveredAtMs).toBe(53_000);
+  });
+
+  it('is undefined while the data after the injection is still short (live use)', () => {
+    const t = recoveryTimeline(series().slice(0, 55), 30_000, opts);
+    expect(t.runningAtMs).toBe(40_000);
+    expect(t.recoveredAtMs).toBeUndefined();
+  });
+});
