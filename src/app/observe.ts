@@ -32,7 +32,9 @@ export class JobSampler {
       if (!source) return { tMs, state: job.state };
       if (!this.metricIds?.lag) {
         const names = await this.flink.vertexMetricNames(job.id, source.id);
-        this.metricIds = { lag: names.find((n) => n.endsWith('.pendingRecords')), rate: 'numRecordsOutPerSecond' };
+        const lag = names.find((n) => n.endsWith('.pendingRecords'));
+        // The source operator's own output rate (the vertex-level one counts the chain's last operator).
+        this.metricIds = { lag, rate: lag ? lag.replace(/pendingRecords$/, 'numRecordsOutPerSecond') : 'numRecordsOutPerSecond' };
       }
       const ids = [this.metricIds.rate, ...(this.metricIds.lag ? [this.metricIds.lag] : [])];
       const m = await this.flink.vertexMetrics(job.id, source.id, ids);

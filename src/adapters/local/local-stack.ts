@@ -132,11 +132,28 @@ export class LocalStack implements Orchestrator {
     const flink = new RestFlinkEngine(state.restUrl);
     const running = (await flink.listJobs()).find((j) => j.state === 'RUNNING');
     if (!running) throw new KhaosError('platform', `replica ${name} has no RUNNING job to reconfigure`, 'wait until it recovers, then try again');
-    const savepointPath = await flink.stopWithSavepoint(running.id, `file://${state.savepointDir}`, this.config.savepointTimeoutMs);
+    const savepointPath = await this.stopWithRetries(flink, running.id, state.savepointDir);
     this.progress(`replica ${name}: savepoint ${savepointPath}; relaunching with interval ${checkpointIntervalMs} ms`);
     await relaunchFromSavepoint(this.run, this.classpaths.flink, this.jobsJar, spec, state, savepointPath, checkpointIntervalMs);
     this.save();
     return { savepointPath };
+  }
+
+  /**
+   * A stop-with-savepoint fails (and the job keeps running) when it lands while tasks are still
+   * being redeployed after a recovery; that is worth a few retries, anything else is not.
+   */
+  private async stopWithRetries(flink: RestFlinkEngine, jobId: string, savepointDir: string): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await flink.stopWithSavepoint(jobId, `file://${savepointDir}`, this.config.savepointTimeoutMs);
+      } catch (e) {
+        const transient = e instanceof KhaosError && e.kind === 'platform' && /not being executed|Not all required tasks/.test(e.message);
+        if (!transient || attempt >= 5) throw e;
+        this.progress(`stop-with-savepoint attempt ${attempt} failed (tasks still deploying); retrying in 2 s`);
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
   }
 
   restartDeadTaskManagers(name: string): string[] {
