@@ -1,8 +1,13 @@
-/** One record to produce; `partition` pins it (used for watermark-flush records). */
+/**
+ * One record to produce; `partition` pins it (used for watermark-flush records). `timestampMs`
+ * sets the record's Kafka timestamp (ms since the epoch); without it the broker or client stamps
+ * the wall time (the in-memory fake stamps 0).
+ */
 export interface OutgoingRecord {
   key: string;
   value: string;
   partition?: number;
+  timestampMs?: number;
 }
 
 export interface ReadRecord {
@@ -29,5 +34,11 @@ export interface MessageBus {
    * appears only once its transaction commits), until idle for `idleMs` or `timeoutMs` passed.
    */
   readAllCommitted(topic: string, opts: { idleMs: number; timeoutMs: number }): Promise<ReadRecord[]>;
+  /**
+   * The timestamps (ms since the epoch) of every committed record from the beginning, in no
+   * particular order across partitions, read like readAllCommitted: until idle for `idleMs` or
+   * `timeoutMs` passed. Used to recover the rate a topic was written at.
+   */
+  readTimestamps(topic: string, opts: { idleMs: number; timeoutMs: number }): Promise<number[]>;
   close(): Promise<void>;
 }

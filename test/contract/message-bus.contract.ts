@@ -26,6 +26,23 @@ export function messageBusContract(name: string, make: () => Promise<{ bus: Mess
       }
     });
 
+    it('reads back the timestamps records were produced with', async () => {
+      const { bus, topicPrefix, done } = await make();
+      try {
+        const topic = `${topicPrefix}-timestamps`;
+        await bus.ensureTopic(topic, 2);
+        // An hour in the past, on a whole second: inside any broker's accepted range and retention.
+        const base = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
+        const sent = Array.from({ length: 12 }, (_, i) => base + i * 250);
+        await bus.produce(topic, sent.map((t, i) => ({ key: `k${i % 3}`, value: `v${i}`, timestampMs: t })));
+        const read = await bus.readTimestamps(topic, { idleMs: 1500, timeoutMs: 30_000 });
+        expect([...read].sort((a, b) => a - b)).toEqual(sent);
+      } finally {
+        await done?.();
+        await bus.close();
+      }
+    });
+
     it('refuses to produce to a topic that does not exist', async () => {
       const { bus, topicPrefix, done } = await make();
       try {

@@ -1,12 +1,16 @@
 import { KhaosError } from '../../src/core/errors.js';
 import type { MessageBus, OutgoingRecord, ReadRecord } from '../../src/ports/message-bus.js';
 
+/** A stored record: what readAllCommitted returns, plus its timestamp. */
+export type StoredRecord = ReadRecord & { timestampMs: number };
+
 /**
  * An in-memory MessageBus with switches: `failNextProduce` makes the next produce throw like a
- * broker refusal; `produceCalls` records batch sizes. Records keyed to partitions by hash.
+ * broker refusal; `produceCalls` records batch sizes. Records keyed to partitions by hash. A
+ * record's timestamp is the `timestampMs` it was produced with, 0 when absent (no wall clock).
  */
 export class MemoryMessageBus implements MessageBus {
-  readonly topics = new Map<string, ReadRecord[][]>();
+  readonly topics = new Map<string, StoredRecord[][]>();
   readonly produceCalls: { topic: string; size: number }[] = [];
   failNextProduce = false;
 
@@ -14,7 +18,7 @@ export class MemoryMessageBus implements MessageBus {
     if (!this.topics.has(topic)) this.topics.set(topic, Array.from({ length: partitions }, () => []));
   }
 
-  private topic(topic: string): ReadRecord[][] {
+  private topic(topic: string): StoredRecord[][] {
     const t = this.topics.get(topic);
     if (!t) throw new KhaosError('platform', `Kafka produce to ${topic} failed: This server does not host this topic-partition`);
     return t;
@@ -34,7 +38,7 @@ export class MemoryMessageBus implements MessageBus {
     for (const r of records) {
       const p = r.partition ?? [...r.key].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 0) % parts.length;
       if (p < 0 || p >= parts.length) throw new KhaosError('platform', `Kafka produce to ${topic} failed: partition ${p} does not exist`);
-      parts[p]!.push({ key: r.key, value: r.value, partition: p, offset: String(parts[p]!.length) });
+      parts[p]!.push({ key: r.key, value: r.value, partition: p, offset: String(parts[p]!.length), timestampMs: r.timestampMs ?? 0 });
     }
   }
 
@@ -43,7 +47,11 @@ export class MemoryMessageBus implements MessageBus {
   }
 
   async readAllCommitted(topic: string): Promise<ReadRecord[]> {
-    return this.topic(topic).flat();
+    return this.topic(topic).flat().map(({ key, value, partition, offset }) => ({ key, value, partition, offset }));
+  }
+
+  async readTimestamps(topic: string): Promise<number[]> {
+    return this.topic(topic).flat().map((r) => r.timestampMs);
   }
 
   async close(): Promise<void> {}

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type KafkaMessage, type Producer } from 'kafkajs';
 import { KhaosError } from '../../core/errors.js';
 import type { MessageBus, OutgoingRecord, ReadRecord } from '../../ports/message-bus.js';
 
@@ -55,7 +55,14 @@ export class KafkajsMessageBus implements MessageBus {
       this.producer = producer;
     }
     const producer = this.producer;
-    await wrap(`produce to ${topic}`, () => producer.send({ topic, acks: -1, messages: records }));
+    // Only set fields are passed on: KafkaJS reads a present-but-undefined partition as a choice.
+    const messages = records.map((r) => ({
+      key: r.key,
+      value: r.value,
+      ...(r.partition === undefined ? {} : { partition: r.partition }),
+      ...(r.timestampMs === undefined ? {} : { timestamp: String(r.timestampMs) }),
+    }));
+    await wrap(`produce to ${topic}`, () => producer.send({ topic, acks: -1, messages }));
   }
 
   async endOffsetTotal(topic: string): Promise<number> {
@@ -64,8 +71,21 @@ export class KafkajsMessageBus implements MessageBus {
   }
 
   async readAllCommitted(topic: string, opts: { idleMs: number; timeoutMs: number }): Promise<ReadRecord[]> {
-    const consumer = this.kafka.consumer({ groupId: `khaos-reader-${topic}-${process.pid}-${Date.now()}`, readUncommitted: false, allowAutoTopicCreation: false });
     const out: ReadRecord[] = [];
+    await this.consumeAll(topic, opts, (partition, m) => out.push({ key: m.key?.toString() ?? null, value: m.value?.toString() ?? '', partition, offset: m.offset }));
+    return out;
+  }
+
+  async readTimestamps(topic: string, opts: { idleMs: number; timeoutMs: number }): Promise<number[]> {
+    const out: number[] = [];
+    // KafkaJS gives the record timestamp as a string of ms.
+    await this.consumeAll(topic, opts, (_, m) => out.push(Number(m.timestamp)));
+    return out;
+  }
+
+  /** Reads every committed record from the beginning with a fresh group, until idle or timed out. */
+  private async consumeAll(topic: string, opts: { idleMs: number; timeoutMs: number }, onMessage: (partition: number, m: KafkaMessage) => void): Promise<void> {
+    const consumer = this.kafka.consumer({ groupId: `khaos-reader-${topic}-${process.pid}-${Date.now()}`, readUncommitted: false, allowAutoTopicCreation: false });
     return wrap(`read ${topic}`, async () => {
       await consumer.connect();
       try {
@@ -76,14 +96,11 @@ export class KafkajsMessageBus implements MessageBus {
         const started = Date.now();
         await consumer.run({
           eachBatch: async ({ batch }) => {
-            for (const m of batch.messages) {
-              out.push({ key: m.key?.toString() ?? null, value: m.value?.toString() ?? '', partition: batch.partition, offset: m.offset });
-            }
+            for (const m of batch.messages) onMessage(batch.partition, m);
             if (batch.messages.length > 0) lastRecordAt = Date.now();
           },
         });
         while (!(Date.now() - lastRecordAt >= opts.idleMs) && Date.now() - started < opts.timeoutMs) await new Promise((r) => setTimeout(r, 100));
-        return out;
       } finally {
         await consumer.disconnect();
       }
