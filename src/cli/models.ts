@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { badInput } from '../core/errors.js';
+import { fromModelFile, toModelFile } from '../core/model-file.js';
+import { chooseModel, fitModels, PREDICTION_CEILING, predictInterval, summarise, type FittedModel, type IntervalModel, type ModelKind } from '../core/models.js';
+import { parseSamplesCsv, type FailureSample } from '../core/samples.js';
+
+export const MODELS_USAGE = `khaos models — latency and recovery models from measured failures
+
+  khaos models fit --samples FILE.csv [--out DIR] [--seed N]
+      fit every model, choose per kind by cross-validated MAPE, write DIR/recovery-model.json and
+      DIR/latency-model.json (default DIR: .), print the fit statistics
+  khaos models compare --samples FILE.csv [--json] [--seed N]
+      fit and cross-validate every model; --json prints {models: [{name, recovery, latency}], chosen}
+  khaos models show FILE.json [--level P]
+      a model file and its predictions (with a P interval, default 0.8) over throughputs and intervals
+
+  FILE.csv has the header ci_ms,throughput_eps,latency_ms,recovery_s
+  (optional: detection_s,restart_s,catchup_s,state_bytes,checkpoint_ms).
+  --seed N   seed of the 10-fold cross-validation shuffle (used above 30 samples; default 42)
+`;
+
+const OPTIONS = {
+  samples: { type: 'string' },
+  out: { type: 'string' },
+  seed: { type: 'string' },
+  json: { type: 'boolean' },
+  level: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Output of the command; every string passed ends in a newline (wire it to process.stdout.write). */
+export interface ModelsIo {
+  out: (s: string) => void;
+}
+
+/**
+ * `khaos models fit|compare|show` (`args` are the words after `models`). Returns the exit code;
+ * throws KhaosError('bad-input') for bad flags, files or samples, with a hint.
+ */
+export async function modelsCommand(args: string[], io: ModelsIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw badInput(`models: ${(e as Error).message}`, 'see `khaos models --help`');
+  }
+  const { values: flags, positionals } = parsed;
+  const [sub, ...rest] = positionals;
+  if (flags.help || !sub) {
+    io.out(MODELS_USAGE);
+    return sub || flags.help ? 0 : 2;
+  }
+  const seed = flags.seed === undefined ? 42 : Number(flags.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw badInput(`--seed needs a non-negative integer, got "${flags.seed}"`);
+  switch (sub) {
+    case 'fit':
+    case 'compare': {
+      if (rest.length > 0) throw badInput(`models ${sub} takes no positional argument, got "${rest.join(' ')}"`, `use: khaos models ${sub} --samples FILE.csv`);
+      if (!flags.samples) throw badInput(`models ${sub} needs --samples FILE.csv`, 'give a CSV of failure measurements (header ci_ms,throughput_eps,latency_ms,recovery_s)');
+      const { text, samples } = readSamples(flags.samples);
+      const fitted = fitModels(samples, seed);
+      if (sub === 'compare') {
+        if (flags.json) io.out(JSON.stringify(summarise(fitted), null, 2) + '\n');
+        else io.out(statsTable(flags.samples, samples, fitted, seed));
+        return 0;
+      }
+      io.out(statsTable(flags.samples, samples, fitted, seed));
+      const dir = flags.out ?? '.';
+      try {
+        fs.mkdirSync(dir, { recursive: true });
+      } catch (e) {
+        throw badInput(`cannot create output directory ${dir}: ${(e as Error).message}`, 'give a writable --out DIR');
+      }
+      const sha256 = createHash('sha256').update(text).digest('hex');
+      const createdAt = new Date().toISOString();
+      for (const kind of ['recovery', 'latency'] as const) {
+        const chosen = chooseModel(fitted[kind], kind);
+        const file = path.join(dir, `${kind}-model.json`);
+        fs.writeFileSync(file, JSON.stringify(toModelFile(chosen, { source: flags.samples, sha256, samples }, createdAt), null, 2) + '\n');
+        io.out(`wrote ${file}: ${chosen.name} ${kind} model\n`);
+      }
+      return 0;
+    }
+    case 'show': {
+      if (rest.length !== 1) throw badInput('models show needs exactly one model file', 'use: khaos models show FILE.json');
+      const level = flags.level === undefined ? 0.8 : Number(flags.level);
+      if (!(level > 0 && level < 1)) throw badInput(`--level needs a number between 0 and 1, got "${flags.level}"`, 'e.g. --level 0.9 for a 90 % interval');
+      io.out(showModel(rest[0]!, level));
+      return 0;
+    }
+    default:
+      throw badInput(`unknown models command "${sub}"`, 'use: khaos models fit|compare|show (see `khaos models --help`)');
+  }
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw badInput(code === 'ENOENT' ? `${what} ${file} not found` : `cannot read ${what} ${file}: ${(e as Error).message}`, `check the path of the ${what}`);
+  }
+}
+
+function readSamples(file: string): { text: string; samples: FailureSample[] } {
+  const text = readText(file, 'samples file');
+  return { text, samples: parseSamplesCsv(text, file) };
+}
+
+const sig = (x: number, digits = 4) => (Number.isFinite(x) ? String(Number(x.toPrecision(digits))) : '—');
+const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '—');
+const UNIT: Record<ModelKind, string> = { recovery: 's', latency: 'ms' };
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => (r[j] ?? '').length)));
+  return rows.map((r) => r.map((c, j) => c.padEnd(widths[j]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function statsTable(source: string, samples: readonly FailureSample[], fitted: Record<ModelKind, FittedModel[]>, seed: number): string {
+  const method = fitted.recovery[0]!.cv.method;
+  const rows = [['kind', 'model', 'n', 'R²', 'MAPE', 'RMSE', 'CV MAPE', 'CV RMSE', 'chosen', 'coefficients']];
+  for (const kind of ['recovery', 'latency'] as const) {
+    const chosen = chooseModel(fitted[kind], kind);
+    for (const m of fitted[kind]) {
+      rows.push([
+        kind,
+        m.name,
+        String(m.fit.n),
+        m.fit.r2.toFixed(3),
+        pct(m.fit.mape),
+        `${sig(m.fit.rmse)} ${UNIT[kind]}`,
+        pct(m.cv.cvMape),
+        `${sig(m.cv.cvRmse)} ${UNIT[kind]}`,
+        m === chosen ? '*' : '',
+        Object.entries(m.coefficients)
+          .map(([k, v]) => `${k}=${sig(v, 6)}`)
+          .join(' '),
+      ]);
+    }
+  }
+  const folds = method === '10-fold' ? `10-fold, seed ${seed}` : 'leave-one-out';
+  return `samples ${source}: ${samples.length} failures; cross-validation ${folds}; * = lowest CV MAPE\n` + table(rows);
+}
+
+function showModel(file: string, level: number): string {
+  let json: unknown;
+  const text = readText(file, 'model file');
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw badInput(`model file ${file} is not JSON: ${(e as Error).message}`, 'give a file written by `khaos models fit`');
+  }
+  const { file: f, model } = fromModelFile(json, file);
+  const t = f.training;
+  const lines = [
+    `${file}: ${f.name} ${f.kind} model (${f.format} v${f.version}), fitted ${f.createdAt}`,
+    `  trained on ${t.source}: ${t.sampleCount} failures, sha256 ${t.sha256.slice(0, 16)}…, throughput ${sig(t.throughputEps.min)}–${sig(t.throughputEps.max)} events/s, CI ${sig(t.ciMs.min)}–${sig(t.ciMs.max)} ms`,
+    `  coefficients: ${Object.entries(f.coefficients)
+      .map(([k, v]) => `${k}=${sig(v, 6)}`)
+      .join(' ')}`,
+    `  fit: n=${f.fit.n} R²=${f.fit.r2.toFixed(3)} MAPE=${pct(f.fit.mape)} RMSE=${sig(f.fit.rmse)} ${UNIT[f.kind]}; cross-validated (${f.fit.cvMethod}): MAPE=${pct(f.fit.cvMape ?? NaN)} RMSE=${sig(f.fit.cvRmse ?? NaN)} ${UNIT[f.kind]}`,
+    '',
+    `predicted ${f.kind} (${UNIT[f.kind]}), mid (low–high of the ${Math.round(level * 100)} % interval); "saturated" = at or above capacity: ${f.kind === 'recovery' ? 'the backlog never drains' : 'the queue grows without bound'}`,
+  ];
+  return lines.join('\n') + '\n' + predictionGrid(model, t.throughputEps, t.ciMs, level);
+}
+
+/** Rows: throughputs across the training range (and up to capacity, when the model has one); columns: intervals across the training range. */
+function predictionGrid(model: IntervalModel, eps: { min: number; max: number }, ci: { min: number; max: number }, level: number): string {
+  const spread = (lo: number, hi: number, k: number, step: number) => [...new Set(Array.from({ length: k }, (_, i) => Math.round((lo + ((hi - lo) * i) / (k - 1)) / step) * step))];
+  const throughputs = spread(eps.min, eps.max, 5, 1);
+  const capacity = model.coefficients.capacityEps;
+  if (capacity !== undefined) for (const f of [0.95, 1]) if (capacity * f > eps.max) throughputs.push(capacity * f); // exactly at capacity: saturated
+  const intervals = spread(ci.min, ci.max, 4, ci.max >= 10_000 ? 1000 : 100);
+  const ceiling = PREDICTION_CEILING[model.kind];
+  const rows = [['throughput_eps', ...intervals.map((c) => `CI ${sig(c / 1000)} s`)]];
+  for (const t of throughputs) {
+    rows.push([
+      sig(t, 6),
+      ...intervals.map((c) => {
+        const p = predictInterval(model, t, c, level);
+        return p.mid >= ceiling ? 'saturated' : `${sig(p.mid, 3)} (${sig(p.low, 3)}–${p.high >= ceiling ? '∞' : sig(p.high, 3)})`;
+      }),
+    ]);
+  }
+  return table(rows);
+}

@@ -1,0 +1,434 @@
+import { badInput, KhaosError } from './errors.js';
+import { boxLeastSquares, leastSquares, minimiseScalar, type LeastSquaresOutcome } from './linalg.js';
+import { seededRandom } from './random.js';
+import { MIN_SAMPLES, type FailureSample } from './samples.js';
+
+/**
+ * Models of latency L(throughput, CI) and recovery time R(throughput, CI) fitted from measured
+ * failures, their cross-validation, prediction intervals and the choice between them.
+ * Units everywhere: throughput events/s, checkpoint interval ms, latency ms, recovery s.
+ */
+
+export type ModelKind = 'latency' | 'recovery';
+export const MODEL_NAMES = ['linear', 'physical'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+/** A fitted model: a prediction (latency in ms or recovery in s) from throughput (events/s) and CI (ms). */
+export interface Model {
+  name: ModelName;
+  kind: ModelKind;
+  /** Never NaN; at or above the fitted capacity a physical model returns {@link PREDICTION_CEILING}. */
+  predict(throughputEps: number, ciMs: number): number;
+  coefficients: Record<string, number>;
+}
+
+/**
+ * The largest prediction, per kind (recovery s, latency ms): one day. At or beyond capacity a job
+ * never catches up and the physical equations go to infinity; a finite ceiling keeps predictions
+ * comparable numbers for policies and JSON. A prediction equal to the ceiling means "saturated:
+ * does not recover / latency grows without bound", not a measured figure.
+ */
+export const PREDICTION_CEILING: Readonly<Record<ModelKind, number>> = { recovery: 86_400, latency: 86_400_000 };
+
+/** Goodness of fit on the training samples. */
+export interface FitStats {
+  n: number;
+  /** 1 − SSE/SST (1 when both are 0, 0 when the targets are constant but missed). */
+  r2: number;
+  /** Mean absolute percentage error as a fraction (0.07 = 7 %); targets equal to 0 are left out. */
+  mape: number;
+  /** Root mean squared error, in the target's unit. */
+  rmse: number;
+}
+
+/** Out-of-sample error: each sample predicted by a model fitted without it. */
+export interface CrossValidation {
+  method: 'leave-one-out' | '10-fold';
+  /** Infinity when some fold could not be fitted (too few distinct inputs left in it). */
+  cvMape: number;
+  cvRmse: number;
+  /** Folds whose training part could not be fitted. */
+  failedFolds: number;
+  /** (observed − predicted) / predicted of every held-out sample with a positive prediction, sorted. */
+  relativeResiduals: number[];
+}
+
+/** A model that can give prediction intervals: the relative residuals come from cross-validation. */
+export interface IntervalModel extends Model {
+  /** Sorted (observed − predicted) / predicted of out-of-sample predictions. */
+  relativeResiduals: readonly number[];
+}
+
+/** A model with its in-sample statistics and cross-validation. */
+export interface FittedModel extends IntervalModel {
+  fit: FitStats;
+  cv: CrossValidation;
+}
+
+const targetOf = (s: FailureSample, kind: ModelKind) => (kind === 'recovery' ? s.recoverySec : s.latencyMs);
+
+// ---------------------------------------------------------------------------------------------
+// The models, from their coefficients
+
+/** Coefficient names each model needs; a model file must carry them. */
+export const COEFFICIENTS: Readonly<Record<ModelName, Readonly<Record<ModelKind, readonly string[]>>>> = {
+  linear: { recovery: ['intercept', 'perThroughputEps', 'perCiMs'], latency: ['intercept', 'perThroughputEps', 'perCiMs'] },
+  physical: { recovery: ['capacityEps', 'downtimeSec', 'phi'], latency: ['capacityEps', 'baseMs', 'perCiMs', 'queueMsEps'] },
+};
+
+/** Parameters of the physical recovery equation (see {@link physicalRecoverySec}). */
+export interface PhysicalRecovery {
+  /** Throughput the job sustains when catching up, events/s. */
+  capacityEps: number;
+  /** Detection + restart and restore, s. */
+  downtimeSec: number;
+  /** Time since the last completed checkpoint at the failure, as a fraction of the CI, in [0, 1]. */
+  phi: number;
+}
+
+/**
+ * Recovery time (s) from the physics of a checkpointed job:
+ *
+ *   R = D + catch-up,   catch-up = backlog / (capacity − λ),   backlog = λ · (φ·CI + D)
+ *     = (D·capacity + φ·λ·CI) / (capacity − λ)
+ *
+ * with λ the input rate, D = detection + restart and restore, and φ·CI the input since the last
+ * completed checkpoint that must be replayed (φ ≈ 1 for the worst-case injection just before a
+ * checkpoint is due, ≈ 0.5 for random timing). At λ ≥ capacity the backlog never drains: the
+ * result is {@link PREDICTION_CEILING}.recovery, as it is whenever the formula exceeds it.
+ */
+export function physicalRecoverySec(p: PhysicalRecovery, throughputEps: number, ciMs: number): number {
+  const ceiling = PREDICTION_CEILING.recovery;
+  if (throughputEps >= p.capacityEps) return ceiling;
+  const r = (p.downtimeSec * p.capacityEps + p.phi * throughputEps * (ciMs / 1000)) / (p.capacityEps - throughputEps);
+  return Math.min(ceiling, r);
+}
+
+/** Parameters of the physical latency equation (see {@link physicalLatencyMs}). */
+export interface PhysicalLatency {
+  capacityEps: number;
+  /** Latency of an idle job, ms. */
+  baseMs: number;
+  /** Change of latency per ms of CI (dimensionless; either sign). */
+  perCiMs: number;
+  /** Queueing term: ms of latency × events/s of spare capacity. */
+  queueMsEps: number;
+}
+
+/**
+ * p99 latency (ms) as   L = base + perCiMs·CI + queue / (capacity − λ).
+ * Why this form: a stream operator is a queue whose waiting time grows like 1/(capacity − λ)
+ * (M/M/1 and its kin) — flat at low load, bending upward near capacity, which a straight line
+ * cannot do; as capacity → ∞ the term tends to a constant plus a linear slope, so the form nests
+ * the original's linear model in throughput. The CI enters linearly, with a free sign: short
+ * intervals add barrier alignment and snapshot work, long ones delay transactional sink commits.
+ * At λ ≥ capacity the result is {@link PREDICTION_CEILING}.latency.
+ */
+export function physicalLatencyMs(p: PhysicalLatency, throughputEps: number, ciMs: number): number {
+  const ceiling = PREDICTION_CEILING.latency;
+  if (throughputEps >= p.capacityEps) return ceiling;
+  return Math.min(ceiling, p.baseMs + p.perCiMs * ciMs + p.queueMsEps / (p.capacityEps - throughputEps));
+}
+
+/**
+ * A model from its name, kind and coefficients (as fitted, or read from a model file). Throws
+ * `bad-input` naming the coefficients that are missing or not finite.
+ */
+export function buildModel(name: ModelName, kind: ModelKind, coefficients: Record<string, number>): Model {
+  const missing = COEFFICIENTS[name][kind].filter((k) => !Number.isFinite(coefficients[k]));
+  if (missing.length > 0) throw badInput(`${name} ${kind} model lacks finite coefficient(s) ${missing.join(', ')}`, 'refit the model with `khaos models fit`');
+  const c = { ...coefficients } as Record<string, number>;
+  const at = (k: string) => c[k]!;
+  let predict: (throughputEps: number, ciMs: number) => number;
+  if (name === 'linear') predict = (t, ci) => at('intercept') + at('perThroughputEps') * t + at('perCiMs') * ci;
+  else if (kind === 'recovery') {
+    const p = { capacityEps: at('capacityEps'), downtimeSec: at('downtimeSec'), phi: at('phi') };
+    predict = (t, ci) => physicalRecoverySec(p, t, ci);
+  } else {
+    const p = { capacityEps: at('capacityEps'), baseMs: at('baseMs'), perCiMs: at('perCiMs'), queueMsEps: at('queueMsEps') };
+    predict = (t, ci) => physicalLatencyMs(p, t, ci);
+  }
+  return { name, kind, predict, coefficients: c };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fitting
+
+/** The original's model: ordinary least squares of a + b·throughput + c·CI. */
+function fitLinear(samples: readonly FailureSample[], kind: ModelKind): Model {
+  const X = samples.map((s) => [1, s.throughputEps, s.ciMs]);
+  const { coef } = leastSquares(X, samples.map((s) => targetOf(s, kind)), ['the intercept', 'throughput_eps', 'ci_ms']);
+  return buildModel('linear', kind, { intercept: coef[0]!, perThroughputEps: coef[1]!, perCiMs: coef[2]! });
+}
+
+/**
+ * Row weights 1/y: the physical fits minimise squared *relative* error. Measured recovery noise
+ * grows with recovery time (a 1400 s recovery is not known to the second), and the models are
+ * judged by MAPE; absolute least squares would let the few failures near capacity decide alone.
+ * Targets near 0 are floored at 0.1 % of the median so that one tiny value cannot dominate.
+ */
+function relativeWeights(y: readonly number[]): number[] {
+  const sorted = [...y].map(Math.abs).sort((a, b) => a - b);
+  const floor = Math.max(1e-12, 1e-3 * sorted[Math.floor(sorted.length / 2)]!);
+  return y.map((v) => 1 / Math.max(floor, Math.abs(v)));
+}
+
+/**
+ * Both physical models are linear in all parameters but capacity once capacity is fixed
+ * (separable least squares, "variable projection"): capacity is searched in one dimension, as
+ * capacity = max observed throughput × (1 + e^t) with t in [ln 1e-6, ln 1e3] — so capacity stays
+ * above every observed throughput — and at each capacity the other parameters come from an exact
+ * bounded linear least-squares solve. This is deterministic and, unlike a 3–4-dimensional
+ * Nelder–Mead or Levenberg–Marquardt search, cannot stop in a poor local minimum of the linear
+ * parameters or need a starting point.
+ */
+function fitCapacity(samples: readonly FailureSample[], solveAt: (capacityEps: number) => LeastSquaresOutcome): { capacityEps: number; coef: number[] } {
+  const maxEps = Math.max(...samples.map((s) => s.throughputEps));
+  if (!(maxEps > 0)) throw badInput('needs samples with throughput above 0 to place its capacity', 'profile failures at several load levels');
+  const capacityOf = (t: number) => maxEps * (1 + Math.exp(t));
+  const best = minimiseScalar(
+    (t) => {
+      const r = solveAt(capacityOf(t));
+      return r.ok ? r.sse : Infinity;
+    },
+    Math.log(1e-6),
+    Math.log(1e3),
+    { gridPoints: 120, tol: 1e-10 },
+  );
+  const capacityEps = capacityOf(best.x);
+  const r = solveAt(capacityEps);
+  if (!r.ok) throw badInput('cannot be fitted: the samples do not vary throughput and checkpoint interval enough', 'profile several throughputs at each of at least two checkpoint intervals');
+  return { capacityEps, coef: r.coef };
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/**
+ * The physical recovery model ({@link physicalRecoverySec}). Capacity, φ ∈ [0, 1] and D ≥ 0 are
+ * fitted; when at least {@link MIN_SAMPLES} samples carry both detection_s and restart_s, detection
+ * and restart are their means (reported as `detectionSec`, `restartSec`) and only capacity and φ
+ * are fitted.
+ */
+function fitPhysicalRecovery(samples: readonly FailureSample[]): Model {
+  const y = samples.map((s) => s.recoverySec);
+  const w = relativeWeights(y);
+  const phased = samples.filter((s) => s.detectionSec !== undefined && s.restartSec !== undefined);
+  const measured = phased.length >= MIN_SAMPLES ? { detectionSec: mean(phased.map((s) => s.detectionSec!)), restartSec: mean(phased.map((s) => s.restartSec!)) } : undefined;
+  // R = D · cap/(cap − λ) + φ · λ·CI/(cap − λ): linear in D and φ at a fixed capacity.
+  const columns = (cap: number, s: FailureSample) => [cap / (cap - s.throughputEps), (s.throughputEps * s.ciMs) / 1000 / (cap - s.throughputEps)] as const;
+  const solveAt = (cap: number): LeastSquaresOutcome => {
+    if (measured) {
+      const d = measured.detectionSec + measured.restartSec;
+      const r = boxLeastSquares(samples.map((s, i) => [columns(cap, s)[1] * w[i]!]), samples.map((s, i) => (y[i]! - d * columns(cap, s)[0]) * w[i]!), [0], [1]);
+      return r.ok ? { ...r, coef: [d, r.coef[0]!] } : r;
+    }
+    return boxLeastSquares(samples.map((s, i) => columns(cap, s).map((v) => v * w[i]!)), y.map((v, i) => v * w[i]!), [0, 0], [Infinity, 1]);
+  };
+  const { capacityEps, coef } = fitCapacity(samples, solveAt);
+  return buildModel('physical', 'recovery', { capacityEps, downtimeSec: coef[0]!, phi: coef[1]!, ...(measured ?? {}) });
+}
+
+/** The physical latency model ({@link physicalLatencyMs}): capacity, base ≥ 0, perCiMs and queue ≥ 0 fitted. */
+function fitPhysicalLatency(samples: readonly FailureSample[]): Model {
+  const y = samples.map((s) => s.latencyMs);
+  const w = relativeWeights(y);
+  const solveAt = (cap: number) =>
+    boxLeastSquares(
+      samples.map((s, i) => [1, s.ciMs, 1 / (cap - s.throughputEps)].map((v) => v * w[i]!)),
+      y.map((v, i) => v * w[i]!),
+      [0, -Infinity, 0],
+      [Infinity, Infinity, Infinity],
+    );
+  const { capacityEps, coef } = fitCapacity(samples, solveAt);
+  return buildModel('physical', 'latency', { capacityEps, baseMs: coef[0]!, perCiMs: coef[1]!, queueMsEps: coef[2]! });
+}
+
+/** Fits one model to all the samples, without statistics. Throws `bad-input` when the samples cannot determine it. */
+export function fitOne(samples: readonly FailureSample[], kind: ModelKind, name: ModelName): Model {
+  if (samples.length < MIN_SAMPLES) throw badInput(`fitting needs at least ${MIN_SAMPLES} samples, got ${samples.length}`, 'profile more failures');
+  try {
+    if (name === 'linear') return fitLinear(samples, kind);
+    return kind === 'recovery' ? fitPhysicalRecovery(samples) : fitPhysicalLatency(samples);
+  } catch (e) {
+    if (e instanceof KhaosError && e.kind === 'bad-input') throw new KhaosError('bad-input', `${name} ${kind} model: ${e.message}`, e.hint, { cause: e });
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics, cross-validation, intervals
+
+/** MAPE as a fraction; targets equal to 0 are left out (0 if none remain and nothing was missed, else Infinity). */
+export function mape(observed: readonly number[], predicted: readonly number[]): number {
+  let sum = 0;
+  let n = 0;
+  let missedZero = false;
+  observed.forEach((y, i) => {
+    if (y === 0) missedZero ||= predicted[i] !== 0;
+    else {
+      sum += Math.abs((y - predicted[i]!) / y);
+      n++;
+    }
+  });
+  return n > 0 ? sum / n : missedZero ? Infinity : 0;
+}
+
+export function fitStats(observed: readonly number[], predicted: readonly number[]): FitStats {
+  const n = observed.length;
+  const m = mean(observed);
+  const sse = observed.reduce((s, y, i) => s + (y - predicted[i]!) ** 2, 0);
+  const sst = observed.reduce((s, y) => s + (y - m) ** 2, 0);
+  return { n, r2: sst > 0 ? 1 - sse / sst : sse === 0 ? 1 : 0, mape: mape(observed, predicted), rmse: Math.sqrt(sse / n) };
+}
+
+/** Above this many samples cross-validation is 10-fold instead of leave-one-out. */
+export const LOO_MAX_SAMPLES = 30;
+
+/** Index folds: one per sample up to {@link LOO_MAX_SAMPLES}, else 10 folds of a seeded shuffle. */
+export function crossValidationFolds(n: number, seed: number): { method: CrossValidation['method']; folds: number[][] } {
+  if (n <= LOO_MAX_SAMPLES) return { method: 'leave-one-out', folds: Array.from({ length: n }, (_, i) => [i]) };
+  const order = Array.from({ length: n }, (_, i) => i);
+  const random = seededRandom(seed);
+  for (let i = n - 1; i > 0; i--) {
+    const j = random.int(i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const k = 10;
+  return { method: '10-fold', folds: Array.from({ length: k }, (_, f) => order.slice(Math.floor((f * n) / k), Math.floor(((f + 1) * n) / k))) };
+}
+
+/**
+ * Cross-validates a model: each fold is predicted by the model fitted on the other samples.
+ * Leave-one-out up to {@link LOO_MAX_SAMPLES} samples, else 10-fold with a shuffle seeded by
+ * `seed` (same seed, same folds, same result).
+ */
+export function crossValidate(samples: readonly FailureSample[], kind: ModelKind, name: ModelName, seed: number): CrossValidation {
+  const { method, folds } = crossValidationFolds(samples.length, seed);
+  const observed: number[] = [];
+  const predicted: number[] = [];
+  let failedFolds = 0;
+  for (const fold of folds) {
+    const held = new Set(fold);
+    let model: Model;
+    try {
+      model = fitOne(samples.filter((_, i) => !held.has(i)), kind, name);
+    } catch (e) {
+      if (e instanceof KhaosError && e.kind === 'bad-input') {
+        failedFolds++;
+        continue;
+      }
+      throw e;
+    }
+    for (const i of fold) {
+      observed.push(targetOf(samples[i]!, kind));
+      predicted.push(model.predict(samples[i]!.throughputEps, samples[i]!.ciMs));
+    }
+  }
+  const stats = observed.length > 0 ? fitStats(observed, predicted) : undefined;
+  const relativeResiduals = observed.flatMap((y, i) => (predicted[i]! > 0 ? [(y - predicted[i]!) / predicted[i]!] : [])).sort((a, b) => a - b);
+  return {
+    method,
+    cvMape: failedFolds > 0 || !stats ? Infinity : stats.mape,
+    cvRmse: failedFolds > 0 || !stats ? Infinity : stats.rmse,
+    failedFolds,
+    relativeResiduals,
+  };
+}
+
+/** Fits a model on all samples, with its in-sample statistics and its cross-validation. */
+export function fitModel(samples: readonly FailureSample[], kind: ModelKind, name: ModelName, seed: number): FittedModel {
+  const model = fitOne(samples, kind, name);
+  const fit = fitStats(
+    samples.map((s) => targetOf(s, kind)),
+    samples.map((s) => model.predict(s.throughputEps, s.ciMs)),
+  );
+  const cv = crossValidate(samples, kind, name, seed);
+  return { ...model, fit, cv, relativeResiduals: cv.relativeResiduals };
+}
+
+/** Every model of every kind, in {@link MODEL_NAMES} order. */
+export function fitModels(samples: readonly FailureSample[], seed: number): Record<ModelKind, FittedModel[]> {
+  return {
+    recovery: MODEL_NAMES.map((n) => fitModel(samples, 'recovery', n, seed)),
+    latency: MODEL_NAMES.map((n) => fitModel(samples, 'latency', n, seed)),
+  };
+}
+
+/**
+ * The candidate of `kind` with the lowest cross-validated MAPE; on a tie (within 1e-9) the one
+ * listed first, so the simpler linear baseline wins ties. Throws `bad-input` if none could be
+ * cross-validated.
+ */
+export function chooseModel<M extends { kind: ModelKind; cv: { cvMape: number } }>(candidates: readonly M[], kind: ModelKind): M {
+  let best: M | undefined;
+  for (const c of candidates) {
+    if (c.kind !== kind || !Number.isFinite(c.cv.cvMape)) continue;
+    if (!best || c.cv.cvMape < best.cv.cvMape - 1e-9) best = c;
+  }
+  if (!best) throw badInput(`no ${kind} model could be cross-validated on these samples`, 'profile more failures, at several throughputs and at least two checkpoint intervals');
+  return best;
+}
+
+/** Linear-interpolated quantile (type 7) of sorted values. */
+function quantile(sorted: readonly number[], p: number): number {
+  const h = (sorted.length - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+/** A prediction with its interval, in the model's unit. */
+export interface PredictionInterval {
+  low: number;
+  mid: number;
+  high: number;
+}
+
+/**
+ * A prediction interval from the empirical quantiles of the cross-validated relative residuals:
+ * with level 0.8, the 10th and 90th percentiles r₁₀, r₉₀ give [mid·(1 + r₁₀), mid·(1 + r₉₀)]
+ * (relative because the error grows with the prediction). The interval always contains `mid`,
+ * is floored at 0 and capped at the ceiling. With no residuals it collapses to `mid`.
+ * Throws `bad-input` for a level outside (0, 1).
+ */
+export function predictInterval(model: IntervalModel, throughputEps: number, ciMs: number, level = 0.8): PredictionInterval {
+  if (!(level > 0 && level < 1)) throw badInput(`interval level ${level} must be between 0 and 1`, 'use e.g. 0.8 for an 80 % interval');
+  const mid = model.predict(throughputEps, ciMs);
+  const r = model.relativeResiduals;
+  if (r.length === 0) return { low: mid, mid, high: mid };
+  const qLow = Math.min(0, quantile(r, (1 - level) / 2));
+  const qHigh = Math.max(0, quantile(r, (1 + level) / 2));
+  const a = mid * (1 + qLow);
+  const b = mid * (1 + qHigh);
+  const ceiling = PREDICTION_CEILING[model.kind];
+  return { low: mid >= 0 ? Math.max(0, Math.min(a, b)) : Math.min(a, b), mid, high: mid <= ceiling ? Math.min(ceiling, Math.max(a, b)) : Math.max(a, b) };
+}
+
+/** What `khaos models compare --json` prints. cvMape is Infinity (null in JSON) when CV was impossible. */
+export interface ModelComparison {
+  models: { name: ModelName; recovery: ComparedFit; latency: ComparedFit }[];
+  chosen: Record<ModelKind, ModelName>;
+}
+export interface ComparedFit {
+  cvMape: number;
+  r2: number;
+  coefficients: Record<string, number>;
+}
+
+/** Summary of {@link fitModels} and the choice per kind. */
+export function summarise(fitted: Record<ModelKind, FittedModel[]>): ModelComparison {
+  const brief = (m: FittedModel): ComparedFit => ({ cvMape: m.cv.cvMape, r2: m.fit.r2, coefficients: m.coefficients });
+  return {
+    models: MODEL_NAMES.map((name) => ({
+      name,
+      recovery: brief(fitted.recovery.find((m) => m.name === name)!),
+      latency: brief(fitted.latency.find((m) => m.name === name)!),
+    })),
+    chosen: { recovery: chooseModel(fitted.recovery, 'recovery').name, latency: chooseModel(fitted.latency, 'latency').name },
+  };
+}
+
+/** Fits, cross-validates (folds seeded by `seed`) and compares every model on the samples. */
+export function compareModels(samples: readonly FailureSample[], seed: number): ModelComparison {
+  return summarise(fitModels(samples, seed));
+}

@@ -1,0 +1,210 @@
+import { describe, expect, it } from 'vitest';
+import { boxLeastSquares, leastSquares, minimiseScalar } from '../../src/core/linalg.js';
+import {
+  chooseModel,
+  compareModels,
+  crossValidate,
+  fitModel,
+  fitOne,
+  mape,
+  physicalLatencyMs,
+  physicalRecoverySec,
+  PREDICTION_CEILING,
+  predictInterval,
+} from '../../src/core/models.js';
+import { seededRandom } from '../../src/core/random.js';
+import { parseSamplesCsv, type FailureSample } from '../../src/core/samples.js';
+import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/simulated-samples.js';
+import { simulatedFixtureCsv } from '../fixtures/make-simulated-samples.js';
+
+const truthR = { capacityEps: 10_000, downtimeSec: 20, phi: 0.9 };
+const truthL = { capacityEps: 10_000, baseMs: 80, perCiMs: 0.003, queueMsEps: 400_000 };
+
+/** Noiseless samples from a function of (throughput, CI), on a grid of 8 throughputs × 4 intervals. */
+function grid(recovery: (t: number, ci: number) => number, latency: (t: number, ci: number) => number, extra: Partial<FailureSample> = {}): FailureSample[] {
+  const out: FailureSample[] = [];
+  for (const ciMs of [10_000, 30_000, 60_000, 120_000])
+    for (let k = 1; k <= 8; k++) {
+      const t = 1000 * k + 137 * (ciMs / 10_000); // not a perfect lattice
+      out.push({ ciMs, throughputEps: t, latencyMs: latency(t, ciMs), recoverySec: recovery(t, ciMs), ...extra });
+    }
+  return out;
+}
+const physicalData = (extra: Partial<FailureSample> = {}) => grid((t, ci) => physicalRecoverySec(truthR, t, ci), (t, ci) => physicalLatencyMs(truthL, t, ci), extra);
+const linearData = () => grid((t, ci) => 15 + 0.002 * t + 0.0004 * ci, (t, ci) => 100 + 0.05 * t - 0.001 * ci);
+
+describe('linalg', () => {
+  it('solves least squares exactly and names a dependent column', () => {
+    const X = [[1, 2, 3], [1, 5, 1], [1, 7, 8], [1, 1, 1], [1, 9, 4]];
+    const y = X.map((r) => 3 - 2 * r[1]! + 0.5 * r[2]!);
+    const { coef, sse } = leastSquares(X, y);
+    expect(coef[0]).toBeCloseTo(3, 10);
+    expect(coef[1]).toBeCloseTo(-2, 10);
+    expect(coef[2]).toBeCloseTo(0.5, 10);
+    expect(sse).toBeLessThan(1e-20);
+    expect(() => leastSquares(X.map((r) => [1, r[1]!, 2 * r[1]!]), y, ['a', 'b', 'c'])).toThrow(/rank deficient: c is/);
+    expect(() => leastSquares([[1, 2, 3]], [1])).toThrow(/1 sample\(s\) cannot determine 3/);
+  });
+
+  it('keeps coefficients inside their bounds, at the best feasible point', () => {
+    const X = [[1, 0], [1, 1], [1, 2], [1, 3]];
+    const y = [0, 2, 4, 6]; // y = 2x: slope bounded to ≤ 1
+    const r = boxLeastSquares(X, y, [-Infinity, 0], [Infinity, 1]);
+    expect(r.ok && r.coef[1]).toBe(1);
+    expect(r.ok && r.coef[0]).toBeCloseTo(1.5, 10); // the best intercept for slope 1: mean of y − x
+  });
+
+  it('finds the global minimum of a function with two dips', () => {
+    const f = (x: number) => Math.min((x - 1) ** 2 + 0.5, (x - 7) ** 2);
+    expect(minimiseScalar(f, 0, 10).x).toBeCloseTo(7, 6);
+  });
+});
+
+describe('fitting', () => {
+  it('OLS recovers known coefficients exactly on noiseless linear data', () => {
+    const data = linearData();
+    const r = fitOne(data, 'recovery', 'linear');
+    expect(r.coefficients.intercept).toBeCloseTo(15, 8);
+    expect(r.coefficients.perThroughputEps).toBeCloseTo(0.002, 12);
+    expect(r.coefficients.perCiMs).toBeCloseTo(0.0004, 12);
+    const l = fitModel(data, 'latency', 'linear', 1);
+    expect(l.coefficients.perCiMs).toBeCloseTo(-0.001, 12);
+    expect(l.fit.r2).toBeCloseTo(1, 10);
+    expect(l.fit.mape).toBeLessThan(1e-10);
+  });
+
+  it('the physical recovery model recovers capacity, downtime and phi from its own noiseless data', () => {
+    const m = fitOne(physicalData(), 'recovery', 'physical');
+    expect(m.coefficients.capacityEps! / truthR.capacityEps).toBeCloseTo(1, 6);
+    expect(m.coefficients.downtimeSec).toBeCloseTo(20, 4);
+    expect(m.coefficients.phi).toBeCloseTo(0.9, 6);
+    expect(m.predict(5000, 45_000)).toBeCloseTo(physicalRecoverySec(truthR, 5000, 45_000), 4);
+  });
+
+  it('uses measured detection and restart directly when the samples carry them', () => {
+    const m = fitOne(physicalData({ detectionSec: 8, restartSec: 12 }), 'recovery', 'physical');
+    expect(m.coefficients.detectionSec).toBe(8);
+    expect(m.coefficients.restartSec).toBe(12);
+    expect(m.coefficients.downtimeSec).toBe(20);
+    expect(m.coefficients.capacityEps! / truthR.capacityEps).toBeCloseTo(1, 6);
+    expect(m.coefficients.phi).toBeCloseTo(0.9, 6);
+  });
+
+  it('the physical latency model recovers its own parameters', () => {
+    const m = fitOne(physicalData(), 'latency', 'physical');
+    expect(m.coefficients.capacityEps! / truthL.capacityEps).toBeCloseTo(1, 5);
+    expect(m.coefficients.baseMs).toBeCloseTo(80, 3);
+    expect(m.coefficients.perCiMs).toBeCloseTo(0.003, 7);
+    expect(m.coefficients.queueMsEps! / truthL.queueMsEps).toBeCloseTo(1, 5);
+  });
+
+  it('caps predictions at and beyond capacity at a finite ceiling', () => {
+    const m = fitOne(physicalData(), 'recovery', 'physical');
+    const cap = m.coefficients.capacityEps!;
+    expect(m.predict(cap, 10_000)).toBe(PREDICTION_CEILING.recovery);
+    expect(m.predict(cap * 2, 10_000)).toBe(PREDICTION_CEILING.recovery);
+    expect(m.predict(cap * 0.999999, 120_000)).toBe(PREDICTION_CEILING.recovery); // the formula exceeds the ceiling
+    expect(m.predict(cap * 0.99, 120_000)).toBeLessThan(PREDICTION_CEILING.recovery);
+    expect(fitOne(physicalData(), 'latency', 'physical').predict(cap * 3, 1000)).toBe(PREDICTION_CEILING.latency);
+  });
+
+  it('explains what the samples lack when a model cannot be fitted', () => {
+    const oneInterval = linearData().filter((s) => s.ciMs === 10_000);
+    expect(() => fitOne(oneInterval, 'recovery', 'linear')).toThrow(/linear recovery model: least squares is rank deficient: ci_ms is \(nearly\) a linear combination/);
+    const idle = linearData().map((s) => ({ ...s, throughputEps: 0 }));
+    expect(() => fitOne(idle, 'recovery', 'physical')).toThrow(/physical recovery model: needs samples with throughput above 0/);
+  });
+});
+
+describe('statistics and cross-validation', () => {
+  it('MAPE leaves out zero targets', () => {
+    expect(mape([0, 10, 20], [5, 11, 18])).toBeCloseTo(0.1, 12);
+    expect(mape([0, 0], [0, 0])).toBe(0);
+    expect(mape([0], [1])).toBe(Infinity);
+  });
+
+  it('the physical model beats linear in CV on physical data; linear wins or ties on linear data', () => {
+    const phys = physicalData();
+    for (const kind of ['recovery', 'latency'] as const) {
+      const lin = fitModel(phys, kind, 'linear', 1);
+      const ph = fitModel(phys, kind, 'physical', 1);
+      expect(ph.cv.cvMape).toBeLessThan(1e-4);
+      expect(lin.cv.cvMape).toBeGreaterThan(0.05);
+      expect(chooseModel([lin, ph], kind).name).toBe('physical');
+    }
+    const lin = linearData();
+    for (const kind of ['recovery', 'latency'] as const) {
+      const l = fitModel(lin, kind, 'linear', 1);
+      const p = fitModel(lin, kind, 'physical', 1);
+      expect(l.cv.cvMape).toBeLessThanOrEqual(p.cv.cvMape);
+      expect(chooseModel([l, p], kind).name).toBe('linear');
+    }
+  });
+
+  it('is leave-one-out up to 30 samples and a seeded 10-fold above, deterministic per seed', () => {
+    const small = simulateSamples(DEFAULT_SIMULATION, 30, seededRandom(3));
+    expect(crossValidate(small, 'recovery', 'linear', 1).method).toBe('leave-one-out');
+    const big = simulateSamples(DEFAULT_SIMULATION, 60, seededRandom(3));
+    const a = crossValidate(big, 'recovery', 'physical', 7);
+    const b = crossValidate(big, 'recovery', 'physical', 7);
+    const c = crossValidate(big, 'recovery', 'physical', 8);
+    expect(a.method).toBe('10-fold');
+    expect(a).toEqual(b);
+    expect(c.cvMape).not.toBe(a.cvMape);
+    expect(a.cvMape).toBeLessThan(0.1);
+  });
+
+  it('reports a model that cannot be cross-validated as Infinity, and chooseModel skips it', () => {
+    // Two intervals, one of them in a single sample: leaving it out leaves one interval.
+    const data = linearData().filter((s) => s.ciMs === 10_000 || (s.ciMs === 30_000 && s.throughputEps < 1500));
+    const l = fitModel(data, 'recovery', 'linear', 1);
+    expect(l.cv.failedFolds).toBe(1);
+    expect(l.cv.cvMape).toBe(Infinity);
+    const p = fitModel(data, 'recovery', 'physical', 1);
+    expect(chooseModel([l, p], 'recovery').name).toBe('physical');
+    expect(() => chooseModel([l], 'recovery')).toThrow(/no recovery model could be cross-validated/);
+  });
+
+  it('chooseModel takes the lowest CV MAPE of the kind, the first on a tie', () => {
+    const m = (name: 'linear' | 'physical', kind: 'recovery' | 'latency', cvMape: number) => ({ name, kind, cv: { cvMape } });
+    expect(chooseModel([m('linear', 'recovery', 0.1), m('physical', 'recovery', 0.05), m('linear', 'latency', 0.01)], 'recovery').name).toBe('physical');
+    expect(chooseModel([m('linear', 'latency', 0.1), m('physical', 'latency', 0.1)], 'latency').name).toBe('linear');
+  });
+});
+
+describe('prediction intervals', () => {
+  const noisy = (noise: number) => fitModel(simulateSamples({ ...DEFAULT_SIMULATION, relativeNoise: noise }, 60, seededRandom(11)), 'recovery', 'physical', 1);
+
+  it('contain the mid, widen with noise and with the level', () => {
+    const quiet = noisy(0.02);
+    const loud = noisy(0.2);
+    const q = predictInterval(quiet, 8000, 60_000);
+    const l = predictInterval(loud, 8000, 60_000);
+    for (const p of [q, l]) {
+      expect(p.low).toBeLessThanOrEqual(p.mid);
+      expect(p.high).toBeGreaterThanOrEqual(p.mid);
+    }
+    expect((l.high - l.low) / l.mid).toBeGreaterThan((2 * (q.high - q.low)) / q.mid);
+    const wide = predictInterval(quiet, 8000, 60_000, 0.95);
+    expect(wide.high - wide.low).toBeGreaterThanOrEqual(q.high - q.low);
+    expect(() => predictInterval(quiet, 8000, 60_000, 1.5)).toThrow(/between 0 and 1/);
+  });
+
+  it('stays at the ceiling when saturated', () => {
+    const m = noisy(0.05);
+    const p = predictInterval(m, m.coefficients.capacityEps! + 1, 60_000);
+    expect(p).toEqual({ low: expect.any(Number), mid: PREDICTION_CEILING.recovery, high: PREDICTION_CEILING.recovery });
+  });
+});
+
+describe('compareModels', () => {
+  it('compares linear and physical on the simulated fixture and chooses physical', () => {
+    const samples = parseSamplesCsv(simulatedFixtureCsv(), 'fixture');
+    const r = compareModels(samples, 42);
+    expect(r.models.map((m) => m.name)).toEqual(['linear', 'physical']);
+    expect(Object.keys(r.models[0]!.recovery)).toEqual(['cvMape', 'r2', 'coefficients']);
+    expect(r.chosen).toEqual({ recovery: 'physical', latency: 'physical' });
+    expect(1 - r.models[1]!.recovery.cvMape).toBeGreaterThan(0.93);
+    expect(compareModels(samples, 42)).toEqual(r);
+  });
+});
