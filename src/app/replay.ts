@@ -70,5 +70,7 @@ export async function replayWorkload(o: ReplayOptions): Promise<ReplayResult> {
     seconds.push(s);
     o.onSecond?.(s);
   }
+  const end = start + seconds.length * 1000; // a replay of N seconds lasts N seconds
+  if (end > o.clock.now()) await o.clock.sleep(end - o.clock.now());
   return { scheduledTotal: o.schedule.reduce((a, b) => a + b, 0), producedTotal, producedPerKey: perKey, wallMs: o.clock.now() - start, seconds };
 }

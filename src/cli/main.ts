@@ -8,7 +8,9 @@ import { KhaosError, badInput } from '../core/errors.js';
 import { eventGenerator } from '../core/events.js';
 import { seededRandom } from '../core/random.js';
 import { replaySchedule } from '../core/trace.js';
-import { demoDeps, downStack, KafkajsMessageBus, loadTrace, stacks, startLocalStack, SystemClock } from '../compose.js';
+import { demoDeps, downStack, KafkajsMessageBus, loadTrace, stacks, startLocalStack, SystemClock, workloadsDir } from '../compose.js';
+import { analyzeCommand } from './analyze.js';
+import { modelsCommand } from './models.js';
 
 const USAGE = `khaos — checkpoint intervals chosen from chaos experiments
 
@@ -17,6 +19,8 @@ const USAGE = `khaos — checkpoint intervals chosen from chaos experiments
   khaos stack status [--json]     what runs, with ports and pids
   khaos stack down [--name N]     stop every process of a stack
   khaos replay [options]          produce a trace into a Kafka topic at its scheduled rates
+  khaos analyze <trace> [--json]  phase 1: steady state, load levels and injection points (--help for options)
+  khaos models fit|compare|show   latency and recovery models from failure measurements (--help for options)
 
 options:
   --config FILE       YAML config (see docs/config.md); flags below override it
@@ -185,6 +189,10 @@ async function replay(flags: Flags): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Commands with their own flags parse them themselves.
+  const out = (s: string) => void process.stdout.write(s);
+  if (argv[0] === 'models') return modelsCommand(argv.slice(1), { out });
+  if (argv[0] === 'analyze') return analyzeCommand(argv.slice(1), { out, workloadsDir: workloadsDir() });
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });

@@ -1,4 +1,4 @@
-import type { JobState } from '../ports/flink-engine.js';
+import type { JobState } from './job-state.js';
 
 /** One observation of a running replica, taken about once a second. */
 export interface JobSample {

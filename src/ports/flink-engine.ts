@@ -4,9 +4,9 @@
  * and throw KhaosError('platform') when the cluster answers something unexpected, and
  * KhaosError('timeout') when it does not answer in time.
  */
-export type JobState =
-  | 'INITIALIZING' | 'CREATED' | 'RUNNING' | 'FAILING' | 'FAILED' | 'CANCELLING' | 'CANCELED'
-  | 'FINISHED' | 'RESTARTING' | 'SUSPENDED' | 'RECONCILING';
+import type { JobState } from '../core/job-state.js';
+
+export type { JobState };
 
 export interface JobSummary {
   id: string;

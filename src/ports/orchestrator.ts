@@ -21,6 +21,16 @@ export interface ReplicaHandle {
   taskManagers: { id: string; pid: number }[];
 }
 
+/** Timings of one reconfiguration (system clock, ms since the epoch). */
+export interface Reconfiguration {
+  savepointPath: string;
+  requestedAtMs: number;
+  /** The savepoint completed and the job stopped. */
+  stoppedAtMs: number;
+  /** The resubmitted job runs with every task deployed. */
+  runningAtMs: number;
+}
+
 /**
  * Deploys and reconfigures job replicas on some platform (local JVM processes, Kubernetes).
  * Throws KhaosError: 'environment' for what the machine lacks, 'platform' for a replica that
@@ -36,7 +46,7 @@ export interface Orchestrator {
    * Stops the replica's job with a savepoint and resubmits it from that savepoint with a new
    * checkpoint interval (no Flink release changes the interval of a running job).
    */
-  reconfigure(name: string, checkpointIntervalMs: number): Promise<{ savepointPath: string }>;
+  reconfigure(name: string, checkpointIntervalMs: number): Promise<Reconfiguration>;
   /** Brings back TaskManager processes that died; returns the new resource ids. */
   restartDeadTaskManagers(name: string): string[];
   stopReplica(name: string): Promise<void>;

@@ -27,7 +27,7 @@ describe('reconfiguration: stop with savepoint, resubmit with a new checkpoint i
       const jobId = (await flink.listJobs())[0]!.id;
       expect((await flink.checkpointConfig(jobId)).intervalMs).toBe(2000);
 
-      let reconfigured: Promise<{ savepointPath: string }> | undefined;
+      let reconfigured: ReturnType<typeof stack.reconfigure> | undefined;
       const replay = await replayWorkload({
         bus, clock, topic: topics.input, schedule: new Array(40).fill(500), generate: eventGenerator('ysb', seededRandom(3)),
         onSecond: (s) => {

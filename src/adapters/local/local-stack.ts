@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { KhaosError } from '../../core/errors.js';
 import type { JobKind } from '../../core/events.js';
-import type { Orchestrator, ReplicaHandle, ReplicaRequest } from '../../ports/orchestrator.js';
+import type { Orchestrator, Reconfiguration, ReplicaHandle, ReplicaRequest } from '../../ports/orchestrator.js';
 import { RestFlinkEngine } from '../flink-rest/rest-flink-engine.js';
 import { isAlive, terminate } from '../system/processes.js';
 import { startKafkaBroker, type KafkaBrokerOptions, type KafkaBrokerState } from './kafka-broker.js';
@@ -127,16 +127,18 @@ export class LocalStack implements Orchestrator {
     return { name, restUrl: state.restUrl, checkpointIntervalMs: state.checkpointIntervalMs, taskManagers: state.taskManagers.map(({ id, pid }) => ({ id, pid })) };
   }
 
-  async reconfigure(name: string, checkpointIntervalMs: number): Promise<{ savepointPath: string }> {
+  async reconfigure(name: string, checkpointIntervalMs: number): Promise<Reconfiguration> {
     const { spec, state } = this.entry(name);
+    const requestedAtMs = Date.now();
     const flink = new RestFlinkEngine(state.restUrl);
     const running = (await flink.listJobs()).find((j) => j.state === 'RUNNING');
     if (!running) throw new KhaosError('platform', `replica ${name} has no RUNNING job to reconfigure`, 'wait until it recovers, then try again');
     const savepointPath = await this.stopWithRetries(flink, running.id, state.savepointDir);
+    const stoppedAtMs = Date.now();
     this.progress(`replica ${name}: savepoint ${savepointPath}; relaunching with interval ${checkpointIntervalMs} ms`);
     await relaunchFromSavepoint(this.run, this.classpaths.flink, this.jobsJar, spec, state, savepointPath, checkpointIntervalMs);
     this.save();
-    return { savepointPath };
+    return { savepointPath, requestedAtMs, stoppedAtMs, runningAtMs: Date.now() };
   }
 
   /**

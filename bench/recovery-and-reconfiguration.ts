@@ -1,0 +1,73 @@
+/**
+ * On the real local stack, under a steady replayed load: time from a TaskManager kill to the job
+ * RUNNING again (Flink's own state timestamps), and reconfiguration downtime (stop-with-savepoint
+ * → resubmitted job RUNNING with the new interval). Run: npx tsx bench/recovery-and-reconfiguration.ts [kills] [reconfigurations] [rate]
+ */
+import { replayWorkload } from '../src/app/replay.js';
+import { taskManagerRunning } from '../src/app/observe.js';
+import { resolveConfig } from '../src/config/schema.js';
+import { KafkajsMessageBus, startLocalStack, SystemClock } from '../src/compose.js';
+import { RestFlinkEngine } from '../src/adapters/flink-rest/rest-flink-engine.js';
+import { eventGenerator } from '../src/core/events.js';
+import { seededRandom } from '../src/core/random.js';
+import { report, stats } from './lib.js';
+
+const kills = Number(process.argv[2] ?? 5);
+const reconfigs = Number(process.argv[3] ?? 5);
+const rate = Number(process.argv[4] ?? 2000);
+const config = resolveConfig({ stack: { name: 'bench-recovery' } });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const stack = await startLocalStack(config, console.log, true);
+const killRows: Record<string, number | string>[] = [];
+const reconfRows: Record<string, number>[] = [];
+let stop = false;
+try {
+  const bus = new KafkajsMessageBus(stack.bootstrap);
+  for (const t of ['b-in', 'b-out', 'b-audit']) await bus.ensureTopic(t, 4);
+  const replica = await stack.startReplica({ name: 'iot-1', job: 'iot', checkpointIntervalMs: 3000, parallelism: 2, inputTopic: 'b-in', outputTopic: 'b-out', auditTopic: 'b-audit', groupId: 'b' });
+  const flink = new RestFlinkEngine(replica.restUrl);
+  const load = replayWorkload({ bus, clock: new SystemClock(), topic: 'b-in', schedule: new Array(3600).fill(rate), generate: eventGenerator('iot', seededRandom(1)), shouldStop: () => stop });
+  const allRunning = async () => {
+    const job = (await flink.listJobs()).find((j) => j.state === 'RUNNING');
+    return job ? (await flink.job(job.id)).vertices.every((v) => v.status === 'RUNNING') : false;
+  };
+  for (let i = 0; i < kills; i++) {
+    await sleep(20_000);
+    const target = await taskManagerRunning(flink);
+    const tm = stack.replica('iot-1').taskManagers.find((t) => t.id === target.taskManagerId)!;
+    const killedAt = Date.now();
+    process.kill(tm.pid, 'SIGKILL');
+    await sleep(500);
+    while (!(await allRunning().catch(() => false))) {
+      stack.restartDeadTaskManagers('iot-1');
+      await sleep(200);
+    }
+    const seenRunningAt = Date.now();
+    const details = await flink.job(target.jobId);
+    const row = { killToRestartingMs: (details.timestamps.RESTARTING ?? NaN) - killedAt, killToRunningMs: (details.timestamps.RUNNING ?? NaN) - killedAt, killToAllTasksRunningSeenMs: seenRunningAt - killedAt, restarts: (await flink.jobMetrics(target.jobId, ['numRestarts'])).numRestarts ?? NaN };
+    console.log('kill', i + 1, row);
+    killRows.push(row);
+  }
+  for (let i = 0; i < reconfigs; i++) {
+    await sleep(15_000);
+    const r = await stack.reconfigure('iot-1', i % 2 === 0 ? 6000 : 3000);
+    const row = { savepointMs: r.stoppedAtMs - r.requestedAtMs, relaunchMs: r.runningAtMs - r.stoppedAtMs, downtimeMs: r.runningAtMs - r.requestedAtMs };
+    console.log('reconfiguration', i + 1, row);
+    reconfRows.push(row);
+  }
+  stop = true;
+  await load;
+  await bus.close();
+} finally {
+  stop = true;
+  await stack.down();
+}
+const col = (rows: Record<string, number | string>[], k: string) => stats(rows.map((r) => Number(r[k])));
+report(
+  'recovery-and-reconfiguration',
+  { job: 'iot, parallelism 2 + 1 spare TaskManager', loadEps: rate, checkpointIntervalMs: '3000 (kills), alternating 6000/3000 (reconfigurations)', heartbeatTimeoutMs: config.stack.heartbeatTimeoutMs, restartDelayMs: config.stack.restartDelayMs, failure: 'SIGKILL of the TaskManager running sink subtask 0' },
+  {
+    kills: { killToRestartingMs: col(killRows, 'killToRestartingMs'), killToRunningMs: col(killRows, 'killToRunningMs'), killToAllTasksRunningSeenMs: col(killRows, 'killToAllTasksRunningSeenMs'), rows: killRows },
+    reconfigurations: { savepointMs: col(reconfRows, 'savepointMs'), relaunchMs: col(reconfRows, 'relaunchMs'), downtimeMs: col(reconfRows, 'downtimeMs'), rows: reconfRows },
+  },
+);
