@@ -1,0 +1,22 @@
+import type { FailureMeasurement, ProfileRecord, ProfileStatus, StepRecord } from '../core/profile-records.js';
+
+/**
+ * Durable records of chaos profiles (house-style rule 10). Every write is committed before the
+ * call returns, so a crash or kill -9 loses at most the step under way. Throws
+ * KhaosError('bad-input') for an unknown profile id, KhaosError('environment') when the
+ * database cannot be opened or written.
+ */
+export interface ProfileStore {
+  createProfile(record: ProfileRecord): void;
+  getProfile(id: string): ProfileRecord | undefined;
+  /** Newest first. */
+  listProfiles(): ProfileRecord[];
+  setStatus(id: string, status: ProfileStatus, ownerPid?: number): void;
+  /** Records a finished step and its measurements atomically (all or nothing). */
+  saveStep(step: StepRecord, measurements: FailureMeasurement[]): void;
+  steps(profileId: string): StepRecord[];
+  measurements(profileId: string): FailureMeasurement[];
+  /** Removes a profile and everything recorded for it. */
+  deleteProfile(id: string): void;
+  close(): void;
+}
