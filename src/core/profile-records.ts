@@ -70,7 +70,7 @@ export interface StepRecord {
 }
 
 /** One failure injected into one replica, and what was measured around it. */
-export interface FailureMeasurement extends Partial<FailureSample> {
+export interface FailureMeasurement extends Partial<Omit<FailureSample, 'recoverySec'>> {
   profileId: string;
   pointIndex: number;
   repetition: number;
