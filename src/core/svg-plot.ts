@@ -1,6 +1,7 @@
 /**
- * A small, dependency-free SVG plot builder for reports: line and point series, axes with ticks,
- * vertical markers and horizontal reference lines. Pure: returns the document as a string.
+ * A small, dependency-free SVG plot builder for reports: line, point and bar series, axes with
+ * ticks, vertical markers, horizontal reference lines and notes. Pure: returns the document as a
+ * string.
  *
  * Long line series are reduced to the minimum and maximum of each pixel column, so a 215-day
  * per-second series draws as a few thousand vertices and the file stays small; the envelope
@@ -18,6 +19,8 @@ export interface LineSeries {
   dx?: number;
   color?: string;
   widthPx?: number;
+  /** SVG stroke-dasharray, e.g. "6 4" for a dashed line; solid when absent. */
+  dash?: string;
 }
 
 export interface PointSeries {
@@ -27,9 +30,29 @@ export interface PointSeries {
   y: ArrayLike<number>;
   color?: string;
   radiusPx?: number;
+  /** Mark drawn at each point (default circle): a second shape tells a different kind of point apart. */
+  shape?: PointShape;
 }
 
-export type PlotSeries = LineSeries | PointSeries;
+export type PointShape = 'circle' | 'triangle' | 'square' | 'cross';
+
+/**
+ * Vertical bars from `base[i]` (0 when absent) up to `base[i] + y[i]`, centred on `x[i]`. Bars are
+ * stacked by giving the upper series the lower one's tops as its base.
+ */
+export interface BarSeries {
+  kind: 'bars';
+  name?: string;
+  x: ArrayLike<number>;
+  /** Height of each bar, in y units; a non-finite height draws no bar. */
+  y: ArrayLike<number>;
+  base?: ArrayLike<number>;
+  /** Bar width in x units (default 0.8 × the smallest gap between distinct x, or 0.8). */
+  widthX?: number;
+  color?: string;
+}
+
+export type PlotSeries = LineSeries | PointSeries | BarSeries;
 
 /** A vertical line at x across the plot, its label at the top. */
 export interface VerticalMarker {
@@ -60,9 +83,16 @@ export interface PlotSpec {
   yDomain?: [number, number];
   xTickFormat?: (v: number) => string;
   yTickFormat?: (v: number) => string;
+  /** Explicit x ticks (e.g. category labels under groups of bars), instead of round values. */
+  xTicks?: { x: number; label: string }[];
+  /** Notes under the x axis label, each wrapped to the image width: caveats a reader of the image alone must see. */
+  notes?: string[];
+  /** Where the legend of named series goes (default top-left, inside the plot). */
+  legend?: 'top-left' | 'top-right' | 'below';
 }
 
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
+/** The default series colours, in order; exported so related plots can colour a group alike. */
+export const PALETTE: readonly string[] = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
 
 export function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -97,6 +127,14 @@ function xAt(s: LineSeries, i: number): number {
   return s.x ? s.x[i]! : (s.x0 ?? 0) + i * (s.dx ?? 1);
 }
 
+/** The width of a bar series' bars, in x units. */
+function barWidth(s: BarSeries): number {
+  if (s.widthX !== undefined) return s.widthX;
+  const xs = [...new Set(Array.from(s.x).filter(Number.isFinite))].sort((a, b) => a - b);
+  const gaps = xs.slice(1).map((x, i) => x - xs[i]!);
+  return 0.8 * (gaps.length > 0 ? Math.min(...gaps) : 1);
+}
+
 function extent(spec: PlotSpec): { x: [number, number]; y: [number, number] } {
   let x0 = Number.POSITIVE_INFINITY;
   let x1 = Number.NEGATIVE_INFINITY;
@@ -104,14 +142,16 @@ function extent(spec: PlotSpec): { x: [number, number]; y: [number, number] } {
   let y1 = Number.NEGATIVE_INFINITY;
   for (const s of spec.series) {
     const n = s.y.length;
+    const half = s.kind === 'bars' ? barWidth(s) / 2 : 0;
     for (let i = 0; i < n; i++) {
-      const y = s.y[i]!;
+      const base = s.kind === 'bars' ? (s.base?.[i] ?? 0) : undefined;
+      const y = s.y[i]! + (base ?? 0);
       const x = s.kind === 'line' ? xAt(s, i) : s.x[i]!;
       if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-      if (x < x0) x0 = x;
-      if (x > x1) x1 = x;
-      if (y < y0) y0 = y;
-      if (y > y1) y1 = y;
+      x0 = Math.min(x0, x - half);
+      x1 = Math.max(x1, x + half);
+      y0 = Math.min(y0, y, base ?? y);
+      y1 = Math.max(y1, y, base ?? y);
     }
   }
   for (const m of spec.markers ?? []) {
@@ -172,11 +212,49 @@ function linePath(s: LineSeries, px: (x: number) => number, py: (y: number) => n
   return parts.join('');
 }
 
+/** Splits text at spaces into lines of at most `width` characters (a longer word stays whole). */
+function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter((w) => w !== '')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
+/** One point's mark, centred on (cx, cy) px, about 2·r px across. */
+function pointMark(shape: PointShape, cx: number, cy: number, r: number, color: string): string {
+  const fill = ` fill="${color}"`;
+  switch (shape) {
+    case 'circle':
+      return `<circle cx="${cx}" cy="${cy}" r="${r}"${fill}/>`;
+    case 'square':
+      return `<rect x="${r1(cx - r)}" y="${r1(cy - r)}" width="${2 * r}" height="${2 * r}"${fill}/>`;
+    case 'triangle': {
+      const h = r * 1.3;
+      return `<polygon points="${r1(cx)},${r1(cy - h)} ${r1(cx + h)},${r1(cy + h * 0.8)} ${r1(cx - h)},${r1(cy + h * 0.8)}"${fill}/>`;
+    }
+    case 'cross':
+      return `<path d="M${r1(cx - r)} ${r1(cy - r)}L${r1(cx + r)} ${r1(cy + r)}M${r1(cx - r)} ${r1(cy + r)}L${r1(cx + r)} ${r1(cy - r)}" stroke="${color}" stroke-width="2" fill="none"/>`;
+  }
+}
+
 /** Builds the SVG document. Data outside the domain is clipped to the plot area. */
 export function svgPlot(spec: PlotSpec): string {
   const W = spec.widthPx ?? 1000;
   const H = spec.heightPx ?? 480;
-  const m = { left: 70, right: 90, top: 40 + (spec.markers?.some((mk) => mk.label) ? 48 : 0), bottom: 50 };
+  const notes = (spec.notes ?? []).flatMap((n) => wrapText(n, Math.floor((W - 80) / 6.2)));
+  const named = spec.series.map((s, k) => ({ s, color: s.color ?? PALETTE[k % PALETTE.length]! })).filter(({ s }) => s.name);
+  const legendBelow = spec.legend === 'below' && named.length > 0;
+  // A legend below the plot flows in rows of entries of one width.
+  const entryW = Math.max(0, ...named.map(({ s }) => s.name!.length)) * 6.2 + 34;
+  const perRow = Math.max(1, Math.floor((W - 80) / entryW));
+  const legendRows = legendBelow ? Math.ceil(named.length / perRow) : 0;
+  const m = { left: 70, right: 90, top: 40 + (spec.markers?.some((mk) => mk.label) ? 48 : 0), bottom: 50 + notes.length * 14 + legendRows * 15 + (legendRows > 0 ? 6 : 0) };
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
   const { x: xd, y: yd } = extent(spec);
@@ -192,7 +270,8 @@ export function svgPlot(spec: PlotSpec): string {
   out.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(spec.title)}</text>`);
 
   // Grid and ticks.
-  const xt = niceTicks(xd[0], xd[1], Math.max(2, Math.floor(pw / 110)));
+  const xt = spec.xTicks ? spec.xTicks.map((t) => t.x) : niceTicks(xd[0], xd[1], Math.max(2, Math.floor(pw / 110)));
+  const xLabelOf = new Map((spec.xTicks ?? []).map((t) => [t.x, t.label] as const));
   const yt = niceTicks(yd[0], yd[1], Math.max(2, Math.floor(ph / 60)));
   out.push('<g class="grid" stroke="#e5e5e5" stroke-width="1">');
   for (const v of xt) out.push(`<line x1="${r1(px(v))}" y1="${m.top}" x2="${r1(px(v))}" y2="${m.top + ph}"/>`);
@@ -200,10 +279,12 @@ export function svgPlot(spec: PlotSpec): string {
   out.push('</g>');
   out.push(`<g class="axes" stroke="#333" stroke-width="1"><line x1="${m.left}" y1="${m.top + ph}" x2="${m.left + pw}" y2="${m.top + ph}"/><line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${m.top + ph}"/></g>`);
   out.push('<g class="ticks">');
-  for (const v of xt) out.push(`<line x1="${r1(px(v))}" y1="${m.top + ph}" x2="${r1(px(v))}" y2="${m.top + ph + 5}" stroke="#333"/><text x="${r1(px(v))}" y="${m.top + ph + 18}" text-anchor="middle">${escapeXml(fx(v))}</text>`);
+  for (const v of xt) out.push(`<line x1="${r1(px(v))}" y1="${m.top + ph}" x2="${r1(px(v))}" y2="${m.top + ph + 5}" stroke="#333"/><text x="${r1(px(v))}" y="${m.top + ph + 18}" text-anchor="middle">${escapeXml(xLabelOf.get(v) ?? fx(v))}</text>`);
   for (const v of yt) out.push(`<line x1="${m.left - 5}" y1="${r1(py(v))}" x2="${m.left}" y2="${r1(py(v))}" stroke="#333"/><text x="${m.left - 8}" y="${r1(py(v)) + 4}" text-anchor="end">${escapeXml(fy(v))}</text>`);
   out.push('</g>');
-  if (spec.xLabel) out.push(`<text x="${m.left + pw / 2}" y="${H - 10}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`);
+  const belowAxis = m.top + ph + 40; // baseline of the x label; notes and a legend below follow it
+  if (spec.xLabel) out.push(`<text x="${m.left + pw / 2}" y="${belowAxis}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`);
+  notes.forEach((n, k) => out.push(`<text class="note" x="${m.left}" y="${belowAxis + 14 * (k + 1)}" fill="#444">${escapeXml(n)}</text>`));
   if (spec.yLabel) out.push(`<text x="16" y="${m.top + ph / 2}" text-anchor="middle" transform="rotate(-90 16 ${m.top + ph / 2})">${escapeXml(spec.yLabel)}</text>`);
 
   // Horizontal lines, then series, then markers on top.
@@ -215,7 +296,21 @@ export function svgPlot(spec: PlotSpec): string {
   spec.series.forEach((s, k) => {
     const color = s.color ?? PALETTE[k % PALETTE.length]!;
     if (s.kind === 'line') {
-      out.push(`<path class="series line" clip-path="url(#plot-area)" fill="none" stroke="${color}" stroke-width="${s.widthPx ?? 1}" stroke-linejoin="round" d="${linePath(s, px, py)}"/>`);
+      const dash = s.dash ? ` stroke-dasharray="${escapeXml(s.dash)}"` : '';
+      out.push(`<path class="series line" clip-path="url(#plot-area)" fill="none" stroke="${color}" stroke-width="${s.widthPx ?? 1}"${dash} stroke-linejoin="round" d="${linePath(s, px, py)}"/>`);
+    } else if (s.kind === 'bars') {
+      const half = barWidth(s) / 2;
+      out.push(`<g class="series bars" clip-path="url(#plot-area)" fill="${color}">`);
+      for (let i = 0; i < s.y.length; i++) {
+        const x = s.x[i]!;
+        const b = s.base?.[i] ?? 0;
+        const h = s.y[i]!;
+        if (!Number.isFinite(x) || !Number.isFinite(b) || !Number.isFinite(h)) continue;
+        const left = r1(px(x - half));
+        const top = r1(py(Math.max(b, b + h)));
+        out.push(`<rect x="${left}" y="${top}" width="${r1(px(x + half) - left)}" height="${r1(py(Math.min(b, b + h)) - top)}"/>`);
+      }
+      out.push('</g>');
     } else {
       const seen = new Set<string>();
       const r = s.radiusPx ?? 3;
@@ -229,7 +324,7 @@ export function svgPlot(spec: PlotSpec): string {
         const key = `${cx},${cy}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        out.push(`<circle cx="${cx}" cy="${cy}" r="${r}"/>`);
+        out.push(pointMark(s.shape ?? 'circle', cx, cy, r, color));
       }
       out.push('</g>');
     }
@@ -251,16 +346,30 @@ export function svgPlot(spec: PlotSpec): string {
     }
   }
 
-  const named = spec.series.map((s, k) => ({ s, color: s.color ?? PALETTE[k % PALETTE.length]! })).filter(({ s }) => s.name);
   if (named.length > 0) {
-    const lx = m.left + 10;
-    out.push(`<g class="legend"><rect x="${lx - 4}" y="${m.top + 4}" width="${Math.max(...named.map(({ s }) => s.name!.length)) * 6.2 + 34}" height="${named.length * 15 + 6}" fill="#fff" fill-opacity="0.85" stroke="#ccc"/>`);
-    named.forEach(({ s, color }, k) => {
-      const y = m.top + 16 + k * 15;
-      const mark = s.kind === 'line' ? `<line x1="${lx}" y1="${y - 4}" x2="${lx + 20}" y2="${y - 4}" stroke="${color}" stroke-width="2"/>` : `<circle cx="${lx + 10}" cy="${y - 4}" r="3" fill="${color}"/>`;
-      out.push(`${mark}<text x="${lx + 26}" y="${y}">${escapeXml(s.name!)}</text>`);
-    });
-    out.push('</g>');
+    const legendMark = (s: PlotSeries, color: string, lx: number, y: number): string => {
+      if (s.kind === 'line') return `<line x1="${lx}" y1="${y - 4}" x2="${lx + 20}" y2="${y - 4}" stroke="${color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${escapeXml(s.dash)}"` : ''}/>`;
+      if (s.kind === 'bars') return `<rect x="${lx + 4}" y="${y - 9}" width="12" height="10" fill="${color}"/>`;
+      return pointMark(s.shape ?? 'circle', lx + 10, y - 4, 3, color);
+    };
+    if (legendBelow) {
+      out.push('<g class="legend">');
+      const top = belowAxis + 14 * notes.length + 6;
+      named.forEach(({ s, color }, k) => {
+        const lx = m.left + (k % perRow) * entryW;
+        const y = top + 12 + Math.floor(k / perRow) * 15;
+        out.push(`${legendMark(s, color, lx, y)}<text x="${lx + 26}" y="${y}">${escapeXml(s.name!)}</text>`);
+      });
+      out.push('</g>');
+    } else {
+      const lx = spec.legend === 'top-right' ? m.left + pw - entryW - 6 : m.left + 10;
+      out.push(`<g class="legend"><rect x="${lx - 4}" y="${m.top + 4}" width="${entryW}" height="${named.length * 15 + 6}" fill="#fff" fill-opacity="0.85" stroke="#ccc"/>`);
+      named.forEach(({ s, color }, k) => {
+        const y = m.top + 16 + k * 15;
+        out.push(`${legendMark(s, color, lx, y)}<text x="${lx + 26}" y="${y}">${escapeXml(s.name!)}</text>`);
+      });
+      out.push('</g>');
+    }
   }
   out.push('</svg>');
   return out.join('\n');

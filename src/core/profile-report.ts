@@ -1,0 +1,588 @@
+import { KhaosError } from './errors.js';
+import { chooseModel, fitModels, PREDICTION_CEILING, predictInterval, type FittedModel, type ModelKind } from './models.js';
+import type { FailureMeasurement, ProfileRecord } from './profile-records.js';
+import { MIN_SAMPLES, type FailureSample } from './samples.js';
+import { PALETTE, svgPlot, type PlotSeries } from './svg-plot.js';
+
+/**
+ * The report of a chaos profile: Markdown plus the SVG plots it links by relative file name.
+ * Pure: the caller writes the files (src/cli/profile-report.ts).
+ */
+export interface ProfileReport {
+  markdown: string;
+  /** SVG documents; `name` is a bare file name, referenced from the Markdown as `![…](name)`. */
+  files: { name: string; content: string }[];
+}
+
+export interface ProfileReportOptions {
+  /** Seed of the cross-validation shuffle (used above 30 recovered failures); same seed, same report. */
+  seed: number;
+}
+
+/** Names of the plot files, as linked from the Markdown. */
+export const REPORT_FILES = {
+  recovery: 'recovery-vs-throughput.svg',
+  latency: 'latency-vs-throughput.svg',
+  residuals: 'recovery-residuals.svg',
+  phases: 'recovery-phases.svg',
+} as const;
+
+/** The sentence the report gives when there are too few recovered failures to fit any model. */
+export const CANNOT_FIT_YET = 'The models cannot be fitted yet';
+
+/**
+ * The failures the models are fitted on: those that recovered (with a recovery time), as samples.
+ * Timeouts have no recovery time; they are shown in the report but never fitted.
+ */
+export function recoveredSamples(measurements: readonly FailureMeasurement[]): FailureSample[] {
+  return measurements.flatMap((m) => {
+    if (m.outcome !== 'recovered' || m.recoverySec === null || !Number.isFinite(m.recoverySec)) return [];
+    const s: FailureSample = { ciMs: m.ciMs, throughputEps: m.throughputEps, latencyMs: m.latencyMs, recoverySec: m.recoverySec };
+    for (const k of ['detectionSec', 'restartSec', 'catchupSec', 'stateBytes', 'checkpointMs'] as const) if (m[k] !== undefined) s[k] = m[k];
+    return [s];
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting and small statistics
+
+/** Linear-interpolated quantile (type 7) of sorted values. */
+function quantile(sorted: readonly number[], p: number): number {
+  const h = (sorted.length - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+}
+const median = (xs: readonly number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
+
+/** 10 000 → "10 s", 90 000 → "90 s", 120 000 → "2 min", 250 → "250 ms". */
+export function formatDurationMs(ms: number): string {
+  if (ms >= 120_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms >= 1000) return `${Number((ms / 1000).toPrecision(4))} s`;
+  return `${Number(ms.toPrecision(4))} ms`;
+}
+const sec = (v: number | null | undefined, digits = 1) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
+const ms0 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : String(Math.round(v)));
+const eps = (v: number) => (Number.isFinite(v) ? String(Math.round(v)) : '—');
+const sig = (v: number) => (Number.isFinite(v) ? String(Number(v.toPrecision(4))) : '—');
+/** A fraction as a percentage; above 1000 % the figure only says that some held-out failure was predicted far off (often saturated). */
+const pct = (v: number) => (!Number.isFinite(v) ? '— (could not be cross-validated)' : v > 10 ? '> 1000 %' : `${(v * 100).toFixed(1)} %`);
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const row = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
+const table = (header: readonly string[], rows: readonly (readonly string[])[]) => [row(header), row(header.map(() => '---')), ...rows.map(row)].join('\n');
+const ciLabel = (ciMs: number) => `CI ${formatDurationMs(ciMs)}`;
+const sentence = (s: string) => (/[.!?]$/.test(s) ? s : `${s}.`);
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** Sorts table rows: point, repetition, interval. */
+const byPlanOrder = (a: FailureMeasurement, b: FailureMeasurement) => a.pointIndex - b.pointIndex || a.repetition - b.repetition || a.ciMs - b.ciMs;
+
+// ---------------------------------------------------------------------------------------------
+// Models
+
+type Fitting =
+  | { ok: true; fitted: Record<ModelKind, FittedModel[]>; chosen: Record<ModelKind, FittedModel | undefined>; n: number }
+  | { ok: false; reason: string };
+
+/** Fits every model, never throwing for data that cannot determine them (the report says why instead). */
+function fitAll(samples: readonly FailureSample[], seed: number): Fitting {
+  if (samples.length < MIN_SAMPLES) {
+    return { ok: false, reason: `${CANNOT_FIT_YET}: ${plural(samples.length, 'failure')} recovered, and every model needs at least ${MIN_SAMPLES}.` };
+  }
+  try {
+    const fitted = fitModels(samples, seed);
+    const choose = (kind: ModelKind) => {
+      try {
+        return chooseModel(fitted[kind], kind);
+      } catch (e) {
+        if (e instanceof KhaosError && e.kind === 'bad-input') return undefined;
+        throw e;
+      }
+    };
+    return { ok: true, fitted, chosen: { recovery: choose('recovery'), latency: choose('latency') }, n: samples.length };
+  } catch (e) {
+    if (e instanceof KhaosError && e.kind === 'bad-input') return { ok: false, reason: `${CANNOT_FIT_YET}: ${sentence(e.message)}${e.hint ? ` To fix: ${sentence(e.hint)}` : ''}` };
+    throw e;
+  }
+}
+
+/** The chosen model of a kind and the one drawn dashed beside it (the linear baseline, or the physical one when linear was chosen). */
+function drawnModels(f: Fitting, kind: ModelKind): { chosen?: FittedModel; other?: FittedModel } {
+  if (!f.ok) return {};
+  const chosen = f.chosen[kind];
+  if (!chosen) return {};
+  return { chosen, other: f.fitted[kind].find((m) => m.name !== chosen.name) };
+}
+
+/** A prediction, with NaN where the model is saturated (at its ceiling) so the curve breaks there. */
+const curveValue = (m: FittedModel, t: number, ci: number) => {
+  const v = m.predict(t, ci);
+  return v >= PREDICTION_CEILING[m.kind] ? Number.NaN : v;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The report
+
+/**
+ * Builds the report of one profile from its record and its measurements (those of other profiles
+ * are left out and counted). Never throws for too little or unusable data: sections that cannot
+ * be computed say why. Deterministic for a given record, measurements and seed.
+ */
+export function buildProfileReport(record: ProfileRecord, measurements: FailureMeasurement[], opts: ProfileReportOptions): ProfileReport {
+  const plan = record.plan;
+  const mine = measurements.filter((m) => m.profileId === record.id).sort(byPlanOrder);
+  const foreign = measurements.length - mine.length;
+  const samples = recoveredSamples(mine);
+  const timeouts = mine.filter((m) => m.outcome === 'timeout');
+  const unusable = mine.length - samples.length - timeouts.length;
+  const intervals = [...new Set([...plan.intervalsMs, ...mine.map((m) => m.ciMs)])].sort((a, b) => a - b);
+  const colorOf = (ci: number) => PALETTE[intervals.indexOf(ci) % PALETTE.length]!;
+  const fitting = fitAll(samples, opts.seed);
+  const files: ProfileReport['files'] = [];
+  const md: string[] = [];
+
+  // Header, plan and provenance.
+  const compression = plan.replay.compression;
+  const provenanceCompression = record.provenance.timeScaling.compression;
+  md.push(`# Chaos profile ${record.id}`, '');
+  md.push(
+    `- Job: ${plan.job}`,
+    `- Created: ${Number.isFinite(record.createdAtMs) ? new Date(record.createdAtMs).toISOString() : 'unknown'}`,
+    `- Status: ${record.status}`,
+    `- Failures measured: ${mine.length} (${samples.length} recovered, ${timeouts.length} timed out${unusable > 0 ? `, ${unusable} recovered without a recovery time` : ''})${foreign > 0 ? `; ${plural(foreign, 'measurement')} of other profiles left out` : ''}`,
+    '',
+  );
+  md.push('## Plan', '');
+  md.push(
+    `- Checkpoint intervals: ${plan.intervalsMs.map(formatDurationMs).join(', ')} (one replica per interval, run in parallel; Flink parallelism ${plan.parallelism})`,
+    `- Repetitions per point: ${plan.repetitions}`,
+    `- Failure: ${plan.failure === 'freeze' ? `freeze for ${formatDurationMs(plan.freezeMs)}` : 'kill'}; timing: ${timingText(plan.timing, plan.leadMs)}`,
+    `- Replay: trace \`${plan.replay.trace}\`, peak rate ${eps(plan.replay.peakRateEps)} events/s, time compression ${compression} (${compression} trace seconds per wall second); ${plan.replay.beforeSec} s before each injection, at most ${plan.replay.afterSec} s after`,
+    `- Recovery ends after ${plan.sustainSec} s of sustained normal throughput and lag; a failure not recovered within ${formatDurationMs(plan.recoveryTimeoutMs)} is a timeout`,
+    `- Seed: ${plan.seed}`,
+    '',
+  );
+  md.push(
+    `**All times in this report are wall time on a time-scaled local setup**: the trace was replayed with time compression ${compression}${
+      compression === 1 ? ' (at its own pace)' : ` (${compression}× faster than recorded)`
+    }, at a peak of ${eps(plan.replay.peakRateEps)} events/s, on local Flink processes. They are not the durations the job would see in production.${
+      provenanceCompression !== compression ? ` Note: the provenance records a compression of ${provenanceCompression}, the plan ${compression}.` : ''
+    }`,
+    '',
+  );
+  md.push(
+    'Injection points (trace offset: seconds from the first sample of the trace):',
+    '',
+    table(
+      ['point', 'level', 'trace rate', 'trace offset (s)'],
+      plan.points.map((p) => [String(p.index), sig(p.level), sig(p.rate), String(p.traceOffsetSec)]),
+    ),
+    '',
+  );
+  md.push('## Provenance', '');
+  md.push(
+    `- Flink version: ${record.provenance.flinkVersion}`,
+    `- Job jar sha256: ${record.provenance.jobJarSha256.slice(0, 12)}`,
+    `- Clock: ${record.provenance.clock}`,
+    '',
+  );
+
+  // Every failure.
+  md.push('## Failures', '');
+  if (mine.length === 0) md.push('No failure has been measured yet.', '');
+  else {
+    md.push(
+      'Throughput and p99 latency are means over the pre-failure window; lead is the time from the injection to the replica\'s next-due checkpoint, planned / actual.',
+      '',
+      table(
+        ['point', 'rep', 'interval', 'throughput (ev/s)', 'p99 latency (ms)', 'detection (s)', 'restart (s)', 'catch-up (s)', 'recovery (s)', 'outcome', 'lead planned / actual (ms)'],
+        mine.map((m) => [
+          String(m.pointIndex),
+          String(m.repetition),
+          formatDurationMs(m.ciMs),
+          eps(m.throughputEps),
+          sec(m.latencyMs),
+          sec(m.detectionSec),
+          sec(m.restartSec),
+          sec(m.catchupSec),
+          m.outcome === 'timeout' ? `> ${sec(plan.recoveryTimeoutMs / 1000, 0)}` : sec(m.recoverySec),
+          m.outcome,
+          `${ms0(m.plannedLeadMs)} / ${ms0(m.actualLeadMs)}`,
+        ]),
+      ),
+      '',
+    );
+  }
+
+  // Plots.
+  const tRange = throughputRange(mine);
+  const recoveryPlot = recoveryVsThroughput(plan.recoveryTimeoutMs, mine, samples, timeouts, intervals, colorOf, tRange, drawnModels(fitting, 'recovery'));
+  files.push({ name: REPORT_FILES.recovery, content: recoveryPlot.svg });
+  md.push('## Recovery time versus throughput', '', `![Recovery time versus throughput, per checkpoint interval](${REPORT_FILES.recovery})`, '', ...recoveryPlot.notes.map((n) => `- ${n}`), '');
+
+  const latencyPlot = latencyVsThroughput(mine, samples, timeouts, intervals, colorOf, tRange, drawnModels(fitting, 'latency'));
+  files.push({ name: REPORT_FILES.latency, content: latencyPlot.svg });
+  md.push('## p99 latency versus throughput', '', `![p99 latency versus throughput, per checkpoint interval](${REPORT_FILES.latency})`, '', ...latencyPlot.notes.map((n) => `- ${n}`), '');
+
+  md.push('## Residuals of the recovery model', '');
+  const chosenRecovery = fitting.ok ? fitting.chosen.recovery : undefined;
+  if (chosenRecovery) {
+    const svg = residualPlot(samples, intervals, colorOf, chosenRecovery);
+    files.push({ name: REPORT_FILES.residuals, content: svg });
+    const res = samples.map((s) => s.recoverySec - chosenRecovery.predict(s.throughputEps, s.ciMs));
+    const sorted = res.map(Math.abs).sort((a, b) => a - b);
+    md.push(
+      `![Residuals of the ${chosenRecovery.name} recovery model](${REPORT_FILES.residuals})`,
+      '',
+      `Observed − predicted recovery of the chosen (${chosenRecovery.name}) model, in-sample: median |residual| ${sec(quantile(sorted, 0.5))} s, largest ${sec(sorted[sorted.length - 1])} s. A pattern against throughput or interval means the model misses a trend.`,
+      '',
+    );
+  } else md.push(fitting.ok ? 'No recovery model could be cross-validated, so there are no residuals to plot.' : `No residuals. ${fitting.reason}`, '');
+
+  const phases = phasePlot(mine, intervals, plan.recoveryTimeoutMs);
+  md.push('## Recovery phases', '');
+  if (phases) {
+    files.push({ name: REPORT_FILES.phases, content: phases.svg });
+    md.push(`![Recovery phases per failure, grouped by interval](${REPORT_FILES.phases})`, '', ...phases.notes.map((n) => `- ${n}`), '');
+    md.push(phaseSummary(mine, intervals), '');
+  } else md.push('No failure has measured phases (detection, restart, catch-up) yet.', '');
+
+  // Models.
+  md.push('## Models', '', ...modelSection(fitting, samples, intervals, tRange), '');
+
+  // How recovery grows.
+  md.push('## How recovery grows', '', ...growthSection(samples, timeouts, intervals), '');
+
+  // Failure timing.
+  md.push('## Failure timing', '', ...timingSection(mine, plan.timing), '');
+
+  return { markdown: md.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n', files };
+}
+
+function timingText(timing: ProfileRecord['plan']['timing'], leadMs: number): string {
+  if (timing === 'before-checkpoint') return `before a checkpoint (the worst case): ${formatDurationMs(leadMs)} before the replica's next checkpoint is due`;
+  if (timing === 'after-checkpoint') return `just after a checkpoint: ${formatDurationMs(leadMs)} after the replica's checkpoint was triggered`;
+  return 'random, uniform over the checkpoint interval';
+}
+
+function throughputRange(ms: readonly { throughputEps: number }[]): [number, number] | undefined {
+  const ts = ms.map((m) => m.throughputEps).filter(Number.isFinite);
+  return ts.length > 0 ? [Math.min(...ts), Math.max(...ts)] : undefined;
+}
+
+/** Curves of one model, one per interval, over the throughput range. */
+function modelCurves(model: FittedModel, intervals: readonly number[], colorOf: (ci: number) => string, range: [number, number], dash?: string): PlotSeries[] {
+  const steps = 120;
+  const x = Array.from({ length: steps + 1 }, (_, i) => range[0] + ((range[1] - range[0]) * i) / steps);
+  return intervals.map((ci) => ({ kind: 'line', x, y: x.map((t) => curveValue(model, t, ci)), color: colorOf(ci), widthPx: dash ? 1.2 : 1.8, ...(dash ? { dash } : {}) }));
+}
+
+const TIMEOUT_COLOR = '#000';
+
+function modelNotes(kind: string, m: { chosen?: FittedModel; other?: FittedModel }): string[] {
+  if (!m.chosen) return [`No ${kind} model is drawn: none could be fitted and cross-validated yet.`];
+  const other = m.other ? `; dashed: the ${m.other.name === 'linear' ? 'linear baseline' : `${m.other.name} model (not chosen)`}` : '';
+  return [`Solid lines: the chosen ${kind} model (${m.chosen.name}), one per interval in its colour${other}.`];
+}
+
+function recoveryVsThroughput(
+  recoveryTimeoutMs: number,
+  all: readonly FailureMeasurement[],
+  samples: readonly FailureSample[],
+  timeouts: readonly FailureMeasurement[],
+  intervals: readonly number[],
+  colorOf: (ci: number) => string,
+  range: [number, number] | undefined,
+  models: { chosen?: FittedModel; other?: FittedModel },
+): { svg: string; notes: string[] } {
+  const maxObserved = Math.max(0, ...samples.map((s) => s.recoverySec));
+  const top = maxObserved > 0 ? maxObserved * 1.25 : recoveryTimeoutMs / 1000;
+  const timeoutY = top * 0.96;
+  const series: PlotSeries[] = [];
+  if (range && models.other) series.push(...modelCurves(models.other, intervals, colorOf, range, '6 4'));
+  if (range && models.chosen) series.push(...modelCurves(models.chosen, intervals, colorOf, range));
+  for (const ci of intervals) {
+    const at = samples.filter((s) => s.ciMs === ci);
+    if (at.length > 0) series.push({ kind: 'points', name: ciLabel(ci), x: at.map((s) => s.throughputEps), y: at.map((s) => s.recoverySec), color: colorOf(ci), radiusPx: 4 });
+  }
+  const notes = [...modelNotes('recovery', models)];
+  if (timeouts.length > 0) {
+    series.push({ kind: 'points', name: 'timeout (not fitted)', x: timeouts.map((m) => m.throughputEps), y: timeouts.map(() => timeoutY), color: TIMEOUT_COLOR, shape: 'triangle', radiusPx: 5 });
+    const perCi = intervals.map((ci) => [ci, timeouts.filter((m) => m.ciMs === ci).length] as const).filter(([, n]) => n > 0);
+    notes.push(
+      `Triangles at the top: ${plural(timeouts.length, 'failure')} did not recover within the ${formatDurationMs(recoveryTimeoutMs)} timeout (${perCi.map(([ci, n]) => `${n} at ${ciLabel(ci)}`).join(', ')}); drawn at their pre-failure throughput, not at a recovery time, and not fitted.`,
+    );
+  }
+  if (all.length === 0) notes.push('No failure measured yet.');
+  const svg = svgPlot({
+    title: 'Recovery time versus throughput, per checkpoint interval',
+    xLabel: 'pre-failure throughput (events/s)',
+    yLabel: 'recovery time (s, wall time)',
+    series,
+    yDomain: [0, top],
+    ...(range ? { xDomain: padded(range) } : {}),
+    legend: 'below',
+    notes,
+  });
+  return { svg, notes };
+}
+
+/** A range widened by 3 % on each side (a point exactly on the axis is hard to see). */
+function padded([lo, hi]: [number, number]): [number, number] {
+  const pad = hi > lo ? (hi - lo) * 0.03 : Math.max(1, Math.abs(lo) * 0.05);
+  return [Math.max(0, lo - pad), hi + pad];
+}
+
+function latencyVsThroughput(
+  all: readonly FailureMeasurement[],
+  samples: readonly FailureSample[],
+  timeouts: readonly FailureMeasurement[],
+  intervals: readonly number[],
+  colorOf: (ci: number) => string,
+  range: [number, number] | undefined,
+  models: { chosen?: FittedModel; other?: FittedModel },
+): { svg: string; notes: string[] } {
+  const series: PlotSeries[] = [];
+  const latencies = all.map((m) => m.latencyMs).filter(Number.isFinite);
+  const top = Math.max(1, ...latencies) * 1.15;
+  if (range && models.other) series.push(...modelCurves(models.other, intervals, colorOf, range, '6 4'));
+  if (range && models.chosen) series.push(...modelCurves(models.chosen, intervals, colorOf, range));
+  for (const ci of intervals) {
+    const at = samples.filter((s) => s.ciMs === ci);
+    if (at.length > 0) series.push({ kind: 'points', name: ciLabel(ci), x: at.map((s) => s.throughputEps), y: at.map((s) => s.latencyMs), color: colorOf(ci), radiusPx: 4 });
+  }
+  const notes = [...modelNotes('latency', models)];
+  if (timeouts.length > 0) {
+    series.push({ kind: 'points', name: 'failure that timed out (not fitted)', x: timeouts.map((m) => m.throughputEps), y: timeouts.map((m) => m.latencyMs), color: TIMEOUT_COLOR, shape: 'triangle', radiusPx: 5 });
+    notes.push(`Triangles: the pre-failure latency of the ${plural(timeouts.length, 'failure')} that timed out; shown, not fitted.`);
+  }
+  const svg = svgPlot({
+    title: 'p99 latency versus throughput, per checkpoint interval',
+    xLabel: 'pre-failure throughput (events/s)',
+    yLabel: 'p99 latency (ms)',
+    series,
+    yDomain: [0, top],
+    ...(range ? { xDomain: padded(range) } : {}),
+    legend: 'below',
+    notes,
+  });
+  return { svg, notes };
+}
+
+function residualPlot(samples: readonly FailureSample[], intervals: readonly number[], colorOf: (ci: number) => string, model: FittedModel): string {
+  const series: PlotSeries[] = intervals.flatMap((ci): PlotSeries[] => {
+    const at = samples.filter((s) => s.ciMs === ci);
+    return at.length === 0 ? [] : [{ kind: 'points', name: ciLabel(ci), x: at.map((s) => s.throughputEps), y: at.map((s) => s.recoverySec - model.predict(s.throughputEps, s.ciMs)), color: colorOf(ci), radiusPx: 4 }];
+  });
+  const range = throughputRange(samples);
+  const largest = Math.max(1e-9, ...series.flatMap((s) => Array.from(s.y, Math.abs)).filter(Number.isFinite));
+  return svgPlot({
+    title: `Residuals of the ${model.name} recovery model`,
+    xLabel: 'pre-failure throughput (events/s)',
+    yLabel: 'observed − predicted recovery (s)',
+    series,
+    hlines: [{ y: 0, label: '0', color: '#666' }],
+    yDomain: [-largest * 1.15, largest * 1.15],
+    ...(range ? { xDomain: padded(range) } : {}),
+    legend: 'below',
+    notes: ['In-sample residuals of the chosen model, fitted on every recovered failure.'],
+  });
+}
+
+const PHASES = [
+  { key: 'detectionSec', label: 'detection', color: '#9467bd' },
+  { key: 'restartSec', label: 'restart and restore', color: '#ff7f0e' },
+  { key: 'catchupSec', label: 'catch-up', color: '#2ca02c' },
+] as const;
+
+/** Stacked bars of the phases of every failure that has any, grouped by interval and ordered by throughput within a group. */
+function phasePlot(all: readonly FailureMeasurement[], intervals: readonly number[], recoveryTimeoutMs: number): { svg: string; notes: string[] } | undefined {
+  const phased = all.filter((m) => PHASES.some((p) => m[p.key] !== undefined && Number.isFinite(m[p.key])));
+  if (phased.length === 0) return undefined;
+  const groups = intervals.map((ci) => phased.filter((m) => m.ciMs === ci).sort((a, b) => a.throughputEps - b.throughputEps || a.pointIndex - b.pointIndex || a.repetition - b.repetition)).filter((g) => g.length > 0);
+  const placed: { m: FailureMeasurement; x: number }[] = [];
+  const ticks: { x: number; label: string }[] = [];
+  let x = 0;
+  for (const g of groups) {
+    ticks.push({ x: x + (g.length - 1) / 2, label: ciLabel(g[0]!.ciMs) });
+    for (const m of g) placed.push({ m, x: x++ });
+    x += 1.5; // a gap between groups
+  }
+  const xs = placed.map((p) => p.x);
+  const value = (m: FailureMeasurement, k: (typeof PHASES)[number]['key']) => (m[k] !== undefined && Number.isFinite(m[k]) ? m[k] : 0);
+  const series: PlotSeries[] = [];
+  PHASES.forEach((p, k) => {
+    const base = placed.map(({ m }) => PHASES.slice(0, k).reduce((s, q) => s + value(m, q.key), 0));
+    series.push({ kind: 'bars', name: p.label, x: xs, y: placed.map(({ m }) => value(m, p.key)), base, color: p.color, widthX: 0.8 });
+  });
+  const heights = placed.map(({ m }) => PHASES.reduce((s, q) => s + value(m, q.key), 0));
+  const top = Math.max(1, ...heights) * 1.15;
+  const notes = ['One bar per failure, grouped by checkpoint interval, ordered by pre-failure throughput within a group; wall time.'];
+  const timedOut = placed.filter(({ m }) => m.outcome === 'timeout');
+  if (timedOut.length > 0) {
+    series.push({ kind: 'points', name: 'timeout: catch-up never ended', x: timedOut.map((p) => p.x), y: timedOut.map(() => top * 0.96), color: TIMEOUT_COLOR, shape: 'triangle', radiusPx: 5 });
+    notes.push(`Triangles: ${plural(timedOut.length, 'failure')} did not recover within ${formatDurationMs(recoveryTimeoutMs)}; their bars show only the phases that ended.`);
+  }
+  const missing = all.length - phased.length;
+  if (missing > 0) notes.push(`${plural(missing, 'failure')} without measured phases ${missing === 1 ? 'is' : 'are'} not drawn.`);
+  const svg = svgPlot({
+    title: 'Recovery phases per failure, by checkpoint interval',
+    yLabel: 'seconds (wall time)',
+    series,
+    xTicks: ticks,
+    xDomain: [-0.8, Math.max(0, x - 1.5) - 0.2],
+    yDomain: [0, top],
+    legend: 'below',
+    notes,
+  });
+  return { svg, notes };
+}
+
+/** Median of each phase per interval, over recovered failures: where recovery time goes. */
+function phaseSummary(all: readonly FailureMeasurement[], intervals: readonly number[]): string {
+  const rows = intervals.flatMap((ci) => {
+    const at = all.filter((m) => m.ciMs === ci && m.outcome === 'recovered');
+    if (at.length === 0) return [];
+    const med = (k: (typeof PHASES)[number]['key']) => {
+      const v = at.map((m) => m[k]).filter((x): x is number => x !== undefined && Number.isFinite(x));
+      return v.length > 0 ? sec(median(v)) : '—';
+    };
+    return [[formatDurationMs(ci), String(at.length), med('detectionSec'), med('restartSec'), med('catchupSec')]];
+  });
+  return rows.length === 0 ? '' : `Median phase durations of the recovered failures:\n\n${table(['interval', 'recovered', 'detection (s)', 'restart (s)', 'catch-up (s)'], rows)}`;
+}
+
+function coefficientText(c: Record<string, number>): string {
+  return Object.entries(c)
+    .map(([k, v]) => `${k} ${sig(v)}`)
+    .join(', ');
+}
+
+function modelSection(f: Fitting, samples: readonly FailureSample[], intervals: readonly number[], range: [number, number] | undefined): string[] {
+  if (!f.ok) return [f.reason, '', 'Timeouts are never fitted; profile more injection points or intervals, then build the report again.'];
+  const method = f.fitted.recovery[0]?.cv.method ?? 'leave-one-out';
+  const out = [
+    `Fitted on the ${f.n} recovered failures (timeouts are not fitted), cross-validated ${method}; the same figures as \`khaos models compare\` on this profile's exported samples. The model with the lowest cross-validated MAPE is chosen per kind (the linear baseline wins ties).`,
+    '',
+    table(
+      ['model', 'kind', 'CV MAPE', 'CV 1 − MAPE', 'R² (in-sample)', 'coefficients'],
+      (['recovery', 'latency'] as const).flatMap((kind) =>
+        f.fitted[kind].map((m) => [
+          m.name + (f.chosen[kind] === m ? ' (chosen)' : ''),
+          kind,
+          pct(m.cv.cvMape),
+          !Number.isFinite(m.cv.cvMape) ? '—' : m.cv.cvMape > 1 ? '< 0' : `${((1 - m.cv.cvMape) * 100).toFixed(1)} %`,
+          sig(m.fit.r2),
+          coefficientText(m.coefficients),
+        ]),
+      ),
+    ),
+    '',
+    `Chosen recovery model: ${f.chosen.recovery?.name ?? 'none (no recovery model could be cross-validated)'}. Chosen latency model: ${f.chosen.latency?.name ?? 'none (no latency model could be cross-validated)'}.`,
+    '',
+    'Units: throughput events/s, interval (ci) ms, recovery s, latency ms; capacityEps is the throughput the job sustains when catching up, downtimeSec detection + restart, phi the fraction of an interval replayed.',
+  ];
+  const rec = f.chosen.recovery;
+  if (rec && range) {
+    const ts = [range[0], (range[0] + range[1]) / 2, range[1]];
+    out.push(
+      '',
+      `Predicted recovery of the chosen model with its 80 % prediction interval (from the cross-validated residuals), s:`,
+      '',
+      table(
+        ['interval', ...ts.map((t) => `${eps(t)} ev/s`)],
+        intervals.map((ci) => [
+          formatDurationMs(ci),
+          ...ts.map((t) => {
+            const p = predictInterval(rec, t, ci, 0.8);
+            return p.mid >= PREDICTION_CEILING.recovery ? 'saturated' : `${sec(p.mid)} [${sec(p.low)}, ${sec(p.high)}]`;
+          }),
+        ]),
+      ),
+    );
+  }
+  if (samples.length < 10) out.push('', `With only ${samples.length} recovered failures these figures are rough; the product aims at under 100 failures per model.`);
+  return out;
+}
+
+/**
+ * Splits samples sorted by throughput into three groups by rank; equal throughputs stay in one
+ * group (the group of the first of them), so a group may be empty when few throughputs differ.
+ */
+function terciles(sorted: readonly FailureSample[]): FailureSample[][] {
+  const n = sorted.length;
+  const groups: FailureSample[][] = [[], [], []];
+  let first = 0;
+  sorted.forEach((s, i) => {
+    if (i > 0 && s.throughputEps !== sorted[i - 1]!.throughputEps) first = i;
+    groups[Math.min(2, Math.floor((3 * first) / n))]!.push(s);
+  });
+  return groups;
+}
+
+function growthWord(values: readonly number[]): 'grows' | 'falls' | 'does not change steadily' {
+  const up = values.every((v, i) => i === 0 || v >= values[i - 1]!);
+  const down = values.every((v, i) => i === 0 || v <= values[i - 1]!);
+  if (up && values[values.length - 1]! > values[0]!) return 'grows';
+  if (down && values[values.length - 1]! < values[0]!) return 'falls';
+  return 'does not change steadily';
+}
+
+const ratio = (a: number, b: number) => (a > 0 ? `×${(b / a).toFixed(1)}` : 'n/a');
+
+function growthSection(samples: readonly FailureSample[], timeouts: readonly FailureMeasurement[], intervals: readonly number[]): string[] {
+  if (samples.length === 0) return ['No failure has recovered yet, so there is nothing to say about how recovery grows.'];
+  const out: string[] = [];
+  const perCi = intervals.map((ci) => ({ ci, rs: samples.filter((s) => s.ciMs === ci).map((s) => s.recoverySec), to: timeouts.filter((m) => m.ciMs === ci).length })).filter((g) => g.rs.length > 0 || g.to > 0);
+  const withData = perCi.filter((g) => g.rs.length > 0);
+  const ciText = perCi.map((g) => `${formatDurationMs(g.ci)}: ${g.rs.length > 0 ? `${sec(median(g.rs))} s` : 'no recovery'}${g.to > 0 ? ` (and ${plural(g.to, 'timeout')})` : ''}`).join('; ');
+  if (withData.length >= 2) {
+    const meds = withData.map((g) => median(g.rs));
+    const word = growthWord(meds);
+    out.push(
+      `**With the interval.** Median recovery per checkpoint interval — ${ciText}. From the shortest to the longest interval it ${word}${word === 'does not change steadily' ? '' : ` (${ratio(meds[0]!, meds[meds.length - 1]!)})`}.`,
+    );
+  } else out.push(`**With the interval.** Median recovery — ${ciText}. Recovered failures at two or more intervals are needed to compare them.`);
+
+  const sorted = [...samples].sort((a, b) => a.throughputEps - b.throughputEps);
+  const thirds = terciles(sorted);
+  if (thirds.every((g) => g.length >= 2)) {
+    const names = ['lowest', 'middle', 'highest'];
+    const meds = thirds.map((g) => median(g.map((s) => s.recoverySec)));
+    const word = growthWord(meds);
+    const bounds = thirds.map((g) => `${eps(g[0]!.throughputEps)}–${eps(g[g.length - 1]!.throughputEps)} ev/s`);
+    out.push(
+      '',
+      `**With throughput.** Splitting the recovered failures into thirds by pre-failure throughput, median recovery is ${thirds
+        .map((_, k) => `${sec(meds[k]!)} s in the ${names[k]} third (${bounds[k]})`)
+        .join(', ')}: from the lowest to the highest third it ${word}${word === 'does not change steadily' ? '' : ` (${ratio(meds[0]!, meds[2]!)})`}.`,
+    );
+    const cells = (ci: number) =>
+      thirds.map((g) => {
+        const rs = g.filter((s) => s.ciMs === ci).map((s) => s.recoverySec);
+        return rs.length > 0 ? `${sec(median(rs))} (${rs.length})` : '—';
+      });
+    out.push(
+      '',
+      'Median recovery (s) by interval and throughput third (number of failures in brackets):',
+      '',
+      table(['interval', ...names.map((nm, k) => `${nm} third (${bounds[k]})`)], withData.map((g) => [formatDurationMs(g.ci), ...cells(g.ci)])),
+    );
+  } else out.push('', '**With throughput.** Splitting by throughput needs at least 6 recovered failures spread over distinct throughputs (2 or more in each third); there are too few, so profile more load levels.');
+  if (timeouts.length > 0) {
+    out.push('', `${plural(timeouts.length, 'failure')} did not recover at all; they are left out of these medians, which therefore understate recovery where they occurred (at ${eps(Math.min(...timeouts.map((m) => m.throughputEps)))} ev/s and above).`);
+  }
+  return out;
+}
+
+function timingSection(all: readonly FailureMeasurement[], timing: ProfileRecord['plan']['timing']): string[] {
+  const diffs = all.flatMap((m) => (m.plannedLeadMs !== undefined && m.actualLeadMs !== undefined && Number.isFinite(m.plannedLeadMs) && Number.isFinite(m.actualLeadMs) ? [m.actualLeadMs - m.plannedLeadMs] : [])).sort((a, b) => a - b);
+  const intro = `Lead: time from the injection to the replica's next-due checkpoint (timing: ${timing}).`;
+  if (diffs.length === 0) return [intro, '', 'No failure records both a planned and an actual lead, so the timing cannot be checked.'];
+  const abs = diffs.map(Math.abs).sort((a, b) => a - b);
+  return [
+    intro,
+    '',
+    `Actual − planned lead over ${plural(diffs.length, 'failure')}, ms: min ${ms0(diffs[0])}, median ${ms0(quantile(diffs, 0.5))}, p90 ${ms0(quantile(diffs, 0.9))}, max ${ms0(diffs[diffs.length - 1])} (p90 of the absolute difference: ${ms0(quantile(abs, 0.9))}). A positive difference means the failure landed earlier than planned, with more of the interval still to run before the checkpoint.`,
+  ];
+}
