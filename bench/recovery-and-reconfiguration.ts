@@ -35,16 +35,22 @@ try {
     await sleep(20_000);
     const target = await taskManagerRunning(flink);
     const tm = stack.replica('iot-1').taskManagers.find((t) => t.id === target.taskManagerId)!;
+    const restartsBefore = (await flink.jobMetrics(target.jobId, ['numRestarts'])).numRestarts ?? 0;
     const killedAt = Date.now();
     process.kill(tm.pid, 'SIGKILL');
-    await sleep(500);
-    while (!(await allRunning().catch(() => false))) {
+    // Polled every 200 ms: Flink's own state timestamps come from a cached execution graph.
+    let leftRunningAt: number | undefined;
+    for (;;) {
+      const running = await allRunning().catch(() => false);
+      if (!running && leftRunningAt === undefined) leftRunningAt = Date.now();
+      if (running && leftRunningAt !== undefined) break;
+      if (Date.now() - killedAt > 120_000) throw new Error('no recovery within 120 s');
       stack.restartDeadTaskManagers('iot-1');
       await sleep(200);
     }
     const seenRunningAt = Date.now();
-    const details = await flink.job(target.jobId);
-    const row = { killToRestartingMs: (details.timestamps.RESTARTING ?? NaN) - killedAt, killToRunningMs: (details.timestamps.RUNNING ?? NaN) - killedAt, killToAllTasksRunningSeenMs: seenRunningAt - killedAt, restarts: (await flink.jobMetrics(target.jobId, ['numRestarts'])).numRestarts ?? NaN };
+    await sleep(3000);
+    const row = { killToNotRunningSeenMs: leftRunningAt - killedAt, killToAllTasksRunningSeenMs: seenRunningAt - killedAt, restartsForThisKill: ((await flink.jobMetrics(target.jobId, ['numRestarts'])).numRestarts ?? NaN) - restartsBefore };
     console.log('kill', i + 1, row);
     killRows.push(row);
   }
@@ -65,9 +71,9 @@ try {
 const col = (rows: Record<string, number | string>[], k: string) => stats(rows.map((r) => Number(r[k])));
 report(
   'recovery-and-reconfiguration',
-  { job: 'iot, parallelism 2 + 1 spare TaskManager', loadEps: rate, checkpointIntervalMs: '3000 (kills), alternating 6000/3000 (reconfigurations)', heartbeatTimeoutMs: config.stack.heartbeatTimeoutMs, restartDelayMs: config.stack.restartDelayMs, failure: 'SIGKILL of the TaskManager running sink subtask 0' },
+  { job: 'iot, parallelism 2 + 1 spare TaskManager', loadEps: rate, checkpointIntervalMs: '3000 (kills), alternating 6000/3000 (reconfigurations)', heartbeatTimeoutMs: config.stack.heartbeatTimeoutMs, restartDelayMs: config.stack.restartDelayMs, failure: 'SIGKILL of the TaskManager running sink subtask 0', observation: 'REST polled every 200 ms (web.refresh-interval 500 ms)' },
   {
-    kills: { killToRestartingMs: col(killRows, 'killToRestartingMs'), killToRunningMs: col(killRows, 'killToRunningMs'), killToAllTasksRunningSeenMs: col(killRows, 'killToAllTasksRunningSeenMs'), rows: killRows },
+    kills: { killToNotRunningSeenMs: col(killRows, 'killToNotRunningSeenMs'), killToAllTasksRunningSeenMs: col(killRows, 'killToAllTasksRunningSeenMs'), rows: killRows },
     reconfigurations: { savepointMs: col(reconfRows, 'savepointMs'), relaunchMs: col(reconfRows, 'relaunchMs'), downtimeMs: col(reconfRows, 'downtimeMs'), rows: reconfRows },
   },
 );

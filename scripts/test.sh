@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export KHAOS_HOME="${KHAOS_HOME:-$PWD/.khaos/test}"
-[ -d node_modules ] || { echo "== installing npm packages"; npm ci --no-audit --no-fund; }
+bash scripts/ensure-deps.sh
 
 passed=0; failed=0
 count_vitest() { # reads a vitest JSON report

@@ -6,6 +6,8 @@ import { RestFlinkEngine } from './adapters/flink-rest/rest-flink-engine.js';
 import { LocalStack, listStacks, stackDown } from './adapters/local/local-stack.js';
 import { ProcessFailureInjector } from './adapters/local/process-failure-injector.js';
 import { SystemClock } from './adapters/system/clock.js';
+import { SqliteProfileStore } from './adapters/sqlite/sqlite-profile-store.js';
+import crypto from 'node:crypto';
 import { badInput } from './core/errors.js';
 import { parseTraceCsv, type Trace } from './core/trace.js';
 import type { DemoDeps } from './app/demo.js';
@@ -57,6 +59,18 @@ export function demoDeps(stack: LocalStack, log: (l: string) => void): DemoDeps 
     injectorFor: (replica) => new ProcessFailureInjector(stack, replica, clock),
     clock,
     log,
+  };
+}
+
+export const profileStore = () => new SqliteProfileStore(path.join(khaosHome(), 'khaos.db'));
+
+/** What a profile record names about the platform: Flink version (from the platform pom) and the job jar's hash. */
+export function platformProvenance(): { flinkVersion: string; jobJarSha256: string } {
+  const pom = fs.readFileSync(path.join(repoRoot, 'platform', 'flink', 'pom.xml'), 'utf8');
+  const jar = path.join(repoRoot, 'jobs', 'target', 'khaos-jobs.jar');
+  return {
+    flinkVersion: /<flink.version>([^<]+)</.exec(pom)?.[1] ?? 'unknown',
+    jobJarSha256: fs.existsSync(jar) ? crypto.createHash('sha256').update(fs.readFileSync(jar)).digest('hex') : 'not built',
   };
 }
 

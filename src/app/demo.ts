@@ -102,7 +102,7 @@ export async function runDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResul
   log(`replay done: ${replay.producedTotal}/${replay.scheduledTotal} events in ${(replay.wallMs / 1000).toFixed(1)} s`);
   if (failing) await failing;
 
-  const opts = { baselineMs: 20_000, sustainSamples: 5, slackSeconds: 2 };
+  const opts = { baselineMs: 20_000, sustainSamples: 5, slackSeconds: 2, requireRestart: o.failure === 'kill' };
   let timeline: RecoveryTimeline | undefined;
   if (failure) {
     const deadline = clock.now() + o.recoveryTimeoutMs;

@@ -14,13 +14,24 @@ export function vertexNamed(vertices: VertexInfo[], fragment: string): VertexInf
  * unreported metric leaves the field empty.
  */
 export class JobSampler {
-  private metricIds?: { lag?: string; rate: string };
+  private ids?: { source: string; lag?: string; rate: string; sink?: string; latency?: string };
 
   constructor(
     private readonly flink: FlinkEngine,
     private readonly clock: Clock,
-    private readonly sourceFragment = 'kafka-source',
   ) {}
+
+  /** Metric ids by suffix: operator metrics carry the operator's name as a prefix. */
+  private async discover(jobId: string, vertices: VertexInfo[]) {
+    const source = vertexNamed(vertices, 'kafka-source');
+    if (!source) return undefined;
+    const sourceNames = await this.flink.vertexMetricNames(jobId, source.id);
+    const lag = sourceNames.find((n) => n.endsWith('.pendingRecords'));
+    const sink = vertexNamed(vertices, 'latency');
+    const latency = sink ? (await this.flink.vertexMetricNames(jobId, sink.id)).find((n) => n.endsWith('e2eLatencyP99Ms')) : undefined;
+    // The source operator's own output rate (the vertex-level one counts the chain's last operator).
+    return { source: source.id, lag, rate: lag ? lag.replace(/pendingRecords$/, 'numRecordsOutPerSecond') : 'numRecordsOutPerSecond', sink: sink?.id, latency };
+  }
 
   async sample(): Promise<JobSample> {
     const tMs = this.clock.now();
@@ -28,17 +39,21 @@ export class JobSampler {
       const job = (await this.flink.listJobs()).find((j) => !['FINISHED', 'CANCELED'].includes(j.state));
       if (!job) return { tMs, state: 'UNREACHABLE' };
       if (job.state !== 'RUNNING') return { tMs, state: job.state };
-      const source = vertexNamed((await this.flink.job(job.id)).vertices, this.sourceFragment);
-      if (!source) return { tMs, state: job.state };
-      if (!this.metricIds?.lag) {
-        const names = await this.flink.vertexMetricNames(job.id, source.id);
-        const lag = names.find((n) => n.endsWith('.pendingRecords'));
-        // The source operator's own output rate (the vertex-level one counts the chain's last operator).
-        this.metricIds = { lag, rate: lag ? lag.replace(/pendingRecords$/, 'numRecordsOutPerSecond') : 'numRecordsOutPerSecond' };
-      }
-      const ids = [this.metricIds.rate, ...(this.metricIds.lag ? [this.metricIds.lag] : [])];
-      const m = await this.flink.vertexMetrics(job.id, source.id, ids);
-      return { tMs, state: job.state, lag: this.metricIds.lag ? m[this.metricIds.lag]?.sum : undefined, inputEps: m[this.metricIds.rate]?.sum };
+      // Metrics appear some seconds after a (re)start: look again until both are found.
+      if (!this.ids?.lag || !this.ids.latency) this.ids = await this.discover(job.id, (await this.flink.job(job.id)).vertices);
+      const ids = this.ids;
+      if (!ids) return { tMs, state: job.state };
+      const [m, l] = await Promise.all([
+        this.flink.vertexMetrics(job.id, ids.source, [ids.rate, ...(ids.lag ? [ids.lag] : [])]),
+        ids.sink && ids.latency ? this.flink.vertexMetrics(job.id, ids.sink, [ids.latency]) : Promise.resolve(undefined),
+      ]);
+      return {
+        tMs,
+        state: job.state,
+        lag: ids.lag ? m[ids.lag]?.sum : undefined,
+        inputEps: m[ids.rate]?.sum,
+        latencyP99Ms: ids.latency ? l?.[ids.latency]?.max : undefined,
+      };
     } catch {
       return { tMs, state: 'UNREACHABLE' };
     }

@@ -1,16 +1,15 @@
-import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import YAML from 'yaml';
 import { runDemo } from '../app/demo.js';
 import { replayWorkload } from '../app/replay.js';
-import { resolveConfig, type ConfigInput } from '../config/schema.js';
 import { KhaosError, badInput } from '../core/errors.js';
 import { eventGenerator } from '../core/events.js';
 import { seededRandom } from '../core/random.js';
 import { replaySchedule } from '../core/trace.js';
 import { demoDeps, downStack, KafkajsMessageBus, loadTrace, stacks, startLocalStack, SystemClock, workloadsDir } from '../compose.js';
 import { analyzeCommand } from './analyze.js';
+import { configFrom, log, withOwnedStack } from './common.js';
 import { modelsCommand } from './models.js';
+import { profileCommand } from './profile.js';
 
 const USAGE = `khaos — checkpoint intervals chosen from chaos experiments
 
@@ -20,6 +19,7 @@ const USAGE = `khaos — checkpoint intervals chosen from chaos experiments
   khaos stack down [--name N]     stop every process of a stack
   khaos replay [options]          produce a trace into a Kafka topic at its scheduled rates
   khaos analyze <trace> [--json]  phase 1: steady state, load levels and injection points (--help for options)
+  khaos profile --config FILE      phase 2: parallel chaos profiling (list, --resume ID, discard, export; --help)
   khaos models fit|compare|show   latency and recovery models from failure measurements (--help for options)
 
 options:
@@ -35,10 +35,6 @@ options:
   --bootstrap H:P, --topic T             (replay) where to produce; default: the stack's broker
   --seed N            event generator seed
 `;
-
-function log(line: string): void {
-  process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
-}
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -59,53 +55,6 @@ const OPTIONS = {
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
-
-function num(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw badInput(`--${flag} needs a number, got "${v}"`);
-  return n;
-}
-
-/** Config file, then flags on top; every problem reported by the schema at once. */
-function configFrom(flags: Flags) {
-  let input: ConfigInput = {};
-  if (flags.config) {
-    if (!fs.existsSync(flags.config)) throw badInput(`config file ${flags.config} not found`);
-    try {
-      input = (YAML.parse(fs.readFileSync(flags.config, 'utf8')) ?? {}) as ConfigInput;
-    } catch (e) {
-      throw badInput(`config file ${flags.config} is not valid YAML: ${(e as Error).message}`);
-    }
-  }
-  const set = <T extends object>(section: T | undefined, values: Record<string, unknown>) =>
-    ({ ...(section ?? {}), ...Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) }) as T;
-  return resolveConfig({
-    ...input,
-    stack: set(input.stack, { name: flags.name }),
-    job: set(input.job, { kind: flags.job, checkpointInterval: flags.interval }),
-    replay: set(input.replay, { trace: flags.trace, peakRateEps: num(flags.peak, 'peak'), compression: num(flags.compression, 'compression'), duration: flags.duration, seed: num(flags.seed, 'seed') }),
-    chaos: set(input.chaos, { failure: flags.failure, at: flags['fail-at'] }),
-  });
-}
-
-/** Runs `body` with a stack owned by this process: torn down on success, error, Ctrl-C or SIGTERM. */
-async function withOwnedStack<T>(config: ReturnType<typeof configFrom>, body: (stack: Awaited<ReturnType<typeof startLocalStack>>) => Promise<T>): Promise<T> {
-  const stack = await startLocalStack(config, log, true);
-  const onSignal = (sig: string) => {
-    log(`${sig}: tearing the stack down…`);
-    void stack.down().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    return await body(stack);
-  } finally {
-    log('tearing the stack down…');
-    await stack.down();
-    log('stack down: no process left');
-  }
-}
 
 async function demo(flags: Flags): Promise<number> {
   const c = configFrom(flags);
@@ -192,6 +141,7 @@ export async function main(argv: string[]): Promise<number> {
   // Commands with their own flags parse them themselves.
   const out = (s: string) => void process.stdout.write(s);
   if (argv[0] === 'models') return modelsCommand(argv.slice(1), { out });
+  if (argv[0] === 'profile') return profileCommand(argv.slice(1));
   if (argv[0] === 'analyze') return analyzeCommand(argv.slice(1), { out, workloadsDir: workloadsDir() });
   let parsed;
   try {

@@ -58,6 +58,23 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    profile: z
+      .object({
+        intervals: z.array(z.union([z.string(), z.number()])).min(1).max(8).default(['2s', '5s', '8s']).describe('Checkpoint intervals profiled in parallel, one replica each'),
+        points: z.number().int().min(1).max(24).default(4).describe('Load levels, one injection point each (phase 1 on the replay trace)'),
+        analysisWindow: duration('60s', 'Rolling-mean window of the steady-state analysis, wall time at the replay compression'),
+        tolerance: z.number().positive().max(1).default(0.1).describe('Stability and level tolerance, relative to the rolling mean'),
+        minSpacing: duration('600s', 'Least distance between injection points, wall time at the replay compression'),
+        repetitions: z.number().int().min(1).max(20).default(1).describe('Failures per point and replica'),
+        timing: z.enum(['before-checkpoint', 'after-checkpoint', 'random']).default('before-checkpoint').describe('When to inject relative to each replica’s checkpoints'),
+        lead: duration('500ms', 'before-checkpoint: this long before the next checkpoint is due (after-checkpoint: after it)'),
+        before: duration('30s', 'Replay before each injection: the baseline that defines normal'),
+        after: duration('90s', 'Replay after each injection at most; a failure not recovered by then is a timeout'),
+        sustain: duration('5s', 'Normal this long in a row ends a recovery'),
+        parallelism: z.number().int().min(1).max(4).default(1).describe('Parallelism of each replica'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -83,6 +100,16 @@ export function resolveConfig(input: unknown) {
     }),
     job: Object.freeze({ ...c.job, checkpointIntervalMs: d(c.job.checkpointInterval, 'job.checkpointInterval') }),
     replay: Object.freeze({ ...c.replay, startOffsetSec: d(c.replay.startOffset, 'replay.startOffset') / 1000, durationSec: Math.round(d(c.replay.duration, 'replay.duration') / 1000) }),
+    profile: Object.freeze({
+      ...c.profile,
+      intervalsMs: c.profile.intervals.map((v, i) => d(v, `profile.intervals[${i}]`)),
+      analysisWindowSec: d(c.profile.analysisWindow, 'profile.analysisWindow') / 1000,
+      minSpacingSec: d(c.profile.minSpacing, 'profile.minSpacing') / 1000,
+      leadMs: d(c.profile.lead, 'profile.lead'),
+      beforeSec: Math.round(d(c.profile.before, 'profile.before') / 1000),
+      afterSec: Math.round(d(c.profile.after, 'profile.after') / 1000),
+      sustainSec: Math.round(d(c.profile.sustain, 'profile.sustain') / 1000),
+    }),
     chaos: Object.freeze({
       ...c.chaos,
       atSec: Math.round(d(c.chaos.at, 'chaos.at') / 1000),

@@ -70,7 +70,7 @@ export interface StepRecord {
 }
 
 /** One failure injected into one replica, and what was measured around it. */
-export interface FailureMeasurement extends Partial<Omit<FailureSample, 'recoverySec'>> {
+export interface FailureMeasurement extends Partial<Omit<FailureSample, 'recoverySec' | 'throughputEps' | 'latencyMs'>> {
   profileId: string;
   pointIndex: number;
   repetition: number;
@@ -82,8 +82,9 @@ export interface FailureMeasurement extends Partial<Omit<FailureSample, 'recover
   plannedLeadMs?: number;
   actualLeadMs?: number;
   outcome: 'recovered' | 'timeout';
-  throughputEps: number;
-  latencyMs: number;
+  /** Null when the replica reported no throughput (or latency) in the baseline window. */
+  throughputEps: number | null;
+  latencyMs: number | null;
   /** Null when the failure did not recover within the timeout. */
   recoverySec: number | null;
   restoredCheckpointId?: number;

@@ -27,6 +27,9 @@ export const REPORT_FILES = {
   phases: 'recovery-phases.svg',
 } as const;
 
+/** A measurement with its pre-failure throughput and latency known: one that can be drawn. */
+type PlacedMeasurement = FailureMeasurement & { throughputEps: number; latencyMs: number };
+
 /** The sentence the report gives when there are too few recovered failures to fit any model. */
 export const CANNOT_FIT_YET = 'The models cannot be fitted yet';
 
@@ -36,7 +39,7 @@ export const CANNOT_FIT_YET = 'The models cannot be fitted yet';
  */
 export function recoveredSamples(measurements: readonly FailureMeasurement[]): FailureSample[] {
   return measurements.flatMap((m) => {
-    if (m.outcome !== 'recovered' || m.recoverySec === null || !Number.isFinite(m.recoverySec)) return [];
+    if (m.outcome !== 'recovered' || m.recoverySec === null || !Number.isFinite(m.recoverySec) || m.throughputEps === null || m.latencyMs === null) return [];
     const s: FailureSample = { ciMs: m.ciMs, throughputEps: m.throughputEps, latencyMs: m.latencyMs, recoverySec: m.recoverySec };
     for (const k of ['detectionSec', 'restartSec', 'catchupSec', 'stateBytes', 'checkpointMs'] as const) if (m[k] !== undefined) s[k] = m[k];
     return [s];
@@ -63,7 +66,7 @@ export function formatDurationMs(ms: number): string {
 }
 const sec = (v: number | null | undefined, digits = 1) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 const ms0 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : String(Math.round(v)));
-const eps = (v: number) => (Number.isFinite(v) ? String(Math.round(v)) : '—');
+const eps = (v: number | null) => (v !== null && Number.isFinite(v) ? String(Math.round(v)) : '—');
 const sig = (v: number) => (Number.isFinite(v) ? String(Number(v.toPrecision(4))) : '—');
 /** A fraction as a percentage; above 1000 % the figure only says that some held-out failure was predicted far off (often saturated). */
 const pct = (v: number) => (!Number.isFinite(v) ? '— (could not be cross-validated)' : v > 10 ? '> 1000 %' : `${(v * 100).toFixed(1)} %`);
@@ -133,7 +136,8 @@ export function buildProfileReport(record: ProfileRecord, measurements: FailureM
   const mine = measurements.filter((m) => m.profileId === record.id).sort(byPlanOrder);
   const foreign = measurements.length - mine.length;
   const samples = recoveredSamples(mine);
-  const timeouts = mine.filter((m) => m.outcome === 'timeout');
+  // Timeouts without a measured pre-failure throughput cannot be placed on a plot; the table still lists them.
+  const timeouts = mine.filter((m): m is PlacedMeasurement => m.outcome === 'timeout' && m.throughputEps !== null && m.latencyMs !== null);
   const unusable = mine.length - samples.length - timeouts.length;
   const intervals = [...new Set([...plan.intervalsMs, ...mine.map((m) => m.ciMs)])].sort((a, b) => a - b);
   const colorOf = (ci: number) => PALETTE[intervals.indexOf(ci) % PALETTE.length]!;
@@ -265,8 +269,8 @@ function timingText(timing: ProfileRecord['plan']['timing'], leadMs: number): st
   return 'random, uniform over the checkpoint interval';
 }
 
-function throughputRange(ms: readonly { throughputEps: number }[]): [number, number] | undefined {
-  const ts = ms.map((m) => m.throughputEps).filter(Number.isFinite);
+function throughputRange(ms: readonly { throughputEps: number | null }[]): [number, number] | undefined {
+  const ts = ms.flatMap((m) => (m.throughputEps !== null && Number.isFinite(m.throughputEps) ? [m.throughputEps] : []));
   return ts.length > 0 ? [Math.min(...ts), Math.max(...ts)] : undefined;
 }
 
@@ -289,7 +293,7 @@ function recoveryVsThroughput(
   recoveryTimeoutMs: number,
   all: readonly FailureMeasurement[],
   samples: readonly FailureSample[],
-  timeouts: readonly FailureMeasurement[],
+  timeouts: readonly PlacedMeasurement[],
   intervals: readonly number[],
   colorOf: (ci: number) => string,
   range: [number, number] | undefined,
@@ -336,14 +340,14 @@ function padded([lo, hi]: [number, number]): [number, number] {
 function latencyVsThroughput(
   all: readonly FailureMeasurement[],
   samples: readonly FailureSample[],
-  timeouts: readonly FailureMeasurement[],
+  timeouts: readonly PlacedMeasurement[],
   intervals: readonly number[],
   colorOf: (ci: number) => string,
   range: [number, number] | undefined,
   models: { chosen?: FittedModel; other?: FittedModel },
 ): { svg: string; notes: string[] } {
   const series: PlotSeries[] = [];
-  const latencies = all.map((m) => m.latencyMs).filter(Number.isFinite);
+  const latencies = all.flatMap((m) => (m.latencyMs !== null && Number.isFinite(m.latencyMs) ? [m.latencyMs] : []));
   const top = Math.max(1, ...latencies) * 1.15;
   if (range && models.other) series.push(...modelCurves(models.other, intervals, colorOf, range, '6 4'));
   if (range && models.chosen) series.push(...modelCurves(models.chosen, intervals, colorOf, range));
@@ -399,7 +403,7 @@ const PHASES = [
 function phasePlot(all: readonly FailureMeasurement[], intervals: readonly number[], recoveryTimeoutMs: number): { svg: string; notes: string[] } | undefined {
   const phased = all.filter((m) => PHASES.some((p) => m[p.key] !== undefined && Number.isFinite(m[p.key])));
   if (phased.length === 0) return undefined;
-  const groups = intervals.map((ci) => phased.filter((m) => m.ciMs === ci).sort((a, b) => a.throughputEps - b.throughputEps || a.pointIndex - b.pointIndex || a.repetition - b.repetition)).filter((g) => g.length > 0);
+  const groups = intervals.map((ci) => phased.filter((m) => m.ciMs === ci).sort((a, b) => (a.throughputEps ?? 0) - (b.throughputEps ?? 0) || a.pointIndex - b.pointIndex || a.repetition - b.repetition)).filter((g) => g.length > 0);
   const placed: { m: FailureMeasurement; x: number }[] = [];
   const ticks: { x: number; label: string }[] = [];
   let x = 0;
@@ -570,7 +574,7 @@ function growthSection(samples: readonly FailureSample[], timeouts: readonly Fai
     );
   } else out.push('', '**With throughput.** Splitting by throughput needs at least 6 recovered failures spread over distinct throughputs (2 or more in each third); there are too few, so profile more load levels.');
   if (timeouts.length > 0) {
-    out.push('', `${plural(timeouts.length, 'failure')} did not recover at all; they are left out of these medians, which therefore understate recovery where they occurred (at ${eps(Math.min(...timeouts.map((m) => m.throughputEps)))} ev/s and above).`);
+    out.push('', `${plural(timeouts.length, 'failure')} did not recover at all; they are left out of these medians, which therefore understate recovery where they occurred (at ${eps(Math.min(...timeouts.map((m) => m.throughputEps ?? Infinity)))} ev/s and above).`);
   }
   return out;
 }

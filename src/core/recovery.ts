@@ -8,6 +8,8 @@ export interface JobSample {
   lag?: number;
   /** Input throughput, records/s, when reported. */
   inputEps?: number;
+  /** p99 source-to-sink latency (the job's latency gauge, max over subtasks), ms, when reported. */
+  latencyP99Ms?: number;
 }
 
 export interface RecoveryOptions {
@@ -17,17 +19,23 @@ export interface RecoveryOptions {
   sustainSamples: number;
   /** Lag allowed above the baseline's p95, in seconds of mean input (absorbs batching noise). */
   slackSeconds: number;
+  /**
+   * True for failures Flink must restart from (a kill): the recovery starts counting only once the
+   * job has left RUNNING, so stale metrics before detection cannot end it. False for a freeze,
+   * which may only build a backlog without a restart.
+   */
+  requireRestart?: boolean;
 }
 
 export interface RecoveryTimeline {
   injectedAtMs: number;
   baselineLag: number;
   thresholdLag: number;
-  /** First sample at RESTARTING (or any non-RUNNING state) after the injection. */
+  /** First sample not RUNNING after the injection (a restart). */
   detectedAtMs?: number;
   /** First RUNNING sample after detection. */
   runningAtMs?: number;
-  /** Start of the first sustained run of normal lag after RUNNING: the end of the recovery. */
+  /** Start of the first sustained run of normal lag after the disturbance: the end of the recovery. */
   recoveredAtMs?: number;
 }
 
@@ -46,23 +54,23 @@ export function recoveryTimeline(samples: readonly JobSample[], injectedAtMs: nu
   const baselineLag = lags.length ? lags.reduce((a, b) => a + b, 0) / lags.length : 0;
   const thresholdLag = p95(lags) + o.slackSeconds * meanRate;
   const t: RecoveryTimeline = { injectedAtMs, baselineLag, thresholdLag };
-  const after = samples.filter((s) => s.tMs >= injectedAtMs);
+  const requireRestart = o.requireRestart ?? true;
+  let disturbed = false;
   let run = 0;
-  for (const s of after) {
-    if (t.detectedAtMs === undefined) {
-      if (s.state !== 'RUNNING') t.detectedAtMs = s.tMs;
-      continue;
-    }
-    if (t.runningAtMs === undefined) {
-      if (s.state === 'RUNNING') t.runningAtMs = s.tMs;
-      else continue;
-    }
+  for (const s of samples) {
+    if (s.tMs < injectedAtMs) continue;
     const normal = s.state === 'RUNNING' && s.lag !== undefined && s.lag <= thresholdLag;
+    if (s.state !== 'RUNNING' && t.detectedAtMs === undefined) t.detectedAtMs = s.tMs;
+    if (t.detectedAtMs !== undefined && t.runningAtMs === undefined) {
+      if (s.state !== 'RUNNING') continue;
+      t.runningAtMs = s.tMs;
+    }
+    disturbed ||= t.detectedAtMs !== undefined || (!requireRestart && !normal);
+    if (!disturbed) continue;
     run = normal ? run + 1 : 0;
     if (run === 1) t.recoveredAtMs = s.tMs;
-    if (run === 0) t.recoveredAtMs = undefined;
     if (run >= o.sustainSamples) return t;
   }
-  if (run < o.sustainSamples) t.recoveredAtMs = undefined;
+  t.recoveredAtMs = undefined;
   return t;
 }

@@ -123,7 +123,7 @@ describe('buildProfileReport', () => {
     expect(rows[0]).toContain('lead planned / actual (ms)');
     const first = [...ms].sort((a, b) => a.pointIndex - b.pointIndex || a.ciMs - b.ciMs)[0]!;
     expect(rows[1]).toBe(
-      `| 0 | 0 | 10 s | ${Math.round(first.throughputEps)} | ${first.latencyMs.toFixed(1)} | ${first.detectionSec!.toFixed(1)} | ${first.restartSec!.toFixed(1)} | ${first.catchupSec!.toFixed(1)} | ${first.recoverySec!.toFixed(1)} | recovered | 500 / ${first.actualLeadMs} |`,
+      `| 0 | 0 | 10 s | ${Math.round(first.throughputEps!)} | ${first.latencyMs!.toFixed(1)} | ${first.detectionSec!.toFixed(1)} | ${first.restartSec!.toFixed(1)} | ${first.catchupSec!.toFixed(1)} | ${first.recoverySec!.toFixed(1)} | recovered | 500 / ${first.actualLeadMs} |`,
     );
   });
 
@@ -170,7 +170,7 @@ describe('buildProfileReport', () => {
     const byCi = INTERVALS.map((ci) => median(ms.filter((m) => m.ciMs === ci).map((m) => m.recoverySec!)));
     expect(md).toContain(`Median recovery per checkpoint interval — 10 s: ${byCi[0]!.toFixed(1)} s; 30 s: ${byCi[1]!.toFixed(1)} s; 60 s: ${byCi[2]!.toFixed(1)} s.`);
     expect(md).toContain(`From the shortest to the longest interval it grows (×${(byCi[2]! / byCi[0]!).toFixed(1)}).`);
-    const sorted = [...ms].sort((a, b) => a.throughputEps - b.throughputEps);
+    const sorted = [...ms].sort((a, b) => a.throughputEps! - b.throughputEps!);
     const low = median(sorted.slice(0, 4).map((m) => m.recoverySec!));
     expect(md).toContain(`median recovery is ${low.toFixed(1)} s in the lowest third`);
     expect(md).toMatch(/from the lowest to the highest third it grows \(×[\d.]+\)/);

@@ -46,4 +46,21 @@ describe('recoveryTimeline', () => {
     expect(t.runningAtMs).toBe(40_000);
     expect(t.recoveredAtMs).toBeUndefined();
   });
+
+  it('times a freeze that only builds a backlog (no restart) from the lag alone', () => {
+    const s: JobSample[] = [];
+    for (let i = 0; i < 60; i++) {
+      const lag = i < 30 ? 100 : i < 33 ? 100 : i < 36 ? 3000 * (i - 32) : Math.max(100, 9000 - (i - 36) * 2000);
+      s.push({ tMs: i * 1000, state: 'RUNNING', lag, inputEps: 1000 });
+    }
+    const t = recoveryTimeline(s, 30_000, { ...opts, requireRestart: false });
+    expect(t.detectedAtMs).toBeUndefined();
+    expect(t.recoveredAtMs).toBe(40_000); // 9000 - 4*2000 = 1000 <= 2100 at s = 40
+    expect(recoveryTimeline(s, 30_000, opts).recoveredAtMs).toBeUndefined(); // a kill must see a restart
+  });
+
+  it('does not let stale normal samples before the detection end a kill', () => {
+    const t = recoveryTimeline(series(), 30_000, opts);
+    expect(t.recoveredAtMs).toBeGreaterThan(t.runningAtMs!);
+  });
 });

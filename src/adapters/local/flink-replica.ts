@@ -100,6 +100,8 @@ function configYaml(spec: ReplicaSpec, dir: string, rpcPort: number, restPort: n
     'heartbeat.interval': spec.heartbeatIntervalMs,
     'heartbeat.timeout': spec.heartbeatTimeoutMs,
     'metrics.fetcher.update-interval': 1000,
+    // The REST endpoint caches execution graphs this long (default 3 s): states would lag.
+    'web.refresh-interval': 500,
     'io.tmp.dirs': ioTmp,
     'cluster.evenly-spread-out-slots': true,
     'taskmanager.registration.timeout': '30 min',
