@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import type { FlinkEngine, JobDetails } from '../../src/ports/flink-engine.js';
+
+/** A freshly deployed job replica to run the contract against (one per test). */
+export interface FlinkEngineSubject {
+  engine: FlinkEngine;
+  /** The checkpoint interval the job was deployed with, ms. */
+  checkpointIntervalMs: number;
+  /** Where stopWithSavepoint may write: for a real cluster, a file:// URI its JobManager can write to. */
+  savepointDirectory: string;
+  /** Kills the TaskManager running the job's sink (SIGKILL, as the app's injector does). */
+  kill(): Promise<void>;
+  /** Lets `ms` of the platform's time pass: a real sleep, or advancing a ManualClock. */
+  waitMs(ms: number): Promise<void>;
+  cleanup(): Promise<void>;
+  /** Platform time each wait may take before the test fails, ms (default 120 000). */
+  deadlineMs?: number;
+  /** Platform time between two polls, ms (default 250). */
+  pollMs?: number;
+}
+
+/**
+ * Polls `probe` until it answers something (an error counts as "not yet") and fails with `what`
+ * once the subject's deadline of platform time has passed.
+ */
+async function until<T>(s: FlinkEngineSubject, what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = s.deadlineMs ?? 120_000;
+  const poll = s.pollMs ?? 250;
+  let last: unknown;
+  for (let waited = 0; ; waited += poll) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (waited >= deadline) {
+      throw new Error(`${what}: not reached within ${deadline} ms of platform time${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    }
+    await s.waitMs(poll);
+  }
+}
+
+/** The job that is RUNNING with every vertex RUNNING, or undefined (a failover may keep the job RUNNING while its tasks restart). */
+async function fullyRunning(engine: FlinkEngine): Promise<JobDetails | undefined> {
+  const job = (await engine.listJobs()).find((j) => j.state === 'RUNNING');
+  if (!job) return undefined;
+  const details = await engine.job(job.id);
+  return details.state === 'RUNNING' && details.vertices.every((v) => v.status === 'RUNNING') ? details : undefined;
+}
+
+const vertex = (job: JobDetails, fragment: string) => {
+  const v = job.vertices.find((x) => x.name.includes(fragment));
+  if (!v) throw new Error(`job ${job.id} has no vertex named like "${fragment}": ${job.vertices.map((x) => x.name).join(' | ')}`);
+  return v;
+};
+
+/**
+ * One contract for every FlinkEngine: the fake passes it under a ManualClock, RestFlinkEngine
+ * against a replica of the local stack. Every wait is bounded by the subject's deadline.
+ */
+export function flinkEngineContract(name: string, make: () => Promise<FlinkEngineSubject>) {
+  const withSubject = (body: (s: FlinkEngineSubject) => Promise<void>) => async () => {
+    const s = await make();
+    try {
+      await body(s);
+    } finally {
+      await s.cleanup();
+    }
+  };
+
+  describe(`FlinkEngine contract: ${name}`, () => {
+    it(
+      'lists a RUNNING job whose details have a source and a sink vertex, placed on known TaskManagers',
+      withSubject(async (s) => {
+        const job = await until(s, 'job RUNNING with every vertex RUNNING', () => fullyRunning(s.engine));
+        expect(await s.engine.isReachable()).toBe(true);
+        expect(job.timestamps.RUNNING).toBeGreaterThan(0);
+        expect(job.startTimeMs).toBeLessThanOrEqual(job.timestamps.RUNNING!);
+        vertex(job, 'kafka-source');
+        const sink = vertex(job, 'kafka-sink');
+        const subtasks = await s.engine.subtasks(job.id, sink.id);
+        expect(subtasks.map((t) => t.subtask).sort((a, b) => a - b)).toEqual(Array.from({ length: sink.parallelism }, (_, i) => i));
+        const registered = new Set((await s.engine.taskManagers()).map((t) => t.id));
+        for (const t of subtasks) expect(registered.has(t.taskManagerId), `sink subtask ${t.subtask} on unknown TaskManager ${t.taskManagerId}`).toBe(true);
+      }),
+    );
+
+    it(
+      'completes checkpoints over time with increasing ids and reports the configured interval',
+      withSubject(async (s) => {
+        const job = await until(s, 'job RUNNING with every vertex RUNNING', () => fullyRunning(s.engine));
+        expect((await s.engine.checkpointConfig(job.id)).intervalMs).toBe(s.checkpointIntervalMs);
+        const first = await until(s, 'a first completed checkpoint', async () => (await s.engine.checkpoints(job.id)).latestCompleted);
+        const later = await until(s, `a checkpoint after #${first.id}`, async () => {
+          const stats = await s.engine.checkpoints(job.id);
+          return stats.latestCompleted && stats.latestCompleted.id > first.id ? stats : undefined;
+        });
+        const second = later.latestCompleted!;
+        expect(second.isSavepoint).toBe(false);
+        expect(second.triggerTimestampMs).toBeGreaterThanOrEqual(first.triggerTimestampMs + s.checkpointIntervalMs / 2);
+        expect(second.latestAckTimestampMs).toBeGreaterThanOrEqual(second.triggerTimestampMs);
+        expect(second.stateSizeBytes).toBeGreaterThan(0);
+        expect(later.counts.completed).toBeGreaterThanOrEqual(2);
+        expect(later.counts.total).toBeGreaterThanOrEqual(later.counts.completed + later.counts.failed);
+        const metrics = await s.engine.jobMetrics(job.id, ['lastCheckpointDuration', 'no.such.metric']);
+        expect(metrics.lastCheckpointDuration).toBeGreaterThanOrEqual(0);
+        expect(metrics).not.toHaveProperty('no.such.metric');
+      }),
+    );
+
+    it(
+      'after a TaskManager kill leaves RUNNING and comes back, with a restart, an exception and a restored checkpoint',
+      withSubject(async (s) => {
+        const job = await until(s, 'job RUNNING with every vertex RUNNING', () => fullyRunning(s.engine));
+        await until(s, 'a completed checkpoint before the kill', async () => (await s.engine.checkpoints(job.id)).latestCompleted);
+        const restartsBefore = (await s.engine.jobMetrics(job.id, ['numRestarts'])).numRestarts ?? 0;
+        await s.kill();
+        await until(s, 'the job leaving RUNNING after the kill', async () => ((await fullyRunning(s.engine).catch(() => undefined)) ? undefined : true));
+        const back = await until(s, 'the job RUNNING again after the kill', () => fullyRunning(s.engine));
+        expect(back.id).toBe(job.id);
+        const restarts = await until(s, 'numRestarts above its value before the kill', async () => {
+          const n = (await s.engine.jobMetrics(job.id, ['numRestarts'])).numRestarts;
+          return n !== undefined && n > restartsBefore ? n : undefined;
+        });
+        expect(restarts).toBeGreaterThan(restartsBefore);
+        const exceptions = await s.engine.exceptions(job.id);
+        expect(exceptions.length).toBeGreaterThan(0);
+        expect(exceptions[0]!.exceptionName.length).toBeGreaterThan(0);
+        const stats = await s.engine.checkpoints(job.id);
+        expect(stats.latestRestored).toBeDefined();
+        expect(stats.latestRestored!.isSavepoint).toBe(false);
+        expect(stats.counts.restored).toBeGreaterThanOrEqual(1);
+      }),
+    );
+
+    it(
+      'reports the source backlog as a metric ending in .pendingRecords, and leaves unknown metrics out',
+      withSubject(async (s) => {
+        const job = await until(s, 'job RUNNING with every vertex RUNNING', () => fullyRunning(s.engine));
+        const source = vertex(job, 'kafka-source');
+        const lag = await until(s, 'a source metric ending in .pendingRecords', async () =>
+          (await s.engine.vertexMetricNames(job.id, source.id)).find((n) => n.endsWith('.pendingRecords')),
+        );
+        const value = await until(s, `a value of ${lag}`, async () => (await s.engine.vertexMetrics(job.id, source.id, [lag]))[lag]);
+        expect(value.sum).toBeGreaterThanOrEqual(0);
+        expect(await s.engine.vertexMetrics(job.id, source.id, ['no.such.metric'])).toEqual({});
+      }),
+    );
+
+    it(
+      'stops the job with a savepoint: returns its path, and the job no longer runs',
+      withSubject(async (s) => {
+        const job = await until(s, 'job RUNNING with every vertex RUNNING', () => fullyRunning(s.engine));
+        await until(s, 'a completed checkpoint (every task initialised)', async () => (await s.engine.checkpoints(job.id)).latestCompleted);
+        const path = await s.engine.stopWithSavepoint(job.id, s.savepointDirectory, 120_000);
+        expect(path).toMatch(/savepoint-/);
+        // In application mode the JobManager exits after the job ends: no answer also means "not RUNNING".
+        await until(s, 'the job no longer RUNNING after stop-with-savepoint', async () => {
+          const jobs = await s.engine.listJobs().catch(() => []);
+          return jobs.some((j) => j.id === job.id && j.state === 'RUNNING') ? undefined : true;
+        });
+      }),
+    );
+
+    it(
+      'answers KhaosError("platform") for a job it does not know',
+      withSubject(async (s) => {
+        await until(s, 'job RUNNING with every vertex RUNNING', () => fullyRunning(s.engine));
+        const unknown = '00000000000000000000000000000000';
+        await expect(s.engine.job(unknown)).rejects.toMatchObject({ name: 'KhaosError', kind: 'platform' });
+        await expect(s.engine.checkpoints(unknown)).rejects.toMatchObject({ name: 'KhaosError', kind: 'platform' });
+      }),
+    );
+  });
+}
