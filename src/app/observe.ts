@@ -14,7 +14,8 @@ export function vertexNamed(vertices: VertexInfo[], fragment: string): VertexInf
  * unreported metric leaves the field empty.
  */
 export class JobSampler {
-  private ids?: { source: string; lag?: string; rate: string; sink?: string; latency?: string };
+  private ids?: { source: string; lag?: string; count: string; sink?: string; latency?: string };
+  private last?: { tMs: number; count: number };
 
   constructor(
     private readonly flink: FlinkEngine,
@@ -29,29 +30,37 @@ export class JobSampler {
     const lag = sourceNames.find((n) => n.endsWith('.pendingRecords'));
     const sink = vertexNamed(vertices, 'latency');
     const latency = sink ? (await this.flink.vertexMetricNames(jobId, sink.id)).find((n) => n.endsWith('e2eLatencyP99Ms')) : undefined;
-    // The source operator's own output rate (the vertex-level one counts the chain's last operator).
-    return { source: source.id, lag, rate: lag ? lag.replace(/pendingRecords$/, 'numRecordsOutPerSecond') : 'numRecordsOutPerSecond', sink: sink?.id, latency };
+    // Throughput from the source operator's record counter: Flink's own …PerSecond meters average
+    // over 60 s, far too slow to see a failure; the vertex-level counter counts the chain's end.
+    return { source: source.id, lag, count: lag ? lag.replace(/pendingRecords$/, 'numRecordsOut') : 'numRecordsOut', sink: sink?.id, latency };
   }
 
   async sample(): Promise<JobSample> {
     const tMs = this.clock.now();
     try {
       const job = (await this.flink.listJobs()).find((j) => !['FINISHED', 'CANCELED'].includes(j.state));
-      if (!job) return { tMs, state: 'UNREACHABLE' };
-      if (job.state !== 'RUNNING') return { tMs, state: job.state };
+      if (!job || job.state !== 'RUNNING') {
+        this.last = undefined;
+        return { tMs, state: job?.state ?? 'UNREACHABLE' };
+      }
       // Metrics appear some seconds after a (re)start: look again until both are found.
       if (!this.ids?.lag || !this.ids.latency) this.ids = await this.discover(job.id, (await this.flink.job(job.id)).vertices);
       const ids = this.ids;
       if (!ids) return { tMs, state: job.state };
       const [m, l] = await Promise.all([
-        this.flink.vertexMetrics(job.id, ids.source, [ids.rate, ...(ids.lag ? [ids.lag] : [])]),
+        this.flink.vertexMetrics(job.id, ids.source, [ids.count, ...(ids.lag ? [ids.lag] : [])]),
         ids.sink && ids.latency ? this.flink.vertexMetrics(job.id, ids.sink, [ids.latency]) : Promise.resolve(undefined),
       ]);
+      const count = m[ids.count]?.sum;
+      const prev = this.last;
+      this.last = count === undefined ? undefined : { tMs, count };
+      // A counter that went down was reset by a restart: no rate for this second.
+      const inputEps = count !== undefined && prev && count >= prev.count && tMs > prev.tMs ? ((count - prev.count) * 1000) / (tMs - prev.tMs) : undefined;
       return {
         tMs,
         state: job.state,
         lag: ids.lag ? m[ids.lag]?.sum : undefined,
-        inputEps: m[ids.rate]?.sum,
+        inputEps,
         latencyP99Ms: ids.latency ? l?.[ids.latency]?.max : undefined,
       };
     } catch {

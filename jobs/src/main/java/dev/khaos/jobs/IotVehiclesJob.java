@@ -103,6 +103,11 @@ public final class IotVehiclesJob {
         }
 
         @Override
+        public long windowEnd() {
+            return windowEnd;
+        }
+
+        @Override
         public void latencyMs(long latencyMs) {
             this.latencyMs = latencyMs;
         }

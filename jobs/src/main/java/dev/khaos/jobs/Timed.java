@@ -6,5 +6,8 @@ public interface Timed {
     /** The newest event creation time among the window's events, epoch ms. */
     long maxTs();
 
+    /** The end of the event-time window, epoch ms: the creation time of the latest event it could hold. */
+    long windowEnd();
+
     void latencyMs(long latencyMs);
 }

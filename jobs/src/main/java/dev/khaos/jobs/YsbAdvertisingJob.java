@@ -146,6 +146,11 @@ public final class YsbAdvertisingJob {
         }
 
         @Override
+        public long windowEnd() {
+            return windowEnd;
+        }
+
+        @Override
         public void latencyMs(long latencyMs) {
             this.latencyMs = latencyMs;
         }

@@ -1,0 +1,55 @@
+/**
+ * How many events/s one job replica sustains on this machine: a staircase of input rates, each
+ * held for a while, with the replica's source throughput and lag sampled every second.
+ * Run: npx tsx bench/replica-capacity.ts [iot|ysb] [parallelism] [seconds-per-step]
+ */
+import { JobSampler } from '../src/app/observe.js';
+import { replayWorkload } from '../src/app/replay.js';
+import { resolveConfig } from '../src/config/schema.js';
+import { KafkajsMessageBus, startLocalStack, SystemClock } from '../src/compose.js';
+import { RestFlinkEngine } from '../src/adapters/flink-rest/rest-flink-engine.js';
+import { eventGenerator } from '../src/core/events.js';
+import { seededRandom } from '../src/core/random.js';
+import { report, stats } from './lib.js';
+
+const job = (process.argv[2] ?? 'iot') as 'iot' | 'ysb';
+const parallelism = Number(process.argv[3] ?? 1);
+const stepSec = Number(process.argv[4] ?? 20);
+const rates = [500, 1000, 2000, 4000, 8000, 16_000];
+const clock = new SystemClock();
+const stack = await startLocalStack(resolveConfig({ stack: { name: 'bench-capacity' } }), console.log, true);
+const rows = [];
+try {
+  const bus = new KafkajsMessageBus(stack.bootstrap);
+  for (const t of ['c-in', 'c-out', 'c-audit']) await bus.ensureTopic(t, 4);
+  const r = await stack.startReplica({ name: `${job}-1`, job, checkpointIntervalMs: 5000, parallelism, inputTopic: 'c-in', outputTopic: 'c-out', auditTopic: 'c-audit', groupId: 'c' });
+  const sampler = new JobSampler(new RestFlinkEngine(r.restUrl), clock);
+  for (const rate of rates) {
+    const samples: Awaited<ReturnType<JobSampler['sample']>>[] = [];
+    let done = false;
+    const watch = (async () => {
+      while (!done) {
+        samples.push(await sampler.sample());
+        await clock.sleep(1000);
+      }
+    })();
+    await replayWorkload({ bus, clock, topic: 'c-in', schedule: new Array(stepSec).fill(rate), generate: eventGenerator(job, seededRandom(rate)) });
+    done = true;
+    await watch;
+    const tail = samples.slice(Math.floor(samples.length / 3));
+    const row = {
+      inputEps: rate,
+      processedEps: stats(tail.flatMap((s) => (s.inputEps === undefined ? [] : [s.inputEps]))).median,
+      lagStart: tail[0]?.lag,
+      lagEnd: tail[tail.length - 1]?.lag,
+      p99LatencyMs: stats(tail.flatMap((s) => (s.latencyP99Ms === undefined ? [] : [s.latencyP99Ms]))).median,
+    };
+    console.log(row);
+    rows.push(row);
+    if ((row.lagEnd ?? 0) > rate * stepSec * 0.5) break; // hopelessly behind: stop climbing
+  }
+  await bus.close();
+} finally {
+  await stack.down();
+}
+report('replica-capacity', { job, parallelism, stepSec, checkpointIntervalMs: 5000, note: 'one replica alone on the machine, with Kafka and the replayer' }, rows);
