@@ -24,3 +24,14 @@ describe('config', () => {
     expect(() => parseDuration('soon', 'job.checkpointInterval')).toThrow(/job.checkpointInterval: "soon" is not a duration/);
   });
 });
+
+describe('docs/config.md', () => {
+  it('is generated from the schema and up to date (npx tsx scripts/gen-config-docs.ts)', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const { renderConfigDocs } = await import('../../src/config/docs.js');
+    const onDisk = fs.readFileSync(path.resolve(__dirname, '..', '..', 'docs', 'config.md'), 'utf8');
+    expect(onDisk).toBe(renderConfigDocs());
+    expect(onDisk).toContain('`profile.intervals`');
+  });
+});
