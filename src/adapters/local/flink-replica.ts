@@ -103,6 +103,10 @@ function configYaml(spec: ReplicaSpec, dir: string, rpcPort: number, restPort: n
     // The REST endpoint caches execution graphs this long (default 3 s): states would lag.
     'web.refresh-interval': 500,
     'io.tmp.dirs': ioTmp,
+    // Application mode copies --jars into this directory and, by default, never overwrites a copy
+    // already there (default /opt/flink/artifacts): a rebuilt job jar would silently not be used.
+    'user.artifacts.base-dir': `${dir}/artifacts`,
+    'user.artifacts.allow-overwrite': true,
     'cluster.evenly-spread-out-slots': true,
     'taskmanager.registration.timeout': '30 min',
   };
