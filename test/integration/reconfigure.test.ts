@@ -1,9 +1,11 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import type { LocalStack } from '../../src/adapters/local/local-stack.js';
 import { awaitReconciliation, flushWindows } from '../../src/app/reconcile-output.js';
 import { replayWorkload } from '../../src/app/replay.js';
-import { demoDeps } from '../../src/compose.js';
+import { demoDeps, repoRoot } from '../../src/compose.js';
 import { eventGenerator } from '../../src/core/events.js';
 import { seededRandom } from '../../src/core/random.js';
 import { progress, testStack } from './helpers.js';
@@ -23,6 +25,11 @@ describe('reconfiguration: stop with savepoint, resubmit with a new checkpoint i
       const topics = { input: 'rc-in', output: 'rc-out', audit: 'rc-audit' };
       for (const t of Object.values(topics)) await bus.ensureTopic(t, 4);
       const replica = await stack.startReplica({ name: 'ysb-1', job: 'ysb', checkpointIntervalMs: 2000, parallelism: 2, inputTopic: topics.input, outputTopic: topics.output, auditTopic: topics.audit, groupId: 'rc' });
+      // The cluster runs the jar just built, not a stale copy (Flink caches --jars in user.artifacts.base-dir).
+      const copies = (fs.readdirSync(path.join(stack.dir, 'ysb-1', 'artifacts'), { recursive: true }) as string[]).filter((f) => f.endsWith('.jar'));
+      expect(copies.length).toBeGreaterThan(0);
+      const built = fs.readFileSync(path.join(repoRoot, 'jobs', 'target', 'khaos-jobs.jar'));
+      for (const c of copies) expect(fs.readFileSync(path.join(stack.dir, 'ysb-1', 'artifacts', c)).equals(built)).toBe(true);
       const flink = new RestFlinkEngine(replica.restUrl);
       const jobId = (await flink.listJobs())[0]!.id;
       expect((await flink.checkpointConfig(jobId)).intervalMs).toBe(2000);
