@@ -1,7 +1,7 @@
 import { eventGenerator, type JobKind } from '../core/events.js';
 import { seededRandom } from '../core/random.js';
 import type { Reconciliation } from '../core/reconcile.js';
-import { recoveryTimeline, type JobSample, type RecoveryTimeline } from '../core/recovery.js';
+import { LAG_SLACK_SECONDS, recoveryTimeline, type JobSample, type RecoveryTimeline } from '../core/recovery.js';
 import { replaySchedule, type ReplayPlan, type Trace } from '../core/trace.js';
 import type { Clock } from '../ports/clock.js';
 import type { FailureInjector, FailureType, InjectedFailure } from '../ports/failure-injector.js';
@@ -102,7 +102,7 @@ export async function runDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResul
   log(`replay done: ${replay.producedTotal}/${replay.scheduledTotal} events in ${(replay.wallMs / 1000).toFixed(1)} s`);
   if (failing) await failing;
 
-  const opts = { baselineMs: 20_000, sustainSamples: 5, slackSeconds: 2, requireRestart: o.failure === 'kill' };
+  const opts = { baselineMs: 20_000, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS, requireRestart: o.failure === 'kill' };
   let timeline: RecoveryTimeline | undefined;
   if (failure) {
     const deadline = clock.now() + o.recoveryTimeoutMs;

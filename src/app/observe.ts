@@ -43,8 +43,14 @@ export class JobSampler {
         this.last = undefined;
         return { tMs, state: job?.state ?? 'UNREACHABLE' };
       }
+      // RUNNING counts only once every task runs: a job is RUNNING while its tasks still deploy.
+      const vertices = (await this.flink.job(job.id)).vertices;
+      if (!vertices.every((v) => v.status === 'RUNNING')) {
+        this.last = undefined;
+        return { tMs, state: 'INITIALIZING' };
+      }
       // Metrics appear some seconds after a (re)start: look again until both are found.
-      if (!this.ids?.lag || !this.ids.latency) this.ids = await this.discover(job.id, (await this.flink.job(job.id)).vertices);
+      if (!this.ids?.lag || !this.ids.latency) this.ids = await this.discover(job.id, vertices);
       const ids = this.ids;
       if (!ids) return { tMs, state: job.state };
       const [m, l] = await Promise.all([

@@ -3,7 +3,7 @@ import { eventGenerator } from '../core/events.js';
 import { injectionTarget, measureFailure, planSteps } from '../core/profile-plan.js';
 import type { FailureMeasurement, PlannedPoint, ProfileRecord, StepRecord } from '../core/profile-records.js';
 import { seededRandom } from '../core/random.js';
-import { recoveryTimeline, type JobSample } from '../core/recovery.js';
+import { LAG_SLACK_SECONDS, recoveryTimeline, type JobSample } from '../core/recovery.js';
 import { replaySchedule, type Trace } from '../core/trace.js';
 import type { Clock } from '../ports/clock.js';
 import type { FailureInjector, InjectedFailure } from '../ports/failure-injector.js';
@@ -115,10 +115,18 @@ function interrupted(store: ProfileStore, id: string, log: (l: string) => void):
   return 'interrupted';
 }
 
+/** Normal is learnt from the baseline replay, less its first seconds (the replay ramps up). */
+const recoveryOptions = (plan: ProfileRecord['plan']) => ({
+  baselineMs: (plan.replay.beforeSec - 2) * 1000,
+  sustainSamples: plan.sustainSec,
+  slackSeconds: LAG_SLACK_SECONDS,
+  requireRestart: plan.failure === 'kill',
+});
+
 function phaseOf(r: ReplicaRun, injectedAt: number | undefined, plan: ProfileRecord['plan']): string {
   if (!r.target) return 'baseline';
   if (!r.failure) return 'waiting';
-  const t = recoveryTimeline(r.samples, r.failure.injectedAtMs, { baselineMs: (plan.replay.beforeSec - 2) * 1000, sustainSamples: plan.sustainSec, slackSeconds: 2, requireRestart: plan.failure === 'kill' });
+  const t = recoveryTimeline(r.samples, r.failure.injectedAtMs, recoveryOptions(plan));
   if (t.recoveredAtMs !== undefined) return 'recovered';
   if (t.runningAtMs !== undefined) return 'catching up';
   if (t.detectedAtMs !== undefined) return 'restarting';
@@ -143,7 +151,6 @@ async function runStep(
   const startOffsetSec = Math.max(0, step.point.traceOffsetSec - plan.replay.beforeSec * plan.replay.compression);
   const schedule = replaySchedule(trace, { peakRateEps: plan.replay.peakRateEps, compression: plan.replay.compression, startOffsetSec, durationSec: maxSec });
   for (const r of replicas) Object.assign(r, { samples: [], target: undefined, failure: undefined, injecting: undefined });
-  const measureOpts = { baselineMs: (plan.replay.beforeSec - 2) * 1000, sustainSamples: plan.sustainSec, slackSeconds: 2, requireRestart: plan.failure === 'kill' };
   const t0 = clock.now();
   for (let sec = 0; sec < maxSec; sec++) {
     if (shouldStop?.()) return undefined;
@@ -182,7 +189,7 @@ async function runStep(
   return Promise.all(
     replicas.map(async (r) => {
       if (!r.failure) throw new KhaosError('platform', `no failure was injected into ${r.name} (its injection time was never reached)`);
-      const m = measureFailure(r.samples, r.failure.injectedAtMs, measureOpts);
+      const m = measureFailure(r.samples, r.failure.injectedAtMs, recoveryOptions(plan));
       const jobs = await r.flink.listJobs().catch(() => []);
       const cps = jobs[0] ? await r.flink.checkpoints(jobs[0].id).catch(() => undefined) : undefined;
       return {

@@ -1,6 +1,6 @@
 import { badInput } from './errors.js';
 import type { Random } from './random.js';
-import { recoveryTimeline, type JobSample } from './recovery.js';
+import { recoveryTimeline, type JobSample, type RecoveryOptions } from './recovery.js';
 import type { FailureMeasurement, FailureTiming, PlannedPoint, ProfilePlan } from './profile-records.js';
 
 /** Intervals evenly spaced over [minMs, maxMs], rounded to 100 ms (the original: 10–120 s, 5–8 values). */
@@ -62,7 +62,7 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.l
 export function measureFailure(
   samples: readonly JobSample[],
   injectedAtMs: number,
-  o: { baselineMs: number; sustainSamples: number; slackSeconds: number },
+  o: RecoveryOptions,
 ): Pick<FailureMeasurement, 'throughputEps' | 'latencyMs' | 'recoverySec' | 'detectionSec' | 'restartSec' | 'catchupSec' | 'outcome'> {
   const before = samples.filter((s) => s.tMs < injectedAtMs && s.tMs >= injectedAtMs - o.baselineMs && s.state === 'RUNNING');
   const t = recoveryTimeline(samples, injectedAtMs, o);

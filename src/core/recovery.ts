@@ -12,6 +12,12 @@ export interface JobSample {
   latencyP99Ms?: number;
 }
 
+/**
+ * Lag allowed above the pre-failure p95, in seconds of mean input, when judging "back to normal":
+ * enough to absorb fetch batching, small enough that the catch-up is not cut short.
+ */
+export const LAG_SLACK_SECONDS = 0.5;
+
 export interface RecoveryOptions {
   /** Window before the injection that defines normal, ms. */
   baselineMs: number;

@@ -36,12 +36,12 @@ function setup(p: ProfilePlan, options: ConstructorParameters<typeof FakeFlinkPl
   return { clock, platform, store, deps, lines };
 }
 
-describe('runProfile on a fake platform with a manual clock', () => {
+describe('runProfile on a fake platform with a manual clock', { timeout: 30_000 }, () => {
   it('profiles every interval in parallel and finds recovery growing with interval and throughput', async () => {
     const { deps, store } = setup(plan());
     const started = Date.now();
     expect(await runProfile(deps, 'p1', trace)).toBe('done');
-    expect(Date.now() - started).toBeLessThan(5000); // minutes of simulated time in well under seconds
+    expect(Date.now() - started).toBeLessThan(10_000); // minutes of simulated time in about a second (10 s allows a loaded CI machine)
     const ms = store.measurements('p1');
     expect(ms).toHaveLength(4);
     const rec = (point: number, ci: number) => ms.find((m) => m.pointIndex === point && m.ciMs === ci)!;

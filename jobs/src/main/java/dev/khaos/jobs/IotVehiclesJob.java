@@ -79,37 +79,16 @@ public final class IotVehiclesJob {
     }
 
     /** The output record for one speeding vehicle's window; the latency stage sets latencyMs. */
-    public static class SpeedWindow implements Timed {
+    public static class SpeedWindow extends Timed {
         public String id;
-        public long windowEnd;
         public double avgSpeed;
-        public long count;
-        public long maxTs;
-        public long latencyMs;
 
         public SpeedWindow() {}
 
         SpeedWindow(String id, long windowEnd, double avgSpeed, long count, long maxTs) {
+            super(windowEnd, count, maxTs);
             this.id = id;
-            this.windowEnd = windowEnd;
             this.avgSpeed = avgSpeed;
-            this.count = count;
-            this.maxTs = maxTs;
-        }
-
-        @Override
-        public long maxTs() {
-            return maxTs;
-        }
-
-        @Override
-        public long windowEnd() {
-            return windowEnd;
-        }
-
-        @Override
-        public void latencyMs(long latencyMs) {
-            this.latencyMs = latencyMs;
         }
     }
 }

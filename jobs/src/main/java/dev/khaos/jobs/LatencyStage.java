@@ -48,8 +48,8 @@ public final class LatencyStage<T extends Timed> extends RichMapFunction<T, Stri
     @Override
     public String map(T result) {
         long now = System.currentTimeMillis();
-        long latency = now - result.windowEnd();
-        result.latencyMs(latency);
+        long latency = now - result.windowEnd;
+        result.latencyMs = latency;
         samples.add(now, latency);
         records.inc();
         return Json.write(result);

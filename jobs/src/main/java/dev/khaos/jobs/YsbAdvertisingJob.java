@@ -124,35 +124,14 @@ public final class YsbAdvertisingJob {
     }
 
     /** The output record for one campaign's window; the latency stage sets latencyMs. */
-    public static class CampaignWindow implements Timed {
+    public static class CampaignWindow extends Timed {
         public String campaign;
-        public long windowEnd;
-        public long count;
-        public long maxTs;
-        public long latencyMs;
 
         public CampaignWindow() {}
 
         CampaignWindow(String campaign, long windowEnd, long count, long maxTs) {
+            super(windowEnd, count, maxTs);
             this.campaign = campaign;
-            this.windowEnd = windowEnd;
-            this.count = count;
-            this.maxTs = maxTs;
-        }
-
-        @Override
-        public long maxTs() {
-            return maxTs;
-        }
-
-        @Override
-        public long windowEnd() {
-            return windowEnd;
-        }
-
-        @Override
-        public void latencyMs(long latencyMs) {
-            this.latencyMs = latencyMs;
         }
     }
 }
