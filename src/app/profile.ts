@@ -190,6 +190,11 @@ async function runStep(
     replicas.map(async (r) => {
       if (!r.failure) throw new KhaosError('platform', `no failure was injected into ${r.name} (its injection time was never reached)`);
       const m = measureFailure(r.samples, r.failure.injectedAtMs, recoveryOptions(plan));
+      // Throughput is the input offered in the baseline window, from what the replay produced:
+      // exact, and immune to stale source metrics (the measured source rate is kept when offered is unknown).
+      const baselineStart = Math.max(0, plan.replay.beforeSec - Math.round(recoveryOptions(plan).baselineMs / 1000));
+      const offered = schedule.slice(baselineStart, plan.replay.beforeSec);
+      if (offered.length > 0) m.throughputEps = offered.reduce((a, b) => a + b, 0) / offered.length;
       const jobs = await r.flink.listJobs().catch(() => []);
       const cps = jobs[0] ? await r.flink.checkpoints(jobs[0].id).catch(() => undefined) : undefined;
       return {

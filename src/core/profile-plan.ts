@@ -55,6 +55,13 @@ export function injectionTarget(
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
 
 /**
+ * The mean of a gauge's readings, or null when every reading is the same: after a restart Flink's
+ * REST metric store can keep serving the dead task attempt's last values (seen on the local
+ * stack), and a p99 latency that does not move for a whole baseline window is such a stale value.
+ */
+const liveMean = (xs: number[]) => (xs.length > 2 && xs.every((x) => x === xs[0]) ? null : mean(xs));
+
+/**
  * What one failure did to one replica, from its samples: pre-failure throughput and p99 latency
  * (means over the baseline window), and the recovery's phases. A recovery not complete by the
  * last sample is a timeout.
@@ -70,7 +77,7 @@ export function measureFailure(
   const recovered = t.recoveredAtMs !== undefined;
   return {
     throughputEps: mean(before.flatMap((s) => (s.inputEps === undefined ? [] : [s.inputEps]))),
-    latencyMs: mean(before.flatMap((s) => (s.latencyP99Ms === undefined ? [] : [s.latencyP99Ms]))),
+    latencyMs: liveMean(before.flatMap((s) => (s.latencyP99Ms === undefined ? [] : [s.latencyP99Ms]))),
     detectionSec: sec(injectedAtMs, t.detectedAtMs),
     restartSec: sec(t.detectedAtMs, t.runningAtMs),
     catchupSec: recovered ? sec(t.runningAtMs ?? injectedAtMs, t.recoveredAtMs) : undefined,

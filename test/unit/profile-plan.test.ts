@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { evenIntervals, injectionTarget, measureFailure } from '../../src/core/profile-plan.js';
+import { seededRandom } from '../../src/core/random.js';
+import type { JobSample } from '../../src/core/recovery.js';
+
+describe('injectionTarget', () => {
+  const base = { nowMs: 10_000, lastTriggerMs: 9000, intervalMs: 5000, leadMs: 500, rnd: seededRandom(1) };
+
+  it('lands leadMs before the next due checkpoint (fixed-rate triggers)', () => {
+    expect(injectionTarget('before-checkpoint', base)).toEqual({ atMs: 13_500, nextDueMs: 14_000 });
+  });
+
+  it('skips to the following checkpoint when the next one is too close to act on', () => {
+    expect(injectionTarget('before-checkpoint', { ...base, nowMs: 13_400 })).toEqual({ atMs: 18_500, nextDueMs: 19_000 });
+  });
+
+  it('lands leadMs after the next checkpoint for after-checkpoint, and inside one interval for random', () => {
+    expect(injectionTarget('after-checkpoint', base)).toEqual({ atMs: 14_500, nextDueMs: 14_000 });
+    const r = injectionTarget('random', base);
+    expect(r.atMs).toBeGreaterThanOrEqual(10_000);
+    expect(r.atMs).toBeLessThan(15_000);
+  });
+
+  it('falls back to random timing when no checkpoint has completed yet', () => {
+    expect(injectionTarget('before-checkpoint', { ...base, lastTriggerMs: undefined }).nextDueMs).toBeUndefined();
+  });
+});
+
+describe('measureFailure', () => {
+  const samples = (latency: (i: number) => number): JobSample[] =>
+    Array.from({ length: 40 }, (_, i) => (i >= 20 && i < 24 ? { tMs: i * 1000, state: 'RESTARTING' } : { tMs: i * 1000, state: 'RUNNING', lag: 10, inputEps: 100, latencyP99Ms: latency(i) }));
+  const opts = { baselineMs: 15_000, sustainSamples: 3, slackSeconds: 0.5 };
+
+  it('takes the means of the baseline window and the phases of the recovery', () => {
+    const m = measureFailure(samples((i) => 500 + (i % 2) * 100), 19_500, opts);
+    expect(m).toMatchObject({ throughputEps: 100, detectionSec: 0.5, restartSec: 4, catchupSec: 0, recoverySec: 4.5, outcome: 'recovered' });
+    expect(m.latencyMs).toBeCloseTo((8 * 600 + 7 * 500) / 15); // samples 5..19: eight odd, seven even
+  });
+
+  it('reports no latency when the gauge never moved over the baseline (a stale metric)', () => {
+    expect(measureFailure(samples(() => 1021), 19_500, opts).latencyMs).toBeNull();
+  });
+});
+
+describe('evenIntervals', () => {
+  it('spaces intervals evenly, rounded to 100 ms', () => {
+    expect(evenIntervals(10_000, 120_000, 5)).toEqual([10_000, 37_500, 65_000, 92_500, 120_000]);
+    expect(evenIntervals(2000, 8000, 1)).toEqual([2000]);
+  });
+});
