@@ -70,7 +70,7 @@ export async function terminate(pid: number, graceMs = 5000): Promise<void> {
 
 /** Pids of processes whose command line contains `marker` (pgrep -f). */
 export function pidsWithMarker(marker: string): number[] {
-  const r = spawnSync('pgrep', ['-f', marker], { encoding: 'utf8' });
+  const r = spawnSync('pgrep', ['-f', '--', marker], { encoding: 'utf8' });
   return r.stdout
     .split('\n')
     .filter(Boolean)
