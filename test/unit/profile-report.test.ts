@@ -7,7 +7,7 @@ import { physicalLatencyMs, physicalRecoverySec } from '../../src/core/models.js
 import type { FailureMeasurement, ProfileRecord } from '../../src/core/profile-records.js';
 import { buildProfileReport, CANNOT_FIT_YET, recoveredSamples, REPORT_FILES } from '../../src/core/profile-report.js';
 import { seededRandom, type Random } from '../../src/core/random.js';
-import { expectWellFormedSvg } from './svg-well-formed.js';
+import { expectWellFormedSvg } from '../support/svg-well-formed.js';
 
 const INTERVALS = [10_000, 30_000, 60_000];
 const LEVELS = [2_000, 4_000, 6_000, 8_000];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { svgPlot } from '../../src/core/svg-plot.js';
-import { expectWellFormedSvg } from './svg-well-formed.js';
+import { expectWellFormedSvg } from '../support/svg-well-formed.js';
 
 const rects = (svg: string, cls: string) => {
   const group = new RegExp(`<g class="${cls}"[^>]*>([\\s\\S]*?)</g>`).exec(svg)?.[1] ?? '';

@@ -2,24 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/core/random.js';
 import { analyzePerSecond, steadyStatePlot, type PerSecondSeries } from '../../src/core/steady-state.js';
 import { compactNumber, niceTicks, svgPlot } from '../../src/core/svg-plot.js';
-
-/** A rough well-formedness check: one root, every element closed in order, no stray `<` or `&`. */
-function expectWellFormed(svg: string): void {
-  expect(svg.startsWith('<svg ')).toBe(true);
-  expect(svg.endsWith('</svg>')).toBe(true);
-  const stack: string[] = [];
-  const tags = svg.match(/<[^>]*>/g) ?? [];
-  for (const t of tags) {
-    const name = /^<\/?([A-Za-z][\w:-]*)/.exec(t)?.[1];
-    expect(name, `tag ${t}`).toBeDefined();
-    if (t.startsWith('</')) expect(stack.pop()).toBe(name);
-    else if (!t.endsWith('/>')) stack.push(name!);
-  }
-  expect(stack).toEqual([]);
-  const text = svg.replace(/<[^>]*>/g, '');
-  expect(text).not.toMatch(/[<>]/);
-  expect(text).not.toMatch(/&(?!amp;|lt;|gt;|quot;)/);
-}
+import { expectWellFormedSvg as expectWellFormed } from '../support/svg-well-formed.js';
 
 /** The y pixel coordinates of a path's vertices. */
 const pathYs = (svg: string, cls: string) => {

@@ -200,22 +200,28 @@ export async function waitForRunningJob(run: RunDir, spec: ReplicaSpec, state: R
     const dead = [{ name: `${spec.name}-jm`, pid: state.jobManagerPid }, ...state.taskManagers.map((t) => ({ name: `${spec.name}-tm${t.slot}`, pid: t.pid }))].find((p) => !isAlive(p.pid));
     if (dead) throw new KhaosError('platform', `${dead.name} (pid ${dead.pid}) exited while replica ${spec.name} was starting:\n${run.logTail(dead.name)}`, `see ${run.path('logs')}`);
     if (await flink.isReachable()) {
-      try {
-        const tms = await flink.taskManagers();
-        const jobs = await flink.listJobs();
-        const job = jobs[0] ? await flink.job(jobs[0].id) : undefined;
-        last = `${tms.length}/${state.taskManagers.length} TaskManagers registered, job ${job ? `${job.state} (${job.vertices.map((v) => v.status).join(', ')})` : 'not submitted'}`;
-        if (job?.state === 'FAILED') throw new KhaosError('platform', `job of replica ${spec.name} FAILED at start:\n${run.logTail(`${spec.name}-jm`, 30)}`);
-        if (tms.length >= spec.taskManagers && job?.state === 'RUNNING' && job.vertices.every((v) => v.status === 'RUNNING')) return job.id;
-      } catch (e) {
-        if (e instanceof KhaosError && e.kind !== 'platform' && e.kind !== 'timeout') throw e;
-        if (e instanceof KhaosError && e.message.includes('FAILED at start')) throw e;
-        last = (e as Error).message;
-      }
+      // Answers may still be partial while the cluster starts: any failure here is "not ready yet".
+      const job = await readiness(flink).catch((e: Error) => ({ failed: false, ready: false, describe: e.message, id: '' }));
+      last = job.describe;
+      if (job.failed) throw new KhaosError('platform', `job of replica ${spec.name} FAILED at start:\n${run.logTail(`${spec.name}-jm`, 30)}`, `see ${run.path('logs')}`);
+      if (job.ready) return job.id;
     }
     if (Date.now() > deadline) throw new KhaosError('timeout', `replica ${spec.name} not running after ${spec.startTimeoutMs} ms: ${last}`, `see ${run.path('logs')}`);
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** Whether the replica's job runs with every task deployed (and every TaskManager it needs registered). */
+async function readiness(flink: RestFlinkEngine): Promise<{ ready: boolean; failed: boolean; describe: string; id: string }> {
+  const tms = await flink.taskManagers();
+  const jobs = await flink.listJobs();
+  const job = jobs[0] ? await flink.job(jobs[0].id) : undefined;
+  return {
+    id: job?.id ?? '',
+    failed: job?.state === 'FAILED',
+    ready: job?.state === 'RUNNING' && job.vertices.every((v) => v.status === 'RUNNING'),
+    describe: `${tms.length} TaskManagers registered, job ${job ? `${job.state} (${job.vertices.map((v) => v.status).join(', ')})` : 'not submitted'}`,
+  };
 }
 
 /**

@@ -188,11 +188,12 @@ function readStackFile(dir: string): StackFile | undefined {
   }
 }
 
+/** Flink processes first (they would only log errors about a vanished broker), then Kafka, then the watchdog. */
 async function killAll(run: RunDir, watchdogPid?: number): Promise<void> {
   const live = run.livePids();
-  const flinkFirst = [...live.filter((p) => p.name !== 'kafka'), ...live.filter((p) => p.name === 'kafka')];
-  await Promise.all(flinkFirst.filter((p) => p.name !== 'kafka').map((p) => terminate(p.pid, 3000)));
-  await Promise.all(flinkFirst.filter((p) => p.name === 'kafka').map((p) => terminate(p.pid, 10_000)));
+  const kafka = live.filter((p) => p.name === 'kafka');
+  await Promise.all(live.filter((p) => p.name !== 'kafka').map((p) => terminate(p.pid, 3000)));
+  await Promise.all(kafka.map((p) => terminate(p.pid, 10_000)));
   for (const p of live) run.forget(p.name);
   if (watchdogPid && isAlive(watchdogPid)) await terminate(watchdogPid, 1000);
 }
