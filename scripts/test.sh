@@ -14,7 +14,8 @@ count_vitest() { # reads a vitest JSON report
   if [ -s "$f" ]; then
     local p q
     p=$(node -e "const r=require('$f');console.log(r.numPassedTests)")
-    q=$(node -e "const r=require('$f');console.log(r.numFailedTests + (r.numFailedTestSuites||0))")
+    # a suite that fails to load has no failed test of its own: count it once, never twice
+    q=$(node -e "const r=require('$f');console.log(Math.max(r.numFailedTests, r.numFailedTestSuites||0))")
     passed=$((passed + p)); failed=$((failed + q))
   else
     failed=$((failed + 1))
