@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KafkajsMessageBus } from './adapters/kafka/kafkajs-message-bus.js';
+import { readCommittedWithJava } from './adapters/kafka/java-committed-reader.js';
 import { RestFlinkEngine } from './adapters/flink-rest/rest-flink-engine.js';
 import { LocalStack, listStacks, stackDown } from './adapters/local/local-stack.js';
 import { ProcessFailureInjector } from './adapters/local/process-failure-injector.js';
@@ -50,11 +51,15 @@ export async function startLocalStack(config: KhaosConfig, progress: (l: string)
   );
 }
 
+/** Kafka for a local stack: KafkaJS to produce, Kafka's Java consumer to read committed output. */
+export const kafkaBus = (stack: LocalStack) =>
+  new KafkajsMessageBus(stack.bootstrap, (topic, opts) => readCommittedWithJava(stack.kafkaClasspath, stack.bootstrap, topic, opts));
+
 export function demoDeps(stack: LocalStack, log: (l: string) => void): DemoDeps {
   const clock = new SystemClock();
   return {
     orchestrator: stack,
-    bus: new KafkajsMessageBus(stack.bootstrap),
+    bus: kafkaBus(stack),
     flinkAt: (url) => new RestFlinkEngine(url),
     injectorFor: (replica) => new ProcessFailureInjector(stack, replica, clock),
     clock,

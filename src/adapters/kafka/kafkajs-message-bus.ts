@@ -22,7 +22,14 @@ export class KafkajsMessageBus implements MessageBus {
   private admin?: Admin;
   private producer?: Producer;
 
-  constructor(readonly bootstrap: string) {
+  /**
+   * `committedReader`, when given, serves readAllCommitted (see java-committed-reader.ts: KafkaJS's
+   * own read_committed let records of aborted transactions through).
+   */
+  constructor(
+    readonly bootstrap: string,
+    private readonly committedReader?: (topic: string, opts: { idleMs: number; timeoutMs: number }) => Promise<ReadRecord[]>,
+  ) {
     this.kafka = new Kafka({ clientId: 'khaos', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200 } });
   }
 
@@ -71,6 +78,7 @@ export class KafkajsMessageBus implements MessageBus {
   }
 
   async readAllCommitted(topic: string, opts: { idleMs: number; timeoutMs: number }): Promise<ReadRecord[]> {
+    if (this.committedReader) return this.committedReader(topic, opts);
     const out: ReadRecord[] = [];
     await this.consumeAll(topic, opts, (partition, m) => out.push({ key: m.key?.toString() ?? null, value: m.value?.toString() ?? '', partition, offset: m.offset }));
     return out;

@@ -55,10 +55,7 @@ export async function startKafkaBroker(run: RunDir, classpath: string, opts: Kaf
   );
   if (!fs.existsSync(`${dataDir}/meta.properties`)) {
     const id = runTool(classpath, ['random-uuid']).trim().split('\n').pop()!;
-    // Transaction protocol v1: Flink's KafkaSink resumes and commits recovered transactions with
-    // the classic protocol; with Kafka 4's default v2 (KIP-890) a kill right after a checkpoint
-    // trigger once left 157 duplicate windows in the committed output.
-    runTool(classpath, ['format', '--standalone', '-t', id, '-c', props, '--feature', 'transaction.version=1']);
+    runTool(classpath, ['format', '--standalone', '-t', id, '-c', props]);
   }
   const pid = run.startJvm({ name: 'kafka', classpath, mainClass: 'kafka.Kafka', args: [props], heapMb: opts.heapMb });
   const deadline = Date.now() + opts.startTimeoutMs;

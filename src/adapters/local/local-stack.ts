@@ -55,6 +55,11 @@ export class LocalStack implements Orchestrator {
     return this.file.kafka.bootstrap;
   }
 
+  /** The broker's Maven-resolved classpath (Kafka's own Java tools run from it). */
+  get kafkaClasspath(): string {
+    return this.classpaths.kafka;
+  }
+
   get dir(): string {
     return this.run.dir;
   }
