@@ -40,7 +40,7 @@ export const configSchema = z
       .prefault({}),
     replay: z
       .object({
-        trace: z.string().default('nyc_taxi.csv').describe('Trace file: a path, or a name in shared/workloads/'),
+        trace: z.string().default('nyc_taxi.csv').describe('Trace file: a path, or a file name in the shared workloads folder'),
         peakRateEps: z.number().positive().max(1_000_000).default(2000).describe('Rate at the trace maximum, events/s'),
         compression: z.number().positive().default(300).describe('Trace seconds per wall second'),
         startOffset: duration('0s', 'Where in the trace to start (trace time)'),

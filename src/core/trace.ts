@@ -33,7 +33,7 @@ export function parseTraceCsv(text: string, name: string): Trace {
   if (header.length < 2 || timeCol < 0) {
     throw badInput(
       `trace ${name}: expected a header and rows "YYYY-MM-DD HH:MM:SS,<number>", got "${lines[0]}" / "${lines[1]}"`,
-      'use a CSV with a time column and a value column, like the files in shared/workloads/',
+      'use a CSV with a time column and a value column, like the files in the shared workloads folder',
     );
   }
   const valueCol = timeCol === 0 ? 1 : 0;
