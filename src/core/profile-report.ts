@@ -302,13 +302,7 @@ function recoveryVsThroughput(
   const maxObserved = Math.max(0, ...samples.map((s) => s.recoverySec));
   const top = maxObserved > 0 ? maxObserved * 1.25 : recoveryTimeoutMs / 1000;
   const timeoutY = top * 0.96;
-  const series: PlotSeries[] = [];
-  if (range && models.other) series.push(...modelCurves(models.other, intervals, colorOf, range, '6 4'));
-  if (range && models.chosen) series.push(...modelCurves(models.chosen, intervals, colorOf, range));
-  for (const ci of intervals) {
-    const at = samples.filter((s) => s.ciMs === ci);
-    if (at.length > 0) series.push({ kind: 'points', name: ciLabel(ci), x: at.map((s) => s.throughputEps), y: at.map((s) => s.recoverySec), color: colorOf(ci), radiusPx: 4 });
-  }
+  const series = curvesAndPoints(models, intervals, colorOf, range, samples, (s) => s.recoverySec);
   const notes = [...modelNotes('recovery', models)];
   if (timeouts.length > 0) {
     series.push({ kind: 'points', name: 'timeout (not fitted)', x: timeouts.map((m) => m.throughputEps), y: timeouts.map(() => timeoutY), color: TIMEOUT_COLOR, shape: 'triangle', radiusPx: 5 });
@@ -331,6 +325,25 @@ function recoveryVsThroughput(
   return { svg, notes };
 }
 
+/** The models' curves (the other one dashed, under the chosen one) and each interval's measured points. */
+function curvesAndPoints(
+  models: { chosen?: FittedModel; other?: FittedModel },
+  intervals: readonly number[],
+  colorOf: (ci: number) => string,
+  range: [number, number] | undefined,
+  samples: readonly FailureSample[],
+  y: (s: FailureSample) => number,
+): PlotSeries[] {
+  const series: PlotSeries[] = [];
+  if (range && models.other) series.push(...modelCurves(models.other, intervals, colorOf, range, '6 4'));
+  if (range && models.chosen) series.push(...modelCurves(models.chosen, intervals, colorOf, range));
+  for (const ci of intervals) {
+    const at = samples.filter((s) => s.ciMs === ci);
+    if (at.length > 0) series.push({ kind: 'points', name: ciLabel(ci), x: at.map((s) => s.throughputEps), y: at.map(y), color: colorOf(ci), radiusPx: 4 });
+  }
+  return series;
+}
+
 /** A range widened by 3 % on each side (a point exactly on the axis is hard to see). */
 function padded([lo, hi]: [number, number]): [number, number] {
   const pad = hi > lo ? (hi - lo) * 0.03 : Math.max(1, Math.abs(lo) * 0.05);
@@ -346,15 +359,9 @@ function latencyVsThroughput(
   range: [number, number] | undefined,
   models: { chosen?: FittedModel; other?: FittedModel },
 ): { svg: string; notes: string[] } {
-  const series: PlotSeries[] = [];
   const latencies = all.flatMap((m) => (m.latencyMs !== null && Number.isFinite(m.latencyMs) ? [m.latencyMs] : []));
   const top = Math.max(1, ...latencies) * 1.15;
-  if (range && models.other) series.push(...modelCurves(models.other, intervals, colorOf, range, '6 4'));
-  if (range && models.chosen) series.push(...modelCurves(models.chosen, intervals, colorOf, range));
-  for (const ci of intervals) {
-    const at = samples.filter((s) => s.ciMs === ci);
-    if (at.length > 0) series.push({ kind: 'points', name: ciLabel(ci), x: at.map((s) => s.throughputEps), y: at.map((s) => s.latencyMs), color: colorOf(ci), radiusPx: 4 });
-  }
+  const series = curvesAndPoints(models, intervals, colorOf, range, samples, (s) => s.latencyMs);
   const notes = [...modelNotes('latency', models)];
   if (timeouts.length > 0) {
     series.push({ kind: 'points', name: 'failure that timed out (not fitted)', x: timeouts.map((m) => m.throughputEps), y: timeouts.map((m) => m.latencyMs), color: TIMEOUT_COLOR, shape: 'triangle', radiusPx: 5 });
