@@ -312,17 +312,12 @@ function recoveryVsThroughput(
     );
   }
   if (all.length === 0) notes.push('No failure measured yet.');
-  const svg = svgPlot({
-    title: 'Recovery time versus throughput, per checkpoint interval',
-    xLabel: 'pre-failure throughput (events/s)',
-    yLabel: 'recovery time (s, wall time)',
-    series,
-    yDomain: [0, top],
-    ...(range ? { xDomain: padded(range) } : {}),
-    legend: 'below',
-    notes,
-  });
-  return { svg, notes };
+  return { svg: throughputPlot('Recovery time versus throughput, per checkpoint interval', 'recovery time (s, wall time)', series, top, range, notes), notes };
+}
+
+/** A plot against pre-failure throughput, from 0 to `top`, over the observed throughput range. */
+function throughputPlot(title: string, yLabel: string, series: PlotSeries[], top: number, range: [number, number] | undefined, notes: string[]): string {
+  return svgPlot({ title, xLabel: 'pre-failure throughput (events/s)', yLabel, series, yDomain: [0, top], ...(range ? { xDomain: padded(range) } : {}), legend: 'below', notes });
 }
 
 /** The models' curves (the other one dashed, under the chosen one) and each interval's measured points. */
@@ -367,17 +362,7 @@ function latencyVsThroughput(
     series.push({ kind: 'points', name: 'failure that timed out (not fitted)', x: timeouts.map((m) => m.throughputEps), y: timeouts.map((m) => m.latencyMs), color: TIMEOUT_COLOR, shape: 'triangle', radiusPx: 5 });
     notes.push(`Triangles: the pre-failure latency of the ${plural(timeouts.length, 'failure')} that timed out; shown, not fitted.`);
   }
-  const svg = svgPlot({
-    title: 'p99 latency versus throughput, per checkpoint interval',
-    xLabel: 'pre-failure throughput (events/s)',
-    yLabel: 'p99 latency (ms)',
-    series,
-    yDomain: [0, top],
-    ...(range ? { xDomain: padded(range) } : {}),
-    legend: 'below',
-    notes,
-  });
-  return { svg, notes };
+  return { svg: throughputPlot('p99 latency versus throughput, per checkpoint interval', 'p99 latency (ms)', series, top, range, notes), notes };
 }
 
 function residualPlot(samples: readonly FailureSample[], intervals: readonly number[], colorOf: (ci: number) => string, model: FittedModel): string {
