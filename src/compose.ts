@@ -8,6 +8,8 @@ import { LocalStack, listStacks, stackDown } from './adapters/local/local-stack.
 import { ProcessFailureInjector } from './adapters/local/process-failure-injector.js';
 import { SystemClock } from './adapters/system/clock.js';
 import { SqliteProfileStore } from './adapters/sqlite/sqlite-profile-store.js';
+import { SqliteControlStore } from './adapters/sqlite/sqlite-control-store.js';
+import type { LocalControlDeps } from './app/control/local-run.js';
 import crypto from 'node:crypto';
 import { badInput } from './core/errors.js';
 import { parseTraceCsv, type Trace } from './core/trace.js';
@@ -65,6 +67,18 @@ export function demoDeps(stack: LocalStack, log: (l: string) => void): DemoDeps 
     clock,
     log,
   };
+}
+
+/** The control records: their own SQLite file beside the profile database. */
+export const controlStore = () => new SqliteControlStore(path.join(khaosHome(), 'control.db'));
+
+/** Flink's REST API at an address (attach), with a request time-out. */
+export const flinkAt = (restUrl: string, requestTimeoutMs = 10_000) => new RestFlinkEngine(restUrl.replace(/\/+$/, ''), { requestTimeoutMs });
+
+export const newControlRunId = () => `c${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${process.pid}`;
+
+export function localControlDeps(stack: LocalStack, log: (l: string) => void): LocalControlDeps {
+  return { ...demoDeps(stack, log), store: controlStore(), newRunId: newControlRunId };
 }
 
 export const profileStore = () => new SqliteProfileStore(path.join(khaosHome(), 'khaos.db'));

@@ -13,23 +13,49 @@ export function vertexNamed(vertices: VertexInfo[], fragment: string): VertexInf
  * and input rate. "Not ready" is a sample, not an error: an unreachable JobManager or an
  * unreported metric leaves the field empty.
  */
+export interface SamplerOptions {
+  /** Fragment of the source vertex's name (default `kafka-source`). */
+  sourceVertex: string;
+  /** Suffix of the p99 latency metric's name on any vertex (default `e2eLatencyP99Ms`, the sample jobs' gauge). */
+  latencyMetric: string;
+  /** Also read the job's numRestarts and lastCheckpointDuration (one more REST call). */
+  jobMetrics: boolean;
+}
+
 export class JobSampler {
   private ids?: { source: string; lag?: string; count: string; sink?: string; latency?: string };
   private last?: { tMs: number; count: number };
+  private discoveredAtMs = 0;
+  private readonly o: SamplerOptions;
 
   constructor(
     private readonly flink: FlinkEngine,
     private readonly clock: Clock,
-  ) {}
+    options: Partial<SamplerOptions> = {},
+  ) {
+    this.o = { sourceVertex: 'kafka-source', latencyMetric: 'e2eLatencyP99Ms', jobMetrics: false, ...options };
+  }
+
+  /** What the sampler found to read, once it found it (for messages: which metrics, or none). */
+  get metrics(): { lag?: string; count?: string; latency?: string } | undefined {
+    return this.ids && { lag: this.ids.lag, count: this.ids.count, latency: this.ids.latency };
+  }
 
   /** Metric ids by suffix: operator metrics carry the operator's name as a prefix. */
   private async discover(jobId: string, vertices: VertexInfo[]) {
-    const source = vertexNamed(vertices, 'kafka-source');
+    const source = vertexNamed(vertices, this.o.sourceVertex);
     if (!source) return undefined;
     const sourceNames = await this.flink.vertexMetricNames(jobId, source.id);
     const lag = sourceNames.find((n) => n.endsWith('.pendingRecords'));
-    const sink = vertexNamed(vertices, 'latency');
-    const latency = sink ? (await this.flink.vertexMetricNames(jobId, sink.id)).find((n) => n.endsWith('e2eLatencyP99Ms')) : undefined;
+    let sink: VertexInfo | undefined;
+    let latency: string | undefined;
+    for (const v of vertices) {
+      latency = (await this.flink.vertexMetricNames(jobId, v.id)).find((n) => n.endsWith(this.o.latencyMetric));
+      if (latency) {
+        sink = v;
+        break;
+      }
+    }
     // Throughput from the source operator's record counter: Flink's own …PerSecond meters average
     // over 60 s, far too slow to see a failure; the vertex-level counter counts the chain's end.
     return { source: source.id, lag, count: lag ? lag.replace(/pendingRecords$/, 'numRecordsOut') : 'numRecordsOut', sink: sink?.id, latency };
@@ -41,21 +67,26 @@ export class JobSampler {
       const job = (await this.flink.listJobs()).find((j) => !['FINISHED', 'CANCELED'].includes(j.state));
       if (!job || job.state !== 'RUNNING') {
         this.last = undefined;
-        return { tMs, state: job?.state ?? 'UNREACHABLE' };
+        return { tMs, state: job?.state ?? 'UNREACHABLE', jobId: job?.id };
       }
       // RUNNING counts only once every task runs: a job is RUNNING while its tasks still deploy.
       const vertices = (await this.flink.job(job.id)).vertices;
       if (!vertices.every((v) => v.status === 'RUNNING')) {
         this.last = undefined;
-        return { tMs, state: 'INITIALIZING' };
+        return { tMs, state: 'INITIALIZING', jobId: job.id };
       }
       // Metrics appear some seconds after a (re)start: look again until both are found.
-      if (!this.ids?.lag || !this.ids.latency) this.ids = await this.discover(job.id, vertices);
+      // (at most every 10 s once something was found: a job without a latency metric never will be)
+      if (!this.ids || ((!this.ids.lag || !this.ids.latency) && tMs - this.discoveredAtMs >= 10_000)) {
+        this.ids = (await this.discover(job.id, vertices)) ?? this.ids;
+        this.discoveredAtMs = tMs;
+      }
       const ids = this.ids;
       if (!ids) return { tMs, state: job.state };
-      const [m, l] = await Promise.all([
+      const [m, l, jm] = await Promise.all([
         this.flink.vertexMetrics(job.id, ids.source, [ids.count, ...(ids.lag ? [ids.lag] : [])]),
         ids.sink && ids.latency ? this.flink.vertexMetrics(job.id, ids.sink, [ids.latency]) : Promise.resolve(undefined),
+        this.o.jobMetrics ? this.flink.jobMetrics(job.id, ['numRestarts', 'lastCheckpointDuration']) : Promise.resolve(undefined),
       ]);
       const count = m[ids.count]?.sum;
       const prev = this.last;
@@ -68,6 +99,9 @@ export class JobSampler {
         lag: ids.lag ? m[ids.lag]?.sum : undefined,
         inputEps,
         latencyP99Ms: ids.latency ? l?.[ids.latency]?.max : undefined,
+        jobId: job.id,
+        restarts: jm?.numRestarts,
+        lastCheckpointMs: jm?.lastCheckpointDuration !== undefined && jm.lastCheckpointDuration >= 0 ? jm.lastCheckpointDuration : undefined,
       };
     } catch {
       return { tMs, state: 'UNREACHABLE' };

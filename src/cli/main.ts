@@ -7,6 +7,7 @@ import { seededRandom } from '../core/random.js';
 import { replaySchedule } from '../core/trace.js';
 import { demoDeps, downStack, KafkajsMessageBus, loadTrace, stacks, startLocalStack, SystemClock, workloadsDir } from '../compose.js';
 import { analyzeCommand } from './analyze.js';
+import { controlCommand } from './control.js';
 import { configFrom, log, withOwnedStack } from './common.js';
 import { modelsCommand } from './models.js';
 import { profileCommand } from './profile.js';
@@ -21,6 +22,7 @@ const USAGE = `khaos — checkpoint intervals chosen from chaos experiments
   khaos analyze <trace> [--json]  phase 1: steady state, load levels and injection points (--help for options)
   khaos profile --config FILE      phase 2: parallel chaos profiling (list, --resume ID, discard, export; --help)
   khaos models fit|compare|show   latency and recovery models from failure measurements (--help for options)
+  khaos control --config FILE     phase 3: control a job's checkpoint interval (local stack, or --attach URL; status, decisions; --help)
 
 options:
   --config FILE       YAML config (see docs/config.md); flags below override it
@@ -142,6 +144,7 @@ export async function main(argv: string[]): Promise<number> {
   const out = (s: string) => void process.stdout.write(s);
   if (argv[0] === 'models') return modelsCommand(argv.slice(1), { out });
   if (argv[0] === 'profile') return profileCommand(argv.slice(1));
+  if (argv[0] === 'control') return controlCommand(argv.slice(1));
   if (argv[0] === 'analyze') return analyzeCommand(argv.slice(1), { out, workloadsDir: workloadsDir() });
   let parsed;
   try {

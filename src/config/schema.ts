@@ -75,6 +75,51 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    control: z
+      .object({
+        policy: z.string().default('khaos+').describe('Policy: khaos+ (default), khaos (the original), static:<duration>, young-daly, flink-backlog'),
+        actuator: z.enum(['paced', 'restart']).default('paced').describe('How a change reaches the job: paced (Khaos triggers checkpoints, no outage) or restart (savepoint and relaunch)'),
+        fallbackInterval: duration('60s', 'paced: the interval the job itself runs with, kept if Khaos stops'),
+        dryRun: z.boolean().default(false).describe('Decide and record, never act'),
+        tick: duration('1s', 'How often the controller samples the job'),
+        statusEvery: duration('5s', 'How often a live line is printed'),
+        window: duration('300s', 'Observation window: mean throughput and p99 latency over this long'),
+        latencyTarget: duration('1000ms', 'Latency target: mean of p99 over the window'),
+        recoveryTarget: duration('240s', 'Recovery-time target'),
+        evaluateEvery: duration('300s', 'Policy evaluation cadence'),
+        afterChange: duration('600s', 'Wait this long after a change before evaluating again'),
+        minUptime: duration('600s', 'Do not evaluate before the job has run this long'),
+        correctionEvaluations: z.number().int().min(1).max(100).default(6).describe('khaos: latency correction over this many evaluations'),
+        candidateMin: duration('10s', 'Shortest candidate interval'),
+        candidateMax: duration('119s', 'Longest candidate interval'),
+        candidateStep: duration('1s', 'Step between candidate intervals'),
+        minChange: duration('5s', 'Smaller changes are not applied'),
+        recoveryIntervalLevel: z.number().gt(0).lt(1).default(0.8).describe('khaos+: recovery is judged by the upper bound of this central prediction interval'),
+        forecast: z.boolean().default(true).describe('khaos+: judge recovery at the forecast input rate when higher'),
+        forecastHorizon: duration('600s', 'How far ahead the input-rate forecast looks'),
+        forecastHistory: duration('1800s', 'Input-rate history the forecast is fitted on'),
+        hysteresis: z.number().min(0).max(0.9).default(0.1).describe('khaos+: a change must improve the objective by this fraction'),
+        maxChanges: z.number().int().min(1).max(1000).default(4).describe('khaos+: at most this many changes per rateWindow'),
+        rateWindow: duration('3600s', 'khaos+: window of the change rate limit'),
+        restartDowntime: duration('8500ms', 'khaos+ with the restart actuator: outage of one reconfiguration (measured median 8.5 s locally)'),
+        costHorizon: duration('3600s', 'khaos+ with the restart actuator: horizon over which avoided violations are weighed'),
+        mtbf: z.union([z.string(), z.number()]).optional().describe('young-daly: mean time between failures; unset = observed'),
+        mtbfPrior: duration('86400s', 'young-daly: MTBF assumed until a failure is observed'),
+        backlogBaseInterval: duration('30s', 'flink-backlog: interval while there is no backlog'),
+        backlogInterval: duration('119s', 'flink-backlog: interval while the lag is above the threshold'),
+        backlogLagThreshold: duration('10s', 'flink-backlog: lag threshold in seconds of current input'),
+        recoveryTimeout: duration('600s', 'Give up measuring a production failure’s recovery after this long'),
+        samples: z.string().optional().describe('Failure samples CSV (khaos profile export) the models are fitted from at start'),
+        latencyModel: z.string().optional().describe('Latency model file (khaos models fit); with recoveryModel, instead of samples'),
+        recoveryModel: z.string().optional().describe('Recovery model file (khaos models fit)'),
+        learning: z.boolean().default(true).describe('Refit the models with each measured production failure'),
+        learningWindow: z.number().int().min(4).max(10_000).default(200).describe('Refit on at most this many newest samples'),
+        sourceVertex: z.string().default('kafka-source').describe('Fragment of the source vertex name (input rate and lag)'),
+        latencyMetric: z.string().default('e2eLatencyP99Ms').describe('Suffix of the p99 latency metric on any vertex'),
+        kills: z.array(z.union([z.string(), z.number()])).default([]).describe('Local run only: TaskManager kills at these wall times after the replay starts'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -110,6 +155,7 @@ export function resolveConfig(input: unknown) {
       afterSec: Math.round(d(c.profile.after, 'profile.after') / 1000),
       sustainSec: Math.round(d(c.profile.sustain, 'profile.sustain') / 1000),
     }),
+    control: resolveControl(c.control),
     chaos: Object.freeze({
       ...c.chaos,
       atSec: Math.round(d(c.chaos.at, 'chaos.at') / 1000),
@@ -120,3 +166,45 @@ export function resolveConfig(input: unknown) {
 }
 
 export type KhaosConfig = ReturnType<typeof resolveConfig>;
+
+/** The control section in ms; `static:5s` becomes `static:5000` (policies take ms). */
+function resolveControl(c: z.infer<typeof configSchema>['control']) {
+  const d = (v: string | number, what: string) => parseDuration(v, `control.${what}`);
+  const st = /^static:(.+)$/.exec(c.policy);
+  return Object.freeze({
+    ...c,
+    policy: st ? `static:${d(st[1]!, 'policy')}` : c.policy,
+    fallbackIntervalMs: d(c.fallbackInterval, 'fallbackInterval'),
+    tickMs: d(c.tick, 'tick'),
+    statusEveryMs: d(c.statusEvery, 'statusEvery'),
+    windowMs: d(c.window, 'window'),
+    recoveryTimeoutMs: d(c.recoveryTimeout, 'recoveryTimeout'),
+    forecastHorizonMs: d(c.forecastHorizon, 'forecastHorizon'),
+    forecastHistoryMs: d(c.forecastHistory, 'forecastHistory'),
+    killsSec: c.kills.map((k, i) => d(k, `kills[${i}]`) / 1000),
+    options: Object.freeze({
+      latencyTargetMs: d(c.latencyTarget, 'latencyTarget'),
+      recoveryTargetS: d(c.recoveryTarget, 'recoveryTarget') / 1000,
+      evaluateEveryMs: d(c.evaluateEvery, 'evaluateEvery'),
+      afterChangeMs: d(c.afterChange, 'afterChange'),
+      minUptimeMs: d(c.minUptime, 'minUptime'),
+      correctionEvaluations: c.correctionEvaluations,
+      candidateMinMs: d(c.candidateMin, 'candidateMin'),
+      candidateMaxMs: d(c.candidateMax, 'candidateMax'),
+      candidateStepMs: d(c.candidateStep, 'candidateStep'),
+      minChangeMs: d(c.minChange, 'minChange'),
+      recoveryIntervalLevel: c.recoveryIntervalLevel,
+      useForecast: c.forecast,
+      hysteresis: c.hysteresis,
+      maxChanges: c.maxChanges,
+      rateWindowMs: d(c.rateWindow, 'rateWindow'),
+      restartDowntimeMs: d(c.restartDowntime, 'restartDowntime'),
+      costHorizonMs: d(c.costHorizon, 'costHorizon'),
+      mtbfMs: c.mtbf === undefined ? undefined : d(c.mtbf, 'mtbf'),
+      mtbfPriorMs: d(c.mtbfPrior, 'mtbfPrior'),
+      backlogBaseIntervalMs: d(c.backlogBaseInterval, 'backlogBaseInterval'),
+      backlogIntervalMs: d(c.backlogInterval, 'backlogInterval'),
+      backlogLagThresholdS: d(c.backlogLagThreshold, 'backlogLagThreshold') / 1000,
+    }),
+  });
+}

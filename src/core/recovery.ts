@@ -10,6 +10,12 @@ export interface JobSample {
   inputEps?: number;
   /** p99 source-to-sink latency (the job's latency gauge, max over subtasks), ms, when reported. */
   latencyP99Ms?: number;
+  /** The job sampled, when one was found. */
+  jobId?: string;
+  /** Flink's numRestarts of the job, when asked for and reported. */
+  restarts?: number;
+  /** Duration of the last completed checkpoint, ms, when asked for and reported. */
+  lastCheckpointMs?: number;
 }
 
 /**

@@ -64,7 +64,15 @@ export interface CheckpointConfig {
   timeoutMs: number;
   minPauseMs: number;
   mode: string;
+  /** execution.checkpointing.tolerable-failed-checkpoints, when Flink reports it. */
+  tolerableFailures?: number;
 }
+
+/** Where a checkpoint triggered through {@link FlinkEngine.triggerCheckpoint} stands. */
+export type CheckpointTriggerStatus =
+  | { state: 'IN_PROGRESS' }
+  | { state: 'COMPLETED'; checkpointId: number }
+  | { state: 'FAILED'; cause: string };
 
 export interface JobException {
   timestampMs: number;
@@ -110,4 +118,12 @@ export interface FlinkEngine {
    */
   stopWithSavepoint(jobId: string, targetDirectory: string, timeoutMs: number): Promise<string>;
   cancel(jobId: string): Promise<void>;
+  /**
+   * Triggers one checkpoint now (`POST /jobs/:id/checkpoints`, Flink 1.17+) and returns the
+   * trigger id. It is an ordinary checkpoint: restorable, and it commits the sinks' transactions.
+   * Throws KhaosError('platform') when Flink refuses the request (unknown job, not running).
+   */
+  triggerCheckpoint(jobId: string): Promise<string>;
+  /** Where a triggered checkpoint stands; a failed one carries Flink's cause. */
+  checkpointTriggerStatus(jobId: string, triggerId: string): Promise<CheckpointTriggerStatus>;
 }

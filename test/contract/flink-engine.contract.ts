@@ -164,6 +164,32 @@ export function flinkEngineContract(name: string, make: () => Promise<FlinkEngin
     );
 
     it(
+      'triggers one checkpoint on demand: it completes as an ordinary checkpoint, and the interval and job are unchanged',
+      withSubject(async (s) => {
+        const job = await until(s, 'job RUNNING with every vertex RUNNING', () => fullyRunning(s.engine));
+        await until(s, 'a completed checkpoint (every task initialised)', async () => (await s.engine.checkpoints(job.id)).latestCompleted);
+        const before = (await s.engine.checkpoints(job.id)).latestCompleted!.id;
+        const trigger = await s.engine.triggerCheckpoint(job.id);
+        expect(trigger).toMatch(/^[0-9a-f-]+$/);
+        const done = await until(s, 'the triggered checkpoint completed', async () => {
+          const st = await s.engine.checkpointTriggerStatus(job.id, trigger);
+          if (st.state === 'FAILED') throw new Error(`triggered checkpoint failed: ${st.cause}`);
+          return st.state === 'COMPLETED' ? st : undefined;
+        });
+        expect(done.checkpointId).toBeGreaterThan(before);
+        const stats = await until(s, 'the triggered checkpoint among the completed ones', async () => {
+          const c = await s.engine.checkpoints(job.id);
+          return c.latestCompleted && c.latestCompleted.id >= done.checkpointId ? c : undefined;
+        });
+        expect(stats.latestCompleted!.isSavepoint).toBe(false);
+        expect((await s.engine.checkpointConfig(job.id)).intervalMs).toBe(s.checkpointIntervalMs);
+        expect((await s.engine.jobMetrics(job.id, ['numRestarts'])).numRestarts ?? 0).toBe(0);
+        expect((await s.engine.listJobs()).find((j) => j.id === job.id)?.state).toBe('RUNNING');
+        await expect(s.engine.checkpointTriggerStatus(job.id, '00000000000000000000000000000000')).rejects.toMatchObject({ name: 'KhaosError', kind: 'platform' });
+      }),
+    );
+
+    it(
       'answers KhaosError("platform") for a job it does not know',
       withSubject(async (s) => {
         await until(s, 'job RUNNING with every vertex RUNNING', () => fullyRunning(s.engine));

@@ -5,6 +5,7 @@ import type { FailureInjector, InjectedFailure } from '../../src/ports/failure-i
 import type {
   AggregatedMetric,
   CheckpointConfig,
+  CheckpointTriggerStatus,
   CheckpointStats,
   CompletedCheckpoint,
   FlinkEngine,
@@ -210,7 +211,9 @@ interface JobSim {
   /** Where the subtasks ran last: Flink prefers the previous slots on a restart. */
   preferred: string[];
   nextCheckpointAtMs?: number;
-  inFlight?: { id: number; triggerMs: number; position: number };
+  inFlight?: { id: number; triggerMs: number; position: number; triggerId?: string };
+  /** Checkpoints triggered over REST waiting behind the one in flight (max-concurrent-checkpoints 1). */
+  queued: string[];
   completed: CheckpointSim[];
   counts: { completed: number; failed: number; restored: number };
   restorePoint?: CheckpointSim;
@@ -291,6 +294,7 @@ export class ReplicaModel {
       numRestarts: 0,
       exceptions: [],
       pending: [],
+      queued: [],
     };
   }
 
@@ -415,6 +419,7 @@ export class ReplicaModel {
     j.timestamps.RESTARTING = this.t;
     if (j.inFlight) j.counts.failed++;
     if (j.stopping) j.counts.failed++;
+    this.failTriggers('the job failed while the checkpoint was in progress');
     j.inFlight = undefined;
     j.stopping = undefined;
     j.placement = undefined;
@@ -488,6 +493,33 @@ export class ReplicaModel {
     j.completed.push(cp);
     j.counts.completed++;
     j.restorePoint = cp;
+    const next = j.queued.shift();
+    if (next !== undefined) this.startTriggered(next);
+  }
+
+  /** Outcomes of checkpoints triggered over REST, by trigger id. */
+  readonly triggers = new Map<string, { checkpointId?: number; failure?: string }>();
+
+  /** POST /jobs/:id/checkpoints: like Flink, the request is accepted and fails asynchronously when tasks are not running. */
+  requestCheckpoint(triggerId: string): void {
+    const j = this.job;
+    this.triggers.set(triggerId, {});
+    if (j.state !== 'RUNNING' || !j.placement || j.stopping) {
+      this.triggers.set(triggerId, { failure: 'org.apache.flink.runtime.checkpoint.CheckpointException Checkpoint triggering task is not being executed at the moment. Not all required tasks are currently running.' });
+    } else if (j.inFlight) j.queued.push(triggerId);
+    else this.startTriggered(triggerId);
+  }
+
+  private startTriggered(triggerId: string): void {
+    const j = this.job;
+    j.inFlight = { id: ++this.checkpointIds, triggerMs: this.t, position: this.consumed, triggerId };
+    this.triggers.set(triggerId, { checkpointId: j.inFlight.id });
+  }
+
+  private failTriggers(why: string): void {
+    const j = this.job;
+    for (const id of [...(j.inFlight?.triggerId ? [j.inFlight.triggerId] : []), ...j.queued]) this.triggers.set(id, { failure: `org.apache.flink.runtime.checkpoint.CheckpointException ${why}` });
+    j.queued = [];
   }
 
   private thaw(tm: TaskManagerSim): void {
@@ -512,6 +544,7 @@ export class ReplicaModel {
   private terminate(state: 'FINISHED' | 'CANCELED'): void {
     const j = this.job;
     if (j.inFlight) j.counts.failed++;
+    this.failTriggers(`the job was ${state.toLowerCase()}`);
     j.inFlight = undefined;
     j.state = state;
     j.timestamps[state] = this.t;
@@ -769,7 +802,7 @@ export class FakeFlinkEngine implements FlinkEngine {
   async checkpointConfig(jobId: string): Promise<CheckpointConfig> {
     const m = this.model('checkpointConfig', [jobId], `GET /jobs/${jobId}/checkpoints/config`);
     const j = this.jobOf(m, jobId);
-    return { intervalMs: j.intervalMs, timeoutMs: 120_000, minPauseMs: 0, mode: 'exactly_once' };
+    return { intervalMs: j.intervalMs, timeoutMs: 120_000, minPauseMs: 0, mode: 'exactly_once', tolerableFailures: 3 };
   }
 
   async exceptions(jobId: string): Promise<JobException[]> {
@@ -851,6 +884,25 @@ export class FakeFlinkEngine implements FlinkEngine {
     const m = this.model('cancel', [jobId], `PATCH /jobs/${jobId}`);
     this.jobOf(m, jobId);
     m.cancel();
+  }
+
+  private triggerCount = 0;
+
+  async triggerCheckpoint(jobId: string): Promise<string> {
+    const m = this.model('triggerCheckpoint', [jobId], `POST /jobs/${jobId}/checkpoints`);
+    this.jobOf(m, jobId);
+    const id = hex32(`${this.restUrl}/trigger/${++this.triggerCount}`);
+    m.requestCheckpoint(id);
+    return id;
+  }
+
+  async checkpointTriggerStatus(jobId: string, triggerId: string): Promise<CheckpointTriggerStatus> {
+    const m = this.model('checkpointTriggerStatus', [jobId, triggerId], `GET /jobs/${jobId}/checkpoints/${triggerId}`);
+    const j = this.jobOf(m, jobId);
+    const t = m.triggers.get(triggerId);
+    if (!t) throw new KhaosError('platform', `Flink REST GET /jobs/${jobId}/checkpoints/${triggerId} answered 404: {"errors":["Operation not found under key"]}`);
+    if (t.failure) return { state: 'FAILED', cause: t.failure };
+    return j.completed.some((c) => c.id === t.checkpointId) ? { state: 'COMPLETED', checkpointId: t.checkpointId! } : { state: 'IN_PROGRESS' };
   }
 }
 

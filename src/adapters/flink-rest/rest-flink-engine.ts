@@ -4,6 +4,7 @@ import type {
   AggregatedMetric,
   CheckpointConfig,
   CheckpointStats,
+  CheckpointTriggerStatus,
   FlinkEngine,
   JobDetails,
   JobException,
@@ -108,7 +109,7 @@ export class RestFlinkEngine implements FlinkEngine {
 
   async checkpointConfig(jobId: string): Promise<CheckpointConfig> {
     const r = await this.call('GET', `/jobs/${jobId}/checkpoints/config`, s.checkpointConfig);
-    return { intervalMs: r.interval, timeoutMs: r.timeout, minPauseMs: r.min_pause, mode: r.mode };
+    return { intervalMs: r.interval, timeoutMs: r.timeout, minPauseMs: r.min_pause, mode: r.mode, tolerableFailures: r.tolerable_failed_checkpoints };
   }
 
   async exceptions(jobId: string): Promise<JobException[]> {
@@ -158,5 +159,17 @@ export class RestFlinkEngine implements FlinkEngine {
 
   async cancel(jobId: string): Promise<void> {
     await this.call('PATCH', `/jobs/${jobId}?mode=cancel`, s.triggerResponse.partial());
+  }
+
+  async triggerCheckpoint(jobId: string): Promise<string> {
+    return (await this.call('POST', `/jobs/${jobId}/checkpoints`, s.triggerResponse, { checkpointType: 'CONFIGURED' }))['request-id'];
+  }
+
+  async checkpointTriggerStatus(jobId: string, triggerId: string): Promise<CheckpointTriggerStatus> {
+    const r = await this.call('GET', `/jobs/${jobId}/checkpoints/${triggerId}`, s.checkpointTriggerStatus);
+    if (r.status.id === 'IN_PROGRESS') return { state: 'IN_PROGRESS' };
+    if (r.operation?.checkpointId !== undefined) return { state: 'COMPLETED', checkpointId: r.operation.checkpointId };
+    const cause = r.operation?.['failure-cause'];
+    return { state: 'FAILED', cause: `${cause?.class ?? 'unknown failure'} ${(cause?.['stack-trace'] ?? '').split('\n')[0]}`.trim() };
   }
 }

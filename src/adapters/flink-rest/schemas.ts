@@ -46,6 +46,16 @@ export const checkpointConfig = z.object({
   interval: z.number(),
   timeout: z.number(),
   min_pause: z.number(),
+  tolerable_failed_checkpoints: z.number().optional(),
+});
+
+/** `GET /jobs/:id/checkpoints/:triggerid`: an async operation whose result is a checkpoint id or a failure. */
+export const checkpointTriggerStatus = z.object({
+  status: z.object({ id: z.enum(['IN_PROGRESS', 'COMPLETED']) }),
+  operation: z
+    .object({ checkpointId: z.number().optional(), 'failure-cause': z.object({ 'stack-trace': z.string().optional(), class: z.string().optional() }).passthrough().optional() })
+    .nullable()
+    .optional(),
 });
 
 export const exceptions = z.object({

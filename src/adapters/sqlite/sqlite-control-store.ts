@@ -1,0 +1,90 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { KhaosError } from '../../core/errors.js';
+import type { ControlEvent, ControlRun, ControlRunStatus, DecisionRecord } from '../../core/control/records.js';
+import type { ControlStore } from '../../ports/control-store.js';
+
+/** Migrations, as in the profile store: entry i takes the file from version i to i + 1; never edit a released one. */
+const MIGRATIONS: ReadonlyArray<string> = [
+  `CREATE TABLE runs (id TEXT PRIMARY KEY, started_at_ms INTEGER NOT NULL, status TEXT NOT NULL, data_json TEXT NOT NULL);
+   CREATE TABLE decisions (run_id TEXT NOT NULL REFERENCES runs (id), seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, data_json TEXT NOT NULL);
+   CREATE TABLE events (run_id TEXT NOT NULL REFERENCES runs (id), seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, kind TEXT NOT NULL, data_json TEXT NOT NULL);
+   CREATE INDEX decisions_run ON decisions (run_id, seq);
+   CREATE INDEX events_run ON events (run_id, kind, seq);`,
+];
+export const CONTROL_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Non-finite numbers are stored as null: observations may carry NaN from a bad metric, and the record must still be written. */
+const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? null : x));
+
+/**
+ * ControlStore on a SQLite file: WAL with synchronous FULL, so each record is on disk before the
+ * call returns (a SIGKILLed controller loses nothing recorded). Its own file beside the profile
+ * database, so the two schemas version independently.
+ */
+export class SqliteControlStore implements ControlStore {
+  private readonly db: Database.Database;
+
+  constructor(readonly file: string) {
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      this.db = new Database(file);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.transaction(() => {
+        const version = this.db.pragma('user_version', { simple: true }) as number;
+        if (version > CONTROL_SCHEMA_VERSION) throw new KhaosError('environment', `control database ${file} has schema version ${version}; this Khaos knows up to ${CONTROL_SCHEMA_VERSION}`, 'upgrade Khaos, or set KHAOS_HOME elsewhere');
+        for (let v = version; v < CONTROL_SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]!);
+        if (version !== CONTROL_SCHEMA_VERSION) this.db.pragma(`user_version = ${CONTROL_SCHEMA_VERSION}`);
+      }).immediate();
+    } catch (e) {
+      if (e instanceof KhaosError) throw e;
+      throw new KhaosError('environment', `cannot open the control database ${file}: ${(e as Error).message}`, 'check that the directory is writable and the file is a Khaos control database', { cause: e });
+    }
+  }
+
+  createRun(run: ControlRun): void {
+    this.db.prepare('INSERT INTO runs (id, started_at_ms, status, data_json) VALUES (?, ?, ?, ?)').run(run.id, run.startedAtMs, run.status, json(run));
+  }
+
+  setRunStatus(id: string, status: ControlRunStatus, jobId?: string): void {
+    const run = this.getRun(id);
+    if (!run) throw new KhaosError('bad-input', `no control run "${id}"`, 'list runs with `khaos control status`');
+    const next = { ...run, status, jobId: jobId ?? run.jobId };
+    this.db.prepare('UPDATE runs SET status = ?, data_json = ? WHERE id = ?').run(status, json(next), id);
+  }
+
+  listRuns(): ControlRun[] {
+    return this.db.prepare<[], { data_json: string }>('SELECT data_json FROM runs ORDER BY started_at_ms DESC, rowid DESC').all().map((r) => JSON.parse(r.data_json) as ControlRun);
+  }
+
+  getRun(id: string): ControlRun | undefined {
+    const r = this.db.prepare<[string], { data_json: string }>('SELECT data_json FROM runs WHERE id = ?').get(id);
+    return r ? (JSON.parse(r.data_json) as ControlRun) : undefined;
+  }
+
+  recordDecision(d: DecisionRecord): void {
+    this.db.prepare('INSERT INTO decisions (run_id, at_ms, data_json) VALUES (?, ?, ?)').run(d.runId, d.atMs, json(d));
+  }
+
+  decisions(runId: string): DecisionRecord[] {
+    return this.db.prepare<[string], { data_json: string }>('SELECT data_json FROM decisions WHERE run_id = ? ORDER BY seq').all(runId).map((r) => JSON.parse(r.data_json) as DecisionRecord);
+  }
+
+  recordEvent(e: ControlEvent): void {
+    this.db.prepare('INSERT INTO events (run_id, at_ms, kind, data_json) VALUES (?, ?, ?, ?)').run(e.runId, e.atMs, e.kind, json(e));
+  }
+
+  events(runId: string, kind?: string): ControlEvent[] {
+    const rows = kind
+      ? this.db.prepare<[string, string], { data_json: string }>('SELECT data_json FROM events WHERE run_id = ? AND kind = ? ORDER BY seq').all(runId, kind)
+      : this.db.prepare<[string], { data_json: string }>('SELECT data_json FROM events WHERE run_id = ? ORDER BY seq').all(runId);
+    return rows.map((r) => JSON.parse(r.data_json) as ControlEvent);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

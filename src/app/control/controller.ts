@@ -1,0 +1,217 @@
+import { forecastPeak } from '../../core/control/forecast.js';
+import { initialPolicyState, type ControlModels, type Decision, type Observation, type Policy, type PolicyState } from '../../core/control/policy.js';
+import { measureFailure } from '../../core/profile-plan.js';
+import type { RecoveryOptions, JobSample } from '../../core/recovery.js';
+import { recoveryTimeline } from '../../core/recovery.js';
+import type { FailureSample } from '../../core/samples.js';
+import type { IntervalActuator } from '../../ports/actuator.js';
+import type { Clock } from '../../ports/clock.js';
+import type { ControlStore } from '../../ports/control-store.js';
+import type { JobSampler } from '../observe.js';
+import type { Pacer } from './pacer.js';
+
+export interface ControllerDeps {
+  sampler: JobSampler;
+  clock: Clock;
+  store: ControlStore;
+  policy: Policy;
+  actuator: IntervalActuator;
+  /** Present with the paced actuator: a decision may ask it for a checkpoint now. */
+  pacer?: Pacer;
+  /** Undefined when none are loaded: model-based policies then keep the interval. */
+  models?: ControlModels;
+  /** Online learning: called with each measured production failure; may return refitted models. */
+  learn?: (sample: FailureSample) => ControlModels | undefined;
+}
+
+export interface ControllerOptions {
+  runId: string;
+  /** Observation window for mean throughput and latency, ms (original 300 s). */
+  windowMs: number;
+  forecast: { enabled: boolean; horizonMs: number; historyMs: number };
+  /** How a production failure's recovery is judged (the profiling detector). */
+  recovery: RecoveryOptions;
+  /** Give up measuring a recovery after this long, ms. */
+  recoveryTimeoutMs: number;
+  /** Decide and record, never act. */
+  dryRun: boolean;
+}
+
+/** A production failure being measured. */
+interface OpenFailure {
+  /** Last RUNNING sample before it: the failure happened after this, ms. */
+  startMs: number;
+  seenMs: number;
+  intervalMs: number;
+}
+
+export interface TickReport {
+  sample: JobSample;
+  decision: Decision;
+  /** Set when the decision was evaluated (keep/change): what came of it. */
+  outcome?: string;
+  /** A production failure whose recovery ended (or timed out) at this tick. */
+  failure?: FailureSample | { timedOut: true; startMs: number };
+  observation: Observation;
+}
+
+const mean = (xs: number[]) => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
+
+/**
+ * Phase 3: one tick = collect (a sample of the job) → evaluate and decide (the policy on the
+ * observation window, with the forecast) → act (the actuator, unless dry-run) → record (SQLite).
+ * Production failures are measured with the profiling detector and fed to online learning.
+ * A sample that finds the job unreachable or restarting is "not ready": the policy is told a
+ * recovery is under way and waits.
+ */
+export class Controller {
+  private samples: JobSample[] = [];
+  private state: PolicyState = initialPolicyState();
+  private failure?: OpenFailure;
+  private failuresSeen = 0;
+  private runningSinceMs?: number;
+  private readonly startedMs: number;
+  private lastDecision?: Decision;
+  private modelsNow?: ControlModels;
+
+  constructor(
+    private readonly d: ControllerDeps,
+    private readonly o: ControllerOptions,
+    /** When the job last entered RUNNING before control began (attach), ms. */
+    runningSinceMs?: number,
+  ) {
+    this.startedMs = d.clock.now();
+    this.runningSinceMs = runningSinceMs;
+    this.modelsNow = d.models;
+  }
+
+  get models(): ControlModels | undefined {
+    return this.modelsNow;
+  }
+
+  get policyState(): PolicyState {
+    return this.state;
+  }
+
+  get last(): Decision | undefined {
+    return this.lastDecision;
+  }
+
+  get failures(): number {
+    return this.failuresSeen;
+  }
+
+  async tick(): Promise<TickReport> {
+    const sample = await this.d.sampler.sample();
+    const now = sample.tMs;
+    const prev = this.samples.at(-1);
+    this.samples.push(sample);
+    const keepMs = Math.max(this.o.windowMs, this.o.forecast.historyMs, this.o.recovery.baselineMs) + this.o.recoveryTimeoutMs;
+    while (this.samples.length > 0 && this.samples[0]!.tMs < now - keepMs) this.samples.shift();
+
+    // A failure: Flink reports the job out of RUNNING, or its restart counter moved between two
+    // samples. A sample that could not reach Flink says nothing about the job: not a failure.
+    const running = sample.state === 'RUNNING';
+    const reported = sample.state !== 'UNREACHABLE';
+    const restarted = prev?.restarts !== undefined && sample.restarts !== undefined && sample.restarts > prev.restarts;
+    if (!this.failure && reported && prev?.state === 'RUNNING' && (!running || restarted)) {
+      this.failure = { startMs: prev.tMs, seenMs: now, intervalMs: this.d.actuator.intervalMs() };
+      this.failuresSeen++;
+      this.event('failure', `job left RUNNING (${sample.state}${restarted ? `, numRestarts ${prev.restarts} → ${sample.restarts}` : ''})`, { startMs: prev.tMs });
+    }
+    if (reported && !running) this.runningSinceMs = undefined;
+    else if (running) this.runningSinceMs ??= now;
+
+    let failure: TickReport['failure'];
+    let recoveryJustEnded = false;
+    if (this.failure) {
+      const f = this.failure;
+      const t = recoveryTimeline(this.samples, f.startMs, this.o.recovery);
+      const sustained = t.recoveredAtMs !== undefined && this.samples.filter((s) => s.tMs >= t.recoveredAtMs!).length >= this.o.recovery.sustainSamples;
+      if (sustained) {
+        const m = measureFailure(this.samples, f.startMs, this.o.recovery);
+        if (m.recoverySec !== null && m.latencyMs !== null && m.throughputEps !== null && Number.isFinite(m.throughputEps)) {
+          const s: FailureSample = { ciMs: f.intervalMs, throughputEps: m.throughputEps, latencyMs: m.latencyMs, recoverySec: m.recoverySec, detectionSec: m.detectionSec, restartSec: m.restartSec, catchupSec: m.catchupSec };
+          failure = s;
+          this.event('recovery', `recovered in ${m.recoverySec.toFixed(1)} s at ${m.throughputEps.toFixed(0)} ev/s, interval ${f.intervalMs} ms (origin: production)`, { origin: 'production', sample: s });
+          const refit = this.d.learn?.(s);
+          if (refit) {
+            this.modelsNow = refit;
+            this.event('models', `models refitted with the production failure: ${refit.version}`);
+          }
+        } else this.event('recovery', `recovered in ${m.recoverySec?.toFixed(1)} s; not a sample (no pre-failure throughput or latency)`);
+        this.failure = undefined;
+        recoveryJustEnded = true;
+      } else if (now - f.startMs > this.o.recoveryTimeoutMs) {
+        this.event('recovery', `no recovery within ${this.o.recoveryTimeoutMs} ms: stored as a timeout`, { origin: 'production', timeout: true });
+        failure = { timedOut: true, startMs: f.startMs };
+        this.failure = undefined;
+      }
+    }
+
+    const observation = this.observe(now, recoveryJustEnded);
+    const { decision, state } = this.d.policy.decide(observation, this.state, { actuator: this.d.actuator.kind, models: this.modelsNow });
+    this.lastDecision = decision;
+    if (decision.checkpointNow && this.d.pacer && !this.o.dryRun) this.d.pacer.requestCheckpoint();
+    if (decision.action === 'wait') {
+      this.state = state;
+      return { sample, decision, observation, failure };
+    }
+    let outcome = 'kept';
+    let outageMs = 0;
+    if (decision.action === 'change') {
+      if (this.o.dryRun) outcome = 'dry-run';
+      else {
+        const r = await this.d.actuator.apply(decision.toIntervalMs);
+        outcome = r.ok ? 'applied' : `failed: ${r.detail}`;
+        outageMs = r.outageMs;
+      }
+    }
+    // A change that did not happen is not a change: the policy must not count it.
+    this.state = outcome.startsWith('failed') ? { ...state, lastChangeMs: this.state.lastChangeMs, changeTimesMs: this.state.changeTimesMs } : state;
+    this.d.store.recordDecision({
+      runId: this.o.runId,
+      atMs: now,
+      policy: this.d.policy.name,
+      actuator: this.d.actuator.kind,
+      action: decision.action,
+      fromIntervalMs: decision.fromIntervalMs,
+      toIntervalMs: decision.toIntervalMs,
+      reason: decision.reason,
+      outcome,
+      outageMs,
+      modelVersion: this.modelsNow?.version,
+      observation,
+      predictions: decision.predictions,
+      state: this.state,
+    });
+    return { sample, decision, observation, outcome, failure };
+  }
+
+  /** The policy's input from the samples of the last window. */
+  private observe(now: number, recoveryJustEnded: boolean): Observation {
+    const window = this.samples.filter((s) => s.tMs > now - this.o.windowMs && s.state === 'RUNNING');
+    const rates = window.flatMap((s) => (s.inputEps === undefined ? [] : [s.inputEps]));
+    const lats = window.flatMap((s) => (s.latencyP99Ms === undefined ? [] : [s.latencyP99Ms]));
+    const last = this.samples.at(-1);
+    const history = this.samples.filter((s) => s.tMs > now - this.o.forecast.historyMs && s.inputEps !== undefined).map((s) => ({ tMs: s.tMs, eps: s.inputEps! }));
+    return {
+      atMs: now,
+      intervalMs: this.d.actuator.intervalMs(),
+      throughputEps: mean(rates),
+      latencyMs: mean(lats),
+      forecastEps: this.o.forecast.enabled ? forecastPeak(history, this.o.forecast.horizonMs) : undefined,
+      uptimeMs: this.runningSinceMs === undefined ? 0 : now - this.runningSinceMs,
+      checkpointDurationMs: [...this.samples].reverse().find((s) => s.lastCheckpointMs !== undefined)?.lastCheckpointMs,
+      failuresSeen: this.failuresSeen,
+      observedForMs: now - this.startedMs,
+      lagRecords: last?.lag,
+      recovering: this.failure !== undefined || last?.state !== 'RUNNING',
+      recoveryJustEnded,
+    };
+  }
+
+  private event(kind: string, detail: string, data?: unknown): void {
+    this.d.store.recordEvent({ runId: this.o.runId, atMs: this.d.clock.now(), kind, detail, data });
+  }
+}

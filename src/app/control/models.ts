@@ -1,0 +1,40 @@
+import { badInput } from '../../core/errors.js';
+import type { ControlModels } from '../../core/control/policy.js';
+import { chooseModel, fitModels, type IntervalModel } from '../../core/models.js';
+import { fromModelFile } from '../../core/model-file.js';
+import type { FailureSample } from '../../core/samples.js';
+
+const range = (xs: number[]) => ({ min: Math.min(...xs), max: Math.max(...xs) });
+
+/** Fits both models on samples (cross-validated choice between linear and physical) for the controller. */
+export function modelsFromSamples(samples: readonly FailureSample[], seed: number, version: string): ControlModels & { chosen: { latency: string; recovery: string } } {
+  const fitted = fitModels(samples, seed);
+  const latency = chooseModel(fitted.latency, 'latency');
+  const recovery = chooseModel(fitted.recovery, 'recovery');
+  return {
+    latency,
+    recovery,
+    version,
+    chosen: { latency: latency.name, recovery: recovery.name },
+    trainedCiMs: range(samples.map((s) => s.ciMs)),
+    trainedThroughputEps: range(samples.map((s) => s.throughputEps)),
+  };
+}
+
+/** Reads two parsed model files written by `khaos models fit` (one per kind). */
+export function modelsFromFiles(files: { latency: { json: unknown; source: string }; recovery: { json: unknown; source: string } }): ControlModels {
+  const read = (kind: 'latency' | 'recovery'): { model: IntervalModel; ci: { min: number; max: number }; eps: { min: number; max: number }; sha: string } => {
+    const { file, model } = fromModelFile(files[kind].json, files[kind].source);
+    if (file.kind !== kind) throw badInput(`${files[kind].source} holds a ${file.kind} model where a ${kind} model was expected`, 'give control.models.latency and control.models.recovery the files of their kind');
+    return { model, ci: file.training.ciMs, eps: file.training.throughputEps, sha: file.training.sha256.slice(0, 12) };
+  };
+  const l = read('latency');
+  const r = read('recovery');
+  return {
+    latency: l.model,
+    recovery: r.model,
+    version: `files:${files.latency.source}@${l.sha},${files.recovery.source}@${r.sha}`,
+    trainedCiMs: { min: Math.max(l.ci.min, r.ci.min), max: Math.min(l.ci.max, r.ci.max) },
+    trainedThroughputEps: { min: Math.max(l.eps.min, r.eps.min), max: Math.min(l.eps.max, r.eps.max) },
+  };
+}

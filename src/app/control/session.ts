@@ -1,0 +1,171 @@
+import { KhaosError } from '../../core/errors.js';
+import { createPolicy } from '../../core/control/policies.js';
+import type { ActuatorKind, ControlModels, PolicyOptions } from '../../core/control/policy.js';
+import { LAG_SLACK_SECONDS } from '../../core/recovery.js';
+import type { FailureSample } from '../../core/samples.js';
+import type { IntervalActuator } from '../../ports/actuator.js';
+import type { Clock } from '../../ports/clock.js';
+import type { ControlStore } from '../../ports/control-store.js';
+import type { FlinkEngine } from '../../ports/flink-engine.js';
+import { JobSampler } from '../observe.js';
+import { Controller, type TickReport } from './controller.js';
+import { runControlLoop } from './loop.js';
+import { modelsFromSamples } from './models.js';
+import { Pacer } from './pacer.js';
+
+/** The resolved `control` section of the config (see src/config/schema.ts). */
+export interface ControlSettings {
+  policy: string;
+  actuator: ActuatorKind;
+  dryRun: boolean;
+  tickMs: number;
+  statusEveryMs: number;
+  windowMs: number;
+  recoveryTimeoutMs: number;
+  forecast: boolean;
+  forecastHorizonMs: number;
+  forecastHistoryMs: number;
+  learning: boolean;
+  learningWindow: number;
+  sourceVertex: string;
+  latencyMetric: string;
+  options: PolicyOptions;
+}
+
+export interface SessionDeps {
+  flink: FlinkEngine;
+  clock: Clock;
+  store: ControlStore;
+  log(line: string): void;
+  /** A new run id. */
+  newRunId(): string;
+  ownerPid: number;
+}
+
+export interface SessionTarget {
+  /** Job to control; undefined = the only RUNNING job at the REST address. */
+  jobId?: string;
+  /** Paced: the interval to pace at first; undefined = the job's own interval. */
+  startIntervalMs?: number;
+  /** restart: the actuator that relaunches the job (local stack only). */
+  restartActuator?: IntervalActuator;
+  /** Training samples for the models and online learning, with where they came from. */
+  samples?: { samples: FailureSample[]; source: string };
+  /** Models from files (no learning then). */
+  models?: ControlModels;
+  config: unknown;
+}
+
+export interface SessionResult {
+  runId: string;
+  jobId: string;
+  decisions: number;
+  changes: number;
+  failures: number;
+}
+
+/**
+ * Finds the job, checks it can be controlled, and says what to do when it cannot: the REST
+ * address does not answer, the job id is unknown, several jobs run, or checkpointing is off.
+ */
+export async function findControllableJob(flink: FlinkEngine, jobId?: string): Promise<{ jobId: string; intervalMs: number; runningSinceMs?: number; tolerable?: number }> {
+  if (!(await flink.isReachable())) throw new KhaosError('platform', `no Flink REST API answers at ${flink.restUrl}`, 'check the address (the JobManager’s rest.address and rest.port) and that the cluster is up');
+  const jobs = await flink.listJobs();
+  const live = jobs.filter((j) => !['FINISHED', 'CANCELED', 'FAILED'].includes(j.state));
+  let id = jobId;
+  if (id === undefined) {
+    if (live.length !== 1) throw new KhaosError('bad-input', `${live.length} jobs run at ${flink.restUrl}${live.length ? `: ${live.map((j) => `${j.id} (${j.name}, ${j.state})`).join(', ')}` : ''}`, live.length ? 'name one with --job-id' : 'start the job first, or check the address');
+    id = live[0]!.id;
+  } else if (!jobs.some((j) => j.id === id)) {
+    throw new KhaosError('bad-input', `no job ${id} at ${flink.restUrl}`, jobs.length ? `jobs there: ${jobs.map((j) => `${j.id} (${j.name}, ${j.state})`).join(', ')}` : 'the cluster runs no job: check the address');
+  } else if (!live.some((j) => j.id === id)) {
+    throw new KhaosError('bad-input', `job ${id} at ${flink.restUrl} has ended (${jobs.find((j) => j.id === id)!.state})`, 'attach to a running job');
+  }
+  let config;
+  try {
+    config = await flink.checkpointConfig(id);
+  } catch (e) {
+    if (e instanceof KhaosError && /\b404\b|not enabled/i.test(e.message)) throw noCheckpointing(id);
+    throw e;
+  }
+  // Flink reports a disabled interval as Long.MAX_VALUE (or ≤ 0).
+  if (!(config.intervalMs > 0) || config.intervalMs >= 9e15) throw noCheckpointing(id);
+  const details = await flink.job(id);
+  return { jobId: id, intervalMs: config.intervalMs, runningSinceMs: details.state === 'RUNNING' ? details.timestamps.RUNNING : undefined, tolerable: config.tolerableFailures };
+}
+
+const noCheckpointing = (id: string) =>
+  new KhaosError('bad-input', `job ${id} runs without checkpointing: there is no interval to control`, 'restart it with execution.checkpointing.interval set (a long one, e.g. 10 min: Khaos paces checkpoints itself and the job keeps that interval if Khaos stops)');
+
+/**
+ * One control session on a job reachable over REST: the loop runs until `shouldStop()`; the run,
+ * every decision and event are recorded. With `paced` the job keeps its own (fallback) interval
+ * and Khaos triggers checkpoints; when the session ends, pacing stops and the fallback remains.
+ */
+export async function runControlSession(deps: SessionDeps, s: ControlSettings, target: SessionTarget, shouldStop: () => boolean, onTick?: (r: TickReport) => void | Promise<void>): Promise<SessionResult> {
+  const { flink, clock, store, log } = deps;
+  const job = await findControllableJob(flink, target.jobId);
+  const policy = createPolicy(s.policy, s.options);
+  if (s.actuator === 'restart' && !target.restartActuator) throw new KhaosError('bad-input', 'the restart actuator needs a job Khaos started itself (it relaunches it)', 'use control.actuator: paced when attaching');
+  const pacer = s.actuator === 'paced' ? new Pacer(flink, clock, target.startIntervalMs ?? job.intervalMs) : undefined;
+  const actuator = pacer ?? target.restartActuator!;
+  if (pacer && s.options.candidateMaxMs > job.intervalMs) {
+    log(`control: note: the job's own interval (${job.intervalMs} ms) is shorter than the longest candidate (${s.options.candidateMaxMs} ms): paced intervals above it cannot take effect; give the job a longer fallback interval`);
+  }
+
+  let models = target.models;
+  const learned: FailureSample[] = [...(target.samples?.samples ?? [])];
+  if (!models && target.samples) models = modelsFromSamples(target.samples.samples, 1, `samples:${target.samples.source}#${target.samples.samples.length}`);
+  if (!models) log('control: no models loaded (control.samples or control.latencyModel/recoveryModel): model-based policies will keep the interval');
+  else log(`control: models ${models.version} (trained on intervals ${models.trainedCiMs.min}–${models.trainedCiMs.max} ms, ${models.trainedThroughputEps.min.toFixed(0)}–${models.trainedThroughputEps.max.toFixed(0)} ev/s)`);
+  let refits = 0;
+  const learn = s.learning && target.samples
+    ? (sample: FailureSample) => {
+        learned.push(sample);
+        const window = learned.slice(-s.learningWindow);
+        try {
+          return modelsFromSamples(window, 1, `online:${target.samples!.source}+${++refits}#${window.length}`);
+        } catch (e) {
+          log(`control: refit skipped: ${(e as Error).message}`);
+          return undefined;
+        }
+      }
+    : undefined;
+
+  const runId = deps.newRunId();
+  store.createRun({
+    id: runId, startedAtMs: clock.now(), status: 'running', ownerPid: deps.ownerPid, policy: policy.name, actuator: actuator.kind, dryRun: s.dryRun,
+    restUrl: flink.restUrl, jobId: job.jobId, fallbackIntervalMs: job.intervalMs, config: target.config,
+  });
+  log(`control: run ${runId} on job ${job.jobId} at ${flink.restUrl}: policy ${policy.name}, actuator ${actuator.kind}${s.dryRun ? ' (dry run: decisions are recorded, never applied)' : ''}; the job's own interval ${job.intervalMs} ms${pacer ? ` stays as the fallback, paced at ${pacer.intervalMs()} ms` : ''}`);
+  const sampler = new JobSampler(flink, clock, { sourceVertex: s.sourceVertex, latencyMetric: s.latencyMetric, jobMetrics: true });
+  const controller = new Controller(
+    { sampler, clock, store, policy, actuator, pacer: s.dryRun ? undefined : pacer, models, learn },
+    {
+      runId, windowMs: s.windowMs, dryRun: s.dryRun, recoveryTimeoutMs: s.recoveryTimeoutMs,
+      forecast: { enabled: s.forecast, horizonMs: s.forecastHorizonMs, historyMs: s.forecastHistoryMs },
+      recovery: { baselineMs: s.windowMs, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS, requireRestart: true },
+    },
+    job.runningSinceMs,
+  );
+  let warnedLatency = false;
+  try {
+    await runControlLoop(controller, s.dryRun ? undefined : pacer, clock, store, {
+      runId, tickMs: s.tickMs, statusEveryMs: s.statusEveryMs, pacerMaxSleepMs: 250, recoveryTargetS: s.options.recoveryTargetS, shouldStop, log,
+      onTick: async (r) => {
+        if (!warnedLatency && sampler.metrics && !sampler.metrics.latency && r.sample.state === 'RUNNING') {
+          warnedLatency = true;
+          const msg = `no metric ending in "${s.latencyMetric}" on any vertex: latency is unknown, so latency-based decisions keep the interval; set control.latencyMetric to the job's p99 latency gauge`;
+          store.recordEvent({ runId, atMs: clock.now(), kind: 'warning', detail: msg });
+          log(`control: ${msg}`);
+        }
+        await onTick?.(r);
+      },
+    });
+  } finally {
+    store.setRunStatus(runId, 'stopped');
+  }
+  const decisions = store.decisions(runId);
+  log(`control: run ${runId} stopped; the job keeps its own interval ${job.intervalMs} ms${pacer ? ' (pacing ended)' : ''}`);
+  return { runId, jobId: job.jobId, decisions: decisions.length, changes: decisions.filter((d) => d.outcome === 'applied').length, failures: controller.failures };
+}

@@ -1,0 +1,152 @@
+import type { IntervalModel } from '../models.js';
+
+/**
+ * Phase 3 policies: from what the controller observed of a running job, choose its checkpoint
+ * interval. Pure: time arrives in the observation, state is passed in and returned, never kept.
+ * Units: intervals and times in ms, throughput in events/s, latency in ms, recovery in s.
+ */
+
+/** How an interval change reaches the job: it decides what a change costs. */
+export type ActuatorKind = 'paced' | 'restart';
+
+/** The latency and recovery models a decision uses, and where they came from. */
+export interface ControlModels {
+  latency: IntervalModel;
+  recovery: IntervalModel;
+  /** Names the model files (or online refit) the predictions came from; recorded with every decision. */
+  version: string;
+  /** Checkpoint intervals the models were trained on, ms. */
+  trainedCiMs: { min: number; max: number };
+  /** Throughputs the models were trained on, events/s. */
+  trainedThroughputEps: { min: number; max: number };
+}
+
+/** What the controller saw of the job over the last observation window. */
+export interface Observation {
+  atMs: number;
+  /** The interval the job is checkpointing at now (paced: the pacer's; restart: the job's), ms. */
+  intervalMs: number;
+  /** Mean input throughput over the window, events/s. */
+  throughputEps: number;
+  /** Mean of the p99 latency over the window, ms. */
+  latencyMs: number;
+  /** Highest forecast input rate over the forecast horizon, events/s; undefined when forecasting is off or not ready. */
+  forecastEps?: number;
+  /** How long the job has been RUNNING without interruption, ms. */
+  uptimeMs: number;
+  /** Duration of the last completed checkpoint, ms (Young/Daly). */
+  checkpointDurationMs?: number;
+  /** Failures observed since control began and over how long, for an observed MTBF. */
+  failuresSeen: number;
+  observedForMs: number;
+  /** Consumer lag now, records (the flink-backlog emulation). */
+  lagRecords?: number;
+  /** True while a failure's recovery is under way: policies keep the interval then. */
+  recovering: boolean;
+  /**
+   * True on the first observation after a recovery completed. With the paced actuator `khaos+`
+   * then asks for a checkpoint at once, so that a second failure does not replay the first one's
+   * backlog as well.
+   */
+  recoveryJustEnded?: boolean;
+}
+
+/** Memory a policy carries from one evaluation to the next (stored with each decision). */
+export interface PolicyState {
+  /** When the policy last evaluated (made a keep/change decision), ms. */
+  lastEvaluationMs?: number;
+  /** When it last changed the interval, ms. */
+  lastChangeMs?: number;
+  /** Times of recent changes, ms, for the rate limit. */
+  changeTimesMs: number[];
+  /** Observed / predicted latency of recent evaluations, newest last (the `khaos` correction). */
+  latencyRatios: number[];
+}
+
+export const initialPolicyState = (): PolicyState => ({ changeTimesMs: [], latencyRatios: [] });
+
+/** The predictions behind a decision, at the load it was judged on. */
+export interface Predictions {
+  /** The load the predictions are for (current, or the forecast when higher and forecasting is on). */
+  throughputEps: number;
+  /** Latency at the current interval (corrected where the policy corrects), ms. */
+  latencyMs?: number;
+  /** Recovery at the current interval: point and prediction interval, s. */
+  recoveryS?: { low: number; mid: number; high: number };
+  /** At the chosen interval, when it differs. */
+  chosenLatencyMs?: number;
+  chosenRecoveryS?: { low: number; mid: number; high: number };
+}
+
+/**
+ * `wait`: not time to evaluate yet (cadence, uptime, recovery under way) — no evaluation happened.
+ * `keep`: evaluated, interval stays. `change`: evaluated, move to `toIntervalMs`.
+ */
+export type DecisionAction = 'wait' | 'keep' | 'change';
+
+export interface Decision {
+  action: DecisionAction;
+  fromIntervalMs: number;
+  /** Equal to fromIntervalMs unless action is `change`. */
+  toIntervalMs: number;
+  /** One sentence for people: why. */
+  reason: string;
+  predictions?: Predictions;
+  /** Only for the paced actuator: take a checkpoint now (e.g. right after a recovery). */
+  checkpointNow?: boolean;
+}
+
+export interface PolicyContext {
+  actuator: ActuatorKind;
+  /** Undefined when no models are loaded: model-based policies then keep the interval and say why. */
+  models?: ControlModels;
+}
+
+export interface Policy {
+  /** `khaos+`, `khaos`, `static:5000`, `young-daly`, `flink-backlog`. */
+  readonly name: string;
+  decide(obs: Observation, state: PolicyState, ctx: PolicyContext): { decision: Decision; state: PolicyState };
+}
+
+/** Every number of every policy (the config's `control.policy` section, resolved to ms). */
+export interface PolicyOptions {
+  /** Latency target: mean of p99 over the observation window, ms (original 1000). */
+  latencyTargetMs: number;
+  /** Recovery-time target, s (original 240). */
+  recoveryTargetS: number;
+  /** Evaluate this often, ms (original 300 s). */
+  evaluateEveryMs: number;
+  /** After a change, wait this long before the next evaluation, ms (original 600 s). */
+  afterChangeMs: number;
+  /** Do not evaluate before the job has been up this long, ms (original 600 s). */
+  minUptimeMs: number;
+  /** Latency correction: mean observed/predicted ratio over this many evaluations (original 6). */
+  correctionEvaluations: number;
+  /** Candidate intervals: min..max in steps, ms (original 10–119 s, 1 s steps). */
+  candidateMinMs: number;
+  candidateMaxMs: number;
+  candidateStepMs: number;
+  /** Changes smaller than this are not applied, ms (original 5 s). */
+  minChangeMs: number;
+  /** khaos+: recovery is judged by the upper bound of this central prediction interval (e.g. 0.8). */
+  recoveryIntervalLevel: number;
+  /** khaos+: judge recovery at the forecast input rate when it is above the current one. */
+  useForecast: boolean;
+  /** khaos+: a change must improve the objective by at least this fraction (hysteresis). */
+  hysteresis: number;
+  /** khaos+: at most this many changes in any `rateWindowMs`. */
+  maxChanges: number;
+  rateWindowMs: number;
+  /** khaos+ with the restart actuator: the outage of one reconfiguration (savepoint → running again), ms. */
+  restartDowntimeMs: number;
+  /** khaos+ with the restart actuator: horizon over which violations avoided are weighed against that outage, ms. */
+  costHorizonMs: number;
+  /** young-daly: mean time between failures, ms; undefined = observed (with this as the prior until a failure is seen). */
+  mtbfMs?: number;
+  mtbfPriorMs: number;
+  /** flink-backlog emulation: the normal interval, the long interval used while lag is above the threshold. */
+  backlogBaseIntervalMs: number;
+  backlogIntervalMs: number;
+  /** Lag threshold in seconds of current input (lag / throughput), s. */
+  backlogLagThresholdS: number;
+}

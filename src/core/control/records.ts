@@ -1,0 +1,51 @@
+import type { ActuatorKind, Decision, Observation, PolicyState } from './policy.js';
+
+/** Durable records of control runs: what `khaos control status|decisions` reads. */
+
+export type ControlRunStatus = 'running' | 'stopped' | 'interrupted';
+
+export interface ControlRun {
+  id: string;
+  startedAtMs: number;
+  status: ControlRunStatus;
+  ownerPid?: number;
+  policy: string;
+  actuator: ActuatorKind;
+  dryRun: boolean;
+  /** REST address and job id controlled. */
+  restUrl: string;
+  jobId?: string;
+  /** The job's own interval, kept if Khaos stops (paced: the fallback), ms. */
+  fallbackIntervalMs: number;
+  /** The resolved config, frozen as the run began. */
+  config: unknown;
+}
+
+/** One evaluation of the policy and what came of it. */
+export interface DecisionRecord {
+  runId: string;
+  atMs: number;
+  policy: string;
+  actuator: ActuatorKind;
+  action: Decision['action'];
+  fromIntervalMs: number;
+  toIntervalMs: number;
+  reason: string;
+  /** `kept`, `applied`, `dry-run`, `failed: …`. */
+  outcome: string;
+  /** Outage caused by the change, ms (0 for paced). */
+  outageMs: number;
+  modelVersion?: string;
+  observation: Observation;
+  predictions?: Decision['predictions'];
+  state: PolicyState;
+}
+
+/** Something that happened during a run: a checkpoint trigger, a failure seen, an error. */
+export interface ControlEvent {
+  runId: string;
+  atMs: number;
+  kind: string;
+  detail: string;
+  data?: unknown;
+}

@@ -1,0 +1,42 @@
+import { KhaosError } from '../../src/core/errors.js';
+import type { ControlEvent, ControlRun, ControlRunStatus, DecisionRecord } from '../../src/core/control/records.js';
+import type { ControlStore } from '../../src/ports/control-store.js';
+
+/** ControlStore in memory; copies on the way in and out, as a database would. Non-finite numbers come back as null, as from SQLite. */
+const copy = <T>(v: T): T => JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? null : x))) as T;
+
+export class MemoryControlStore implements ControlStore {
+  private readonly runs: ControlRun[] = [];
+  private readonly decisionRows: DecisionRecord[] = [];
+  private readonly eventRows: ControlEvent[] = [];
+
+  createRun(run: ControlRun): void {
+    this.runs.push(copy(run));
+  }
+  setRunStatus(id: string, status: ControlRunStatus, jobId?: string): void {
+    const r = this.runs.find((x) => x.id === id);
+    if (!r) throw new KhaosError('bad-input', `no control run "${id}"`, 'list runs with `khaos control status`');
+    r.status = status;
+    if (jobId) r.jobId = jobId;
+  }
+  listRuns(): ControlRun[] {
+    return copy([...this.runs].reverse().sort((a, b) => b.startedAtMs - a.startedAtMs));
+  }
+  getRun(id: string): ControlRun | undefined {
+    const r = this.runs.find((x) => x.id === id);
+    return r ? copy(r) : undefined;
+  }
+  recordDecision(d: DecisionRecord): void {
+    this.decisionRows.push(copy(d));
+  }
+  decisions(runId: string): DecisionRecord[] {
+    return copy(this.decisionRows.filter((d) => d.runId === runId));
+  }
+  recordEvent(e: ControlEvent): void {
+    this.eventRows.push(copy(e));
+  }
+  events(runId: string, kind?: string): ControlEvent[] {
+    return copy(this.eventRows.filter((e) => e.runId === runId && (kind === undefined || e.kind === kind)));
+  }
+  close(): void {}
+}

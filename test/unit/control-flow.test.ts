@@ -1,0 +1,255 @@
+import { describe, expect, it } from 'vitest';
+import { RelaunchActuator } from '../../src/app/control/local-run.js';
+import { JobSampler, taskManagerRunning } from '../../src/app/observe.js';
+import { Pacer } from '../../src/app/control/pacer.js';
+import { findControllableJob, runControlSession, type ControlSettings } from '../../src/app/control/session.js';
+import type { PolicyOptions } from '../../src/core/control/policy.js';
+import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/simulated-samples.js';
+import { seededRandom } from '../../src/core/random.js';
+import type { FlinkEngine } from '../../src/ports/flink-engine.js';
+import type { ReplicaRequest } from '../../src/ports/orchestrator.js';
+import { FakeFlinkPlatform } from '../fakes/fake-flink-platform.js';
+import { ManualClock } from '../fakes/manual-clock.js';
+import { MemoryControlStore } from '../fakes/memory-control-store.js';
+
+const request = (checkpointIntervalMs: number): ReplicaRequest => ({
+  name: 'job', job: 'iot', checkpointIntervalMs, parallelism: 2, inputTopic: 'in', outputTopic: 'out', auditTopic: 'audit', groupId: 'g',
+});
+
+async function setup(fallbackMs = 600_000) {
+  const clock = new ManualClock();
+  const platform = new FakeFlinkPlatform(clock, { capacityEps: 10_000, detectionDelayMs: 2000, restartDelayMs: 1000, checkpointDurationMs: 200 });
+  platform.setInputRate(3000);
+  const handle = await platform.startReplica(request(fallbackMs));
+  const flink = platform.flinkAt(handle.restUrl);
+  return { clock, platform, flink, store: new MemoryControlStore() };
+}
+
+/** Trigger times of completed checkpoints, as Flink's history would show them. */
+function completedTriggers(platform: FakeFlinkPlatform): number[] {
+  return platform.inspect('job').checkpoints.filter((c) => !c.isSavepoint).map((c) => c.triggerTimestampMs);
+}
+
+const gaps = (xs: number[]) => xs.slice(1).map((x, i) => x - xs[i]!);
+
+const options = (over: Partial<PolicyOptions> = {}): PolicyOptions => ({
+  latencyTargetMs: 1000, recoveryTargetS: 20, evaluateEveryMs: 10_000, afterChangeMs: 20_000, minUptimeMs: 10_000, correctionEvaluations: 6,
+  candidateMinMs: 1000, candidateMaxMs: 30_000, candidateStepMs: 1000, minChangeMs: 1000, recoveryIntervalLevel: 0.8, useForecast: false,
+  hysteresis: 0.05, maxChanges: 10, rateWindowMs: 600_000, restartDowntimeMs: 8500, costHorizonMs: 600_000, mtbfPriorMs: 3_600_000,
+  backlogBaseIntervalMs: 2000, backlogIntervalMs: 20_000, backlogLagThresholdS: 5, ...over,
+});
+
+const settings = (policy: string, over: Partial<ControlSettings> = {}): ControlSettings => ({
+  policy, actuator: 'paced', dryRun: false, tickMs: 1000, statusEveryMs: 60_000, windowMs: 20_000, recoveryTimeoutMs: 120_000, forecast: false,
+  forecastHorizonMs: 60_000, forecastHistoryMs: 120_000, learning: true, learningWindow: 100, sourceVertex: 'kafka-source', latencyMetric: 'e2eLatencyP99Ms',
+  options: options(), ...over,
+});
+
+describe('Pacer (paced actuator) on the fake platform', { timeout: 30_000 }, () => {
+  it('checkpoints at the chosen interval instead of the fallback, and a change takes effect at once without a restart', async () => {
+    const { clock, platform, flink } = await setup();
+    const pacer = new Pacer(flink, clock, 2000);
+    const end = clock.now() + 60_000;
+    let changedAtMs = 0;
+    while (clock.now() < end) {
+      await pacer.tick();
+      if (!changedAtMs && clock.now() >= end - 30_000) {
+        expect((await pacer.apply(5000)).outageMs).toBe(0);
+        changedAtMs = clock.now();
+      }
+      await clock.sleep(Math.max(10, Math.min(250, (pacer.dueAtMs() ?? 0) - clock.now())));
+    }
+    const triggers = completedTriggers(platform);
+    const before = gaps(triggers.filter((t) => t < changedAtMs));
+    const after = gaps(triggers.filter((t) => t > changedAtMs));
+    expect(before.length).toBeGreaterThanOrEqual(10);
+    for (const g of before.slice(1)) expect(Math.abs(g - 2000)).toBeLessThanOrEqual(200);
+    expect(after.length).toBeGreaterThanOrEqual(4);
+    for (const g of after.slice(1)) expect(Math.abs(g - 5000)).toBeLessThanOrEqual(500);
+    const job = (await flink.listJobs())[0]!;
+    expect(job.state).toBe('RUNNING');
+    expect((await flink.jobMetrics(job.id, ['numRestarts'])).numRestarts).toBe(0);
+    expect((await flink.checkpointConfig(job.id)).intervalMs).toBe(600_000); // the fallback, untouched
+  });
+
+  it('never has two checkpoints in flight, backs off while the job restarts, and paces again after the recovery', async () => {
+    const { clock, platform, flink } = await setup();
+    const pacer = new Pacer(flink, clock, 1000);
+    const reports: string[] = [];
+    let maxInFlight = 0;
+    let killed = false;
+    for (const end = clock.now() + 40_000; clock.now() < end; ) {
+      const r = await pacer.tick();
+      reports.push(r.kind);
+      const job = (await flink.listJobs())[0]!;
+      maxInFlight = Math.max(maxInFlight, (await flink.checkpoints(job.id)).counts.inProgress);
+      if (!killed && clock.now() > end - 30_000) {
+        await platform.injectorFor('job').kill((await taskManagerRunning(flink)).taskManagerId);
+        killed = true;
+      }
+      platform.restartDeadTaskManagers('job');
+      await clock.sleep(100);
+    }
+    expect(maxInFlight).toBeLessThanOrEqual(1);
+    expect(reports).toContain('completed');
+    const triggers = completedTriggers(platform);
+    expect(triggers.at(-1)!).toBeGreaterThan(clock.now() - 3000); // pacing resumed after the restart
+  });
+
+  it('stops triggering before its failures reach Flink’s tolerable limit', async () => {
+    const { clock, flink } = await setup();
+    // A job whose triggers always fail: the pacer must pause after `tolerable` failures in a row.
+    let n = 0;
+    const failing: FlinkEngine = Object.assign(Object.create(flink) as FlinkEngine, {
+      triggerCheckpoint: async () => `${++n}`.padStart(32, '0'),
+      checkpointTriggerStatus: async () => ({ state: 'FAILED' as const, cause: 'CheckpointException: declined' }),
+    });
+    const pacer = new Pacer(failing, clock, 1000, { maxBackoffMs: 2000, triggerTimeoutMs: 60_000 });
+    let triggers = 0;
+    for (let i = 0; i < 200; i++) {
+      if ((await pacer.tick()).kind === 'triggered') triggers++;
+      await clock.sleep(100);
+    }
+    expect(triggers).toBe(3); // the fake's tolerable-failed-checkpoints
+    expect(pacer.paused).toBe(true);
+  });
+});
+
+describe('control session on the fake platform', { timeout: 30_000 }, () => {
+  it('static policy: moves to the static interval once, records the decision with its outcome, never restarts the job', async () => {
+    const { clock, platform, flink, store } = await setup();
+    const r = await runControlSession(
+      { flink, clock, store, log: () => {}, newRunId: () => 'r1', ownerPid: 1 },
+      settings('static:3000'),
+      { startIntervalMs: 8000, config: {} },
+      () => clock.now() > 1_700_000_060_000,
+    );
+    expect(r.changes).toBe(1);
+    const ds = store.decisions('r1');
+    expect(ds[0]).toMatchObject({ policy: 'static:3000', actuator: 'paced', action: 'change', fromIntervalMs: 8000, toIntervalMs: 3000, outcome: 'applied' });
+    expect(store.getRun('r1')).toMatchObject({ status: 'stopped', fallbackIntervalMs: 600_000 });
+    const late = completedTriggers(platform).filter((t) => t > ds[0]!.atMs + 1000);
+    for (const g of gaps(late)) expect(Math.abs(g - 3000)).toBeLessThanOrEqual(300);
+    expect((await flink.jobMetrics((await flink.listJobs())[0]!.id, ['numRestarts'])).numRestarts).toBe(0);
+  });
+
+  it('khaos+ with models: measures a production failure, learns from it and names the model version in each decision', async () => {
+    const { clock, platform, flink, store } = await setup();
+    const samples = simulateSamples(DEFAULT_SIMULATION, 16, seededRandom(3));
+    let killed = false;
+    // A live gauge moves a little; one that never moves is taken for stale (and its failure is no sample).
+    let n = 0;
+    const live: FlinkEngine = Object.assign(Object.create(flink) as FlinkEngine, {
+      vertexMetrics: async (...a: Parameters<FlinkEngine['vertexMetrics']>) =>
+        Object.fromEntries(Object.entries(await flink.vertexMetrics(...a)).map(([k, v]) => [k, k.endsWith('P99Ms') ? { ...v, max: v.max! + (n++ % 3) } : v])),
+    });
+    await runControlSession(
+      { flink: live, clock, store, log: () => {}, newRunId: () => 'r2', ownerPid: 1 },
+      settings('khaos+'),
+      { startIntervalMs: 20_000, samples: { samples, source: 'simulated' }, config: {} },
+      () => clock.now() > 1_700_000_120_000,
+      async () => {
+        platform.restartDeadTaskManagers('job');
+        if (!killed && clock.now() > 1_700_000_040_000) {
+          killed = true;
+          await platform.injectorFor('job').kill((await taskManagerRunning(flink)).taskManagerId);
+        }
+      },
+    );
+    const recoveries = store.events('r2', 'recovery');
+    expect(store.events('r2', 'failure')).toHaveLength(1);
+    expect(recoveries).toHaveLength(1);
+    expect((recoveries[0]!.data as { origin: string }).origin).toBe('production');
+    expect(store.events('r2', 'models')[0]!.detail).toMatch(/online:simulated\+1#17/);
+    const ds = store.decisions('r2');
+    expect(ds.length).toBeGreaterThan(0);
+    expect(ds[0]!.modelVersion).toMatch(/^samples:simulated#16$/);
+    expect(ds.at(-1)!.modelVersion).toMatch(/^online:/);
+    expect(ds.every((d) => d.reason.length > 0 && d.observation.atMs > 0)).toBe(true);
+  });
+
+  it('dry run: decides and records, never acts', async () => {
+    const { clock, platform, flink, store } = await setup(5000);
+    await runControlSession(
+      { flink, clock, store, log: () => {}, newRunId: () => 'r3', ownerPid: 1 },
+      settings('static:2000', { dryRun: true }),
+      { config: {} },
+      () => clock.now() > 1_700_000_030_000,
+    );
+    expect(store.decisions('r3')[0]).toMatchObject({ action: 'change', toIntervalMs: 2000, outcome: 'dry-run' });
+    for (const g of gaps(completedTriggers(platform)).slice(1)) expect(Math.abs(g - 5000)).toBeLessThanOrEqual(100);
+  });
+
+  it('restart actuator: a change relaunches the job from a savepoint, and the outage is recorded', async () => {
+    const { clock, platform, flink, store } = await setup(4000);
+    await runControlSession(
+      { flink, clock, store, log: () => {}, newRunId: () => 'r4', ownerPid: 1 },
+      settings('static:2000', { actuator: 'restart' }),
+      { restartActuator: new RelaunchActuator(platform, 'job'), config: {} },
+      () => clock.now() > 1_700_000_040_000,
+    );
+    const d = store.decisions('r4')[0]!;
+    expect(d).toMatchObject({ actuator: 'restart', fromIntervalMs: 4000, toIntervalMs: 2000, outcome: 'applied' });
+    expect(d.outageMs).toBeGreaterThan(8000); // the fake's relaunch time
+    expect(platform.replica('job').checkpointIntervalMs).toBe(2000);
+  });
+});
+
+describe('bad input to a control session', { timeout: 30_000 }, () => {
+  it('a job id that does not exist, or several jobs without one named: a clear error that says what to do', async () => {
+    const { flink } = await setup();
+    await expect(findControllableJob(flink, 'ffffffffffffffffffffffffffffffff')).rejects.toThrow(new RegExp(`no job f{32} at ${flink.restUrl}`));
+    const none: FlinkEngine = Object.assign(Object.create(flink) as FlinkEngine, { isReachable: async () => false });
+    await expect(findControllableJob(none)).rejects.toMatchObject({ kind: 'platform', hint: expect.stringMatching(/check the address/) });
+  });
+
+  it('a job without checkpointing is refused with what to do', async () => {
+    const { flink } = await setup();
+    const off: FlinkEngine = Object.assign(Object.create(flink) as FlinkEngine, {
+      checkpointConfig: async () => ({ intervalMs: 9223372036854775807, timeoutMs: 1, minPauseMs: 0, mode: 'exactly_once' }),
+    });
+    await expect(findControllableJob(off)).rejects.toMatchObject({ kind: 'bad-input', hint: expect.stringMatching(/execution.checkpointing.interval/) });
+  });
+
+  it('REST errors and NaN metrics during control are recorded and the loop goes on without acting', async () => {
+    const { clock, flink, store } = await setup();
+    let calls = 0;
+    const flaky: FlinkEngine = Object.assign(Object.create(flink) as FlinkEngine, {
+      vertexMetrics: async (...a: Parameters<FlinkEngine['vertexMetrics']>) => {
+        calls++;
+        if (calls % 3 === 0) throw new Error('socket hang up');
+        const m = await flink.vertexMetrics(...a);
+        return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, calls % 2 ? { ...v, max: Number.NaN } : v]));
+      },
+    });
+    const r = await runControlSession(
+      { flink: flaky, clock, store, log: () => {}, newRunId: () => 'r5', ownerPid: 1 },
+      settings('khaos+'),
+      { startIntervalMs: 5000, config: {} }, // no models: khaos+ keeps and says why
+      () => clock.now() > 1_700_000_060_000,
+    );
+    expect(r.changes).toBe(0);
+    const ds = store.decisions('r5');
+    expect(ds.length).toBeGreaterThan(0);
+    expect(ds.every((d) => d.action === 'keep' && /model/i.test(d.reason))).toBe(true);
+  });
+
+  it('the sampler sees a restart by someone else as a failure, and the policy waits through it', async () => {
+    const { clock, platform, flink, store } = await setup();
+    const sampler = new JobSampler(flink, clock, { jobMetrics: true });
+    expect((await sampler.sample()).restarts).toBe(0);
+    await runControlSession(
+      { flink, clock, store, log: () => {}, newRunId: () => 'r6', ownerPid: 1 },
+      settings('static:3000'),
+      { config: {} },
+      () => clock.now() > 1_700_000_050_000,
+      async () => {
+        platform.restartDeadTaskManagers('job');
+        if (clock.now() > 1_700_000_020_000 && store.events('r6', 'failure').length === 0 && platform.inspect('job').jobState === 'RUNNING') {
+          await platform.injectorFor('job').kill((await taskManagerRunning(flink)).taskManagerId);
+        }
+      },
+    );
+    expect(store.events('r6', 'failure')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,410 @@
+import { describe, expect, it } from 'vitest';
+import { createPolicy, POLICY_NAMES } from '../../src/core/control/policies.js';
+import { initialPolicyState, type ActuatorKind, type ControlModels, type Observation, type PolicyOptions, type PolicyState } from '../../src/core/control/policy.js';
+import { KhaosError } from '../../src/core/errors.js';
+import { buildModel, type IntervalModel } from '../../src/core/models.js';
+
+// Hand-built models with closed forms, so expectations can be computed here independently:
+//   recovery R(λ, CI) = (5·5000 + λ·CI_s) / (5000 − λ) s   (physical: capacity 5000 ev/s, downtime 5 s, φ = 1)
+//   latency  L(λ, CI) = 400 + 0.1·λ − 0.004·CI_ms ms       (linear: checkpointing less often lowers latency)
+const recovery = (residuals: number[] = []): IntervalModel => ({ ...buildModel('physical', 'recovery', { capacityEps: 5000, downtimeSec: 5, phi: 1 }), relativeResiduals: residuals });
+const latency = (perCiMs = -0.004, intercept = 400): IntervalModel => ({ ...buildModel('linear', 'latency', { intercept, perThroughputEps: 0.1, perCiMs }), relativeResiduals: [] });
+const recoveryS = (eps: number, ciMs: number) => (5 * 5000 + (eps * ciMs) / 1000) / (5000 - eps);
+const latencyMs = (eps: number, ciMs: number) => 400 + 0.1 * eps - 0.004 * ciMs;
+
+const models = (over: Partial<ControlModels> = {}): ControlModels => ({
+  latency: latency(),
+  recovery: recovery(),
+  version: 'test',
+  trainedCiMs: { min: 10_000, max: 119_000 },
+  trainedThroughputEps: { min: 500, max: 4500 },
+  ...over,
+});
+
+/** The original's numbers, with targets L = 500 ms and R = 30 s that suit the models above. */
+const options = (over: Partial<PolicyOptions> = {}): PolicyOptions => ({
+  latencyTargetMs: 500,
+  recoveryTargetS: 30,
+  evaluateEveryMs: 300_000,
+  afterChangeMs: 600_000,
+  minUptimeMs: 600_000,
+  correctionEvaluations: 6,
+  candidateMinMs: 10_000,
+  candidateMaxMs: 119_000,
+  candidateStepMs: 1000,
+  minChangeMs: 5000,
+  recoveryIntervalLevel: 0.8,
+  useForecast: true,
+  hysteresis: 0.1,
+  maxChanges: 2,
+  rateWindowMs: 3_600_000,
+  restartDowntimeMs: 8500,
+  costHorizonMs: 3_600_000,
+  mtbfPriorMs: 86_400_000,
+  backlogBaseIntervalMs: 10_000,
+  backlogIntervalMs: 60_000,
+  backlogLagThresholdS: 10,
+  ...over,
+});
+
+const T = 10_000_000;
+/** An observation whose latency is exactly the model's (correction 1) unless given. */
+const obs = (over: Partial<Observation> = {}): Observation => {
+  const intervalMs = over.intervalMs ?? 30_000;
+  const throughputEps = over.throughputEps ?? 2000;
+  return { atMs: T, intervalMs, throughputEps, latencyMs: latencyMs(throughputEps, intervalMs), uptimeMs: 3_600_000, failuresSeen: 0, observedForMs: 3_600_000, recovering: false, ...over };
+};
+
+const decide = (name: string, o: Observation, opts: Partial<PolicyOptions> = {}, ctx: { actuator?: ActuatorKind; models?: ControlModels | null } = {}, state: PolicyState = initialPolicyState()) =>
+  createPolicy(name, options(opts)).decide(o, state, { actuator: ctx.actuator ?? 'paced', models: ctx.models === null ? undefined : (ctx.models ?? models()) });
+
+const grid = () => Array.from({ length: 110 }, (_, k) => 10_000 + 1000 * k);
+
+describe('createPolicy', () => {
+  it('rejects an unknown name as bad input, listing the valid names', () => {
+    for (const name of ['khaos-', 'static:', 'static:0', 'static:abc', 'Young-Daly']) {
+      let error: unknown;
+      try {
+        createPolicy(name, options());
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(KhaosError);
+      expect((error as KhaosError).kind).toBe('bad-input');
+      expect((error as KhaosError).message).toContain(name);
+      for (const valid of ['khaos+', 'khaos', 'static:<ms>', 'young-daly', 'flink-backlog']) expect((error as KhaosError).hint).toContain(valid);
+    }
+  });
+
+  it('describes every policy for help text and keeps the name it was given', () => {
+    expect(POLICY_NAMES.map((p) => p.name)).toEqual(['khaos+', 'khaos', 'static:<ms>', 'young-daly', 'flink-backlog']);
+    expect(createPolicy('static:5000', options()).name).toBe('static:5000');
+  });
+
+  it('rejects options no policy can use', () => {
+    expect(() => createPolicy('khaos', options({ candidateStepMs: 0 }))).toThrow(/candidate step/);
+    expect(() => createPolicy('khaos', options({ recoveryIntervalLevel: 1 }))).toThrow(/recoveryIntervalLevel/);
+  });
+});
+
+describe.each(['khaos', 'khaos+'])('%s gating', (name) => {
+  it('waits while a recovery is under way, state unchanged', () => {
+    const state = initialPolicyState();
+    const out = decide(name, obs({ intervalMs: 60_000, recovering: true }), {}, {}, state);
+    expect(out.decision).toMatchObject({ action: 'wait', toIntervalMs: 60_000 });
+    expect(out.decision.reason).toMatch(/recovery is under way/);
+    expect(out.state).toBe(state);
+  });
+
+  it('waits until the job has been up minUptimeMs, saying how long remains', () => {
+    const out = decide(name, obs({ intervalMs: 60_000, uptimeMs: 420_000 }));
+    expect(out.decision.action).toBe('wait');
+    expect(out.decision.reason).toContain('3 min to go');
+  });
+
+  it('waits evaluateEveryMs after an evaluation and afterChangeMs after a change', () => {
+    const evaluated = { ...initialPolicyState(), lastEvaluationMs: T - 200_000 };
+    const a = decide(name, obs({ intervalMs: 60_000 }), {}, {}, evaluated);
+    expect(a.decision.action).toBe('wait');
+    expect(a.decision.reason).toContain('next in 100 s');
+    const changed = { ...initialPolicyState(), lastEvaluationMs: T - 400_000, lastChangeMs: T - 400_000, changeTimesMs: [T - 400_000] };
+    const b = decide(name, obs({ intervalMs: 60_000 }), {}, {}, changed);
+    expect(b.decision.action).toBe('wait');
+    expect(b.decision.reason).toMatch(/changed 6\.7 min ago.*in 3\.3 min/);
+    // Once both have passed it evaluates.
+    expect(decide(name, obs({ intervalMs: 60_000 }), {}, {}, { ...changed, lastEvaluationMs: T - 600_000, lastChangeMs: T - 600_000 }).decision.action).toBe('change');
+  });
+
+  it('keeps and says how to get models when none are loaded', () => {
+    const out = decide(name, obs({ intervalMs: 60_000 }), {}, { models: null });
+    expect(out.decision.action).toBe('keep');
+    expect(out.decision.reason).toMatch(/no models are loaded.*khaos models fit/);
+    expect(out.state.lastEvaluationMs).toBe(T);
+  });
+
+  it('keeps on an unusable observation', () => {
+    for (const bad of [{ throughputEps: NaN }, { latencyMs: -1 }, { latencyMs: Infinity }]) {
+      const out = decide(name, obs({ intervalMs: 60_000, ...bad }));
+      expect(out.decision.action).toBe('keep');
+      expect(out.decision.reason).toMatch(/unusable/);
+      expect(out.state.latencyRatios).toEqual([]);
+    }
+  });
+
+  it('still decides outside the trained ranges, saying it extrapolates', () => {
+    const out = decide(name, obs({ intervalMs: 60_000, throughputEps: 400 }), {}, { models: models({ trainedCiMs: { min: 10_000, max: 50_000 } }) });
+    expect(out.decision.action).not.toBe('wait');
+    expect(out.decision.reason).toContain('extrapolating: interval 60 s outside the trained 10 s–50 s; throughput 400 ev/s outside the trained 500 ev/s–4500 ev/s');
+  });
+});
+
+describe('khaos (the original policy)', () => {
+  /** The original's rule, computed from the closed forms: minimise a + b + |a − b| over candidates in one direction with a, b in (0, 1). */
+  const bruteForce = (eps: number, ciMs: number, direction: 'shorter' | 'longer', correction = 1) => {
+    let best: number | undefined;
+    let bestF = Infinity;
+    for (const c of grid().filter((c) => (direction === 'shorter' ? c < ciMs : c > ciMs))) {
+      const a = (latencyMs(eps, c) * correction) / 500;
+      const b = recoveryS(eps, c) / 30;
+      if (!(a > 0 && a < 1 && b > 0 && b < 1)) continue;
+      const f = a + b + Math.abs(a - b);
+      if (f < bestF) [best, bestF] = [c, f];
+    }
+    return best;
+  };
+
+  it('recovery over target, latency within: moves to the shorter candidate minimising the objective', () => {
+    const out = decide('khaos', obs({ intervalMs: 60_000 }));
+    expect(bruteForce(2000, 60_000, 'shorter')).toBe(30_000);
+    expect(out.decision).toMatchObject({ action: 'change', fromIntervalMs: 60_000, toIntervalMs: 30_000 });
+    expect(out.decision.reason).toBe('latency 360 ms (target 500 ms), predicted recovery 48.3 s (target 30 s) at 2000 ev/s, 60 s; 60 s → 30 s: objective 3.22 → 1.92');
+    expect(out.decision.predictions).toMatchObject({ throughputEps: 2000, latencyMs: 360, chosenLatencyMs: 480 });
+    expect(out.decision.predictions!.recoveryS!.mid).toBeCloseTo(48.333, 3);
+    expect(out.decision.predictions!.chosenRecoveryS!.mid).toBeCloseTo(28.333, 3);
+    expect(out.state).toEqual({ lastEvaluationMs: T, lastChangeMs: T, changeTimesMs: [T], latencyRatios: [1] });
+  });
+
+  it('latency over target, recovery within: moves longer', () => {
+    const out = decide('khaos', obs({ intervalMs: 15_000 }));
+    expect(bruteForce(2000, 15_000, 'longer')).toBe(30_000);
+    expect(out.decision).toMatchObject({ action: 'change', toIntervalMs: 30_000 });
+  });
+
+  it('searches one direction only: with latency rising with the interval, a latency violation finds no longer candidate', () => {
+    // L = 200 + 0.1·λ + 0.004·CI: at 30 s, 520 ms > 500 (only a shorter interval helps); recovery 28.3 s ≤ 30.
+    const m = models({ latency: latency(0.004, 200) });
+    const original = decide('khaos', obs({ intervalMs: 30_000, latencyMs: 520 }), {}, { models: m });
+    expect(original.decision.action).toBe('keep');
+    expect(original.decision.reason).toMatch(/no longer interval meets both targets/);
+    // khaos+ looks both ways: the shortest candidate is best (latency 440 ms, recovery 15 s).
+    const plus = decide('khaos+', obs({ intervalMs: 30_000, latencyMs: 520 }), {}, { models: m });
+    expect(plus.decision).toMatchObject({ action: 'change', toIntervalMs: 10_000 });
+  });
+
+  it('does not apply a change below minChangeMs', () => {
+    // At 34 s recovery is 31 s > 30: the best shorter interval, 30 s, is only 4 s away.
+    expect(bruteForce(2000, 34_000, 'shorter')).toBe(30_000);
+    const out = decide('khaos', obs({ intervalMs: 34_000 }));
+    expect(out.decision.action).toBe('keep');
+    expect(out.decision.reason).toMatch(/best shorter interval 30 s is less than the minimum change of 5 s/);
+    expect(decide('khaos', obs({ intervalMs: 34_000 }), { minChangeMs: 4000 }).decision.toIntervalMs).toBe(30_000);
+  });
+
+  it('does nothing when both targets are violated', () => {
+    const out = decide('khaos', obs({ intervalMs: 30_000, throughputEps: 4000 }));
+    expect(out.decision.action).toBe('keep');
+    expect(out.decision.reason).toMatch(/^both targets violated: latency 680 ms .* recovery 145 s .*; no action/);
+  });
+
+  it('keeps when both are within target', () => {
+    const out = decide('khaos', obs({ intervalMs: 30_000 }));
+    expect(out.decision.action).toBe('keep');
+    expect(out.decision.reason).toMatch(/^both within target/);
+  });
+
+  it('corrects latency by the mean observed/predicted ratio of the last 6 evaluations', () => {
+    const policy = createPolicy('khaos', options({ latencyTargetMs: 10_000 }));
+    let state = initialPolicyState();
+    let out;
+    const ratios = [1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6];
+    ratios.forEach((r, i) => {
+      out = policy.decide(obs({ atMs: T + i * 300_000, latencyMs: 480 * r }), state, { actuator: 'paced', models: models() });
+      expect(out.decision.action).toBe('keep');
+      state = out.state;
+    });
+    expect(state.latencyRatios.map((r) => +r.toFixed(6))).toEqual([1.1, 1.2, 1.3, 1.4, 1.5, 1.6]);
+    expect(out!.decision.predictions!.latencyMs).toBeCloseTo(480 * 1.35, 6);
+  });
+
+  it('uses the corrected latency for candidates: 20 % over the model leaves no longer interval within both targets', () => {
+    // Uncorrected, 15 s → 30 s (above). Corrected ×1.2, latency < 500 needs CI > 45.8 s but recovery < 30 s needs CI < 32.5 s.
+    expect(bruteForce(2000, 15_000, 'longer', 1.2)).toBeUndefined();
+    const out = decide('khaos', obs({ intervalMs: 15_000, latencyMs: 540 * 1.2 }));
+    expect(out.decision.action).toBe('keep');
+    expect(out.decision.predictions!.latencyMs).toBeCloseTo(648, 6);
+    expect(out.decision.reason).toMatch(/no longer interval meets both targets/);
+  });
+
+  it('never asks for a checkpoint after a recovery', () => {
+    expect(decide('khaos', obs({ uptimeMs: 5000, recoveryJustEnded: true })).decision.checkpointNow).toBeUndefined();
+  });
+});
+
+describe('khaos+', () => {
+  /** 2·max(lat/L, rec_high/R) over all candidates, rec_high = mid × (1 + q90) of the residuals. */
+  const leastBad = (eps: number, recEps: number, R: number, q90 = 0, cands = grid()) => {
+    let best = cands[0]!;
+    let bestF = Infinity;
+    for (const c of cands) {
+      const f = 2 * Math.max(latencyMs(eps, c) / 500, (recoveryS(recEps, c) * (1 + q90)) / R);
+      if (f < bestF) [best, bestF] = [c, f];
+    }
+    return { best, objective: bestF };
+  };
+
+  it('judges recovery by the upper bound of its prediction interval', () => {
+    // Residuals −20 %…+20 %: the 80 % upper bound is mid × 1.16. At 32 s the mid 29.7 s is within 30 s, the bound 34.4 s is not.
+    const residuals = [-0.2, -0.1, 0, 0.1, 0.2];
+    const m = models({ recovery: recovery(residuals) });
+    expect(decide('khaos', obs({ intervalMs: 32_000 }), {}, { models: m }).decision.action).toBe('keep');
+    const out = decide('khaos+', obs({ intervalMs: 32_000 }), {}, { models: m });
+    const expected = leastBad(2000, 2000, 30, 0.16);
+    expect(expected.best).toBe(26_000);
+    expect(out.decision).toMatchObject({ action: 'change', toIntervalMs: 26_000 });
+    expect(out.decision.reason).toMatch(/predicted recovery 34\.4 s \(80 % upper; target 30 s\)/);
+    expect(out.decision.predictions!.recoveryS!.high).toBeCloseTo(recoveryS(2000, 32_000) * 1.16, 9);
+    expect(out.decision.predictions!.chosenRecoveryS!.high).toBeCloseTo(recoveryS(2000, 26_000) * 1.16, 9);
+  });
+
+  it('when both targets are violated, takes the least-bad interval instead of doing nothing', () => {
+    // λ = 4000, R = 120 s: no candidate meets both; max(lat/L, rec/R) is smallest near 33.7 s.
+    const expected = leastBad(4000, 4000, 120);
+    expect(expected.best).toBe(33_000);
+    expect(expected.objective).toBeCloseTo(2 * (668 / 500), 9); // latency binds at 33 s: 668 ms vs recovery 157 s / 120
+    const out = decide('khaos+', obs({ intervalMs: 60_000, throughputEps: 4000 }), { recoveryTargetS: 120 });
+    expect(out.decision).toMatchObject({ action: 'change', fromIntervalMs: 60_000, toIntervalMs: 33_000 });
+    expect(out.decision.reason).toBe(
+      'both targets violated, least-bad choice: latency 560 ms (target 500 ms), predicted recovery 265 s (80 % upper; target 120 s) at 4000 ev/s, 60 s; 60 s → 33 s: objective 4.42 → 2.67',
+    );
+  });
+
+  it('applies hysteresis: a change must improve the objective by the given fraction', () => {
+    // 36 s → 30 s improves 2·(32.33/30) = 2.156 to 2·0.96 = 1.92, by 10.9 %.
+    const changes = decide('khaos+', obs({ intervalMs: 36_000 }), { hysteresis: 0.1 });
+    expect(changes.decision).toMatchObject({ action: 'change', toIntervalMs: 30_000 });
+    const holds = decide('khaos+', obs({ intervalMs: 36_000 }), { hysteresis: 0.15 });
+    expect(holds.decision.action).toBe('keep');
+    expect(holds.decision.reason).toMatch(/36 s → 30 s: objective 2\.16 → 1\.92 improves by less than the 15 % hysteresis/);
+  });
+
+  it('rate-limits changes over the trailing window', () => {
+    const state = { ...initialPolicyState(), lastEvaluationMs: T - 1_000_000, lastChangeMs: T - 1_000_000, changeTimesMs: [T - 4_000_000, T - 2_000_000, T - 1_000_000] };
+    const out = decide('khaos+', obs({ intervalMs: 60_000 }), {}, {}, state);
+    expect(out.decision.action).toBe('keep');
+    expect(out.decision.reason).toMatch(/held back by the rate limit: 2 change\(s\) in the last 60 min \(max 2\), next allowed in 26\.7 min/);
+    expect(decide('khaos+', obs({ intervalMs: 60_000 }), { maxChanges: 3 }, {}, state).decision.action).toBe('change');
+  });
+
+  it('forgets changes older than the rate window when recording a new one', () => {
+    const state = { ...initialPolicyState(), changeTimesMs: [T - 4_000_000, T - 1_000_000] };
+    expect(decide('khaos+', obs({ intervalMs: 60_000 }), {}, {}, state).state.changeTimesMs).toEqual([T - 1_000_000, T]);
+  });
+
+  it('judges recovery at the forecast peak when forecasting is on', () => {
+    // Now: 2000 ev/s, 30 s → recovery 28.3 s, within. At the forecast 2500 ev/s it would be 40 s.
+    const expected = leastBad(2000, 2500, 30);
+    expect(expected.best).toBe(21_000);
+    const ahead = decide('khaos+', obs({ forecastEps: 2500 }));
+    expect(ahead.decision).toMatchObject({ action: 'change', toIntervalMs: 21_000 });
+    expect(ahead.decision.predictions!.throughputEps).toBe(2500);
+    expect(ahead.decision.reason).toContain('predicted recovery 40 s (80 % upper; target 30 s) at 2500 ev/s (forecast; now 2000 ev/s)');
+    const present = decide('khaos+', obs({ forecastEps: 2500 }), { useForecast: false });
+    expect(present.decision.action).toBe('keep');
+    expect(present.decision.predictions!.throughputEps).toBe(2000);
+    // A forecast below the present load changes nothing.
+    expect(decide('khaos+', obs({ forecastEps: 1500 })).decision.action).toBe('keep');
+  });
+
+  it('keeps candidates inside the trained interval range', () => {
+    const m = models({ latency: latency(0.004, 200), trainedCiMs: { min: 20_000, max: 60_000 } });
+    const out = decide('khaos+', obs({ intervalMs: 30_000, latencyMs: 520 }), { hysteresis: 0 }, { models: m });
+    expect(out.decision).toMatchObject({ action: 'change', toIntervalMs: 20_000 });
+  });
+
+  describe('with the restart actuator, weighs a change against its own outage', () => {
+    it('refuses a marginal change that the paced actuator makes', () => {
+      // 36 s → 30 s avoids 2.33 s of recovery over target (1 failure) but costs 8.5 s + catch-up 2000·8.5/3000 = 5.67 s.
+      expect(decide('khaos+', obs({ intervalMs: 36_000 }), { hysteresis: 0 }).decision.toIntervalMs).toBe(30_000);
+      const out = decide('khaos+', obs({ intervalMs: 36_000 }), { hysteresis: 0 }, { actuator: 'restart' });
+      expect(out.decision.action).toBe('keep');
+      expect(out.decision.reason).toMatch(/is not worth a restart: avoids 2\.3 s of violations over 60 min \(1\.0 expected failure\(s\)\) vs an outage of 14\.2 s \(restart 8\.5 s, catch-up 5\.7 s\)/);
+    });
+
+    it('makes a change that avoids more than it costs', () => {
+      // 60 s → 30 s avoids 18.3 s of recovery over target > 14.2 s.
+      const out = decide('khaos+', obs({ intervalMs: 60_000 }), {}, { actuator: 'restart' });
+      expect(out.decision).toMatchObject({ action: 'change', toIntervalMs: 30_000 });
+      expect(out.decision.reason).toMatch(/worth a restart: avoids 18\.3 s/);
+    });
+
+    it('counts expected failures over the horizon and latency violation time', () => {
+      // Against the 14.17 s outage: MTBF 10 min over 60 min is 6 failures × 2.33 s = 14.0 s (not enough); MTBF 9 min, 6.67 × 2.33 s = 15.6 s.
+      expect(decide('khaos+', obs({ intervalMs: 36_000 }), { hysteresis: 0, mtbfMs: 600_000 }, { actuator: 'restart' }).decision.action).toBe('keep');
+      expect(decide('khaos+', obs({ intervalMs: 36_000 }), { hysteresis: 0, mtbfMs: 540_000 }, { actuator: 'restart' }).decision.action).toBe('change');
+      // Latency over target at 15 s, within at 30 s: an hour of violation avoided.
+      const lat = decide('khaos+', obs({ intervalMs: 15_000 }), {}, { actuator: 'restart' });
+      expect(lat.decision).toMatchObject({ action: 'change', toIntervalMs: 30_000 });
+      expect(lat.decision.reason).toMatch(/avoids 3600 s of violations/);
+    });
+
+    it('counts catch-up as 0 without a capacity, and says so', () => {
+      const linearRecovery: IntervalModel = { ...buildModel('linear', 'recovery', { intercept: 8.3333, perThroughputEps: 0, perCiMs: 2 / 3000 }), relativeResiduals: [] };
+      const out = decide('khaos+', obs({ intervalMs: 60_000 }), {}, { actuator: 'restart', models: models({ recovery: linearRecovery }) });
+      expect(out.decision.reason).toMatch(/outage of 8\.5 s \(restart 8\.5 s, catch-up unknown \(no capacity in a linear recovery model\), counted as 0\)/);
+    });
+  });
+
+  describe('after a recovery', () => {
+    it('asks the paced actuator for a checkpoint now, even while waiting', () => {
+      const out = decide('khaos+', obs({ uptimeMs: 5000, recoveryJustEnded: true }));
+      expect(out.decision).toMatchObject({ action: 'wait', checkpointNow: true });
+      expect(out.decision.reason).toMatch(/^recovery just ended: checkpointing now; the job has been up 5 s/);
+    });
+
+    it('also on an evaluation, and only once the recovery has ended', () => {
+      expect(decide('khaos+', obs({ intervalMs: 60_000, recoveryJustEnded: true })).decision).toMatchObject({ action: 'change', checkpointNow: true });
+      expect(decide('khaos+', obs({ uptimeMs: 5000 })).decision.checkpointNow).toBeUndefined();
+    });
+
+    it('not with the restart actuator', () => {
+      expect(decide('khaos+', obs({ uptimeMs: 5000, recoveryJustEnded: true }), {}, { actuator: 'restart' }).decision.checkpointNow).toBeUndefined();
+    });
+  });
+});
+
+describe('static:<ms>', () => {
+  it('moves to its interval and then keeps it', () => {
+    const moved = decide('static:5000', obs({ intervalMs: 10_000 }));
+    expect(moved.decision).toMatchObject({ action: 'change', fromIntervalMs: 10_000, toIntervalMs: 5000, reason: 'static policy: the interval is fixed at 5 s' });
+    expect(decide('static:5000', obs({ intervalMs: 5000 }), {}, { models: null }).decision.action).toBe('keep');
+    expect(decide('static:5000', obs({ intervalMs: 10_000, recovering: true })).decision.action).toBe('wait');
+  });
+});
+
+describe('young-daly', () => {
+  it('sets √(2 · checkpoint duration · MTBF), clamped to the candidate range', () => {
+    // Observed MTBF: 4 failures in 1 h = 15 min; √(2 · 2000 · 900 000) = 60 000 ms.
+    const observed = decide('young-daly', obs({ checkpointDurationMs: 2000, failuresSeen: 4, observedForMs: 3_600_000 }));
+    expect(observed.decision).toMatchObject({ action: 'change', toIntervalMs: 60_000 });
+    expect(observed.decision.reason).toBe('Young/Daly: √(2 · checkpoint 2 s · MTBF 15 min (observed: 4 failure(s) in 60 min)) = 60 s: 30 s → 60 s');
+    // Prior 30 min before any failure: √(2 · 1000 · 1 800 000) = 60 000 ms.
+    expect(decide('young-daly', obs({ checkpointDurationMs: 1000 }), { mtbfPriorMs: 1_800_000 }).decision.toIntervalMs).toBe(60_000);
+    // Configured 1 h: √(2 · 2000 · 3 600 000) = 120 000 ms, above the 119 s maximum.
+    const clamped = decide('young-daly', obs({ checkpointDurationMs: 2000, failuresSeen: 4 }), { mtbfMs: 3_600_000 });
+    expect(clamped.decision.toIntervalMs).toBe(119_000);
+    expect(clamped.decision.reason).toContain('= 120 s, clamped to 119 s');
+  });
+
+  it('respects the minimum change and the evaluation cadence, and keeps without a checkpoint duration', () => {
+    expect(decide('young-daly', obs({ intervalMs: 57_000, checkpointDurationMs: 2000, failuresSeen: 4 })).decision.action).toBe('keep');
+    const evaluated = { ...initialPolicyState(), lastEvaluationMs: T - 100_000 };
+    expect(decide('young-daly', obs({ checkpointDurationMs: 2000, failuresSeen: 4 }), {}, {}, evaluated).decision.action).toBe('wait');
+    const unknown = decide('young-daly', obs());
+    expect(unknown.decision.action).toBe('keep');
+    expect(unknown.decision.reason).toMatch(/checkpoint duration is not known/);
+  });
+});
+
+describe('flink-backlog (emulation)', () => {
+  it('uses the long interval while lag exceeds the threshold in seconds of input, at once', () => {
+    // 50 000 records at 2000 ev/s = 25 s of input > 10 s.
+    const backlog = decide('flink-backlog', obs({ intervalMs: 10_000, lagRecords: 50_000 }));
+    expect(backlog.decision).toMatchObject({ action: 'change', toIntervalMs: 60_000 });
+    expect(backlog.decision.reason).toBe("flink-backlog (emulation of Flink's execution.checkpointing.interval-during-backlog): lag 25 s of input > 10 s → backlog interval 60 s");
+    // No cadence: the next observation, a moment later, goes straight back.
+    const back = decide('flink-backlog', obs({ atMs: T + 1, intervalMs: 60_000, lagRecords: 10_000 }), {}, {}, backlog.state);
+    expect(back.decision).toMatchObject({ action: 'change', toIntervalMs: 10_000 });
+    expect(decide('flink-backlog', obs({ intervalMs: 10_000, lagRecords: 10_000 })).decision.action).toBe('keep');
+    expect(decide('flink-backlog', obs({ intervalMs: 10_000 })).decision.reason).toMatch(/lag unknown/);
+  });
+});
