@@ -2,21 +2,24 @@
 # The whole test suite: unit + contract (fakes, milliseconds), the sample jobs' Maven tests
 # (MiniCluster), integration tests against real Flink and Kafka processes started by the
 # project's own code, and a final check that no process the tests started survived them.
-# Ends with one line "N passed, N failed" summing every suite.
+# Ends with one line "N passed, N failed, N skipped" summing every suite (skipped: vitest's
+# skipped and todo tests, Maven's Skipped).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export KHAOS_HOME="${KHAOS_HOME:-$PWD/.khaos/test}"
 bash scripts/ensure-deps.sh
 
-passed=0; failed=0
+passed=0; failed=0; skipped=0
 count_vitest() { # reads a vitest JSON report
   local f=$1
   if [ -s "$f" ]; then
-    local p q
+    local p q s
     p=$(node -e "const r=require('$f');console.log(r.numPassedTests)")
     # a suite that fails to load has no failed test of its own: count it once, never twice
     q=$(node -e "const r=require('$f');console.log(Math.max(r.numFailedTests, r.numFailedTestSuites||0))")
-    passed=$((passed + p)); failed=$((failed + q))
+    # skipped (it.skip, skipIf) are "pending" in the report; it.todo are counted apart
+    s=$(node -e "const r=require('$f');console.log((r.numPendingTests||0) + (r.numTodoTests||0))")
+    passed=$((passed + p)); failed=$((failed + q)); skipped=$((skipped + s))
   else
     failed=$((failed + 1))
   fi
@@ -33,7 +36,7 @@ grep -E 'Tests run:|BUILD|ERROR' .khaos/jobs-test.log | tail -8
 line=$(grep -E '^\[(INFO|WARNING|ERROR)\] Tests run: [0-9]+, Failures: [0-9]+, Errors: [0-9]+, Skipped: [0-9]+$' .khaos/jobs-test.log | tail -1)
 if [ -n "$line" ]; then
   run=$(sed -E 's/.*Tests run: ([0-9]+).*/\1/' <<<"$line"); fl=$(sed -E 's/.*Failures: ([0-9]+).*/\1/' <<<"$line"); er=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$line"); sk=$(sed -E 's/.*Skipped: ([0-9]+).*/\1/' <<<"$line")
-  passed=$((passed + run - fl - er - sk)); failed=$((failed + fl + er))
+  passed=$((passed + run - fl - er - sk)); failed=$((failed + fl + er)); skipped=$((skipped + sk))
 fi
 [ $mvn_rc -eq 0 ] || { [ -n "$line" ] && [ $((fl + er)) -gt 0 ] || failed=$((failed + 1)); }
 
@@ -46,5 +49,5 @@ left=$(pgrep -f -- '-Dkhaos.stack=' || true)
 if [ -z "$left" ]; then echo "no Flink or Kafka process survived the tests"; passed=$((passed + 1))
 else echo "processes survived the tests:"; ps -o pid,args -p $left | cut -c1-200; pkill -9 -f -- '-Dkhaos.stack='; failed=$((failed + 1)); fi
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

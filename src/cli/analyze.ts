@@ -48,6 +48,7 @@ const OPTIONS = {
   step: { type: 'string' },
   kafka: { type: 'string' },
   topic: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 const DEFAULT_SEED = 42;
@@ -166,6 +167,10 @@ export async function analyzeCommand(args: string[], io: { out: (s: string) => v
     throw badInput((e as Error).message, 'see `khaos analyze --help`');
   }
   const f = parsed.values;
+  if (f.help) {
+    io.out(ANALYZE_USAGE.trimEnd());
+    return 0;
+  }
   const tolerance = f.tolerance === undefined ? undefined : parseTolerance(f.tolerance);
   const options: SteadyStateOptions = {
     levels: number(f.levels, 'levels', (n) => Number.isInteger(n) && n >= 1, 'a whole number ≥ 1'),

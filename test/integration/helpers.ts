@@ -9,5 +9,3 @@ export async function testStack(name: string, overrides: ConfigInput = {}): Prom
   const config = resolveConfig({ ...overrides, stack: { name: `it-${name}`, ...(overrides.stack ?? {}) } });
   return startLocalStack(config, progress, true);
 }
-
-export const testConfig = (overrides: ConfigInput = {}) => resolveConfig(overrides);

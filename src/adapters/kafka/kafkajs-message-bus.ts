@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type Admin, type KafkaMessage, type Producer } from 'kafkajs';
 import { KhaosError } from '../../core/errors.js';
 import type { MessageBus, OutgoingRecord, ReadRecord } from '../../ports/message-bus.js';
+import { isRetriableKafkaError, NotReadyYet, withRetry, type RetryPolicy } from './retry.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -13,14 +14,30 @@ const wrap = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
   }
 };
 
+/** How long after this bus ensured a topic an UNKNOWN_TOPIC_OR_PARTITION for it counts as metadata still on its way. */
+const JUST_CREATED_MS = 60_000;
+
+export interface KafkajsMessageBusOptions {
+  /** Receives one line per retried Kafka operation (default: stderr). */
+  log?: (line: string) => void;
+  /** Bounds of the retries (default DEFAULT_RETRY_POLICY: 8 attempts, 30 s). */
+  retry?: Partial<RetryPolicy>;
+}
+
 /**
  * MessageBus over KafkaJS (checked against the real Kafka 4.3 broker by the integration tests:
- * Kafka 4 removed old protocol versions, KafkaJS negotiates newer ones).
+ * Kafka 4 removed old protocol versions, KafkaJS negotiates newer ones). Every operation retries
+ * retriable errors (a leader still being elected right after topic creation, say) within a bound,
+ * logging each retry; see retry.ts.
  */
 export class KafkajsMessageBus implements MessageBus {
   private readonly kafka: Kafka;
   private admin?: Admin;
   private producer?: Producer;
+  private resendSafe?: boolean;
+  private readonly ensuredAt = new Map<string, number>();
+  private readonly log: (line: string) => void;
+  private readonly retryPolicy?: Partial<RetryPolicy>;
 
   /**
    * `committedReader`, when given, serves readAllCommitted (see java-committed-reader.ts: KafkaJS's
@@ -29,36 +46,68 @@ export class KafkajsMessageBus implements MessageBus {
   constructor(
     readonly bootstrap: string,
     private readonly committedReader?: (topic: string, opts: { idleMs: number; timeoutMs: number }) => Promise<ReadRecord[]>,
+    options: KafkajsMessageBusOptions = {},
   ) {
     this.kafka = new Kafka({ clientId: 'khaos', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200 } });
+    this.log = options.log ?? ((line) => void process.stderr.write(`${line}\n`));
+    this.retryPolicy = options.retry;
+  }
+
+  /** `f` retried while it fails retriably, then failures translated to KhaosError('platform'). */
+  private attempt<T>(what: string, f: () => Promise<T>, opts: { topic?: string; retriable?: boolean } = {}): Promise<T> {
+    const ensured = opts.topic === undefined ? undefined : this.ensuredAt.get(opts.topic);
+    const topicJustCreated = ensured !== undefined && Date.now() - ensured < JUST_CREATED_MS;
+    const isRetriable = (e: unknown) => opts.retriable !== false && isRetriableKafkaError(e, { topicJustCreated });
+    return wrap(what, () => withRetry(`Kafka ${what}`, f, { isRetriable, log: this.log, policy: this.retryPolicy }));
   }
 
   private async adminClient(): Promise<Admin> {
     if (!this.admin) {
       const admin = this.kafka.admin();
-      await wrap('connect', () => admin.connect());
+      await this.attempt('connect', () => admin.connect());
       this.admin = admin;
     }
     return this.admin;
   }
 
+  /** Creates the topic if absent, then waits (bounded) until every partition has a leader that answers. */
   async ensureTopic(topic: string, partitions: number): Promise<void> {
     const admin = await this.adminClient();
-    await wrap(`create topic ${topic}`, async () => {
+    await this.attempt(`create topic ${topic}`, async () => {
       const existing = await admin.listTopics();
       if (!existing.includes(topic)) await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
     });
+    this.ensuredAt.set(topic, Date.now());
+    // waitForLeaders only waits for metadata to name leaders; the leader itself may not serve
+    // the partition yet (NOT_LEADER_OR_FOLLOWER right after creation), so ask it.
+    await this.attempt(
+      `wait for leaders of ${topic}`,
+      async () => {
+        const meta = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions ?? [];
+        const leaderless = meta.filter((p) => p.leader < 0 || p.partitionErrorCode !== 0).map((p) => p.partitionId);
+        if (meta.length === 0 || leaderless.length > 0) throw new NotReadyYet(`partitions ${meta.length === 0 ? '(none yet)' : leaderless.join(', ')} of ${topic} have no leader yet`);
+        await admin.fetchTopicOffsets(topic);
+      },
+      { topic },
+    );
   }
 
   async partitions(topic: string): Promise<number> {
     const admin = await this.adminClient();
-    return wrap(`describe topic ${topic}`, async () => (await admin.fetchTopicOffsets(topic)).length);
+    return this.attempt(`describe topic ${topic}`, async () => (await admin.fetchTopicOffsets(topic)).length, { topic });
   }
 
+  /**
+   * Sending again after a failed send does not duplicate records on a single broker: KafkaJS
+   * rolls back the idempotent producer's sequence numbers of a failed request, so the resend
+   * carries the same ones and the broker drops what it already appended. With several brokers,
+   * a send that failed on one may have succeeded on another, whose records a resend would
+   * duplicate: there only KafkaJS's own retries (per broker) apply.
+   */
   async produce(topic: string, records: OutgoingRecord[]): Promise<void> {
     if (!this.producer) {
       const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-      await wrap('connect producer', () => producer.connect());
+      await this.attempt('connect producer', () => producer.connect());
       this.producer = producer;
     }
     const producer = this.producer;
@@ -69,50 +118,74 @@ export class KafkajsMessageBus implements MessageBus {
       ...(r.partition === undefined ? {} : { partition: r.partition }),
       ...(r.timestampMs === undefined ? {} : { timestamp: String(r.timestampMs) }),
     }));
-    await wrap(`produce to ${topic}`, () => producer.send({ topic, acks: -1, messages }));
+    await this.attempt(`produce to ${topic}`, () => producer.send({ topic, acks: -1, messages }), { topic, retriable: await this.resendIsSafe() });
+  }
+
+  /** Whether the cluster has a single broker (asked once; unknown counts as no, and is asked again next time). */
+  private async resendIsSafe(): Promise<boolean> {
+    this.resendSafe ??= await this.adminClient()
+      .then((admin) => admin.describeCluster())
+      .then(
+        (cluster) => cluster.brokers.length === 1,
+        () => undefined,
+      );
+    return this.resendSafe ?? false;
   }
 
   async endOffsetTotal(topic: string): Promise<number> {
     const admin = await this.adminClient();
-    return wrap(`offsets of ${topic}`, async () => (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0));
+    return this.attempt(`offsets of ${topic}`, async () => (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0), { topic });
   }
 
   async readAllCommitted(topic: string, opts: { idleMs: number; timeoutMs: number }): Promise<ReadRecord[]> {
     if (this.committedReader) return this.committedReader(topic, opts);
-    const out: ReadRecord[] = [];
-    await this.consumeAll(topic, opts, (partition, m) => out.push({ key: m.key?.toString() ?? null, value: m.value?.toString() ?? '', partition, offset: m.offset }));
-    return out;
+    return this.consumeAll(topic, opts, (partition, m) => ({ key: m.key?.toString() ?? null, value: m.value?.toString() ?? '', partition, offset: m.offset }));
   }
 
   async readTimestamps(topic: string, opts: { idleMs: number; timeoutMs: number }): Promise<number[]> {
-    const out: number[] = [];
     // KafkaJS gives the record timestamp as a string of ms.
-    await this.consumeAll(topic, opts, (_, m) => out.push(Number(m.timestamp)));
-    return out;
+    return this.consumeAll(topic, opts, (_, m) => Number(m.timestamp));
   }
 
-  /** Reads every committed record from the beginning with a fresh group, until idle or timed out. */
-  private async consumeAll(topic: string, opts: { idleMs: number; timeoutMs: number }, onMessage: (partition: number, m: KafkaMessage) => void): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: `khaos-reader-${topic}-${process.pid}-${Date.now()}`, readUncommitted: false, allowAutoTopicCreation: false });
-    return wrap(`read ${topic}`, async () => {
-      await consumer.connect();
-      try {
-        await consumer.subscribe({ topic, fromBeginning: true });
-        // Idle time counts from the group join: joining takes seconds on a fresh broker.
-        let lastRecordAt = Number.POSITIVE_INFINITY;
-        consumer.on(consumer.events.GROUP_JOIN, () => (lastRecordAt = Date.now()));
-        const started = Date.now();
-        await consumer.run({
-          eachBatch: async ({ batch }) => {
-            for (const m of batch.messages) onMessage(batch.partition, m);
-            if (batch.messages.length > 0) lastRecordAt = Date.now();
-          },
-        });
-        while (!(Date.now() - lastRecordAt >= opts.idleMs) && Date.now() - started < opts.timeoutMs) await new Promise((r) => setTimeout(r, 100));
-      } finally {
-        await consumer.disconnect();
-      }
-    });
+  /**
+   * Reads every committed record from the beginning with a fresh group, until idle or timed out.
+   * A retried attempt starts over with a new group and drops what the failed one had read.
+   */
+  private async consumeAll<T>(topic: string, opts: { idleMs: number; timeoutMs: number }, toRecord: (partition: number, m: KafkaMessage) => T): Promise<T[]> {
+    return this.attempt(
+      `read ${topic}`,
+      async () => {
+        const out: T[] = [];
+        const consumer = this.kafka.consumer({ groupId: `khaos-reader-${topic}-${process.pid}-${Date.now()}`, readUncommitted: false, allowAutoTopicCreation: false });
+        await consumer.connect();
+        try {
+          await consumer.subscribe({ topic, fromBeginning: true });
+          // Idle time counts from the group join: joining takes seconds on a fresh broker.
+          let lastRecordAt = Number.POSITIVE_INFINITY;
+          let crashed: Error | undefined;
+          consumer.on(consumer.events.GROUP_JOIN, () => (lastRecordAt = Date.now()));
+          // A crash KafkaJS does not restart from would otherwise look like an idle topic.
+          consumer.on(consumer.events.CRASH, (e) => {
+            if (!e.payload.restart) crashed = e.payload.error;
+          });
+          const started = Date.now();
+          await consumer.run({
+            eachBatch: async ({ batch }) => {
+              for (const m of batch.messages) out.push(toRecord(batch.partition, m));
+              if (batch.messages.length > 0) lastRecordAt = Date.now();
+            },
+          });
+          while (!(Date.now() - lastRecordAt >= opts.idleMs) && Date.now() - started < opts.timeoutMs) {
+            if (crashed) throw crashed;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          return out;
+        } finally {
+          await consumer.disconnect();
+        }
+      },
+      { topic },
+    );
   }
 
   async close(): Promise<void> {

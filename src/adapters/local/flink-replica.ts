@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { KhaosError } from '../../core/errors.js';
 import { RestFlinkEngine } from '../flink-rest/rest-flink-engine.js';
-import { freePort, isAlive, requirePortFree, terminate } from '../system/processes.js';
+import { freePort, isAlive, releasePort, requirePortFree, terminate } from '../system/processes.js';
 import type { Progress } from './maven.js';
 import type { RunDir } from './run-dir.js';
 
@@ -115,9 +115,62 @@ function configYaml(spec: ReplicaSpec, dir: string, rpcPort: number, restPort: n
     .join('\n');
 }
 
+/**
+ * Output lines saying a JVM could not bind its port. When one is there it is the root cause of a
+ * failed start; what the dying JVM prints after it (say, a ClassNotFoundException from a shutdown
+ * hook whose classes can no longer load) is not.
+ */
+const BIND_FAILURE = /BindException|Address already in use|Could not start actor system on any port/;
+
+/** Starts a line appended to a process's .out and .log before each start: a report reads only what follows the last one. */
+const START_MARK = '--- khaos: starting';
+
+function markStart(run: RunDir, name: string): void {
+  const line = `${START_MARK} ${name} at ${new Date().toISOString()} ---\n`;
+  for (const ext of ['out', 'log']) fs.appendFileSync(run.path('logs', `${name}.${ext}`), line);
+}
+
+/** A process's stdout and log lines since its latest start. */
+function outputSinceStart(run: RunDir, name: string): { out: string[]; log: string[] } {
+  const read = (ext: string) => {
+    const file = run.path('logs', `${name}.${ext}`);
+    if (!fs.existsSync(file)) return [];
+    const text = fs.readFileSync(file, 'utf8');
+    const mark = text.lastIndexOf(START_MARK);
+    return text
+      .slice(mark < 0 ? 0 : text.indexOf('\n', mark) + 1)
+      .split('\n')
+      .filter(Boolean);
+  };
+  return { out: read('out'), log: read('log') };
+}
+
+/**
+ * Why a process died at start, for an error message: lines naming a bind failure first (at most
+ * five, each once), then the last `tailLines` lines of its stdout and of its log.
+ */
+export function describeExit(output: { out: string[]; log: string[] }, tailLines = 15): { bindFailure: string[]; text: string } {
+  const bindFailure = [...new Set([...output.log, ...output.out].filter((l) => BIND_FAILURE.test(l)).map((l) => l.trim()))].slice(0, 5);
+  const tail = [...output.out.slice(-tailLines), ...output.log.slice(-tailLines)].join('\n');
+  return { bindFailure, text: bindFailure.length > 0 ? `it could not bind a port:\n  ${bindFailure.join('\n  ')}\nlast lines of its output:\n${tail}` : tail };
+}
+
+/** A replica's JVM died because a port was taken: startReplica tries once more with fresh ports. */
+class PortTaken extends KhaosError {
+  constructor(
+    message: string,
+    hint: string,
+    /** The first output line naming the bind failure. */
+    readonly rootCause: string,
+  ) {
+    super('environment', message, hint);
+  }
+}
+
 /** JobManager process for the current generation: a new one after every stop-with-savepoint. */
 function startJobManager(run: RunDir, classpath: string, jobsJar: string, spec: ReplicaSpec, state: ReplicaState, fromSavepoint?: string): number {
   const confDir = run.path(spec.name, 'conf');
+  markStart(run, `${spec.name}-jm`);
   return run.startJvm({
     name: `${spec.name}-jm`,
     classpath,
@@ -142,6 +195,7 @@ function startJobManager(run: RunDir, classpath: string, jobsJar: string, spec: 
 function startTaskManager(run: RunDir, classpath: string, spec: ReplicaSpec, slot: number, generation: number): TaskManagerProcess {
   const id = `${spec.name}-tm${slot}-g${generation}`;
   const heapMb = 64 + spec.taskHeapMb;
+  markStart(run, `${spec.name}-tm${slot}`);
   const pid = run.startJvm({
     name: `${spec.name}-tm${slot}`,
     classpath,
@@ -156,17 +210,29 @@ function startTaskManager(run: RunDir, classpath: string, spec: ReplicaSpec, slo
 /**
  * Starts a replica and waits until its job runs with every task deployed. On any failure the
  * replica's processes are stopped before the error is thrown: no half-started replica remains.
+ * A start that failed because a port was taken (another process bound it first) is tried once
+ * more with fresh ports.
  */
 export async function startReplica(run: RunDir, classpath: string, jobsJar: string, spec: ReplicaSpec, progress: Progress): Promise<ReplicaState> {
   if (!fs.existsSync(jobsJar)) throw new KhaosError('bad-input', `job jar ${jobsJar} does not exist`, 'build it with `mvn -f jobs/pom.xml package -DskipTests`');
+  try {
+    return await startReplicaOnce(run, classpath, jobsJar, spec, progress);
+  } catch (e) {
+    if (!(e instanceof PortTaken)) throw e;
+    progress(`replica ${spec.name}: a port was taken before its JVM could bind it (${e.rootCause}); trying once more with fresh ports`);
+    return startReplicaOnce(run, classpath, jobsJar, spec, progress);
+  }
+}
+
+async function startReplicaOnce(run: RunDir, classpath: string, jobsJar: string, spec: ReplicaSpec, progress: Progress): Promise<ReplicaState> {
+  if (spec.restPort !== undefined) await requirePortFree(spec.restPort, `the REST endpoint of replica ${spec.name}`);
   const restPort = spec.restPort ?? (await freePort());
-  if (spec.restPort !== undefined) await requirePortFree(restPort, `the REST endpoint of replica ${spec.name}`);
-  const rpcPort = await freePort();
+  const rpcPort = await freePort().catch((e: unknown) => {
+    releasePort(restPort);
+    throw e;
+  });
   const dir = run.path(spec.name);
   const ioTmp = run.path(spec.name, 'tmp');
-  fs.mkdirSync(run.path(spec.name, 'conf'), { recursive: true });
-  fs.mkdirSync(ioTmp, { recursive: true });
-  fs.writeFileSync(run.path(spec.name, 'conf', 'config.yaml'), configYaml(spec, dir, rpcPort, restPort, ioTmp));
   const state: ReplicaState = {
     name: spec.name,
     restUrl: `http://127.0.0.1:${restPort}`,
@@ -180,6 +246,9 @@ export async function startReplica(run: RunDir, classpath: string, jobsJar: stri
     generation: 0,
   };
   try {
+    fs.mkdirSync(run.path(spec.name, 'conf'), { recursive: true });
+    fs.mkdirSync(ioTmp, { recursive: true });
+    fs.writeFileSync(run.path(spec.name, 'conf', 'config.yaml'), configYaml(spec, dir, rpcPort, restPort, ioTmp));
     state.jobManagerPid = startJobManager(run, classpath, jobsJar, spec, state);
     for (let slot = 0; slot < spec.taskManagers + spec.spareTaskManagers; slot++) state.taskManagers.push(startTaskManager(run, classpath, spec, slot, 0));
     progress(`replica ${spec.name}: JobManager pid ${state.jobManagerPid}, TaskManagers ${state.taskManagers.map((t) => t.pid).join(', ')}, REST ${state.restUrl}`);
@@ -198,7 +267,7 @@ export async function waitForRunningJob(run: RunDir, spec: ReplicaSpec, state: R
   let last = 'JobManager not answering';
   for (;;) {
     const dead = [{ name: `${spec.name}-jm`, pid: state.jobManagerPid }, ...state.taskManagers.map((t) => ({ name: `${spec.name}-tm${t.slot}`, pid: t.pid }))].find((p) => !isAlive(p.pid));
-    if (dead) throw new KhaosError('platform', `${dead.name} (pid ${dead.pid}) exited while replica ${spec.name} was starting:\n${run.logTail(dead.name)}`, `see ${run.path('logs')}`);
+    if (dead) throw exitedAtStart(run, spec, state, dead);
     if (await flink.isReachable()) {
       // Answers may still be partial while the cluster starts: any failure here is "not ready yet".
       const job = await readiness(flink).catch((e: Error) => ({ failed: false, ready: false, describe: e.message, id: '' }));
@@ -209,6 +278,16 @@ export async function waitForRunningJob(run: RunDir, spec: ReplicaSpec, state: R
     if (Date.now() > deadline) throw new KhaosError('timeout', `replica ${spec.name} not running after ${spec.startTimeoutMs} ms: ${last}`, `see ${run.path('logs')}`);
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** The error for a replica process that died while the replica was starting: the root cause leads. */
+function exitedAtStart(run: RunDir, spec: ReplicaSpec, state: ReplicaState, dead: { name: string; pid: number }): KhaosError {
+  const report = describeExit(outputSinceStart(run, dead.name));
+  const what = `${dead.name} (pid ${dead.pid}) exited while replica ${spec.name} was starting:`;
+  const [rootCause] = report.bindFailure;
+  if (rootCause === undefined) return new KhaosError('platform', `${what}\n${report.text}`, `see ${run.path('logs')}`);
+  const hint = `another process took port ${state.restPort} (REST) or ${state.rpcPort} (RPC) first: see which with \`ss -ltnp\`; logs in ${run.path('logs')}`;
+  return new PortTaken(`${what} ${report.text}`, hint, rootCause);
 }
 
 /** Whether the replica's job runs with every task deployed (and every TaskManager it needs registered). */
@@ -252,8 +331,11 @@ export function restartDeadTaskManagers(run: RunDir, classpath: string, spec: Re
   return restarted;
 }
 
+/** Stops every process of the replica and ends this process's reservation of its ports. */
 export async function stopReplica(run: RunDir, state: ReplicaState): Promise<void> {
   await Promise.all([state.jobManagerPid, ...state.taskManagers.map((t) => t.pid)].filter((p) => p > 0).map((pid) => terminate(pid, 3000)));
+  releasePort(state.restPort);
+  releasePort(state.rpcPort);
   run.forget(`${state.name}-jm`);
   for (const tm of state.taskManagers) run.forget(`${state.name}-tm${tm.slot}`);
 }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { KhaosError } from '../../core/errors.js';
-import { freePort, isAlive, portOpen, requirePortFree } from '../system/processes.js';
+import { freePort, isAlive, portOpen, releasePort, requirePortFree } from '../system/processes.js';
 import type { RunDir } from './run-dir.js';
 
 export interface KafkaBrokerOptions {
@@ -25,9 +25,23 @@ export interface KafkaBrokerState {
  * classpath. Storage is formatted on first start and kept in the stack's directory.
  */
 export async function startKafkaBroker(run: RunDir, classpath: string, opts: KafkaBrokerOptions): Promise<KafkaBrokerState> {
+  if (opts.port !== undefined) await requirePortFree(opts.port, 'the Kafka broker');
   const port = opts.port ?? (await freePort());
-  if (opts.port !== undefined) await requirePortFree(port, 'the Kafka broker');
-  const controllerPort = await freePort();
+  const controllerPort = await freePort().catch((e: unknown) => {
+    releasePort(port);
+    throw e;
+  });
+  try {
+    return await startOn(run, classpath, opts, port, controllerPort);
+  } finally {
+    // Up, the broker holds both ports itself (another Khaos process's bind probe sees them taken);
+    // failed, they are of no use. The broker is never restarted on them.
+    releasePort(port);
+    releasePort(controllerPort);
+  }
+}
+
+async function startOn(run: RunDir, classpath: string, opts: KafkaBrokerOptions, port: number, controllerPort: number): Promise<KafkaBrokerState> {
   const dataDir = run.path('kafka-data');
   const props = run.path('kafka.properties');
   fs.writeFileSync(

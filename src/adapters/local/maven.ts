@@ -85,6 +85,3 @@ export async function ensureJobsJar(jobsDir: string, progress: Progress): Promis
   if (!fs.existsSync(jar)) throw new KhaosError('bug', `mvn package succeeded but ${jar} is missing`, 'check <finalName> in jobs/pom.xml');
   return jar;
 }
-
-/** Hash of a file's content, recorded with experiments (jar identity). */
-export const fileHash = hashOf;
