@@ -111,3 +111,21 @@ describe('RestFlinkEngine on recorded Flink 2.2.1 answers', () => {
     await expect(down.listJobs()).rejects.toMatchObject({ kind: 'platform', hint: expect.stringMatching(/stack status/) });
   });
 });
+
+describe('RestFlinkEngine: checkpoints triggered on demand (recorded Flink 2.2.1 answers)', () => {
+  it('posts the trigger and reads a completed one and a failed one with its reason', async () => {
+    const f = fakeFetch({
+      [`POST /jobs/${jid}/checkpoints`]: '{"request-id":"f0d6eeb809282abc334f90b67ae178f5"}',
+      [`GET /jobs/${jid}/checkpoints/ok`]: fixture('checkpoint-trigger-completed'),
+      [`GET /jobs/${jid}/checkpoints/bad`]: fixture('checkpoint-trigger-failed'),
+      [`GET /jobs/${jid}/checkpoints/busy`]: '{"status":{"id":"IN_PROGRESS"},"operation":null}',
+    });
+    const e = new RestFlinkEngine('http://flink', { fetch: f });
+    expect(await e.triggerCheckpoint(jid)).toBe('f0d6eeb809282abc334f90b67ae178f5');
+    expect(await e.checkpointTriggerStatus(jid, 'ok')).toEqual({ state: 'COMPLETED', checkpointId: 156 });
+    expect(await e.checkpointTriggerStatus(jid, 'busy')).toEqual({ state: 'IN_PROGRESS' });
+    const failed = await e.checkpointTriggerStatus(jid, 'bad');
+    expect(failed).toMatchObject({ state: 'FAILED', cause: expect.stringMatching(/Not all required tasks are currently running/) });
+    await expect(e.checkpointTriggerStatus(jid, 'unknown')).rejects.toMatchObject({ kind: 'platform' });
+  });
+});

@@ -169,7 +169,8 @@ export class RestFlinkEngine implements FlinkEngine {
     const r = await this.call('GET', `/jobs/${jobId}/checkpoints/${triggerId}`, s.checkpointTriggerStatus);
     if (r.status.id === 'IN_PROGRESS') return { state: 'IN_PROGRESS' };
     if (r.operation?.checkpointId !== undefined) return { state: 'COMPLETED', checkpointId: r.operation.checkpointId };
-    const cause = r.operation?.['failure-cause'];
-    return { state: 'FAILED', cause: `${cause?.class ?? 'unknown failure'} ${(cause?.['stack-trace'] ?? '').split('\n')[0]}`.trim() };
+    const cause = r.operation?.failureCause ?? r.operation?.['failure-cause'];
+    // The first line of the trace carries the reason (e.g. "… Not all required tasks are currently running.").
+    return { state: 'FAILED', cause: (cause?.['stack-trace'] ?? '').split('\n')[0] || cause?.class || 'no cause given' };
   }
 }

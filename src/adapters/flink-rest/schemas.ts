@@ -49,11 +49,14 @@ export const checkpointConfig = z.object({
   tolerable_failed_checkpoints: z.number().optional(),
 });
 
+const failureCause = z.object({ 'stack-trace': z.string().optional(), class: z.string().optional() }).passthrough();
+
 /** `GET /jobs/:id/checkpoints/:triggerid`: an async operation whose result is a checkpoint id or a failure. */
 export const checkpointTriggerStatus = z.object({
   status: z.object({ id: z.enum(['IN_PROGRESS', 'COMPLETED']) }),
   operation: z
-    .object({ checkpointId: z.number().optional(), 'failure-cause': z.object({ 'stack-trace': z.string().optional(), class: z.string().optional() }).passthrough().optional() })
+    // Flink 2.2.1 names the cause `failureCause` here (savepoints say `failure-cause`): accept both.
+    .object({ checkpointId: z.number().optional(), failureCause: failureCause.optional(), 'failure-cause': failureCause.optional() })
     .nullable()
     .optional(),
 });

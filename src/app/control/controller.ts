@@ -72,6 +72,7 @@ export class Controller {
   private runningSinceMs?: number;
   private readonly startedMs: number;
   private lastDecision?: Decision;
+  private lastEvaluatedDecision?: Decision;
   private modelsNow?: ControlModels;
 
   constructor(
@@ -95,6 +96,11 @@ export class Controller {
 
   get last(): Decision | undefined {
     return this.lastDecision;
+  }
+
+  /** The last decision that evaluated (keep or change), with its predictions. */
+  get lastEvaluated(): Decision | undefined {
+    return this.lastEvaluatedDecision;
   }
 
   get failures(): number {
@@ -157,6 +163,7 @@ export class Controller {
       this.state = state;
       return { sample, decision, observation, failure };
     }
+    this.lastEvaluatedDecision = decision;
     let outcome = 'kept';
     let outageMs = 0;
     if (decision.action === 'change') {
@@ -194,7 +201,11 @@ export class Controller {
     const rates = window.flatMap((s) => (s.inputEps === undefined ? [] : [s.inputEps]));
     const lats = window.flatMap((s) => (s.latencyP99Ms === undefined ? [] : [s.latencyP99Ms]));
     const last = this.samples.at(-1);
-    const history = this.samples.filter((s) => s.tMs > now - this.o.forecast.historyMs && s.inputEps !== undefined).map((s) => ({ tMs: s.tMs, eps: s.inputEps! }));
+    // Rates from counter deltas read 0 when Flink's metric store has not refreshed between two
+    // samples: the forecast gets 5-sample means, not single samples.
+    const recent = this.samples.filter((s) => s.tMs > now - this.o.forecast.historyMs && s.inputEps !== undefined);
+    const history: { tMs: number; eps: number }[] = [];
+    for (let i = 0; i + 5 <= recent.length; i += 5) history.push({ tMs: recent[i + 4]!.tMs, eps: mean(recent.slice(i, i + 5).map((s) => s.inputEps!)) });
     return {
       atMs: now,
       intervalMs: this.d.actuator.intervalMs(),

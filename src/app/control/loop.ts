@@ -24,7 +24,7 @@ const fmtS = (ms: number) => `${+(ms / 1000).toFixed(1)} s`;
 /** The live line: load, latency, interval, the next decision, predicted recovery against its target. */
 export function statusLine(r: TickReport, c: Controller, recoveryTargetS: number): string {
   const o = r.observation;
-  const p = r.decision.predictions;
+  const p = r.decision.predictions ?? c.lastEvaluated?.predictions;
   const rec = p?.recoveryS ? `recovery ${p.recoveryS.mid.toFixed(1)} s (≤ ${p.recoveryS.high.toFixed(1)}) vs ${recoveryTargetS} s` : `recovery: no prediction`;
   const load = Number.isFinite(o.throughputEps) ? `${o.throughputEps.toFixed(0)} ev/s` : 'no rate';
   const fc = o.forecastEps !== undefined ? ` (forecast ${o.forecastEps.toFixed(0)})` : '';
@@ -56,6 +56,7 @@ export async function runControlLoop(controller: Controller, pacer: Pacer | unde
       try {
         const r = await pacer.tick();
         pacerEvent(o.runId, store, r, clock.now(), o.log);
+        for (const f of pacer.drainForeign()) store.recordEvent({ runId: o.runId, atMs: clock.now(), kind: 'checkpoint-fallback', detail: `checkpoint ${f.id} completed, triggered by Flink (the fallback interval)`, data: f });
         if (r.kind !== 'waiting') continue;
         const until = (r.dueAtMs ?? pacer.dueAtMs() ?? clock.now() + o.pacerMaxSleepMs) - clock.now();
         await clock.sleep(Math.max(10, Math.min(o.pacerMaxSleepMs, until)));

@@ -42,6 +42,11 @@ export class Pacer implements IntervalActuator {
   private backoffUntilMs = 0;
   private tolerable?: number;
   private requested = false;
+  private readonly ownIds = new Set<number>();
+  private lastSeenId = -1;
+  private foreign: { id: number; triggeredAtMs: number; tookMs: number }[] = [];
+  /** The last successful check: the job to trigger on, and when it was checked. */
+  private ready?: { jobId: string; atMs: number };
 
   constructor(
     private readonly flink: FlinkEngine,
@@ -62,6 +67,13 @@ export class Pacer implements IntervalActuator {
     return { ok: true, fromIntervalMs: from, toIntervalMs: intervalMs, outageMs: 0, detail: `paced: checkpoints now every ${intervalMs} ms (no restart)` };
   }
 
+  /** Completed checkpoints the pacer did not trigger (Flink's fallback ones), seen since the last call. */
+  drainForeign(): { id: number; triggeredAtMs: number; tookMs: number }[] {
+    const f = this.foreign;
+    this.foreign = [];
+    return f;
+  }
+
   /** Asks for a checkpoint at the next tick, whatever the interval (e.g. right after a recovery). */
   requestCheckpoint(): void {
     this.requested = true;
@@ -80,6 +92,31 @@ export class Pacer implements IntervalActuator {
   async tick(): Promise<PacerReport> {
     const now = this.clock.now();
     if (this.inFlight) return this.poll(now);
+    // The checks take three REST calls; done while waiting, they leave only the trigger for the
+    // moment the checkpoint is due, so spacing is not stretched by their latency.
+    const ready = this.ready && now - this.ready.atMs < 1000 ? this.ready : undefined;
+    if (!ready || !this.isDue(now)) {
+      const why = await this.check(now);
+      if (why) return why;
+    }
+    if (!this.isDue(now)) return { kind: 'waiting', why: 'not due', dueAtMs: this.dueAtMs() };
+    const jobId = this.ready!.jobId;
+    const reason = this.requested && now < (this.dueAtMs() ?? now) ? 'requested' : 'due';
+    this.requested = false;
+    this.ready = undefined;
+    const atMs = this.clock.now();
+    const triggerId = await this.flink.triggerCheckpoint(jobId);
+    this.inFlight = { triggerId, jobId, atMs };
+    return { kind: 'triggered', triggerId, atMs, reason };
+  }
+
+  private isDue(now: number): boolean {
+    return this.requested || now >= (this.dueAtMs() ?? now);
+  }
+
+  /** Whether a checkpoint may be triggered now; a report saying why not, or undefined (and `ready` set). */
+  private async check(now: number): Promise<PacerReport | undefined> {
+    this.ready = undefined;
     const job = (await this.flink.listJobs()).find((j) => j.state === 'RUNNING');
     if (!job) return { kind: 'waiting', why: 'no RUNNING job' };
     if (job.id !== this.jobId) {
@@ -87,7 +124,13 @@ export class Pacer implements IntervalActuator {
       this.tolerable = (await this.flink.checkpointConfig(job.id)).tolerableFailures;
     }
     const stats = await this.flink.checkpoints(job.id);
-    const flinkLast = stats.latestCompleted?.triggerTimestampMs;
+    const latest = stats.latestCompleted;
+    if (latest && latest.id > this.lastSeenId) {
+      this.lastSeenId = latest.id;
+      // Not one of ours: Flink's own (the fallback interval) or someone else's. It counts as the last checkpoint.
+      if (!this.ownIds.has(latest.id)) this.foreign.push({ id: latest.id, triggeredAtMs: latest.triggerTimestampMs, tookMs: latest.endToEndDurationMs });
+    }
+    const flinkLast = latest?.triggerTimestampMs;
     if (flinkLast !== undefined && (this.lastCheckpointMs === undefined || flinkLast > this.lastCheckpointMs)) {
       this.lastCheckpointMs = flinkLast;
       this.consecutiveFailures = 0;
@@ -95,16 +138,10 @@ export class Pacer implements IntervalActuator {
     if (stats.counts.inProgress > 0) return { kind: 'waiting', why: 'a checkpoint is in flight' };
     if (this.paused) return { kind: 'waiting', why: `${this.consecutiveFailures} triggers failed in a row (Flink tolerates ${this.tolerable}): waiting for a fallback checkpoint to complete` };
     if (now < this.backoffUntilMs) return { kind: 'waiting', why: 'backing off after a failed trigger', dueAtMs: this.backoffUntilMs };
-    const due = this.dueAtMs() ?? now;
-    if (!this.requested && now < due) return { kind: 'waiting', why: 'not due', dueAtMs: due };
     const vertices = (await this.flink.job(job.id)).vertices;
     if (!vertices.every((v) => v.status === 'RUNNING')) return { kind: 'waiting', why: 'tasks still deploying' };
-    const reason = this.requested && now < due ? 'requested' : 'due';
-    this.requested = false;
-    const atMs = this.clock.now();
-    const triggerId = await this.flink.triggerCheckpoint(job.id);
-    this.inFlight = { triggerId, jobId: job.id, atMs };
-    return { kind: 'triggered', triggerId, atMs, reason };
+    this.ready = { jobId: job.id, atMs: now };
+    return undefined;
   }
 
   private async poll(now: number): Promise<PacerReport> {
@@ -123,6 +160,7 @@ export class Pacer implements IntervalActuator {
     }
     this.inFlight = undefined;
     if (status.state === 'COMPLETED') {
+      this.ownIds.add(status.checkpointId);
       this.lastCheckpointMs = Math.max(this.lastCheckpointMs ?? 0, f.atMs);
       this.consecutiveFailures = 0;
       return { kind: 'completed', checkpointId: status.checkpointId, triggeredAtMs: f.atMs, tookMs: now - f.atMs };

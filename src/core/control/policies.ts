@@ -233,7 +233,9 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
   const now = `latency ${latMs(cur.lat)} (target ${latMs(L)}), predicted recovery ${recS(cur.rec.high)} (${level} % upper; target ${recS(R)}) at ${load}, ${secs(ci)}${extrapolation(m, [tput, recTput], ci)}`;
   const latBad = cur.lat > L;
   const recBad = cur.rec.high > R;
-  if (!latBad && !recBad) return keep(obs, ev.state, `both within target: ${now}`, predictions);
+  // Within both targets a restart is not worth its outage; a paced change is free, so khaos+ keeps
+  // balancing the two (hysteresis and the rate limit still apply).
+  if (!latBad && !recBad && ctx.actuator === 'restart') return keep(obs, ev.state, `both within target: ${now}`, predictions);
 
   // Candidates both ways, inside the trained interval range: the models are not trusted beyond it.
   const lo = Math.max(o.candidateMinMs, m.trainedCiMs.min);
@@ -244,7 +246,7 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
     const j = judge(c);
     if (j.positive && (!best || j.objective < best.j.objective)) best = { ms: c, j };
   }
-  const what = latBad && recBad ? 'both targets violated, least-bad choice' : latBad ? 'latency over target' : 'recovery over target';
+  const what = latBad && recBad ? 'both targets violated, least-bad choice' : latBad ? 'latency over target' : recBad ? 'recovery over target' : 'both within target, balancing (paced)';
   if (!best) return keep(obs, ev.state, `${what}: ${now}; the models give no positive prediction for any candidate`, predictions);
   const step = `${secs(ci)} → ${secs(best.ms)}: objective ${cur.objective.toFixed(2)} → ${best.j.objective.toFixed(2)}`;
   if (Math.abs(best.ms - ci) < o.minChangeMs)

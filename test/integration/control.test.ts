@@ -1,0 +1,168 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
+import type { LocalStack } from '../../src/adapters/local/local-stack.js';
+import { runLocalControl } from '../../src/app/control/local-run.js';
+import type { ControlSettings } from '../../src/app/control/session.js';
+import { khaosHome, loadTrace, localControlDeps, repoRoot } from '../../src/compose.js';
+import { resolveConfig } from '../../src/config/schema.js';
+import type { DecisionRecord } from '../../src/core/control/records.js';
+import { checkSpacing } from '../../src/core/control/spacing.js';
+import { parseSamplesCsv } from '../../src/core/samples.js';
+import { progress, testStack } from './helpers.js';
+
+const samplesFile = path.join(repoRoot, 'examples', 'samples-iot-local-SIMULATED.csv');
+
+/** The control section of examples/control-iot.yaml, as the CLI resolves it. */
+function exampleSettings(): ControlSettings {
+  const c = resolveConfig({
+    control: {
+      policy: 'khaos+', actuator: 'paced', latencyTarget: '1500ms', recoveryTarget: '15s', window: '15s', evaluateEvery: '10s', afterChange: '10s', minUptime: '15s',
+      candidateMin: '1s', candidateMax: '10s', candidateStep: '500ms', minChange: '1s', hysteresis: 0.08, maxChanges: 20, rateWindow: '300s',
+      forecastHorizon: '30s', forecastHistory: '60s', recoveryTimeout: '90s',
+    },
+  }).control;
+  return { ...c, statusEveryMs: 10_000 };
+}
+
+describe('khaos control on the local stack: paced interval changes with kills', () => {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    stack = await testStack('ctl', { stack: { heartbeatTimeout: '5s' } });
+  });
+  afterAll(async () => {
+    await stack?.down();
+  });
+
+  it('changes the interval with no restart, follows each new interval, recovers from two kills and loses nothing', async () => {
+    const deps = localControlDeps(stack, progress);
+    try {
+      const r = await runLocalControl(
+        deps,
+        exampleSettings(),
+        {
+          job: 'iot', trace: loadTrace('nyc_taxi.csv'), seed: 42, parallelism: 2, partitions: 4, peakRateEps: 2500, compression: 300, startOffsetSec: 0, durationSec: 120,
+          startIntervalMs: 5000, fallbackIntervalMs: 120_000, killsSec: [40, 85], drainMs: 15_000,
+        },
+        {},
+        { samples: parseSamplesCsv(fs.readFileSync(samplesFile, 'utf8'), samplesFile), source: samplesFile },
+        undefined,
+        () => false,
+      );
+      expect(r.kills).toBe(2);
+      expect(r.reconciliation).toMatchObject({ ok: true, duplicateWindows: 0 });
+      expect(r.reconciliation.missing).toHaveLength(0);
+      expect(r.reconciliation.extra).toHaveLength(0);
+
+      const store = deps.store;
+      const failures = store.events(r.runId, 'failure');
+      expect(failures).toHaveLength(2); // the two kills, and nothing else: no change restarted the job
+      const changes = store.decisions(r.runId).filter((d) => d.outcome === 'applied');
+      expect(changes.length).toBeGreaterThanOrEqual(1);
+      expect(changes.every((d) => d.outageMs === 0 && d.actuator === 'paced')).toBe(true);
+
+      // Spacing of the checkpoints Khaos triggered, from the second after each change on, away from the kills.
+      const triggers = [...store.events(r.runId, 'checkpoint-completed'), ...store.events(r.runId, 'checkpoint-fallback')]
+        .map((e) => e.data as { triggeredAtMs: number; tookMs: number })
+        .map((d) => ({ atMs: d.triggeredAtMs, tookMs: d.tookMs }))
+        .sort((a, b) => a.atMs - b.atMs);
+      const failureTimes = failures.map((f) => f.atMs);
+      const spacing = checkSpacing(changes, triggers, failureTimes);
+      expect(spacing.checked).toBeGreaterThanOrEqual(3);
+      expect(spacing.off, JSON.stringify(spacing.off)).toEqual([]);
+
+      // The job never left RUNNING at a change: its restarts are exactly the kills.
+      const flink = new RestFlinkEngine(stack.replica('iot-ctl').restUrl);
+      const job = (await flink.listJobs()).find((j) => j.state === 'RUNNING')!;
+      expect((await flink.jobMetrics(job.id, ['numRestarts'])).numRestarts).toBe(2);
+      expect((await flink.checkpointConfig(job.id)).intervalMs).toBe(120_000);
+    } finally {
+      await deps.bus.close();
+      deps.store.close();
+    }
+  });
+});
+
+/** `khaos …` as a separate process with the tests' KHAOS_HOME; resolves with its exit code and output. */
+function khaos(args: string[], opts: { killAfterMs?: number; until?: RegExp } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(repoRoot, 'src', 'cli', 'main.ts'), ...args], {
+      cwd: repoRoot, env: { ...process.env, KHAOS_HOME: khaosHome() }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let killed = false;
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (opts.until && !killed && opts.until.test(out)) {
+        killed = true;
+        setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs ?? 0);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code, signal) => resolve({ code, signal, out }));
+  });
+}
+
+describe('khaos control --attach: a job Khaos did not start', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-attach-'));
+  const config = path.join(dir, 'attach.yaml');
+  fs.writeFileSync(config, ['stack:', '  name: it-attach', '  heartbeatTimeout: 5s', 'job:', '  kind: iot', '  checkpointInterval: 60s', 'control:', '  tick: 1s', '  minUptime: 0s', ''].join('\n'));
+  let restUrl = '';
+
+  beforeAll(async () => {
+    const up = await khaos(['stack', 'up', '--config', config]);
+    progress(up.out.trim().split('\n').slice(-2).join(' | '));
+    expect(up.code, up.out).toBe(0);
+    restUrl = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(up.out)![1]!;
+  });
+  afterAll(async () => {
+    await khaos(['stack', 'down', '--name', 'it-attach']);
+  });
+
+  it('controls it with paced checkpoints, detaches, and the job runs on at its own interval, also after a SIGKILL', async () => {
+    const flink = new RestFlinkEngine(restUrl);
+    const jobId = (await flink.listJobs())[0]!.id;
+    const before = (await flink.checkpoints(jobId)).counts.completed;
+
+    const run = await khaos(['control', '--config', config, '--attach', restUrl, '--job-id', jobId, '--policy', 'static:2s', '--duration', '25s']);
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toMatch(/stays as the fallback/);
+    const decisions = JSON.parse((await khaos(['control', 'decisions', '--json'])).out) as DecisionRecord[];
+    expect(decisions[0]).toMatchObject({ policy: 'static:2000', actuator: 'paced', toIntervalMs: 2000, outcome: 'applied' });
+    for (const k of ['atMs', 'policy', 'actuator', 'fromIntervalMs', 'toIntervalMs', 'reason', 'outcome']) expect(decisions[0]).toHaveProperty(k);
+    const paced = (await flink.checkpoints(jobId)).counts.completed - before;
+    expect(paced).toBeGreaterThanOrEqual(6); // ~25 s at 2 s, where the job's own 60 s interval gives at most one
+
+    // Detached: the job runs on, unrestarted, at its own interval.
+    const afterRun = await flink.job(jobId);
+    expect(afterRun.state).toBe('RUNNING');
+    expect((await flink.checkpointConfig(jobId)).intervalMs).toBe(60_000);
+    expect((await flink.jobMetrics(jobId, ['numRestarts'])).numRestarts).toBe(0);
+
+    // SIGKILLed mid-run: nothing to clean up, the job is untouched.
+    const killed = await khaos(['control', '--config', config, '--attach', restUrl, '--policy', 'static:3s'], { until: /triggered|→ 3000 ms/, killAfterMs: 3000 });
+    expect(killed.signal).toBe('SIGKILL');
+    expect((await flink.job(jobId)).state).toBe('RUNNING');
+    expect((await flink.jobMetrics(jobId, ['numRestarts'])).numRestarts).toBe(0);
+    expect((await flink.checkpointConfig(jobId)).intervalMs).toBe(60_000);
+    const status = JSON.parse((await khaos(['control', 'status', '--json'])).out) as { id: string; status: string }[];
+    expect(status[0]!.status).toBe('running'); // recorded as it was when killed: the record says so, nothing else is left
+  });
+
+  it('refuses a job id that does not exist, saying what to do', async () => {
+    const r = await khaos(['control', '--config', config, '--attach', restUrl, '--job-id', 'ffffffffffffffffffffffffffffffff']);
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/no job f{32} at http/);
+    expect(r.out).toMatch(/jobs there:/);
+  });
+
+  it('refuses an address where no Flink answers', async () => {
+    const r = await khaos(['control', '--config', config, '--attach', 'http://127.0.0.1:1', '--request-timeout', '2s']);
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/no Flink REST API answers at http:\/\/127\.0\.0\.1:1/);
+  });
+});
