@@ -64,7 +64,9 @@ export class JobSampler {
   async sample(): Promise<JobSample> {
     const tMs = this.clock.now();
     try {
-      const job = (await this.flink.listJobs()).find((j) => !['FINISHED', 'CANCELED'].includes(j.state));
+      const jobs = await this.flink.listJobs();
+      // The live job; when none, the newest ended one, so that a cancel or a finish is seen as such.
+      const job = jobs.find((j) => !['FINISHED', 'CANCELED', 'FAILED'].includes(j.state)) ?? [...jobs].sort((a, b) => b.startTimeMs - a.startTimeMs)[0];
       if (!job || job.state !== 'RUNNING') {
         this.last = undefined;
         return { tMs, state: job?.state ?? 'UNREACHABLE', jobId: job?.id };

@@ -21,7 +21,7 @@ function exampleSettings(): ControlSettings {
   const c = resolveConfig({
     control: {
       policy: 'khaos+', actuator: 'paced', latencyTarget: '1500ms', recoveryTarget: '15s', window: '15s', evaluateEvery: '10s', afterChange: '10s', minUptime: '15s',
-      candidateMin: '1s', candidateMax: '10s', candidateStep: '500ms', minChange: '1s', hysteresis: 0.08, maxChanges: 20, rateWindow: '300s',
+      candidateMin: '1s', candidateMax: '6s', candidateStep: '500ms', minChange: '1s', hysteresis: 0.08, maxChanges: 20, rateWindow: '300s',
       forecastHorizon: '30s', forecastHistory: '60s', recoveryTimeout: '90s',
     },
   }).control;
@@ -59,7 +59,11 @@ describe('khaos control on the local stack: paced interval changes with kills', 
 
       const store = deps.store;
       const failures = store.events(r.runId, 'failure');
-      expect(failures).toHaveLength(2); // the two kills, and nothing else: no change restarted the job
+      const kills = store.events(r.runId, 'chaos-kill');
+      expect(kills).toHaveLength(2);
+      // The job left RUNNING twice, each time right after a kill, and never at a change.
+      expect(failures).toHaveLength(2);
+      for (const f of failures) expect(kills.some((k) => f.atMs >= k.atMs && f.atMs <= k.atMs + 20_000), `failure at ${f.atMs} not after a kill`).toBe(true);
       const changes = store.decisions(r.runId).filter((d) => d.outcome === 'applied');
       expect(changes.length).toBeGreaterThanOrEqual(1);
       expect(changes.every((d) => d.outageMs === 0 && d.actuator === 'paced')).toBe(true);
@@ -74,10 +78,10 @@ describe('khaos control on the local stack: paced interval changes with kills', 
       expect(spacing.checked).toBeGreaterThanOrEqual(3);
       expect(spacing.off, JSON.stringify(spacing.off)).toEqual([]);
 
-      // The job never left RUNNING at a change: its restarts are exactly the kills.
+      // Flink restarted the job for the kills (a kill can cost it two restarts), and its own interval is untouched.
       const flink = new RestFlinkEngine(stack.replica('iot-ctl').restUrl);
       const job = (await flink.listJobs()).find((j) => j.state === 'RUNNING')!;
-      expect((await flink.jobMetrics(job.id, ['numRestarts'])).numRestarts).toBe(2);
+      expect((await flink.jobMetrics(job.id, ['numRestarts'])).numRestarts).toBeGreaterThanOrEqual(2);
       expect((await flink.checkpointConfig(job.id)).intervalMs).toBe(120_000);
     } finally {
       await deps.bus.close();

@@ -252,4 +252,41 @@ describe('bad input to a control session', { timeout: 30_000 }, () => {
     );
     expect(store.events('r6', 'failure')).toHaveLength(1);
   });
+
+  it('a job cancelled by someone else during control: its end is recorded, and nothing is done to it', async () => {
+    const { clock, flink, store } = await setup();
+    let cancelled = false;
+    await runControlSession(
+      { flink, clock, store, log: () => {}, newRunId: () => 'r7', ownerPid: 1 },
+      settings('static:3000'),
+      { startIntervalMs: 3000, config: {} },
+      () => clock.now() > 1_700_000_040_000,
+      async () => {
+        if (!cancelled && clock.now() > 1_700_000_010_000) {
+          cancelled = true;
+          await flink.cancel((await flink.listJobs())[0]!.id);
+        }
+      },
+    );
+    // An application-mode JobManager exits with its cancelled job: Flink no longer answers.
+    expect(store.events('r7', 'unreachable')).toHaveLength(1);
+    expect(store.events('r7', 'failure')).toHaveLength(0);
+    expect(store.decisions('r7').filter((d) => d.outcome === 'applied')).toHaveLength(0);
+  });
+
+  it('models trained on intervals outside every candidate are not used: khaos+ keeps, saying no models are loaded', async () => {
+    const { clock, flink, store } = await setup();
+    const lines: string[] = [];
+    const samples = simulateSamples(DEFAULT_SIMULATION, 16, seededRandom(3)); // intervals 10–120 s
+    await runControlSession(
+      { flink, clock, store, log: (l) => lines.push(l), newRunId: () => 'r8', ownerPid: 1 },
+      settings('khaos+', { options: options({ candidateMinMs: 1000, candidateMaxMs: 5000 }) }),
+      { startIntervalMs: 3000, samples: { samples, source: 'simulated' }, config: {} },
+      () => clock.now() > 1_700_000_040_000,
+    );
+    expect(lines.join('\n')).toMatch(/outside every candidate .*not used/);
+    const ds = store.decisions('r8');
+    expect(ds.length).toBeGreaterThan(0);
+    expect(ds.every((d) => d.action === 'keep' && /no models/i.test(d.reason))).toBe(true);
+  });
 });

@@ -118,7 +118,11 @@ export class Controller {
     // A failure: Flink reports the job out of RUNNING, or its restart counter moved between two
     // samples. A sample that could not reach Flink says nothing about the job: not a failure.
     const running = sample.state === 'RUNNING';
-    const reported = sample.state !== 'UNREACHABLE';
+    const ended = ['FINISHED', 'CANCELED', 'FAILED'].includes(sample.state);
+    if (ended && prev?.state !== sample.state) this.event('job-ended', `job ${sample.jobId ?? ''} is ${sample.state}: nothing to control until a job runs again (no action taken)`);
+    if (sample.state === 'UNREACHABLE' && prev?.state !== 'UNREACHABLE') this.event('unreachable', 'Flink does not answer, or runs no job (an application-mode JobManager exits with its job): waiting, no action taken');
+    if (sample.state !== 'UNREACHABLE' && prev?.state === 'UNREACHABLE') this.event('reachable', `Flink answers again: job ${sample.jobId ?? ''} ${sample.state}`);
+    const reported = sample.state !== 'UNREACHABLE' && !ended;
     const restarted = prev?.restarts !== undefined && sample.restarts !== undefined && sample.restarts > prev.restarts;
     if (!this.failure && reported && prev?.state === 'RUNNING' && (!running || restarted)) {
       this.failure = { startMs: prev.tMs, seenMs: now, intervalMs: this.d.actuator.intervalMs() };

@@ -97,8 +97,9 @@ export async function runLocalControl(deps: LocalControlDeps, s: ControlSettings
   const replayStart = clock.now();
   const stopControl = () => shouldStop() || (replayDone && clock.now() >= replayEndMs + o.drainMs);
 
+  let runId: string | undefined;
   const session = runControlSession(
-    { flink, clock, store: deps.store, log, newRunId: deps.newRunId, ownerPid: process.pid },
+    { flink, clock, store: deps.store, log, newRunId: () => (runId = deps.newRunId()), ownerPid: process.pid },
     s,
     { startIntervalMs: o.startIntervalMs, restartActuator: new RelaunchActuator(deps.orchestrator, name), samples, models, config },
     stopControl,
@@ -113,6 +114,7 @@ export async function runLocalControl(deps: LocalControlDeps, s: ControlSettings
             const target = await taskManagerRunning(flink);
             const f = await deps.injectorFor(name).kill(target.taskManagerId);
             kills++;
+            if (runId) deps.store.recordEvent({ runId, atMs: f.injectedAtMs, kind: 'chaos-kill', detail: `SIGKILL of TaskManager ${f.taskManagerId} (pid ${f.pid})`, data: f });
             log(`chaos: killed TaskManager ${f.taskManagerId} (pid ${f.pid}, runs ${target.vertex}) at +${((f.injectedAtMs - replayStart) / 1000).toFixed(0)} s`);
           } catch (e) {
             log(`chaos: kill at +${dueSec} s not done: ${(e as Error).message}`);

@@ -116,6 +116,10 @@ export async function runControlSession(deps: SessionDeps, s: ControlSettings, t
   let models = target.models;
   const learned: FailureSample[] = [...(target.samples?.samples ?? [])];
   if (!models && target.samples) models = modelsFromSamples(target.samples.samples, 1, `samples:${target.samples.source}#${target.samples.samples.length}`);
+  if (models && (models.trainedCiMs.max < s.options.candidateMinMs || models.trainedCiMs.min > s.options.candidateMaxMs)) {
+    log(`control: the models were trained on intervals ${models.trainedCiMs.min}–${models.trainedCiMs.max} ms, outside every candidate (${s.options.candidateMinMs}–${s.options.candidateMaxMs} ms): they are not used; profile this job at the candidate intervals, or change control.candidateMin/Max`);
+    models = undefined;
+  }
   if (!models) log('control: no models loaded (control.samples or control.latencyModel/recoveryModel): model-based policies will keep the interval');
   else log(`control: models ${models.version} (trained on intervals ${models.trainedCiMs.min}–${models.trainedCiMs.max} ms, ${models.trainedThroughputEps.min.toFixed(0)}–${models.trainedThroughputEps.max.toFixed(0)} ev/s)`);
   let refits = 0;
