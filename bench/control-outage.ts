@@ -8,7 +8,7 @@
  * Run: npx tsx bench/control-outage.ts [changes per actuator] [rate ev/s]
  */
 import { Controller } from '../src/app/control/controller.js';
-import { RelaunchActuator } from '../src/app/control/local-run.js';
+import { RestartActuator } from '../src/app/control/restart-actuator.js';
 import { modelsFromSamples } from '../src/app/control/models.js';
 import { Pacer } from '../src/app/control/pacer.js';
 import { JobSampler } from '../src/app/observe.js';
@@ -106,7 +106,7 @@ try {
   pacing = false;
   await pacing$;
   // restart: stop with a savepoint, relaunch with the new interval.
-  const relaunch = new RelaunchActuator(stack, 'iot-1');
+  const relaunch = new RestartActuator({ orchestrator: stack, flink, store, clock, log: console.log, runId: () => 'bench' }, 'iot-1', 'bench/iot-1');
   for (let i = 0; i < changes; i++) {
     const to = i % 2 === 0 ? 2000 : 6000;
     const from = relaunch.intervalMs();

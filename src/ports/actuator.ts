@@ -24,4 +24,8 @@ export interface IntervalActuator {
   /** The interval the job checkpoints at now, ms. */
   intervalMs(): number;
   apply(intervalMs: number): Promise<ActuationOutcome>;
+  /** Finishes or rolls back a change a killed controller left half done; what it did, or undefined if nothing was open. */
+  resume?(): Promise<string | undefined>;
+  /** Takes the job's real interval (read from Flink) as the current one, where records may lag. */
+  adopt?(intervalMs: number): void;
 }

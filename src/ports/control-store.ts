@@ -1,4 +1,4 @@
-import type { ControlEvent, ControlRun, ControlRunStatus, DecisionRecord } from '../core/control/records.js';
+import type { ControlEvent, ControlRun, ControlRunStatus, DecisionRecord, ReconfigRecord } from '../core/control/records.js';
 
 /**
  * Durable records of control runs. Every write is committed before the call returns, so a
@@ -17,5 +17,11 @@ export interface ControlStore {
   recordEvent(e: ControlEvent): void;
   /** Oldest first; `kind` filters. */
   events(runId: string, kind?: string): ControlEvent[];
+  /** Inserts or replaces a reconfiguration record (by id), durably, before the step it names is taken. */
+  saveReconfiguration(r: ReconfigRecord): void;
+  /** The newest reconfiguration of `target` not in a final step, if any (what a restarted controller must finish). */
+  openReconfiguration(target: string): ReconfigRecord | undefined;
+  /** Every reconfiguration of `target`, oldest first. */
+  reconfigurations(target: string): ReconfigRecord[];
   close(): void;
 }

@@ -47,6 +47,17 @@ export interface Orchestrator {
    * checkpoint interval (no Flink release changes the interval of a running job).
    */
   reconfigure(name: string, checkpointIntervalMs: number): Promise<Reconfiguration>;
+  /**
+   * First half of a reconfiguration: stops the replica's job with a savepoint (its application-mode
+   * JobManager then exits). Throws, with the job still running, when the savepoint fails.
+   */
+  stopWithSavepoint(name: string): Promise<{ savepointPath: string; stoppedAtMs: number }>;
+  /** Second half: relaunches the replica's job from a savepoint with a checkpoint interval; resolves once every task runs. */
+  relaunch(name: string, savepointPath: string, checkpointIntervalMs: number): Promise<{ runningAtMs: number }>;
+  /** Savepoints of the replica on its storage, newest first, with when each was completed (ms since the epoch). */
+  savepoints(name: string): { path: string; completedAtMs: number }[];
+  /** Whether the replica's JobManager process runs (its job may still be starting). */
+  jobManagerAlive(name: string): boolean;
   /** Brings back TaskManager processes that died; returns the new resource ids. */
   restartDeadTaskManagers(name: string): string[];
   stopReplica(name: string): Promise<void>;

@@ -47,5 +47,20 @@ export function controlStoreContract(name: string, open: () => { store: ControlS
       expect(s.decisions('none')).toEqual([]);
       s.close();
     });
+
+    it('keeps each reconfiguration as its last saved step, and finds the open one of a target', () => {
+      const { store, reopen } = open();
+      const r = { id: 'x1', runId: 'a', target: 'st/iot', fromIntervalMs: 5000, toIntervalMs: 2000, step: 'planned' as const, startedAtMs: 10, updatedAtMs: 10 };
+      store.saveReconfiguration(r);
+      store.saveReconfiguration({ ...r, step: 'stopped', savepointPath: '/sp/1', updatedAtMs: 11 });
+      store.saveReconfiguration({ ...r, id: 'x0', step: 'done', startedAtMs: 5, updatedAtMs: 6 });
+      store.saveReconfiguration({ ...r, id: 'y1', target: 'other/iot', step: 'relaunching' });
+      const s = reopen ? (store.close(), reopen()) : store;
+      expect(s.openReconfiguration('st/iot')).toMatchObject({ id: 'x1', step: 'stopped', savepointPath: '/sp/1' });
+      expect(s.reconfigurations('st/iot').map((x) => x.id)).toEqual(['x0', 'x1']);
+      s.saveReconfiguration({ ...r, step: 'done', updatedAtMs: 12 });
+      expect(s.openReconfiguration('st/iot')).toBeUndefined();
+      s.close();
+    });
   });
 }

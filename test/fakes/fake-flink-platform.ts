@@ -534,6 +534,7 @@ export class ReplicaModel {
     j.stopping = undefined;
     sp.latestAckTimestampMs = this.t;
     sp.endToEndDurationMs = this.t - sp.triggerTimestampMs;
+    this.savepoints.push(sp);
     j.completed.push(sp);
     j.counts.completed++;
     j.restorePoint = sp;
@@ -636,6 +637,14 @@ export class ReplicaModel {
   scheduleRelaunch(intervalMs: number, from: CheckpointSim): void {
     this.relaunch = { atMs: this.t + this.o.relaunchMs, intervalMs, from };
   }
+
+  /** A relaunch is under way: the new JobManager process runs, its job not yet. */
+  get relaunching(): boolean {
+    return this.relaunch !== undefined;
+  }
+
+  /** Savepoints this replica completed, any job of it, with completion times. */
+  readonly savepoints: CheckpointSim[] = [];
 
   // ---- what Flink's REST API would show --------------------------------------------------
 
@@ -1098,28 +1107,52 @@ export class FakeFlinkPlatform implements Orchestrator {
   /** As LocalStack: stop-with-savepoint (retried while tasks redeploy), then relaunch from it with the new interval. */
   async reconfigure(name: string, checkpointIntervalMs: number): Promise<Reconfiguration> {
     this.record('reconfigure', [name, checkpointIntervalMs]);
-    const m = this.model(name);
     const requestedAtMs = this.clock.now();
+    const { savepointPath, stoppedAtMs } = await this.stopWithSavepoint(name);
+    const { runningAtMs } = await this.relaunch(name, savepointPath, checkpointIntervalMs);
+    return { savepointPath, requestedAtMs, stoppedAtMs, runningAtMs };
+  }
+
+  async stopWithSavepoint(name: string): Promise<{ savepointPath: string; stoppedAtMs: number }> {
+    this.record('stopWithSavepoint', [name]);
+    const m = this.model(name);
     const flink = this.flinkAt(m.restUrl);
     const running = (await flink.listJobs()).find((j) => j.state === 'RUNNING');
     if (!running) throw new KhaosError('platform', `replica ${name} has no RUNNING job to reconfigure`, 'wait until it recovers, then try again');
-    let savepointPath: string;
     for (let attempt = 1; ; attempt++) {
       try {
-        savepointPath = await flink.stopWithSavepoint(running.id, `file:/fake/${name}/savepoints`, 120_000);
-        break;
+        const savepointPath = await flink.stopWithSavepoint(running.id, `file:/fake/${name}/savepoints`, 120_000);
+        return { savepointPath, stoppedAtMs: this.clock.now() };
       } catch (e) {
         const transient = e instanceof KhaosError && e.kind === 'platform' && /not being executed|Not all required tasks/.test(e.message);
         if (!transient || attempt >= 5) throw e;
         await this.clock.sleep(2000);
       }
     }
-    const stoppedAtMs = this.clock.now();
-    m.scheduleRelaunch(checkpointIntervalMs, m.job.restorePoint!);
+  }
+
+  async relaunch(name: string, savepointPath: string, checkpointIntervalMs: number): Promise<{ runningAtMs: number }> {
+    this.record('relaunch', [name, savepointPath, checkpointIntervalMs]);
+    const m = this.model(name);
+    m.advanceTo(this.clock.now());
+    const from = m.savepoints.find((sp) => sp.externalPath === savepointPath);
+    if (!from) throw new KhaosError('platform', `replica ${name}: no savepoint at ${savepointPath}`);
+    if (m.jobManagerUp) throw new KhaosError('platform', `replica ${name}: its JobManager still runs; stop the job first`);
+    m.scheduleRelaunch(checkpointIntervalMs, from);
     await this.clock.sleep(this.options.relaunchMs);
     m.advanceTo(this.clock.now());
     if (!m.job.placement) throw new KhaosError('timeout', `replica ${name} not running after relaunch: too few TaskManagers for parallelism ${m.parallelism}`);
-    return { savepointPath, requestedAtMs, stoppedAtMs, runningAtMs: this.clock.now() };
+    return { runningAtMs: this.clock.now() };
+  }
+
+  savepoints(name: string): { path: string; completedAtMs: number }[] {
+    return this.model(name).savepoints.map((sp) => ({ path: sp.externalPath, completedAtMs: sp.latestAckTimestampMs })).reverse();
+  }
+
+  jobManagerAlive(name: string): boolean {
+    const m = this.model(name);
+    m.advanceTo(this.clock.now());
+    return m.jobManagerUp || m.relaunching;
   }
 
   restartDeadTaskManagers(name: string): string[] {

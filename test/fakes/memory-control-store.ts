@@ -1,5 +1,5 @@
 import { KhaosError } from '../../src/core/errors.js';
-import type { ControlEvent, ControlRun, ControlRunStatus, DecisionRecord } from '../../src/core/control/records.js';
+import { FINAL_RECONFIG_STEPS, type ControlEvent, type ControlRun, type ControlRunStatus, type DecisionRecord, type ReconfigRecord } from '../../src/core/control/records.js';
 import type { ControlStore } from '../../src/ports/control-store.js';
 
 /** ControlStore in memory; copies on the way in and out, as a database would. Non-finite numbers come back as null, as from SQLite. */
@@ -37,6 +37,20 @@ export class MemoryControlStore implements ControlStore {
   }
   events(runId: string, kind?: string): ControlEvent[] {
     return copy(this.eventRows.filter((e) => e.runId === runId && (kind === undefined || e.kind === kind)));
+  }
+  private readonly reconfigRows: ReconfigRecord[] = [];
+  saveReconfiguration(r: ReconfigRecord): void {
+    const i = this.reconfigRows.findIndex((x) => x.id === r.id);
+    if (i >= 0) this.reconfigRows[i] = copy(r);
+    else this.reconfigRows.push(copy(r));
+  }
+  openReconfiguration(target: string): ReconfigRecord | undefined {
+    return this.reconfigurations(target)
+      .reverse()
+      .find((r) => !FINAL_RECONFIG_STEPS.includes(r.step));
+  }
+  reconfigurations(target: string): ReconfigRecord[] {
+    return copy(this.reconfigRows.filter((r) => r.target === target).sort((a, b) => a.startedAtMs - b.startedAtMs));
   }
   close(): void {}
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RelaunchActuator } from '../../src/app/control/local-run.js';
+import { RestartActuator } from '../../src/app/control/restart-actuator.js';
 import { JobSampler, taskManagerRunning } from '../../src/app/observe.js';
 import { Pacer } from '../../src/app/control/pacer.js';
 import { findControllableJob, runControlSession, type ControlSettings } from '../../src/app/control/session.js';
@@ -185,7 +185,7 @@ describe('control session on the fake platform', { timeout: 30_000 }, () => {
     await runControlSession(
       { flink, clock, store, log: () => {}, newRunId: () => 'r4', ownerPid: 1 },
       settings('static:2000', { actuator: 'restart' }),
-      { restartActuator: new RelaunchActuator(platform, 'job'), config: {} },
+      { restartActuator: new RestartActuator({ orchestrator: platform, flink, store, clock, log: () => {}, runId: () => 'r4' }, 'job', 'fake/job'), config: {} },
       () => clock.now() > 1_700_000_040_000,
     );
     const d = store.decisions('r4')[0]!;

@@ -93,6 +93,32 @@ export class LocalStack implements Orchestrator {
     }
   }
 
+  /**
+   * A stack already up, started by another Khaos process (`khaos stack up`), to act on its
+   * replicas: relaunch one, restart its TaskManagers. Starts nothing; JobManager pids are taken
+   * from the pid files, which a JobManager's start writes before anything else, so a relaunch
+   * interrupted by a crash is seen as it is.
+   */
+  static async open(config: Pick<LocalStackConfig, 'name' | 'home' | 'repoRoot' | 'savepointTimeoutMs'> & Partial<LocalStackConfig>, progress: Progress): Promise<LocalStack> {
+    const stackDir = path.join(stacksDir(config.home), config.name);
+    const file = readStackFile(stackDir);
+    if (!file || !isAlive(file.kafka.pid)) throw new KhaosError('bad-input', `stack "${config.name}" is not up`, 'start it with `khaos stack up --name NAME`, or see `khaos stack status`');
+    const cache = path.join(config.home, 'cache');
+    const flink = await resolveClasspath(path.join(config.repoRoot, 'platform', 'flink'), cache, progress);
+    const kafkaCp = await resolveClasspath(path.join(config.repoRoot, 'platform', 'kafka'), cache, progress);
+    const jobsJar = await ensureJobsJar(path.join(config.repoRoot, 'jobs'), progress);
+    const run = new RunDir(config.name, stackDir);
+    const live = new Map(run.livePids().map((p) => [p.name, p.pid]));
+    for (const r of file.replicas) r.state.jobManagerPid = live.get(`${r.spec.name}-jm`) ?? r.state.jobManagerPid;
+    const full: LocalStackConfig = { kafka: { heapMb: 512, partitions: 4, startTimeoutMs: 60_000 }, flink: file.replicas[0]?.spec ?? ({} as LocalStackConfig['flink']), ...config };
+    return new LocalStack(run, file, { flink, kafka: kafkaCp }, jobsJar, full, progress);
+  }
+
+  /** Names of the stack's replicas. */
+  get replicaNames(): string[] {
+    return this.file.replicas.map((r) => r.spec.name);
+  }
+
   private save(): void {
     const target = this.run.path('state.json');
     fs.writeFileSync(`${target}.tmp`, JSON.stringify(this.file, null, 2));
@@ -133,17 +159,42 @@ export class LocalStack implements Orchestrator {
   }
 
   async reconfigure(name: string, checkpointIntervalMs: number): Promise<Reconfiguration> {
-    const { spec, state } = this.entry(name);
     const requestedAtMs = Date.now();
+    const { savepointPath, stoppedAtMs } = await this.stopWithSavepoint(name);
+    this.progress(`replica ${name}: savepoint ${savepointPath}; relaunching with interval ${checkpointIntervalMs} ms`);
+    const { runningAtMs } = await this.relaunch(name, savepointPath, checkpointIntervalMs);
+    return { savepointPath, requestedAtMs, stoppedAtMs, runningAtMs };
+  }
+
+  async stopWithSavepoint(name: string): Promise<{ savepointPath: string; stoppedAtMs: number }> {
+    const { state } = this.entry(name);
     const flink = new RestFlinkEngine(state.restUrl);
     const running = (await flink.listJobs()).find((j) => j.state === 'RUNNING');
     if (!running) throw new KhaosError('platform', `replica ${name} has no RUNNING job to reconfigure`, 'wait until it recovers, then try again');
     const savepointPath = await this.stopWithRetries(flink, running.id, state.savepointDir);
-    const stoppedAtMs = Date.now();
-    this.progress(`replica ${name}: savepoint ${savepointPath}; relaunching with interval ${checkpointIntervalMs} ms`);
+    return { savepointPath, stoppedAtMs: Date.now() };
+  }
+
+  async relaunch(name: string, savepointPath: string, checkpointIntervalMs: number): Promise<{ runningAtMs: number }> {
+    const { spec, state } = this.entry(name);
     await relaunchFromSavepoint(this.run, this.classpaths.flink, this.jobsJar, spec, state, savepointPath, checkpointIntervalMs);
     this.save();
-    return { savepointPath, requestedAtMs, stoppedAtMs, runningAtMs: Date.now() };
+    return { runningAtMs: Date.now() };
+  }
+
+  savepoints(name: string): { path: string; completedAtMs: number }[] {
+    const dir = this.entry(name).state.savepointDir;
+    if (!fs.existsSync(dir)) return [];
+    return fs
+      .readdirSync(dir)
+      .map((d) => path.join(dir, d, '_metadata'))
+      .filter((m) => fs.existsSync(m))
+      .map((m) => ({ path: path.dirname(m), completedAtMs: fs.statSync(m).mtimeMs }))
+      .sort((a, b) => b.completedAtMs - a.completedAtMs);
+  }
+
+  jobManagerAlive(name: string): boolean {
+    return isAlive(this.entry(name).state.jobManagerPid);
   }
 
   /**

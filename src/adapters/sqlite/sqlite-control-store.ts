@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { KhaosError } from '../../core/errors.js';
-import type { ControlEvent, ControlRun, ControlRunStatus, DecisionRecord } from '../../core/control/records.js';
+import { FINAL_RECONFIG_STEPS, type ControlEvent, type ControlRun, type ControlRunStatus, type DecisionRecord, type ReconfigRecord } from '../../core/control/records.js';
 import type { ControlStore } from '../../ports/control-store.js';
 
 /** Migrations, as in the profile store: entry i takes the file from version i to i + 1; never edit a released one. */
@@ -12,6 +12,8 @@ const MIGRATIONS: ReadonlyArray<string> = [
    CREATE TABLE events (run_id TEXT NOT NULL REFERENCES runs (id), seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, kind TEXT NOT NULL, data_json TEXT NOT NULL);
    CREATE INDEX decisions_run ON decisions (run_id, seq);
    CREATE INDEX events_run ON events (run_id, kind, seq);`,
+  `CREATE TABLE reconfigurations (id TEXT PRIMARY KEY, target TEXT NOT NULL, step TEXT NOT NULL, started_at_ms INTEGER NOT NULL, data_json TEXT NOT NULL);
+   CREATE INDEX reconfigurations_target ON reconfigurations (target, started_at_ms);`,
 ];
 export const CONTROL_SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -82,6 +84,23 @@ export class SqliteControlStore implements ControlStore {
       ? this.db.prepare<[string, string], { data_json: string }>('SELECT data_json FROM events WHERE run_id = ? AND kind = ? ORDER BY seq').all(runId, kind)
       : this.db.prepare<[string], { data_json: string }>('SELECT data_json FROM events WHERE run_id = ? ORDER BY seq').all(runId);
     return rows.map((r) => JSON.parse(r.data_json) as ControlEvent);
+  }
+
+  saveReconfiguration(r: ReconfigRecord): void {
+    this.db.prepare('INSERT OR REPLACE INTO reconfigurations (id, target, step, started_at_ms, data_json) VALUES (?, ?, ?, ?, ?)').run(r.id, r.target, r.step, r.startedAtMs, json(r));
+  }
+
+  openReconfiguration(target: string): ReconfigRecord | undefined {
+    return this.reconfigurations(target)
+      .reverse()
+      .find((r) => !FINAL_RECONFIG_STEPS.includes(r.step));
+  }
+
+  reconfigurations(target: string): ReconfigRecord[] {
+    return this.db
+      .prepare<[string], { data_json: string }>('SELECT data_json FROM reconfigurations WHERE target = ? ORDER BY started_at_ms, rowid')
+      .all(target)
+      .map((r) => JSON.parse(r.data_json) as ReconfigRecord);
   }
 
   close(): void {

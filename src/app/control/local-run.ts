@@ -2,7 +2,6 @@ import { eventGenerator, type JobKind } from '../../core/events.js';
 import { seededRandom } from '../../core/random.js';
 import type { Reconciliation } from '../../core/reconcile.js';
 import { replaySchedule, type ReplayPlan, type Trace } from '../../core/trace.js';
-import type { ActuationOutcome, IntervalActuator } from '../../ports/actuator.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ControlStore } from '../../ports/control-store.js';
 import type { FailureInjector } from '../../ports/failure-injector.js';
@@ -13,6 +12,7 @@ import { taskManagerRunning } from '../observe.js';
 import { awaitReconciliation, flushWindows } from '../reconcile-output.js';
 import { replayWorkload } from '../replay.js';
 import { Pacer } from './pacer.js';
+import { RestartActuator } from './restart-actuator.js';
 import { runControlSession, type ControlSettings, type SessionResult, type SessionTarget } from './session.js';
 
 export interface LocalControlDeps {
@@ -44,29 +44,6 @@ export interface LocalControlOptions extends ReplayPlan {
 export interface LocalControlResult extends SessionResult {
   reconciliation: Reconciliation;
   kills: number;
-}
-
-/** The restart actuator on an orchestrator: stop with a savepoint, relaunch with the new interval. */
-export class RelaunchActuator implements IntervalActuator {
-  readonly kind = 'restart' as const;
-  constructor(
-    private readonly orchestrator: Orchestrator,
-    private readonly replica: string,
-  ) {}
-
-  intervalMs(): number {
-    return this.orchestrator.replica(this.replica).checkpointIntervalMs;
-  }
-
-  async apply(intervalMs: number): Promise<ActuationOutcome> {
-    const from = this.intervalMs();
-    try {
-      const r = await this.orchestrator.reconfigure(this.replica, intervalMs);
-      return { ok: true, fromIntervalMs: from, toIntervalMs: intervalMs, outageMs: r.runningAtMs - r.requestedAtMs, detail: `restart: savepoint ${r.savepointPath}, running again after ${r.runningAtMs - r.requestedAtMs} ms` };
-    } catch (e) {
-      return { ok: false, fromIntervalMs: from, toIntervalMs: this.intervalMs(), outageMs: 0, detail: (e as Error).message };
-    }
-  }
 }
 
 /**
@@ -101,7 +78,11 @@ export async function runLocalControl(deps: LocalControlDeps, s: ControlSettings
   const session = runControlSession(
     { flink, clock, store: deps.store, log, newRunId: () => (runId = deps.newRunId()), ownerPid: process.pid },
     s,
-    { startIntervalMs: o.startIntervalMs, restartActuator: new RelaunchActuator(deps.orchestrator, name), samples, models, config },
+    {
+      startIntervalMs: o.startIntervalMs,
+      restartActuator: new RestartActuator({ orchestrator: deps.orchestrator, flink, store: deps.store, clock, log, runId: () => runId ?? 'starting' }, name, `local/${name}`),
+      samples, models, config,
+    },
     stopControl,
     async () => {
       for (const id of deps.orchestrator.restartDeadTaskManagers(name)) log(`supervisor: started replacement TaskManager ${id}`);

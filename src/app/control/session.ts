@@ -104,7 +104,12 @@ const noCheckpointing = (id: string) =>
  */
 export async function runControlSession(deps: SessionDeps, s: ControlSettings, target: SessionTarget, shouldStop: () => boolean, onTick?: (r: TickReport) => void | Promise<void>): Promise<SessionResult> {
   const { flink, clock, store, log } = deps;
+  // A reconfiguration a killed controller left half done is finished (or rolled back) first: until
+  // then there may be no job to find.
+  const resumed = s.actuator === 'restart' ? await target.restartActuator?.resume?.() : undefined;
+  if (resumed) log(`control: ${resumed}`);
   const job = await findControllableJob(flink, target.jobId);
+  target.restartActuator?.adopt?.(job.intervalMs);
   const policy = createPolicy(s.policy, s.options);
   if (s.actuator === 'restart' && !target.restartActuator) throw new KhaosError('bad-input', 'the restart actuator needs a job Khaos started itself (it relaunches it)', 'use control.actuator: paced when attaching');
   const pacer = s.actuator === 'paced' ? new Pacer(flink, clock, target.startIntervalMs ?? job.intervalMs) : undefined;
@@ -141,6 +146,7 @@ export async function runControlSession(deps: SessionDeps, s: ControlSettings, t
     id: runId, startedAtMs: clock.now(), status: 'running', ownerPid: deps.ownerPid, policy: policy.name, actuator: actuator.kind, dryRun: s.dryRun,
     restUrl: flink.restUrl, jobId: job.jobId, fallbackIntervalMs: job.intervalMs, config: target.config,
   });
+  if (resumed) store.recordEvent({ runId, atMs: clock.now(), kind: 'reconfig-resumed', detail: resumed });
   log(`control: run ${runId} on job ${job.jobId} at ${flink.restUrl}: policy ${policy.name}, actuator ${actuator.kind}${s.dryRun ? ' (dry run: decisions are recorded, never applied)' : ''}; the job's own interval ${job.intervalMs} ms${pacer ? ` stays as the fallback, paced at ${pacer.intervalMs()} ms` : ''}`);
   const sampler = new JobSampler(flink, clock, { sourceVertex: s.sourceVertex, latencyMetric: s.latencyMetric, jobMetrics: true });
   const controller = new Controller(

@@ -49,3 +49,26 @@ export interface ControlEvent {
   detail: string;
   data?: unknown;
 }
+
+/**
+ * Steps of a restart reconfiguration, persisted before each is taken so that a controller killed
+ * at any point can finish or roll back: planned → stopping → stopped (savepoint known) →
+ * relaunching → done; or failed / rolled-back.
+ */
+export type ReconfigStep = 'planned' | 'stopping' | 'stopped' | 'relaunching' | 'done' | 'failed' | 'rolled-back';
+export const FINAL_RECONFIG_STEPS: readonly ReconfigStep[] = ['done', 'failed', 'rolled-back'];
+
+export interface ReconfigRecord {
+  id: string;
+  runId: string;
+  /** What is reconfigured: `<stack>/<replica>`. */
+  target: string;
+  fromIntervalMs: number;
+  toIntervalMs: number;
+  step: ReconfigStep;
+  savepointPath?: string;
+  startedAtMs: number;
+  updatedAtMs: number;
+  /** Why it failed or rolled back, or what the resume did. */
+  detail?: string;
+}
