@@ -7,6 +7,7 @@ import { RestFlinkEngine } from './adapters/flink-rest/rest-flink-engine.js';
 import { LocalStack, listStacks, stackDown } from './adapters/local/local-stack.js';
 import { ProcessFailureInjector } from './adapters/local/process-failure-injector.js';
 import { SystemClock } from './adapters/system/clock.js';
+import { isAlive } from './adapters/system/processes.js';
 import { SqliteProfileStore } from './adapters/sqlite/sqlite-profile-store.js';
 import { SqliteControlStore } from './adapters/sqlite/sqlite-control-store.js';
 import type { LocalControlDeps } from './app/control/local-run.js';
@@ -77,6 +78,26 @@ export const flinkAt = (restUrl: string, requestTimeoutMs = 10_000) => new RestF
 
 export const newControlRunId = () => `c${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${process.pid}`;
 
+/** A stack another Khaos process started (`khaos stack up`), to control its job with the restart actuator. */
+export const openLocalStack = (config: KhaosConfig, progress: (l: string) => void) =>
+  LocalStack.open({ name: config.stack.name, home: khaosHome(), repoRoot, savepointTimeoutMs: config.stack.savepointTimeoutMs }, progress);
+
+/**
+ * Fault injection for the crash-safety test, off unless KHAOS_CRASH_AT is set: `STEP[:DELAY_MS]`
+ * SIGKILLs this process when a restart reconfiguration has persisted STEP (at once, or DELAY_MS
+ * later, while the step's action is under way).
+ */
+export function crashHookFromEnv(): ((step: string) => void) | undefined {
+  const spec = process.env.KHAOS_CRASH_AT;
+  if (!spec) return undefined;
+  const [at, delay] = spec.split(':');
+  return (step) => {
+    if (step !== at) return;
+    if (!delay) process.kill(process.pid, 'SIGKILL');
+    else setTimeout(() => process.kill(process.pid, 'SIGKILL'), Number(delay));
+  };
+}
+
 export function localControlDeps(stack: LocalStack, log: (l: string) => void): LocalControlDeps {
   return { ...demoDeps(stack, log), store: controlStore(), newRunId: newControlRunId };
 }
@@ -94,5 +115,7 @@ export function platformProvenance(): { flinkVersion: string; jobJarSha256: stri
 }
 
 export const stacks = () => listStacks(khaosHome());
+/** Whether a process runs (an owner recorded in a run or profile). */
+export const processAlive = (pid: number) => isAlive(pid);
 export const downStack = (name: string) => stackDown(khaosHome(), name);
 export { SystemClock, KafkajsMessageBus };

@@ -7,7 +7,8 @@ import { POLICY_NAMES } from '../core/control/policies.js';
 import { badInput } from '../core/errors.js';
 import { parseSamplesCsv } from '../core/samples.js';
 import { parseDuration } from '../config/duration.js';
-import { controlStore, flinkAt, loadTrace, localControlDeps, newControlRunId, SystemClock } from '../compose.js';
+import { RestartActuator } from '../app/control/restart-actuator.js';
+import { controlStore, crashHookFromEnv, processAlive, flinkAt, loadTrace, localControlDeps, newControlRunId, openLocalStack, SystemClock } from '../compose.js';
 import { configFrom, log, withOwnedStack } from './common.js';
 
 export const CONTROL_USAGE = `khaos control — phase 3: keep a running job inside its latency and recovery targets
@@ -17,12 +18,15 @@ export const CONTROL_USAGE = `khaos control — phase 3: keep a running job insi
   khaos control --config FILE --attach URL [--job-id ID]
                                               control a job already running on any Flink 2.x cluster
                                               (REST address, e.g. http://127.0.0.1:8081) until Ctrl-C or --duration
+  khaos control --config FILE --stack NAME [--replica R]
+                                              control the job of a local stack started by \`khaos stack up\`
+                                              (both actuators; restart reconfigurations resume after a crash)
   khaos control status [--json]               control runs, newest first
   khaos control decisions [--run ID] [--json] a run's decisions (default: the newest run)
 
 options:
   --policy P          ${POLICY_NAMES.map((p) => p.name.replace('<ms>', '<duration>')).join(' | ')}
-  --actuator A        paced (Khaos triggers checkpoints; no outage) | restart (savepoint and relaunch; local only)
+  --actuator A        paced (Khaos triggers checkpoints; no outage) | restart (savepoint and relaunch; local stack only)
   --dry-run           decide and record, never act
   --duration DUR      attach: stop after this long (default: until Ctrl-C); local: replay length
   --request-timeout DUR  Flink REST request time-out (default 10s)
@@ -32,7 +36,7 @@ Every number of every policy is in the config (docs/config.md, section control).
 const OPTIONS = {
   config: { type: 'string' }, attach: { type: 'string' }, 'job-id': { type: 'string' }, policy: { type: 'string' }, actuator: { type: 'string' },
   'dry-run': { type: 'boolean' }, duration: { type: 'string' }, run: { type: 'string' }, json: { type: 'boolean' }, name: { type: 'string' },
-  'request-timeout': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  'request-timeout': { type: 'string' }, stack: { type: 'string' }, replica: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 function readSamples(file: string): NonNullable<SessionTarget['samples']> {
@@ -104,21 +108,35 @@ export async function controlCommand(args: string[]): Promise<number> {
   const clock = new SystemClock();
   const store = controlStore();
   try {
-    if (f.attach) {
+    if (f.attach && f.stack) throw badInput('--attach and --stack exclude each other', '--attach URL for any Flink job, --stack NAME for the job of a local stack');
+    if (f.attach || f.stack) {
       const requestTimeoutMs = f['request-timeout'] ? parseDuration(f['request-timeout'], '--request-timeout') : 10_000;
       const durationMs = f.duration ? parseDuration(f.duration, '--duration') : Infinity;
       const stopped = stopOnSignals();
-      const started = clock.now();
+      let started: number | undefined;
+      let runId: string | undefined;
+      const newRunId = () => (runId = newControlRunId());
+      let flink = f.attach ? flinkAt(f.attach, requestTimeoutMs) : undefined;
+      let restartActuator: SessionTarget['restartActuator'];
+      if (f.stack) {
+        const stack = await openLocalStack(configFrom({ config: f.config, name: f.stack }), log);
+        const names = stack.replicaNames;
+        const replica = f.replica ?? (names.length === 1 ? names[0] : undefined);
+        if (!replica || !names.includes(replica)) throw badInput(f.replica ? `no replica "${f.replica}" in stack ${f.stack}` : `stack ${f.stack} has ${names.length} replicas`, `name one with --replica: ${names.join(', ') || 'none'}`);
+        flink = flinkAt(stack.replica(replica).restUrl, requestTimeoutMs);
+        restartActuator = new RestartActuator({ orchestrator: stack, flink, store, clock, log, runId: () => runId ?? 'starting', onStep: crashHookFromEnv() }, replica, `${f.stack}/${replica}`);
+      }
       const r = await runControlSession(
-        { flink: flinkAt(f.attach, requestTimeoutMs), clock, store, log, newRunId: newControlRunId, ownerPid: process.pid },
+        { flink: flink!, clock, store, log, newRunId, ownerPid: process.pid },
         s,
-        { jobId: f['job-id'], ...inputs, config: c },
-        () => stopped() || clock.now() - started >= durationMs,
+        { jobId: f['job-id'], restartActuator, ...inputs, config: c },
+        // The duration counts from the first tick: a resumed reconfiguration may take a while before.
+        () => stopped() || clock.now() - (started ??= clock.now()) >= durationMs,
       );
       log(`control: ${r.decisions} decisions, ${r.changes} changes, ${r.failures} failures seen; \`khaos control decisions --run ${r.runId}\``);
       return 0;
     }
-    if (f['job-id']) throw badInput('--job-id goes with --attach URL', 'see `khaos control --help`');
+    if (f['job-id'] || f.replica) throw badInput('--job-id goes with --attach URL, --replica with --stack NAME', 'see `khaos control --help`');
     const cfg = f.duration ? configFrom({ config: f.config, name: f.name, duration: f.duration }) : c;
     const trace = loadTrace(cfg.replay.trace);
     const stopped = stopOnSignals();
@@ -156,6 +174,8 @@ function readRecords(sub: 'status' | 'decisions', f: { json?: boolean; run?: str
     if (sub === 'status') {
       const rows = runs.map((r) => {
         const ds = store.decisions(r.id);
+        // A run still marked running whose process is gone was killed: say so (the record is kept as written).
+        if (r.status === 'running' && (r.ownerPid === undefined || !processAlive(r.ownerPid))) r.status = 'interrupted';
         const last = ds.at(-1);
         return { ...r, decisions: ds.length, changes: ds.filter((d) => d.outcome === 'applied').length, intervalMs: last ? (last.outcome === 'applied' ? last.toIntervalMs : last.fromIntervalMs) : undefined, failures: store.events(r.id, 'failure').length, errors: store.events(r.id, 'error').length };
       });
