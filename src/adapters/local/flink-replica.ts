@@ -309,7 +309,9 @@ async function readiness(flink: RestFlinkEngine): Promise<{ ready: boolean; fail
  * TaskManagers stay up and re-register.
  */
 export async function relaunchFromSavepoint(run: RunDir, classpath: string, jobsJar: string, spec: ReplicaSpec, state: ReplicaState, savepoint: string, intervalMs: number): Promise<string> {
-  const deadline = Date.now() + 60_000;
+  // The stopped application-mode JobManager exits by itself within seconds, but lingers when the
+  // client that asked for the stop died: give it 15 s, then end it.
+  const deadline = Date.now() + 15_000;
   while (isAlive(state.jobManagerPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   if (isAlive(state.jobManagerPid)) await terminate(state.jobManagerPid);
   state.generation++;

@@ -102,6 +102,17 @@ export class RestartActuator implements IntervalActuator {
     return details?.vertices.every((v) => v.status === 'RUNNING') ? job.id : undefined;
   }
 
+  /**
+   * True when the JobManager is gone, or answers with nothing but ended jobs: a stopped
+   * application-mode JobManager may linger after its job finished (it does when the client that
+   * asked for the stop died), and the relaunch replaces it.
+   */
+  private async stoppedJobManager(): Promise<boolean> {
+    if (!this.d.orchestrator.jobManagerAlive(this.replica)) return true;
+    const jobs = await this.d.flink.listJobs().catch(() => undefined);
+    return jobs !== undefined && jobs.length > 0 && jobs.every((j) => ['FINISHED', 'CANCELED', 'FAILED'].includes(j.state));
+  }
+
   private async waitFor<T>(what: () => Promise<T | undefined>): Promise<T | undefined> {
     const deadline = this.d.clock.now() + (this.d.settleTimeoutMs ?? 120_000);
     for (;;) {
@@ -132,7 +143,7 @@ export class RestartActuator implements IntervalActuator {
     }
     if (r.step === 'stopping') {
       const settled = await this.waitFor(async () => {
-        if (!o.jobManagerAlive(this.replica)) return 'stopped' as const;
+        if (await this.stoppedJobManager()) return 'stopped' as const;
         const id = await this.runningJob();
         if (id && (await this.d.flink.checkpoints(id)).counts.inProgress === 0) return 'running' as const;
         return undefined;
@@ -153,7 +164,7 @@ export class RestartActuator implements IntervalActuator {
     // stopped or relaunching: a JobManager alive now is either the stopped one on its way out or a
     // relaunched one on its way up: wait until it is gone or its job runs.
     if (o.jobManagerAlive(this.replica)) {
-      const id = await this.waitFor(async () => (!o.jobManagerAlive(this.replica) ? null : await this.runningJob()));
+      const id = await this.waitFor(async () => ((await this.stoppedJobManager()) ? null : await this.runningJob()));
       if (id) {
         const interval = (await this.d.flink.checkpointConfig(id)).intervalMs;
         this.current = interval;
