@@ -268,6 +268,18 @@ describe('khaos+', () => {
     );
   });
 
+  it('within both targets keeps balancing them with the paced actuator (a change is free), and keeps with restart', () => {
+    const within = obs({ throughputEps: 1000, intervalMs: 20_000 }); // latency 420 ms ≤ 500, recovery 11.25 s ≤ 30
+    const { best } = leastBad(1000, 1000, 30);
+    expect(best).toBeGreaterThan(40_000);
+    const paced = decide('khaos+', within, { useForecast: false });
+    expect(paced.decision).toMatchObject({ action: 'change', toIntervalMs: best });
+    expect(paced.decision.reason).toMatch(/both within target, balancing \(paced\)/);
+    const restart = decide('khaos+', within, { useForecast: false }, { actuator: 'restart' });
+    expect(restart.decision.action).toBe('keep');
+    expect(restart.decision.reason).toMatch(/^both within target/);
+  });
+
   it('applies hysteresis: a change must improve the objective by the given fraction', () => {
     // 36 s → 30 s improves 2·(32.33/30) = 2.156 to 2·0.96 = 1.92, by 10.9 %.
     const changes = decide('khaos+', obs({ intervalMs: 36_000 }), { hysteresis: 0.1 });

@@ -150,19 +150,22 @@ function mtbf(obs: Observation, o: PolicyOptions): { ms: number; source: string 
   return { ms: o.mtbfPriorMs, source: 'prior, no failure seen yet' };
 }
 
-// ---------------------------------------------------------------------------------------------
-// khaos: the original policy
-
-function khaos(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions): Outcome {
+/** What both model-based policies do first: wait for their cadence, then evaluate (or keep, saying why). */
+function modelPolicyStart(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions) {
   const pending = notYet(obs, state, o);
   if (pending) return wait(obs, state, pending);
   const ev = evaluate(obs, state, ctx, o);
   if ('decision' in ev) return ev;
-  const { models: m, latencyAt } = ev;
-  const L = o.latencyTargetMs;
-  const R = o.recoveryTargetS;
-  const tput = obs.throughputEps;
-  const ci = obs.intervalMs;
+  return { ev, m: ev.models, latencyAt: ev.latencyAt, L: o.latencyTargetMs, R: o.recoveryTargetS, tput: obs.throughputEps, ci: obs.intervalMs };
+}
+
+// ---------------------------------------------------------------------------------------------
+// khaos: the original policy
+
+function khaos(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions): Outcome {
+  const start = modelPolicyStart(obs, state, ctx, o);
+  if ('decision' in start) return start;
+  const { ev, m, latencyAt, L, R, tput, ci } = start;
   const recoveryAt = (c: number) => m.recovery.predict(tput, c);
   const lat = latencyAt(ci);
   const rec = recoveryAt(ci);
@@ -206,15 +209,9 @@ function khaosPlus(obs: Observation, state: PolicyState, ctx: PolicyContext, o: 
 }
 
 function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions): Outcome {
-  const pending = notYet(obs, state, o);
-  if (pending) return wait(obs, state, pending);
-  const ev = evaluate(obs, state, ctx, o);
-  if ('decision' in ev) return ev;
-  const { models: m, latencyAt } = ev;
-  const L = o.latencyTargetMs;
-  const R = o.recoveryTargetS;
-  const tput = obs.throughputEps;
-  const ci = obs.intervalMs;
+  const start = modelPolicyStart(obs, state, ctx, o);
+  if ('decision' in start) return start;
+  const { ev, m, latencyAt, L, R, tput, ci } = start;
   // Recovery is judged at the coming peak when the forecast is higher: an interval chosen for the
   // present load is too long by the time the peak arrives and a failure hits.
   const forecast = o.useForecast && obs.forecastEps !== undefined && Number.isFinite(obs.forecastEps) && obs.forecastEps > tput ? obs.forecastEps : undefined;
