@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RestartActuator } from '../../src/app/control/restart-actuator.js';
 import { JobSampler, taskManagerRunning } from '../../src/app/observe.js';
+import { Controller } from '../../src/app/control/controller.js';
 import { Pacer } from '../../src/app/control/pacer.js';
 import { findControllableJob, runControlSession, type ControlSettings } from '../../src/app/control/session.js';
 import type { PolicyOptions } from '../../src/core/control/policy.js';
@@ -8,6 +9,8 @@ import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/simulated-sa
 import { seededRandom } from '../../src/core/random.js';
 import type { FlinkEngine } from '../../src/ports/flink-engine.js';
 import type { ReplicaRequest } from '../../src/ports/orchestrator.js';
+import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
+import { createPolicy } from '../../src/core/control/policies.js';
 import { FakeFlinkPlatform } from '../fakes/fake-flink-platform.js';
 import { ManualClock } from '../fakes/manual-clock.js';
 import { MemoryControlStore } from '../fakes/memory-control-store.js';
@@ -288,5 +291,42 @@ describe('bad input to a control session', { timeout: 30_000 }, () => {
     const ds = store.decisions('r8');
     expect(ds.length).toBeGreaterThan(0);
     expect(ds.every((d) => d.action === 'keep' && /no models/i.test(d.reason))).toBe(true);
+  });
+
+  it('a Flink REST API slower than the request time-out: the tick is "not ready", recorded, nothing counted as a failure', async () => {
+    const { clock, flink, store } = await setup();
+    const hanging = ((_url: string | URL | Request, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)))) as typeof fetch;
+    const slow = new RestFlinkEngine('http://flink', { fetch: hanging, requestTimeoutMs: 20 });
+    const sampler = new JobSampler(slow, clock, { jobMetrics: true });
+    const pacer = new Pacer(flink, clock, 2000);
+    const controller = new Controller(
+      { sampler, clock, store, policy: createPolicy('static:2000', options()), actuator: pacer },
+      { runId: 'r9', windowMs: 10_000, dryRun: false, recoveryTimeoutMs: 60_000, forecast: { enabled: false, horizonMs: 1, historyMs: 1 }, recovery: { baselineMs: 10_000, sustainSamples: 3, slackSeconds: 0.5 } },
+    );
+    store.createRun({ id: 'r9', startedAtMs: clock.now(), status: 'running', policy: 'static:2000', actuator: 'paced', dryRun: false, restUrl: 'http://flink', fallbackIntervalMs: 60_000, config: {} });
+    for (let i = 0; i < 3; i++) {
+      const r = await controller.tick();
+      expect(r.sample.state).toBe('UNREACHABLE');
+      expect(r.decision.action).toBe('wait');
+      await clock.sleep(1000);
+    }
+    expect(store.events('r9', 'unreachable')).toHaveLength(1);
+    expect(store.events('r9', 'failure')).toHaveLength(0);
+    expect(store.decisions('r9')).toHaveLength(0);
+  });
+
+  it('a latency gauge that never moves over the window is taken as stale: latency unknown, the policy keeps', async () => {
+    const { clock, flink, store } = await setup();
+    const samples = simulateSamples(DEFAULT_SIMULATION, 16, seededRandom(3));
+    await runControlSession(
+      { flink, clock, store, log: () => {}, newRunId: () => 'r10', ownerPid: 1 },
+      settings('khaos+', { options: options({ candidateMinMs: 10_000, candidateMaxMs: 60_000 }) }),
+      { startIntervalMs: 20_000, samples: { samples, source: 'simulated' }, config: {} },
+      () => clock.now() > 1_700_000_060_000,
+    );
+    const ds = store.decisions('r10');
+    expect(ds.length).toBeGreaterThan(0);
+    expect(ds.every((d) => d.observation.latencyMs === null && d.action === 'keep')).toBe(true); // NaN is stored as null
   });
 });

@@ -203,7 +203,9 @@ export class Controller {
   private observe(now: number, recoveryJustEnded: boolean): Observation {
     const window = this.samples.filter((s) => s.tMs > now - this.o.windowMs && s.state === 'RUNNING');
     const rates = window.flatMap((s) => (s.inputEps === undefined ? [] : [s.inputEps]));
-    const lats = window.flatMap((s) => (s.latencyP99Ms === undefined ? [] : [s.latencyP99Ms]));
+    const reported = window.flatMap((s) => (s.latencyP99Ms === undefined ? [] : [s.latencyP99Ms]));
+    // A gauge that never moves over a whole window is stale (Flink can serve a dead task's last value): unknown.
+    const lats = reported.length > 2 && reported.every((x) => x === reported[0]) ? [] : reported;
     const last = this.samples.at(-1);
     // Rates from counter deltas read 0 when Flink's metric store has not refreshed between two
     // samples: the forecast gets 5-sample means, not single samples.
