@@ -29,6 +29,10 @@ export default tseslint.config(
     rules: restrict([{ group: ['**/adapters/**', '**/cli/**', '**/compose'], message: 'app gets adapters injected; only compose.ts picks them' }]),
   },
   {
+    files: ['src/cli/**/*.ts'],
+    rules: restrict([{ group: ['**/adapters/**'], message: 'commands get adapters from compose.ts, the only file that picks them' }]),
+  },
+  {
     files: ['src/adapters/**/*.ts'],
     rules: restrict([{ group: ['**/cli/**', '**/compose'], message: 'adapters do not know the CLI' }]),
   },

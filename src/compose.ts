@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CsvRateSource } from './adapters/files/csv-rate-source.js';
 import { KafkajsMessageBus } from './adapters/kafka/kafkajs-message-bus.js';
 import { readCommittedWithJava } from './adapters/kafka/java-committed-reader.js';
+import { KafkaTopicRateSource } from './adapters/kafka/topic-rate-source.js';
+import { PrometheusRateSource, type PrometheusRangeQuery } from './adapters/prometheus/prometheus-rate-source.js';
 import { RestFlinkEngine } from './adapters/flink-rest/rest-flink-engine.js';
 import { LocalStack, listStacks, stackDown } from './adapters/local/local-stack.js';
 import { ProcessFailureInjector } from './adapters/local/process-failure-injector.js';
@@ -16,17 +19,62 @@ import { badInput } from './core/errors.js';
 import { parseTraceCsv, type Trace } from './core/trace.js';
 import type { DemoDeps } from './app/demo.js';
 import type { KhaosConfig } from './config/schema.js';
+import type { RateSource } from './ports/rate-source.js';
 
 /** The only file that picks adapters: the local platform of JVM processes on this machine. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const khaosHome = () => process.env.KHAOS_HOME ?? path.join(repoRoot, '.khaos');
 export const workloadsDir = () => process.env.KHAOS_WORKLOADS ?? path.resolve(repoRoot, '..', 'shared', 'workloads');
 
-export function loadTrace(nameOrPath: string): Trace {
-  const candidates = [nameOrPath, path.join(workloadsDir(), nameOrPath)];
+/**
+ * The one trace lookup: the path as given, then (unless it is absolute) the same name in the
+ * workloads folder (`dir`, default the shared one). Throws KhaosError('bad-input') naming the
+ * traces there when neither is a file.
+ */
+export function findTraceFile(nameOrPath: string, dir = workloadsDir()): string {
+  const candidates = path.isAbsolute(nameOrPath) ? [nameOrPath] : [nameOrPath, path.join(dir, nameOrPath)];
   const file = candidates.find((f) => fs.existsSync(f) && fs.statSync(f).isFile());
-  if (!file) throw badInput(`trace "${nameOrPath}" not found (looked at ${candidates.join(', ')})`, `give a CSV path or a file name in ${workloadsDir()}`);
+  if (file) return file;
+  let known: string[] = [];
+  try {
+    known = fs.readdirSync(dir).filter((f) => f.endsWith('.csv')).sort();
+  } catch {
+    // no workloads folder: the hint below says where it was looked for
+  }
+  throw badInput(`trace "${nameOrPath}" not found (looked at ${candidates.join(', ')})`, known.length > 0 ? `give a CSV path or one of: ${known.join(', ')}` : `give a CSV path or a file name in ${dir}`);
+}
+
+export function loadTrace(nameOrPath: string): Trace {
+  const file = findTraceFile(nameOrPath);
   return parseTraceCsv(fs.readFileSync(file, 'utf8'), path.basename(file));
+}
+
+/** A rate history for the steady-state analysis: a CSV trace, a Prometheus range query or a Kafka topic. */
+export type RateSourceSpec =
+  | { kind: 'trace'; nameOrPath: string; workloadsDir?: string }
+  | ({ kind: 'prometheus' } & PrometheusRangeQuery)
+  | { kind: 'kafka'; bootstrap: string; topic: string };
+
+/**
+ * The adapter for a rate source, with a short name of the source (for file names) and, when it
+ * holds a client, `close` to call once loaded. Throws KhaosError('bad-input') for a trace that is
+ * not found (see findTraceFile); the sources themselves connect only in load().
+ */
+export function rateSourceFor(spec: RateSourceSpec): { source: RateSource; name: string; close?: () => Promise<void> } {
+  switch (spec.kind) {
+    case 'prometheus': {
+      const { url, query, startSec, endSec, stepSec } = spec;
+      return { source: new PrometheusRateSource({ url, query, startSec, endSec, stepSec }), name: 'prometheus' };
+    }
+    case 'kafka': {
+      const bus = new KafkajsMessageBus(spec.bootstrap);
+      return { source: new KafkaTopicRateSource(bus, spec.topic), name: `kafka-${spec.topic}`, close: () => bus.close() };
+    }
+    case 'trace': {
+      const file = findTraceFile(spec.nameOrPath, spec.workloadsDir);
+      return { source: new CsvRateSource(file), name: path.basename(file).replace(/\.csv$/i, '') };
+    }
+  }
 }
 
 export async function startLocalStack(config: KhaosConfig, progress: (l: string) => void, owned: boolean): Promise<LocalStack> {

@@ -1,22 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CsvRateSource } from '../adapters/files/csv-rate-source.js';
-import { KafkajsMessageBus } from '../adapters/kafka/kafkajs-message-bus.js';
-import { KafkaTopicRateSource } from '../adapters/kafka/topic-rate-source.js';
-import { PrometheusRateSource } from '../adapters/prometheus/prometheus-rate-source.js';
+import { rateSourceFor, type RateSourceSpec } from '../compose.js';
 import { parseDuration } from '../config/duration.js';
 import { badInput } from '../core/errors.js';
 import { seededRandom } from '../core/random.js';
 import { analyzePerSecond, steadyStatePlot, toPerSecond, type SteadyStateOptions, type SteadyStateResult, type Tolerance } from '../core/steady-state.js';
 import { compactNumber } from '../core/svg-plot.js';
-import type { RateSource } from '../ports/rate-source.js';
 
 export const ANALYZE_USAGE = `khaos analyze <trace> [options]     phase 1: steady state, load levels and injection points
 
   <trace>               a CSV path, or a file name in the workloads directory (e.g. nyc_taxi.csv)
-  --prometheus URL --query PROMQL --start ISO --end ISO [--step 60s]
+  --prometheus URL --query PROMQL --start ISO --end ISO [--step DUR]
                         instead of a trace: a Prometheus range query yielding one series
+                        (--step: resolution, default 60s)
   --kafka BOOTSTRAP --topic T
                         instead of a trace: records per second of a topic's record timestamps
   --json                print {summary, levels, points, unplaced} as JSON, nothing else
@@ -29,6 +26,9 @@ export const ANALYZE_USAGE = `khaos analyze <trace> [options]     phase 1: stead
   --compression X       trace seconds per analysis second (default 1); windows, spacings and
                         point seconds are then in analysis seconds
   --seed N              seed of the point choice (default 42)
+
+  DUR is a duration in whole seconds, written like 300s, 30min or 2h; a bare number is
+  milliseconds, as in the config (300000 = 300s).
 `;
 
 const OPTIONS = {
@@ -60,12 +60,15 @@ function number(v: string | undefined, flag: string, check: (n: number) => boole
   return n;
 }
 
-/** A duration flag in whole seconds; a bare number is refused (parseDuration would read it as ms). */
+/** A duration flag in whole seconds; a bare number is milliseconds, as everywhere (parseDuration). */
 function seconds(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
-  if (/^\s*\d+(\.\d+)?\s*$/.test(v)) throw badInput(`--${flag} "${v}" has no unit`, `write it with one, like --${flag} ${v}s or --${flag} 30min`);
   const ms = parseDuration(v, `--${flag}`);
-  if (ms % 1000 !== 0) throw badInput(`--${flag} must be whole seconds, got "${v}"`, `e.g. --${flag} ${Math.max(1, Math.round(ms / 1000))}s`);
+  if (ms % 1000 !== 0) {
+    // "--window 300" is 300 ms; say so, since seconds were most likely meant.
+    const bare = /^\s*\d+(\.\d+)?\s*$/.test(v);
+    throw badInput(`--${flag} must be whole seconds, got "${v}"${bare ? ' (a bare number is milliseconds)' : ''}`, `e.g. --${flag} ${bare && Number.isInteger(Number(v)) ? v.trim() : Math.max(1, Math.round(ms / 1000))}s`);
+  }
   return ms / 1000;
 }
 
@@ -87,24 +90,10 @@ function isoSeconds(v: string | undefined, flag: string): number {
   return ms / 1000;
 }
 
-function resolveTraceFile(name: string, workloadsDir: string): string {
-  const hasDir = name.includes('/') || name.includes(path.sep);
-  const candidates = hasDir ? [name] : [path.join(workloadsDir, name), name];
-  const found = candidates.find((f) => fs.existsSync(f) && fs.statSync(f).isFile());
-  if (found) return found;
-  let known = '';
-  try {
-    known = fs.readdirSync(workloadsDir).filter((f) => f.endsWith('.csv')).join(', ');
-  } catch {
-    // no workloads directory: the hint below says where it was looked for
-  }
-  throw badInput(`trace "${name}" not found (looked at ${candidates.join(', ')})`, known ? `give a CSV path or one of: ${known}` : `give a CSV path or a file name in ${workloadsDir}`);
-}
-
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
-/** The one source the flags name; with `name` for the default plot file. */
-function sourceFrom(positionals: string[], f: Flags, workloadsDir: string): { source: RateSource; name: string; close?: () => Promise<void> } {
+/** What the flags name as the one rate source (compose.ts builds it). */
+function sourceSpec(positionals: string[], f: Flags, workloadsDir: string): RateSourceSpec {
   const given = [positionals.length > 0 && 'a trace', f.prometheus !== undefined && '--prometheus', f.kafka !== undefined && '--kafka'].filter(Boolean);
   if (given.length !== 1) {
     throw badInput(given.length === 0 ? 'analyze needs a rate source' : `analyze takes one rate source, got ${given.join(' and ')}`, 'give a trace (`khaos analyze nyc_taxi.csv`), or --prometheus URL --query Q --start ISO --end ISO, or --kafka BOOTSTRAP --topic T');
@@ -120,15 +109,13 @@ function sourceFrom(positionals: string[], f: Flags, workloadsDir: string): { so
     if (!(endSec > startSec)) throw badInput(`--end (${f.end}) must be after --start (${f.start})`);
     const stepSec = seconds(f.step ?? '60s', 'step')!;
     if (!(stepSec > 0)) throw badInput('--step must be at least 1s');
-    return { source: new PrometheusRateSource({ url: f.prometheus, query: f.query, startSec, endSec, stepSec }), name: 'prometheus' };
+    return { kind: 'prometheus', url: f.prometheus, query: f.query, startSec, endSec, stepSec };
   }
   if (f.kafka !== undefined) {
     if (!f.topic) throw badInput('--kafka needs --topic', 'name the topic whose record rate to analyse, e.g. --topic khaos-iot-input');
-    const bus = new KafkajsMessageBus(f.kafka);
-    return { source: new KafkaTopicRateSource(bus, f.topic), name: `kafka-${f.topic}`, close: () => bus.close() };
+    return { kind: 'kafka', bootstrap: f.kafka, topic: f.topic };
   }
-  const file = resolveTraceFile(positionals[0]!, workloadsDir);
-  return { source: new CsvRateSource(file), name: path.basename(file).replace(/\.csv$/i, '') };
+  return { kind: 'trace', nameOrPath: positionals[0]!, workloadsDir };
 }
 
 const days = (s: number) => (s >= 2 * 86_400 ? `${(s / 86_400).toFixed(1)} days` : s >= 7200 ? `${(s / 3600).toFixed(1)} h` : `${s} s`);
@@ -182,7 +169,7 @@ export async function analyzeCommand(args: string[], io: { out: (s: string) => v
   };
   const seed = number(f.seed, 'seed', Number.isInteger, 'a whole number') ?? DEFAULT_SEED;
   if (f.plot !== undefined && !f.plot.toLowerCase().endsWith('.svg')) throw badInput(`--plot ${f.plot}: the plot is an SVG file`, `name it like ${f.plot}.svg`);
-  const { source, name, close } = sourceFrom(parsed.positionals, f, io.workloadsDir);
+  const { source, name, close } = rateSourceFor(sourceSpec(parsed.positionals, f, io.workloadsDir));
   let trace;
   try {
     trace = await source.load();

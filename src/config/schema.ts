@@ -1,9 +1,20 @@
 import { z } from 'zod';
 import { KhaosError } from '../core/errors.js';
-import { parseDuration } from './duration.js';
+import { durationProblem, parseDuration } from './duration.js';
 
-const duration = (def: string, description: string) =>
-  z.union([z.string(), z.number()]).default(def).describe(description);
+/**
+ * A duration value: "30s" or a bare number of milliseconds, more than 0 ms unless `allowZero`.
+ * Checked here, not when resolving, so that every bad one is reported at once with its path; the
+ * value itself stays as written (resolveConfig adds the …Ms field next to it).
+ */
+const durationValue = (allowZero = false) =>
+  z.union([z.string(), z.number()]).superRefine((v, ctx) => {
+    const problem = durationProblem(v, allowZero);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: v });
+  });
+
+/** A duration option with its default; only options for which 0 means something pass `allowZero`. */
+const duration = (def: string, description: string, { allowZero = false } = {}) => durationValue(allowZero).default(def).describe(description);
 
 /**
  * The one config schema. Each option has a type, a default and a one-line description (the
@@ -43,7 +54,8 @@ export const configSchema = z
         trace: z.string().default('nyc_taxi.csv').describe('Trace file: a path, or a file name in the shared workloads folder'),
         peakRateEps: z.number().positive().max(1_000_000).default(2000).describe('Rate at the trace maximum, events/s'),
         compression: z.number().positive().default(300).describe('Trace seconds per wall second'),
-        startOffset: duration('0s', 'Where in the trace to start (trace time)'),
+        // 0 is the start of the trace (the default).
+        startOffset: duration('0s', 'Where in the trace to start (trace time); 0s is its start', { allowZero: true }),
         duration: duration('150s', 'How long to replay (wall time)'),
         seed: z.number().int().default(42).describe('Seed of the event generator'),
       })
@@ -60,7 +72,7 @@ export const configSchema = z
       .prefault({}),
     profile: z
       .object({
-        intervals: z.array(z.union([z.string(), z.number()])).min(1).max(8).default(['2s', '5s', '8s']).describe('Checkpoint intervals profiled in parallel, one replica each'),
+        intervals: z.array(durationValue()).min(1).max(8).default(['2s', '5s', '8s']).describe('Checkpoint intervals profiled in parallel, one replica each'),
         points: z.number().int().min(1).max(24).default(4).describe('Load levels, one injection point each (phase 1 on the replay trace)'),
         analysisWindow: duration('60s', 'Rolling-mean window of the steady-state analysis, wall time at the replay compression'),
         tolerance: z.number().positive().max(1).default(0.1).describe('Stability and level tolerance, relative to the rolling mean'),
@@ -88,7 +100,8 @@ export const configSchema = z
         recoveryTarget: duration('240s', 'Recovery-time target'),
         evaluateEvery: duration('300s', 'Policy evaluation cadence'),
         afterChange: duration('600s', 'Wait this long after a change before evaluating again'),
-        minUptime: duration('600s', 'Do not evaluate before the job has run this long'),
+        // 0 evaluates from the first tick: how short local runs, tests and benchmarks skip the wait.
+        minUptime: duration('600s', 'Do not evaluate before the job has run this long; 0s evaluates from the first tick', { allowZero: true }),
         correctionEvaluations: z.number().int().min(1).max(100).default(6).describe('khaos: latency correction over this many evaluations'),
         candidateMin: duration('10s', 'Shortest candidate interval'),
         candidateMax: duration('119s', 'Longest candidate interval'),
@@ -103,7 +116,7 @@ export const configSchema = z
         rateWindow: duration('3600s', 'khaos+: window of the change rate limit'),
         restartDowntime: duration('8500ms', 'khaos+ with the restart actuator: outage of one reconfiguration (measured median 8.5 s locally)'),
         costHorizon: duration('3600s', 'khaos+ with the restart actuator: horizon over which avoided violations are weighed'),
-        mtbf: z.union([z.string(), z.number()]).optional().describe('young-daly: mean time between failures; unset = observed'),
+        mtbf: durationValue().optional().describe('young-daly: mean time between failures; unset = observed'),
         mtbfPrior: duration('86400s', 'young-daly: MTBF assumed until a failure is observed'),
         backlogBaseInterval: duration('30s', 'flink-backlog: interval while there is no backlog'),
         backlogInterval: duration('119s', 'flink-backlog: interval while the lag is above the threshold'),
@@ -116,7 +129,7 @@ export const configSchema = z
         learningWindow: z.number().int().min(4).max(10_000).default(200).describe('Refit on at most this many newest samples'),
         sourceVertex: z.string().default('kafka-source').describe('Fragment of the source vertex name (input rate and lag)'),
         latencyMetric: z.string().default('e2eLatencyP99Ms').describe('Suffix of the p99 latency metric on any vertex'),
-        kills: z.array(z.union([z.string(), z.number()])).default([]).describe('Local run only: TaskManager kills at these wall times after the replay starts'),
+        kills: z.array(durationValue()).default([]).describe('Local run only: TaskManager kills at these wall times after the replay starts'),
       })
       .strict()
       .prefault({}),
@@ -133,6 +146,7 @@ export function resolveConfig(input: unknown) {
     throw new KhaosError('bad-input', `config has ${parsed.error.issues.length} problem(s):\n${problems}`, 'see docs/config.md for every option');
   }
   const c = parsed.data;
+  // Cannot throw: the schema has checked every duration.
   const d = (v: string | number, what: string) => parseDuration(v, what);
   return Object.freeze({
     stack: Object.freeze({

@@ -40,7 +40,8 @@ describe('khaos analyze', () => {
   });
 
   it('refuses bad flags with what to do', async () => {
-    await expect(run(['nyc_taxi.csv', '--window', '300'])).rejects.toMatchObject({ kind: 'bad-input', hint: expect.stringMatching(/--window 300s/) });
+    await expect(run(['nyc_taxi.csv', '--window', '300'])).rejects.toMatchObject({ kind: 'bad-input', message: '--window must be whole seconds, got "300" (a bare number is milliseconds)', hint: 'e.g. --window 300s' });
+    await expect(run(['nyc_taxi.csv', '--window=-5s'])).rejects.toMatchObject({ kind: 'bad-input', message: '--window: "-5s" is not a duration' });
     await expect(run(['nyc_taxi.csv', '--levels', 'many'])).rejects.toMatchObject({ kind: 'bad-input', message: '--levels needs a whole number ≥ 1, got "many"' });
     await expect(run(['nyc_taxi.csv', '--kafka', 'localhost:9092', '--topic', 't'])).rejects.toMatchObject({ kind: 'bad-input', message: expect.stringMatching(/one rate source, got a trace and --kafka/) });
     await expect(run([])).rejects.toMatchObject({ kind: 'bad-input', message: 'analyze needs a rate source' });
@@ -48,6 +49,14 @@ describe('khaos analyze', () => {
     await expect(run(['nyc_taxi.csv', '--topic', 't'])).rejects.toThrow(/--topic only goes with --kafka/);
     await expect(run(['nyc_taxi.csv', '--bogus'])).rejects.toMatchObject({ kind: 'bad-input' });
     await expect(run(['no-such-trace.csv'])).rejects.toMatchObject({ kind: 'bad-input', hint: expect.stringMatching(/nyc_taxi\.csv/) });
+  });
+
+  it('reads a bare number in a duration flag as milliseconds, as the config does', async () => {
+    const trace = path.join(workloadsDir, 'wiki_en_5min.csv');
+    const withUnits = await run([trace, '--json', '--window', '5min', '--min-spacing', '2h', '--plot', path.join(dir, 'units.svg')]);
+    const bare = await run([trace, '--json', '--window', '300000', '--min-spacing', '7200000', '--plot', path.join(dir, 'bare.svg')]);
+    expect(bare.lines).toEqual(withUnits.lines);
+    expect(JSON.parse(bare.lines[0]!).points.length).toBeGreaterThan(0);
   });
 
   it('passes the too-short error of the analysis on', async () => {

@@ -17,6 +17,42 @@ describe('config', () => {
     );
   });
 
+  it('checks durations in the schema: 0, negative and unreadable ones all reported at once, with their paths', () => {
+    let message = '';
+    try {
+      resolveConfig({ stack: { heartbeatInterval: '0s' }, job: { checkpointInterval: '-5s' }, chaos: { at: 'abc' } });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/^config has 3 problem\(s\):/);
+    expect(message).toContain('stack.heartbeatInterval: "0s" is 0 ms; a duration here must be more than 0');
+    expect(message).toContain('job.checkpointInterval: "-5s" is negative');
+    expect(message).toContain('chaos.at: "abc" is not a duration');
+  });
+
+  it('checks durations in lists and optional durations, and bare negative numbers', () => {
+    expect(() => resolveConfig({ profile: { intervals: ['2s', 0] }, control: { kills: ['100s', '-1s'], mtbf: 'often', tick: -1000 } })).toThrow(
+      /4 problem\(s\):[\s\S]*profile\.intervals\.1: 0 is 0 ms[\s\S]*control\.tick: -1000 is negative[\s\S]*control\.mtbf: "often" is not a duration[\s\S]*control\.kills\.1: "-1s" is negative/,
+    );
+  });
+
+  it('allows 0 only where it means something: the start of the trace and no minimum uptime', () => {
+    const c = resolveConfig({ replay: { startOffset: '0s' }, control: { minUptime: '0s' } });
+    expect(c.replay.startOffsetSec).toBe(0);
+    expect(c.control.options.minUptimeMs).toBe(0);
+    expect(() => resolveConfig({ replay: { startOffset: '-1s' }, control: { minUptime: -1 } })).toThrow(/2 problem\(s\):[\s\S]*replay\.startOffset: "-1s" is negative; a duration here must be 0 or more[\s\S]*control\.minUptime: -1 is negative/);
+  });
+
+  it('keeps durations as written beside their resolved …Ms fields', () => {
+    const c = resolveConfig({ stack: { heartbeatInterval: 1500 }, profile: { intervals: ['2s', 3000] }, control: { mtbf: '2h', kills: ['100s'] } });
+    expect(c.stack.heartbeatInterval).toBe(1500);
+    expect(c.stack.heartbeatIntervalMs).toBe(1500);
+    expect(c.profile.intervals).toEqual(['2s', 3000]);
+    expect(c.profile.intervalsMs).toEqual([2000, 3000]);
+    expect(c.control.options.mtbfMs).toBe(7_200_000);
+    expect(c.control.killsSec).toEqual([100]);
+  });
+
   it('parses durations and rejects nonsense', () => {
     expect(parseDuration('250ms', 'x')).toBe(250);
     expect(parseDuration('2h', 'x')).toBe(7_200_000);
