@@ -102,6 +102,11 @@ export async function startLocalStack(config: KhaosConfig, progress: (l: string)
   );
 }
 
+/** Kafka at any bootstrap address (replay into a topic): KafkaJS. */
+export const messageBusAt = (bootstrap: string) => new KafkajsMessageBus(bootstrap);
+/** The wall clock. */
+export const systemClock = () => new SystemClock();
+
 /** Kafka for a local stack: KafkaJS to produce, Kafka's Java consumer to read committed output. */
 export const kafkaBus = (stack: LocalStack) =>
   new KafkajsMessageBus(stack.bootstrap, (topic, opts) => readCommittedWithJava(stack.kafkaClasspath, stack.bootstrap, topic, opts));
@@ -166,4 +171,6 @@ export const stacks = () => listStacks(khaosHome());
 /** Whether a process runs (an owner recorded in a run or profile). */
 export const processAlive = (pid: number) => isAlive(pid);
 export const downStack = (name: string) => stackDown(khaosHome(), name);
+
+/** For benches and tests, which build these themselves. */
 export { SystemClock, KafkajsMessageBus };

@@ -8,7 +8,7 @@ import { badInput } from '../core/errors.js';
 import { parseSamplesCsv } from '../core/samples.js';
 import { parseDuration } from '../config/duration.js';
 import { RestartActuator } from '../app/control/restart-actuator.js';
-import { controlStore, crashHookFromEnv, processAlive, flinkAt, loadTrace, localControlDeps, newControlRunId, openLocalStack, SystemClock } from '../compose.js';
+import { controlStore, crashHookFromEnv, processAlive, flinkAt, loadTrace, localControlDeps, newControlRunId, openLocalStack, systemClock } from '../compose.js';
 import { configFrom, log, withOwnedStack } from './common.js';
 
 export const CONTROL_USAGE = `khaos control — phase 3: keep a running job inside its latency and recovery targets
@@ -105,7 +105,7 @@ export async function controlCommand(args: string[]): Promise<number> {
   if (st) overrides.policy = `static:${parseDuration(st[1]!, '--policy static')}`;
   const s = settings(overrides);
   const inputs = modelInputs(c.control);
-  const clock = new SystemClock();
+  const clock = systemClock();
   const store = controlStore();
   try {
     if (f.attach && f.stack) throw badInput('--attach and --stack exclude each other', '--attach URL for any Flink job, --stack NAME for the job of a local stack');

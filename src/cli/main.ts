@@ -5,7 +5,7 @@ import { KhaosError, badInput } from '../core/errors.js';
 import { eventGenerator } from '../core/events.js';
 import { seededRandom } from '../core/random.js';
 import { replaySchedule } from '../core/trace.js';
-import { demoDeps, downStack, KafkajsMessageBus, loadTrace, stacks, startLocalStack, SystemClock, workloadsDir } from '../compose.js';
+import { demoDeps, downStack, loadTrace, messageBusAt, stacks, startLocalStack, systemClock, workloadsDir } from '../compose.js';
 import { analyzeCommand } from './analyze.js';
 import { controlCommand } from './control.js';
 import { configFrom, log, withOwnedStack } from './common.js';
@@ -99,7 +99,7 @@ async function stackCommand(sub: string | undefined, flags: Flags): Promise<numb
     const c = configFrom(flags);
     const stack = await startLocalStack(c, log, false);
     try {
-      const bus = new KafkajsMessageBus(stack.bootstrap);
+      const bus = messageBusAt(stack.bootstrap);
       const topics = { input: `khaos-${c.job.kind}-input`, output: `khaos-${c.job.kind}-output`, audit: `khaos-${c.job.kind}-audit` };
       for (const t of Object.values(topics)) await bus.ensureTopic(t, c.stack.partitions);
       await bus.close();
@@ -120,14 +120,14 @@ async function replay(flags: Flags): Promise<number> {
   if (!bootstrap) throw badInput('no Kafka to replay into', 'give --bootstrap HOST:PORT, or start a stack with `khaos stack up`');
   const topic = flags.topic ?? `khaos-${c.job.kind}-input`;
   const schedule = replaySchedule(loadTrace(c.replay.trace), c.replay);
-  const bus = new KafkajsMessageBus(bootstrap);
+  const bus = messageBusAt(bootstrap);
   let stop = false;
   process.once('SIGINT', () => (stop = true));
   try {
     await bus.ensureTopic(topic, c.stack.partitions);
     log(`replaying ${c.replay.trace} into ${topic} at ${bootstrap}: ${schedule.length} s, ${schedule.reduce((a, b) => a + b, 0)} events`);
     const r = await replayWorkload({
-      bus, clock: new SystemClock(), topic, schedule, generate: eventGenerator(c.job.kind, seededRandom(c.replay.seed)), shouldStop: () => stop,
+      bus, clock: systemClock(), topic, schedule, generate: eventGenerator(c.job.kind, seededRandom(c.replay.seed)), shouldStop: () => stop,
       onSecond: (s) => log(`second ${s.second}: ${s.produced}/${s.scheduled} events${s.lateMs > 0 ? `, ${s.lateMs} ms late` : ''}`),
     });
     const achieved = r.producedTotal / (r.wallMs / 1000);

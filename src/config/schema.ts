@@ -89,7 +89,15 @@ export const configSchema = z
       .prefault({}),
     control: z
       .object({
-        policy: z.string().default('khaos+').describe('Policy: khaos+ (default), khaos (the original), static:<duration>, young-daly, flink-backlog'),
+        policy: z
+          .string()
+          .default('khaos+')
+          .superRefine((v, ctx) => {
+            const st = /^static:(.*)$/.exec(v);
+            const problem = st ? durationProblem(st[1]!, false) : ['khaos+', 'khaos', 'young-daly', 'flink-backlog'].includes(v) ? undefined : `unknown policy "${v}"`;
+            if (problem) ctx.addIssue({ code: 'custom', message: `${problem}; use khaos+, khaos, static:<duration> (e.g. static:5s), young-daly or flink-backlog` });
+          })
+          .describe('Policy: khaos+ (default), khaos (the original), static:<duration>, young-daly, flink-backlog'),
         actuator: z.enum(['paced', 'restart']).default('paced').describe('How a change reaches the job: paced (Khaos triggers checkpoints, no outage) or restart (savepoint and relaunch)'),
         fallbackInterval: duration('60s', 'paced: the interval the job itself runs with, kept if Khaos stops'),
         dryRun: z.boolean().default(false).describe('Decide and record, never act'),

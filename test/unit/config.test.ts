@@ -71,3 +71,11 @@ describe('docs/config.md', () => {
     expect(onDisk).toContain('`profile.intervals`');
   });
 });
+
+describe('control.policy', () => {
+  it('refuses an unknown policy and a static interval that is not a positive duration, with the other problems', () => {
+    expect(() => resolveConfig({ control: { policy: 'static:0s', window: '-1s' } })).toThrow(/control\.policy: .*more than 0[\s\S]*control\.window/);
+    expect(() => resolveConfig({ control: { policy: 'khaos++' } })).toThrow(/unknown policy "khaos\+\+"; use khaos\+, khaos, static:<duration>/);
+    expect(resolveConfig({ control: { policy: 'static:5s' } }).control.policy).toBe('static:5000');
+  });
+});
