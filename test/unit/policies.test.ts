@@ -416,7 +416,10 @@ describe('flink-backlog (emulation)', () => {
     // No cadence: the next observation, a moment later, goes straight back.
     const back = decide('flink-backlog', obs({ atMs: T + 1, intervalMs: 60_000, lagRecords: 10_000 }), {}, {}, backlog.state);
     expect(back.decision).toMatchObject({ action: 'change', toIntervalMs: 10_000 });
-    expect(decide('flink-backlog', obs({ intervalMs: 10_000, lagRecords: 10_000 })).decision.action).toBe('keep');
-    expect(decide('flink-backlog', obs({ intervalMs: 10_000 })).decision.reason).toMatch(/lag unknown/);
+    // Nothing to switch, or no lag to judge: not an evaluation (nothing is recorded).
+    expect(decide('flink-backlog', obs({ intervalMs: 10_000, lagRecords: 10_000 })).decision.action).toBe('wait');
+    expect(decide('flink-backlog', obs({ intervalMs: 10_000 })).decision).toMatchObject({ action: 'wait', reason: expect.stringMatching(/lag unknown/) });
+    // It switches during a recovery's catch-up too, as Flink does while its source reports backlog.
+    expect(decide('flink-backlog', obs({ intervalMs: 10_000, lagRecords: 50_000, recovering: true })).decision).toMatchObject({ action: 'change', toIntervalMs: 60_000 });
   });
 });

@@ -328,13 +328,14 @@ function youngDaly(obs: Observation, state: PolicyState, o: PolicyOptions): Outc
 
 function flinkBacklog(obs: Observation, state: PolicyState, o: PolicyOptions): Outcome {
   const label = "flink-backlog (emulation of Flink's execution.checkpointing.interval-during-backlog)";
-  if (obs.recovering) return wait(obs, state, `${label}: ${RECOVERY_UNDER_WAY}`);
-  if (obs.lagRecords === undefined || !Number.isFinite(obs.lagRecords)) return keep(obs, state, `${label}: consumer lag unknown, keeping ${secs(obs.intervalMs)}`);
+  // Flink switches at once whenever its source reports backlog, catch-up after a failure included:
+  // no cadence and no waiting for recoveries. Ticks that change nothing are not evaluations (wait).
+  if (obs.lagRecords === undefined || !Number.isFinite(obs.lagRecords)) return wait(obs, state, `${label}: consumer lag unknown, keeping ${secs(obs.intervalMs)}`);
   // Lag in seconds of current input; any lag with no input at all counts as a backlog.
   const lagS = obs.lagRecords <= 0 ? 0 : obs.throughputEps > 0 ? obs.lagRecords / obs.throughputEps : Infinity;
   const backlog = lagS > o.backlogLagThresholdS;
   const target = backlog ? o.backlogIntervalMs : o.backlogBaseIntervalMs;
   const why = `${label}: lag ${Number.isFinite(lagS) ? recS(lagS) : 'with no input'} of input ${backlog ? '>' : '≤'} ${recS(o.backlogLagThresholdS)} → ${backlog ? 'backlog' : 'normal'} interval ${secs(target)}`;
-  if (target === obs.intervalMs) return keep(obs, state, why);
+  if (target === obs.intervalMs) return wait(obs, state, why);
   return change(obs, state, target, why, o);
 }
