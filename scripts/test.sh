@@ -15,8 +15,9 @@ count_vitest() { # reads a vitest JSON report
   if [ -s "$f" ]; then
     local p q s
     p=$(node -e "const r=require('$f');console.log(r.numPassedTests)")
-    # a suite that fails to load has no failed test of its own: count it once, never twice
-    q=$(node -e "const r=require('$f');console.log(Math.max(r.numFailedTests, r.numFailedTestSuites||0))")
+    # failed tests, plus each file that failed without a test of its own (it did not load); numFailedTestSuites
+    # also counts describe blocks, so one failed test would count twice
+    q=$(node -e "const r=require('$f');console.log(r.numFailedTests + r.testResults.filter((t) => t.status === 'failed' && t.assertionResults.length === 0).length)")
     # skipped (it.skip, skipIf) are "pending" in the report; it.todo are counted apart
     s=$(node -e "const r=require('$f');console.log((r.numPendingTests||0) + (r.numTodoTests||0))")
     passed=$((passed + p)); failed=$((failed + q)); skipped=$((skipped + s))
