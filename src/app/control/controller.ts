@@ -217,7 +217,7 @@ export class Controller {
       intervalMs: this.d.actuator.intervalMs(),
       throughputEps: mean(rates),
       latencyMs: mean(lats),
-      forecastEps: this.o.forecast.enabled ? forecastPeak(history, this.o.forecast.horizonMs) : undefined,
+      forecastEps: this.o.forecast.enabled ? this.forecast(history) : undefined,
       uptimeMs: this.runningSinceMs === undefined ? 0 : now - this.runningSinceMs,
       checkpointDurationMs: [...this.samples].reverse().find((s) => s.lastCheckpointMs !== undefined)?.lastCheckpointMs,
       failuresSeen: this.failuresSeen,
@@ -226,6 +226,15 @@ export class Controller {
       recovering: this.failure !== undefined || last?.state !== 'RUNNING',
       recoveryJustEnded,
     };
+  }
+
+  /**
+   * The forecast peak, held to twice the highest 5-second mean seen: the catch-up burst after a
+   * restart is a steep trend that a linear forecast would carry far beyond anything observed.
+   */
+  private forecast(history: { tMs: number; eps: number }[]): number | undefined {
+    const f = forecastPeak(history, this.o.forecast.horizonMs);
+    return f === undefined ? undefined : Math.min(f, 2 * Math.max(...history.map((h) => h.eps)));
   }
 
   private event(kind: string, detail: string, data?: unknown): void {
