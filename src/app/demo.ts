@@ -1,3 +1,4 @@
+import { KhaosError } from '../core/errors.js';
 import { eventGenerator, type JobKind } from '../core/events.js';
 import { seededRandom } from '../core/random.js';
 import type { Reconciliation } from '../core/reconcile.js';
@@ -66,7 +67,9 @@ export async function runDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResul
   const sampler = new JobSampler(flink, clock);
   const samples: JobSample[] = [];
   let failure: InjectedFailure | undefined;
-  let failing: Promise<InjectedFailure> | undefined;
+  // Never rejects: an injection's error is kept and stops the replay, then is thrown (with teardown by the caller).
+  let failing: Promise<void> | undefined;
+  let injectionError: unknown;
   let lastState = 'RUNNING';
   let watching = true;
 
@@ -84,6 +87,7 @@ export async function runDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResul
   const generate = eventGenerator(o.job, seededRandom(o.seed));
   const replay = await replayWorkload({
     bus, clock, topic: topics.input, schedule, generate,
+    shouldStop: () => injectionError !== undefined,
     onSecond: (s) => {
       if (s.second % 10 === 0) log(`replay: second ${s.second}/${schedule.length}, ${s.produced}/${s.scheduled} events${s.lateMs > 0 ? `, ${s.lateMs} ms late` : ''}`);
       if (s.second === o.failAtSec && !failing) {
@@ -94,13 +98,17 @@ export async function runDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResul
           const f = o.failure === 'kill' ? await injector.kill(target.taskManagerId) : await injector.freeze(target.taskManagerId, o.freezeMs);
           failure = f;
           log(`chaos: ${f.type} at ${new Date(f.injectedAtMs).toISOString()} (pid ${f.pid})`);
-          return f;
-        })();
+        })().catch((e: unknown) => void (injectionError = e));
       }
     },
   });
-  log(`replay done: ${replay.producedTotal}/${replay.scheduledTotal} events in ${(replay.wallMs / 1000).toFixed(1)} s`);
   if (failing) await failing;
+  if (injectionError !== undefined) {
+    watching = false;
+    await watch;
+    throw new KhaosError('platform', `injecting a ${o.failure} failed: ${(injectionError as Error).message ?? String(injectionError)}`, 'check the replica’s processes (`khaos stack status`)', { cause: injectionError });
+  }
+  log(`replay done: ${replay.producedTotal}/${replay.scheduledTotal} events in ${(replay.wallMs / 1000).toFixed(1)} s`);
 
   const opts = { baselineMs: 20_000, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS, requireRestart: o.failure === 'kill' };
   let timeline: RecoveryTimeline | undefined;

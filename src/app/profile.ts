@@ -43,7 +43,9 @@ interface ReplicaRun {
   samples: JobSample[];
   target?: { atMs: number; nextDueMs?: number; taskManagerId: string };
   failure?: InjectedFailure;
+  /** Never rejects: an injection's error is kept in `injectionError` and ends the step at the next second. */
   injecting?: Promise<void>;
+  injectionError?: unknown;
 }
 
 const SLICES = 10;
@@ -150,7 +152,7 @@ async function runStep(
   const maxSec = plan.replay.beforeSec + plan.replay.afterSec;
   const startOffsetSec = Math.max(0, step.point.traceOffsetSec - plan.replay.beforeSec * plan.replay.compression);
   const schedule = replaySchedule(trace, { peakRateEps: plan.replay.peakRateEps, compression: plan.replay.compression, startOffsetSec, durationSec: maxSec });
-  for (const r of replicas) Object.assign(r, { samples: [], target: undefined, failure: undefined, injecting: undefined });
+  for (const r of replicas) Object.assign(r, { samples: [], target: undefined, failure: undefined, injecting: undefined, injectionError: undefined });
   const t0 = clock.now();
   for (let sec = 0; sec < maxSec; sec++) {
     if (shouldStop?.()) return undefined;
@@ -176,9 +178,10 @@ async function runStep(
       const dueNow = replicas.filter((r) => r.target && !r.injecting && r.target.atMs < due + 1000 / SLICES).sort((a, b) => a.target!.atMs - b.target!.atMs);
       for (const r of dueNow) {
         if (r.target!.atMs > clock.now()) await clock.sleep(r.target!.atMs - clock.now());
-        r.injecting = inject(deps, r, plan);
+        r.injecting = inject(deps, r, plan).catch((e: unknown) => void (r.injectionError = e));
       }
     }
+    throwInjectionError(replicas, plan);
     await Promise.all(replicas.map(async (r) => r.samples.push(await r.sampler.sample())));
     for (const r of replicas) deps.orchestrator.restartDeadTaskManagers(r.name);
     const phases = Object.fromEntries(replicas.map((r) => [r.name, phaseOf(r, r.failure?.injectedAtMs, plan)]));
@@ -186,6 +189,7 @@ async function runStep(
     if (replicas.every((r) => r.failure && phases[r.name] === 'recovered')) break;
   }
   await Promise.all(replicas.map((r) => r.injecting));
+  throwInjectionError(replicas, plan);
   return Promise.all(
     replicas.map(async (r) => {
       if (!r.failure) throw new KhaosError('platform', `no failure was injected into ${r.name} (its injection time was never reached)`);
@@ -209,6 +213,14 @@ async function runStep(
       } satisfies FailureMeasurement;
     }),
   );
+}
+
+/** An injection that failed ends the step with a message that names the replica and the failure. */
+function throwInjectionError(replicas: ReplicaRun[], plan: ProfileRecord['plan']): void {
+  const r = replicas.find((x) => x.injectionError !== undefined);
+  if (!r) return;
+  const e = r.injectionError;
+  throw new KhaosError('platform', `injecting a ${plan.failure} into replica ${r.name} failed: ${(e as Error).message ?? String(e)}`, 'the step is stored as failed; check the replica’s processes (`khaos stack status`) and resume the profile', { cause: e });
 }
 
 async function inject(deps: ProfileDeps, r: ReplicaRun, plan: ProfileRecord['plan']): Promise<void> {

@@ -95,4 +95,36 @@ describe('runProfile on a fake platform with a manual clock', { timeout: 30_000 
     await expect(runProfile(deps, 'nope', trace)).rejects.toMatchObject({ kind: 'bad-input' });
     expect(() => plan({ intervalsMs: [100, 100], leadMs: 5000 })).toThrow(/outside 500 ms.*\n.*repeat.*\n.*leadMs 5000/s);
   });
+
+  it('an injection that fails mid-replay ends the step with a clear error, stored as failed, and nothing unhandled', async () => {
+    const { deps, store } = setup(plan());
+    const failing = { ...deps, injectorFor: () => ({ kill: async () => Promise.reject(new Error('could not SIGKILL pid 4242')), freeze: async () => Promise.reject(new Error('no')) }) };
+    await expect(runProfile(failing, 'p1', trace)).rejects.toThrow(/injecting a kill into replica ci-\d+ failed: could not SIGKILL pid 4242/);
+    expect(store.steps('p1')).toMatchObject([{ status: 'failed', error: expect.stringMatching(/could not SIGKILL/) }]);
+  });
+
+  it('profiles a freeze longer than detection: a restart, measured like a kill', async () => {
+    const { deps, store } = setup(plan({ failure: 'freeze', freezeMs: 3000 }));
+    expect(await runProfile(deps, 'p1', trace)).toBe('done');
+    const ms = store.measurements('p1');
+    expect(ms).toHaveLength(4);
+    expect(ms.every((m) => m.outcome === 'recovered')).toBe(true);
+  });
+});
+
+describe('runDemo on a fake platform with a manual clock', { timeout: 30_000 }, () => {
+  it('an injection that fails mid-replay stops the replay and rejects with a clear message (the CLI then tears down)', async () => {
+    const { runDemo } = await import('../../src/app/demo.js');
+    const clock = new ManualClock();
+    const platform = new FakeFlinkPlatform(clock, { capacityEps: 10_000, detectionDelayMs: 1000, restartDelayMs: 1000 });
+    const lines: string[] = [];
+    const deps = {
+      orchestrator: platform, bus: platform.feedingBus(new MemoryMessageBus(), 'khaos-iot-input'), flinkAt: (u: string) => platform.flinkAt(u), clock, log: (l: string) => lines.push(l),
+      injectorFor: () => ({ kill: async () => Promise.reject(new Error('could not SIGKILL pid 4242')), freeze: async () => Promise.reject(new Error('no')) }),
+    };
+    await expect(
+      runDemo(deps, { job: 'iot', trace, seed: 1, checkpointIntervalMs: 2000, parallelism: 1, partitions: 2, peakRateEps: 500, compression: 60, startOffsetSec: 30_000, durationSec: 120, failAtSec: 10, failure: 'kill', freezeMs: 0, recoveryTimeoutMs: 60_000 }),
+    ).rejects.toThrow(/injecting a kill failed: could not SIGKILL pid 4242/);
+    expect(lines.some((l) => /replay: second 20/.test(l))).toBe(false); // the replay stopped soon after the failed injection
+  });
 });
