@@ -329,4 +329,26 @@ describe('bad input to a control session', { timeout: 30_000 }, () => {
     expect(ds.length).toBeGreaterThan(0);
     expect(ds.every((d) => d.observation.latencyMs === null && d.action === 'keep')).toBe(true); // NaN is stored as null
   });
+
+  it('a restart seen only in the counter (between samples) ends when lag is normal, and is no learning sample', async () => {
+    const { clock, flink, store } = await setup();
+    let restarts = 0;
+    const counting: FlinkEngine = Object.assign(Object.create(flink) as FlinkEngine, {
+      jobMetrics: async (...a: Parameters<FlinkEngine['jobMetrics']>) => ({ ...(await flink.jobMetrics(...a)), numRestarts: restarts }),
+    });
+    const samples = simulateSamples(DEFAULT_SIMULATION, 16, seededRandom(3));
+    await runControlSession(
+      { flink: counting, clock, store, log: () => {}, newRunId: () => 'r11', ownerPid: 1 },
+      settings('static:3000'),
+      { samples: { samples, source: 'simulated' }, config: {} },
+      () => clock.now() > 1_700_000_060_000,
+      () => void (clock.now() > 1_700_000_020_000 && (restarts = 2)),
+    );
+    expect(store.events('r11', 'failure')).toHaveLength(1);
+    const rec = store.events('r11', 'recovery');
+    expect(rec).toHaveLength(1);
+    expect(rec[0]!.detail).toMatch(/seen only in Flink’s counter/);
+    expect(store.events('r11', 'models')).toHaveLength(0);
+    expect(rec[0]!.atMs - store.events('r11', 'failure')[0]!.atMs).toBeLessThan(10_000);
+  });
 });

@@ -43,6 +43,12 @@ interface OpenFailure {
   startMs: number;
   seenMs: number;
   intervalMs: number;
+  /**
+   * False when only Flink's restart counter moved and every sample saw the job RUNNING (the
+   * restart fell between samples; a kill can cost two restarts): its recovery is judged on lag
+   * alone and it is not a sample to learn from, since its outage was not seen.
+   */
+  seenDown: boolean;
 }
 
 export interface TickReport {
@@ -125,7 +131,7 @@ export class Controller {
     const reported = sample.state !== 'UNREACHABLE' && !ended;
     const restarted = prev?.restarts !== undefined && sample.restarts !== undefined && sample.restarts > prev.restarts;
     if (!this.failure && reported && prev?.state === 'RUNNING' && (!running || restarted)) {
-      this.failure = { startMs: prev.tMs, seenMs: now, intervalMs: this.d.actuator.intervalMs() };
+      this.failure = { startMs: prev.tMs, seenMs: now, intervalMs: this.d.actuator.intervalMs(), seenDown: !running };
       this.failuresSeen++;
       this.event('failure', `job left RUNNING (${sample.state}${restarted ? `, numRestarts ${prev.restarts} → ${sample.restarts}` : ''})`, { startMs: prev.tMs });
     }
@@ -136,10 +142,17 @@ export class Controller {
     let recoveryJustEnded = false;
     if (this.failure) {
       const f = this.failure;
-      const t = recoveryTimeline(this.samples, f.startMs, this.o.recovery);
+      const recovery = { ...this.o.recovery, requireRestart: f.seenDown && this.o.recovery.requireRestart };
+      const t = recoveryTimeline(this.samples, f.startMs, recovery);
       const sustained = t.recoveredAtMs !== undefined && this.samples.filter((s) => s.tMs >= t.recoveredAtMs!).length >= this.o.recovery.sustainSamples;
-      if (sustained) {
-        const m = measureFailure(this.samples, f.startMs, this.o.recovery);
+      // Unseen restart: it may have left no visible disturbance at all; normal lag, sustained, ends it.
+      const lastN = this.samples.filter((s) => s.tMs > f.startMs).slice(-this.o.recovery.sustainSamples);
+      const normalNow = lastN.length === this.o.recovery.sustainSamples && lastN.every((s) => s.state === 'RUNNING' && s.lag !== undefined && s.lag <= t.thresholdLag);
+      if (!f.seenDown && (sustained || normalNow)) {
+        this.event('recovery', 'a restart seen only in Flink’s counter (it fell between samples): lag is normal again; not a sample, its outage was not seen', { origin: 'production', unseen: true });
+        this.failure = undefined;
+      } else if (sustained) {
+        const m = measureFailure(this.samples, f.startMs, recovery);
         if (m.recoverySec !== null && m.latencyMs !== null && m.throughputEps !== null && Number.isFinite(m.throughputEps)) {
           const s: FailureSample = { ciMs: f.intervalMs, throughputEps: m.throughputEps, latencyMs: m.latencyMs, recoverySec: m.recoverySec, detectionSec: m.detectionSec, restartSec: m.restartSec, catchupSec: m.catchupSec };
           failure = s;

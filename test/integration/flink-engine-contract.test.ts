@@ -1,0 +1,44 @@
+import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
+import type { LocalStack } from '../../src/adapters/local/local-stack.js';
+import { taskManagerRunning } from '../../src/app/observe.js';
+import { kafkaBus } from '../../src/compose.js';
+import { flinkEngineContract } from '../contract/flink-engine.contract.js';
+import { testStack } from './helpers.js';
+
+/**
+ * The FlinkEngine contract against RestFlinkEngine on a real replica of the local stack: the same
+ * suite the fake passes (test/contract/fake-flink-engine.test.ts). One fresh replica per test.
+ */
+let stack: LocalStack;
+let n = 0;
+beforeAll(async () => {
+  stack = await testStack('contract');
+  const bus = kafkaBus(stack);
+  for (const t of ['fc-in', 'fc-out', 'fc-audit']) await bus.ensureTopic(t, 2);
+  await bus.close();
+});
+afterAll(async () => {
+  await stack?.down();
+});
+
+flinkEngineContract('RestFlinkEngine on a real replica', async () => {
+  const name = `iot-${++n}`;
+  const replica = await stack.startReplica({ name, job: 'iot', checkpointIntervalMs: 1500, parallelism: 1, inputTopic: 'fc-in', outputTopic: 'fc-out', auditTopic: 'fc-audit', groupId: `fc-${name}` });
+  const engine = new RestFlinkEngine(replica.restUrl);
+  return {
+    engine,
+    checkpointIntervalMs: 1500,
+    savepointDirectory: `file://${path.join(stack.dir, name, 'savepoints')}`,
+    kill: async () => {
+      const { taskManagerId } = await taskManagerRunning(engine);
+      const tm = stack.replica(name).taskManagers.find((t) => t.id === taskManagerId)!;
+      process.kill(tm.pid, 'SIGKILL');
+    },
+    waitMs: (ms) => new Promise((r) => setTimeout(r, ms)),
+    cleanup: () => stack.stopReplica(name),
+    deadlineMs: 120_000,
+    pollMs: 500,
+  };
+});
