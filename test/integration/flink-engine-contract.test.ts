@@ -4,6 +4,8 @@ import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine
 import type { LocalStack } from '../../src/adapters/local/local-stack.js';
 import { taskManagerRunning } from '../../src/app/observe.js';
 import { kafkaBus } from '../../src/compose.js';
+import { eventGenerator } from '../../src/core/events.js';
+import { seededRandom } from '../../src/core/random.js';
 import { flinkEngineContract } from '../contract/flink-engine.contract.js';
 import { testStack } from './helpers.js';
 
@@ -17,6 +19,10 @@ beforeAll(async () => {
   stack = await testStack('contract');
   const bus = kafkaBus(stack);
   for (const t of ['fc-in', 'fc-out', 'fc-audit']) await bus.ensureTopic(t, 2);
+  // Input for every replica (each reads from the beginning with its own group): a Kafka source
+  // reports pendingRecords only once it has fetched something.
+  const generate = eventGenerator('iot', seededRandom(5));
+  await bus.produce('fc-in', Array.from({ length: 5000 }, () => generate(Date.now())));
   await bus.close();
 });
 afterAll(async () => {
