@@ -117,16 +117,17 @@ export function flinkEngineContract(name: string, make: () => Promise<FlinkEngin
       withSubject(async (s) => {
         const job = await until(s, 'job RUNNING with every vertex RUNNING', () => fullyRunning(s.engine));
         await until(s, 'a completed checkpoint before the kill', async () => (await s.engine.checkpoints(job.id)).latestCompleted);
-        const restartsBefore = (await s.engine.jobMetrics(job.id, ['numRestarts'])).numRestarts ?? 0;
+        const killedAtMs = (await s.engine.job(job.id)).timestamps.RUNNING ?? 0;
         await s.kill();
         await until(s, 'the job leaving RUNNING after the kill', async () => ((await fullyRunning(s.engine).catch(() => undefined)) ? undefined : true));
         const back = await until(s, 'the job RUNNING again after the kill', () => fullyRunning(s.engine));
         expect(back.id).toBe(job.id);
-        const restarts = await until(s, 'numRestarts above its value before the kill', async () => {
-          const n = (await s.engine.jobMetrics(job.id, ['numRestarts'])).numRestarts;
-          return n !== undefined && n > restartsBefore ? n : undefined;
+        // The restart as the execution graph records it (the metric store's numRestarts can lag far behind on a loaded machine).
+        const restartedAt = await until(s, 'a RESTARTING timestamp after the kill', async () => {
+          const t = (await s.engine.job(job.id)).timestamps.RESTARTING;
+          return t !== undefined && t >= killedAtMs ? t : undefined;
         });
-        expect(restarts).toBeGreaterThan(restartsBefore);
+        expect(restartedAt).toBeGreaterThanOrEqual(killedAtMs);
         const exceptions = await s.engine.exceptions(job.id);
         expect(exceptions.length).toBeGreaterThan(0);
         expect(exceptions[0]!.exceptionName.length).toBeGreaterThan(0);

@@ -280,6 +280,14 @@ describe('khaos+', () => {
     expect(restart.decision.reason).toMatch(/^both within target/);
   });
 
+  it('leaves an interval outside the trained range for the best trained one, whatever hysteresis says of the extrapolation', () => {
+    // 125 s is beyond the trained 10–119 s; the extrapolated latency there (100 ms) flatters it.
+    const out = decide('khaos+', obs({ intervalMs: 125_000, throughputEps: 2000 }), { useForecast: false, hysteresis: 0.89 });
+    expect(out.decision.action).toBe('change');
+    expect(out.decision.toIntervalMs).toBeLessThanOrEqual(119_000);
+    expect(out.decision.reason).toMatch(/extrapolating/);
+  });
+
   it('applies hysteresis: a change must improve the objective by the given fraction', () => {
     // 36 s → 30 s improves 2·(32.33/30) = 2.156 to 2·0.96 = 1.92, by 10.9 %.
     const changes = decide('khaos+', obs({ intervalMs: 36_000 }), { hysteresis: 0.1 });

@@ -248,7 +248,10 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
   const step = `${secs(ci)} → ${secs(best.ms)}: objective ${cur.objective.toFixed(2)} → ${best.j.objective.toFixed(2)}`;
   if (Math.abs(best.ms - ci) < o.minChangeMs)
     return keep(obs, ev.state, `${what}: ${now}; the best interval ${secs(best.ms)} is less than the minimum change of ${secs(o.minChangeMs)} away`, predictions);
-  if (best.j.objective > (1 - o.hysteresis) * cur.objective)
+  // An interval outside the trained range is judged by extrapolation, which is not trusted for
+  // candidates either: leave it for the best trained one, whatever the extrapolated objective says.
+  const trusted = ci >= m.trainedCiMs.min && ci <= m.trainedCiMs.max;
+  if (trusted && best.j.objective > (1 - o.hysteresis) * cur.objective)
     return keep(obs, ev.state, `${what}: ${now}; ${step} improves by less than the ${Math.round(o.hysteresis * 100)} % hysteresis`, predictions);
   const recent = state.changeTimesMs.filter((t) => obs.atMs - t < o.rateWindowMs);
   if (recent.length >= o.maxChanges) {
