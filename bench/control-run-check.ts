@@ -13,8 +13,8 @@ if (!run) throw new Error('no such control run (list them with `npx khaos contro
 const decisions = store.decisions(run.id);
 const changes = decisions.filter((d) => d.outcome === 'applied');
 const triggers = [...store.events(run.id, 'checkpoint-completed'), ...store.events(run.id, 'checkpoint-fallback')]
-  .map((e) => e.data as { triggeredAtMs: number; tookMs: number })
-  .map((d) => ({ atMs: d.triggeredAtMs, tookMs: d.tookMs }))
+  .map((e) => ({ ...(e.data as { triggeredAtMs: number; tookMs: number }), own: e.kind === 'checkpoint-completed' }))
+  .map((d) => ({ atMs: d.triggeredAtMs, tookMs: d.tookMs, own: d.own }))
   .sort((a, b) => a.atMs - b.atMs);
 const failures = store.events(run.id, 'failure').map((e) => e.atMs);
 const spacing = checkSpacing(changes, triggers, failures);
@@ -24,7 +24,7 @@ const result = {
   outageMsOfChanges: [...new Set(changes.map((c) => c.outageMs))],
   failuresSeen: failures.length, recoveries: store.events(run.id, 'recovery').map((e) => e.detail),
   triggeredCheckpointsCompleted: triggers.length, triggerFailures: store.events(run.id, 'checkpoint-failed').length,
-  spacing: { checked: spacing.checked, within10Percent: spacing.checked - spacing.off.length, deferredByLongCheckpoint: spacing.deferred, off: spacing.off },
+  spacing: { checked: spacing.checked, within10Percent: spacing.checked - spacing.off.length, deferredByLongCheckpoint: spacing.deferred, aroundFallbackCheckpoints: spacing.fallback, off: spacing.off },
 };
 console.log(JSON.stringify(result, null, 2));
 fs.mkdirSync(path.join(repoRoot, 'bench', 'results'), { recursive: true });

@@ -8,6 +8,8 @@ export interface AppliedChange {
 export interface CompletedTrigger {
   atMs: number;
   tookMs: number;
+  /** False for a checkpoint Flink triggered itself (the fallback interval), not the pacer. */
+  own?: boolean;
 }
 
 export interface SpacingReport {
@@ -15,6 +17,8 @@ export interface SpacingReport {
   checked: number;
   /** Gaps stretched because the checkpoint before took about the interval or longer (one in flight at a time). */
   deferred: number;
+  /** Gaps that begin or end with one of Flink's own (fallback) checkpoints: its timer, not the pacer's. */
+  fallback: number;
   /** Gaps more than `tolerance` away from the interval in force. */
   off: { intervalMs: number; gapMs: number; atMs: number }[];
 }
@@ -29,12 +33,17 @@ export function checkSpacing(changes: readonly AppliedChange[], completed: reado
   const off: SpacingReport['off'] = [];
   let checked = 0;
   let deferred = 0;
+  let fallback = 0;
   changes.forEach((c, i) => {
     const until = changes[i + 1]?.atMs ?? Infinity;
     const under = completed.filter((t) => t.atMs > c.atMs && t.atMs < until);
     for (let k = 2; k < under.length; k++) {
       const [a, b] = [under[k - 1]!, under[k]!];
       if (failuresMs.some((f) => f > a.atMs - failureMarginMs && f < b.atMs + 1000)) continue;
+      if (a.own === false || b.own === false) {
+        fallback++;
+        continue;
+      }
       const gap = b.atMs - a.atMs;
       if (a.tookMs >= (1 - tolerance) * c.toIntervalMs && gap > c.toIntervalMs) {
         deferred++;
@@ -44,5 +53,5 @@ export function checkSpacing(changes: readonly AppliedChange[], completed: reado
       if (Math.abs(gap - c.toIntervalMs) > tolerance * c.toIntervalMs) off.push({ intervalMs: c.toIntervalMs, gapMs: gap, atMs: b.atMs });
     }
   });
-  return { checked, deferred, off };
+  return { checked, deferred, fallback, off };
 }
