@@ -18,9 +18,9 @@ const samplesFile = path.join(repoRoot, 'examples', 'samples-iot-local-SIMULATED
 
 /**
  * khaos+ as in examples/control-iot.yaml (candidates up to 6 s, for more checkpoint gaps to check),
- * started at 30 s: beyond every candidate and the trained range (1–10 s), and,
- * at the afternoon load the replay starts with (14:00 in the trace), over the recovery target, so
- * the first evaluation changes the interval; what follows depends on the load and the kills.
+ * started at 30 s: beyond every candidate and the trained range (1–10 s), which khaos+ always
+ * leaves at its first evaluation; what follows depends on the load (the replay starts at 14:00 in
+ * the trace) and the kills.
  */
 function exampleSettings(): ControlSettings {
   const c = resolveConfig({
@@ -84,10 +84,11 @@ describe('khaos control on the local stack: paced interval changes with kills', 
       expect(spacing.checked).toBeGreaterThanOrEqual(3);
       expect(spacing.off, JSON.stringify(spacing.off)).toEqual([]);
 
-      // Flink restarted the job for the kills (a kill can cost it two restarts), and its own interval is untouched.
+      // Flink restarted the job for the last kill (its execution graph says so; the metric store's
+      // numRestarts can lag on a loaded machine), and the job's own interval is untouched.
       const flink = new RestFlinkEngine(stack.replica('iot-ctl').restUrl);
       const job = (await flink.listJobs()).find((j) => j.state === 'RUNNING')!;
-      expect((await flink.jobMetrics(job.id, ['numRestarts'])).numRestarts).toBeGreaterThanOrEqual(2);
+      expect((await flink.job(job.id)).timestamps.RESTARTING).toBeGreaterThanOrEqual(kills[1]!.atMs);
       expect((await flink.checkpointConfig(job.id)).intervalMs).toBe(120_000);
     } finally {
       await deps.bus.close();
