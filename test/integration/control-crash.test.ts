@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,24 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import { awaitReconciliation, flushWindows } from '../../src/app/reconcile-output.js';
 import { replayWorkload, type ReplayResult } from '../../src/app/replay.js';
-import { khaosHome, KafkajsMessageBus, repoRoot, SystemClock } from '../../src/compose.js';
+import { KafkajsMessageBus, SystemClock } from '../../src/compose.js';
 import { eventGenerator } from '../../src/core/events.js';
 import { seededRandom } from '../../src/core/random.js';
 import { commandLine, pidsWithMarker } from '../../src/adapters/system/processes.js';
-import { progress } from './helpers.js';
-
-/** `khaos …` as a separate process with the tests' KHAOS_HOME. */
-function khaos(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src', 'cli', 'main.ts'), ...args], {
-      cwd: repoRoot, env: { ...process.env, KHAOS_HOME: khaosHome(), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code, signal) => resolve({ code, signal, out }));
-  });
-}
+import { khaos, progress } from './helpers.js';
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -63,7 +49,7 @@ describe('crash safety of the restart actuator: the controller SIGKILLed at each
       for (const [i, [step, delay]] of steps.entries()) {
         const target = i % 2 === 0 ? 2000 : 4000;
         const args = ['control', '--config', config, '--stack', 'it-crash', '--actuator', 'restart', '--policy', `static:${target}ms`];
-        const crashed = await khaos(args, { KHAOS_CRASH_AT: `${step}${delay}` });
+        const crashed = await khaos(args, { env: { KHAOS_CRASH_AT: `${step}${delay}` } });
         progress(`crash at ${step}: ${crashed.signal ?? crashed.code}`);
         expect(crashed.signal, crashed.out).toBe('SIGKILL');
         const again = await khaos([...args, '--duration', '5s']);

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,12 +6,12 @@ import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine
 import type { LocalStack } from '../../src/adapters/local/local-stack.js';
 import { runLocalControl } from '../../src/app/control/local-run.js';
 import type { ControlSettings } from '../../src/app/control/session.js';
-import { khaosHome, loadTrace, localControlDeps, repoRoot } from '../../src/compose.js';
+import { loadTrace, localControlDeps, repoRoot } from '../../src/compose.js';
 import { resolveConfig } from '../../src/config/schema.js';
 import type { DecisionRecord } from '../../src/core/control/records.js';
 import { checkSpacing } from '../../src/core/control/spacing.js';
 import { parseSamplesCsv } from '../../src/core/samples.js';
-import { progress, testStack } from './helpers.js';
+import { khaos, progress, testStack } from './helpers.js';
 
 const samplesFile = path.join(repoRoot, 'examples', 'samples-iot-local-SIMULATED.csv');
 
@@ -97,27 +96,6 @@ describe('khaos control on the local stack: paced interval changes with kills', 
   });
 });
 
-/** `khaos …` as a separate process with the tests' KHAOS_HOME; resolves with its exit code and output. */
-function khaos(args: string[], opts: { killAfterMs?: number; until?: RegExp } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src', 'cli', 'main.ts'), ...args], {
-      cwd: repoRoot, env: { ...process.env, KHAOS_HOME: khaosHome() }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let killed = false;
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (opts.until && !killed && opts.until.test(out)) {
-        killed = true;
-        setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs ?? 0);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code, signal) => resolve({ code, signal, out }));
-  });
-}
-
 describe('khaos control --attach: a job Khaos did not start', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-attach-'));
   const config = path.join(dir, 'attach.yaml');
@@ -155,7 +133,7 @@ describe('khaos control --attach: a job Khaos did not start', () => {
     expect((await flink.jobMetrics(jobId, ['numRestarts'])).numRestarts).toBe(0);
 
     // SIGKILLed mid-run: nothing to clean up, the job is untouched.
-    const killed = await khaos(['control', '--config', config, '--attach', restUrl, '--policy', 'static:3s'], { until: /triggered|→ 3000 ms/, killAfterMs: 3000 });
+    const killed = await khaos(['control', '--config', config, '--attach', restUrl, '--policy', 'static:3s'], { killOn: /triggered|→ 3000 ms/, killAfterMs: 3000 });
     expect(killed.signal).toBe('SIGKILL');
     expect((await flink.job(jobId)).state).toBe('RUNNING');
     expect((await flink.jobMetrics(jobId, ['numRestarts'])).numRestarts).toBe(0);

@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { resolveConfig, type ConfigInput } from '../../src/config/schema.js';
-import { startLocalStack } from '../../src/compose.js';
+import { khaosHome, repoRoot, startLocalStack } from '../../src/compose.js';
 import type { LocalStack } from '../../src/adapters/local/local-stack.js';
 
 export const progress = (line: string) => process.stderr.write(`  [it] ${line}\n`);
@@ -8,4 +10,29 @@ export const progress = (line: string) => process.stderr.write(`  [it] ${line}\n
 export async function testStack(name: string, overrides: ConfigInput = {}): Promise<LocalStack> {
   const config = resolveConfig({ ...overrides, stack: { name: `it-${name}`, ...(overrides.stack ?? {}) } });
   return startLocalStack(config, progress, true);
+}
+
+/**
+ * `khaos …` as a separate process (one node process, so a SIGKILL reaches Khaos itself) with the
+ * tests' KHAOS_HOME and `env` on top; resolves with its exit code, signal and output. With `killOn`,
+ * it is SIGKILLed `killAfterMs` after its output first matches.
+ */
+export function khaos(args: string[], opts: { env?: Record<string, string>; killOn?: RegExp; killAfterMs?: number } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src', 'cli', 'main.ts'), ...args], {
+      cwd: repoRoot, env: { ...process.env, KHAOS_HOME: khaosHome(), ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let killing = false;
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (opts.killOn && !killing && opts.killOn.test(out)) {
+        killing = true;
+        setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs ?? 0);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code, signal) => resolve({ code, signal, out }));
+  });
 }
