@@ -18,10 +18,10 @@ import { KafkajsMessageBus, startLocalStack, SystemClock } from '../src/compose.
 import { RestFlinkEngine } from '../src/adapters/flink-rest/rest-flink-engine.js';
 import { createPolicy } from '../src/core/control/policies.js';
 import { initialPolicyState, type Observation } from '../src/core/control/policy.js';
-import { eventGenerator } from '../src/core/events.js';
+import { eventGenerator } from '../src/core/workload/events.js';
 import { seededRandom } from '../src/core/random.js';
-import { recoveryTimeline, LAG_SLACK_SECONDS, type JobSample } from '../src/core/recovery.js';
-import { parseSamplesCsv } from '../src/core/samples.js';
+import { recoveryTimeline, LAG_SLACK_SECONDS, type JobSample } from '../src/core/profiling/recovery.js';
+import { parseSamplesCsv } from '../src/core/profiling/samples.js';
 import fs from 'node:fs';
 import { MemoryControlStore } from '../test/fakes/memory-control-store.js';
 import { report, stats } from './lib.js';

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mean, quantileSorted } from '../src/core/stats.js';
 
 const resultsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 
@@ -19,8 +20,5 @@ export function report(name: string, setup: Record<string, unknown>, results: un
 
 export const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-  const mid = s.length / 2;
-  const median = s.length % 2 === 1 ? s[Math.floor(mid)]! : (s[mid - 1]! + s[mid]!) / 2;
-  return { n: s.length, min: s[0], median, p90: q(0.9), max: s[s.length - 1], mean: s.reduce((a, b) => a + b, 0) / s.length };
+  return { n: s.length, min: s[0], median: quantileSorted(s, 0.5), p90: quantileSorted(s, 0.9), max: s[s.length - 1], mean: mean(s) };
 };

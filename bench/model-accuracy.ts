@@ -4,16 +4,17 @@
 //   npx tsx bench/model-accuracy.ts [--samples FILE.csv] [--seed N] [--repeats R] [--count N] [--out FILE]
 //
 // Without --samples it uses SIMULATED failures drawn from the physical equations plus noise
-// (src/core/simulated-samples.ts) and says so, on screen and in the results file.
+// (src/core/profiling/simulated-samples.ts) and says so, on screen and in the results file.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KhaosError } from '../src/core/errors.js';
-import { fitModel, fitOne, mape, MODEL_NAMES, type ModelKind, type ModelName } from '../src/core/models.js';
+import { fitModel, fitOne, mape, MODEL_NAMES, type ModelKind, type ModelName } from '../src/core/models/models.js';
 import { seededRandom } from '../src/core/random.js';
-import { parseSamplesCsv, samplesToCsv, type FailureSample } from '../src/core/samples.js';
-import { DEFAULT_SIMULATION, simulateSamples } from '../src/core/simulated-samples.js';
+import { parseSamplesCsv, samplesToCsv, type FailureSample } from '../src/core/profiling/samples.js';
+import { DEFAULT_SIMULATION, simulateSamples } from '../src/core/profiling/simulated-samples.js';
+import { mean, quantile } from '../src/core/stats.js';
 
 const TARGET_ACCURACY = 0.93; // issue 3, "Targets": recovery 1 − MAPE ≥ 0.93, cross-validated
 const SIZES = [8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024];
@@ -69,11 +70,6 @@ console.log('cross-validated accuracy (1 − MAPE) on all the data:');
 for (const e of crossValidated) console.log(`  ${e.variant.padEnd(36)} ${e.accuracy.toFixed(3)}  (${e.cvMethod}${e.failedFolds ? `, ${e.failedFolds} folds failed` : ''})`);
 
 // 2. Accuracy against the number of training failures.
-const quantile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = (s.length - 1) * p;
-  return s[Math.floor(h)]! + (h - Math.floor(h)) * (s[Math.ceil(h)]! - s[Math.floor(h)]!);
-};
 type Point = { n: number; heldOut: number; variant: string; meanAccuracy: number | null; medianAccuracy: number | null; p10: number | null; p90: number | null; worst: number | null; fitted: number; failed: number };
 const curve: Point[] = [];
 const sizes = SIZES.filter((n) => n <= samples.length - 4);
@@ -103,8 +99,8 @@ for (const n of sizes) {
   for (const v of variants) {
     const a = acc[v.label] ?? [];
     const q = (p: number) => (a.length ? quantile(a, p) : null);
-    const mean = a.length ? a.reduce((x, y) => x + y, 0) / a.length : null;
-    curve.push({ n, heldOut: samples.length - n, variant: v.label, meanAccuracy: mean, medianAccuracy: q(0.5), p10: q(0.1), p90: q(0.9), worst: a.length ? Math.min(...a) : null, fitted: a.length, failed: failed[v.label] ?? 0 });
+    const meanAcc = a.length ? mean(a) : null;
+    curve.push({ n, heldOut: samples.length - n, variant: v.label, meanAccuracy: meanAcc, medianAccuracy: q(0.5), p10: q(0.1), p90: q(0.9), worst: a.length ? Math.min(...a) : null, fitted: a.length, failed: failed[v.label] ?? 0 });
   }
 }
 

@@ -9,8 +9,8 @@ import { SqliteProfileStore } from '../src/adapters/sqlite/sqlite-profile-store.
 import { runProfile } from '../src/app/profile.js';
 import { resolveConfig } from '../src/config/schema.js';
 import { demoDeps, loadTrace, startLocalStack } from '../src/compose.js';
-import { checkPlan } from '../src/core/profile-plan.js';
-import type { ProfilePlan } from '../src/core/profile-records.js';
+import { checkPlan } from '../src/core/profiling/profile-plan.js';
+import type { ProfilePlan } from '../src/core/profiling/profile-records.js';
 import { report } from './lib.js';
 
 const intervalsMs = [2000, 5000, 8000];

@@ -1,9 +1,9 @@
 import { KhaosError } from '../core/errors.js';
-import { eventGenerator, type JobKind } from '../core/events.js';
+import { eventGenerator, type JobKind } from '../core/workload/events.js';
 import { seededRandom } from '../core/random.js';
 import type { Reconciliation } from '../core/reconcile.js';
-import { LAG_SLACK_SECONDS, recoveryTimeline, type JobSample, type RecoveryTimeline } from '../core/recovery.js';
-import { replaySchedule, type ReplayPlan, type Trace } from '../core/trace.js';
+import { LAG_SLACK_SECONDS, recoveryTimeline, type JobSample, type RecoveryTimeline } from '../core/profiling/recovery.js';
+import { replaySchedule, type ReplayPlan, type Trace } from '../core/workload/trace.js';
 import type { Clock } from '../ports/clock.js';
 import type { FailureInjector, FailureType, InjectedFailure } from '../ports/failure-injector.js';
 import type { FlinkEngine } from '../ports/flink-engine.js';

@@ -1,5 +1,5 @@
 import { KhaosError } from '../core/errors.js';
-import type { JobSample } from '../core/recovery.js';
+import type { JobSample } from '../core/profiling/recovery.js';
 import type { Clock } from '../ports/clock.js';
 import type { FlinkEngine, VertexInfo } from '../ports/flink-engine.js';
 

@@ -1,10 +1,10 @@
 import { KhaosError } from '../core/errors.js';
-import { eventGenerator } from '../core/events.js';
-import { injectionTarget, measureFailure, planSteps } from '../core/profile-plan.js';
-import type { FailureMeasurement, PlannedPoint, ProfileRecord, StepRecord } from '../core/profile-records.js';
+import { eventGenerator } from '../core/workload/events.js';
+import { injectionTarget, measureFailure, planSteps } from '../core/profiling/profile-plan.js';
+import type { FailureMeasurement, PlannedPoint, ProfileRecord, StepRecord } from '../core/profiling/profile-records.js';
 import { seededRandom } from '../core/random.js';
-import { LAG_SLACK_SECONDS, recoveryTimeline, type JobSample } from '../core/recovery.js';
-import { replaySchedule, type Trace } from '../core/trace.js';
+import { LAG_SLACK_SECONDS, recoveryTimeline, type JobSample } from '../core/profiling/recovery.js';
+import { replaySchedule, type Trace } from '../core/workload/trace.js';
 import type { Clock } from '../ports/clock.js';
 import type { FailureInjector, InjectedFailure } from '../ports/failure-injector.js';
 import type { FlinkEngine } from '../ports/flink-engine.js';

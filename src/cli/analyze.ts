@@ -5,8 +5,9 @@ import { rateSourceFor, type RateSourceSpec } from '../compose.js';
 import { parseDuration } from '../config/duration.js';
 import { badInput } from '../core/errors.js';
 import { seededRandom } from '../core/random.js';
-import { analyzePerSecond, steadyStatePlot, toPerSecond, type SteadyStateOptions, type SteadyStateResult, type Tolerance } from '../core/steady-state.js';
-import { compactNumber } from '../core/svg-plot.js';
+import { steadyStatePlot } from '../report/steady-state-plot.js';
+import { analyzePerSecond, toPerSecond, type SteadyStateOptions, type SteadyStateResult, type Tolerance } from '../core/workload/steady-state.js';
+import { compactNumber } from '../report/svg-plot.js';
 
 export const ANALYZE_USAGE = `khaos analyze <trace> [options]     phase 1: steady state, load levels and injection points
 

@@ -5,7 +5,7 @@ import { modelsFromFiles } from '../app/control/models.js';
 import { runControlSession, type ControlSettings, type SessionTarget } from '../app/control/session.js';
 import { POLICY_NAMES } from '../core/control/policies.js';
 import { badInput } from '../core/errors.js';
-import { parseSamplesCsv } from '../core/samples.js';
+import { parseSamplesCsv } from '../core/profiling/samples.js';
 import { parseDuration } from '../config/duration.js';
 import { RestartActuator } from '../app/control/restart-actuator.js';
 import { controlStore, crashHookFromEnv, processAlive, flinkAt, loadTrace, localControlDeps, newControlRunId, openLocalStack, systemClock } from '../compose.js';

@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { badInput } from '../core/errors.js';
-import { fromModelFile, toModelFile } from '../core/model-file.js';
-import { chooseModel, fitModels, PREDICTION_CEILING, predictInterval, summarise, type FittedModel, type IntervalModel, type ModelKind } from '../core/models.js';
-import { parseSamplesCsv, type FailureSample } from '../core/samples.js';
+import { fromModelFile, toModelFile } from '../core/models/model-file.js';
+import { chooseModel, fitModels, PREDICTION_CEILING, predictInterval, summarise, type FittedModel, type IntervalModel, type ModelKind } from '../core/models/models.js';
+import { parseSamplesCsv, type FailureSample } from '../core/profiling/samples.js';
 
 export const MODELS_USAGE = `khaos models — latency and recovery models from measured failures
 

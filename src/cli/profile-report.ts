@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FailureMeasurement, ProfileRecord } from '../core/profile-records.js';
-import { buildProfileReport } from '../core/profile-report.js';
+import type { FailureMeasurement, ProfileRecord } from '../core/profiling/profile-records.js';
+import { buildProfileReport } from '../report/profile-report.js';
 
 /**
  * Writes the report of a profile into `outDir` (created if missing): `report.md` and the SVG plots

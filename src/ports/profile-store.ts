@@ -1,4 +1,4 @@
-import type { FailureMeasurement, ProfileRecord, ProfileStatus, StepRecord } from '../core/profile-records.js';
+import type { FailureMeasurement, ProfileRecord, ProfileStatus, StepRecord } from '../core/profiling/profile-records.js';
 
 /**
  * Durable records of chaos profiles (house-style rule 10). Every write is committed before the

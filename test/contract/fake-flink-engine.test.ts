@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { JobSampler, taskManagerRunning } from '../../src/app/observe.js';
 import { replayWorkload } from '../../src/app/replay.js';
-import { recoveryTimeline, type JobSample, type RecoveryTimeline } from '../../src/core/recovery.js';
+import { recoveryTimeline, type JobSample, type RecoveryTimeline } from '../../src/core/profiling/recovery.js';
 import type { ReplicaRequest } from '../../src/ports/orchestrator.js';
 import { FakeFlinkPlatform, METRIC, type FakeFlinkPlatformOptions } from '../fakes/fake-flink-platform.js';
 import { ManualClock } from '../fakes/manual-clock.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it, type TestContext } from 'vitest';
-import type { FailureMeasurement, ProfilePlan, ProfileRecord, StepRecord } from '../../src/core/profile-records.js';
+import type { FailureMeasurement, ProfilePlan, ProfileRecord, StepRecord } from '../../src/core/profiling/profile-records.js';
 import type { ProfileStore } from '../../src/ports/profile-store.js';
 
 export interface ProfileStoreFixture {

@@ -1,5 +1,5 @@
 import { KhaosError } from '../../src/core/errors.js';
-import type { FailureMeasurement, ProfileRecord, ProfileStatus, StepRecord } from '../../src/core/profile-records.js';
+import type { FailureMeasurement, ProfileRecord, ProfileStatus, StepRecord } from '../../src/core/profiling/profile-records.js';
 import type { ProfileStore } from '../../src/ports/profile-store.js';
 
 export interface ProfileStoreCall {

@@ -10,7 +10,7 @@ import { loadTrace, localControlDeps, repoRoot } from '../../src/compose.js';
 import { resolveConfig } from '../../src/config/schema.js';
 import type { DecisionRecord } from '../../src/core/control/records.js';
 import { checkSpacing } from '../../src/core/control/spacing.js';
-import { parseSamplesCsv } from '../../src/core/samples.js';
+import { parseSamplesCsv } from '../../src/core/profiling/samples.js';
 import { khaos, progress, testStack } from './helpers.js';
 
 const samplesFile = path.join(repoRoot, 'examples', 'samples-iot-local-SIMULATED.csv');

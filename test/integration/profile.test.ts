@@ -6,7 +6,7 @@ import type { LocalStack } from '../../src/adapters/local/local-stack.js';
 import { SqliteProfileStore } from '../../src/adapters/sqlite/sqlite-profile-store.js';
 import { runProfile } from '../../src/app/profile.js';
 import { demoDeps, loadTrace } from '../../src/compose.js';
-import { checkPlan } from '../../src/core/profile-plan.js';
+import { checkPlan } from '../../src/core/profiling/profile-plan.js';
 import { progress, testStack } from './helpers.js';
 
 let stack: LocalStack;

@@ -6,7 +6,7 @@ import type { LocalStack } from '../../src/adapters/local/local-stack.js';
 import { awaitReconciliation, flushWindows } from '../../src/app/reconcile-output.js';
 import { replayWorkload } from '../../src/app/replay.js';
 import { demoDeps, repoRoot } from '../../src/compose.js';
-import { eventGenerator } from '../../src/core/events.js';
+import { eventGenerator } from '../../src/core/workload/events.js';
 import { seededRandom } from '../../src/core/random.js';
 import { progress, testStack } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fromModelFile, toModelFile } from '../../src/core/model-file.js';
-import { fitModel, predictInterval } from '../../src/core/models.js';
-import { parseSamplesCsv } from '../../src/core/samples.js';
+import { fromModelFile, toModelFile } from '../../src/core/models/model-file.js';
+import { fitModel, predictInterval } from '../../src/core/models/models.js';
+import { parseSamplesCsv } from '../../src/core/profiling/samples.js';
 import { simulatedFixtureCsv } from '../fixtures/make-simulated-samples.js';
 
 const samples = parseSamplesCsv(simulatedFixtureCsv(), 'fixture');

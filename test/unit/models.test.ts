@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boxLeastSquares, leastSquares, minimiseScalar } from '../../src/core/linalg.js';
+import { boxLeastSquares, leastSquares, minimiseScalar } from '../../src/core/models/linalg.js';
 import {
   chooseModel,
   compareModels,
@@ -11,10 +11,10 @@ import {
   physicalRecoverySec,
   PREDICTION_CEILING,
   predictInterval,
-} from '../../src/core/models.js';
+} from '../../src/core/models/models.js';
 import { seededRandom } from '../../src/core/random.js';
-import { parseSamplesCsv, type FailureSample } from '../../src/core/samples.js';
-import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/simulated-samples.js';
+import { parseSamplesCsv, type FailureSample } from '../../src/core/profiling/samples.js';
+import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/profiling/simulated-samples.js';
 import { simulatedFixtureCsv } from '../fixtures/make-simulated-samples.js';
 
 const truthR = { capacityEps: 10_000, downtimeSec: 20, phi: 0.9 };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runProfile, type ProfileDeps } from '../../src/app/profile.js';
-import { checkPlan } from '../../src/core/profile-plan.js';
-import type { ProfilePlan } from '../../src/core/profile-records.js';
-import { parseTraceCsv } from '../../src/core/trace.js';
+import { checkPlan } from '../../src/core/profiling/profile-plan.js';
+import type { ProfilePlan } from '../../src/core/profiling/profile-records.js';
+import { parseTraceCsv } from '../../src/core/workload/trace.js';
 import { FakeFlinkPlatform } from '../fakes/fake-flink-platform.js';
 import { ManualClock } from '../fakes/manual-clock.js';
 import { MemoryMessageBus } from '../fakes/memory-message-bus.js';

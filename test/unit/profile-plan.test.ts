@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { evenIntervals, injectionTarget, measureFailure } from '../../src/core/profile-plan.js';
+import { evenIntervals, injectionTarget, measureFailure } from '../../src/core/profiling/profile-plan.js';
 import { seededRandom } from '../../src/core/random.js';
-import type { JobSample } from '../../src/core/recovery.js';
+import type { JobSample } from '../../src/core/profiling/recovery.js';
 
 describe('injectionTarget', () => {
   const base = { nowMs: 10_000, lastTriggerMs: 9000, intervalMs: 5000, leadMs: 500, rnd: seededRandom(1) };

@@ -3,11 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeProfileReport } from '../../src/cli/profile-report.js';
-import { physicalLatencyMs, physicalRecoverySec } from '../../src/core/models.js';
-import type { FailureMeasurement, ProfileRecord } from '../../src/core/profile-records.js';
-import { buildProfileReport, CANNOT_FIT_YET, recoveredSamples, REPORT_FILES } from '../../src/core/profile-report.js';
+import { physicalLatencyMs, physicalRecoverySec } from '../../src/core/models/models.js';
+import type { FailureMeasurement, ProfileRecord } from '../../src/core/profiling/profile-records.js';
+import { recoveredSamples } from '../../src/core/profiling/profile-records.js';
+import { buildProfileReport, CANNOT_FIT_YET, REPORT_FILES } from '../../src/report/profile-report.js';
 import { seededRandom, type Random } from '../../src/core/random.js';
 import { expectWellFormedSvg } from '../support/svg-well-formed.js';
+import { median } from '../../src/core/stats.js';
 
 const INTERVALS = [10_000, 30_000, 60_000];
 const LEVELS = [2_000, 4_000, 6_000, 8_000];
@@ -83,11 +85,6 @@ function timedOut(m: FailureMeasurement): FailureMeasurement {
   return t;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = (s.length - 1) / 2;
-  return s[Math.floor(h)]! + (h - Math.floor(h)) * (s[Math.ceil(h)]! - s[Math.floor(h)]!);
-};
 const tableRows = (md: string, section: string) => {
   const body = md.split(`## ${section}\n`)[1]!.split('\n## ')[0]!;
   return body.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| ---'));

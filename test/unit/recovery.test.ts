@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { recoveryTimeline, type JobSample } from '../../src/core/recovery.js';
+import { recoveryTimeline, type JobSample } from '../../src/core/profiling/recovery.js';
 
 const opts = { baselineMs: 20_000, sustainSamples: 5, slackSeconds: 2 };
 

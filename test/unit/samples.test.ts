@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseSamplesCsv, samplesToCsv, type FailureSample } from '../../src/core/samples.js';
+import { parseSamplesCsv, samplesToCsv, type FailureSample } from '../../src/core/profiling/samples.js';
 import { simulatedFixtureCsv } from '../fixtures/make-simulated-samples.js';
 
 const rows = ['10000,1000,200,30', '10000,2000,250,40', '30000,1000,210,45', '30000,2000,260,70'];

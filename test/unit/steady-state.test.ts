@@ -13,8 +13,8 @@ import {
   toPerSecond,
   type PerSecondSeries,
   type SteadyStateResult,
-} from '../../src/core/steady-state.js';
-import { parseTraceCsv, type Trace } from '../../src/core/trace.js';
+} from '../../src/core/workload/steady-state.js';
+import { parseTraceCsv, type Trace } from '../../src/core/workload/trace.js';
 
 const workloads = path.resolve(__dirname, '..', '..', '..', 'shared', 'workloads');
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { svgPlot } from '../../src/core/svg-plot.js';
+import { svgPlot } from '../../src/report/svg-plot.js';
 import { expectWellFormedSvg } from '../support/svg-well-formed.js';
 
 const rects = (svg: string, cls: string) => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/core/random.js';
-import { analyzePerSecond, steadyStatePlot, type PerSecondSeries } from '../../src/core/steady-state.js';
-import { compactNumber, niceTicks, svgPlot } from '../../src/core/svg-plot.js';
+import { analyzePerSecond, type PerSecondSeries } from '../../src/core/workload/steady-state.js';
+import { steadyStatePlot } from '../../src/report/steady-state-plot.js';
+import { compactNumber, niceTicks, svgPlot } from '../../src/report/svg-plot.js';
 import { expectWellFormedSvg as expectWellFormed } from '../support/svg-well-formed.js';
 
 /** The y pixel coordinates of a path's vertices. */

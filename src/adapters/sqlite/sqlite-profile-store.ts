@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { KhaosError } from '../../core/errors.js';
-import type { FailureMeasurement, ProfileRecord, ProfileStatus, StepRecord } from '../../core/profile-records.js';
+import type { FailureMeasurement, ProfileRecord, ProfileStatus, StepRecord } from '../../core/profiling/profile-records.js';
 import type { ProfileStore } from '../../ports/profile-store.js';
 
 /**

@@ -1,14 +1,15 @@
 import { forecastPeak } from '../../core/control/forecast.js';
 import { initialPolicyState, type ControlModels, type Decision, type Observation, type Policy, type PolicyState } from '../../core/control/policy.js';
-import { measureFailure } from '../../core/profile-plan.js';
-import type { RecoveryOptions, JobSample } from '../../core/recovery.js';
-import { recoveryTimeline } from '../../core/recovery.js';
-import type { FailureSample } from '../../core/samples.js';
+import { measureFailure } from '../../core/profiling/profile-plan.js';
+import type { RecoveryOptions, JobSample } from '../../core/profiling/recovery.js';
+import { recoveryTimeline } from '../../core/profiling/recovery.js';
+import type { FailureSample } from '../../core/profiling/samples.js';
 import type { IntervalActuator } from '../../ports/actuator.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ControlStore } from '../../ports/control-store.js';
 import type { JobSampler } from '../observe.js';
 import type { Pacer } from './pacer.js';
+import { mean } from '../../core/stats.js';
 
 export interface ControllerDeps {
   sampler: JobSampler;
@@ -61,7 +62,6 @@ export interface TickReport {
   observation: Observation;
 }
 
-const mean = (xs: number[]) => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
 
 /**
  * Phase 3: one tick = collect (a sample of the job) → evaluate and decide (the policy on the

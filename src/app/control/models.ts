@@ -1,8 +1,8 @@
 import { badInput } from '../../core/errors.js';
 import type { ControlModels } from '../../core/control/policy.js';
-import { chooseModel, fitModels, type IntervalModel } from '../../core/models.js';
-import { fromModelFile } from '../../core/model-file.js';
-import type { FailureSample } from '../../core/samples.js';
+import { chooseModel, fitModels, type IntervalModel } from '../../core/models/models.js';
+import { fromModelFile } from '../../core/models/model-file.js';
+import type { FailureSample } from '../../core/profiling/samples.js';
 
 const range = (xs: number[]) => ({ min: Math.min(...xs), max: Math.max(...xs) });
 

@@ -1,8 +1,8 @@
 import { KhaosError } from '../../core/errors.js';
 import { createPolicy } from '../../core/control/policies.js';
 import type { ActuatorKind, ControlModels, PolicyOptions } from '../../core/control/policy.js';
-import { LAG_SLACK_SECONDS } from '../../core/recovery.js';
-import type { FailureSample } from '../../core/samples.js';
+import { LAG_SLACK_SECONDS } from '../../core/profiling/recovery.js';
+import type { FailureSample } from '../../core/profiling/samples.js';
 import type { IntervalActuator } from '../../ports/actuator.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ControlStore } from '../../ports/control-store.js';

@@ -1,6 +1,7 @@
 import { badInput } from '../errors.js';
-import { predictInterval, type PredictionInterval } from '../models.js';
+import { predictInterval, type PredictionInterval } from '../models/models.js';
 import type { ControlModels, Decision, Observation, Policy, PolicyContext, PolicyOptions, PolicyState, Predictions } from './policy.js';
+import { mean } from '../stats.js';
 
 /**
  * The phase-3 policies and the baselines they are compared with. Each is a pure function of the
@@ -55,7 +56,6 @@ const dur = (ms: number) => (ms < 120_000 ? secs(ms) : ms < 7_200_000 ? `${+(ms 
 const recS = (s: number) => `${+s.toFixed(1)} s`;
 const latMs = (ms: number) => `${Math.round(ms)} ms`;
 const eps = (e: number) => `${Math.round(e)} ev/s`;
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 function wait(obs: Observation, state: PolicyState, reason: string): Outcome {
   return { decision: { action: 'wait', fromIntervalMs: obs.intervalMs, toIntervalMs: obs.intervalMs, reason }, state };

@@ -1,4 +1,4 @@
-import type { Random } from './random.js';
+import type { Random } from '../random.js';
 
 /** The sample jobs shipped in jobs/; each has its own input record shape (see the Java job classes). */
 export type JobKind = 'iot' | 'ysb';

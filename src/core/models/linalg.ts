@@ -1,4 +1,4 @@
-import { badInput, KhaosError } from './errors.js';
+import { badInput, KhaosError } from '../errors.js';
 
 /**
  * Small dense numerics for the models: least squares by Householder QR (no normal equations, so

@@ -1,4 +1,4 @@
-import type { JobKind } from './events.js';
+import type { JobKind } from '../workload/events.js';
 import type { FailureSample } from './samples.js';
 
 /** When, relative to a replica's checkpoints, a failure is injected. */
@@ -88,4 +88,17 @@ export interface FailureMeasurement extends Partial<Omit<FailureSample, 'recover
   /** Null when the failure did not recover within the timeout. */
   recoverySec: number | null;
   restoredCheckpointId?: number;
+}
+
+/**
+ * The failures the models are fitted on: those that recovered (with a recovery time), as samples.
+ * Timeouts have no recovery time; they are shown in the report but never fitted.
+ */
+export function recoveredSamples(measurements: readonly FailureMeasurement[]): FailureSample[] {
+  return measurements.flatMap((m) => {
+    if (m.outcome !== 'recovered' || m.recoverySec === null || !Number.isFinite(m.recoverySec) || m.throughputEps === null || m.latencyMs === null) return [];
+    const s: FailureSample = { ciMs: m.ciMs, throughputEps: m.throughputEps, latencyMs: m.latencyMs, recoverySec: m.recoverySec };
+    for (const k of ['detectionSec', 'restartSec', 'catchupSec', 'stateBytes', 'checkpointMs'] as const) if (m[k] !== undefined) s[k] = m[k];
+    return [s];
+  });
 }

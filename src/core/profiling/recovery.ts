@@ -1,4 +1,5 @@
-import type { JobState } from './job-state.js';
+import type { JobState } from '../job-state.js';
+import { quantileNearestRank } from '../stats.js';
 
 /** One observation of a running replica, taken about once a second. */
 export interface JobSample {
@@ -51,7 +52,7 @@ export interface RecoveryTimeline {
   recoveredAtMs?: number;
 }
 
-const p95 = (xs: number[]) => (xs.length === 0 ? 0 : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))]!);
+const p95 = (xs: number[]) => quantileNearestRank(xs, 0.95);
 
 /**
  * Phases of a recovery from samples: detection (→ not RUNNING), restart and restore (→ RUNNING),

@@ -1,8 +1,9 @@
-import { KhaosError } from './errors.js';
-import { chooseModel, fitModels, PREDICTION_CEILING, predictInterval, type FittedModel, type ModelKind } from './models.js';
-import type { FailureMeasurement, ProfileRecord } from './profile-records.js';
-import { MIN_SAMPLES, type FailureSample } from './samples.js';
+import { KhaosError } from '../core/errors.js';
+import { chooseModel, fitModels, PREDICTION_CEILING, predictInterval, type FittedModel, type ModelKind } from '../core/models/models.js';
+import { recoveredSamples, type FailureMeasurement, type ProfileRecord } from '../core/profiling/profile-records.js';
+import { MIN_SAMPLES, type FailureSample } from '../core/profiling/samples.js';
 import { PALETTE, svgPlot, type PlotSeries } from './svg-plot.js';
+import { median, quantileSorted as quantile } from '../core/stats.js';
 
 /**
  * The report of a chaos profile: Markdown plus the SVG plots it links by relative file name.
@@ -33,30 +34,9 @@ type PlacedMeasurement = FailureMeasurement & { throughputEps: number; latencyMs
 /** The sentence the report gives when there are too few recovered failures to fit any model. */
 export const CANNOT_FIT_YET = 'The models cannot be fitted yet';
 
-/**
- * The failures the models are fitted on: those that recovered (with a recovery time), as samples.
- * Timeouts have no recovery time; they are shown in the report but never fitted.
- */
-export function recoveredSamples(measurements: readonly FailureMeasurement[]): FailureSample[] {
-  return measurements.flatMap((m) => {
-    if (m.outcome !== 'recovered' || m.recoverySec === null || !Number.isFinite(m.recoverySec) || m.throughputEps === null || m.latencyMs === null) return [];
-    const s: FailureSample = { ciMs: m.ciMs, throughputEps: m.throughputEps, latencyMs: m.latencyMs, recoverySec: m.recoverySec };
-    for (const k of ['detectionSec', 'restartSec', 'catchupSec', 'stateBytes', 'checkpointMs'] as const) if (m[k] !== undefined) s[k] = m[k];
-    return [s];
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // Formatting and small statistics
 
-/** Linear-interpolated quantile (type 7) of sorted values. */
-function quantile(sorted: readonly number[], p: number): number {
-  const h = (sorted.length - 1) * p;
-  const lo = Math.floor(h);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
-}
-const median = (xs: readonly number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
 
 /** 10 000 → "10 s", 90 000 → "90 s", 120 000 → "2 min", 250 → "250 ms". */
 export function formatDurationMs(ms: number): string {

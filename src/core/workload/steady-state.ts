@@ -1,7 +1,7 @@
-import { badInput } from './errors.js';
-import type { Random } from './random.js';
-import { compactNumber, svgPlot } from './svg-plot.js';
+import { badInput } from '../errors.js';
+import type { Random } from '../random.js';
 import { rateAt, type Trace } from './trace.js';
+import { quantileInPlace } from '../stats.js';
 
 /**
  * Phase 1, steady state: where in a workload the input rate is steady, at which load levels, and
@@ -205,46 +205,6 @@ export function resolveSteadyStateOptions(o: SteadyStateOptions): ResolvedSteady
   return r;
 }
 
-/**
- * The k-th smallest of `a` (0-based), reordering `a` in place (Hoare's selection, O(n) on average).
- */
-function select(a: Float64Array, k: number, from = 0): number {
-  let lo = from;
-  let hi = a.length - 1;
-  while (hi > lo) {
-    const pivot = a[(lo + hi) >>> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i]! < pivot) i++;
-      while (a[j]! > pivot) j--;
-      if (i <= j) {
-        const t = a[i]!;
-        a[i] = a[j]!;
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k]!;
-  }
-  return a[k]!;
-}
-
-/** Quantile with linear interpolation between order statistics (numpy's default). Reorders `a`. */
-function quantile(a: Float64Array, q: number): number {
-  const h = (a.length - 1) * q;
-  const lo = Math.floor(h);
-  const x = select(a, lo);
-  if (h === lo) return x;
-  // After select, everything right of lo is ≥ x: the next order statistic is their minimum.
-  let next = Number.POSITIVE_INFINITY;
-  for (let i = lo + 1; i < a.length; i++) if (a[i]! < next) next = a[i]!;
-  return x + (h - lo) * (next - x);
-}
-
 /** min, median, p95, max, mean and the daily profile of a per-second series. */
 export function summarize(series: PerSecondSeries, stable?: Uint8Array): RateSummary {
   const { rates, startSec, compression } = series;
@@ -259,8 +219,8 @@ export function summarize(series: PerSecondSeries, stable?: Uint8Array): RateSum
     sum += v;
   }
   const copy = Float64Array.from(rates);
-  const median = quantile(copy, 0.5);
-  const p95 = quantile(copy, 0.95);
+  const median = quantileInPlace(copy, 0.5);
+  const p95 = quantileInPlace(copy, 0.95);
   const traceSpanSec = (n - 1) * compression;
   let dailyProfile: (number | null)[] | null = null;
   if (traceSpanSec >= 86_400) {
@@ -497,28 +457,4 @@ export function traceFromSamples(name: string, timesSec: readonly number[], valu
   if (problems.length > 0) throw badInput(`${name}: ${bad > 0 ? `${bad} of ${timesSec.length} samples are unusable` : 'unusable'}:\n  ${problems.join('\n  ')}`);
   const gaps = timesSec.slice(1).map((t, i) => t - timesSec[i]!).sort((a, b) => a - b);
   return { name, timesSec: [...timesSec], values: [...values], stepSec: gaps[Math.floor(gaps.length / 2)]! };
-}
-
-/**
- * The plot of a steady-state analysis: the per-second rate and its rolling mean over analysis
- * time, the load levels as horizontal lines, and each injection point as a marker labelled with
- * its level. Returns an SVG document.
- */
-export function steadyStatePlot(series: PerSecondSeries, result: SteadyStateResult, title: string): string {
-  const n = series.rates.length;
-  const [unit, unitSec] = n > 2 * 86_400 ? ['days', 86_400] : n > 2 * 3600 ? ['hours', 3600] : n > 120 ? ['minutes', 60] : ['seconds', 1];
-  const o = result.options;
-  const scaled = o.compression === 1 ? '' : `, 1 s = ${o.compression} trace s`;
-  return svgPlot({
-    title,
-    xLabel: `analysis time (${unit}${scaled}); markers: injection points`,
-    yLabel: 'rate',
-    series: [
-      { kind: 'line', name: 'rate per second', y: series.rates, dx: 1 / unitSec, color: '#9ab' },
-      { kind: 'line', name: `rolling mean (${o.windowSec} s)`, y: rollingMean(series.rates, o.windowSec), dx: 1 / unitSec, color: '#1f4e99', widthPx: 1.2 },
-      { kind: 'points', name: 'injection points', x: result.points.map((p) => p.second / unitSec), y: result.points.map((p) => p.rate), color: '#d62728', radiusPx: 4 },
-    ],
-    hlines: result.levels.map((l, k) => ({ y: l, label: `L${k + 1} ${compactNumber(l)}`, color: '#aaa' })),
-    markers: result.points.map((p) => ({ x: p.second / unitSec, label: `L${result.levels.indexOf(p.level) + 1}` })),
-  });
 }

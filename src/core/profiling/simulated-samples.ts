@@ -1,5 +1,5 @@
-import { physicalLatencyMs, physicalRecoverySec } from './models.js';
-import type { Random } from './random.js';
+import { physicalLatencyMs, physicalRecoverySec } from '../models/models.js';
+import type { Random } from '../random.js';
 import type { FailureSample } from './samples.js';
 
 /**

@@ -1,4 +1,4 @@
-import { badInput } from './errors.js';
+import { badInput } from '../errors.js';
 
 /** An arrival-rate trace as read from a CSV: sample times (s, epoch of the naive timestamp read as UTC) and values. */
 export interface Trace {

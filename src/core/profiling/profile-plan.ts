@@ -1,7 +1,8 @@
-import { badInput } from './errors.js';
-import type { Random } from './random.js';
+import { badInput } from '../errors.js';
+import type { Random } from '../random.js';
 import { recoveryTimeline, type JobSample, type RecoveryOptions } from './recovery.js';
 import type { FailureMeasurement, FailureTiming, PlannedPoint, ProfilePlan } from './profile-records.js';
+import { mean } from '../stats.js';
 
 /** Intervals evenly spaced over [minMs, maxMs], rounded to 100 ms (the original: 10–120 s, 5–8 values). */
 export function evenIntervals(minMs: number, maxMs: number, count: number): number[] {
@@ -52,14 +53,15 @@ export function injectionTarget(
   return { atMs: due + lead, nextDueMs: due };
 }
 
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+/** The mean, or null for no readings. */
+const meanOrNull = (xs: number[]) => (xs.length ? mean(xs) : null);
 
 /**
  * The mean of a gauge's readings, or null when every reading is the same: after a restart Flink's
  * REST metric store can keep serving the dead task attempt's last values (seen on the local
  * stack), and a p99 latency that does not move for a whole baseline window is such a stale value.
  */
-const liveMean = (xs: number[]) => (xs.length > 2 && xs.every((x) => x === xs[0]) ? null : mean(xs));
+const liveMean = (xs: number[]) => (xs.length > 2 && xs.every((x) => x === xs[0]) ? null : meanOrNull(xs));
 
 /**
  * What one failure did to one replica, from its samples: pre-failure throughput and p99 latency
@@ -76,7 +78,7 @@ export function measureFailure(
   const sec = (a?: number, b?: number) => (a !== undefined && b !== undefined ? (b - a) / 1000 : undefined);
   const recovered = t.recoveredAtMs !== undefined;
   return {
-    throughputEps: mean(before.flatMap((s) => (s.inputEps === undefined ? [] : [s.inputEps]))),
+    throughputEps: meanOrNull(before.flatMap((s) => (s.inputEps === undefined ? [] : [s.inputEps]))),
     latencyMs: liveMean(before.flatMap((s) => (s.latencyP99Ms === undefined ? [] : [s.latencyP99Ms]))),
     detectionSec: sec(injectedAtMs, t.detectedAtMs),
     restartSec: sec(t.detectedAtMs, t.runningAtMs),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { badInput } from './errors.js';
+import { badInput } from '../errors.js';
 import { buildModel, MODEL_NAMES, type FittedModel, type IntervalModel, type ModelKind, type ModelName } from './models.js';
-import type { FailureSample } from './samples.js';
+import type { FailureSample } from '../profiling/samples.js';
 
 /**
  * Versioned JSON model files: one fitted model, its fit statistics, what its prediction

@@ -1,4 +1,4 @@
-import { badInput } from './errors.js';
+import { badInput } from '../errors.js';
 
 /**
  * One measured failure: what the job was doing before it (mean input throughput and mean p99

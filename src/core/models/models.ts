@@ -1,7 +1,8 @@
-import { badInput, KhaosError } from './errors.js';
+import { badInput, KhaosError } from '../errors.js';
 import { boxLeastSquares, leastSquares, minimiseScalar, type LeastSquaresOutcome } from './linalg.js';
-import { seededRandom } from './random.js';
-import { MIN_SAMPLES, type FailureSample } from './samples.js';
+import { seededRandom } from '../random.js';
+import { MIN_SAMPLES, type FailureSample } from '../profiling/samples.js';
+import { mean, quantileSorted as quantile } from '../stats.js';
 
 /**
  * Models of latency L(throughput, CI) and recovery time R(throughput, CI) fitted from measured
@@ -201,7 +202,6 @@ function fitCapacity(samples: readonly FailureSample[], solveAt: (capacityEps: n
   return { capacityEps, coef: r.coef };
 }
 
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /**
  * The physical recovery model ({@link physicalRecoverySec}). Capacity, φ ∈ [0, 1] and D ≥ 0 are
@@ -369,13 +369,6 @@ export function chooseModel<M extends { kind: ModelKind; cv: { cvMape: number } 
   return best;
 }
 
-/** Linear-interpolated quantile (type 7) of sorted values. */
-function quantile(sorted: readonly number[], p: number): number {
-  const h = (sorted.length - 1) * p;
-  const lo = Math.floor(h);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
-}
 
 /** A prediction with its interval, in the model's unit. */
 export interface PredictionInterval {
