@@ -12,19 +12,15 @@ import { RestartActuator } from '../src/app/control/restart-actuator.js';
 import { modelsFromSamples } from '../src/app/control/models.js';
 import { Pacer } from '../src/app/control/pacer.js';
 import { JobSampler } from '../src/app/observe.js';
-import { replayWorkload } from '../src/app/replay.js';
 import { resolveConfig } from '../src/config/schema.js';
-import { KafkajsMessageBus, startLocalStack, SystemClock } from '../src/compose.js';
-import { RestFlinkEngine } from '../src/adapters/flink-rest/rest-flink-engine.js';
+import { startLocalStack, SystemClock } from '../src/compose.js';
 import { createPolicy } from '../src/core/control/policies.js';
 import { initialPolicyState, type Observation } from '../src/core/control/policy.js';
-import { eventGenerator } from '../src/core/workload/events.js';
-import { seededRandom } from '../src/core/random.js';
 import { recoveryTimeline, LAG_SLACK_SECONDS, type JobSample } from '../src/core/profiling/recovery.js';
 import { parseSamplesCsv } from '../src/core/profiling/samples.js';
 import fs from 'node:fs';
 import { MemoryControlStore } from '../test/fakes/memory-control-store.js';
-import { report, stats } from './lib.js';
+import { loadedReplica, report, stats } from './lib.js';
 
 const changes = Number(process.argv[2] ?? 3);
 const rate = Number(process.argv[3] ?? 2000);
@@ -35,13 +31,10 @@ const samplesFile = 'examples/samples-iot-local-SIMULATED.csv';
 const stack = await startLocalStack(config, console.log, true);
 const rows: { actuator: string; fromMs: number; toMs: number; notRunningMs: number; catchUpMs: number; outageMs: number }[] = [];
 const tickMs: number[] = [];
-let stop = false;
+let loaded: Awaited<ReturnType<typeof loadedReplica>> | undefined;
 try {
-  const bus = new KafkajsMessageBus(stack.bootstrap);
-  for (const t of ['o-in', 'o-out', 'o-audit']) await bus.ensureTopic(t, 4);
-  const replica = await stack.startReplica({ name: 'iot-1', job: 'iot', checkpointIntervalMs: 5000, parallelism: 2, inputTopic: 'o-in', outputTopic: 'o-out', auditTopic: 'o-audit', groupId: 'o' });
-  const flink = new RestFlinkEngine(replica.restUrl);
-  const load = replayWorkload({ bus, clock, topic: 'o-in', schedule: new Array(3600).fill(rate), generate: eventGenerator('iot', seededRandom(1)), shouldStop: () => stop });
+  loaded = await loadedReplica(stack, 'o', 5000, rate);
+  const { flink } = loaded;
   const sampler = new JobSampler(flink, clock);
   const samples: JobSample[] = [];
   let sampling = true;
@@ -114,9 +107,7 @@ try {
   }
   sampling = false;
   await sampling$;
-  stop = true;
-  await load;
-  await bus.close();
+  await loaded.end();
   // The policy alone: the recorded observations decided again, many times.
   const t0 = performance.now();
   let n = 0;
@@ -140,6 +131,6 @@ try {
     },
   );
 } finally {
-  stop = true;
+  await loaded?.end().catch(() => undefined);
   await stack.down();
 }

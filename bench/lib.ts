@@ -2,7 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RestFlinkEngine } from '../src/adapters/flink-rest/rest-flink-engine.js';
+import type { LocalStack } from '../src/adapters/local/local-stack.js';
+import { replayWorkload } from '../src/app/replay.js';
+import { KafkajsMessageBus, SystemClock } from '../src/compose.js';
+import { seededRandom } from '../src/core/random.js';
 import { mean, quantileSorted } from '../src/core/stats.js';
+import { eventGenerator } from '../src/core/workload/events.js';
 
 const resultsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 
@@ -22,3 +28,23 @@ export const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return { n: s.length, min: s[0], median: quantileSorted(s, 0.5), p90: quantileSorted(s, 0.9), max: s[s.length - 1], mean: mean(s) };
 };
+
+/**
+ * An IoT replica `iot-1` (parallelism 2) on `stack`, reading topics `<prefix>-in|out|audit`, under a
+ * steady replayed load of `rateEps`. `end()` stops the load and closes the bus (idempotent).
+ */
+export async function loadedReplica(stack: LocalStack, prefix: string, checkpointIntervalMs: number, rateEps: number) {
+  const bus = new KafkajsMessageBus(stack.bootstrap);
+  for (const t of ['in', 'out', 'audit']) await bus.ensureTopic(`${prefix}-${t}`, 4);
+  const replica = await stack.startReplica({ name: 'iot-1', job: 'iot', checkpointIntervalMs, parallelism: 2, inputTopic: `${prefix}-in`, outputTopic: `${prefix}-out`, auditTopic: `${prefix}-audit`, groupId: prefix });
+  let stopped = false;
+  const load = replayWorkload({ bus, clock: new SystemClock(), topic: `${prefix}-in`, schedule: new Array(3600).fill(rateEps), generate: eventGenerator('iot', seededRandom(1)), shouldStop: () => stopped });
+  let ended: Promise<void> | undefined;
+  const end = () =>
+    (ended ??= (async () => {
+      stopped = true;
+      await load;
+      await bus.close();
+    })());
+  return { replica, flink: new RestFlinkEngine(replica.restUrl), end };
+}

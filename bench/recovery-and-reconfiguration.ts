@@ -3,14 +3,10 @@
  * RUNNING again (Flink's own state timestamps), and reconfiguration downtime (stop-with-savepoint
  * → resubmitted job RUNNING with the new interval). Run: npx tsx bench/recovery-and-reconfiguration.ts [kills] [reconfigurations] [rate]
  */
-import { replayWorkload } from '../src/app/replay.js';
 import { taskManagerRunning } from '../src/app/observe.js';
 import { resolveConfig } from '../src/config/schema.js';
-import { KafkajsMessageBus, startLocalStack, SystemClock } from '../src/compose.js';
-import { RestFlinkEngine } from '../src/adapters/flink-rest/rest-flink-engine.js';
-import { eventGenerator } from '../src/core/workload/events.js';
-import { seededRandom } from '../src/core/random.js';
-import { report, stats } from './lib.js';
+import { startLocalStack } from '../src/compose.js';
+import { loadedReplica, report, stats } from './lib.js';
 
 const kills = Number(process.argv[2] ?? 5);
 const reconfigs = Number(process.argv[3] ?? 5);
@@ -20,13 +16,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const stack = await startLocalStack(config, console.log, true);
 const killRows: Record<string, number | string>[] = [];
 const reconfRows: Record<string, number>[] = [];
-let stop = false;
+let loaded: Awaited<ReturnType<typeof loadedReplica>> | undefined;
 try {
-  const bus = new KafkajsMessageBus(stack.bootstrap);
-  for (const t of ['b-in', 'b-out', 'b-audit']) await bus.ensureTopic(t, 4);
-  const replica = await stack.startReplica({ name: 'iot-1', job: 'iot', checkpointIntervalMs: 3000, parallelism: 2, inputTopic: 'b-in', outputTopic: 'b-out', auditTopic: 'b-audit', groupId: 'b' });
-  const flink = new RestFlinkEngine(replica.restUrl);
-  const load = replayWorkload({ bus, clock: new SystemClock(), topic: 'b-in', schedule: new Array(3600).fill(rate), generate: eventGenerator('iot', seededRandom(1)), shouldStop: () => stop });
+  loaded = await loadedReplica(stack, 'b', 3000, rate);
+  const { flink } = loaded;
   const allRunning = async () => {
     const job = (await flink.listJobs()).find((j) => j.state === 'RUNNING');
     return job ? (await flink.job(job.id)).vertices.every((v) => v.status === 'RUNNING') : false;
@@ -61,11 +54,9 @@ try {
     console.log('reconfiguration', i + 1, row);
     reconfRows.push(row);
   }
-  stop = true;
-  await load;
-  await bus.close();
+  await loaded.end();
 } finally {
-  stop = true;
+  await loaded?.end().catch(() => undefined);
   await stack.down();
 }
 const col = (rows: Record<string, number | string>[], k: string) => stats(rows.map((r) => Number(r[k])));

@@ -200,11 +200,11 @@ export function buildProfileReport(record: ProfileRecord, measurements: FailureM
 
   // Plots.
   const tRange = throughputRange(mine);
-  const recoveryPlot = recoveryVsThroughput(plan.recoveryTimeoutMs, mine, samples, timeouts, intervals, colorOf, tRange, drawnModels(fitting, 'recovery'));
+  const recoveryPlot = recoveryVsThroughput(plan.recoveryTimeoutMs, { all: mine, samples, timeouts, intervals, colorOf, range: tRange, models: drawnModels(fitting, 'recovery') });
   files.push({ name: REPORT_FILES.recovery, content: recoveryPlot.svg });
   md.push('## Recovery time versus throughput', '', `![Recovery time versus throughput, per checkpoint interval](${REPORT_FILES.recovery})`, '', ...recoveryPlot.notes.map((n) => `- ${n}`), '');
 
-  const latencyPlot = latencyVsThroughput(mine, samples, timeouts, intervals, colorOf, tRange, drawnModels(fitting, 'latency'));
+  const latencyPlot = latencyVsThroughput({ all: mine, samples, timeouts, intervals, colorOf, range: tRange, models: drawnModels(fitting, 'latency') });
   files.push({ name: REPORT_FILES.latency, content: latencyPlot.svg });
   md.push('## p99 latency versus throughput', '', `![p99 latency versus throughput, per checkpoint interval](${REPORT_FILES.latency})`, '', ...latencyPlot.notes.map((n) => `- ${n}`), '');
 
@@ -269,16 +269,18 @@ function modelNotes(kind: string, m: { chosen?: FittedModel; other?: FittedModel
   return [`Solid lines: the chosen ${kind} model (${m.chosen.name}), one per interval in its colour${other}.`];
 }
 
-function recoveryVsThroughput(
-  recoveryTimeoutMs: number,
-  all: readonly FailureMeasurement[],
-  samples: readonly FailureSample[],
-  timeouts: readonly PlacedMeasurement[],
-  intervals: readonly number[],
-  colorOf: (ci: number) => string,
-  range: [number, number] | undefined,
-  models: { chosen?: FittedModel; other?: FittedModel },
-): { svg: string; notes: string[] } {
+/** What a plot against pre-failure throughput draws: every measurement, the fitted samples, the timeouts, and the models' curves per interval. */
+interface VsThroughputInput {
+  all: readonly FailureMeasurement[];
+  samples: readonly FailureSample[];
+  timeouts: readonly PlacedMeasurement[];
+  intervals: readonly number[];
+  colorOf: (ci: number) => string;
+  range: [number, number] | undefined;
+  models: { chosen?: FittedModel; other?: FittedModel };
+}
+
+function recoveryVsThroughput(recoveryTimeoutMs: number, { all, samples, timeouts, intervals, colorOf, range, models }: VsThroughputInput): { svg: string; notes: string[] } {
   const maxObserved = Math.max(0, ...samples.map((s) => s.recoverySec));
   const top = maxObserved > 0 ? maxObserved * 1.25 : recoveryTimeoutMs / 1000;
   const timeoutY = top * 0.96;
@@ -325,15 +327,7 @@ function padded([lo, hi]: [number, number]): [number, number] {
   return [Math.max(0, lo - pad), hi + pad];
 }
 
-function latencyVsThroughput(
-  all: readonly FailureMeasurement[],
-  samples: readonly FailureSample[],
-  timeouts: readonly PlacedMeasurement[],
-  intervals: readonly number[],
-  colorOf: (ci: number) => string,
-  range: [number, number] | undefined,
-  models: { chosen?: FittedModel; other?: FittedModel },
-): { svg: string; notes: string[] } {
+function latencyVsThroughput({ all, samples, timeouts, intervals, colorOf, range, models }: VsThroughputInput): { svg: string; notes: string[] } {
   const latencies = all.flatMap((m) => (m.latencyMs !== null && Number.isFinite(m.latencyMs) ? [m.latencyMs] : []));
   const top = Math.max(1, ...latencies) * 1.15;
   const series = curvesAndPoints(models, intervals, colorOf, range, samples, (s) => s.latencyMs);

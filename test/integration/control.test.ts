@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
-import type { LocalStack } from '../../src/adapters/local/local-stack.js';
 import { runLocalControl } from '../../src/app/control/local-run.js';
 import type { ControlSettings } from '../../src/app/control/session.js';
 import { loadTrace, localControlDeps, repoRoot } from '../../src/compose.js';
@@ -11,7 +10,7 @@ import { resolveConfig } from '../../src/config/schema.js';
 import type { DecisionRecord } from '../../src/core/control/records.js';
 import { checkSpacing } from '../../src/core/control/spacing.js';
 import { parseSamplesCsv } from '../../src/core/profiling/samples.js';
-import { khaos, progress, testStack } from './helpers.js';
+import { fileStack, khaos, progress } from './helpers.js';
 
 const samplesFile = path.join(repoRoot, 'examples', 'samples-iot-local-SIMULATED.csv');
 
@@ -33,15 +32,10 @@ function exampleSettings(): ControlSettings {
 }
 
 describe('khaos control on the local stack: paced interval changes with kills', () => {
-  let stack: LocalStack;
-  beforeAll(async () => {
-    stack = await testStack('ctl', { stack: { heartbeatTimeout: '5s' } });
-  });
-  afterAll(async () => {
-    await stack?.down();
-  });
+  const stackOf = fileStack('ctl', { stack: { heartbeatTimeout: '5s' } });
 
   it('changes the interval with no restart, follows each new interval, recovers from two kills and loses nothing', async () => {
+    const stack = stackOf();
     const deps = localControlDeps(stack, progress);
     try {
       const r = await runLocalControl(

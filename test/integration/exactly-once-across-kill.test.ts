@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../src/adapters/local/local-stack.js';
+import { describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/app/demo.js';
 import { demoDeps, loadTrace } from '../../src/compose.js';
-import { progress, testStack } from './helpers.js';
+import { fileStack, progress } from './helpers.js';
 
-let stack: LocalStack;
-beforeAll(async () => {
-  stack = await testStack('kill');
-});
-afterAll(async () => {
-  await stack?.down();
-});
+const stackOf = fileStack('kill');
 
 describe('a TaskManager killed mid-run (real Flink and Kafka)', () => {
   it('recovers from a checkpoint and counts every input event exactly once', async () => {
+    const stack = stackOf();
     const deps = demoDeps(stack, progress);
     try {
       const r = await runDemo(deps, {

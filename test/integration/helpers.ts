@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { resolveConfig, type ConfigInput } from '../../src/config/schema.js';
 import { khaosHome, repoRoot, startLocalStack } from '../../src/compose.js';
 import type { LocalStack } from '../../src/adapters/local/local-stack.js';
@@ -10,6 +11,21 @@ export const progress = (line: string) => process.stderr.write(`  [it] ${line}\n
 export async function testStack(name: string, overrides: ConfigInput = {}): Promise<LocalStack> {
   const config = resolveConfig({ ...overrides, stack: { name: `it-${name}`, ...(overrides.stack ?? {}) } });
   return startLocalStack(config, progress, true);
+}
+
+/** One stack for a whole test file: started before its first test, torn down after its last (even when a test fails). */
+export function fileStack(name: string, overrides: ConfigInput = {}): () => LocalStack {
+  let stack: LocalStack | undefined;
+  beforeAll(async () => {
+    stack = await testStack(name, overrides);
+  });
+  afterAll(async () => {
+    await stack?.down();
+  });
+  return () => {
+    if (!stack) throw new Error(`the test stack "${name}" did not start (see beforeAll)`);
+    return stack;
+  };
 }
 
 /**

@@ -1,25 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
-import type { LocalStack } from '../../src/adapters/local/local-stack.js';
 import { awaitReconciliation, flushWindows } from '../../src/app/reconcile-output.js';
 import { replayWorkload } from '../../src/app/replay.js';
 import { demoDeps, repoRoot } from '../../src/compose.js';
 import { eventGenerator } from '../../src/core/workload/events.js';
 import { seededRandom } from '../../src/core/random.js';
-import { progress, testStack } from './helpers.js';
+import { fileStack, progress } from './helpers.js';
 
-let stack: LocalStack;
-beforeAll(async () => {
-  stack = await testStack('reconf');
-});
-afterAll(async () => {
-  await stack?.down();
-});
+const stackOf = fileStack('reconf');
 
 describe('reconfiguration: stop with savepoint, resubmit with a new checkpoint interval', () => {
   it('runs with the new interval, restored from the savepoint, and loses nothing', async () => {
+    const stack = stackOf();
     const { bus, clock } = demoDeps(stack, progress);
     try {
       const topics = { input: 'rc-in', output: 'rc-out', audit: 'rc-audit' };

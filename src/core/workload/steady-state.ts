@@ -240,7 +240,7 @@ export function summarize(series: PerSecondSeries, stable?: Uint8Array): RateSum
 }
 
 /** Index of the first element of sorted `a` that is ≥ x. */
-function lowerBound(a: Int32Array, x: number): number {
+function lowerBound(a: ArrayLike<number>, x: number): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {
@@ -323,16 +323,7 @@ export function analyzePerSecond(series: PerSecondSeries, options: SteadyStateOp
   // Levels fit a rolling mean m when |m − level| ≤ tol(level); both bounds grow with the level.
   const upper = levels.map((l, k) => l + tol[k]!);
   const lower = levels.map((l, k) => l - tol[k]!);
-  const firstFit = (m: number) => {
-    let a = 0;
-    let b = levels.length;
-    while (a < b) {
-      const mid = (a + b) >>> 1;
-      if (upper[mid]! < m) a = mid + 1;
-      else b = mid;
-    }
-    return a;
-  };
+  const firstFit = (m: number) => lowerBound(upper, m);
   const inside = (i: number) => i >= o.edgeSec && n - 1 - i >= o.edgeSec;
   const fitting = new Array<number>(levels.length).fill(0);
   const admissible = new Int32Array(levels.length);
