@@ -26,6 +26,18 @@ function harness() {
   };
 }
 
+/** An operation that always fails with a fresh error from `make`, counting its calls. */
+function alwaysFailing(make: () => Error) {
+  let calls = 0;
+  return {
+    op: () => {
+      calls++;
+      return Promise.reject(make());
+    },
+    calls: () => calls,
+  };
+}
+
 describe('withRetry', () => {
   it('retries a retriable failure with doubling waits and a logged line each, then returns', async () => {
     const h = harness();
@@ -56,16 +68,9 @@ describe('withRetry', () => {
 
   it('gives up after the attempt bound, with the last error as cause', async () => {
     const h = harness();
-    let calls = 0;
-    const err = await withRetry(
-      'op',
-      () => {
-        calls++;
-        return Promise.reject(notLeader());
-      },
-      { ...h.opts, isRetriable: () => true },
-    ).catch((e: unknown) => e);
-    expect(calls).toBe(8);
+    const always = alwaysFailing(notLeader);
+    const err = await withRetry('op', always.op, { ...h.opts, isRetriable: () => true }).catch((e: unknown) => e);
+    expect(always.calls()).toBe(8);
     expect(err).toBeInstanceOf(RetriesExhausted);
     expect((err as RetriesExhausted).attempts).toBe(8);
     expect((err as Error).message).toMatch(/not the leader.*gave up after 8 attempts/);
@@ -76,18 +81,15 @@ describe('withRetry', () => {
 
   it('gives up when the next wait would pass the time bound', async () => {
     const h = harness();
-    let calls = 0;
+    const always = alwaysFailing(() => new NotReadyYet('no leader yet'));
     const err = await withRetry(
       'op',
-      () => {
-        calls++;
-        return Promise.reject(new NotReadyYet('no leader yet'));
-      },
+      always.op,
       { ...h.opts, isRetriable: (e) => isRetriableKafkaError(e), policy: { maxAttempts: 100, maxElapsedMs: 10_000 } },
     ).catch((e: unknown) => e);
     // waits 200 + 400 + 800 + 1600 + 3200 = 6200; the next (5000) would end at 11200 > 10000
     expect(h.sleeps).toEqual([200, 400, 800, 1600, 3200]);
-    expect(calls).toBe(6);
+    expect(always.calls()).toBe(6);
     expect(err).toBeInstanceOf(RetriesExhausted);
   });
 });
