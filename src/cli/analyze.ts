@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { rateSourceFor, type RateSourceSpec } from '../compose.js';
 import { parseDuration } from '../config/duration.js';
 import { badInput } from '../core/errors.js';
@@ -8,49 +8,7 @@ import { seededRandom } from '../core/random.js';
 import { steadyStatePlot } from '../report/steady-state-plot.js';
 import { analyzePerSecond, toPerSecond, type SteadyStateOptions, type SteadyStateResult, type Tolerance } from '../core/workload/steady-state.js';
 import { compactNumber } from '../report/svg-plot.js';
-
-export const ANALYZE_USAGE = `khaos analyze <trace> [options]     phase 1: steady state, load levels and injection points
-
-  <trace>               a CSV path, or a file name in the workloads directory (e.g. nyc_taxi.csv)
-  --prometheus URL --query PROMQL --start ISO --end ISO [--step DUR]
-                        instead of a trace: a Prometheus range query yielding one series
-                        (--step: resolution, default 60s)
-  --kafka BOOTSTRAP --topic T
-                        instead of a trace: records per second of a topic's record timestamps
-  --json                print {summary, levels, points, unplaced} as JSON, nothing else
-  --plot FILE.svg       where to write the plot (default ./khaos-analyze-<trace name>.svg)
-  --levels N            load levels (default 12)
-  --window DUR          rolling-mean window, e.g. 300s (default)
-  --tolerance T         0.05 or 5% (relative, default 5%), or 120/s (absolute rate)
-  --min-spacing DUR     least distance between injection points (default 1800s)
-  --edge DUR            least distance of a point from the trace ends (default: min spacing)
-  --compression X       trace seconds per analysis second (default 1); windows, spacings and
-                        point seconds are then in analysis seconds
-  --seed N              seed of the point choice (default 42)
-
-  DUR is a duration in whole seconds, written like 300s, 30min or 2h; a bare number is
-  milliseconds, as in the config (300000 = 300s).
-`;
-
-const OPTIONS = {
-  json: { type: 'boolean' },
-  plot: { type: 'string' },
-  levels: { type: 'string' },
-  window: { type: 'string' },
-  tolerance: { type: 'string' },
-  'min-spacing': { type: 'string' },
-  edge: { type: 'string' },
-  seed: { type: 'string' },
-  compression: { type: 'string' },
-  prometheus: { type: 'string' },
-  query: { type: 'string' },
-  start: { type: 'string' },
-  end: { type: 'string' },
-  step: { type: 'string' },
-  kafka: { type: 'string' },
-  topic: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+import { act, processIo, runAlone, type CliIo } from './common.js';
 
 const DEFAULT_SEED = 42;
 
@@ -91,7 +49,24 @@ function isoSeconds(v: string | undefined, flag: string): number {
   return ms / 1000;
 }
 
-type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+interface Flags {
+  json?: boolean;
+  plot?: string;
+  levels?: string;
+  window?: string;
+  tolerance?: string;
+  minSpacing?: string;
+  edge?: string;
+  seed?: string;
+  compression?: string;
+  prometheus?: string;
+  query?: string;
+  start?: string;
+  end?: string;
+  step?: string;
+  kafka?: string;
+  topic?: string;
+}
 
 /** What the flags name as the one rate source (compose.ts builds it). */
 function sourceSpec(positionals: string[], f: Flags, workloadsDir: string): RateSourceSpec {
@@ -141,36 +116,61 @@ function report(r: SteadyStateResult, startSec: number, sourceLine: string, seed
   return lines;
 }
 
+const DURATIONS = `
+DUR is a duration in whole seconds, written like 300s, 30min or 2h; a bare number is
+milliseconds, as in the config (300000 = 300s).`;
+
+/** `khaos analyze [trace]`: phase 1 on a CSV trace, a Prometheus range query or a Kafka topic. */
+export function addAnalyzeCommand(parent: Command, io: CliIo): Command {
+  const cmd = parent
+    .command('analyze')
+    .description('phase 1: steady state, load levels and injection points of a trace, a Prometheus query or a Kafka topic; prints a report and writes an SVG plot')
+    .argument('[trace]', 'a CSV path, or a file name in the workloads directory (e.g. nyc_taxi.csv)')
+    .option('--prometheus <url>', 'instead of a trace: a Prometheus range query yielding one series (with --query, --start, --end)')
+    .option('--query <promql>', 'the PromQL of --prometheus')
+    .option('--start <iso>', 'start of the --prometheus range, an ISO time')
+    .option('--end <iso>', 'end of the --prometheus range, an ISO time')
+    .option('--step <dur>', 'resolution of the --prometheus query (default 60s)')
+    .option('--kafka <bootstrap>', "instead of a trace: records per second of a topic's record timestamps (with --topic)")
+    .option('--topic <t>', 'the topic of --kafka')
+    .option('--json', 'print {summary, levels, points, unplaced} as JSON, nothing else')
+    .option('--plot <file.svg>', 'where to write the plot (default ./khaos-analyze-<trace name>.svg)')
+    .option('--levels <n>', 'load levels (default 12)')
+    .option('--window <dur>', 'rolling-mean window, e.g. 300s (default)')
+    .option('--tolerance <t>', '0.05 or 5% (relative, default 5%), or 120/s (absolute rate)')
+    .option('--min-spacing <dur>', 'least distance between injection points (default 1800s)')
+    .option('--edge <dur>', 'least distance of a point from the trace ends (default: min spacing)')
+    .option('--compression <x>', 'trace seconds per analysis second (default 1); windows, spacings and point seconds are then in analysis seconds')
+    .option('--seed <n>', `seed of the point choice (default ${DEFAULT_SEED})`)
+    .allowExcessArguments() // more than one trace: said by sourceSpec
+    .addHelpText('after', DURATIONS);
+  return act(cmd, (f: Flags, args) => analyze(args, f, { line: (s) => io.out(`${s}\n`), workloadsDir: io.workloadsDir }));
+}
+
 /**
- * `khaos analyze`: phase 1 on a CSV trace, a Prometheus range query or a Kafka topic. Prints a
- * report (or JSON with --json) and writes an SVG plot. Returns the exit code; bad flags and
- * unusable sources throw KhaosError for the caller to print. `io.out` prints one line (it adds
- * the newline); `io.workloadsDir` is where trace names without a path are looked up.
+ * `khaos analyze` on its own (`args` are the words after `analyze`), as the CLI runs it. Returns
+ * the exit code; bad flags and unusable sources throw KhaosError for the caller to print.
+ * `io.out` prints one line (it adds the newline); `io.workloadsDir` is where trace names without
+ * a path are looked up.
  */
-export async function analyzeCommand(args: string[], io: { out: (s: string) => void; workloadsDir: string }): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw badInput((e as Error).message, 'see `khaos analyze --help`');
-  }
-  const f = parsed.values;
-  if (f.help) {
-    io.out(ANALYZE_USAGE.trimEnd());
-    return 0;
-  }
+export function analyzeCommand(args: string[], io: { out: (s: string) => void; workloadsDir: string }): Promise<number> {
+  return runAlone(addAnalyzeCommand, ['analyze', ...args], processIo({ out: (s) => io.out(s.replace(/\n$/, '')), workloadsDir: io.workloadsDir }));
+}
+
+/** Prints a report (or JSON with --json) and writes an SVG plot; `io.line` prints one line (it adds the newline). */
+async function analyze(positionals: string[], f: Flags, io: { line: (s: string) => void; workloadsDir: string }): Promise<number> {
   const tolerance = f.tolerance === undefined ? undefined : parseTolerance(f.tolerance);
   const options: SteadyStateOptions = {
     levels: number(f.levels, 'levels', (n) => Number.isInteger(n) && n >= 1, 'a whole number ≥ 1'),
     windowSec: seconds(f.window, 'window'),
     tolerance,
-    minSpacingSec: seconds(f['min-spacing'], 'min-spacing'),
+    minSpacingSec: seconds(f.minSpacing, 'min-spacing'),
     edgeSec: seconds(f.edge, 'edge'),
     compression: number(f.compression, 'compression', (n) => n > 0, 'a number > 0'),
   };
   const seed = number(f.seed, 'seed', Number.isInteger, 'a whole number') ?? DEFAULT_SEED;
   if (f.plot !== undefined && !f.plot.toLowerCase().endsWith('.svg')) throw badInput(`--plot ${f.plot}: the plot is an SVG file`, `name it like ${f.plot}.svg`);
-  const { source, name, close } = rateSourceFor(sourceSpec(parsed.positionals, f, io.workloadsDir));
+  const { source, name, close } = rateSourceFor(sourceSpec(positionals, f, io.workloadsDir));
   let trace;
   try {
     trace = await source.load();
@@ -184,9 +184,9 @@ export async function analyzeCommand(args: string[], io: { out: (s: string) => v
   fs.writeFileSync(plotFile, steadyStatePlot(series, result, title));
   if (f.json) {
     const { summary, levels, points, unplaced } = result;
-    io.out(JSON.stringify({ summary, levels, points: points.map(({ second, level, rate }) => ({ second, level, rate })), unplaced }));
+    io.line(JSON.stringify({ summary, levels, points: points.map(({ second, level, rate }) => ({ second, level, rate })), unplaced }));
   } else {
-    for (const line of report(result, series.startSec, source.describe(), seed, plotFile)) io.out(line);
+    for (const line of report(result, series.startSec, source.describe(), seed, plotFile)) io.line(line);
   }
   return 0;
 }

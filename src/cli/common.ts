@@ -1,12 +1,29 @@
 import fs from 'node:fs';
+import { Command, CommanderError } from 'commander';
 import YAML from 'yaml';
 import { resolveConfig, type ConfigInput } from '../config/schema.js';
-import { badInput } from '../core/errors.js';
-import { startLocalStack } from '../compose.js';
+import { badInput, KhaosError } from '../core/errors.js';
+import { startLocalStack, workloadsDir } from '../compose.js';
 
 export function log(line: string): void {
   process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 }
+
+/** Where the commands print: `out` gets text as it is to appear (lines end in "\n"); `err` gets the help shown on a usage error. */
+export interface CliIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** Where trace names without a path are looked up. */
+  workloadsDir: string;
+}
+
+/** The process's stdout and stderr, with `over` on top. */
+export const processIo = (over: Partial<CliIo> = {}): CliIo => ({
+  out: (s) => void process.stdout.write(s),
+  err: (s) => void process.stderr.write(s),
+  workloadsDir: workloadsDir(),
+  ...over,
+});
 
 /** Flags every command may take that shape the config. */
 export interface ConfigFlags {
@@ -19,9 +36,32 @@ export interface ConfigFlags {
   compression?: string;
   duration?: string;
   failure?: string;
-  'fail-at'?: string;
+  failAt?: string;
   seed?: string;
 }
+
+const DUR = 'a bare number is milliseconds';
+/** The one definition of each config flag: [flags, description]. No commander defaults: an absent flag leaves the config's value. */
+const CONFIG_OPTIONS: Record<keyof ConfigFlags, [string, string]> = {
+  config: ['--config <file>', 'YAML config (see docs/config.md); the flags override it'],
+  name: ['--name <name>', 'stack name (default "default")'],
+  job: ['--job <kind>', 'sample job: iot or ysb (default iot)'],
+  interval: ['--interval <dur>', `checkpoint interval, e.g. 5s (${DUR})`],
+  trace: ['--trace <file>', 'trace path or file name in shared/workloads (default nyc_taxi.csv)'],
+  peak: ['--peak <n>', 'events/s at the trace maximum'],
+  compression: ['--compression <x>', 'trace seconds per wall second'],
+  duration: ['--duration <dur>', `replay length in wall time, e.g. 120s (${DUR})`],
+  failure: ['--failure <kind>', 'what to inject: kill or freeze'],
+  failAt: ['--fail-at <dur>', `when to inject it, e.g. 60s (${DUR})`],
+  seed: ['--seed <n>', 'event generator seed'],
+};
+
+/** Adds the config flags `keys` (default: all) to `cmd`; `describe` rewords some for this command. */
+export function withConfigOptions(cmd: Command, keys = Object.keys(CONFIG_OPTIONS) as (keyof ConfigFlags)[], describe: Partial<Record<keyof ConfigFlags, string>> = {}): Command {
+  for (const k of keys) cmd.option(CONFIG_OPTIONS[k][0], describe[k] ?? CONFIG_OPTIONS[k][1]);
+  return cmd;
+}
+
 export function num(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -47,7 +87,7 @@ export function configFrom(flags: ConfigFlags) {
     stack: set(input.stack, { name: flags.name }),
     job: set(input.job, { kind: flags.job, checkpointInterval: flags.interval }),
     replay: set(input.replay, { trace: flags.trace, peakRateEps: num(flags.peak, 'peak'), compression: num(flags.compression, 'compression'), duration: flags.duration, seed: num(flags.seed, 'seed') }),
-    chaos: set(input.chaos, { failure: flags.failure, at: flags['fail-at'] }),
+    chaos: set(input.chaos, { failure: flags.failure, at: flags.failAt }),
   });
 }
 
@@ -69,3 +109,97 @@ export async function withOwnedStack<T>(config: ReturnType<typeof configFrom>, b
   }
 }
 
+// ---- commander plumbing: one program, usage errors as KhaosError, exit codes from the actions ----
+
+const exitCodes = new WeakMap<Command, number>();
+const rootOf = (cmd: Command): Command => (cmd.parent ? rootOf(cmd.parent) : cmd);
+/** "models compare" for `khaos models compare`; "" for the program itself. */
+export const commandPath = (cmd: Command): string => (cmd.parent ? `${commandPath(cmd.parent)} ${cmd.name()}`.trim() : '');
+const helpOf = (cmd: Command) => `\`khaos ${`${commandPath(cmd)} --help`.trim()}\``;
+
+/**
+ * Makes `fn` the action of `cmd`: it gets the parsed options and the operands, and what it returns
+ * is the exit code `runProgram` returns.
+ */
+export function act<O extends object>(cmd: Command, fn: (opts: O, args: string[]) => Promise<number> | number): Command {
+  return cmd.action(async (...params: unknown[]) => {
+    const self = params.at(-1) as Command;
+    exitCodes.set(rootOf(self), await fn(self.opts<O>(), self.args));
+  });
+}
+
+/** A commander usage error of `cmd` as the KhaosError the CLI prints (same wording as the checks the commands make themselves). */
+function usageError(cmd: Command, e: CommanderError): KhaosError {
+  const path = commandPath(cmd);
+  const subs = cmd.commands.map((c) => c.name());
+  /** `runsAlone`: the command also runs without a sub-command (profile, control). */
+  const unknownCommand = (runsAlone: boolean) => {
+    const suggestion = /\(Did you mean (.+)\?\)/.exec(e.message)?.[1];
+    const forms = `${path ? `${path} ` : ''}${runsAlone ? '[options] | ' : ''}${subs.join('|')}`;
+    return badInput(`unknown ${path ? `${path} ` : ''}command "${cmd.args[0] ?? ''}"${suggestion ? ` (did you mean ${suggestion}?)` : ''}`, `use: khaos ${forms} (see ${helpOf(cmd)})`);
+  };
+  switch (e.code) {
+    case 'commander.unknownCommand':
+      return unknownCommand(false);
+    case 'commander.excessArguments':
+      // Too many words for a command that has sub-commands and runs on its own: the first is a misspelt sub-command.
+      if (subs.length > 0) return unknownCommand(true);
+      return badInput(`unexpected arguments: ${cmd.args.slice(cmd.registeredArguments.length).join(' ')}`, `see ${helpOf(cmd)}`);
+    case 'commander.missingArgument': {
+      const name = /argument '(.+)'/.exec(e.message)?.[1];
+      const arg = cmd.registeredArguments.find((a) => a.name() === name);
+      return badInput(`khaos ${path} needs ${arg?.description || name}`, `see ${helpOf(cmd)}`);
+    }
+    default: {
+      // unknown option, missing option value, …: commander's words, named after the command.
+      const text = e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+      const top = path.split(' ')[0];
+      return badInput(`${top ? `${top}: ` : ''}${text.charAt(0).toUpperCase()}${text.slice(1)}`, `see ${helpOf(cmd)}`);
+    }
+  }
+}
+
+const isHelp = (e: CommanderError) => ['commander.help', 'commander.helpDisplayed', 'commander.version'].includes(e.code);
+
+/**
+ * Sets up `program` and every command below it alike: help and errors go to `io` (help of `--help`
+ * to `out`), usage errors are thrown as KhaosError('bad-input') naming the command's `--help`, and
+ * options count only where they are written (`khaos profile export ID --config F` is an error).
+ */
+export function configureTree(program: Command, io: CliIo): Command {
+  const visit = (cmd: Command) => {
+    cmd
+      .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => undefined })
+      .exitOverride((e) => {
+        throw isHelp(e) ? e : usageError(cmd, e);
+      })
+      .enablePositionalOptions()
+      .helpOption('-h, --help', 'show this help');
+    cmd.commands.forEach(visit);
+  };
+  visit(program);
+  return program;
+}
+
+/**
+ * Parses `argv` (the words after `khaos`) and runs the command it names. Returns the exit code: the
+ * action's, 0 after `--help`, 2 after help shown because a command was missing. Usage errors and
+ * the errors of the commands are thrown (KhaosError for anything the user can act on).
+ */
+export async function runProgram(program: Command, argv: readonly string[]): Promise<number> {
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    if (isHelp(e)) return e.exitCode === 0 ? 0 : 2;
+    throw badInput(e.message.replace(/^error: /, ''), 'see `khaos --help`');
+  }
+  return exitCodes.get(program) ?? 0;
+}
+
+/** One command on its own under a `khaos` program, parsed and run as the CLI would (for its tests and callers). */
+export function runAlone(add: (program: Command, io: CliIo) => unknown, argv: readonly string[], io: CliIo): Promise<number> {
+  const program = new Command('khaos');
+  add(program, io);
+  return runProgram(configureTree(program, io), argv);
+}

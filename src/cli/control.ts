@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { runLocalControl } from '../app/control/local-run.js';
 import { modelsFromFiles } from '../app/control/models.js';
 import { runControlSession, type ControlSettings, type SessionTarget } from '../app/control/session.js';
@@ -9,10 +9,10 @@ import { parseSamplesCsv } from '../core/profiling/samples.js';
 import { parseDuration } from '../config/duration.js';
 import { RestartActuator } from '../app/control/restart-actuator.js';
 import { controlStore, crashHookFromEnv, processAlive, flinkAt, loadTrace, localControlDeps, newControlRunId, openLocalStack, systemClock } from '../compose.js';
-import { configFrom, log, withOwnedStack } from './common.js';
+import { act, configFrom, log, withConfigOptions, withOwnedStack } from './common.js';
 
-export const CONTROL_USAGE = `khaos control — phase 3: keep a running job inside its latency and recovery targets
-
+const EXAMPLES = `
+Examples:
   khaos control --config FILE                 start the job on the local stack, replay the config's trace,
                                               kill TaskManagers at control.kills, control it, reconcile output
   khaos control --config FILE --attach URL [--job-id ID]
@@ -24,20 +24,42 @@ export const CONTROL_USAGE = `khaos control — phase 3: keep a running job insi
   khaos control status [--json]               control runs, newest first
   khaos control decisions [--run ID] [--json] a run's decisions (default: the newest run)
 
-options:
-  --policy P          ${POLICY_NAMES.map((p) => p.name.replace('<ms>', '<duration>')).join(' | ')}
-  --actuator A        paced (Khaos triggers checkpoints; no outage) | restart (savepoint and relaunch; local stack only)
-  --dry-run           decide and record, never act
-  --duration DUR      attach: stop after this long (default: until Ctrl-C); local: replay length
-  --request-timeout DUR  Flink REST request time-out (default 10s)
 Every number of every policy is in the config (docs/config.md, section control).
-`;
+A duration is written like 500ms, 30s, 5min or 2h; a bare number is milliseconds.`;
 
-const OPTIONS = {
-  config: { type: 'string' }, attach: { type: 'string' }, 'job-id': { type: 'string' }, policy: { type: 'string' }, actuator: { type: 'string' },
-  'dry-run': { type: 'boolean' }, duration: { type: 'string' }, run: { type: 'string' }, json: { type: 'boolean' }, name: { type: 'string' },
-  'request-timeout': { type: 'string' }, stack: { type: 'string' }, replica: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-} as const;
+interface Flags {
+  config?: string;
+  name?: string;
+  duration?: string;
+  attach?: string;
+  jobId?: string;
+  stack?: string;
+  replica?: string;
+  policy?: string;
+  actuator?: string;
+  dryRun?: boolean;
+  requestTimeout?: string;
+}
+
+/** `khaos control`: controls a job (local stack, --attach URL or --stack NAME); `status` and `decisions` read the records. */
+export function addControlCommand(parent: Command): Command {
+  const control = withConfigOptions(parent.command('control').description("phase 3: keep a running job inside its latency and recovery targets by choosing its checkpoint interval"), ['config', 'name', 'duration'], {
+    duration: 'attach: stop after this long (default: until Ctrl-C); local: replay length',
+  })
+    .option('--attach <url>', 'control a job already running on any Flink 2.x cluster, at this REST address (e.g. http://127.0.0.1:8081)')
+    .option('--job-id <id>', 'with --attach: the job to control')
+    .option('--stack <name>', 'control the job of a local stack started by `khaos stack up`')
+    .option('--replica <r>', 'with --stack: the replica whose job to control')
+    .option('--policy <p>', POLICY_NAMES.map((p) => p.name.replace('<ms>', '<duration>')).join(' | '))
+    .option('--actuator <a>', 'paced (Khaos triggers checkpoints; no outage) | restart (savepoint and relaunch; local stack only)')
+    .option('--dry-run', 'decide and record, never act')
+    .option('--request-timeout <dur>', 'Flink REST request time-out (default 10s)')
+    .addHelpText('after', EXAMPLES);
+  act(control, controlJob);
+  act(control.command('status').description('control runs, newest first').option('--json', 'print the runs as JSON'), (f: { json?: boolean }) => readRecords('status', f));
+  act(control.command('decisions').description("a run's decisions (default: the newest run)").option('--run <id>', 'the run').option('--json', 'print the decisions as JSON'), (f: { json?: boolean; run?: string }) => readRecords('decisions', f));
+  return control;
+}
 
 function readSamples(file: string): NonNullable<SessionTarget['samples']> {
   if (!fs.existsSync(file)) throw badInput(`control.samples: ${file} not found`, 'give a samples CSV written by `khaos profile export`');
@@ -81,90 +103,88 @@ function stopOnSignals(): () => boolean {
   return () => stop;
 }
 
-export async function controlCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw badInput((e as Error).message, 'see `khaos control --help`');
-  }
-  const f = parsed.values;
-  const [sub, ...rest] = parsed.positionals;
-  if (f.help) {
-    process.stdout.write(CONTROL_USAGE);
-    return 0;
-  }
-  if (rest.length > 0) throw badInput(`unexpected arguments: ${rest.join(' ')}`, 'see `khaos control --help`');
-  if (sub === 'status' || sub === 'decisions') return readRecords(sub, f);
-  if (sub !== undefined) throw badInput(`unknown control command "${sub}"`, 'use: khaos control [--config F] | status | decisions');
-
+/** A control run as the flags say: on a job --attach names or of a --stack, else on a job of a stack of its own. */
+async function controlJob(f: Flags): Promise<number> {
   const c = configFrom({ config: f.config, name: f.name });
-  const overrides = { ...c.control, policy: f.policy ?? c.control.policy, actuator: (f.actuator ?? c.control.actuator) as 'paced' | 'restart', dryRun: f['dry-run'] ?? c.control.dryRun };
+  const overrides = { ...c.control, policy: f.policy ?? c.control.policy, actuator: (f.actuator ?? c.control.actuator) as 'paced' | 'restart', dryRun: f.dryRun ?? c.control.dryRun };
   if (!['paced', 'restart'].includes(overrides.actuator)) throw badInput(`--actuator must be paced or restart, got "${overrides.actuator}"`);
   const st = /^static:(.+)$/.exec(overrides.policy);
   if (st) overrides.policy = `static:${parseDuration(st[1]!, '--policy static')}`;
-  const s = settings(overrides);
-  const inputs = modelInputs(c.control);
-  const clock = systemClock();
+  const run: Run = { config: c, settings: settings(overrides), inputs: modelInputs(c.control) };
   const store = controlStore();
   try {
     if (f.attach && f.stack) throw badInput('--attach and --stack exclude each other', '--attach URL for any Flink job, --stack NAME for the job of a local stack');
-    if (f.attach || f.stack) {
-      const requestTimeoutMs = f['request-timeout'] ? parseDuration(f['request-timeout'], '--request-timeout') : 10_000;
-      const durationMs = f.duration ? parseDuration(f.duration, '--duration') : Infinity;
-      const stopped = stopOnSignals();
-      let started: number | undefined;
-      let runId: string | undefined;
-      const newRunId = () => (runId = newControlRunId());
-      let flink = f.attach ? flinkAt(f.attach, requestTimeoutMs) : undefined;
-      let restartActuator: SessionTarget['restartActuator'];
-      if (f.stack) {
-        const stack = await openLocalStack(configFrom({ config: f.config, name: f.stack }), log);
-        const names = stack.replicaNames;
-        const replica = f.replica ?? (names.length === 1 ? names[0] : undefined);
-        if (!replica || !names.includes(replica)) throw badInput(f.replica ? `no replica "${f.replica}" in stack ${f.stack}` : `stack ${f.stack} has ${names.length} replicas`, `name one with --replica: ${names.join(', ') || 'none'}`);
-        flink = flinkAt(stack.replica(replica).restUrl, requestTimeoutMs);
-        restartActuator = new RestartActuator({ orchestrator: stack, flink, store, clock, log, runId: () => runId ?? 'starting', onStep: crashHookFromEnv() }, replica, `${f.stack}/${replica}`);
-      }
-      const r = await runControlSession(
-        { flink: flink!, clock, store, log, newRunId, ownerPid: process.pid },
-        s,
-        { jobId: f['job-id'], restartActuator, ...inputs, config: c },
-        // The duration counts from the first tick: a resumed reconfiguration may take a while before.
-        () => stopped() || clock.now() - (started ??= clock.now()) >= durationMs,
-      );
-      log(`control: ${r.decisions} decisions, ${r.changes} changes, ${r.failures} failures seen; \`khaos control decisions --run ${r.runId}\``);
-      return 0;
-    }
-    if (f['job-id'] || f.replica) throw badInput('--job-id goes with --attach URL, --replica with --stack NAME', 'see `khaos control --help`');
-    const cfg = f.duration ? configFrom({ config: f.config, name: f.name, duration: f.duration }) : c;
-    const trace = loadTrace(cfg.replay.trace);
-    const stopped = stopOnSignals();
-    return await withOwnedStack(cfg, async (stack) => {
-      const deps = localControlDeps(stack, log);
-      try {
-        const r = await runLocalControl(
-          deps,
-          s,
-          {
-            job: cfg.job.kind, trace, seed: cfg.replay.seed, parallelism: cfg.job.parallelism, partitions: cfg.stack.partitions, peakRateEps: cfg.replay.peakRateEps,
-            compression: cfg.replay.compression, startOffsetSec: cfg.replay.startOffsetSec, durationSec: cfg.replay.durationSec,
-            startIntervalMs: cfg.job.checkpointIntervalMs, fallbackIntervalMs: cfg.control.fallbackIntervalMs, killsSec: cfg.control.killsSec, drainMs: 20_000,
-          },
-          cfg,
-          inputs.samples,
-          inputs.models,
-          stopped,
-        );
-        log(`control: ${r.decisions} decisions, ${r.changes} changes, ${r.kills} kills, ${r.failures} failures seen; \`khaos control decisions --run ${r.runId}\``);
-        return r.reconciliation.ok ? 0 : 1;
-      } finally {
-        await deps.bus.close();
-      }
-    });
+    if (f.attach || f.stack) return await controlRunningJob(f, run, store);
+    if (f.jobId || f.replica) throw badInput('--job-id goes with --attach URL, --replica with --stack NAME', 'see `khaos control --help`');
+    return await controlOwnJob(f, run);
   } finally {
     store.close();
   }
+}
+
+interface Run {
+  config: ReturnType<typeof configFrom>;
+  settings: ControlSettings;
+  inputs: Pick<SessionTarget, 'samples' | 'models'>;
+}
+
+/** --attach URL or --stack NAME: a job that runs already, until Ctrl-C or --duration. */
+async function controlRunningJob(f: Flags, { config: c, settings: s, inputs }: Run, store: ReturnType<typeof controlStore>): Promise<number> {
+  const clock = systemClock();
+  const requestTimeoutMs = f.requestTimeout ? parseDuration(f.requestTimeout, '--request-timeout') : 10_000;
+  const durationMs = f.duration ? parseDuration(f.duration, '--duration') : Infinity;
+  const stopped = stopOnSignals();
+  let started: number | undefined;
+  let runId: string | undefined;
+  const newRunId = () => (runId = newControlRunId());
+  let flink = f.attach ? flinkAt(f.attach, requestTimeoutMs) : undefined;
+  let restartActuator: SessionTarget['restartActuator'];
+  if (f.stack) {
+    const stack = await openLocalStack(configFrom({ config: f.config, name: f.stack }), log);
+    const names = stack.replicaNames;
+    const replica = f.replica ?? (names.length === 1 ? names[0] : undefined);
+    if (!replica || !names.includes(replica)) throw badInput(f.replica ? `no replica "${f.replica}" in stack ${f.stack}` : `stack ${f.stack} has ${names.length} replicas`, `name one with --replica: ${names.join(', ') || 'none'}`);
+    flink = flinkAt(stack.replica(replica).restUrl, requestTimeoutMs);
+    restartActuator = new RestartActuator({ orchestrator: stack, flink, store, clock, log, runId: () => runId ?? 'starting', onStep: crashHookFromEnv() }, replica, `${f.stack}/${replica}`);
+  }
+  const r = await runControlSession(
+    { flink: flink!, clock, store, log, newRunId, ownerPid: process.pid },
+    s,
+    { jobId: f.jobId, restartActuator, ...inputs, config: c },
+    // The duration counts from the first tick: a resumed reconfiguration may take a while before.
+    () => stopped() || clock.now() - (started ??= clock.now()) >= durationMs,
+  );
+  log(`control: ${r.decisions} decisions, ${r.changes} changes, ${r.failures} failures seen; \`khaos control decisions --run ${r.runId}\``);
+  return 0;
+}
+
+/** No --attach or --stack: the job on a stack of this process, fed the config's trace, with kills at control.kills; 1 when the output does not reconcile. */
+async function controlOwnJob(f: Flags, { config: c, settings: s, inputs }: Run): Promise<number> {
+  const cfg = f.duration ? configFrom({ config: f.config, name: f.name, duration: f.duration }) : c;
+  const trace = loadTrace(cfg.replay.trace);
+  const stopped = stopOnSignals();
+  return withOwnedStack(cfg, async (stack) => {
+    const deps = localControlDeps(stack, log);
+    try {
+      const r = await runLocalControl(
+        deps,
+        s,
+        {
+          job: cfg.job.kind, trace, seed: cfg.replay.seed, parallelism: cfg.job.parallelism, partitions: cfg.stack.partitions, peakRateEps: cfg.replay.peakRateEps,
+          compression: cfg.replay.compression, startOffsetSec: cfg.replay.startOffsetSec, durationSec: cfg.replay.durationSec,
+          startIntervalMs: cfg.job.checkpointIntervalMs, fallbackIntervalMs: cfg.control.fallbackIntervalMs, killsSec: cfg.control.killsSec, drainMs: 20_000,
+        },
+        cfg,
+        inputs.samples,
+        inputs.models,
+        stopped,
+      );
+      log(`control: ${r.decisions} decisions, ${r.changes} changes, ${r.kills} kills, ${r.failures} failures seen; \`khaos control decisions --run ${r.runId}\``);
+      return r.reconciliation.ok ? 0 : 1;
+    } finally {
+      await deps.bus.close();
+    }
+  });
 }
 
 function readRecords(sub: 'status' | 'decisions', f: { json?: boolean; run?: string }): number {

@@ -1,64 +1,20 @@
-import { parseArgs } from 'node:util';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
 import { runDemo } from '../app/demo.js';
 import { replayWorkload } from '../app/replay.js';
 import { KhaosError, badInput } from '../core/errors.js';
 import { eventGenerator } from '../core/workload/events.js';
 import { seededRandom } from '../core/random.js';
 import { replaySchedule } from '../core/workload/trace.js';
-import { demoDeps, downStack, loadTrace, messageBusAt, stacks, startLocalStack, systemClock, workloadsDir } from '../compose.js';
-import { analyzeCommand } from './analyze.js';
-import { controlCommand } from './control.js';
-import { configFrom, log, withOwnedStack } from './common.js';
-import { modelsCommand } from './models.js';
-import { profileCommand } from './profile.js';
+import { demoDeps, downStack, loadTrace, messageBusAt, stacks, startLocalStack, systemClock } from '../compose.js';
+import { addAnalyzeCommand } from './analyze.js';
+import { addControlCommand } from './control.js';
+import { act, configFrom, configureTree, log, processIo, runProgram, withConfigOptions, withOwnedStack, type CliIo, type ConfigFlags } from './common.js';
+import { addModelsCommand } from './models.js';
+import { addProfileCommand } from './profile.js';
 
-const USAGE = `khaos — checkpoint intervals chosen from chaos experiments
-
-  khaos demo [options]            the main job end to end on a local stack: replay, kill, recover, reconcile
-  khaos stack up [options]        start Kafka and one job replica, and leave them running
-  khaos stack status [--json]     what runs, with ports and pids
-  khaos stack down [--name N]     stop every process of a stack
-  khaos replay [options]          produce a trace into a Kafka topic at its scheduled rates
-  khaos analyze <trace> [--json]  phase 1: steady state, load levels and injection points (--help for options)
-  khaos profile --config FILE      phase 2: parallel chaos profiling (list, --resume ID, discard, export; --help)
-  khaos models fit|compare|show   latency and recovery models from failure measurements (--help for options)
-  khaos control --config FILE     phase 3: control a job's checkpoint interval (local stack, or --attach URL; status, decisions; --help)
-
-options:
-  --config FILE       YAML config (see docs/config.md); flags below override it
-  --name NAME         stack name (default "default")
-  --job iot|ysb       sample job (default iot)
-  --interval DUR      checkpoint interval, e.g. 5s
-  --trace FILE        trace path or file name in shared/workloads (default nyc_taxi.csv)
-  --peak N            events/s at the trace maximum
-  --compression X     trace seconds per wall second
-  --duration DUR      replay length in wall time, e.g. 120s
-  --failure kill|freeze, --fail-at DUR   what to inject, and when (demo)
-  --bootstrap H:P, --topic T             (replay) where to produce; default: the stack's broker
-  --seed N            event generator seed
-`;
-
-const OPTIONS = {
-  config: { type: 'string' },
-  name: { type: 'string' },
-  job: { type: 'string' },
-  interval: { type: 'string' },
-  trace: { type: 'string' },
-  peak: { type: 'string' },
-  compression: { type: 'string' },
-  duration: { type: 'string' },
-  failure: { type: 'string' },
-  'fail-at': { type: 'string' },
-  bootstrap: { type: 'string' },
-  topic: { type: 'string' },
-  seed: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
-
-async function demo(flags: Flags): Promise<number> {
+async function demo(flags: ConfigFlags): Promise<number> {
   const c = configFrom(flags);
   const trace = loadTrace(c.replay.trace);
   return withOwnedStack(c, async (stack) => {
@@ -76,45 +32,44 @@ async function demo(flags: Flags): Promise<number> {
   });
 }
 
-async function stackCommand(sub: string | undefined, flags: Flags): Promise<number> {
-  if (sub === 'status') {
-    const all = stacks();
-    if (flags.json) console.log(JSON.stringify(all, null, 2));
-    else if (all.length === 0) console.log('no stacks');
-    else
-      for (const s of all) {
-        console.log(`stack ${s.name} (${s.dir})${s.processes.length === 0 ? ': down' : ''}`);
-        if (s.kafka && s.processes.length > 0) console.log(`  kafka ${s.kafka}`);
-        for (const r of s.replicas) console.log(`  replica ${r.name}: REST ${r.restUrl}, checkpoint interval ${r.intervalMs} ms`);
-        for (const p of s.processes) console.log(`  pid ${p.pid}  ${p.name}`);
-      }
-    return 0;
-  }
-  if (sub === 'down') {
-    const names = flags.name ? [flags.name] : stacks().map((s) => s.name);
-    for (const name of names) log(`stack ${name}: stopped ${await downStack(name)} process(es)`);
-    return 0;
-  }
-  if (sub === 'up') {
-    const c = configFrom(flags);
-    const stack = await startLocalStack(c, log, false);
-    try {
-      const bus = messageBusAt(stack.bootstrap);
-      const topics = { input: `khaos-${c.job.kind}-input`, output: `khaos-${c.job.kind}-output`, audit: `khaos-${c.job.kind}-audit` };
-      for (const t of Object.values(topics)) await bus.ensureTopic(t, c.stack.partitions);
-      await bus.close();
-      const r = await stack.startReplica({ name: `${c.job.kind}-1`, job: c.job.kind, checkpointIntervalMs: c.job.checkpointIntervalMs, parallelism: c.job.parallelism, inputTopic: topics.input, outputTopic: topics.output, auditTopic: topics.audit, groupId: `khaos-${c.job.kind}-1` });
-      log(`stack ${c.stack.name} up: Kafka ${stack.bootstrap}, replica ${r.name} at ${r.restUrl}. Stop it with \`khaos stack down --name ${c.stack.name}\``);
-      return 0;
-    } catch (e) {
-      await stack.down();
-      throw e;
+function stackStatus(flags: { json?: boolean }): number {
+  const all = stacks();
+  if (flags.json) console.log(JSON.stringify(all, null, 2));
+  else if (all.length === 0) console.log('no stacks');
+  else
+    for (const s of all) {
+      console.log(`stack ${s.name} (${s.dir})${s.processes.length === 0 ? ': down' : ''}`);
+      if (s.kafka && s.processes.length > 0) console.log(`  kafka ${s.kafka}`);
+      for (const r of s.replicas) console.log(`  replica ${r.name}: REST ${r.restUrl}, checkpoint interval ${r.intervalMs} ms`);
+      for (const p of s.processes) console.log(`  pid ${p.pid}  ${p.name}`);
     }
-  }
-  throw badInput(`unknown stack command "${sub ?? ''}"`, 'use: khaos stack up|status|down');
+  return 0;
 }
 
-async function replay(flags: Flags): Promise<number> {
+async function stackDown(flags: { name?: string }): Promise<number> {
+  const names = flags.name ? [flags.name] : stacks().map((s) => s.name);
+  for (const name of names) log(`stack ${name}: stopped ${await downStack(name)} process(es)`);
+  return 0;
+}
+
+async function stackUp(flags: ConfigFlags): Promise<number> {
+  const c = configFrom(flags);
+  const stack = await startLocalStack(c, log, false);
+  try {
+    const bus = messageBusAt(stack.bootstrap);
+    const topics = { input: `khaos-${c.job.kind}-input`, output: `khaos-${c.job.kind}-output`, audit: `khaos-${c.job.kind}-audit` };
+    for (const t of Object.values(topics)) await bus.ensureTopic(t, c.stack.partitions);
+    await bus.close();
+    const r = await stack.startReplica({ name: `${c.job.kind}-1`, job: c.job.kind, checkpointIntervalMs: c.job.checkpointIntervalMs, parallelism: c.job.parallelism, inputTopic: topics.input, outputTopic: topics.output, auditTopic: topics.audit, groupId: `khaos-${c.job.kind}-1` });
+    log(`stack ${c.stack.name} up: Kafka ${stack.bootstrap}, replica ${r.name} at ${r.restUrl}. Stop it with \`khaos stack down --name ${c.stack.name}\``);
+    return 0;
+  } catch (e) {
+    await stack.down();
+    throw e;
+  }
+}
+
+async function replay(flags: ConfigFlags & { bootstrap?: string; topic?: string; json?: boolean }): Promise<number> {
   const c = configFrom(flags);
   const bootstrap = flags.bootstrap ?? stacks().find((s) => s.name === c.stack.name && s.processes.length > 0)?.kafka;
   if (!bootstrap) throw badInput('no Kafka to replay into', 'give --bootstrap HOST:PORT, or start a stack with `khaos stack up`');
@@ -139,44 +94,44 @@ async function replay(flags: Flags): Promise<number> {
   }
 }
 
-export async function main(argv: string[]): Promise<number> {
-  // Commands with their own flags parse them themselves.
-  const out = (s: string) => void process.stdout.write(s);
-  if (argv[0] === 'models') return modelsCommand(argv.slice(1), { out });
-  if (argv[0] === 'profile') return profileCommand(argv.slice(1));
-  if (argv[0] === 'control') return controlCommand(argv.slice(1));
-  if (argv[0] === 'analyze') return analyzeCommand(argv.slice(1), { out, workloadsDir: workloadsDir() });
-  let parsed;
+/** The whole CLI: `khaos` and every command below it, printing help and usage errors to `io` (see configureTree). */
+export function buildProgram(io: CliIo = processIo()): Command {
+  const program = new Command('khaos')
+    .description('checkpoint intervals chosen from chaos experiments')
+    .addHelpText('after', '\nEvery command has its own help: khaos <command> --help.\nA duration is written like 500ms, 30s, 5min or 2h; a bare number is milliseconds.');
+  act(withConfigOptions(program.command('demo').description('the main job end to end on a local stack: replay, kill, recover, reconcile')), demo);
+  const stack = program.command('stack').description('a local stack (Kafka and job replicas) that outlives the command');
+  act(withConfigOptions(stack.command('up').description('start Kafka and one job replica, and leave them running')), stackUp);
+  act(stack.command('status').description('what runs, with ports and pids').option('--json', 'print the stacks as JSON'), stackStatus);
+  act(withConfigOptions(stack.command('down').description('stop every process of a stack'), ['name'], { name: 'the stack to stop (default: every stack)' }), stackDown);
+  const replayCommand = withConfigOptions(program.command('replay').description('produce a trace into a Kafka topic at its scheduled rates'))
+    .option('--bootstrap <host:port>', "where to produce (default: the broker of the stack --name)")
+    .option('--topic <t>', 'topic to produce into (default khaos-<job>-input)')
+    .option('--json', 'also print {scheduled, produced, wallMs, achievedEps} as JSON');
+  act(replayCommand, replay);
+  addAnalyzeCommand(program, io);
+  addProfileCommand(program);
+  addModelsCommand(program, io);
+  addControlCommand(program);
+  return configureTree(program, io);
+}
+
+/** Runs the CLI on `argv` (the words after `khaos`); prints what went wrong to `io.err`. Returns the exit code. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    return await runProgram(buildProgram(io), argv);
   } catch (e) {
-    throw badInput((e as Error).message, 'see `khaos --help`');
-  }
-  const [cmd, sub] = parsed.positionals;
-  if (parsed.values.help || !cmd) {
-    process.stdout.write(USAGE);
-    return cmd || parsed.values.help ? 0 : 2;
-  }
-  switch (cmd) {
-    case 'demo':
-      return demo(parsed.values);
-    case 'stack':
-      return stackCommand(sub, parsed.values);
-    case 'replay':
-      return replay(parsed.values);
-    default:
-      throw badInput(`unknown command "${cmd}"`, 'see `khaos --help`');
+    if (e instanceof KhaosError) {
+      io.err(`khaos: ${e.message}\n${e.hint ? `  → ${e.hint}\n` : ''}`);
+      return e.kind === 'bug' ? 70 : 2;
+    }
+    io.err(`khaos: internal error (a bug, please report): ${(e as Error).stack ?? e}\n`);
+    return 70;
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    if (e instanceof KhaosError) {
-      process.stderr.write(`khaos: ${e.message}\n${e.hint ? `  → ${e.hint}\n` : ''}`);
-      process.exit(e.kind === 'bug' ? 70 : 2);
-    }
-    process.stderr.write(`khaos: internal error (a bug, please report): ${(e as Error).stack ?? e}\n`);
-    process.exit(70);
-  },
-);
+// Run only as the entry point (bin/khaos.js, `tsx src/cli/main.ts`), not when a test imports buildProgram.
+const entry = process.argv[1];
+if (entry && fs.existsSync(entry) && fs.realpathSync(entry) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -1,99 +1,102 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { badInput } from '../core/errors.js';
 import { fromModelFile, toModelFile } from '../core/models/model-file.js';
 import { chooseModel, fitModels, PREDICTION_CEILING, predictInterval, summarise, type FittedModel, type IntervalModel, type ModelKind } from '../core/models/models.js';
 import { parseSamplesCsv, type FailureSample } from '../core/profiling/samples.js';
+import { act, processIo, runAlone } from './common.js';
 
-export const MODELS_USAGE = `khaos models — latency and recovery models from measured failures
+const SAMPLES_NOTE = `
+FILE.csv has the header ci_ms,throughput_eps,latency_ms,recovery_s
+(optional: detection_s,restart_s,catchup_s,state_bytes,checkpoint_ms).`;
+const EXAMPLES = `${SAMPLES_NOTE}
 
+Examples:
   khaos models fit --samples FILE.csv [--out DIR] [--seed N]
-      fit every model, choose per kind by cross-validated MAPE, write DIR/recovery-model.json and
-      DIR/latency-model.json (default DIR: .), print the fit statistics
   khaos models compare --samples FILE.csv [--json] [--seed N]
-      fit and cross-validate every model; --json prints {models: [{name, recovery, latency}], chosen}
-  khaos models show FILE.json [--level P]
-      a model file and its predictions (with a P interval, default 0.8) over throughputs and intervals
-
-  FILE.csv has the header ci_ms,throughput_eps,latency_ms,recovery_s
-  (optional: detection_s,restart_s,catchup_s,state_bytes,checkpoint_ms).
-  --seed N   seed of the 10-fold cross-validation shuffle (used above 30 samples; default 42)
-`;
-
-const OPTIONS = {
-  samples: { type: 'string' },
-  out: { type: 'string' },
-  seed: { type: 'string' },
-  json: { type: 'boolean' },
-  level: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+  khaos models show FILE.json [--level P]`;
 
 /** Output of the command; every string passed ends in a newline (wire it to process.stdout.write). */
 export interface ModelsIo {
   out: (s: string) => void;
 }
 
+interface Flags {
+  samples?: string;
+  out?: string;
+  seed?: string;
+  json?: boolean;
+  level?: string;
+}
+
+/** `khaos models fit|compare|show`. Bad flags, files or samples throw KhaosError('bad-input') with a hint. */
+export function addModelsCommand(parent: Command, io: ModelsIo): Command {
+  const models = parent.command('models').description('latency and recovery models from measured failures').addHelpText('after', EXAMPLES);
+  const fitting = (name: 'fit' | 'compare', description: string) =>
+    models
+      .command(name)
+      .description(description)
+      .option('--samples <file.csv>', 'failure measurements (header ci_ms,throughput_eps,latency_ms,recovery_s)')
+      .option('--seed <n>', 'seed of the 10-fold cross-validation shuffle (used above 30 samples; default 42)')
+      .allowExcessArguments() // said by fit() in the words of the command
+      .addHelpText('after', SAMPLES_NOTE);
+  act(fitting('fit', 'fit every model, choose per kind by cross-validated MAPE, write DIR/recovery-model.json and DIR/latency-model.json, print the fit statistics').option('--out <dir>', 'where to write the model files (default .)'), (f: Flags, rest) => fit('fit', f, rest, io));
+  act(fitting('compare', 'fit and cross-validate every model').option('--json', 'print {models: [{name, recovery, latency}], chosen}'), (f: Flags, rest) => fit('compare', f, rest, io));
+  const show = models
+    .command('show')
+    .description('a model file and its predictions (with a P interval) over throughputs and intervals')
+    .argument('[file]', 'a model file written by `khaos models fit`')
+    .usage('[options] <file>')
+    .option('--level <p>', 'probability of the prediction interval (default 0.8)')
+    .allowExcessArguments(); // said by the action in the words of the command
+  act(show, (f: Flags, rest) => {
+    if (rest.length !== 1) throw badInput('models show needs exactly one model file', 'use: khaos models show FILE.json');
+    const level = f.level === undefined ? 0.8 : Number(f.level);
+    if (!(level > 0 && level < 1)) throw badInput(`--level needs a number between 0 and 1, got "${f.level}"`, 'e.g. --level 0.9 for a 90 % interval');
+    io.out(showModel(rest[0]!, level));
+    return 0;
+  });
+  return models;
+}
+
 /**
- * `khaos models fit|compare|show` (`args` are the words after `models`). Returns the exit code;
- * throws KhaosError('bad-input') for bad flags, files or samples, with a hint.
+ * `khaos models …` on its own (`args` are the words after `models`), as the CLI runs it. Returns
+ * the exit code; throws KhaosError('bad-input') for bad flags, files or samples, with a hint.
  */
-export async function modelsCommand(args: string[], io: ModelsIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw badInput(`models: ${(e as Error).message}`, 'see `khaos models --help`');
-  }
-  const { values: flags, positionals } = parsed;
-  const [sub, ...rest] = positionals;
-  if (flags.help || !sub) {
-    io.out(MODELS_USAGE);
-    return sub || flags.help ? 0 : 2;
-  }
+export function modelsCommand(args: string[], io: ModelsIo): Promise<number> {
+  return runAlone(addModelsCommand, ['models', ...args], processIo({ out: io.out }));
+}
+
+function fit(sub: 'fit' | 'compare', flags: Flags, rest: string[], io: ModelsIo): number {
   const seed = flags.seed === undefined ? 42 : Number(flags.seed);
   if (!Number.isInteger(seed) || seed < 0) throw badInput(`--seed needs a non-negative integer, got "${flags.seed}"`);
-  switch (sub) {
-    case 'fit':
-    case 'compare': {
-      if (rest.length > 0) throw badInput(`models ${sub} takes no positional argument, got "${rest.join(' ')}"`, `use: khaos models ${sub} --samples FILE.csv`);
-      if (!flags.samples) throw badInput(`models ${sub} needs --samples FILE.csv`, 'give a CSV of failure measurements (header ci_ms,throughput_eps,latency_ms,recovery_s)');
-      const { text, samples } = readSamples(flags.samples);
-      const fitted = fitModels(samples, seed);
-      if (sub === 'compare') {
-        if (flags.json) io.out(JSON.stringify(summarise(fitted), null, 2) + '\n');
-        else io.out(statsTable(flags.samples, samples, fitted, seed));
-        return 0;
-      }
-      io.out(statsTable(flags.samples, samples, fitted, seed));
-      const dir = flags.out ?? '.';
-      try {
-        fs.mkdirSync(dir, { recursive: true });
-      } catch (e) {
-        throw badInput(`cannot create output directory ${dir}: ${(e as Error).message}`, 'give a writable --out DIR');
-      }
-      const sha256 = createHash('sha256').update(text).digest('hex');
-      const createdAt = new Date().toISOString();
-      for (const kind of ['recovery', 'latency'] as const) {
-        const chosen = chooseModel(fitted[kind], kind);
-        const file = path.join(dir, `${kind}-model.json`);
-        fs.writeFileSync(file, JSON.stringify(toModelFile(chosen, { source: flags.samples, sha256, samples }, createdAt), null, 2) + '\n');
-        io.out(`wrote ${file}: ${chosen.name} ${kind} model\n`);
-      }
-      return 0;
-    }
-    case 'show': {
-      if (rest.length !== 1) throw badInput('models show needs exactly one model file', 'use: khaos models show FILE.json');
-      const level = flags.level === undefined ? 0.8 : Number(flags.level);
-      if (!(level > 0 && level < 1)) throw badInput(`--level needs a number between 0 and 1, got "${flags.level}"`, 'e.g. --level 0.9 for a 90 % interval');
-      io.out(showModel(rest[0]!, level));
-      return 0;
-    }
-    default:
-      throw badInput(`unknown models command "${sub}"`, 'use: khaos models fit|compare|show (see `khaos models --help`)');
+  if (rest.length > 0) throw badInput(`models ${sub} takes no positional argument, got "${rest.join(' ')}"`, `use: khaos models ${sub} --samples FILE.csv`);
+  if (!flags.samples) throw badInput(`models ${sub} needs --samples FILE.csv`, 'give a CSV of failure measurements (header ci_ms,throughput_eps,latency_ms,recovery_s)');
+  const { text, samples } = readSamples(flags.samples);
+  const fitted = fitModels(samples, seed);
+  if (sub === 'compare') {
+    if (flags.json) io.out(JSON.stringify(summarise(fitted), null, 2) + '\n');
+    else io.out(statsTable(flags.samples, samples, fitted, seed));
+    return 0;
   }
+  io.out(statsTable(flags.samples, samples, fitted, seed));
+  const dir = flags.out ?? '.';
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw badInput(`cannot create output directory ${dir}: ${(e as Error).message}`, 'give a writable --out DIR');
+  }
+  const sha256 = createHash('sha256').update(text).digest('hex');
+  const createdAt = new Date().toISOString();
+  for (const kind of ['recovery', 'latency'] as const) {
+    const chosen = chooseModel(fitted[kind], kind);
+    const file = path.join(dir, `${kind}-model.json`);
+    fs.writeFileSync(file, JSON.stringify(toModelFile(chosen, { source: flags.samples, sha256, samples }, createdAt), null, 2) + '\n');
+    io.out(`wrote ${file}: ${chosen.name} ${kind} model\n`);
+  }
+  return 0;
 }
 
 function readText(file: string, what: string): string {
