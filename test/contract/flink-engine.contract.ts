@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { FlinkEngine, JobDetails } from '../../src/ports/flink-engine.js';
+import { fullyRunning, until, type PlatformTime } from './until.js';
 
 /** A freshly deployed job replica to run the contract against (one per test). */
-export interface FlinkEngineSubject {
+export interface FlinkEngineSubject extends PlatformTime {
   engine: FlinkEngine;
   /** The checkpoint interval the job was deployed with, ms. */
   checkpointIntervalMs: number;
@@ -10,43 +11,7 @@ export interface FlinkEngineSubject {
   savepointDirectory: string;
   /** Kills the TaskManager running the job's sink (SIGKILL, as the app's injector does). */
   kill(): Promise<void>;
-  /** Lets `ms` of the platform's time pass: a real sleep, or advancing a ManualClock. */
-  waitMs(ms: number): Promise<void>;
   cleanup(): Promise<void>;
-  /** Platform time each wait may take before the test fails, ms (default 120 000). */
-  deadlineMs?: number;
-  /** Platform time between two polls, ms (default 250). */
-  pollMs?: number;
-}
-
-/**
- * Polls `probe` until it answers something (an error counts as "not yet") and fails with `what`
- * once the subject's deadline of platform time has passed.
- */
-async function until<T>(s: FlinkEngineSubject, what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = s.deadlineMs ?? 120_000;
-  const poll = s.pollMs ?? 250;
-  let last: unknown;
-  for (let waited = 0; ; waited += poll) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (waited >= deadline) {
-      throw new Error(`${what}: not reached within ${deadline} ms of platform time${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    }
-    await s.waitMs(poll);
-  }
-}
-
-/** The job that is RUNNING with every vertex RUNNING, or undefined (a failover may keep the job RUNNING while its tasks restart). */
-async function fullyRunning(engine: FlinkEngine): Promise<JobDetails | undefined> {
-  const job = (await engine.listJobs()).find((j) => j.state === 'RUNNING');
-  if (!job) return undefined;
-  const details = await engine.job(job.id);
-  return details.state === 'RUNNING' && details.vertices.every((v) => v.status === 'RUNNING') ? details : undefined;
 }
 
 const vertex = (job: JobDetails, fragment: string) => {

@@ -132,6 +132,10 @@ export class LocalStack implements Orchestrator {
   }
 
   async startReplica(req: ReplicaRequest): Promise<ReplicaHandle> {
+    // A second start would share the first one's directory: its config (ports) and pid files.
+    if (this.file.replicas.some((r) => r.spec.name === req.name)) {
+      throw new KhaosError('bad-input', `replica "${req.name}" already runs in stack ${this.file.name}`, 'stop it first, or pick another name');
+    }
     const spec: ReplicaSpec = {
       ...this.config.flink,
       name: req.name,
@@ -155,7 +159,8 @@ export class LocalStack implements Orchestrator {
 
   replica(name: string): ReplicaHandle {
     const { state } = this.entry(name);
-    return { name, restUrl: state.restUrl, checkpointIntervalMs: state.checkpointIntervalMs, taskManagers: state.taskManagers.map(({ id, pid }) => ({ id, pid })) };
+    const live = state.taskManagers.filter((t) => isAlive(t.pid)).map(({ id, pid }) => ({ id, pid }));
+    return { name, restUrl: state.restUrl, checkpointIntervalMs: state.checkpointIntervalMs, taskManagers: live };
   }
 
   async reconfigure(name: string, checkpointIntervalMs: number): Promise<Reconfiguration> {

@@ -1,0 +1,81 @@
+import { expect, it } from 'vitest';
+import { taskManagerRunning } from '../../src/app/observe.js';
+import { fullyRunning, khaosError, runningJob, until } from './until.js';
+import { engineOf, platformSuite, startRunning, type PlatformSubject } from './orchestrator.contract.js';
+
+const NAME = 'inj-a';
+const INTERVAL_MS = 2000;
+/** A freeze well below the platform's heartbeat timeout (the TaskManager is not declared lost), and how late it may resolve, ms. */
+const FREEZE = { ms: 1500, slackMs: 2000 };
+
+/**
+ * One contract for every FailureInjector: the fake's under a ManualClock, ProcessFailureInjector
+ * on real TaskManager JVMs. The tests share one replica; every wait is bounded by the subject's
+ * deadline.
+ */
+export function failureInjectorContract(name: string, make: () => Promise<PlatformSubject>) {
+  platformSuite(`FailureInjector contract: ${name}`, make, [NAME], (subject) => {
+    const engine = () => engineOf(subject(), NAME);
+    const running = () => runningJob(subject(), engine());
+    /** The TaskManager running the job's sink, with its pid from the handle. */
+    const sinkTaskManager = async () => {
+      const { taskManagerId } = await taskManagerRunning(engine());
+      const tm = subject().orchestrator.replica(NAME).taskManagers.find((t) => t.id === taskManagerId);
+      if (!tm) throw new Error(`the sink runs on ${taskManagerId}, which the handle does not list`);
+      return tm;
+    };
+
+    it('throws KhaosError("bad-input") for a TaskManager the replica does not have, and touches nothing', async () => {
+      const s = subject();
+      await startRunning(s, NAME, INTERVAL_MS);
+      const injector = s.injectorFor(NAME);
+      await expect(injector.kill('no-such-taskmanager')).rejects.toMatchObject(khaosError('bad-input'));
+      await expect(injector.freeze('no-such-taskmanager', FREEZE.ms)).rejects.toMatchObject(khaosError('bad-input'));
+      for (const t of s.orchestrator.replica(NAME).taskManagers) expect(s.processRunning(NAME, t.pid), `TaskManager ${t.id} (pid ${t.pid}) runs`).toBe(true);
+      expect(await fullyRunning(engine())).toBeDefined();
+    });
+
+    it('freeze: stops the TaskManager for the duration, resolves after the thaw, and the TaskManager lives on', async () => {
+      const s = subject();
+      await running();
+      const tm = await sinkTaskManager();
+      const before = s.now();
+      const freezing = s.injectorFor(NAME).freeze(tm.id, FREEZE.ms);
+      await s.waitMs(FREEZE.ms / 2);
+      expect(s.processRunning(NAME, tm.pid), 'frozen halfway through').toBe(false);
+      const f = await freezing;
+      const after = s.now();
+      expect(f).toMatchObject({ type: 'freeze', taskManagerId: tm.id, pid: tm.pid });
+      expect(f.injectedAtMs).toBeGreaterThanOrEqual(before);
+      expect(f.resumedAtMs! - f.injectedAtMs).toBeGreaterThanOrEqual(FREEZE.ms);
+      expect(f.resumedAtMs!).toBeLessThanOrEqual(after);
+      expect(after - before).toBeGreaterThanOrEqual(FREEZE.ms);
+      expect(after - before).toBeLessThanOrEqual(FREEZE.ms + FREEZE.slackMs);
+      expect(s.processRunning(NAME, tm.pid), 'thawed').toBe(true);
+      expect(s.orchestrator.replica(NAME).taskManagers).toContainEqual(tm);
+      await running();
+    });
+
+    it('kill: the TaskManager is gone at once; the job fails over, and runs again once restartDeadTaskManagers brought it back', async () => {
+      const s = subject();
+      const job = await running();
+      const tm = await sinkTaskManager();
+      const before = s.now();
+      const f = await s.injectorFor(NAME).kill(tm.id);
+      expect(f).toEqual({ type: 'kill', taskManagerId: tm.id, pid: tm.pid, injectedAtMs: expect.any(Number) });
+      expect(f.injectedAtMs).toBeGreaterThanOrEqual(before);
+      expect(f.injectedAtMs).toBeLessThanOrEqual(s.now());
+      await until(s, `pid ${tm.pid} gone`, () => (s.processRunning(NAME, tm.pid) ? undefined : true));
+      expect(s.orchestrator.replica(NAME).taskManagers.map((t) => t.id), 'live TaskManagers of the handle').not.toContain(tm.id);
+      await until(s, 'the job RESTARTING after the kill', async () => (((await engine().job(job.id)).timestamps.RESTARTING ?? 0) >= f.injectedAtMs ? true : undefined));
+      await until(s, `${tm.id} no longer registered with Flink`, async () => ((await engine().taskManagers()).some((t) => t.id === tm.id) ? undefined : true));
+      const [started, ...more] = s.orchestrator.restartDeadTaskManagers(NAME);
+      expect(more).toEqual([]);
+      expect(started).toBeDefined();
+      expect(s.orchestrator.replica(NAME).taskManagers.map((t) => t.id)).toContain(started);
+      const back = await running();
+      expect(back.id).toBe(job.id);
+      await until(s, `the new TaskManager ${started} registered`, async () => ((await engine().taskManagers()).some((t) => t.id === started) ? true : undefined));
+    });
+  });
+}
