@@ -1,8 +1,7 @@
-import { KhaosError } from '../core/errors.js';
 import { eventGenerator, type JobKind } from '../core/workload/events.js';
 import { seededRandom } from '../core/random.js';
 import type { Reconciliation } from '../core/reconcile.js';
-import { LAG_SLACK_SECONDS, recoveryTimeline, type JobSample, type RecoveryTimeline } from '../core/profiling/recovery.js';
+import { LAG_SLACK_SECONDS, recoveryTimeline, type JobSample, type RecoveryOptions, type RecoveryTimeline } from '../core/profiling/recovery.js';
 import { replaySchedule, type ReplayPlan, type Trace } from '../core/workload/trace.js';
 import type { Clock } from '../ports/clock.js';
 import type { FailureInjector, FailureType, InjectedFailure } from '../ports/failure-injector.js';
@@ -11,7 +10,9 @@ import type { MessageBus } from '../ports/message-bus.js';
 import type { Orchestrator } from '../ports/orchestrator.js';
 import { JobSampler, taskManagerRunning } from './observe.js';
 import { awaitReconciliation, flushWindows } from './reconcile-output.js';
+import { armDueInjections, injectFailure, injectionFailed, sampleAndRevive, type WatchedReplica } from './replica-watch.js';
 import { replayWorkload, type ReplayResult } from './replay.js';
+import { RunScope, tickEvery } from './run-scope.js';
 
 export interface DemoDeps {
   orchestrator: Orchestrator;
@@ -47,9 +48,97 @@ export interface DemoResult {
 
 const fmt = (ms: number | undefined, from: number) => (ms === undefined ? 'not reached' : `+${((ms - from) / 1000).toFixed(1)} s`);
 
+/** The watch samples the job once a second. */
+const TICK_MS = 1000;
+
+/** What one tick of the demo's watch saw and did. */
+export interface DemoTick {
+  sample: JobSample;
+  /** The job's state, when it differs from the last tick's (and was logged). */
+  stateChange?: string;
+  /** TaskManagers started in place of dead ones. */
+  replacements: string[];
+  /** The injection was armed at this tick (it goes out at its own time, within the next tick). */
+  armed: boolean;
+  /** The recovery so far, once the failure is on record. */
+  timeline?: RecoveryTimeline;
+  /** The replay is over, the injection settled, and the recovery held (or timed out): the watch ends. */
+  done: boolean;
+}
+
+/**
+ * The demo's watch over its replica while the replay runs and after it, until the recovery is
+ * seen: one tick = sample → detect (log a state change) → bring back dead TaskManagers → maybe
+ * arm the injection → record the recovery so far. A thin scheduler ticks it once a second.
+ */
+export class DemoWatch {
+  /** Set by the replay when it is over. */
+  replayDone = false;
+  private lastState = 'RUNNING';
+  private deadlineMs?: number;
+  private timelineNow?: RecoveryTimeline;
+  private readonly recovery: RecoveryOptions;
+
+  constructor(
+    private readonly deps: DemoDeps,
+    private readonly o: DemoOptions,
+    readonly replica: WatchedReplica,
+    private readonly run: RunScope,
+  ) {
+    this.recovery = { baselineMs: 20_000, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS, requireRestart: o.failure === 'kill' };
+  }
+
+  get timeline(): RecoveryTimeline | undefined {
+    return this.timelineNow;
+  }
+
+  async tick(): Promise<DemoTick> {
+    const { clock, log } = this.deps;
+    const r = this.replica;
+    const [look] = await sampleAndRevive(this.deps.orchestrator, [r]);
+    const { sample, replacements } = look!;
+    const stateChange = sample.state !== this.lastState ? sample.state : undefined;
+    if (stateChange) log(`flink: job ${stateChange}${r.failure ? ` (${fmt(sample.tMs, r.failure.injectedAtMs)} after the ${r.failure.type})` : ''}`);
+    this.lastState = sample.state;
+    for (const id of replacements) log(`supervisor: started replacement TaskManager ${id}`);
+    const armed = armDueInjections(this.run, clock, [r], TICK_MS, () => this.inject()).length > 0;
+
+    let recovered = false;
+    if (r.failure) {
+      const t = recoveryTimeline(r.samples, r.failure.injectedAtMs, this.recovery);
+      recovered = t.recoveredAtMs !== undefined && r.samples.filter((s) => s.tMs >= t.recoveredAtMs!).length >= this.recovery.sustainSamples;
+      this.timelineNow = t;
+    }
+    // After the replay (and the injection's settling) the recovery has recoveryTimeoutMs to show.
+    let done = false;
+    if (this.replayDone && (!r.target || r.injection === 'settled')) {
+      this.deadlineMs ??= clock.now() + this.o.recoveryTimeoutMs;
+      done = !r.failure || recovered || clock.now() > this.deadlineMs;
+    }
+    return { sample, stateChange, replacements, armed, timeline: this.timelineNow, done };
+  }
+
+  /** Breaks the TaskManager running the sink's first subtask; an error names the failure and ends the run. */
+  private async inject(): Promise<void> {
+    const { clock, log } = this.deps;
+    try {
+      const target = await taskManagerRunning(this.replica.flink);
+      const injector = this.deps.injectorFor(this.replica.name);
+      log(`chaos: ${this.o.failure} TaskManager ${target.taskManagerId} (runs ${target.vertex})`);
+      const f = await injectFailure(injector, clock, this.replica, this.o.failure, target.taskManagerId, this.o.freezeMs);
+      log(`chaos: ${f.type} at ${new Date(f.injectedAtMs).toISOString()} (pid ${f.pid})`);
+    } catch (e) {
+      throw injectionFailed(this.o.failure, '', e, 'check the replica’s processes (`khaos stack status`)');
+    }
+  }
+}
+
 /**
  * The main job end to end: deploy a replica, replay a real trace, break a TaskManager mid-run,
  * watch detection → restart → catch-up, and reconcile input with committed output.
+ * The replay and the watch run side by side in one RunScope: an error of either (an injection,
+ * the supervisor) stops both at once and rejects, so the caller's teardown runs with nothing left
+ * touching the platform.
  */
 export async function runDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResult> {
   const { bus, clock, log } = deps;
@@ -64,65 +153,30 @@ export async function runDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResul
   });
   log(`replica ${replica.name} RUNNING at ${replica.restUrl} with checkpoint interval ${o.checkpointIntervalMs} ms`);
   const flink = deps.flinkAt(replica.restUrl);
-  const sampler = new JobSampler(flink, clock);
-  const samples: JobSample[] = [];
-  let failure: InjectedFailure | undefined;
-  // Never rejects: an injection's error is kept and stops the replay, then is thrown (with teardown by the caller).
-  let failing: Promise<void> | undefined;
-  let injectionError: unknown;
-  let lastState = 'RUNNING';
-  let watching = true;
+  const watched: WatchedReplica = { name: replica.name, flink, sampler: new JobSampler(flink, clock), samples: [] };
+  const run = new RunScope();
+  const watch = new DemoWatch(deps, o, watched, run);
+  // The failure goes out once replay second failAtSec is over (none when the replay is shorter).
+  const replayStartMs = clock.now();
+  if (o.failAtSec < schedule.length) watched.target = { atMs: replayStartMs + (o.failAtSec + 1) * 1000 };
 
-  const watch = (async () => {
-    while (watching) {
-      const s = await sampler.sample();
-      samples.push(s);
-      if (s.state !== lastState) log(`flink: job ${s.state}${failure ? ` (${fmt(s.tMs, failure.injectedAtMs)} after the ${failure.type})` : ''}`);
-      lastState = s.state;
-      for (const id of deps.orchestrator.restartDeadTaskManagers(replica.name)) log(`supervisor: started replacement TaskManager ${id}`);
-      await clock.sleep(1000);
-    }
-  })();
-
-  const generate = eventGenerator(o.job, seededRandom(o.seed));
-  const replay = await replayWorkload({
-    bus, clock, topic: topics.input, schedule, generate,
-    shouldStop: () => injectionError !== undefined,
-    onSecond: (s) => {
-      if (s.second % 10 === 0) log(`replay: second ${s.second}/${schedule.length}, ${s.produced}/${s.scheduled} events${s.lateMs > 0 ? `, ${s.lateMs} ms late` : ''}`);
-      if (s.second === o.failAtSec && !failing) {
-        failing = (async () => {
-          const target = await taskManagerRunning(flink);
-          const injector = deps.injectorFor(replica.name);
-          log(`chaos: ${o.failure} TaskManager ${target.taskManagerId} (runs ${target.vertex})`);
-          const f = o.failure === 'kill' ? await injector.kill(target.taskManagerId) : await injector.freeze(target.taskManagerId, o.freezeMs);
-          failure = f;
-          log(`chaos: ${f.type} at ${new Date(f.injectedAtMs).toISOString()} (pid ${f.pid})`);
-        })().catch((e: unknown) => void (injectionError = e));
-      }
-    },
+  let replay: ReplayResult | undefined;
+  run.loop(() => tickEvery(clock, TICK_MS, () => watch.tick(), () => run.stopped));
+  run.loop(async () => {
+    const generate = eventGenerator(o.job, seededRandom(o.seed));
+    replay = await replayWorkload({
+      bus, clock, topic: topics.input, schedule, generate,
+      shouldStop: () => run.stopped,
+      onSecond: (s) => {
+        if (s.second % 10 === 0) log(`replay: second ${s.second}/${schedule.length}, ${s.produced}/${s.scheduled} events${s.lateMs > 0 ? `, ${s.lateMs} ms late` : ''}`);
+      },
+    });
+    if (!run.stopped) log(`replay done: ${replay.producedTotal}/${replay.scheduledTotal} events in ${(replay.wallMs / 1000).toFixed(1)} s`);
+    watch.replayDone = true;
   });
-  if (failing) await failing;
-  if (injectionError !== undefined) {
-    watching = false;
-    await watch;
-    throw new KhaosError('platform', `injecting a ${o.failure} failed: ${(injectionError as Error).message ?? String(injectionError)}`, 'check the replica’s processes (`khaos stack status`)', { cause: injectionError });
-  }
-  log(`replay done: ${replay.producedTotal}/${replay.scheduledTotal} events in ${(replay.wallMs / 1000).toFixed(1)} s`);
-
-  const opts = { baselineMs: 20_000, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS, requireRestart: o.failure === 'kill' };
-  let timeline: RecoveryTimeline | undefined;
-  if (failure) {
-    const deadline = clock.now() + o.recoveryTimeoutMs;
-    for (;;) {
-      timeline = recoveryTimeline(samples, failure.injectedAtMs, opts);
-      const done = timeline.recoveredAtMs !== undefined && samples.filter((s) => s.tMs >= timeline!.recoveredAtMs!).length >= opts.sustainSamples;
-      if (done || clock.now() > deadline) break;
-      await clock.sleep(1000);
-    }
-  }
-  watching = false;
-  await watch;
+  await run.join();
+  const failure = watched.failure;
+  const timeline = watch.timeline;
 
   let restoredCheckpointId: number | undefined;
   const jobs = await flink.listJobs();
@@ -136,7 +190,7 @@ export async function runDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResul
   }
 
   await flushWindows(bus, topics.input, o.job, clock.now() + 120_000);
-  const reconciliation = await awaitReconciliation(bus, clock, topics.audit, replay.producedPerKey, 3 * o.checkpointIntervalMs + 60_000, log);
+  const reconciliation = await awaitReconciliation(bus, clock, topics.audit, replay!.producedPerKey, 3 * o.checkpointIntervalMs + 60_000, log);
   log(reconciliation.ok ? `exactly-once: OK, ${reconciliation.countedTotal} events each counted once` : `exactly-once: FAILED: ${reconciliation.missing.length} keys short, ${reconciliation.extra.length} keys over, ${reconciliation.duplicateWindows} duplicate windows`);
-  return { replay, failure, restoredCheckpointId, timeline, reconciliation };
+  return { replay: replay!, failure, restoredCheckpointId, timeline, reconciliation };
 }

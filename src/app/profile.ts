@@ -2,16 +2,19 @@ import { KhaosError } from '../core/errors.js';
 import { eventGenerator } from '../core/workload/events.js';
 import { injectionTarget, measureFailure, planSteps } from '../core/profiling/profile-plan.js';
 import type { FailureMeasurement, PlannedPoint, ProfileRecord, StepRecord } from '../core/profiling/profile-records.js';
-import { seededRandom } from '../core/random.js';
-import { LAG_SLACK_SECONDS, recoveryTimeline, type JobSample } from '../core/profiling/recovery.js';
+import { seededRandom, type Random } from '../core/random.js';
+import { LAG_SLACK_SECONDS, recoveryTimeline } from '../core/profiling/recovery.js';
 import { replaySchedule, type Trace } from '../core/workload/trace.js';
 import type { Clock } from '../ports/clock.js';
-import type { FailureInjector, InjectedFailure } from '../ports/failure-injector.js';
+import type { FailureInjector } from '../ports/failure-injector.js';
 import type { FlinkEngine } from '../ports/flink-engine.js';
-import type { MessageBus, OutgoingRecord } from '../ports/message-bus.js';
+import type { MessageBus } from '../ports/message-bus.js';
 import type { Orchestrator } from '../ports/orchestrator.js';
 import type { ProfileStore } from '../ports/profile-store.js';
 import { JobSampler, taskManagerRunning } from './observe.js';
+import { armDueInjections, injectFailure, injectionFailed, sampleAndRevive, type WatchedReplica } from './replica-watch.js';
+import { replayWorkload } from './replay.js';
+import { RunScope, tickEvery } from './run-scope.js';
 
 export interface ProfileDeps {
   orchestrator: Orchestrator;
@@ -35,20 +38,14 @@ export interface ProfileProgress {
   etaSec: number;
 }
 
-interface ReplicaRun {
-  name: string;
+interface ReplicaRun extends WatchedReplica {
   ciMs: number;
-  flink: FlinkEngine;
-  sampler: JobSampler;
-  samples: JobSample[];
+  /** Planned at the end of the baseline, victim included, so the signal goes out on time. */
   target?: { atMs: number; nextDueMs?: number; taskManagerId: string };
-  failure?: InjectedFailure;
-  /** Never rejects: an injection's error is kept in `injectionError` and ends the step at the next second. */
-  injecting?: Promise<void>;
-  injectionError?: unknown;
 }
 
-const SLICES = 10;
+/** A step's watch samples the replicas once a second. */
+const TICK_MS = 1000;
 
 /** Replica names carry their interval, so records and logs read at a glance. */
 export const replicaName = (ciMs: number) => `ci-${ciMs}`;
@@ -87,8 +84,10 @@ export async function runProfile(deps: ProfileDeps, profileId: string, trace: Tr
     log(`replica ${name} RUNNING (interval ${ciMs} ms)`);
   }
 
-  const rnd = seededRandom(plan.seed);
-  const generate = eventGenerator(plan.job, rnd);
+  const generate = eventGenerator(plan.job, seededRandom(plan.seed));
+  // Random injection times have their own stream: the replay and the watch run side by side, and
+  // the events must not depend on when the watch draws.
+  const rnd = seededRandom(plan.seed + 1);
   const stepWallSec = plan.replay.beforeSec + Math.min(plan.replay.afterSec, 60);
   for (const [i, step] of todo.entries()) {
     if (opts.shouldStop?.()) return interrupted(store, profileId, log);
@@ -135,6 +134,84 @@ function phaseOf(r: ReplicaRun, injectedAt: number | undefined, plan: ProfileRec
   return injectedAt === undefined ? 'waiting' : 'injected';
 }
 
+/** What one tick of a profile step saw and did. */
+export interface StepTick {
+  /** Seconds of the step's replay so far. */
+  second: number;
+  /** Per replica: baseline | waiting | injected | restarting | catching up | recovered. */
+  phases: Record<string, string>;
+  /** Replicas whose injection was armed at this tick (each goes out at its own time). */
+  armed: string[];
+  /** Every replica recovered, or the replay is over: the step ends. */
+  done: boolean;
+}
+
+/**
+ * The watch over a step's replicas while its replay runs: one tick = sample every replica →
+ * bring back dead TaskManagers → plan the injections (once the baseline is replayed) → arm those
+ * due before the next tick → phases. A thin scheduler ticks it once a second.
+ */
+export class StepWatch {
+  /** Seconds replayed so far, and whether the replay is over (set by the replay). */
+  replayed = 0;
+  replayDone = false;
+  private planned = false;
+
+  constructor(
+    private readonly deps: ProfileDeps,
+    private readonly plan: ProfileRecord['plan'],
+    private readonly replicas: ReplicaRun[],
+    private readonly run: RunScope,
+    private readonly rnd: Random,
+  ) {}
+
+  async tick(): Promise<StepTick> {
+    const { plan, replicas } = this;
+    await sampleAndRevive(this.deps.orchestrator, replicas);
+    const armed: string[] = [];
+    if (!this.planned && this.replayed >= plan.replay.beforeSec) {
+      this.planned = true;
+      // Each replica's own checkpoint schedule decides its injection time; the victim is found
+      // ahead of time, and each is armed as soon as planned so the signal goes out on time.
+      for (const r of replicas) {
+        await this.planInjection(r);
+        armed.push(...this.arm());
+      }
+    }
+    armed.push(...this.arm());
+    const phases = Object.fromEntries(replicas.map((r) => [r.name, phaseOf(r, r.failure?.injectedAtMs, plan)]));
+    const recovered = replicas.every((r) => r.failure && phases[r.name] === 'recovered');
+    return { second: this.replayed, phases, armed, done: recovered || this.replayDone };
+  }
+
+  private async planInjection(r: ReplicaRun): Promise<void> {
+    const { plan, deps } = this;
+    const cps = await r.flink.checkpoints((await r.flink.listJobs())[0]!.id);
+    const { taskManagerId } = await taskManagerRunning(r.flink);
+    r.target = { ...injectionTarget(plan.timing, { nowMs: deps.clock.now(), lastTriggerMs: cps.latestCompleted?.triggerTimestampMs, intervalMs: r.ciMs, leadMs: plan.leadMs, rnd: this.rnd }), taskManagerId };
+  }
+
+  /** Arms the injections due before the next tick; returns their replicas' names. */
+  private arm(): string[] {
+    return armDueInjections(this.run, this.deps.clock, this.replicas, TICK_MS, (r) => this.inject(r)).map((r) => r.name);
+  }
+
+  /** An injection that fails ends the step with a message that names the replica and the failure. */
+  private async inject(r: ReplicaRun): Promise<void> {
+    const { plan, deps } = this;
+    try {
+      await injectFailure(deps.injectorFor(r.name), deps.clock, r, plan.failure, r.target!.taskManagerId, plan.freezeMs);
+    } catch (e) {
+      throw injectionFailed(plan.failure, ` into replica ${r.name}`, e, 'the step is stored as failed; check the replica’s processes (`khaos stack status`) and resume the profile');
+    }
+  }
+}
+
+/**
+ * One step: the replay of the window around the point and the watch run side by side in one
+ * RunScope; the step ends when every replica recovered or the replay is over. An error of either
+ * (an injection, the supervisor) stops both at once and rejects. Undefined when interrupted.
+ */
 async function runStep(
   deps: ProfileDeps,
   record: ProfileRecord,
@@ -143,7 +220,7 @@ async function runStep(
   replicas: ReplicaRun[],
   input: string,
   generate: ReturnType<typeof eventGenerator>,
-  rnd: ReturnType<typeof seededRandom>,
+  rnd: Random,
   progress: (second: number, phases: Record<string, string>) => void,
   shouldStop?: () => boolean,
 ): Promise<FailureMeasurement[] | undefined> {
@@ -152,44 +229,25 @@ async function runStep(
   const maxSec = plan.replay.beforeSec + plan.replay.afterSec;
   const startOffsetSec = Math.max(0, step.point.traceOffsetSec - plan.replay.beforeSec * plan.replay.compression);
   const schedule = replaySchedule(trace, { peakRateEps: plan.replay.peakRateEps, compression: plan.replay.compression, startOffsetSec, durationSec: maxSec });
-  for (const r of replicas) Object.assign(r, { samples: [], target: undefined, failure: undefined, injecting: undefined, injectionError: undefined });
-  const t0 = clock.now();
-  for (let sec = 0; sec < maxSec; sec++) {
-    if (shouldStop?.()) return undefined;
-    if (sec === plan.replay.beforeSec) {
-      // Each replica's own checkpoint schedule decides its injection time.
-      for (const r of replicas) {
-        const cps = await r.flink.checkpoints((await r.flink.listJobs())[0]!.id);
-        // The victim is found ahead of time so the signal goes out on time.
-        const { taskManagerId } = await taskManagerRunning(r.flink);
-        r.target = { ...injectionTarget(plan.timing, { nowMs: clock.now(), lastTriggerMs: cps.latestCompleted?.triggerTimestampMs, intervalMs: r.ciMs, leadMs: plan.leadMs, rnd }), taskManagerId };
-      }
-    }
-    for (let slice = 0; slice < SLICES; slice++) {
-      const due = t0 + sec * 1000 + (slice * 1000) / SLICES;
-      if (due > clock.now()) await clock.sleep(due - clock.now());
-      const n = Math.floor(((schedule[sec] ?? 0) * (slice + 1)) / SLICES) - Math.floor(((schedule[sec] ?? 0) * slice) / SLICES);
-      if (n > 0) {
-        const ts = clock.now();
-        const batch: OutgoingRecord[] = Array.from({ length: n }, () => generate(ts));
-        await bus.produce(input, batch);
-      }
-      // Injections due before the next slice go out at their own time (100 ms slices would blur the timing).
-      const dueNow = replicas.filter((r) => r.target && !r.injecting && r.target.atMs < due + 1000 / SLICES).sort((a, b) => a.target!.atMs - b.target!.atMs);
-      for (const r of dueNow) {
-        if (r.target!.atMs > clock.now()) await clock.sleep(r.target!.atMs - clock.now());
-        r.injecting = inject(deps, r, plan).catch((e: unknown) => void (r.injectionError = e));
-      }
-    }
-    throwInjectionError(replicas, plan);
-    await Promise.all(replicas.map(async (r) => r.samples.push(await r.sampler.sample())));
-    for (const r of replicas) deps.orchestrator.restartDeadTaskManagers(r.name);
-    const phases = Object.fromEntries(replicas.map((r) => [r.name, phaseOf(r, r.failure?.injectedAtMs, plan)]));
-    progress(sec, phases);
-    if (replicas.every((r) => r.failure && phases[r.name] === 'recovered')) break;
-  }
-  await Promise.all(replicas.map((r) => r.injecting));
-  throwInjectionError(replicas, plan);
+  for (const r of replicas) Object.assign(r, { samples: [], target: undefined, failure: undefined, injection: undefined });
+  const run = new RunScope();
+  const watch = new StepWatch(deps, plan, replicas, run, rnd);
+  let interrupted = false;
+  const stopped = () => run.stopped || (interrupted ||= shouldStop?.() === true);
+  run.loop(async () => {
+    await tickEvery(clock, TICK_MS, async () => {
+      const t = await watch.tick();
+      progress(t.second, t.phases);
+      return t;
+    }, stopped);
+    run.stop(); // the replay ends with the step, and injections not sent by now are not sent
+  });
+  run.loop(async () => {
+    await replayWorkload({ bus, clock, topic: input, schedule, generate, shouldStop: stopped, onSecond: (s) => (watch.replayed = s.second + 1) });
+    watch.replayDone = true;
+  });
+  await run.join();
+  if (interrupted) return undefined;
   return Promise.all(
     replicas.map(async (r) => {
       if (!r.failure) throw new KhaosError('platform', `no failure was injected into ${r.name} (its injection time was never reached)`);
@@ -213,25 +271,4 @@ async function runStep(
       } satisfies FailureMeasurement;
     }),
   );
-}
-
-/** An injection that failed ends the step with a message that names the replica and the failure. */
-function throwInjectionError(replicas: ReplicaRun[], plan: ProfileRecord['plan']): void {
-  const r = replicas.find((x) => x.injectionError !== undefined);
-  if (!r) return;
-  const e = r.injectionError;
-  throw new KhaosError('platform', `injecting a ${plan.failure} into replica ${r.name} failed: ${(e as Error).message ?? String(e)}`, 'the step is stored as failed; check the replica’s processes (`khaos stack status`) and resume the profile', { cause: e });
-}
-
-async function inject(deps: ProfileDeps, r: ReplicaRun, plan: ProfileRecord['plan']): Promise<void> {
-  const { taskManagerId } = r.target!;
-  const injector = deps.injectorFor(r.name);
-  if (plan.failure === 'kill') r.failure = await injector.kill(taskManagerId);
-  else {
-    // The freeze resolves at the thaw; its start is what the measurement needs now.
-    const injectedAtMs = deps.clock.now();
-    const frozen = injector.freeze(taskManagerId, plan.freezeMs);
-    r.failure = { type: 'freeze', taskManagerId, pid: 0, injectedAtMs };
-    r.failure = await frozen;
-  }
 }

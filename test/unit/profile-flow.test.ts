@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { runProfile, type ProfileDeps } from '../../src/app/profile.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runProfile, type ProfileDeps, type ProfileProgress } from '../../src/app/profile.js';
+import { KhaosError } from '../../src/core/errors.js';
+import type { FailureInjector } from '../../src/ports/failure-injector.js';
 import { checkPlan } from '../../src/core/profiling/profile-plan.js';
 import type { ProfilePlan } from '../../src/core/profiling/profile-records.js';
 import { parseTraceCsv } from '../../src/core/workload/trace.js';
@@ -33,7 +35,34 @@ function setup(p: ProfilePlan, options: ConstructorParameters<typeof FakeFlinkPl
     orchestrator: platform, bus: platform.feedingBus(new MemoryMessageBus(), 'khaos-prof-p1-in'), flinkAt: (u) => platform.flinkAt(u),
     injectorFor: (r) => platform.injectorFor(r), clock, store, log: (l) => lines.push(l),
   };
-  return { clock, platform, store, deps, lines };
+  /** Calls to the platform and to the replicas' REST APIs so far: none may come after a run returned. */
+  const calls = () => platform.calls.length + ['http://127.0.0.1:8081', 'http://127.0.0.1:8082'].reduce((n, u) => n + platform.flinkAt(u).calls.length, 0);
+  return { clock, platform, store, deps, lines, calls };
+}
+
+/** An injector whose signals fail, noting when each was tried. */
+function failingInjector(clock: ManualClock, tried: number[]): FailureInjector {
+  const fail = (signal: string) => async (): Promise<never> => {
+    tried.push(clock.now());
+    throw new KhaosError('platform', `could not ${signal} pid 4242`);
+  };
+  return { kill: fail('SIGKILL'), freeze: fail('SIGSTOP') };
+}
+
+/** Rejections nobody handled (one would end the process without teardown). */
+let unhandled: unknown[] = [];
+const keep = (e: unknown) => void unhandled.push(e);
+beforeEach(() => void ((unhandled = []), process.on('unhandledRejection', keep)));
+afterEach(() => void process.off('unhandledRejection', keep));
+
+/** After a step that failed: it is stored as failed with `error`, ended within about a second of `failedAtMs`, and a minute later nothing has touched the platform nor gone unhandled. */
+async function expectFailedAtOnce(s: ReturnType<typeof setup>, error: RegExp, failedAtMs: number | undefined): Promise<void> {
+  expect(s.store.steps('p1')).toMatchObject([{ status: 'failed', error: expect.stringMatching(error) }]);
+  expect(s.store.steps('p1')[0]!.endedAtMs - failedAtMs!).toBeLessThanOrEqual(1500);
+  const after = s.calls();
+  await s.clock.sleep(60_000);
+  expect(s.calls()).toBe(after);
+  expect(unhandled).toEqual([]);
 }
 
 describe('runProfile on a fake platform with a manual clock', { timeout: 30_000 }, () => {
@@ -96,11 +125,53 @@ describe('runProfile on a fake platform with a manual clock', { timeout: 30_000 
     expect(() => plan({ intervalsMs: [100, 100], leadMs: 5000 })).toThrow(/outside 500 ms.*\n.*repeat.*\n.*leadMs 5000/s);
   });
 
-  it('an injection that fails mid-replay ends the step with a clear error, stored as failed, and nothing unhandled', async () => {
-    const { deps, store } = setup(plan());
-    const failing = { ...deps, injectorFor: () => ({ kill: async () => Promise.reject(new Error('could not SIGKILL pid 4242')), freeze: async () => Promise.reject(new Error('no')) }) };
-    await expect(runProfile(failing, 'p1', trace)).rejects.toThrow(/injecting a kill into replica ci-\d+ failed: could not SIGKILL pid 4242/);
-    expect(store.steps('p1')).toMatchObject([{ status: 'failed', error: expect.stringMatching(/could not SIGKILL/) }]);
+  it('an injection that fails mid-replay ends the step at once with a clear error, stored as failed; nothing runs on and nothing is unhandled', async () => {
+    const s = setup(plan());
+    const tried: number[] = [];
+    const failing = { ...s.deps, injectorFor: (r: string) => (r === 'ci-2000' ? failingInjector(s.clock, tried) : s.deps.injectorFor(r)) };
+    await expect(runProfile(failing, 'p1', trace)).rejects.toThrow(/^injecting a kill into replica ci-2000 failed: could not SIGKILL pid 4242$/);
+    expect(tried).toHaveLength(1);
+    // within about a second of the failed signal, not at the end of the step
+    await expectFailedAtOnce(s, /could not SIGKILL/, tried[0]);
+  });
+
+  it('a freeze that cannot be sent mid-step ends the step at once, naming the replica and the freeze', async () => {
+    const s = setup(plan({ failure: 'freeze', freezeMs: 3000 }));
+    const tried: number[] = [];
+    const failing = { ...s.deps, injectorFor: (r: string) => (r === 'ci-10000' ? failingInjector(s.clock, tried) : s.deps.injectorFor(r)) };
+    const error = await runProfile(failing, 'p1', trace).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'platform', message: 'injecting a freeze into replica ci-10000 failed: could not SIGSTOP pid 4242', hint: expect.stringMatching(/stored as failed.*resume/) });
+    await expectFailedAtOnce(s, /could not SIGSTOP/, tried[0]);
+  });
+
+  it('a supervisor that cannot restart a TaskManager mid-step ends the step at once with its error, stored as failed', async () => {
+    const s = setup(plan());
+    let failedAt: number | undefined;
+    s.platform.restartDeadTaskManagers = (name) => {
+      if (s.platform.inspect(name).taskManagers.every((tm) => tm.alive)) return [];
+      failedAt ??= s.clock.now();
+      throw new KhaosError('environment', 'could not start a TaskManager: java: not found');
+    };
+    await expect(runProfile(s.deps, 'p1', trace)).rejects.toMatchObject({ kind: 'environment', message: 'could not start a TaskManager: java: not found' });
+    await expectFailedAtOnce(s, /java: not found/, failedAt);
+  });
+
+  it('Ctrl-C mid-step stops the replay and the watch within a second and stores nothing of the step', async () => {
+    const { deps, store, clock, calls } = setup(plan());
+    let stop = false;
+    const progress: ProfileProgress[] = [];
+    const onProgress = (p: ProfileProgress) => {
+      progress.push(p);
+      stop ||= p.second >= 25;
+    };
+    const outcome = await runProfile(deps, 'p1', trace, { shouldStop: () => stop, onProgress });
+    expect(outcome).toBe('interrupted');
+    expect(store.steps('p1')).toEqual([]);
+    expect(store.getProfile('p1')?.status).toBe('interrupted');
+    expect(progress.at(-1)!.second).toBeLessThanOrEqual(26);
+    const after = calls();
+    await clock.sleep(60_000);
+    expect(calls()).toBe(after);
   });
 
   it('profiles a freeze longer than detection: a restart, measured like a kill', async () => {
@@ -110,21 +181,30 @@ describe('runProfile on a fake platform with a manual clock', { timeout: 30_000 
     expect(ms).toHaveLength(4);
     expect(ms.every((m) => m.outcome === 'recovered')).toBe(true);
   });
-});
 
-describe('runDemo on a fake platform with a manual clock', { timeout: 30_000 }, () => {
-  it('an injection that fails mid-replay stops the replay and rejects with a clear message (the CLI then tears down)', async () => {
-    const { runDemo } = await import('../../src/app/demo.js');
-    const clock = new ManualClock();
-    const platform = new FakeFlinkPlatform(clock, { capacityEps: 10_000, detectionDelayMs: 1000, restartDelayMs: 1000 });
-    const lines: string[] = [];
-    const deps = {
-      orchestrator: platform, bus: platform.feedingBus(new MemoryMessageBus(), 'khaos-iot-input'), flinkAt: (u: string) => platform.flinkAt(u), clock, log: (l: string) => lines.push(l),
-      injectorFor: () => ({ kill: async () => Promise.reject(new Error('could not SIGKILL pid 4242')), freeze: async () => Promise.reject(new Error('no')) }),
+  it('a freeze is on record from its SIGSTOP, not its thaw: measured from the signal, on plan, and each step waits for the thaw', async () => {
+    const { deps, store, platform } = setup(plan({ failure: 'freeze', freezeMs: 8000 }));
+    const phasesDuringFreeze: string[] = [];
+    const injected = () => ['ci-2000', 'ci-10000'].flatMap((r) => platform.injectorFor(r).injected);
+    const onProgress = (p: ProfileProgress) => {
+      const thawed = platform.injectorFor('ci-2000').injected.length > 0;
+      if (!thawed && p.phases['ci-2000'] !== 'baseline' && p.phases['ci-2000'] !== 'waiting') phasesDuringFreeze.push(p.phases['ci-2000']!);
     };
-    await expect(
-      runDemo(deps, { job: 'iot', trace, seed: 1, checkpointIntervalMs: 2000, parallelism: 1, partitions: 2, peakRateEps: 500, compression: 60, startOffsetSec: 30_000, durationSec: 120, failAtSec: 10, failure: 'kill', freezeMs: 0, recoveryTimeoutMs: 60_000 }),
-    ).rejects.toThrow(/injecting a kill failed: could not SIGKILL pid 4242/);
-    expect(lines.some((l) => /replay: second 20/.test(l))).toBe(false); // the replay stopped soon after the failed injection
+    expect(await runProfile(deps, 'p1', trace, { onProgress })).toBe('done');
+    // seen injected, restarting or catching up while still frozen (the injector records a freeze at its thaw)
+    expect(phasesDuringFreeze.length).toBeGreaterThan(0);
+    const ms = store.measurements('p1');
+    const freezes = injected();
+    expect(freezes).toHaveLength(4);
+    for (const m of ms) {
+      const f = freezes.find((x) => x.injectedAtMs === m.injectedAtMs)!;
+      expect(f).toBeDefined();
+      expect(f.resumedAtMs! - f.injectedAtMs).toBe(8000);
+      expect(Math.abs(m.actualLeadMs! - m.plannedLeadMs!)).toBeLessThanOrEqual(100);
+      expect(m.failure).toBe('freeze');
+      expect(m.outcome).toBe('recovered');
+      const step = store.steps('p1').find((s) => s.pointIndex === m.pointIndex)!;
+      expect(step.endedAtMs).toBeGreaterThanOrEqual(f.resumedAtMs!);
+    }
   });
 });
