@@ -67,6 +67,7 @@ export function failureInjectorContract(name: string, make: () => Promise<Platfo
       expect(f.injectedAtMs).toBeLessThanOrEqual(s.now());
       await until(s, `pid ${tm.pid} gone`, () => (s.processRunning(NAME, tm.pid) ? undefined : true));
       expect(s.orchestrator.replica(NAME).taskManagers.map((t) => t.id), 'live TaskManagers of the handle').not.toContain(tm.id);
+      await expect(s.injectorFor(NAME).kill(tm.id), 'a dead TaskManager is no target').rejects.toMatchObject(khaosError('bad-input'));
       await until(s, 'the job RESTARTING after the kill', async () => (((await engine().job(job.id)).timestamps.RESTARTING ?? 0) >= f.injectedAtMs ? true : undefined));
       await until(s, `${tm.id} no longer registered with Flink`, async () => ((await engine().taskManagers()).some((t) => t.id === tm.id) ? undefined : true));
       const [started, ...more] = s.orchestrator.restartDeadTaskManagers(NAME);

@@ -254,7 +254,7 @@ describe('FakeFlinkPlatform', () => {
     await clock.sleep(7000);
     expect((await flink.taskManagers()).map((t) => t.id)).toEqual(['r-tm1-g0', 'r-tm2-g0']);
     expect(platform.inspect('r').placement).toEqual(['r-tm2-g0', 'r-tm1-g0']);
-    await expect(injector.kill('r-tm0-g0')).rejects.toMatchObject({ kind: 'platform' });
+    await expect(injector.kill('r-tm0-g0')).rejects.toMatchObject({ kind: 'bad-input' });
     await injector.kill('r-tm2-g0');
     await clock.sleep(7000);
     const job = await flink.job(jobId);

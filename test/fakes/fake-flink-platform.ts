@@ -45,23 +45,22 @@ export interface FakeFlinkPlatformOptions {
    * ramp-up after every (re)start.
    */
   rateWindowMs?: number;
-  /** Idle TaskManagers per replica beyond one per subtask (the local stack's default is 1). */
-  spareTaskManagers?: number;
   /** Trigger → completion of a checkpoint while every task runs, ms. */
   checkpointDurationMs?: number;
-  /** State size reported for every checkpoint and savepoint, bytes. */
-  checkpointSizeBytes?: number;
   /** Trigger → completion of a stop-with-savepoint, ms (sources stop at the trigger). */
   savepointMs?: number;
   /** After a stop-with-savepoint, how long until the resubmitted job runs, ms (the JobManager is gone meanwhile). */
   relaunchMs?: number;
   /** startReplica → job RUNNING with every task deployed, ms; startReplica sleeps this on the clock. */
   startupMs?: number;
-  /** What `bootstrap` answers; nothing connects to it. */
-  bootstrap?: string;
 }
 
 type Resolved = Required<Omit<FakeFlinkPlatformOptions, 'freezeDetectionDelayMs'>> & { freezeDetectionDelayMs?: number };
+
+/** Idle TaskManagers per replica beyond one per subtask (the local stack's default). */
+const SPARE_TASK_MANAGERS = 1;
+/** State size reported for every checkpoint and savepoint, bytes. */
+const CHECKPOINT_SIZE_BYTES = 200_000;
 
 const DEFAULTS: Resolved = {
   capacityEps: 10_000,
@@ -69,13 +68,10 @@ const DEFAULTS: Resolved = {
   restartDelayMs: 1_000,
   baseLatencyMs: 200,
   rateWindowMs: 1000,
-  spareTaskManagers: 1,
   checkpointDurationMs: 100,
-  checkpointSizeBytes: 200_000,
   savepointMs: 1_000,
   relaunchMs: 8_000,
   startupMs: 0,
-  bootstrap: 'fake-kafka:9092',
 };
 
 type Role = 'source' | 'sink' | 'audit';
@@ -175,7 +171,7 @@ class InputTopic {
   }
 }
 
-export interface TaskManagerSim {
+interface TaskManagerSim {
   id: string;
   slot: number;
   pid: number;
@@ -186,7 +182,7 @@ export interface TaskManagerSim {
 }
 
 /** A completed checkpoint or savepoint with the source offset it stored. */
-export interface CheckpointSim extends CompletedCheckpoint {
+interface CheckpointSim extends CompletedCheckpoint {
   /** The replica's input offset (records) when the barrier left the source. */
   position: number;
   externalPath: string;
@@ -229,7 +225,7 @@ interface JobSim {
  * One replica's fluid model, advanced lazily to the clock by whoever looks at it. Exposed for
  * FakeFlinkEngine/FakeFailureInjector; tests use FakeFlinkPlatform's helpers instead.
  */
-export class ReplicaModel {
+class ReplicaModel {
   readonly parallelism: number;
   readonly kind: (typeof JOBS)[JobKind];
   tms: TaskManagerSim[] = [];
@@ -262,7 +258,7 @@ export class ReplicaModel {
     this.parallelism = request.parallelism;
     this.kind = JOBS[request.job];
     this.intervalMs = request.checkpointIntervalMs;
-    for (let slot = 0; slot < request.parallelism + o.spareTaskManagers; slot++) this.tms.push(this.newTaskManager(slot));
+    for (let slot = 0; slot < request.parallelism + SPARE_TASK_MANAGERS; slot++) this.tms.push(this.newTaskManager(slot));
     this.job = this.newJob(nowMs, this.intervalMs);
     this.job.state = 'INITIALIZING';
     this.job.timestamps = { INITIALIZING: nowMs };
@@ -484,8 +480,8 @@ export class ReplicaModel {
       triggerTimestampMs: f.triggerMs,
       latestAckTimestampMs: this.t,
       endToEndDurationMs: this.t - f.triggerMs,
-      stateSizeBytes: this.o.checkpointSizeBytes,
-      checkpointedSizeBytes: Math.round(this.o.checkpointSizeBytes * 0.75),
+      stateSizeBytes: CHECKPOINT_SIZE_BYTES,
+      checkpointedSizeBytes: Math.round(CHECKPOINT_SIZE_BYTES * 0.75),
       isSavepoint: false,
       position: f.position,
       externalPath: `file:/fake/${this.name}/checkpoints/${j.id}/chk-${f.id}`,
@@ -613,8 +609,8 @@ export class ReplicaModel {
       triggerTimestampMs: this.t,
       latestAckTimestampMs: this.t,
       endToEndDurationMs: 0,
-      stateSizeBytes: this.o.checkpointSizeBytes,
-      checkpointedSizeBytes: this.o.checkpointSizeBytes,
+      stateSizeBytes: CHECKPOINT_SIZE_BYTES,
+      checkpointedSizeBytes: CHECKPOINT_SIZE_BYTES,
       isSavepoint: true,
       position: this.consumed,
       externalPath: `${targetDirectory.replace(/\/$/, '')}/savepoint-${j.id.slice(0, 6)}-${hex32(`${j.id}/sp/${id}`).slice(0, 12)}`,
@@ -705,7 +701,7 @@ export class ReplicaModel {
 }
 
 /** One recorded call: which method, its arguments, and the clock's time. */
-export interface RecordedCall {
+interface RecordedCall {
   method: string;
   args: unknown[];
   atMs: number;
@@ -726,7 +722,7 @@ const notBeingExecuted = (jobId: string, task: string) =>
  * makes the next stopWithSavepoint fail with Flink's CheckpointException while the job keeps
  * running. `calls` records every call.
  */
-export class FakeFlinkEngine implements FlinkEngine {
+class FakeFlinkEngine implements FlinkEngine {
   unreachable = false;
   failNextSavepoint = false;
   readonly calls: RecordedCall[] = [];
@@ -959,11 +955,11 @@ function strip(c: CheckpointSim): CompletedCheckpoint {
 }
 
 /**
- * Kills or freezes a fake TaskManager. Like ProcessFailureInjector: an unknown id is
- * KhaosError('bad-input'), a dead one KhaosError('platform'), and freeze resolves after sleeping
+ * Kills or freezes a fake TaskManager. Like ProcessFailureInjector: an unknown or dead id is
+ * KhaosError('bad-input') (handles list live TaskManagers only), and freeze resolves after sleeping
  * its duration on the clock. `injected` records what was done.
  */
-export class FakeFailureInjector implements FailureInjector {
+class FakeFailureInjector implements FailureInjector {
   readonly injected: InjectedFailure[] = [];
 
   constructor(
@@ -976,8 +972,7 @@ export class FakeFailureInjector implements FailureInjector {
     const m = this.model();
     m.advanceTo(this.clock.now());
     const tm = m.tms.find((t) => t.id === taskManagerId);
-    if (!tm) throw new KhaosError('bad-input', `TaskManager ${taskManagerId} is not a process of replica ${this.replica}`);
-    if (!tm.alive) throw new KhaosError('platform', `TaskManager ${taskManagerId} (pid ${tm.pid}) is not running`);
+    if (!tm || !tm.alive) throw new KhaosError('bad-input', `TaskManager ${taskManagerId} is not a live process of replica ${this.replica}`, 'its live TaskManagers: `khaos stack status`');
     return { m, tm };
   }
 
@@ -1003,30 +998,22 @@ export class FakeFailureInjector implements FailureInjector {
 
 /** What a test can see of one replica's model (a snapshot, advanced to the clock). */
 export interface ReplicaSnapshot {
-  name: string;
-  restUrl: string;
   jobId: string;
   jobState: JobState;
-  /** The JobManager answers (false after the job finished or was cancelled, and while relaunching). */
-  jobManagerUp: boolean;
   /** Subtask index → TaskManager id; undefined while the tasks are not deployed. */
   placement?: string[];
   /** Records are being processed now (RUNNING, deployed, no task dead or frozen, not stopping). */
   processing: boolean;
-  checkpointIntervalMs: number;
   /** Input records not yet read by this replica (its consumer lag). */
   backlog: number;
-  /** Offset this replica has read up to, and the input topic's end offset (records). */
+  /** Offset this replica has read up to (records). */
   consumedOffset: number;
-  inputOffset: number;
-  /** Records processed, replays after a restore included. */
-  processedTotal: number;
   numRestarts: number;
   /** When the next periodic checkpoint is due, ms (undefined while not deployed). */
   nextCheckpointAtMs?: number;
   /** Completed checkpoints and savepoints of the current job with the offsets they stored, oldest first. */
   checkpoints: CheckpointSim[];
-  taskManagers: { id: string; slot: number; pid: number; alive: boolean; frozenUntilMs?: number }[];
+  taskManagers: { id: string; pid: number; alive: boolean; frozenUntilMs?: number }[];
 }
 
 /**
@@ -1049,8 +1036,7 @@ export interface ReplicaSnapshot {
  *
  * Time: the model only reads the clock, except where the real adapter takes time: startReplica
  * (`startupMs`), stopWithSavepoint (`savepointMs`), reconfigure (savepoint, retries, relaunch)
- * and freeze sleep on it. A ManualClock's sleep advances at once, so a freeze awaited alongside
- * another sleeping loop (the profile flow's replay) jumps past the loop's samples.
+ * and freeze sleep on it (a ManualClock runs concurrent sleepers in time order).
  */
 export class FakeFlinkPlatform implements Orchestrator {
   readonly options: Readonly<Resolved>;
@@ -1071,7 +1057,7 @@ export class FakeFlinkPlatform implements Orchestrator {
   }
 
   get bootstrap(): string {
-    return this.options.bootstrap;
+    return 'fake-kafka:9092';
   }
 
   private record(method: string, args: unknown[]): void {
@@ -1233,22 +1219,16 @@ export class FakeFlinkPlatform implements Orchestrator {
     const m = this.model(name);
     const j = m.job;
     return {
-      name: m.name,
-      restUrl: m.restUrl,
       jobId: j.id,
       jobState: j.state,
-      jobManagerUp: m.jobManagerUp,
       placement: j.placement ? [...j.placement] : undefined,
       processing: m.processing(),
-      checkpointIntervalMs: m.intervalMs,
       backlog: m.backlogAt(),
       consumedOffset: m.consumed,
-      inputOffset: this.input.endOffsetAt(m.nowMs),
-      processedTotal: m.processedTotal,
       numRestarts: j.numRestarts,
       nextCheckpointAtMs: j.nextCheckpointAtMs,
       checkpoints: j.completed.map((c) => ({ ...c })),
-      taskManagers: m.tms.map((t) => ({ id: t.id, slot: t.slot, pid: t.pid, alive: t.alive, frozenUntilMs: t.frozenUntilMs })),
+      taskManagers: m.tms.map((t) => ({ id: t.id, pid: t.pid, alive: t.alive, frozenUntilMs: t.frozenUntilMs })),
     };
   }
 }

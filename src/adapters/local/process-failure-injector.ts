@@ -14,7 +14,7 @@ export class ProcessFailureInjector implements FailureInjector {
 
   private pidOf(taskManagerId: string): number {
     const tm = this.orchestrator.replica(this.replica).taskManagers.find((t) => t.id === taskManagerId);
-    if (!tm) throw new KhaosError('bad-input', `TaskManager ${taskManagerId} is not a process of replica ${this.replica}`);
+    if (!tm) throw new KhaosError('bad-input', `TaskManager ${taskManagerId} is not a live process of replica ${this.replica}`, 'its live TaskManagers: `khaos stack status`');
     if (!isAlive(tm.pid)) throw new KhaosError('platform', `TaskManager ${taskManagerId} (pid ${tm.pid}) is not running`);
     return tm.pid;
   }
