@@ -1,0 +1,430 @@
+import { createPolicy } from '../control/policies.js';
+import { initialPolicyState, type ActuatorKind, type ControlModels, type Decision, type Policy, type PolicyOptions, type PolicyState } from '../control/policy.js';
+import { badInput } from '../errors.js';
+import { LAG_SLACK_SECONDS, type JobSample, type RecoveryOptions } from '../profiling/recovery.js';
+import type { FailureSpec } from './failures.js';
+import {
+  createFluidJob,
+  DEFAULT_FLUID_PARAMS,
+  FAILURE_TYPES,
+  FLUID_PHASES,
+  injectFailure,
+  latencyP99Ms,
+  newStepTotals,
+  reconfigure,
+  reportedState,
+  requestCheckpoint,
+  setPacedInterval,
+  step,
+  type FluidListener,
+  type FluidParams,
+  type FluidPhase,
+  type FluidState,
+  type StepTotals,
+} from './fluid.js';
+import { SimObserver, type SimControlOptions } from './observer.js';
+import { RecoveryTracker } from './recovery-tracker.js';
+
+/**
+ * SIMULATED runs: a trace of per-second input rates drives the fluid job (fluid.ts) while a
+ * policy controls its interval exactly as in production — every controller tick builds the
+ * Observation the real controller builds (observer.ts) and calls the real `Policy.decide`; a
+ * change goes through the chosen actuator (paced: at once; restart: savepoint, relaunch, restore,
+ * during which the controller waits, as it waits for the real actuator). The QoS metrics are
+ * measured as on a real run: recovery with the profiling detector from each injected failure.
+ * Every result says `simulated: true`.
+ */
+
+/** The config's control.policy defaults (src/config/schema.ts), resolved to ms: what a run gets unless told otherwise. */
+export const DEFAULT_POLICY_OPTIONS: PolicyOptions = {
+  latencyTargetMs: 1000,
+  recoveryTargetS: 240,
+  evaluateEveryMs: 300_000,
+  afterChangeMs: 600_000,
+  minUptimeMs: 600_000,
+  correctionEvaluations: 6,
+  candidateMinMs: 10_000,
+  candidateMaxMs: 119_000,
+  candidateStepMs: 1000,
+  minChangeMs: 5000,
+  recoveryIntervalLevel: 0.8,
+  useForecast: true,
+  hysteresis: 0.1,
+  maxChanges: 4,
+  rateWindowMs: 3_600_000,
+  restartDowntimeMs: 8500,
+  costHorizonMs: 3_600_000,
+  mtbfPriorMs: 86_400_000,
+  backlogBaseIntervalMs: 30_000,
+  backlogIntervalMs: 119_000,
+  backlogLagThresholdS: 10,
+};
+
+/** The controller's defaults (config control.tick, window, forecast*, recoveryTimeout; the session's detector). */
+export const DEFAULT_CONTROL: SimControlOptions = {
+  tickSec: 1,
+  windowMs: 300_000,
+  forecast: { enabled: true, horizonMs: 600_000, historyMs: 1_800_000 },
+  recovery: { baselineMs: 300_000, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS, requireRestart: true },
+  recoveryTimeoutMs: 600_000,
+};
+
+export interface SimulationInput {
+  /** Input rate of each second of the trace, events/s (finite, ≥ 0). The run lasts as many seconds. */
+  ratesEps: ArrayLike<number>;
+  failures?: readonly FailureSpec[];
+  /**
+   * A policy name for createPolicy (`khaos+`, `khaos`, `static:<ms>`, `young-daly`,
+   * `flink-backlog`) or a Policy; undefined: no controller, the interval stays `initialIntervalMs`.
+   */
+  policy?: string | Policy;
+  /** Over DEFAULT_POLICY_OPTIONS. */
+  policyOptions?: Partial<PolicyOptions>;
+  actuator: ActuatorKind;
+  /** The interval the job starts with (paced: the pacer's), ms. */
+  initialIntervalMs: number;
+  /** Default DEFAULT_FLUID_PARAMS. */
+  params?: FluidParams;
+  /** For khaos and khaos+ (e.g. fitModels on profiled samples, or fluidControlModels); without them they keep the interval. */
+  models?: ControlModels;
+  /** Over DEFAULT_CONTROL (forecast and recovery merged one level deep; the detector's baseline defaults to the window). */
+  control?: Partial<Omit<SimControlOptions, 'forecast' | 'recovery'>> & { forecast?: Partial<SimControlOptions['forecast']>; recovery?: Partial<RecoveryOptions> };
+  qos?: {
+    /** Defaults: the policy options' targets. */
+    latencyTargetMs?: number;
+    recoveryTargetS?: number;
+    /** A second violates the latency target when the mean p99 over the last this many seconds exceeds it (default 1: each second on its own). */
+    latencyWindowSec?: number;
+  };
+  /** Every state change of the fluid job, as it happens. */
+  onEvent?: FluidListener;
+}
+
+/** Quality of service of a run, shaped like the evaluation's JSON. */
+export interface SimQos {
+  /** Share of seconds whose p99 latency estimate (mean over latencyWindowSec) is above the target. */
+  latencyViolationShare: number;
+  /** Failures whose recovery took longer than the target, or did not end before the trace did. */
+  recoveryViolations: number;
+  failures: number;
+  /** Over the failures that recovered, s; null when none did. */
+  meanRecoveryS: number | null;
+  maxRecoveryS: number | null;
+  /** Failures whose recovery had not ended when the trace did. */
+  unrecovered: number;
+  /** Capacity lost to checkpoints / capacity over the run (capacityLoss × share of time with a checkpoint in flight). */
+  checkpointOverhead: number;
+  /** Interval changes applied (paced or restart). */
+  reconfigurations: number;
+  /** Outage of the restart reconfigurations (savepoint → processing again), s. */
+  reconfigurationDowntimeS: number;
+}
+
+export interface SimFailureOutcome {
+  atSec: number;
+  type: FailureSpec['type'];
+  /** Injection → lag back to normal, sustained (profiling's detector), s; null when the trace ended first. */
+  recoverySec: number | null;
+  detectedAtSec?: number;
+  runningAtSec?: number;
+}
+
+export interface SimChange {
+  atSec: number;
+  fromMs: number;
+  toMs: number;
+  /** Request → processing again, ms (0 for paced). */
+  outageMs: number;
+  reason: string;
+}
+
+/** Per second s (covering [s, s + 1) s; sampled at its end). */
+export interface SimSeries {
+  inputEps: Float64Array;
+  /** Events read by the source in the second (the sampler's rate; replays included). */
+  processedEps: Float64Array;
+  /** Consumer lag at the end of the second, events. */
+  backlog: Float64Array;
+  latencyMs: Float64Array;
+  /** Interval in force at the end of the second, ms. */
+  intervalMs: Float64Array;
+  /** Index into FLUID_PHASES at the end of the second. */
+  phase: Uint8Array;
+  /** 1 when the sampler would report a rate (RUNNING now and at the previous sample, tasks not redeployed between). */
+  rateReported: Uint8Array;
+}
+
+export interface SimulationResult {
+  simulated: true;
+  policy: string;
+  actuator: ActuatorKind;
+  durationSec: number;
+  qos: SimQos;
+  failures: SimFailureOutcome[];
+  changes: SimChange[];
+  decisions: { waits: number; evaluations: number; changes: number; failedChanges: number };
+  totals: { inputEvents: number; processedEvents: number; rewoundEvents: number; backlogAtEnd: number; checkpoints: number; checkpointsAborted: number; restarts: number };
+  series: SimSeries;
+  /** The fluid job at the end. */
+  job: FluidState;
+}
+
+/** What the sampler would have read at the end of second `s` of a run. */
+export function jobSampleAt(series: SimSeries, s: number): JobSample {
+  const state = reportedState(FLUID_PHASES[series.phase[s]!]!);
+  const running = state === 'RUNNING';
+  return {
+    tMs: (s + 1) * 1000,
+    state,
+    lag: running ? series.backlog[s] : undefined,
+    inputEps: series.rateReported[s] ? series.processedEps[s] : undefined,
+    latencyP99Ms: running ? series.latencyMs[s] : undefined,
+  };
+}
+
+function resolveControl(c: SimulationInput['control']): SimControlOptions {
+  const windowMs = c?.windowMs ?? DEFAULT_CONTROL.windowMs;
+  const o: SimControlOptions = {
+    tickSec: c?.tickSec ?? DEFAULT_CONTROL.tickSec,
+    windowMs,
+    forecast: { ...DEFAULT_CONTROL.forecast, ...c?.forecast },
+    recovery: { ...DEFAULT_CONTROL.recovery, baselineMs: windowMs, ...c?.recovery },
+    recoveryTimeoutMs: c?.recoveryTimeoutMs ?? DEFAULT_CONTROL.recoveryTimeoutMs,
+  };
+  const problems: string[] = [];
+  if (!(Number.isInteger(o.tickSec) && o.tickSec >= 1)) problems.push(`tickSec must be a whole number ≥ 1, got ${o.tickSec}`);
+  if (!(o.windowMs > 0)) problems.push(`windowMs must be > 0, got ${o.windowMs}`);
+  if (!(Number.isInteger(o.recovery.sustainSamples) && o.recovery.sustainSamples >= 1)) problems.push(`recovery.sustainSamples must be a whole number ≥ 1, got ${o.recovery.sustainSamples}`);
+  if (!(o.recovery.baselineMs > 0)) problems.push(`recovery.baselineMs must be > 0, got ${o.recovery.baselineMs}`);
+  if (!(o.recovery.slackSeconds >= 0)) problems.push(`recovery.slackSeconds must be ≥ 0, got ${o.recovery.slackSeconds}`);
+  if (!(o.recoveryTimeoutMs > 0)) problems.push(`recoveryTimeoutMs must be > 0, got ${o.recoveryTimeoutMs}`);
+  if (o.forecast.enabled && !(o.forecast.horizonMs > 0 && o.forecast.historyMs > 0)) problems.push('forecast horizonMs and historyMs must be > 0');
+  if (problems.length > 0) throw badInput(`simulation control options: ${problems.join('; ')}`);
+  return o;
+}
+
+function checkTrace(rates: ArrayLike<number>): void {
+  if (rates.length === 0) throw badInput('the simulation trace is empty', 'give at least one second of input rates');
+  const bad: string[] = [];
+  for (let i = 0; i < rates.length && bad.length < 5; i++) {
+    const r = rates[i]!;
+    if (!(Number.isFinite(r) && r >= 0)) bad.push(`second ${i}: ${r}`);
+  }
+  if (bad.length > 0) throw badInput(`the simulation trace has rates that are negative or not finite (${bad.join(', ')}${bad.length === 5 ? ', …' : ''})`, 'input rates are events/s, ≥ 0');
+}
+
+function checkFailures(failures: readonly FailureSpec[], lengthSec: number): FailureSpec[] {
+  const bad: string[] = [];
+  for (const [i, f] of failures.entries()) {
+    if (!(Number.isFinite(f.atSec) && f.atSec >= 0 && f.atSec < lengthSec)) bad.push(`failure ${i} at ${f.atSec} s is outside the trace [0, ${lengthSec}) s`);
+    if (!FAILURE_TYPES.includes(f.type)) bad.push(`failure ${i} has unknown type "${f.type}" (use ${FAILURE_TYPES.join(', ')})`);
+    if (f.freezeSec !== undefined && (f.type !== 'freeze' || !(f.freezeSec > 0))) bad.push(`failure ${i}: freezeSec ${f.freezeSec} needs type freeze and a value > 0`);
+  }
+  if (bad.length > 0) throw badInput(`simulation failures: ${bad.join('; ')}`);
+  return [...failures].sort((a, b) => a.atSec - b.atSec);
+}
+
+/**
+ * Runs the trace through the fluid job under the policy. 1-second steps; a failure inside a
+ * second splits it at its time. Throws `bad-input` for a bad trace, failure, policy name, option
+ * or parameter.
+ */
+export function simulate(input: SimulationInput): SimulationResult {
+  checkTrace(input.ratesEps);
+  const N = input.ratesEps.length;
+  const failures = checkFailures(input.failures ?? [], N);
+  const control = resolveControl(input.control);
+  const options: PolicyOptions = { ...DEFAULT_POLICY_OPTIONS, ...input.policyOptions };
+  const policy = typeof input.policy === 'string' ? createPolicy(input.policy, options) : input.policy;
+  const latencyTargetMs = input.qos?.latencyTargetMs ?? options.latencyTargetMs;
+  const recoveryTargetS = input.qos?.recoveryTargetS ?? options.recoveryTargetS;
+  const latencyWindowSec = input.qos?.latencyWindowSec ?? 1;
+  if (!(Number.isInteger(latencyWindowSec) && latencyWindowSec >= 1)) throw badInput(`qos.latencyWindowSec must be a whole number ≥ 1, got ${latencyWindowSec}`);
+  const params = input.params ?? DEFAULT_FLUID_PARAMS;
+  const actuator = input.actuator;
+  if (actuator !== 'paced' && actuator !== 'restart') throw badInput(`unknown actuator "${String(actuator)}"`, 'use paced or restart');
+  const on = input.onEvent;
+  const job = createFluidJob(params, { actuator, intervalMs: input.initialIntervalMs, atMs: 0 });
+
+  const series: SimSeries = {
+    inputEps: new Float64Array(N),
+    processedEps: new Float64Array(N),
+    backlog: new Float64Array(N),
+    latencyMs: new Float64Array(N),
+    intervalMs: new Float64Array(N),
+    phase: new Uint8Array(N),
+    rateReported: new Uint8Array(N),
+  };
+  const phaseIndex = Object.fromEntries(FLUID_PHASES.map((p, i) => [p, i])) as Record<FluidPhase, number>;
+  const runningReported = FLUID_PHASES.map((p) => reportedState(p) === 'RUNNING');
+
+  const observer = policy ? new SimObserver(control, N, 0, 0) : undefined;
+  let policyState: PolicyState = initialPolicyState();
+  const decisions = { waits: 0, evaluations: 0, changes: 0, failedChanges: 0 };
+  const changes: SimChange[] = [];
+  /** A restart reconfiguration under way: the controller waits for it, as for the real actuator. */
+  let pending: { decision: Decision; before: PolicyState; atSec: number; failedBefore: number; downtimeBeforeMs: number } | undefined;
+  let nextTickSec = control.tickSec;
+
+  const outcomes: SimFailureOutcome[] = [];
+  const open: { tracker: RecoveryTracker; outcome: SimFailureOutcome }[] = [];
+  const totals: StepTotals = newStepTotals();
+  let nextFailure = 0;
+
+  for (let s = 0; s < N; s++) {
+    const rate = input.ratesEps[s]!;
+    totals.durationMs = 0;
+    totals.inputEvents = 0;
+    totals.processedEvents = 0;
+    totals.checkpointingMs = 0;
+    totals.lostCapacityEvents = 0;
+    totals.maxHeadAgeMs = 0;
+    totals.redeployed = false;
+    let doneMs = 0;
+    while (nextFailure < failures.length && failures[nextFailure]!.atSec < s + 1) {
+      const f = failures[nextFailure++]!;
+      const atMs = f.atSec * 1000;
+      if (atMs > job.tMs) {
+        doneMs += atMs - job.tMs;
+        step(job, atMs - job.tMs, rate, totals, on);
+      }
+      const outcome: SimFailureOutcome = { atSec: f.atSec, type: f.type, recoverySec: null };
+      outcomes.push(outcome);
+      open.push({ tracker: new RecoveryTracker(atMs, baselineOf(series, s, atMs, control.recovery.baselineMs, runningReported), { ...control.recovery, requireRestart: f.type !== 'freeze' }), outcome });
+      injectFailure(job, f.type, f.freezeSec === undefined ? undefined : f.freezeSec * 1000, on);
+    }
+    step(job, 1000 - doneMs, rate, totals, on);
+
+    const phase = phaseIndex[job.phase];
+    const running = runningReported[phase]!;
+    series.inputEps[s] = rate;
+    series.processedEps[s] = totals.processedEvents;
+    series.backlog[s] = job.inputOffset - job.consumed;
+    series.latencyMs[s] = latencyP99Ms(job, totals);
+    series.intervalMs[s] = job.intervalMs;
+    series.phase[s] = phase;
+    series.rateReported[s] = running && s > 0 && runningReported[series.phase[s - 1]!]! && !totals.redeployed ? 1 : 0;
+
+    if (open.length > 0) {
+      const sample = jobSampleAt(series, s);
+      for (let k = open.length - 1; k >= 0; k--) {
+        const o = open[k]!;
+        if (o.tracker.push(sample.tMs, sample.state, sample.lag)) {
+          o.outcome.recoverySec = o.tracker.recoverySec!;
+          open.splice(k, 1);
+        }
+        if (o.tracker.detectedAtMs !== undefined) o.outcome.detectedAtSec = o.tracker.detectedAtMs / 1000;
+        if (o.tracker.runningAtMs !== undefined) o.outcome.runningAtSec = o.tracker.runningAtMs / 1000;
+      }
+    }
+
+    if (!observer || !policy) continue;
+    if (pending && !job.reconfiguration) {
+      // The actuator returned: applied, or failed (the savepoint failed with the job) and then not counted.
+      const failed = job.counters.reconfigurationsFailed > pending.failedBefore;
+      if (failed) {
+        decisions.failedChanges++;
+        policyState = { ...policyState, lastChangeMs: pending.before.lastChangeMs, changeTimesMs: pending.before.changeTimesMs };
+      } else {
+        decisions.changes++;
+        const outageMs = job.counters.reconfigurationDowntimeMs - pending.downtimeBeforeMs;
+        changes.push({ atSec: pending.atSec, fromMs: pending.decision.fromIntervalMs, toMs: pending.decision.toIntervalMs, outageMs, reason: pending.decision.reason });
+      }
+      pending = undefined;
+      nextTickSec = s + 1;
+    }
+    if (pending || s + 1 < nextTickSec) continue;
+    nextTickSec = s + 1 + control.tickSec;
+    const sample = jobSampleAt(series, s);
+    if (running) {
+      sample.restarts = job.numRestarts;
+      if (job.lastCompleted) sample.lastCheckpointMs = job.lastCompleted.completedAtMs - job.lastCompleted.triggeredAtMs;
+    }
+    const obs = observer.tick(sample, job.intervalMs);
+    const { decision, state } = policy.decide(obs, policyState, { actuator, models: input.models });
+    if (decision.checkpointNow && actuator === 'paced') requestCheckpoint(job);
+    if (decision.action === 'wait') {
+      decisions.waits++;
+      policyState = state;
+      continue;
+    }
+    decisions.evaluations++;
+    if (decision.action !== 'change') {
+      policyState = state;
+      continue;
+    }
+    if (actuator === 'paced') {
+      setPacedInterval(job, decision.toIntervalMs, on);
+      decisions.changes++;
+      changes.push({ atSec: s + 1, fromMs: decision.fromIntervalMs, toMs: decision.toIntervalMs, outageMs: 0, reason: decision.reason });
+      policyState = state;
+    } else if (reconfigure(job, decision.toIntervalMs, on)) {
+      pending = { decision, before: policyState, atSec: s + 1, failedBefore: job.counters.reconfigurationsFailed, downtimeBeforeMs: job.counters.reconfigurationDowntimeMs };
+      policyState = state;
+    } else {
+      // Flink refuses a savepoint unless every task runs: the change fails and is not counted.
+      decisions.failedChanges++;
+      policyState = { ...state, lastChangeMs: policyState.lastChangeMs, changeTimesMs: policyState.changeTimesMs };
+    }
+  }
+
+  const recovered = outcomes.flatMap((o) => (o.recoverySec === null ? [] : [o.recoverySec]));
+  const qos: SimQos = {
+    latencyViolationShare: violationShare(series.latencyMs, latencyTargetMs, latencyWindowSec),
+    recoveryViolations: outcomes.filter((o) => o.recoverySec === null || o.recoverySec > recoveryTargetS).length,
+    failures: outcomes.length,
+    meanRecoveryS: recovered.length > 0 ? recovered.reduce((a, b) => a + b, 0) / recovered.length : null,
+    maxRecoveryS: recovered.length > 0 ? Math.max(...recovered) : null,
+    unrecovered: outcomes.length - recovered.length,
+    checkpointOverhead: job.counters.lostCapacityEvents / (params.capacityEps * N),
+    reconfigurations: changes.length,
+    reconfigurationDowntimeS: job.counters.reconfigurationDowntimeMs / 1000,
+  };
+  return {
+    simulated: true,
+    policy: policy?.name ?? `none (interval ${input.initialIntervalMs} ms)`,
+    actuator,
+    durationSec: N,
+    qos,
+    failures: outcomes,
+    changes,
+    decisions,
+    totals: {
+      inputEvents: job.inputOffset,
+      processedEvents: job.processedTotal,
+      rewoundEvents: job.rewoundTotal,
+      backlogAtEnd: job.inputOffset - job.consumed,
+      checkpoints: job.counters.checkpointsCompleted,
+      checkpointsAborted: job.counters.checkpointsAborted,
+      restarts: job.counters.restarts,
+    },
+    series,
+    job,
+  };
+}
+
+/** Lags and rates the sampler reported in [atMs − baselineMs, atMs), from seconds before `s` (sample k is taken at (k + 1) s). */
+function baselineOf(series: SimSeries, s: number, atMs: number, baselineMs: number, runningReported: readonly boolean[]): { lags: number[]; rates: number[] } {
+  const lags: number[] = [];
+  const rates: number[] = [];
+  for (let k = s - 1; k >= 0; k--) {
+    const t = (k + 1) * 1000;
+    if (t < atMs - baselineMs) break;
+    if (t >= atMs || !runningReported[series.phase[k]!]) continue;
+    lags.push(series.backlog[k]!);
+    if (series.rateReported[k]) rates.push(series.processedEps[k]!);
+  }
+  return { lags, rates };
+}
+
+/** Share of seconds whose trailing mean over `window` seconds (fewer at the start) is above `target`. */
+function violationShare(latencyMs: Float64Array, target: number, window: number): number {
+  let sum = 0;
+  let over = 0;
+  for (let i = 0; i < latencyMs.length; i++) {
+    sum += latencyMs[i]!;
+    if (i >= window) sum -= latencyMs[i - window]!;
+    if (sum / Math.min(i + 1, window) > target) over++;
+  }
+  return over / latencyMs.length;
+}
