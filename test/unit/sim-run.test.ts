@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/schema.js';
 import { createPolicy } from '../../src/core/control/policies.js';
 import type { ControlModels, Observation, Policy } from '../../src/core/control/policy.js';
 import { KhaosError } from '../../src/core/errors.js';
@@ -269,5 +270,15 @@ describe('simulate: bad inputs', () => {
     expect(errorOf(() => simulate({ ...ok, control: { tickSec: 0.5 } })).message).toContain('tickSec must be a whole number ≥ 1, got 0.5');
     expect(errorOf(() => simulate({ ...ok, initialIntervalMs: -5 })).message).toContain('checkpoint interval must be a positive number of ms, got -5');
     expect(errorOf(() => simulate({ ...ok, actuator: 'telepathy' as never })).message).toContain('unknown actuator "telepathy"');
+  });
+});
+
+describe('simulator defaults', () => {
+  it('are the config defaults (core cannot import config, so this test keeps the two copies equal)', () => {
+    const c = resolveConfig({}).control;
+    const { mtbfMs, ...options } = c.options;
+    expect(mtbfMs).toBeUndefined();
+    expect(DEFAULT_POLICY_OPTIONS).toEqual(options);
+    expect(DEFAULT_CONTROL).toMatchObject({ windowMs: c.windowMs, recoveryTimeoutMs: c.recoveryTimeoutMs, forecast: { enabled: c.options.useForecast, horizonMs: c.forecastHorizonMs, historyMs: c.forecastHistoryMs } });
   });
 });
