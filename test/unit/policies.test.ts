@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createPolicy, POLICY_NAMES } from '../../src/core/control/policies.js';
-import { initialPolicyState, type ActuatorKind, type ControlModels, type Observation, type PolicyOptions, type PolicyState } from '../../src/core/control/policy.js';
+import { DEFAULT_POLICY_OPTIONS, initialPolicyState, type ActuatorKind, type ControlModels, type Observation, type PolicyOptions, type PolicyState } from '../../src/core/control/policy.js';
 import { KhaosError } from '../../src/core/errors.js';
 import { buildModel, type IntervalModel } from '../../src/core/models/models.js';
 
@@ -23,27 +23,12 @@ const models = (over: Partial<ControlModels> = {}): ControlModels => ({
 
 /** The original's numbers, with targets L = 500 ms and R = 30 s that suit the models above. */
 const options = (over: Partial<PolicyOptions> = {}): PolicyOptions => ({
+  ...DEFAULT_POLICY_OPTIONS,
   latencyTargetMs: 500,
   recoveryTargetS: 30,
-  evaluateEveryMs: 300_000,
-  afterChangeMs: 600_000,
-  minUptimeMs: 600_000,
-  correctionEvaluations: 6,
-  candidateMinMs: 10_000,
-  candidateMaxMs: 119_000,
-  candidateStepMs: 1000,
-  minChangeMs: 5000,
-  recoveryIntervalLevel: 0.8,
-  useForecast: true,
-  hysteresis: 0.1,
   maxChanges: 2,
-  rateWindowMs: 3_600_000,
-  restartDowntimeMs: 8500,
-  costHorizonMs: 3_600_000,
-  mtbfPriorMs: 86_400_000,
   backlogBaseIntervalMs: 10_000,
   backlogIntervalMs: 60_000,
-  backlogLagThresholdS: 10,
   ...over,
 });
 

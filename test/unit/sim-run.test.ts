@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/schema.js';
 import { createPolicy } from '../../src/core/control/policies.js';
-import type { ControlModels, Observation, Policy } from '../../src/core/control/policy.js';
+import { DEFAULT_POLICY_OPTIONS, type ControlModels, type Observation, type Policy } from '../../src/core/control/policy.js';
 import { KhaosError } from '../../src/core/errors.js';
 import { chooseModel, fitModels } from '../../src/core/models/models.js';
 import { recoveryTimeline } from '../../src/core/profiling/recovery.js';
@@ -10,7 +10,7 @@ import { seededRandom } from '../../src/core/random.js';
 import { failureSchedules } from '../../src/core/sim/failures.js';
 import { DEFAULT_FLUID_PARAMS, fluidParams, reconfigurationOutageSec, type FluidEvent } from '../../src/core/sim/fluid.js';
 import { fluidControlModels } from '../../src/core/sim/models.js';
-import { DEFAULT_CONTROL, DEFAULT_POLICY_OPTIONS, jobSampleAt, simulate } from '../../src/core/sim/simulate.js';
+import { DEFAULT_CONTROL, jobSampleAt, simulate } from '../../src/core/sim/simulate.js';
 
 const constant = (eps: number, seconds: number) => new Array<number>(seconds).fill(eps);
 /** Seconds at `a` ev/s, then at `b` ev/s. */

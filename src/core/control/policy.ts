@@ -150,3 +150,28 @@ export interface PolicyOptions {
   /** Lag threshold in seconds of current input (lag / throughput), s. */
   backlogLagThresholdS: number;
 }
+
+/** The config's control.policy defaults (src/config/schema.ts), resolved to ms: what a run gets unless told otherwise. */
+export const DEFAULT_POLICY_OPTIONS: PolicyOptions = {
+  latencyTargetMs: 1000,
+  recoveryTargetS: 240,
+  evaluateEveryMs: 300_000,
+  afterChangeMs: 600_000,
+  minUptimeMs: 600_000,
+  correctionEvaluations: 6,
+  candidateMinMs: 10_000,
+  candidateMaxMs: 119_000,
+  candidateStepMs: 1000,
+  minChangeMs: 5000,
+  recoveryIntervalLevel: 0.8,
+  useForecast: true,
+  hysteresis: 0.1,
+  maxChanges: 4,
+  rateWindowMs: 3_600_000,
+  restartDowntimeMs: 8500,
+  costHorizonMs: 3_600_000,
+  mtbfPriorMs: 86_400_000,
+  backlogBaseIntervalMs: 30_000,
+  backlogIntervalMs: 119_000,
+  backlogLagThresholdS: 10,
+};
