@@ -10,6 +10,7 @@ import { replaySchedule } from '../core/workload/trace.js';
 import { demoDeps, downStack, loadTrace, messageBusAt, stacks, startLocalStack, systemClock } from '../compose.js';
 import { addAnalyzeCommand } from './analyze.js';
 import { addControlCommand } from './control.js';
+import { addEvaluateCommand } from './evaluate.js';
 import { act, configFrom, configureTree, log, processIo, runProgram, withConfigOptions, withOwnedStack, type CliIo, type ConfigFlags } from './common.js';
 import { addModelsCommand } from './models.js';
 import { addProfileCommand } from './profile.js';
@@ -113,6 +114,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   addProfileCommand(program);
   addModelsCommand(program, io);
   addControlCommand(program);
+  addEvaluateCommand(program, io);
   return configureTree(program, io);
 }
 

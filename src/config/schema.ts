@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { KhaosError } from '../core/errors.js';
+import { badInput, KhaosError } from '../core/errors.js';
+import { policyUnderTest, type PolicyUnderTest } from '../core/sim/evaluate.js';
+import { fluidParams, type FluidParamsOverrides } from '../core/sim/fluid.js';
 import { durationProblem, parseDuration } from './duration.js';
 
 /**
@@ -15,6 +17,84 @@ const durationValue = (allowZero = false) =>
 
 /** A duration option with its default; only options for which 0 means something pass `allowZero`. */
 const duration = (def: string, description: string, { allowZero = false } = {}) => durationValue(allowZero).default(def).describe(description);
+
+const POLICIES = ['khaos+', 'khaos', 'young-daly', 'flink-backlog'];
+
+/** What is wrong with a policy name (`static:<duration>` allowed), or undefined. */
+function policyProblem(v: string): string | undefined {
+  const st = /^static:(.*)$/.exec(v);
+  const problem = st ? durationProblem(st[1]!, false) : POLICIES.includes(v) ? undefined : `unknown policy "${v}"`;
+  return problem && `${problem}; use khaos+, khaos, static:<duration> (e.g. static:5s), young-daly or flink-backlog`;
+}
+
+/** An evaluated policy as written: `khaos+`, `khaos+@restart`, `static:30s` (split at its last `@`). */
+const splitActuator = (v: string) => {
+  const at = v.lastIndexOf('@');
+  return at < 0 ? { base: v, actuator: undefined } : { base: v.slice(0, at), actuator: v.slice(at + 1) };
+};
+
+/** What is wrong with an entry of evaluate.policies (a policy name, optionally `@paced` or `@restart`), or undefined. */
+function evaluatedPolicyProblem(v: string): string | undefined {
+  if (v.trim() === '') return 'an empty policy name; use khaos+, khaos, static:<duration>, young-daly or flink-backlog';
+  const { base, actuator } = splitActuator(v);
+  const problem = policyProblem(base);
+  if (problem) return problem;
+  if (actuator === undefined) return undefined;
+  if (base.startsWith('static:')) return `"${v}": a static interval never changes, so it takes no @actuator; write ${base}`;
+  return ['paced', 'restart'].includes(actuator) ? undefined : `"${v}": unknown actuator "${actuator}"; append @paced or @restart, or nothing for the policy's default`;
+}
+
+/** A valid entry as the evaluation names and runs it (static durations in ms). */
+function toPolicyUnderTest(v: string): PolicyUnderTest {
+  const { base, actuator } = splitActuator(v);
+  const st = /^static:(.*)$/.exec(base);
+  return policyUnderTest(st ? `static:${parseDuration(st[1]!, 'static interval')}` : base, actuator as PolicyUnderTest['actuator']);
+}
+
+/** Names listed more than once, once each ("static:30s" and "static:30000" are one policy). */
+function repeatedPolicies(entries: readonly string[]): string[] {
+  const names = entries.filter((v) => evaluatedPolicyProblem(v) === undefined).map((v) => toPolicyUnderTest(v).name);
+  return [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
+}
+
+/**
+ * A list of policies to evaluate (`--policies khaos+,khaos@paced,static:30s`) resolved as
+ * evaluate.policies is; `what` names the list in the message. Throws `bad-input` naming every bad
+ * entry and every repeated policy at once.
+ */
+export function resolvePolicyList(entries: readonly string[], what: string): PolicyUnderTest[] {
+  const problems = entries.flatMap((v, i) => {
+    const p = evaluatedPolicyProblem(v);
+    return p ? [`entry ${i + 1}: ${p}`] : [];
+  });
+  if (entries.length === 0) problems.push('no policy listed');
+  for (const n of repeatedPolicies(entries)) problems.push(`${n} is listed more than once`);
+  if (problems.length > 0) throw badInput(`${what}: ${problems.join('; ')}`, 'list policies separated by commas, e.g. khaos+,khaos+@restart,khaos,young-daly,flink-backlog,static:30s');
+  return entries.map(toPolicyUnderTest);
+}
+
+/** Optional overrides of some fluid parameters, one level deep, in the fluid model's own units. */
+const simOverrides = z
+  .object({
+    capacityEps: z.number().optional(),
+    checkpoint: z.object({ baseMs: z.number(), bytesPerSec: z.number(), capacityLoss: z.number(), latencyMs: z.number() }).partial().strict().optional(),
+    detectionSec: z.object({ kill: z.number(), freeze: z.number(), exception: z.number() }).partial().strict().optional(),
+    restartSec: z.number().optional(),
+    restore: z.object({ baseSec: z.number(), bytesPerSec: z.number() }).partial().strict().optional(),
+    savepoint: z.object({ baseMs: z.number() }).partial().strict().optional(),
+    relaunchSec: z.number().optional(),
+    latency: z.object({ baseMs: z.number(), perCiMs: z.number(), queueMsEps: z.number() }).partial().strict().optional(),
+    state: z.object({ baseBytes: z.number(), bytesPerEvent: z.number(), windowSec: z.number() }).partial().strict().optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    try {
+      fluidParams(v as FluidParamsOverrides);
+    } catch (e) {
+      if (!(e instanceof KhaosError)) throw e;
+      ctx.addIssue({ code: 'custom', message: e.message, input: v });
+    }
+  });
 
 /**
  * The one config schema. Each option has a type, a default and a one-line description (the
@@ -93,9 +173,8 @@ export const configSchema = z
           .string()
           .default('khaos+')
           .superRefine((v, ctx) => {
-            const st = /^static:(.*)$/.exec(v);
-            const problem = st ? durationProblem(st[1]!, false) : ['khaos+', 'khaos', 'young-daly', 'flink-backlog'].includes(v) ? undefined : `unknown policy "${v}"`;
-            if (problem) ctx.addIssue({ code: 'custom', message: `${problem}; use khaos+, khaos, static:<duration> (e.g. static:5s), young-daly or flink-backlog` });
+            const problem = policyProblem(v);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
           })
           .describe('Policy: khaos+ (default), khaos (the original), static:<duration>, young-daly, flink-backlog'),
         actuator: z.enum(['paced', 'restart']).default('paced').describe('How a change reaches the job: paced (Khaos triggers checkpoints, no outage) or restart (savepoint and relaunch)'),
@@ -141,6 +220,37 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    evaluate: z
+      .object({
+        policies: z
+          .array(
+            z.string().superRefine((v, ctx) => {
+              const problem = evaluatedPolicyProblem(v);
+              if (problem) ctx.addIssue({ code: 'custom', message: problem });
+            }),
+          )
+          .min(1)
+          .default(['khaos+', 'khaos', 'young-daly', 'flink-backlog'])
+          .describe('Policies compared: khaos+, khaos, young-daly, flink-backlog or static:<duration>, each but static optionally with @paced or @restart (default actuators: docs/evaluate.md)'),
+        staticIntervals: z.array(durationValue()).default(['10s', '30s', '60s', '120s']).describe('Static intervals compared beside the policies, each as static:<interval>'),
+        schedules: z.number().int().min(1).max(1000).default(20).describe('Seeded failure schedules; each policy runs once per schedule over the whole trace'),
+        failuresPerSchedule: z.number().int().min(1).max(10_000).default(10).describe('Failures in each schedule'),
+        minSpacing: duration('1h', 'Least distance between failures, and from either end of the trace (simulated time)'),
+        seed: z.number().int().default(42).describe('Seed of the failure schedules'),
+        failure: z.enum(['kill', 'freeze', 'exception']).default('kill').describe('Failure type: kill, freeze (until detected) or exception'),
+        latencyWindow: duration('1s', 'A second violates control.latencyTarget when the mean p99 over this long (whole seconds) exceeds it'),
+        sim: simOverrides.default({}).describe('Simulated job: overrides of the fluid parameters (src/core/sim/fluid.ts, units in the names), e.g. {capacityEps: 30000, checkpoint: {capacityLoss: 0.05}}'),
+        workers: z.number().int().min(0).max(256).default(0).describe('Threads the runs are spread over; 0: one per core when there is much to simulate, else 1 (in-process)'),
+        out: z.string().min(1).default('khaos-evaluate').describe('Directory of evaluate.json, report.md and its SVG plots'),
+      })
+      .strict()
+      .superRefine((v, ctx) => {
+        const ms = durationProblem(v.latencyWindow, false) ? undefined : parseDuration(v.latencyWindow, 'evaluate.latencyWindow');
+        if (ms !== undefined && ms % 1000 !== 0) ctx.addIssue({ code: 'custom', path: ['latencyWindow'], message: `${JSON.stringify(v.latencyWindow)} is not whole seconds` });
+        const statics = v.staticIntervals.filter((d) => !durationProblem(d, false)).map((d) => `static:${d}`);
+        for (const n of repeatedPolicies([...v.policies, ...statics])) ctx.addIssue({ code: 'custom', path: ['policies'], message: `${n} is listed more than once (policies and staticIntervals together)` });
+      })
+      .prefault({}),
   })
   .strict();
 
@@ -183,6 +293,14 @@ export function resolveConfig(input: unknown) {
       atSec: Math.round(d(c.chaos.at, 'chaos.at') / 1000),
       freezeForMs: d(c.chaos.freezeFor, 'chaos.freezeFor'),
       recoveryTimeoutMs: d(c.chaos.recoveryTimeout, 'chaos.recoveryTimeout'),
+    }),
+    evaluate: Object.freeze({
+      ...c.evaluate,
+      /** evaluate.policies, then static:<interval> for each of staticIntervals. */
+      evaluated: resolvePolicyList([...c.evaluate.policies, ...c.evaluate.staticIntervals.map((v) => `static:${v}`)], 'evaluate.policies'),
+      minSpacingSec: d(c.evaluate.minSpacing, 'evaluate.minSpacing') / 1000,
+      latencyWindowSec: d(c.evaluate.latencyWindow, 'evaluate.latencyWindow') / 1000,
+      params: fluidParams(c.evaluate.sim as FluidParamsOverrides),
     }),
   });
 }

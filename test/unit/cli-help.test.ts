@@ -38,7 +38,7 @@ const label = (cmd: Command) => `khaos ${commandPath(cmd)}`.trim();
 describe('khaos <command> --help', () => {
   it('walks every command of the CLI', () => {
     expect(commands.map(commandPath)).toEqual(
-      expect.arrayContaining(['', 'demo', 'stack', 'stack up', 'stack status', 'stack down', 'replay', 'analyze', 'profile', 'profile list', 'profile discard', 'profile export', 'profile report', 'models', 'models fit', 'models compare', 'models show', 'control', 'control status', 'control decisions']),
+      expect.arrayContaining(['', 'demo', 'stack', 'stack up', 'stack status', 'stack down', 'replay', 'analyze', 'profile', 'profile list', 'profile discard', 'profile export', 'profile report', 'models', 'models fit', 'models compare', 'models show', 'control', 'control status', 'control decisions', 'evaluate']),
     );
   });
 
@@ -90,7 +90,7 @@ describe('khaos usage errors: a clear message, the command to ask for help, exit
   });
 
   it('an unknown command lists the commands there are', async () => {
-    expect((await khaos('anlyze')).err).toBe('khaos: unknown command "anlyze" (did you mean analyze?)\n  → use: khaos demo|stack|replay|analyze|profile|models|control (see `khaos --help`)\n');
+    expect((await khaos('anlyze')).err).toBe('khaos: unknown command "anlyze" (did you mean analyze?)\n  → use: khaos demo|stack|replay|analyze|profile|models|control|evaluate (see `khaos --help`)\n');
     expect((await khaos('stack', 'start')).err).toContain('use: khaos stack up|status|down');
   });
 

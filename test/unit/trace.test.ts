@@ -51,6 +51,13 @@ describe('rateAt and replaySchedule', () => {
     expect(fractional.reduce((a, b) => a + b, 0)).toBe(5); // carried fractions keep the total
   });
 
+  it('plays a per-second trace of a million rows (no spread of the values onto the stack)', () => {
+    const n = 1_000_000;
+    const long = { name: 'long', timesSec: Array.from({ length: n }, (_, i) => i), values: Array.from({ length: n }, (_, i) => (i === 500_000 ? 400 : 200)), stepSec: 1 };
+    const s = replaySchedule(long, { peakRateEps: 1000, compression: 1, startOffsetSec: 499_990, durationSec: 20 });
+    expect(s[0]).toBe(500); // 200 scaled by 1000 / 400
+  });
+
   it('refuses a plan it cannot play, naming every problem', () => {
     expect(() => replaySchedule(trace, { peakRateEps: 0, compression: -1, startOffsetSec: 99999, durationSec: 0.5 })).toThrow(/peak rate.*compression.*duration.*start offset/);
   });

@@ -100,7 +100,8 @@ export function replaySchedule(trace: Trace, plan: ReplayPlan): number[] {
   const span = trace.timesSec[trace.timesSec.length - 1]! - trace.timesSec[0]!;
   if (plan.startOffsetSec < 0 || plan.startOffsetSec > span) problems.push(`start offset ${plan.startOffsetSec} s is outside the trace (0–${span} s)`);
   if (problems.length > 0) throw badInput(`replay plan: ${problems.join('; ')}`);
-  const max = Math.max(...trace.values);
+  // A loop, not Math.max(...values): spreading a trace of more than ~120k rows overflows the stack.
+  const max = trace.values.reduce((m, v) => (v > m ? v : m), Number.NEGATIVE_INFINITY);
   const scale = max > 0 ? plan.peakRateEps / max : 0;
   const out: number[] = [];
   let carry = 0;

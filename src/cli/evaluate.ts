@@ -1,0 +1,144 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { findTraceFile } from '../compose.js';
+import { resolvePolicyList } from '../config/schema.js';
+import { badInput } from '../core/errors.js';
+import { evaluationFromConfig, runEvaluation } from '../app/evaluate.js';
+import { evaluationJson, simulationRates, type EvaluationResult } from '../core/sim/evaluate.js';
+import { parseTraceCsv, type Trace } from '../core/workload/trace.js';
+import { buildEvaluateReport, type EvaluateReportSetup } from '../report/evaluate-report.js';
+import { act, configFrom, processIo, runAlone, withConfigOptions, type CliIo } from './common.js';
+
+const HELP = `
+Without --sim, evaluate refuses: the real-stack mode is not available yet.
+
+--sim runs every policy through the fluid simulator over the whole trace (replay.trace, scaled to
+replay.peakRateEps, compressed replay.compression×), once per seeded failure schedule
+(evaluate.schedules, default 20), and reports the median of each figure with p10/p90 beside it.
+Writes <out>/evaluate.json, <out>/report.md and its SVG plots; everything is labelled SIMULATED.
+Progress goes to stderr. See docs/evaluate.md.
+
+Examples:
+  khaos evaluate --sim --config examples/evaluate-iot.yaml
+  khaos evaluate --sim --config examples/evaluate-iot.yaml --policies khaos+,khaos+@restart,static:30s --schedules 5 --json`;
+
+interface Flags {
+  config?: string;
+  sim?: boolean;
+  trace?: string;
+  policies?: string;
+  schedules?: string;
+  seed?: string;
+  json?: boolean;
+  out?: string;
+}
+
+/** `khaos evaluate`: policies compared on one scenario (only `--sim` so far). */
+export function addEvaluateCommand(parent: Command, io: CliIo): Command {
+  const cmd = withConfigOptions(parent.command('evaluate').description('compare khaos+, khaos, the baselines and static intervals on one scenario; --sim: in the simulator (the real-stack mode is not available yet)'), ['config', 'trace'], {
+    trace: 'trace path or file name in shared/workloads, instead of replay.trace (any length; scaled to replay.peakRateEps)',
+  })
+    .option('--sim', 'run the scenario in the simulator (required for now)')
+    .option('--policies <list>', 'comma-separated, instead of evaluate.policies and evaluate.staticIntervals, e.g. khaos+,khaos+@restart,khaos,static:30s')
+    .option('--schedules <n>', 'seeded failure schedules (evaluate.schedules, default 20)')
+    .option('--seed <n>', 'seed of the failure schedules (evaluate.seed, default 42)')
+    .option('--json', 'print {policies: [...]} as JSON on stdout, nothing else')
+    .option('--out <dir>', 'where to write evaluate.json, report.md and the plots (evaluate.out, default khaos-evaluate)')
+    .addHelpText('after', HELP);
+  return act(cmd, (f: Flags) => evaluate(f, io));
+}
+
+/** `khaos evaluate …` on its own (`args` are the words after `evaluate`), as the CLI runs it; returns the exit code. */
+export function evaluateCommand(args: string[], io: Partial<CliIo>): Promise<number> {
+  return runAlone(addEvaluateCommand, ['evaluate', ...args], processIo(io));
+}
+
+function wholeNumber(v: string | undefined, flag: string, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < min) throw badInput(`--${flag} needs a whole number${min > -Infinity ? ` ≥ ${min}` : ''}, got "${v}"`, `e.g. --${flag} ${flag === 'seed' ? 7 : 20}`);
+  return n;
+}
+
+function readTrace(nameOrPath: string, workloadsDir: string): Trace {
+  const file = findTraceFile(nameOrPath, workloadsDir);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw badInput(`trace ${file} cannot be read: ${(e as Error).message}`, 'give a readable CSV with a time column and a value column');
+  }
+  return parseTraceCsv(text, path.basename(file));
+}
+
+/** Writes the report into `outDir`: the plots, evaluate.json, and report.md last (an earlier report.md is removed first). */
+function writeReport(outDir: string, json: string, report: ReturnType<typeof buildEvaluateReport>): string {
+  fs.mkdirSync(outDir, { recursive: true });
+  const markdownPath = path.join(outDir, 'report.md');
+  fs.rmSync(markdownPath, { force: true });
+  for (const f of report.files) fs.writeFileSync(path.join(outDir, f.name), f.content);
+  fs.writeFileSync(path.join(outDir, 'evaluate.json'), json);
+  fs.writeFileSync(markdownPath, report.markdown);
+  return markdownPath;
+}
+
+function summaryLines(r: EvaluationResult): string[] {
+  const w = Math.max(6, ...r.rows.map((x) => x.name.length));
+  const head = `${'policy'.padEnd(w)}  ${'latency viol.'.padStart(13)}  ${'recovery viol.'.padStart(14)}  ${'mean rec.'.padStart(9)}  ${'max rec.'.padStart(9)}  ${'ckpt overhead'.padStart(13)}  ${'reconfigs'.padStart(9)}`;
+  const s = (v: number | null) => (v === null ? '—' : `${v.toFixed(1)} s`);
+  return [
+    `SIMULATED: medians over ${r.runs[0]?.qos.length ?? 0} schedule(s) (p10/p90 in evaluate.json and the report)`,
+    head,
+    ...r.rows.map((x) =>
+      [x.name.padEnd(w), `${(x.latencyViolationShare * 100).toFixed(2)} %`.padStart(13), String(x.recoveryViolations).padStart(14), s(x.meanRecoveryS).padStart(9), s(x.maxRecoveryS).padStart(9), `${(x.checkpointOverhead * 100).toFixed(2)} %`.padStart(13), String(x.reconfigurations).padStart(9)].join('  '),
+    ),
+  ];
+}
+
+async function evaluate(f: Flags, io: CliIo): Promise<number> {
+  if (!f.sim) throw badInput('evaluate: the real-stack mode is not available yet', 'add --sim to evaluate the same scenario in the simulator (see `khaos evaluate --help`)');
+  const schedules = wholeNumber(f.schedules, 'schedules', 1);
+  const seed = wholeNumber(f.seed, 'seed', -Infinity);
+  const policiesFlag = f.policies === undefined ? undefined : resolvePolicyList(f.policies.split(',').map((p) => p.trim()), '--policies');
+  const c = configFrom({ config: f.config, trace: f.trace });
+  const outDir = f.out ?? c.evaluate.out;
+  const trace = readTrace(c.replay.trace, io.workloadsDir);
+  const input = evaluationFromConfig(c, simulationRates(trace, c.replay), { policies: policiesFlag, schedules, seed });
+  const { policies, failures } = input;
+  const progress = (line: string) => io.err(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+  const started = performance.now();
+  let policiesDone = 0;
+  const result = await runEvaluation(
+    { ...input, onProgress: ({ policy, runs }) => progress(`  ${policy}: ${runs} run(s) done (${++policiesDone}/${policies.length} policies, ${((performance.now() - started) / 1000).toFixed(1)} s so far)`) },
+    {
+      workers: c.evaluate.workers,
+      onStart: (plan, threads) =>
+        progress(`evaluate (SIMULATED): ${policies.length} policies × ${failures.schedules} schedule(s) of ${failures.perSchedule} ${failures.type} failure(s) over ${plan.durationSec} simulated s (${trace.name} at compression ${c.replay.compression}), ${threads} thread(s)`),
+    },
+  );
+  progress(`simulated in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+  const setup: EvaluateReportSetup = {
+    trace: { name: trace.name, spanSec: trace.timesSec.at(-1)! - trace.timesSec[0]! },
+    peakRateEps: c.replay.peakRateEps,
+    compression: c.replay.compression,
+    failures,
+    latencyTargetMs: input.policyOptions.latencyTargetMs,
+    recoveryTargetS: input.policyOptions.recoveryTargetS,
+    latencyWindowSec: input.latencyWindowSec ?? 1,
+    initialIntervalMs: input.initialIntervalMs,
+    models: 'the physical models of the simulated job itself (fluidControlModels of its parameters: exact, no profiling error), trusted over the candidate intervals',
+    params: input.params,
+  };
+  const json = `${JSON.stringify(evaluationJson(result), null, 2)}\n`;
+  const markdownPath = writeReport(outDir, json, buildEvaluateReport(result, setup));
+  if (f.json) {
+    io.out(json);
+    progress(`report (SIMULATED): ${markdownPath}`);
+  } else {
+    for (const l of summaryLines(result)) io.out(`${l}\n`);
+    io.out(`report (SIMULATED): ${markdownPath}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,287 @@
+import { createPolicy } from '../control/policies.js';
+import type { ActuatorKind, ControlModels, PolicyOptions } from '../control/policy.js';
+import { badInput, KhaosError } from '../errors.js';
+import { median, quantile } from '../stats.js';
+import { rateAt, type Trace } from '../workload/trace.js';
+import { failureSchedules, type FailureSpec } from './failures.js';
+import { checkParams, type FailureType, type FluidParams } from './fluid.js';
+import { DEFAULT_CONTROL, simulate, type SimChange, type SimFailureOutcome, type SimQos, type SimulationInput } from './simulate.js';
+
+/**
+ * SIMULATED evaluation of policies (`khaos evaluate --sim`): every policy runs through the fluid
+ * job over the whole trace once per seeded failure schedule, and each QoS figure is summarised by
+ * its median over the schedules with the 10th and 90th percentiles beside it. Everything here is
+ * labelled simulated; `lost` and `duplicated` are null because the fluid model has no events.
+ */
+
+/** The policies that change the interval, and the actuator each uses unless its name says otherwise. */
+export const DEFAULT_ACTUATOR = {
+  /** The default policy, made for the paced actuator (free changes, a checkpoint right after a recovery). */
+  'khaos+': 'paced',
+  /** The original Khaos changed the interval by restarting the job from a savepoint. */
+  khaos: 'restart',
+  /** Baselines run as the controller runs them by default (control.actuator: paced). */
+  'young-daly': 'paced',
+  /** Flink switches its own interval without a restart: paced is the simulator's free change. */
+  'flink-backlog': 'paced',
+} as const satisfies Record<string, ActuatorKind>;
+
+export type AdaptivePolicyName = keyof typeof DEFAULT_ACTUATOR;
+export const isAdaptivePolicy = (name: string): name is AdaptivePolicyName => Object.hasOwn(DEFAULT_ACTUATOR, name);
+
+/** One policy under evaluation. */
+export interface PolicyUnderTest {
+  /** As in the JSON: `khaos+`, `khaos+@restart`, `static:30s`, … */
+  name: string;
+  /** As createPolicy takes it: `khaos+`, `static:30000`, … */
+  policy: string;
+  /** How its changes reach the job; undefined for a static interval, which never changes. */
+  actuator?: ActuatorKind;
+  /** A static interval, ms. */
+  staticMs?: number;
+}
+
+/** 30000 → "30s", 1500 → "1500ms": the interval in a static policy's name. */
+export const staticIntervalLabel = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+
+/**
+ * The policy `policy` (createPolicy's name: `khaos+`, `static:30000`, …) with `actuator`, named
+ * as the evaluation names it: `@paced` or `@restart` is appended only when the actuator is not
+ * the policy's default (DEFAULT_ACTUATOR). Throws `bad-input` for an unknown policy and for an
+ * actuator given to a static interval.
+ */
+export function policyUnderTest(policy: string, actuator?: ActuatorKind): PolicyUnderTest {
+  const st = /^static:(\d+)$/.exec(policy);
+  if (st && Number(st[1]) > 0) {
+    if (actuator !== undefined) throw badInput(`${policy}@${actuator}: a static interval never changes, so it has no actuator`, `write static:${staticIntervalLabel(Number(st[1]))} alone`);
+    const ms = Number(st[1]);
+    return { name: `static:${staticIntervalLabel(ms)}`, policy, staticMs: ms };
+  }
+  if (!isAdaptivePolicy(policy)) throw badInput(`unknown policy "${policy}"`, `use ${Object.keys(DEFAULT_ACTUATOR).join(', ')} or static:<duration>, each but static optionally with @paced or @restart`);
+  const a = actuator ?? DEFAULT_ACTUATOR[policy];
+  return { name: a === DEFAULT_ACTUATOR[policy] ? policy : `${policy}@${a}`, policy, actuator: a };
+}
+
+/** The QoS figures of the JSON, in its order. */
+export const METRICS = ['latencyViolationShare', 'recoveryViolations', 'failures', 'meanRecoveryS', 'maxRecoveryS', 'checkpointOverhead', 'reconfigurations', 'reconfigurationDowntimeS'] as const;
+export type Metric = (typeof METRICS)[number];
+
+/** 10th and 90th percentiles over the schedules; null where no schedule has a value (a mean recovery with no recovery). */
+export interface Spread {
+  p10: number;
+  p90: number;
+}
+
+/** One policy as `khaos evaluate --json` prints it: each figure the median over the schedules. */
+export type EvaluationRow = { name: string } & { [M in Metric]: SimQos[M] } & {
+  /** Not simulated: the fluid model has no events to lose or duplicate. */
+  lost: null;
+  duplicated: null;
+  /** Only with more than one schedule: p10 and p90 of every figure, same keys, same order. */
+  spread?: { [M in Metric]: Spread | null };
+};
+
+/** What `khaos evaluate --json` prints, exactly. */
+export interface EvaluationJson {
+  policies: EvaluationRow[];
+}
+
+/**
+ * The medians (type 7, src/core/stats.ts) of the runs of one policy, one run per schedule, with
+ * p10 and p90 beside them when there is more than one run. A figure that is null in some runs (the
+ * mean and max recovery of a run where nothing recovered) is summarised over the others, and is
+ * null when it is null in all.
+ */
+export function summariseRuns(name: string, runs: readonly Pick<SimQos, Metric>[]): EvaluationRow {
+  if (runs.length === 0) throw new KhaosError('bug', `no runs to summarise for ${name}`);
+  const values = (m: Metric) => runs.flatMap((r) => (r[m] === null ? [] : [r[m]]));
+  const medianOf = (m: Metric) => {
+    const xs = values(m);
+    return xs.length === 0 ? null : median(xs);
+  };
+  const row = { name } as EvaluationRow;
+  const target = row as unknown as Record<string, unknown>;
+  for (const m of METRICS) target[m] = medianOf(m);
+  row.lost = null;
+  row.duplicated = null;
+  if (runs.length > 1) {
+    const spread = {} as Record<Metric, Spread | null>;
+    for (const m of METRICS) {
+      const xs = values(m);
+      spread[m] = xs.length === 0 ? null : { p10: quantile(xs, 0.1), p90: quantile(xs, 0.9) };
+    }
+    row.spread = spread;
+  }
+  return row;
+}
+
+/** How the failures are drawn: `schedules` seeded schedules of `perSchedule` failures each (failureSchedules). */
+export interface FailurePlan {
+  schedules: number;
+  perSchedule: number;
+  minSpacingSec: number;
+  seed: number;
+  type: FailureType;
+}
+
+/**
+ * The input rate of each simulated second over the whole trace: the trace read as the replayer
+ * reads it (rateAt: linear interpolation, at the middle of each second, `compression` trace
+ * seconds per simulated second), scaled so that its maximum value is `peakRateEps`. Rates stay
+ * fractional (the fluid job needs no whole events). Any length: nothing here spreads the trace
+ * into a call's arguments.
+ */
+export function simulationRates(trace: Trace, o: { peakRateEps: number; compression: number }): Float64Array {
+  if (!(o.peakRateEps > 0 && o.compression > 0)) throw badInput(`the peak rate (${o.peakRateEps} events/s) and the compression (${o.compression}) must be > 0`);
+  const t0 = trace.timesSec[0]!;
+  const spanSec = trace.timesSec[trace.timesSec.length - 1]! - t0;
+  const durationSec = Math.floor(spanSec / o.compression);
+  if (durationSec < 1) throw badInput(`trace ${trace.name} spans ${spanSec} s: at compression ${o.compression} that is less than one simulated second`, 'use a longer trace or a smaller replay.compression');
+  const max = trace.values.reduce((a, b) => Math.max(a, b), 0);
+  const scale = max > 0 ? o.peakRateEps / max : 0;
+  const rates = new Float64Array(durationSec);
+  for (let i = 0; i < durationSec; i++) rates[i] = rateAt(trace, t0 + (i + 0.5) * o.compression) * scale;
+  return rates;
+}
+
+export interface EvaluationInput {
+  /** Input rate of each simulated second (simulationRates). */
+  ratesEps: ArrayLike<number>;
+  policies: readonly PolicyUnderTest[];
+  failures: FailurePlan;
+  params: FluidParams;
+  /** For khaos and khaos+ (e.g. fluidControlModels of `params`). */
+  models: ControlModels;
+  /** Every policy's options; the QoS targets are its latency and recovery targets. */
+  policyOptions: PolicyOptions;
+  control?: SimulationInput['control'];
+  /** A second violates the latency target when the mean p99 over this many seconds exceeds it (default 1). */
+  latencyWindowSec?: number;
+  /** The interval the job starts with under a policy that changes it, ms. */
+  initialIntervalMs: number;
+  /** After each policy's runs, for progress lines. */
+  onProgress?: (p: { policy: string; index: number; of: number; runs: number }) => void;
+}
+
+/** What one policy did on the representative schedule (schedule 0), for the plots. */
+export interface RepresentativeRun {
+  name: string;
+  /** Interval in force at the end of each second, ms. */
+  intervalMs: Float64Array;
+  /** p99 latency of each second, ms. */
+  latencyMs: Float64Array;
+  failures: SimFailureOutcome[];
+  changes: SimChange[];
+}
+
+export interface EvaluationResult {
+  simulated: true;
+  durationSec: number;
+  /** The JSON rows, in the order of `policies`. */
+  rows: EvaluationRow[];
+  /** Each policy's runs, one per schedule in order: its QoS and failure outcomes. */
+  runs: { name: string; qos: SimQos[]; failures: SimFailureOutcome[][] }[];
+  schedules: FailureSpec[][];
+  /** Schedule 0, whose runs the plots show. */
+  representative: { schedule: 0; inputEps: ArrayLike<number>; runs: RepresentativeRun[] };
+}
+
+/** The least simulated time a policy needs to do anything: minUptime before its first evaluation, and a window of samples for its means. */
+export function minimumSimulatedSec(options: Pick<PolicyOptions, 'minUptimeMs'>, windowMs: number): number {
+  return Math.max(2, Math.ceil((options.minUptimeMs + windowMs) / 1000));
+}
+
+/** The checked schedule of an evaluation: what runs, on which failures. */
+export interface EvaluationPlan {
+  durationSec: number;
+  schedules: FailureSpec[][];
+}
+
+/**
+ * Checks every input and draws the failure schedules. Throws `bad-input` for: no policies or a
+ * repeated name, an unknown policy or bad options, bad parameters, a trace too short for the
+ * controller (minimumSimulatedSec), failures that do not fit the trace.
+ */
+export function planEvaluation(input: Omit<EvaluationInput, 'models' | 'onProgress'>): EvaluationPlan {
+  const { ratesEps, policies, failures: plan } = input;
+  const N = ratesEps.length;
+  if (policies.length === 0) throw badInput('no policies to evaluate', 'list at least one in evaluate.policies or --policies');
+  const seen = new Set<string>();
+  for (const p of policies) {
+    if (seen.has(p.name)) throw badInput(`policy ${p.name} is listed twice`, 'list each policy (with its actuator) once');
+    seen.add(p.name);
+    createPolicy(p.policy, input.policyOptions);
+  }
+  checkParams(input.params);
+  const windowMs = input.control?.windowMs ?? DEFAULT_CONTROL.windowMs;
+  const needed = minimumSimulatedSec(input.policyOptions, windowMs);
+  if (N < needed)
+    throw badInput(
+      `the trace is too short: ${N} simulated second(s), and a policy needs at least ${needed} s (control.minUptime + control.window) before it can decide anything`,
+      'use a longer trace or a smaller replay.compression',
+    );
+  try {
+    return { durationSec: N, schedules: failureSchedules(N, plan.schedules, plan.perSchedule, plan.minSpacingSec, plan.seed, plan.type) };
+  } catch (e) {
+    if (e instanceof KhaosError && e.kind === 'bad-input')
+      throw badInput(`the failure schedule does not fit the trace (${N} simulated s): ${e.message.replace(/^failure schedules: /, '')}`, `${e.hint ? `${e.hint}; ` : ''}set evaluate.failuresPerSchedule, evaluate.minSpacing or replay.compression`);
+    throw e;
+  }
+}
+
+/** One policy's run on one schedule: what the summary and the plots need of it. */
+export interface RunOutcome {
+  qos: SimQos;
+  failures: SimFailureOutcome[];
+  changes: SimChange[];
+  /** Only when asked for (the representative schedule). */
+  series?: { intervalMs: Float64Array; latencyMs: Float64Array };
+}
+
+/** Runs `policy` on one schedule (`failures`); `keepSeries` keeps its interval and latency per second. */
+export function runPolicy(input: Omit<EvaluationInput, 'policies' | 'failures' | 'onProgress'>, policy: PolicyUnderTest, failures: readonly FailureSpec[], keepSeries: boolean): RunOutcome {
+  const common = {
+    ratesEps: input.ratesEps, failures, params: input.params, control: input.control, policyOptions: input.policyOptions,
+    qos: { latencyTargetMs: input.policyOptions.latencyTargetMs, recoveryTargetS: input.policyOptions.recoveryTargetS, latencyWindowSec: input.latencyWindowSec ?? 1 },
+  };
+  // A static interval never changes: the job simply runs at it, without a controller (the same QoS, a quarter of the time).
+  const r =
+    policy.staticMs !== undefined
+      ? simulate({ ...common, actuator: 'paced', initialIntervalMs: policy.staticMs })
+      : simulate({ ...common, policy: policy.policy, actuator: policy.actuator!, initialIntervalMs: input.initialIntervalMs, models: input.models });
+  return { qos: r.qos, failures: r.failures, changes: r.changes, ...(keepSeries ? { series: { intervalMs: r.series.intervalMs, latencyMs: r.series.latencyMs } } : {}) };
+}
+
+/** The result from every run: `outcomes[i][k]` is policy i on schedule k (schedule 0 with its series). */
+export function assembleEvaluation(input: Pick<EvaluationInput, 'ratesEps' | 'policies'>, plan: EvaluationPlan, outcomes: readonly (readonly RunOutcome[])[]): EvaluationResult {
+  const representative = input.policies.map((p, i): RepresentativeRun => {
+    const first = outcomes[i]![0]!;
+    if (!first.series) throw new KhaosError('bug', `the run of ${p.name} on schedule 0 has no series`);
+    return { name: p.name, ...first.series, failures: first.failures, changes: first.changes };
+  });
+  return {
+    simulated: true,
+    durationSec: plan.durationSec,
+    rows: input.policies.map((p, i) => summariseRuns(p.name, outcomes[i]!.map((o) => o.qos))),
+    runs: input.policies.map((p, i) => ({ name: p.name, qos: outcomes[i]!.map((o) => o.qos), failures: outcomes[i]!.map((o) => o.failures) })),
+    schedules: plan.schedules,
+    representative: { schedule: 0, inputEps: input.ratesEps, runs: representative },
+  };
+}
+
+/**
+ * Checks every input (planEvaluation), then simulates each policy on every schedule, one after
+ * the other. Deterministic: the same input gives the same result.
+ */
+export function evaluateInSimulation(input: EvaluationInput): EvaluationResult {
+  const plan = planEvaluation(input);
+  const outcomes = input.policies.map((p, index) => {
+    const runs = plan.schedules.map((failures, k) => runPolicy(input, p, failures, k === 0));
+    input.onProgress?.({ policy: p.name, index, of: input.policies.length, runs: runs.length });
+    return runs;
+  });
+  return assembleEvaluation(input, plan, outcomes);
+}
+
+/** The JSON of a result, exactly `{policies: [...]}`. */
+export const evaluationJson = (r: EvaluationResult): EvaluationJson => ({ policies: r.rows });
