@@ -41,6 +41,18 @@ function pacerEvent(runId: string, store: ControlStore, r: PacerReport, atMs: nu
 }
 
 /**
+ * How long the pacer sleeps after a `waiting` tick: until its checkpoint is due (at most
+ * `maxSleepMs`), or, when it waits on Flink rather than on time (a checkpoint in flight, tasks
+ * deploying, no due time yet), a twentieth of the interval within 50 ms–`maxSleepMs`: often
+ * enough to keep the spacing within a few percent, without polling Flink's REST in a tight loop.
+ */
+export function pacerSleepMs(r: PacerReport, pacer: Pick<Pacer, 'intervalMs' | 'dueAtMs'>, now: number, maxSleepMs: number): number {
+  const due = r.kind === 'waiting' ? (r.dueAtMs ?? pacer.dueAtMs()) : undefined;
+  const pollMs = Math.max(50, Math.min(maxSleepMs, pacer.intervalMs() / 20));
+  return Math.min(maxSleepMs, due !== undefined && due > now ? due - now : pollMs);
+}
+
+/**
  * The thin scheduler: the controller ticks every `tickMs`; the pacer (paced actuator) ticks on
  * its own, sleeping until its next checkpoint is due. Any error of a tick is recorded as an event
  * and the loop goes on. Returns when `shouldStop()` turns true.
@@ -58,8 +70,7 @@ export async function runControlLoop(controller: Controller, pacer: Pacer | unde
         pacerEvent(o.runId, store, r, clock.now(), o.log);
         for (const f of pacer.drainForeign()) store.recordEvent({ runId: o.runId, atMs: clock.now(), kind: 'checkpoint-fallback', detail: `checkpoint ${f.id} completed, triggered by Flink (the fallback interval)`, data: f });
         if (r.kind !== 'waiting') continue;
-        const until = (r.dueAtMs ?? pacer.dueAtMs() ?? clock.now() + o.pacerMaxSleepMs) - clock.now();
-        await clock.sleep(Math.max(10, Math.min(o.pacerMaxSleepMs, until)));
+        await clock.sleep(pacerSleepMs(r, pacer, clock.now(), o.pacerMaxSleepMs));
       } catch (e) {
         recordError('pacer', e);
         await clock.sleep(1000);
