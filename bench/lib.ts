@@ -8,7 +8,7 @@ import { replayWorkload } from '../src/app/replay.js';
 import { KafkajsMessageBus, SystemClock } from '../src/compose.js';
 import { seededRandom } from '../src/core/random.js';
 import { mean, quantileSorted } from '../src/core/stats.js';
-import { eventGenerator } from '../src/core/workload/events.js';
+import { eventGenerator } from '../src/core/load/events.js';
 
 const resultsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 

@@ -5,7 +5,7 @@
 import { replayWorkload } from '../src/app/replay.js';
 import { resolveConfig } from '../src/config/schema.js';
 import { KafkajsMessageBus, startLocalStack, SystemClock } from '../src/compose.js';
-import { eventGenerator } from '../src/core/workload/events.js';
+import { eventGenerator } from '../src/core/load/events.js';
 import { seededRandom } from '../src/core/random.js';
 import { report } from './lib.js';
 

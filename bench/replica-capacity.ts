@@ -8,7 +8,7 @@ import { replayWorkload } from '../src/app/replay.js';
 import { resolveConfig } from '../src/config/schema.js';
 import { KafkajsMessageBus, startLocalStack, SystemClock } from '../src/compose.js';
 import { RestFlinkEngine } from '../src/adapters/flink-rest/rest-flink-engine.js';
-import { eventGenerator } from '../src/core/workload/events.js';
+import { eventGenerator } from '../src/core/load/events.js';
 import { seededRandom } from '../src/core/random.js';
 import { report, stats } from './lib.js';
 

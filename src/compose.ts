@@ -16,7 +16,7 @@ import { SqliteControlStore } from './adapters/sqlite/sqlite-control-store.js';
 import type { LocalControlDeps } from './app/control/local-run.js';
 import crypto from 'node:crypto';
 import { badInput } from './core/errors.js';
-import { parseTraceCsv, type Trace } from './core/workload/trace.js';
+import { parseTraceCsv, type Trace } from './core/load/trace.js';
 import type { DemoDeps } from './app/demo.js';
 import type { KhaosConfig } from './config/schema.js';
 import type { RateSource } from './ports/rate-source.js';

@@ -1,8 +1,8 @@
-import { eventGenerator, type JobKind } from '../core/workload/events.js';
+import { eventGenerator, type JobKind } from '../core/load/events.js';
 import { seededRandom } from '../core/random.js';
 import type { Reconciliation } from '../core/reconcile.js';
 import { LAG_SLACK_SECONDS, recoveryTimeline, type JobSample, type RecoveryOptions, type RecoveryTimeline } from '../core/profiling/recovery.js';
-import { replaySchedule, type ReplayPlan, type Trace } from '../core/workload/trace.js';
+import { replaySchedule, type ReplayPlan, type Trace } from '../core/load/trace.js';
 import type { Clock } from '../ports/clock.js';
 import type { FailureInjector, FailureType, InjectedFailure } from '../ports/failure-injector.js';
 import type { FlinkEngine } from '../ports/flink-engine.js';

@@ -1,10 +1,10 @@
 import { KhaosError } from '../core/errors.js';
-import { eventGenerator } from '../core/workload/events.js';
+import { eventGenerator } from '../core/load/events.js';
 import { injectionTarget, measureFailure, planSteps } from '../core/profiling/profile-plan.js';
 import type { FailureMeasurement, PlannedPoint, ProfileRecord, StepRecord } from '../core/profiling/profile-records.js';
 import { seededRandom, type Random } from '../core/random.js';
 import { LAG_SLACK_SECONDS, recoveryTimeline } from '../core/profiling/recovery.js';
-import { replaySchedule, type Trace } from '../core/workload/trace.js';
+import { replaySchedule, type Trace } from '../core/load/trace.js';
 import type { Clock } from '../ports/clock.js';
 import type { FailureInjector } from '../ports/failure-injector.js';
 import type { FlinkEngine } from '../ports/flink-engine.js';

@@ -1,5 +1,5 @@
 import { KhaosError } from '../core/errors.js';
-import { flushEvent, type JobKind } from '../core/workload/events.js';
+import { flushEvent, type JobKind } from '../core/load/events.js';
 import { reconcile, type AuditRecord, type Reconciliation } from '../core/reconcile.js';
 import type { Clock } from '../ports/clock.js';
 import type { MessageBus } from '../ports/message-bus.js';

@@ -1,4 +1,4 @@
-import type { EventGenerator } from '../core/workload/events.js';
+import type { EventGenerator } from '../core/load/events.js';
 import type { Clock } from '../ports/clock.js';
 import type { MessageBus, OutgoingRecord } from '../ports/message-bus.js';
 

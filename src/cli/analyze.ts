@@ -6,7 +6,7 @@ import { parseDuration } from '../config/duration.js';
 import { badInput } from '../core/errors.js';
 import { seededRandom } from '../core/random.js';
 import { steadyStatePlot } from '../report/steady-state-plot.js';
-import { analyzePerSecond, toPerSecond, type SteadyStateOptions, type SteadyStateResult, type Tolerance } from '../core/workload/steady-state.js';
+import { analyzePerSecond, toPerSecond, type SteadyStateOptions, type SteadyStateResult, type Tolerance } from '../core/load/steady-state.js';
 import { compactNumber } from '../report/svg-plot.js';
 import { act, processIo, runAlone, type CliIo } from './common.js';
 

@@ -6,7 +6,7 @@ import { resolvePolicyList } from '../config/schema.js';
 import { badInput } from '../core/errors.js';
 import { evaluationFromConfig, runEvaluation } from '../app/evaluate.js';
 import { evaluationJson, simulationRates, type EvaluationResult } from '../core/sim/evaluate.js';
-import { parseTraceCsv, type Trace } from '../core/workload/trace.js';
+import { parseTraceCsv, type Trace } from '../core/load/trace.js';
 import { buildEvaluateReport, type EvaluateReportSetup } from '../report/evaluate-report.js';
 import { act, configFrom, processIo, runAlone, withConfigOptions, type CliIo } from './common.js';
 

@@ -8,7 +8,7 @@ import { recoveredSamples } from '../core/profiling/profile-records.js';
 import type { ProfilePlan, ProfileRecord } from '../core/profiling/profile-records.js';
 import { seededRandom } from '../core/random.js';
 import { samplesToCsv } from '../core/profiling/samples.js';
-import { analyzeSteadyState } from '../core/workload/steady-state.js';
+import { analyzeSteadyState } from '../core/load/steady-state.js';
 import { demoDeps, loadTrace, platformProvenance, profileStore } from '../compose.js';
 import { act, configFrom, log, withConfigOptions, withOwnedStack, type ConfigFlags } from './common.js';
 import { writeProfileReport } from './profile-report.js';

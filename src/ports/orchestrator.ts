@@ -1,4 +1,4 @@
-import type { JobKind } from '../core/workload/events.js';
+import type { JobKind } from '../core/load/events.js';
 
 /** What the app asks for when it deploys a job replica. */
 export interface ReplicaRequest {

@@ -1,4 +1,4 @@
-import type { Trace } from '../core/workload/trace.js';
+import type { Trace } from '../core/load/trace.js';
 
 /**
  * Where a job's historical input rate comes from for the steady-state analysis (phase 1): a CSV

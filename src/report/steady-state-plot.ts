@@ -1,4 +1,4 @@
-import { rollingMean, type PerSecondSeries, type SteadyStateResult } from '../core/workload/steady-state.js';
+import { rollingMean, type PerSecondSeries, type SteadyStateResult } from '../core/load/steady-state.js';
 import { compactNumber, svgPlot } from './svg-plot.js';
 
 /**

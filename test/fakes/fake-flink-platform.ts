@@ -1,5 +1,5 @@
 import { KhaosError } from '../../src/core/errors.js';
-import type { JobKind } from '../../src/core/workload/events.js';
+import type { JobKind } from '../../src/core/load/events.js';
 import type { Clock } from '../../src/ports/clock.js';
 import type { FailureInjector, InjectedFailure } from '../../src/ports/failure-injector.js';
 import type {

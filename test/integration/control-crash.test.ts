@@ -6,7 +6,7 @@ import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine
 import { awaitReconciliation, flushWindows } from '../../src/app/reconcile-output.js';
 import { replayWorkload, type ReplayResult } from '../../src/app/replay.js';
 import { KafkajsMessageBus, SystemClock } from '../../src/compose.js';
-import { eventGenerator } from '../../src/core/workload/events.js';
+import { eventGenerator } from '../../src/core/load/events.js';
 import { seededRandom } from '../../src/core/random.js';
 import { commandLine, pidsWithMarker } from '../../src/adapters/system/processes.js';
 import { khaos, progress } from './helpers.js';

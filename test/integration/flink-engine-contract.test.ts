@@ -4,7 +4,7 @@ import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine
 import type { LocalStack } from '../../src/adapters/local/local-stack.js';
 import { taskManagerRunning } from '../../src/app/observe.js';
 import { kafkaBus } from '../../src/compose.js';
-import { eventGenerator } from '../../src/core/workload/events.js';
+import { eventGenerator } from '../../src/core/load/events.js';
 import { seededRandom } from '../../src/core/random.js';
 import { flinkEngineContract } from '../contract/flink-engine.contract.js';
 import { testStack } from './helpers.js';

@@ -5,7 +5,7 @@ import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine
 import { awaitReconciliation, flushWindows } from '../../src/app/reconcile-output.js';
 import { replayWorkload } from '../../src/app/replay.js';
 import { demoDeps, repoRoot } from '../../src/compose.js';
-import { eventGenerator } from '../../src/core/workload/events.js';
+import { eventGenerator } from '../../src/core/load/events.js';
 import { seededRandom } from '../../src/core/random.js';
 import { fileStack, progress } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { runDemo, type DemoDeps, type DemoOptions } from '../../src/app/demo.js';
 import { KhaosError } from '../../src/core/errors.js';
-import { parseTraceCsv } from '../../src/core/workload/trace.js';
+import { parseTraceCsv } from '../../src/core/load/trace.js';
 import type { FailureInjector } from '../../src/ports/failure-injector.js';
 import type { MessageBus, ReadRecord } from '../../src/ports/message-bus.js';
 import { FakeFlinkPlatform } from '../fakes/fake-flink-platform.js';

@@ -16,7 +16,7 @@ import { failureSchedules } from '../../src/core/sim/failures.js';
 import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid.js';
 import { fluidControlModels } from '../../src/core/sim/models.js';
 import { simulate, type SimQos } from '../../src/core/sim/simulate.js';
-import { parseTraceCsv } from '../../src/core/workload/trace.js';
+import { parseTraceCsv } from '../../src/core/load/trace.js';
 
 const errorOf = async (f: () => unknown): Promise<KhaosError> => {
   try {

@@ -4,7 +4,7 @@ import { KhaosError } from '../../src/core/errors.js';
 import type { FailureInjector } from '../../src/ports/failure-injector.js';
 import { checkPlan } from '../../src/core/profiling/profile-plan.js';
 import type { ProfilePlan } from '../../src/core/profiling/profile-records.js';
-import { parseTraceCsv } from '../../src/core/workload/trace.js';
+import { parseTraceCsv } from '../../src/core/load/trace.js';
 import { FakeFlinkPlatform } from '../fakes/fake-flink-platform.js';
 import { ManualClock } from '../fakes/manual-clock.js';
 import { MemoryMessageBus } from '../fakes/memory-message-bus.js';

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CsvRateSource } from '../../src/adapters/files/csv-rate-source.js';
 import { KafkaTopicRateSource } from '../../src/adapters/kafka/topic-rate-source.js';
 import { PrometheusRateSource, type PrometheusRangeQuery } from '../../src/adapters/prometheus/prometheus-rate-source.js';
-import { traceFromSamples, traceFromTimestamps } from '../../src/core/workload/steady-state.js';
-import { parseTraceCsv } from '../../src/core/workload/trace.js';
+import { traceFromSamples, traceFromTimestamps } from '../../src/core/load/steady-state.js';
+import { parseTraceCsv } from '../../src/core/load/trace.js';
 import { MemoryMessageBus } from '../fakes/memory-message-bus.js';
 
 describe('CsvRateSource', () => {

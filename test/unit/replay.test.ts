@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { replayWorkload } from '../../src/app/replay.js';
-import { eventGenerator } from '../../src/core/workload/events.js';
+import { eventGenerator } from '../../src/core/load/events.js';
 import { seededRandom } from '../../src/core/random.js';
 import { ManualClock } from '../fakes/manual-clock.js';
 import { MemoryMessageBus } from '../fakes/memory-message-bus.js';

@@ -13,8 +13,8 @@ import {
   toPerSecond,
   type PerSecondSeries,
   type SteadyStateResult,
-} from '../../src/core/workload/steady-state.js';
-import { parseTraceCsv, type Trace } from '../../src/core/workload/trace.js';
+} from '../../src/core/load/steady-state.js';
+import { parseTraceCsv, type Trace } from '../../src/core/load/trace.js';
 
 const workloads = path.resolve(__dirname, '..', '..', '..', 'shared', 'workloads');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/core/random.js';
-import { analyzePerSecond, type PerSecondSeries } from '../../src/core/workload/steady-state.js';
+import { analyzePerSecond, type PerSecondSeries } from '../../src/core/load/steady-state.js';
 import { steadyStatePlot } from '../../src/report/steady-state-plot.js';
 import { compactNumber, niceTicks, svgPlot } from '../../src/report/svg-plot.js';
 import { expectWellFormedSvg as expectWellFormed } from '../support/svg-well-formed.js';

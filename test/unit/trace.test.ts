@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseTraceCsv, rateAt, replaySchedule } from '../../src/core/workload/trace.js';
+import { parseTraceCsv, rateAt, replaySchedule } from '../../src/core/load/trace.js';
 
 const workloads = path.resolve(__dirname, '..', '..', '..', 'shared', 'workloads');
 

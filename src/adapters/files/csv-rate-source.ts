@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { badInput } from '../../core/errors.js';
-import { parseTraceCsv, type Trace } from '../../core/workload/trace.js';
+import { parseTraceCsv, type Trace } from '../../core/load/trace.js';
 import type { RateSource } from '../../ports/rate-source.js';
 
 /** A rate history from a two-column CSV trace file (see parseTraceCsv for the format). */

@@ -1,5 +1,5 @@
-import { traceFromTimestamps } from '../../core/workload/steady-state.js';
-import type { Trace } from '../../core/workload/trace.js';
+import { traceFromTimestamps } from '../../core/load/steady-state.js';
+import type { Trace } from '../../core/load/trace.js';
 import type { MessageBus } from '../../ports/message-bus.js';
 import type { RateSource } from '../../ports/rate-source.js';
 

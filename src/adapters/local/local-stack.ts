@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { KhaosError } from '../../core/errors.js';
-import type { JobKind } from '../../core/workload/events.js';
+import type { JobKind } from '../../core/load/events.js';
 import type { Orchestrator, Reconfiguration, ReplicaHandle, ReplicaRequest } from '../../ports/orchestrator.js';
 import { RestFlinkEngine } from '../flink-rest/rest-flink-engine.js';
 import { isAlive, terminate } from '../system/processes.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { badInput, KhaosError } from '../../core/errors.js';
-import { traceFromSamples } from '../../core/workload/steady-state.js';
-import type { Trace } from '../../core/workload/trace.js';
+import { traceFromSamples } from '../../core/load/steady-state.js';
+import type { Trace } from '../../core/load/trace.js';
 import type { RateSource } from '../../ports/rate-source.js';
 
 export type Fetch = typeof fetch;

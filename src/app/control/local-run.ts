@@ -1,7 +1,7 @@
-import { eventGenerator, type JobKind } from '../../core/workload/events.js';
+import { eventGenerator, type JobKind } from '../../core/load/events.js';
 import { seededRandom } from '../../core/random.js';
 import type { Reconciliation } from '../../core/reconcile.js';
-import { replaySchedule, type ReplayPlan, type Trace } from '../../core/workload/trace.js';
+import { replaySchedule, type ReplayPlan, type Trace } from '../../core/load/trace.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ControlStore } from '../../ports/control-store.js';
 import type { FailureInjector } from '../../ports/failure-injector.js';

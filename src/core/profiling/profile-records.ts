@@ -1,4 +1,4 @@
-import type { JobKind } from '../workload/events.js';
+import type { JobKind } from '../load/events.js';
 import type { FailureSample } from './samples.js';
 
 /** When, relative to a replica's checkpoints, a failure is injected. */

@@ -2,7 +2,7 @@ import { createPolicy } from '../control/policies.js';
 import type { ActuatorKind, ControlModels, PolicyOptions } from '../control/policy.js';
 import { badInput, KhaosError } from '../errors.js';
 import { median, quantile } from '../stats.js';
-import { rateAt, type Trace } from '../workload/trace.js';
+import { rateAt, type Trace } from '../load/trace.js';
 import { failureSchedules, type FailureSpec } from './failures.js';
 import { checkParams, type FailureType, type FluidParams } from './fluid.js';
 import { DEFAULT_CONTROL, simulate, type SimChange, type SimFailureOutcome, type SimQos, type SimulationInput } from './simulate.js';
