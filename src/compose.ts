@@ -44,9 +44,15 @@ export function findTraceFile(nameOrPath: string, dir = workloadsDir()): string 
   throw badInput(`trace "${nameOrPath}" not found (looked at ${candidates.join(', ')})`, known.length > 0 ? `give a CSV path or one of: ${known.join(', ')}` : `give a CSV path or a file name in ${dir}`);
 }
 
-export function loadTrace(nameOrPath: string): Trace {
-  const file = findTraceFile(nameOrPath);
-  return parseTraceCsv(fs.readFileSync(file, 'utf8'), path.basename(file));
+export function loadTrace(nameOrPath: string, dir = workloadsDir()): Trace {
+  const file = findTraceFile(nameOrPath, dir);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw badInput(`trace ${file} cannot be read: ${(e as Error).message}`, 'give a readable CSV with a time column and a value column');
+  }
+  return parseTraceCsv(text, path.basename(file));
 }
 
 /** A rate history for the steady-state analysis: a CSV trace, a Prometheus range query or a Kafka topic. */

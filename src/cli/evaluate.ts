@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { findTraceFile } from '../compose.js';
+import { loadTrace } from '../compose.js';
 import { resolvePolicyList } from '../config/schema.js';
 import { badInput } from '../core/errors.js';
 import { evaluationFromConfig, runEvaluation } from '../app/evaluate.js';
 import { evaluationJson, simulationRates, type EvaluationResult } from '../core/sim/evaluate.js';
-import { parseTraceCsv, type Trace } from '../core/load/trace.js';
 import { buildEvaluateReport, type EvaluateReportSetup } from '../report/evaluate-report.js';
 import { act, configFrom, processIo, runAlone, withConfigOptions, type CliIo } from './common.js';
 
@@ -61,17 +60,6 @@ function wholeNumber(v: string | undefined, flag: string, min: number): number |
   return n;
 }
 
-function readTrace(nameOrPath: string, workloadsDir: string): Trace {
-  const file = findTraceFile(nameOrPath, workloadsDir);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw badInput(`trace ${file} cannot be read: ${(e as Error).message}`, 'give a readable CSV with a time column and a value column');
-  }
-  return parseTraceCsv(text, path.basename(file));
-}
-
 /** Writes the report into `outDir`: the plots, evaluate.json, and report.md last (an earlier report.md is removed first). */
 function writeReport(outDir: string, json: string, report: ReturnType<typeof buildEvaluateReport>): string {
   fs.mkdirSync(outDir, { recursive: true });
@@ -103,7 +91,7 @@ async function evaluate(f: Flags, io: CliIo): Promise<number> {
   const policiesFlag = f.policies === undefined ? undefined : resolvePolicyList(f.policies.split(',').map((p) => p.trim()), '--policies');
   const c = configFrom({ config: f.config, trace: f.trace });
   const outDir = f.out ?? c.evaluate.out;
-  const trace = readTrace(c.replay.trace, io.workloadsDir);
+  const trace = loadTrace(c.replay.trace, io.workloadsDir);
   const input = evaluationFromConfig(c, simulationRates(trace, c.replay), { policies: policiesFlag, schedules, seed });
   const { policies, failures } = input;
   const progress = (line: string) => io.err(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
