@@ -295,19 +295,38 @@ describe('khaos+', () => {
     expect(decide('khaos+', obs({ intervalMs: 60_000 }), {}, {}, state).state.changeTimesMs).toEqual([T - 1_000_000, T]);
   });
 
-  it('judges recovery at the forecast peak when forecasting is on', () => {
-    // Now: 2000 ev/s, 30 s → recovery 28.3 s, within. At the forecast 2500 ev/s it would be 40 s.
-    const expected = leastBad(2000, 2500, 30);
-    expect(expected.best).toBe(21_000);
+  it('judges both targets at the forecast peak when forecasting is on', () => {
+    // Now: 2000 ev/s, 30 s → latency 480 ms and recovery 28.3 s, both within. At the forecast
+    // 2500 ev/s they would be 530 ms and 40 s: the interval must hold when the peak arrives.
+    const expected = leastBad(2500, 2500, 30);
+    expect(expected.best).toBe(23_000);
     const ahead = decide('khaos+', obs({ forecastEps: 2500 }));
-    expect(ahead.decision).toMatchObject({ action: 'change', toIntervalMs: 21_000 });
+    expect(ahead.decision).toMatchObject({ action: 'change', toIntervalMs: 23_000 });
     expect(ahead.decision.predictions!.throughputEps).toBe(2500);
-    expect(ahead.decision.reason).toContain('predicted recovery 40 s (80 % upper; target 30 s) at 2500 ev/s (forecast; now 2000 ev/s)');
+    expect(ahead.decision.predictions!.latencyMs).toBeCloseTo(latencyMs(2500, 30_000), 9);
+    expect(ahead.decision.predictions!.chosenLatencyMs).toBeCloseTo(latencyMs(2500, 23_000), 9);
+    expect(ahead.decision.reason).toContain('latency 530 ms (target 500 ms), predicted recovery 40 s (80 % upper; target 30 s) at 2500 ev/s (forecast; now 2000 ev/s)');
     const present = decide('khaos+', obs({ forecastEps: 2500 }), { useForecast: false });
     expect(present.decision.action).toBe('keep');
     expect(present.decision.predictions!.throughputEps).toBe(2000);
+    expect(present.decision.predictions!.latencyMs).toBeCloseTo(latencyMs(2000, 30_000), 9);
     // A forecast below the present load changes nothing.
     expect(decide('khaos+', obs({ forecastEps: 1500 })).decision.action).toBe('keep');
+  });
+
+  it('does not give up a target some candidate meets for one no candidate meets', () => {
+    // λ = 4000, R = 30 s: recovery 25 + 4·CI_s s is over 30 s at every candidate; latency 800 − 4·CI_s ms
+    // is within 500 ms from 75 s. The minimax alone would follow the recovery down to 10 s (latency 760 ms).
+    expect(leastBad(4000, 4000, 30).best).toBe(10_000);
+    const out = decide('khaos+', obs({ intervalMs: 60_000, throughputEps: 4000 }), { useForecast: false });
+    expect(out.decision).toMatchObject({ action: 'change', fromIntervalMs: 60_000, toIntervalMs: 75_000 });
+    expect(out.decision.predictions!.chosenLatencyMs).toBeCloseTo(500, 9);
+    // The objective rises (the recovery excess grows), yet keeping the latency target is worth the change.
+    expect(out.decision.reason).toBe(
+      'both targets violated, least-bad choice: latency 560 ms (target 500 ms), predicted recovery 265 s (80 % upper; target 30 s) at 4000 ev/s, 60 s; 60 s → 75 s: objective 17.67 → 21.67; the recovery target is out of reach at every candidate, the latency target is kept',
+    );
+    // Once there, it stays: the shorter intervals all give the latency target up.
+    expect(decide('khaos+', obs({ intervalMs: 75_000, throughputEps: 4000 }), { useForecast: false }).decision.action).toBe('keep');
   });
 
   it('keeps candidates inside the trained interval range', () => {

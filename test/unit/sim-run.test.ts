@@ -52,14 +52,37 @@ describe('simulate: QoS of static intervals', () => {
     expect(mean[1]).toBeLessThan(mean[2]!);
     expect(overhead[0]).toBeGreaterThan(overhead[1]!);
     expect(overhead[1]).toBeGreaterThan(overhead[2]!);
-    // Overhead = capacity loss × share of time checkpointing: 0.1 × 2.5 s / 10 s.
-    expect(overhead[0]).toBeCloseTo(0.1 * (2.5 / 10), 3);
+    // Overhead = share of the time with a checkpoint in flight: 2.5 s checkpoints every 10 s (less the restarts' few seconds).
+    expect(overhead[0]).toBeCloseTo(2.5 / 10, 2);
     for (const r of runs) {
       expect(r.simulated).toBe(true);
       expect(r.qos.failures).toBe(5);
       expect(r.qos.unrecovered).toBe(0);
       expect(r.totals.backlogAtEnd).toBe(0);
     }
+  });
+
+  it('measures checkpoint overhead as the share of time with a checkpoint in flight, a failed one counted until it is aborted', () => {
+    // No failure: exactly the fluid job's own time checkpointing while processing (catch-up included).
+    const calm = simulate({ ratesEps: constant(7_000, 3600), actuator: 'paced', initialIntervalMs: 10_000 });
+    expect(calm.qos.checkpointOverhead).toBeCloseTo(calm.job.counters.checkpointingMs / 3_600_000, 12);
+    // A kill 1 s into a 2.5 s checkpoint (triggered at 2000 s on the 10 s schedule): the checkpoint stays in
+    // flight, failing, until the kill is detected 8 s later; the fluid's checkpointingMs stops at the kill.
+    const events: FluidEvent[] = [];
+    const hit = simulate({ ratesEps: constant(7_000, 3600), failures: [{ atSec: 2001, type: 'kill' }], actuator: 'paced', initialIntervalMs: 10_000, onEvent: (e) => events.push(e) });
+    const triggered = events.find((e) => e.kind === 'checkpoint-triggered' && e.atMs === 2_000_000);
+    const aborted = events.find((e) => e.kind === 'checkpoint-aborted');
+    expect(triggered).toBeDefined();
+    expect(aborted?.atMs).toBe(2_009_000);
+    let inFlightMs = 0;
+    let since: number | undefined;
+    for (const e of events) {
+      if (e.kind === 'checkpoint-triggered') since = e.atMs;
+      if ((e.kind === 'checkpoint-completed' || e.kind === 'checkpoint-aborted') && since !== undefined) [inFlightMs, since] = [inFlightMs + e.atMs - since, undefined];
+    }
+    if (since !== undefined) inFlightMs += 3_600_000 - since;
+    expect(hit.qos.checkpointOverhead).toBeCloseTo(inFlightMs / 3_600_000, 12);
+    expect(hit.qos.checkpointOverhead * 3_600_000 - hit.job.counters.checkpointingMs).toBeCloseTo(8000, 6);
   });
 
   it('counts recovery violations against the target and latency violations per second', () => {

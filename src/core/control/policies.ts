@@ -211,12 +211,15 @@ function khaosPlus(obs: Observation, state: PolicyState, ctx: PolicyContext, o: 
 function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions): Outcome {
   const start = modelPolicyStart(obs, state, ctx, o);
   if ('decision' in start) return start;
-  const { ev, m, latencyAt, L, R, tput, ci } = start;
-  // Recovery is judged at the coming peak when the forecast is higher: an interval chosen for the
-  // present load is too long by the time the peak arrives and a failure hits.
+  const { ev, m, L, R, tput, ci } = start;
+  // Both targets are judged at the coming peak when the forecast is higher: an interval chosen for
+  // the present load must still hold when the peak arrives, before the next evaluation — not too
+  // long should a failure hit then, not too short for the latency the peak's queueing adds.
   const forecast = o.useForecast && obs.forecastEps !== undefined && Number.isFinite(obs.forecastEps) && obs.forecastEps > tput ? obs.forecastEps : undefined;
   const recTput = forecast ?? tput;
   const recoveryAt = (c: number) => predictInterval(m.recovery, recTput, c, o.recoveryIntervalLevel);
+  // The correction measured at the present load is carried to the peak, as it is to other intervals.
+  const latencyAt = forecast === undefined ? start.latencyAt : (c: number) => m.latency.predict(recTput, c) * ev.correction;
   // 2·max(lat/L, rec/R) equals the original's lat/L + rec/R + |lat/L − rec/R|, and still ranks candidates when both exceed 1.
   const judge = (c: number) => {
     const lat = latencyAt(c);
@@ -238,20 +241,27 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
   const lo = Math.max(o.candidateMinMs, m.trainedCiMs.min);
   const hi = Math.min(o.candidateMaxMs, m.trainedCiMs.max);
   const pool = lo <= hi ? candidates(lo, hi, o.candidateStepMs) : candidates(o.candidateMinMs, o.candidateMaxMs, o.candidateStepMs);
-  let best: { ms: number; j: ReturnType<typeof judge> } | undefined;
-  for (const c of pool) {
-    const j = judge(c);
-    if (j.positive && (!best || j.objective < best.j.objective)) best = { ms: c, j };
-  }
+  const judged = pool.map((c) => ({ ms: c, j: judge(c) })).filter((x) => x.j.positive);
+  // A target no candidate meets is violated at any interval (should a failure come, for recovery);
+  // one that some candidate meets is not given up for it. The minimax alone would let the target
+  // out of reach decide, trading a certain violation of the other for a smaller excess of its own.
+  const reachable = { lat: judged.some((x) => x.j.lat <= L), rec: judged.some((x) => x.j.rec.high <= R) };
+  const out = !reachable.rec && reachable.lat ? 'recovery' : !reachable.lat && reachable.rec ? 'latency' : undefined;
+  const givesUp = (j: ReturnType<typeof judge>) => (out === 'recovery' ? j.lat > L : out === 'latency' ? j.rec.high > R : false);
+  const better = (a: (typeof judged)[number], b: (typeof judged)[number]) => (givesUp(a.j) !== givesUp(b.j) ? !givesUp(a.j) : a.j.objective < b.j.objective);
+  let best: (typeof judged)[number] | undefined;
+  for (const x of judged) if (!best || better(x, best)) best = x;
   const what = latBad && recBad ? 'both targets violated, least-bad choice' : latBad ? 'latency over target' : recBad ? 'recovery over target' : 'both within target, balancing (paced)';
   if (!best) return keep(obs, ev.state, `${what}: ${now}; the models give no positive prediction for any candidate`, predictions);
-  const step = `${secs(ci)} → ${secs(best.ms)}: objective ${cur.objective.toFixed(2)} → ${best.j.objective.toFixed(2)}`;
+  const reach = out === undefined ? '' : `; the ${out} target is out of reach at every candidate, the ${out === 'recovery' ? 'latency' : 'recovery'} target is kept`;
+  const step = `${secs(ci)} → ${secs(best.ms)}: objective ${cur.objective.toFixed(2)} → ${best.j.objective.toFixed(2)}${reach}`;
   if (Math.abs(best.ms - ci) < o.minChangeMs)
-    return keep(obs, ev.state, `${what}: ${now}; the best interval ${secs(best.ms)} is less than the minimum change of ${secs(o.minChangeMs)} away`, predictions);
+    return keep(obs, ev.state, `${what}: ${now}${reach}; the best interval ${secs(best.ms)} is less than the minimum change of ${secs(o.minChangeMs)} away`, predictions);
   // An interval outside the trained range is judged by extrapolation, which is not trusted for
   // candidates either: leave it for the best trained one, whatever the extrapolated objective says.
+  // Keeping a reachable target that the current interval gives up is worth a change whatever the objective says.
   const trusted = ci >= m.trainedCiMs.min && ci <= m.trainedCiMs.max;
-  if (trusted && best.j.objective > (1 - o.hysteresis) * cur.objective)
+  if (trusted && !(givesUp(cur) && !givesUp(best.j)) && best.j.objective > (1 - o.hysteresis) * cur.objective)
     return keep(obs, ev.state, `${what}: ${now}; ${step} improves by less than the ${Math.round(o.hysteresis * 100)} % hysteresis`, predictions);
   const recent = state.changeTimesMs.filter((t) => obs.atMs - t < o.rateWindowMs);
   if (recent.length >= o.maxChanges) {
