@@ -76,13 +76,13 @@ function readModelFile(file: string): { json: unknown; source: string } {
 }
 
 /** Models and samples named by the config; missing or unreadable ones are a clear error before anything starts. */
-function modelInputs(c: ReturnType<typeof configFrom>['control']): Pick<SessionTarget, 'samples' | 'models'> {
+export function modelInputs(c: ReturnType<typeof configFrom>['control']): Pick<SessionTarget, 'samples' | 'models'> {
   if ((c.latencyModel === undefined) !== (c.recoveryModel === undefined)) throw badInput('control.latencyModel and control.recoveryModel go together', 'give both model files, or control.samples instead');
   const models = c.latencyModel && c.recoveryModel ? modelsFromFiles({ latency: readModelFile(c.latencyModel), recovery: readModelFile(c.recoveryModel) }) : undefined;
   return { models, samples: c.samples ? readSamples(c.samples) : undefined };
 }
 
-function settings(c: ReturnType<typeof configFrom>['control']): ControlSettings {
+export function controlSettings(c: ReturnType<typeof configFrom>['control']): ControlSettings {
   return {
     policy: c.policy, actuator: c.actuator, dryRun: c.dryRun, tickMs: c.tickMs, statusEveryMs: c.statusEveryMs, windowMs: c.windowMs, recoveryTimeoutMs: c.recoveryTimeoutMs,
     forecast: c.forecast, forecastHorizonMs: c.forecastHorizonMs, forecastHistoryMs: c.forecastHistoryMs, learning: c.learning, learningWindow: c.learningWindow,
@@ -110,7 +110,7 @@ async function controlJob(f: Flags): Promise<number> {
   if (!['paced', 'restart'].includes(overrides.actuator)) throw badInput(`--actuator must be paced or restart, got "${overrides.actuator}"`);
   const st = /^static:(.+)$/.exec(overrides.policy);
   if (st) overrides.policy = `static:${parseDuration(st[1]!, '--policy static')}`;
-  const run: Run = { config: c, settings: settings(overrides), inputs: modelInputs(c.control) };
+  const run: Run = { config: c, settings: controlSettings(overrides), inputs: modelInputs(c.control) };
   const store = controlStore();
   try {
     if (f.attach && f.stack) throw badInput('--attach and --stack exclude each other', '--attach URL for any Flink job, --stack NAME for the job of a local stack');

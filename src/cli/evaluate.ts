@@ -7,10 +7,17 @@ import { badInput } from '../core/errors.js';
 import { evaluationFromConfig, runEvaluation } from '../app/evaluate.js';
 import { evaluationJson, simulationRates, type EvaluationResult } from '../core/sim/evaluate.js';
 import { buildEvaluateReport, type EvaluateReportSetup } from '../report/evaluate-report.js';
+import { evaluateReal } from './evaluate-real.js';
 import { act, configFrom, processIo, runAlone, withConfigOptions, type CliIo } from './common.js';
+import { applyCalibration } from './sim.js';
 
 const HELP = `
-Without --sim, evaluate refuses: the real-stack mode is not available yet.
+Without --sim, every policy runs on the local stack (real Flink and Kafka processes, started and
+stopped by this command): the same compressed slice of the trace (replay.*) is replayed into a
+replica of the job under each policy, with the same TaskManager kills (evaluate.real). Replicas run
+one after another by default (evaluate.real.mode). Writes <out>/runs.json (everything measured),
+<out>/evaluate.json, <out>/report.md with its plots and the simulator's prediction of the same runs.
+khaos and khaos+ need models: control.samples (a profile export) or model files.
 
 --sim runs every policy through the fluid simulator over the whole trace (replay.trace, scaled to
 replay.peakRateEps, compressed replay.compression×), once per seeded failure schedule
@@ -19,6 +26,7 @@ Writes <out>/evaluate.json, <out>/report.md and its SVG plots; everything is lab
 Progress goes to stderr. See docs/evaluate.md.
 
 Examples:
+  khaos evaluate --config examples/evaluate-iot.yaml
   khaos evaluate --sim --config examples/evaluate-iot.yaml
   khaos evaluate --sim --config examples/evaluate-iot.yaml --policies khaos+,khaos+@restart,static:30s --schedules 5 --json`;
 
@@ -31,18 +39,22 @@ interface Flags {
   seed?: string;
   json?: boolean;
   out?: string;
+  calibration?: string;
+  fromRuns?: string;
 }
 
 /** `khaos evaluate`: policies compared on one scenario (only `--sim` so far). */
 export function addEvaluateCommand(parent: Command, io: CliIo): Command {
-  const cmd = withConfigOptions(parent.command('evaluate').description('compare khaos+, khaos, the baselines and static intervals on one scenario; --sim: in the simulator (the real-stack mode is not available yet)'), ['config', 'trace'], {
+  const cmd = withConfigOptions(parent.command('evaluate').description('compare khaos+, khaos, the baselines and static intervals on one scenario: on the local stack, or in the simulator (--sim)'), ['config', 'trace'], {
     trace: 'trace path or file name in shared/workloads, instead of replay.trace (any length; scaled to replay.peakRateEps)',
   })
-    .option('--sim', 'run the scenario in the simulator (required for now)')
+    .option('--sim', 'run the scenario in the simulator, over the whole trace and many failure schedules')
     .option('--policies <list>', 'comma-separated, instead of evaluate.policies and evaluate.staticIntervals, e.g. khaos+,khaos+@restart,khaos,static:30s')
     .option('--schedules <n>', 'seeded failure schedules (evaluate.schedules, default 20)')
     .option('--seed <n>', 'seed of the failure schedules (evaluate.seed, default 42)')
     .option('--json', 'print {policies: [...]} as JSON on stdout, nothing else')
+    .option('--calibration <id>', 'a stored calibration (`khaos sim calibrations`) as the simulated job, with evaluate.sim on top (evaluate.sim.calibration)')
+    .option('--from-runs <file>', 'real stack: no new runs; the report again from the runs.json of an earlier evaluation of the same config (e.g. with a new --calibration)')
     .option('--out <dir>', 'where to write evaluate.json, report.md and the plots (evaluate.out, default khaos-evaluate)')
     .addHelpText('after', HELP);
   return act(cmd, (f: Flags) => evaluate(f, io));
@@ -85,12 +97,17 @@ function summaryLines(r: EvaluationResult): string[] {
 }
 
 async function evaluate(f: Flags, io: CliIo): Promise<number> {
-  if (!f.sim) throw badInput('evaluate: the real-stack mode is not available yet', 'add --sim to evaluate the same scenario in the simulator (see `khaos evaluate --help`)');
   const schedules = wholeNumber(f.schedules, 'schedules', 1);
   const seed = wholeNumber(f.seed, 'seed', -Infinity);
   const policiesFlag = f.policies === undefined ? undefined : resolvePolicyList(f.policies.split(',').map((p) => p.trim()), '--policies');
-  const c = configFrom({ config: f.config, trace: f.trace });
+  const { config: c, calibration } = applyCalibration(configFrom({ config: f.config, trace: f.trace }), f.calibration);
   const outDir = f.out ?? c.evaluate.out;
+  if (!f.sim) {
+    if (f.schedules !== undefined) throw badInput('--schedules is for --sim: the real stack runs one failure schedule (evaluate.real)', 'drop --schedules, or add --sim');
+    const params = { params: c.evaluate.params, source: calibration ? `calibration ${calibration.id} (version ${calibration.version}) with evaluate.sim on top` : 'evaluate.sim of the config' };
+    return evaluateReal(c, policiesFlag ?? c.evaluate.evaluated, { outDir, json: !!f.json, params, fromRuns: f.fromRuns, command: `khaos ${process.argv.slice(2).join(' ')}` }, io);
+  }
+  if (f.fromRuns !== undefined) throw badInput('--from-runs is for the real-stack mode', 'drop --sim to report again from recorded runs');
   const trace = loadTrace(c.replay.trace, io.workloadsDir);
   const input = evaluationFromConfig(c, simulationRates(trace, c.replay), { policies: policiesFlag, schedules, seed });
   const { policies, failures } = input;
@@ -118,6 +135,7 @@ async function evaluate(f: Flags, io: CliIo): Promise<number> {
     initialIntervalMs: input.initialIntervalMs,
     models: 'the physical models of the simulated job itself (fluidControlModels of its parameters: exact, no profiling error), trusted over the candidate intervals',
     params: input.params,
+    calibration: calibration && { id: calibration.id, version: calibration.version },
   };
   const json = `${JSON.stringify(evaluationJson(result), null, 2)}\n`;
   const markdownPath = writeReport(outDir, json, buildEvaluateReport(result, setup));

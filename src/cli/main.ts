@@ -14,6 +14,7 @@ import { addEvaluateCommand } from './evaluate.js';
 import { act, configFrom, configureTree, log, processIo, runProgram, withConfigOptions, withOwnedStack, type CliIo, type ConfigFlags } from './common.js';
 import { addModelsCommand } from './models.js';
 import { addProfileCommand } from './profile.js';
+import { addSimCommand } from './sim.js';
 
 async function demo(flags: ConfigFlags): Promise<number> {
   const c = configFrom(flags);
@@ -115,6 +116,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   addModelsCommand(program, io);
   addControlCommand(program);
   addEvaluateCommand(program, io);
+  addSimCommand(program, io);
   return configureTree(program, io);
 }
 

@@ -99,7 +99,8 @@ function fit(sub: 'fit' | 'compare', flags: Flags, rest: string[], io: ModelsIo)
   return 0;
 }
 
-function readText(file: string, what: string): string {
+/** A file's text; a missing or unreadable file is bad input naming it as `what`. */
+export function readText(file: string, what: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (e) {
@@ -113,11 +114,12 @@ function readSamples(file: string): { text: string; samples: FailureSample[] } {
   return { text, samples: parseSamplesCsv(text, file) };
 }
 
-const sig = (x: number, digits = 4) => (Number.isFinite(x) ? String(Number(x.toPrecision(digits))) : '—');
-const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '—');
+export const sig = (x: number, digits = 4) => (Number.isFinite(x) ? String(Number(x.toPrecision(digits))) : '—');
+export const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '—');
 const UNIT: Record<ModelKind, string> = { recovery: 's', latency: 'ms' };
 
-function table(rows: string[][]): string {
+/** Rows as aligned columns, the first row the header. */
+export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => (r[j] ?? '').length)));
   return rows.map((r) => r.map((c, j) => c.padEnd(widths[j]!)).join('  ').trimEnd()).join('\n') + '\n';
 }

@@ -85,6 +85,8 @@ const simOverrides = z
     relaunchSec: z.number().optional(),
     latency: z.object({ baseMs: z.number(), perCiMs: z.number(), queueMsEps: z.number() }).partial().strict().optional(),
     state: z.object({ baseBytes: z.number(), bytesPerEvent: z.number(), windowSec: z.number() }).partial().strict().optional(),
+    /** A stored calibration (`khaos sim calibrate`): its parameters are the base of the others. */
+    calibration: z.string().min(1).optional(),
   })
   .strict()
   .superRefine((v, ctx) => {
@@ -239,7 +241,18 @@ export const configSchema = z
         seed: z.number().int().default(42).describe('Seed of the failure schedules'),
         failure: z.enum(['kill', 'freeze', 'exception']).default('kill').describe('Failure type: kill, freeze (until detected) or exception'),
         latencyWindow: duration('1s', 'A second violates control.latencyTarget when the mean p99 over this long (whole seconds) exceeds it'),
-        sim: simOverrides.default({}).describe('Simulated job: overrides of the fluid parameters (src/core/sim/fluid.ts, units in the names), e.g. {capacityEps: 30000, checkpoint: {capacityLoss: 0.05}}'),
+        sim: simOverrides.default({}).describe('Simulated job: overrides of the fluid parameters (src/core/sim/fluid.ts, units in the names), e.g. {capacityEps: 30000, checkpoint: {capacityLoss: 0.05}}; calibration: <id> of `khaos sim calibrate` takes its parameters as the base of the overrides'),
+        real: z
+          .object({
+            mode: z.enum(['sequential', 'side-by-side']).default('sequential').describe('Real stack: replicas one after another on the same replayed input (default: on a small machine side-by-side replicas slow each other’s recoveries 2–4×), or side by side on one replay'),
+            failures: z.number().int().min(0).max(100).default(4).describe('Real stack: TaskManager kills per run, placed with evaluate.seed unless kills is given'),
+            minSpacing: duration('40s', 'Real stack: least distance between kills, and from the start and end of the replay (wall time)'),
+            kills: z.array(durationValue()).optional().describe('Real stack: kill times after the replay starts (wall time), instead of drawing them'),
+            drain: duration('30s', 'Real stack: keep measuring this long after the replay ends (the last recovery)'),
+          })
+          .strict()
+          .prefault({})
+          .describe('The real-stack run of `khaos evaluate` (without --sim): replay (replay.*) of the trace into the job (job.*) under each policy, control.* for the controller'),
         workers: z.number().int().min(0).max(256).default(0).describe('Threads the runs are spread over; 0: one per core when there is much to simulate, else 1 (in-process)'),
         out: z.string().min(1).default('khaos-evaluate').describe('Directory of evaluate.json, report.md and its SVG plots'),
       })
@@ -301,6 +314,12 @@ export function resolveConfig(input: unknown) {
       minSpacingSec: d(c.evaluate.minSpacing, 'evaluate.minSpacing') / 1000,
       latencyWindowSec: d(c.evaluate.latencyWindow, 'evaluate.latencyWindow') / 1000,
       params: fluidParams(c.evaluate.sim as FluidParamsOverrides),
+      real: Object.freeze({
+        ...c.evaluate.real,
+        minSpacingSec: d(c.evaluate.real.minSpacing, 'evaluate.real.minSpacing') / 1000,
+        killsSec: c.evaluate.real.kills?.map((k, i) => d(k, `evaluate.real.kills[${i}]`) / 1000),
+        drainMs: d(c.evaluate.real.drain, 'evaluate.real.drain'),
+      }),
     }),
   });
 }

@@ -1,4 +1,6 @@
+import type { JobKind } from '../core/load/events.js';
 import type { FailureMeasurement, ProfileRecord, ProfileStatus, StepRecord } from '../core/profiling/profile-records.js';
+import type { CalibrationRecord, NewCalibration } from '../core/sim/calibrate.js';
 
 /**
  * Durable records of chaos profiles (house-style rule 10). Every write is committed before the
@@ -18,5 +20,14 @@ export interface ProfileStore {
   measurements(profileId: string): FailureMeasurement[];
   /** Removes a profile and everything recorded for it. */
   deleteProfile(id: string): void;
+  /**
+   * Stores a simulator calibration as the next version for its job kind (1, 2, …; id
+   * `<job>-v<version>`, see calibrationId) and returns it as stored. Throws KhaosError('bug') for
+   * a number JSON cannot keep exactly (NaN, ±Infinity).
+   */
+  saveCalibration(calibration: NewCalibration): CalibrationRecord;
+  getCalibration(id: string): CalibrationRecord | undefined;
+  /** Newest first; only those of `job` when given. */
+  listCalibrations(job?: JobKind): CalibrationRecord[];
   close(): void;
 }

@@ -30,6 +30,8 @@ export interface EvaluateReportSetup {
   /** Where the models of khaos and khaos+ came from, one sentence. */
   models: string;
   params: FluidParams;
+  /** The stored calibration the parameters start from (`khaos sim calibrate`), when one was used. */
+  calibration?: { id: string; version: number };
 }
 
 export const EVALUATE_REPORT_FILES = {
@@ -103,7 +105,7 @@ export function buildEvaluateReport(result: EvaluationResult, setup: EvaluateRep
     `- Figures: ${several ? 'the median over the schedules, with the 10th and 90th percentiles in brackets' : 'the one schedule'}; the plots show schedule 0`,
     `- Targets: p99 latency ${num(setup.latencyTargetMs, 0)} ms (a second violates it when the mean p99 over ${setup.latencyWindowSec} s exceeds it), recovery ${secs(setup.recoveryTargetS)}`,
     `- Policies that change the interval start at ${secs(setup.initialIntervalMs / 1000)}; models of khaos and khaos+: ${setup.models}`,
-    `- Simulated job: capacity ${compactNumber(p.capacityEps)} events/s; checkpoints take ${secs(checkpointDurationMs(p, p.state.baseBytes) / 1000)} at the base state, costing ${num(p.checkpoint.capacityLoss * 100, 1)} % of capacity while in flight; failure downtime (${setup.failures.type}) ${secs(downtimeSec(p, setup.failures.type, p.state.baseBytes))}; restart reconfiguration outage ${secs(reconfigurationOutageSec(p, p.state.baseBytes))}`,
+    `- Simulated job${setup.calibration ? ` (calibration ${setup.calibration.id}, version ${setup.calibration.version}, with evaluate.sim on top)` : ''}: capacity ${compactNumber(p.capacityEps)} events/s; checkpoints take ${secs(checkpointDurationMs(p, p.state.baseBytes) / 1000)} at the base state, costing ${num(p.checkpoint.capacityLoss * 100, 1)} % of capacity while in flight; failure downtime (${setup.failures.type}) ${secs(downtimeSec(p, setup.failures.type, p.state.baseBytes))}; restart reconfiguration outage ${secs(reconfigurationOutageSec(p, p.state.baseBytes))}`,
     '',
   );
 
@@ -215,7 +217,7 @@ export function buildEvaluateReport(result: EvaluationResult, setup: EvaluateRep
   // 5. Violations table.
   md.push('## Violations', '');
   md.push(
-    `${several ? `Median over ${setup.failures.schedules} schedules, [p10–p90] beside each figure. ` : ''}Latency violations: share of seconds over the latency target. Recovery violations: failures that recovered later than the target or not at all. Checkpoint overhead: capacity lost to checkpoints. SIMULATED.`,
+    `${several ? `Median over ${setup.failures.schedules} schedules, [p10–p90] beside each figure. ` : ''}Latency violations: share of seconds over the latency target. Recovery violations: failures that recovered later than the target or not at all. Checkpoint overhead: share of the time with a checkpoint in flight. SIMULATED.`,
     '',
   );
   md.push(

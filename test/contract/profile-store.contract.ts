@@ -1,5 +1,8 @@
 import { describe, expect, it, type TestContext } from 'vitest';
 import type { FailureMeasurement, ProfilePlan, ProfileRecord, StepRecord } from '../../src/core/profiling/profile-records.js';
+import type { JobKind } from '../../src/core/load/events.js';
+import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid.js';
+import type { NewCalibration } from '../../src/core/sim/calibrate.js';
 import type { ProfileStore } from '../../src/ports/profile-store.js';
 
 export interface ProfileStoreFixture {
@@ -100,6 +103,16 @@ export const bareMeasurement = (step: StepRecord, ciMs: number): FailureMeasurem
   throughputEps: 0,
   latencyMs: 0,
   recoverySec: null,
+});
+
+/** A calibration as `khaos sim calibrate` would store it, with a fitted capacity. */
+export const sampleCalibration = (job: JobKind, createdAtMs: number, capacityEps = 9876.5): NewCalibration => ({
+  job,
+  createdAtMs,
+  sources: ['profile:p1', 'runs:out/runs.json'],
+  params: { ...structuredClone(DEFAULT_FLUID_PARAMS), capacityEps },
+  fitted: { capacityEps: { value: capacityEps, source: 'profile:p1 + runs:out/runs.json', n: 12, note: 'φ = 1 (profile:p1)' }, relaunchSec: { value: 4, source: 'default', n: 0 } },
+  quality: { recovery: [{ source: 'profile:p1', ciMs: 5000, throughputEps: 2155.5, measuredSec: 9.9, predictedSec: 10.25 }], recoveryMape: 0.035, latencyMape: null, latencyN: 0 },
 });
 
 const badInput = (message: string) => ({ name: 'KhaosError', kind: 'bad-input', message, hint: expect.stringContaining('khaos profile list') });
@@ -341,6 +354,57 @@ export function profileStoreContract(name: string, make: () => ProfileStoreFixtu
         expect(store.getProfile('p')).toStrictEqual(sampleProfile('p', 1000));
         expect(store.steps('p')).toStrictEqual([sampleStep('p', 0, 0)]);
         expect(store.measurements('p')).toStrictEqual([fullMeasurement(sampleStep('p', 0, 0), 1000)]);
+      }),
+    );
+
+    it(
+      'stores calibrations as versions 1, 2, … per job kind, gets them back whole, lists them newest first',
+      withStore(({ store }) => {
+        expect(store.listCalibrations()).toEqual([]);
+        expect(store.getCalibration('iot-v1')).toBeUndefined();
+        const a = store.saveCalibration(sampleCalibration('iot', 1000));
+        const b = store.saveCalibration(sampleCalibration('ysb', 3000));
+        const c = store.saveCalibration(sampleCalibration('iot', 2000, 5000));
+        expect([a, b, c].map((r) => [r.id, r.version])).toEqual([['iot-v1', 1], ['ysb-v1', 1], ['iot-v2', 2]]);
+        expect(a).toStrictEqual({ id: 'iot-v1', version: 1, ...sampleCalibration('iot', 1000) });
+        expect(store.getCalibration('iot-v2')).toStrictEqual(c);
+        expect(store.listCalibrations().map((r) => r.id)).toEqual(['ysb-v1', 'iot-v2', 'iot-v1']);
+        expect(store.listCalibrations('iot')).toStrictEqual([c, a]);
+        expect(store.listCalibrations('ysb')).toStrictEqual([b]);
+        // Same creation time: the later saved first. Calibrations leave the profiles alone.
+        store.saveCalibration(sampleCalibration('iot', 2000));
+        expect(store.listCalibrations('iot').map((r) => r.id)).toEqual(['iot-v3', 'iot-v2', 'iot-v1']);
+        expect(store.listProfiles()).toEqual([]);
+      }),
+    );
+
+    it(
+      'refuses, as a bug and storing nothing, a calibration with a number it cannot keep exactly; hands out copies',
+      withStore(({ store }) => {
+        const bug = expect.objectContaining({ name: 'KhaosError', kind: 'bug' });
+        const nan = sampleCalibration('iot', 1000);
+        nan.quality.recoveryMape = Number.NaN;
+        expect(() => store.saveCalibration(nan)).toThrow(bug);
+        expect(() => store.saveCalibration(sampleCalibration('iot', 1000, Number.POSITIVE_INFINITY))).toThrow(bug);
+        expect(store.listCalibrations()).toEqual([]);
+        const saved = store.saveCalibration(sampleCalibration('iot', 1000));
+        expect(saved.id).toBe('iot-v1');
+        saved.params.capacityEps = -1;
+        store.getCalibration('iot-v1')!.fitted.capacityEps!.n = 0;
+        expect(store.getCalibration('iot-v1')).toStrictEqual({ id: 'iot-v1', version: 1, ...sampleCalibration('iot', 1000) });
+      }),
+    );
+
+    it(
+      'keeps calibrations across close and reopen, and goes on counting versions (durable stores)',
+      withStore(({ store, reopen }, opened, ctx) => {
+        if (!reopen) return ctx.skip('this store is not durable');
+        const first = store.saveCalibration(sampleCalibration('iot', 1000));
+        store.close();
+        const again = reopen();
+        opened.push(again);
+        expect(again.listCalibrations()).toStrictEqual([first]);
+        expect(again.saveCalibration(sampleCalibration('iot', 2000)).id).toBe('iot-v2');
       }),
     );
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PROFILE_SCHEMA_VERSION, SqliteProfileStore } from '../../src/adapters/sqlite/sqlite-profile-store.js';
-import { fullMeasurement, profileStoreContract, sampleProfile, sampleStep } from './profile-store.contract.js';
+import { fullMeasurement, profileStoreContract, sampleCalibration, sampleProfile, sampleStep } from './profile-store.contract.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CRASH_CHILD = fileURLToPath(new URL('../fixtures/profile-store-crash-child.ts', import.meta.url));
@@ -48,11 +48,30 @@ describe('SqliteProfileStore', () => {
 
   it('creates a WAL database at the current schema version', () => {
     new SqliteProfileStore(file).close();
-    expect(PROFILE_SCHEMA_VERSION).toBe(1);
+    expect(PROFILE_SCHEMA_VERSION).toBe(2);
     expect(raw((db) => db.pragma('user_version', { simple: true }))).toBe(PROFILE_SCHEMA_VERSION);
     expect(raw((db) => db.pragma('journal_mode', { simple: true }))).toBe('wal');
     // Opening again does not migrate twice.
     new SqliteProfileStore(file).close();
+    expect(raw((db) => db.pragma('user_version', { simple: true }))).toBe(PROFILE_SCHEMA_VERSION);
+  });
+
+  it('brings a database of the previous version (no calibrations table) up to date, keeping its profiles', () => {
+    const store = new SqliteProfileStore(file);
+    store.createProfile(sampleProfile('p', 1000));
+    store.close();
+    raw((db) => {
+      db.exec('DROP TABLE calibrations');
+      db.pragma('user_version = 1');
+    });
+    const again = new SqliteProfileStore(file);
+    try {
+      expect(again.getProfile('p')).toStrictEqual(sampleProfile('p', 1000));
+      expect(again.saveCalibration(sampleCalibration('iot', 2000)).id).toBe('iot-v1');
+      expect(again.listCalibrations('iot')).toHaveLength(1);
+    } finally {
+      again.close();
+    }
     expect(raw((db) => db.pragma('user_version', { simple: true }))).toBe(PROFILE_SCHEMA_VERSION);
   });
 

@@ -1,5 +1,7 @@
 import { KhaosError } from '../../src/core/errors.js';
+import type { JobKind } from '../../src/core/load/events.js';
 import type { FailureMeasurement, ProfileRecord, ProfileStatus, StepRecord } from '../../src/core/profiling/profile-records.js';
+import { calibrationId, type CalibrationRecord, type NewCalibration } from '../../src/core/sim/calibrate.js';
 import type { ProfileStore } from '../../src/ports/profile-store.js';
 
 export interface ProfileStoreCall {
@@ -23,6 +25,8 @@ export class MemoryProfileStore implements ProfileStore {
   private readonly profiles = new Map<string, { record: ProfileRecord; created: number }>();
   /** profile id → "point/repetition" → the step and its measurements. */
   private readonly stepsById = new Map<string, Map<string, { step: StepRecord; measurements: FailureMeasurement[] }>>();
+  /** In the order saved. */
+  private readonly calibrations: CalibrationRecord[] = [];
   private created = 0;
 
   createProfile(record: ProfileRecord): void {
@@ -91,6 +95,30 @@ export class MemoryProfileStore implements ProfileStore {
     if (!this.profiles.has(id)) throw unknownProfile(id);
     this.profiles.delete(id);
     this.stepsById.delete(id);
+  }
+
+  saveCalibration(calibration: NewCalibration): CalibrationRecord {
+    this.record('saveCalibration', calibration);
+    const version = 1 + Math.max(0, ...this.calibrations.filter((c) => c.job === calibration.job).map((c) => c.version));
+    const record: CalibrationRecord = { id: calibrationId(calibration.job, version), version, ...structuredClone(calibration) };
+    checkFinite(record, `calibration ${record.id}`);
+    this.calibrations.push(record);
+    return structuredClone(record);
+  }
+
+  getCalibration(id: string): CalibrationRecord | undefined {
+    this.record('getCalibration', id);
+    const c = this.calibrations.find((r) => r.id === id);
+    return c && structuredClone(c);
+  }
+
+  listCalibrations(job?: JobKind): CalibrationRecord[] {
+    this.record('listCalibrations', job);
+    return this.calibrations
+      .map((c, i) => ({ c, i }))
+      .filter(({ c }) => job === undefined || c.job === job)
+      .sort((a, b) => b.c.createdAtMs - a.c.createdAtMs || b.i - a.i)
+      .map(({ c }) => structuredClone(c));
   }
 
   close(): void {

@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { buildProgram, main } from '../../src/cli/main.js';
+import { buildProgram } from '../../src/cli/main.js';
 import { commandPath, type CliIo } from '../../src/cli/common.js';
+import { khaosIn } from '../support/khaos-cli.js';
 
 // Everything in compose.ts that starts a process, opens a store or reaches a broker or Flink: a
 // test here that calls one has started something it should not.
@@ -21,12 +22,7 @@ afterEach(() => {
   expect(started).toEqual([]);
 });
 
-async function khaos(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s), workloadsDir: '/nonexistent' });
-  return { code, out, err };
-}
+const khaos = khaosIn('/nonexistent');
 
 const quiet: CliIo = { out: () => undefined, err: () => undefined, workloadsDir: '/nonexistent' };
 const walk = (cmd: Command): Command[] => [cmd, ...cmd.commands.flatMap(walk)];
@@ -38,7 +34,7 @@ const label = (cmd: Command) => `khaos ${commandPath(cmd)}`.trim();
 describe('khaos <command> --help', () => {
   it('walks every command of the CLI', () => {
     expect(commands.map(commandPath)).toEqual(
-      expect.arrayContaining(['', 'demo', 'stack', 'stack up', 'stack status', 'stack down', 'replay', 'analyze', 'profile', 'profile list', 'profile discard', 'profile export', 'profile report', 'models', 'models fit', 'models compare', 'models show', 'control', 'control status', 'control decisions', 'evaluate']),
+      expect.arrayContaining(['', 'demo', 'stack', 'stack up', 'stack status', 'stack down', 'replay', 'analyze', 'profile', 'profile list', 'profile discard', 'profile export', 'profile report', 'models', 'models fit', 'models compare', 'models show', 'control', 'control status', 'control decisions', 'evaluate', 'sim', 'sim calibrate', 'sim calibrations', 'sim calibration']),
     );
   });
 
@@ -59,7 +55,7 @@ describe('khaos <command> --help', () => {
   });
 
   it('a command that needs a sub-command shows its help on stderr and exits 2 without one', async () => {
-    for (const argv of [[], ['stack'], ['models']]) {
+    for (const argv of [[], ['stack'], ['models'], ['sim']]) {
       const { code, out, err } = await khaos(...argv);
       expect(code).toBe(2);
       expect(out).toBe('');
@@ -90,7 +86,7 @@ describe('khaos usage errors: a clear message, the command to ask for help, exit
   });
 
   it('an unknown command lists the commands there are', async () => {
-    expect((await khaos('anlyze')).err).toBe('khaos: unknown command "anlyze" (did you mean analyze?)\n  → use: khaos demo|stack|replay|analyze|profile|models|control|evaluate (see `khaos --help`)\n');
+    expect((await khaos('anlyze')).err).toBe('khaos: unknown command "anlyze" (did you mean analyze?)\n  → use: khaos demo|stack|replay|analyze|profile|models|control|evaluate|sim (see `khaos --help`)\n');
     expect((await khaos('stack', 'start')).err).toContain('use: khaos stack up|status|down');
   });
 

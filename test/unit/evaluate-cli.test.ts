@@ -77,12 +77,15 @@ describe('khaos evaluate --sim', () => {
     expect(c.out.trimEnd().split('\n').at(-1)).toBe(`report (SIMULATED): ${path.join(dir, 'default-out', 'report.md')}`);
   }, 60_000);
 
-  it('without --sim refuses: the real-stack mode is not available yet (exit 2)', async () => {
-    const r = await khaos('evaluate', '--config', config);
+  it.each([
+    [[], /khaos\+.* need\(s\) models, and the config gives none/],
+    [['--policies', 'static:5s', '--schedules', '3'], /--schedules is for --sim/],
+  ])('without --sim, bad input %j is refused before any process starts (exit 2)', async (args, message) => {
+    const r = await khaos('evaluate', '--config', config, '--out', path.join(dir, 'real'), ...args);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('the real-stack mode is not available yet');
-    expect(r.err).toContain('--sim');
+    expect(r.err).toMatch(message);
     expect(r.out).toBe('');
+    expect(fs.existsSync(path.join(dir, 'real'))).toBe(false);
   });
 
   it.each([

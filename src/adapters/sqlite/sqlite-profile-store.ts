@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { KhaosError } from '../../core/errors.js';
+import type { JobKind } from '../../core/load/events.js';
 import type { FailureMeasurement, ProfileRecord, ProfileStatus, StepRecord } from '../../core/profiling/profile-records.js';
+import { calibrationId, type CalibrationRecord, type NewCalibration } from '../../core/sim/calibrate.js';
 import type { ProfileStore } from '../../ports/profile-store.js';
 
 /**
@@ -44,6 +46,18 @@ const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
         data_json TEXT NOT NULL,
         PRIMARY KEY (profile_id, point_index, repetition, seq),
         FOREIGN KEY (profile_id, point_index, repetition) REFERENCES steps (profile_id, point_index, repetition)
+      );
+    `),
+  // Version 2: simulator calibrations (`khaos sim calibrate`), the whole record in `record_json`.
+  (db) =>
+    db.exec(`
+      CREATE TABLE calibrations (
+        id TEXT NOT NULL PRIMARY KEY,
+        job TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        record_json TEXT NOT NULL,
+        UNIQUE (job, version)
       );
     `),
 ];
@@ -278,6 +292,32 @@ export class SqliteProfileStore implements ProfileStore {
     );
   }
 
+  saveCalibration(calibration: NewCalibration): CalibrationRecord {
+    return this.guard(`saving a calibration of job ${calibration.job}`, () =>
+      this.db
+        .transaction(() => {
+          const version = this.stmts.lastCalibrationVersion.get(calibration.job)!.last + 1;
+          const record: CalibrationRecord = { id: calibrationId(calibration.job, version), version, ...calibration };
+          this.stmts.insertCalibration.run(record.id, record.job, version, record.createdAtMs, strictJson(record, `calibration ${record.id}`));
+          return record;
+        })
+        .immediate(),
+    );
+  }
+
+  getCalibration(id: string): CalibrationRecord | undefined {
+    return this.guard(`reading calibration "${id}"`, () => {
+      const row = this.stmts.getCalibration.get(id);
+      return row && (JSON.parse(row.record_json) as CalibrationRecord);
+    });
+  }
+
+  listCalibrations(job?: JobKind): CalibrationRecord[] {
+    return this.guard('listing calibrations', () =>
+      this.stmts.listCalibrations.all(job ?? null, job ?? null).map((row) => JSON.parse(row.record_json) as CalibrationRecord),
+    );
+  }
+
   close(): void {
     this.db.close();
   }
@@ -331,6 +371,12 @@ function prepare(db: Database.Database) {
     deleteMeasurements: db.prepare<[string]>('DELETE FROM measurements WHERE profile_id = ?'),
     deleteSteps: db.prepare<[string]>('DELETE FROM steps WHERE profile_id = ?'),
     deleteProfile: db.prepare<[string]>('DELETE FROM profiles WHERE id = ?'),
+    lastCalibrationVersion: db.prepare<[string], { last: number }>('SELECT COALESCE(MAX(version), 0) AS last FROM calibrations WHERE job = ?'),
+    insertCalibration: db.prepare<[string, string, number, number, string]>('INSERT INTO calibrations (id, job, version, created_at_ms, record_json) VALUES (?, ?, ?, ?, ?)'),
+    getCalibration: db.prepare<[string], { record_json: string }>('SELECT record_json FROM calibrations WHERE id = ?'),
+    listCalibrations: db.prepare<[string | null, string | null], { record_json: string }>(
+      'SELECT record_json FROM calibrations WHERE ? IS NULL OR job = ? ORDER BY created_at_ms DESC, rowid DESC',
+    ),
   };
 }
 

@@ -11,6 +11,7 @@ import type { Orchestrator } from '../../ports/orchestrator.js';
 import { taskManagerRunning } from '../observe.js';
 import { awaitReconciliation, flushWindows } from '../reconcile-output.js';
 import { replayWorkload } from '../replay.js';
+import type { TickReport } from './controller.js';
 import { Pacer } from './pacer.js';
 import { RestartActuator } from './restart-actuator.js';
 import { runControlSession, type ControlSettings, type SessionResult, type SessionTarget } from './session.js';
@@ -26,19 +27,55 @@ export interface LocalControlDeps {
   log(line: string): void;
 }
 
-export interface LocalControlOptions extends ReplayPlan {
+/** The replay and the failures a group of replicas shares. */
+export interface LocalGroupOptions extends ReplayPlan {
   job: JobKind;
   trace: Trace;
   seed: number;
   parallelism: number;
   partitions: number;
-  /** The interval the job starts with: paced → the pacing interval (the job itself runs at the fallback). */
-  startIntervalMs: number;
-  fallbackIntervalMs: number;
-  /** TaskManager kills, wall seconds after the replay starts. */
+  /** TaskManager kills, wall seconds after the replay starts (each replica loses the TaskManager running its sink). */
   killsSec: number[];
   /** Keep controlling this long after the replay ends, ms (the last recovery and checkpoints). */
   drainMs: number;
+  /** Names the topics: `<prefix>-input` shared, `<prefix>-<replica>-output|audit` per replica. */
+  topicPrefix: string;
+  /** Stop each replica once its output is reconciled (a run of several groups on one stack). */
+  stopReplicas?: boolean;
+}
+
+/** One replica of a group, and the control session that runs on it. */
+export interface GroupMember {
+  name: string;
+  settings: ControlSettings;
+  /** The interval the job starts with: paced → the pacing interval (the job itself runs at the fallback). */
+  startIntervalMs: number;
+  fallbackIntervalMs: number;
+  samples?: SessionTarget['samples'];
+  models?: SessionTarget['models'];
+  /** Each tick of its session, with the replica's REST API (recording). */
+  onTick?: (r: TickReport, flink: FlinkEngine) => Promise<void>;
+}
+
+export interface KillRecord {
+  injectedAtMs: number;
+  taskManagerId: string;
+  pid: number;
+}
+
+export interface MemberResult extends SessionResult {
+  name: string;
+  reconciliation: Reconciliation;
+  kills: KillRecord[];
+  replayStartMs: number;
+  replayEndMs: number;
+  /** Events produced in each second of the replay. */
+  scheduleEps: number[];
+}
+
+export interface LocalControlOptions extends Omit<LocalGroupOptions, 'topicPrefix'> {
+  startIntervalMs: number;
+  fallbackIntervalMs: number;
 }
 
 export interface LocalControlResult extends SessionResult {
@@ -52,89 +89,134 @@ export interface LocalControlResult extends SessionResult {
  * whole replay, then checks that the committed output counts every input event exactly once.
  */
 export async function runLocalControl(deps: LocalControlDeps, s: ControlSettings, o: LocalControlOptions, config: unknown, samples: SessionTarget['samples'], models: SessionTarget['models'], shouldStop: () => boolean): Promise<LocalControlResult> {
+  const [r] = await runLocalGroup(deps, { ...o, topicPrefix: `khaos-ctl-${o.job}` }, [{ name: `${o.job}-ctl`, settings: s, startIntervalMs: o.startIntervalMs, fallbackIntervalMs: o.fallbackIntervalMs, samples, models }], config, shouldStop);
+  return { ...r!, kills: r!.kills.length };
+}
+
+/**
+ * Replicas side by side on one replayed input, each under its own control session: starts them
+ * all, replays the trace once into the shared input topic, kills each replica's sink TaskManager
+ * at the same times, and reconciles each replica's committed output. A group of one is
+ * `khaos control`; `khaos evaluate` runs one group per policy (sequential) or one of all.
+ */
+export async function runLocalGroup(deps: LocalControlDeps, o: LocalGroupOptions, members: readonly GroupMember[], config: unknown, shouldStop: () => boolean): Promise<MemberResult[]> {
   const { bus, clock, log } = deps;
-  const topics = { input: `khaos-ctl-${o.job}-input`, output: `khaos-ctl-${o.job}-output`, audit: `khaos-ctl-${o.job}-audit` };
-  for (const t of Object.values(topics)) await bus.ensureTopic(t, o.partitions);
+  const input = `${o.topicPrefix}-input`;
+  const topicsOf = (m: GroupMember) => ({ output: `${o.topicPrefix}-${m.name}-output`, audit: `${o.topicPrefix}-${m.name}-audit` });
+  for (const t of [input, ...members.flatMap((m) => Object.values(topicsOf(m)))]) await bus.ensureTopic(t, o.partitions);
   const schedule = replaySchedule(o.trace, o);
   log(`workload: ${o.trace.name}, ${o.durationSec} s at ×${o.compression} from +${o.startOffsetSec} s, peak ${o.peakRateEps} ev/s → ${schedule.reduce((a, b) => a + b, 0)} events`);
-  const name = `${o.job}-ctl`;
-  const jobInterval = s.actuator === 'paced' ? o.fallbackIntervalMs : o.startIntervalMs;
-  const replica = await deps.orchestrator.startReplica({
-    name, job: o.job, checkpointIntervalMs: jobInterval, parallelism: o.parallelism,
-    inputTopic: topics.input, outputTopic: topics.output, auditTopic: topics.audit, groupId: `khaos-ctl-${o.job}`,
-  });
-  log(`replica ${replica.name} RUNNING at ${replica.restUrl} with its own checkpoint interval ${jobInterval} ms`);
-  const flink = deps.flinkAt(replica.restUrl);
 
-  let replayDone = false;
-  let replayEndMs = Infinity;
-  let kills = 0;
-  const pendingKills = [...o.killsSec].sort((a, b) => a - b);
+  const started: string[] = [];
+  try {
+    const runs = [];
+    for (const m of members) {
+      const jobInterval = m.settings.actuator === 'paced' ? m.fallbackIntervalMs : m.startIntervalMs;
+      const replica = await deps.orchestrator.startReplica({
+        name: m.name, job: o.job, checkpointIntervalMs: jobInterval, parallelism: o.parallelism,
+        inputTopic: input, outputTopic: topicsOf(m).output, auditTopic: topicsOf(m).audit, groupId: `${o.topicPrefix}-${m.name}`,
+      });
+      started.push(m.name);
+      log(`replica ${replica.name} RUNNING at ${replica.restUrl} with its own checkpoint interval ${jobInterval} ms`);
+      runs.push({ m, flink: deps.flinkAt(replica.restUrl) });
+    }
+
+    let replayDone = false;
+    let replayEndMs = Infinity;
+    const replayStartMs = clock.now();
+    const stopControl = () => shouldStop() || (replayDone && clock.now() >= replayEndMs + o.drainMs);
+    const sessions = runs.map(({ m, flink }) => controlMember(deps, m, flink, o.killsSec, replayStartMs, stopControl, config));
+    // A session that fails at once (bad job, bad models) must not leave the replay running alone.
+    let sessionError: unknown;
+    const guarded = sessions.map((s) =>
+      s.promise.catch((e: unknown) => {
+        sessionError ??= e;
+        return undefined;
+      }),
+    );
+    const replay = await replayWorkload({
+      bus, clock, topic: input, schedule, generate: eventGenerator(o.job, seededRandom(o.seed)),
+      shouldStop: () => shouldStop() || sessionError !== undefined,
+      onSecond: (r) => {
+        if (r.second % 30 === 0) log(`replay: second ${r.second}/${schedule.length}, ${r.produced}/${r.scheduled} events${r.lateMs > 0 ? `, ${r.lateMs} ms late` : ''}`);
+      },
+    });
+    replayEndMs = clock.now();
+    replayDone = true;
+    const results = await Promise.all(guarded);
+    await Promise.all(sessions.map((s) => s.killing()));
+    if (sessionError !== undefined) throw sessionError;
+    log(`replay done: ${replay.producedTotal}/${replay.scheduledTotal} events`);
+    await flushWindows(bus, input, o.job, clock.now() + 120_000);
+
+    const out: MemberResult[] = [];
+    for (const [i, { m, flink }] of runs.entries()) {
+      const reconciliation = await reconcileOutput(deps, flink, topicsOf(m).audit, replay.producedPerKey);
+      log(`${m.name}: ${reconciliation.ok ? `exactly-once: OK, ${reconciliation.countedTotal} events each counted once` : `exactly-once: FAILED: ${reconciliation.missing.length} keys short, ${reconciliation.extra.length} keys over, ${reconciliation.duplicateWindows} duplicate windows`}`);
+      if (o.stopReplicas) {
+        await deps.orchestrator.stopReplica(m.name);
+        started.splice(started.indexOf(m.name), 1);
+      }
+      out.push({ ...results[i]!, name: m.name, reconciliation, kills: sessions[i]!.kills, replayStartMs, replayEndMs, scheduleEps: replay.seconds.map((x) => x.produced) });
+    }
+    return out;
+  } finally {
+    // A failed group leaves no replica running for the next one.
+    if (o.stopReplicas) for (const name of started) await deps.orchestrator.stopReplica(name).catch((e: unknown) => log(`stopping replica ${name}: ${(e as Error).message}`));
+  }
+}
+
+/** One member's control session, with its TaskManager kills at `killsSec` after the replay start. */
+function controlMember(deps: LocalControlDeps, m: GroupMember, flink: FlinkEngine, killsSec: number[], replayStartMs: number, stopControl: () => boolean, config: unknown) {
+  const { clock, log } = deps;
+  const kills: KillRecord[] = [];
+  const pendingKills = [...killsSec].sort((a, b) => a - b);
   let killing: Promise<void> = Promise.resolve();
-  const replayStart = clock.now();
-  const stopControl = () => shouldStop() || (replayDone && clock.now() >= replayEndMs + o.drainMs);
-
   let runId: string | undefined;
-  const session = runControlSession(
+  const promise = runControlSession(
     { flink, clock, store: deps.store, log, newRunId: () => (runId = deps.newRunId()), ownerPid: process.pid },
-    s,
+    m.settings,
     {
-      startIntervalMs: o.startIntervalMs,
-      restartActuator: new RestartActuator({ orchestrator: deps.orchestrator, flink, store: deps.store, clock, log, runId: () => runId ?? 'starting' }, name, `local/${name}`),
-      samples, models, config,
+      startIntervalMs: m.startIntervalMs,
+      restartActuator: new RestartActuator({ orchestrator: deps.orchestrator, flink, store: deps.store, clock, log, runId: () => runId ?? 'starting' }, m.name, `local/${m.name}`),
+      samples: m.samples, models: m.models, config,
     },
     stopControl,
-    async () => {
-      for (const id of deps.orchestrator.restartDeadTaskManagers(name)) log(`supervisor: started replacement TaskManager ${id}`);
+    async (r) => {
+      for (const id of deps.orchestrator.restartDeadTaskManagers(m.name)) log(`supervisor: started replacement TaskManager ${id}`);
       const dueSec = pendingKills[0];
-      if (dueSec !== undefined && (clock.now() - replayStart) / 1000 >= dueSec) {
+      if (dueSec !== undefined && (clock.now() - replayStartMs) / 1000 >= dueSec) {
         pendingKills.shift();
         // Awaited by the next tick and at the end, so a failed kill is reported and never unhandled.
         killing = killing.then(async () => {
           try {
             const target = await taskManagerRunning(flink);
-            const f = await deps.injectorFor(name).kill(target.taskManagerId);
-            kills++;
+            const f = await deps.injectorFor(m.name).kill(target.taskManagerId);
+            kills.push({ injectedAtMs: f.injectedAtMs, taskManagerId: f.taskManagerId, pid: f.pid });
             if (runId) deps.store.recordEvent({ runId, atMs: f.injectedAtMs, kind: 'chaos-kill', detail: `SIGKILL of TaskManager ${f.taskManagerId} (pid ${f.pid})`, data: f });
-            log(`chaos: killed TaskManager ${f.taskManagerId} (pid ${f.pid}, runs ${target.vertex}) at +${((f.injectedAtMs - replayStart) / 1000).toFixed(0)} s`);
+            log(`chaos: killed TaskManager ${f.taskManagerId} of ${m.name} (pid ${f.pid}, runs ${target.vertex}) at +${((f.injectedAtMs - replayStartMs) / 1000).toFixed(0)} s`);
           } catch (e) {
-            log(`chaos: kill at +${dueSec} s not done: ${(e as Error).message}`);
+            log(`chaos: kill of ${m.name} at +${dueSec} s not done: ${(e as Error).message}`);
           }
         });
       }
+      await m.onTick?.(r, flink);
     },
   );
-  // A session that fails at once (bad job, bad models) must not leave the replay running alone.
-  let sessionError: unknown;
-  const guarded = session.catch((e: unknown) => {
-    sessionError = e;
-    return undefined;
-  });
-  const replay = await replayWorkload({
-    bus, clock, topic: topics.input, schedule, generate: eventGenerator(o.job, seededRandom(o.seed)),
-    shouldStop: () => shouldStop() || sessionError !== undefined,
-    onSecond: (r) => {
-      if (r.second % 30 === 0) log(`replay: second ${r.second}/${schedule.length}, ${r.produced}/${r.scheduled} events${r.lateMs > 0 ? `, ${r.lateMs} ms late` : ''}`);
-    },
-  });
-  replayEndMs = clock.now();
-  replayDone = true;
-  const result = await guarded;
-  await killing;
-  if (sessionError !== undefined || !result) throw sessionError;
-  log(`replay done: ${replay.producedTotal}/${replay.scheduledTotal} events`);
-  await flushWindows(bus, topics.input, o.job, clock.now() + 120_000);
-  // Output commits with checkpoints: pace them every 2 s while reading it back, rather than wait for the fallback.
-  const finalPacer = new Pacer(flink, clock, 2000);
+  return { promise, kills, killing: () => killing };
+}
+
+/** Output commits with checkpoints: paces them every 2 s while reading the audit topic back, rather than wait for the fallback. */
+async function reconcileOutput(deps: LocalControlDeps, flink: FlinkEngine, audit: string, produced: ReadonlyMap<string, number>): Promise<Reconciliation> {
+  const finalPacer = new Pacer(flink, deps.clock, 2000);
   let reading = true;
   const pacing = (async () => {
     while (reading) {
       await finalPacer.tick().catch(() => undefined);
-      await clock.sleep(250);
+      await deps.clock.sleep(250);
     }
   })();
-  const reconciliation = await awaitReconciliation(bus, clock, topics.audit, replay.producedPerKey, 120_000, log).finally(() => (reading = false));
+  const reconciliation = await awaitReconciliation(deps.bus, deps.clock, audit, produced, 120_000, deps.log).finally(() => (reading = false));
   await pacing;
-  log(reconciliation.ok ? `exactly-once: OK, ${reconciliation.countedTotal} events each counted once` : `exactly-once: FAILED: ${reconciliation.missing.length} keys short, ${reconciliation.extra.length} keys over, ${reconciliation.duplicateWindows} duplicate windows`);
-  return { ...result, reconciliation, kills };
+  return reconciliation;
 }

@@ -183,7 +183,7 @@ function relativeWeights(y: readonly number[]): number[] {
  * Nelder–Mead or Levenberg–Marquardt search, cannot stop in a poor local minimum of the linear
  * parameters or need a starting point.
  */
-function fitCapacity(samples: readonly FailureSample[], solveAt: (capacityEps: number) => LeastSquaresOutcome): { capacityEps: number; coef: number[] } {
+export function fitCapacity(samples: readonly { throughputEps: number }[], solveAt: (capacityEps: number) => LeastSquaresOutcome): { capacityEps: number; coef: number[] } {
   const maxEps = Math.max(...samples.map((s) => s.throughputEps));
   if (!(maxEps > 0)) throw badInput('needs samples with throughput above 0 to place its capacity', 'profile failures at several load levels');
   const capacityOf = (t: number) => maxEps * (1 + Math.exp(t));
@@ -228,18 +228,24 @@ function fitPhysicalRecovery(samples: readonly FailureSample[]): Model {
   return buildModel('physical', 'recovery', { capacityEps, downtimeSec: coef[0]!, phi: coef[1]!, ...(measured ?? {}) });
 }
 
-/** The physical latency model ({@link physicalLatencyMs}): capacity, base ≥ 0, perCiMs and queue ≥ 0 fitted. */
-function fitPhysicalLatency(samples: readonly FailureSample[]): Model {
+/**
+ * The latency equation's base ≥ 0, perCiMs and queue ≥ 0 ({@link physicalLatencyMs}, coefficients
+ * in that order) at a given capacity above every sample's throughput, by relative least squares.
+ */
+export function physicalLatencyAt(samples: readonly Pick<FailureSample, 'ciMs' | 'throughputEps' | 'latencyMs'>[], capacityEps: number): LeastSquaresOutcome {
   const y = samples.map((s) => s.latencyMs);
   const w = relativeWeights(y);
-  const solveAt = (cap: number) =>
-    boxLeastSquares(
-      samples.map((s, i) => [1, s.ciMs, 1 / (cap - s.throughputEps)].map((v) => v * w[i]!)),
-      y.map((v, i) => v * w[i]!),
-      [0, -Infinity, 0],
-      [Infinity, Infinity, Infinity],
-    );
-  const { capacityEps, coef } = fitCapacity(samples, solveAt);
+  return boxLeastSquares(
+    samples.map((s, i) => [1, s.ciMs, 1 / (capacityEps - s.throughputEps)].map((v) => v * w[i]!)),
+    y.map((v, i) => v * w[i]!),
+    [0, -Infinity, 0],
+    [Infinity, Infinity, Infinity],
+  );
+}
+
+/** The physical latency model ({@link physicalLatencyMs}): capacity, base ≥ 0, perCiMs and queue ≥ 0 fitted. */
+function fitPhysicalLatency(samples: readonly FailureSample[]): Model {
+  const { capacityEps, coef } = fitCapacity(samples, (cap) => physicalLatencyAt(samples, cap));
   return buildModel('physical', 'latency', { capacityEps, baseMs: coef[0]!, perCiMs: coef[1]!, queueMsEps: coef[2]! });
 }
 

@@ -1,0 +1,150 @@
+import type { ControlModels, PolicyOptions } from '../control/policy.js';
+import { measureFailure } from '../profiling/profile-plan.js';
+import type { JobSample, RecoveryOptions } from '../profiling/recovery.js';
+import { median } from '../stats.js';
+import type { EvaluationRow, PolicyUnderTest } from '../sim/evaluate.js';
+import type { FluidParams } from '../sim/fluid.js';
+import { simulate, type SimQos, type SimulationInput } from '../sim/simulate.js';
+import type { RealRunRecord } from './real-run.js';
+
+/**
+ * MEASURED QoS of a policy's run on the real stack, in the evaluation's JSON shape, and the
+ * simulator's prediction of the same run (same input per second, same failures at the same
+ * seconds, same policy and actuator), for the sim-vs-real gap of the report.
+ */
+
+/** The failures of a run, each measured with the profiling detector from its injection on. */
+export function measureKills(samples: readonly JobSample[], kills: readonly { injectedAtMs: number; taskManagerId: string }[], o: RecoveryOptions): RealRunRecord['failures'] {
+  return kills.map((k) => {
+    const m = measureFailure(samples, k.injectedAtMs, o);
+    return { injectedAtMs: k.injectedAtMs, type: 'kill', taskManagerId: k.taskManagerId, recoverySec: m.recoverySec, detectionSec: m.detectionSec ?? null, restartSec: m.restartSec ?? null, catchupSec: m.catchupSec ?? null };
+  });
+}
+
+export interface QosTargets {
+  latencyTargetMs: number;
+  recoveryTargetS: number;
+  /** A sample violates the latency target when the mean p99 over the last this many samples (≈ s) exceeds it. */
+  latencyWindowSec: number;
+}
+
+/** The samples the QoS is judged on: from the replay's start to the end of the run (drain included). */
+const judged = (r: RealRunRecord) => r.samples.filter((s) => s.tMs >= r.replayStartMs);
+
+/**
+ * The p99 latency each judged sample stands for, ms. A sample without a reading counts as over any
+ * target when the job is down or recovering (records wait in the topic meanwhile: the simulator's
+ * head-of-backlog wait), and is left out otherwise (the gauge not yet found after a start).
+ */
+export function latencySeries(r: RealRunRecord): number[] {
+  const outages: [number, number][] = [
+    ...r.failures.map((f): [number, number] => [f.injectedAtMs, f.recoverySec === null ? Infinity : f.injectedAtMs + f.recoverySec * 1000]),
+    ...r.changes.filter((c) => c.outageMs > 0).map((c): [number, number] => [c.atMs, c.atMs + c.outageMs]),
+  ];
+  const down = (t: number) => outages.some(([a, b]) => t >= a && t <= b);
+  return judged(r).flatMap((s) => {
+    if (s.state === 'RUNNING' && s.latencyP99Ms !== undefined) return [s.latencyP99Ms];
+    return s.state !== 'RUNNING' || down(s.tMs) ? [Number.POSITIVE_INFINITY] : [];
+  });
+}
+
+/** Share of values whose trailing mean over `window` values (fewer at the start) is above `target`. */
+export function trailingViolationShare(values: readonly number[], target: number, window: number): number {
+  if (values.length === 0) return 0;
+  let over = 0;
+  for (let i = 0; i < values.length; i++) {
+    const from = Math.max(0, i - window + 1);
+    let sum = 0;
+    for (let k = from; k <= i; k++) sum += values[k]!;
+    if (sum / (i - from + 1) > target) over++;
+  }
+  return over / values.length;
+}
+
+/** Share of the judged time with a checkpoint in flight: completed checkpoints × their mean observed duration. */
+export function checkpointInFlightShare(r: RealRunRecord): number {
+  const s = judged(r);
+  const spanMs = s.length > 1 ? s.at(-1)!.tMs - s[0]!.tMs : 0;
+  const seen = r.checkpoints.filter((c) => !c.savepoint && c.triggeredAtMs >= r.replayStartMs);
+  if (spanMs <= 0 || seen.length === 0) return 0;
+  const meanMs = seen.reduce((a, c) => a + c.durationMs, 0) / seen.length;
+  return Math.min(1, (Math.max(r.checkpointsCompleted, seen.length) * meanMs) / spanMs);
+}
+
+/** A row of the evaluation JSON measured on the real stack: one run, so no spread; lost and duplicated counted. */
+export type RealEvaluationRow = Omit<EvaluationRow, 'lost' | 'duplicated' | 'spread'> & { lost: number; duplicated: number };
+
+/** The run's row of the evaluation JSON (MEASURED). */
+export function realQos(r: RealRunRecord, t: QosTargets): RealEvaluationRow {
+  const recovered = r.failures.flatMap((f) => (f.recoverySec === null ? [] : [f.recoverySec]));
+  return {
+    name: r.policy,
+    latencyViolationShare: trailingViolationShare(latencySeries(r), t.latencyTargetMs, t.latencyWindowSec),
+    recoveryViolations: r.failures.filter((f) => f.recoverySec === null || f.recoverySec > t.recoveryTargetS).length,
+    failures: r.failures.length,
+    meanRecoveryS: recovered.length ? recovered.reduce((a, b) => a + b, 0) / recovered.length : null,
+    maxRecoveryS: recovered.length ? recovered.reduce((a, b) => Math.max(a, b), 0) : null,
+    checkpointOverhead: checkpointInFlightShare(r),
+    reconfigurations: r.changes.length,
+    reconfigurationDowntimeS: r.changes.reduce((a, c) => a + c.outageMs, 0) / 1000,
+    lost: r.lost,
+    duplicated: r.duplicated,
+  };
+}
+
+/** What the simulator needs besides the record to replay a run. */
+export interface PredictionInput {
+  params: FluidParams;
+  policy: PolicyUnderTest;
+  policyOptions: PolicyOptions;
+  models?: ControlModels;
+  control: SimulationInput['control'];
+  targets: QosTargets;
+}
+
+/**
+ * SIMULATED: the run replayed in the fluid model — the input of each replayed second, nothing
+ * during the drain, the same kills at the same seconds after the replay's start, the same policy,
+ * actuator and starting interval.
+ */
+export function predictRun(r: RealRunRecord, p: PredictionInput): { qos: SimQos; recoveriesSec: (number | null)[] } {
+  const endMs = r.samples.at(-1)?.tMs ?? r.replayEndMs;
+  const drainSec = Math.max(0, Math.round((endMs - r.replayStartMs) / 1000) - r.scheduleEps.length);
+  const rates = [...r.scheduleEps, ...new Array<number>(drainSec).fill(0)];
+  const failures = r.failures.map((f) => ({ atSec: Math.min(rates.length - 1, Math.max(0, (f.injectedAtMs - r.replayStartMs) / 1000)), type: f.type }));
+  const initialIntervalMs = r.intervals[0]?.intervalMs ?? p.policy.staticMs!;
+  const common = { ratesEps: rates, failures, params: p.params, control: p.control, policyOptions: p.policyOptions, qos: p.targets };
+  const sim =
+    p.policy.staticMs !== undefined
+      ? simulate({ ...common, actuator: 'paced', initialIntervalMs: p.policy.staticMs })
+      : simulate({ ...common, policy: p.policy.policy, actuator: p.policy.actuator!, initialIntervalMs, models: p.models });
+  return { qos: sim.qos, recoveriesSec: sim.failures.map((f) => f.recoverySec) };
+}
+
+/** Real vs simulated, per policy: median recovery and latency-violation share, and their relative gaps. */
+export interface GapRow {
+  name: string;
+  realMedianRecoveryS: number | null;
+  simMedianRecoveryS: number | null;
+  /** |sim − real| / real; null when either is missing. */
+  recoveryGap: number | null;
+  realLatencyShare: number;
+  simLatencyShare: number;
+  latencyShareGap: number | null;
+}
+
+const relGap = (sim: number | null, real: number | null) => (sim === null || real === null || real === 0 ? null : Math.abs(sim - real) / real);
+const medianOrNull = (xs: readonly (number | null)[]) => {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length ? median(v) : null;
+};
+
+export function gapRow(name: string, real: { recoveriesSec: (number | null)[]; latencyShare: number }, sim: { recoveriesSec: (number | null)[]; latencyShare: number }): GapRow {
+  const r = medianOrNull(real.recoveriesSec);
+  const s = medianOrNull(sim.recoveriesSec);
+  return {
+    name, realMedianRecoveryS: r, simMedianRecoveryS: s, recoveryGap: relGap(s, r),
+    realLatencyShare: real.latencyShare, simLatencyShare: sim.latencyShare,
+    latencyShareGap: real.latencyShare === 0 && sim.latencyShare === 0 ? 0 : relGap(sim.latencyShare, real.latencyShare),
+  };
+}

@@ -1,0 +1,46 @@
+import type { JobKind } from '../load/events.js';
+import type { JobSample } from '../profiling/recovery.js';
+
+/**
+ * What one policy's run on the real stack recorded (`khaos evaluate` without --sim writes one per
+ * policy to <out>/runs.json): enough to compute its QoS again, to plot it, to replay the same
+ * scenario in the simulator, and to calibrate the simulator from it (`khaos sim calibrate --runs`).
+ * Times are wall-clock ms since the epoch unless the name says otherwise.
+ */
+export interface RealRunRecord {
+  /** As in the evaluation JSON: `khaos+`, `khaos+@restart`, `static:5s`, … */
+  policy: string;
+  job: JobKind;
+  /** The replica's name on the local stack. */
+  replica: string;
+  /** How the replicas of the evaluation ran: one after another, or side by side on one replayed input. */
+  mode: 'sequential' | 'side-by-side';
+  /** When the replay of the trace into the replica's input began and ended. */
+  replayStartMs: number;
+  replayEndMs: number;
+  /** Events produced in each second of the replay (the schedule replayed: the same for every policy). */
+  scheduleEps: number[];
+  /** The controller's samples, one per tick (about 1 s), from the job's start to the end of the drain. */
+  samples: JobSample[];
+  /** The interval in force from each time on (paced: the pacing interval; otherwise the job's own). */
+  intervals: { atMs: number; intervalMs: number }[];
+  /** Failures injected, with the recovery the profiling detector measured (null: not within the run). */
+  failures: {
+    injectedAtMs: number;
+    type: 'kill';
+    taskManagerId: string;
+    recoverySec: number | null;
+    detectionSec: number | null;
+    restartSec: number | null;
+    catchupSec: number | null;
+  }[];
+  /** Completed checkpoints seen in Flink's checkpoint history (sampled: a few may be missed between reads). */
+  checkpoints: { id: number; jobId: string; triggeredAtMs: number; durationMs: number; stateBytes: number; savepoint: boolean }[];
+  /** Checkpoints completed in all, per Flink's counters (summed over the jobs of a restart actuator). */
+  checkpointsCompleted: number;
+  /** Interval changes applied, with the outage each cost (0 for paced). */
+  changes: { atMs: number; fromMs: number; toMs: number; outageMs: number }[];
+  /** From the committed output: events lost and counted twice (exactly-once: both 0). */
+  lost: number;
+  duplicated: number;
+}

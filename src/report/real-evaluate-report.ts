@@ -1,0 +1,167 @@
+import type { GapRow, RealEvaluationRow } from '../core/evaluation/real-qos.js';
+import type { RealRunRecord } from '../core/evaluation/real-run.js';
+import type { EvaluateReport } from './evaluate-report.js';
+import { EVALUATE_REPORT_FILES } from './evaluate-report.js';
+import { num, pct, secs, table } from './markdown.js';
+import { compactNumber, PALETTE, svgPlot, type PlotSeries, type VerticalMarker } from './svg-plot.js';
+
+/**
+ * The report of a policy evaluation on the real stack (`khaos evaluate` without --sim): MEASURED
+ * figures, with the simulator's prediction of the same runs beside them (the sim-vs-real gap).
+ * Pure: the caller writes the files. Time axes are wall seconds since the replay started.
+ */
+export interface RealReportSetup {
+  trace: string;
+  peakRateEps: number;
+  compression: number;
+  startOffsetSec: number;
+  durationSec: number;
+  mode: RealRunRecord['mode'];
+  killsSec: number[];
+  latencyTargetMs: number;
+  recoveryTargetS: number;
+  latencyWindowSec: number;
+  initialIntervalMs: number;
+  fallbackIntervalMs: number;
+  /** Where the models of khaos and khaos+ came from. */
+  models: string;
+  /** Where the simulator's parameters came from (config or calibration). */
+  params: string;
+  /** The command that produced the report. */
+  command: string;
+  wallSec: number;
+}
+
+/** The largest relative gap accepted between simulation and measurement (issue 8). */
+export const GAP_TOLERANCE = 0.15;
+
+const isStatic = (name: string) => name.startsWith('static:');
+const GREYS = ['#555', '#888', '#aaa', '#333'];
+const colours = (names: readonly string[]) => {
+  let a = 0;
+  let f = 0;
+  return names.map((n) => (isStatic(n) ? GREYS[f++ % GREYS.length]! : PALETTE[a++ % PALETTE.length]!));
+};
+const gapCell = (g: number | null) => (g === null ? '—' : `${num(g * 100, 0)} %${g > GAP_TOLERANCE ? ' ✗' : ''}`);
+const orDash = (v: number | null, f: (x: number) => string) => (v === null ? '—' : f(v));
+
+export function buildRealEvaluateReport(records: readonly RealRunRecord[], rows: readonly RealEvaluationRow[], gaps: readonly GapRow[], s: RealReportSetup): EvaluateReport {
+  const files: EvaluateReport['files'] = [];
+  const md: string[] = [];
+  const colour = colours(records.map((r) => r.policy));
+  const rel = (r: RealRunRecord, tMs: number) => (tMs - r.replayStartMs) / 1000;
+  const markers: VerticalMarker[] = s.killsSec.map((k, i) => ({ x: k, label: `F${i + 1}`, color: '#888' }));
+  const xLabel = 'wall time since the replay started (s)';
+
+  md.push('# Policy evaluation on the real stack (MEASURED)', '');
+  md.push(`Every figure was measured on real Flink and Kafka processes of the local stack, except the columns marked SIMULATED in the last section. Command: \`${s.command}\` (${num(s.wallSec / 60, 1)} min of wall time).`, '');
+  md.push('## Setup', '');
+  md.push(
+    `- Trace \`${s.trace}\` from +${s.startOffsetSec} s, compressed ${s.compression}×: ${s.durationSec} s of replay (${num((s.durationSec * s.compression) / 3600, 1)} h of trace), scaled to a peak of ${compactNumber(s.peakRateEps)} events/s; the same events for every policy`,
+    `- Replicas: ${s.mode === 'sequential' ? 'one after another, each alone on the machine (sequential)' : 'side by side on one replayed input'}`,
+    `- Failures: ${s.killsSec.length} TaskManager kill(s) (SIGKILL of the TaskManager running the sink) at ${s.killsSec.map((k) => `+${num(k, 1)} s`).join(', ')}, the same for every policy; recovery is measured from the kill to lag back to normal, sustained (the profiling detector)`,
+    `- Targets: p99 latency ${num(s.latencyTargetMs, 0)} ms (a sample violates it when the mean over ${s.latencyWindowSec} sample(s) exceeds it; a sample without a reading while the job is down or recovering counts as a violation), recovery ${secs(s.recoveryTargetS)}`,
+    `- Policies that change the interval start at ${secs(s.initialIntervalMs / 1000)}; under the paced actuator the job's own interval is the fallback ${secs(s.fallbackIntervalMs / 1000)}; models: ${s.models}`,
+    '',
+  );
+
+  const first = records[0];
+  if (first) {
+    files.push({
+      name: EVALUATE_REPORT_FILES.input,
+      content: svgPlot({
+        title: `Input rate replayed (${s.trace})`, xLabel, yLabel: 'events/s',
+        series: [{ kind: 'line', y: first.scheduleEps, dx: 1, color: PALETTE[0] }], markers,
+        notes: ['MEASURED: events produced in each second of the replay; F1… are the kills.'],
+      }),
+    });
+    md.push('## Input rate', '', `![Input rate](${EVALUATE_REPORT_FILES.input})`, '');
+  }
+
+  files.push({
+    name: EVALUATE_REPORT_FILES.intervals,
+    content: svgPlot({
+      title: 'Checkpoint interval in force over time', xLabel, yLabel: 'interval (s)', legend: 'below', markers,
+      series: records.map((r, i) => {
+        const pts = r.intervals.flatMap((v, k) => {
+          const end = r.intervals[k + 1]?.atMs ?? r.samples.at(-1)?.tMs ?? v.atMs;
+          return [[rel(r, v.atMs), v.intervalMs / 1000], [rel(r, end), v.intervalMs / 1000]];
+        });
+        return { kind: 'line', name: r.policy, x: pts.map((p) => p[0]!), y: pts.map((p) => p[1]!), color: colour[i], widthPx: 1.5, ...(isStatic(r.policy) ? { dash: '6 4' } : {}) };
+      }),
+      notes: ['MEASURED (the interval each run applied). Dashed: static intervals.'],
+    }),
+  });
+  md.push('## Checkpoint interval over time', '', `![Interval per policy](${EVALUATE_REPORT_FILES.intervals})`, '');
+  md.push(table(['policy', 'changes', 'intervals used'], records.map((r) => [r.policy, String(r.changes.length), [...new Set(r.intervals.map((v) => v.intervalMs))].map((v) => secs(v / 1000)).join(', ')])), '');
+
+  md.push('## Latency against its target', '', `p99 latency gauge of the job at each sample, with the target of ${num(s.latencyTargetMs, 0)} ms.`, '');
+  records.forEach((r, i) => {
+    const name = EVALUATE_REPORT_FILES.latency(r.policy);
+    const pts = r.samples.filter((x) => x.latencyP99Ms !== undefined && x.tMs >= r.replayStartMs);
+    const max = pts.reduce((a, x) => Math.max(a, x.latencyP99Ms!), 0);
+    const top = Math.max(Math.min(max, 3 * s.latencyTargetMs), s.latencyTargetMs) * 1.1;
+    files.push({
+      name,
+      content: svgPlot({
+        title: `p99 latency under ${r.policy} (MEASURED)`, xLabel, yLabel: 'p99 latency (ms)', markers, yDomain: [0, top],
+        series: [{ kind: 'points', name: r.policy, x: pts.map((x) => rel(r, x.tMs)), y: pts.map((x) => Math.min(x.latencyP99Ms!, top)), color: colour[i], radiusPx: 1.5 }],
+        hlines: [{ y: s.latencyTargetMs, label: 'target', color: '#d62728' }],
+        notes: [`MEASURED. Over target: ${pct(rows[i]!.latencyViolationShare)} of samples.${max > top ? ` Points above the axis are drawn at its top; the highest reached ${compactNumber(max)} ms.` : ''}`],
+      }),
+    });
+    md.push(`### ${r.policy}`, '', `![p99 latency under ${r.policy}](${name})`, '');
+  });
+
+  const nF = Math.max(0, ...records.map((r) => r.failures.length));
+  const width = 0.8 / Math.max(1, records.length);
+  const bars: PlotSeries[] = records.map((r, i) => ({
+    kind: 'bars', name: r.policy, widthX: width, color: colour[i],
+    x: r.failures.map((_, k) => k + 1 - 0.4 + width * (i + 0.5)),
+    y: r.failures.map((f) => f.recoverySec ?? Number.NaN),
+  }));
+  files.push({
+    name: EVALUATE_REPORT_FILES.recoveries,
+    content: svgPlot({
+      title: 'Recovery time of each kill (MEASURED)', xLabel: 'kill', yLabel: 'recovery (s)', series: bars, legend: 'below',
+      hlines: [{ y: s.recoveryTargetS, label: 'target', color: '#d62728' }],
+      xTicks: Array.from({ length: nF }, (_, k) => ({ x: k + 1, label: `F${k + 1}` })), xDomain: [0.5, Math.max(1, nF) + 0.5],
+      notes: ['MEASURED: kill → lag back to normal, sustained. A kill with no bar did not recover within the run.'],
+    }),
+  });
+  md.push('## Failures and recoveries against the recovery target', '', `![Recovery per kill and policy](${EVALUATE_REPORT_FILES.recoveries})`, '');
+  md.push(
+    table(
+      ['kill', ...records.map((r) => r.policy)],
+      Array.from({ length: nF }, (_, k) => [`F${k + 1}`, ...records.map((r) => {
+        const f = r.failures[k];
+        if (!f) return '—';
+        if (f.recoverySec === null) return 'not recovered ✗';
+        return `${secs(f.recoverySec)}${f.recoverySec > s.recoveryTargetS ? ' ✗' : ''} (detect ${orDash(f.detectionSec, secs)}, restart ${orDash(f.restartSec, secs)}, catch-up ${orDash(f.catchupSec, secs)})`;
+      })]),
+    ),
+    '',
+    `✗: over the recovery target of ${secs(s.recoveryTargetS)}.`,
+    '',
+  );
+
+  md.push('## Violations', '', 'MEASURED, one run per policy. Checkpoint overhead: share of the time with a checkpoint in flight (Flink’s checkpoint history). Lost and duplicated: events missing from, or counted twice in, the committed output (exactly-once: both 0).', '');
+  md.push(
+    table(
+      ['policy', 'latency violations', 'recovery violations', 'failures', 'mean recovery', 'max recovery', 'checkpoint overhead', 'reconfigurations', 'reconfiguration downtime', 'lost', 'duplicated'],
+      rows.map((r) => [r.name, pct(r.latencyViolationShare), String(r.recoveryViolations), String(r.failures), orDash(r.meanRecoveryS, secs), orDash(r.maxRecoveryS, secs), pct(r.checkpointOverhead), String(r.reconfigurations), secs(r.reconfigurationDowntimeS), String(r.lost), String(r.duplicated)]),
+    ),
+    '',
+  );
+
+  md.push('## Simulation against measurement', '');
+  md.push(`The same runs replayed in the simulator (SIMULATED: the input of each replayed second, the same kills at the same seconds, the same policy, actuator and models; parameters: ${s.params}). Gap: |simulated − measured| / measured; ✗ above ${pct(GAP_TOLERANCE)}.`, '');
+  md.push(
+    table(
+      ['policy', 'median recovery, measured', 'SIMULATED', 'gap', 'latency violations, measured', 'SIMULATED', 'gap'],
+      gaps.map((g) => [g.name, orDash(g.realMedianRecoveryS, secs), orDash(g.simMedianRecoveryS, secs), gapCell(g.recoveryGap), pct(g.realLatencyShare), pct(g.simLatencyShare), gapCell(g.latencyShareGap)]),
+    ),
+    '',
+  );
+  return { markdown: md.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n', files };
+}
