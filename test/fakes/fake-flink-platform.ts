@@ -1,7 +1,29 @@
 import { KhaosError } from '../../src/core/errors.js';
 import type { JobKind } from '../../src/core/load/events.js';
+import {
+  abortSavepoint,
+  backlog,
+  cancel,
+  createFluidJob,
+  fluidParams,
+  injectFailure,
+  latencyP99Ms,
+  newStepTotals,
+  processing,
+  relaunch,
+  requestCheckpoint,
+  setSlotsAvailable,
+  step,
+  stopWithSavepoint,
+  type FluidCheckpoint,
+  type FluidEvent,
+  type FluidParams,
+  type FluidPhase,
+  type FluidState,
+  type StepTotals,
+} from '../../src/core/sim/fluid.js';
 import type { Clock } from '../../src/ports/clock.js';
-import type { FailureInjector, InjectedFailure } from '../../src/ports/failure-injector.js';
+import type { FailureInjector, InjectedFailure, TaskExceptionTarget } from '../../src/ports/failure-injector.js';
 import type {
   AggregatedMetric,
   CheckpointConfig,
@@ -21,8 +43,9 @@ import type { MessageBus, OutgoingRecord, ReadRecord } from '../../src/ports/mes
 import type { Orchestrator, Reconfiguration, ReplicaHandle, ReplicaRequest } from '../../src/ports/orchestrator.js';
 
 /**
- * Options of the fake platform. Times are on the injected clock; the defaults follow the local
- * stack's config defaults (heartbeat.timeout 5 s, restart delay 1 s, one spare TaskManager).
+ * Options of the fake platform: the fluid job's parameters (replicaParams) and the platform's own
+ * timings. Times are on the injected clock; the defaults follow the local stack's config defaults
+ * (heartbeat.timeout 5 s, restart delay 1 s, one spare TaskManager).
  */
 export interface FakeFlinkPlatformOptions {
   /** Events/s one replica processes while it has a backlog, whatever its parallelism. */
@@ -116,6 +139,8 @@ const METRIC_NAMES: Record<Role, string[]> = {
 
 const KILL_EXCEPTION = 'org.apache.flink.runtime.io.network.netty.exception.RemoteTransportException';
 const HEARTBEAT_EXCEPTION = 'java.util.concurrent.TimeoutException';
+/** What the jobs' parse operator throws on a task-exception marker. */
+const TASK_EXCEPTION = 'dev.khaos.jobs.ParseEvents$InjectedTaskFailure';
 
 /** Deterministic 32-hex ids (FNV-1a), so runs repeat exactly. */
 function hex32(seed: string): string {
@@ -126,16 +151,6 @@ function hex32(seed: string): string {
     out += h.toString(16).padStart(8, '0');
   }
   return out.slice(0, 32);
-}
-
-/**
- * Records processed in `dtSec` from a backlog `b` with input `inEps` and capacity `capEps`:
- * at capacity while there is a backlog, then at the input rate (exact for constant rates).
- */
-function drained(b: number, inEps: number, capEps: number, dtSec: number): number {
-  if (inEps >= capEps) return capEps * dtSec;
-  const emptyAfter = b / (capEps - inEps);
-  return emptyAfter >= dtSec ? capEps * dtSec : capEps * emptyAfter + inEps * (dtSec - emptyAfter);
 }
 
 /**
@@ -181,70 +196,95 @@ interface TaskManagerSim {
   frozenUntilMs?: number;
 }
 
-/** A completed checkpoint or savepoint with the source offset it stored. */
+/** A completed checkpoint or savepoint as Flink's REST API shows it, with the source offset it stored. */
 interface CheckpointSim extends CompletedCheckpoint {
-  /** The replica's input offset (records) when the barrier left the source. */
   position: number;
   externalPath: string;
 }
 
-interface PendingFailure {
-  detectAtMs: number;
-  taskManagerId: string;
-  cause: 'kill' | 'freeze';
-}
-
+/** What Flink's REST API shows of one job of the replica (a relaunch submits a new one). */
 interface JobSim {
   id: string;
+  /** The fluid job it shows (FluidJobCounts.number). */
+  number: number;
   state: JobState;
   startTimeMs: number;
   timestamps: Partial<Record<JobState, number>>;
   intervalMs: number;
-  runningAtMs?: number;
-  restartAtMs?: number;
-  /** TaskManager of each subtask index (one slot per TaskManager, all vertices share it); undefined while not deployed. */
-  placement?: string[];
-  /** Where the subtasks ran last: Flink prefers the previous slots on a restart. */
-  preferred: string[];
-  nextCheckpointAtMs?: number;
-  inFlight?: { id: number; triggerMs: number; position: number; triggerId?: string };
-  /** Checkpoints triggered over REST waiting behind the one in flight (max-concurrent-checkpoints 1). */
-  queued: string[];
   completed: CheckpointSim[];
-  counts: { completed: number; failed: number; restored: number };
-  restorePoint?: CheckpointSim;
   latestRestored?: RestoredCheckpoint;
-  numRestarts: number;
   /** Newest first, as Flink's exception history. */
   exceptions: JobException[];
-  pending: PendingFailure[];
-  stopping?: { savepoint: CheckpointSim; completesAtMs: number };
+}
+
+/** How Flink shows each phase of the fluid job: the job's state and its tasks' ('ended': FINISHED or CANCELED, the JobManager gone). */
+const SHOWN: Record<FluidPhase, [job: JobState | 'ended', tasks: string]> = {
+  starting: ['INITIALIZING', 'CREATED'],
+  running: ['RUNNING', 'RUNNING'],
+  failed: ['RUNNING', 'RUNNING'], // not detected yet
+  frozen: ['RUNNING', 'RUNNING'],
+  savepointing: ['RUNNING', 'RUNNING'],
+  scheduled: ['RUNNING', 'SCHEDULED'],
+  restoring: ['RUNNING', 'INITIALIZING'],
+  restarting: ['RESTARTING', 'CANCELED'],
+  stopped: ['ended', 'ended'],
+  relaunching: ['ended', 'ended'],
+};
+
+/** The physics of a replica with these options: no checkpoint cost, fixed checkpoint, savepoint and restart times, restore included in the restart. */
+function replicaParams(o: Resolved): FluidParams {
+  return fluidParams({
+    capacityEps: o.capacityEps,
+    checkpoint: { baseMs: o.checkpointDurationMs, bytesPerSec: Infinity, capacityLoss: 0, latencyMs: 0 },
+    detectionSec: { kill: o.detectionDelayMs / 1000, freeze: (o.freezeDetectionDelayMs ?? o.detectionDelayMs) / 1000, exception: 0 },
+    restartSec: o.restartDelayMs / 1000,
+    restore: { baseSec: 0, bytesPerSec: Infinity },
+    savepoint: { baseMs: o.savepointMs },
+    relaunchSec: o.relaunchMs / 1000,
+    latency: { baseMs: o.baseLatencyMs, perCiMs: 0, queueMsEps: 0 },
+    state: { baseBytes: CHECKPOINT_SIZE_BYTES, bytesPerEvent: 0, windowSec: 60 },
+  });
 }
 
 /**
- * One replica's fluid model, advanced lazily to the clock by whoever looks at it. Exposed for
- * FakeFlinkEngine/FakeFailureInjector; tests use FakeFlinkPlatform's helpers instead.
+ * One replica: its job's physics is a fluid job (src/core/sim/fluid.ts) advanced lazily to the
+ * clock by whoever looks at it; this class adds what Flink and the machine show of it: job ids,
+ * TaskManager processes and the slots they offer, subtask placement, checkpoint paths, REST
+ * triggers, exceptions and metrics. Exposed for FakeFlinkEngine/FakeFailureInjector; tests use
+ * FakeFlinkPlatform's helpers instead.
  */
 class ReplicaModel {
   readonly parallelism: number;
   readonly kind: (typeof JOBS)[JobKind];
+  readonly fluid: FluidState;
   tms: TaskManagerSim[] = [];
   job: JobSim;
-  intervalMs: number;
-  jobManagerUp = true;
-  /** Input offset (records) the source has read up to; rewinds on a restore. */
-  consumed = 0;
-  /** Every record processed, replays included. */
-  processedTotal = 0;
-  /** Records processed by the deployed tasks: Flink's record counters, which start at 0 with every deployment. */
-  processedSinceDeploy = 0;
-  private t: number;
+  /** TaskManager of each subtask index (one slot per TaskManager, all vertices share it) while the tasks are deployed. */
+  placement?: string[];
+  /** Where the subtasks ran last: Flink prefers the previous slots on a restart. */
+  preferred: string[];
+  /** Outcomes of checkpoints triggered over REST, by trigger id. */
+  readonly triggers = new Map<string, { checkpointId?: number; failure?: string }>();
+  /** Savepoints this replica completed, any job of it, oldest first. */
+  readonly savepoints: CheckpointSim[] = [];
+  private readonly savepointFrom = new Map<string, FluidCheckpoint>();
+  /** REST triggers not yet given a checkpoint. */
+  private waiting: string[] = [];
+  /** Path of the savepoint under way. */
+  private savepointPath = '';
+  private stoppedAs: 'FINISHED' | 'CANCELED' = 'FINISHED';
+  /** Failed TaskManagers of the deployed tasks, first first, until the job notices: the exception Flink will record. */
+  private undetected: { taskManagerId: string; cause: 'kill' | 'freeze' | 'exception' }[] = [];
   private generation = 0;
-  private checkpointIds = 0;
-  private jobCount = 0;
-  private relaunch?: { atMs: number; intervalMs: number; from: CheckpointSim };
-  /** Recent stretches of constant processing rate, for the rate metrics; gaps processed nothing. */
-  private meter: { fromMs: number; toMs: number; eps: number }[] = [];
+  private readonly startMs: number;
+  /** When the tasks were last deployed, and how much had been processed: Flink's record counters and meters start again then. */
+  private deployedAtMs: number;
+  private recordsOutBase = 0;
+  /** Processing so far at recent times, for the rate meters. */
+  private meter: { tMs: number; processed: number }[] = [];
+  /** The latency gauge's window: the current second since the replica started. */
+  private gauge: StepTotals = newStepTotals();
+  private readonly onEvent = (e: FluidEvent) => this.event(e);
 
   constructor(
     readonly request: ReplicaRequest,
@@ -254,15 +294,20 @@ class ReplicaModel {
     nowMs: number,
     private readonly nextPid: () => number,
   ) {
-    this.t = nowMs;
+    this.startMs = nowMs;
+    this.deployedAtMs = nowMs;
     this.parallelism = request.parallelism;
     this.kind = JOBS[request.job];
-    this.intervalMs = request.checkpointIntervalMs;
     for (let slot = 0; slot < request.parallelism + SPARE_TASK_MANAGERS; slot++) this.tms.push(this.newTaskManager(slot));
-    this.job = this.newJob(nowMs, this.intervalMs);
-    this.job.state = 'INITIALIZING';
-    this.job.timestamps = { INITIALIZING: nowMs };
-    this.job.runningAtMs = nowMs + o.startupMs;
+    this.preferred = this.tms.slice(0, this.parallelism).map((t) => t.id);
+    // Flink's own periodic checkpoints ('restart': the interval changes only with a new job), REST triggers on top.
+    this.fluid = createFluidJob(replicaParams(o), {
+      actuator: 'restart', intervalMs: request.checkpointIntervalMs, atMs: nowMs, startupMs: o.startupMs, inputOffset: input.endOffsetAt(nowMs), checkpointsUntilDetected: true,
+    });
+    this.job = this.newJob(nowMs);
+    this.meter.push({ tMs: nowMs, processed: 0 });
+    if (this.fluid.phase === 'running') this.deployed(nowMs);
+    this.stamp(nowMs);
   }
 
   get name(): string {
@@ -270,158 +315,149 @@ class ReplicaModel {
   }
 
   get nowMs(): number {
-    return this.t;
+    return this.fluid.tMs;
+  }
+
+  /** The JobManager answers: not once its job has ended (application mode), nor while a relaunched one starts. */
+  get jobManagerUp(): boolean {
+    return this.fluid.phase !== 'stopped' && this.fluid.phase !== 'relaunching';
+  }
+
+  /** A relaunch is under way: the new JobManager process runs, its job not yet. */
+  get relaunching(): boolean {
+    return this.fluid.phase === 'relaunching';
   }
 
   private newTaskManager(slot: number): TaskManagerSim {
     return { id: `${this.name}-tm${slot}-g${this.generation}`, slot, pid: this.nextPid(), alive: true };
   }
 
-  private newJob(atMs: number, intervalMs: number): JobSim {
+  private newJob(atMs: number): JobSim {
+    const number = this.fluid.job.number;
+    return { id: hex32(`${this.name}/job/${number}`), number, state: 'INITIALIZING', startTimeMs: atMs, timestamps: { INITIALIZING: atMs }, intervalMs: this.fluid.intervalMs, completed: [], exceptions: [] };
+  }
+
+  // ---- time ------------------------------------------------------------------------------
+
+  /** Runs the fluid job to `toMs` at the topic's rates, thawing TaskManagers on time, then fires what is due then. */
+  advanceTo(toMs: number): void {
+    const s = this.fluid;
+    while (s.tMs < toMs) {
+      const second = this.startMs + Math.floor((s.tMs - this.startMs) / 1000) * 1000;
+      // The latency gauge reports over the current second (a partial one continues its totals).
+      if (s.tMs === second) this.gauge = newStepTotals();
+      const thaw = Math.min(...this.tms.map((tm) => tm.frozenUntilMs ?? Infinity));
+      const end = Math.min(toMs, second + 1000, this.input.changeAfter(s.tMs) ?? Infinity, thaw);
+      step(s, end - s.tMs, this.input.rateAt(s.tMs), this.gauge, this.onEvent);
+      this.meter.push({ tMs: s.tMs, processed: s.processedTotal });
+      for (const tm of this.tms) if (tm.frozenUntilMs !== undefined && tm.frozenUntilMs <= s.tMs) this.thaw(tm);
+    }
+    this.settle();
+    while (this.meter.length > 2 && this.meter[1]!.tMs <= toMs - this.o.rateWindowMs) this.meter.shift();
+  }
+
+  /** Fires what is due now (a command's consequences at the same instant). */
+  private settle(): void {
+    step(this.fluid, 0, this.input.rateAt(this.fluid.tMs), this.gauge, this.onEvent);
+  }
+
+  // ---- what the fluid job does, as Flink shows it --------------------------------------
+
+  private event(e: FluidEvent): void {
+    // A relaunched job exists once its JobManager is up.
+    if (this.fluid.phase !== 'relaunching' && this.fluid.job.number !== this.job.number) this.job = this.newJob(e.atMs);
+    switch (e.kind) {
+      case 'checkpoint-triggered':
+        for (const id of this.waiting) this.triggers.set(id, { checkpointId: e.id });
+        this.waiting = [];
+        break;
+      case 'checkpoint-completed':
+        this.job.completed.push(this.shown(e.checkpoint, `file:/fake/${this.name}/checkpoints/${this.job.id}/chk-${e.checkpoint.id}`));
+        break;
+      case 'checkpoint-aborted':
+        for (const [id, t] of this.triggers) if (t.checkpointId === e.id) this.triggers.set(id, { failure: `org.apache.flink.runtime.checkpoint.CheckpointException ${e.why}` });
+        break;
+      case 'detected':
+        this.job.exceptions.unshift(this.exceptionFor(e.atMs));
+        this.undetected = [];
+        this.undeployed('the job failed');
+        break;
+      case 'restore-started':
+        this.deployed(e.atMs);
+        if (e.from) this.job.latestRestored = { id: e.from.id, restoreTimestampMs: e.atMs, isSavepoint: e.from.savepoint, externalPath: this.pathOf(e.from) };
+        break;
+      case 'running':
+        if (!this.placement) this.deployed(e.atMs); // a new job: nothing to restore
+        break;
+      case 'savepoint-completed': {
+        const sp = this.shown(e.checkpoint, this.savepointPath);
+        this.savepoints.push(sp);
+        this.savepointFrom.set(sp.externalPath, e.checkpoint);
+        this.job.completed.push(sp);
+        this.undeployed('the job finished');
+        break;
+      }
+      case 'canceled':
+        this.undeployed('the job was canceled');
+        break;
+      default:
+        break;
+    }
+    this.stamp(e.atMs);
+  }
+
+  /** Records the job's state changes with their times, as Flink's job details do. */
+  private stamp(atMs: number): void {
+    if (this.relaunching) return;
+    const state = this.jobState();
+    const j = this.job;
+    if (j.state === state) return;
+    if (state === 'RUNNING') j.timestamps.CREATED ??= atMs;
+    j.timestamps[state] = atMs;
+    j.state = state;
+  }
+
+  private jobState(): JobState {
+    const [job] = SHOWN[this.fluid.phase];
+    return job === 'ended' ? this.stoppedAs : job;
+  }
+
+  private shown(c: FluidCheckpoint, externalPath: string): CheckpointSim {
     return {
-      id: hex32(`${this.name}/job/${++this.jobCount}`),
-      state: 'RUNNING',
-      startTimeMs: atMs,
-      timestamps: { INITIALIZING: atMs, CREATED: atMs, RUNNING: atMs },
-      intervalMs,
-      preferred: this.tms.slice(0, this.parallelism).map((t) => t.id),
-      completed: [],
-      counts: { completed: 0, failed: 0, restored: 0 },
-      numRestarts: 0,
-      exceptions: [],
-      pending: [],
-      queued: [],
+      id: c.id,
+      triggerTimestampMs: c.triggeredAtMs,
+      latestAckTimestampMs: c.completedAtMs,
+      endToEndDurationMs: c.completedAtMs - c.triggeredAtMs,
+      stateSizeBytes: c.stateBytes,
+      checkpointedSizeBytes: c.savepoint ? c.stateBytes : Math.round(c.stateBytes * 0.75),
+      isSavepoint: c.savepoint,
+      position: c.position,
+      externalPath,
     };
   }
 
-  // ---- the fluid -------------------------------------------------------------------------
-
-  backlogAt(): number {
-    return Math.max(0, this.input.endOffsetAt(this.t) - this.consumed);
+  private pathOf(c: FluidCheckpoint): string | undefined {
+    return (c.savepoint ? this.savepoints : this.job.completed).find((x) => x.id === c.id)?.externalPath;
   }
 
-  /** Every subtask deployed on a live TaskManager that is not frozen. */
-  healthy(): boolean {
-    const p = this.job.placement;
-    return p !== undefined && p.every((id) => {
-      const tm = this.tms.find((t) => t.id === id);
-      return tm !== undefined && tm.alive && tm.frozenUntilMs === undefined;
-    });
-  }
-
-  processing(): boolean {
-    return this.jobManagerUp && this.job.state === 'RUNNING' && !this.job.stopping && this.healthy();
-  }
-
-  /** Records/s the source emitted, averaged over the last `rateWindowMs` (like a Flink meter). */
-  processingRateEps(): number {
-    const from = this.t - this.o.rateWindowMs;
-    const records = this.meter.reduce((n, m) => n + (m.eps * Math.max(0, Math.min(m.toMs, this.t) - Math.max(m.fromMs, from))) / 1000, 0);
-    return (records * 1000) / this.o.rateWindowMs;
-  }
-
-  private integrate(toMs: number): void {
-    if (toMs <= this.t) return;
-    if (this.processing()) {
-      const inEps = this.input.rateAt(this.t);
-      const capEps = this.o.capacityEps;
-      const backlog = this.backlogAt();
-      const done = Math.min(drained(backlog, inEps, capEps, (toMs - this.t) / 1000), this.input.endOffsetAt(toMs) - this.consumed);
-      const emptyAtMs = inEps >= capEps ? toMs : Math.min(toMs, this.t + (backlog / (capEps - inEps)) * 1000);
-      if (emptyAtMs > this.t) this.meter.push({ fromMs: this.t, toMs: emptyAtMs, eps: capEps });
-      if (toMs > emptyAtMs) this.meter.push({ fromMs: emptyAtMs, toMs, eps: inEps });
-      this.meter = this.meter.filter((m) => m.toMs > toMs - this.o.rateWindowMs);
-      this.consumed += done;
-      this.processedTotal += done;
-      this.processedSinceDeploy += done;
-    }
-    this.t = toMs;
-  }
-
-  /** Runs the model to `toMs`, firing state changes at their exact times. */
-  advanceTo(toMs: number): void {
-    for (let guard = 0; guard < 1_000_000; guard++) {
-      const next = this.nextEvent();
-      if (!next || next.at > toMs) {
-        this.integrate(toMs);
-        return;
-      }
-      this.integrate(next.at);
-      next.fire();
-    }
-    throw new KhaosError('bug', `FakeFlinkPlatform: replica ${this.name} does not settle at ${toMs}`);
-  }
-
-  /** The earliest due state change; on ties the first listed wins (thaw before detection, detection before a trigger). */
-  private nextEvent(): { at: number; fire: () => void } | undefined {
-    const j = this.job;
-    const c: { at: number; fire: () => void }[] = [];
-    // The input rate changing by itself only splits the integration (rates are constant between events).
-    const inputChange = this.input.changeAfter(this.t);
-    if (inputChange !== undefined) c.push({ at: inputChange, fire: () => {} });
-    if (this.relaunch) c.push({ at: this.relaunch.atMs, fire: () => this.relaunchNow() });
-    for (const tm of this.tms) if (tm.frozenUntilMs !== undefined) c.push({ at: tm.frozenUntilMs, fire: () => this.thaw(tm) });
-    if (this.jobManagerUp) {
-      if (j.state === 'INITIALIZING' && j.runningAtMs !== undefined) c.push({ at: j.runningAtMs, fire: () => this.enterRunning() });
-      if (j.state === 'RESTARTING' && j.restartAtMs !== undefined) c.push({ at: j.restartAtMs, fire: () => this.restart() });
-      if (j.state === 'RUNNING') {
-        for (const f of j.pending) c.push({ at: f.detectAtMs, fire: () => this.detect(f) });
-        if (j.stopping) c.push({ at: j.stopping.completesAtMs, fire: () => this.finishStop() });
-        if (j.inFlight && this.healthy()) c.push({ at: Math.max(j.inFlight.triggerMs + this.o.checkpointDurationMs, this.t), fire: () => this.completeCheckpoint() });
-        if (j.placement && !j.stopping && j.nextCheckpointAtMs !== undefined) c.push({ at: j.nextCheckpointAtMs, fire: () => this.triggerCheckpoint() });
-      }
-    }
-    return c.reduce<{ at: number; fire: () => void } | undefined>((best, e) => (best === undefined || e.at < best.at ? e : best), undefined);
-  }
-
-  // ---- state changes ---------------------------------------------------------------------
-
-  private enterRunning(): void {
-    this.job.state = 'RUNNING';
-    this.job.runningAtMs = undefined;
-    this.job.timestamps.CREATED = this.job.timestamps.CREATED ?? this.t;
-    this.job.timestamps.RUNNING = this.t;
-    this.deploy();
-  }
-
-  private usable(tm: TaskManagerSim): boolean {
-    return tm.alive && tm.frozenUntilMs === undefined;
-  }
-
-  /** Places every subtask in a free slot (previous slots first); without enough slots the tasks stay SCHEDULED. */
-  deploy(): void {
-    const j = this.job;
-    if (j.placement || j.state !== 'RUNNING' || !this.jobManagerUp) return;
+  /** Places every subtask in a usable slot, the previous ones first (the fluid job deploys only when there are enough). */
+  private deployed(atMs: number): void {
     const usable = this.tms.filter((tm) => this.usable(tm)).sort((a, b) => a.slot - b.slot);
-    if (usable.length < this.parallelism) return;
-    const placement: (string | undefined)[] = j.preferred.map((id) => (usable.some((tm) => tm.id === id) ? id : undefined));
+    const placement: (string | undefined)[] = this.preferred.map((id) => (usable.some((tm) => tm.id === id) ? id : undefined));
     const free = usable.filter((tm) => !placement.includes(tm.id));
     for (let i = 0; i < this.parallelism; i++) placement[i] = placement[i] ?? free.shift()!.id;
-    j.placement = placement as string[];
-    j.preferred = j.placement;
-    this.processedSinceDeploy = 0;
-    this.meter = [];
-    j.nextCheckpointAtMs = this.t + j.intervalMs;
+    this.placement = placement as string[];
+    this.preferred = this.placement;
+    this.deployedAtMs = atMs;
+    this.recordsOutBase = this.fluid.processedTotal;
+    this.meter.push({ tMs: atMs, processed: this.fluid.processedTotal });
   }
 
-  private detect(f: PendingFailure): void {
-    const j = this.job;
-    j.pending = j.pending.filter((p) => p !== f);
-    const tm = this.tms.find((t) => t.id === f.taskManagerId);
-    if (!j.placement?.includes(f.taskManagerId)) return;
-    if (f.cause === 'freeze' && tm?.frozenUntilMs === undefined) return;
-    j.exceptions.unshift(this.exceptionFor(f));
-    j.state = 'RESTARTING';
-    j.timestamps.RESTARTING = this.t;
-    if (j.inFlight) j.counts.failed++;
-    if (j.stopping) j.counts.failed++;
-    this.failTriggers('the job failed while the checkpoint was in progress');
-    j.inFlight = undefined;
-    j.stopping = undefined;
-    j.placement = undefined;
-    j.nextCheckpointAtMs = undefined;
-    j.pending = [];
-    j.restartAtMs = this.t + this.o.restartDelayMs;
+  /** The tasks are gone: REST triggers not yet started fail with them. */
+  private undeployed(why: string): void {
+    this.placement = undefined;
+    for (const id of this.waiting) this.triggers.set(id, { failure: `org.apache.flink.runtime.checkpoint.CheckpointException ${why}` });
+    this.waiting = [];
   }
 
   /**
@@ -429,163 +465,78 @@ class ReplicaModel {
    * whose network connection to it broke (taskManagerId is the reporter's); a frozen one, or a
    * killed one without peers, by the heartbeat timeout (taskManagerId is the lost one's).
    */
-  private exceptionFor(f: PendingFailure): JobException {
-    const placement = this.job.placement ?? [];
+  private exceptionFor(atMs: number): JobException {
+    const placement = this.placement ?? [];
+    const f = this.undetected[0] ?? { taskManagerId: placement[0] ?? '(unknown)', cause: 'kill' };
+    if (f.cause === 'exception') {
+      const source = this.kind.vertices.find((v) => v.role === 'source')!.name;
+      return { timestampMs: atMs, exceptionName: TASK_EXCEPTION, taskName: `${source} (1/${this.parallelism}) - execution #${this.fluid.numRestarts}`, taskManagerId: f.taskManagerId };
+    }
     const sink = this.kind.vertices.find((v) => v.role === 'sink')!.name;
     const peer = placement.findIndex((id) => id !== f.taskManagerId);
     const index = f.cause === 'kill' && peer >= 0 ? peer : Math.max(0, placement.indexOf(f.taskManagerId));
     return {
-      timestampMs: this.t,
+      timestampMs: atMs,
       exceptionName: f.cause === 'kill' && peer >= 0 ? KILL_EXCEPTION : HEARTBEAT_EXCEPTION,
-      taskName: `${sink} (${index + 1}/${this.parallelism}) - execution #${this.job.numRestarts}`,
+      taskName: `${sink} (${index + 1}/${this.parallelism}) - execution #${this.fluid.numRestarts}`,
       taskManagerId: placement[index] ?? f.taskManagerId,
     };
   }
 
-  private restore(from: CheckpointSim | undefined): void {
-    const j = this.job;
-    if (!from) {
-      // No checkpoint: the consumer group never committed, so the source starts at the earliest offset.
-      this.consumed = 0;
-      return;
-    }
-    this.consumed = from.position;
-    j.counts.restored++;
-    j.latestRestored = { id: from.id, restoreTimestampMs: this.t, isSavepoint: from.isSavepoint, externalPath: from.externalPath };
+  private usable(tm: TaskManagerSim): boolean {
+    return tm.alive && tm.frozenUntilMs === undefined;
   }
 
-  private restart(): void {
-    const j = this.job;
-    j.restartAtMs = undefined;
-    j.numRestarts++;
-    this.restore(j.restorePoint);
-    j.state = 'RUNNING';
-    j.timestamps.RUNNING = this.t;
-    this.deploy();
-  }
-
-  private triggerCheckpoint(): void {
-    const j = this.job;
-    j.nextCheckpointAtMs = j.nextCheckpointAtMs! + j.intervalMs;
-    if (j.inFlight) return; // max-concurrent-checkpoints 1: this trigger is skipped
-    j.inFlight = { id: ++this.checkpointIds, triggerMs: this.t, position: this.consumed };
-  }
-
-  private completeCheckpoint(): void {
-    const j = this.job;
-    const f = j.inFlight!;
-    j.inFlight = undefined;
-    const cp: CheckpointSim = {
-      id: f.id,
-      triggerTimestampMs: f.triggerMs,
-      latestAckTimestampMs: this.t,
-      endToEndDurationMs: this.t - f.triggerMs,
-      stateSizeBytes: CHECKPOINT_SIZE_BYTES,
-      checkpointedSizeBytes: Math.round(CHECKPOINT_SIZE_BYTES * 0.75),
-      isSavepoint: false,
-      position: f.position,
-      externalPath: `file:/fake/${this.name}/checkpoints/${j.id}/chk-${f.id}`,
-    };
-    j.completed.push(cp);
-    j.counts.completed++;
-    j.restorePoint = cp;
-    const next = j.queued.shift();
-    if (next !== undefined) this.startTriggered(next);
-  }
-
-  /** Outcomes of checkpoints triggered over REST, by trigger id. */
-  readonly triggers = new Map<string, { checkpointId?: number; failure?: string }>();
-
-  /** POST /jobs/:id/checkpoints: like Flink, the request is accepted and fails asynchronously when tasks are not running. */
-  requestCheckpoint(triggerId: string): void {
-    const j = this.job;
-    this.triggers.set(triggerId, {});
-    if (j.state !== 'RUNNING' || !j.placement || j.stopping) {
-      this.triggers.set(triggerId, { failure: 'org.apache.flink.runtime.checkpoint.CheckpointException Checkpoint triggering task is not being executed at the moment. Not all required tasks are currently running.' });
-    } else if (j.inFlight) j.queued.push(triggerId);
-    else this.startTriggered(triggerId);
-  }
-
-  private startTriggered(triggerId: string): void {
-    const j = this.job;
-    j.inFlight = { id: ++this.checkpointIds, triggerMs: this.t, position: this.consumed, triggerId };
-    this.triggers.set(triggerId, { checkpointId: j.inFlight.id });
-  }
-
-  private failTriggers(why: string): void {
-    const j = this.job;
-    for (const id of [...(j.inFlight?.triggerId ? [j.inFlight.triggerId] : []), ...j.queued]) this.triggers.set(id, { failure: `org.apache.flink.runtime.checkpoint.CheckpointException ${why}` });
-    j.queued = [];
+  private updateSlots(): void {
+    setSlotsAvailable(this.fluid, this.tms.filter((tm) => this.usable(tm)).length >= this.parallelism, this.onEvent);
   }
 
   private thaw(tm: TaskManagerSim): void {
     tm.frozenFromMs = undefined;
     tm.frozenUntilMs = undefined;
-    this.deploy();
+    this.undetected = this.undetected.filter((u) => u.taskManagerId !== tm.id || u.cause === 'kill');
+    this.updateSlots();
   }
 
-  private finishStop(): void {
-    const j = this.job;
-    const sp = j.stopping!.savepoint;
-    j.stopping = undefined;
-    sp.latestAckTimestampMs = this.t;
-    sp.endToEndDurationMs = this.t - sp.triggerTimestampMs;
-    this.savepoints.push(sp);
-    j.completed.push(sp);
-    j.counts.completed++;
-    j.restorePoint = sp;
-    this.terminate('FINISHED');
-  }
-
-  /** A job in a terminal state ends the application-mode JobManager: its REST endpoint is gone. */
-  private terminate(state: 'FINISHED' | 'CANCELED'): void {
-    const j = this.job;
-    if (j.inFlight) j.counts.failed++;
-    this.failTriggers(`the job was ${state.toLowerCase()}`);
-    j.inFlight = undefined;
-    j.state = state;
-    j.timestamps[state] = this.t;
-    j.placement = undefined;
-    j.nextCheckpointAtMs = undefined;
-    j.pending = [];
-    this.jobManagerUp = false;
-  }
-
-  private relaunchNow(): void {
-    const { intervalMs, from } = this.relaunch!;
-    this.relaunch = undefined;
-    this.intervalMs = intervalMs;
-    this.job = this.newJob(this.t, intervalMs);
-    this.job.restorePoint = from;
-    this.jobManagerUp = true;
-    this.restore(from);
-    this.deploy();
+  /** A failure of a TaskManager: a failure of the job when it runs some of its tasks. */
+  private failed(tm: TaskManagerSim, cause: 'kill' | 'freeze', freezeMs?: number): void {
+    if (this.placement?.includes(tm.id)) {
+      const known = this.undetected.find((u) => u.taskManagerId === tm.id);
+      if (!known) this.undetected.push({ taskManagerId: tm.id, cause });
+      else if (cause === 'kill') known.cause = 'kill'; // a frozen TaskManager killed is lost all the same
+      injectFailure(this.fluid, cause, freezeMs, this.onEvent);
+      this.stamp(this.nowMs);
+    }
+    this.updateSlots();
   }
 
   // ---- operations (the caller has advanced the model to now) -----------------------------
 
   kill(tm: TaskManagerSim): void {
     tm.alive = false;
-    tm.diedAtMs = this.t;
+    tm.diedAtMs = this.nowMs;
     tm.frozenFromMs = undefined;
     tm.frozenUntilMs = undefined;
-    // A frozen TaskManager killed before its heartbeat timed out is still detected as lost.
-    for (const p of this.job.pending) if (p.taskManagerId === tm.id) p.cause = 'kill';
-    this.schedule(tm.id, this.t + this.o.detectionDelayMs, 'kill');
+    this.failed(tm, 'kill');
+  }
+
+  /**
+   * The parse subtasks read a task-exception marker for `failAtAttempt`: the job fails over at
+   * once (every subtask shares the attempt `numRestarts`) when it matches; otherwise, or when the
+   * tasks are not running, the marker is dropped. Returns whether the job failed.
+   */
+  taskException(failAtAttempt: number): boolean {
+    if (!this.placement || this.taskStatus() !== 'RUNNING' || failAtAttempt !== this.fluid.numRestarts) return false;
+    this.undetected.push({ taskManagerId: this.placement[0]!, cause: 'exception' });
+    injectFailure(this.fluid, 'exception', undefined, this.onEvent);
+    this.stamp(this.nowMs);
+    return true;
   }
 
   freeze(tm: TaskManagerSim, durationMs: number): void {
-    tm.frozenFromMs = tm.frozenFromMs ?? this.t;
-    tm.frozenUntilMs = Math.max(tm.frozenUntilMs ?? 0, this.t + durationMs);
-    const detection = this.o.freezeDetectionDelayMs ?? this.o.detectionDelayMs;
-    if (tm.frozenUntilMs - tm.frozenFromMs > detection) this.schedule(tm.id, tm.frozenFromMs + detection, 'freeze');
-  }
-
-  private schedule(taskManagerId: string, detectAtMs: number, cause: PendingFailure['cause']): void {
-    const j = this.job;
-    if (!this.jobManagerUp || j.state !== 'RUNNING' || !j.placement?.includes(taskManagerId)) return;
-    if (j.pending.some((p) => p.taskManagerId === taskManagerId)) return;
-    j.pending.push({ detectAtMs, taskManagerId, cause });
+    tm.frozenFromMs = tm.frozenFromMs ?? this.nowMs;
+    tm.frozenUntilMs = Math.max(tm.frozenUntilMs ?? 0, this.nowMs + durationMs);
+    this.failed(tm, 'freeze', durationMs);
   }
 
   restartDeadTaskManagers(): string[] {
@@ -597,95 +548,104 @@ class ReplicaModel {
       started.push(next.id);
       return next;
     });
-    this.deploy();
+    this.updateSlots();
     return started;
   }
 
-  startStop(targetDirectory: string): CheckpointSim {
-    const j = this.job;
-    const id = ++this.checkpointIds;
-    const savepoint: CheckpointSim = {
-      id,
-      triggerTimestampMs: this.t,
-      latestAckTimestampMs: this.t,
-      endToEndDurationMs: 0,
-      stateSizeBytes: CHECKPOINT_SIZE_BYTES,
-      checkpointedSizeBytes: CHECKPOINT_SIZE_BYTES,
-      isSavepoint: true,
-      position: this.consumed,
-      externalPath: `${targetDirectory.replace(/\/$/, '')}/savepoint-${j.id.slice(0, 6)}-${hex32(`${j.id}/sp/${id}`).slice(0, 12)}`,
-    };
-    j.stopping = { savepoint, completesAtMs: this.t + this.o.savepointMs };
-    return savepoint;
+  /** POST /jobs/:id/checkpoints: like Flink, the request is accepted and fails asynchronously when tasks are not running. */
+  requestCheckpoint(triggerId: string): void {
+    if (!['running', 'failed', 'frozen'].includes(this.fluid.phase)) {
+      this.triggers.set(triggerId, { failure: 'org.apache.flink.runtime.checkpoint.CheckpointException Checkpoint triggering task is not being executed at the moment. Not all required tasks are currently running.' });
+      return;
+    }
+    this.triggers.set(triggerId, {});
+    this.waiting.push(triggerId);
+    requestCheckpoint(this.fluid);
+    this.settle();
+  }
+
+  /** Stop-with-savepoint: sources stop now; returns the savepoint's path and when it completes. */
+  startStop(targetDirectory: string): { path: string; completesAtMs: number } {
+    this.stoppedAs = 'FINISHED';
+    stopWithSavepoint(this.fluid, undefined, this.onEvent);
+    const id = this.fluid.reconfiguration!.savepoint!.id;
+    this.savepointPath = `${targetDirectory.replace(/\/$/, '')}/savepoint-${this.job.id.slice(0, 6)}-${hex32(`${this.job.id}/sp/${id}`).slice(0, 12)}`;
+    return { path: this.savepointPath, completesAtMs: this.fluid.phaseEndsAtMs };
   }
 
   abortStop(): void {
-    if (!this.job.stopping) return;
-    this.job.stopping = undefined;
-    this.job.counts.failed++;
+    abortSavepoint(this.fluid, this.onEvent);
   }
 
   cancel(): void {
-    this.job.stopping = undefined;
-    this.terminate('CANCELED');
+    this.stoppedAs = 'CANCELED';
+    cancel(this.fluid, this.onEvent);
   }
 
-  scheduleRelaunch(intervalMs: number, from: CheckpointSim): void {
-    this.relaunch = { atMs: this.t + this.o.relaunchMs, intervalMs, from };
+  /** A new job from savepoint `path` with `intervalMs`; false when the job has not stopped (or a relaunch is under way). */
+  relaunch(path: string, intervalMs: number): boolean {
+    return relaunch(this.fluid, intervalMs, this.onEvent, this.savepointFrom.get(path));
   }
-
-  /** A relaunch is under way: the new JobManager process runs, its job not yet. */
-  get relaunching(): boolean {
-    return this.relaunch !== undefined;
-  }
-
-  /** Savepoints this replica completed, any job of it, with completion times. */
-  readonly savepoints: CheckpointSim[] = [];
 
   // ---- what Flink's REST API would show --------------------------------------------------
 
   /** Known to the ResourceManager: not yet declared lost after a kill, or a freeze longer than the heartbeat timeout. */
   registered(tm: TaskManagerSim): boolean {
-    if (!tm.alive) return tm.diedAtMs !== undefined && this.t < tm.diedAtMs + this.o.detectionDelayMs;
-    return tm.frozenFromMs === undefined || this.t < tm.frozenFromMs + (this.o.freezeDetectionDelayMs ?? this.o.detectionDelayMs);
+    if (!tm.alive) return tm.diedAtMs !== undefined && this.nowMs < tm.diedAtMs + this.o.detectionDelayMs;
+    return tm.frozenFromMs === undefined || this.nowMs < tm.frozenFromMs + (this.o.freezeDetectionDelayMs ?? this.o.detectionDelayMs);
   }
 
   taskStatus(): string {
-    const j = this.job;
-    switch (j.state) {
-      case 'INITIALIZING':
-        return 'CREATED';
-      case 'RUNNING':
-        return j.placement ? 'RUNNING' : 'SCHEDULED';
-      case 'RESTARTING':
-        return 'CANCELED';
-      default:
-        return j.state;
-    }
+    const [, tasks] = SHOWN[this.fluid.phase];
+    return tasks === 'ended' ? this.job.state : tasks;
   }
 
-  /** Metrics are read from running tasks: absent while the job is not RUNNING with its tasks deployed. */
+  /** Metrics are read from running tasks: absent while they are not all RUNNING. */
   reportsMetrics(): boolean {
-    return this.jobManagerUp && this.job.state === 'RUNNING' && this.job.placement !== undefined;
+    return this.jobManagerUp && this.taskStatus() === 'RUNNING';
+  }
+
+  /** Flink's checkpoint counts of the current job (a savepoint under way is in progress too). */
+  checkpointCounts(): { completed: number; failed: number; restored: number; inProgress: number } {
+    const f = this.fluid;
+    return { completed: f.job.checkpointsCompleted, failed: f.job.checkpointsFailed, restored: f.job.restored, inProgress: (f.inFlight ? 1 : 0) + (f.phase === 'savepointing' ? 1 : 0) };
+  }
+
+  /** When the next periodic checkpoint is due while the tasks are deployed, ms. */
+  nextCheckpointAtMs(): number | undefined {
+    return this.placement && this.fluid.phase !== 'savepointing' ? this.fluid.nextPeriodicAtMs : undefined;
+  }
+
+  /** Records/s the source emitted, averaged over the last `rateWindowMs` since the deployment (like a Flink meter). */
+  processingRateEps(): number {
+    const from = Math.max(this.nowMs - this.o.rateWindowMs, this.deployedAtMs);
+    const m = this.meter;
+    let i = m.length - 1;
+    while (i > 0 && m[i]!.tMs > from) i--;
+    const a = m[i]!;
+    const b = m[i + 1];
+    const before = b && b.tMs > a.tMs && from > a.tMs ? a.processed + ((b.processed - a.processed) * (from - a.tMs)) / (b.tMs - a.tMs) : a.processed;
+    return ((this.fluid.processedTotal - before) * 1000) / this.o.rateWindowMs;
   }
 
   /**
    * Per-subtask value of each metric of a vertex role (subtasks share the load evenly). Record
    * counters count (fluid, fractional) records since the tasks were deployed; every vertex
-   * passes on what the source read (selectivity 1).
+   * passes on what the source read (selectivity 1). The latency gauge is the fluid job's p99 over
+   * the current second: the age of the events output (those waiting in the topic included).
    */
   metricValues(role: Role): Record<string, number> {
     const p = this.parallelism;
     const rate = this.processingRateEps();
-    const backlog = this.backlogAt();
+    const lag = backlog(this.fluid);
     const busy = Math.min(1000, (1000 * rate) / this.o.capacityEps);
-    const latency = this.o.baseLatencyMs + (backlog / this.o.capacityEps) * 1000;
-    const count = this.processedSinceDeploy / p;
+    const latency = latencyP99Ms(this.fluid, this.gauge);
+    const count = (this.fluid.processedTotal - this.recordsOutBase) / p;
     const task = { busyTimeMsPerSecond: busy, idleTimeMsPerSecond: 1000 - busy, backPressuredTimeMsPerSecond: 0 };
     const input = { numRecordsIn: count, numRecordsInPerSecond: rate / p };
     if (role === 'source') {
       return {
-        [METRIC.pendingRecords]: backlog / p,
+        [METRIC.pendingRecords]: lag / p,
         [METRIC.sourceOut]: count,
         [METRIC.sourceOutRate]: rate / p,
         'Source__kafka-source.numRecordsIn': count,
@@ -737,10 +697,10 @@ class FakeFlinkEngine implements FlinkEngine {
   private model(method: string, args: unknown[], http: string): ReplicaModel {
     this.calls.push({ method, args, atMs: this.clock.now() });
     const m = this.lookup(this.restUrl);
+    m?.advanceTo(this.clock.now());
     if (this.unreachable || !m || !m.jobManagerUp) {
       throw new KhaosError('platform', `Flink REST ${http} ${this.restUrl} failed: fetch failed (connect ECONNREFUSED)`, 'is the JobManager running? `khaos stack status`');
     }
-    m.advanceTo(this.clock.now());
     return m;
   }
 
@@ -788,17 +748,17 @@ class FakeFlinkEngine implements FlinkEngine {
     const j = this.jobOf(m, jobId);
     this.vertexOf(m, jobId, vertexId);
     const status = m.taskStatus();
-    const where = j.placement ?? (j.state === 'RESTARTING' ? j.preferred : []);
-    return Array.from({ length: m.parallelism }, (_, i) => ({ subtask: i, status, taskManagerId: where[i] ?? '(unassigned)' }));
+    const where = m.placement ?? (j.state === 'RESTARTING' ? m.preferred : []);
+    return Array.from({ length: m.parallelism }, (_, i) => ({ subtask: i, status, taskManagerId: where[i] ?? '(unassigned)', attempt: m.fluid.numRestarts }));
   }
 
   async checkpoints(jobId: string): Promise<CheckpointStats> {
     const m = this.model('checkpoints', [jobId], `GET /jobs/${jobId}/checkpoints`);
     const j = this.jobOf(m, jobId);
-    const inProgress = (j.inFlight ? 1 : 0) + (j.stopping ? 1 : 0);
+    const { completed, failed, restored, inProgress } = m.checkpointCounts();
     const latest = [...j.completed].reverse().find((c) => !c.isSavepoint);
     return {
-      counts: { ...j.counts, inProgress, total: j.counts.completed + j.counts.failed + inProgress },
+      counts: { completed, failed, restored, inProgress, total: completed + failed + inProgress },
       latestCompleted: latest ? strip(latest) : undefined,
       latestRestored: j.latestRestored ? { ...j.latestRestored } : undefined,
     };
@@ -817,7 +777,7 @@ class FakeFlinkEngine implements FlinkEngine {
 
   async taskManagers(): Promise<TaskManagerInfo[]> {
     const m = this.model('taskManagers', [], 'GET /taskmanagers');
-    const used = new Set(m.job.placement ?? []);
+    const used = new Set(m.placement ?? []);
     return m.tms.filter((tm) => m.registered(tm)).map((tm) => ({ id: tm.id, slots: 1, freeSlots: used.has(tm.id) ? 0 : 1 }));
   }
 
@@ -846,15 +806,15 @@ class FakeFlinkEngine implements FlinkEngine {
     const m = this.model('jobMetrics', [jobId, names], `GET /jobs/${jobId}/metrics`);
     const j = this.jobOf(m, jobId);
     const last = j.completed.at(-1);
-    const inProgress = (j.inFlight ? 1 : 0) + (j.stopping ? 1 : 0);
+    const { completed, failed, inProgress } = m.checkpointCounts();
     const all: Record<string, number> = {
-      numRestarts: j.numRestarts,
+      numRestarts: m.fluid.numRestarts,
       lastCheckpointDuration: last?.endToEndDurationMs ?? -1,
       lastCheckpointSize: last?.stateSizeBytes ?? -1,
-      numberOfCompletedCheckpoints: j.counts.completed,
-      numberOfFailedCheckpoints: j.counts.failed,
+      numberOfCompletedCheckpoints: completed,
+      numberOfFailedCheckpoints: failed,
       numberOfInProgressCheckpoints: inProgress,
-      totalNumberOfCheckpoints: j.counts.completed + j.counts.failed + inProgress,
+      totalNumberOfCheckpoints: completed + failed + inProgress,
     };
     return Object.fromEntries(names.filter((n) => n in all).map((n) => [n, all[n]!]));
   }
@@ -866,18 +826,18 @@ class FakeFlinkEngine implements FlinkEngine {
    */
   async stopWithSavepoint(jobId: string, targetDirectory: string, timeoutMs: number): Promise<string> {
     const m = this.model('stopWithSavepoint', [jobId, targetDirectory, timeoutMs], `POST /jobs/${jobId}/stop`);
-    const j = this.jobOf(m, jobId);
+    this.jobOf(m, jobId);
     const task = `${m.kind.vertices.find((v) => v.role === 'sink')!.name} (1/${m.parallelism})`;
-    if (j.state !== 'RUNNING' || !m.healthy() || j.stopping) throw notBeingExecuted(jobId, task);
+    if (!processing(m.fluid)) throw notBeingExecuted(jobId, task);
     if (this.failNextSavepoint) {
       this.failNextSavepoint = false;
       throw notBeingExecuted(jobId, task);
     }
-    const savepoint = m.startStop(targetDirectory);
-    const savepointMs = j.stopping!.completesAtMs - m.nowMs;
+    const { path, completesAtMs } = m.startStop(targetDirectory);
+    const savepointMs = completesAtMs - m.nowMs;
     await this.clock.sleep(Math.min(savepointMs, timeoutMs));
     m.advanceTo(this.clock.now());
-    if (j.completed.includes(savepoint)) return savepoint.externalPath;
+    if (m.savepoints.some((sp) => sp.externalPath === path)) return path;
     if (savepointMs > timeoutMs) {
       m.abortStop();
       throw new KhaosError('timeout', `stop-with-savepoint of job ${jobId} did not complete within ${timeoutMs} ms`, 'check checkpoint durations: a savepoint needs an aligned snapshot');
@@ -994,6 +954,24 @@ class FakeFailureInjector implements FailureInjector {
     this.injected.push(f);
     return f;
   }
+
+  /**
+   * Like app/task-exception.ts on the real platform: the parse subtasks' attempt is read, the
+   * marker written (the job is not given the target: the fake's input is one topic) and read at
+   * once. KhaosError('platform') when the tasks are not all RUNNING.
+   */
+  async exception(target: TaskExceptionTarget): Promise<InjectedFailure> {
+    void target;
+    const m = this.model();
+    m.advanceTo(this.clock.now());
+    if (!m.placement || m.taskStatus() !== 'RUNNING') throw new KhaosError('platform', `the parse subtasks of replica ${this.replica} are not all RUNNING`, 'wait until every task runs, then try again');
+    const failAtAttempt = m.fluid.numRestarts;
+    const taskManagerId = m.placement[0]!;
+    const f: InjectedFailure = { type: 'exception', taskManagerId, pid: m.tms.find((t) => t.id === taskManagerId)?.pid ?? 0, injectedAtMs: this.clock.now(), failAtAttempt };
+    m.taskException(failAtAttempt);
+    this.injected.push(f);
+    return f;
+  }
 }
 
 /** What a test can see of one replica's model (a snapshot, advanced to the clock). */
@@ -1018,21 +996,23 @@ export interface ReplicaSnapshot {
 
 /**
  * A fake local Flink platform (an Orchestrator) for unit tests, driven by an injected clock
- * (normally a ManualClock): each replica is a fluid model of its job, advanced lazily to
- * clock.now() whenever anything looks at it.
+ * (normally a ManualClock): each replica's job is a fluid job of src/core/sim/fluid.ts — the
+ * simulator's physics, tested there — advanced lazily to clock.now() whenever anything looks at
+ * it. This file only adapts it: ids, REST-shaped answers, processes, slots, the input topic.
  *
  * Model: every replica reads one shared input topic whose rate the test sets (`setInputRate`,
  * or a replay through `feedingBus`). A replica's backlog grows with the input and drains at
- * `capacityEps` while its job runs. Checkpoints are triggered every interval from the moment the
- * tasks are deployed and store the source offset. A kill of a TaskManager running tasks stops
- * processing at once; after `detectionDelayMs` the job is RESTARTING, after `restartDelayMs`
- * more it is RUNNING again from the latest completed checkpoint, so the source rewinds to that
- * checkpoint's offset and replays. A freeze stops processing too (checkpoints complete only
- * after the thaw); one longer than `freezeDetectionDelayMs` restarts the job as a kill does, a
- * shorter one only leaves a backlog. Subtask i of every vertex runs on `<replica>-tm<i>-g0`, one
- * slot per TaskManager plus `spareTaskManagers` idle ones; a dead TaskManager stays dead until
- * `restartDeadTaskManagers`, and a restart without enough free slots leaves the job RUNNING with
- * its tasks SCHEDULED and not processing (as Flink's default scheduler does) until slots return.
+ * `capacityEps` while its job runs. Flink's own checkpoints are triggered every interval from
+ * the moment the tasks are deployed (REST triggers on top) and store the source offset. A kill
+ * of a TaskManager running tasks stops processing at once; after `detectionDelayMs` the job is
+ * RESTARTING, after `restartDelayMs` more it is RUNNING again from the latest completed
+ * checkpoint, so the source rewinds to that checkpoint's offset and replays. A freeze stops
+ * processing too (checkpoints complete only after the thaw); one longer than
+ * `freezeDetectionDelayMs` restarts the job as a kill does, a shorter one only leaves a backlog.
+ * Subtask i of every vertex runs on `<replica>-tm<i>-g0`, one slot per TaskManager plus one idle
+ * spare; a dead TaskManager stays dead until `restartDeadTaskManagers`, and a restart without
+ * enough free slots leaves the job RUNNING with its tasks SCHEDULED and not processing (as
+ * Flink's default scheduler does) until slots return.
  *
  * Time: the model only reads the clock, except where the real adapter takes time: startReplica
  * (`startupMs`), stopWithSavepoint (`savepointMs`), reconfigure (savepoint, retries, relaunch)
@@ -1087,7 +1067,7 @@ export class FakeFlinkPlatform implements Orchestrator {
   }
 
   private handle(m: ReplicaModel): ReplicaHandle {
-    return { name: m.name, restUrl: m.restUrl, checkpointIntervalMs: m.intervalMs, taskManagers: m.tms.filter((t) => t.alive).map(({ id, pid }) => ({ id, pid })) };
+    return { name: m.name, restUrl: m.restUrl, checkpointIntervalMs: m.job.intervalMs, taskManagers: m.tms.filter((t) => t.alive).map(({ id, pid }) => ({ id, pid })) };
   }
 
   /** As LocalStack: stop-with-savepoint (retried while tasks redeploy), then relaunch from it with the new interval. */
@@ -1120,14 +1100,11 @@ export class FakeFlinkPlatform implements Orchestrator {
   async relaunch(name: string, savepointPath: string, checkpointIntervalMs: number): Promise<{ runningAtMs: number }> {
     this.record('relaunch', [name, savepointPath, checkpointIntervalMs]);
     const m = this.model(name);
-    m.advanceTo(this.clock.now());
-    const from = m.savepoints.find((sp) => sp.externalPath === savepointPath);
-    if (!from) throw new KhaosError('platform', `replica ${name}: no savepoint at ${savepointPath}`);
-    if (m.jobManagerUp) throw new KhaosError('platform', `replica ${name}: its JobManager still runs; stop the job first`);
-    m.scheduleRelaunch(checkpointIntervalMs, from);
+    if (!m.savepoints.some((sp) => sp.externalPath === savepointPath)) throw new KhaosError('platform', `replica ${name}: no savepoint at ${savepointPath}`);
+    if (!m.relaunch(savepointPath, checkpointIntervalMs)) throw new KhaosError('platform', `replica ${name}: its JobManager still runs; stop the job first`);
     await this.clock.sleep(this.options.relaunchMs);
     m.advanceTo(this.clock.now());
-    if (!m.job.placement) throw new KhaosError('timeout', `replica ${name} not running after relaunch: too few TaskManagers for parallelism ${m.parallelism}`);
+    if (!m.placement) throw new KhaosError('timeout', `replica ${name} not running after relaunch: too few TaskManagers for parallelism ${m.parallelism}`);
     return { runningAtMs: this.clock.now() };
   }
 
@@ -1137,7 +1114,6 @@ export class FakeFlinkPlatform implements Orchestrator {
 
   jobManagerAlive(name: string): boolean {
     const m = this.model(name);
-    m.advanceTo(this.clock.now());
     return m.jobManagerUp || m.relaunching;
   }
 
@@ -1148,8 +1124,7 @@ export class FakeFlinkPlatform implements Orchestrator {
 
   async stopReplica(name: string): Promise<void> {
     this.record('stopReplica', [name]);
-    const m = this.model(name);
-    m.jobManagerUp = false;
+    this.model(name);
     this.models.delete(name);
   }
 
@@ -1208,11 +1183,11 @@ export class FakeFlinkPlatform implements Orchestrator {
 
   /** Records the replica has processed, replays included: ≥ inputTotal() once it caught up. */
   processedTotal(name: string): number {
-    return this.model(name).processedTotal;
+    return this.model(name).fluid.processedTotal;
   }
 
   backlog(name: string): number {
-    return this.model(name).backlogAt();
+    return backlog(this.model(name).fluid);
   }
 
   inspect(name: string): ReplicaSnapshot {
@@ -1221,12 +1196,12 @@ export class FakeFlinkPlatform implements Orchestrator {
     return {
       jobId: j.id,
       jobState: j.state,
-      placement: j.placement ? [...j.placement] : undefined,
-      processing: m.processing(),
-      backlog: m.backlogAt(),
-      consumedOffset: m.consumed,
-      numRestarts: j.numRestarts,
-      nextCheckpointAtMs: j.nextCheckpointAtMs,
+      placement: m.placement ? [...m.placement] : undefined,
+      processing: processing(m.fluid),
+      backlog: backlog(m.fluid),
+      consumedOffset: m.fluid.consumed,
+      numRestarts: m.fluid.numRestarts,
+      nextCheckpointAtMs: m.nextCheckpointAtMs(),
       checkpoints: j.completed.map((c) => ({ ...c })),
       taskManagers: m.tms.map((t) => ({ id: t.id, pid: t.pid, alive: t.alive, frozenUntilMs: t.frozenUntilMs })),
     };

@@ -66,7 +66,6 @@ export class SimFlinkEngine implements FlinkEngine {
   private lastSecond: StepTotals = newStepTotals();
   private deployments = 1;
   private recordsOutBase = 0;
-  private readonly counts = { completed: 0, failed: 0, restored: 0 };
   private latest?: CompletedCheckpoint;
   private restoredFrom?: RestoredCheckpoint;
   private readonly triggers = new Map<string, { checkpointId?: number; status?: CheckpointTriggerStatus }>();
@@ -134,13 +133,11 @@ export class SimFlinkEngine implements FlinkEngine {
         break;
       case 'checkpoint-completed': {
         const c = e.checkpoint;
-        this.counts.completed++;
         this.latest = { id: c.id, triggerTimestampMs: c.triggeredAtMs, latestAckTimestampMs: c.completedAtMs, endToEndDurationMs: c.completedAtMs - c.triggeredAtMs, stateSizeBytes: c.stateBytes, checkpointedSizeBytes: c.stateBytes, isSavepoint: false };
         for (const t of this.triggers.values()) if (t.checkpointId === c.id) t.status = { state: 'COMPLETED', checkpointId: c.id };
         break;
       }
       case 'checkpoint-aborted':
-        this.counts.failed++;
         for (const t of this.triggers.values()) if (t.checkpointId === e.id) t.status = { state: 'FAILED', cause: `Checkpoint ${e.id} aborted: ${e.why}` };
         break;
       case 'detected':
@@ -153,10 +150,7 @@ export class SimFlinkEngine implements FlinkEngine {
         this.job$.checkpointRequested = false;
         break;
       case 'restore-started':
-        if (e.from) {
-          this.counts.restored++;
-          this.restoredFrom = { id: e.from.id, restoreTimestampMs: e.atMs, isSavepoint: e.from.savepoint };
-        }
+        if (e.from) this.restoredFrom = { id: e.from.id, restoreTimestampMs: e.atMs, isSavepoint: e.from.savepoint };
         break;
       case 'running':
         this.runningSinceMs = e.atMs;
@@ -252,8 +246,9 @@ export class SimFlinkEngine implements FlinkEngine {
   async checkpoints(jobId: string): Promise<CheckpointStats> {
     const s = this.live(`GET /jobs/${jobId}/checkpoints`, jobId);
     const inProgress = s.inFlight ? 1 : 0;
+    const { checkpointsCompleted: completed, checkpointsFailed: failed, restored } = s.job;
     return {
-      counts: { ...this.counts, inProgress, total: this.counts.completed + this.counts.failed + inProgress },
+      counts: { completed, failed, restored, inProgress, total: completed + failed + inProgress },
       latestCompleted: this.latest && { ...this.latest },
       latestRestored: this.restoredFrom && { ...this.restoredFrom },
     };

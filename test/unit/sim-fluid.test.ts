@@ -2,15 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { KhaosError } from '../../src/core/errors.js';
 import { physicalLatencyMs, physicalRecoverySec } from '../../src/core/models/models.js';
 import {
+  abortSavepoint,
   backlog,
+  cancel,
   createFluidJob,
   fluidParams,
+  headAgeMs,
   injectFailure,
   latencyP99Ms,
+  processing,
   reconfigure,
+  relaunch,
   requestCheckpoint,
   setPacedInterval,
+  setSlotsAvailable,
   step,
+  stopWithSavepoint,
   type FluidEvent,
   type FluidState,
 } from '../../src/core/sim/fluid.js';
@@ -278,6 +285,155 @@ describe('fluid job: actuators', () => {
     expect(job.counters.reconfigurations).toBe(0);
     expect(job.intervalMs).toBe(60_000);
     expect(job.phase).toBe('running');
+  });
+});
+
+describe('fluid job: Flink’s lifecycle (what the test fake of Flink runs on)', () => {
+  const kinds = (events: FluidEvent[]) => events.map((e) => e.kind);
+  const triggers = (events: FluidEvent[]) => events.flatMap((e) => (e.kind === 'checkpoint-triggered' ? [e.atMs] : []));
+
+  it('restart actuator: Flink’s own timer at the (fallback) interval and requested checkpoints together', () => {
+    const job = createFluidJob(params(), { actuator: 'restart', intervalMs: 60_000 });
+    const events: FluidEvent[] = [];
+    run(job, 1_000, 15, undefined, events);
+    requestCheckpoint(job);
+    run(job, 1_000, 10, undefined, events);
+    requestCheckpoint(job);
+    run(job, 1_000, 40, undefined, events);
+    // Requested at 15 s and 25 s, fired at once; the timer still fires at 60 s.
+    expect(triggers(events)).toEqual([15_000, 25_000, 60_000]);
+  });
+
+  it('starts: submitted, deployed after startupMs with nothing to restore, reading what the topic already holds from the earliest offset', () => {
+    const job = createFluidJob(params(), { actuator: 'restart', intervalMs: 10_000, atMs: 1000, startupMs: 4000, inputOffset: 10_000 });
+    expect(job.phase).toBe('starting');
+    const events: FluidEvent[] = [];
+    run(job, 1_000, 3, undefined, events);
+    expect(job.phase).toBe('starting');
+    expect(job.consumed).toBe(0);
+    run(job, 1_000, 1, undefined, events);
+    expect(job.phase).toBe('running');
+    expect(kinds(events)).toEqual(['running']);
+    expect(events[0]!.atMs).toBe(5000);
+    expect(backlog(job)).toBe(14_000);
+    expect(headAgeMs(job)).toBe(4000); // the events already there arrived at submission
+    expect(job.counters.deployments).toBe(1);
+    run(job, 1_000, 11, undefined, events);
+    expect(triggers(events)).toEqual([15_000]); // the timer starts with the deployed tasks
+  });
+
+  it('deploys only with free slots: a restart without them waits, nothing processed, until slots are back', () => {
+    const job = createFluidJob(params(), { actuator: 'restart', intervalMs: 10_000 });
+    run(job, 2_000, 25);
+    injectFailure(job, 'kill');
+    setSlotsAvailable(job, false);
+    const events: FluidEvent[] = [];
+    run(job, 2_000, 20, undefined, events);
+    // Detected after 5 s, restart delay 3 s: then scheduled, tasks not deployed.
+    expect(kinds(events)).toEqual(['detected', 'scheduled']);
+    expect(job.phase).toBe('scheduled');
+    expect(job.numRestarts).toBe(1);
+    expect(processing(job)).toBe(false);
+    const consumed = job.consumed;
+    events.length = 0;
+    setSlotsAvailable(job, true, (e) => events.push(e));
+    expect(kinds(events)).toEqual(['restore-started']);
+    run(job, 2_000, 5, undefined, events);
+    expect(job.phase).toBe('running');
+    expect(job.consumed).toBeGreaterThan(consumed);
+    // A new job without slots waits too, and then starts with nothing to restore.
+    const late = createFluidJob(params(), { actuator: 'restart', intervalMs: 10_000, startupMs: 1000 });
+    setSlotsAvailable(late, false);
+    run(late, 2_000, 2);
+    expect(late.phase).toBe('scheduled');
+    setSlotsAvailable(late, true);
+    expect(late.phase).toBe('running');
+  });
+
+  it('counts per job as Flink does: a relaunch is a new job, counted from 0', () => {
+    const job = createFluidJob(params(), { actuator: 'restart', intervalMs: 10_000 });
+    run(job, 2_000, 35);
+    injectFailure(job, 'kill');
+    run(job, 2_000, 20);
+    expect(job.job).toEqual({ number: 1, checkpointsCompleted: 3, checkpointsFailed: 0, restored: 1 });
+    expect(job.numRestarts).toBe(1);
+    expect(stopWithSavepoint(job)).toBe(true);
+    run(job, 2_000, 3);
+    expect(job.phase).toBe('stopped');
+    expect(job.job.checkpointsCompleted).toBe(4); // and the savepoint
+    expect(relaunch(job, 20_000)).toBe(true);
+    run(job, 2_000, 10);
+    expect(job.phase).toBe('running');
+    expect(job.job).toEqual({ number: 2, checkpointsCompleted: 0, checkpointsFailed: 0, restored: 1 });
+    expect(job.numRestarts).toBe(0);
+    run(job, 2_000, 20);
+    expect(job.job.checkpointsCompleted).toBe(1);
+    expect(job.counters.checkpointsCompleted).toBe(4); // the totals run on
+  });
+
+  it('an aborted savepoint: the job runs on at its interval, the savepoint counted as failed', () => {
+    const job = createFluidJob(params(), { actuator: 'restart', intervalMs: 10_000 });
+    run(job, 2_000, 5);
+    expect(abortSavepoint(job)).toBe(false);
+    stopWithSavepoint(job);
+    step(job, 500, 2_000);
+    const events: FluidEvent[] = [];
+    expect(abortSavepoint(job, (e) => events.push(e))).toBe(true);
+    expect(kinds(events)).toEqual(['reconfiguration-failed']);
+    expect(job.phase).toBe('running');
+    expect(job.job.checkpointsFailed).toBe(1);
+    run(job, 2_000, 2);
+    expect(backlog(job)).toBe(0); // the sources resumed
+  });
+
+  it('cancel: stopped, the checkpoint in flight aborted; a new job may start from an earlier savepoint', () => {
+    const job = createFluidJob(params(), { actuator: 'restart', intervalMs: 10_000 });
+    run(job, 2_000, 5);
+    stopWithSavepoint(job);
+    run(job, 2_000, 3);
+    const savepoint = job.restorePoint!;
+    relaunch(job, 10_000);
+    run(job, 2_000, 17);
+    expect(job.inFlight).toBeDefined(); // running from 15 s (relaunch 4 s, restore 3 s), triggered at 25 s
+    const events: FluidEvent[] = [];
+    expect(cancel(job, (e) => events.push(e))).toBe(true);
+    expect(kinds(events)).toEqual(['checkpoint-aborted', 'canceled']);
+    expect(cancel(job)).toBe(false);
+    run(job, 2_000, 5);
+    expect(job.phase).toBe('stopped');
+    expect(processing(job)).toBe(false);
+    expect(relaunch(job, 5_000, undefined, savepoint)).toBe(true);
+    run(job, 2_000, 10);
+    expect(job.phase).toBe('running');
+    expect(job.job.number).toBe(3);
+    expect(job.restorePoint).toBe(savepoint);
+  });
+
+  it('checkpointsUntilDetected: Flink’s coordinator triggers during an undetected failure; a freeze delays the completion, a detection aborts it and drops the requests', () => {
+    for (const untilDetected of [true, false]) {
+      const job = createFluidJob(params(), { actuator: 'restart', intervalMs: 10_000, checkpointsUntilDetected: untilDetected });
+      const events: FluidEvent[] = [];
+      run(job, 2_000, 8, undefined, events);
+      injectFailure(job, 'freeze', 4_000); // thawed at 12 s, before its 10 s detection
+      run(job, 2_000, 6, undefined, events);
+      const first = events.find((e) => e.kind === 'checkpoint-completed') as Extract<FluidEvent, { kind: 'checkpoint-completed' }>;
+      // Due at 10 s during the freeze: triggered then, completed at the thaw — or held back to the thaw.
+      expect([first.checkpoint.triggeredAtMs, first.checkpoint.completedAtMs]).toEqual(untilDetected ? [10_000, 12_000] : [12_000, 13_200]);
+      run(job, 2_000, 8, undefined, events); // 22 s, the checkpoint of 20 s completed
+      injectFailure(job, 'kill');
+      run(job, 2_000, 1, undefined, events);
+      requestCheckpoint(job);
+      run(job, 2_000, 1, undefined, events);
+      requestCheckpoint(job);
+      run(job, 2_000, 12, undefined, events); // detected at 27 s, running again at 33 s
+      const after = events.filter((e) => e.atMs > 22_000).map((e) => `${e.kind}@${e.atMs / 1000}`);
+      // Asked for at 23 s (triggered at once, or held back) and again at 24 s (one in flight, or still held back).
+      expect(after).toEqual(
+        untilDetected
+          ? ['checkpoint-triggered@23', 'checkpoint-aborted@27', 'detected@27', 'restore-started@30', 'running@33']
+          : ['detected@27', 'restore-started@30', 'running@33', 'checkpoint-triggered@33', 'checkpoint-completed@34.2'],
+      );
+    }
   });
 });
 

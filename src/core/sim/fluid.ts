@@ -11,8 +11,9 @@ import type { JobState } from '../job-state.js';
  * `step` advances the state by dt at a constant input rate, firing every state change (checkpoint
  * trigger and completion, detection, restart, restore, savepoint, relaunch) at its exact time in
  * between. Commands between steps: `injectFailure`, `setPacedInterval`, `requestCheckpoint`,
- * `reconfigure` (or its two halves `stopWithSavepoint` + `relaunch`). The state is mutated in
- * place, for speed (a week is 604 800 steps); everything is deterministic.
+ * `reconfigure` (or its two halves `stopWithSavepoint` + `relaunch`), `abortSavepoint`, `cancel`,
+ * `setSlotsAvailable`. The state is mutated in place, for speed (a week is 604 800 steps);
+ * everything is deterministic. The simulator and the test fake of Flink (test/fakes) both run on it.
  *
  * Units: times ms unless the name says otherwise, rates events/s, sizes bytes, amounts events.
  */
@@ -149,9 +150,12 @@ export const queueingMs = (p: FluidParams, inputEps: number): number => p.latenc
  * processed). `frozen`: a frozen TaskManager (likewise; ends by a thaw, or by detection when it
  * lasts long enough). `restarting` → `restoring` → `running` after detection. A reconfiguration:
  * `savepointing` (sources stopped) → `relaunching` (no JobManager) → `restoring` → `running`;
- * `stopped` after a savepoint with no relaunch asked for.
+ * `stopped` after a savepoint with no relaunch asked for, or a cancel. `starting`: a new job
+ * submitted, its tasks not yet deployed (CreateFluidJob.startupMs). `scheduled`: a start, restart
+ * or relaunch ended without enough free slots (setSlotsAvailable): Flink says RUNNING, its tasks
+ * wait SCHEDULED and nothing is processed until slots are free.
  */
-export const FLUID_PHASES = ['running', 'failed', 'frozen', 'restarting', 'restoring', 'savepointing', 'stopped', 'relaunching'] as const;
+export const FLUID_PHASES = ['running', 'failed', 'frozen', 'restarting', 'restoring', 'savepointing', 'stopped', 'relaunching', 'starting', 'scheduled'] as const;
 export type FluidPhase = (typeof FLUID_PHASES)[number];
 
 /** What the controller's sampler reports in each phase (see app/observe.ts: tasks not all running read INITIALIZING). */
@@ -165,6 +169,8 @@ export function reportedState(phase: FluidPhase): JobState | 'UNREACHABLE' {
     case 'restarting':
       return 'RESTARTING';
     case 'restoring':
+    case 'starting':
+    case 'scheduled':
       return 'INITIALIZING';
     case 'stopped':
     case 'relaunching':
@@ -202,6 +208,23 @@ export interface FluidCounters {
   /** Tasks (re)deployed: Flink's record counters start again from 0. */
   deployments: number;
 }
+
+/**
+ * The current Flink job's own counts, as Flink reports them per job id: a relaunch submits a new
+ * job, which starts again from 0 (numRestarts, on FluidState, is per job too).
+ */
+export interface FluidJobCounts {
+  /** 1 for the first job, +1 per relaunch. */
+  number: number;
+  /** Checkpoints and savepoints completed. */
+  checkpointsCompleted: number;
+  /** Checkpoints aborted and savepoints that failed or were aborted. */
+  checkpointsFailed: number;
+  /** Restores from a checkpoint or savepoint (a restart with none restores nothing). */
+  restored: number;
+}
+
+const newJobCounts = (number: number): FluidJobCounts => ({ number, checkpointsCompleted: 0, checkpointsFailed: 0, restored: 0 });
 
 export interface FluidState {
   readonly params: FluidParams;
@@ -243,6 +266,13 @@ export interface FluidState {
   nextCheckpointId: number;
   /** The current job's numRestarts (0 again after a relaunch). */
   numRestarts: number;
+  job: FluidJobCounts;
+  /** Enough free TaskManager slots for the job's tasks: without them a deployment waits (`scheduled`). */
+  slotsAvailable: boolean;
+  /** scheduled: whether the tasks restore the restore point once deployed (restart, relaunch) or start empty (a new job). */
+  restoreOnDeploy: boolean;
+  /** See CreateFluidJob.checkpointsUntilDetected. */
+  readonly checkpointsUntilDetected: boolean;
   /** A stop-with-savepoint under way or done: the savepoint, and the interval to relaunch with (undefined: stay stopped). */
   reconfiguration?: { requestedAtMs: number; toIntervalMs?: number; savepoint?: FluidCheckpoint };
   counters: FluidCounters;
@@ -265,26 +295,42 @@ export interface CreateFluidJob {
   actuator: ActuatorKind;
   /** Starting interval, ms. */
   intervalMs: number;
-  /** Start time, ms (default 0): the job is deployed and RUNNING from then, with no checkpoint yet. */
+  /** Submission time, ms (default 0): the job is deployed and RUNNING from then (after startupMs), with no checkpoint yet. */
   atMs?: number;
+  /** Submission → tasks deployed, ms (default 0): `starting` meanwhile, then RUNNING with empty state (nothing to restore). */
+  startupMs?: number;
+  /** Events already in the topic at atMs (default 0): the job reads them from the earliest offset, as having arrived at atMs. */
+  inputOffset?: number;
+  /**
+   * Checkpoints as Flink's checkpoint coordinator runs them, unaware of a failure until it is
+   * detected (default false): a checkpoint falling due while a failure is undetected is triggered
+   * anyway, completes after a thaw or is aborted at detection, and a requested checkpoint not yet
+   * triggered dies with the job at detection. The simulator's model (false) holds checkpoints
+   * back meanwhile and keeps a request across the restart.
+   */
+  checkpointsUntilDetected?: boolean;
 }
 
-/** A job RUNNING from `atMs` with an empty topic. Throws `bad-input` for bad parameters or interval. */
+/** A job RUNNING from `atMs` (or `starting` until atMs + startupMs). Throws `bad-input` for bad parameters, interval or start. */
 export function createFluidJob(params: FluidParams, o: CreateFluidJob): FluidState {
   checkParams(params);
   checkInterval(o.intervalMs);
   const t = o.atMs ?? 0;
+  const startupMs = o.startupMs ?? 0;
+  const offset = o.inputOffset ?? 0;
+  if (!(startupMs >= 0 && Number.isFinite(startupMs))) throw badInput(`startupMs must be a finite number ≥ 0, got ${startupMs}`);
+  if (!(offset >= 0 && Number.isFinite(offset))) throw badInput(`inputOffset must be a finite number ≥ 0, got ${offset}`);
   return {
     params,
     actuator: o.actuator,
     tMs: t,
-    phase: 'running',
-    phaseEndsAtMs: Infinity,
+    phase: startupMs > 0 ? 'starting' : 'running',
+    phaseEndsAtMs: startupMs > 0 ? t + startupMs : Infinity,
     thawAtMs: Infinity,
     frozenSinceMs: NaN,
     intervalMs: o.intervalMs,
     inputEps: 0,
-    inputOffset: 0,
+    inputOffset: offset,
     consumed: 0,
     processedTotal: 0,
     rewoundTotal: 0,
@@ -297,12 +343,17 @@ export function createFluidJob(params: FluidParams, o: CreateFluidJob): FluidSta
     checkpointRequested: false,
     nextCheckpointId: 1,
     numRestarts: 0,
+    job: newJobCounts(1),
+    slotsAvailable: true,
+    restoreOnDeploy: false,
+    checkpointsUntilDetected: o.checkpointsUntilDetected ?? false,
     reconfiguration: undefined,
     counters: {
       checkpointsCompleted: 0, checkpointsAborted: 0, savepoints: 0, failures: 0, restarts: 0, reconfigurations: 0, reconfigurationsFailed: 0,
-      reconfigurationDowntimeMs: 0, checkpointingMs: 0, lostCapacityEvents: 0, deployments: 1,
+      reconfigurationDowntimeMs: 0, checkpointingMs: 0, lostCapacityEvents: 0, deployments: startupMs > 0 ? 0 : 1,
     },
-    arrivals: { tMs: [t], offset: [0], eps: [0], start: 0, head: 0 },
+    // Events already there arrived at once: a jump of the offset at t.
+    arrivals: offset > 0 ? { tMs: [t, t], offset: [0, offset], eps: [0, 0], start: 0, head: 0 } : { tMs: [t], offset: [0], eps: [0], start: 0, head: 0 },
   };
 }
 
@@ -354,7 +405,9 @@ export type FluidEvent =
   | { kind: 'relaunch-started'; atMs: number; intervalMs: number }
   | { kind: 'reconfigured'; atMs: number; intervalMs: number; outageMs: number }
   | { kind: 'reconfiguration-failed'; atMs: number; why: string }
-  | { kind: 'interval-changed'; atMs: number; fromMs: number; toMs: number };
+  | { kind: 'interval-changed'; atMs: number; fromMs: number; toMs: number }
+  | { kind: 'scheduled'; atMs: number }
+  | { kind: 'canceled'; atMs: number };
 
 export type FluidListener = (e: FluidEvent) => void;
 
@@ -481,29 +534,36 @@ function integrate(s: FluidState, toMs: number, into: StepTotals): void {
 
 /** When a paced checkpoint is due, ms. */
 const pacedDueMs = (s: FluidState): number => (s.checkpointRequested ? s.tMs : Math.max(s.tMs, s.lastCompletedTriggerMs + s.intervalMs));
+/** When the next checkpoint is due (with none in flight): the pacer's, or Flink's periodic timer or a request, ms. */
+const triggerDueMs = (s: FluidState): number => (s.actuator === 'paced' ? pacedDueMs(s) : s.checkpointRequested ? s.tMs : s.nextPeriodicAtMs);
+/** A failure not yet detected, during which Flink's coordinator goes on triggering (checkpointsUntilDetected). */
+const triggersUndetected = (s: FluidState): boolean => s.checkpointsUntilDetected && !s.inFlight;
 
 /** The time of the next state change (≥ now), Infinity when none. */
 function nextEventAtMs(s: FluidState): number {
   let at = Infinity;
   switch (s.phase) {
     case 'failed':
+      at = triggersUndetected(s) ? Math.min(s.phaseEndsAtMs, triggerDueMs(s)) : s.phaseEndsAtMs;
+      break;
     case 'restarting':
     case 'restoring':
     case 'relaunching':
+    case 'starting':
       at = s.phaseEndsAtMs;
       break;
     case 'frozen':
-      at = Math.min(s.phaseEndsAtMs, s.thawAtMs);
+      at = Math.min(s.phaseEndsAtMs, s.thawAtMs, triggersUndetected(s) ? triggerDueMs(s) : Infinity);
       break;
     case 'savepointing':
       at = s.phaseEndsAtMs;
       if (s.inFlight) at = Math.min(at, s.inFlight.completesAtMs);
       break;
     case 'running':
-      if (s.inFlight) at = s.inFlight.completesAtMs;
-      else at = s.actuator === 'paced' ? pacedDueMs(s) : s.checkpointRequested ? s.tMs : s.nextPeriodicAtMs;
+      at = s.inFlight ? s.inFlight.completesAtMs : triggerDueMs(s);
       break;
     case 'stopped':
+    case 'scheduled':
       break;
   }
   return Math.max(s.tMs, at);
@@ -527,7 +587,13 @@ function fire(s: FluidState, on?: FluidListener): void {
         s.phase = 'restarting';
         s.thawAtMs = Infinity;
         s.phaseEndsAtMs = now + p.restartSec * 1000;
+        // Flink's coordinator drops what it had not triggered yet with the failed job.
+        if (s.checkpointsUntilDetected) s.checkpointRequested = false;
         on?.({ kind: 'detected', atMs: now });
+        return;
+      }
+      if (triggersUndetected(s) && triggerDueMs(s) <= now) {
+        trigger(s, on);
         return;
       }
       break;
@@ -535,32 +601,25 @@ function fire(s: FluidState, on?: FluidListener): void {
       if (s.phaseEndsAtMs <= now) {
         s.numRestarts++;
         s.counters.restarts++;
-        beginRestore(s, on);
+        deploy(s, true, on);
         return;
       }
       break;
     case 'relaunching':
       if (s.phaseEndsAtMs <= now) {
-        beginRestore(s, on);
+        deploy(s, true, on);
+        return;
+      }
+      break;
+    case 'starting':
+      if (s.phaseEndsAtMs <= now) {
+        deploy(s, false, on);
         return;
       }
       break;
     case 'restoring':
       if (s.phaseEndsAtMs <= now) {
-        s.phase = 'running';
-        s.phaseEndsAtMs = Infinity;
-        s.counters.deployments++;
-        // Flink's periodic timer starts with the deployed job (the pacer keeps its own clock).
-        s.nextPeriodicAtMs = now + s.intervalMs;
-        on?.({ kind: 'running', atMs: now });
-        const r = s.reconfiguration;
-        if (r?.savepoint && r.toIntervalMs !== undefined) {
-          const outageMs = now - r.requestedAtMs;
-          s.counters.reconfigurations++;
-          s.counters.reconfigurationDowntimeMs += outageMs;
-          s.reconfiguration = undefined;
-          on?.({ kind: 'reconfigured', atMs: now, intervalMs: s.intervalMs, outageMs });
-        }
+        startRunning(s, on);
         return;
       }
       break;
@@ -582,15 +641,47 @@ function fire(s: FluidState, on?: FluidListener): void {
         }
         break;
       }
-      if (s.actuator === 'paced' ? pacedDueMs(s) <= now : s.checkpointRequested || s.nextPeriodicAtMs <= now) {
+      if (triggerDueMs(s) <= now) {
         trigger(s, on);
         return;
       }
       break;
     case 'stopped':
+    case 'scheduled':
       break;
   }
   throw new KhaosError('bug', `fluid model: nothing due at ${now} ms in phase ${s.phase}`);
+}
+
+/** Tasks deployed once slots are free: they restore the restore point (restart, relaunch) or start empty (a new job). */
+function deploy(s: FluidState, restore: boolean, on?: FluidListener): void {
+  if (!s.slotsAvailable) {
+    s.phase = 'scheduled';
+    s.phaseEndsAtMs = Infinity;
+    s.restoreOnDeploy = restore;
+    on?.({ kind: 'scheduled', atMs: s.tMs });
+    return;
+  }
+  if (restore) beginRestore(s, on);
+  else startRunning(s, on);
+}
+
+function startRunning(s: FluidState, on?: FluidListener): void {
+  const now = s.tMs;
+  s.phase = 'running';
+  s.phaseEndsAtMs = Infinity;
+  s.counters.deployments++;
+  // Flink's periodic timer starts with the deployed job (the pacer keeps its own clock).
+  s.nextPeriodicAtMs = now + s.intervalMs;
+  on?.({ kind: 'running', atMs: now });
+  const r = s.reconfiguration;
+  if (r?.savepoint && r.toIntervalMs !== undefined) {
+    const outageMs = now - r.requestedAtMs;
+    s.counters.reconfigurations++;
+    s.counters.reconfigurationDowntimeMs += outageMs;
+    s.reconfiguration = undefined;
+    on?.({ kind: 'reconfigured', atMs: now, intervalMs: s.intervalMs, outageMs });
+  }
 }
 
 function trigger(s: FluidState, on?: FluidListener): void {
@@ -612,6 +703,7 @@ function completeCheckpoint(s: FluidState, on?: FluidListener): void {
   s.lastCompletedTriggerMs = Math.max(s.lastCompletedTriggerMs, f.triggeredAtMs);
   if (!s.restorePoint || cp.position >= s.restorePoint.position) s.restorePoint = cp;
   s.counters.checkpointsCompleted++;
+  s.job.checkpointsCompleted++;
   if (s.actuator === 'restart' && s.nextPeriodicAtMs < s.tMs) s.nextPeriodicAtMs += Math.ceil((s.tMs - s.nextPeriodicAtMs) / s.intervalMs) * s.intervalMs;
   on?.({ kind: 'checkpoint-completed', atMs: s.tMs, checkpoint: cp });
 }
@@ -621,6 +713,7 @@ function abortInFlight(s: FluidState, why: string, on?: FluidListener): void {
   const id = s.inFlight.id;
   s.inFlight = undefined;
   s.counters.checkpointsAborted++;
+  s.job.checkpointsFailed++;
   on?.({ kind: 'checkpoint-aborted', atMs: s.tMs, id, why });
 }
 
@@ -632,6 +725,7 @@ function beginRestore(s: FluidState, on?: FluidListener): void {
   s.rewoundTotal += rewound;
   s.consumed = position;
   s.arrivals.head = s.arrivals.start;
+  if (from) s.job.restored++;
   s.phase = 'restoring';
   s.phaseEndsAtMs = s.tMs + restoreSec(s.params, from?.stateBytes ?? s.params.state.baseBytes) * 1000;
   on?.({ kind: 'restore-started', atMs: s.tMs, from, rewound });
@@ -642,6 +736,7 @@ function completeSavepoint(s: FluidState, on?: FluidListener): void {
   const sp = r.savepoint!;
   sp.completedAtMs = s.tMs;
   s.counters.savepoints++;
+  s.job.checkpointsCompleted++;
   s.lastCompleted = sp;
   s.restorePoint = sp;
   // The job is FINISHED: a checkpoint still in flight is lost with it.
@@ -659,6 +754,7 @@ function startRelaunch(s: FluidState, intervalMs: number, on?: FluidListener): v
   s.phase = 'relaunching';
   s.phaseEndsAtMs = s.tMs + s.params.relaunchSec * 1000;
   s.numRestarts = 0;
+  s.job = newJobCounts(s.job.number + 1);
   if (s.intervalMs !== intervalMs) on?.({ kind: 'interval-changed', atMs: s.tMs, fromMs: s.intervalMs, toMs: intervalMs });
   s.intervalMs = intervalMs;
   on?.({ kind: 'relaunch-started', atMs: s.tMs, intervalMs });
@@ -673,8 +769,9 @@ function startRelaunch(s: FluidState, intervalMs: number, on?: FluidListener): v
  * the job only when it outlasts `detectionSec.freeze`, else the job simply continues. Overlaps:
  * a failure while one is still undetected joins its restart (a kill during a freeze may be noticed
  * sooner); one during a restart, restore or relaunch starts the restart over; one during a
- * savepoint aborts it (the reconfiguration fails, the job keeps its interval); a stopped job has
- * nothing to fail. Throws `bad-input` for an unknown type or a bad freeze duration.
+ * savepoint aborts it (the reconfiguration fails, the job keeps its interval); a stopped job, or
+ * one with no task deployed (starting, scheduled), has nothing to fail. Throws `bad-input` for an
+ * unknown type or a bad freeze duration.
  */
 export function injectFailure(s: FluidState, type: FailureType, freezeMs?: number, on?: FluidListener): void {
   if (!FAILURE_TYPES.includes(type)) throw badInput(`unknown failure type "${type}"`, `use one of: ${FAILURE_TYPES.join(', ')}`);
@@ -686,6 +783,8 @@ export function injectFailure(s: FluidState, type: FailureType, freezeMs?: numbe
   on?.({ kind: 'failure', atMs: now, type });
   switch (s.phase) {
     case 'stopped':
+    case 'starting':
+    case 'scheduled':
       return;
     case 'failed':
       s.phaseEndsAtMs = Math.min(s.phaseEndsAtMs, detectAt);
@@ -718,9 +817,7 @@ export function injectFailure(s: FluidState, type: FailureType, freezeMs?: numbe
       s.phaseEndsAtMs = detectAt;
       return;
     case 'savepointing':
-      s.reconfiguration = undefined;
-      s.counters.reconfigurationsFailed++;
-      on?.({ kind: 'reconfiguration-failed', atMs: now, why: 'the job failed while the savepoint was taken' });
+      failSavepoint(s, 'the job failed while the savepoint was taken', on);
       break;
     case 'running':
       break;
@@ -773,13 +870,62 @@ export function stopWithSavepoint(s: FluidState, relaunchIntervalMs?: number, on
   return true;
 }
 
-/** After a savepoint that stopped the job: a new job from it with `intervalMs` (relaunch, then restore). False unless stopped. */
-export function relaunch(s: FluidState, intervalMs: number, on?: FluidListener): boolean {
+/**
+ * A stopped job (after a savepoint, or cancelled): a new job with `intervalMs` from savepoint
+ * `from` (default: the one that stopped it), relaunched, then restored. False (nothing changes)
+ * unless stopped with a savepoint to start from.
+ */
+export function relaunch(s: FluidState, intervalMs: number, on?: FluidListener, from = s.reconfiguration?.savepoint): boolean {
   checkInterval(intervalMs);
-  if (s.phase !== 'stopped' || !s.reconfiguration?.savepoint) return false;
-  s.reconfiguration.toIntervalMs = intervalMs;
+  if (s.phase !== 'stopped' || !from) return false;
+  s.restorePoint = from;
+  s.reconfiguration = { requestedAtMs: s.reconfiguration?.requestedAtMs ?? s.tMs, toIntervalMs: intervalMs, savepoint: from };
   startRelaunch(s, intervalMs, on);
   return true;
+}
+
+function failSavepoint(s: FluidState, why: string, on?: FluidListener): void {
+  s.reconfiguration = undefined;
+  s.counters.reconfigurationsFailed++;
+  s.job.checkpointsFailed++;
+  on?.({ kind: 'reconfiguration-failed', atMs: s.tMs, why });
+}
+
+/** A stop-with-savepoint given up (its caller timed out): the savepoint is aborted and the job runs on at its interval. False unless one is under way. */
+export function abortSavepoint(s: FluidState, on?: FluidListener): boolean {
+  if (s.phase !== 'savepointing') return false;
+  failSavepoint(s, 'the savepoint was aborted', on);
+  s.phase = 'running';
+  s.phaseEndsAtMs = Infinity;
+  return true;
+}
+
+/**
+ * Cancels the job (CANCELED: nothing restarts it, an application-mode JobManager exits): it is
+ * `stopped`, a checkpoint in flight is aborted and a savepoint under way fails. `relaunch` can
+ * start a new job from an earlier savepoint. False when already stopped.
+ */
+export function cancel(s: FluidState, on?: FluidListener): boolean {
+  if (s.phase === 'stopped') return false;
+  if (s.phase === 'savepointing') failSavepoint(s, 'the job was cancelled', on);
+  abortInFlight(s, 'the job was cancelled', on);
+  s.reconfiguration = undefined;
+  s.phase = 'stopped';
+  s.phaseEndsAtMs = Infinity;
+  s.thawAtMs = Infinity;
+  on?.({ kind: 'canceled', atMs: s.tMs });
+  return true;
+}
+
+/**
+ * Whether enough free TaskManager slots exist for the job's tasks (true at creation). It only
+ * gates deployments: a start, restart or relaunch that ends without slots leaves the job
+ * `scheduled`, deployed once they are back (now, when this makes them so). Losing a TaskManager
+ * that runs tasks is a failure: `injectFailure`.
+ */
+export function setSlotsAvailable(s: FluidState, available: boolean, on?: FluidListener): void {
+  s.slotsAvailable = available;
+  if (available && s.phase === 'scheduled') deploy(s, s.restoreOnDeploy, on);
 }
 
 /** The restart actuator: stop-with-savepoint, relaunch with `intervalMs`, restore. False (no change) unless running. */
