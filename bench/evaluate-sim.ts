@@ -1,5 +1,5 @@
 // SIMULATED policy comparison on every trace of ../shared/workloads (issue 8, the simulation half):
-// the scenario of examples/evaluate-iot.yaml (job, targets, cadence, policies) on each trace in
+// the scenario of examples/evaluate-iot-original-scale.yaml (job, targets, cadence, policies) on each trace in
 // turn, 20 seeded failure schedules each, and the issue's three quality comparisons with spreads:
 //   khaos+ vs the best static interval in hindsight, on recovery violations;
 //   khaos+ vs the median static interval, on the latency-violation share;
@@ -29,7 +29,7 @@ const FAILURES_PER_SCHEDULE = 6;
 
 const { values: flags } = parseArgs({ options: { schedules: { type: 'string', default: '20' }, workers: { type: 'string', default: '0' } }, strict: true });
 const schedules = Number(flags.schedules);
-const example = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'examples', 'evaluate-iot.yaml');
+const example = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'examples', 'evaluate-iot-original-scale.yaml');
 const base = YAML.parse(fs.readFileSync(example, 'utf8')) as ConfigInput;
 
 /** Median and p10/p90 of per-schedule values. */
@@ -107,7 +107,7 @@ report(
   {
     SIMULATED: 'every figure comes from the fluid simulator (src/core/sim), not from Flink',
     command: `npx tsx bench/evaluate-sim.ts ${process.argv.slice(2).join(' ')}`.trim(),
-    scenario: 'examples/evaluate-iot.yaml with replay.trace and replay.peakRateEps per trace',
+    scenario: 'examples/evaluate-iot-original-scale.yaml with replay.trace and replay.peakRateEps per trace',
     peakRule: `each trace scaled so that its 99th percentile is ${P99_LOAD * 100} % of the simulated capacity`,
     schedules,
     failuresPerSchedule: FAILURES_PER_SCHEDULE,

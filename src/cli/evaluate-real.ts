@@ -4,7 +4,7 @@ import { loadTrace, localControlDeps } from '../compose.js';
 import { modelsFromSamples } from '../app/control/models.js';
 import { runRealEvaluation, type RealEvaluationInput } from '../app/evaluate-real.js';
 import { badInput } from '../core/errors.js';
-import { gapRow, predictRun, realQos, type QosTargets } from '../core/evaluation/real-qos.js';
+import { gapRow, predictRun, realQos, type GapRow, type QosTargets } from '../core/evaluation/real-qos.js';
 import type { RealRunRecord } from '../core/evaluation/real-run.js';
 import { failureSchedules } from '../core/sim/failures.js';
 import type { PolicyUnderTest } from '../core/sim/evaluate.js';
@@ -48,6 +48,8 @@ export interface RealOutcome {
   records: RealRunRecord[];
   report: EvaluateReport;
   json: string;
+  /** The simulator against the measurement, per policy (sim-vs-real.json). */
+  gaps: GapRow[];
   /** Events lost or duplicated by any run. */
   exactlyOnce: boolean;
 }
@@ -73,7 +75,7 @@ export function summariseReal(c: Config, input: RealEvaluationInput, records: Re
     models: input.models.samples ? `fitted at start from ${input.models.samples.source} (${input.models.samples.samples.length} samples), refitted online with each measured failure` : 'from the model files of the config',
     params: params.source, command, wallSec,
   });
-  return { records, report, json: `${JSON.stringify({ policies: rows }, null, 2)}\n`, exactlyOnce: rows.every((r) => r.lost === 0 && r.duplicated === 0) };
+  return { records, report, gaps, json: `${JSON.stringify({ policies: rows }, null, 2)}\n`, exactlyOnce: rows.every((r) => r.lost === 0 && r.duplicated === 0) };
 }
 
 /** Ctrl-C / SIGTERM stop the current run after its tick; the stack is torn down by withOwnedStack. */
@@ -114,6 +116,7 @@ export async function evaluateReal(c: Config, policies: readonly PolicyUnderTest
   fs.rmSync(markdownPath, { force: true });
   for (const f of out.report.files) fs.writeFileSync(path.join(o.outDir, f.name), f.content);
   fs.writeFileSync(path.join(o.outDir, 'evaluate.json'), out.json);
+  fs.writeFileSync(path.join(o.outDir, 'sim-vs-real.json'), `${JSON.stringify({ simulatorParameters: o.params.source, params: o.params.params, policies: out.gaps }, null, 2)}\n`);
   fs.writeFileSync(markdownPath, out.report.markdown);
   if (o.json) io.out(out.json);
   else io.out(`${out.report.markdown.split('\n## Violations')[1]?.replace(/^\n/, '## Violations\n') ?? ''}\nreport: ${markdownPath}\n`);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { realKillsSec } from '../../src/cli/evaluate-real.js';
 import { resolveConfig, resolvePolicyList } from '../../src/config/schema.js';
 import { DEFAULT_FLUID_PARAMS, reconfigurationOutageSec } from '../../src/core/sim/fluid.js';
 
@@ -67,8 +68,20 @@ describe('config: evaluate', () => {
     expect(resolvePolicyList(['young-daly@restart', 'static:2min'], '--policies').map((p) => p.name)).toEqual(['young-daly@restart', 'static:120s']);
   });
 
-  it('examples/evaluate-iot.yaml is valid and lists what the issue asks for', () => {
-    const file = path.resolve(__dirname, '..', '..', 'examples', 'evaluate-iot.yaml');
+  it('examples/evaluate-iot.yaml (the real-stack scenario) compares what the issue asks for, with kills that fit its replay', () => {
+    const c = resolveConfig(YAML.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'examples', 'evaluate-iot.yaml'), 'utf8')));
+    const names = c.evaluate.evaluated.map((p) => p.name);
+    expect(names).toEqual(expect.arrayContaining(['khaos+', 'khaos+@restart', 'khaos']));
+    expect(names.filter((n) => n.startsWith('static:')).length).toBeGreaterThanOrEqual(3);
+    expect(c.job.kind).toBe('iot');
+    expect(c.evaluate.real.mode).toBe('sequential');
+    expect(c.evaluate.real.failures).toBeGreaterThanOrEqual(4);
+    expect(realKillsSec(c)).toHaveLength(c.evaluate.real.failures);
+    expect(fs.existsSync(path.resolve(__dirname, '..', '..', c.control.samples!))).toBe(true);
+  });
+
+  it('examples/evaluate-iot-original-scale.yaml (the simulation bench) is valid and lists what the issue asks for', () => {
+    const file = path.resolve(__dirname, '..', '..', 'examples', 'evaluate-iot-original-scale.yaml');
     const c = resolveConfig(YAML.parse(fs.readFileSync(file, 'utf8')));
     const names = c.evaluate.evaluated.map((p) => p.name);
     expect(names).toEqual(expect.arrayContaining(['khaos+', 'khaos+@restart', 'khaos', 'young-daly', 'flink-backlog']));

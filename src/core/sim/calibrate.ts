@@ -326,6 +326,8 @@ function collectRun(source: string, r: RealRunRecord, points: Points): void {
   }
   for (const s of r.samples) {
     if (s.state !== 'RUNNING' || s.inputEps === undefined || s.latencyP99Ms === undefined) continue;
+    // Only while input arrives: before the replay and after it the job reads nothing, and its p99 gauge reads 0.
+    if (s.tMs < r.replayStartMs || s.tMs > r.replayEndMs || !(s.inputEps > 0 && s.latencyP99Ms > 0)) continue;
     if (disturbed.some(([a, b]) => s.tMs >= a && s.tMs <= b)) continue;
     points.latency.push({ source, ciMs: intervalAt(r, s.tMs), throughputEps: s.inputEps, latencyMs: s.latencyP99Ms });
   }
