@@ -231,7 +231,6 @@ export const configSchema = z
               if (problem) ctx.addIssue({ code: 'custom', message: problem });
             }),
           )
-          .min(1)
           .default(['khaos+', 'khaos', 'young-daly', 'flink-backlog'])
           .describe('Policies compared: khaos+, khaos, young-daly, flink-backlog or static:<duration>, each but static optionally with @paced or @restart (default actuators: docs/evaluate.md)'),
         staticIntervals: z.array(durationValue()).default(['10s', '30s', '60s', '120s']).describe('Static intervals compared beside the policies, each as static:<interval>'),
@@ -261,6 +260,7 @@ export const configSchema = z
         const ms = durationProblem(v.latencyWindow, false) ? undefined : parseDuration(v.latencyWindow, 'evaluate.latencyWindow');
         if (ms !== undefined && ms % 1000 !== 0) ctx.addIssue({ code: 'custom', path: ['latencyWindow'], message: `${JSON.stringify(v.latencyWindow)} is not whole seconds` });
         const statics = v.staticIntervals.filter((d) => !durationProblem(d, false)).map((d) => `static:${d}`);
+        if (v.policies.length + v.staticIntervals.length === 0) ctx.addIssue({ code: 'custom', path: ['policies'], message: 'no policy and no static interval to evaluate: list at least one in policies or staticIntervals' });
         for (const n of repeatedPolicies([...v.policies, ...statics])) ctx.addIssue({ code: 'custom', path: ['policies'], message: `${n} is listed more than once (policies and staticIntervals together)` });
       })
       .prefault({}),
