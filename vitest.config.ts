@@ -16,6 +16,17 @@ export default defineConfig({
           globalSetup: ['test/integration/global-setup.ts'],
         },
       },
+      {
+        test: {
+          // A real Kubernetes control plane (scripts/k8s/build.sh, then src/adapters/k8s/control-plane.ts); no JVM.
+          name: 'k8s',
+          include: ['test/k8s/**/*.test.ts'],
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

@@ -119,11 +119,13 @@ export const kafkaBus = (stack: LocalStack) =>
 
 export function demoDeps(stack: LocalStack, log: (l: string) => void): DemoDeps {
   const clock = new SystemClock();
+  const bus = kafkaBus(stack);
+  const flinkAt = (url: string) => new RestFlinkEngine(url);
   return {
     orchestrator: stack,
-    bus: kafkaBus(stack),
-    flinkAt: (url) => new RestFlinkEngine(url),
-    injectorFor: (replica) => new ProcessFailureInjector(stack, replica, clock),
+    bus,
+    flinkAt,
+    injectorFor: (replica) => new ProcessFailureInjector(stack, replica, clock, { bus, flinkAt }),
     clock,
     log,
   };

@@ -85,7 +85,7 @@ export class DemoWatch {
     readonly replica: WatchedReplica,
     private readonly run: RunScope,
   ) {
-    this.recovery = { baselineMs: 20_000, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS, requireRestart: o.failure === 'kill' };
+    this.recovery = { baselineMs: 20_000, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS, requireRestart: o.failure !== 'freeze' };
   }
 
   get timeline(): RecoveryTimeline | undefined {
@@ -124,9 +124,9 @@ export class DemoWatch {
     try {
       const target = await taskManagerRunning(this.replica.flink);
       const injector = this.deps.injectorFor(this.replica.name);
-      log(`chaos: ${this.o.failure} TaskManager ${target.taskManagerId} (runs ${target.vertex})`);
+      log(this.o.failure === 'exception' ? `chaos: task exception (marker on ${this.replica.input?.inputTopic})` : `chaos: ${this.o.failure} TaskManager ${target.taskManagerId} (runs ${target.vertex})`);
       const f = await injectFailure(injector, clock, this.replica, this.o.failure, target.taskManagerId, this.o.freezeMs);
-      log(`chaos: ${f.type} at ${new Date(f.injectedAtMs).toISOString()} (pid ${f.pid})`);
+      log(`chaos: ${f.type} at ${new Date(f.injectedAtMs).toISOString()} (${f.type === 'exception' ? `fails attempt ${f.failAtAttempt}` : `pid ${f.pid}`})`);
     } catch (e) {
       throw injectionFailed(this.o.failure, '', e, 'check the replica’s processes (`khaos stack status`)');
     }
@@ -147,13 +147,14 @@ export async function runDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResul
   const schedule = replaySchedule(o.trace, o);
   log(`workload: ${o.trace.name}, ${o.durationSec} s at ×${o.compression} from +${o.startOffsetSec} s, peak ${o.peakRateEps} ev/s → ${schedule.reduce((a, b) => a + b, 0)} events`);
 
+  const groupId = `khaos-${o.job}-1`;
   const replica = await deps.orchestrator.startReplica({
     name: `${o.job}-1`, job: o.job, checkpointIntervalMs: o.checkpointIntervalMs, parallelism: o.parallelism,
-    inputTopic: topics.input, outputTopic: topics.output, auditTopic: topics.audit, groupId: `khaos-${o.job}-1`,
+    inputTopic: topics.input, outputTopic: topics.output, auditTopic: topics.audit, groupId,
   });
   log(`replica ${replica.name} RUNNING at ${replica.restUrl} with checkpoint interval ${o.checkpointIntervalMs} ms`);
   const flink = deps.flinkAt(replica.restUrl);
-  const watched: WatchedReplica = { name: replica.name, flink, sampler: new JobSampler(flink, clock), samples: [] };
+  const watched: WatchedReplica = { name: replica.name, flink, sampler: new JobSampler(flink, clock), samples: [], input: { job: o.job, inputTopic: topics.input, groupId } };
   const run = new RunScope();
   const watch = new DemoWatch(deps, o, watched, run);
   // The failure goes out once replay second failAtSec is over (none when the replay is shorter).

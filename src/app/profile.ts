@@ -80,7 +80,7 @@ export async function runProfile(deps: ProfileDeps, profileId: string, trace: Tr
     await bus.ensureTopic(`${out}-audit`, 4);
     const handle = await deps.orchestrator.startReplica({ name, job: plan.job, checkpointIntervalMs: ciMs, parallelism: plan.parallelism, inputTopic: input, outputTopic: `${out}-out`, auditTopic: `${out}-audit`, groupId: `khaos-prof-${profileId}-${name}` });
     const flink = deps.flinkAt(handle.restUrl);
-    replicas.push({ name, ciMs, flink, sampler: new JobSampler(flink, clock), samples: [] });
+    replicas.push({ name, ciMs, flink, sampler: new JobSampler(flink, clock), samples: [], input: { job: plan.job, inputTopic: input, groupId: `khaos-prof-${profileId}-${name}` } });
     log(`replica ${name} RUNNING (interval ${ciMs} ms)`);
   }
 
@@ -121,7 +121,7 @@ const recoveryOptions = (plan: ProfileRecord['plan']) => ({
   baselineMs: (plan.replay.beforeSec - 2) * 1000,
   sustainSamples: plan.sustainSec,
   slackSeconds: LAG_SLACK_SECONDS,
-  requireRestart: plan.failure === 'kill',
+  requireRestart: plan.failure !== 'freeze',
 });
 
 function phaseOf(r: ReplicaRun, injectedAt: number | undefined, plan: ProfileRecord['plan']): string {

@@ -1,7 +1,7 @@
 import { KhaosError } from '../core/errors.js';
 import type { JobSample } from '../core/profiling/recovery.js';
 import type { Clock } from '../ports/clock.js';
-import type { FailureInjector, FailureType, InjectedFailure } from '../ports/failure-injector.js';
+import type { FailureInjector, FailureType, InjectedFailure, TaskExceptionTarget } from '../ports/failure-injector.js';
 import type { FlinkEngine } from '../ports/flink-engine.js';
 import type { Orchestrator } from '../ports/orchestrator.js';
 import type { JobSampler } from './observe.js';
@@ -22,6 +22,8 @@ export interface WatchedReplica {
   injection?: 'armed' | 'settled';
   /** On record from the moment the signal goes out (a freeze's is completed at its thaw). */
   failure?: InjectedFailure;
+  /** The replica's input, where a task-exception marker goes. */
+  input?: TaskExceptionTarget;
 }
 
 /** One look at each replica: its sample, and the TaskManagers started in place of dead ones. */
@@ -65,12 +67,17 @@ export function armDueInjections<R extends WatchedReplica>(run: RunScope, clock:
 }
 
 /**
- * Kills or freezes a TaskManager of the replica. The failure is on record (`r.failure`) from the
+ * Kills or freezes a TaskManager of the replica, or makes one of its tasks throw (a marker on
+ * `r.input`; `taskManagerId` is then unused). The failure is on record (`r.failure`) from the
  * moment the signal goes out: a freeze resolves only at its thaw, and the watch needs its start
  * now. Resolves with the injector's own record.
  */
 export async function injectFailure(injector: FailureInjector, clock: Clock, r: WatchedReplica, type: FailureType, taskManagerId: string, freezeMs: number): Promise<InjectedFailure> {
   if (type === 'kill') return (r.failure = await injector.kill(taskManagerId));
+  if (type === 'exception') {
+    if (!r.input) throw new KhaosError('bad-input', `replica ${r.name} has no input on record to write a task-exception marker to`, 'a bug: give the watched replica its input');
+    return (r.failure = await injector.exception(r.input));
+  }
   const injectedAtMs = clock.now();
   const frozen = injector.freeze(taskManagerId, freezeMs);
   r.failure = { type: 'freeze', taskManagerId, pid: 0, injectedAtMs };

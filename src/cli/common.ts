@@ -51,7 +51,7 @@ const CONFIG_OPTIONS: Record<keyof ConfigFlags, [string, string]> = {
   peak: ['--peak <n>', 'events/s at the trace maximum'],
   compression: ['--compression <x>', 'trace seconds per wall second'],
   duration: ['--duration <dur>', `replay length in wall time, e.g. 120s (${DUR})`],
-  failure: ['--failure <kind>', 'what to inject: kill or freeze'],
+  failure: ['--failure <kind>', 'what to inject: kill, freeze or exception'],
   failAt: ['--fail-at <dur>', `when to inject it, e.g. 60s (${DUR})`],
   seed: ['--seed <n>', 'event generator seed'],
 };

@@ -11,6 +11,7 @@ import { demoDeps, downStack, loadTrace, messageBusAt, stacks, startLocalStack, 
 import { addAnalyzeCommand } from './analyze.js';
 import { addControlCommand } from './control.js';
 import { addEvaluateCommand } from './evaluate.js';
+import { addK8sCommand } from './k8s.js';
 import { act, configFrom, configureTree, log, processIo, runProgram, withConfigOptions, withOwnedStack, type CliIo, type ConfigFlags } from './common.js';
 import { addModelsCommand } from './models.js';
 import { addProfileCommand } from './profile.js';
@@ -117,6 +118,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   addControlCommand(program);
   addEvaluateCommand(program, io);
   addSimCommand(program, io);
+  addK8sCommand(program, io);
   return configureTree(program, io);
 }
 

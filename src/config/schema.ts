@@ -98,6 +98,28 @@ const simOverrides = z
     }
   });
 
+/** Kubernetes names: DNS-1123 labels (lowercase letters, digits and dashes). */
+const k8sName = (def: string, description: string) => z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a Kubernetes name: lowercase letters, digits and dashes').default(def).describe(description);
+
+/** Where and how Khaos runs replicas on Kubernetes (Flink Kubernetes Operator, Chaos Mesh): docs/kubernetes.md. */
+const k8sSection = z
+  .object({
+    namespace: k8sName('khaos', 'Namespace of the FlinkDeployments, PodChaos objects and Khaos’s own Role'),
+    image: z.string().min(1).default('flink:2.2.1-java17').describe('Container image of the job replicas: Flink 2.2 with the jobs jar inside'),
+    jarURI: z.string().min(1).default('local:///opt/flink/usrlib/khaos-jobs.jar').describe('Where the jobs jar is in the image (FlinkDeployment spec.job.jarURI)'),
+    flinkVersion: z.enum(['v2_0', 'v2_1', 'v2_2']).default('v2_2').describe('FlinkDeployment spec.flinkVersion (operator 1.15 accepts up to v2_2)'),
+    kafkaBootstrap: z.string().min(1).default('kafka.kafka.svc:9092').describe('Kafka bootstrap servers as the replicas’ pods reach them'),
+    stateDir: z.string().min(1).default('s3://khaos/flink').describe('Durable storage for checkpoints and savepoints (upgradeMode savepoint needs it), one folder per replica'),
+    flinkServiceAccount: k8sName('flink', 'Service account the operator runs the Flink pods with'),
+    serviceAccount: k8sName('khaos', 'Service account of Khaos itself, bound to its least-privilege Role'),
+    jobManagerCpu: z.number().positive().default(0.5).describe('JobManager CPU, cores'),
+    jobManagerMemory: z.string().regex(/^[0-9]+(m|g|Mi|Gi)$/, 'a size like 1024m or 1Gi').default('1024m').describe('JobManager memory (Flink size: 1024m, 1g)'),
+    taskManagerCpu: z.number().positive().default(1).describe('TaskManager CPU, cores'),
+    taskManagerMemory: z.string().regex(/^[0-9]+(m|g|Mi|Gi)$/, 'a size like 1024m or 1Gi').default('1024m').describe('TaskManager memory (Flink size: 1024m, 1g)'),
+  })
+  .strict()
+  .prefault({});
+
 /**
  * The one config schema. Each option has a type, a default and a one-line description (the
  * reference in docs/config.md is generated from it); durations are written "30s" and resolved
@@ -145,7 +167,7 @@ export const configSchema = z
       .prefault({}),
     chaos: z
       .object({
-        failure: z.enum(['kill', 'freeze']).default('kill').describe('Failure type: kill (SIGKILL) or freeze (SIGSTOP … SIGCONT)'),
+        failure: z.enum(['kill', 'freeze', 'exception']).default('kill').describe('Failure type: kill (SIGKILL), freeze (SIGSTOP … SIGCONT) or exception (a task throws once on a marker record in the input)'),
         at: duration('60s', 'When to inject, in wall time since the replay started'),
         freezeFor: duration('20s', 'How long a freeze lasts'),
         recoveryTimeout: duration('180s', 'Give up waiting for a recovery after this long'),
@@ -264,6 +286,7 @@ export const configSchema = z
         for (const n of repeatedPolicies([...v.policies, ...statics])) ctx.addIssue({ code: 'custom', path: ['policies'], message: `${n} is listed more than once (policies and staticIntervals together)` });
       })
       .prefault({}),
+    k8s: k8sSection,
   })
   .strict();
 
@@ -321,6 +344,7 @@ export function resolveConfig(input: unknown) {
         drainMs: d(c.evaluate.real.drain, 'evaluate.real.drain'),
       }),
     }),
+    k8s: Object.freeze({ ...c.k8s }),
   });
 }
 

@@ -1,5 +1,11 @@
-/** Failure types of the foundation: an immediate kill, or a freeze (like a long GC pause). */
-export type FailureType = 'kill' | 'freeze';
+import type { JobKind } from '../core/load/events.js';
+
+/**
+ * Failure types: an immediate kill of a TaskManager, a freeze (like a long GC pause), or a task
+ * exception (an operator of the job throws on a marker record Khaos writes to its input). The
+ * simulator's names (src/core/sim/fluid.ts).
+ */
+export type FailureType = 'kill' | 'freeze' | 'exception';
 
 export interface InjectedFailure {
   type: FailureType;
@@ -10,14 +16,38 @@ export interface InjectedFailure {
   injectedAtMs: number;
   /** For a freeze: when it was thawed. */
   resumedAtMs?: number;
+  /** For an exception: the execution attempt the marker fails at (the tasks' attempt when it was written). */
+  failAtAttempt?: number;
 }
 
 /**
- * Breaks a TaskManager of a running replica. Throws KhaosError('bad-input') when the target is
- * unknown, KhaosError('platform') when the process cannot be signalled.
+ * Where a task-exception marker goes: the replica's input topic, read by a job of this kind with
+ * this consumer group (replicas share an input, each with its own group; only this one throws).
+ */
+export interface TaskExceptionTarget {
+  job: JobKind;
+  inputTopic: string;
+  groupId: string;
+}
+
+/**
+ * Breaks a running replica: a TaskManager of it, or one of its tasks. Throws
+ * KhaosError('bad-input') when the target is unknown, KhaosError('platform') when the process
+ * cannot be signalled or the job cannot be reached.
  */
 export interface FailureInjector {
   kill(taskManagerId: string): Promise<InjectedFailure>;
   /** SIGSTOP now, SIGCONT after `durationMs`; resolves after the thaw. */
   freeze(taskManagerId: string, durationMs: number): Promise<InjectedFailure>;
+  /**
+   * Makes the job's parse operator throw once: reads the current execution attempt of its
+   * subtasks and writes a marker carrying it to every partition of the input topic. Each subtask
+   * throws when it reads the marker at that attempt; the failover restarts every task with a
+   * higher attempt, so the marker replayed from the checkpoint is ignored and one call restarts
+   * the job at most once. Resolves once the marker is written (`injectedAtMs`); `taskManagerId`
+   * is where the parse operator's first subtask runs. A job whose jar predates markers drops it
+   * (no failure: the recovery watch then records a time-out). Throws KhaosError('platform') when
+   * the job is not RUNNING with every parse subtask RUNNING (the attempt could change under it).
+   */
+  exception(target: TaskExceptionTarget): Promise<InjectedFailure>;
 }

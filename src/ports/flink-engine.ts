@@ -33,6 +33,8 @@ export interface SubtaskLocation {
   status: string;
   /** Flink's resource id of the TaskManager running this subtask. */
   taskManagerId: string;
+  /** Execution attempt of the subtask (0 first; every restart that redeploys it adds one). */
+  attempt: number;
 }
 
 export interface CompletedCheckpoint {

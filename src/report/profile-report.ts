@@ -140,7 +140,7 @@ export function buildProfileReport(record: ProfileRecord, measurements: FailureM
   md.push(
     `- Checkpoint intervals: ${plan.intervalsMs.map(formatDurationMs).join(', ')} (one replica per interval, run in parallel; Flink parallelism ${plan.parallelism})`,
     `- Repetitions per point: ${plan.repetitions}`,
-    `- Failure: ${plan.failure === 'freeze' ? `freeze for ${formatDurationMs(plan.freezeMs)}` : 'kill'}; timing: ${timingText(plan.timing, plan.leadMs)}`,
+    `- Failure: ${plan.failure === 'freeze' ? `freeze for ${formatDurationMs(plan.freezeMs)}` : plan.failure === 'exception' ? 'task exception (marker record)' : 'kill'}; timing: ${timingText(plan.timing, plan.leadMs)}`,
     `- Replay: trace \`${plan.replay.trace}\`, peak rate ${eps(plan.replay.peakRateEps)} events/s, time compression ${compression} (${compression} trace seconds per wall second); ${plan.replay.beforeSec} s before each injection, at most ${plan.replay.afterSec} s after`,
     `- Recovery ends after ${plan.sustainSec} s of sustained normal throughput and lag; a failure not recovered within ${formatDurationMs(plan.recoveryTimeoutMs)} is a timeout`,
     `- Seed: ${plan.seed}`,

@@ -5,6 +5,9 @@ import { engineOf, platformSuite, startRunning, type PlatformSubject } from './o
 
 const NAME = 'inj-a';
 const INTERVAL_MS = 2000;
+/** How long a task exception must not be followed by a second restart (platform time, ms). */
+const NO_LOOP_MS = 10_000;
+
 /** A freeze well below the platform's heartbeat timeout (the TaskManager is not declared lost), and how late it may resolve, ms. */
 const FREEZE = { ms: 1500, slackMs: 2000 };
 
@@ -33,6 +36,35 @@ export function failureInjectorContract(name: string, make: () => Promise<Platfo
       await expect(injector.freeze('no-such-taskmanager', FREEZE.ms)).rejects.toMatchObject(khaosError('bad-input'));
       for (const t of s.orchestrator.replica(NAME).taskManagers) expect(s.processRunning(NAME, t.pid), `TaskManager ${t.id} (pid ${t.pid}) runs`).toBe(true);
       expect(await fullyRunning(engine())).toBeDefined();
+    });
+
+    it('throws KhaosError("bad-input") for a task exception into a replica the platform does not have', async () => {
+      const s = subject();
+      const { job, inputTopic, groupId } = s.request(NAME, INTERVAL_MS);
+      await expect(s.injectorFor('no-such-replica').exception({ job, inputTopic, groupId })).rejects.toMatchObject(khaosError('bad-input'));
+    });
+
+    it('exception: the job fails over once on the marker and runs again; the replayed marker starts no restart loop', async () => {
+      const s = subject();
+      const job = await running();
+      const restarts = async () => (await engine().jobMetrics(job.id, ['numRestarts'])).numRestarts;
+      const before = await until(s, 'numRestarts reported', restarts);
+      const pids = s.orchestrator.replica(NAME).taskManagers.map((t) => t.pid);
+      const { job: kind, inputTopic, groupId } = s.request(NAME, INTERVAL_MS);
+      const f = await s.injectorFor(NAME).exception({ job: kind, inputTopic, groupId });
+      expect(f).toMatchObject({ type: 'exception', failAtAttempt: expect.any(Number), injectedAtMs: expect.any(Number) });
+      expect(f.injectedAtMs).toBeLessThanOrEqual(s.now());
+      // Flink records the wrapper (the Kafka source's IOException), not InjectedTaskFailure: counted by time.
+      const since = async () => (await engine().exceptions(job.id)).filter((e) => e.timestampMs >= f.injectedAtMs - 1000);
+      await until(s, 'the injected task failure in the job\'s exceptions', async () => ((await since()).length > 0 ? true : undefined));
+      await until(s, 'numRestarts one up', async () => ((await restarts()) === before + 1 ? true : undefined));
+      const back = await running();
+      expect(back.id).toBe(job.id);
+      await s.waitMs(NO_LOOP_MS);
+      expect(await restarts(), 'no second restart').toBe(before + 1);
+      expect(await fullyRunning(engine())).toBeDefined();
+      expect(await since(), 'one failure since the injection').toHaveLength(1);
+      for (const pid of pids) expect(s.processRunning(NAME, pid), `TaskManager pid ${pid} lives: a task exception kills no process`).toBe(true);
     });
 
     it('freeze: stops the TaskManager for the duration, resolves after the thaw, and the TaskManager lives on', async () => {

@@ -139,8 +139,12 @@ const METRIC_NAMES: Record<Role, string[]> = {
 
 const KILL_EXCEPTION = 'org.apache.flink.runtime.io.network.netty.exception.RemoteTransportException';
 const HEARTBEAT_EXCEPTION = 'java.util.concurrent.TimeoutException';
-/** What the jobs' parse operator throws on a task-exception marker. */
-const TASK_EXCEPTION = 'dev.khaos.jobs.ParseEvents$InjectedTaskFailure';
+/**
+ * What Flink records for the parse operator's InjectedTaskFailure: the Kafka source's record
+ * emitter runs the chained operators and wraps what they throw ("Failed to deserialize consumer
+ * record due to"), as seen on the real stack.
+ */
+const TASK_EXCEPTION = 'java.io.IOException';
 
 /** Deterministic 32-hex ids (FNV-1a), so runs repeat exactly. */
 function hex32(seed: string): string {

@@ -59,11 +59,15 @@ async function localSubject(): Promise<PlatformSubject> {
   if (!stack) throw new Error('the stack did not start');
   const s = stack;
   const clock = new SystemClock();
+  // The task-exception marker goes through Kafka: one client for the subject, closed with it.
+  let client: ReturnType<typeof kafkaBus> | undefined;
+  const bus = () => (client ??= kafkaBus(s));
   return {
+    cleanup: async () => void (await client?.close()),
     orchestrator: s,
     request: (name, checkpointIntervalMs) => ({ name, job: 'iot', checkpointIntervalMs, parallelism: 1, ...topics, groupId: `oc-${name}` }),
     flinkAt: (restUrl) => new RestFlinkEngine(restUrl),
-    injectorFor: (replica) => new ProcessFailureInjector(s, replica, clock),
+    injectorFor: (replica) => new ProcessFailureInjector(s, replica, clock, { bus: bus(), flinkAt: (url) => new RestFlinkEngine(url) }),
     now: () => clock.now(),
     processRunning: (_replica, pid) => isAlive(pid) && procState(pid) !== 'T',
     // Every JVM of a replica logs to <stack>/logs/<replica>-jm|tm<slot>.log.

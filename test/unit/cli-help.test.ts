@@ -34,7 +34,7 @@ const label = (cmd: Command) => `khaos ${commandPath(cmd)}`.trim();
 describe('khaos <command> --help', () => {
   it('walks every command of the CLI', () => {
     expect(commands.map(commandPath)).toEqual(
-      expect.arrayContaining(['', 'demo', 'stack', 'stack up', 'stack status', 'stack down', 'replay', 'analyze', 'profile', 'profile list', 'profile discard', 'profile export', 'profile report', 'models', 'models fit', 'models compare', 'models show', 'control', 'control status', 'control decisions', 'evaluate', 'sim', 'sim calibrate', 'sim calibrations', 'sim calibration']),
+      expect.arrayContaining(['', 'demo', 'stack', 'stack up', 'stack status', 'stack down', 'replay', 'analyze', 'profile', 'profile list', 'profile discard', 'profile export', 'profile report', 'models', 'models fit', 'models compare', 'models show', 'control', 'control status', 'control decisions', 'evaluate', 'sim', 'sim calibrate', 'sim calibrations', 'sim calibration', 'k8s', 'k8s render']),
     );
   });
 
@@ -55,7 +55,7 @@ describe('khaos <command> --help', () => {
   });
 
   it('a command that needs a sub-command shows its help on stderr and exits 2 without one', async () => {
-    for (const argv of [[], ['stack'], ['models'], ['sim']]) {
+    for (const argv of [[], ['stack'], ['models'], ['sim'], ['k8s']]) {
       const { code, out, err } = await khaos(...argv);
       expect(code).toBe(2);
       expect(out).toBe('');
@@ -86,7 +86,7 @@ describe('khaos usage errors: a clear message, the command to ask for help, exit
   });
 
   it('an unknown command lists the commands there are', async () => {
-    expect((await khaos('anlyze')).err).toBe('khaos: unknown command "anlyze" (did you mean analyze?)\n  → use: khaos demo|stack|replay|analyze|profile|models|control|evaluate|sim (see `khaos --help`)\n');
+    expect((await khaos('anlyze')).err).toBe('khaos: unknown command "anlyze" (did you mean analyze?)\n  → use: khaos demo|stack|replay|analyze|profile|models|control|evaluate|sim|k8s (see `khaos --help`)\n');
     expect((await khaos('stack', 'start')).err).toContain('use: khaos stack up|status|down');
   });
 

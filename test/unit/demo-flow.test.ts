@@ -45,9 +45,9 @@ class AuditingBus extends MemoryMessageBus {
   }
 }
 
-function setup(over: { failKill?: boolean; restartDeadTaskManagers?: (name: string) => string[] } = {}) {
+function setup(over: { failKill?: boolean; restartDeadTaskManagers?: (name: string) => string[]; restartDelayMs?: number } = {}) {
   const clock = new ManualClock();
-  const platform = new FakeFlinkPlatform(clock, { capacityEps: 10_000, detectionDelayMs: 1000, restartDelayMs: 1000 });
+  const platform = new FakeFlinkPlatform(clock, { capacityEps: 10_000, detectionDelayMs: 1000, restartDelayMs: over.restartDelayMs ?? 1000 });
   const memory = new AuditingBus();
   const lines: string[] = [];
   // Rejections nobody handled during the test: the process would end on one without any teardown.
@@ -63,7 +63,7 @@ function setup(over: { failKill?: boolean; restartDeadTaskManagers?: (name: stri
     killsTried.push(clock.now());
     throw new KhaosError('platform', 'could not SIGKILL pid 4242');
   };
-  const injectorFor = (r: string): FailureInjector => (over.failKill ? { kill: failingKill, freeze: (id, ms) => platform.injectorFor(r).freeze(id, ms) } : platform.injectorFor(r));
+  const injectorFor = (r: string): FailureInjector => (over.failKill ? { kill: failingKill, freeze: (id, ms) => platform.injectorFor(r).freeze(id, ms), exception: (t) => platform.injectorFor(r).exception(t) } : platform.injectorFor(r));
   const deps: DemoDeps = { orchestrator: platform, bus: platform.feedingBus(memory, INPUT), flinkAt: (u) => platform.flinkAt(u), clock, log: (l) => lines.push(l), injectorFor };
   /** What the CLI does around runDemo: the replica's stack and the bus are torn down whatever happens. */
   let tornDownAtMs: number | undefined;
@@ -131,6 +131,21 @@ describe('runDemo on a fake platform with a manual clock', { timeout: 30_000 }, 
     expect(r.timeline?.detectedAtMs).toBeGreaterThan(f!.injectedAtMs); // longer than detection: a restart
     expect(r.timeline?.recoveredAtMs).toBeDefined();
     expect(r.reconciliation.ok).toBe(true);
+  });
+
+  it('a task exception: a restart at the marker, no TaskManager touched, recovered and reconciled', async () => {
+    // A task exception is detected at once; a restart as long as on the real stack (2-3 s) is seen by 1 s samples.
+    const { run, platform, lines } = setup({ restartDelayMs: 3000 });
+    const r = await run(options({ failure: 'exception' }));
+    const [f] = platform.injectorFor('iot-1').injected;
+    expect(r.failure).toEqual(f);
+    expect(f).toMatchObject({ type: 'exception', failAtAttempt: 0 });
+    expect(platform.calls.some((c) => c.method === 'restartDeadTaskManagers')).toBe(true);
+    expect(lines.some((l) => /supervisor: started replacement/.test(l)), 'no TaskManager died').toBe(false);
+    expect(r.timeline?.detectedAtMs).toBeGreaterThanOrEqual(f!.injectedAtMs);
+    expect(r.timeline?.recoveredAtMs).toBeDefined();
+    expect(r.reconciliation.ok).toBe(true);
+    expect(lines.join('\n')).toMatch(/chaos: task exception \(marker on .*\)[\s\S]*chaos: exception at .* \(fails attempt 0\)/);
   });
 
   it('no failure within the replay: nothing is injected and nothing waits for a recovery', async () => {

@@ -17,10 +17,10 @@ const samplesFile = path.resolve(__dirname, '..', '..', 'examples', 'samples-iot
 
 /** The fake models processing, not output: each replica's audit output is made up as an exactly-once job would commit it. */
 class AuditingBus extends MemoryMessageBus {
-  override async readAllCommitted(topic: string, o: { idleMs: number; timeoutMs: number }): Promise<ReadRecord[]> {
-    if (!topic.endsWith('-audit')) return super.readAllCommitted(topic, o);
+  override async readAllCommitted(topic: string): Promise<ReadRecord[]> {
+    if (!topic.endsWith('-audit')) return super.readAllCommitted(topic);
     const counts = new Map<string, number>();
-    for (const { key } of await super.readAllCommitted(INPUT, o)) if (key && !key.startsWith('__')) counts.set(key, (counts.get(key) ?? 0) + 1);
+    for (const { key } of await super.readAllCommitted(INPUT)) if (key && !key.startsWith('__')) counts.set(key, (counts.get(key) ?? 0) + 1);
     return [...counts].map(([key, count], i) => ({ key, value: JSON.stringify({ key, windowEnd: 1000, count }), partition: 0, offset: String(i) }));
   }
 }

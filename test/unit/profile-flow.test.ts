@@ -46,7 +46,7 @@ function failingInjector(clock: ManualClock, tried: number[]): FailureInjector {
     tried.push(clock.now());
     throw new KhaosError('platform', `could not ${signal} pid 4242`);
   };
-  return { kill: fail('SIGKILL'), freeze: fail('SIGSTOP') };
+  return { kill: fail('SIGKILL'), freeze: fail('SIGSTOP'), exception: fail('write the marker to') };
 }
 
 /** Rejections nobody handled (one would end the process without teardown). */

@@ -81,7 +81,7 @@ export class RestFlinkEngine implements FlinkEngine {
 
   async subtasks(jobId: string, vertexId: string): Promise<SubtaskLocation[]> {
     const r = await this.call('GET', `/jobs/${jobId}/vertices/${vertexId}`, s.vertexDetails);
-    return r.subtasks.map((t) => ({ subtask: t.subtask, status: t.status, taskManagerId: t['taskmanager-id'] }));
+    return r.subtasks.map((t) => ({ subtask: t.subtask, status: t.status, taskManagerId: t['taskmanager-id'], attempt: t.attempt }));
   }
 
   async checkpoints(jobId: string): Promise<CheckpointStats> {

@@ -17,7 +17,7 @@ export const jobDetails = z.object({
 });
 
 export const vertexDetails = z.object({
-  subtasks: z.array(z.object({ subtask: z.number(), status: z.string(), 'taskmanager-id': z.string() })),
+  subtasks: z.array(z.object({ subtask: z.number(), status: z.string(), attempt: z.number(), 'taskmanager-id': z.string() })),
 });
 
 const completed = z.object({

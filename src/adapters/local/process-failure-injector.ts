@@ -1,15 +1,28 @@
 import { KhaosError } from '../../core/errors.js';
 import type { Clock } from '../../ports/clock.js';
-import type { FailureInjector, InjectedFailure } from '../../ports/failure-injector.js';
+import { injectTaskException } from '../../app/task-exception.js';
+import type { FailureInjector, InjectedFailure, TaskExceptionTarget } from '../../ports/failure-injector.js';
+import type { FlinkEngine } from '../../ports/flink-engine.js';
+import type { MessageBus } from '../../ports/message-bus.js';
 import type { Orchestrator } from '../../ports/orchestrator.js';
 import { isAlive, signal } from '../system/processes.js';
 
-/** Kills or freezes a local TaskManager JVM with POSIX signals (SIGKILL; SIGSTOP then SIGCONT). */
+/** What a task exception needs besides the processes: the replica's Flink REST API and the broker its input is on. */
+export interface TaskExceptionDeps {
+  bus: MessageBus;
+  flinkAt(restUrl: string): FlinkEngine;
+}
+
+/**
+ * Kills or freezes a local TaskManager JVM with POSIX signals (SIGKILL; SIGSTOP then SIGCONT);
+ * a task exception goes through the job's input (app/task-exception.ts), given `taskException`.
+ */
 export class ProcessFailureInjector implements FailureInjector {
   constructor(
     private readonly orchestrator: Orchestrator,
     private readonly replica: string,
     private readonly clock: Clock,
+    private readonly taskException?: TaskExceptionDeps,
   ) {}
 
   private pidOf(taskManagerId: string): number {
@@ -36,5 +49,13 @@ export class ProcessFailureInjector implements FailureInjector {
       signal(pid, 'SIGCONT');
     }
     return { type: 'freeze', taskManagerId, pid, injectedAtMs, resumedAtMs: this.clock.now() };
+  }
+
+  async exception(target: TaskExceptionTarget): Promise<InjectedFailure> {
+    const handle = this.orchestrator.replica(this.replica); // bad-input for an unknown replica
+    if (!this.taskException) throw new KhaosError('environment', 'this injector was built without a message bus: it cannot write a task-exception marker', 'a bug: compose the injector with its TaskExceptionDeps');
+    const { bus, flinkAt } = this.taskException;
+    const f = await injectTaskException(flinkAt(handle.restUrl), bus, this.clock, target);
+    return { ...f, pid: handle.taskManagers.find((t) => t.id === f.taskManagerId)?.pid ?? 0 };
   }
 }

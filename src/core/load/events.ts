@@ -61,3 +61,14 @@ export function flushEvent(kind: JobKind, ts: number): InputEvent {
   const field = kind === 'iot' ? 'id' : 'ad';
   return { key: '__flush__', value: `{"${field}":"__flush__","ts":${ts}}` };
 }
+
+/**
+ * The task-exception marker (jobs' ParseEvents): the parse subtasks of the job reading with
+ * consumer group `groupId` throw on it while their execution attempt is `failAtAttempt`, and
+ * ignore it at any other (as every other job on the same input does). No `ts`, so it never moves
+ * a watermark; the jobs drop it like any "__" record, so no output counts it.
+ */
+export function failMarker(kind: JobKind, failAtAttempt: number, groupId: string): InputEvent {
+  const field = kind === 'iot' ? 'id' : 'ad';
+  return { key: '__fail__', value: JSON.stringify({ [field]: '__fail__', failAtAttempt, groupId }) };
+}

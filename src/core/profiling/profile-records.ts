@@ -20,7 +20,7 @@ export interface ProfilePlan {
   intervalsMs: number[];
   points: PlannedPoint[];
   repetitions: number;
-  failure: 'kill' | 'freeze';
+  failure: 'kill' | 'freeze' | 'exception';
   freezeMs: number;
   timing: FailureTiming;
   /** For before-checkpoint: inject this long before the replica's next checkpoint is due, ms. */
@@ -75,7 +75,7 @@ export interface FailureMeasurement extends Partial<Omit<FailureSample, 'recover
   pointIndex: number;
   repetition: number;
   ciMs: number;
-  failure: 'kill' | 'freeze';
+  failure: 'kill' | 'freeze' | 'exception';
   timing: FailureTiming;
   injectedAtMs: number;
   /** Planned and actual time from the injection to the replica's next-due checkpoint, ms. */

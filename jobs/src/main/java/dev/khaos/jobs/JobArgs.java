@@ -28,7 +28,20 @@ public record JobArgs(
     static final List<String> REQUIRED = List.of(
             "bootstrap", "input-topic", "output-topic", "audit-topic", "group-id", "txn-prefix");
     static final long DEFAULT_OUT_OF_ORDERNESS_MS = 500;
-    static final long DEFAULT_IDLENESS_MS = 5000;
+    /**
+     * How long a Kafka partition may go without records before its watermark stops holding the
+     * job back (Flink's idleness). 1 s: at the lowest profiled rates (about 2 ev/s over 4
+     * partitions, so a partition waits 2 s between records on average) a window then waits at
+     * most the out-of-orderness bound plus 1 s plus up to three 200 ms watermark periods for
+     * silent partitions, which keeps p99 latency at 1.8 ev/s (about 1.8 s) near that at 20 ev/s
+     * (about 1.6 s); 5 s gave 3.4-3.6 s measured (5.8 s modelled) and 2 s still 2.8 s modelled
+     * (`npx tsx bench/watermark-idleness.ts`). Shorter is not safer for latency's meaning: above a few
+     * events/s partitions are rarely idle for 1 s, so the setting matters only at low rates.
+     * Idleness cannot drop records by itself: a record that arrives after its partition was
+     * declared idle is late only if other partitions already delivered records created more
+     * than the out-of-orderness bound after it (see EventTime).
+     */
+    static final long DEFAULT_IDLENESS_MS = 1000;
 
     /** Parses {@code --name value} pairs; names every missing or bad argument in one message. */
     public static JobArgs parse(String[] argv) {

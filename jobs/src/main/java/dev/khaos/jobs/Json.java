@@ -59,6 +59,15 @@ public final class Json {
         }
     }
 
+    /** The top-level integer field {@code name}, or {@code dflt}. */
+    public static long longField(String json, String name, long dflt) {
+        try (JsonParser p = FACTORY.createParser(json)) {
+            return seek(p, name) && p.currentToken() == JsonToken.VALUE_NUMBER_INT ? p.getLongValue() : dflt;
+        } catch (IOException | RuntimeException e) {
+            return dflt;
+        }
+    }
+
     /** Moves the parser onto the value of top-level field {@code name}; false if there is none. */
     private static boolean seek(JsonParser p, String name) throws IOException {
         if (p.nextToken() != JsonToken.START_OBJECT) {

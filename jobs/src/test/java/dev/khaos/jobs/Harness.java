@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -24,7 +25,12 @@ final class Harness {
     record Collected(List<JsonNode> main, List<JsonNode> audit) {}
 
     static Collected run(KafkaJob.Pipeline pipeline, List<String> lines) throws Exception {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        return run(pipeline, lines, new Configuration());
+    }
+
+    /** As {@link #run(KafkaJob.Pipeline, List)}, with job settings such as a restart strategy. */
+    static Collected run(KafkaJob.Pipeline pipeline, List<String> lines, Configuration conf) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(2);
         DataStream<String> raw = env.fromData(lines)
                 .assignTimestampsAndWatermarks(EventTime.watermarks(

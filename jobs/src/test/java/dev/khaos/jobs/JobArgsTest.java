@@ -29,7 +29,7 @@ class JobArgsTest {
         assertEquals("g", args.groupId());
         assertEquals("khaos-r1", args.txnPrefix());
         assertEquals(Duration.ofMillis(500), args.outOfOrderness());
-        assertEquals(Duration.ofMillis(5000), args.idleness());
+        assertEquals(Duration.ofMillis(1000), args.idleness());
     }
 
     @Test

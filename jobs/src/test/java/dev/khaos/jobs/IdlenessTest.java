@@ -1,0 +1,89 @@
+package dev.khaos.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
+import org.apache.flink.connector.datagen.source.DataGeneratorSource;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.CloseableIterator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Windows close at a very low rate while one input stays silent, as a Kafka partition does when
+ * the load is a few events per second: 2 events/s on one source, one event then silence on the
+ * other. With the default idleness the silent input stops holding the watermark back; without
+ * idleness no window closes while the job runs.
+ */
+class IdlenessTest {
+
+    @RegisterExtension
+    static final MiniClusterExtension CLUSTER = Harness.miniCluster();
+
+    static final long T0 = IotVehiclesJobTest.T0;
+
+    /** Audit records collected within {@code waitMs} of wall time; the job is cancelled then. */
+    static List<JsonNode> auditWithin(Duration idleness, long waitMs) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        Duration ooo = Duration.ofMillis(JobArgs.DEFAULT_OUT_OF_ORDERNESS_MS);
+        // 2 events/s, event time advancing with wall time: v-live at T0 + 100, T0 + 600, ...
+        DataStream<String> live = env.fromSource(
+                        new DataGeneratorSource<>(
+                                i -> IotVehiclesJobTest.vehicle("v-live", IotVehiclesJobTest.IN_LAT, IotVehiclesJobTest.IN_LON, 90, T0 + 100 + i * 500),
+                                10_000, RateLimiterStrategy.perSecond(2), Types.STRING),
+                        EventTime.watermarks(ooo, idleness), "live")
+                .setParallelism(1);
+        // One event at once, the next after 1000 s: a partition that went quiet.
+        DataStream<String> quiet = env.fromSource(
+                        new DataGeneratorSource<>(
+                                i -> IotVehiclesJobTest.vehicle("v-quiet", IotVehiclesJobTest.IN_LAT, IotVehiclesJobTest.IN_LON, 90, T0 + 50 + i * 1_000_000),
+                                10, RateLimiterStrategy.perSecond(0.001), Types.STRING),
+                        EventTime.watermarks(ooo, idleness), "quiet")
+                .setParallelism(1);
+        Outputs out = IotVehiclesJob.pipeline(live.union(quiet));
+
+        List<JsonNode> audit = new CopyOnWriteArrayList<>();
+        CloseableIterator<String> it = out.audit().executeAndCollect("idleness-under-test");
+        Thread reader = new Thread(() -> {
+            try {
+                while (it.hasNext()) {
+                    audit.add(Json.MAPPER.readTree(it.next()));
+                }
+            } catch (Exception closed) {
+                // the iterator was closed: the job is cancelled
+            }
+        });
+        reader.start();
+        Thread.sleep(waitMs);
+        it.close();
+        reader.join(10_000);
+        return audit;
+    }
+
+    @Test
+    void windowsCloseAtAVeryLowRateWithOneInputIdle() throws Exception {
+        List<JsonNode> audit = auditWithin(Duration.ofMillis(JobArgs.DEFAULT_IDLENESS_MS), 6_000);
+        // The first second's window holds v-quiet's only event and v-live's first two; it closes
+        // once v-live reaches T0 + 1.5 s and v-quiet has been idle for a second.
+        JsonNode first = audit.stream()
+                .filter(a -> a.get("windowEnd").asLong() == T0 + 1000 && a.get("key").asText().equals("v-quiet"))
+                .findFirst().orElseThrow(() -> new AssertionError("the first window did not close: " + audit));
+        assertEquals(1, first.get("count").asLong());
+        assertTrue(audit.stream().anyMatch(a -> a.get("windowEnd").asLong() >= T0 + 3000), "later windows close too: " + audit);
+    }
+
+    @Test
+    void withoutIdlenessTheQuietInputHoldsEveryWindowOpen() throws Exception {
+        assertEquals(List.of(), auditWithin(Duration.ZERO, 4_000));
+    }
+}

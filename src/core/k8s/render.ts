@@ -1,0 +1,155 @@
+import type { K8sObject } from './validate.js';
+
+/**
+ * What Khaos creates on Kubernetes for a profile plan, as plain objects: one FlinkDeployment per
+ * replica (Flink Kubernetes Operator), the PodChaos that kills a TaskManager (Chaos Mesh), and
+ * Khaos's own least-privilege Role. `khaos k8s render` prints them; the Kubernetes adapters will
+ * send the same objects.
+ */
+
+/** Where replicas run and with what: the `k8s` config section. */
+export interface K8sSettings {
+  namespace: string;
+  image: string;
+  jarURI: string;
+  flinkVersion: string;
+  kafkaBootstrap: string;
+  stateDir: string;
+  flinkServiceAccount: string;
+  serviceAccount: string;
+  jobManagerCpu: number;
+  jobManagerMemory: string;
+  taskManagerCpu: number;
+  taskManagerMemory: string;
+}
+
+/** A profile plan as far as Kubernetes sees it. */
+export interface ProfilePlanK8s {
+  /** Profile id: in labels and object names. */
+  profile: string;
+  job: 'iot' | 'ysb';
+  intervalsMs: readonly number[];
+  parallelism: number;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  restartDelayMs: number;
+}
+
+const JOB_CLASSES = { iot: 'dev.khaos.jobs.IotVehiclesJob', ysb: 'dev.khaos.jobs.YsbAdvertisingJob' } as const;
+
+/** Labels on everything Khaos creates; `khaos.dev/profile` ties an object to its profile. */
+export const LABELS = { managedBy: 'app.kubernetes.io/managed-by', profile: 'khaos.dev/profile', replica: 'khaos.dev/replica', job: 'khaos.dev/job', intervalMs: 'khaos.dev/checkpoint-interval-ms' } as const;
+
+/**
+ * Labels the operator's native mode puts on the pods of a FlinkDeployment (Flink's
+ * KubernetesUtils: `app` is the cluster id, which is the FlinkDeployment's name).
+ */
+export const flinkPodLabels = (deployment: string, component: 'jobmanager' | 'taskmanager') => ({ app: deployment, component, type: 'flink-native-kubernetes' });
+
+/** The replica of a checkpoint interval, as the local profile names it. */
+export const replicaName = (ciMs: number) => `ci-${ciMs}`;
+
+/** The FlinkDeployment name of a replica: `khaos-<profile>-ci-<ms>`. */
+export const deploymentName = (profile: string, ciMs: number) => `khaos-${profile}-${replicaName(ciMs)}`;
+
+function flinkDeployment(k: K8sSettings, plan: ProfilePlanK8s, ciMs: number): K8sObject {
+  const name = deploymentName(plan.profile, ciMs);
+  const labels = { [LABELS.managedBy]: 'khaos', [LABELS.profile]: plan.profile, [LABELS.replica]: replicaName(ciMs), [LABELS.job]: plan.job, [LABELS.intervalMs]: String(ciMs) };
+  const topic = `khaos-prof-${plan.profile}`;
+  return {
+    apiVersion: 'flink.apache.org/v1beta1',
+    kind: 'FlinkDeployment',
+    metadata: { name, namespace: k.namespace, labels },
+    spec: {
+      image: k.image,
+      flinkVersion: k.flinkVersion,
+      mode: 'native',
+      serviceAccount: k.flinkServiceAccount,
+      // Flink reads every value as a string; the operator takes them as written.
+      flinkConfiguration: {
+        'execution.checkpointing.interval': `${ciMs} ms`,
+        'execution.checkpointing.dir': `${k.stateDir}/${name}/checkpoints`,
+        'execution.checkpointing.savepoint-dir': `${k.stateDir}/${name}/savepoints`,
+        'execution.checkpointing.externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION',
+        'taskmanager.numberOfTaskSlots': '1',
+        'heartbeat.interval': String(plan.heartbeatIntervalMs),
+        'heartbeat.timeout': String(plan.heartbeatTimeoutMs),
+        'restart-strategy.type': 'fixed-delay',
+        'restart-strategy.fixed-delay.attempts': '1000000',
+        'restart-strategy.fixed-delay.delay': `${plan.restartDelayMs} ms`,
+      },
+      // Khaos's labels on the pods too, so that a pod can be traced back to its profile.
+      podTemplate: { metadata: { labels } },
+      jobManager: { replicas: 1, resource: { cpu: k.jobManagerCpu, memory: k.jobManagerMemory } },
+      taskManager: { resource: { cpu: k.taskManagerCpu, memory: k.taskManagerMemory } },
+      job: {
+        jarURI: k.jarURI,
+        entryClass: JOB_CLASSES[plan.job],
+        parallelism: plan.parallelism,
+        upgradeMode: 'savepoint',
+        state: 'running',
+        args: [
+          '--bootstrap', k.kafkaBootstrap,
+          '--input-topic', `${topic}-in`,
+          '--output-topic', `${topic}-${replicaName(ciMs)}-out`,
+          '--audit-topic', `${topic}-${replicaName(ciMs)}-audit`,
+          '--group-id', `${topic}-${replicaName(ciMs)}`,
+          '--txn-prefix', `${topic}-${replicaName(ciMs)}`,
+        ],
+      },
+    },
+  };
+}
+
+/**
+ * A PodChaos that kills a TaskManager of `deployment` at once (grace period 0). Without `pod` it
+ * selects one of the deployment's TaskManagers by the operator's labels (a template); with `pod`,
+ * that pod alone (Khaos kills the TaskManager running the sink, found through Flink's REST).
+ */
+export function podKill(k: K8sSettings, profile: string, deployment: string, name: string, pod?: string): K8sObject {
+  return {
+    apiVersion: 'chaos-mesh.org/v1alpha1',
+    kind: 'PodChaos',
+    metadata: { name, namespace: k.namespace, labels: { [LABELS.managedBy]: 'khaos', [LABELS.profile]: profile } },
+    spec: {
+      action: 'pod-kill',
+      gracePeriod: 0,
+      mode: 'one',
+      selector: pod ? { pods: { [k.namespace]: [pod] } } : { namespaces: [k.namespace], labelSelectors: flinkPodLabels(deployment, 'taskmanager') },
+    },
+  };
+}
+
+/**
+ * Exactly what Khaos needs in its namespace, and nothing else: its replicas (create, read, change,
+ * watch, delete), its chaos objects, the pods it finds and kills when Chaos Mesh is absent, and the
+ * API server's service proxy to each JobManager's REST.
+ */
+export const KHAOS_RULES = [
+  { apiGroups: ['flink.apache.org'], resources: ['flinkdeployments'], verbs: ['create', 'get', 'list', 'watch', 'update', 'patch', 'delete'] },
+  { apiGroups: ['chaos-mesh.org'], resources: ['podchaos'], verbs: ['create', 'get', 'delete'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'delete'] },
+  { apiGroups: [''], resources: ['services/proxy'], verbs: ['get', 'create'] },
+];
+
+/** Khaos's ServiceAccount, its Role (KHAOS_RULES) and the RoleBinding between them. */
+export function khaosRbac(k: K8sSettings): K8sObject[] {
+  const metadata = { name: k.serviceAccount, namespace: k.namespace, labels: { [LABELS.managedBy]: 'khaos' } };
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata, rules: KHAOS_RULES },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: k.serviceAccount },
+      subjects: [{ kind: 'ServiceAccount', name: k.serviceAccount, namespace: k.namespace }],
+    },
+  ];
+}
+
+/** Everything Khaos would create for `plan`: RBAC first, then one FlinkDeployment per interval, then the kill template. */
+export function renderProfilePlan(k: K8sSettings, plan: ProfilePlanK8s): K8sObject[] {
+  const deployments = plan.intervalsMs.map((ciMs) => flinkDeployment(k, plan, ciMs));
+  return [...khaosRbac(k), ...deployments, podKill(k, plan.profile, deployments[0]!.metadata.name, `khaos-${plan.profile}-kill-template`)];
+}
