@@ -30,13 +30,19 @@ export async function awaitReconciliation(
   produced: ReadonlyMap<string, number>,
   timeoutMs: number,
   log: (line: string) => void,
+  /** With checkpoints paced every few seconds meanwhile: the count unchanged over this many reads is final. */
+  settledAfterReads = Infinity,
 ): Promise<Reconciliation> {
   const deadline = clock.now() + timeoutMs;
+  let last = -1;
+  let same = 0;
   for (;;) {
     const records = await bus.readAllCommitted(auditTopic, { idleMs: 1500, timeoutMs: 60_000 });
     const r = reconcile(produced, records.map((m) => parseAudit(m.value)));
     log(`reconcile: produced ${r.producedTotal}, counted ${r.countedTotal} in committed output, ${r.duplicateWindows} duplicate windows`);
-    if (r.ok || r.countedTotal > r.producedTotal || r.duplicateWindows > 0 || clock.now() > deadline) return r;
+    same = r.countedTotal === last ? same + 1 : 1;
+    last = r.countedTotal;
+    if (r.ok || r.countedTotal > r.producedTotal || r.duplicateWindows > 0 || same >= settledAfterReads || clock.now() > deadline) return r;
     await clock.sleep(2000);
   }
 }

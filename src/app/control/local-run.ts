@@ -216,7 +216,8 @@ async function reconcileOutput(deps: LocalControlDeps, flink: FlinkEngine, audit
       await deps.clock.sleep(250);
     }
   })();
-  const reconciliation = await awaitReconciliation(deps.bus, deps.clock, audit, produced, 120_000, deps.log).finally(() => (reading = false));
+  // Checkpoints every 2 s commit the output: a count unchanged over 4 reads (about 15 s) is final.
+  const reconciliation = await awaitReconciliation(deps.bus, deps.clock, audit, produced, 120_000, deps.log, 4).finally(() => (reading = false));
   await pacing;
   return reconciliation;
 }
