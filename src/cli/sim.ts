@@ -15,6 +15,7 @@ const EXAMPLES = `
 Examples:
   khaos sim calibrate --job iot --profile p20261124220731 [--runs khaos-evaluate/runs.json] [--json]
   khaos sim calibrate --job iot --samples samples.csv [--phi 1]
+  khaos sim calibrate --job iot --runs khaos-calibrate-iot/runs.json
   khaos sim calibrations [--job iot]
   khaos sim calibration iot-v1 [--json]
   khaos evaluate --sim --config examples/evaluate-iot.yaml --calibration iot-v1
@@ -89,18 +90,19 @@ function jobKind(v: string): JobKind {
 function calibrateCommand(store: ProfileStore, f: CalibrateFlags, io: CliIo): number {
   if (f.job === undefined) throw badInput('sim calibrate needs --job iot|ysb', 'name the job the measurements are of, e.g. --job iot');
   const job = jobKind(f.job);
-  if ((f.profile === undefined) === (f.samples === undefined)) throw badInput('sim calibrate needs exactly one of --profile ID and --samples FILE.csv', 'see `khaos profile list` for the stored profiles');
+  if (f.profile !== undefined && f.samples !== undefined) throw badInput('sim calibrate takes one of --profile ID and --samples FILE.csv, not both', 'see `khaos profile list` for the stored profiles');
+  if (f.profile === undefined && f.samples === undefined && (f.runs ?? []).length === 0) throw badInput('sim calibrate needs measurements: --profile ID, --samples FILE.csv or --runs runs.json', 'see `khaos profile list` for the stored profiles, or run `khaos evaluate` for runs');
   if (f.phi !== undefined && f.samples === undefined) throw badInput('--phi goes with --samples (a profile knows its own injection timing)');
   const phi = f.phi === undefined ? PHI_OF_TIMING.random : Number(f.phi);
   if (!(phi >= 0 && phi <= 1)) throw badInput(`--phi needs a number from 0 to 1, got "${f.phi}"`, 'e.g. --phi 1 for failures injected just before a checkpoint');
-  let samples: SampleSource;
+  let samples: SampleSource | undefined;
   if (f.profile !== undefined) {
     const profile = store.getProfile(f.profile);
     if (!profile) throw badInput(`no profile "${f.profile}"`, 'see `khaos profile list`');
     const plan = profile.plan;
-    samples = { name: `profile:${profile.id}`, job: plan.job, failure: plan.failure, phi: PHI_OF_TIMING[plan.timing], samples: recoveredSamples(store.measurements(profile.id)) };
-  } else {
-    const file = f.samples!;
+    samples = { name: `profile:${profile.id}`, job: plan.job, failure: plan.failure, phi: PHI_OF_TIMING[plan.timing], samples: recoveredSamples(store.measurements(profile.id), plan.aggregate) };
+  } else if (f.samples !== undefined) {
+    const file = f.samples;
     samples = { name: `samples:${file}`, failure: 'kill', phi, samples: parseSamplesCsv(readText(file, 'samples file'), file) };
   }
   const runs = (f.runs ?? []).map((file) => ({ name: `runs:${file}`, runs: parseRunsJson(readText(file, 'runs file'), file) }));

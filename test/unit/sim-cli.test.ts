@@ -65,8 +65,8 @@ describe('khaos sim', () => {
   it.each([
     [['--profile', 'p1'], /needs --job iot\|ysb/],
     [['--job', 'flink'], /--job must be iot or ysb, got "flink"/],
-    [['--job', 'iot'], /exactly one of --profile ID and --samples FILE\.csv/],
-    [['--job', 'iot', '--profile', 'p1', '--samples', fixture], /exactly one of/],
+    [['--job', 'iot'], /needs measurements: --profile ID, --samples FILE\.csv or --runs runs\.json/],
+    [['--job', 'iot', '--profile', 'p1', '--samples', fixture], /one of --profile ID and --samples FILE\.csv, not both/],
     [['--job', 'ysb', '--profile', 'p1'], /profile:p1 measured job iot, not ysb/],
     [['--job', 'iot', '--profile', 'nope'], /no profile "nope"/],
     [['--job', 'iot', '--samples', fixture, '--phi', '2'], /--phi needs a number from 0 to 1/],
