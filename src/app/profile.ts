@@ -1,7 +1,7 @@
 import { KhaosError } from '../core/errors.js';
 import { eventGenerator } from '../core/load/events.js';
-import { injectionTarget, measureFailure, planSteps } from '../core/profiling/profile-plan.js';
-import type { FailureMeasurement, PlannedPoint, ProfileRecord, StepRecord } from '../core/profiling/profile-records.js';
+import { injectionOrder, injectionTarget, measureFailure, planSteps, pointRateEps, replayPeakEps, stepReplaySec, stepSchedule, traceMax } from '../core/profiling/profile-plan.js';
+import type { FailureMeasurement, InjectionMode, PlannedPoint, ProfileRecord, StepRecord, TimingSource } from '../core/profiling/profile-records.js';
 import { seededRandom, type Random } from '../core/random.js';
 import { LAG_SLACK_SECONDS, recoveryTimeline } from '../core/profiling/recovery.js';
 import { replaySchedule, type Trace } from '../core/load/trace.js';
@@ -11,6 +11,8 @@ import type { FlinkEngine } from '../ports/flink-engine.js';
 import type { MessageBus } from '../ports/message-bus.js';
 import type { Orchestrator } from '../ports/orchestrator.js';
 import type { ProfileStore } from '../ports/profile-store.js';
+import { pacerSleepMs } from './control/loop.js';
+import { Pacer } from './control/pacer.js';
 import { JobSampler, taskManagerRunning } from './observe.js';
 import { armDueInjections, injectFailure, injectionFailed, sampleAndRevive, type WatchedReplica } from './replica-watch.js';
 import { replayWorkload } from './replay.js';
@@ -31,6 +33,8 @@ export interface ProfileProgress {
   step: number;
   steps: number;
   point: PlannedPoint;
+  /** The point's load in events/s as replayed (scaled trace level, or the probed rate). */
+  levelEps: number;
   repetition: number;
   second: number;
   /** Per replica: baseline | waiting | injected | restarting | catching up | recovered | timeout. */
@@ -40,9 +44,14 @@ export interface ProfileProgress {
 
 interface ReplicaRun extends WatchedReplica {
   ciMs: number;
-  /** Planned at the end of the baseline, victim included, so the signal goes out on time. */
-  target?: { atMs: number; nextDueMs?: number; taskManagerId: string };
+  /** Planned at the end of the baseline (staggered: once the previous replica settled), victim included, so the signal goes out on time. */
+  target?: { atMs: number; nextDueMs?: number; taskManagerId: string; source: TimingSource };
+  /** Paced replicas: Khaos triggers their checkpoints every `ciMs` while a step runs. */
+  pacer?: Pacer;
 }
+
+/** Longest sleep of a paced replica's pacer between ticks, ms (it wakes earlier when a checkpoint is due). */
+const PACER_MAX_SLEEP_MS = 250;
 
 /** A step's watch samples the replicas once a second. */
 const TICK_MS = 1000;
@@ -70,33 +79,53 @@ export async function runProfile(deps: ProfileDeps, profileId: string, trace: Tr
     return 'done';
   }
 
+  const mode: InjectionMode = plan.injection ?? 'side-by-side';
   const input = `khaos-prof-${profileId}-in`;
-  await bus.ensureTopic(input, 4);
-  const replicas: ReplicaRun[] = [];
-  for (const ciMs of plan.intervalsMs) {
+  const start = async (ciMs: number, inputTopic: string): Promise<ReplicaRun> => {
     const name = replicaName(ciMs);
     const out = `khaos-prof-${profileId}-${name}`;
+    await bus.ensureTopic(inputTopic, 4);
     await bus.ensureTopic(`${out}-out`, 4);
     await bus.ensureTopic(`${out}-audit`, 4);
-    const handle = await deps.orchestrator.startReplica({ name, job: plan.job, checkpointIntervalMs: ciMs, parallelism: plan.parallelism, inputTopic: input, outputTopic: `${out}-out`, auditTopic: `${out}-audit`, groupId: `khaos-prof-${profileId}-${name}` });
+    const paced = plan.actuator === 'paced';
+    const handle = await deps.orchestrator.startReplica({ name, job: plan.job, checkpointIntervalMs: paced ? plan.fallbackIntervalMs! : ciMs, parallelism: plan.parallelism, inputTopic, outputTopic: `${out}-out`, auditTopic: `${out}-audit`, groupId: out });
     const flink = deps.flinkAt(handle.restUrl);
-    replicas.push({ name, ciMs, flink, sampler: new JobSampler(flink, clock), samples: [], input: { job: plan.job, inputTopic: input, groupId: `khaos-prof-${profileId}-${name}` } });
-    log(`replica ${name} RUNNING (interval ${ciMs} ms)`);
-  }
+    log(`replica ${name} RUNNING (interval ${ciMs} ms${paced ? `, paced by Khaos; Flink's own ${plan.fallbackIntervalMs} ms` : ''})`);
+    return { name, ciMs, flink, sampler: new JobSampler(flink, clock), samples: [], input: { job: plan.job, inputTopic, groupId: out }, pacer: paced ? new Pacer(flink, clock, ciMs) : undefined };
+  };
+  // One at a time, each replica is started for its turn of a step and stopped after it (alone on the machine).
+  const replicas: ReplicaRun[] = [];
+  if (mode !== 'one-at-a-time') for (const ciMs of plan.intervalsMs) replicas.push(await start(ciMs, input));
 
   const generate = eventGenerator(plan.job, seededRandom(plan.seed));
   // Random injection times have their own stream: the replay and the watch run side by side, and
   // the events must not depend on when the watch draws.
   const rnd = seededRandom(plan.seed + 1);
-  const stepWallSec = plan.replay.beforeSec + Math.min(plan.replay.afterSec, 60);
+  const max = traceMax(trace.values);
+  const typicalAfterSec = Math.min(plan.replay.afterSec, 60);
+  const stepWallSec = mode === 'one-at-a-time' ? plan.intervalsMs.reduce((a, ci) => a + stepReplaySec(plan, mode, [ci], typicalAfterSec), 0) : stepReplaySec(plan, mode, plan.intervalsMs, typicalAfterSec);
+  const stepIndex = (s: { point: PlannedPoint; repetition: number }) => plan.points.indexOf(s.point) * plan.repetitions + s.repetition;
   for (const [i, step] of todo.entries()) {
     if (opts.shouldStop?.()) return interrupted(store, profileId, log);
     const startedAtMs = clock.now();
+    const progress = (second: number, phases: Record<string, string>) =>
+      opts.onProgress?.({ step: done.size + i + 1, steps: done.size + todo.length, point: step.point, levelEps: pointRateEps(plan, step.point, max), repetition: step.repetition, second, phases, etaSec: (todo.length - i - 1) * stepWallSec + Math.max(0, stepWallSec - second) });
+    const order = injectionOrder(plan.intervalsMs, stepIndex(step));
     try {
-      const measurements = await runStep(deps, record, trace, step, replicas, input, generate, rnd, (second, phases) =>
-        opts.onProgress?.({ step: done.size + i + 1, steps: done.size + todo.length, point: step.point, repetition: step.repetition, second, phases, etaSec: (todo.length - i - 1) * stepWallSec + Math.max(0, stepWallSec - second) }),
-        opts.shouldStop,
-      );
+      let measurements: FailureMeasurement[] | undefined = [];
+      if (mode === 'one-at-a-time') {
+        for (const ciMs of order) {
+          const r = await start(ciMs, `${input}-${replicaName(ciMs)}-${step.point.index}-${step.repetition}`);
+          let mine: FailureMeasurement[] | undefined;
+          try {
+            mine = await runStep(deps, record, trace, step, [r], generate, rnd, progress, opts.shouldStop);
+          } finally {
+            await deps.orchestrator.stopReplica(r.name).catch((e: unknown) => log(`stopping replica ${r.name}: ${(e as Error).message}`));
+          }
+          if (!mine) return interrupted(store, profileId, log);
+          measurements.push(...mine);
+        }
+      } else measurements = await runStep(deps, record, trace, step, order.map((ci) => replicas.find((r) => r.ciMs === ci)!), generate, rnd, progress, opts.shouldStop);
       if (!measurements) return interrupted(store, profileId, log);
       store.saveStep({ profileId, pointIndex: step.point.index, repetition: step.repetition, status: 'done', startedAtMs, endedAtMs: clock.now() }, measurements);
       log(`step ${done.size + i + 1}/${done.size + todo.length} stored: ${measurements.map((m) => `${replicaName(m.ciMs)} ${m.outcome === 'recovered' ? `${m.recoverySec!.toFixed(1)} s` : 'timeout'}`).join(', ')}`);
@@ -124,71 +153,85 @@ const recoveryOptions = (plan: ProfileRecord['plan']) => ({
   requireRestart: plan.failure !== 'freeze',
 });
 
-function phaseOf(r: ReplicaRun, injectedAt: number | undefined, plan: ProfileRecord['plan']): string {
+/** The phase of a replica in its step; 'timeout' once its recovery outlasted the plan's timeout. */
+function phaseOf(r: ReplicaRun, plan: ProfileRecord['plan'], nowMs: number): string {
   if (!r.target) return 'baseline';
   if (!r.failure) return 'waiting';
-  const t = recoveryTimeline(r.samples, r.failure.injectedAtMs, recoveryOptions(plan));
+  const until = r.failure.injectedAtMs + plan.recoveryTimeoutMs;
+  const t = recoveryTimeline(r.samples.filter((x) => x.tMs <= until), r.failure.injectedAtMs, recoveryOptions(plan));
   if (t.recoveredAtMs !== undefined) return 'recovered';
+  if (nowMs >= until) return 'timeout';
   if (t.runningAtMs !== undefined) return 'catching up';
   if (t.detectedAtMs !== undefined) return 'restarting';
-  return injectedAt === undefined ? 'waiting' : 'injected';
+  return 'injected';
 }
 
 /** What one tick of a profile step saw and did. */
 export interface StepTick {
   /** Seconds of the step's replay so far. */
   second: number;
-  /** Per replica: baseline | waiting | injected | restarting | catching up | recovered. */
+  /** Per replica: baseline | waiting | injected | restarting | catching up | recovered | timeout. */
   phases: Record<string, string>;
   /** Replicas whose injection was armed at this tick (each goes out at its own time). */
   armed: string[];
-  /** Every replica recovered, or the replay is over: the step ends. */
+  /** Every replica recovered or timed out, or the replay is over: the step ends. */
   done: boolean;
 }
 
 /**
  * The watch over a step's replicas while its replay runs: one tick = sample every replica →
- * bring back dead TaskManagers → plan the injections (once the baseline is replayed) → arm those
- * due before the next tick → phases. A thin scheduler ticks it once a second.
+ * bring back dead TaskManagers → plan the injections once the baseline is replayed (all at once,
+ * or staggered: the next in order once the previous one's recovery ended) → arm those due before
+ * the next tick → phases. A thin scheduler ticks it once a second.
  */
 export class StepWatch {
   /** Seconds replayed so far, and whether the replay is over (set by the replay). */
   replayed = 0;
   replayDone = false;
-  private planned = false;
 
   constructor(
     private readonly deps: ProfileDeps,
     private readonly plan: ProfileRecord['plan'],
+    /** In injection order. */
     private readonly replicas: ReplicaRun[],
     private readonly run: RunScope,
     private readonly rnd: Random,
   ) {}
 
   async tick(): Promise<StepTick> {
-    const { plan, replicas } = this;
-    await sampleAndRevive(this.deps.orchestrator, replicas);
+    const { plan, replicas, deps } = this;
+    await sampleAndRevive(deps.orchestrator, replicas);
     const armed: string[] = [];
-    if (!this.planned && this.replayed >= plan.replay.beforeSec) {
-      this.planned = true;
+    const phase = (r: ReplicaRun) => phaseOf(r, plan, deps.clock.now());
+    const ended = (r: ReplicaRun) => r.injection === 'settled' && (phase(r) === 'recovered' || phase(r) === 'timeout');
+    if (this.replayed >= plan.replay.beforeSec) {
       // Each replica's own checkpoint schedule decides its injection time; the victim is found
       // ahead of time, and each is armed as soon as planned so the signal goes out on time.
-      for (const r of replicas) {
+      const staggered = plan.injection === 'staggered';
+      for (const [i, r] of replicas.entries()) {
+        if (r.target) continue;
+        if (staggered && i > 0 && !ended(replicas[i - 1]!)) break;
         await this.planInjection(r);
         armed.push(...this.arm());
+        if (staggered) break;
       }
     }
     armed.push(...this.arm());
-    const phases = Object.fromEntries(replicas.map((r) => [r.name, phaseOf(r, r.failure?.injectedAtMs, plan)]));
-    const recovered = replicas.every((r) => r.failure && phases[r.name] === 'recovered');
-    return { second: this.replayed, phases, armed, done: recovered || this.replayDone };
+    const phases = Object.fromEntries(replicas.map((r) => [r.name, phase(r)]));
+    const over = replicas.every((r) => r.failure && (phases[r.name] === 'recovered' || phases[r.name] === 'timeout'));
+    return { second: this.replayed, phases, armed, done: over || this.replayDone };
   }
 
   private async planInjection(r: ReplicaRun): Promise<void> {
     const { plan, deps } = this;
     const cps = await r.flink.checkpoints((await r.flink.listJobs())[0]!.id);
     const { taskManagerId } = await taskManagerRunning(r.flink);
-    r.target = { ...injectionTarget(plan.timing, { nowMs: deps.clock.now(), lastTriggerMs: cps.latestCompleted?.triggerTimestampMs, intervalMs: r.ciMs, leadMs: plan.leadMs, rnd: this.rnd }), taskManagerId };
+    // Paced: the next checkpoint is the one Khaos triggers at the pacer's due time (exact); else
+    // Flink's periodic schedule, predicted from its last trigger.
+    const due = r.pacer?.dueAtMs();
+    const lastTriggerMs = r.pacer ? (due === undefined ? undefined : due - r.ciMs) : cps.latestCompleted?.triggerTimestampMs;
+    const target = injectionTarget(plan.timing, { nowMs: deps.clock.now(), lastTriggerMs, intervalMs: r.ciMs, leadMs: plan.leadMs, rnd: this.rnd });
+    r.target = { ...target, taskManagerId, source: target.nextDueMs === undefined ? 'none' : r.pacer ? 'khaos-trigger' : 'flink-schedule' };
   }
 
   /** Arms the injections due before the next tick; returns their replicas' names. */
@@ -208,9 +251,23 @@ export class StepWatch {
 }
 
 /**
+ * Triggers a paced replica's checkpoints while the step runs. A tick that fails (a JobManager
+ * restarting) is tried again after the poll interval: the pacer itself follows job changes.
+ */
+async function pace(clock: Clock, pacer: Pacer, stopped: () => boolean): Promise<void> {
+  while (!stopped()) {
+    const r = await pacer.tick().catch((e: unknown) => ({ kind: 'waiting' as const, why: (e as Error).message }));
+    await clock.sleep(pacerSleepMs(r, pacer, clock.now(), PACER_MAX_SLEEP_MS));
+  }
+}
+
+/**
  * One step: the replay of the window around the point and the watch run side by side in one
- * RunScope; the step ends when every replica recovered or the replay is over. An error of either
- * (an injection, the supervisor) stops both at once and rejects. Undefined when interrupted.
+ * RunScope (with a pacer per paced replica); the step ends when every replica recovered or timed
+ * out, or the replay is over. The replay is long enough for each replica to wait for its
+ * checkpoint and recover within the timeout (staggered: one after another), playing the window
+ * around the point back and forth beyond its length (stepSchedule). An error of any loop
+ * (an injection, the supervisor) stops them all at once and rejects. Undefined when interrupted.
  */
 async function runStep(
   deps: ProfileDeps,
@@ -218,7 +275,6 @@ async function runStep(
   trace: Trace,
   step: { point: PlannedPoint; repetition: number },
   replicas: ReplicaRun[],
-  input: string,
   generate: ReturnType<typeof eventGenerator>,
   rnd: Random,
   progress: (second: number, phases: Record<string, string>) => void,
@@ -226,14 +282,17 @@ async function runStep(
 ): Promise<FailureMeasurement[] | undefined> {
   const { clock, bus } = deps;
   const plan = record.plan;
-  const maxSec = plan.replay.beforeSec + plan.replay.afterSec;
+  const mode = plan.injection ?? 'side-by-side';
+  const maxSec = stepReplaySec(plan, mode, replicas.map((r) => r.ciMs));
   const startOffsetSec = Math.max(0, step.point.traceOffsetSec - plan.replay.beforeSec * plan.replay.compression);
-  const schedule = replaySchedule(trace, { peakRateEps: plan.replay.peakRateEps, compression: plan.replay.compression, startOffsetSec, durationSec: maxSec });
+  const window = replaySchedule(trace, { peakRateEps: replayPeakEps(plan, step.point, traceMax(trace.values)), compression: plan.replay.compression, startOffsetSec, durationSec: plan.replay.beforeSec + plan.replay.afterSec });
+  const schedule = stepSchedule(window, maxSec);
   for (const r of replicas) Object.assign(r, { samples: [], target: undefined, failure: undefined, injection: undefined });
   const run = new RunScope();
   const watch = new StepWatch(deps, plan, replicas, run, rnd);
   let interrupted = false;
   const stopped = () => run.stopped || (interrupted ||= shouldStop?.() === true);
+  const replayStartMs = clock.now();
   run.loop(async () => {
     await tickEvery(clock, TICK_MS, async () => {
       const t = await watch.tick();
@@ -242,28 +301,33 @@ async function runStep(
     }, stopped);
     run.stop(); // the replay ends with the step, and injections not sent by now are not sent
   });
+  for (const r of replicas) if (r.pacer) run.loop(() => pace(clock, r.pacer!, stopped));
   run.loop(async () => {
-    await replayWorkload({ bus, clock, topic: input, schedule, generate, shouldStop: stopped, onSecond: (s) => (watch.replayed = s.second + 1) });
+    await replayWorkload({ bus, clock, topic: replicas[0]!.input!.inputTopic, schedule, generate, shouldStop: stopped, onSecond: (s) => (watch.replayed = s.second + 1) });
     watch.replayDone = true;
   });
   await run.join();
   if (interrupted) return undefined;
+  const baselineSec = Math.round(recoveryOptions(plan).baselineMs / 1000);
   return Promise.all(
     replicas.map(async (r) => {
       if (!r.failure) throw new KhaosError('platform', `no failure was injected into ${r.name} (its injection time was never reached)`);
-      const m = measureFailure(r.samples, r.failure.injectedAtMs, recoveryOptions(plan));
-      // Throughput is the input offered in the baseline window, from what the replay produced:
-      // exact, and immune to stale source metrics (the measured source rate is kept when offered is unknown).
-      const baselineStart = Math.max(0, plan.replay.beforeSec - Math.round(recoveryOptions(plan).baselineMs / 1000));
-      const offered = schedule.slice(baselineStart, plan.replay.beforeSec);
+      const injectedAtMs = r.failure.injectedAtMs;
+      // What came after the timeout does not count (a staggered step goes on for the others).
+      const m = measureFailure(r.samples.filter((x) => x.tMs <= injectedAtMs + plan.recoveryTimeoutMs), injectedAtMs, recoveryOptions(plan));
+      // Throughput is the input offered in this replica's baseline window, from what the replay
+      // produced: exact, and immune to stale source metrics (the measured source rate is kept when offered is unknown).
+      const injectedSec = Math.floor((injectedAtMs - replayStartMs) / 1000);
+      const offered = schedule.slice(Math.max(0, injectedSec - baselineSec), injectedSec);
       if (offered.length > 0) m.throughputEps = offered.reduce((a, b) => a + b, 0) / offered.length;
       const jobs = await r.flink.listJobs().catch(() => []);
       const cps = jobs[0] ? await r.flink.checkpoints(jobs[0].id).catch(() => undefined) : undefined;
       return {
         profileId: record.id, pointIndex: step.point.index, repetition: step.repetition, ciMs: r.ciMs, failure: plan.failure, timing: plan.timing,
-        injectedAtMs: r.failure.injectedAtMs,
+        timingSource: r.target?.source, injection: mode,
+        injectedAtMs,
         plannedLeadMs: r.target?.nextDueMs !== undefined ? r.target.nextDueMs - r.target.atMs : undefined,
-        actualLeadMs: r.target?.nextDueMs !== undefined ? r.target.nextDueMs - r.failure.injectedAtMs : undefined,
+        actualLeadMs: r.target?.nextDueMs !== undefined ? r.target.nextDueMs - injectedAtMs : undefined,
         restoredCheckpointId: cps?.latestRestored?.id,
         stateBytes: cps?.latestCompleted?.stateSizeBytes,
         checkpointMs: cps?.latestCompleted?.endToEndDurationMs,

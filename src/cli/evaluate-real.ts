@@ -4,9 +4,12 @@ import { loadTrace, localControlDeps } from '../compose.js';
 import { modelsFromSamples } from '../app/control/models.js';
 import { runRealEvaluation, type RealEvaluationInput } from '../app/evaluate-real.js';
 import { badInput } from '../core/errors.js';
-import { gapRow, predictRun, realQos, type GapRow, type QosTargets } from '../core/evaluation/real-qos.js';
+import { gapRow, predictRun, realQos, runSamples, type GapRow, type QosTargets } from '../core/evaluation/real-qos.js';
 import type { RealRunRecord } from '../core/evaluation/real-run.js';
 import { failureSchedules } from '../core/sim/failures.js';
+import { LAG_SLACK_SECONDS } from '../core/profiling/recovery.js';
+import { samplesToCsv } from '../core/profiling/samples.js';
+import { replaySchedule } from '../core/load/trace.js';
 import type { PolicyUnderTest } from '../core/sim/evaluate.js';
 import type { FluidParams } from '../core/sim/fluid.js';
 import { buildRealEvaluateReport } from '../report/real-evaluate-report.js';
@@ -36,8 +39,10 @@ export function realEvaluationInput(c: Config, policies: readonly PolicyUnderTes
   const needModels = policies.filter((p) => p.policy === 'khaos' || p.policy === 'khaos+');
   if (needModels.length > 0 && !models.samples && !models.models)
     throw badInput(`${needModels.map((p) => p.name).join(', ')} need(s) models, and the config gives none`, 'set control.samples to a profile export (khaos profile export ID), or control.latencyModel and control.recoveryModel');
+  const trace = loadTrace(c.replay.trace, workloadsDir);
+  replaySchedule(trace, c.replay); // a bad slice of the trace is refused before anything starts
   return {
-    job: c.job.kind, trace: loadTrace(c.replay.trace, workloadsDir), seed: c.replay.seed, parallelism: c.job.parallelism, partitions: c.stack.partitions,
+    job: c.job.kind, trace, seed: c.replay.seed, parallelism: c.job.parallelism, partitions: c.stack.partitions,
     peakRateEps: c.replay.peakRateEps, compression: c.replay.compression, startOffsetSec: c.replay.startOffsetSec, durationSec: c.replay.durationSec,
     policies, control: controlSettings(c.control), initialIntervalMs: c.job.checkpointIntervalMs, fallbackIntervalMs: c.control.fallbackIntervalMs,
     killsSec: realKillsSec(c), mode: c.evaluate.real.mode, drainMs: c.evaluate.real.drainMs, models,
@@ -116,6 +121,9 @@ export async function evaluateReal(c: Config, policies: readonly PolicyUnderTest
   fs.rmSync(markdownPath, { force: true });
   for (const f of out.report.files) fs.writeFileSync(path.join(o.outDir, f.name), f.content);
   fs.writeFileSync(path.join(o.outDir, 'evaluate.json'), out.json);
+  // The kills as failure samples, usable as control.samples (models measured with each replica alone).
+  const samples = runSamples(records, { baselineMs: c.control.windowMs, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS, requireRestart: true });
+  fs.writeFileSync(path.join(o.outDir, 'samples.csv'), samplesToCsv(samples, [`MEASURED on the local stack: the kills of \`${o.command}\` (${input.mode}), runs ${records.map((r) => r.policy).join(', ')}; usable as control.samples`]));
   fs.writeFileSync(path.join(o.outDir, 'sim-vs-real.json'), `${JSON.stringify({ simulatorParameters: o.params.source, params: o.params.params, policies: out.gaps }, null, 2)}\n`);
   fs.writeFileSync(markdownPath, out.report.markdown);
   if (o.json) io.out(out.json);

@@ -1,9 +1,11 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { probeCapacity } from '../app/capacity-probe.js';
 import { runProfile, type ProfileProgress } from '../app/profile.js';
 import { badInput } from '../core/errors.js';
-import { checkPlan } from '../core/profiling/profile-plan.js';
+import { checkPlan, defaultInjection, placeLevels, profileSummary } from '../core/profiling/profile-plan.js';
 import { recoveredSamples } from '../core/profiling/profile-records.js';
 import type { ProfilePlan, ProfileRecord } from '../core/profiling/profile-records.js';
 import { seededRandom } from '../core/random.js';
@@ -47,7 +49,7 @@ export function addProfileCommand(parent: Command): Command {
   });
   stored('export', 'its failures as a samples CSV (input of `khaos models fit`)', (store, id, f) => exportSamples(store, id, f.out)).option('--out <file>', 'write the CSV there (default: print it)');
   stored('report', 'Markdown report with plots', (store, id, f) => {
-    const { markdownPath } = writeProfileReport(store.getProfile(id)!, store.measurements(id), f.out ?? path.join('khaos-reports', id));
+    const { markdownPath } = writeProfileReport(store.getProfile(id)!, store.measurements(id), f.out ?? path.join('khaos-reports', id), undefined, store.steps(id));
     log(`report written to ${markdownPath}`);
     return 0;
   }).option('--out <dir>', 'where to write it (default khaos-reports/ID/)');
@@ -70,13 +72,20 @@ function list(store: Store): number {
     const steps = store.steps(p.id).filter((s) => s.status === 'done').length;
     const total = p.plan.points.length * p.plan.repetitions;
     const owner = p.status === 'running' && p.ownerPid && !isRunning(p.ownerPid) ? 'interrupted (its process is gone)' : p.status;
-    console.log(`${p.id}  ${owner}  ${p.plan.job}  intervals ${p.plan.intervalsMs.join('/')} ms  steps ${steps}/${total}  created ${new Date(p.createdAtMs).toISOString()}`);
+    console.log(`${p.id}  ${owner}  ${p.plan.job}  intervals ${p.plan.intervalsMs.join('/')} ms  steps ${steps}/${total}  ${summaryText(store, p)}  created ${new Date(p.createdAtMs).toISOString()}`);
   }
   return 0;
 }
 
+/** "12 failures (1 timeouts), 0.21 h of steps, 57 failures/h, staggered": what a profile did per hour of wall time. */
+function summaryText(store: Store, p: ProfileRecord): string {
+  const s = profileSummary(p.plan, store.steps(p.id), store.measurements(p.id));
+  const perHour = s.failuresPerHour === null ? '—' : s.failuresPerHour.toFixed(0);
+  return `${s.failures} failures (${s.timeouts} timeouts), ${(s.wallSec / 3600).toFixed(2)} h of steps, ${perHour} failures/h, ${s.injection}${p.plan.aggregate === 'median' ? `, ${s.samples} median samples` : ''}`;
+}
+
 function exportSamples(store: Store, id: string, out: string | undefined): number {
-  const samples = recoveredSamples(store.measurements(id));
+  const samples = recoveredSamples(store.measurements(id), store.getProfile(id)!.plan.aggregate);
   const csv = samplesToCsv(samples, [`khaos profile ${id}`]);
   if (out) {
     fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
@@ -90,7 +99,11 @@ function newId(): string {
   return `p${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
 }
 
-/** Plans a profile from the config: phase 1 on the replay trace picks the points. */
+/**
+ * Plans a profile from the config: phase 1 on the replay trace picks the points (with
+ * `levels: probe` their rates are placed once the probe has run, in `run`); `injection: auto`
+ * staggers below 2 cores per replica.
+ */
 function planFrom(c: ReturnType<typeof configFrom>): ProfilePlan {
   const trace = loadTrace(c.replay.trace);
   const p = c.profile;
@@ -100,37 +113,39 @@ function planFrom(c: ReturnType<typeof configFrom>): ProfilePlan {
     seededRandom(c.replay.seed),
   );
   for (const u of analysis.unplaced) log(`phase 1: level ${u.level.toFixed(0)} has no injection point: ${u.reason}`);
+  const idle = analysis.points.filter((pt) => !(pt.level > 0));
+  if (p.levels === 'probe' && idle.length) throw badInput(`profile.levels: probe scales each point's window to its rate, but ${idle.length} point(s) sit where the trace is 0`, 'use another trace or fewer points');
   return checkPlan({
     job: c.job.kind, intervalsMs: [...p.intervalsMs].sort((a, b) => a - b), repetitions: p.repetitions,
     points: analysis.points.map((pt, index) => ({ index, traceOffsetSec: pt.traceOffsetSec, level: pt.level, rate: pt.rate })),
     failure: c.chaos.failure, freezeMs: c.chaos.freezeForMs, timing: p.timing, leadMs: p.leadMs, parallelism: p.parallelism, seed: c.replay.seed,
     replay: { trace: c.replay.trace, peakRateEps: c.replay.peakRateEps, compression: c.replay.compression, beforeSec: p.beforeSec, afterSec: p.afterSec },
     sustainSec: p.sustainSec, recoveryTimeoutMs: p.afterSec * 1000,
+    injection: p.injection === 'auto' ? defaultInjection(os.availableParallelism(), p.intervalsMs.length) : p.injection,
+    actuator: p.actuator, fallbackIntervalMs: p.actuator === 'paced' ? p.fallbackIntervalMs : undefined, aggregate: p.aggregate,
   });
 }
 
-function progressLine(p: ProfileProgress): string {
+/** A live line of a running profile; the level in events/s as replayed (not trace units). */
+export function progressLine(p: ProfileProgress): string {
   const eta = p.etaSec >= 60 ? `${Math.floor(p.etaSec / 60)} min ${Math.round(p.etaSec % 60)} s` : `${Math.round(p.etaSec)} s`;
-  return `step ${p.step}/${p.steps} (point ${p.point.index}, level ${p.point.level.toFixed(0)}, rep ${p.repetition}) second ${p.second}: ${Object.entries(p.phases).map(([r, ph]) => `${r} ${ph}`).join(', ')} — ETA ${eta}`;
+  return `step ${p.step}/${p.steps} (point ${p.point.index}, level ${p.levelEps.toFixed(0)} ev/s, rep ${p.repetition}) second ${p.second}: ${Object.entries(p.phases).map(([r, ph]) => `${r} ${ph}`).join(', ')} — ETA ${eta}`;
 }
 
 /** Plans and runs a profile from the config, or resumes one (--resume); 130 when interrupted. */
 async function run(store: Store, flags: Flags): Promise<number> {
   const c = configFrom(flags);
-  let record: ProfileRecord;
+  let record: ProfileRecord | undefined;
+  let planned: ProfilePlan | undefined;
   if (flags.resume) {
     const existing = store.getProfile(flags.resume);
     if (!existing) throw badInput(`no profile "${flags.resume}" to resume`, 'see `khaos profile list`');
     if (existing.status === 'done') throw badInput(`profile ${existing.id} is already done`, `see its report: khaos profile export ${existing.id}`);
     if (existing.status === 'running' && existing.ownerPid && isRunning(existing.ownerPid)) throw badInput(`profile ${existing.id} is running in process ${existing.ownerPid}`);
     record = existing;
-  } else {
-    const plan = planFrom(c);
-    record = { id: newId(), createdAtMs: Date.now(), status: 'running', ownerPid: process.pid, plan, provenance: { config: c, ...platformProvenance(), clock: 'system clock (ms since the epoch) for every timestamp', timeScaling: { compression: plan.replay.compression } } };
-    store.createProfile(record);
-    log(`profile ${record.id}: ${plan.intervalsMs.length} intervals (${plan.intervalsMs.join(', ')} ms) × ${plan.points.length} points × ${plan.repetitions}; trace ${plan.replay.trace} at ×${plan.replay.compression}, peak ${plan.replay.peakRateEps} ev/s`);
-  }
-  const trace = loadTrace(record.plan.replay.trace);
+  } else planned = planFrom(c); // every problem of the plan is reported before a process starts
+  const id = record?.id ?? newId();
+  const trace = loadTrace(record?.plan.replay.trace ?? planned!.replay.trace);
   let stop = false;
   const outcome = await withOwnedStack(c, async (stack) => {
     const deps = { ...demoDeps(stack, log), store };
@@ -141,7 +156,15 @@ async function run(store: Store, flags: Flags): Promise<number> {
     });
     let lastLine = 0;
     try {
-      return await runProfile(deps, record.id, trace, {
+      if (!record) {
+        const plan = c.profile.levels === 'probe' ? await probed(deps, planned!, c, id, () => stop) : planned!;
+        if (!plan) return 'probe-interrupted' as const;
+        record = { id, createdAtMs: Date.now(), status: 'running', ownerPid: process.pid, plan, provenance: { config: c, ...platformProvenance(), clock: 'system clock (ms since the epoch) for every timestamp', timeScaling: { compression: plan.replay.compression } } };
+        store.createProfile(record);
+        const levels = plan.capacity ? `, levels ${plan.points.map((pt) => pt.rateEps).join('/')} ev/s (${c.profile.loadRange.map((f) => `${f * 100} %`).join('–')} of the probed ${plan.capacity.sustainableEps} ev/s)` : `, peak ${plan.replay.peakRateEps} ev/s`;
+        log(`profile ${id}: ${plan.intervalsMs.length} intervals (${plan.intervalsMs.join(', ')} ms) × ${plan.points.length} points × ${plan.repetitions}; injection ${plan.injection}${plan.actuator === 'paced' ? ', paced checkpoints' : ''}; trace ${plan.replay.trace} at ×${plan.replay.compression}${levels}`);
+      }
+      return await runProfile(deps, id, trace, {
         shouldStop: () => stop,
         onProgress: (p) => {
           if (Date.now() - lastLine >= 5000) {
@@ -151,14 +174,30 @@ async function run(store: Store, flags: Flags): Promise<number> {
         },
       });
     } catch (e) {
-      store.setStatus(record.id, 'interrupted');
+      if (record) store.setStatus(id, 'interrupted');
       throw e;
     } finally {
       await deps.bus.close();
     }
   });
-  log(outcome === 'done' ? `profile ${record.id} done: export it with \`khaos profile export ${record.id} --out samples.csv\`` : `profile ${record.id} interrupted`);
+  if (outcome === 'probe-interrupted') {
+    log('interrupted during the capacity probe; nothing was stored');
+    return 130;
+  }
+  log(`profile ${id} ${outcome}: ${summaryText(store, store.getProfile(id)!)}`);
+  if (outcome === 'done') log(`export it with \`khaos profile export ${id} --out samples.csv\``);
   return outcome === 'done' ? 0 : 130;
+}
+
+/** Measures one replica's sustainable throughput on the stack, then places the plan's levels over loadRange of it; undefined on Ctrl-C. */
+async function probed(deps: Parameters<typeof probeCapacity>[0], plan: ProfilePlan, c: ReturnType<typeof configFrom>, id: string, shouldStop: () => boolean): Promise<ProfilePlan | undefined> {
+  const p = c.profile;
+  log(`capacity probe: one ${plan.job} replica alone, rates from ${p.probeStartEps} ev/s, each held up to ${p.probeHoldSec} s until steady`);
+  // At the shortest interval: the most checkpointing, so the levels placed hold for every replica.
+  const capacity = await probeCapacity(deps, { job: plan.job, parallelism: plan.parallelism, checkpointIntervalMs: Math.min(...plan.intervalsMs), topicPrefix: `khaos-probe-${id}`, startEps: p.probeStartEps, maxHoldSec: p.probeHoldSec, seed: plan.seed, shouldStop });
+  if (!capacity) return undefined;
+  const loadRange: [number, number] = [p.loadRange[0], p.loadRange[1]];
+  return checkPlan({ ...plan, points: placeLevels(plan.points, capacity.sustainableEps, loadRange), capacity: { ...capacity, loadRange } });
 }
 
 function isRunning(pid: number): boolean {

@@ -188,6 +188,14 @@ export const configSchema = z
         after: duration('90s', 'Replay after each injection at most; a failure not recovered by then is a timeout'),
         sustain: duration('5s', 'Normal this long in a row ends a recovery'),
         parallelism: z.number().int().min(1).max(4).default(1).describe('Parallelism of each replica'),
+        injection: z.enum(['auto', 'side-by-side', 'staggered', 'one-at-a-time']).default('auto').describe('How a step breaks its replicas: side-by-side (all at once), staggered (one after another on the same replay, each once the previous recovered), one-at-a-time (each alone with its own replay); auto: staggered below 2 cores per replica'),
+        levels: z.enum(['trace', 'probe']).default('trace').describe('Load levels: trace (phase 1 levels scaled by replay.peakRateEps) or probe (measure one replica’s sustainable throughput first, then place the points over loadRange of it)'),
+        loadRange: z.tuple([z.number().gt(0).max(1), z.number().gt(0).max(1)]).default([0.3, 0.9]).refine(([a, b]) => a <= b, 'the first fraction must not exceed the second').describe('probe: the lowest and highest load level, fractions of the probed capacity'),
+        probeStartEps: z.number().positive().max(1_000_000).default(500).describe('probe: first rate of the staircase, events/s (doubled until the lag grows, then bisected)'),
+        probeHold: duration('30s', 'probe: the longest a rate is held (it ends earlier once throughput and lag are steady)'),
+        actuator: z.enum(['flink', 'paced']).default('flink').describe('flink: the replicas checkpoint on Flink’s schedule (injections predicted from it); paced: Khaos triggers their checkpoints and times injections against them exactly'),
+        fallbackInterval: duration('10min', 'paced: the replicas’ own Flink interval, longer than every profiled one'),
+        aggregate: z.enum(['each', 'median']).default('each').describe('each: every failure is a sample; median: the repetitions at one point and interval give one sample, their median recovery (the original’s median-of-k)'),
       })
       .strict()
       .prefault({}),
@@ -267,7 +275,7 @@ export const configSchema = z
           .object({
             mode: z.enum(['sequential', 'side-by-side']).default('sequential').describe('Real stack: replicas one after another on the same replayed input (default: on a small machine side-by-side replicas slow each other’s recoveries 2–4×), or side by side on one replay'),
             failures: z.number().int().min(0).max(100).default(4).describe('Real stack: TaskManager kills per run, placed with evaluate.seed unless kills is given'),
-            minSpacing: duration('40s', 'Real stack: least distance between kills, and from the start and end of the replay (wall time)'),
+            minSpacing: duration('30s', 'Real stack: least distance between kills, and from the start and end of the replay (wall time)'),
             kills: z.array(durationValue()).optional().describe('Real stack: kill times after the replay starts (wall time), instead of drawing them'),
             drain: duration('30s', 'Real stack: keep measuring this long after the replay ends (the last recovery)'),
           })
@@ -322,6 +330,8 @@ export function resolveConfig(input: unknown) {
       beforeSec: Math.round(d(c.profile.before, 'profile.before') / 1000),
       afterSec: Math.round(d(c.profile.after, 'profile.after') / 1000),
       sustainSec: Math.round(d(c.profile.sustain, 'profile.sustain') / 1000),
+      probeHoldSec: Math.round(d(c.profile.probeHold, 'profile.probeHold') / 1000),
+      fallbackIntervalMs: d(c.profile.fallbackInterval, 'profile.fallbackInterval'),
     }),
     control: resolveControl(c.control),
     chaos: Object.freeze({

@@ -1,6 +1,7 @@
 import { KhaosError } from '../core/errors.js';
 import { chooseModel, fitModels, PREDICTION_CEILING, predictInterval, type FittedModel, type ModelKind } from '../core/models/models.js';
-import { recoveredSamples, type FailureMeasurement, type ProfileRecord } from '../core/profiling/profile-records.js';
+import { profileSummary } from '../core/profiling/profile-plan.js';
+import { recoveredSamples, type FailureMeasurement, type ProfileRecord, type StepRecord } from '../core/profiling/profile-records.js';
 import { MIN_SAMPLES, type FailureSample } from '../core/profiling/samples.js';
 import { PALETTE, svgPlot, type PlotSeries } from './svg-plot.js';
 import { median, quantileSorted as quantile } from '../core/stats.js';
@@ -18,6 +19,8 @@ export interface ProfileReport {
 export interface ProfileReportOptions {
   /** Seed of the cross-validation shuffle (used above 30 recovered failures); same seed, same report. */
   seed: number;
+  /** The profile's stored steps: their wall time gives failures per hour (left out without them). */
+  steps?: readonly StepRecord[];
 }
 
 /** Names of the plot files, as linked from the Markdown. */
@@ -115,10 +118,11 @@ export function buildProfileReport(record: ProfileRecord, measurements: FailureM
   const plan = record.plan;
   const mine = measurements.filter((m) => m.profileId === record.id).sort(byPlanOrder);
   const foreign = measurements.length - mine.length;
-  const samples = recoveredSamples(mine);
+  const samples = recoveredSamples(mine, plan.aggregate);
   // Timeouts without a measured pre-failure throughput cannot be placed on a plot; the table still lists them.
   const timeouts = mine.filter((m): m is PlacedMeasurement => m.outcome === 'timeout' && m.throughputEps !== null && m.latencyMs !== null);
-  const unusable = mine.length - samples.length - timeouts.length;
+  const unusable = plan.aggregate === 'median' ? 0 : mine.length - samples.length - timeouts.length;
+  const summary = opts.steps ? profileSummary(plan, opts.steps, mine) : undefined;
   const intervals = [...new Set([...plan.intervalsMs, ...mine.map((m) => m.ciMs)])].sort((a, b) => a - b);
   const colorOf = (ci: number) => PALETTE[intervals.indexOf(ci) % PALETTE.length]!;
   const fitting = fitAll(samples, opts.seed);
@@ -133,13 +137,16 @@ export function buildProfileReport(record: ProfileRecord, measurements: FailureM
     `- Job: ${plan.job}`,
     `- Created: ${Number.isFinite(record.createdAtMs) ? new Date(record.createdAtMs).toISOString() : 'unknown'}`,
     `- Status: ${record.status}`,
-    `- Failures measured: ${mine.length} (${samples.length} recovered, ${timeouts.length} timed out${unusable > 0 ? `, ${unusable} recovered without a recovery time` : ''})${foreign > 0 ? `; ${plural(foreign, 'measurement')} of other profiles left out` : ''}`,
+    `- Failures measured: ${mine.length} (${plan.aggregate === 'median' ? `${plural(samples.length, 'median sample')} of ${plan.repetitions}` : `${samples.length} recovered`}, ${timeouts.length} timed out${unusable > 0 ? `, ${unusable} recovered without a recovery time` : ''})${foreign > 0 ? `; ${plural(foreign, 'measurement')} of other profiles left out` : ''}`,
+    ...(summary?.failuresPerHour ? [`- Wall time of the steps: ${formatDurationMs(Math.round(summary.wallSec * 1000))}: ${summary.failuresPerHour.toFixed(0)} failures per hour (replica start-up before the first step not counted)`] : []),
     '',
   );
   md.push('## Plan', '');
   md.push(
-    `- Checkpoint intervals: ${plan.intervalsMs.map(formatDurationMs).join(', ')} (one replica per interval, run in parallel; Flink parallelism ${plan.parallelism})`,
-    `- Repetitions per point: ${plan.repetitions}`,
+    `- Checkpoint intervals: ${plan.intervalsMs.map(formatDurationMs).join(', ')} (one replica per interval; Flink parallelism ${plan.parallelism})${plan.actuator === 'paced' ? `, paced: Khaos triggered the checkpoints, Flink's own interval ${formatDurationMs(plan.fallbackIntervalMs ?? 0)}` : ''}`,
+    `- Injection: ${INJECTION_TEXT[plan.injection ?? 'side-by-side']}`,
+    `- Repetitions per point: ${plan.repetitions}${plan.aggregate === 'median' ? ' (median-of-k: one sample per point and interval, the median recovery)' : ''}`,
+    ...(plan.capacity ? [`- Load levels placed from a capacity probe: sustainable ${eps(plan.capacity.sustainableEps)} events/s (rates tried: ${plan.capacity.steps.map((x) => `${x.rateEps}${x.sustained ? '' : '✗'}`).join(', ')}), levels ${plan.capacity.loadRange.map((f) => `${Math.round(f * 100)} %`).join('–')} of it`] : []),
     `- Failure: ${plan.failure === 'freeze' ? `freeze for ${formatDurationMs(plan.freezeMs)}` : plan.failure === 'exception' ? 'task exception (marker record)' : 'kill'}; timing: ${timingText(plan.timing, plan.leadMs)}`,
     `- Replay: trace \`${plan.replay.trace}\`, peak rate ${eps(plan.replay.peakRateEps)} events/s, time compression ${compression} (${compression} trace seconds per wall second); ${plan.replay.beforeSec} s before each injection, at most ${plan.replay.afterSec} s after`,
     `- Recovery ends after ${plan.sustainSec} s of sustained normal throughput and lag; a failure not recovered within ${formatDurationMs(plan.recoveryTimeoutMs)} is a timeout`,
@@ -158,8 +165,8 @@ export function buildProfileReport(record: ProfileRecord, measurements: FailureM
     'Injection points (trace offset: seconds from the first sample of the trace):',
     '',
     table(
-      ['point', 'level', 'trace rate', 'trace offset (s)'],
-      plan.points.map((p) => [String(p.index), sig(p.level), sig(p.rate), String(p.traceOffsetSec)]),
+      ['point', 'level', 'trace rate', 'trace offset (s)', 'probed rate (ev/s)'],
+      plan.points.map((p) => [String(p.index), sig(p.level), sig(p.rate), String(p.traceOffsetSec), p.rateEps === undefined ? '—' : eps(p.rateEps)]),
     ),
     '',
   );
@@ -242,6 +249,12 @@ export function buildProfileReport(record: ProfileRecord, measurements: FailureM
 
   return { markdown: md.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n', files };
 }
+
+const INJECTION_TEXT = {
+  'side-by-side': 'side by side (every replica broken at once in each step)',
+  staggered: 'staggered (in each step the replicas are broken one after another on the same replay, each once the previous one recovered or timed out)',
+  'one-at-a-time': 'one at a time (each replica alone on the machine, with its own replay)',
+} as const;
 
 function timingText(timing: ProfileRecord['plan']['timing'], leadMs: number): string {
   if (timing === 'before-checkpoint') return `before a checkpoint (the worst case): ${formatDurationMs(leadMs)} before the replica's next checkpoint is due`;
@@ -547,7 +560,12 @@ function growthSection(samples: readonly FailureSample[], timeouts: readonly Fai
 
 function timingSection(all: readonly FailureMeasurement[], timing: ProfileRecord['plan']['timing']): string[] {
   const diffs = all.flatMap((m) => (m.plannedLeadMs !== undefined && m.actualLeadMs !== undefined && Number.isFinite(m.plannedLeadMs) && Number.isFinite(m.actualLeadMs) ? [m.actualLeadMs - m.plannedLeadMs] : [])).sort((a, b) => a - b);
-  const intro = `Lead: time from the injection to the replica's next-due checkpoint (timing: ${timing}).`;
+  const sources = { 'flink-schedule': "Flink's periodic schedule (predicted from its last trigger)", 'khaos-trigger': 'a checkpoint Khaos triggered (paced: exact)', none: 'no checkpoint (random timing, or none seen yet)' } as const;
+  const counted = Object.entries(sources).flatMap(([k, text]) => {
+    const n = all.filter((m) => m.timingSource === k).length;
+    return n > 0 ? [`${n} against ${text}`] : [];
+  });
+  const intro = `Lead: time from the injection to the replica's next-due checkpoint (timing: ${timing}).${counted.length ? ` Timed: ${counted.join('; ')}.` : ''}`;
   if (diffs.length === 0) return [intro, '', 'No failure records both a planned and an actual lead, so the timing cannot be checked.'];
   const abs = diffs.map(Math.abs).sort((a, b) => a - b);
   return [

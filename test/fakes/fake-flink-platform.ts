@@ -879,7 +879,7 @@ class FakeFlinkEngine implements FlinkEngine {
 class InputFeedingBus implements MessageBus {
   constructor(
     private readonly bus: MessageBus,
-    private readonly inputTopic: string,
+    private readonly isInput: (topic: string) => boolean,
     private readonly arrived: (records: number) => void,
   ) {}
   ensureTopic(topic: string, partitions: number): Promise<void> {
@@ -890,7 +890,7 @@ class InputFeedingBus implements MessageBus {
   }
   async produce(topic: string, records: OutgoingRecord[]): Promise<void> {
     await this.bus.produce(topic, records);
-    if (topic === this.inputTopic && records.length > 0) this.arrived(records.length);
+    if (this.isInput(topic) && records.length > 0) this.arrived(records.length);
   }
   endOffsetTotal(topic: string): Promise<number> {
     return this.bus.endOffsetTotal(topic);
@@ -1174,10 +1174,12 @@ export class FakeFlinkPlatform implements Orchestrator {
    * A MessageBus that forwards everything to `bus` and turns each batch produced to
    * `inputTopic` into the input rate for the next `sliceMs` (the replayer and the profile flow
    * send a second's events in 10 slices of 100 ms): how a replayed trace reaches the replicas.
+   * `inputTopic` may be a test of the name, for runs that replay into several topics (one at a
+   * time: the fake has one input that every replica reads).
    */
-  feedingBus(bus: MessageBus, inputTopic: string, sliceMs = 100): MessageBus {
+  feedingBus(bus: MessageBus, inputTopic: string | ((topic: string) => boolean), sliceMs = 100): MessageBus {
     // Batches sent late arrive together: what an earlier slice still owed is added, so every record arrives.
-    return new InputFeedingBus(bus, inputTopic, (n) => this.setInputRate(((n + this.input.owedAt(this.clock.now())) * 1000) / sliceMs, sliceMs));
+    return new InputFeedingBus(bus, typeof inputTopic === 'string' ? (t) => t === inputTopic : inputTopic, (n) => this.setInputRate(((n + this.input.owedAt(this.clock.now())) * 1000) / sliceMs, sliceMs));
   }
 
   /** Records produced into the shared input topic so far. */

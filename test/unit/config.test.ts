@@ -1,8 +1,18 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { parseDuration } from '../../src/config/duration.js';
 import { resolveConfig } from '../../src/config/schema.js';
 
 describe('config', () => {
+  it('examples/profile-iot.yaml: intervals 2–30 s, levels from a capacity probe up to 90 %, paced, injection left to the machine', () => {
+    const c = resolveConfig(YAML.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'examples', 'profile-iot.yaml'), 'utf8')));
+    expect(c.profile.intervalsMs).toEqual([2000, 10_000, 30_000]);
+    expect(c.profile).toMatchObject({ levels: 'probe', loadRange: [0.3, 0.9], injection: 'auto', actuator: 'paced', fallbackIntervalMs: 600_000, aggregate: 'each', probeHoldSec: 30 });
+    expect(() => resolveConfig({ profile: { loadRange: [0.9, 0.3], injection: 'sometimes' } })).toThrow(/2 problem\(s\):[\s\S]*profile\.injection[\s\S]*profile\.loadRange/);
+  });
+
   it('fills defaults and compiles durations to ms', () => {
     const c = resolveConfig({ job: { checkpointInterval: '2.5s' }, chaos: { at: '1min' } });
     expect(c.job.checkpointIntervalMs).toBe(2500);

@@ -80,6 +80,8 @@ describe('khaos evaluate --sim', () => {
   it.each([
     [[], /khaos\+.* need\(s\) models, and the config gives none/],
     [['--policies', 'static:5s', '--schedules', '3'], /--schedules is for --sim/],
+    [['--policies', 'static:5s', '--config', withReplay({ startOffset: '400000s' })], /replay plan: start offset 400000 s is outside the trace \(0–172500 s\)/],
+    [['--policies', 'static:5s', '--config', withReplay({ duration: '60s' })], /failure schedules: 4 failure\(s\) at least 30 s apart .* need a trace of 150 s; this one is 60 s/],
   ])('without --sim, bad input %j is refused before any process starts (exit 2)', async (args, message) => {
     const r = await khaos('evaluate', '--config', config, '--out', path.join(dir, 'real'), ...args);
     expect(r.code).toBe(2);
@@ -125,6 +127,14 @@ describe('khaos evaluate --sim', () => {
 });
 
 /** The test config with some evaluate options changed, as a new file. */
+/** The config with replay.* overridden (the real-stack mode's slice of the trace). */
+function withReplay(over: Record<string, unknown>): string {
+  const file = path.join(dir, `replay-${Object.keys(over).join('-')}.yaml`);
+  const c = YAML.parse(fs.readFileSync(config, 'utf8'));
+  fs.writeFileSync(file, YAML.stringify({ ...c, replay: { ...c.replay, ...over } }));
+  return file;
+}
+
 function writeConfig(over: Record<string, unknown>): string {
   const file = path.join(dir, `config-${Object.keys(over).join('-')}.yaml`);
   const c = YAML.parse(fs.readFileSync(config, 'utf8'));

@@ -2,8 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runProfile, type ProfileDeps, type ProfileProgress } from '../../src/app/profile.js';
 import { KhaosError } from '../../src/core/errors.js';
 import type { FailureInjector } from '../../src/ports/failure-injector.js';
-import { checkPlan } from '../../src/core/profiling/profile-plan.js';
-import type { ProfilePlan } from '../../src/core/profiling/profile-records.js';
+import { probeCapacity } from '../../src/app/capacity-probe.js';
+import { progressLine } from '../../src/cli/profile.js';
+import { checkPlan, defaultInjection, placeLevels, profileSummary } from '../../src/core/profiling/profile-plan.js';
+import { recoveredSamples, type FailureMeasurement, type ProfilePlan } from '../../src/core/profiling/profile-records.js';
+import { buildProfileReport } from '../../src/report/profile-report.js';
 import { parseTraceCsv } from '../../src/core/load/trace.js';
 import { FakeFlinkPlatform } from '../fakes/fake-flink-platform.js';
 import { ManualClock } from '../fakes/manual-clock.js';
@@ -32,7 +35,7 @@ function setup(p: ProfilePlan, options: ConstructorParameters<typeof FakeFlinkPl
   store.createProfile({ id: 'p1', createdAtMs: clock.now(), status: 'running', plan: p, provenance: { config: {}, flinkVersion: 'fake', jobJarSha256: 'fake', clock: 'manual', timeScaling: { compression: 60 } } });
   const lines: string[] = [];
   const deps: ProfileDeps = {
-    orchestrator: platform, bus: platform.feedingBus(new MemoryMessageBus(), 'khaos-prof-p1-in'), flinkAt: (u) => platform.flinkAt(u),
+    orchestrator: platform, bus: platform.feedingBus(new MemoryMessageBus(), (t) => t.startsWith('khaos-prof-p1-in')), flinkAt: (u) => platform.flinkAt(u),
     injectorFor: (r) => platform.injectorFor(r), clock, store, log: (l) => lines.push(l),
   };
   /** Calls to the platform and to the replicas' REST APIs so far: none may come after a run returned. */
@@ -206,5 +209,121 @@ describe('runProfile on a fake platform with a manual clock', { timeout: 30_000 
       const step = store.steps('p1').find((s) => s.pointIndex === m.pointIndex)!;
       expect(step.endedAtMs).toBeGreaterThanOrEqual(f.resumedAtMs!);
     }
+  });
+});
+
+/** The failures of each step, in the order they were injected. */
+const byStep = (ms: FailureMeasurement[]) => [...new Set(ms.map((m) => m.pointIndex))].map((p) => ms.filter((m) => m.pointIndex === p).sort((a, b) => a.injectedAtMs - b.injectedAtMs));
+
+describe('phase 2 options: injection modes, capacity probe, paced timing, median-of-k, failures per hour', { timeout: 60_000 }, () => {
+  it('staggered: within a step each replica is broken once the previous one recovered, each timed against its own checkpoints', async () => {
+    const { deps, store, platform } = setup(plan({ injection: 'staggered' }));
+    expect(await runProfile(deps, 'p1', trace)).toBe('done');
+    const ms = store.measurements('p1');
+    expect(ms).toHaveLength(4);
+    for (const step of byStep(ms)) {
+      const [first, second] = step as [FailureMeasurement, FailureMeasurement];
+      expect(first.outcome).toBe('recovered');
+      // no overlap: the second injection comes after the first recovery ended
+      expect(second.injectedAtMs).toBeGreaterThanOrEqual(first.injectedAtMs + first.recoverySec! * 1000);
+      for (const m of step) {
+        expect(m.injection).toBe('staggered');
+        expect(m.timingSource).toBe('flink-schedule');
+        expect(Math.abs(m.actualLeadMs! - m.plannedLeadMs!)).toBeLessThanOrEqual(100);
+        // the checkpoint it was timed against is on its own replica's schedule: a whole number of its intervals after its last one
+        const last = platform.inspect(`ci-${m.ciMs}`).checkpoints.filter((c) => c.triggerTimestampMs < m.injectedAtMs).at(-1)!;
+        expect((m.injectedAtMs + m.actualLeadMs! - last.triggerTimestampMs) % m.ciMs).toBe(0);
+      }
+    }
+    // the order rotates from step to step, so no interval is always broken last
+    expect(byStep(ms).map((s) => s[0]!.ciMs)).toEqual([2000, 10_000]);
+  });
+
+  it('one-at-a-time: each replica alone on the platform for its turn, with its own replay', async () => {
+    const { deps, store, platform } = setup(plan({ injection: 'one-at-a-time' }));
+    expect(await runProfile(deps, 'p1', trace)).toBe('done');
+    const ms = store.measurements('p1');
+    expect(ms.map((m) => [m.pointIndex, m.ciMs, m.outcome])).toEqual([[0, 2000, 'recovered'], [0, 10_000, 'recovered'], [1, 10_000, 'recovered'], [1, 2000, 'recovered']]);
+    const lifecycle = platform.calls.filter((c) => c.method === 'startReplica' || c.method === 'stopReplica').map((c) => c.method);
+    expect(lifecycle).toEqual(Array(4).fill(['startReplica', 'stopReplica']).flat());
+    const inputs = platform.calls.filter((c) => c.method === 'startReplica').map((c) => (c.args[0] as { inputTopic: string }).inputTopic);
+    expect(new Set(inputs).size).toBe(4);
+  });
+
+  it('paced: Khaos triggers each replica’s checkpoints, and the kill lands within the lead before one of them', async () => {
+    const { deps, store, platform } = setup(plan({ actuator: 'paced', fallbackIntervalMs: 120_000 }));
+    expect(await runProfile(deps, 'p1', trace)).toBe('done');
+    const ms = store.measurements('p1');
+    expect(ms).toHaveLength(4);
+    for (const m of ms) {
+      expect(m.timingSource).toBe('khaos-trigger');
+      expect(m.outcome).toBe('recovered');
+      const triggers = platform.flinkAt(platform.replica(`ci-${m.ciMs}`).restUrl).calls.filter((c) => c.method === 'triggerCheckpoint').map((c) => c.atMs);
+      const next = triggers.find((t) => t > m.injectedAtMs)!;
+      expect(next - m.injectedAtMs).toBeGreaterThan(0);
+      expect(next - m.injectedAtMs).toBeLessThanOrEqual(500);
+      expect(m.actualLeadMs).toBe(next - m.injectedAtMs);
+    }
+    // Flink's own interval is the long fallback: every checkpoint before the first injection was Khaos's
+    expect(platform.calls.filter((c) => c.method === 'startReplica').map((c) => (c.args[0] as { checkpointIntervalMs: number }).checkpointIntervalMs)).toEqual([120_000, 120_000]);
+    expect(() => plan({ actuator: 'paced', fallbackIntervalMs: 5000 })).toThrow(/fallbackIntervalMs 5000 must be longer than every paced interval \(not 10000 ms\)/);
+  });
+
+  it('probe: finds the replica’s sustainable throughput within 10 % and places the levels from 30 % to 90 % of it', async () => {
+    const { deps, clock, platform } = setup(plan());
+    const lines: string[] = [];
+    const probe = (await probeCapacity({ ...deps, log: (l) => lines.push(l) }, { job: 'iot', parallelism: 1, checkpointIntervalMs: 5000, topicPrefix: 'khaos-prof-p1-in-probe', startEps: 500, maxHoldSec: 30, seed: 1 }))!;
+    expect(Math.abs(probe.sustainableEps - 10_000) / 10_000).toBeLessThanOrEqual(0.1);
+    expect(probe.steps.some((s) => !s.sustained && s.rateEps > 10_000)).toBe(true);
+    expect(lines.at(-1)).toMatch(/sustainable \d+ ev\/s/);
+    expect(() => platform.inspect('probe')).toThrow(/no replica "probe"/); // stopped
+    expect(clock.now()).toBeGreaterThan(0);
+    const placed = placeLevels(plan().points, probe.sustainableEps, [0.3, 0.9]);
+    expect(placed.map((p) => p.rateEps! / probe.sustainableEps)).toEqual([0.3, 0.9]);
+    // the steps replay the trace scaled so that each point runs at its placed rate
+    const s = setup(plan({ points: placed }));
+    const progress: ProfileProgress[] = [];
+    expect(await runProfile(s.deps, 'p1', trace, { onProgress: (p) => progress.push(p) })).toBe('done');
+    for (const m of s.store.measurements('p1')) expect(Math.abs(m.throughputEps! / placed[m.pointIndex]!.rateEps! - 1)).toBeLessThan(0.05);
+    expect(progressLine(progress[0]!)).toMatch(new RegExp(`level ${placed[0]!.rateEps} ev/s`));
+  });
+
+  it('median-of-k: k repetitions at one point and interval give one sample, their median recovery', async () => {
+    const { deps, store } = setup(plan({ repetitions: 3, aggregate: 'median', points: [plan().points[0]!] }));
+    expect(await runProfile(deps, 'p1', trace)).toBe('done');
+    // the fake's latency gauge does not move within a baseline, so it is read as stale (null): give the failures one
+    const ms = store.measurements('p1').map((m) => ({ ...m, latencyMs: 100 }));
+    expect(ms).toHaveLength(6);
+    const samples = recoveredSamples(ms, 'median');
+    expect(samples).toHaveLength(2);
+    for (const ci of [2000, 10_000]) {
+      const rec = ms.filter((m) => m.ciMs === ci).map((m) => m.recoverySec!).sort((a, b) => a - b);
+      expect(samples.find((x) => x.ciMs === ci)!.recoverySec).toBe(rec[1]);
+    }
+    // a timeout counts as longer than any recovery: two of three give no sample, one of three the larger recovery
+    const [a, b] = ms.filter((m) => m.ciMs === 2000);
+    const timeout = (m: FailureMeasurement): FailureMeasurement => ({ ...m, outcome: 'timeout', recoverySec: null });
+    expect(recoveredSamples([timeout(a!), b!, { ...b!, recoverySec: b!.recoverySec! + 1 }], 'median')[0]!.recoverySec).toBe(b!.recoverySec! + 1);
+    expect(recoveredSamples([timeout(a!), timeout(b!), b!], 'median')).toEqual([]);
+  });
+
+  it('failures per hour of wall time, in the summary and the report, with the injection mode', async () => {
+    const p = plan({ injection: 'staggered' });
+    const { deps, store } = setup(p);
+    await runProfile(deps, 'p1', trace);
+    const steps = store.steps('p1');
+    const summary = profileSummary(p, steps, store.measurements('p1'));
+    const wallSec = steps.reduce((a, x) => a + (x.endedAtMs - x.startedAtMs) / 1000, 0);
+    expect(summary).toMatchObject({ injection: 'staggered', failures: 4, timeouts: 0, wallSec });
+    expect(summary.failuresPerHour).toBeCloseTo((4 * 3600) / wallSec, 6);
+    const md = buildProfileReport(store.getProfile('p1')!, store.measurements('p1'), { seed: 1, steps }).markdown;
+    expect(md).toContain(`${summary.failuresPerHour!.toFixed(0)} failures per hour`);
+    expect(md).toMatch(/Injection: staggered/);
+  });
+
+  it('staggers by default when the machine has fewer than 2 cores per replica', () => {
+    expect(defaultInjection(2, 3)).toBe('staggered');
+    expect(defaultInjection(5, 3)).toBe('staggered');
+    expect(defaultInjection(6, 3)).toBe('side-by-side');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evenIntervals, injectionTarget, measureFailure } from '../../src/core/profiling/profile-plan.js';
+import { evenIntervals, injectionOrder, injectionTarget, measureFailure, stepReplaySec, stepSchedule } from '../../src/core/profiling/profile-plan.js';
 import { seededRandom } from '../../src/core/random.js';
 import type { JobSample } from '../../src/core/profiling/recovery.js';
 
@@ -46,5 +46,24 @@ describe('evenIntervals', () => {
   it('spaces intervals evenly, rounded to 100 ms', () => {
     expect(evenIntervals(10_000, 120_000, 5)).toEqual([10_000, 37_500, 65_000, 92_500, 120_000]);
     expect(evenIntervals(2000, 8000, 1)).toEqual([2000]);
+  });
+});
+
+describe('step length and schedule', () => {
+  const p = { replay: { trace: 't', peakRateEps: 1, compression: 1, beforeSec: 20, afterSec: 40 } };
+
+  it('gives each replica its wait for a checkpoint and the timeout: once side by side, one after another staggered', () => {
+    expect(stepReplaySec(p, 'side-by-side', [2000, 10_000])).toBe(20 + 10 + 40);
+    expect(stepReplaySec(p, 'staggered', [2000, 10_000])).toBe(20 + (2 + 40) + (10 + 40));
+    expect(stepReplaySec(p, 'one-at-a-time', [2500])).toBe(20 + 3 + 40);
+  });
+
+  it('plays the window around the point back and forth beyond its length, so the load stays the point’s', () => {
+    expect(stepSchedule([1, 2, 3], 8)).toEqual([1, 2, 3, 3, 2, 1, 1, 2]);
+    expect(stepSchedule([1, 2, 3], 2)).toEqual([1, 2]);
+  });
+
+  it('rotates the order from step to step', () => {
+    expect([0, 1, 2, 3].map((i) => injectionOrder(['a', 'b', 'c'], i).join(''))).toEqual(['abc', 'bca', 'cab', 'abc']);
   });
 });

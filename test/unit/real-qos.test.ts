@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY_OPTIONS } from '../../src/core/control/policy.js';
-import { checkpointInFlightShare, gapRow, latencySeries, measureKills, predictRun, realQos, trailingViolationShare } from '../../src/core/evaluation/real-qos.js';
+import { checkpointInFlightShare, gapRow, latencySeries, measureKills, predictRun, realQos, runSamples, trailingViolationShare } from '../../src/core/evaluation/real-qos.js';
 import type { RealRunRecord } from '../../src/core/evaluation/real-run.js';
 import { LAG_SLACK_SECONDS, type JobSample } from '../../src/core/profiling/recovery.js';
 import { policyUnderTest } from '../../src/core/sim/evaluate.js';
@@ -69,6 +69,17 @@ describe('the simulator replaying a real run', () => {
 
   it('measures the kills with the profiling detector as the simulator does', () => {
     expect(r.failures.map((f) => f.recoverySec)).toEqual(sim.failures.map((f) => f.recoverySec));
+  });
+
+  it('gives the recovered kills as failure samples: interval, baseline rate and latency, recovery and its phases', () => {
+    const samples = runSamples([r], recovery);
+    expect(samples).toHaveLength(2);
+    for (const [k, s] of samples.entries()) {
+      expect(s).toMatchObject({ ciMs: 5000, recoverySec: r.failures[k]!.recoverySec, detectionSec: r.failures[k]!.detectionSec });
+      expect(s.throughputEps).toBeGreaterThan(400);
+      expect(s.latencyMs).toBeGreaterThan(0);
+    }
+    expect(runSamples([{ ...r, failures: r.failures.map((f) => ({ ...f, injectedAtMs: T0 + 239_500 })) }], recovery)).toEqual([]);
   });
 
   it('predicts the same recoveries and latency share: a gap of 0', () => {

@@ -1,6 +1,7 @@
 import type { ControlModels, PolicyOptions } from '../control/policy.js';
 import { measureFailure } from '../profiling/profile-plan.js';
 import type { JobSample, RecoveryOptions } from '../profiling/recovery.js';
+import type { FailureSample } from '../profiling/samples.js';
 import { median } from '../stats.js';
 import type { EvaluationRow, PolicyUnderTest } from '../sim/evaluate.js';
 import type { FluidParams } from '../sim/fluid.js';
@@ -19,6 +20,23 @@ export function measureKills(samples: readonly JobSample[], kills: readonly { in
     const m = measureFailure(samples, k.injectedAtMs, o);
     return { injectedAtMs: k.injectedAtMs, type: 'kill', taskManagerId: k.taskManagerId, recoverySec: m.recoverySec, detectionSec: m.detectionSec ?? null, restartSec: m.restartSec ?? null, catchupSec: m.catchupSec ?? null };
   });
+}
+
+/**
+ * The recovered kills of runs as failure samples (the format of `khaos profile export`, for
+ * control.samples): the interval in force, the mean input rate and p99 latency over the baseline
+ * window before the kill, the recovery and its phases, the last checkpoint before it.
+ */
+export function runSamples(runs: readonly RealRunRecord[], o: RecoveryOptions): FailureSample[] {
+  return runs.flatMap((r) =>
+    r.failures.flatMap((f) => {
+      const m = measureFailure(r.samples, f.injectedAtMs, o);
+      if (m.recoverySec === null || m.throughputEps === null || m.latencyMs === null) return [];
+      const ciMs = (r.intervals.filter((i) => i.atMs <= f.injectedAtMs).at(-1) ?? r.intervals[0]!).intervalMs;
+      const last = r.checkpoints.filter((c) => !c.savepoint && c.triggeredAtMs + c.durationMs <= f.injectedAtMs).at(-1);
+      return [{ ciMs, throughputEps: m.throughputEps, latencyMs: m.latencyMs, recoverySec: m.recoverySec, detectionSec: m.detectionSec, restartSec: m.restartSec, catchupSec: m.catchupSec, ...(last ? { stateBytes: last.stateBytes, checkpointMs: last.durationMs } : {}) }];
+    }),
+  );
 }
 
 export interface QosTargets {

@@ -1,7 +1,7 @@
 import { badInput } from '../errors.js';
 import type { Random } from '../random.js';
 import { recoveryTimeline, type JobSample, type RecoveryOptions } from './recovery.js';
-import type { FailureMeasurement, FailureTiming, PlannedPoint, ProfilePlan } from './profile-records.js';
+import { recoveredSamples, type FailureMeasurement, type FailureTiming, type InjectionMode, type PlannedPoint, type ProfilePlan } from './profile-records.js';
 import { mean } from '../stats.js';
 
 /** Intervals evenly spaced over [minMs, maxMs], rounded to 100 ms (the original: 10–120 s, 5–8 values). */
@@ -24,8 +24,104 @@ export function checkPlan(plan: ProfilePlan): ProfilePlan {
   const tooLong = plan.intervalsMs.filter((ci) => plan.timing === 'before-checkpoint' && plan.leadMs >= ci);
   if (tooLong.length) p.push(`leadMs ${plan.leadMs} must be shorter than every interval (not ${tooLong.join(', ')} ms)`);
   if (!(plan.sustainSec >= 1)) p.push(`sustainSec must be ≥ 1, got ${plan.sustainSec}`);
+  if (plan.actuator === 'paced') {
+    const fallback = plan.fallbackIntervalMs ?? 0;
+    const longer = plan.intervalsMs.filter((ci) => ci >= fallback);
+    if (longer.length) p.push(`fallbackIntervalMs ${fallback} must be longer than every paced interval (not ${longer.join(', ')} ms): Flink's own checkpoints would come first`);
+  }
+  for (const pt of plan.points) if (pt.rateEps !== undefined && !(pt.rateEps > 0 && pt.level > 0)) p.push(`point ${pt.index}: a probed rate needs a level above 0 (level ${pt.level}, rate ${pt.rateEps} ev/s)`);
   if (p.length) throw badInput(`profile plan has ${p.length} problem(s):\n  ${p.join('\n  ')}`);
   return plan;
+}
+
+/**
+ * The injection mode when the config leaves it to Khaos: replicas broken side by side compete for
+ * the cores while they recover (measured on 2 cores: 11–23 s side by side vs 4–7 s alone), so
+ * with fewer than 2 cores per replica their recoveries are staggered.
+ */
+export function defaultInjection(cores: number, replicas: number): InjectionMode {
+  return cores < 2 * replicas ? 'staggered' : 'side-by-side';
+}
+
+/** The largest value of a trace (a loop: spreading a long trace overflows the stack). */
+export const traceMax = (values: readonly number[]) => values.reduce((m, v) => (v > m ? v : m), 0);
+
+/** The point's load in events/s as replayed: its probed rate, else its level scaled like the trace. */
+export function pointRateEps(plan: Pick<ProfilePlan, 'replay'>, point: PlannedPoint, max: number): number {
+  return point.rateEps ?? (max > 0 ? (point.level * plan.replay.peakRateEps) / max : 0);
+}
+
+/** The peak rate the step of `point` replays the trace at, so that its level comes out at pointRateEps. */
+export function replayPeakEps(plan: Pick<ProfilePlan, 'replay'>, point: PlannedPoint, max: number): number {
+  return point.rateEps !== undefined && point.level > 0 ? (point.rateEps * max) / point.level : plan.replay.peakRateEps;
+}
+
+/**
+ * Places the points' load levels between `from` and `to` (fractions, e.g. 0.3–0.9) of a probed
+ * capacity, evenly and in the order of their trace levels, so the trace's shape around each point
+ * is kept and only its scale changes. Recovery grows fastest near capacity: that is where the
+ * interval matters.
+ */
+export function placeLevels(points: readonly PlannedPoint[], capacityEps: number, [from, to]: readonly [number, number]): PlannedPoint[] {
+  const order = [...points].sort((a, b) => a.level - b.level);
+  const fraction = (i: number) => (order.length === 1 ? to : from + ((to - from) * i) / (order.length - 1));
+  return points.map((p) => ({ ...p, rateEps: Math.round(capacityEps * fraction(order.indexOf(p))) }));
+}
+
+/**
+ * Wall seconds a step replays at most, for the replicas broken in it (in order): the baseline, then
+ * per replica broken side by side or alone the wait for its checkpoint plus `afterSec`; staggered,
+ * that once per replica, one after another.
+ */
+export function stepReplaySec(plan: Pick<ProfilePlan, 'replay'>, mode: InjectionMode, intervalsMs: readonly number[], afterSec = plan.replay.afterSec): number {
+  const budget = (ci: number) => Math.ceil(ci / 1000) + afterSec;
+  const tail = mode === 'staggered' ? intervalsMs.reduce((a, ci) => a + budget(ci), 0) : budget(Math.max(...intervalsMs));
+  return plan.replay.beforeSec + tail;
+}
+
+/**
+ * A step's per-second schedule of `durationSec` from the window around its point (`window`: the
+ * replay of beforeSec + afterSec that phase 1 vetted as stable there). A step that runs longer
+ * (a staggered one, or one waiting for a long interval) plays the window back and forth, so every
+ * replica is broken at the point's load and not hours of trace later.
+ */
+export function stepSchedule(window: readonly number[], durationSec: number): number[] {
+  const w = window.length;
+  return Array.from({ length: durationSec }, (_, i) => {
+    const j = i % (2 * w);
+    return window[j < w ? j : 2 * w - 1 - j]!;
+  });
+}
+
+/** The replicas in the order a step breaks them: rotated by the step, so no interval is always last. */
+export function injectionOrder<T>(replicas: readonly T[], stepIndex: number): T[] {
+  const k = replicas.length ? stepIndex % replicas.length : 0;
+  return [...replicas.slice(k), ...replicas.slice(0, k)];
+}
+
+/** What a profile did per hour of wall time: the summary line of the CLI and the report. */
+export interface ProfileSummary {
+  injection: InjectionMode;
+  failures: number;
+  timeouts: number;
+  /** Samples the models are fitted on (with median-of-k, one per point and interval). */
+  samples: number;
+  /** Sum of the stored steps' wall times, s (replica start-up before the first step is not counted). */
+  wallSec: number;
+  /** Failures per hour of that wall time; null before any step. */
+  failuresPerHour: number | null;
+}
+
+export function profileSummary(plan: ProfilePlan, steps: readonly { startedAtMs: number; endedAtMs: number }[], measurements: readonly FailureMeasurement[]): ProfileSummary {
+  const wallSec = steps.reduce((a, s) => a + Math.max(0, s.endedAtMs - s.startedAtMs), 0) / 1000;
+  return {
+    injection: plan.injection ?? 'side-by-side',
+    failures: measurements.length,
+    timeouts: measurements.filter((m) => m.outcome === 'timeout').length,
+    samples: recoveredSamples(measurements, plan.aggregate).length,
+    wallSec,
+    failuresPerHour: wallSec > 0 ? (measurements.length * 3600) / wallSec : null,
+  };
 }
 
 /** The steps of a plan in order: every point, repeated; each step injects into all replicas. */
@@ -45,6 +141,8 @@ export function injectionTarget(
   timing: FailureTiming,
   o: { nowMs: number; lastTriggerMs?: number; intervalMs: number; leadMs: number; rnd: Random },
 ): { atMs: number; nextDueMs?: number } {
+  // lastTriggerMs is Flink's last periodic trigger, or with paced replicas the one Khaos will
+  // trigger next less an interval: the same arithmetic, exact in the second case.
   if (timing === 'random' || o.lastTriggerMs === undefined) return { atMs: o.nowMs + o.rnd.next() * o.intervalMs };
   let due = o.lastTriggerMs + o.intervalMs;
   const earliest = o.nowMs + 200; // time to act

@@ -1,8 +1,40 @@
 import type { JobKind } from '../load/events.js';
+import { median } from '../stats.js';
 import type { FailureSample } from './samples.js';
 
 /** When, relative to a replica's checkpoints, a failure is injected. */
 export type FailureTiming = 'before-checkpoint' | 'after-checkpoint' | 'random';
+
+/**
+ * How a step's replicas are broken: all at once (`side-by-side`), one after another on the same
+ * replay, each next one once the previous recovered or timed out (`staggered`: recoveries do not
+ * overlap), or one replica at a time, each alone on the machine with its own replay (`one-at-a-time`).
+ */
+export type InjectionMode = 'side-by-side' | 'staggered' | 'one-at-a-time';
+
+/**
+ * Whose checkpoint schedule an injection was timed against: Flink's periodic one (predicted from
+ * its last trigger), the checkpoints Khaos triggers itself (paced: exact), or none (random timing,
+ * or no checkpoint seen yet).
+ */
+export type TimingSource = 'flink-schedule' | 'khaos-trigger' | 'none';
+
+/** One rate of a capacity probe's staircase and what the replica did at it. */
+export interface ProbeStep {
+  rateEps: number;
+  heldSec: number;
+  /** Median processed events/s over the judged window (null when not reported). */
+  throughputEps: number | null;
+  /** Least-squares slope of the lag over the judged window, records/s. */
+  lagSlopeEps: number;
+  sustained: boolean;
+}
+
+/** A replica's sustainable throughput on this machine: the highest probed rate whose lag did not grow. */
+export interface CapacityProbe {
+  sustainableEps: number;
+  steps: ProbeStep[];
+}
 
 /** One injection point of the plan (phase 1 output, in trace time). */
 export interface PlannedPoint {
@@ -12,6 +44,11 @@ export interface PlannedPoint {
   /** The load level this point stands for, in trace units, and the trace rate there. */
   level: number;
   rate: number;
+  /**
+   * The level in events/s as replayed, when placed from a capacity probe: the step's replay is
+   * scaled so that `level` becomes this rate. Absent: the trace is scaled by replay.peakRateEps.
+   */
+  rateEps?: number;
 }
 
 /** Everything needed to run (or resume) a profile; stored with it (house-style rule 10). */
@@ -27,6 +64,19 @@ export interface ProfilePlan {
   leadMs: number;
   parallelism: number;
   seed: number;
+  /** How a step's replicas are broken (absent in profiles recorded before it existed: side-by-side). */
+  injection?: InjectionMode;
+  /**
+   * `paced`: replicas run with `fallbackIntervalMs` as Flink's own interval and Khaos triggers
+   * their checkpoints every interval, so injections are timed against those triggers exactly.
+   * Absent or `flink`: Flink's periodic checkpoints.
+   */
+  actuator?: 'flink' | 'paced';
+  fallbackIntervalMs?: number;
+  /** `median`: the k repetitions at one point and interval give one sample, their median recovery. Absent: each. */
+  aggregate?: 'each' | 'median';
+  /** The capacity probe the levels were placed from, with the fractions of it they span. */
+  capacity?: CapacityProbe & { loadRange: [number, number] };
   replay: {
     trace: string;
     peakRateEps: number;
@@ -77,6 +127,10 @@ export interface FailureMeasurement extends Partial<Omit<FailureSample, 'recover
   ciMs: number;
   failure: 'kill' | 'freeze' | 'exception';
   timing: FailureTiming;
+  /** What the injection was timed against (absent in measurements recorded before it existed). */
+  timingSource?: TimingSource;
+  /** The step's injection mode. */
+  injection?: InjectionMode;
   injectedAtMs: number;
   /** Planned and actual time from the injection to the replica's next-due checkpoint, ms. */
   plannedLeadMs?: number;
@@ -92,13 +146,40 @@ export interface FailureMeasurement extends Partial<Omit<FailureSample, 'recover
 
 /**
  * The failures the models are fitted on: those that recovered (with a recovery time), as samples.
- * Timeouts have no recovery time; they are shown in the report but never fitted.
+ * Timeouts have no recovery time; they are shown in the report but never fitted. With `median`
+ * (the original's median-of-k), the repetitions at one point and interval give one sample: the
+ * median recovery, a timeout counting as longer than any recovery (so half or more timed out
+ * gives no sample), with median throughput, latency and phases of the recovered ones.
  */
-export function recoveredSamples(measurements: readonly FailureMeasurement[]): FailureSample[] {
+export function recoveredSamples(measurements: readonly FailureMeasurement[], aggregate: 'each' | 'median' = 'each'): FailureSample[] {
+  if (aggregate === 'median') return medianSamples(measurements);
   return measurements.flatMap((m) => {
     if (m.outcome !== 'recovered' || m.recoverySec === null || !Number.isFinite(m.recoverySec) || m.throughputEps === null || m.latencyMs === null) return [];
     const s: FailureSample = { ciMs: m.ciMs, throughputEps: m.throughputEps, latencyMs: m.latencyMs, recoverySec: m.recoverySec };
     for (const k of ['detectionSec', 'restartSec', 'catchupSec', 'stateBytes', 'checkpointMs'] as const) if (m[k] !== undefined) s[k] = m[k];
+    return [s];
+  });
+}
+
+function medianSamples(measurements: readonly FailureMeasurement[]): FailureSample[] {
+  const groups = new Map<string, FailureMeasurement[]>();
+  for (const m of measurements) {
+    const key = `${m.profileId}/${m.pointIndex}/${m.ciMs}`;
+    groups.set(key, [...(groups.get(key) ?? []), m]);
+  }
+  return [...groups.values()].flatMap((group) => {
+    const each = recoveredSamples(group);
+    // Not stats.median: its interpolation turns 0 × Infinity into NaN.
+    const r = group.map((m) => (m.outcome === 'recovered' && m.recoverySec !== null ? m.recoverySec : Infinity)).sort((a, b) => a - b);
+    const n = r.length;
+    const recoverySec = n % 2 ? r[(n - 1) / 2]! : (r[n / 2 - 1]! + r[n / 2]!) / 2;
+    if (each.length === 0 || !Number.isFinite(recoverySec)) return [];
+    const mid = (k: keyof FailureSample) => {
+      const xs = each.flatMap((s) => (typeof s[k] === 'number' ? [s[k]] : []));
+      return xs.length ? median(xs) : undefined;
+    };
+    const s: FailureSample = { ciMs: group[0]!.ciMs, throughputEps: mid('throughputEps')!, latencyMs: mid('latencyMs')!, recoverySec };
+    for (const k of ['detectionSec', 'restartSec', 'catchupSec', 'stateBytes', 'checkpointMs'] as const) if (mid(k) !== undefined) s[k] = mid(k);
     return [s];
   });
 }
