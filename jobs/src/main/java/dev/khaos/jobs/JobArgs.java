@@ -39,7 +39,9 @@ public record JobArgs(
      * events/s partitions are rarely idle for 1 s, so the setting matters only at low rates.
      * Idleness cannot drop records by itself: a record that arrives after its partition was
      * declared idle is late only if other partitions already delivered records created more
-     * than the out-of-orderness bound after it (see EventTime).
+     * than the out-of-orderness bound after it, which at start-up (and after a restart) one
+     * consumer's slow first fetch did: so a partition counts as idle only once it has delivered
+     * a record (see EventTime).
      */
     static final long DEFAULT_IDLENESS_MS = 1000;
 
