@@ -3,6 +3,7 @@ package dev.khaos.jobs;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -14,6 +15,26 @@ import org.apache.flink.util.CloseableIterator;
 
 /** Runs a job's pipeline on a MiniCluster over a fixed list of raw JSON lines. */
 final class Harness {
+
+    /** The audit records a job without an end commits within `waitMs`; the job is then cancelled. */
+    static List<JsonNode> auditFor(Outputs out, String jobName, long waitMs) throws Exception {
+        List<JsonNode> audit = new CopyOnWriteArrayList<>();
+        CloseableIterator<String> it = out.audit().executeAndCollect(jobName);
+        Thread reader = new Thread(() -> {
+            try {
+                while (it.hasNext()) {
+                    audit.add(Json.MAPPER.readTree(it.next()));
+                }
+            } catch (Exception closed) {
+                // the iterator was closed: the job is cancelled
+            }
+        });
+        reader.start();
+        Thread.sleep(waitMs);
+        it.close();
+        reader.join(10_000);
+        return audit;
+    }
 
     static MiniClusterExtension miniCluster() {
         return new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
@@ -14,7 +13,6 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.flink.util.CloseableIterator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -52,22 +50,7 @@ class IdlenessTest {
                 .setParallelism(1);
         Outputs out = IotVehiclesJob.pipeline(live.union(quiet));
 
-        List<JsonNode> audit = new CopyOnWriteArrayList<>();
-        CloseableIterator<String> it = out.audit().executeAndCollect("idleness-under-test");
-        Thread reader = new Thread(() -> {
-            try {
-                while (it.hasNext()) {
-                    audit.add(Json.MAPPER.readTree(it.next()));
-                }
-            } catch (Exception closed) {
-                // the iterator was closed: the job is cancelled
-            }
-        });
-        reader.start();
-        Thread.sleep(waitMs);
-        it.close();
-        reader.join(10_000);
-        return audit;
+        return Harness.auditFor(out, "idleness-under-test", waitMs);
     }
 
     @Test

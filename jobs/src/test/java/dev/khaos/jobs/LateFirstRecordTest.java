@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -19,7 +18,6 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.flink.util.CloseableIterator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -83,22 +81,7 @@ class LateFirstRecordTest {
                 .setParallelism(1);
         Outputs out = IotVehiclesJob.pipeline(live.union(late));
 
-        List<JsonNode> audit = new CopyOnWriteArrayList<>();
-        CloseableIterator<String> it = out.audit().executeAndCollect("late-first-record-under-test");
-        Thread reader = new Thread(() -> {
-            try {
-                while (it.hasNext()) {
-                    audit.add(Json.MAPPER.readTree(it.next()));
-                }
-            } catch (Exception closed) {
-                // the iterator was closed: the job is cancelled
-            }
-        });
-        reader.start();
-        Thread.sleep(waitMs);
-        it.close();
-        reader.join(10_000);
-        return audit;
+        return Harness.auditFor(out, "late-first-record-under-test", waitMs);
     }
 
     static long count(List<JsonNode> audit, String key, long windowEnd) {
