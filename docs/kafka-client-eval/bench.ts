@@ -8,7 +8,7 @@ import os from 'node:os';
 import fs from 'node:fs';
 import { resolveConfig } from './repo/src/config/schema.js';
 import { startLocalStack } from './repo/src/compose.js';
-import { eventGenerator } from './core/workload/events.js';
+import { eventGenerator } from './core/load/events.js';
 import { seededRandom } from './core/random.js';
 import type { MessageBus } from './ports/message-bus.js';
 import { KafkajsMessageBus } from './adapters/kafka/kafkajs-message-bus.js';

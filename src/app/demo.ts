@@ -1,7 +1,7 @@
 import { eventGenerator, type JobKind } from '../core/load/events.js';
 import { seededRandom } from '../core/random.js';
 import type { Reconciliation } from '../core/reconcile.js';
-import { LAG_SLACK_SECONDS, recoveryTimeline, type JobSample, type RecoveryOptions, type RecoveryTimeline } from '../core/profiling/recovery.js';
+import { detectorOptions, recoveryTimeline, type JobSample, type RecoveryOptions, type RecoveryTimeline } from '../core/profiling/recovery.js';
 import { replaySchedule, type ReplayPlan, type Trace } from '../core/load/trace.js';
 import type { Clock } from '../ports/clock.js';
 import type { FailureInjector, FailureType, InjectedFailure } from '../ports/failure-injector.js';
@@ -85,7 +85,7 @@ export class DemoWatch {
     readonly replica: WatchedReplica,
     private readonly run: RunScope,
   ) {
-    this.recovery = { baselineMs: 20_000, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS, requireRestart: o.failure !== 'freeze' };
+    this.recovery = detectorOptions(20_000, o.failure !== 'freeze');
   }
 
   get timeline(): RecoveryTimeline | undefined {

@@ -2,7 +2,7 @@ import type { JobKind } from '../core/load/events.js';
 import type { ReplayPlan, Trace } from '../core/load/trace.js';
 import { measureKills } from '../core/evaluation/real-qos.js';
 import type { RealRunRecord } from '../core/evaluation/real-run.js';
-import { LAG_SLACK_SECONDS, type JobSample } from '../core/profiling/recovery.js';
+import { detectorOptions, type JobSample } from '../core/profiling/recovery.js';
 import type { PolicyUnderTest } from '../core/sim/evaluate.js';
 import type { FlinkEngine } from '../ports/flink-engine.js';
 import { runLocalGroup, type GroupMember, type LocalControlDeps, type MemberResult } from './control/local-run.js';
@@ -102,7 +102,7 @@ function recordOf(deps: LocalControlDeps, e: RealEvaluationInput, m: { policy: P
     scheduleEps: r.scheduleEps,
     samples,
     intervals: [{ atMs: samples[0]?.tMs ?? r.replayStartMs, intervalMs: m.member.startIntervalMs }, ...changes.map((c) => ({ atMs: c.atMs, intervalMs: c.toMs }))],
-    failures: measureKills(samples, r.kills, { baselineMs: e.control.windowMs, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS, requireRestart: true }),
+    failures: measureKills(samples, r.kills, detectorOptions(e.control.windowMs)),
     checkpoints: [...m.recorder.checkpoints.values()].sort((a, b) => a.triggeredAtMs - b.triggeredAtMs),
     checkpointsCompleted: m.recorder.completed,
     changes,

@@ -18,6 +18,16 @@ export interface FluidEvaluationInput extends Omit<EvaluationInput, 'models'> {
   modelOptions: FluidModelOptions;
 }
 
+/** The controller of the config (control.*) as the simulator runs it: ticks in whole seconds. */
+export function simulatedControl(c: KhaosConfig['control']): NonNullable<EvaluationInput['control']> {
+  return {
+    tickSec: Math.max(1, Math.round(c.tickMs / 1000)),
+    windowMs: c.windowMs,
+    forecast: { enabled: c.forecast, horizonMs: c.forecastHorizonMs, historyMs: c.forecastHistoryMs },
+    recoveryTimeoutMs: c.recoveryTimeoutMs,
+  };
+}
+
 /**
  * The evaluation a config describes (sections evaluate, control, job), on `ratesEps`, with the
  * policies, schedule count and seed `over` gives instead of the config's.
@@ -33,13 +43,7 @@ export function evaluationFromConfig(c: KhaosConfig, ratesEps: ArrayLike<number>
     // The simulated job's own models, exact, trusted over the candidate intervals (docs/evaluate.md).
     modelOptions: { failure: e.failure, trainedCiMs: { min: o.candidateMinMs, max: o.candidateMaxMs }, version: 'simulated:fluid-parameters' },
     policyOptions: o,
-    control: {
-      // The simulator ticks in whole seconds.
-      tickSec: Math.max(1, Math.round(c.control.tickMs / 1000)),
-      windowMs: c.control.windowMs,
-      forecast: { enabled: c.control.forecast, horizonMs: c.control.forecastHorizonMs, historyMs: c.control.forecastHistoryMs },
-      recoveryTimeoutMs: c.control.recoveryTimeoutMs,
-    },
+    control: simulatedControl(c.control),
     latencyWindowSec: e.latencyWindowSec,
     initialIntervalMs: c.job.checkpointIntervalMs,
   };

@@ -1,6 +1,6 @@
 import { KhaosError } from '../core/errors.js';
 import { eventGenerator } from '../core/load/events.js';
-import { injectionOrder, injectionTarget, measureFailure, planSteps, pointRateEps, replayPeakEps, stepReplaySec, stepSchedule, traceMax } from '../core/profiling/profile-plan.js';
+import { injectionOrder, injectionTarget, measureFailure, planSteps, pointRateEps, replayPeakEps, replicaName, stepReplaySec, stepSchedule, traceMax } from '../core/profiling/profile-plan.js';
 import type { FailureMeasurement, InjectionMode, PlannedPoint, ProfileRecord, StepRecord, TimingSource } from '../core/profiling/profile-records.js';
 import { seededRandom, type Random } from '../core/random.js';
 import { LAG_SLACK_SECONDS, recoveryTimeline } from '../core/profiling/recovery.js';
@@ -57,7 +57,6 @@ const PACER_MAX_SLEEP_MS = 250;
 const TICK_MS = 1000;
 
 /** Replica names carry their interval, so records and logs read at a glance. */
-export const replicaName = (ciMs: number) => `ci-${ciMs}`;
 
 /**
  * Phase 2: runs the profile's remaining steps on M replicas at once (one per interval), all

@@ -91,6 +91,19 @@ export function configFrom(flags: ConfigFlags) {
   });
 }
 
+/** Ctrl-C / SIGTERM: `what` stops after its current tick (the returned check turns true); said once. */
+export function stopOnSignals(what: string): () => boolean {
+  let stop = false;
+  const on = (sig: string) => {
+    if (stop) return;
+    stop = true;
+    log(`${sig}: stopping ${what} after the current tick…`);
+  };
+  process.once('SIGINT', on);
+  process.once('SIGTERM', on);
+  return () => stop;
+}
+
 /** Runs `body` with a stack owned by this process: torn down on success, error, Ctrl-C or SIGTERM. */
 export async function withOwnedStack<T>(config: ReturnType<typeof configFrom>, body: (stack: Awaited<ReturnType<typeof startLocalStack>>) => Promise<T>): Promise<T> {
   const stack = await startLocalStack(config, log, true);

@@ -9,7 +9,7 @@ import { parseSamplesCsv } from '../core/profiling/samples.js';
 import { parseDuration } from '../config/duration.js';
 import { RestartActuator } from '../app/control/restart-actuator.js';
 import { controlStore, crashHookFromEnv, processAlive, flinkAt, loadTrace, localControlDeps, newControlRunId, openLocalStack, systemClock } from '../compose.js';
-import { act, configFrom, log, withConfigOptions, withOwnedStack } from './common.js';
+import { act, configFrom, log, stopOnSignals, withConfigOptions, withOwnedStack } from './common.js';
 
 const EXAMPLES = `
 Examples:
@@ -90,19 +90,6 @@ export function controlSettings(c: ReturnType<typeof configFrom>['control']): Co
   };
 }
 
-/** Ctrl-C / SIGTERM end the loop after the current tick; the run is then recorded as stopped. */
-function stopOnSignals(): () => boolean {
-  let stop = false;
-  const on = (sig: string) => {
-    if (stop) return;
-    stop = true;
-    log(`${sig}: stopping control after the current tick…`);
-  };
-  process.once('SIGINT', on);
-  process.once('SIGTERM', on);
-  return () => stop;
-}
-
 /** A control run as the flags say: on a job --attach names or of a --stack, else on a job of a stack of its own. */
 async function controlJob(f: Flags): Promise<number> {
   const c = configFrom({ config: f.config, name: f.name });
@@ -133,7 +120,7 @@ async function controlRunningJob(f: Flags, { config: c, settings: s, inputs }: R
   const clock = systemClock();
   const requestTimeoutMs = f.requestTimeout ? parseDuration(f.requestTimeout, '--request-timeout') : 10_000;
   const durationMs = f.duration ? parseDuration(f.duration, '--duration') : Infinity;
-  const stopped = stopOnSignals();
+  const stopped = stopOnSignals('control');
   let started: number | undefined;
   let runId: string | undefined;
   const newRunId = () => (runId = newControlRunId());
@@ -162,7 +149,7 @@ async function controlRunningJob(f: Flags, { config: c, settings: s, inputs }: R
 async function controlOwnJob(f: Flags, { config: c, settings: s, inputs }: Run): Promise<number> {
   const cfg = f.duration ? configFrom({ config: f.config, name: f.name, duration: f.duration }) : c;
   const trace = loadTrace(cfg.replay.trace);
-  const stopped = stopOnSignals();
+  const stopped = stopOnSignals('control');
   return withOwnedStack(cfg, async (stack) => {
     const deps = localControlDeps(stack, log);
     try {

@@ -2,12 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadTrace, localControlDeps } from '../compose.js';
 import { modelsFromSamples } from '../app/control/models.js';
+import { simulatedControl } from '../app/evaluate.js';
 import { runRealEvaluation, type RealEvaluationInput } from '../app/evaluate-real.js';
 import { badInput } from '../core/errors.js';
 import { gapRow, predictRun, realQos, runSamples, type GapRow, type QosTargets } from '../core/evaluation/real-qos.js';
 import type { RealRunRecord } from '../core/evaluation/real-run.js';
 import { failureSchedules } from '../core/sim/failures.js';
-import { LAG_SLACK_SECONDS } from '../core/profiling/recovery.js';
+import { detectorOptions } from '../core/profiling/recovery.js';
 import { samplesToCsv } from '../core/profiling/samples.js';
 import { replaySchedule } from '../core/load/trace.js';
 import type { PolicyUnderTest } from '../core/sim/evaluate.js';
@@ -15,7 +16,8 @@ import type { FluidParams } from '../core/sim/fluid.js';
 import { buildRealEvaluateReport } from '../report/real-evaluate-report.js';
 import type { EvaluateReport } from '../report/evaluate-report.js';
 import { controlSettings, modelInputs } from './control.js';
-import { configFrom, log, withOwnedStack, type CliIo } from './common.js';
+import { writeReport } from './evaluate-files.js';
+import { configFrom, log, stopOnSignals, withOwnedStack, type CliIo } from './common.js';
 
 type Config = ReturnType<typeof configFrom>;
 
@@ -69,7 +71,7 @@ export function summariseReal(c: Config, input: RealEvaluationInput, records: Re
     const policy = input.policies[i]!;
     const sim = predictRun(r, {
       params: params.params, policy, policyOptions: o, models, targets,
-      control: { tickSec: Math.max(1, Math.round(c.control.tickMs / 1000)), windowMs: c.control.windowMs, recoveryTimeoutMs: c.control.recoveryTimeoutMs, forecast: { enabled: c.control.forecast, horizonMs: c.control.forecastHorizonMs, historyMs: c.control.forecastHistoryMs } },
+      control: simulatedControl(c.control),
     });
     return gapRow(policy.name, { recoveriesSec: r.failures.map((f) => f.recoverySec), latencyShare: rows[i]!.latencyViolationShare }, { recoveriesSec: sim.recoveriesSec, latencyShare: sim.qos.latencyViolationShare });
   });
@@ -81,13 +83,6 @@ export function summariseReal(c: Config, input: RealEvaluationInput, records: Re
     params: params.source, command, wallSec,
   });
   return { records, report, gaps, json: `${JSON.stringify({ policies: rows }, null, 2)}\n`, exactlyOnce: rows.every((r) => r.lost === 0 && r.duplicated === 0) };
-}
-
-/** Ctrl-C / SIGTERM stop the current run after its tick; the stack is torn down by withOwnedStack. */
-function stopOnSignals(): () => boolean {
-  let stop = false;
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => (stop = true));
-  return () => stop;
 }
 
 /** The records of an earlier real evaluation (`--from-runs`), checked against the policies of this one. */
@@ -115,17 +110,13 @@ export async function evaluateReal(c: Config, policies: readonly PolicyUnderTest
   if (records.length < policies.length) throw badInput(`evaluate stopped after ${records.length} of ${policies.length} runs`, 'nothing was written; run it again');
   const wallSec = o.fromRuns ? (records.at(-1)!.samples.at(-1)?.tMs ?? 0) / 1000 - (records[0]!.samples[0]?.tMs ?? 0) / 1000 : (Date.now() - started) / 1000;
   const out = summariseReal(c, input, records, o.params, o.command, wallSec);
-  fs.mkdirSync(o.outDir, { recursive: true });
-  if (!o.fromRuns) fs.writeFileSync(path.join(o.outDir, 'runs.json'), `${JSON.stringify(records)}\n`);
-  const markdownPath = path.join(o.outDir, 'report.md');
-  fs.rmSync(markdownPath, { force: true });
-  for (const f of out.report.files) fs.writeFileSync(path.join(o.outDir, f.name), f.content);
-  fs.writeFileSync(path.join(o.outDir, 'evaluate.json'), out.json);
   // The kills as failure samples, usable as control.samples (models measured with each replica alone).
-  const samples = runSamples(records, { baselineMs: c.control.windowMs, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS, requireRestart: true });
-  fs.writeFileSync(path.join(o.outDir, 'samples.csv'), samplesToCsv(samples, [`MEASURED on the local stack: the kills of \`${o.command}\` (${input.mode}), runs ${records.map((r) => r.policy).join(', ')}; usable as control.samples`]));
-  fs.writeFileSync(path.join(o.outDir, 'sim-vs-real.json'), `${JSON.stringify({ simulatorParameters: o.params.source, params: o.params.params, policies: out.gaps }, null, 2)}\n`);
-  fs.writeFileSync(markdownPath, out.report.markdown);
+  const samples = runSamples(records, detectorOptions(c.control.windowMs));
+  const markdownPath = writeReport(o.outDir, out.json, out.report, [
+    ...(o.fromRuns ? [] : [{ name: 'runs.json', content: `${JSON.stringify(records)}\n` }]),
+    { name: 'samples.csv', content: samplesToCsv(samples, [`MEASURED on the local stack: the kills of \`${o.command}\` (${input.mode}), runs ${records.map((r) => r.policy).join(', ')}; usable as control.samples`]) },
+    { name: 'sim-vs-real.json', content: `${JSON.stringify({ simulatorParameters: o.params.source, params: o.params.params, policies: out.gaps }, null, 2)}\n` },
+  ]);
   if (o.json) io.out(out.json);
   else io.out(`${out.report.markdown.split('\n## Violations')[1]?.replace(/^\n/, '## Violations\n') ?? ''}\nreport: ${markdownPath}\n`);
   io.err(`report (MEASURED on the local stack): ${markdownPath}; runs: ${o.fromRuns ?? path.join(o.outDir, 'runs.json')}\n`);
@@ -136,7 +127,7 @@ export async function evaluateReal(c: Config, policies: readonly PolicyUnderTest
 async function runOnLocalStack(c: Config, input: RealEvaluationInput): Promise<RealRunRecord[]> {
   const runs = input.mode === 'sequential' ? input.policies.length : 1;
   log(`evaluate (real stack): ${input.policies.length} policies ${input.mode === 'sequential' ? 'one after another' : 'side by side'}, ${input.durationSec} s of replay each, ${input.killsSec.length} kill(s); about ${Math.ceil((runs * (input.durationSec + input.drainMs / 1000 + 60)) / 60)} min`);
-  const stopped = stopOnSignals();
+  const stopped = stopOnSignals('the evaluation');
   return withOwnedStack(c, async (stack) => {
     const deps = localControlDeps(stack, log);
     try {

@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { loadTrace } from '../compose.js';
 import { resolvePolicyList } from '../config/schema.js';
@@ -8,6 +6,7 @@ import { evaluationFromConfig, runEvaluation } from '../app/evaluate.js';
 import { evaluationJson, simulationRates, type EvaluationResult } from '../core/sim/evaluate.js';
 import { buildEvaluateReport, type EvaluateReportSetup } from '../report/evaluate-report.js';
 import { evaluateReal } from './evaluate-real.js';
+import { writeReport } from './evaluate-files.js';
 import { act, configFrom, processIo, runAlone, withConfigOptions, type CliIo } from './common.js';
 import { applyCalibration } from './sim.js';
 
@@ -72,16 +71,6 @@ function wholeNumber(v: string | undefined, flag: string, min: number): number |
   return n;
 }
 
-/** Writes the report into `outDir`: the plots, evaluate.json, and report.md last (an earlier report.md is removed first). */
-function writeReport(outDir: string, json: string, report: ReturnType<typeof buildEvaluateReport>): string {
-  fs.mkdirSync(outDir, { recursive: true });
-  const markdownPath = path.join(outDir, 'report.md');
-  fs.rmSync(markdownPath, { force: true });
-  for (const f of report.files) fs.writeFileSync(path.join(outDir, f.name), f.content);
-  fs.writeFileSync(path.join(outDir, 'evaluate.json'), json);
-  fs.writeFileSync(markdownPath, report.markdown);
-  return markdownPath;
-}
 
 function summaryLines(r: EvaluationResult): string[] {
   const w = Math.max(6, ...r.rows.map((x) => x.name.length));

@@ -1,6 +1,7 @@
 import type { FailurePlan, EvaluationResult, EvaluationRow, Metric, Spread } from '../core/sim/evaluate.js';
 import type { FluidParams } from '../core/sim/fluid.js';
 import { checkpointDurationMs, downtimeSec, reconfigurationOutageSec } from '../core/sim/fluid.js';
+import { count, num, pct, secs, table } from './markdown.js';
 import { compactNumber, PALETTE, svgPlot, type PlotSeries, type VerticalMarker } from './svg-plot.js';
 
 /**
@@ -44,14 +45,6 @@ export const EVALUATE_REPORT_FILES = {
 
 const SIMULATED = 'SIMULATED: fluid model of a checkpointed job (src/core/sim), not measured on Flink';
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-const mdRow = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
-const table = (header: readonly string[], rows: readonly (readonly string[])[]) => [mdRow(header), mdRow(header.map(() => '---')), ...rows.map(mdRow)].join('\n');
-const num = (v: number, digits: number) => String(Number(v.toFixed(digits)));
-const pct = (v: number) => `${num(v * 100, 2)} %`;
-const secs = (v: number) => `${num(v, 1)} s`;
-const count = (v: number) => num(v, 1);
-
 /** "12 h" or "3.5 d": the span of the simulated time. */
 function span(sec: number): string {
   if (sec < 120) return `${num(sec, 1)} s`;
@@ -75,12 +68,15 @@ function figure(row: EvaluationRow, m: Metric, f: (v: number) => string): string
 
 const isStatic = (name: string) => name.startsWith('static:');
 const GREYS = ['#555', '#888', '#aaa', '#333', '#bbb', '#666'];
-/** Colours of the policies in every plot: the palette for those that change the interval, dashed greys for the statics. */
-function colours(names: readonly string[]): string[] {
+/** Colours of the policies in every plot: the palette for those that change the interval, greys for the statics (drawn dashed). */
+export function policyColours(names: readonly string[]): string[] {
   let adaptive = 0;
   let fixed = 0;
   return names.map((n) => (isStatic(n) ? GREYS[fixed++ % GREYS.length]! : PALETTE[adaptive++ % PALETTE.length]!));
 }
+
+/** A static interval's series is dashed. */
+export const staticDash = (name: string) => (isStatic(name) ? { dash: '6 4' } : {});
 
 /** Builds the report. Deterministic for a given result and setup; never throws for a valid result. */
 export function buildEvaluateReport(result: EvaluationResult, setup: EvaluateReportSetup): EvaluateReport {
@@ -94,7 +90,7 @@ export function buildEvaluateReport(result: EvaluationResult, setup: EvaluateRep
   const md: string[] = [];
   const several = setup.failures.schedules > 1;
   const p = setup.params;
-  const colour = colours(rep.runs.map((r) => r.name));
+  const colour = policyColours(rep.runs.map((r) => r.name));
 
   md.push('# Policy evaluation (SIMULATED)', '');
   md.push(`> **${SIMULATED}.** Every figure below comes from the simulator. \`lost\` and \`duplicated\` are not simulated (null in evaluate.json).`, '');
@@ -131,7 +127,7 @@ export function buildEvaluateReport(result: EvaluationResult, setup: EvaluateRep
       title: 'Checkpoint interval chosen over time (SIMULATED, schedule 0)',
       xLabel,
       yLabel: 'interval (s)',
-      series: rep.runs.map((r, i) => ({ kind: 'line', name: r.name, y: Array.from(r.intervalMs, (v) => v / 1000), dx: axis.perSec, color: colour[i], widthPx: 1.5, ...(isStatic(r.name) ? { dash: '6 4' } : {}) })),
+      series: rep.runs.map((r, i) => ({ kind: 'line', name: r.name, y: Array.from(r.intervalMs, (v) => v / 1000), dx: axis.perSec, color: colour[i], widthPx: 1.5, ...staticDash(r.name) })),
       markers,
       legend: 'below',
       notes: [`${SIMULATED}. Dashed: static intervals. F1… are the failures of schedule 0.`],

@@ -1,7 +1,6 @@
 import type { GapRow, RealEvaluationRow } from '../core/evaluation/real-qos.js';
 import type { RealRunRecord } from '../core/evaluation/real-run.js';
-import type { EvaluateReport } from './evaluate-report.js';
-import { EVALUATE_REPORT_FILES } from './evaluate-report.js';
+import { EVALUATE_REPORT_FILES, policyColours, staticDash, type EvaluateReport } from './evaluate-report.js';
 import { num, pct, secs, table } from './markdown.js';
 import { compactNumber, PALETTE, svgPlot, type PlotSeries, type VerticalMarker } from './svg-plot.js';
 
@@ -35,20 +34,13 @@ export interface RealReportSetup {
 /** The largest relative gap accepted between simulation and measurement (issue 8). */
 export const GAP_TOLERANCE = 0.15;
 
-const isStatic = (name: string) => name.startsWith('static:');
-const GREYS = ['#555', '#888', '#aaa', '#333'];
-const colours = (names: readonly string[]) => {
-  let a = 0;
-  let f = 0;
-  return names.map((n) => (isStatic(n) ? GREYS[f++ % GREYS.length]! : PALETTE[a++ % PALETTE.length]!));
-};
 const gapCell = (g: number | null) => (g === null ? '—' : `${num(g * 100, 0)} %${g > GAP_TOLERANCE ? ' ✗' : ''}`);
 const orDash = (v: number | null, f: (x: number) => string) => (v === null ? '—' : f(v));
 
 export function buildRealEvaluateReport(records: readonly RealRunRecord[], rows: readonly RealEvaluationRow[], gaps: readonly GapRow[], s: RealReportSetup): EvaluateReport {
   const files: EvaluateReport['files'] = [];
   const md: string[] = [];
-  const colour = colours(records.map((r) => r.policy));
+  const colour = policyColours(records.map((r) => r.policy));
   const rel = (r: RealRunRecord, tMs: number) => (tMs - r.replayStartMs) / 1000;
   const markers: VerticalMarker[] = s.killsSec.map((k, i) => ({ x: k, label: `F${i + 1}`, color: '#888' }));
   const xLabel = 'wall time since the replay started (s)';
@@ -87,7 +79,7 @@ export function buildRealEvaluateReport(records: readonly RealRunRecord[], rows:
           const end = r.intervals[k + 1]?.atMs ?? r.samples.at(-1)?.tMs ?? v.atMs;
           return [[rel(r, v.atMs), v.intervalMs / 1000], [rel(r, end), v.intervalMs / 1000]];
         });
-        return { kind: 'line', name: r.policy, x: pts.map((p) => p[0]!), y: pts.map((p) => p[1]!), color: colour[i], widthPx: 1.5, ...(isStatic(r.policy) ? { dash: '6 4' } : {}) };
+        return { kind: 'line', name: r.policy, x: pts.map((p) => p[0]!), y: pts.map((p) => p[1]!), color: colour[i], widthPx: 1.5, ...staticDash(r.policy) };
       }),
       notes: ['MEASURED (the interval each run applied). Dashed: static intervals.'],
     }),

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { KhaosError } from '../../core/errors.js';
-import type { JobKind } from '../../core/load/events.js';
+import { JOB_CLASSES } from '../../core/load/events.js';
 import type { Orchestrator, Reconfiguration, ReplicaHandle, ReplicaRequest } from '../../ports/orchestrator.js';
 import { RestFlinkEngine } from '../flink-rest/rest-flink-engine.js';
 import { isAlive, terminate } from '../system/processes.js';
@@ -32,7 +32,6 @@ interface StackFile {
   replicas: { spec: ReplicaSpec; state: ReplicaState }[];
 }
 
-const JOB_CLASSES: Record<JobKind, string> = { iot: 'dev.khaos.jobs.IotVehiclesJob', ysb: 'dev.khaos.jobs.YsbAdvertisingJob' };
 
 export const stacksDir = (home: string) => path.join(home, 'stacks');
 

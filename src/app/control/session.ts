@@ -1,7 +1,7 @@
 import { KhaosError } from '../../core/errors.js';
 import { createPolicy } from '../../core/control/policies.js';
 import type { ActuatorKind, ControlModels, PolicyOptions } from '../../core/control/policy.js';
-import { LAG_SLACK_SECONDS } from '../../core/profiling/recovery.js';
+import { detectorOptions } from '../../core/profiling/recovery.js';
 import type { FailureSample } from '../../core/profiling/samples.js';
 import type { IntervalActuator } from '../../ports/actuator.js';
 import type { Clock } from '../../ports/clock.js';
@@ -154,7 +154,7 @@ export async function runControlSession(deps: SessionDeps, s: ControlSettings, t
     {
       runId, windowMs: s.windowMs, dryRun: s.dryRun, recoveryTimeoutMs: s.recoveryTimeoutMs,
       forecast: { enabled: s.forecast, horizonMs: s.forecastHorizonMs, historyMs: s.forecastHistoryMs },
-      recovery: { baselineMs: s.windowMs, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS, requireRestart: true },
+      recovery: detectorOptions(s.windowMs),
     },
     job.runningSinceMs,
   );

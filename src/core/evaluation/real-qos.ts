@@ -6,7 +6,7 @@ import { median } from '../stats.js';
 import type { EvaluationRow, PolicyUnderTest } from '../sim/evaluate.js';
 import type { FluidParams } from '../sim/fluid.js';
 import { simulate, type SimQos, type SimulationInput } from '../sim/simulate.js';
-import type { RealRunRecord } from './real-run.js';
+import { intervalAt, type RealRunRecord } from './real-run.js';
 
 /**
  * MEASURED QoS of a policy's run on the real stack, in the evaluation's JSON shape, and the
@@ -32,9 +32,8 @@ export function runSamples(runs: readonly RealRunRecord[], o: RecoveryOptions): 
     r.failures.flatMap((f) => {
       const m = measureFailure(r.samples, f.injectedAtMs, o);
       if (m.recoverySec === null || m.throughputEps === null || m.latencyMs === null) return [];
-      const ciMs = (r.intervals.filter((i) => i.atMs <= f.injectedAtMs).at(-1) ?? r.intervals[0]!).intervalMs;
       const last = r.checkpoints.filter((c) => !c.savepoint && c.triggeredAtMs + c.durationMs <= f.injectedAtMs).at(-1);
-      return [{ ciMs, throughputEps: m.throughputEps, latencyMs: m.latencyMs, recoverySec: m.recoverySec, detectionSec: m.detectionSec, restartSec: m.restartSec, catchupSec: m.catchupSec, ...(last ? { stateBytes: last.stateBytes, checkpointMs: last.durationMs } : {}) }];
+      return [{ ciMs: intervalAt(r, f.injectedAtMs), throughputEps: m.throughputEps, latencyMs: m.latencyMs, recoverySec: m.recoverySec, detectionSec: m.detectionSec, restartSec: m.restartSec, catchupSec: m.catchupSec, ...(last ? { stateBytes: last.stateBytes, checkpointMs: last.durationMs } : {}) }];
     }),
   );
 }

@@ -44,3 +44,6 @@ export interface RealRunRecord {
   lost: number;
   duplicated: number;
 }
+
+/** The interval in force at `tMs` in a run, ms (the first one before the run's first change). */
+export const intervalAt = (r: Pick<RealRunRecord, 'intervals'>, tMs: number): number => (r.intervals.filter((i) => i.atMs <= tMs).at(-1) ?? r.intervals[0])?.intervalMs ?? Number.NaN;

@@ -1,3 +1,5 @@
+import { JOB_CLASSES, type JobKind } from '../load/events.js';
+import { replicaName } from '../profiling/profile-plan.js';
 import type { K8sObject } from './validate.js';
 
 /**
@@ -27,7 +29,7 @@ export interface K8sSettings {
 export interface ProfilePlanK8s {
   /** Profile id: in labels and object names. */
   profile: string;
-  job: 'iot' | 'ysb';
+  job: JobKind;
   intervalsMs: readonly number[];
   parallelism: number;
   heartbeatIntervalMs: number;
@@ -35,7 +37,6 @@ export interface ProfilePlanK8s {
   restartDelayMs: number;
 }
 
-const JOB_CLASSES = { iot: 'dev.khaos.jobs.IotVehiclesJob', ysb: 'dev.khaos.jobs.YsbAdvertisingJob' } as const;
 
 /** Labels on everything Khaos creates; `khaos.dev/profile` ties an object to its profile. */
 export const LABELS = { managedBy: 'app.kubernetes.io/managed-by', profile: 'khaos.dev/profile', replica: 'khaos.dev/replica', job: 'khaos.dev/job', intervalMs: 'khaos.dev/checkpoint-interval-ms' } as const;
@@ -47,7 +48,6 @@ export const LABELS = { managedBy: 'app.kubernetes.io/managed-by', profile: 'kha
 export const flinkPodLabels = (deployment: string, component: 'jobmanager' | 'taskmanager') => ({ app: deployment, component, type: 'flink-native-kubernetes' });
 
 /** The replica of a checkpoint interval, as the local profile names it. */
-export const replicaName = (ciMs: number) => `ci-${ciMs}`;
 
 /** The FlinkDeployment name of a replica: `khaos-<profile>-ci-<ms>`. */
 export const deploymentName = (profile: string, ciMs: number) => `khaos-${profile}-${replicaName(ciMs)}`;

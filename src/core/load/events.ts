@@ -3,6 +3,9 @@ import type { Random } from '../random.js';
 /** The sample jobs shipped in jobs/; each has its own input record shape (see the Java job classes). */
 export type JobKind = 'iot' | 'ysb';
 
+/** The main class of each sample job in the jobs jar. */
+export const JOB_CLASSES: Record<JobKind, string> = { iot: 'dev.khaos.jobs.IotVehiclesJob', ysb: 'dev.khaos.jobs.YsbAdvertisingJob' };
+
 /** One input record: `key` is the primary id the job's audit branch counts by. */
 export interface InputEvent {
   key: string;

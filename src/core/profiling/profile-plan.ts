@@ -4,6 +4,9 @@ import { recoveryTimeline, type JobSample, type RecoveryOptions } from './recove
 import { recoveredSamples, type FailureMeasurement, type FailureTiming, type InjectionMode, type PlannedPoint, type ProfilePlan } from './profile-records.js';
 import { mean } from '../stats.js';
 
+/** A profile replica is named after its interval. */
+export const replicaName = (ciMs: number) => `ci-${ciMs}`;
+
 /** Intervals evenly spaced over [minMs, maxMs], rounded to 100 ms (the original: 10–120 s, 5–8 values). */
 export function evenIntervals(minMs: number, maxMs: number, count: number): number[] {
   if (count === 1) return [Math.round(minMs / 100) * 100];

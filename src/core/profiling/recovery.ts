@@ -40,6 +40,9 @@ export interface RecoveryOptions {
   requireRestart?: boolean;
 }
 
+/** The detector as the controller, the demo and the evaluation judge a recovery: `baselineMs` of normal before it, 5 normal samples to end it. */
+export const detectorOptions = (baselineMs: number, requireRestart = true): RecoveryOptions => ({ baselineMs, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS, requireRestart });
+
 export interface RecoveryTimeline {
   injectedAtMs: number;
   baselineLag: number;

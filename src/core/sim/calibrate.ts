@@ -1,5 +1,5 @@
 import { badInput } from '../errors.js';
-import type { RealRunRecord } from '../evaluation/real-run.js';
+import { intervalAt, type RealRunRecord } from '../evaluation/real-run.js';
 import type { JobKind } from '../load/events.js';
 import { boxLeastSquares } from '../models/linalg.js';
 import { fitCapacity, mape, physicalLatencyAt, physicalLatencyMs, physicalRecoverySec } from '../models/models.js';
@@ -307,7 +307,6 @@ function collect(samples: SampleSource | undefined, runs: readonly RunSource[]):
 }
 
 /** The interval in force at `tMs` (the first one before the first change). */
-const intervalAt = (r: RealRunRecord, tMs: number): number => (r.intervals.filter((i) => i.atMs <= tMs).at(-1) ?? r.intervals[0])?.intervalMs ?? NaN;
 
 function collectRun(source: string, r: RealRunRecord, points: Points): void {
   /** Disturbed spans: each failure until its recovery (or the end), each restart change for twice its outage (outage, then catch-up). */

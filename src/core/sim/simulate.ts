@@ -1,7 +1,7 @@
 import { createPolicy } from '../control/policies.js';
 import { DEFAULT_POLICY_OPTIONS, initialPolicyState, type ActuatorKind, type ControlModels, type Decision, type Policy, type PolicyOptions, type PolicyState } from '../control/policy.js';
 import { badInput } from '../errors.js';
-import { LAG_SLACK_SECONDS, type JobSample, type RecoveryOptions } from '../profiling/recovery.js';
+import { detectorOptions, type JobSample, type RecoveryOptions } from '../profiling/recovery.js';
 import type { FailureSpec } from './failures.js';
 import {
   createFluidJob,
@@ -41,7 +41,7 @@ export const DEFAULT_CONTROL: SimControlOptions = {
   tickSec: 1,
   windowMs: 300_000,
   forecast: { enabled: true, horizonMs: 600_000, historyMs: 1_800_000 },
-  recovery: { baselineMs: 300_000, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS, requireRestart: true },
+  recovery: detectorOptions(300_000),
   recoveryTimeoutMs: 600_000,
 };
 

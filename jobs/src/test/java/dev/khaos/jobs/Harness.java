@@ -5,7 +5,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -15,6 +19,17 @@ import org.apache.flink.util.CloseableIterator;
 
 /** Runs a job's pipeline on a MiniCluster over a fixed list of raw JSON lines. */
 final class Harness {
+
+    /**
+     * A source of one vehicle's events inside the IoT job's zone, event time firstMs, firstMs + stepMs, ...
+     * ({@code count} of them, paced by {@code rate}), on one subtask with the job's watermarks.
+     */
+    static DataStream<String> vehicles(StreamExecutionEnvironment env, String key, long firstMs, long stepMs, long count, RateLimiterStrategy rate, WatermarkStrategy<String> watermarks) {
+        return env.fromSource(
+                        new DataGeneratorSource<>(i -> IotVehiclesJobTest.vehicle(key, IotVehiclesJobTest.IN_LAT, IotVehiclesJobTest.IN_LON, 90, firstMs + i * stepMs), count, rate, Types.STRING),
+                        watermarks, key)
+                .setParallelism(1);
+    }
 
     /** The audit records a job without an end commits within `waitMs`; the job is then cancelled. */
     static List<JsonNode> auditFor(Outputs out, String jobName, long waitMs) throws Exception {

@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.List;
 
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
-import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -35,19 +33,9 @@ class IdlenessTest {
         env.setParallelism(2);
         Duration ooo = Duration.ofMillis(JobArgs.DEFAULT_OUT_OF_ORDERNESS_MS);
         // 2 events/s, event time advancing with wall time: v-live at T0 + 100, T0 + 600, ...
-        DataStream<String> live = env.fromSource(
-                        new DataGeneratorSource<>(
-                                i -> IotVehiclesJobTest.vehicle("v-live", IotVehiclesJobTest.IN_LAT, IotVehiclesJobTest.IN_LON, 90, T0 + 100 + i * 500),
-                                10_000, RateLimiterStrategy.perSecond(2), Types.STRING),
-                        EventTime.watermarks(ooo, idleness), "live")
-                .setParallelism(1);
+        DataStream<String> live = Harness.vehicles(env, "v-live", T0 + 100, 500, 10_000, RateLimiterStrategy.perSecond(2), EventTime.watermarks(ooo, idleness));
         // One event at once, the next after 1000 s: a partition that went quiet.
-        DataStream<String> quiet = env.fromSource(
-                        new DataGeneratorSource<>(
-                                i -> IotVehiclesJobTest.vehicle("v-quiet", IotVehiclesJobTest.IN_LAT, IotVehiclesJobTest.IN_LON, 90, T0 + 50 + i * 1_000_000),
-                                10, RateLimiterStrategy.perSecond(0.001), Types.STRING),
-                        EventTime.watermarks(ooo, idleness), "quiet")
-                .setParallelism(1);
+        DataStream<String> quiet = Harness.vehicles(env, "v-quiet", T0 + 50, 1_000_000, 10, RateLimiterStrategy.perSecond(0.001), EventTime.watermarks(ooo, idleness));
         Outputs out = IotVehiclesJob.pipeline(live.union(quiet));
 
         return Harness.auditFor(out, "idleness-under-test", waitMs);

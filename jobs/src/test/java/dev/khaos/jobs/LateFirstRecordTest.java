@@ -10,10 +10,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiter;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
-import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -66,19 +64,9 @@ class LateFirstRecordTest {
     static List<JsonNode> auditWithin(WatermarkStrategy<String> watermarks, long waitMs) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
-        DataStream<String> live = env.fromSource(
-                        new DataGeneratorSource<>(
-                                i -> IotVehiclesJobTest.vehicle("v-live", IotVehiclesJobTest.IN_LAT, IotVehiclesJobTest.IN_LON, 90, T0 + 100 + i * 100),
-                                10_000, RateLimiterStrategy.perSecond(10), Types.STRING),
-                        watermarks, "live")
-                .setParallelism(1);
+        DataStream<String> live = Harness.vehicles(env, "v-live", T0 + 100, 100, 10_000, RateLimiterStrategy.perSecond(10), watermarks);
         RateLimiterStrategy lateStart = parallelism -> new StartAfter(3000);
-        DataStream<String> late = env.fromSource(
-                        new DataGeneratorSource<>(
-                                i -> IotVehiclesJobTest.vehicle("v-late", IotVehiclesJobTest.IN_LAT, IotVehiclesJobTest.IN_LON, 90, T0 + 100 + i * 80),
-                                10, lateStart, Types.STRING),
-                        watermarks, "late")
-                .setParallelism(1);
+        DataStream<String> late = Harness.vehicles(env, "v-late", T0 + 100, 80, 10, lateStart, watermarks);
         Outputs out = IotVehiclesJob.pipeline(live.union(late));
 
         return Harness.auditFor(out, "late-first-record-under-test", waitMs);
