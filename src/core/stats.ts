@@ -69,3 +69,25 @@ export function quantileInPlace(a: Float64Array, q: number): number {
   for (let i = lo + 1; i < a.length; i++) if (a[i]! < next) next = a[i]!;
   return x + (h - lo) * (next - x);
 }
+
+/**
+ * Share of values whose trailing mean over `window` values (fewer at the start) is above `target`;
+ * 0 for none. A +Infinity value (a second with no reading while the job is down) is above any
+ * target for every window that holds it. One pass: a running sum of the finite values.
+ */
+export function trailingMeanOverShare(values: ArrayLike<number>, target: number, window: number): number {
+  if (values.length === 0) return 0;
+  let sum = 0;
+  let infinite = 0;
+  let over = 0;
+  const add = (v: number, sign: 1 | -1) => {
+    if (v === Number.POSITIVE_INFINITY) infinite += sign;
+    else sum += sign * v;
+  };
+  for (let i = 0; i < values.length; i++) {
+    add(values[i]!, 1);
+    if (i >= window) add(values[i - window]!, -1);
+    if (infinite > 0 || sum / Math.min(i + 1, window) > target) over++;
+  }
+  return over / values.length;
+}

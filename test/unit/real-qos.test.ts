@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY_OPTIONS } from '../../src/core/control/policy.js';
-import { checkpointInFlightShare, gapRow, latencySeries, measureKills, predictRun, realQos, runSamples, trailingViolationShare } from '../../src/core/evaluation/real-qos.js';
+import { checkpointInFlightShare, gapRow, latencySeries, measureKills, predictRun, realQos, runSamples } from '../../src/core/evaluation/real-qos.js';
+import { trailingMeanOverShare } from '../../src/core/stats.js';
 import type { RealRunRecord } from '../../src/core/evaluation/real-run.js';
 import { LAG_SLACK_SECONDS, type JobSample } from '../../src/core/profiling/recovery.js';
 import { policyUnderTest } from '../../src/core/sim/evaluate.js';
@@ -32,10 +33,12 @@ describe('QoS of a real run', () => {
   });
 
   it('a trailing mean over the latency window: a high spike violates for the window it stays in, a lower one never', () => {
-    expect(trailingViolationShare([100, 100, 3500, 100, 100], 1000, 1)).toBeCloseTo(1 / 5);
-    expect(trailingViolationShare([100, 100, 3500, 100, 100], 1000, 3)).toBeCloseTo(3 / 5); // 3700/3 > 1000 in the three windows holding it
-    expect(trailingViolationShare([100, 100, 2500, 100, 100], 1000, 3)).toBe(0);
-    expect(trailingViolationShare([], 1000, 1)).toBe(0);
+    expect(trailingMeanOverShare([100, 100, 3500, 100, 100], 1000, 1)).toBeCloseTo(1 / 5);
+    expect(trailingMeanOverShare([100, 100, 3500, 100, 100], 1000, 3)).toBeCloseTo(3 / 5); // 3700/3 > 1000 in the three windows holding it
+    expect(trailingMeanOverShare([100, 100, 2500, 100, 100], 1000, 3)).toBe(0);
+    expect(trailingMeanOverShare([], 1000, 1)).toBe(0);
+    // A second with no reading while down violates for as long as it stays in the window.
+    expect(trailingMeanOverShare([100, Infinity, 100, 100, 100], 1000, 2)).toBeCloseTo(2 / 5);
   });
 
   it('checkpoint overhead is the share of time with a checkpoint in flight, counting those the sampling missed', () => {

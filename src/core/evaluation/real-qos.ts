@@ -2,7 +2,7 @@ import type { ControlModels, PolicyOptions } from '../control/policy.js';
 import { measureFailure } from '../profiling/profile-plan.js';
 import type { JobSample, RecoveryOptions } from '../profiling/recovery.js';
 import type { FailureSample } from '../profiling/samples.js';
-import { median } from '../stats.js';
+import { median, trailingMeanOverShare } from '../stats.js';
 import type { EvaluationRow, PolicyUnderTest } from '../sim/evaluate.js';
 import type { FluidParams } from '../sim/fluid.js';
 import { simulate, type SimQos, type SimulationInput } from '../sim/simulate.js';
@@ -65,18 +65,6 @@ export function latencySeries(r: RealRunRecord): number[] {
   });
 }
 
-/** Share of values whose trailing mean over `window` values (fewer at the start) is above `target`. */
-export function trailingViolationShare(values: readonly number[], target: number, window: number): number {
-  if (values.length === 0) return 0;
-  let over = 0;
-  for (let i = 0; i < values.length; i++) {
-    const from = Math.max(0, i - window + 1);
-    let sum = 0;
-    for (let k = from; k <= i; k++) sum += values[k]!;
-    if (sum / (i - from + 1) > target) over++;
-  }
-  return over / values.length;
-}
 
 /** Share of the judged time with a checkpoint in flight: completed checkpoints × their mean observed duration. */
 export function checkpointInFlightShare(r: RealRunRecord): number {
@@ -96,7 +84,7 @@ export function realQos(r: RealRunRecord, t: QosTargets): RealEvaluationRow {
   const recovered = r.failures.flatMap((f) => (f.recoverySec === null ? [] : [f.recoverySec]));
   return {
     name: r.policy,
-    latencyViolationShare: trailingViolationShare(latencySeries(r), t.latencyTargetMs, t.latencyWindowSec),
+    latencyViolationShare: trailingMeanOverShare(latencySeries(r), t.latencyTargetMs, t.latencyWindowSec),
     recoveryViolations: r.failures.filter((f) => f.recoverySec === null || f.recoverySec > t.recoveryTargetS).length,
     failures: r.failures.length,
     meanRecoveryS: recovered.length ? recovered.reduce((a, b) => a + b, 0) / recovered.length : null,

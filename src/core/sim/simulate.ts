@@ -1,6 +1,7 @@
 import { createPolicy } from '../control/policies.js';
 import { DEFAULT_POLICY_OPTIONS, initialPolicyState, type ActuatorKind, type ControlModels, type Decision, type Policy, type PolicyOptions, type PolicyState } from '../control/policy.js';
 import { badInput } from '../errors.js';
+import { trailingMeanOverShare } from '../stats.js';
 import { detectorOptions, type JobSample, type RecoveryOptions } from '../profiling/recovery.js';
 import type { FailureSpec } from './failures.js';
 import {
@@ -363,7 +364,7 @@ export function simulate(input: SimulationInput): SimulationResult {
 
   const recovered = outcomes.flatMap((o) => (o.recoverySec === null ? [] : [o.recoverySec]));
   const qos: SimQos = {
-    latencyViolationShare: violationShare(series.latencyMs, latencyTargetMs, latencyWindowSec),
+    latencyViolationShare: trailingMeanOverShare(series.latencyMs, latencyTargetMs, latencyWindowSec),
     recoveryViolations: outcomes.filter((o) => o.recoverySec === null || o.recoverySec > recoveryTargetS).length,
     failures: outcomes.length,
     meanRecoveryS: recovered.length > 0 ? recovered.reduce((a, b) => a + b, 0) / recovered.length : null,
@@ -408,16 +409,4 @@ function baselineOf(series: SimSeries, s: number, atMs: number, baselineMs: numb
     if (series.rateReported[k]) rates.push(series.processedEps[k]!);
   }
   return { lags, rates };
-}
-
-/** Share of seconds whose trailing mean over `window` seconds (fewer at the start) is above `target`. */
-function violationShare(latencyMs: Float64Array, target: number, window: number): number {
-  let sum = 0;
-  let over = 0;
-  for (let i = 0; i < latencyMs.length; i++) {
-    sum += latencyMs[i]!;
-    if (i >= window) sum -= latencyMs[i - window]!;
-    if (sum / Math.min(i + 1, window) > target) over++;
-  }
-  return over / latencyMs.length;
 }
