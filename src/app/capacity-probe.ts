@@ -1,6 +1,6 @@
 import { KhaosError } from '../core/errors.js';
 import { eventGenerator, type JobKind } from '../core/load/events.js';
-import { judgeHold, nextProbeRate, sustainableEps } from '../core/profiling/capacity.js';
+import { judgeHold, judgeReplicas, nextProbeRate, sustainableEps } from '../core/profiling/capacity.js';
 import type { CapacityProbe, ProbeStep } from '../core/profiling/profile-records.js';
 import type { JobSample } from '../core/profiling/recovery.js';
 import { seededRandom } from '../core/random.js';
@@ -23,8 +23,13 @@ export interface ProbeDeps {
 export interface ProbeOptions {
   job: JobKind;
   parallelism: number;
-  checkpointIntervalMs: number;
-  /** Topics `<prefix>-in|out|audit` and the consumer group `<prefix>`. */
+  /**
+   * One replica per interval, all fed the same input at once, as the profile will run them: on a
+   * small machine replicas share the cores, so one replica alone sustains several times what each
+   * of N side by side does. A single interval probes one replica alone (one-at-a-time profiles).
+   */
+  intervalsMs: readonly number[];
+  /** Topics `<prefix>-in` (shared), `<prefix>-<i>-out|audit` and consumer groups `<prefix>-<i>`. */
   topicPrefix: string;
   startEps: number;
   /** The longest a rate is held, s; a hold ends earlier once steady. */
@@ -36,20 +41,27 @@ export interface ProbeOptions {
 }
 
 /**
- * Measures one replica's sustainable throughput on this platform: a replica `probe` of the job
- * alone, fed a staircase of constant rates (core/profiling/capacity.ts), each held until steady.
- * The replica is stopped at the end, whatever happens. Undefined when stopped (Ctrl-C); throws
- * KhaosError('platform') when no rate was sustained.
+ * Measures a replica's sustainable throughput on this platform while as many replicas run as the
+ * profile will run: replicas `probe-<i>` of the job, all fed one staircase of constant rates
+ * (core/profiling/capacity.ts), each rate held until every replica is steady. A rate is sustained
+ * when every replica sustains it. The replicas are stopped at the end, whatever happens.
+ * Undefined when stopped (Ctrl-C); throws KhaosError('platform') when no rate was sustained.
  */
 export async function probeCapacity(deps: ProbeDeps, o: ProbeOptions): Promise<CapacityProbe | undefined> {
   const { clock, bus, log } = deps;
-  for (const t of ['in', 'out', 'audit']) await bus.ensureTopic(`${o.topicPrefix}-${t}`, 4);
-  const name = 'probe';
-  const handle = await deps.orchestrator.startReplica({ name, job: o.job, checkpointIntervalMs: o.checkpointIntervalMs, parallelism: o.parallelism, inputTopic: `${o.topicPrefix}-in`, outputTopic: `${o.topicPrefix}-out`, auditTopic: `${o.topicPrefix}-audit`, groupId: o.topicPrefix });
-  const sampler = new JobSampler(deps.flinkAt(handle.restUrl), clock);
+  const input = `${o.topicPrefix}-in`;
+  await bus.ensureTopic(input, 4);
+  const names = o.intervalsMs.map((_, i) => `probe-${i}`);
+  const samplers: JobSampler[] = [];
   const generate = eventGenerator(o.job, seededRandom(o.seed));
   const steps: ProbeStep[] = [];
   try {
+    for (const [i, checkpointIntervalMs] of o.intervalsMs.entries()) {
+      const prefix = `${o.topicPrefix}-${i}`;
+      for (const t of ['out', 'audit']) await bus.ensureTopic(`${prefix}-${t}`, 4);
+      const handle = await deps.orchestrator.startReplica({ name: names[i]!, job: o.job, checkpointIntervalMs, parallelism: o.parallelism, inputTopic: input, outputTopic: `${prefix}-out`, auditTopic: `${prefix}-audit`, groupId: prefix });
+      samplers.push(new JobSampler(deps.flinkAt(handle.restUrl), clock));
+    }
     for (let rate = nextProbeRate(steps, o.startEps, o.maxEps ?? 80_000); rate !== undefined; rate = nextProbeRate(steps, o.startEps, o.maxEps ?? 80_000)) {
       if (o.shouldStop?.()) return undefined;
       const step = await hold(rate);
@@ -58,31 +70,32 @@ export async function probeCapacity(deps: ProbeDeps, o: ProbeOptions): Promise<C
       log(`capacity probe: ${rate} ev/s held ${step.heldSec} s: throughput ${step.throughputEps === null ? '—' : Math.round(step.throughputEps)} ev/s, lag ${step.lagSlopeEps >= 0 ? '+' : ''}${Math.round(step.lagSlopeEps)} records/s → ${step.sustained ? 'sustained' : 'not sustained'}`);
     }
   } finally {
-    await deps.orchestrator.stopReplica(name).catch((e: unknown) => log(`stopping the probe replica: ${(e as Error).message}`));
+    for (const name of names) await deps.orchestrator.stopReplica(name).catch((e: unknown) => log(`stopping probe replica ${name}: ${(e as Error).message}`));
   }
   const sustainable = sustainableEps(steps);
   if (sustainable === 0) throw new KhaosError('platform', `the capacity probe found no sustainable rate (tried ${steps.map((s) => s.rateEps).join(', ')} ev/s)`, 'check that the replica reports its source lag (`khaos stack status`, the JobManager log), or lower profile.probeStartEps');
   log(`capacity probe: sustainable ${sustainable} ev/s`);
-  return { sustainableEps: sustainable, steps };
+  return { sustainableEps: sustainable, replicas: names.length, steps };
 
-  /** One rate held until steady (or maxHoldSec); undefined when stopped. */
+  /** One rate held until every replica is steady (or maxHoldSec); undefined when stopped. */
   async function hold(rateEps: number): Promise<ProbeStep | undefined> {
-    const samples: JobSample[] = [];
+    const samples: JobSample[][] = samplers.map(() => []);
     const run = new RunScope();
     let verdict: ProbeStep | undefined;
     let replayed = 0;
     const stopped = () => run.stopped || verdict !== undefined || o.shouldStop?.() === true;
+    const judge = (final: boolean) => judgeReplicas(samples.map((s) => judgeHold(rateEps, s, final)));
     run.loop(() =>
       tickEvery(clock, 1000, async () => {
-        samples.push(await sampler.sample());
-        verdict = judgeHold(rateEps, samples, replayed >= o.maxHoldSec);
+        for (const [i, sampler] of samplers.entries()) samples[i]!.push(await sampler.sample());
+        verdict = judge(replayed >= o.maxHoldSec);
         return { done: verdict !== undefined };
       }, stopped),
     );
     run.loop(async () => {
-      await replayWorkload({ bus, clock, topic: `${o.topicPrefix}-in`, schedule: new Array<number>(o.maxHoldSec).fill(rateEps), generate, shouldStop: stopped, onSecond: (s) => (replayed = s.second + 1) });
+      await replayWorkload({ bus, clock, topic: input, schedule: new Array<number>(o.maxHoldSec).fill(rateEps), generate, shouldStop: stopped, onSecond: (s) => (replayed = s.second + 1) });
       // A replay that ended without a verdict (the sampler's last tick came first): judge what there is.
-      verdict ??= o.shouldStop?.() ? undefined : judgeHold(rateEps, samples, true);
+      verdict ??= o.shouldStop?.() ? undefined : judge(true);
     });
     await run.join();
     return verdict;

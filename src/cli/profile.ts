@@ -161,7 +161,7 @@ async function run(store: Store, flags: Flags): Promise<number> {
         if (!plan) return 'probe-interrupted' as const;
         record = { id, createdAtMs: Date.now(), status: 'running', ownerPid: process.pid, plan, provenance: { config: c, ...platformProvenance(), clock: 'system clock (ms since the epoch) for every timestamp', timeScaling: { compression: plan.replay.compression } } };
         store.createProfile(record);
-        const levels = plan.capacity ? `, levels ${plan.points.map((pt) => pt.rateEps).join('/')} ev/s (${c.profile.loadRange.map((f) => `${f * 100} %`).join('–')} of the probed ${plan.capacity.sustainableEps} ev/s)` : `, peak ${plan.replay.peakRateEps} ev/s`;
+        const levels = plan.capacity ? `, levels ${plan.points.map((pt) => pt.rateEps).join('/')} ev/s (${c.profile.loadRange.map((f) => `${f * 100} %`).join('–')} of the probed ${plan.capacity.sustainableEps} ev/s with ${plan.capacity.replicas ?? 1} replica(s) running)` : `, peak ${plan.replay.peakRateEps} ev/s`;
         log(`profile ${id}: ${plan.intervalsMs.length} intervals (${plan.intervalsMs.join(', ')} ms) × ${plan.points.length} points × ${plan.repetitions}; injection ${plan.injection}${plan.actuator === 'paced' ? ', paced checkpoints' : ''}; trace ${plan.replay.trace} at ×${plan.replay.compression}${levels}`);
       }
       return await runProfile(deps, id, trace, {
@@ -192,9 +192,10 @@ async function run(store: Store, flags: Flags): Promise<number> {
 /** Measures one replica's sustainable throughput on the stack, then places the plan's levels over loadRange of it; undefined on Ctrl-C. */
 async function probed(deps: Parameters<typeof probeCapacity>[0], plan: ProfilePlan, c: ReturnType<typeof configFrom>, id: string, shouldStop: () => boolean): Promise<ProfilePlan | undefined> {
   const p = c.profile;
-  log(`capacity probe: one ${plan.job} replica alone, rates from ${p.probeStartEps} ev/s, each held up to ${p.probeHoldSec} s until steady`);
-  // At the shortest interval: the most checkpointing, so the levels placed hold for every replica.
-  const capacity = await probeCapacity(deps, { job: plan.job, parallelism: plan.parallelism, checkpointIntervalMs: Math.min(...plan.intervalsMs), topicPrefix: `khaos-probe-${id}`, startEps: p.probeStartEps, maxHoldSec: p.probeHoldSec, seed: plan.seed, shouldStop });
+  // As many replicas at once as the profile's steps run: one at a time runs one, the other modes all.
+  const intervalsMs = plan.injection === 'one-at-a-time' ? [Math.min(...plan.intervalsMs)] : plan.intervalsMs;
+  log(`capacity probe: ${intervalsMs.length === 1 ? `one ${plan.job} replica alone` : `${intervalsMs.length} ${plan.job} replicas side by side on one input, as the profile runs them`}, rates from ${p.probeStartEps} ev/s, each held up to ${p.probeHoldSec} s until steady`);
+  const capacity = await probeCapacity(deps, { job: plan.job, parallelism: plan.parallelism, intervalsMs, topicPrefix: `khaos-probe-${id}`, startEps: p.probeStartEps, maxHoldSec: p.probeHoldSec, seed: plan.seed, shouldStop });
   if (!capacity) return undefined;
   const loadRange: [number, number] = [p.loadRange[0], p.loadRange[1]];
   return checkPlan({ ...plan, points: placeLevels(plan.points, capacity.sustainableEps, loadRange), capacity: { ...capacity, loadRange } });

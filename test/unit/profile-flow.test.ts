@@ -269,14 +269,18 @@ describe('phase 2 options: injection modes, capacity probe, paced timing, median
     expect(() => plan({ actuator: 'paced', fallbackIntervalMs: 5000 })).toThrow(/fallbackIntervalMs 5000 must be longer than every paced interval \(not 10000 ms\)/);
   });
 
-  it('probe: finds the replica’s sustainable throughput within 10 % and places the levels from 30 % to 90 % of it', async () => {
+  it('probe: finds the replicas’ sustainable throughput side by side within 10 % and places the levels from 30 % to 90 % of it', async () => {
     const { deps, clock, platform } = setup(plan());
     const lines: string[] = [];
-    const probe = (await probeCapacity({ ...deps, log: (l) => lines.push(l) }, { job: 'iot', parallelism: 1, checkpointIntervalMs: 5000, topicPrefix: 'khaos-prof-p1-in-probe', startEps: 500, maxHoldSec: 30, seed: 1 }))!;
+    const probe = (await probeCapacity({ ...deps, log: (l) => lines.push(l) }, { job: 'iot', parallelism: 1, intervalsMs: [5000, 10_000], topicPrefix: 'khaos-prof-p1-in-probe', startEps: 500, maxHoldSec: 30, seed: 1 }))!;
+    expect(probe.replicas).toBe(2);
+    // both replicas read the one probe input, each with its own group
+    const starts = platform.calls.filter((c) => c.method === 'startReplica').map((c) => c.args[0] as { inputTopic: string; groupId: string; checkpointIntervalMs: number });
+    expect(starts.map((x) => [x.inputTopic, x.groupId, x.checkpointIntervalMs])).toEqual([['khaos-prof-p1-in-probe-in', 'khaos-prof-p1-in-probe-0', 5000], ['khaos-prof-p1-in-probe-in', 'khaos-prof-p1-in-probe-1', 10_000]]);
     expect(Math.abs(probe.sustainableEps - 10_000) / 10_000).toBeLessThanOrEqual(0.1);
     expect(probe.steps.some((s) => !s.sustained && s.rateEps > 10_000)).toBe(true);
     expect(lines.at(-1)).toMatch(/sustainable \d+ ev\/s/);
-    expect(() => platform.inspect('probe')).toThrow(/no replica "probe"/); // stopped
+    for (const name of ['probe-0', 'probe-1']) expect(() => platform.inspect(name)).toThrow(/no replica/); // stopped
     expect(clock.now()).toBeGreaterThan(0);
     const placed = placeLevels(plan().points, probe.sustainableEps, [0.3, 0.9]);
     expect(placed.map((p) => p.rateEps! / probe.sustainableEps)).toEqual([0.3, 0.9]);

@@ -56,6 +56,23 @@ export function judgeHold(rateEps: number, samples: readonly JobSample[], final:
 }
 
 /**
+ * One hold's verdict over replicas fed the same input: undefined until every replica has one;
+ * sustained only when every replica sustained it, with the slowest throughput and the steepest lag.
+ */
+export function judgeReplicas(steps: readonly (ProbeStep | undefined)[]): ProbeStep | undefined {
+  if (steps.length === 0 || steps.some((s) => s === undefined)) return undefined;
+  const all = steps as ProbeStep[];
+  const rates = all.flatMap((s) => (s.throughputEps === null ? [] : [s.throughputEps]));
+  return {
+    rateEps: all[0]!.rateEps,
+    heldSec: Math.max(...all.map((s) => s.heldSec)),
+    throughputEps: rates.length === all.length ? Math.min(...rates) : null,
+    lagSlopeEps: Math.max(...all.map((s) => s.lagSlopeEps)),
+    sustained: all.every((s) => s.sustained),
+  };
+}
+
+/**
  * The next rate of the staircase, or undefined when done: doubling from `startEps` until a rate
  * is not sustained, then bisecting between the highest sustained and the lowest failed rate until
  * they are within PROBE.resolution. `maxEps` caps the climb (what the replayer can produce).

@@ -33,6 +33,8 @@ export interface ProbeStep {
 /** A replica's sustainable throughput on this machine: the highest probed rate whose lag did not grow. */
 export interface CapacityProbe {
   sustainableEps: number;
+  /** Replicas probed side by side on one input (absent: one, in profiles before this was recorded). */
+  replicas?: number;
   steps: ProbeStep[];
 }
 
