@@ -12,6 +12,8 @@ import { JobSampler } from './observe.js';
 import { replayWorkload } from './replay.js';
 import { RunScope, tickEvery } from './run-scope.js';
 
+const eps = (x: number | null) => (x === null ? '—' : String(Math.round(x)));
+
 export interface ProbeDeps {
   orchestrator: Orchestrator;
   bus: MessageBus;
@@ -67,7 +69,7 @@ export async function probeCapacity(deps: ProbeDeps, o: ProbeOptions): Promise<C
       const step = await hold(rate);
       if (!step) return undefined;
       steps.push(step);
-      log(`capacity probe: ${rate} ev/s held ${step.heldSec} s: throughput ${step.throughputEps === null ? '—' : Math.round(step.throughputEps)} ev/s, lag ${step.lagSlopeEps >= 0 ? '+' : ''}${Math.round(step.lagSlopeEps)} records/s → ${step.sustained ? 'sustained' : 'not sustained'}`);
+      log(`capacity probe: ${rate} ev/s held ${step.heldSec} s: throughput ${step.replicaThroughputEps && step.replicaThroughputEps.length > 1 ? step.replicaThroughputEps.map(eps).join(' / ') : eps(step.throughputEps)} ev/s, lag ${step.lagSlopeEps >= 0 ? '+' : ''}${Math.round(step.lagSlopeEps)} records/s → ${step.sustained ? 'sustained' : 'not sustained'}`);
     }
   } finally {
     for (const name of names) await deps.orchestrator.stopReplica(name).catch((e: unknown) => log(`stopping probe replica ${name}: ${(e as Error).message}`));

@@ -100,6 +100,7 @@ export class JobSampler {
         state: job.state,
         lag: ids.lag ? m[ids.lag]?.sum : undefined,
         inputEps,
+        processed: count,
         latencyP99Ms: ids.latency ? l?.[ids.latency]?.max : undefined,
         jobId: job.id,
         restarts: jm?.numRestarts,

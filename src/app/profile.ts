@@ -14,6 +14,7 @@ import type { ProfileStore } from '../ports/profile-store.js';
 import { pacerSleepMs } from './control/loop.js';
 import { Pacer } from './control/pacer.js';
 import { JobSampler, taskManagerRunning } from './observe.js';
+import { OutputLatencyLog } from '../core/profiling/output-latency.js';
 import { armDueInjections, injectFailure, injectionFailed, sampleAndRevive, type WatchedReplica } from './replica-watch.js';
 import { replayWorkload } from './replay.js';
 import { RunScope, tickEvery } from './run-scope.js';
@@ -48,6 +49,8 @@ interface ReplicaRun extends WatchedReplica {
   target?: { atMs: number; nextDueMs?: number; taskManagerId: string; source: TimingSource };
   /** Paced replicas: Khaos triggers their checkpoints every `ciMs` while a step runs. */
   pacer?: Pacer;
+  /** Latency from committed output: the replica's output topic followed from its start. */
+  output?: { log: OutputLatencyLog; tail: { close(): Promise<void> } };
 }
 
 /** Longest sleep of a paced replica's pacer between ticks, ms (it wakes earlier when a checkpoint is due). */
@@ -66,8 +69,9 @@ const TICK_MS = 1000;
  */
 export async function runProfile(deps: ProfileDeps, profileId: string, trace: Trace, opts: { shouldStop?: () => boolean; onProgress?: (p: ProfileProgress) => void } = {}): Promise<'done' | 'interrupted'> {
   const { store, clock, bus, log } = deps;
-  const record = store.getProfile(profileId);
-  if (!record) throw new KhaosError('bad-input', `no profile "${profileId}"`, 'list them with `khaos profile list`');
+  const found = store.getProfile(profileId);
+  if (!found) throw new KhaosError('bad-input', `no profile "${profileId}"`, 'list them with `khaos profile list`');
+  const record: ProfileRecord = found;
   const plan = record.plan;
   const done = new Set(store.steps(profileId).filter((s) => s.status === 'done').map((s) => `${s.pointIndex}/${s.repetition}`));
   const todo = planSteps(plan).filter((s) => !done.has(`${s.point.index}/${s.repetition}`));
@@ -90,11 +94,28 @@ export async function runProfile(deps: ProfileDeps, profileId: string, trace: Tr
     const handle = await deps.orchestrator.startReplica({ name, job: plan.job, checkpointIntervalMs: paced ? plan.fallbackIntervalMs! : ciMs, parallelism: plan.parallelism, inputTopic, outputTopic: `${out}-out`, auditTopic: `${out}-audit`, groupId: out });
     const flink = deps.flinkAt(handle.restUrl);
     log(`replica ${name} RUNNING (interval ${ciMs} ms${paced ? `, paced by Khaos; Flink's own ${plan.fallbackIntervalMs} ms` : ''})`);
-    return { name, ciMs, flink, sampler: new JobSampler(flink, clock), samples: [], input: { job: plan.job, inputTopic, groupId: out }, pacer: paced ? new Pacer(flink, clock, ciMs) : undefined };
+    const r: ReplicaRun = { name, ciMs, flink, sampler: new JobSampler(flink, clock), samples: [], input: { job: plan.job, inputTopic, groupId: out }, pacer: paced ? new Pacer(flink, clock, ciMs) : undefined };
+    if (plan.latencySource === 'output') {
+      const latency = new OutputLatencyLog();
+      r.output = { log: latency, tail: await bus.tailCommitted(`${out}-out`, (v, t) => latency.add(v, t)) };
+    }
+    return r;
+  };
+  const stop = async (r: ReplicaRun) => {
+    await r.output?.tail.close().catch(() => undefined);
+    await deps.orchestrator.stopReplica(r.name).catch((e: unknown) => log(`stopping replica ${r.name}: ${(e as Error).message}`));
   };
   // One at a time, each replica is started for its turn of a step and stopped after it (alone on the machine).
   const replicas: ReplicaRun[] = [];
-  if (mode !== 'one-at-a-time') for (const ciMs of plan.intervalsMs) replicas.push(await start(ciMs, input));
+  try {
+    if (mode !== 'one-at-a-time') for (const ciMs of plan.intervalsMs) replicas.push(await start(ciMs, input));
+    return await runSteps();
+  } finally {
+    // The replicas themselves go down with the stack; their output followers go now.
+    await Promise.all(replicas.map((r) => r.output?.tail.close().catch(() => undefined)));
+  }
+
+  async function runSteps(): Promise<'done' | 'interrupted'> {
 
   const generate = eventGenerator(plan.job, seededRandom(plan.seed));
   // Random injection times have their own stream: the replay and the watch run side by side, and
@@ -119,7 +140,7 @@ export async function runProfile(deps: ProfileDeps, profileId: string, trace: Tr
           try {
             mine = await runStep(deps, record, trace, step, [r], generate, rnd, progress, opts.shouldStop);
           } finally {
-            await deps.orchestrator.stopReplica(r.name).catch((e: unknown) => log(`stopping replica ${r.name}: ${(e as Error).message}`));
+            await stop(r);
           }
           if (!mine) return interrupted(store, profileId, log);
           measurements.push(...mine);
@@ -136,6 +157,7 @@ export async function runProfile(deps: ProfileDeps, profileId: string, trace: Tr
   }
   store.setStatus(profileId, 'done');
   return 'done';
+  }
 }
 
 function interrupted(store: ProfileStore, id: string, log: (l: string) => void): 'interrupted' {
@@ -314,6 +336,7 @@ async function runStep(
       const injectedAtMs = r.failure.injectedAtMs;
       // What came after the timeout does not count (a staggered step goes on for the others).
       const m = measureFailure(r.samples.filter((x) => x.tMs <= injectedAtMs + plan.recoveryTimeoutMs), injectedAtMs, recoveryOptions(plan));
+      if (r.output) m.latencyMs = r.output.log.p99(injectedAtMs - recoveryOptions(plan).baselineMs, injectedAtMs);
       // Throughput is the input offered in this replica's baseline window, from what the replay
       // produced: exact, and immune to stale source metrics (the measured source rate is kept when offered is unknown).
       const injectedSec = Math.floor((injectedAtMs - replayStartMs) / 1000);
@@ -323,7 +346,7 @@ async function runStep(
       const cps = jobs[0] ? await r.flink.checkpoints(jobs[0].id).catch(() => undefined) : undefined;
       return {
         profileId: record.id, pointIndex: step.point.index, repetition: step.repetition, ciMs: r.ciMs, failure: plan.failure, timing: plan.timing,
-        timingSource: r.target?.source, injection: mode,
+        timingSource: r.target?.source, injection: mode, latencySource: r.output ? 'output' : 'gauge',
         injectedAtMs,
         plannedLeadMs: r.target?.nextDueMs !== undefined ? r.target.nextDueMs - r.target.atMs : undefined,
         actualLeadMs: r.target?.nextDueMs !== undefined ? r.target.nextDueMs - injectedAtMs : undefined,

@@ -196,6 +196,7 @@ export const configSchema = z
         actuator: z.enum(['flink', 'paced']).default('flink').describe('flink: the replicas checkpoint on Flink’s schedule (injections predicted from it); paced: Khaos triggers their checkpoints and times injections against them exactly'),
         fallbackInterval: duration('10min', 'paced: the replicas’ own Flink interval, longer than every profiled one'),
         aggregate: z.enum(['each', 'median']).default('each').describe('each: every failure is a sample; median: the repetitions at one point and interval give one sample, their median recovery (the original’s median-of-k)'),
+        latency: z.enum(['output', 'gauge']).default('output').describe('Where a failure’s baseline p99 latency comes from: output (the committed output records, from when each became visible to a read_committed consumer back to its window’s end; includes the exactly-once commit wait) or gauge (the job’s e2eLatencyP99Ms gauge, which can go stale after a restart and leaves out the commit wait)'),
       })
       .strict()
       .prefault({}),

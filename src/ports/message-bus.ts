@@ -40,5 +40,11 @@ export interface MessageBus {
    * `timeoutMs` passed. Used to recover the rate a topic was written at.
    */
   readTimestamps(topic: string, opts: { idleMs: number; timeoutMs: number }): Promise<number[]>;
+  /**
+   * Follows the topic from its end as a downstream consumer does (read_committed): calls
+   * `onRecord` with each record's value and the wall time it became visible, ms since the epoch.
+   * Resolves once following, so every record committed after that is seen; `close` stops it.
+   */
+  tailCommitted(topic: string, onRecord: (value: string, seenAtMs: number) => void): Promise<{ close(): Promise<void> }>;
   close(): Promise<void>;
 }

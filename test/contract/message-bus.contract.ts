@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MessageBus } from '../../src/ports/message-bus.js';
+import { until } from './until.js';
 
 /** One contract for every MessageBus: the in-memory fake and the real Kafka adapter both pass it. */
 export function messageBusContract(name: string, make: () => Promise<{ bus: MessageBus; topicPrefix: string; done?: () => Promise<void> }>) {
@@ -37,6 +38,29 @@ export function messageBusContract(name: string, make: () => Promise<{ bus: Mess
         await bus.produce(topic, sent.map((t, i) => ({ key: `k${i % 3}`, value: `v${i}`, timestampMs: t })));
         const read = await bus.readTimestamps(topic, { idleMs: 1500, timeoutMs: 30_000 });
         expect([...read].sort((a, b) => a - b)).toEqual(sent);
+      } finally {
+        await done?.();
+        await bus.close();
+      }
+    });
+
+    it('follows a topic from its end: sees each record produced after it started, with when, until closed', async () => {
+      const { bus, topicPrefix, done } = await make();
+      try {
+        const topic = `${topicPrefix}-tail`;
+        await bus.ensureTopic(topic, 2);
+        await bus.produce(topic, [{ key: 'a', value: 'before' }]);
+        const seen: { value: string; seenAtMs: number }[] = [];
+        const tail = await bus.tailCommitted(topic, (value, seenAtMs) => seen.push({ value, seenAtMs }));
+        const sentAtMs = Date.now();
+        await bus.produce(topic, Array.from({ length: 6 }, (_, i) => ({ key: `k${i}`, value: `after-${i}` })));
+        await until({ waitMs: (ms) => new Promise((r) => setTimeout(r, ms)), deadlineMs: 30_000 }, 'the follower to see 6 records', () => (seen.length >= 6 ? true : undefined));
+        expect(seen.map((r) => r.value).sort()).toEqual(Array.from({ length: 6 }, (_, i) => `after-${i}`));
+        for (const r of seen) expect(r.seenAtMs).toBeGreaterThanOrEqual(sentAtMs - 1000);
+        await tail.close();
+        await bus.produce(topic, [{ key: 'z', value: 'after-close' }]);
+        expect(await bus.endOffsetTotal(topic)).toBe(8);
+        expect(seen.map((r) => r.value)).not.toContain('after-close');
       } finally {
         await done?.();
         await bus.close();

@@ -901,6 +901,9 @@ class InputFeedingBus implements MessageBus {
   readTimestamps(topic: string, opts: { idleMs: number; timeoutMs: number }): Promise<number[]> {
     return this.bus.readTimestamps(topic, opts);
   }
+  tailCommitted(topic: string, onRecord: (value: string, seenAtMs: number) => void): Promise<{ close(): Promise<void> }> {
+    return this.bus.tailCommitted(topic, onRecord);
+  }
   close(): Promise<void> {
     return this.bus.close();
   }

@@ -13,6 +13,10 @@ export class MemoryMessageBus implements MessageBus {
   readonly topics = new Map<string, StoredRecord[][]>();
   readonly produceCalls: { topic: string; size: number }[] = [];
   failNextProduce = false;
+  private readonly followers = new Set<{ topic: string; onRecord: (value: string, seenAtMs: number) => void }>();
+
+  /** `now` stamps what followers see (the test's clock; records are visible once produced). */
+  constructor(private readonly now: () => number = Date.now) {}
 
   async ensureTopic(topic: string, partitions: number): Promise<void> {
     if (!this.topics.has(topic)) this.topics.set(topic, Array.from({ length: partitions }, () => []));
@@ -40,6 +44,7 @@ export class MemoryMessageBus implements MessageBus {
       if (p < 0 || p >= parts.length) throw new KhaosError('platform', `Kafka produce to ${topic} failed: partition ${p} does not exist`);
       parts[p]!.push({ key: r.key, value: r.value, partition: p, offset: String(parts[p]!.length), timestampMs: r.timestampMs ?? 0 });
     }
+    for (const f of this.followers) if (f.topic === topic) for (const r of records) f.onRecord(r.value, this.now());
   }
 
   async endOffsetTotal(topic: string): Promise<number> {
@@ -52,6 +57,13 @@ export class MemoryMessageBus implements MessageBus {
 
   async readTimestamps(topic: string): Promise<number[]> {
     return this.topic(topic).flat().map((r) => r.timestampMs);
+  }
+
+  async tailCommitted(topic: string, onRecord: (value: string, seenAtMs: number) => void): Promise<{ close(): Promise<void> }> {
+    this.topic(topic);
+    const f = { topic, onRecord };
+    this.followers.add(f);
+    return { close: async () => void this.followers.delete(f) };
   }
 
   async close(): Promise<void> {}

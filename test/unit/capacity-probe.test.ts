@@ -11,6 +11,15 @@ describe('capacity probe judgement', () => {
     expect(judgeHold(1000, hold(1000, 1000), false)).toMatchObject({ rateEps: 1000, sustained: true, throughputEps: 1000 });
     expect(judgeHold(1000, hold(1000, 900), false)).toMatchObject({ sustained: false });
     expect(judgeHold(1000, hold(1000, 1000, 5), false)).toBeUndefined(); // too short to judge
+    // a flat lag with half the rate processed: the input never arrived (a saturated replayer), not sustained
+    expect(judgeHold(4000, hold(1912, 1912), false)).toMatchObject({ sustained: false, throughputEps: 1912 });
+  });
+
+  it('throughput comes from the source counter over the window, not from per-second rates that alias', () => {
+    // the counter advances 1000 a second, but every other sample sees no change and the next twice as much
+    const aliased = hold(1000, 1000).map((s, i) => ({ ...s, processed: 1000 * (i - (i % 2)), inputEps: i % 2 ? 0 : 2000 }));
+    const { throughputEps } = judgeHold(1000, aliased, true)!;
+    expect(Math.abs(throughputEps! / 1000 - 1)).toBeLessThanOrEqual(0.12);
   });
 
   it('replicas side by side: no verdict until each has one; sustained only when all sustained, with the slowest throughput', () => {

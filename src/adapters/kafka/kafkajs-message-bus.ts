@@ -30,6 +30,9 @@ export interface KafkajsMessageBusOptions {
  * retriable errors (a leader still being elected right after topic creation, say) within a bound,
  * logging each retry; see retry.ts.
  */
+/** How long a follower may take to join its group (seconds on a fresh or busy broker). */
+const TAIL_JOIN_MS = 60_000;
+
 export class KafkajsMessageBus implements MessageBus {
   private readonly kafka: Kafka;
   private admin?: Admin;
@@ -183,6 +186,44 @@ export class KafkajsMessageBus implements MessageBus {
         } finally {
           await consumer.disconnect();
         }
+      },
+      { topic },
+    );
+  }
+
+  async tailCommitted(topic: string, onRecord: (value: string, seenAtMs: number) => void): Promise<{ close(): Promise<void> }> {
+    // KafkaJS's read_committed can return records of aborted transactions (docs/kafka-client.md):
+    // fine for latency outside failures, which is what this is for; exactly-once checks use the Java reader.
+    return this.attempt(
+      `follow ${topic}`,
+      async () => {
+        // From the end as it is now: fetched first, then sought to once the group assigned the
+        // partitions (a consumer left to reset to "latest" would skip what is written meanwhile).
+        const ends = (await (await this.adminClient()).fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high }));
+        const consumer = this.kafka.consumer({ groupId: `khaos-tail-${topic}-${process.pid}-${Date.now()}`, readUncommitted: false, allowAutoTopicCreation: false, maxWaitTimeInMs: 200 });
+        await consumer.connect();
+        try {
+          let joined!: () => void;
+          const join = new Promise<void>((resolve) => (joined = resolve));
+          consumer.on(consumer.events.GROUP_JOIN, () => {
+            for (const e of ends) consumer.seek({ topic, ...e });
+            joined();
+          });
+          await consumer.subscribe({ topic, fromBeginning: false });
+          await consumer.run({
+            eachBatch: async ({ batch }) => {
+              const seenAtMs = Date.now();
+              for (const m of batch.messages) onRecord(m.value?.toString() ?? '', seenAtMs);
+            },
+          });
+          let timer: NodeJS.Timeout | undefined;
+          const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no group join within ${TAIL_JOIN_MS} ms`)), TAIL_JOIN_MS)));
+          await Promise.race([join, deadline]).finally(() => clearTimeout(timer));
+        } catch (e) {
+          await consumer.disconnect();
+          throw e;
+        }
+        return { close: () => consumer.disconnect() };
       },
       { topic },
     );

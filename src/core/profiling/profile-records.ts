@@ -23,11 +23,13 @@ export type TimingSource = 'flink-schedule' | 'khaos-trigger' | 'none';
 export interface ProbeStep {
   rateEps: number;
   heldSec: number;
-  /** Median processed events/s over the judged window (null when not reported). */
+  /** Processed events/s over the judged window, from the source's counter (null when not reported). */
   throughputEps: number | null;
   /** Least-squares slope of the lag over the judged window, records/s. */
   lagSlopeEps: number;
   sustained: boolean;
+  /** Replicas probed side by side: each one's throughput (the step's is the lowest). */
+  replicaThroughputEps?: (number | null)[];
 }
 
 /** A replica's sustainable throughput on this machine: the highest probed rate whose lag did not grow. */
@@ -37,6 +39,12 @@ export interface CapacityProbe {
   replicas?: number;
   steps: ProbeStep[];
 }
+
+/**
+ * `output`: p99 over the committed output records of the baseline window, from when each became
+ * visible to a read_committed consumer back to its window's end. `gauge`: the job's latency gauge.
+ */
+export type LatencySource = 'output' | 'gauge';
 
 /** One injection point of the plan (phase 1 output, in trace time). */
 export interface PlannedPoint {
@@ -77,6 +85,8 @@ export interface ProfilePlan {
   fallbackIntervalMs?: number;
   /** `median`: the k repetitions at one point and interval give one sample, their median recovery. Absent: each. */
   aggregate?: 'each' | 'median';
+  /** Where the baseline p99 latency comes from (absent in profiles recorded before it existed: gauge). */
+  latencySource?: LatencySource;
   /** The capacity probe the levels were placed from, with the fractions of it they span. */
   capacity?: CapacityProbe & { loadRange: [number, number] };
   replay: {
@@ -138,6 +148,8 @@ export interface FailureMeasurement extends Partial<Omit<FailureSample, 'recover
   plannedLeadMs?: number;
   actualLeadMs?: number;
   outcome: 'recovered' | 'timeout';
+  /** Where latencyMs came from (absent in measurements recorded before it existed: gauge). */
+  latencySource?: LatencySource;
   /** Null when the replica reported no throughput (or latency) in the baseline window. */
   throughputEps: number | null;
   latencyMs: number | null;

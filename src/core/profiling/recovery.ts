@@ -9,6 +9,8 @@ export interface JobSample {
   lag?: number;
   /** Input throughput, records/s, when reported. */
   inputEps?: number;
+  /** The source's record counter behind inputEps (reset by a restart), when reported. */
+  processed?: number;
   /** p99 source-to-sink latency (the job's latency gauge, max over subtasks), ms, when reported. */
   latencyP99Ms?: number;
   /** The job sampled, when one was found. */

@@ -1,0 +1,54 @@
+import { quantile } from '../stats.js';
+
+/** The window end a sample job's output record carries (`Timed.windowEnd`, epoch ms). */
+const WINDOW_END = /"windowEnd":(\d+)/;
+
+/**
+ * End-to-end latency from a job's committed output, as a downstream consumer lives it: for each
+ * record, the wall time it became visible to a read_committed consumer (its transaction committed,
+ * so the exactly-once commit wait is included) less its window's end, the creation time of the
+ * latest event the window could hold. Nothing here reads a gauge, so nothing can go stale after a
+ * restart: a replica that commits nothing has no latency rather than an old one.
+ */
+export class OutputLatencyLog {
+  private seenAtMs: number[] = [];
+  private latencyMs: number[] = [];
+  /** Records whose value carried no window end (another job's output). */
+  unreadable = 0;
+
+  /** Keeps what was seen within `keepMs` of the newest record. */
+  constructor(private readonly keepMs = 15 * 60_000) {}
+
+  add(value: string, seenAtMs: number): void {
+    const m = WINDOW_END.exec(value);
+    if (!m) {
+      this.unreadable++;
+      return;
+    }
+    this.seenAtMs.push(seenAtMs);
+    this.latencyMs.push(seenAtMs - Number(m[1]));
+    if (this.seenAtMs[0]! < seenAtMs - this.keepMs * 2) this.prune(seenAtMs - this.keepMs);
+  }
+
+  /** Records seen in [fromMs, toMs). */
+  count(fromMs: number, toMs: number): number {
+    return this.within(fromMs, toMs).length;
+  }
+
+  /** p99 latency of the records seen in [fromMs, toMs), ms; null when none was seen. */
+  p99(fromMs: number, toMs: number): number | null {
+    const xs = this.within(fromMs, toMs);
+    return xs.length ? quantile(xs, 0.99) : null;
+  }
+
+  private within(fromMs: number, toMs: number): number[] {
+    return this.latencyMs.filter((_, i) => this.seenAtMs[i]! >= fromMs && this.seenAtMs[i]! < toMs);
+  }
+
+  private prune(beforeMs: number): void {
+    const first = this.seenAtMs.findIndex((t) => t >= beforeMs);
+    const from = first < 0 ? this.seenAtMs.length : first;
+    this.seenAtMs = this.seenAtMs.slice(from);
+    this.latencyMs = this.latencyMs.slice(from);
+  }
+}
