@@ -335,7 +335,8 @@ async function runStep(
       if (!r.failure) throw new KhaosError('platform', `no failure was injected into ${r.name} (its injection time was never reached)`);
       const injectedAtMs = r.failure.injectedAtMs;
       // What came after the timeout does not count (a staggered step goes on for the others).
-      const m = measureFailure(r.samples.filter((x) => x.tMs <= injectedAtMs + plan.recoveryTimeoutMs), injectedAtMs, recoveryOptions(plan));
+      const measured = r.samples.filter((x) => x.tMs <= injectedAtMs + plan.recoveryTimeoutMs);
+      const m = measureFailure(measured, injectedAtMs, recoveryOptions(plan));
       if (r.output) m.latencyMs = r.output.log.p99(injectedAtMs - recoveryOptions(plan).baselineMs, injectedAtMs);
       // Throughput is the input offered in this replica's baseline window, from what the replay
       // produced: exact, and immune to stale source metrics (the measured source rate is kept when offered is unknown).
@@ -354,6 +355,7 @@ async function runStep(
         stateBytes: cps?.latestCompleted?.stateSizeBytes,
         checkpointMs: cps?.latestCompleted?.endToEndDurationMs,
         ...m,
+        ...(m.outcome === 'timeout' ? { series: measured.filter((x) => x.tMs >= injectedAtMs - baselineSec * 1000).map(({ tMs, state, lag, inputEps }) => ({ tMs, state, lag, inputEps })) } : {}),
       } satisfies FailureMeasurement;
     }),
   );

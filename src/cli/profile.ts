@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { probeCapacity } from '../app/capacity-probe.js';
 import { runProfile, type ProfileProgress } from '../app/profile.js';
 import { badInput } from '../core/errors.js';
-import { checkPlan, defaultInjection, placeLevels, profileSummary } from '../core/profiling/profile-plan.js';
+import { checkPlan, defaultInjection, placeLevels, pointRateEps, profileSummary, traceMax } from '../core/profiling/profile-plan.js';
 import { recoveredSamples } from '../core/profiling/profile-records.js';
 import type { ProfilePlan, ProfileRecord } from '../core/profiling/profile-records.js';
 import { seededRandom } from '../core/random.js';
@@ -126,6 +126,28 @@ function planFrom(c: ReturnType<typeof configFrom>): ProfilePlan {
   });
 }
 
+/**
+ * A plan with trace levels is refused when its highest level exceeds the capacity a stored probe
+ * measured for the same job, parallelism and replicas running at once: its replicas would never
+ * recover, and every failure there would be a timeout. Plans with probed levels pass.
+ */
+export function withinMeasuredCapacity(store: Pick<Store, 'listProfiles'>, plan: ProfilePlan, traceMaxValue: number): ProfilePlan {
+  if (plan.points.some((pt) => pt.rateEps !== undefined)) return plan;
+  const replicas = plan.injection === 'one-at-a-time' ? 1 : plan.intervalsMs.length;
+  const probed = store
+    .listProfiles()
+    .filter((r) => r.plan.capacity && r.plan.job === plan.job && r.plan.parallelism === plan.parallelism && (r.plan.capacity.replicas ?? 1) === replicas)
+    .sort((a, b) => b.createdAtMs - a.createdAtMs)[0];
+  if (!probed) return plan;
+  const highest = Math.max(...plan.points.map((pt) => pointRateEps(plan, pt, traceMaxValue)));
+  const capacity = probed.plan.capacity!.sustainableEps;
+  if (highest <= capacity) return plan;
+  throw badInput(
+    `the plan's highest load level is ${Math.round(highest)} ev/s, above the ${capacity} ev/s that profile ${probed.id}'s capacity probe measured for ${replicas} ${plan.job} replica(s) of parallelism ${plan.parallelism} running at once: failures there would never recover`,
+    `lower replay.peakRateEps to at most ${capacity}, or let the probe place the levels (profile.levels: probe)`,
+  );
+}
+
 /** A live line of a running profile; the level in events/s as replayed (not trace units). */
 export function progressLine(p: ProfileProgress): string {
   const eta = p.etaSec >= 60 ? `${Math.floor(p.etaSec / 60)} min ${Math.round(p.etaSec % 60)} s` : `${Math.round(p.etaSec)} s`;
@@ -143,7 +165,10 @@ async function run(store: Store, flags: Flags): Promise<number> {
     if (existing.status === 'done') throw badInput(`profile ${existing.id} is already done`, `see its report: khaos profile export ${existing.id}`);
     if (existing.status === 'running' && existing.ownerPid && isRunning(existing.ownerPid)) throw badInput(`profile ${existing.id} is running in process ${existing.ownerPid}`);
     record = existing;
-  } else planned = planFrom(c); // every problem of the plan is reported before a process starts
+  } else {
+    const p = planFrom(c);
+    planned = withinMeasuredCapacity(store, p, traceMax(loadTrace(p.replay.trace).values)); // every problem of the plan is reported before a process starts
+  }
   const id = record?.id ?? newId();
   const trace = loadTrace(record?.plan.replay.trace ?? planned!.replay.trace);
   let stop = false;

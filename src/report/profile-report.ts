@@ -238,6 +238,8 @@ export function buildProfileReport(record: ProfileRecord, measurements: FailureM
     md.push(phaseSummary(mine, intervals), '');
   } else md.push('No failure has measured phases (detection, restart, catch-up) yet.', '');
 
+  md.push(...timeoutSection(mine, plan.recoveryTimeoutMs, files));
+
   // Models.
   md.push('## Models', '', ...modelSection(fitting, samples, intervals, tRange), '');
 
@@ -573,4 +575,51 @@ function timingSection(all: readonly FailureMeasurement[], timing: ProfileRecord
     '',
     `Actual − planned lead over ${plural(diffs.length, 'failure')}, ms: min ${ms0(diffs[0])}, median ${ms0(quantile(diffs, 0.5))}, p90 ${ms0(quantile(diffs, 0.9))}, max ${ms0(diffs[diffs.length - 1])} (p90 of the absolute difference: ${ms0(quantile(abs, 0.9))}). A positive difference means the failure landed earlier than planned, with more of the interval still to run before the checkpoint.`,
   ];
+}
+
+/** Timeouts drawn (the first ones, in order of injection), so a report with many stays readable. */
+const MAX_TIMEOUT_PLOTS = 12;
+
+/**
+ * What each timed-out replica did: its lag and throughput from its baseline to its time-out. A
+ * timeout is either a job that did not come back or one that came back slower than its input:
+ * these series tell which.
+ */
+function timeoutSection(all: readonly FailureMeasurement[], recoveryTimeoutMs: number, files: { name: string; content: string }[]): string[] {
+  const timeouts = all.filter((m) => m.outcome === 'timeout').sort((a, b) => a.injectedAtMs - b.injectedAtMs);
+  if (timeouts.length === 0) return [];
+  const md = ['## Timeouts', '', `${plural(timeouts.length, 'failure')} did not recover within ${formatDurationMs(recoveryTimeoutMs)}. Each replica's lag and throughput from its baseline to its time-out (seconds from the injection; states other than RUNNING are marked):`, ''];
+  for (const m of timeouts.slice(0, MAX_TIMEOUT_PLOTS)) {
+    const what = `point ${m.pointIndex}, repetition ${m.repetition}, interval ${m.ciMs} ms`;
+    if (!m.series?.length) {
+      md.push(`- ${what}: no series on record (measured before series were kept)`);
+      continue;
+    }
+    const t = m.series.map((x) => (x.tMs - m.injectedAtMs) / 1000);
+    const pick = (f: (x: NonNullable<FailureMeasurement['series']>[number]) => number | undefined) => m.series!.flatMap((x, i) => (f(x) === undefined ? [] : [[t[i]!, f(x)!] as const]));
+    const lag = pick((x) => x.lag);
+    const rate = pick((x) => x.inputEps);
+    const down = m.series.flatMap((x, i) => (x.state === 'RUNNING' ? [] : [t[i]!]));
+    const name = `timeout-p${m.pointIndex}-r${m.repetition}-ci${m.ciMs}.svg`;
+    files.push({
+      name,
+      content: svgPlot({
+        title: `Timeout: ${what}`,
+        xLabel: 'seconds from the injection',
+        yLabel: 'lag (records), throughput (events/s)',
+        heightPx: 320,
+        series: [
+          { kind: 'line', name: 'lag (records)', x: lag.map((p) => p[0]), y: lag.map((p) => p[1]), color: PALETTE[1] },
+          { kind: 'line', name: 'throughput (events/s)', x: rate.map((p) => p[0]), y: rate.map((p) => p[1]), color: PALETTE[0] },
+          ...(down.length ? [{ kind: 'points' as const, name: 'not RUNNING', x: down, y: down.map(() => 0), color: PALETTE[7], shape: 'cross' as const }] : []),
+        ],
+        markers: [{ x: 0, label: 'injection' }],
+        ...(m.throughputEps !== null ? { hlines: [{ y: m.throughputEps, label: 'offered before' }] } : {}),
+        legend: 'below',
+      }),
+    });
+    md.push(`![${what}](${name})`, '');
+  }
+  if (timeouts.length > MAX_TIMEOUT_PLOTS) md.push(`(${timeouts.length - MAX_TIMEOUT_PLOTS} more not drawn; \`khaos profile export\` lists them all)`, '');
+  return md;
 }

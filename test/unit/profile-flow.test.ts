@@ -3,6 +3,7 @@ import { runProfile, type ProfileDeps, type ProfileProgress } from '../../src/ap
 import { KhaosError } from '../../src/core/errors.js';
 import type { FailureInjector } from '../../src/ports/failure-injector.js';
 import { probeCapacity } from '../../src/app/capacity-probe.js';
+import { withinMeasuredCapacity } from '../../src/cli/profile.js';
 import { progressLine } from '../../src/cli/profile.js';
 import { checkPlan, defaultInjection, placeLevels, profileSummary } from '../../src/core/profiling/profile-plan.js';
 import { recoveredSamples, type FailureMeasurement, type ProfilePlan } from '../../src/core/profiling/profile-records.js';
@@ -110,7 +111,14 @@ describe('runProfile on a fake platform with a manual clock', { timeout: 30_000 
     const heavy = store.measurements('p1').filter((m) => m.pointIndex === 1);
     expect(heavy.map((m) => m.outcome)).toEqual(['timeout', 'timeout']);
     expect(heavy.every((m) => m.recoverySec === null)).toBe(true);
-    expect(store.measurements('p1').filter((m) => m.pointIndex === 0).every((m) => m.outcome === 'recovered')).toBe(true);
+    // each timeout keeps its series from its baseline to its time-out: the lag never came back to its baseline
+    for (const m of heavy) {
+      const lags = m.series!.filter((x) => x.lag !== undefined);
+      expect(m.series![0]!.tMs).toBeLessThan(m.injectedAtMs);
+      expect(m.series!.at(-1)!.tMs).toBeGreaterThan(m.injectedAtMs + 30_000);
+      expect(lags.at(-1)!.lag!).toBeGreaterThan(10 * Math.max(1, lags[0]!.lag!));
+    }
+    expect(store.measurements('p1').filter((m) => m.pointIndex === 0).every((m) => m.outcome === 'recovered' && m.series === undefined)).toBe(true);
   });
 
   it('injects just after a checkpoint when asked, with a shorter recovery than just before one', async () => {
@@ -290,6 +298,19 @@ describe('phase 2 options: injection modes, capacity probe, paced timing, median
     expect(await runProfile(s.deps, 'p1', trace, { onProgress: (p) => progress.push(p) })).toBe('done');
     for (const m of s.store.measurements('p1')) expect(Math.abs(m.throughputEps! / placed[m.pointIndex]!.rateEps! - 1)).toBeLessThan(0.05);
     expect(progressLine(progress[0]!)).toMatch(new RegExp(`level ${placed[0]!.rateEps} ev/s`));
+  });
+
+  it('bad plans are refused before a replica starts: levels above a measured capacity, intervals as long as the window', () => {
+    const store = new MemoryProfileStore();
+    const probed = plan({ capacity: { sustainableEps: 6000, replicas: 2, steps: [], loadRange: [0.3, 0.9] }, points: placeLevels(plan().points, 6000, [0.3, 0.9]) });
+    expect(withinMeasuredCapacity(store, plan(), 100)).toEqual(plan()); // nothing measured yet
+    store.createProfile({ id: 'probed', createdAtMs: 1, status: 'done', plan: probed, provenance: { config: {}, flinkVersion: 'fake', jobJarSha256: 'fake', clock: 'manual', timeScaling: { compression: 60 } } });
+    // trace max 100, peak 9000: the heavy point (level 87) runs at 7830 ev/s, above the 6000 measured for 2 replicas
+    expect(() => withinMeasuredCapacity(store, plan(), 100)).toThrow(/highest load level is 7830 ev\/s, above the 6000 ev\/s that profile probed's capacity probe measured for 2 iot replica\(s\)/);
+    expect(withinMeasuredCapacity(store, plan({ replay: { ...plan().replay, peakRateEps: 6000 } }), 100).points).toHaveLength(2);
+    // measured for another number of replicas at once: not comparable, not used
+    expect(withinMeasuredCapacity(store, plan({ intervalsMs: [2000, 5000, 10_000] }), 100).points).toHaveLength(2);
+    expect(() => plan({ intervalsMs: [2000, 140_000] })).toThrow(/intervals 140000 ms are not shorter than the replay window around a point \(before 20 s \+ after 120 s\)/);
   });
 
   it('median-of-k: k repetitions at one point and interval give one sample, their median recovery', async () => {

@@ -243,6 +243,18 @@ describe('timeouts in the report', () => {
     expect(r.markdown).toContain(note);
     expect(r.markdown).toContain('2 failures did not recover at all');
   });
+
+  it('draws each timeout’s lag and throughput from its baseline, or says it has no series', () => {
+    const [a, b] = withTimeouts.filter((m) => m.outcome === 'timeout');
+    const series = Array.from({ length: 40 }, (_, i) => ({ tMs: a!.injectedAtMs + (i - 10) * 1000, state: i >= 10 && i < 20 ? 'RESTARTING' : 'RUNNING', lag: 100 + Math.max(0, i - 10) * 500, inputEps: i < 10 || i >= 20 ? 900 : undefined }));
+    const drawn = buildProfileReport(record(), withTimeouts.map((m) => (m === a ? { ...m, series } : m)), { seed: 1 });
+    const section = drawn.markdown.split('## Timeouts\n')[1]!.split('\n## ')[0]!;
+    const name = `timeout-p${a!.pointIndex}-r${a!.repetition}-ci${a!.ciMs}.svg`;
+    expect(section).toContain(`](${name})`);
+    expect(section).toContain(`point ${b!.pointIndex}, repetition ${b!.repetition}, interval ${b!.ciMs} ms: no series on record`);
+    const svg = fileOf(drawn.files, name)!;
+    for (const label of ['lag (records)', 'throughput (events/s)', 'not RUNNING', 'injection']) expect(svg).toContain(label);
+  });
 });
 
 describe('recoveredSamples and foreign measurements', () => {

@@ -26,6 +26,9 @@ export function checkPlan(plan: ProfilePlan): ProfilePlan {
   if (!(plan.leadMs >= 0)) p.push(`leadMs must be ≥ 0, got ${plan.leadMs}`);
   const tooLong = plan.intervalsMs.filter((ci) => plan.timing === 'before-checkpoint' && plan.leadMs >= ci);
   if (tooLong.length) p.push(`leadMs ${plan.leadMs} must be shorter than every interval (not ${tooLong.join(', ')} ms)`);
+  const windowMs = (plan.replay.beforeSec + plan.replay.afterSec) * 1000;
+  const outside = plan.intervalsMs.filter((ci) => ci >= windowMs);
+  if (outside.length) p.push(`intervals ${outside.join(', ')} ms are not shorter than the replay window around a point (before ${plan.replay.beforeSec} s + after ${plan.replay.afterSec} s): the injection could wait a whole interval for its checkpoint and leave no time to recover; lengthen profile.after or drop them`);
   if (!(plan.sustainSec >= 1)) p.push(`sustainSec must be ≥ 1, got ${plan.sustainSec}`);
   if (plan.actuator === 'paced') {
     const fallback = plan.fallbackIntervalMs ?? 0;

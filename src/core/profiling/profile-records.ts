@@ -156,6 +156,11 @@ export interface FailureMeasurement extends Partial<Omit<FailureSample, 'recover
   /** Null when the failure did not recover within the timeout. */
   recoverySec: number | null;
   restoredCheckpointId?: number;
+  /**
+   * A timeout's samples from its baseline to its time-out, seconds kept as sampled: what the
+   * replica did when it did not recover (absent for recoveries, and in older profiles).
+   */
+  series?: { tMs: number; state: string; lag?: number; inputEps?: number }[];
 }
 
 /**
