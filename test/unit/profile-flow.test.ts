@@ -121,6 +121,19 @@ describe('runProfile on a fake platform with a manual clock', { timeout: 30_000 
     expect(store.measurements('p1').filter((m) => m.pointIndex === 0).every((m) => m.outcome === 'recovered' && m.series === undefined)).toBe(true);
   });
 
+  it('a task exception that does not recover in time is a timeout, and its replayed marker never throws again', async () => {
+    const { deps, store, platform } = setup(plan({ failure: 'exception', replay: { trace: 'ramp', peakRateEps: 9000, compression: 60, beforeSec: 20, afterSec: 40 } }), { capacityEps: 8000 });
+    expect(await runProfile(deps, 'p1', trace)).toBe('done');
+    const heavy = store.measurements('p1').filter((m) => m.pointIndex === 1);
+    expect(heavy.map((m) => [m.failure, m.outcome])).toEqual([['exception', 'timeout'], ['exception', 'timeout']]);
+    // two steps, one marker each: one restart per marker, none from the replayed markers
+    for (const ci of [2000, 10_000]) {
+      const flink = platform.flinkAt(platform.replica(`ci-${ci}`).restUrl);
+      const [job] = await flink.listJobs();
+      expect((await flink.jobMetrics(job!.id, ['numRestarts'])).numRestarts).toBe(2);
+    }
+  });
+
   it('injects just after a checkpoint when asked, with a shorter recovery than just before one', async () => {
     const before = setup(plan());
     await runProfile(before.deps, 'p1', trace);
