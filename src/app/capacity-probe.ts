@@ -12,6 +12,9 @@ import { JobSampler } from './observe.js';
 import { replayWorkload } from './replay.js';
 import { RunScope, tickEvery } from './run-scope.js';
 
+/** The longest wait for the replicas to drain a backlog between two rates, ms. */
+const DRAIN_MS = 60_000;
+
 const eps = (x: number | null) => (x === null ? '—' : String(Math.round(x)));
 
 export interface ProbeDeps {
@@ -69,6 +72,7 @@ export async function probeCapacity(deps: ProbeDeps, o: ProbeOptions): Promise<C
       const step = await hold(rate);
       if (!step) return undefined;
       steps.push(step);
+      if (!step.sustained && !(await drained(rate))) return undefined;
       log(`capacity probe: ${rate} ev/s held ${step.heldSec} s: throughput ${step.replicaThroughputEps && step.replicaThroughputEps.length > 1 ? step.replicaThroughputEps.map(eps).join(' / ') : eps(step.throughputEps)} ev/s, lag ${step.lagSlopeEps >= 0 ? '+' : ''}${Math.round(step.lagSlopeEps)} records/s → ${step.sustained ? 'sustained' : 'not sustained'}`);
     }
   } finally {
@@ -78,6 +82,23 @@ export async function probeCapacity(deps: ProbeDeps, o: ProbeOptions): Promise<C
   if (sustainable === 0) throw new KhaosError('platform', `the capacity probe found no sustainable rate (tried ${steps.map((s) => s.rateEps).join(', ')} ev/s)`, 'check that the replica reports its source lag (`khaos stack status`, the JobManager log), or lower profile.probeStartEps');
   log(`capacity probe: sustainable ${sustainable} ev/s`);
   return { sustainableEps: sustainable, replicas: names.length, steps };
+
+  /**
+   * After a rate that was not sustained, waits (input stopped) until every replica's lag is below
+   * a second of that rate, at most DRAIN_MS: a backlog left over would make the next, lower rate
+   * look faster than it is. False when stopped.
+   */
+  async function drained(rateEps: number): Promise<boolean> {
+    const until = clock.now() + DRAIN_MS;
+    while (clock.now() < until) {
+      if (o.shouldStop?.()) return false;
+      const lags = await Promise.all(samplers.map(async (s) => (await s.sample()).lag));
+      if (lags.every((l) => l !== undefined && l < rateEps)) return true;
+      await clock.sleep(1000);
+    }
+    log(`capacity probe: a backlog remained after ${DRAIN_MS / 1000} s without input; going on`);
+    return true;
+  }
 
   /** One rate held until every replica is steady (or maxHoldSec); undefined when stopped. */
   async function hold(rateEps: number): Promise<ProbeStep | undefined> {
