@@ -94,7 +94,7 @@ export async function runProfile(deps: ProfileDeps, profileId: string, trace: Tr
     const handle = await deps.orchestrator.startReplica({ name, job: plan.job, checkpointIntervalMs: paced ? plan.fallbackIntervalMs! : ciMs, parallelism: plan.parallelism, inputTopic, outputTopic: `${out}-out`, auditTopic: `${out}-audit`, groupId: out });
     const flink = deps.flinkAt(handle.restUrl);
     log(`replica ${name} RUNNING (interval ${ciMs} ms${paced ? `, paced by Khaos; Flink's own ${plan.fallbackIntervalMs} ms` : ''})`);
-    const r: ReplicaRun = { name, ciMs, flink, sampler: new JobSampler(flink, clock), samples: [], input: { job: plan.job, inputTopic, groupId: out }, pacer: paced ? new Pacer(flink, clock, ciMs) : undefined };
+    const r: ReplicaRun = { name, ciMs, flink, sampler: new JobSampler(flink, clock, { jobMetrics: true }), samples: [], input: { job: plan.job, inputTopic, groupId: out }, pacer: paced ? new Pacer(flink, clock, ciMs) : undefined };
     if (plan.latencySource === 'output') {
       const latency = new OutputLatencyLog();
       r.output = { log: latency, tail: await bus.tailCommitted(`${out}-out`, (v, t) => latency.add(v, t)) };

@@ -74,7 +74,7 @@ describe('runProfile on a fake platform with a manual clock', { timeout: 30_000 
     const { deps, store } = setup(plan());
     const started = Date.now();
     expect(await runProfile(deps, 'p1', trace)).toBe('done');
-    expect(Date.now() - started).toBeLessThan(10_000); // minutes of simulated time in about a second (10 s allows a loaded CI machine)
+    expect(Date.now() - started).toBeLessThan(25_000); // minutes of simulated time in about a second idle (12 s measured beside a real profile: 9 JVMs on 2 cores)
     const ms = store.measurements('p1');
     expect(ms).toHaveLength(4);
     const rec = (point: number, ci: number) => ms.find((m) => m.pointIndex === point && m.ciMs === ci)!;

@@ -29,6 +29,17 @@ describe('recoveryTimeline', () => {
     expect(t.recoveredAtMs).toBe(53_000);
   });
 
+  it('sees a restart between two samples from Flink’s restart count alone', () => {
+    // no sample catches the job out of RUNNING: the restart shows only as numRestarts 0 → 1 at 36 s
+    const fast = series().map((x) => (x.state === 'RUNNING' ? x : { ...x, state: 'RUNNING' as const, lag: 15_000, inputEps: 0 })).map((x) => ({ ...x, restarts: x.tMs >= 36_000 ? 1 : 0 }));
+    const t = recoveryTimeline(fast, 30_000, opts);
+    expect(t.detectedAtMs).toBe(36_000);
+    expect(t.runningAtMs).toBe(36_000);
+    expect(t.recoveredAtMs).toBe(53_000);
+    // without the count, nothing says the job restarted: never recovered
+    expect(recoveryTimeline(fast.map(({ restarts: _, ...x }) => x), 30_000, opts).recoveredAtMs).toBeUndefined();
+  });
+
   it('leaves the end undefined for a failure that never recovers', () => {
     const t = recoveryTimeline(series(true), 30_000, opts);
     expect(t.runningAtMs).toBe(40_000);

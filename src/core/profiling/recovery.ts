@@ -49,7 +49,7 @@ export interface RecoveryTimeline {
   injectedAtMs: number;
   baselineLag: number;
   thresholdLag: number;
-  /** First sample not RUNNING after the injection (a restart). */
+  /** First sample not RUNNING after the injection, or with Flink's restart count up (a restart). */
   detectedAtMs?: number;
   /** First RUNNING sample after detection. */
   runningAtMs?: number;
@@ -72,13 +72,16 @@ export function recoveryTimeline(samples: readonly JobSample[], injectedAtMs: nu
   const baselineLag = lags.length ? lags.reduce((a, b) => a + b, 0) / lags.length : 0;
   const thresholdLag = p95(lags) + o.slackSeconds * meanRate;
   const t: RecoveryTimeline = { injectedAtMs, baselineLag, thresholdLag };
+  const baseRestarts = before.findLast((s) => s.restarts !== undefined)?.restarts;
   const requireRestart = o.requireRestart ?? true;
   let disturbed = false;
   let run = 0;
   for (const s of samples) {
     if (s.tMs < injectedAtMs) continue;
     const normal = s.state === 'RUNNING' && s.lag !== undefined && s.lag <= thresholdLag;
-    if (s.state !== 'RUNNING' && t.detectedAtMs === undefined) t.detectedAtMs = s.tMs;
+    // A restart between two samples is seen in Flink's restart count alone (sampled with job metrics).
+    const restarted = baseRestarts !== undefined && s.restarts !== undefined && s.restarts > baseRestarts;
+    if ((s.state !== 'RUNNING' || restarted) && t.detectedAtMs === undefined) t.detectedAtMs = s.tMs;
     if (t.detectedAtMs !== undefined && t.runningAtMs === undefined) {
       if (s.state !== 'RUNNING') continue;
       t.runningAtMs = s.tMs;
