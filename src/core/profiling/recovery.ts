@@ -72,7 +72,7 @@ export function recoveryTimeline(samples: readonly JobSample[], injectedAtMs: nu
   const baselineLag = lags.length ? lags.reduce((a, b) => a + b, 0) / lags.length : 0;
   const thresholdLag = p95(lags) + o.slackSeconds * meanRate;
   const t: RecoveryTimeline = { injectedAtMs, baselineLag, thresholdLag };
-  const baseRestarts = before.findLast((s) => s.restarts !== undefined)?.restarts;
+  const baseRestarts = [...before].reverse().find((s) => s.restarts !== undefined)?.restarts;
   const requireRestart = o.requireRestart ?? true;
   let disturbed = false;
   let run = 0;
