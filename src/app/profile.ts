@@ -306,8 +306,11 @@ async function runStep(
   const mode = plan.injection ?? 'side-by-side';
   const maxSec = stepReplaySec(plan, mode, replicas.map((r) => r.ciMs));
   const startOffsetSec = Math.max(0, step.point.traceOffsetSec - plan.replay.beforeSec * plan.replay.compression);
-  const window = replaySchedule(trace, { peakRateEps: replayPeakEps(plan, step.point, traceMax(trace.values)), compression: plan.replay.compression, startOffsetSec, durationSec: plan.replay.beforeSec + plan.replay.afterSec });
-  const schedule = stepSchedule(window, maxSec);
+  const max = traceMax(trace.values);
+  const schedule =
+    plan.stepLoad === 'flat'
+      ? new Array<number>(maxSec).fill(Math.round(pointRateEps(plan, step.point, max)))
+      : stepSchedule(replaySchedule(trace, { peakRateEps: replayPeakEps(plan, step.point, max), compression: plan.replay.compression, startOffsetSec, durationSec: plan.replay.beforeSec + plan.replay.afterSec }), maxSec);
   for (const r of replicas) Object.assign(r, { samples: [], target: undefined, failure: undefined, injection: undefined });
   const run = new RunScope();
   const watch = new StepWatch(deps, plan, replicas, run, rnd);

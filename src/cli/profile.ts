@@ -122,7 +122,7 @@ function planFrom(c: ReturnType<typeof configFrom>): ProfilePlan {
     replay: { trace: c.replay.trace, peakRateEps: c.replay.peakRateEps, compression: c.replay.compression, beforeSec: p.beforeSec, afterSec: p.afterSec },
     sustainSec: p.sustainSec, recoveryTimeoutMs: p.afterSec * 1000,
     injection: p.injection === 'auto' ? defaultInjection(os.availableParallelism(), p.intervalsMs.length) : p.injection,
-    actuator: p.actuator, fallbackIntervalMs: p.actuator === 'paced' ? p.fallbackIntervalMs : undefined, aggregate: p.aggregate, latencySource: p.latency,
+    actuator: p.actuator, fallbackIntervalMs: p.actuator === 'paced' ? p.fallbackIntervalMs : undefined, aggregate: p.aggregate, latencySource: p.latency, stepLoad: p.stepLoad,
   });
 }
 

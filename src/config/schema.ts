@@ -116,6 +116,11 @@ const k8sSection = z
     jobManagerMemory: z.string().regex(/^[0-9]+(m|g|Mi|Gi)$/, 'a size like 1024m or 1Gi').default('1024m').describe('JobManager memory (Flink size: 1024m, 1g)'),
     taskManagerCpu: z.number().positive().default(1).describe('TaskManager CPU, cores'),
     taskManagerMemory: z.string().regex(/^[0-9]+(m|g|Mi|Gi)$/, 'a size like 1024m or 1Gi').default('1024m').describe('TaskManager memory (Flink size: 1024m, 1g)'),
+    restUrlTemplate: z
+      .string()
+      .regex(/^https?:\/\/.*\{name\}/, 'an http(s) URL template containing {name}, e.g. https://{name}.flink.example.com')
+      .optional()
+      .describe('How Khaos reaches each JobManager’s REST: a URL with {name} (the FlinkDeployment) and {namespace} filled in, for an ingress or a port-forward; unset, through the API server’s service proxy (<server>/api/v1/namespaces/{namespace}/services/{name}-rest:8081/proxy)'),
   })
   .strict()
   .prefault({});
@@ -196,6 +201,7 @@ export const configSchema = z
         actuator: z.enum(['flink', 'paced']).default('flink').describe('flink: the replicas checkpoint on Flink’s schedule (injections predicted from it); paced: Khaos triggers their checkpoints and times injections against them exactly'),
         fallbackInterval: duration('10min', 'paced: the replicas’ own Flink interval, longer than every profiled one'),
         aggregate: z.enum(['each', 'median']).default('each').describe('each: every failure is a sample; median: the repetitions at one point and interval give one sample, their median recovery (the original’s median-of-k)'),
+        stepLoad: z.enum(['flat', 'window']).default('flat').describe('What a step replays: flat (the point’s rate held constant, the load it stands for) or window (the trace around the point, scaled, played back and forth). At a local time scale a trace’s half-hour buckets pass in seconds, so a window of the trace swings far from the point’s level within one step (measured: nyc_taxi at ×300, a point at 8,050 ev/s offered 7,000–22,600 ev/s in one step’s baselines)'),
         latency: z.enum(['output', 'gauge']).default('output').describe('Where a failure’s baseline p99 latency comes from: output (the committed output records, from when each became visible to a read_committed consumer back to its window’s end; includes the exactly-once commit wait) or gauge (the job’s e2eLatencyP99Ms gauge, which can go stale after a restart and leaves out the commit wait)'),
       })
       .strict()

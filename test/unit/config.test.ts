@@ -6,10 +6,13 @@ import { parseDuration } from '../../src/config/duration.js';
 import { resolveConfig } from '../../src/config/schema.js';
 
 describe('config', () => {
-  it('examples/profile-iot.yaml: intervals 2–30 s, levels from a capacity probe up to 90 %, paced, injection left to the machine', () => {
-    const c = resolveConfig(YAML.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'examples', 'profile-iot.yaml'), 'utf8')));
-    expect(c.profile.intervalsMs).toEqual([2000, 10_000, 30_000]);
-    expect(c.profile).toMatchObject({ levels: 'probe', loadRange: [0.3, 0.9], injection: 'auto', actuator: 'paced', fallbackIntervalMs: 600_000, aggregate: 'each', probeHoldSec: 30 });
+  it('examples/profile-iot.yaml and profile-ysb.yaml: intervals 2–20 s, flat steps at levels from a capacity probe up to 65 %, paced, injection left to the machine, latency from the output', () => {
+    for (const [file, kind] of [['profile-iot.yaml', 'iot'], ['profile-ysb.yaml', 'ysb']] as const) {
+      const c = resolveConfig(YAML.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'examples', file), 'utf8')));
+      expect(c.job.kind).toBe(kind);
+      expect(c.profile.intervalsMs).toEqual([2000, 8000, 20_000]);
+      expect(c.profile).toMatchObject({ levels: 'probe', loadRange: [0.2, 0.65], stepLoad: 'flat', latency: 'output', injection: 'auto', actuator: 'paced', fallbackIntervalMs: 600_000, aggregate: 'each', probeHoldSec: 30 });
+    }
     expect(() => resolveConfig({ profile: { loadRange: [0.9, 0.3], injection: 'sometimes' } })).toThrow(/2 problem\(s\):[\s\S]*profile\.injection[\s\S]*profile\.loadRange/);
   });
 

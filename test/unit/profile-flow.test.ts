@@ -310,6 +310,10 @@ describe('phase 2 options: injection modes, capacity probe, paced timing, median
     const progress: ProfileProgress[] = [];
     expect(await runProfile(s.deps, 'p1', trace, { onProgress: (p) => progress.push(p) })).toBe('done');
     for (const m of s.store.measurements('p1')) expect(Math.abs(m.throughputEps! / placed[m.pointIndex]!.rateEps! - 1)).toBeLessThan(0.05);
+    // flat steps hold the point's rate: the offered baseline is exactly it
+    const f = setup(plan({ points: placed, stepLoad: 'flat' }));
+    expect(await runProfile(f.deps, 'p1', trace)).toBe('done');
+    for (const m of f.store.measurements('p1')) expect(m.throughputEps).toBe(placed[m.pointIndex]!.rateEps);
     expect(progressLine(progress[0]!)).toMatch(new RegExp(`level ${placed[0]!.rateEps} ev/s`));
   });
 

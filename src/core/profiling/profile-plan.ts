@@ -87,7 +87,8 @@ export function stepReplaySec(plan: Pick<ProfilePlan, 'replay'>, mode: Injection
 
 /**
  * A step's per-second schedule of `durationSec` from the window around its point (`window`: the
- * replay of beforeSec + afterSec that phase 1 vetted as stable there). A step that runs longer
+ * replay of beforeSec + afterSec around a second phase 1 found within tolerance of its rolling
+ * mean; the rest of the window may not be). A step that runs longer
  * (a staggered one, or one waiting for a long interval) plays the window back and forth, so every
  * replica is broken at the point's load and not hours of trace later.
  */

@@ -87,6 +87,11 @@ export interface ProfilePlan {
   aggregate?: 'each' | 'median';
   /** Where the baseline p99 latency comes from (absent in profiles recorded before it existed: gauge). */
   latencySource?: LatencySource;
+  /**
+   * What a step replays: `flat`, the point's rate held constant; `window` (absent: profiles
+   * recorded before it existed), the trace around the point, scaled, played back and forth.
+   */
+  stepLoad?: 'flat' | 'window';
   /** The capacity probe the levels were placed from, with the fractions of it they span. */
   capacity?: CapacityProbe & { loadRange: [number, number] };
   replay: {
