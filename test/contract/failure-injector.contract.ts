@@ -1,7 +1,7 @@
-import { expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { taskManagerRunning } from '../../src/app/observe.js';
 import { fullyRunning, khaosError, runningJob, until } from './until.js';
-import { engineOf, platformSuite, startRunning, type PlatformSubject } from './orchestrator.contract.js';
+import { engineOf, platformSuite, startRunning, type PlatformSubject, type SkippedCases } from './orchestrator.contract.js';
 
 const NAME = 'inj-a';
 const INTERVAL_MS = 2000;
@@ -14,10 +14,10 @@ const FREEZE = { ms: 1500, slackMs: 2000 };
 /**
  * One contract for every FailureInjector: the fake's under a ManualClock, ProcessFailureInjector
  * on real TaskManager JVMs. The tests share one replica; every wait is bounded by the subject's
- * deadline.
+ * deadline. `skipped` names the cases this subject cannot run, each with why.
  */
-export function failureInjectorContract(name: string, make: () => Promise<PlatformSubject>) {
-  platformSuite(`FailureInjector contract: ${name}`, make, [NAME], (subject) => {
+export function failureInjectorContract(name: string, make: () => Promise<PlatformSubject>, skipped: SkippedCases = {}) {
+  platformSuite(`FailureInjector contract: ${name}`, make, [NAME], (subject, test) => {
     const engine = () => engineOf(subject(), NAME);
     const running = () => runningJob(subject(), engine());
     /** The TaskManager running the job's sink, with its pid from the handle. */
@@ -28,7 +28,7 @@ export function failureInjectorContract(name: string, make: () => Promise<Platfo
       return tm;
     };
 
-    it('throws KhaosError("bad-input") for a TaskManager the replica does not have, and touches nothing', async () => {
+    test('throws KhaosError("bad-input") for a TaskManager the replica does not have, and touches nothing', async () => {
       const s = subject();
       await startRunning(s, NAME, INTERVAL_MS);
       const injector = s.injectorFor(NAME);
@@ -38,13 +38,13 @@ export function failureInjectorContract(name: string, make: () => Promise<Platfo
       expect(await fullyRunning(engine())).toBeDefined();
     });
 
-    it('throws KhaosError("bad-input") for a task exception into a replica the platform does not have', async () => {
+    test('throws KhaosError("bad-input") for a task exception into a replica the platform does not have', async () => {
       const s = subject();
       const { job, inputTopic, groupId } = s.request(NAME, INTERVAL_MS);
       await expect(s.injectorFor('no-such-replica').exception({ job, inputTopic, groupId })).rejects.toMatchObject(khaosError('bad-input'));
     });
 
-    it('exception: the job fails over once on the marker and runs again; the replayed marker starts no restart loop', async () => {
+    test('exception: the job fails over once on the marker and runs again; the replayed marker starts no restart loop', async () => {
       const s = subject();
       const job = await running();
       const restarts = async () => (await engine().jobMetrics(job.id, ['numRestarts'])).numRestarts;
@@ -67,7 +67,7 @@ export function failureInjectorContract(name: string, make: () => Promise<Platfo
       for (const pid of pids) expect(s.processRunning(NAME, pid), `TaskManager pid ${pid} lives: a task exception kills no process`).toBe(true);
     });
 
-    it('freeze: stops the TaskManager for the duration, resolves after the thaw, and the TaskManager lives on', async () => {
+    test('freeze: stops the TaskManager for the duration, resolves after the thaw, and the TaskManager lives on', async () => {
       const s = subject();
       await running();
       const tm = await sinkTaskManager();
@@ -88,7 +88,7 @@ export function failureInjectorContract(name: string, make: () => Promise<Platfo
       await running();
     });
 
-    it('kill: the TaskManager is gone at once; the job fails over, and runs again once restartDeadTaskManagers brought it back', async () => {
+    test('kill: the TaskManager is gone at once; the job fails over, and runs again once restartDeadTaskManagers brought it back', async () => {
       const s = subject();
       const job = await running();
       const tm = await sinkTaskManager();
@@ -110,5 +110,5 @@ export function failureInjectorContract(name: string, make: () => Promise<Platfo
       expect(back.id).toBe(job.id);
       await until(s, `the new TaskManager ${started} registered`, async () => ((await engine().taskManagers()).some((t) => t.id === started) ? true : undefined));
     });
-  });
+  }, skipped);
 }

@@ -30,11 +30,21 @@ export interface PlatformSubject extends PlatformTime {
 export const location = (p: string) => p.replace(/^file:\/*/, '/').replace(/\/+$/, '');
 
 /**
+ * Cases of a contract that a subject cannot run, by exact title, each with the reason: the case is
+ * skipped with the reason in its title, so that the output says why.
+ */
+export type SkippedCases = Readonly<Record<string, string>>;
+
+/** Declares one case of a contract (vitest's `it`, or `it.skip` for a case the subject skips). */
+export type ContractCase = (title: string, fn: () => Promise<void>) => void;
+
+/**
  * A suite `title` whose tests share one subject, made once: afterwards the replicas the suite
  * starts are stopped (they may be gone already) and the subject is cleaned up, even when a test
- * failed.
+ * failed. `body` declares its cases with the `test` it is given, which skips those in `skipped`;
+ * a title in `skipped` that names no case fails the suite.
  */
-export function platformSuite(title: string, make: () => Promise<PlatformSubject>, replicas: string[], body: (subject: () => PlatformSubject) => void) {
+export function platformSuite(title: string, make: () => Promise<PlatformSubject>, replicas: string[], body: (subject: () => PlatformSubject, test: ContractCase) => void, skipped: SkippedCases = {}) {
   describe(title, () => {
     let s: PlatformSubject | undefined;
     beforeAll(async () => {
@@ -45,10 +55,19 @@ export function platformSuite(title: string, make: () => Promise<PlatformSubject
       for (const r of replicas) await s.orchestrator.stopReplica(r).catch(() => undefined);
       await s.cleanup?.();
     });
+    const declared = new Set<string>();
+    const test: ContractCase = (caseTitle, fn) => {
+      declared.add(caseTitle);
+      const reason = skipped[caseTitle];
+      if (reason === undefined) it(caseTitle, fn);
+      else it.skip(`${caseTitle} [skipped here: ${reason}]`, fn);
+    };
     body(() => {
       if (!s) throw new Error('the subject was not made');
       return s;
-    });
+    }, test);
+    const unknown = Object.keys(skipped).filter((t) => !declared.has(t));
+    if (unknown.length > 0) throw new Error(`${title}: no case titled ${unknown.map((t) => `"${t}"`).join(', ')} to skip (the titles must match exactly)`);
   });
 }
 
@@ -62,7 +81,9 @@ export async function startRunning(s: PlatformSubject, name: string, intervalMs:
   return handle;
 }
 
-const NAME = 'orch-a';
+/** The replica the Orchestrator contract starts (in its first case) and stops (in its last). */
+export const ORCHESTRATOR_CONTRACT_REPLICA = 'orch-a';
+const NAME = ORCHESTRATOR_CONTRACT_REPLICA;
 const FIRST_MS = 1500;
 const RELAUNCH_MS = 3000;
 const RECONFIGURE_MS = 2000;
@@ -70,10 +91,11 @@ const RECONFIGURE_MS = 2000;
 /**
  * One contract for every Orchestrator: FakeFlinkPlatform passes it under a ManualClock, LocalStack
  * with real JVMs. The tests run in order on one replica (starting one takes the real stack a
- * minute), from its start to its stop. Every wait is bounded by the subject's deadline.
+ * minute), from its start to its stop. Every wait is bounded by the subject's deadline. `skipped`
+ * names the cases this subject cannot run, each with why.
  */
-export function orchestratorContract(name: string, make: () => Promise<PlatformSubject>) {
-  platformSuite(`Orchestrator contract: ${name}`, make, [NAME], (subject) => {
+export function orchestratorContract(name: string, make: () => Promise<PlatformSubject>, skipped: SkippedCases = {}) {
+  platformSuite(`Orchestrator contract: ${name}`, make, [NAME], (subject, test) => {
     let first: ReplicaHandle | undefined;
     const engine = () => engineOf(subject(), NAME);
     /** The running job, once it has completed a checkpoint (a stop-with-savepoint needs every task initialised). */
@@ -84,7 +106,7 @@ export function orchestratorContract(name: string, make: () => Promise<PlatformS
       return job;
     };
 
-    it('starts a replica: a handle with its REST URL, the requested interval and live TaskManagers that run its RUNNING job', async () => {
+    test('starts a replica: a handle with its REST URL, the requested interval and live TaskManagers that run its RUNNING job', async () => {
       const s = subject();
       const request = s.request(NAME, FIRST_MS);
       expect(s.orchestrator.bootstrap).toMatch(/:\d+$/);
@@ -109,7 +131,7 @@ export function orchestratorContract(name: string, make: () => Promise<PlatformS
       });
     });
 
-    it('throws KhaosError("bad-input") for a replica it does not know, from every method', async () => {
+    test('throws KhaosError("bad-input") for a replica it does not know, from every method', async () => {
       const o = subject().orchestrator;
       const unknown = 'no-such-replica';
       expect(() => o.replica(unknown)).toThrow(expect.objectContaining(khaosError('bad-input')));
@@ -122,7 +144,7 @@ export function orchestratorContract(name: string, make: () => Promise<PlatformS
       await expect(o.stopReplica(unknown)).rejects.toMatchObject(khaosError('bad-input'));
     });
 
-    it('refuses a second replica with the same name and leaves the first one as it was', async () => {
+    test('refuses a second replica with the same name and leaves the first one as it was', async () => {
       const s = subject();
       const before = s.processesOf(NAME);
       await expect(s.orchestrator.startReplica(s.request(NAME, RELAUNCH_MS))).rejects.toMatchObject(khaosError('bad-input'));
@@ -131,7 +153,7 @@ export function orchestratorContract(name: string, make: () => Promise<PlatformS
       expect(await fullyRunning(engine())).toBeDefined();
     });
 
-    it('restartDeadTaskManagers: none while all live; after a kill, a new TaskManager in place of the dead one, and the job runs again', async () => {
+    test('restartDeadTaskManagers: none while all live; after a kill, a new TaskManager in place of the dead one, and the job runs again', async () => {
       const s = subject();
       const o = s.orchestrator;
       await runningJob(s, engine());
@@ -152,7 +174,7 @@ export function orchestratorContract(name: string, make: () => Promise<PlatformS
       await until(s, `the new TaskManager ${started[0]} registered`, async () => ((await engine().taskManagers()).some((t) => t.id === started[0]) ? true : undefined));
     });
 
-    it('stopWithSavepoint, then relaunch from the listed savepoint with a new interval: RUNNING again at the same REST URL, restored from it', async () => {
+    test('stopWithSavepoint, then relaunch from the listed savepoint with a new interval: RUNNING again at the same REST URL, restored from it', async () => {
       const s = subject();
       const o = s.orchestrator;
       const { restUrl } = o.replica(NAME);
@@ -187,7 +209,7 @@ export function orchestratorContract(name: string, make: () => Promise<PlatformS
       expect(stats.counts.restored).toBeGreaterThanOrEqual(1);
     });
 
-    it('reconfigure: savepoint and relaunch in one call, with ordered timings; savepoints are listed newest first', async () => {
+    test('reconfigure: savepoint and relaunch in one call, with ordered timings; savepoints are listed newest first', async () => {
       const s = subject();
       const o = s.orchestrator;
       await settled();
@@ -210,7 +232,7 @@ export function orchestratorContract(name: string, make: () => Promise<PlatformS
       expect((await engine().checkpoints(job!.id)).latestRestored).toMatchObject({ isSavepoint: true });
     });
 
-    it('stopReplica: the replica is unknown afterwards and none of its processes is left', async () => {
+    test('stopReplica: the replica is unknown afterwards and none of its processes is left', async () => {
       const s = subject();
       const o = s.orchestrator;
       const h = o.replica(NAME);
@@ -224,5 +246,5 @@ export function orchestratorContract(name: string, make: () => Promise<PlatformS
       for (const t of h.taskManagers) expect(s.processRunning(NAME, t.pid), `TaskManager ${t.id} (pid ${t.pid}) gone`).toBe(false);
       expect(await flink.isReachable()).toBe(false);
     });
-  });
+  }, skipped);
 }

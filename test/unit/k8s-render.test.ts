@@ -42,7 +42,7 @@ describe('renderProfilePlan', () => {
     expect(role!.rules).toEqual([
       { apiGroups: ['flink.apache.org'], resources: ['flinkdeployments'], verbs: ['create', 'get', 'list', 'watch', 'update', 'patch', 'delete'] },
       { apiGroups: ['chaos-mesh.org'], resources: ['podchaos'], verbs: ['create', 'get', 'delete'] },
-      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'delete'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },
       { apiGroups: [''], resources: ['services/proxy'], verbs: ['get', 'create'] },
     ]);
     expect(role!.rules).toBe(KHAOS_RULES);

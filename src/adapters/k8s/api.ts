@@ -59,6 +59,19 @@ export function describeRefusal(r: ApiResponse): string {
   return `${r.status} ${s.reason ?? ''}: ${causes.length > 0 ? causes.join('; ') : (s.message ?? JSON.stringify(r.body))}`;
 }
 
+/**
+ * A 403 as the error a user can act on. The server's message names what was refused
+ * (`… cannot list resource "secrets" in API group "" in the namespace "khaos"`); `verb` and
+ * `resource` stand in when it does not.
+ */
+export function forbiddenError(r: ApiResponse, fallback: { verb: string; resource: string; namespace?: string }): KhaosError {
+  const message = ((r.body ?? {}) as StatusBody).message ?? '';
+  const m = /cannot (\S+) resource "([^"]+)"(?: in API group "([^"]*)")?(?: in the namespace "([^"]+)")?/.exec(message);
+  const [verb, resource, group, namespace] = m ? [m[1]!, m[2]!, m[3], m[4]] : [fallback.verb, fallback.resource, undefined, fallback.namespace];
+  const where = namespace ? `in namespace ${namespace}` : 'cluster-wide';
+  return new KhaosError('environment', `the Role lacks ${verb} on ${resource}${group ? ` (API group ${group})` : ''} ${where}: add it to the Role (khaos k8s render prints it)${message ? ` [${message}]` : ''}`, 'apply the Role, RoleBinding and ServiceAccount that `khaos k8s render` prints, and run Khaos with that ServiceAccount’s token');
+}
+
 export class K8sApi {
   private readonly agent: https.Agent;
 
@@ -66,8 +79,14 @@ export class K8sApi {
     this.agent = new https.Agent({ ca: endpoint.ca, keepAlive: true });
   }
 
+  /** The API server's URL (`https://127.0.0.1:6443`). */
+  get server(): string {
+    return this.endpoint.server;
+  }
+
   /** An API client from a kubeconfig Khaos wrote (one cluster with inline CA, one user with a token). */
   static fromKubeconfig(file: string): K8sApi {
+    if (!fs.existsSync(file)) throw new KhaosError('environment', `no kubeconfig at ${file}`, 'point KUBECONFIG (or the option that named this file) at the kubeconfig of the cluster Khaos is to use');
     const text = fs.readFileSync(file, 'utf8');
     const field = (name: string) => new RegExp(`${name}: (\\S+)`).exec(text)?.[1];
     const [server, ca, token] = [field('server'), field('certificate-authority-data'), field('token')];
@@ -79,8 +98,9 @@ export class K8sApi {
   request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiResponse> {
     const url = new URL(path, this.endpoint.server);
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    // content-length always: Node sends a DELETE's body neither chunked nor sized, so the server would not read it.
     return new Promise((resolve, reject) => {
-      const req = https.request(url, { method, agent: this.agent, headers: { authorization: `Bearer ${this.endpoint.token}`, accept: 'application/json', ...(payload ? { 'content-type': contentType } : {}) } }, (res) => {
+      const req = https.request(url, { method, agent: this.agent, headers: { authorization: `Bearer ${this.endpoint.token}`, accept: 'application/json', ...(payload ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) } : {}) } }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (text += c));
@@ -107,7 +127,51 @@ export class K8sApi {
   async create<T extends { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }>(obj: T): Promise<unknown> {
     const r = await this.request('POST', `${collectionPath(obj)}?fieldValidation=Strict`, obj);
     if (r.status >= 200 && r.status < 300) return r.body;
-    throw new KhaosError(r.status === 403 ? 'environment' : 'bad-input', `the API server refused ${obj.kind} ${obj.metadata.name}: ${describeRefusal(r)}`, r.status === 403 ? 'Khaos’s Role lacks this right; apply the Role of `khaos k8s render`' : 'fix the fields named above');
+    if (r.status === 403) throw forbiddenError(r, { verb: 'create', resource: PLURALS[obj.kind] ?? obj.kind, namespace: obj.metadata.namespace });
+    throw new KhaosError('bad-input', `the API server refused ${obj.kind} ${obj.metadata.name}: ${describeRefusal(r)}`, 'fix the fields named above');
+  }
+
+  /** `request`, except that a 403 throws forbiddenError (what the Role lacks); every other status resolves. */
+  async call(method: string, path: string, body?: unknown, contentType?: string): Promise<ApiResponse> {
+    const r = await this.request(method, path, body, contentType);
+    if (r.status === 403) throw forbiddenError(r, { verb: method.toLowerCase(), resource: path });
+    return r;
+  }
+
+  /**
+   * A streaming GET (a watch): `onLine` gets each line of the body as it arrives. Resolves with the
+   * status once the response starts; a non-2xx body is handed whole to `onLine`. `abort()` ends it.
+   */
+  stream(path: string, onLine: (line: string) => void, onEnd: (error?: Error) => void): { abort(): void; status: Promise<number> } {
+    const url = new URL(path, this.endpoint.server);
+    let buffered = '';
+    const req = https.request(url, { method: 'GET', agent: this.agent, headers: { authorization: `Bearer ${this.endpoint.token}`, accept: 'application/json' } });
+    const status = new Promise<number>((resolve, reject) => {
+      req.on('response', (res) => {
+        resolve(res.statusCode ?? 0);
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          buffered += c;
+          for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
+            const line = buffered.slice(0, i).trim();
+            buffered = buffered.slice(i + 1);
+            if (line) onLine(line);
+          }
+        });
+        res.on('end', () => {
+          if (buffered.trim()) onLine(buffered.trim());
+          onEnd();
+        });
+        res.on('error', (e) => onEnd(e));
+      });
+      req.on('error', (e) => {
+        reject(new KhaosError('environment', `Kubernetes API server ${this.endpoint.server} unreachable: ${e.message}`, 'is the control plane up? check the kubeconfig’s server', { cause: e }));
+        onEnd(e);
+      });
+    });
+    status.catch(() => undefined);
+    req.end();
+    return { abort: () => req.destroy(), status };
   }
 
   close(): void {

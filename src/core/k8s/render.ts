@@ -23,6 +23,11 @@ export interface K8sSettings {
   jobManagerMemory: string;
   taskManagerCpu: number;
   taskManagerMemory: string;
+  /**
+   * How Khaos reaches each JobManager's REST: a URL template with `{name}` (the FlinkDeployment)
+   * and `{namespace}`, for an ingress or a port-forward; unset, the API server's service proxy.
+   */
+  restUrlTemplate?: string;
 }
 
 /** A profile plan as far as Kubernetes sees it. */
@@ -52,10 +57,43 @@ export const flinkPodLabels = (deployment: string, component: 'jobmanager' | 'ta
 /** The FlinkDeployment name of a replica: `khaos-<profile>-ci-<ms>`. */
 export const deploymentName = (profile: string, ciMs: number) => `khaos-${profile}-${replicaName(ciMs)}`;
 
+/** Flink's key for the checkpoint interval, in `spec.flinkConfiguration`; its value is written `<ms> ms`. */
+export const INTERVAL_KEY = 'execution.checkpointing.interval';
+
+/** One job replica as a FlinkDeployment: what a profile plan renders, and what the Kubernetes orchestrator sends. */
+export interface ReplicaK8s {
+  /** The FlinkDeployment's name (also the Flink cluster id). */
+  name: string;
+  profile: string;
+  /** The replica's name in Khaos (`khaos.dev/replica`). */
+  replica: string;
+  job: JobKind;
+  checkpointIntervalMs: number;
+  parallelism: number;
+  inputTopic: string;
+  outputTopic: string;
+  auditTopic: string;
+  groupId: string;
+  txnPrefix: string;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  restartDelayMs: number;
+}
+
 function flinkDeployment(k: K8sSettings, plan: ProfilePlanK8s, ciMs: number): K8sObject {
-  const name = deploymentName(plan.profile, ciMs);
-  const labels = { [LABELS.managedBy]: 'khaos', [LABELS.profile]: plan.profile, [LABELS.replica]: replicaName(ciMs), [LABELS.job]: plan.job, [LABELS.intervalMs]: String(ciMs) };
   const topic = `khaos-prof-${plan.profile}`;
+  const replica = replicaName(ciMs);
+  return replicaDeployment(k, {
+    name: deploymentName(plan.profile, ciMs), profile: plan.profile, replica, job: plan.job, checkpointIntervalMs: ciMs, parallelism: plan.parallelism,
+    inputTopic: `${topic}-in`, outputTopic: `${topic}-${replica}-out`, auditTopic: `${topic}-${replica}-audit`, groupId: `${topic}-${replica}`, txnPrefix: `${topic}-${replica}`,
+    heartbeatIntervalMs: plan.heartbeatIntervalMs, heartbeatTimeoutMs: plan.heartbeatTimeoutMs, restartDelayMs: plan.restartDelayMs,
+  });
+}
+
+/** The FlinkDeployment of one replica: native application mode, `upgradeMode: savepoint`, the interval in `flinkConfiguration`. */
+export function replicaDeployment(k: K8sSettings, r: ReplicaK8s): K8sObject {
+  const { name } = r;
+  const labels = { [LABELS.managedBy]: 'khaos', [LABELS.profile]: r.profile, [LABELS.replica]: r.replica, [LABELS.job]: r.job, [LABELS.intervalMs]: String(r.checkpointIntervalMs) };
   return {
     apiVersion: 'flink.apache.org/v1beta1',
     kind: 'FlinkDeployment',
@@ -67,16 +105,16 @@ function flinkDeployment(k: K8sSettings, plan: ProfilePlanK8s, ciMs: number): K8
       serviceAccount: k.flinkServiceAccount,
       // Flink reads every value as a string; the operator takes them as written.
       flinkConfiguration: {
-        'execution.checkpointing.interval': `${ciMs} ms`,
+        [INTERVAL_KEY]: `${r.checkpointIntervalMs} ms`,
         'execution.checkpointing.dir': `${k.stateDir}/${name}/checkpoints`,
         'execution.checkpointing.savepoint-dir': `${k.stateDir}/${name}/savepoints`,
         'execution.checkpointing.externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION',
         'taskmanager.numberOfTaskSlots': '1',
-        'heartbeat.interval': String(plan.heartbeatIntervalMs),
-        'heartbeat.timeout': String(plan.heartbeatTimeoutMs),
+        'heartbeat.interval': String(r.heartbeatIntervalMs),
+        'heartbeat.timeout': String(r.heartbeatTimeoutMs),
         'restart-strategy.type': 'fixed-delay',
         'restart-strategy.fixed-delay.attempts': '1000000',
-        'restart-strategy.fixed-delay.delay': `${plan.restartDelayMs} ms`,
+        'restart-strategy.fixed-delay.delay': `${r.restartDelayMs} ms`,
       },
       // Khaos's labels on the pods too, so that a pod can be traced back to its profile.
       podTemplate: { metadata: { labels } },
@@ -84,18 +122,11 @@ function flinkDeployment(k: K8sSettings, plan: ProfilePlanK8s, ciMs: number): K8
       taskManager: { resource: { cpu: k.taskManagerCpu, memory: k.taskManagerMemory } },
       job: {
         jarURI: k.jarURI,
-        entryClass: JOB_CLASSES[plan.job],
-        parallelism: plan.parallelism,
+        entryClass: JOB_CLASSES[r.job],
+        parallelism: r.parallelism,
         upgradeMode: 'savepoint',
         state: 'running',
-        args: [
-          '--bootstrap', k.kafkaBootstrap,
-          '--input-topic', `${topic}-in`,
-          '--output-topic', `${topic}-${replicaName(ciMs)}-out`,
-          '--audit-topic', `${topic}-${replicaName(ciMs)}-audit`,
-          '--group-id', `${topic}-${replicaName(ciMs)}`,
-          '--txn-prefix', `${topic}-${replicaName(ciMs)}`,
-        ],
+        args: ['--bootstrap', k.kafkaBootstrap, '--input-topic', r.inputTopic, '--output-topic', r.outputTopic, '--audit-topic', r.auditTopic, '--group-id', r.groupId, '--txn-prefix', r.txnPrefix],
       },
     },
   };
@@ -106,7 +137,7 @@ function flinkDeployment(k: K8sSettings, plan: ProfilePlanK8s, ciMs: number): K8
  * selects one of the deployment's TaskManagers by the operator's labels (a template); with `pod`,
  * that pod alone (Khaos kills the TaskManager running the sink, found through Flink's REST).
  */
-export function podKill(k: K8sSettings, profile: string, deployment: string, name: string, pod?: string): K8sObject {
+export function podKill(k: Pick<K8sSettings, 'namespace'>, profile: string, deployment: string, name: string, pod?: string): K8sObject {
   return {
     apiVersion: 'chaos-mesh.org/v1alpha1',
     kind: 'PodChaos',
@@ -122,13 +153,13 @@ export function podKill(k: K8sSettings, profile: string, deployment: string, nam
 
 /**
  * Exactly what Khaos needs in its namespace, and nothing else: its replicas (create, read, change,
- * watch, delete), its chaos objects, the pods it finds and kills when Chaos Mesh is absent, and the
- * API server's service proxy to each JobManager's REST.
+ * watch, delete), its chaos objects, the pods it watches (readiness, TaskManagers), finds and kills
+ * when Chaos Mesh is absent, and the API server's service proxy to each JobManager's REST.
  */
 export const KHAOS_RULES = [
   { apiGroups: ['flink.apache.org'], resources: ['flinkdeployments'], verbs: ['create', 'get', 'list', 'watch', 'update', 'patch', 'delete'] },
   { apiGroups: ['chaos-mesh.org'], resources: ['podchaos'], verbs: ['create', 'get', 'delete'] },
-  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'delete'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },
   { apiGroups: [''], resources: ['services/proxy'], verbs: ['get', 'create'] },
 ];
 

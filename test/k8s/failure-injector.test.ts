@@ -1,0 +1,274 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
+import { K8sApi, type ApiEndpoint } from '../../src/adapters/k8s/api.js';
+import { startControlPlane, stopControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
+import { KubernetesFailureInjector, type KubernetesInjectorOptions } from '../../src/adapters/k8s/failure-injector.js';
+import { KubernetesOrchestrator } from '../../src/adapters/k8s/orchestrator.js';
+import { WatchCache, type KubeObject } from '../../src/adapters/k8s/watch.js';
+import { SystemClock } from '../../src/adapters/system/clock.js';
+import { isAlive } from '../../src/adapters/system/processes.js';
+import { crdsDir, crdValidator } from '../../src/cli/k8s.js';
+import { resolveConfig } from '../../src/config/schema.js';
+import { flinkPodLabels, khaosRbac, KHAOS_RULES, LABELS, renderProfilePlan, type K8sSettings } from '../../src/core/k8s/render.js';
+import type { FlinkEngine } from '../../src/ports/flink-engine.js';
+import { failureInjectorContract } from '../contract/failure-injector.contract.js';
+import type { PlatformSubject, SkippedCases } from '../contract/orchestrator.contract.js';
+import { khaosError, until } from '../contract/until.js';
+import { MemoryMessageBus } from '../fakes/memory-message-bus.js';
+import { ChaosMeshDouble } from './doubles/chaos-mesh.js';
+
+// KubernetesFailureInjector on a real control plane (etcd, kube-apiserver with token auth and
+// RBAC, controller-manager, scheduler, kwok), running with the token of Khaos's own rendered Role,
+// against a test double that plays Chaos Mesh (test/k8s/doubles/chaos-mesh.ts). kwok pods run no
+// containers and no Flink runs here: this covers everything up to the API boundary. The
+// FailureInjector contract runs first; its cases that need a running Flink job are skipped, each
+// with why in its title; they run against the local stack (test/integration).
+
+const NS = 'khaos';
+/** A namespace Chaos Mesh (with namespace filtering on) does not target: a PodChaos there selects nothing. */
+const UNTARGETED = 'khaos-untargeted';
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const within = { waitMs: sleep, deadlineMs: 20_000, pollMs: 100 };
+
+let plane: ControlPlaneState;
+let admin: K8sApi;
+let khaos: K8sApi; // Khaos's ServiceAccount token, its Role only
+let chaosMesh: ChaosMeshDouble;
+let settings: K8sSettings;
+let deployment: string;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-k8s-injector-'));
+const opened: { close(): void }[] = [];
+
+const endpoint = (token: string): ApiEndpoint => ({ server: plane.server, ca: fs.readFileSync(plane.caFile, 'utf8'), token });
+
+/** A token of ServiceAccount `sa` (TokenRequest API), as Khaos would run with. */
+async function tokenOf(ns: string, sa: string): Promise<string> {
+  const r = await admin.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return (r.body as { status: { token: string } }).status.token;
+}
+
+function apiAs(token: string): K8sApi {
+  const api = new K8sApi(endpoint(token));
+  opened.push(api);
+  return api;
+}
+
+/**
+ * A TaskManager pod as the operator's native mode names and labels it (`<deployment>-taskmanager-1-<n>`,
+ * app/component/type), bound to the kwok node. The test makes them: no operator runs here.
+ */
+async function taskManagerPod(ns: string, deploymentName: string, n: number): Promise<string> {
+  const name = `${deploymentName}-taskmanager-1-${n}`;
+  await admin.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels: flinkPodLabels(deploymentName, 'taskmanager') }, spec: { nodeName: plane.node, containers: [{ name: 'flink-main-container', image: 'flink:2.2.1-java17' }] } });
+  return name;
+}
+
+const podStatus = async (ns: string, name: string) => (await admin.request('GET', `/api/v1/namespaces/${ns}/pods/${name}`)).status;
+const podChaosIn = async (ns: string) => ((await admin.request('GET', `/apis/chaos-mesh.org/v1alpha1/namespaces/${ns}/podchaos`)).body as { items: unknown[] }).items;
+
+function injector(api: K8sApi, opts: Partial<KubernetesInjectorOptions> = {}): KubernetesFailureInjector {
+  return new KubernetesFailureInjector(api, crdValidator(), new SystemClock(), { namespace: NS, deployment, profile: 'fi', ...opts });
+}
+
+beforeAll(async () => {
+  plane = await startControlPlane({ dir: path.join(tmp, 'plane'), crdsDir: crdsDir(), progress: (l) => console.log(`[k8s] ${l}`) });
+  admin = K8sApi.fromKubeconfig(plane.kubeconfig);
+  const c = resolveConfig(YAML.parse(fs.readFileSync('examples/k8s-profile.yaml', 'utf8')));
+  settings = { ...c.k8s, namespace: NS };
+  // The namespace Chaos Mesh targets carries its annotation (namespace filtering is on in the double).
+  await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, annotations: { 'chaos-mesh.org/inject': 'enabled' } } });
+  await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: UNTARGETED } });
+  for (const ns of [NS, UNTARGETED]) for (const o of khaosRbac({ ...settings, namespace: ns })) await admin.create(o);
+  khaos = apiAs(await tokenOf(NS, settings.serviceAccount));
+  const objects = renderProfilePlan(settings, { profile: 'fi', job: c.job.kind, intervalsMs: [2000], parallelism: 2, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000 });
+  const fd = objects.find((o) => o.kind === 'FlinkDeployment')!;
+  deployment = fd.metadata.name;
+  await admin.create(fd);
+  chaosMesh = new ChaosMeshDouble(endpoint(plane.token), { filterNamespaces: true });
+  await chaosMesh.start();
+});
+
+afterAll(async () => {
+  await chaosMesh?.stop();
+  for (const o of opened) o.close();
+  admin?.close();
+  if (plane) await stopControlPlane(plane);
+  expect(plane.processes.filter((p) => isAlive(p.pid))).toEqual([]);
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Where the contract's cases need Flink itself: kwok pods run no containers, so no JobManager answers here. */
+const NEEDS_FLINK = 'needs a running Flink job, and kwok pods run no containers; the local stack runs it (test/integration/orchestrator-contract.test.ts)';
+const INJECTOR_SKIPS: SkippedCases = {
+  'throws KhaosError("bad-input") for a TaskManager the replica does not have, and touches nothing': `starts its replica and waits for the job RUNNING through Flink's REST; ${NEEDS_FLINK}. The same refusals on TaskManager pods are checked below`,
+  'exception: the job fails over once on the marker and runs again; the replayed marker starts no restart loop': `the failover on the marker is Flink's; ${NEEDS_FLINK}`,
+  'freeze: stops the TaskManager for the duration, resolves after the thaw, and the TaskManager lives on': `unsupported on Kubernetes, Chaos Mesh has no action that pauses a process (the refusal is checked below); and it ${NEEDS_FLINK}`,
+  'kill: the TaskManager is gone at once; the job fails over, and runs again once restartDeadTaskManagers brought it back': `the failover and the new TaskManager's registration are Flink's; ${NEEDS_FLINK}. The kill through a PodChaos is checked below`,
+};
+
+/**
+ * The contract's subject on this control plane: KubernetesFailureInjector and KubernetesOrchestrator
+ * with the token of Khaos's own Role. No operator plays here, so no replica starts; on Kubernetes
+ * there are no pids (0 everywhere): a replica's "processes" are its running pods.
+ */
+async function k8sSubject(): Promise<PlatformSubject> {
+  const clock = new SystemClock();
+  const scope = 'fi-contract';
+  const o = await KubernetesOrchestrator.open({ api: khaos, settings, validator: crdValidator(), scope, flink: { heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000 } });
+  opened.push(o);
+  const pods = new WatchCache<KubeObject & { status?: { phase?: string } }>(admin, `/api/v1/namespaces/${NS}/pods`, `pods in namespace ${NS}`, `${LABELS.managedBy}=khaos,${LABELS.profile}=${scope}`, () => undefined);
+  await pods.start();
+  opened.push(pods);
+  const running = (replica: string, component?: string) => [...pods.objects.values()].filter((p) => p.metadata.labels?.[LABELS.replica] === replica && (!component || p.metadata.labels?.component === component) && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
+  return {
+    orchestrator: o,
+    request: (name, checkpointIntervalMs) => ({ name, job: 'iot', checkpointIntervalMs, parallelism: 2, inputTopic: 'in', outputTopic: `out-${name}`, auditTopic: `audit-${name}`, groupId: `g-${name}` }),
+    flinkAt: (restUrl) => new RestFlinkEngine(restUrl),
+    injectorFor: (replica) => injector(khaos, { deployment: o.deploymentOf(replica), profile: scope }),
+    now: () => clock.now(),
+    processRunning: (replica, pid) => pid === 0 && running(replica, 'taskmanager').length > 0,
+    processesOf: (replica) => running(replica).map(() => 0),
+    waitMs: (ms) => clock.sleep(ms),
+    deadlineMs: within.deadlineMs,
+    pollMs: within.pollMs,
+  };
+}
+
+// First: the last describe of this file removes the PodChaos CRD.
+failureInjectorContract('KubernetesFailureInjector on a control plane, with Khaos’s own Role', k8sSubject, INJECTOR_SKIPS);
+
+describe('KubernetesFailureInjector: kill through Chaos Mesh, freeze, exception', () => {
+  it('throws KhaosError("bad-input") for a TaskManager the replica does not have, and touches nothing', async () => {
+    const tms = [await taskManagerPod(NS, deployment, 1), await taskManagerPod(NS, deployment, 2)];
+    const stranger = await taskManagerPod(NS, 'another-replica', 1);
+    const inj = injector(khaos);
+    await expect(inj.kill('no-such-taskmanager')).rejects.toMatchObject(khaosError('bad-input'));
+    await expect(inj.freeze('no-such-taskmanager', 1500)).rejects.toMatchObject(khaosError('bad-input'));
+    await expect(inj.kill(stranger)).rejects.toMatchObject({ ...khaosError('bad-input'), message: expect.stringContaining(`is not a TaskManager of replica ${deployment}`) });
+    for (const p of [...tms, stranger]) expect(await podStatus(NS, p), p).toBe(200);
+    expect(await podChaosIn(NS)).toEqual([]);
+    expect(chaosMesh.seen).toEqual([]);
+  });
+
+  it('kill: a PodChaos pod-kill, grace period 0, naming the TaskManager pod; the pod is gone and the PodChaos deleted', async () => {
+    const [target, other] = [`${deployment}-taskmanager-1-1`, `${deployment}-taskmanager-1-2`];
+    const before = Date.now();
+    const f = await injector(khaos).kill(target);
+    expect(f).toEqual({ type: 'kill', taskManagerId: target, pid: 0, injectedAtMs: expect.any(Number) });
+    expect(f.injectedAtMs).toBeGreaterThanOrEqual(before);
+    expect(f.injectedAtMs).toBeLessThanOrEqual(Date.now());
+    await until(within, `pod ${target} removed (kwok drops its finalizer)`, async () => ((await podStatus(NS, target)) === 404 ? true : undefined));
+    expect(await podStatus(NS, other), 'the other TaskManager lives').toBe(200);
+    expect(chaosMesh.seen).toEqual([{ name: expect.stringMatching(new RegExp(`^${deployment}-kill-`)), namespace: NS, action: 'pod-kill', gracePeriod: 0, selector: { pods: { [NS]: [target] } }, killed: [`${NS}/${target}`] }]);
+    expect(await podChaosIn(NS), 'cleaned up after the experiment').toEqual([]);
+    await expect(injector(khaos).kill(target), 'a dead TaskManager is no target').rejects.toMatchObject(khaosError('bad-input'));
+  });
+
+  it('the Chaos Mesh double writes the status Chaos Mesh writes (records and conditions)', async () => {
+    // The rendered template: one TaskManager of the deployment by the operator's labels.
+    const template = renderProfilePlan(settings, { profile: 'fi', job: 'iot', intervalsMs: [2000], parallelism: 2, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000 }).find((o) => o.kind === 'PodChaos')!;
+    await admin.create(template);
+    const at = `/apis/chaos-mesh.org/v1alpha1/namespaces/${NS}/podchaos/${template.metadata.name}`;
+    const status = await until(within, 'the double’s status on the template', async () => ((await admin.request('GET', at)).body as { status?: { conditions?: unknown[] } }).status ?? undefined);
+    const survivor = `${deployment}-taskmanager-1-2`;
+    expect(status).toMatchObject({
+      experiment: { desiredPhase: 'Run', containerRecords: [{ id: `${NS}/${survivor}`, selectorKey: '.', phase: 'Injected', injectedCount: 1, recoveredCount: 0, events: [{ type: 'Succeeded', operation: 'Apply' }] }] },
+      conditions: expect.arrayContaining([{ type: 'Selected', status: 'True' }, { type: 'AllInjected', status: 'True' }]),
+    });
+    await until(within, `pod ${survivor} removed`, async () => ((await podStatus(NS, survivor)) === 404 ? true : undefined));
+    expect((await admin.request('DELETE', at)).status).toBe(200);
+    chaosMesh.seen.length = 0;
+  });
+
+  it('freeze: unsupported on Kubernetes, said clearly, and nothing is created', async () => {
+    const tm = await taskManagerPod(NS, deployment, 3);
+    await expect(injector(khaos).freeze(tm, 1500)).rejects.toMatchObject({ ...khaosError('bad-input'), message: expect.stringMatching(/freeze is not supported on Kubernetes: Chaos Mesh has no action that pauses a process/) });
+    expect(await podStatus(NS, tm)).toBe(200);
+    expect(await podChaosIn(NS)).toEqual([]);
+  });
+
+  it('exception: a replica without a FlinkDeployment is named; without the replica’s Flink route and a message bus, says what it needs', async () => {
+    await expect(injector(khaos, { deployment: 'no-such-replica' }).exception({ job: 'iot', inputTopic: 'in', groupId: 'g' })).rejects.toMatchObject({ ...khaosError('bad-input'), message: `no FlinkDeployment no-such-replica in namespace ${NS}` });
+    await expect(injector(khaos).exception({ job: 'iot', inputTopic: 'in', groupId: 'g' })).rejects.toThrow(/no Flink REST route and message bus: a task exception writes a marker to the replica's input topic/);
+  });
+
+  it('exception: with the replica’s Flink REST and its bus, writes the marker to every partition of the input (app/task-exception.ts)', async () => {
+    // Flink cannot run on kwok: a stub answers the three REST reads a task exception makes.
+    const tm = `${deployment}-taskmanager-1-2`;
+    const flink = {
+      listJobs: async () => [{ id: 'j1', name: 'iot', state: 'RUNNING', startTimeMs: 0 }],
+      job: async () => ({ id: 'j1', name: 'iot', state: 'RUNNING', startTimeMs: 0, timestamps: {}, vertices: [{ id: 'v1', name: 'Source: in -> parse -> key', parallelism: 2, status: 'RUNNING' }] }),
+      subtasks: async () => [0, 1].map((subtask) => ({ subtask, status: 'RUNNING', taskManagerId: tm, attempt: 2 })),
+    } as unknown as FlinkEngine;
+    const bus = new MemoryMessageBus();
+    await bus.ensureTopic('fi-in', 2);
+    const f = await injector(khaos, { taskException: { flink, bus } }).exception({ job: 'iot', inputTopic: 'fi-in', groupId: 'fi-g' });
+    expect(f).toMatchObject({ type: 'exception', taskManagerId: tm, pid: 0, failAtAttempt: 2 });
+    expect((await bus.readAllCommitted('fi-in')).map((r) => r.partition).sort()).toEqual([0, 1]);
+  });
+
+  it('a PodChaos that selects nothing: a clear error within the deadline, the PodChaos deleted, the pod untouched', async () => {
+    const d = 'untargeted';
+    const tm = await taskManagerPod(UNTARGETED, d, 1);
+    const api = apiAs(await tokenOf(UNTARGETED, settings.serviceAccount));
+    const started = Date.now();
+    await expect(injector(api, { namespace: UNTARGETED, deployment: d, selectDeadlineMs: 2000 }).kill(tm)).rejects.toMatchObject({
+      ...khaosError('platform'),
+      message: expect.stringMatching(new RegExp(`PodChaos ${d}-kill-\\S+ did not kill TaskManager pod ${tm} within 2 s: Chaos Mesh selected no pod: .*annotate it chaos-mesh.org/inject=enabled`)),
+    });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(chaosMesh.seen).toMatchObject([{ namespace: UNTARGETED, killed: [] }]);
+    expect(await podChaosIn(UNTARGETED)).toEqual([]);
+    expect(await podStatus(UNTARGETED, tm)).toBe(200);
+    chaosMesh.seen.length = 0;
+  });
+});
+
+describe('RBAC: Khaos runs with its rendered Role, which forbids what Khaos does not need', () => {
+  it('listing secrets, creating a Deployment in apps, creating a pod, deleting a namespace: 403, each named by verb and resource', async () => {
+    await expect(khaos.call('GET', `/api/v1/namespaces/${NS}/secrets`)).rejects.toMatchObject({ ...khaosError('environment'), message: expect.stringMatching(/^the Role lacks list on secrets in namespace khaos: add it to the Role \(khaos k8s render prints it\)/) });
+    const deploymentObj = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x', namespace: NS }, spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'x', image: 'x' }] } } } };
+    expect((await khaos.request('POST', `/apis/apps/v1/namespaces/${NS}/deployments`, deploymentObj)).status).toBe(403);
+    await expect(khaos.call('POST', `/apis/apps/v1/namespaces/${NS}/deployments`, deploymentObj)).rejects.toThrow(/^the Role lacks create on deployments \(API group apps\) in namespace khaos/);
+    await expect(khaos.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x', namespace: NS }, spec: { containers: [{ name: 'x', image: 'x' }] } })).rejects.toThrow(/^the Role lacks create on pods in namespace khaos/);
+    // (for a Namespace, the server names the namespace itself)
+    await expect(khaos.call('DELETE', `/api/v1/namespaces/${NS}`)).rejects.toThrow(/^the Role lacks delete on namespaces in namespace khaos/);
+    // …and what it needs, it may: read its replica, list pods.
+    expect((await khaos.request('GET', `/apis/flink.apache.org/v1beta1/namespaces/${NS}/flinkdeployments/${deployment}`)).status).toBe(200);
+    expect((await khaos.request('GET', `/api/v1/namespaces/${NS}/pods`)).status).toBe(200);
+  });
+
+  it('a Role without a right Khaos needs (create on podchaos): the kill names the verb and resource, and leaves nothing', async () => {
+    const weak = { ...settings, serviceAccount: 'khaos-weak' };
+    const [sa, role, binding] = khaosRbac(weak);
+    await admin.create(sa!);
+    await admin.create({ ...role!, rules: KHAOS_RULES.filter((r) => !r.resources.includes('podchaos')) });
+    await admin.create(binding!);
+    const tm = `${deployment}-taskmanager-1-3`;
+    await expect(injector(apiAs(await tokenOf(NS, 'khaos-weak'))).kill(tm)).rejects.toMatchObject({ ...khaosError('environment'), message: expect.stringMatching(/^the Role lacks create on podchaos \(API group chaos-mesh.org\) in namespace khaos: add it to the Role/) });
+    expect(await podStatus(NS, tm)).toBe(200);
+    expect(await podChaosIn(NS)).toEqual([]);
+  });
+});
+
+// Last: it deletes the PodChaos CRD for the rest of this file's control plane.
+describe('without Chaos Mesh (the PodChaos CRD not installed)', () => {
+  it('kill falls back to a plain pod delete with grace period 0', async () => {
+    expect((await admin.request('DELETE', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/podchaos.chaos-mesh.org')).status).toBe(200);
+    await until(within, 'chaos-mesh.org gone from discovery', async () => ((await khaos.request('GET', '/apis/chaos-mesh.org/v1alpha1')).status === 404 ? true : undefined));
+    const tm = `${deployment}-taskmanager-1-3`;
+    const before = Date.now();
+    const f = await injector(khaos).kill(tm);
+    expect(f).toEqual({ type: 'kill', taskManagerId: tm, pid: 0, injectedAtMs: expect.any(Number) });
+    expect(f.injectedAtMs).toBeGreaterThanOrEqual(before);
+    const pod = (await admin.request('GET', `/api/v1/namespaces/${NS}/pods/${tm}`)).body as { metadata?: { deletionGracePeriodSeconds?: number } };
+    expect(pod.metadata?.deletionGracePeriodSeconds ?? 0, 'deleted with grace period 0').toBe(0);
+    await until(within, `pod ${tm} removed`, async () => ((await podStatus(NS, tm)) === 404 ? true : undefined));
+    expect(chaosMesh.seen).toEqual([]);
+  });
+});

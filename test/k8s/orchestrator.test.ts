@@ -1,0 +1,380 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
+import { K8sApi } from '../../src/adapters/k8s/api.js';
+import { startControlPlane, stopControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
+import { KubernetesFailureInjector } from '../../src/adapters/k8s/failure-injector.js';
+import { KubernetesOrchestrator, type FlinkDeploymentObject, type KubernetesOrchestratorOptions } from '../../src/adapters/k8s/orchestrator.js';
+import { WatchCache, type KubeObject } from '../../src/adapters/k8s/watch.js';
+import { SystemClock } from '../../src/adapters/system/clock.js';
+import { isAlive } from '../../src/adapters/system/processes.js';
+import { crdsDir, crdValidator } from '../../src/cli/k8s.js';
+import { resolveConfig } from '../../src/config/schema.js';
+import { khaosRbac, KHAOS_RULES, LABELS } from '../../src/core/k8s/render.js';
+import type { ReplicaRequest } from '../../src/ports/orchestrator.js';
+import { orchestratorContract, ORCHESTRATOR_CONTRACT_REPLICA, type PlatformSubject, type SkippedCases } from '../contract/orchestrator.contract.js';
+import { khaosError, until } from '../contract/until.js';
+import { FlinkOperatorDouble } from './doubles/flink-operator.js';
+
+// KubernetesOrchestrator on a real control plane (etcd, kube-apiserver with token auth and RBAC,
+// kube-controller-manager with its garbage collector, kube-scheduler, kwok), running with the
+// token of Khaos's own rendered Role. kwok pods run no containers, so
+// test/k8s/doubles/flink-operator.ts plays the Flink operator (status, JobManager Deployment,
+// TaskManager pods), with the admin token. Everything here stops at the API boundary: no JobManager
+// answers behind the service proxy, so nothing asserts Flink's REST (job state, checkpoint
+// interval in use, restored savepoint, TaskManager registration); the local stack's run of the
+// same contract covers that (test/integration/orchestrator-contract.test.ts).
+
+const NS = 'khaos';
+const time = { waitMs: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), deadlineMs: 30_000, pollMs: 100 };
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-k8s-orch-'));
+let plane: ControlPlaneState;
+let admin: K8sApi;
+/** Khaos's ServiceAccount token: the rendered Role and nothing else. */
+let khaos: K8sApi;
+let operator: FlinkOperatorDouble | undefined;
+let operatorApi: K8sApi | undefined;
+const opened: { close(): void }[] = [];
+const settings = { ...resolveConfig({}).k8s, namespace: NS };
+const flink = { heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000 };
+
+const request = (name: string, checkpointIntervalMs: number): ReplicaRequest => ({ name, job: 'iot', checkpointIntervalMs, parallelism: 2, inputTopic: 'in', outputTopic: `out-${name}`, auditTopic: `audit-${name}`, groupId: `g-${name}` });
+
+async function orchestrator(scope: string, extra: Partial<KubernetesOrchestratorOptions> = {}, api = khaos): Promise<KubernetesOrchestrator> {
+  const o = await KubernetesOrchestrator.open({ api, settings, validator: crdValidator(), scope, flink, startTimeoutMs: 30_000, savepointTimeoutMs: 30_000, deleteTimeoutMs: 30_000, ...extra });
+  opened.push(o);
+  return o;
+}
+
+/** A token of ServiceAccount `sa` (TokenRequest API), as Khaos would run with. */
+async function tokenOf(sa: string): Promise<string> {
+  const r = await admin.request('POST', `/api/v1/namespaces/${NS}/serviceaccounts/${sa}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return (r.body as { status: { token: string } }).status.token;
+}
+
+/** An API client with the token of ServiceAccount `sa`. */
+async function apiAs(sa: string): Promise<K8sApi> {
+  const api = new K8sApi({ server: plane.server, ca: fs.readFileSync(plane.caFile, 'utf8'), token: await tokenOf(sa) });
+  opened.push(api);
+  return api;
+}
+
+/** The plain requests `api` makes while `run` runs (watch streams are not requests). */
+async function requestsDuring<T>(api: K8sApi, run: () => Promise<T>): Promise<{ result: T; calls: string[] }> {
+  const calls: string[] = [];
+  const original = api.request.bind(api);
+  api.request = (method, p, ...rest) => {
+    calls.push(`${method} ${p.split('?')[0]}`);
+    return original(method, p, ...rest);
+  };
+  try {
+    return { result: await run(), calls };
+  } finally {
+    api.request = original;
+  }
+}
+
+const get = async (p: string) => (await admin.request('GET', p)).body as { items: { metadata: { name: string; ownerReferences?: { kind: string; name: string }[] } }[] };
+const fdPath = `/apis/flink.apache.org/v1beta1/namespaces/${NS}/flinkdeployments`;
+const flinkDeployment = async (name: string) => {
+  const r = await admin.request('GET', `${fdPath}/${name}`);
+  return r.status === 200 ? (r.body as FlinkDeploymentObject) : undefined;
+};
+/** Everything of a Flink cluster `name` in the namespace: its pods, JobManager Deployment, ReplicaSets and services. */
+async function leftovers(name: string): Promise<string[]> {
+  const byApp = (kind: string, items: { metadata: { name: string; labels?: Record<string, string> } }[]) => items.filter((i) => i.metadata.labels?.app === name).map((i) => `${kind}/${i.metadata.name}`);
+  const list = async (p: string) => ((await admin.request('GET', p)).body as { items: { metadata: { name: string; labels?: Record<string, string> } }[] }).items;
+  return [
+    ...((await flinkDeployment(name)) ? [`flinkdeployment/${name}`] : []),
+    ...byApp('pod', await list(`/api/v1/namespaces/${NS}/pods`)),
+    ...byApp('deployment', await list(`/apis/apps/v1/namespaces/${NS}/deployments`)),
+    ...byApp('replicaset', await list(`/apis/apps/v1/namespaces/${NS}/replicasets`)),
+    ...byApp('service', await list(`/api/v1/namespaces/${NS}/services`)),
+  ];
+}
+const nothingLeft = (name: string) => until(time, `nothing of ${name} left`, async () => ((await leftovers(name)).length === 0 ? true : undefined));
+const deletePod = (pod: string) => admin.request('DELETE', `/api/v1/namespaces/${NS}/pods/${pod}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 });
+
+beforeAll(async () => {
+  plane = await startControlPlane({ dir: path.join(tmp, 'plane'), crdsDir: crdsDir(), progress: (l) => console.log(`[k8s] ${l}`) });
+  admin = K8sApi.fromKubeconfig(plane.kubeconfig);
+  expect((await admin.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } })).status).toBe(201);
+  // The service account the operator runs Flink's pods with (the admission plugin needs it to exist).
+  expect((await admin.request('POST', `/api/v1/namespaces/${NS}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: settings.flinkServiceAccount } })).status).toBe(201);
+  // Khaos's ServiceAccount, Role and RoleBinding as `khaos k8s render` prints them; Khaos runs with that token.
+  for (const o of khaosRbac(settings)) await admin.create(o);
+  khaos = await apiAs(settings.serviceAccount);
+  // The operator double has a client of its own (the admin token: it plays the operator).
+  operatorApi = K8sApi.fromKubeconfig(plane.kubeconfig);
+  operator = await FlinkOperatorDouble.start(operatorApi, NS);
+});
+
+afterAll(async () => {
+  for (const o of opened) o.close();
+  if (operator?.errors.length) console.log(`[k8s] the operator double's troubles:\n${operator.errors.join('\n')}`);
+  await operator?.stop();
+  operatorApi?.close();
+  admin?.close();
+  if (plane) await stopControlPlane(plane);
+  expect(plane.processes.filter((p) => isAlive(p.pid))).toEqual([]);
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Where the contract's cases need Flink itself: kwok pods run no containers, so no JobManager answers here. */
+const NEEDS_FLINK = 'needs a running Flink job behind the JobManager route, and kwok pods run no containers; the local stack runs it (test/integration/orchestrator-contract.test.ts)';
+const ORCHESTRATOR_SKIPS: SkippedCases = {
+  'starts a replica: a handle with its REST URL, the requested interval and live TaskManagers that run its RUNNING job': `checks the job, its checkpoint interval and the TaskManagers' registration through Flink's REST; ${NEEDS_FLINK}. The subject starts the replica itself, and the Kubernetes start is checked below`,
+  'refuses a second replica with the same name and leaves the first one as it was': `compares with the first case's handle and checks the job still fully running through Flink's REST; ${NEEDS_FLINK}`,
+  'restartDeadTaskManagers: none while all live; after a kill, a new TaskManager in place of the dead one, and the job runs again': `finds the sink's TaskManager and the job's recovery through Flink's REST; ${NEEDS_FLINK}`,
+  'stopWithSavepoint, then relaunch from the listed savepoint with a new interval: RUNNING again at the same REST URL, restored from it': `waits for a completed checkpoint and checks the restore through Flink's REST; ${NEEDS_FLINK}`,
+  'reconfigure: savepoint and relaunch in one call, with ordered timings; savepoints are listed newest first': `waits for a completed checkpoint and checks the new interval in use through Flink's REST; ${NEEDS_FLINK}`,
+};
+
+/**
+ * The contract's subject on this control plane: Khaos's orchestrator and injector with the token of
+ * its own Role. On Kubernetes there are no pids (0 in every handle): a replica's "processes" are
+ * its running pods, seen through a watch of their own (labelled `khaos.dev/replica` from the pod
+ * template), and `processRunning` asks whether a TaskManager pod of the replica runs. The
+ * contract's first case, which starts the replica, needs Flink's REST and is skipped: the subject
+ * starts it, so that the cases that need only a replica (stopReplica) run.
+ */
+async function k8sSubject(): Promise<PlatformSubject> {
+  const o = await orchestrator('contract');
+  const clock = new SystemClock();
+  const pods = new WatchCache<KubeObject & { status?: { phase?: string } }>(admin, `/api/v1/namespaces/${NS}/pods`, `pods in namespace ${NS}`, `${LABELS.managedBy}=khaos,${LABELS.profile}=contract`, () => undefined);
+  await pods.start();
+  opened.push(pods);
+  const running = (replica: string, component?: string) => [...pods.objects.values()].filter((p) => p.metadata.labels?.[LABELS.replica] === replica && (!component || p.metadata.labels?.component === component) && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
+  await o.startReplica(request(ORCHESTRATOR_CONTRACT_REPLICA, 1500));
+  return {
+    orchestrator: o,
+    request,
+    flinkAt: (restUrl) => new RestFlinkEngine(restUrl),
+    injectorFor: (replica) => new KubernetesFailureInjector(khaos, crdValidator(), clock, { namespace: NS, deployment: o.deploymentOf(replica), profile: 'contract' }),
+    now: () => clock.now(),
+    processRunning: (replica, pid) => pid === 0 && running(replica, 'taskmanager').length > 0,
+    processesOf: (replica) => running(replica).map(() => 0),
+    waitMs: (ms) => clock.sleep(ms),
+    deadlineMs: time.deadlineMs,
+    pollMs: time.pollMs,
+  };
+}
+
+orchestratorContract('KubernetesOrchestrator on a control plane, with Khaos’s own Role', k8sSubject, ORCHESTRATOR_SKIPS);
+
+describe('KubernetesOrchestrator up to the API boundary: FlinkDeployments, the operator’s status, owner references', () => {
+  const NAME = 'orch-k';
+  let o: KubernetesOrchestrator;
+  let deployment: string;
+  let first: ReturnType<KubernetesOrchestrator['replica']>;
+  beforeAll(async () => {
+    o = await orchestrator('k8s');
+    deployment = o.deploymentOf(NAME);
+  });
+  afterAll(async () => {
+    await o?.stopReplica(NAME).catch(() => undefined);
+  });
+
+  // Left out (Flink's REST): the job RUNNING with every vertex RUNNING, its checkpoint interval, subtasks on the handle's TaskManagers, their registration.
+  it('starts a replica: a FlinkDeployment with the interval, savepoint upgrades and Khaos labels, ready by the watch; a handle with the REST route and running TaskManager pods', async () => {
+    const t0 = Date.now();
+    const { result, calls } = await requestsDuring(khaos, () => o.startReplica(request(NAME, 1500)));
+    first = result;
+    console.log(`[k8s] replica RUNNING ${Date.now() - t0} ms after create`);
+    // Readiness came from the watch: the only plain request while waiting was the create.
+    expect(calls).toEqual([`POST ${fdPath}`]);
+    expect(o.bootstrap).toMatch(/:\d+$/);
+    expect(first).toEqual({
+      name: NAME, checkpointIntervalMs: 1500,
+      restUrl: `${plane.server}/api/v1/namespaces/${NS}/services/${deployment}-rest:8081/proxy`,
+      taskManagers: [{ id: `${deployment}-taskmanager-1-1`, pid: 0 }, { id: `${deployment}-taskmanager-1-2`, pid: 0 }],
+    });
+    expect(o.replica(NAME)).toEqual(first);
+    expect(o.jobManagerAlive(NAME)).toBe(true);
+    expect(o.savepoints(NAME)).toEqual([]);
+    const fd = (await flinkDeployment(deployment))!;
+    expect(fd.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'khaos', 'khaos.dev/profile': 'k8s', 'khaos.dev/replica': NAME, 'khaos.dev/job': 'iot', 'khaos.dev/checkpoint-interval-ms': '1500' });
+    expect(fd.spec).toMatchObject({ mode: 'native', flinkConfiguration: { 'execution.checkpointing.interval': '1500 ms' }, job: { upgradeMode: 'savepoint', state: 'running', parallelism: 2 } });
+    expect(fd.status).toMatchObject({ lifecycleState: 'STABLE', jobManagerDeploymentStatus: 'READY', jobStatus: { state: 'RUNNING' } });
+    // What the operator and Flink made is owned, directly or through the JobManager Deployment, by the FlinkDeployment.
+    const owners = (await get(`/api/v1/namespaces/${NS}/pods?labelSelector=app%3D${deployment}`)).items.map((p) => p.metadata.ownerReferences?.[0]?.kind);
+    expect(owners.sort()).toEqual(['Deployment', 'Deployment', 'ReplicaSet']);
+    const jm = (await get(`/apis/apps/v1/namespaces/${NS}/deployments?labelSelector=app%3D${deployment}`)).items[0]!;
+    expect(jm.metadata.ownerReferences).toMatchObject([{ kind: 'FlinkDeployment', name: deployment }]);
+  });
+
+  // Left out (Flink's REST): the job still fully running afterwards.
+  it('refuses a second replica with the same name and leaves the first one as it was', async () => {
+    const before = await leftovers(deployment);
+    await expect(o.startReplica(request(NAME, 3000))).rejects.toMatchObject(khaosError('bad-input'));
+    expect(o.replica(NAME)).toEqual(first);
+    expect(await leftovers(deployment)).toEqual(before);
+    expect((await flinkDeployment(deployment))!.spec.flinkConfiguration).toMatchObject({ 'execution.checkpointing.interval': '1500 ms' });
+  });
+
+  // Left out (Flink's REST): the new TaskManager registered and the job running again. Flink's resource manager (here the double) replaces the pod, not Khaos.
+  it('restartDeadTaskManagers: none while all live; after a TaskManager pod is killed, the pod that replaced it', async () => {
+    expect(o.restartDeadTaskManagers(NAME)).toEqual([]);
+    const killed = `${deployment}-taskmanager-1-1`;
+    expect((await deletePod(killed)).status).toBe(200);
+    const started = await until(time, 'a TaskManager pod in place of the killed one', () => {
+      const s = o.restartDeadTaskManagers(NAME);
+      return s.length > 0 ? s : undefined;
+    });
+    expect(started).toEqual([`${deployment}-taskmanager-1-3`]);
+    expect(o.replica(NAME).taskManagers.map((t) => t.id)).toEqual([`${deployment}-taskmanager-1-2`, `${deployment}-taskmanager-1-3`]);
+    expect(o.restartDeadTaskManagers(NAME)).toEqual([]);
+  });
+
+  // Left out (Flink's REST): the REST unreachable while suspended, the interval in use and the restore from the savepoint (checkpoint stats).
+  it('stopWithSavepoint suspends the FlinkDeployment (the operator takes the savepoint); relaunch resumes it with a new interval', async () => {
+    const before = Date.now();
+    const stop = await o.stopWithSavepoint(NAME);
+    expect(stop.savepointPath).toMatch(new RegExp(`^${settings.stateDir}/${deployment}/savepoints/savepoint-`));
+    expect(stop.stoppedAtMs).toBeGreaterThanOrEqual(before);
+    expect((await flinkDeployment(deployment))!.status).toMatchObject({ lifecycleState: 'SUSPENDED', jobStatus: { upgradeSavepointPath: stop.savepointPath } });
+    await until(time, 'the JobManager pod gone after the stop', () => (o.jobManagerAlive(NAME) ? undefined : true));
+    await expect(o.stopWithSavepoint(NAME), 'a second stop, with no job running').rejects.toMatchObject(khaosError('platform'));
+    expect(o.savepoints(NAME).map((s) => s.path)).toEqual([stop.savepointPath]);
+
+    const { runningAtMs } = await o.relaunch(NAME, stop.savepointPath, 3000);
+    expect(runningAtMs).toBeGreaterThanOrEqual(stop.stoppedAtMs);
+    expect(o.replica(NAME)).toMatchObject({ restUrl: first.restUrl, checkpointIntervalMs: 3000 });
+    expect(o.replica(NAME).taskManagers).toHaveLength(2);
+    expect(o.jobManagerAlive(NAME)).toBe(true);
+    const fd = (await flinkDeployment(deployment))!;
+    expect(fd.spec).toMatchObject({ flinkConfiguration: { 'execution.checkpointing.interval': '3000 ms' }, job: { state: 'running' } });
+    // Resumed from the savepoint the operator took: no redeploy nonce needed.
+    expect(fd.spec.job?.savepointRedeployNonce).toBeUndefined();
+    expect(JSON.parse(fd.status!.reconciliationStatus!.lastReconciledSpec!).spec.flinkConfiguration['execution.checkpointing.interval']).toBe('3000 ms');
+  });
+
+  // Left out (Flink's REST): the interval in use and the restore from the savepoint.
+  it('reconfigure (the restart actuator): patches the interval, follows the operator’s stop-with-savepoint and redeploy, with ordered timings; savepoints newest first', async () => {
+    const before = Date.now();
+    const r = await o.reconfigure(NAME, 2000);
+    expect(r.savepointPath).toMatch(/savepoint-/);
+    expect(before).toBeLessThanOrEqual(r.requestedAtMs);
+    expect(r.requestedAtMs).toBeLessThanOrEqual(r.stoppedAtMs);
+    expect(r.stoppedAtMs).toBeLessThanOrEqual(r.runningAtMs);
+    expect(r.runningAtMs).toBeLessThanOrEqual(Date.now());
+    const listed = o.savepoints(NAME);
+    expect(listed).toHaveLength(2);
+    expect(listed[0]!.path).toBe(r.savepointPath);
+    expect(listed[0]!.completedAtMs).toBeGreaterThanOrEqual(listed[1]!.completedAtMs);
+    expect(o.replica(NAME).checkpointIntervalMs).toBe(2000);
+    expect((await flinkDeployment(deployment))!.status).toMatchObject({ lifecycleState: 'STABLE', jobStatus: { state: 'RUNNING', upgradeSavepointPath: r.savepointPath } });
+  });
+
+  // Left out (Flink's REST): the REST unreachable afterwards.
+  it('stopReplica: the replica is unknown afterwards; the operator’s cleanup and the garbage collector (owner references) leave nothing of it', async () => {
+    expect((await leftovers(deployment)).length).toBeGreaterThan(4);
+    await o.stopReplica(NAME);
+    expect(() => o.replica(NAME)).toThrow(expect.objectContaining(khaosError('bad-input')));
+    expect(() => o.jobManagerAlive(NAME)).toThrow(expect.objectContaining(khaosError('bad-input')));
+    // stopReplica waited for the FlinkDeployment and its pods; the ReplicaSet and services follow the JobManager Deployment through their owner references.
+    // (The garbage collector would also take that Deployment from the FlinkDeployment, but it notices a CRD created after its start only at its
+    // next discovery, up to about 30 s later here, so the double deletes it as the real operator's cleanup does.)
+    expect((await leftovers(deployment)).filter((l) => l.startsWith('pod/') || l.startsWith('flinkdeployment/'))).toEqual([]);
+    await nothingLeft(deployment);
+  });
+});
+
+describe('the operator’s bad states', () => {
+  let o: KubernetesOrchestrator;
+  beforeAll(async () => {
+    o = await orchestrator('bad', { startTimeoutMs: 4000, savepointTimeoutMs: 20_000 });
+  });
+
+  it('a FlinkDeployment stuck in DEPLOYING: a timeout naming the state, and Khaos deletes what it created', async () => {
+    const name = o.deploymentOf('stuck');
+    operator!.misbehave(name, 'stuck-deploying');
+    await expect(o.startReplica(request('stuck', 1000))).rejects.toMatchObject({
+      ...khaosError('timeout'),
+      message: expect.stringMatching(/FlinkDeployment khaos-bad-stuck RUNNING .*not within 4 s .*jobManagerDeploymentStatus DEPLOYING.*stuck in DEPLOYING/s),
+      hint: expect.stringMatching(/Khaos deleted FlinkDeployment khaos-bad-stuck/),
+    });
+    expect(() => o.replica('stuck')).toThrow(expect.objectContaining(khaosError('bad-input')));
+    await nothingLeft(name);
+    operator!.misbehave(name, undefined);
+  });
+
+  it('a change of interval the operator rolls back: a clear error naming ROLLING_BACK, the replica left at its last stable interval', async () => {
+    const name = o.deploymentOf('rollback');
+    await o.startReplica(request('rollback', 1000));
+    operator!.misbehave(name, 'roll-back-upgrades');
+    await expect(o.reconfigure('rollback', 4000)).rejects.toMatchObject({ ...khaosError('platform'), message: expect.stringMatching(/the operator rolled FlinkDeployment khaos-bad-rollback back \(lifecycleState ROLLING_BACK\).*interval 1000 ms/s), hint: expect.stringMatching(/fix it, then change the interval again/) });
+    expect(o.replica('rollback').checkpointIntervalMs).toBe(1000);
+    await until(time, 'the operator done rolling back', async () => ((await flinkDeployment(name))?.status?.lifecycleState === 'ROLLED_BACK' ? true : undefined));
+    // Once rolled back, another change is refused at once with the same explanation, not left to time out.
+    await expect(o.reconfigure('rollback', 4000)).rejects.toMatchObject({ message: expect.stringMatching(/lifecycleState ROLLED_BACK/) });
+    operator!.misbehave(name, undefined);
+    await o.stopReplica('rollback');
+    await nothingLeft(name);
+  });
+
+  it('a change of interval after which the job fails: a clear error naming FAILED and the operator’s error', async () => {
+    const name = o.deploymentOf('failing');
+    await o.startReplica(request('failing', 1000));
+    operator!.misbehave(name, 'fail-upgrades');
+    await expect(o.reconfigure('failing', 4000)).rejects.toMatchObject({ ...khaosError('platform'), message: expect.stringMatching(/FlinkDeployment khaos-bad-failing failed \(lifecycleState FAILED, job FAILED\).*NoRestartBackoffTimeStrategy/s) });
+    operator!.misbehave(name, undefined);
+    await o.stopReplica('failing');
+    await nothingLeft(name);
+  });
+
+  it('an invalid FlinkDeployment never reaches the API server', async () => {
+    const { calls } = await requestsDuring(khaos, async () => {
+      await expect(o.startReplica({ ...request('bad-parallelism', 1000), parallelism: 'two' as unknown as number })).rejects.toMatchObject({ ...khaosError('bad-input'), message: expect.stringMatching(/spec\.job\.parallelism: must be an integer/) });
+      await expect(o.startReplica(request('Not_A_Name', 1000))).rejects.toMatchObject({ ...khaosError('bad-input'), message: expect.stringMatching(/cannot name a FlinkDeployment/) });
+    });
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('Khaos’s Role and the JobManager route', () => {
+  it('a Role without watch on pods (the rendered Role has it): open() names the verb and resource, instead of waiting for changes that never come', async () => {
+    const weak = { ...settings, serviceAccount: 'khaos-nowatch' };
+    const [sa, role, binding] = khaosRbac(weak);
+    await admin.create(sa!);
+    await admin.create({ ...role!, rules: KHAOS_RULES.map((r) => (r.resources.includes('pods') ? { ...r, verbs: r.verbs.filter((v) => v !== 'watch') } : r)) });
+    await admin.create(binding!);
+    expect(KHAOS_RULES.find((r) => r.resources.includes('pods'))!.verbs).toContain('watch');
+    await expect(orchestrator('nowatch', {}, await apiAs('khaos-nowatch'))).rejects.toMatchObject({ ...khaosError('environment'), message: expect.stringMatching(/^the Role lacks watch on pods in namespace khaos: add it to the Role/) });
+  });
+
+  it('k8s.restUrlTemplate routes each JobManager through an ingress or a port-forward; unset, the API server’s service proxy', async () => {
+    const routed = resolveConfig({ k8s: { namespace: NS, restUrlTemplate: 'https://{name}.{namespace}.flink.example.com' } }).k8s;
+    const o = await orchestrator('route', { settings: routed });
+    expect(o.restUrl('khaos-route-a')).toBe('https://khaos-route-a.khaos.flink.example.com');
+    expect((await orchestrator('proxy')).restUrl('khaos-proxy-a')).toBe(`${plane.server}/api/v1/namespaces/${NS}/services/khaos-proxy-a-rest:8081/proxy`);
+    expect(() => resolveConfig({ k8s: { restUrlTemplate: 'flink.example.com/{namespace}' } })).toThrow(/k8s\.restUrlTemplate: an http\(s\) URL template containing \{name\}/);
+  });
+});
+
+describe('no cluster to talk to', () => {
+  it('no kubeconfig: a clear error saying where Khaos looked', () => {
+    expect(() => K8sApi.fromKubeconfig(path.join(tmp, 'no-such-kubeconfig'))).toThrow(expect.objectContaining({ ...khaosError('environment'), message: expect.stringMatching(/no kubeconfig at .*no-such-kubeconfig/) }));
+  });
+
+  it('an unreachable API server: a clear error naming it', async () => {
+    const api = new K8sApi({ server: 'https://127.0.0.1:1', ca: fs.readFileSync(plane.caFile, 'utf8'), token: 'x' });
+    await expect(KubernetesOrchestrator.open({ api, settings, validator: crdValidator(), scope: 'x', flink })).rejects.toMatchObject({ ...khaosError('environment'), message: expect.stringMatching(/API server https:\/\/127\.0\.0\.1:1 unreachable/) });
+    api.close();
+  });
+
+  // Last: it removes the operator's CRD from this control plane.
+  it('the operator not installed (no FlinkDeployment CRD): a clear error saying to install it', async () => {
+    const crd = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/flinkdeployments.flink.apache.org';
+    expect((await admin.request('DELETE', crd)).status).toBe(200);
+    // The CRD goes once its objects are gone: the operator double, still running, removes its finalizers.
+    await until(time, 'the CRD gone', async () => ((await admin.request('GET', crd)).status === 404 ? true : undefined));
+    await operator!.stop();
+    operator = undefined;
+    await until(time, 'flink.apache.org/v1beta1 flinkdeployments no longer served', async () => ((await admin.request('GET', fdPath)).status === 404 ? true : undefined));
+    await expect(orchestrator('after')).rejects.toMatchObject({ ...khaosError('environment'), message: expect.stringMatching(/does not serve FlinkDeployments .*404/), hint: expect.stringMatching(/install the Flink Kubernetes Operator/) });
+  });
+});
