@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: unit + contract (fakes, milliseconds), the sample jobs' Maven tests
 # (MiniCluster), integration tests against real Flink and Kafka processes started by the
-# project's own code, and a final check that no process the tests started survived them.
+# project's own code, the Kubernetes tests against a real API server (its binaries are built from
+# Go module sources on first use: about 11 minutes, then cached in ~/.cache/khaos-k8s), and a
+# final check that no process the tests started survived them.
 # Ends with one line "N passed, N failed, N skipped" summing every suite (skipped: vitest's
 # skipped and todo tests, Maven's Skipped).
 set -uo pipefail
@@ -45,10 +47,18 @@ echo "== integration tests (real Flink and Kafka processes)"
 npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=.khaos/integration.json
 count_vitest "$PWD/.khaos/integration.json"
 
+echo "== Kubernetes tests (a real kube-apiserver, etcd, controller-manager, scheduler and kwok, built from Go module sources once per machine)"
+if bash scripts/k8s/build.sh; then
+  npx vitest run --project k8s --reporter=default --reporter=json --outputFile.json=.khaos/k8s.json
+  count_vitest "$PWD/.khaos/k8s.json"
+else
+  echo "the Kubernetes control plane did not build (see above): its tests did not run"; failed=$((failed + 1))
+fi
+
 echo "== no process left behind"
-left=$(pgrep -f -- '-Dkhaos.stack=' || true)
-if [ -z "$left" ]; then echo "no Flink or Kafka process survived the tests"; passed=$((passed + 1))
-else echo "processes survived the tests:"; ps -o pid,args -p $left | cut -c1-200; pkill -9 -f -- '-Dkhaos.stack='; failed=$((failed + 1)); fi
+left=$(pgrep -f -- '-Dkhaos.stack=|khaos-k8s/bin/' || true)
+if [ -z "$left" ]; then echo "no Flink, Kafka or control-plane process survived the tests"; passed=$((passed + 1))
+else echo "processes survived the tests:"; ps -o pid,args -p $left | cut -c1-200; pkill -9 -f -- '-Dkhaos.stack=|khaos-k8s/bin/'; failed=$((failed + 1)); fi
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
