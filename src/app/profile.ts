@@ -340,7 +340,9 @@ async function runStep(
       // What came after the timeout does not count (a staggered step goes on for the others).
       const measured = r.samples.filter((x) => x.tMs <= injectedAtMs + plan.recoveryTimeoutMs);
       const m = measureFailure(measured, injectedAtMs, recoveryOptions(plan));
-      if (r.output) m.latencyMs = r.output.log.p99(injectedAtMs - recoveryOptions(plan).baselineMs, injectedAtMs);
+      // At least one interval and a little: a paced replica commits once per interval, so a baseline
+      // shorter than that can hold no commit at all (20 s intervals, an 18 s baseline: none).
+      if (r.output) m.latencyMs = r.output.log.p99(injectedAtMs - Math.max(recoveryOptions(plan).baselineMs, r.ciMs + 2000), injectedAtMs);
       // Throughput is the input offered in this replica's baseline window, from what the replay
       // produced: exact, and immune to stale source metrics (the measured source rate is kept when offered is unknown).
       const injectedSec = Math.floor((injectedAtMs - replayStartMs) / 1000);
