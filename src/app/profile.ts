@@ -360,7 +360,7 @@ async function runStep(
         stateBytes: cps?.latestCompleted?.stateSizeBytes,
         checkpointMs: cps?.latestCompleted?.endToEndDurationMs,
         ...m,
-        ...(m.outcome === 'timeout' ? { series: measured.filter((x) => x.tMs >= injectedAtMs - baselineSec * 1000).map(({ tMs, state, lag, inputEps }) => ({ tMs, state, lag, inputEps })) } : {}),
+        series: measured.filter((x) => x.tMs >= injectedAtMs - baselineSec * 1000).map(({ tMs, state, lag, inputEps, processed, restarts }) => ({ tMs, state, lag, inputEps, processed, restarts })),
       } satisfies FailureMeasurement;
     }),
   );

@@ -40,6 +40,21 @@ describe('recoveryTimeline', () => {
     expect(recoveryTimeline(fast.map(({ restarts: _, ...x }) => x), 30_000, opts).recoveredAtMs).toBeUndefined();
   });
 
+  it('does not take the dead attempt’s metrics, served on after a restart, for a recovery', () => {
+    // the source counter grows 1000 a second; after the restart REST serves the old attempt's last
+    // lag (normal) and count until 47 s, then the new attempt's (count reset, lag from the replay)
+    const stale = series().map((x) => {
+      const s = x.tMs / 1000;
+      if (s < 35) return { ...x, processed: 100_000 + s * 1000 };
+      if (s < 40) return x;
+      if (s < 47) return { ...x, lag: 110, processed: 134_000 };
+      return { ...x, processed: (s - 40) * 2000 };
+    });
+    const t = recoveryTimeline(stale, 30_000, opts);
+    expect(t.runningAtMs).toBe(40_000);
+    expect(t.recoveredAtMs).toBe(53_000); // not 40 s: the stale lag did not count
+  });
+
   it('leaves the end undefined for a failure that never recovers', () => {
     const t = recoveryTimeline(series(true), 30_000, opts);
     expect(t.runningAtMs).toBe(40_000);

@@ -162,10 +162,11 @@ export interface FailureMeasurement extends Partial<Omit<FailureSample, 'recover
   recoverySec: number | null;
   restoredCheckpointId?: number;
   /**
-   * A timeout's samples from its baseline to its time-out, seconds kept as sampled: what the
-   * replica did when it did not recover (absent for recoveries, and in older profiles).
+   * The replica's samples from its baseline to its time-out, as sampled: what it did (for a
+   * timeout, why it did not recover), and what the recovery can be measured again from (absent in
+   * older profiles).
    */
-  series?: { tMs: number; state: string; lag?: number; inputEps?: number }[];
+  series?: { tMs: number; state: string; lag?: number; inputEps?: number; processed?: number; restarts?: number }[];
 }
 
 /**
