@@ -76,12 +76,16 @@ export interface FakeFlinkPlatformOptions {
   relaunchMs?: number;
   /** startReplica → job RUNNING with every task deployed, ms; startReplica sleeps this on the clock. */
   startupMs?: number;
+  /**
+   * Idle TaskManagers per replica beyond one per subtask (default 1, the local stack's default).
+   * 0 plays Flink's native Kubernetes mode: no spare, a lost TaskManager's tasks wait for its
+   * replacement.
+   */
+  spareTaskManagers?: number;
 }
 
 type Resolved = Required<Omit<FakeFlinkPlatformOptions, 'freezeDetectionDelayMs'>> & { freezeDetectionDelayMs?: number };
 
-/** Idle TaskManagers per replica beyond one per subtask (the local stack's default). */
-const SPARE_TASK_MANAGERS = 1;
 /** State size reported for every checkpoint and savepoint, bytes. */
 const CHECKPOINT_SIZE_BYTES = 200_000;
 
@@ -95,6 +99,7 @@ const DEFAULTS: Resolved = {
   savepointMs: 1_000,
   relaunchMs: 8_000,
   startupMs: 0,
+  spareTaskManagers: 1,
 };
 
 type Role = 'source' | 'sink' | 'audit';
@@ -302,7 +307,7 @@ class ReplicaModel {
     this.deployedAtMs = nowMs;
     this.parallelism = request.parallelism;
     this.kind = JOBS[request.job];
-    for (let slot = 0; slot < request.parallelism + SPARE_TASK_MANAGERS; slot++) this.tms.push(this.newTaskManager(slot));
+    for (let slot = 0; slot < request.parallelism + o.spareTaskManagers; slot++) this.tms.push(this.newTaskManager(slot));
     this.preferred = this.tms.slice(0, this.parallelism).map((t) => t.id);
     // Flink's own periodic checkpoints ('restart': the interval changes only with a new job), REST triggers on top.
     this.fluid = createFluidJob(replicaParams(o), {

@@ -3,23 +3,22 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import { K8sApi, type ApiEndpoint } from '../../src/adapters/k8s/api.js';
 import { startControlPlane, stopControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
 import { KubernetesFailureInjector, type KubernetesInjectorOptions } from '../../src/adapters/k8s/failure-injector.js';
 import { KubernetesOrchestrator } from '../../src/adapters/k8s/orchestrator.js';
-import { WatchCache, type KubeObject } from '../../src/adapters/k8s/watch.js';
 import { SystemClock } from '../../src/adapters/system/clock.js';
 import { isAlive } from '../../src/adapters/system/processes.js';
 import { crdsDir, crdValidator } from '../../src/cli/k8s.js';
 import { resolveConfig } from '../../src/config/schema.js';
-import { flinkPodLabels, khaosRbac, KHAOS_RULES, LABELS, renderProfilePlan, type K8sSettings } from '../../src/core/k8s/render.js';
+import { flinkPodLabels, khaosRbac, KHAOS_RULES, renderProfilePlan, type K8sSettings } from '../../src/core/k8s/render.js';
 import type { FlinkEngine } from '../../src/ports/flink-engine.js';
 import { failureInjectorContract } from '../contract/failure-injector.contract.js';
 import type { PlatformSubject, SkippedCases } from '../contract/orchestrator.contract.js';
 import { khaosError, until } from '../contract/until.js';
 import { MemoryMessageBus } from '../fakes/memory-message-bus.js';
 import { ChaosMeshDouble } from './doubles/chaos-mesh.js';
+import { kubernetesSubject, serviceAccountToken } from './subject.js';
 
 // KubernetesFailureInjector on a real control plane (etcd, kube-apiserver with token auth and
 // RBAC, controller-manager, scheduler, kwok), running with the token of Khaos's own rendered Role,
@@ -45,12 +44,7 @@ const opened: { close(): void }[] = [];
 
 const endpoint = (token: string): ApiEndpoint => ({ server: plane.server, ca: fs.readFileSync(plane.caFile, 'utf8'), token });
 
-/** A token of ServiceAccount `sa` (TokenRequest API), as Khaos would run with. */
-async function tokenOf(ns: string, sa: string): Promise<string> {
-  const r = await admin.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return (r.body as { status: { token: string } }).status.token;
-}
+const tokenOf = (ns: string, sa: string) => serviceAccountToken(admin, ns, sa);
 
 function apiAs(token: string): K8sApi {
   const api = new K8sApi(endpoint(token));
@@ -111,32 +105,12 @@ const INJECTOR_SKIPS: SkippedCases = {
   'kill: the TaskManager is gone at once; the job fails over, and runs again once restartDeadTaskManagers brought it back': `the failover and the new TaskManager's registration are Flink's; ${NEEDS_FLINK}. The kill through a PodChaos is checked below`,
 };
 
-/**
- * The contract's subject on this control plane: KubernetesFailureInjector and KubernetesOrchestrator
- * with the token of Khaos's own Role. No operator plays here, so no replica starts; on Kubernetes
- * there are no pids (0 everywhere): a replica's "processes" are its running pods.
- */
+/** The contract's subject (test/k8s/subject.ts). No operator plays here, so no replica starts. */
 async function k8sSubject(): Promise<PlatformSubject> {
-  const clock = new SystemClock();
   const scope = 'fi-contract';
   const o = await KubernetesOrchestrator.open({ api: khaos, settings, validator: crdValidator(), scope, flink: { heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000 } });
   opened.push(o);
-  const pods = new WatchCache<KubeObject & { status?: { phase?: string } }>(admin, `/api/v1/namespaces/${NS}/pods`, `pods in namespace ${NS}`, `${LABELS.managedBy}=khaos,${LABELS.profile}=${scope}`, () => undefined);
-  await pods.start();
-  opened.push(pods);
-  const running = (replica: string, component?: string) => [...pods.objects.values()].filter((p) => p.metadata.labels?.[LABELS.replica] === replica && (!component || p.metadata.labels?.component === component) && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
-  return {
-    orchestrator: o,
-    request: (name, checkpointIntervalMs) => ({ name, job: 'iot', checkpointIntervalMs, parallelism: 2, inputTopic: 'in', outputTopic: `out-${name}`, auditTopic: `audit-${name}`, groupId: `g-${name}` }),
-    flinkAt: (restUrl) => new RestFlinkEngine(restUrl),
-    injectorFor: (replica) => injector(khaos, { deployment: o.deploymentOf(replica), profile: scope }),
-    now: () => clock.now(),
-    processRunning: (replica, pid) => pid === 0 && running(replica, 'taskmanager').length > 0,
-    processesOf: (replica) => running(replica).map(() => 0),
-    waitMs: (ms) => clock.sleep(ms),
-    deadlineMs: within.deadlineMs,
-    pollMs: within.pollMs,
-  };
+  return kubernetesSubject({ o, scope, namespace: NS, admin, khaos, opened, ...within });
 }
 
 // First: the last describe of this file removes the PodChaos CRD.

@@ -2,21 +2,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import { K8sApi } from '../../src/adapters/k8s/api.js';
 import { startControlPlane, stopControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
-import { KubernetesFailureInjector } from '../../src/adapters/k8s/failure-injector.js';
 import { KubernetesOrchestrator, type FlinkDeploymentObject, type KubernetesOrchestratorOptions } from '../../src/adapters/k8s/orchestrator.js';
-import { WatchCache, type KubeObject } from '../../src/adapters/k8s/watch.js';
-import { SystemClock } from '../../src/adapters/system/clock.js';
 import { isAlive } from '../../src/adapters/system/processes.js';
 import { crdsDir, crdValidator } from '../../src/cli/k8s.js';
 import { resolveConfig } from '../../src/config/schema.js';
-import { khaosRbac, KHAOS_RULES, LABELS } from '../../src/core/k8s/render.js';
-import type { ReplicaRequest } from '../../src/ports/orchestrator.js';
+import { khaosRbac, KHAOS_RULES } from '../../src/core/k8s/render.js';
 import { orchestratorContract, ORCHESTRATOR_CONTRACT_REPLICA, type PlatformSubject, type SkippedCases } from '../contract/orchestrator.contract.js';
 import { khaosError, until } from '../contract/until.js';
 import { FlinkOperatorDouble } from './doubles/flink-operator.js';
+import { khaosNamespace, kubernetesSubject, leftovers as leftoversOf, replicaRequest, serviceAccountToken } from './subject.js';
 
 // KubernetesOrchestrator on a real control plane (etcd, kube-apiserver with token auth and RBAC,
 // kube-controller-manager with its garbage collector, kube-scheduler, kwok), running with the
@@ -40,7 +36,7 @@ const opened: { close(): void }[] = [];
 const settings = { ...resolveConfig({}).k8s, namespace: NS };
 const flink = { heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000 };
 
-const request = (name: string, checkpointIntervalMs: number): ReplicaRequest => ({ name, job: 'iot', checkpointIntervalMs, parallelism: 2, inputTopic: 'in', outputTopic: `out-${name}`, auditTopic: `audit-${name}`, groupId: `g-${name}` });
+const request = replicaRequest;
 
 async function orchestrator(scope: string, extra: Partial<KubernetesOrchestratorOptions> = {}, api = khaos): Promise<KubernetesOrchestrator> {
   const o = await KubernetesOrchestrator.open({ api, settings, validator: crdValidator(), scope, flink, startTimeoutMs: 30_000, savepointTimeoutMs: 30_000, deleteTimeoutMs: 30_000, ...extra });
@@ -48,16 +44,9 @@ async function orchestrator(scope: string, extra: Partial<KubernetesOrchestrator
   return o;
 }
 
-/** A token of ServiceAccount `sa` (TokenRequest API), as Khaos would run with. */
-async function tokenOf(sa: string): Promise<string> {
-  const r = await admin.request('POST', `/api/v1/namespaces/${NS}/serviceaccounts/${sa}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return (r.body as { status: { token: string } }).status.token;
-}
-
 /** An API client with the token of ServiceAccount `sa`. */
 async function apiAs(sa: string): Promise<K8sApi> {
-  const api = new K8sApi({ server: plane.server, ca: fs.readFileSync(plane.caFile, 'utf8'), token: await tokenOf(sa) });
+  const api = new K8sApi({ server: plane.server, ca: fs.readFileSync(plane.caFile, 'utf8'), token: await serviceAccountToken(admin, NS, sa) });
   opened.push(api);
   return api;
 }
@@ -83,30 +72,16 @@ const flinkDeployment = async (name: string) => {
   const r = await admin.request('GET', `${fdPath}/${name}`);
   return r.status === 200 ? (r.body as FlinkDeploymentObject) : undefined;
 };
-/** Everything of a Flink cluster `name` in the namespace: its pods, JobManager Deployment, ReplicaSets and services. */
-async function leftovers(name: string): Promise<string[]> {
-  const byApp = (kind: string, items: { metadata: { name: string; labels?: Record<string, string> } }[]) => items.filter((i) => i.metadata.labels?.app === name).map((i) => `${kind}/${i.metadata.name}`);
-  const list = async (p: string) => ((await admin.request('GET', p)).body as { items: { metadata: { name: string; labels?: Record<string, string> } }[] }).items;
-  return [
-    ...((await flinkDeployment(name)) ? [`flinkdeployment/${name}`] : []),
-    ...byApp('pod', await list(`/api/v1/namespaces/${NS}/pods`)),
-    ...byApp('deployment', await list(`/apis/apps/v1/namespaces/${NS}/deployments`)),
-    ...byApp('replicaset', await list(`/apis/apps/v1/namespaces/${NS}/replicasets`)),
-    ...byApp('service', await list(`/api/v1/namespaces/${NS}/services`)),
-  ];
-}
+const leftovers = (name: string) => leftoversOf(admin, NS, name);
 const nothingLeft = (name: string) => until(time, `nothing of ${name} left`, async () => ((await leftovers(name)).length === 0 ? true : undefined));
 const deletePod = (pod: string) => admin.request('DELETE', `/api/v1/namespaces/${NS}/pods/${pod}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 });
 
 beforeAll(async () => {
   plane = await startControlPlane({ dir: path.join(tmp, 'plane'), crdsDir: crdsDir(), progress: (l) => console.log(`[k8s] ${l}`) });
   admin = K8sApi.fromKubeconfig(plane.kubeconfig);
-  expect((await admin.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } })).status).toBe(201);
-  // The service account the operator runs Flink's pods with (the admission plugin needs it to exist).
-  expect((await admin.request('POST', `/api/v1/namespaces/${NS}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: settings.flinkServiceAccount } })).status).toBe(201);
-  // Khaos's ServiceAccount, Role and RoleBinding as `khaos k8s render` prints them; Khaos runs with that token.
-  for (const o of khaosRbac(settings)) await admin.create(o);
-  khaos = await apiAs(settings.serviceAccount);
+  // Khaos runs with the token of its rendered Role.
+  khaos = await khaosNamespace(admin, plane, settings);
+  opened.push(khaos);
   // The operator double has a client of its own (the admin token: it plays the operator).
   operatorApi = K8sApi.fromKubeconfig(plane.kubeconfig);
   operator = await FlinkOperatorDouble.start(operatorApi, NS);
@@ -134,33 +109,14 @@ const ORCHESTRATOR_SKIPS: SkippedCases = {
 };
 
 /**
- * The contract's subject on this control plane: Khaos's orchestrator and injector with the token of
- * its own Role. On Kubernetes there are no pids (0 in every handle): a replica's "processes" are
- * its running pods, seen through a watch of their own (labelled `khaos.dev/replica` from the pod
- * template), and `processRunning` asks whether a TaskManager pod of the replica runs. The
- * contract's first case, which starts the replica, needs Flink's REST and is skipped: the subject
- * starts it, so that the cases that need only a replica (stopReplica) run.
+ * The contract's subject (test/k8s/subject.ts). The contract's first case, which starts the
+ * replica, needs Flink's REST and is skipped: the subject starts it, so that the cases that need
+ * only a replica (stopReplica) run.
  */
 async function k8sSubject(): Promise<PlatformSubject> {
-  const o = await orchestrator('contract');
-  const clock = new SystemClock();
-  const pods = new WatchCache<KubeObject & { status?: { phase?: string } }>(admin, `/api/v1/namespaces/${NS}/pods`, `pods in namespace ${NS}`, `${LABELS.managedBy}=khaos,${LABELS.profile}=contract`, () => undefined);
-  await pods.start();
-  opened.push(pods);
-  const running = (replica: string, component?: string) => [...pods.objects.values()].filter((p) => p.metadata.labels?.[LABELS.replica] === replica && (!component || p.metadata.labels?.component === component) && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
-  await o.startReplica(request(ORCHESTRATOR_CONTRACT_REPLICA, 1500));
-  return {
-    orchestrator: o,
-    request,
-    flinkAt: (restUrl) => new RestFlinkEngine(restUrl),
-    injectorFor: (replica) => new KubernetesFailureInjector(khaos, crdValidator(), clock, { namespace: NS, deployment: o.deploymentOf(replica), profile: 'contract' }),
-    now: () => clock.now(),
-    processRunning: (replica, pid) => pid === 0 && running(replica, 'taskmanager').length > 0,
-    processesOf: (replica) => running(replica).map(() => 0),
-    waitMs: (ms) => clock.sleep(ms),
-    deadlineMs: time.deadlineMs,
-    pollMs: time.pollMs,
-  };
+  const subject = await kubernetesSubject({ o: await orchestrator('contract'), scope: 'contract', namespace: NS, admin, khaos, opened, ...time });
+  await subject.orchestrator.startReplica(request(ORCHESTRATOR_CONTRACT_REPLICA, 1500));
+  return subject;
 }
 
 orchestratorContract('KubernetesOrchestrator on a control plane, with Khaos’s own Role', k8sSubject, ORCHESTRATOR_SKIPS);
@@ -308,9 +264,13 @@ describe('the operator’s bad states', () => {
     operator!.misbehave(name, 'roll-back-upgrades');
     await expect(o.reconfigure('rollback', 4000)).rejects.toMatchObject({ ...khaosError('platform'), message: expect.stringMatching(/the operator rolled FlinkDeployment khaos-bad-rollback back \(lifecycleState ROLLING_BACK\).*interval 1000 ms/s), hint: expect.stringMatching(/fix it, then change the interval again/) });
     expect(o.replica('rollback').checkpointIntervalMs).toBe(1000);
-    await until(time, 'the operator done rolling back', async () => ((await flinkDeployment(name))?.status?.lifecycleState === 'ROLLED_BACK' ? true : undefined));
-    // Once rolled back, another change is refused at once with the same explanation, not left to time out.
-    await expect(o.reconfigure('rollback', 4000)).rejects.toMatchObject({ message: expect.stringMatching(/lifecycleState ROLLED_BACK/) });
+    // Once rolled back, another change is refused at once with the same explanation, not left to
+    // time out. (Asked until Khaos's own watch has seen ROLLED_BACK: while ROLLING_BACK it is refused the same way, before any patch.)
+    const refusal = await until(time, 'Khaos seeing the operator done rolling back', async () => {
+      const e = await o.reconfigure('rollback', 4000).then(() => new Error('a change accepted after a rollback'), (x: Error) => x);
+      return /lifecycleState ROLLING_BACK/.test(e.message) ? undefined : e;
+    });
+    expect(refusal).toMatchObject({ ...khaosError('platform'), message: expect.stringMatching(/lifecycleState ROLLED_BACK/) });
     operator!.misbehave(name, undefined);
     await o.stopReplica('rollback');
     await nothingLeft(name);

@@ -1,0 +1,83 @@
+import fs from 'node:fs';
+import { expect } from 'vitest';
+import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
+import { K8sApi } from '../../src/adapters/k8s/api.js';
+import type { ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
+import { KubernetesFailureInjector } from '../../src/adapters/k8s/failure-injector.js';
+import type { KubernetesOrchestrator } from '../../src/adapters/k8s/orchestrator.js';
+import { WatchCache, type KubeObject } from '../../src/adapters/k8s/watch.js';
+import { SystemClock } from '../../src/adapters/system/clock.js';
+import { crdValidator } from '../../src/cli/k8s.js';
+import { khaosRbac, LABELS, type K8sSettings } from '../../src/core/k8s/render.js';
+import type { ReplicaRequest } from '../../src/ports/orchestrator.js';
+import type { PlatformSubject } from '../contract/orchestrator.contract.js';
+
+/** What the test files of the `k8s` project share: requests, tokens, leftovers, the contracts' subject. */
+
+/** The replica the contracts and the orchestrator's own tests start: the iot job, parallelism 2. */
+export const replicaRequest = (name: string, checkpointIntervalMs: number): ReplicaRequest => ({ name, job: 'iot', checkpointIntervalMs, parallelism: 2, inputTopic: 'in', outputTopic: `out-${name}`, auditTopic: `audit-${name}`, groupId: `g-${name}` });
+
+/** A token of ServiceAccount `sa` in `ns` (TokenRequest API), as Khaos would run with. */
+export async function serviceAccountToken(admin: K8sApi, ns: string, sa: string): Promise<string> {
+  const r = await admin.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return (r.body as { status: { token: string } }).status.token;
+}
+
+/**
+ * Namespace `settings.namespace` as a user prepares it: the ServiceAccount Flink's pods run as
+ * (the admission plugin needs it), and Khaos's ServiceAccount, Role and RoleBinding as `khaos k8s
+ * render` prints them. Returns an API client with that ServiceAccount's token: the Role and
+ * nothing else.
+ */
+export async function khaosNamespace(admin: K8sApi, plane: ControlPlaneState, settings: K8sSettings): Promise<K8sApi> {
+  const ns = settings.namespace;
+  expect((await admin.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })).status).toBe(201);
+  expect((await admin.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: settings.flinkServiceAccount } })).status).toBe(201);
+  for (const o of khaosRbac(settings)) await admin.create(o);
+  return new K8sApi({ server: plane.server, ca: fs.readFileSync(plane.caFile, 'utf8'), token: await serviceAccountToken(admin, ns, settings.serviceAccount) });
+}
+
+type Listed = { items: { metadata: { name: string; labels?: Record<string, string> } }[] };
+
+/** Everything of Flink cluster `name` in `ns`: its FlinkDeployment, pods, JobManager Deployment, ReplicaSets and services. */
+export async function leftovers(admin: K8sApi, ns: string, name: string): Promise<string[]> {
+  const byApp = async (kind: string, path: string) => ((await admin.request('GET', path)).body as Listed).items.filter((i) => i.metadata.labels?.app === name).map((i) => `${kind}/${i.metadata.name}`);
+  const fd = await admin.request('GET', `/apis/flink.apache.org/v1beta1/namespaces/${ns}/flinkdeployments/${name}`);
+  return [
+    ...(fd.status === 200 ? [`flinkdeployment/${name}`] : []),
+    ...(await byApp('pod', `/api/v1/namespaces/${ns}/pods`)),
+    ...(await byApp('deployment', `/apis/apps/v1/namespaces/${ns}/deployments`)),
+    ...(await byApp('replicaset', `/apis/apps/v1/namespaces/${ns}/replicasets`)),
+    ...(await byApp('service', `/api/v1/namespaces/${ns}/services`)),
+  ];
+}
+
+/**
+ * The Orchestrator and FailureInjector contracts' subject on a control plane: Khaos's orchestrator
+ * `o` and, per replica, its injector with the token of Khaos's own Role (`khaos`). On Kubernetes
+ * there are no pids (0 in every handle): a replica's "processes" are its running pods, seen
+ * through a watch of their own with the `admin` token (labelled `khaos.dev/replica` from the pod
+ * template), and `processRunning` asks whether a TaskManager pod of the replica runs. The watch
+ * goes into `opened`, for the caller to close.
+ */
+export async function kubernetesSubject(s: { o: KubernetesOrchestrator; scope: string; namespace: string; admin: K8sApi; khaos: K8sApi; opened: { close(): void }[]; deadlineMs: number; pollMs: number }): Promise<PlatformSubject> {
+  const clock = new SystemClock();
+  const pods = new WatchCache<KubeObject & { status?: { phase?: string } }>(s.admin, `/api/v1/namespaces/${s.namespace}/pods`, `pods in namespace ${s.namespace}`, `${LABELS.managedBy}=khaos,${LABELS.profile}=${s.scope}`, () => undefined);
+  await pods.start();
+  s.opened.push(pods);
+  const running = (replica: string, component?: string) =>
+    [...pods.objects.values()].filter((p) => p.metadata.labels?.[LABELS.replica] === replica && (!component || p.metadata.labels?.component === component) && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
+  return {
+    orchestrator: s.o,
+    request: replicaRequest,
+    flinkAt: (restUrl) => new RestFlinkEngine(restUrl),
+    injectorFor: (replica) => new KubernetesFailureInjector(s.khaos, crdValidator(), clock, { namespace: s.namespace, deployment: s.o.deploymentOf(replica), profile: s.scope }),
+    now: () => clock.now(),
+    processRunning: (replica, pid) => pid === 0 && running(replica, 'taskmanager').length > 0,
+    processesOf: (replica) => running(replica).map(() => 0),
+    waitMs: (ms) => clock.sleep(ms),
+    deadlineMs: s.deadlineMs,
+    pollMs: s.pollMs,
+  };
+}
