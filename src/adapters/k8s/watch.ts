@@ -1,5 +1,5 @@
 import { KhaosError } from '../../core/errors.js';
-import { describeRefusal, forbiddenError, type K8sApi } from './api.js';
+import { describeRefusal, forbiddenError, type ApiResponse, type K8sApi } from './api.js';
 
 /**
  * A local copy of the objects of one collection, kept current by the Kubernetes watch API: a LIST,
@@ -27,6 +27,19 @@ interface WatchLine {
 const REWATCH_DELAY_MS = 500;
 /** How often a LIST the server answers "busy, come back" (429, 503) is tried again, REWATCH_DELAY_MS apart. */
 const BUSY_RETRIES = 20;
+
+/**
+ * A GET tried again, REWATCH_DELAY_MS apart and at most BUSY_RETRIES times, while the server
+ * answers 429 "storage is (re)initializing" or 503: a resource whose CRD was just established.
+ */
+export async function getWhenServed(api: K8sApi, path: string): Promise<ApiResponse> {
+  let r = await api.call('GET', path);
+  for (let tries = 0; (r.status === 429 || r.status === 503) && tries < BUSY_RETRIES; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, REWATCH_DELAY_MS));
+    r = await api.call('GET', path);
+  }
+  return r;
+}
 
 export class WatchCache<T extends KubeObject> {
   readonly objects = new Map<string, T>();
@@ -75,12 +88,7 @@ export class WatchCache<T extends KubeObject> {
   }
 
   private async list(): Promise<void> {
-    let r = await this.api.call('GET', this.query());
-    // 429 "storage is (re)initializing": a resource whose CRD was just established; the server asks to come back.
-    for (let tries = 0; (r.status === 429 || r.status === 503) && tries < BUSY_RETRIES; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, REWATCH_DELAY_MS));
-      r = await this.api.call('GET', this.query());
-    }
+    const r = await getWhenServed(this.api, this.query());
     if (r.status === 404) throw new KhaosError('environment', `the API server does not serve ${this.what} (404 on ${this.path})`, 'its CustomResourceDefinition is not installed: install the Flink Kubernetes Operator 1.15 (or at least its CRDs) in the cluster');
     if (r.status !== 200) throw new KhaosError('platform', `listing ${this.what}: ${describeRefusal(r)}`);
     const body = r.body as { metadata: { resourceVersion: string }; items: T[] };

@@ -1,5 +1,6 @@
 import https from 'node:https';
 import { K8sApi, type ApiEndpoint } from '../../../src/adapters/k8s/api.js';
+import { getWhenServed } from '../../../src/adapters/k8s/watch.js';
 
 /**
  * TEST DOUBLE: plays Chaos Mesh's controller manager against a real API server, for PodChaos
@@ -64,7 +65,7 @@ export class ChaosMeshDouble {
 
   /** Lists the PodChaos objects there are, handles them, then watches for new ones. */
   async start(): Promise<void> {
-    const r = await this.api.request('GET', PODCHAOS);
+    const r = await getWhenServed(this.api, PODCHAOS);
     if (r.status !== 200) throw new Error(`chaos-mesh double: listing PodChaos: ${r.status} ${JSON.stringify(r.body)}`);
     const list = r.body as { metadata: { resourceVersion: string }; items: PodChaos[] };
     for (const pc of list.items) this.enqueue(pc);
