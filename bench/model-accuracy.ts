@@ -60,14 +60,31 @@ console.log(
 console.log(`cross-validation seed ${seed}; learning curve: ${repeats} seeded random subsets per size, each evaluated on the failures left out\n`);
 
 // 1. Cross-validated accuracy of every model on all the data.
-type Entry = { variant: string; kind: ModelKind; model: ModelName; accuracy: number; cvMape: number; cvMethod: string; failedFolds: number };
+type Entry = { variant: string; kind: ModelKind; model: ModelName; accuracy: number | null; cvMape: number | null; cvMethod: string; failedFolds: number; why?: string };
 const crossValidated: Entry[] = [];
 for (const v of variants) {
-  const f = fitModel(v.withoutPhases ? withoutPhases(samples) : samples, v.kind, v.model, seed);
-  crossValidated.push({ variant: v.label, kind: v.kind, model: v.model, accuracy: 1 - f.cv.cvMape, cvMape: f.cv.cvMape, cvMethod: f.cv.method, failedFolds: f.cv.failedFolds });
+  try {
+    const f = fitModel(v.withoutPhases ? withoutPhases(samples) : samples, v.kind, v.model, seed);
+    crossValidated.push({ variant: v.label, kind: v.kind, model: v.model, accuracy: 1 - f.cv.cvMape, cvMape: f.cv.cvMape, cvMethod: f.cv.method, failedFolds: f.cv.failedFolds });
+  } catch (e) {
+    if (!(e instanceof KhaosError && e.kind === 'bad-input')) throw e;
+    crossValidated.push({ variant: v.label, kind: v.kind, model: v.model, accuracy: null, cvMape: null, cvMethod: 'none', failedFolds: 0, why: e.message });
+  }
 }
 console.log('cross-validated accuracy (1 − MAPE) on all the data:');
-for (const e of crossValidated) console.log(`  ${e.variant.padEnd(36)} ${e.accuracy.toFixed(3)}  (${e.cvMethod}${e.failedFolds ? `, ${e.failedFolds} folds failed` : ''})`);
+for (const e of crossValidated) console.log(`  ${e.variant.padEnd(36)} ${e.accuracy === null ? `— (${e.why})` : `${e.accuracy.toFixed(3)}  (${e.cvMethod}${e.failedFolds ? `, ${e.failedFolds} folds failed` : ''})`}`);
+
+// 1b. What repeatability allows: failures repeated at the same interval and throughput, each
+// predicted by the mean of the others. No model of (interval, throughput) does better on average.
+const repeatsOf = new Map<string, number[]>();
+for (const x of samples) repeatsOf.set(`${x.ciMs}/${Math.round(x.throughputEps)}`, [...(repeatsOf.get(`${x.ciMs}/${Math.round(x.throughputEps)}`) ?? []), x.recoverySec]);
+const repeatErrors = [...repeatsOf.values()].filter((g) => g.length >= 2).flatMap((g) => g.map((x, i) => Math.abs(mean(g.filter((_, j) => j !== i)) - x) / x));
+const repeatability = repeatErrors.length ? { ceiling: 1 - mean(repeatErrors), groups: [...repeatsOf.values()].filter((g) => g.length >= 2).length, failures: repeatErrors.length } : null;
+console.log(
+  repeatability
+    ? `\nrepeatability ceiling (recovery): ${repeatability.ceiling.toFixed(3)}: each of ${repeatability.failures} failures in ${repeatability.groups} groups of the same interval and throughput predicted by the mean of the others`
+    : '\nrepeatability ceiling: no interval and throughput was repeated',
+);
 
 // 2. Accuracy against the number of training failures.
 type Point = { n: number; heldOut: number; variant: string; meanAccuracy: number | null; medianAccuracy: number | null; p10: number | null; p90: number | null; worst: number | null; fitted: number; failed: number };
@@ -127,6 +144,7 @@ const results = {
   data: simulated ? { source: 'simulated', simulation: DEFAULT_SIMULATION, seed, count: samples.length, sha256 } : { source: flags.samples, count: samples.length, sha256 },
   setup: { seed, repeats, sizes, variants: variants.map((v) => v.label), targetRecoveryAccuracy: TARGET_ACCURACY, accuracy: '1 − MAPE (fraction)' },
   crossValidated,
+  repeatability,
   failuresNeeded,
   curve,
 };
