@@ -138,14 +138,14 @@ export async function runProfile(deps: ProfileDeps, profileId: string, trace: Tr
           const r = await start(ciMs, `${input}-${replicaName(ciMs)}-${step.point.index}-${step.repetition}`);
           let mine: FailureMeasurement[] | undefined;
           try {
-            mine = await runStep(deps, record, trace, step, [r], generate, rnd, progress, opts.shouldStop);
+            mine = await runStep(deps, record, { trace, max }, step, [r], generate, rnd, progress, opts.shouldStop);
           } finally {
             await stop(r);
           }
           if (!mine) return interrupted(store, profileId, log);
           measurements.push(...mine);
         }
-      } else measurements = await runStep(deps, record, trace, step, order.map((ci) => replicas.find((r) => r.ciMs === ci)!), generate, rnd, progress, opts.shouldStop);
+      } else measurements = await runStep(deps, record, { trace, max }, step, order.map((ci) => replicas.find((r) => r.ciMs === ci)!), generate, rnd, progress, opts.shouldStop);
       if (!measurements) return interrupted(store, profileId, log);
       store.saveStep({ profileId, pointIndex: step.point.index, repetition: step.repetition, status: 'done', startedAtMs, endedAtMs: clock.now() }, measurements);
       log(`step ${done.size + i + 1}/${done.size + todo.length} stored: ${measurements.map((m) => `${replicaName(m.ciMs)} ${m.outcome === 'recovered' ? `${m.recoverySec!.toFixed(1)} s` : 'timeout'}`).join(', ')}`);
@@ -293,7 +293,7 @@ async function pace(clock: Clock, pacer: Pacer, stopped: () => boolean): Promise
 async function runStep(
   deps: ProfileDeps,
   record: ProfileRecord,
-  trace: Trace,
+  { trace, max }: { trace: Trace; max: number },
   step: { point: PlannedPoint; repetition: number },
   replicas: ReplicaRun[],
   generate: ReturnType<typeof eventGenerator>,
@@ -306,7 +306,6 @@ async function runStep(
   const mode = plan.injection ?? 'side-by-side';
   const maxSec = stepReplaySec(plan, mode, replicas.map((r) => r.ciMs));
   const startOffsetSec = Math.max(0, step.point.traceOffsetSec - plan.replay.beforeSec * plan.replay.compression);
-  const max = traceMax(trace.values);
   const schedule =
     plan.stepLoad === 'flat'
       ? new Array<number>(maxSec).fill(Math.round(pointRateEps(plan, step.point, max)))

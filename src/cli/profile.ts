@@ -11,6 +11,7 @@ import type { ProfilePlan, ProfileRecord } from '../core/profiling/profile-recor
 import { seededRandom } from '../core/random.js';
 import { samplesToCsv } from '../core/profiling/samples.js';
 import { analyzeSteadyState } from '../core/load/steady-state.js';
+import type { Trace } from '../core/load/trace.js';
 import { demoDeps, loadTrace, platformProvenance, profileStore } from '../compose.js';
 import { act, configFrom, log, withConfigOptions, withOwnedStack, type ConfigFlags } from './common.js';
 import { writeProfileReport } from './profile-report.js';
@@ -104,8 +105,7 @@ function newId(): string {
  * `levels: probe` their rates are placed once the probe has run, in `run`); `injection: auto`
  * staggers below 2 cores per replica.
  */
-function planFrom(c: ReturnType<typeof configFrom>): ProfilePlan {
-  const trace = loadTrace(c.replay.trace);
+function planFrom(c: ReturnType<typeof configFrom>, trace: Trace): ProfilePlan {
   const p = c.profile;
   const analysis = analyzeSteadyState(
     trace,
@@ -159,18 +159,19 @@ async function run(store: Store, flags: Flags): Promise<number> {
   const c = configFrom(flags);
   let record: ProfileRecord | undefined;
   let planned: ProfilePlan | undefined;
+  let trace: Trace;
   if (flags.resume) {
     const existing = store.getProfile(flags.resume);
     if (!existing) throw badInput(`no profile "${flags.resume}" to resume`, 'see `khaos profile list`');
     if (existing.status === 'done') throw badInput(`profile ${existing.id} is already done`, `see its report: khaos profile export ${existing.id}`);
     if (existing.status === 'running' && existing.ownerPid && isRunning(existing.ownerPid)) throw badInput(`profile ${existing.id} is running in process ${existing.ownerPid}`);
     record = existing;
+    trace = loadTrace(existing.plan.replay.trace);
   } else {
-    const p = planFrom(c);
-    planned = withinMeasuredCapacity(store, p, traceMax(loadTrace(p.replay.trace).values)); // every problem of the plan is reported before a process starts
+    trace = loadTrace(c.replay.trace);
+    planned = withinMeasuredCapacity(store, planFrom(c, trace), traceMax(trace.values)); // every problem of the plan is reported before a process starts
   }
   const id = record?.id ?? newId();
-  const trace = loadTrace(record?.plan.replay.trace ?? planned!.replay.trace);
   let stop = false;
   const outcome = await withOwnedStack(c, async (stack) => {
     const deps = { ...demoDeps(stack, log), store };

@@ -4,7 +4,8 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { K8sApi } from '../../src/adapters/k8s/api.js';
-import { startControlPlane, stopControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
+import { startControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
+import { stopPlane } from './subject.js';
 import { isAlive } from '../../src/adapters/system/processes.js';
 import { crdsDir, crdValidator } from '../../src/cli/k8s.js';
 import { resolveConfig } from '../../src/config/schema.js';
@@ -25,9 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   api?.close();
-  if (plane) await stopControlPlane(plane);
-  expect(plane.processes.filter((p) => isAlive(p.pid))).toEqual([]);
-  fs.rmSync(tmp, { recursive: true, force: true });
+  await stopPlane(plane, tmp);
 });
 
 const handMade = (spec: Record<string, unknown>) => ({

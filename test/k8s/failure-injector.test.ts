@@ -4,11 +4,10 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { K8sApi, type ApiEndpoint } from '../../src/adapters/k8s/api.js';
-import { startControlPlane, stopControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
+import { startControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
 import { KubernetesFailureInjector, type KubernetesInjectorOptions } from '../../src/adapters/k8s/failure-injector.js';
 import { KubernetesOrchestrator } from '../../src/adapters/k8s/orchestrator.js';
 import { SystemClock } from '../../src/adapters/system/clock.js';
-import { isAlive } from '../../src/adapters/system/processes.js';
 import { crdsDir, crdValidator } from '../../src/cli/k8s.js';
 import { resolveConfig } from '../../src/config/schema.js';
 import { flinkPodLabels, khaosRbac, KHAOS_RULES, renderProfilePlan, type K8sSettings } from '../../src/core/k8s/render.js';
@@ -18,7 +17,7 @@ import type { PlatformSubject, SkippedCases } from '../contract/orchestrator.con
 import { khaosError, until } from '../contract/until.js';
 import { MemoryMessageBus } from '../fakes/memory-message-bus.js';
 import { ChaosMeshDouble } from './doubles/chaos-mesh.js';
-import { kubernetesSubject, serviceAccountToken } from './subject.js';
+import { kubernetesSubject, serviceAccountToken, stopPlane } from './subject.js';
 
 // KubernetesFailureInjector on a real control plane (etcd, kube-apiserver with token auth and
 // RBAC, controller-manager, scheduler, kwok), running with the token of Khaos's own rendered Role,
@@ -91,9 +90,7 @@ afterAll(async () => {
   await chaosMesh?.stop();
   for (const o of opened) o.close();
   admin?.close();
-  if (plane) await stopControlPlane(plane);
-  expect(plane.processes.filter((p) => isAlive(p.pid))).toEqual([]);
-  fs.rmSync(tmp, { recursive: true, force: true });
+  await stopPlane(plane, tmp);
 });
 
 /** Where the contract's cases need Flink itself: kwok pods run no containers, so no JobManager answers here. */

@@ -3,16 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { K8sApi } from '../../src/adapters/k8s/api.js';
-import { startControlPlane, stopControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
+import { startControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
 import { KubernetesOrchestrator, type FlinkDeploymentObject, type KubernetesOrchestratorOptions } from '../../src/adapters/k8s/orchestrator.js';
-import { isAlive } from '../../src/adapters/system/processes.js';
 import { crdsDir, crdValidator } from '../../src/cli/k8s.js';
 import { resolveConfig } from '../../src/config/schema.js';
 import { khaosRbac, KHAOS_RULES } from '../../src/core/k8s/render.js';
 import { orchestratorContract, ORCHESTRATOR_CONTRACT_REPLICA, type PlatformSubject, type SkippedCases } from '../contract/orchestrator.contract.js';
 import { khaosError, until } from '../contract/until.js';
 import { FlinkOperatorDouble } from './doubles/flink-operator.js';
-import { khaosNamespace, kubernetesSubject, leftovers as leftoversOf, replicaRequest, serviceAccountToken } from './subject.js';
+import { khaosNamespace, kubernetesSubject, leftovers as leftoversOf, replicaRequest, serviceAccountToken, stopPlane } from './subject.js';
 
 // KubernetesOrchestrator on a real control plane (etcd, kube-apiserver with token auth and RBAC,
 // kube-controller-manager with its garbage collector, kube-scheduler, kwok), running with the
@@ -93,9 +92,7 @@ afterAll(async () => {
   await operator?.stop();
   operatorApi?.close();
   admin?.close();
-  if (plane) await stopControlPlane(plane);
-  expect(plane.processes.filter((p) => isAlive(p.pid))).toEqual([]);
-  fs.rmSync(tmp, { recursive: true, force: true });
+  await stopPlane(plane, tmp);
 });
 
 /** Where the contract's cases need Flink itself: kwok pods run no containers, so no JobManager answers here. */

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { expect } from 'vitest';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import { K8sApi } from '../../src/adapters/k8s/api.js';
-import type { ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
+import { stopControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
+import { isAlive } from '../../src/adapters/system/processes.js';
 import { KubernetesFailureInjector } from '../../src/adapters/k8s/failure-injector.js';
 import type { KubernetesOrchestrator } from '../../src/adapters/k8s/orchestrator.js';
 import { WatchCache, type KubeObject } from '../../src/adapters/k8s/watch.js';
@@ -80,4 +81,13 @@ export async function kubernetesSubject(s: { o: KubernetesOrchestrator; scope: s
     deadlineMs: s.deadlineMs,
     pollMs: s.pollMs,
   };
+}
+
+/** A test file's teardown of its control plane: stopped, no process of it left, its directory removed. */
+export async function stopPlane(plane: ControlPlaneState | undefined, tmp: string): Promise<void> {
+  if (plane) {
+    await stopControlPlane(plane);
+    expect(plane.processes.filter((p) => isAlive(p.pid))).toEqual([]);
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
 }
