@@ -55,6 +55,22 @@ describe('recoveryTimeline', () => {
     expect(t.recoveredAtMs).toBe(53_000); // not 40 s: the stale lag did not count
   });
 
+  it('takes a moving counter after the restart as fresh, even when the replay passed the old count before the first sample', () => {
+    // a short-lived job: 1000 + 10/s before the kill; the new attempt replays fast and its counter is
+    // past the old one from its first sample, after the stale (constant) reading until 47 s
+    const small = series().map((x) => {
+      const s = x.tMs / 1000;
+      if (s < 35) return { ...x, processed: 1000 + s * 10 };
+      if (s < 40) return x;
+      if (s < 47) return { ...x, lag: 110, processed: 1350 };
+      return { ...x, processed: 5000 + (s - 47) * 2000 };
+    });
+    expect(recoveryTimeline(small, 30_000, opts).recoveredAtMs).toBe(53_000);
+    // a counter that never moves again is never trusted
+    const frozen = small.map((x) => (x.tMs >= 47_000 ? { ...x, lag: 110, processed: 1350 } : x));
+    expect(recoveryTimeline(frozen, 30_000, opts).recoveredAtMs).toBeUndefined();
+  });
+
   it('leaves the end undefined for a failure that never recovers', () => {
     const t = recoveryTimeline(series(true), 30_000, opts);
     expect(t.runningAtMs).toBe(40_000);

@@ -75,9 +75,12 @@ export function recoveryTimeline(samples: readonly JobSample[], injectedAtMs: nu
   const baseRestarts = [...before].reverse().find((s) => s.restarts !== undefined)?.restarts;
   // After a restart Flink's REST can serve the dead attempt's last metrics for a while (its lag
   // looked normal while the restored job replayed 120,000 records): a reading counts only once the
-  // source's record counter was seen reset, i.e. below its last value before the failure.
+  // source's record counter shows the new attempt, either reset (below its last value before the
+  // failure) or moving while RUNNING again (a dead attempt's counter never moves; a short-lived job
+  // replaying fast can pass its old count before the first sample).
   const baseCount = [...before].reverse().find((s) => s.processed !== undefined)?.processed;
-  let fresh = baseCount === undefined;
+  let fresh = !baseCount;
+  let lastCount: number | undefined;
   const requireRestart = o.requireRestart ?? true;
   let disturbed = false;
   let run = 0;
@@ -86,7 +89,10 @@ export function recoveryTimeline(samples: readonly JobSample[], injectedAtMs: nu
     // A restart between two samples is seen in Flink's restart count alone (sampled with job metrics).
     const restarted = baseRestarts !== undefined && s.restarts !== undefined && s.restarts > baseRestarts;
     if ((s.state !== 'RUNNING' || restarted) && t.detectedAtMs === undefined) t.detectedAtMs = s.tMs;
-    if (!fresh && t.detectedAtMs !== undefined && s.state === 'RUNNING' && s.processed !== undefined && s.processed < baseCount!) fresh = true;
+    if (!fresh && t.detectedAtMs !== undefined && s.state === 'RUNNING' && s.processed !== undefined) {
+      fresh = s.processed < baseCount! || (lastCount !== undefined && s.processed !== lastCount);
+      lastCount = s.processed;
+    }
     const normal = s.state === 'RUNNING' && s.lag !== undefined && s.lag <= thresholdLag && (fresh || t.detectedAtMs === undefined);
     if (t.detectedAtMs !== undefined && t.runningAtMs === undefined) {
       if (s.state !== 'RUNNING') continue;
