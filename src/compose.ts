@@ -15,13 +15,21 @@ import { SqliteProfileStore } from './adapters/sqlite/sqlite-profile-store.js';
 import { SqliteControlStore } from './adapters/sqlite/sqlite-control-store.js';
 import type { LocalControlDeps } from './app/control/local-run.js';
 import crypto from 'node:crypto';
+import YAML from 'yaml';
+import { K8sApi } from './adapters/k8s/api.js';
+import { KubernetesFailureInjector } from './adapters/k8s/failure-injector.js';
+import { kubeconfigPath } from './adapters/k8s/kubeconfig.js';
+import { KubernetesOrchestrator } from './adapters/k8s/orchestrator.js';
+import { CrdValidator, crdsOf } from './core/k8s/validate.js';
+import { KhaosError } from './core/errors.js';
+import type { MessageBus } from './ports/message-bus.js';
 import { badInput } from './core/errors.js';
 import { parseTraceCsv, type Trace } from './core/load/trace.js';
 import type { DemoDeps } from './app/demo.js';
 import type { KhaosConfig } from './config/schema.js';
 import type { RateSource } from './ports/rate-source.js';
 
-/** The only file that picks adapters: the local platform of JVM processes on this machine. */
+/** The only file that picks adapters: the local platform of JVM processes on this machine, or Kubernetes. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const khaosHome = () => process.env.KHAOS_HOME ?? path.join(repoRoot, '.khaos');
 export const workloadsDir = () => process.env.KHAOS_WORKLOADS ?? path.resolve(repoRoot, '..', 'shared', 'workloads');
@@ -173,6 +181,42 @@ export function platformProvenance(): { flinkVersion: string; jobJarSha256: stri
     flinkVersion: /<flink.version>([^<]+)</.exec(pom)?.[1] ?? 'unknown',
     jobJarSha256: fs.existsSync(jar) ? crypto.createHash('sha256').update(fs.readFileSync(jar)).digest('hex') : 'not built',
   };
+}
+
+/** The CRDs of the Flink operator and Chaos Mesh that objects are checked against (`KHAOS_K8S_CRDS` overrides). */
+export const crdsDir = () => process.env.KHAOS_K8S_CRDS ?? path.resolve(repoRoot, '..', 'shared', 'k8s', 'crds');
+
+/** A validator of every CRD in `dir` (each YAML file, any number of documents). */
+export function crdValidator(dir = crdsDir()): CrdValidator {
+  if (!fs.existsSync(dir)) throw new KhaosError('environment', `CRD folder ${dir} not found`, 'Khaos checks objects against the CRDs in ../shared/k8s/crds/ beside the repository; set KHAOS_K8S_CRDS to another folder');
+  const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
+  return new CrdValidator(files.flatMap((f) => crdsOf(YAML.parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJSON()), path.join(dir, f))));
+}
+
+/**
+ * The Kubernetes platform for the replicas of `scope` (a profile id): FlinkDeployments through
+ * the operator, kills through Chaos Mesh (or a pod delete), Flink's REST over each JobManager's
+ * route (the API server's service proxy with its CA and the kubeconfig's token, or
+ * k8s.restUrlTemplate), Kafka at k8s.khaosKafkaBootstrap unless `bus` is given. `close` ends the
+ * watches and the API client; the caller closes the bus and stops the replicas it started.
+ */
+export async function kubernetesPlatform(config: KhaosConfig, scope: string, log: (l: string) => void, bus?: MessageBus): Promise<DemoDeps & { close(): void }> {
+  const k = config.k8s;
+  const api = K8sApi.fromKubeconfig(kubeconfigPath(k.kubeconfig), k.context);
+  const validator = crdValidator();
+  const clock = new SystemClock();
+  const s = config.stack;
+  const o = await KubernetesOrchestrator.open({ api, settings: k, validator, scope, log, startTimeoutMs: s.startTimeoutMs, savepointTimeoutMs: s.savepointTimeoutMs, flink: { heartbeatIntervalMs: s.heartbeatIntervalMs, heartbeatTimeoutMs: s.heartbeatTimeoutMs, restartDelayMs: s.restartDelayMs } }).catch((e: unknown) => {
+    api.close();
+    throw e;
+  });
+  const theBus = bus ?? new KafkajsMessageBus(k.khaosKafkaBootstrap ?? k.kafkaBootstrap);
+  const flinkAt = (url: string) => new RestFlinkEngine(url, { fetch: api.fetch });
+  const injectorFor = (replica: string) => {
+    const deployment = o.deploymentOf(replica);
+    return new KubernetesFailureInjector(api, validator, clock, { namespace: k.namespace, deployment, profile: scope, taskException: { flink: flinkAt(o.restUrl(deployment)), bus: theBus } });
+  };
+  return { orchestrator: o, bus: theBus, flinkAt, injectorFor, clock, log, close: () => (o.close(), api.close()) };
 }
 
 export const stacks = () => listStacks(khaosHome());

@@ -67,7 +67,8 @@ const TICK_MS = 1000;
  * an injection point, breaks every replica at its own timing, measures its recovery and stores
  * the step atomically, so an interrupted profile resumes at the first step not stored.
  */
-export async function runProfile(deps: ProfileDeps, profileId: string, trace: Trace, opts: { shouldStop?: () => boolean; onProgress?: (p: ProfileProgress) => void } = {}): Promise<'done' | 'interrupted'> {
+export async function runProfile(given: ProfileDeps, profileId: string, trace: Trace, opts: { shouldStop?: () => boolean; onProgress?: (p: ProfileProgress) => void } = {}): Promise<'done' | 'interrupted'> {
+  const deps = withOneInjectorPerReplica(given);
   const { store, clock, bus, log } = deps;
   const found = store.getProfile(profileId);
   if (!found) throw new KhaosError('bad-input', `no profile "${profileId}"`, 'list them with `khaos profile list`');
@@ -111,8 +112,8 @@ export async function runProfile(deps: ProfileDeps, profileId: string, trace: Tr
     if (mode !== 'one-at-a-time') for (const ciMs of plan.intervalsMs) replicas.push(await start(ciMs, input));
     return await runSteps();
   } finally {
-    // The replicas themselves go down with the stack; their output followers go now.
-    await Promise.all(replicas.map((r) => r.output?.tail.close().catch(() => undefined)));
+    // Every replica started goes, with its output follower: on Kubernetes nothing else deletes them.
+    for (const r of replicas) await stop(r);
   }
 
   async function runSteps(): Promise<'done' | 'interrupted'> {
@@ -158,6 +159,13 @@ export async function runProfile(deps: ProfileDeps, profileId: string, trace: Tr
   store.setStatus(profileId, 'done');
   return 'done';
   }
+}
+
+/** One injector per replica for the whole run: what it prepares when a victim is planned is there when the injection goes out. */
+function withOneInjectorPerReplica(deps: ProfileDeps): ProfileDeps {
+  const injectors = new Map<string, FailureInjector>();
+  const injectorFor = (replica: string) => injectors.get(replica) ?? injectors.set(replica, deps.injectorFor(replica)).get(replica)!;
+  return { ...deps, injectorFor };
 }
 
 function interrupted(store: ProfileStore, id: string, log: (l: string) => void): 'interrupted' {
@@ -253,6 +261,7 @@ export class StepWatch {
     const lastTriggerMs = r.pacer ? (due === undefined ? undefined : due - r.ciMs) : cps.latestCompleted?.triggerTimestampMs;
     const target = injectionTarget(plan.timing, { nowMs: deps.clock.now(), lastTriggerMs, intervalMs: r.ciMs, leadMs: plan.leadMs, rnd: this.rnd });
     r.target = { ...target, taskManagerId, source: target.nextDueMs === undefined ? 'none' : r.pacer ? 'khaos-trigger' : 'flink-schedule' };
+    await deps.injectorFor(r.name).prepare?.(plan.failure, taskManagerId);
   }
 
   /** Arms the injections due before the next tick; returns their replicas' names. */

@@ -3,7 +3,8 @@ import { Command, CommanderError } from 'commander';
 import YAML from 'yaml';
 import { resolveConfig, type ConfigInput } from '../config/schema.js';
 import { badInput, KhaosError } from '../core/errors.js';
-import { startLocalStack, workloadsDir } from '../compose.js';
+import { demoDeps, kubernetesPlatform, startLocalStack, workloadsDir } from '../compose.js';
+import type { DemoDeps } from '../app/demo.js';
 
 export function log(line: string): void {
   process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -119,6 +120,22 @@ export async function withOwnedStack<T>(config: ReturnType<typeof configFrom>, b
     log('tearing the stack down…');
     await stack.down();
     log('stack down: no process left');
+  }
+}
+
+/**
+ * Runs `body` on the config's platform: a local stack Khaos starts and tears down (the default),
+ * or Kubernetes (`platform: kubernetes`), where `scope` names the FlinkDeployments and the
+ * replicas are the caller's to stop. The bus is the caller's to close.
+ */
+export async function withPlatform<T>(config: ReturnType<typeof configFrom>, scope: string, body: (deps: DemoDeps) => Promise<T>): Promise<T> {
+  if (config.platform === 'local') return withOwnedStack(config, (stack) => body(demoDeps(stack, log)));
+  log(`Kubernetes: namespace ${config.k8s.namespace}, FlinkDeployments khaos-${scope}-*`);
+  const deps = await kubernetesPlatform(config, scope, log);
+  try {
+    return await body(deps);
+  } finally {
+    deps.close();
   }
 }
 

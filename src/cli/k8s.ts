@@ -2,21 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import YAML from 'yaml';
-import { repoRoot } from '../compose.js';
+import { crdsDir, crdValidator } from '../compose.js';
 import { badInput, KhaosError } from '../core/errors.js';
 import { renderProfilePlan } from '../core/k8s/render.js';
 import { CrdValidator, crdsOf } from '../core/k8s/validate.js';
 import { act, configFrom, withConfigOptions, type CliIo, type ConfigFlags } from './common.js';
 
-/** The CRDs of the Flink operator and Chaos Mesh that objects are checked against (`KHAOS_K8S_CRDS` overrides). */
-export const crdsDir = () => process.env.KHAOS_K8S_CRDS ?? path.resolve(repoRoot, '..', 'shared', 'k8s', 'crds');
-
-/** A validator of every CRD in `dir` (each YAML file, any number of documents). */
-export function crdValidator(dir = crdsDir()): CrdValidator {
-  if (!fs.existsSync(dir)) throw new KhaosError('environment', `CRD folder ${dir} not found`, 'Khaos checks objects against the CRDs in ../shared/k8s/crds/ beside the repository; set KHAOS_K8S_CRDS to another folder');
-  const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
-  return new CrdValidator(files.flatMap((f) => crdsOf(YAML.parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJSON()), path.join(dir, f))));
-}
+export { crdsDir, crdValidator } from '../compose.js';
 
 /** Profile ids become part of object names (`khaos-<id>-ci-<ms>`, with `-rest` after it a 63-character DNS label). */
 const PROFILE_ID = /^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$/;

@@ -12,8 +12,8 @@ import { seededRandom } from '../core/random.js';
 import { samplesToCsv } from '../core/profiling/samples.js';
 import { analyzeSteadyState } from '../core/load/steady-state.js';
 import type { Trace } from '../core/load/trace.js';
-import { demoDeps, loadTrace, platformProvenance, profileStore } from '../compose.js';
-import { act, configFrom, log, withConfigOptions, withOwnedStack, type ConfigFlags } from './common.js';
+import { loadTrace, platformProvenance, profileStore } from '../compose.js';
+import { act, configFrom, log, withConfigOptions, withPlatform, type ConfigFlags } from './common.js';
 import { writeProfileReport } from './profile-report.js';
 
 const EXAMPLES = `
@@ -30,7 +30,7 @@ type Store = ReturnType<typeof profileStore>;
 
 /** `khaos profile`: runs (or resumes) a profile; its sub-commands list, discard, export and report stored ones. */
 export function addProfileCommand(parent: Command): Command {
-  const profile = withConfigOptions(parent.command('profile').description('phase 2: parallel chaos profiling on the local stack (one replica per checkpoint interval)'), ['config', 'name', 'job', 'trace', 'peak', 'compression', 'failure', 'seed'])
+  const profile = withConfigOptions(parent.command('profile').description('phase 2: parallel chaos profiling, on the local stack or Kubernetes (platform), one replica per checkpoint interval'), ['config', 'name', 'job', 'trace', 'peak', 'compression', 'failure', 'seed'])
     .option('--resume <id>', 'run the steps of an interrupted profile that are not stored yet')
     .addHelpText('after', EXAMPLES);
   act(profile, (f: Flags) => withStore((store) => run(store, f)));
@@ -173,8 +173,8 @@ async function run(store: Store, flags: Flags): Promise<number> {
   }
   const id = record?.id ?? newId();
   let stop = false;
-  const outcome = await withOwnedStack(c, async (stack) => {
-    const deps = { ...demoDeps(stack, log), store };
+  const outcome = await withPlatform(c, id, async (platform) => {
+    const deps = { ...platform, store };
     process.removeAllListeners('SIGINT');
     process.once('SIGINT', () => {
       log('Ctrl-C: stopping after this second; the profile can be resumed');
@@ -187,7 +187,7 @@ async function run(store: Store, flags: Flags): Promise<number> {
         if (!plan) return 'probe-interrupted' as const;
         record = { id, createdAtMs: Date.now(), status: 'running', ownerPid: process.pid, plan, provenance: { config: c, ...platformProvenance(), clock: 'system clock (ms since the epoch) for every timestamp', timeScaling: { compression: plan.replay.compression } } };
         store.createProfile(record);
-        const levels = plan.capacity ? `, levels ${plan.points.map((pt) => pt.rateEps).join('/')} ev/s (${c.profile.loadRange.map((f) => `${f * 100} %`).join('–')} of the probed ${plan.capacity.sustainableEps} ev/s with ${plan.capacity.replicas ?? 1} replica(s) running)` : `, peak ${plan.replay.peakRateEps} ev/s`;
+        const levels = plan.capacity ? `, levels ${plan.points.map((pt) => pt.rateEps).join('/')} ev/s (${c.profile.loadRange.map((f) => `${Math.round(f * 100)} %`).join('–')} of the probed ${plan.capacity.sustainableEps} ev/s with ${plan.capacity.replicas ?? 1} replica(s) running)` : `, peak ${plan.replay.peakRateEps} ev/s`;
         log(`profile ${id}: ${plan.intervalsMs.length} intervals (${plan.intervalsMs.join(', ')} ms) × ${plan.points.length} points × ${plan.repetitions}; injection ${plan.injection}${plan.actuator === 'paced' ? ', paced checkpoints' : ''}; trace ${plan.replay.trace} at ×${plan.replay.compression}${levels}`);
       }
       return await runProfile(deps, id, trace, {

@@ -116,6 +116,9 @@ const k8sSection = z
     jobManagerMemory: z.string().regex(/^[0-9]+(m|g|Mi|Gi)$/, 'a size like 1024m or 1Gi').default('1024m').describe('JobManager memory (Flink size: 1024m, 1g)'),
     taskManagerCpu: z.number().positive().default(1).describe('TaskManager CPU, cores'),
     taskManagerMemory: z.string().regex(/^[0-9]+(m|g|Mi|Gi)$/, 'a size like 1024m or 1Gi').default('1024m').describe('TaskManager memory (Flink size: 1024m, 1g)'),
+    kubeconfig: z.string().min(1).optional().describe('The kubeconfig Khaos uses (its current context, or k8s.context): a bearer token and the API server’s CA; unset, $KUBECONFIG, then ~/.kube/config'),
+    context: z.string().min(1).optional().describe('The kubeconfig context to use; unset, its current-context'),
+    khaosKafkaBootstrap: z.string().min(1).optional().describe('Kafka bootstrap servers as Khaos itself reaches them (the replay, task-exception markers, committed output); unset, kafkaBootstrap'),
     restUrlTemplate: z
       .string()
       .regex(/^https?:\/\/.*\{name\}/, 'an http(s) URL template containing {name}, e.g. https://{name}.flink.example.com')
@@ -301,6 +304,7 @@ export const configSchema = z
         for (const n of repeatedPolicies([...v.policies, ...statics])) ctx.addIssue({ code: 'custom', path: ['policies'], message: `${n} is listed more than once (policies and staticIntervals together)` });
       })
       .prefault({}),
+    platform: z.enum(['local', 'kubernetes']).default('local').describe('Where `khaos profile` runs its replicas: local (Kafka and Flink JVMs on this machine, started and stopped by Khaos) or kubernetes (FlinkDeployments through the Flink Kubernetes Operator, failures through Chaos Mesh; see k8s.* and docs/kubernetes.md)'),
     k8s: k8sSection,
   })
   .strict();
@@ -361,6 +365,7 @@ export function resolveConfig(input: unknown) {
         drainMs: d(c.evaluate.real.drain, 'evaluate.real.drain'),
       }),
     }),
+    platform: c.platform,
     k8s: Object.freeze({ ...c.k8s }),
   });
 }

@@ -36,6 +36,13 @@ export interface TaskExceptionTarget {
  * cannot be signalled or the job cannot be reached.
  */
 export interface FailureInjector {
+  /**
+   * Optional: looks up ahead of time what injecting `type` into `taskManagerId` needs (called
+   * when the victim is planned, before waiting for the injection time), so that the injection
+   * itself is as short as one call and lands on time. The injection checks again whatever may
+   * have changed meanwhile.
+   */
+  prepare?(type: FailureType, taskManagerId: string): Promise<void>;
   kill(taskManagerId: string): Promise<InjectedFailure>;
   /** SIGSTOP now, SIGCONT after `durationMs`; resolves after the thaw. */
   freeze(taskManagerId: string, durationMs: number): Promise<InjectedFailure>;

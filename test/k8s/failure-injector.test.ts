@@ -140,6 +140,31 @@ describe('KubernetesFailureInjector: kill through Chaos Mesh, freeze, exception'
     await expect(injector(khaos).kill(target), 'a dead TaskManager is no target').rejects.toMatchObject(khaosError('bad-input'));
   });
 
+  it('a kill prepared when its victim is planned is one create at injection time; a pod gone meanwhile is still caught', async () => {
+    const target = await taskManagerPod(NS, deployment, 5);
+    const sent: string[] = [];
+    // Every request the injector makes, in order (create and call both go through request).
+    const recorded = new Proxy(khaos, { get: (o, k) => (k === 'request' ? (m: string, p: string, ...rest: unknown[]) => (sent.push(`${m} ${p.split('?')[0]}`), o.request(m, p, ...(rest as []))) : Reflect.get(o, k)) });
+    const inj = injector(recorded);
+    await inj.prepare('kill', target);
+    expect(sent, 'the pod and Chaos Mesh discovery read ahead').toEqual([`GET /api/v1/namespaces/${NS}/pods/${target}`, 'GET /apis/chaos-mesh.org/v1alpha1']);
+    sent.length = 0;
+    await inj.kill(target);
+    // The create goes first, with the pod read again beside it (not before it).
+    expect(sent.slice(0, 2), 'the kill starts with the create').toEqual([`POST /apis/chaos-mesh.org/v1alpha1/namespaces/${NS}/podchaos`, `GET /api/v1/namespaces/${NS}/pods/${target}`]);
+    await until(within, `pod ${target} removed`, async () => ((await podStatus(NS, target)) === 404 ? true : undefined));
+    chaosMesh.seen.length = 0;
+    // Prepared, then the pod went before the kill: said clearly, the PodChaos deleted.
+    const gone = await taskManagerPod(NS, deployment, 6);
+    const inj2 = injector(khaos);
+    await inj2.prepare('kill', gone);
+    await admin.request('DELETE', `/api/v1/namespaces/${NS}/pods/${gone}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 });
+    await until(within, `pod ${gone} removed`, async () => ((await podStatus(NS, gone)) === 404 ? true : undefined));
+    await expect(inj2.kill(gone)).rejects.toMatchObject({ ...khaosError('bad-input'), message: `TaskManager pod ${gone} went away between planning the kill and making it` });
+    expect(await podChaosIn(NS), 'cleaned up after the failed experiment').toEqual([]);
+    chaosMesh.seen.length = 0;
+  });
+
   it('the Chaos Mesh double writes the status Chaos Mesh writes (records and conditions)', async () => {
     // The rendered template: one TaskManager of the deployment by the operator's labels.
     const template = renderProfilePlan(settings, { profile: 'fi', job: 'iot', intervalsMs: [2000], parallelism: 2, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000 }).find((o) => o.kind === 'PodChaos')!;
@@ -209,6 +234,10 @@ describe('RBAC: Khaos runs with its rendered Role, which forbids what Khaos does
     await expect(khaos.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x', namespace: NS }, spec: { containers: [{ name: 'x', image: 'x' }] } })).rejects.toThrow(/^the Role lacks create on pods in namespace khaos/);
     // (for a Namespace, the server names the namespace itself)
     await expect(khaos.call('DELETE', `/api/v1/namespaces/${NS}`)).rejects.toThrow(/^the Role lacks delete on namespaces in namespace khaos/);
+    // Replacing a FlinkDeployment whole (update): Khaos only patches it.
+    const fdPath = `/apis/flink.apache.org/v1beta1/namespaces/${NS}/flinkdeployments/${deployment}`;
+    const fd = (await admin.request('GET', fdPath)).body;
+    await expect(khaos.call('PUT', fdPath, fd)).rejects.toThrow(/^the Role lacks update on flinkdeployments \(API group flink.apache.org\) in namespace khaos/);
     // …and what it needs, it may: read its replica, list pods.
     expect((await khaos.request('GET', `/apis/flink.apache.org/v1beta1/namespaces/${NS}/flinkdeployments/${deployment}`)).status).toBe(200);
     expect((await khaos.request('GET', `/api/v1/namespaces/${NS}/pods`)).status).toBe(200);

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import { K8sApi } from '../../src/adapters/k8s/api.js';
 import { startControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
 import { KubernetesOrchestrator, type FlinkDeploymentObject, type KubernetesOrchestratorOptions } from '../../src/adapters/k8s/orchestrator.js';
@@ -309,6 +311,52 @@ describe('Khaos’s Role and the JobManager route', () => {
     expect(o.restUrl('khaos-route-a')).toBe('https://khaos-route-a.khaos.flink.example.com');
     expect((await orchestrator('proxy')).restUrl('khaos-proxy-a')).toBe(`${plane.server}/api/v1/namespaces/${NS}/services/khaos-proxy-a-rest:8081/proxy`);
     expect(() => resolveConfig({ k8s: { restUrlTemplate: 'flink.example.com/{namespace}' } })).toThrow(/k8s\.restUrlTemplate: an http\(s\) URL template containing \{name\}/);
+  });
+});
+
+/** This machine's first non-loopback IPv4 address: the API server refuses to proxy to loopback, and kwok pods have no real IP. */
+const hostIp = () => Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+
+describe('Flink’s REST through the API server’s service proxy (the default route)', () => {
+  it.skipIf(!hostIp())('reaches a JobManager with the API server’s CA and Khaos’s token, GET and POST (the paced actuator’s trigger), and fails clearly without them', async () => {
+    // A stand-in JobManager REST on this machine, behind a Service `<deployment>-rest:8081` as the
+    // operator makes it. The API server proxies only to an endpoint whose target pod carries that
+    // IP, so a pod with no node (kwok leaves it alone) gets the machine's IP in its status.
+    const ip = hostIp()!;
+    const deployment = 'khaos-proxied-a';
+    const seen: string[] = [];
+    const fixture = (f: string) => fs.readFileSync(path.join('test/fixtures/flink-2.2.1', f), 'utf8');
+    const server = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/overview') return res.end(fixture('overview.json'));
+      if (req.method === 'POST' && /^\/jobs\/[0-9a-f]+\/checkpoints$/.test(req.url ?? '')) return res.end(JSON.stringify({ 'request-id': 'r1' }));
+      res.statusCode = 404;
+      res.end(JSON.stringify({ errors: ['Not found'] }));
+    });
+    await new Promise<void>((r) => server.listen(0, ip, r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      await admin.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: `${deployment}-rest`, namespace: NS }, spec: { ports: [{ name: 'rest', port: 8081, targetPort: port }] } });
+      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${deployment}-jobmanager`, namespace: NS }, spec: { nodeName: 'not-a-node', containers: [{ name: 'flink-main-container', image: 'flink:2.2.1-java17' }] } };
+      await admin.create(pod);
+      const podPath = `/api/v1/namespaces/${NS}/pods/${pod.metadata.name}/status`;
+      expect((await admin.request('PATCH', podPath, { status: { podIP: ip, podIPs: [{ ip }] } }, 'application/merge-patch+json')).status).toBe(200);
+      await admin.create({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: `${deployment}-rest`, namespace: NS }, subsets: [{ addresses: [{ ip, targetRef: { kind: 'Pod', name: pod.metadata.name, namespace: NS } }], ports: [{ name: 'rest', port }] }] });
+      const restUrl = (await orchestrator('proxied')).restUrl(deployment);
+      const proxied = new RestFlinkEngine(restUrl, { fetch: khaos.fetch });
+      await until(time, 'the service proxy answers', async () => ((await proxied.isReachable()) ? true : undefined));
+      expect(await proxied.triggerCheckpoint('0123456789abcdef0123456789abcdef')).toBe('r1');
+      expect(seen).toEqual(expect.arrayContaining(['GET /overview', 'POST /jobs/0123456789abcdef0123456789abcdef/checkpoints']));
+      // Without the CA and the token (the global fetch): refused, and the message names the URL.
+      await expect(new RestFlinkEngine(restUrl, { requestTimeoutMs: 5000 }).listJobs()).rejects.toMatchObject({ message: expect.stringContaining(`Flink REST GET ${restUrl}/jobs/overview failed`) });
+      // With a token whose Role lacks services/proxy: the API server's 403, named.
+      const none = new K8sApi({ server: plane.server, ca: fs.readFileSync(plane.caFile, 'utf8'), token: 'not-a-token' });
+      opened.push(none);
+      await expect(new RestFlinkEngine(restUrl, { fetch: none.fetch }).listJobs()).rejects.toMatchObject({ message: expect.stringMatching(/answered 401/) });
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
 

@@ -2,16 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import { K8sApi } from '../../src/adapters/k8s/api.js';
-import { startControlPlane, stopControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
-import { KubernetesFailureInjector } from '../../src/adapters/k8s/failure-injector.js';
-import { KubernetesOrchestrator } from '../../src/adapters/k8s/orchestrator.js';
+import { kubeconfig, startControlPlane, stopControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
 import { SqliteProfileStore } from '../../src/adapters/sqlite/sqlite-profile-store.js';
-import { SystemClock } from '../../src/adapters/system/clock.js';
 import { isAlive } from '../../src/adapters/system/processes.js';
 import { runProfile, type ProfileDeps } from '../../src/app/profile.js';
-import { crdsDir, crdValidator } from '../../src/cli/k8s.js';
+import { crdsDir } from '../../src/cli/k8s.js';
+import { kubernetesPlatform } from '../../src/compose.js';
 import { resolveConfig } from '../../src/config/schema.js';
 import { deploymentName } from '../../src/core/k8s/render.js';
 import { parseTraceCsv } from '../../src/core/load/trace.js';
@@ -22,7 +19,7 @@ import { MemoryMessageBus } from '../fakes/memory-message-bus.js';
 import { ChaosMeshDouble } from './doubles/chaos-mesh.js';
 import { FlinkOperatorDouble } from './doubles/flink-operator.js';
 import { FlinkRestDouble } from './doubles/flink-rest.js';
-import { khaosNamespace, leftovers } from './subject.js';
+import { khaosNamespace, leftovers, serviceAccountToken } from './subject.js';
 
 // A profile plan (2 intervals × 2 points, kills just before a checkpoint) run end to end by
 // runProfile on a real control plane: KubernetesOrchestrator and KubernetesFailureInjector with
@@ -58,6 +55,7 @@ const apis: K8sApi[] = [];
 let admin: K8sApi;
 /** Khaos's ServiceAccount token: the rendered Role and nothing else. */
 let khaos: K8sApi;
+let khaosToken: string;
 let operator: FlinkOperatorDouble | undefined;
 let chaosMesh: ChaosMeshDouble | undefined;
 let rest: FlinkRestDouble | undefined;
@@ -72,6 +70,7 @@ beforeAll(async () => {
   admin = adminApi();
   khaos = await khaosNamespace(admin, plane, settings);
   apis.push(khaos);
+  khaosToken = await serviceAccountToken(admin, NS, settings.serviceAccount);
   // Each double has a client of its own with the admin token: they play the operator, Chaos Mesh and Flink.
   operator = await FlinkOperatorDouble.start(adminApi(), NS);
   // A CRD just established may answer 429 "storage is (re)initializing" for a while; the Chaos Mesh double lists PodChaos once.
@@ -95,25 +94,21 @@ describe('a profile on Kubernetes, end to end with the doubles', () => {
     const file = path.join(tmp, 'profiles.db');
     const store = new SqliteProfileStore(file);
     store.createProfile({ id: PROFILE, createdAtMs: Date.now(), status: 'running', plan, provenance: { config: { k8s: settings }, flinkVersion: '2.2.1 (the Flink REST test double)', jobJarSha256: 'none', clock: 'system clock (ms since the epoch) for every timestamp', timeScaling: { compression: 60 } } });
-    const clock = new SystemClock();
-    const o = await KubernetesOrchestrator.open({ api: khaos, settings: { ...settings, restUrlTemplate: rest!.urlTemplate }, validator: crdValidator(), scope: PROFILE, flink: { heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000 }, startTimeoutMs: 60_000, deleteTimeoutMs: 60_000 });
-    const deps: ProfileDeps = {
-      orchestrator: o,
-      // As FakeFlinkPlatform.feedingBus in the unit tests: what the replay produces is the simulated jobs' input.
-      bus: rest!.platform.feedingBus(new MemoryMessageBus(), (t) => t.startsWith(`khaos-prof-${PROFILE}-in`)),
-      flinkAt: (restUrl) => new RestFlinkEngine(restUrl),
-      injectorFor: (replica) => new KubernetesFailureInjector(khaos, crdValidator(), clock, { namespace: NS, deployment: o.deploymentOf(replica), profile: PROFILE }),
-      clock,
-      store,
-      log: (line) => console.log(`[k8s profile] ${line}`),
-    };
+    // Composed as `khaos profile` composes it for `platform: kubernetes` (src/compose.ts), from a
+    // kubeconfig with the token of Khaos's own Role; only the bus is the test's: as
+    // FakeFlinkPlatform.feedingBus in the unit tests, what the replay produces is the simulated jobs' input.
+    const kubeconfigFile = path.join(tmp, 'khaos-kubeconfig');
+    fs.writeFileSync(kubeconfigFile, kubeconfig(plane!.server, fs.readFileSync(plane!.caFile, 'utf8'), khaosToken));
+    const config = resolveConfig({ platform: 'kubernetes', stack: { startTimeout: '60s' }, k8s: { namespace: NS, kubeconfig: kubeconfigFile, restUrlTemplate: rest!.urlTemplate } });
+    const bus = rest!.platform.feedingBus(new MemoryMessageBus(), (t) => t.startsWith(`khaos-prof-${PROFILE}-in`));
+    const platform = await kubernetesPlatform(config, PROFILE, (line) => console.log(`[k8s profile] ${line}`), bus);
+    const deps: ProfileDeps = { ...platform, store };
     const started = Date.now();
     try {
+      // runProfile deletes the replicas it started (on Kubernetes nothing else would).
       expect(await runProfile(deps, PROFILE, trace)).toBe('done');
     } finally {
-      // runProfile leaves side-by-side replicas to the platform's teardown (the local stack's); on Kubernetes Khaos deletes them.
-      for (const ci of INTERVALS) await o.stopReplica(replicaName(ci)).catch((e: Error) => console.log(`[k8s] stopping ${replicaName(ci)}: ${e.message}`));
-      o.close();
+      platform.close();
       store.close();
     }
     console.log(`[k8s] profile of ${INTERVALS.length} intervals × ${plan.points.length} points: ${((Date.now() - started) / 1000).toFixed(1)} s from the first replica's start to the last one's deletion`);

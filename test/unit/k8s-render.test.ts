@@ -40,7 +40,7 @@ describe('renderProfilePlan', () => {
   it('the Role grants exactly what Khaos needs, bound to its ServiceAccount', () => {
     const [role] = byKind('Role');
     expect(role!.rules).toEqual([
-      { apiGroups: ['flink.apache.org'], resources: ['flinkdeployments'], verbs: ['create', 'get', 'list', 'watch', 'update', 'patch', 'delete'] },
+      { apiGroups: ['flink.apache.org'], resources: ['flinkdeployments'], verbs: ['create', 'get', 'list', 'watch', 'patch', 'delete'] },
       { apiGroups: ['chaos-mesh.org'], resources: ['podchaos'], verbs: ['create', 'get', 'delete'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },
       { apiGroups: [''], resources: ['services/proxy'], verbs: ['get', 'create'] },

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import https from 'node:https';
 import { KhaosError } from '../../core/errors.js';
+import { parseKubeconfig } from './kubeconfig.js';
 
 /**
  * The few Kubernetes API calls Khaos makes, over HTTPS with a bearer token: no client library, so
@@ -84,38 +85,58 @@ export class K8sApi {
     return this.endpoint.server;
   }
 
-  /** An API client from a kubeconfig Khaos wrote (one cluster with inline CA, one user with a token). */
-  static fromKubeconfig(file: string): K8sApi {
-    if (!fs.existsSync(file)) throw new KhaosError('environment', `no kubeconfig at ${file}`, 'point KUBECONFIG (or the option that named this file) at the kubeconfig of the cluster Khaos is to use');
-    const text = fs.readFileSync(file, 'utf8');
-    const field = (name: string) => new RegExp(`${name}: (\\S+)`).exec(text)?.[1];
-    const [server, ca, token] = [field('server'), field('certificate-authority-data'), field('token')];
-    if (!server || !ca || !token) throw new KhaosError('bad-input', `kubeconfig ${file} lacks a server, an inline CA or a token`, 'use the kubeconfig the control-plane script wrote');
-    return new K8sApi({ server, ca: Buffer.from(ca, 'base64').toString('utf8'), token });
+  /** An API client from a kubeconfig (its current context, or `context`): see parseKubeconfig for what it must hold. */
+  static fromKubeconfig(file: string, context?: string): K8sApi {
+    if (!fs.existsSync(file)) throw new KhaosError('environment', `no kubeconfig at ${file}`, 'point KUBECONFIG (or k8s.kubeconfig) at the kubeconfig of the cluster Khaos is to use');
+    return new K8sApi(parseKubeconfig(fs.readFileSync(file, 'utf8'), file, context));
   }
 
   /** One request; any HTTP status resolves (the caller decides), a network failure throws KhaosError('environment'). */
-  request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiResponse> {
-    const url = new URL(path, this.endpoint.server);
+  async request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiResponse> {
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    let r: { status: number; text: string };
+    try {
+      r = await this.send(method, new URL(path, this.endpoint.server), payload, contentType);
+    } catch (e) {
+      throw new KhaosError('environment', `Kubernetes API server ${this.endpoint.server} unreachable: ${(e as Error).message}`, 'is the control plane up? check the kubeconfig’s server', { cause: e });
+    }
+    let parsed: unknown = r.text;
+    try {
+      parsed = r.text ? JSON.parse(r.text) : undefined;
+    } catch {
+      // not JSON (e.g. /readyz's "ok"): keep the text
+    }
+    return { status: r.status, body: parsed };
+  }
+
+  /**
+   * A `fetch` that sends requests to this API server with its CA and the bearer token, and any
+   * other URL to the global fetch: for Flink's REST through the service proxy
+   * (`<server>/api/v1/namespaces/<ns>/services/<name>-rest:8081/proxy`), where Khaos reads metrics
+   * and the paced actuator triggers checkpoints. Honours `signal` (a time-out).
+   */
+  readonly fetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.origin !== new URL(this.endpoint.server).origin) return fetch(input, init);
+    const contentType = new Headers(init.headers).get('content-type') ?? 'application/json';
+    const r = await this.send(init.method ?? 'GET', url, typeof init.body === 'string' ? init.body : undefined, contentType, init.signal ?? undefined);
+    return new Response(r.text === '' || r.status === 204 ? null : r.text, { status: r.status });
+  };
+
+  /** The HTTPS exchange itself: resolves with any status, rejects on a network failure or when `signal` aborts. */
+  private send(method: string, url: URL, payload: string | undefined, contentType: string, signal?: AbortSignal): Promise<{ status: number; text: string }> {
     // content-length always: Node sends a DELETE's body neither chunked nor sized, so the server would not read it.
     return new Promise((resolve, reject) => {
       const req = https.request(url, { method, agent: this.agent, headers: { authorization: `Bearer ${this.endpoint.token}`, accept: 'application/json', ...(payload ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) } : {}) } }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          let parsed: unknown = text;
-          try {
-            parsed = text ? JSON.parse(text) : undefined;
-          } catch {
-            // not JSON (e.g. /readyz's "ok"): keep the text
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed });
-        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
       });
       req.setTimeout(10_000, () => req.destroy(new Error('no answer within 10 s')));
-      req.on('error', (e) => reject(new KhaosError('environment', `Kubernetes API server ${this.endpoint.server} unreachable: ${e.message}`, 'is the control plane up? check the kubeconfig’s server', { cause: e })));
+      if (signal?.aborted) req.destroy(signal.reason as Error);
+      signal?.addEventListener('abort', () => req.destroy(signal.reason as Error), { once: true });
+      req.on('error', reject);
       req.end(payload);
     });
   }

@@ -64,7 +64,8 @@ function writeCertificates(dir: string): void {
   fs.writeFileSync(path.join(dir, 'sa.pub'), publicKey);
 }
 
-function kubeconfig(server: string, ca: string, token: string): string {
+/** A kubeconfig of one cluster (inline CA) and one user with a bearer token, as Khaos reads it. */
+export function kubeconfig(server: string, ca: string, token: string): string {
   const b64 = Buffer.from(ca).toString('base64');
   return [
     'apiVersion: v1', 'kind: Config', 'current-context: khaos',

@@ -3,7 +3,7 @@ import { KhaosError } from '../../core/errors.js';
 import { flinkPodLabels, podKill } from '../../core/k8s/render.js';
 import type { CrdValidator } from '../../core/k8s/validate.js';
 import type { Clock } from '../../ports/clock.js';
-import type { FailureInjector, InjectedFailure, TaskExceptionTarget } from '../../ports/failure-injector.js';
+import type { FailureInjector, FailureType, InjectedFailure, TaskExceptionTarget } from '../../ports/failure-injector.js';
 import type { FlinkEngine } from '../../ports/flink-engine.js';
 import type { MessageBus } from '../../ports/message-bus.js';
 import { describeRefusal, type K8sApi } from './api.js';
@@ -52,6 +52,7 @@ interface PodChaosStatus {
 export class KubernetesFailureInjector implements FailureInjector {
   private readonly ns: string;
   private seq = 0;
+  private prepared: { pod: Pod; chaosMesh: boolean } | undefined;
 
   constructor(
     private readonly api: K8sApi,
@@ -62,9 +63,24 @@ export class KubernetesFailureInjector implements FailureInjector {
     this.ns = opts.namespace;
   }
 
-  async kill(taskManagerId: string): Promise<InjectedFailure> {
+  /**
+   * For a kill: the pod and whether Chaos Mesh is installed, read when the victim is planned, so
+   * the kill itself is one create (reading both at kill time made kills land 180–1050 ms late).
+   * A pod gone meanwhile is still caught: the kill reads it again alongside the create (before
+   * Chaos Mesh can act on it), and a plain delete carries the pod's uid as a precondition.
+   */
+  async prepare(type: FailureType, taskManagerId: string): Promise<void> {
+    if (type !== 'kill') return;
     const pod = await this.taskManagerPod(taskManagerId);
-    const injectedAtMs = (await this.chaosMeshInstalled()) ? await this.killThroughPodChaos(pod) : await this.deletePod(pod);
+    this.prepared = { pod, chaosMesh: await this.chaosMeshInstalled() };
+  }
+
+  async kill(taskManagerId: string): Promise<InjectedFailure> {
+    const ready = this.prepared?.pod.metadata.name === taskManagerId ? this.prepared : undefined;
+    this.prepared = undefined;
+    const pod = ready?.pod ?? (await this.taskManagerPod(taskManagerId));
+    const chaosMesh = ready?.chaosMesh ?? (await this.chaosMeshInstalled());
+    const injectedAtMs = chaosMesh ? await this.killThroughPodChaos(pod, ready !== undefined) : await this.deletePod(pod);
     return { type: 'kill', taskManagerId, pid: 0, injectedAtMs };
   }
 
@@ -110,15 +126,19 @@ export class KubernetesFailureInjector implements FailureInjector {
     return ((r.body as { resources?: { name: string }[] }).resources ?? []).some((x) => x.name === 'podchaos');
   }
 
-  private async killThroughPodChaos(pod: Pod): Promise<number> {
+  /** `recheck`: the pod was read ahead (prepare), so it is read again alongside the create. */
+  private async killThroughPodChaos(pod: Pod, recheck: boolean): Promise<number> {
     const name = `${this.opts.deployment}-kill-${this.clock.now().toString(36)}-${this.seq++}`;
     const chaos = podKill({ namespace: this.ns }, this.opts.profile, this.opts.deployment, name, pod.metadata.name);
     this.validator.check([chaos]);
+    const podPath = `/api/v1/namespaces/${this.ns}/pods/${pod.metadata.name}`;
     // Stamped when Khaos asks, as the local injector stamps before its signal; Chaos Mesh acts a moment later.
     const injectedAtMs = this.clock.now();
-    await this.api.create(chaos);
+    const [, now] = await Promise.all([this.api.create(chaos), recheck ? this.api.call('GET', podPath) : undefined]);
     let failure: unknown;
     try {
+      const live = now?.status === 200 && (now.body as Pod).metadata.uid === pod.metadata.uid && !(now.body as Pod).metadata.deletionTimestamp;
+      if (now && !live) throw new KhaosError('bad-input', `TaskManager pod ${pod.metadata.name} went away between planning the kill and making it`, 'take the sink’s TaskManager again from Flink’s REST');
       await this.awaitGone(pod, name);
     } catch (e) {
       failure = e;

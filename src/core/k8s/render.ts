@@ -157,7 +157,7 @@ export function podKill(k: Pick<K8sSettings, 'namespace'>, profile: string, depl
  * when Chaos Mesh is absent, and the API server's service proxy to each JobManager's REST.
  */
 export const KHAOS_RULES = [
-  { apiGroups: ['flink.apache.org'], resources: ['flinkdeployments'], verbs: ['create', 'get', 'list', 'watch', 'update', 'patch', 'delete'] },
+  { apiGroups: ['flink.apache.org'], resources: ['flinkdeployments'], verbs: ['create', 'get', 'list', 'watch', 'patch', 'delete'] },
   { apiGroups: ['chaos-mesh.org'], resources: ['podchaos'], verbs: ['create', 'get', 'delete'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },
   { apiGroups: [''], resources: ['services/proxy'], verbs: ['get', 'create'] },
