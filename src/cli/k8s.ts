@@ -1,11 +1,8 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import YAML from 'yaml';
 import { crdsDir, crdValidator } from '../compose.js';
-import { badInput, KhaosError } from '../core/errors.js';
+import { badInput } from '../core/errors.js';
 import { renderProfilePlan } from '../core/k8s/render.js';
-import { CrdValidator, crdsOf } from '../core/k8s/validate.js';
 import { act, configFrom, withConfigOptions, type CliIo, type ConfigFlags } from './common.js';
 
 export { crdsDir, crdValidator } from '../compose.js';

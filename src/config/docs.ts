@@ -27,17 +27,21 @@ function typeName(s: Any): string {
   return d.type;
 }
 
+const row = (name: string, opt: Any) => {
+  const u = unwrap(opt);
+  const def = u.def === undefined ? (u.optional ? 'unset' : '—') : `\`${JSON.stringify(u.def)}\``;
+  return `| \`${name}\` | ${typeName(u.inner)} | ${def} | ${u.description ?? ''} |`;
+};
+const HEAD = ['| option | type | default | description |', '|---|---|---|---|'];
+
 export function renderConfigDocs(): string {
   const lines = ['# Configuration reference', '', 'Generated from `src/config/schema.ts` by `npx tsx scripts/gen-config-docs.ts`; do not edit by hand.', 'Durations are written like `500ms`, `30s`, `5min`, `2h` and resolved to milliseconds. Unknown keys are errors.', ''];
-  for (const [section, s] of Object.entries((configSchema as unknown as Any)._zod.def.shape!)) {
-  const { inner } = unwrap(s);
-  lines.push(`## \`${section}\``, '', '| option | type | default | description |', '|---|---|---|---|');
-  for (const [key, opt] of Object.entries(inner._zod.def.shape!)) {
-    const u = unwrap(opt);
-    const def = u.def === undefined ? (u.optional ? 'unset' : '—') : `\`${JSON.stringify(u.def)}\``;
-    lines.push(`| \`${section}.${key}\` | ${typeName(u.inner)} | ${def} | ${u.description ?? ''} |`);
+  const entries = Object.entries((configSchema as unknown as Any)._zod.def.shape!);
+  const isSection = (s: Any) => unwrap(s).inner._zod.def.shape !== undefined;
+  const top = entries.filter(([, s]) => !isSection(s));
+  if (top.length > 0) lines.push('## Top level', '', ...HEAD, ...top.map(([key, s]) => row(key, s)), '');
+  for (const [section, s] of entries.filter(([, x]) => isSection(x))) {
+    lines.push(`## \`${section}\``, '', ...HEAD, ...Object.entries(unwrap(s).inner._zod.def.shape!).map(([key, opt]) => row(`${section}.${key}`, opt)), '');
   }
-  lines.push('');
-}
   return lines.join('\n');
 }

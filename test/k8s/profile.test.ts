@@ -89,19 +89,27 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+/**
+ * Composed as `khaos profile` composes it for `platform: kubernetes` (src/compose.ts), from a
+ * kubeconfig with the token of Khaos's own Role; only the bus is the test's: as
+ * FakeFlinkPlatform.feedingBus in the unit tests, what the replay produces is the simulated jobs' input.
+ */
+async function composed(profile: string) {
+  const kubeconfigFile = path.join(tmp, 'khaos-kubeconfig');
+  fs.writeFileSync(kubeconfigFile, kubeconfig(plane!.server, fs.readFileSync(plane!.caFile, 'utf8'), khaosToken));
+  const config = resolveConfig({ platform: 'kubernetes', stack: { startTimeout: '60s' }, k8s: { namespace: NS, kubeconfig: kubeconfigFile, restUrlTemplate: rest!.urlTemplate } });
+  const bus = rest!.platform.feedingBus(new MemoryMessageBus(), (t) => t.startsWith(`khaos-prof-${profile}-in`));
+  return kubernetesPlatform(config, profile, (line) => console.log(`[k8s profile] ${line}`), bus);
+}
+
+const provenance = { config: { k8s: settings }, flinkVersion: '2.2.1 (the Flink REST test double)', jobJarSha256: 'none', clock: 'system clock (ms since the epoch) for every timestamp', timeScaling: { compression: 60 } };
+
 describe('a profile on Kubernetes, end to end with the doubles', () => {
   it('runs 2 intervals × 2 points of kills through PodChaos, recorded like a local profile, and leaves nothing behind', { timeout: 150_000 }, async () => {
     const file = path.join(tmp, 'profiles.db');
     const store = new SqliteProfileStore(file);
-    store.createProfile({ id: PROFILE, createdAtMs: Date.now(), status: 'running', plan, provenance: { config: { k8s: settings }, flinkVersion: '2.2.1 (the Flink REST test double)', jobJarSha256: 'none', clock: 'system clock (ms since the epoch) for every timestamp', timeScaling: { compression: 60 } } });
-    // Composed as `khaos profile` composes it for `platform: kubernetes` (src/compose.ts), from a
-    // kubeconfig with the token of Khaos's own Role; only the bus is the test's: as
-    // FakeFlinkPlatform.feedingBus in the unit tests, what the replay produces is the simulated jobs' input.
-    const kubeconfigFile = path.join(tmp, 'khaos-kubeconfig');
-    fs.writeFileSync(kubeconfigFile, kubeconfig(plane!.server, fs.readFileSync(plane!.caFile, 'utf8'), khaosToken));
-    const config = resolveConfig({ platform: 'kubernetes', stack: { startTimeout: '60s' }, k8s: { namespace: NS, kubeconfig: kubeconfigFile, restUrlTemplate: rest!.urlTemplate } });
-    const bus = rest!.platform.feedingBus(new MemoryMessageBus(), (t) => t.startsWith(`khaos-prof-${PROFILE}-in`));
-    const platform = await kubernetesPlatform(config, PROFILE, (line) => console.log(`[k8s profile] ${line}`), bus);
+    store.createProfile({ id: PROFILE, createdAtMs: Date.now(), status: 'running', plan, provenance });
+    const platform = await composed(PROFILE);
     const deps: ProfileDeps = { ...platform, store };
     const started = Date.now();
     try {
@@ -163,5 +171,38 @@ describe('a profile on Kubernetes, end to end with the doubles', () => {
     }
     await until(time, 'no JobManager REST left in the double', () => (rest!.running.length === 0 ? true : undefined));
     expect(rest!.errors).toEqual([]);
+  });
+  it('paced: Khaos triggers the checkpoints over the JobManager route, the FlinkDeployments run Flink’s fallback interval, each kill lands before a checkpoint Khaos triggers', { timeout: 120_000 }, async () => {
+    const id = 'k8spaced';
+    const pacedPlan = checkPlan({ ...plan, points: [plan.points[1]!], actuator: 'paced', fallbackIntervalMs: 600_000 });
+    const store = new SqliteProfileStore(path.join(tmp, 'paced.db'));
+    store.createProfile({ id, createdAtMs: Date.now(), status: 'running', plan: pacedPlan, provenance });
+    const platform = await composed(id);
+    // What each FlinkDeployment asked Flink for, read from the API server as the replica starts.
+    const configured: Record<string, string | undefined> = {};
+    const o = platform.orchestrator;
+    const startReplica = async (request: Parameters<typeof o.startReplica>[0]) => {
+      const handle = await o.startReplica(request);
+      const fd = (await admin.request('GET', `/apis/flink.apache.org/v1beta1/namespaces/${NS}/flinkdeployments/${deploymentName(id, Number(request.name.replace('ci-', '')))}`)).body as { spec: { flinkConfiguration: Record<string, string> } };
+      configured[request.name] = fd.spec.flinkConfiguration['execution.checkpointing.interval'];
+      return handle;
+    };
+    const orchestrator = new Proxy(o, { get: (t, k) => (k === 'startReplica' ? startReplica : typeof Reflect.get(t, k) === 'function' ? (Reflect.get(t, k) as (...a: unknown[]) => unknown).bind(t) : Reflect.get(t, k)) });
+    try {
+      expect(await runProfile({ ...platform, orchestrator, store }, id, trace)).toBe('done');
+    } finally {
+      platform.close();
+    }
+    const ms = store.measurements(id);
+    store.close();
+    expect(configured).toEqual({ [replicaName(1000)]: '600000 ms', [replicaName(3000)]: '600000 ms' });
+    expect(ms).toHaveLength(2);
+    for (const m of ms) {
+      console.log(`[k8s] paced ${m.ciMs} ms: recovery ${m.recoverySec?.toFixed(1)} s, lead ${m.plannedLeadMs} / ${m.actualLeadMs} ms`);
+      expect(m, `${m.ciMs} ms`).toMatchObject({ outcome: 'recovered', timing: 'before-checkpoint', timingSource: 'khaos-trigger' });
+      expect(m.actualLeadMs!, `${m.ciMs} ms`).toBeLessThanOrEqual(m.plannedLeadMs!);
+      expect(m.restoredCheckpointId, `${m.ciMs} ms: restored from a checkpoint Khaos triggered`).toBeGreaterThan(0);
+    }
+    for (const ci of INTERVALS) await until(time, `nothing of ${deploymentName(id, ci)} left`, async () => ((await leftovers(admin, NS, deploymentName(id, ci))).length === 0 ? true : undefined));
   });
 });
