@@ -138,9 +138,8 @@ describe('a profile on Kubernetes, end to end with the doubles', () => {
       expect(m.recoverySec!, what).toBeCloseTo(m.detectionSec! + m.restartSec! + m.catchupSec!, 1);
       // The offered load of the point (its trace level × peak / trace max: 350 and 870 ev/s), within the ramp's change over the window.
       expect(Math.abs(m.throughputEps! / (plan.points[m.pointIndex]!.level * 10) - 1), what).toBeLessThan(0.1);
-      // Never early. Late by what the injector does before it creates the PodChaos (it reads the
-      // pod and Chaos Mesh's discovery first): 180–1050 ms on this loaded machine, so a kill planned
-      // 300 ms before a checkpoint may land after it (docs/kubernetes.md).
+      // Never early. Late by the timer and the PodChaos create (the pod and Chaos Mesh's discovery
+      // are read when the kill is planned): printed above, not bounded, as a loaded machine delays both.
       expect(m.actualLeadMs!, what).toBeLessThanOrEqual(m.plannedLeadMs!);
       expect(m.restoredCheckpointId, what).toBeGreaterThan(0);
       expect(m.stateBytes, what).toBeGreaterThan(0);

@@ -67,6 +67,12 @@ describe('khaos k8s render', () => {
     expect(out).not.toMatch(/[&*]a\d/); // no YAML anchors: every document stands alone
   });
 
+  it('--rbac prints only Khaos’s ServiceAccount, Role and RoleBinding', { timeout: 30_000 }, async () => {
+    const { code, out } = await khaos('k8s', 'render', '--config', 'examples/k8s-profile.yaml', '--rbac');
+    expect(code).toBe(0);
+    expect(YAML.parseAllDocuments(out).map((d) => (d.toJSON() as { kind: string }).kind)).toEqual(['ServiceAccount', 'Role', 'RoleBinding']);
+  });
+
   it('exits 2 with a clear message on a bad profile id or a bad k8s option', async () => {
     const bad = await khaos('k8s', 'render', '--profile', 'Bad_Id');
     expect(bad.code).toBe(2);
