@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { K8sApi } from '../../src/adapters/k8s/api.js';
 import { startControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
 import { stopPlane } from './subject.js';
+import { until } from '../contract/until.js';
 import { isAlive } from '../../src/adapters/system/processes.js';
 import { crdsDir, crdValidator } from '../../src/cli/k8s.js';
 import { resolveConfig } from '../../src/config/schema.js';
@@ -19,7 +21,7 @@ let api: K8sApi;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-k8s-test-'));
 
 beforeAll(async () => {
-  plane = await startControlPlane({ dir: path.join(tmp, 'plane'), crdsDir: crdsDir(), progress: (l) => console.log(`[k8s] ${l}`) });
+  plane = await startControlPlane({ dir: path.join(tmp, 'plane'), crdsDir: crdsDir(), ownerPid: process.pid, progress: (l) => console.log(`[k8s] ${l}`) });
   api = K8sApi.fromKubeconfig(plane.kubeconfig);
   expect((await api.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'khaos' } })).status).toBe(201);
 });
@@ -87,5 +89,18 @@ describe('a start that fails half way', () => {
     const state = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as ControlPlaneState;
     expect(state.processes.map((p) => p.name)).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok']);
     expect(state.processes.filter((p) => isAlive(p.pid))).toEqual([]);
+  });
+});
+
+describe('an owner that dies without stopping its control plane (a test process killed with -9)', () => {
+  it('the watchdog stops every process of the control plane, then itself', { timeout: 120_000 }, async () => {
+    const owner = spawn('sleep', ['600'], { stdio: 'ignore' });
+    const dir = path.join(tmp, 'orphan');
+    const state = await startControlPlane({ dir, crdsDir: crdsDir(), ownerPid: owner.pid! });
+    expect(state.watchdogPid).toBeGreaterThan(0);
+    expect(state.processes.filter((p) => isAlive(p.pid))).toHaveLength(5);
+    owner.kill('SIGKILL');
+    const time = { waitMs: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), deadlineMs: 60_000, pollMs: 250 };
+    await until(time, 'no process of the orphaned control plane left', () => ([...state.processes.map((p) => p.pid), state.watchdogPid!].some(isAlive) ? undefined : true));
   });
 });

@@ -69,7 +69,7 @@ function injector(api: K8sApi, opts: Partial<KubernetesInjectorOptions> = {}): K
 }
 
 beforeAll(async () => {
-  plane = await startControlPlane({ dir: path.join(tmp, 'plane'), crdsDir: crdsDir(), progress: (l) => console.log(`[k8s] ${l}`) });
+  plane = await startControlPlane({ dir: path.join(tmp, 'plane'), crdsDir: crdsDir(), ownerPid: process.pid, progress: (l) => console.log(`[k8s] ${l}`) });
   admin = K8sApi.fromKubeconfig(plane.kubeconfig);
   const c = resolveConfig(YAML.parse(fs.readFileSync('examples/k8s-profile.yaml', 'utf8')));
   settings = { ...c.k8s, namespace: NS };

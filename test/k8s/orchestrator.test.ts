@@ -78,7 +78,7 @@ const nothingLeft = (name: string) => until(time, `nothing of ${name} left`, asy
 const deletePod = (pod: string) => admin.request('DELETE', `/api/v1/namespaces/${NS}/pods/${pod}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 });
 
 beforeAll(async () => {
-  plane = await startControlPlane({ dir: path.join(tmp, 'plane'), crdsDir: crdsDir(), progress: (l) => console.log(`[k8s] ${l}`) });
+  plane = await startControlPlane({ dir: path.join(tmp, 'plane'), crdsDir: crdsDir(), ownerPid: process.pid, progress: (l) => console.log(`[k8s] ${l}`) });
   admin = K8sApi.fromKubeconfig(plane.kubeconfig);
   // Khaos runs with the token of its rendered Role.
   khaos = await khaosNamespace(admin, plane, settings);

@@ -61,7 +61,7 @@ let chaosMesh: ChaosMeshDouble | undefined;
 let rest: FlinkRestDouble | undefined;
 
 beforeAll(async () => {
-  plane = await startControlPlane({ dir: path.join(tmp, 'plane'), crdsDir: crdsDir(), progress: (l) => console.log(`[k8s] ${l}`) });
+  plane = await startControlPlane({ dir: path.join(tmp, 'plane'), crdsDir: crdsDir(), ownerPid: process.pid, progress: (l) => console.log(`[k8s] ${l}`) });
   const adminApi = () => {
     const api = K8sApi.fromKubeconfig(plane!.kubeconfig);
     apis.push(api);

@@ -27,6 +27,8 @@ export interface ControlPlaneOptions {
   progress?: (line: string) => void;
   /** Deadline of each wait (a process healthy, a CRD Established, the node Ready). */
   waitMs?: number;
+  /** When set, a watchdog stops the control plane once this process is gone (a test killed with -9 leaves nothing). */
+  ownerPid?: number;
 }
 
 /** What `startControlPlane` leaves in `<dir>/state.json`. */
@@ -43,6 +45,8 @@ export interface ControlPlaneState {
   node: string;
   /** Seconds since the start, per milestone. */
   timings: Record<string, number>;
+  /** The watchdog of `ownerPid`, when one runs. */
+  watchdogPid?: number;
 }
 
 const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
@@ -102,11 +106,28 @@ async function waitFor(what: string, ms: number, check: () => Promise<true | str
 const condition = (body: unknown, type: string) => ((body as { status?: { conditions?: { type: string; status: string }[] } })?.status?.conditions ?? []).find((c) => c.type === type)?.status;
 
 /** Stops the processes of `state` in reverse start order (API server before etcd) and waits until each is gone. */
-export async function stopControlPlane(state: Pick<ControlPlaneState, 'dir' | 'processes'>): Promise<void> {
+export async function stopControlPlane(state: Pick<ControlPlaneState, 'dir' | 'processes' | 'watchdogPid'>): Promise<void> {
   for (const p of [...state.processes].reverse()) {
     // Only a process of this control plane: its command line names the data directory.
     if ((commandLine(p.pid) ?? '').includes(state.dir)) await terminate(p.pid, 10_000);
   }
+  if (state.watchdogPid && (commandLine(state.watchdogPid) ?? '').includes(state.dir)) await terminate(state.watchdogPid, 2000);
+}
+
+/**
+ * A detached watchdog: once `ownerPid` is gone, it stops the processes listed in `<dir>/pids`
+ * (newest first: the API server before etcd), each only if its command line names `dir`.
+ */
+function startWatchdog(dir: string, ownerPid: number): number {
+  const script = `
+    while kill -0 ${ownerPid} 2>/dev/null; do sleep 1; done
+    for sig in TERM KILL; do
+      tac "$0/pids" 2>/dev/null | while read -r p; do
+        if tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null | grep -qF -- "$0"; then kill -$sig $p; fi
+      done
+      sleep 3
+    done`;
+  return spawnDetached('bash', ['-c', script, dir], { logFile: path.join(dir, 'watchdog.log') });
 }
 
 /** Stops the control plane whose state is in `dir` (`khaos`'s script `down`). Returns how many processes it stopped. */
@@ -146,6 +167,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const log = path.join(dir, `${name}.log`);
     const pid = spawnDetached(bin(name), args, { logFile: log, cwd: dir });
     state.processes.push({ name, pid });
+    fs.appendFileSync(path.join(dir, 'pids'), `${pid}\n`);
     save();
     return { pid, log };
   };
@@ -156,6 +178,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     return p;
   };
 
+  if (opts.ownerPid) state.watchdogPid = startWatchdog(dir, opts.ownerPid);
   try {
     writeCertificates(dir);
     fs.writeFileSync(path.join(dir, 'tokens.csv'), `${state.token},admin,admin,system:masters\n`, { mode: 0o600 });
