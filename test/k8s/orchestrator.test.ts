@@ -337,12 +337,13 @@ describe('Flink’s REST through the API server’s service proxy (the default r
     await new Promise<void>((r) => server.listen(0, ip, r));
     const port = (server.address() as { port: number }).port;
     try {
-      await admin.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: `${deployment}-rest`, namespace: NS }, spec: { ports: [{ name: 'rest', port: 8081, targetPort: port }] } });
+      const created = async (plural: string, obj: object) => expect((await admin.request('POST', `/api/v1/namespaces/${NS}/${plural}`, obj)).status, plural).toBe(201);
+      await created('services', { apiVersion: 'v1', kind: 'Service', metadata: { name: `${deployment}-rest`, namespace: NS }, spec: { ports: [{ name: 'rest', port: 8081, targetPort: port }] } });
       const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${deployment}-jobmanager`, namespace: NS }, spec: { nodeName: 'not-a-node', containers: [{ name: 'flink-main-container', image: 'flink:2.2.1-java17' }] } };
-      await admin.create(pod);
+      await created('pods', pod);
       const podPath = `/api/v1/namespaces/${NS}/pods/${pod.metadata.name}/status`;
       expect((await admin.request('PATCH', podPath, { status: { podIP: ip, podIPs: [{ ip }] } }, 'application/merge-patch+json')).status).toBe(200);
-      await admin.create({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: `${deployment}-rest`, namespace: NS }, subsets: [{ addresses: [{ ip, targetRef: { kind: 'Pod', name: pod.metadata.name, namespace: NS } }], ports: [{ name: 'rest', port }] }] });
+      await created('endpoints', { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: `${deployment}-rest`, namespace: NS }, subsets: [{ addresses: [{ ip, targetRef: { kind: 'Pod', name: pod.metadata.name, namespace: NS } }], ports: [{ name: 'rest', port }] }] });
       const restUrl = (await orchestrator('proxied')).restUrl(deployment);
       const proxied = new RestFlinkEngine(restUrl, { fetch: khaos.fetch });
       await until(time, 'the service proxy answers', async () => ((await proxied.isReachable()) ? true : undefined));

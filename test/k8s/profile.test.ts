@@ -138,9 +138,10 @@ describe('a profile on Kubernetes, end to end with the doubles', () => {
       expect(m.recoverySec!, what).toBeCloseTo(m.detectionSec! + m.restartSec! + m.catchupSec!, 1);
       // The offered load of the point (its trace level × peak / trace max: 350 and 870 ev/s), within the ramp's change over the window.
       expect(Math.abs(m.throughputEps! / (plan.points[m.pointIndex]!.level * 10) - 1), what).toBeLessThan(0.1);
-      // Never early. Late by the timer and the PodChaos create (the pod and Chaos Mesh's discovery
-      // are read when the kill is planned): printed above, not bounded, as a loaded machine delays both.
-      expect(m.actualLeadMs!, what).toBeLessThanOrEqual(m.plannedLeadMs!);
+      // Never early, within the timers' millisecond rounding. Late by the timer and the PodChaos
+      // create (the pod and Chaos Mesh's discovery are read when the kill is planned): printed
+      // above, not bounded, as a loaded machine delays both.
+      expect(m.actualLeadMs!, what).toBeLessThanOrEqual(m.plannedLeadMs! + 5);
       expect(m.restoredCheckpointId, what).toBeGreaterThan(0);
       expect(m.stateBytes, what).toBeGreaterThan(0);
       // The fake's latency gauge (≥ its 200 ms base) is mostly flat within a baseline, which the profile reads as stale (null).
@@ -199,7 +200,7 @@ describe('a profile on Kubernetes, end to end with the doubles', () => {
     for (const m of ms) {
       console.log(`[k8s] paced ${m.ciMs} ms: recovery ${m.recoverySec?.toFixed(1)} s, lead ${m.plannedLeadMs} / ${m.actualLeadMs} ms`);
       expect(m, `${m.ciMs} ms`).toMatchObject({ outcome: 'recovered', timing: 'before-checkpoint', timingSource: 'khaos-trigger' });
-      expect(m.actualLeadMs!, `${m.ciMs} ms`).toBeLessThanOrEqual(m.plannedLeadMs!);
+      expect(m.actualLeadMs!, `${m.ciMs} ms`).toBeLessThanOrEqual(m.plannedLeadMs! + 5);
       expect(m.restoredCheckpointId, `${m.ciMs} ms: restored from a checkpoint Khaos triggered`).toBeGreaterThan(0);
     }
     for (const ci of INTERVALS) await until(time, `nothing of ${deploymentName(id, ci)} left`, async () => ((await leftovers(admin, NS, deploymentName(id, ci))).length === 0 ? true : undefined));
