@@ -149,7 +149,7 @@ export async function runProfile(given: ProfileDeps, profileId: string, trace: T
       } else measurements = await runStep(deps, record, { trace, max }, step, order.map((ci) => replicas.find((r) => r.ciMs === ci)!), generate, rnd, progress, opts.shouldStop);
       if (!measurements) return interrupted(store, profileId, log);
       store.saveStep({ profileId, pointIndex: step.point.index, repetition: step.repetition, status: 'done', startedAtMs, endedAtMs: clock.now() }, measurements);
-      log(`step ${done.size + i + 1}/${done.size + todo.length} stored: ${measurements.map((m) => `${replicaName(m.ciMs)} ${m.outcome === 'recovered' ? `${m.recoverySec!.toFixed(1)} s` : 'timeout'}`).join(', ')}`);
+      log(`step ${done.size + i + 1}/${done.size + todo.length} stored: ${measurements.map((m) => `${replicaName(m.ciMs)} ${m.outcome === 'recovered' ? `${m.recoverySec!.toFixed(1)} s` : m.outcome === 'unmeasured' ? 'unmeasured (Flink’s metrics froze after the restart)' : 'timeout'}`).join(', ')}`);
     } catch (e) {
       const step_: StepRecord = { profileId, pointIndex: step.point.index, repetition: step.repetition, status: 'failed', startedAtMs, endedAtMs: clock.now(), error: (e as Error).message };
       store.saveStep(step_, []);

@@ -82,7 +82,7 @@ function list(store: Store): number {
 function summaryText(store: Store, p: ProfileRecord): string {
   const s = profileSummary(p.plan, store.steps(p.id), store.measurements(p.id));
   const perHour = s.failuresPerHour === null ? '—' : s.failuresPerHour.toFixed(0);
-  return `${s.failures} failures (${s.timeouts} timeouts), ${(s.wallSec / 3600).toFixed(2)} h of steps, ${perHour} failures/h, ${s.injection}${p.plan.aggregate === 'median' ? `, ${s.samples} median samples` : ''}`;
+  return `${s.failures} failures (${s.timeouts} timeouts${s.unmeasured ? `, ${s.unmeasured} unmeasured: Flink's metrics froze after the restart` : ''}), ${(s.wallSec / 3600).toFixed(2)} h of steps, ${perHour} failures/h, ${s.injection}${p.plan.aggregate === 'median' ? `, ${s.samples} median samples` : ''}`;
 }
 
 function exportSamples(store: Store, id: string, out: string | undefined): number {

@@ -586,11 +586,17 @@ const MAX_TIMEOUT_PLOTS = 12;
  * these series tell which.
  */
 function timeoutSection(all: readonly FailureMeasurement[], recoveryTimeoutMs: number, files: { name: string; content: string }[]): string[] {
-  const timeouts = all.filter((m) => m.outcome === 'timeout').sort((a, b) => a.injectedAtMs - b.injectedAtMs);
+  const timeouts = all.filter((m) => m.outcome !== 'recovered').sort((a, b) => a.injectedAtMs - b.injectedAtMs);
   if (timeouts.length === 0) return [];
-  const md = ['## Timeouts', '', `${plural(timeouts.length, 'failure')} did not recover within ${formatDurationMs(recoveryTimeoutMs)}. Each replica's lag and throughput from its baseline to its time-out (seconds from the injection; states other than RUNNING are marked):`, ''];
+  const unmeasured = timeouts.filter((m) => m.outcome === 'unmeasured').length;
+  const md = [
+    '## Timeouts',
+    '',
+    `${plural(timeouts.length, 'failure')} did not recover within ${formatDurationMs(recoveryTimeoutMs)}${unmeasured ? `, ${unmeasured} of them unmeasured: the job ran again, but Flink's REST went on serving the dead attempt's metrics (a flat counter, no throughput) until the time-out` : ''}. Each replica's lag and throughput from its baseline to its time-out (seconds from the injection; states other than RUNNING are marked):`,
+    '',
+  ];
   for (const m of timeouts.slice(0, MAX_TIMEOUT_PLOTS)) {
-    const what = `point ${m.pointIndex}, repetition ${m.repetition}, interval ${m.ciMs} ms`;
+    const what = `point ${m.pointIndex}, repetition ${m.repetition}, interval ${m.ciMs} ms${m.outcome === 'unmeasured' ? ' (unmeasured: metrics frozen)' : ''}`;
     if (!m.series?.length) {
       md.push(`- ${what}: no series on record (measured before series were kept)`);
       continue;

@@ -41,7 +41,16 @@ function setup(p: ProfilePlan, options: ConstructorParameters<typeof FakeFlinkPl
   };
   /** Calls to the platform and to the replicas' REST APIs so far: none may come after a run returned. */
   const calls = () => platform.calls.length + ['http://127.0.0.1:8081', 'http://127.0.0.1:8082'].reduce((n, u) => n + platform.flinkAt(u).calls.length, 0);
-  return { clock, platform, store, deps, lines, calls };
+  // runProfile stops every replica it started: what a test reads of one afterwards is its last look, just before its stop.
+  const lastLook = new Map<string, { snapshot: ReturnType<FakeFlinkPlatform['inspect']>; restUrl: string; numRestarts?: number }>();
+  const stop = platform.stopReplica.bind(platform);
+  platform.stopReplica = async (name: string) => {
+    const restUrl = platform.replica(name).restUrl;
+    const [job] = await platform.flinkAt(restUrl).listJobs();
+    lastLook.set(name, { snapshot: platform.inspect(name), restUrl, numRestarts: job && (await platform.flinkAt(restUrl).jobMetrics(job.id, ['numRestarts'])).numRestarts });
+    return stop(name);
+  };
+  return { clock, platform, store, deps, lines, calls, lastLook };
 }
 
 /** An injector whose signals fail, noting when each was tried. */
@@ -122,16 +131,12 @@ describe('runProfile on a fake platform with a manual clock', { timeout: 30_000 
   });
 
   it('a task exception that does not recover in time is a timeout, and its replayed marker never throws again', async () => {
-    const { deps, store, platform } = setup(plan({ failure: 'exception', replay: { trace: 'ramp', peakRateEps: 9000, compression: 60, beforeSec: 20, afterSec: 40 } }), { capacityEps: 8000 });
+    const { deps, store, lastLook } = setup(plan({ failure: 'exception', replay: { trace: 'ramp', peakRateEps: 9000, compression: 60, beforeSec: 20, afterSec: 40 } }), { capacityEps: 8000 });
     expect(await runProfile(deps, 'p1', trace)).toBe('done');
     const heavy = store.measurements('p1').filter((m) => m.pointIndex === 1);
     expect(heavy.map((m) => [m.failure, m.outcome])).toEqual([['exception', 'timeout'], ['exception', 'timeout']]);
     // two steps, one marker each: one restart per marker, none from the replayed markers
-    for (const ci of [2000, 10_000]) {
-      const flink = platform.flinkAt(platform.replica(`ci-${ci}`).restUrl);
-      const [job] = await flink.listJobs();
-      expect((await flink.jobMetrics(job!.id, ['numRestarts'])).numRestarts).toBe(2);
-    }
+    for (const ci of [2000, 10_000]) expect(lastLook.get(`ci-${ci}`)?.numRestarts).toBe(2);
   });
 
   it('injects just after a checkpoint when asked, with a shorter recovery than just before one', async () => {
@@ -238,7 +243,7 @@ const byStep = (ms: FailureMeasurement[]) => [...new Set(ms.map((m) => m.pointIn
 
 describe('phase 2 options: injection modes, capacity probe, paced timing, median-of-k, failures per hour', { timeout: 60_000 }, () => {
   it('staggered: within a step each replica is broken once the previous one recovered, each timed against its own checkpoints', async () => {
-    const { deps, store, platform } = setup(plan({ injection: 'staggered' }));
+    const { deps, store, lastLook } = setup(plan({ injection: 'staggered' }));
     expect(await runProfile(deps, 'p1', trace)).toBe('done');
     const ms = store.measurements('p1');
     expect(ms).toHaveLength(4);
@@ -252,7 +257,7 @@ describe('phase 2 options: injection modes, capacity probe, paced timing, median
         expect(m.timingSource).toBe('flink-schedule');
         expect(Math.abs(m.actualLeadMs! - m.plannedLeadMs!)).toBeLessThanOrEqual(100);
         // the checkpoint it was timed against is on its own replica's schedule: a whole number of its intervals after its last one
-        const last = platform.inspect(`ci-${m.ciMs}`).checkpoints.filter((c) => c.triggerTimestampMs < m.injectedAtMs).at(-1)!;
+        const last = lastLook.get(`ci-${m.ciMs}`)!.snapshot.checkpoints.filter((c) => c.triggerTimestampMs < m.injectedAtMs).at(-1)!;
         expect((m.injectedAtMs + m.actualLeadMs! - last.triggerTimestampMs) % m.ciMs).toBe(0);
       }
     }
@@ -272,14 +277,14 @@ describe('phase 2 options: injection modes, capacity probe, paced timing, median
   });
 
   it('paced: Khaos triggers each replica’s checkpoints, and the kill lands within the lead before one of them', async () => {
-    const { deps, store, platform } = setup(plan({ actuator: 'paced', fallbackIntervalMs: 120_000 }));
+    const { deps, store, platform, lastLook } = setup(plan({ actuator: 'paced', fallbackIntervalMs: 120_000 }));
     expect(await runProfile(deps, 'p1', trace)).toBe('done');
     const ms = store.measurements('p1');
     expect(ms).toHaveLength(4);
     for (const m of ms) {
       expect(m.timingSource).toBe('khaos-trigger');
       expect(m.outcome).toBe('recovered');
-      const triggers = platform.flinkAt(platform.replica(`ci-${m.ciMs}`).restUrl).calls.filter((c) => c.method === 'triggerCheckpoint').map((c) => c.atMs);
+      const triggers = platform.flinkAt(lastLook.get(`ci-${m.ciMs}`)!.restUrl).calls.filter((c) => c.method === 'triggerCheckpoint').map((c) => c.atMs);
       const next = triggers.find((t) => t > m.injectedAtMs)!;
       expect(next - m.injectedAtMs).toBeGreaterThan(0);
       expect(next - m.injectedAtMs).toBeLessThanOrEqual(500);

@@ -40,6 +40,17 @@ describe('measureFailure', () => {
   it('reports no latency when the gauge never moved over the baseline (a stale metric)', () => {
     expect(measureFailure(samples(() => 1021), 19_500, opts).latencyMs).toBeNull();
   });
+
+  it('a job RUNNING again whose metrics stay the dead attempt’s is unmeasured; one whose new attempt lags on is a timeout', () => {
+    // the source counter grows 100 a second until the kill; REST then serves its last value for ever (as seen on p20261130122330)
+    const withCounter = (after: (i: number) => Partial<JobSample>) =>
+      samples(() => 500).map((x, i) => (x.state !== 'RUNNING' ? x : i < 20 ? { ...x, processed: 1000 + i * 100 } : { ...x, ...after(i) }));
+    const frozen = measureFailure(withCounter(() => ({ lag: 0, inputEps: 0, processed: 2900 })), 19_500, opts);
+    expect(frozen).toMatchObject({ outcome: 'unmeasured', recoverySec: null, detectionSec: 0.5, restartSec: 4 });
+    // the restarted attempt counts from 0 and its lag never drains: the job really did not catch up
+    const behind = measureFailure(withCounter((i) => ({ lag: 5000, inputEps: 50, processed: (i - 24) * 50 })), 19_500, opts);
+    expect(behind).toMatchObject({ outcome: 'timeout', recoverySec: null });
+  });
 });
 
 describe('evenIntervals', () => {

@@ -65,10 +65,11 @@ describe('recoveryTimeline', () => {
       if (s < 47) return { ...x, lag: 110, processed: 1350 };
       return { ...x, processed: 5000 + (s - 47) * 2000 };
     });
-    expect(recoveryTimeline(small, 30_000, opts).recoveredAtMs).toBe(53_000);
+    expect(recoveryTimeline(small, 30_000, opts)).toMatchObject({ recoveredAtMs: 53_000, freshAtMs: 47_000 });
     // a counter that never moves again is never trusted
     const frozen = small.map((x) => (x.tMs >= 47_000 ? { ...x, lag: 110, processed: 1350 } : x));
-    expect(recoveryTimeline(frozen, 30_000, opts).recoveredAtMs).toBeUndefined();
+    const t = recoveryTimeline(frozen, 30_000, opts);
+    expect([t.runningAtMs, t.freshAtMs, t.recoveredAtMs]).toEqual([40_000, undefined, undefined]);
   });
 
   it('leaves the end undefined for a failure that never recovers', () => {

@@ -111,6 +111,8 @@ export interface ProfileSummary {
   injection: InjectionMode;
   failures: number;
   timeouts: number;
+  /** Failures whose recovery could not be measured: Flink's metrics stayed frozen after the restart. */
+  unmeasured: number;
   /** Samples the models are fitted on (with median-of-k, one per point and interval). */
   samples: number;
   /** Sum of the stored steps' wall times, s (replica start-up before the first step is not counted). */
@@ -125,6 +127,7 @@ export function profileSummary(plan: ProfilePlan, steps: readonly { startedAtMs:
     injection: plan.injection ?? 'side-by-side',
     failures: measurements.length,
     timeouts: measurements.filter((m) => m.outcome === 'timeout').length,
+    unmeasured: measurements.filter((m) => m.outcome === 'unmeasured').length,
     samples: recoveredSamples(measurements, plan.aggregate).length,
     wallSec,
     failuresPerHour: wallSec > 0 ? (measurements.length * 3600) / wallSec : null,
@@ -171,7 +174,8 @@ const liveMean = (xs: number[]) => (xs.length > 2 && xs.every((x) => x === xs[0]
 /**
  * What one failure did to one replica, from its samples: pre-failure throughput and p99 latency
  * (means over the baseline window), and the recovery's phases. A recovery not complete by the
- * last sample is a timeout.
+ * last sample is a timeout, or `unmeasured` when the job ran again but Flink's REST never served
+ * the restarted job's metrics (they stayed frozen at the dead attempt's values).
  */
 export function measureFailure(
   samples: readonly JobSample[],
@@ -189,7 +193,8 @@ export function measureFailure(
     restartSec: sec(t.detectedAtMs, t.runningAtMs),
     catchupSec: recovered ? sec(t.runningAtMs ?? injectedAtMs, t.recoveredAtMs) : undefined,
     recoverySec: recovered ? sec(injectedAtMs, t.recoveredAtMs)! : null,
-    outcome: recovered ? 'recovered' : 'timeout',
+    // RUNNING again, yet every reading since is the dead attempt's: the recovery was not measured.
+    outcome: recovered ? 'recovered' : t.runningAtMs !== undefined && t.freshAtMs === undefined ? 'unmeasured' : 'timeout',
   };
 }
 

@@ -152,7 +152,12 @@ export interface FailureMeasurement extends Partial<Omit<FailureSample, 'recover
   /** Planned and actual time from the injection to the replica's next-due checkpoint, ms. */
   plannedLeadMs?: number;
   actualLeadMs?: number;
-  outcome: 'recovered' | 'timeout';
+  /**
+   * `timeout`: not back to normal within the plan's time-out; `unmeasured`: the job ran again, but
+   * Flink's REST kept serving the dead attempt's metrics until the time-out, so whether and when it
+   * caught up is unknown. Neither is a sample of the models.
+   */
+  outcome: 'recovered' | 'timeout' | 'unmeasured';
   /** Where latencyMs came from (absent in measurements recorded before it existed: gauge). */
   latencySource?: LatencySource;
   /** Null when the replica reported no throughput (or latency) in the baseline window. */

@@ -53,6 +53,11 @@ export interface RecoveryTimeline {
   detectedAtMs?: number;
   /** First RUNNING sample after detection. */
   runningAtMs?: number;
+  /**
+   * First sample after detection whose metrics are the restarted job's (see the freshness rule);
+   * undefined while Flink's REST still serves the dead attempt's values.
+   */
+  freshAtMs?: number;
   /** Start of the first sustained run of normal lag after the disturbance: the end of the recovery. */
   recoveredAtMs?: number;
 }
@@ -93,6 +98,7 @@ export function recoveryTimeline(samples: readonly JobSample[], injectedAtMs: nu
       fresh = s.processed < baseCount! || (lastCount !== undefined && s.processed !== lastCount);
       lastCount = s.processed;
     }
+    if (fresh && t.detectedAtMs !== undefined && t.freshAtMs === undefined) t.freshAtMs = s.tMs;
     const normal = s.state === 'RUNNING' && s.lag !== undefined && s.lag <= thresholdLag && (fresh || t.detectedAtMs === undefined);
     if (t.detectedAtMs !== undefined && t.runningAtMs === undefined) {
       if (s.state !== 'RUNNING') continue;
