@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KhaosError } from '../src/core/errors.js';
-import { fitModel, fitOne, mape, MODEL_NAMES, type ModelKind, type ModelName } from '../src/core/models/models.js';
+import { fitModel, fitOne, mape, MODEL_NAMES, samplesOf, type ModelKind, type ModelName } from '../src/core/models/models.js';
 import { seededRandom } from '../src/core/random.js';
 import { parseSamplesCsv, samplesToCsv, type FailureSample } from '../src/core/profiling/samples.js';
 import { DEFAULT_SIMULATION, simulateSamples } from '../src/core/profiling/simulated-samples.js';
@@ -107,8 +107,9 @@ for (const n of sizes) {
     for (const v of variants) {
       try {
         const m = fitOne(v.withoutPhases ? withoutPhases(train) : train, v.kind, v.model);
-        const observed = test.map((s) => (v.kind === 'recovery' ? s.recoverySec : s.latencyMs));
-        (acc[v.label] ??= []).push(1 - mape(observed, test.map((s) => m.predict(s.throughputEps, s.ciMs))));
+        const held = samplesOf(test, v.kind);
+        const observed = held.map((s) => (v.kind === 'recovery' ? s.recoverySec : s.latencyMs!));
+        (acc[v.label] ??= []).push(1 - mape(observed, held.map((s) => m.predict(s.throughputEps, s.ciMs))));
       } catch (e) {
         if (!(e instanceof KhaosError && e.kind === 'bad-input')) throw e;
         failed[v.label] = (failed[v.label] ?? 0) + 1;

@@ -1,5 +1,5 @@
 import { KhaosError } from '../core/errors.js';
-import { chooseModel, fitModels, PREDICTION_CEILING, predictInterval, type FittedModel, type ModelKind } from '../core/models/models.js';
+import { chooseModel, fitModels, hasLatency, PREDICTION_CEILING, predictInterval, type FittedModel, type ModelKind } from '../core/models/models.js';
 import { profileSummary } from '../core/profiling/profile-plan.js';
 import { recoveredSamples, type FailureMeasurement, type ProfileRecord, type StepRecord } from '../core/profiling/profile-records.js';
 import { MIN_SAMPLES, type FailureSample } from '../core/profiling/samples.js';
@@ -345,7 +345,7 @@ function padded([lo, hi]: [number, number]): [number, number] {
 function latencyVsThroughput({ all, samples, timeouts, intervals, colorOf, range, models }: VsThroughputInput): { svg: string; notes: string[] } {
   const latencies = all.flatMap((m) => (m.latencyMs !== null && Number.isFinite(m.latencyMs) ? [m.latencyMs] : []));
   const top = Math.max(1, ...latencies) * 1.15;
-  const series = curvesAndPoints(models, intervals, colorOf, range, samples, (s) => s.latencyMs);
+  const series = curvesAndPoints(models, intervals, colorOf, range, samples.filter(hasLatency), (s) => s.latencyMs!);
   const notes = [...modelNotes('latency', models)];
   if (timeouts.length > 0) {
     series.push({ kind: 'points', name: 'failure that timed out (not fitted)', x: timeouts.map((m) => m.throughputEps), y: timeouts.map((m) => m.latencyMs), color: TIMEOUT_COLOR, shape: 'triangle', radiusPx: 5 });

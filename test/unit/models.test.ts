@@ -108,6 +108,21 @@ describe('fitting', () => {
     expect(fitOne(physicalData(), 'latency', 'physical').predict(cap * 3, 1000)).toBe(PREDICTION_CEILING.latency);
   });
 
+  it('fits recovery on every failure and latency only on those whose window had a latency', () => {
+    const all = physicalData();
+    // Every other failure without a latency: recovery is as exact, latency still recovers its truth from the rest.
+    const some = all.map((s, i) => (i % 2 ? (({ latencyMs: _, ...rest }) => rest)(s) : s));
+    const r = fitModel(some, 'recovery', 'physical', 1);
+    expect(r.fit.n).toBe(all.length);
+    expect(r.coefficients.capacityEps! / truthR.capacityEps).toBeCloseTo(1, 6);
+    const l = fitModel(some, 'latency', 'physical', 1);
+    expect(l.fit.n).toBe(all.length / 2);
+    expect(l.coefficients.baseMs).toBeCloseTo(80, 3);
+    expect(crossValidate(some, 'latency', 'linear', 1).cvMape).toBeLessThan(Infinity);
+    const three = all.map((s, i) => (i < 3 ? s : (({ latencyMs: _, ...rest }) => rest)(s)));
+    expect(() => fitOne(three, 'latency', 'linear')).toThrow(/fitting needs at least 4 samples, got 3 with a latency \(of 32\)/);
+  });
+
   it('explains what the samples lack when a model cannot be fitted', () => {
     const oneInterval = linearData().filter((s) => s.ciMs === 10_000);
     expect(() => fitOne(oneInterval, 'recovery', 'linear')).toThrow(/linear recovery model: least squares is rank deficient: ci_ms is \(nearly\) a linear combination/);

@@ -352,6 +352,11 @@ describe('phase 2 options: injection modes, capacity probe, paced timing, median
     const timeout = (m: FailureMeasurement): FailureMeasurement => ({ ...m, outcome: 'timeout', recoverySec: null });
     expect(recoveredSamples([timeout(a!), b!, { ...b!, recoverySec: b!.recoverySec! + 1 }], 'median')[0]!.recoverySec).toBe(b!.recoverySec! + 1);
     expect(recoveredSamples([timeout(a!), timeout(b!), b!], 'median')).toEqual([]);
+    // a failure without a latency (its window saw no committed output) is a sample without one
+    const noLatency = recoveredSamples([{ ...a!, latencyMs: null }]);
+    expect(noLatency).toHaveLength(1);
+    expect(noLatency[0]!.recoverySec).toBe(a!.recoverySec);
+    expect('latencyMs' in noLatency[0]!).toBe(false);
   });
 
   it('failures per hour of wall time, in the summary and the report, with the injection mode', async () => {

@@ -15,6 +15,12 @@ describe('parseSamplesCsv', () => {
     expect(s[1]).toEqual({ ciMs: 10000, throughputEps: 2000, latencyMs: 250, recoverySec: 40 });
   });
 
+  it('reads an empty latency cell as a failure without a latency (no output committed before it)', () => {
+    const s = parseSamplesCsv('ci_ms,throughput_eps,latency_ms,recovery_s\n10000,1000,,30\n10000,2000,250,40\n30000,1000,210,45\n30000,2000,260,70\n', 't');
+    expect(s[0]).toEqual({ ciMs: 10000, throughputEps: 1000, recoverySec: 30 });
+    expect(samplesToCsv(s).split('\n')[1]).toBe('10000,1000,,30');
+  });
+
   it('names unknown columns and missing required ones', () => {
     expect(() => parseSamplesCsv(`ci_ms,throughput_eps,latency_ms,recovery_s,foo,Bar\n${rows.join('\n')}`, 't')).toThrow(/unknown column\(s\) "foo", "bar"/);
     expect(() => parseSamplesCsv('ci_ms,latency_ms\n1,2\n', 't')).toThrow(/missing required column\(s\) throughput_eps, recovery_s/);

@@ -66,7 +66,17 @@ export interface FittedModel extends IntervalModel {
   cv: CrossValidation;
 }
 
-const targetOf = (s: FailureSample, kind: ModelKind) => (kind === 'recovery' ? s.recoverySec : s.latencyMs);
+/** A failure whose pre-failure window had a latency. */
+export type LatencySample = FailureSample & { latencyMs: number };
+export const hasLatency = (s: FailureSample): s is LatencySample => s.latencyMs !== undefined;
+
+/** The samples that measured `kind`: every one for recovery, those with a latency for latency. */
+export function samplesOf(samples: readonly FailureSample[], kind: ModelKind): readonly FailureSample[] {
+  return kind === 'recovery' ? samples : samples.filter(hasLatency);
+}
+
+// Only called on samplesOf(…, kind).
+const targetOf = (s: FailureSample, kind: ModelKind) => (kind === 'recovery' ? s.recoverySec : s.latencyMs!);
 
 // ---------------------------------------------------------------------------------------------
 // The models, from their coefficients
@@ -232,7 +242,7 @@ function fitPhysicalRecovery(samples: readonly FailureSample[]): Model {
  * The latency equation's base ≥ 0, perCiMs and queue ≥ 0 ({@link physicalLatencyMs}, coefficients
  * in that order) at a given capacity above every sample's throughput, by relative least squares.
  */
-export function physicalLatencyAt(samples: readonly Pick<FailureSample, 'ciMs' | 'throughputEps' | 'latencyMs'>[], capacityEps: number): LeastSquaresOutcome {
+export function physicalLatencyAt(samples: readonly Pick<LatencySample, 'ciMs' | 'throughputEps' | 'latencyMs'>[], capacityEps: number): LeastSquaresOutcome {
   const y = samples.map((s) => s.latencyMs);
   const w = relativeWeights(y);
   return boxLeastSquares(
@@ -244,17 +254,18 @@ export function physicalLatencyAt(samples: readonly Pick<FailureSample, 'ciMs' |
 }
 
 /** The physical latency model ({@link physicalLatencyMs}): capacity, base ≥ 0, perCiMs and queue ≥ 0 fitted. */
-function fitPhysicalLatency(samples: readonly FailureSample[]): Model {
+function fitPhysicalLatency(samples: readonly LatencySample[]): Model {
   const { capacityEps, coef } = fitCapacity(samples, (cap) => physicalLatencyAt(samples, cap));
   return buildModel('physical', 'latency', { capacityEps, baseMs: coef[0]!, perCiMs: coef[1]!, queueMsEps: coef[2]! });
 }
 
 /** Fits one model to all the samples, without statistics. Throws `bad-input` when the samples cannot determine it. */
-export function fitOne(samples: readonly FailureSample[], kind: ModelKind, name: ModelName): Model {
-  if (samples.length < MIN_SAMPLES) throw badInput(`fitting needs at least ${MIN_SAMPLES} samples, got ${samples.length}`, 'profile more failures');
+export function fitOne(all: readonly FailureSample[], kind: ModelKind, name: ModelName): Model {
+  const samples = samplesOf(all, kind);
+  if (samples.length < MIN_SAMPLES) throw badInput(`fitting needs at least ${MIN_SAMPLES} samples, got ${samples.length}${samples.length < all.length ? ` with a latency (of ${all.length})` : ''}`, 'profile more failures');
   try {
     if (name === 'linear') return fitLinear(samples, kind);
-    return kind === 'recovery' ? fitPhysicalRecovery(samples) : fitPhysicalLatency(samples);
+    return kind === 'recovery' ? fitPhysicalRecovery(samples) : fitPhysicalLatency(samples.filter(hasLatency));
   } catch (e) {
     if (e instanceof KhaosError && e.kind === 'bad-input') throw new KhaosError('bad-input', `${name} ${kind} model: ${e.message}`, e.hint, { cause: e });
     throw e;
@@ -308,7 +319,8 @@ export function crossValidationFolds(n: number, seed: number): { method: CrossVa
  * Leave-one-out up to {@link LOO_MAX_SAMPLES} samples, else 10-fold with a shuffle seeded by
  * `seed` (same seed, same folds, same result).
  */
-export function crossValidate(samples: readonly FailureSample[], kind: ModelKind, name: ModelName, seed: number): CrossValidation {
+export function crossValidate(all: readonly FailureSample[], kind: ModelKind, name: ModelName, seed: number): CrossValidation {
+  const samples = samplesOf(all, kind);
   const { method, folds } = crossValidationFolds(samples.length, seed);
   const observed: number[] = [];
   const predicted: number[] = [];
@@ -342,7 +354,8 @@ export function crossValidate(samples: readonly FailureSample[], kind: ModelKind
 }
 
 /** Fits a model on all samples, with its in-sample statistics and its cross-validation. */
-export function fitModel(samples: readonly FailureSample[], kind: ModelKind, name: ModelName, seed: number): FittedModel {
+export function fitModel(all: readonly FailureSample[], kind: ModelKind, name: ModelName, seed: number): FittedModel {
+  const samples = samplesOf(all, kind);
   const model = fitOne(samples, kind, name);
   const fit = fitStats(
     samples.map((s) => targetOf(s, kind)),

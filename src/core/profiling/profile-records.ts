@@ -179,13 +179,15 @@ export interface FailureMeasurement extends Partial<Omit<FailureSample, 'recover
  * Timeouts have no recovery time; they are shown in the report but never fitted. With `median`
  * (the original's median-of-k), the repetitions at one point and interval give one sample: the
  * median recovery, a timeout counting as longer than any recovery (so half or more timed out
- * gives no sample), with median throughput, latency and phases of the recovered ones.
+ * gives no sample), with median throughput, latency and phases of the recovered ones. A failure
+ * whose pre-failure window had no latency (no output committed in it) is a sample without one:
+ * recovery models fit it, latency models skip it.
  */
 export function recoveredSamples(measurements: readonly FailureMeasurement[], aggregate: 'each' | 'median' = 'each'): FailureSample[] {
   if (aggregate === 'median') return medianSamples(measurements);
   return measurements.flatMap((m) => {
-    if (m.outcome !== 'recovered' || m.recoverySec === null || !Number.isFinite(m.recoverySec) || m.throughputEps === null || m.latencyMs === null) return [];
-    const s: FailureSample = { ciMs: m.ciMs, throughputEps: m.throughputEps, latencyMs: m.latencyMs, recoverySec: m.recoverySec };
+    if (m.outcome !== 'recovered' || m.recoverySec === null || !Number.isFinite(m.recoverySec) || m.throughputEps === null) return [];
+    const s: FailureSample = { ciMs: m.ciMs, throughputEps: m.throughputEps, recoverySec: m.recoverySec, ...(m.latencyMs === null ? {} : { latencyMs: m.latencyMs }) };
     for (const k of ['detectionSec', 'restartSec', 'catchupSec', 'stateBytes', 'checkpointMs'] as const) if (m[k] !== undefined) s[k] = m[k];
     return [s];
   });
@@ -208,8 +210,8 @@ function medianSamples(measurements: readonly FailureMeasurement[]): FailureSamp
       const xs = each.flatMap((s) => (typeof s[k] === 'number' ? [s[k]] : []));
       return xs.length ? median(xs) : undefined;
     };
-    const s: FailureSample = { ciMs: group[0]!.ciMs, throughputEps: mid('throughputEps')!, latencyMs: mid('latencyMs')!, recoverySec };
-    for (const k of ['detectionSec', 'restartSec', 'catchupSec', 'stateBytes', 'checkpointMs'] as const) if (mid(k) !== undefined) s[k] = mid(k);
+    const s: FailureSample = { ciMs: group[0]!.ciMs, throughputEps: mid('throughputEps')!, recoverySec };
+    for (const k of ['latencyMs', 'detectionSec', 'restartSec', 'catchupSec', 'stateBytes', 'checkpointMs'] as const) if (mid(k) !== undefined) s[k] = mid(k);
     return [s];
   });
 }

@@ -10,8 +10,11 @@ export interface FailureSample {
   ciMs: number;
   /** Mean input throughput over the pre-failure window, events/s. */
   throughputEps: number;
-  /** Mean p99 source-to-sink latency over the pre-failure window, ms. */
-  latencyMs: number;
+  /**
+   * p99 source-to-sink latency over the pre-failure window, ms; absent when that window saw no
+   * latency (no window of the job committed output in it). Such a failure still fits recovery.
+   */
+  latencyMs?: number;
   /** Injection → throughput and lag back to normal, sustained, s. */
   recoverySec: number;
   /** Injection → job seen not RUNNING, s. */
@@ -28,11 +31,14 @@ export interface FailureSample {
 
 type Field = keyof FailureSample;
 
-/** CSV column → sample field, in the order `samplesToCsv` writes them. */
-const COLUMNS: ReadonlyArray<readonly [string, Field, boolean]> = [
+/**
+ * CSV column → sample field, whether the header must have it, and whether a required column's
+ * cell may be empty; in the order `samplesToCsv` writes them.
+ */
+const COLUMNS: ReadonlyArray<readonly [string, Field, boolean, boolean?]> = [
   ['ci_ms', 'ciMs', true],
   ['throughput_eps', 'throughputEps', true],
-  ['latency_ms', 'latencyMs', true],
+  ['latency_ms', 'latencyMs', true, true],
   ['recovery_s', 'recoverySec', true],
   ['detection_s', 'detectionSec', false],
   ['restart_s', 'restartSec', false],
@@ -49,7 +55,8 @@ const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 /**
  * Parses a failure-measurement CSV: header `ci_ms,throughput_eps,latency_ms,recovery_s` plus any of
  * `detection_s,restart_s,catchup_s,state_bytes,checkpoint_ms`, in any order. Blank lines and lines
- * starting with `#` (provenance notes) are skipped; an optional column may have empty cells.
+ * starting with `#` (provenance notes) are skipped; an optional column, and latency_ms, may have
+ * empty cells.
  * Throws `bad-input` naming unknown, duplicate or missing columns, or every bad cell (line and
  * column) at once, or when there are fewer than {@link MIN_SAMPLES} rows.
  */
@@ -82,9 +89,9 @@ export function parseSamplesCsv(text: string, name: string): FailureSample[] {
     }
     const sample: Partial<Record<Field, number>> = {};
     header.forEach((h, j) => {
-      const [, field, required] = byColumn.get(h)!;
+      const [, field, required, mayBeEmpty] = byColumn.get(h)!;
       const cell = cells[j]!;
-      if (cell === '' && !required) return;
+      if (cell === '' && (!required || mayBeEmpty)) return;
       const v = NUMBER_RE.test(cell) ? Number(cell) : NaN;
       if (!Number.isFinite(v)) problems.push(`line ${line.no}, column ${h}: "${cell}" is not a number`);
       else if (v < 0) problems.push(`line ${line.no}, column ${h}: ${cell} is negative`);

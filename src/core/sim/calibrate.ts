@@ -2,7 +2,7 @@ import { badInput } from '../errors.js';
 import { intervalAt, type RealRunRecord } from '../evaluation/real-run.js';
 import type { JobKind } from '../load/events.js';
 import { boxLeastSquares } from '../models/linalg.js';
-import { fitCapacity, mape, physicalLatencyAt, physicalLatencyMs, physicalRecoverySec } from '../models/models.js';
+import { fitCapacity, mape, physicalLatencyAt, physicalLatencyMs, physicalRecoverySec, type LatencySample } from '../models/models.js';
 import { MIN_SAMPLES, type FailureSample } from '../profiling/samples.js';
 import { mean, median } from '../stats.js';
 import { checkParams, DEFAULT_FLUID_PARAMS, downtimeSec, reconfigurationOutageSec, restoreSec, type FailureType, type FluidParams } from './fluid.js';
@@ -110,7 +110,7 @@ interface RecoveryPoint {
   stateBytes?: number;
 }
 type Measured<T> = T & { source: string };
-type LatencyPoint = Measured<Pick<FailureSample, 'ciMs' | 'throughputEps' | 'latencyMs'>>;
+type LatencyPoint = Measured<Pick<LatencySample, 'ciMs' | 'throughputEps' | 'latencyMs'>>;
 type SizedDuration = Measured<{ stateBytes: number; durationMs: number }>;
 
 /** The measurements of every source, by what they inform. */
@@ -298,7 +298,7 @@ function collect(samples: SampleSource | undefined, runs: readonly RunSource[]):
   for (const s of samples?.samples ?? []) {
     const source = samples!.name;
     points.recovery.push({ source, failure: samples!.failure, phi: samples!.phi, ciMs: s.ciMs, throughputEps: s.throughputEps, recoverySec: s.recoverySec, detectionSec: s.detectionSec, restartSec: s.restartSec, stateBytes: s.stateBytes });
-    points.latency.push({ source, ciMs: s.ciMs, throughputEps: s.throughputEps, latencyMs: s.latencyMs });
+    if (s.latencyMs !== undefined) points.latency.push({ source, ciMs: s.ciMs, throughputEps: s.throughputEps, latencyMs: s.latencyMs });
     if (s.stateBytes !== undefined) points.states.push({ source, value: s.stateBytes });
     if (s.stateBytes !== undefined && s.checkpointMs !== undefined) points.checkpoints.push({ source, stateBytes: s.stateBytes, durationMs: s.checkpointMs });
   }
