@@ -104,6 +104,7 @@ export async function startLocalStack(config: KhaosConfig, progress: (l: string)
         spareTaskManagers: s.spareTaskManagers,
         heartbeatIntervalMs: s.heartbeatIntervalMs,
         heartbeatTimeoutMs: s.heartbeatTimeoutMs,
+        webTimeoutMs: s.webTimeoutMs,
         restartDelayMs: s.restartDelayMs,
         jobManagerHeapMb: s.jobManagerHeapMb,
         taskHeapMb: s.taskHeapMb,
@@ -205,7 +206,7 @@ export async function kubernetesPlatform(config: KhaosConfig, scope: string, log
   const validator = crdValidator();
   const clock = new SystemClock();
   const s = config.stack;
-  const o = await KubernetesOrchestrator.open({ api, settings: k, validator, scope, log, startTimeoutMs: s.startTimeoutMs, savepointTimeoutMs: s.savepointTimeoutMs, flink: { heartbeatIntervalMs: s.heartbeatIntervalMs, heartbeatTimeoutMs: s.heartbeatTimeoutMs, restartDelayMs: s.restartDelayMs } }).catch((e: unknown) => {
+  const o = await KubernetesOrchestrator.open({ api, settings: k, validator, scope, log, startTimeoutMs: s.startTimeoutMs, savepointTimeoutMs: s.savepointTimeoutMs, flink: { heartbeatIntervalMs: s.heartbeatIntervalMs, heartbeatTimeoutMs: s.heartbeatTimeoutMs, restartDelayMs: s.restartDelayMs, webTimeoutMs: s.webTimeoutMs } }).catch((e: unknown) => {
     api.close();
     throw e;
   });

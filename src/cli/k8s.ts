@@ -17,7 +17,7 @@ async function render(flags: ConfigFlags & { profile: string; rbac?: boolean }, 
   const c = configFrom(flags);
   const objects = renderProfilePlan(c.k8s, {
     profile: flags.profile, job: c.job.kind, intervalsMs: c.profile.intervalsMs, parallelism: c.profile.parallelism,
-    heartbeatIntervalMs: c.stack.heartbeatIntervalMs, heartbeatTimeoutMs: c.stack.heartbeatTimeoutMs, restartDelayMs: c.stack.restartDelayMs,
+    heartbeatIntervalMs: c.stack.heartbeatIntervalMs, heartbeatTimeoutMs: c.stack.heartbeatTimeoutMs, restartDelayMs: c.stack.restartDelayMs, webTimeoutMs: c.stack.webTimeoutMs,
   });
   crdValidator().check(objects);
   const shown = flags.rbac ? objects.filter((o) => RBAC_KINDS.includes(o.kind)) : objects;

@@ -148,6 +148,7 @@ export const configSchema = z
         heartbeatInterval: duration('1s', 'Flink heartbeat.interval'),
         heartbeatTimeout: duration('5s', 'Flink heartbeat.timeout: how long until a silent TaskManager is declared lost'),
         restartDelay: duration('1s', 'Flink fixed-delay restart strategy delay'),
+        webTimeout: duration('5s', 'Flink web.timeout (Flink: 10 min): bounds each metric query the REST endpoint sends a TaskManager. A TaskManager killed while answering one freezes every REST metric of its job this long, since Flink fetches again only once all queries ended'),
         startTimeout: duration('180s', 'How long a replica may take to reach RUNNING'),
         savepointTimeout: duration('120s', 'How long a stop-with-savepoint may take'),
       })
@@ -327,6 +328,7 @@ export function resolveConfig(input: unknown) {
       heartbeatIntervalMs: d(c.stack.heartbeatInterval, 'stack.heartbeatInterval'),
       heartbeatTimeoutMs: d(c.stack.heartbeatTimeout, 'stack.heartbeatTimeout'),
       restartDelayMs: d(c.stack.restartDelay, 'stack.restartDelay'),
+      webTimeoutMs: d(c.stack.webTimeout, 'stack.webTimeout'),
       startTimeoutMs: d(c.stack.startTimeout, 'stack.startTimeout'),
       savepointTimeoutMs: d(c.stack.savepointTimeout, 'stack.savepointTimeout'),
     }),

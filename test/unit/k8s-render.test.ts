@@ -23,6 +23,10 @@ describe('renderProfilePlan', () => {
     expect(d!.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'khaos', 'khaos.dev/profile': 'p1', 'khaos.dev/replica': 'ci-2000', 'khaos.dev/job': 'iot', 'khaos.dev/checkpoint-interval-ms': '2000' });
     expect(spec.podTemplate).toEqual({ metadata: { labels: d!.metadata.labels } });
     expect(spec.flinkConfiguration!['execution.checkpointing.interval']).toBe('2000 ms');
+    // web.timeout only when set: it bounds how long a killed TaskManager can freeze the REST metrics
+    expect(spec.flinkConfiguration!['web.timeout']).toBeUndefined();
+    const bounded = renderProfilePlan(c.k8s, { ...plan, webTimeoutMs: c.stack.webTimeoutMs }).find((o) => o.kind === 'FlinkDeployment')!.spec as Spec;
+    expect(bounded.flinkConfiguration!['web.timeout']).toBe('5000');
     expect(spec.job).toMatchObject({ jarURI: c.k8s.jarURI, entryClass: 'dev.khaos.jobs.IotVehiclesJob', parallelism: 2, upgradeMode: 'savepoint', state: 'running' });
     expect((spec.job!.args as string[]).slice(0, 2)).toEqual(['--bootstrap', 'kafka:9092']);
     expect(spec).toMatchObject({ image: c.k8s.image, flinkVersion: 'v2_2', serviceAccount: 'flink', jobManager: { resource: { cpu: 0.5, memory: '1024m' } }, taskManager: { resource: { cpu: 1, memory: '1024m' } } });

@@ -51,7 +51,7 @@ export interface KubernetesOrchestratorOptions {
   validator: CrdValidator;
   /** Profile id or control-run id: part of each FlinkDeployment's name (`khaos-<scope>-<replica>`) and its `khaos.dev/profile` label. */
   scope: string;
-  flink: { heartbeatIntervalMs: number; heartbeatTimeoutMs: number; restartDelayMs: number };
+  flink: { heartbeatIntervalMs: number; heartbeatTimeoutMs: number; restartDelayMs: number; webTimeoutMs?: number };
   /** How long a replica may take from creation to a RUNNING job, ms (default 180 000). */
   startTimeoutMs?: number;
   /** How long a stop-with-savepoint or a redeploy may take, ms (default 120 000). */

@@ -17,6 +17,8 @@ export interface ReplicaSpec {
   checkpointIntervalMs: number;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
+  /** Flink web.timeout; unset keeps Flink's default. */
+  webTimeoutMs?: number;
   restartDelayMs: number;
   jobManagerHeapMb: number;
   taskHeapMb: number;
@@ -100,6 +102,7 @@ function configYaml(spec: ReplicaSpec, dir: string, rpcPort: number, restPort: n
     'heartbeat.interval': spec.heartbeatIntervalMs,
     'heartbeat.timeout': spec.heartbeatTimeoutMs,
     'metrics.fetcher.update-interval': 1000,
+    ...(spec.webTimeoutMs === undefined ? {} : { 'web.timeout': spec.webTimeoutMs }),
     // The REST endpoint caches execution graphs this long (default 3 s): states would lag.
     'web.refresh-interval': 500,
     'io.tmp.dirs': ioTmp,

@@ -40,6 +40,8 @@ export interface ProfilePlanK8s {
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   restartDelayMs: number;
+  /** Flink web.timeout (see stack.webTimeout); unset keeps Flink's default. */
+  webTimeoutMs?: number;
 }
 
 
@@ -78,6 +80,8 @@ export interface ReplicaK8s {
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   restartDelayMs: number;
+  /** Flink web.timeout (see stack.webTimeout); unset keeps Flink's default. */
+  webTimeoutMs?: number;
 }
 
 function flinkDeployment(k: K8sSettings, plan: ProfilePlanK8s, ciMs: number): K8sObject {
@@ -86,7 +90,7 @@ function flinkDeployment(k: K8sSettings, plan: ProfilePlanK8s, ciMs: number): K8
   return replicaDeployment(k, {
     name: deploymentName(plan.profile, ciMs), profile: plan.profile, replica, job: plan.job, checkpointIntervalMs: ciMs, parallelism: plan.parallelism,
     inputTopic: `${topic}-in`, outputTopic: `${topic}-${replica}-out`, auditTopic: `${topic}-${replica}-audit`, groupId: `${topic}-${replica}`, txnPrefix: `${topic}-${replica}`,
-    heartbeatIntervalMs: plan.heartbeatIntervalMs, heartbeatTimeoutMs: plan.heartbeatTimeoutMs, restartDelayMs: plan.restartDelayMs,
+    heartbeatIntervalMs: plan.heartbeatIntervalMs, heartbeatTimeoutMs: plan.heartbeatTimeoutMs, restartDelayMs: plan.restartDelayMs, webTimeoutMs: plan.webTimeoutMs,
   });
 }
 
@@ -115,6 +119,7 @@ export function replicaDeployment(k: K8sSettings, r: ReplicaK8s): K8sObject {
         'restart-strategy.type': 'fixed-delay',
         'restart-strategy.fixed-delay.attempts': '1000000',
         'restart-strategy.fixed-delay.delay': `${r.restartDelayMs} ms`,
+        ...(r.webTimeoutMs === undefined ? {} : { 'web.timeout': String(r.webTimeoutMs) }),
       },
       // Khaos's labels on the pods too, so that a pod can be traced back to its profile.
       podTemplate: { metadata: { labels } },
