@@ -356,7 +356,7 @@ export function crossValidate(all: readonly FailureSample[], kind: ModelKind, na
 /** Fits a model on all samples, with its in-sample statistics and its cross-validation. */
 export function fitModel(all: readonly FailureSample[], kind: ModelKind, name: ModelName, seed: number): FittedModel {
   const samples = samplesOf(all, kind);
-  const model = fitOne(samples, kind, name);
+  const model = fitOne(all, kind, name);
   const fit = fitStats(
     samples.map((s) => targetOf(s, kind)),
     samples.map((s) => model.predict(s.throughputEps, s.ciMs)),
