@@ -1,7 +1,10 @@
 // Model accuracy benchmark: cross-validated 1 − MAPE of every model, and the curve of accuracy
 // against the number of training failures (random subsets of n failures, evaluated on the rest).
 //
-//   npx tsx bench/model-accuracy.ts [--samples FILE.csv] [--seed N] [--repeats R] [--count N] [--out FILE]
+//   npx tsx bench/model-accuracy.ts [--samples FILE.csv] [--seed N] [--repeats R] [--count N] [--aggregate each|median] [--out FILE]
+//
+// --aggregate median fits and evaluates one sample per group of repeats (same interval and
+// throughput): their median, the original's median-of-k.
 //
 // Without --samples it uses SIMULATED failures drawn from the physical equations plus noise
 // (src/core/profiling/simulated-samples.ts) and says so, on screen and in the results file.
@@ -12,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { KhaosError } from '../src/core/errors.js';
 import { fitModel, fitOne, mape, MODEL_NAMES, samplesOf, type ModelKind, type ModelName } from '../src/core/models/models.js';
 import { seededRandom } from '../src/core/random.js';
-import { parseSamplesCsv, samplesToCsv, type FailureSample } from '../src/core/profiling/samples.js';
+import { medianOfRepeats, parseSamplesCsv, samplesToCsv, type FailureSample } from '../src/core/profiling/samples.js';
 import { DEFAULT_SIMULATION, simulateSamples } from '../src/core/profiling/simulated-samples.js';
 import { mean, quantile } from '../src/core/stats.js';
 
@@ -28,6 +31,7 @@ const { values: flags } = parseArgs({
     seed: { type: 'string', default: '42' },
     repeats: { type: 'string', default: '10' },
     count: { type: 'string', default: '400' },
+    aggregate: { type: 'string', default: 'each' },
     out: { type: 'string', default: 'bench/results/model-accuracy.json' },
   },
   strict: true,
@@ -35,11 +39,16 @@ const { values: flags } = parseArgs({
 const seed = Number(flags.seed);
 const repeats = Number(flags.repeats);
 const count = Number(flags.count);
+if (flags.aggregate !== 'each' && flags.aggregate !== 'median') {
+  console.error(`--aggregate must be each or median, got "${flags.aggregate}"`);
+  process.exit(2);
+}
 const command = `npx tsx bench/model-accuracy.ts ${process.argv.slice(2).join(' ')}`.trim();
 
 const simulated = flags.samples === undefined;
 const text = simulated ? samplesToCsv(simulateSamples(DEFAULT_SIMULATION, count, seededRandom(seed))) : fs.readFileSync(flags.samples!, 'utf8');
-const samples = parseSamplesCsv(text, flags.samples ?? 'simulated samples');
+const failures = parseSamplesCsv(text, flags.samples ?? 'simulated samples');
+const samples = flags.aggregate === 'median' ? medianOfRepeats(failures) : failures;
 const sha256 = createHash('sha256').update(text).digest('hex');
 const hasPhases = samples.some((s) => s.detectionSec !== undefined && s.restartSec !== undefined);
 const withoutPhases = (xs: readonly FailureSample[]) => xs.map(({ detectionSec: _d, restartSec: _r, ...rest }) => rest);
@@ -55,8 +64,9 @@ console.log(`model accuracy benchmark — ${command}`);
 console.log(
   simulated
     ? `data: ${samples.length} SIMULATED failures (seed ${seed}): ${JSON.stringify(DEFAULT_SIMULATION)}`
-    : `data: ${samples.length} failures from ${flags.samples} (sha256 ${sha256.slice(0, 16)}…)`,
+    : `data: ${failures.length} failures from ${flags.samples} (sha256 ${sha256.slice(0, 16)}…)`,
 );
+if (flags.aggregate === 'median') console.log(`median-of-k: ${samples.length} samples, each the median of the repeats at one interval and throughput`);
 console.log(`cross-validation seed ${seed}; learning curve: ${repeats} seeded random subsets per size, each evaluated on the failures left out\n`);
 
 // 1. Cross-validated accuracy of every model on all the data.
@@ -126,7 +136,8 @@ for (const n of sizes) {
 
 const f3 = (x: number | null) => (x === null ? '—' : x.toFixed(3));
 console.log(`\naccuracy (1 − MAPE) on the held-out failures against training failures n: mean / median [p10, p90] over ${repeats} subsets`);
-for (const v of variants) {
+if (!sizes.length) console.log(`  none: ${samples.length} samples leave fewer than 4 to hold out at 8 training samples`);
+for (const v of sizes.length ? variants : []) {
   console.log(`  ${v.label}`);
   for (const p of curve.filter((c) => c.variant === v.label)) {
     console.log(`    n=${String(p.n).padEnd(4)} ${f3(p.meanAccuracy).padStart(9)} / ${f3(p.medianAccuracy).padStart(6)} [${f3(p.p10)}, ${f3(p.p90)}]${p.failed ? `  (${p.failed} subsets could not be fitted)` : ''}`);
@@ -144,8 +155,8 @@ const results = {
   ...(simulated ? { warning: WARNING } : {}),
   simulated,
   command,
-  data: simulated ? { source: 'simulated', simulation: DEFAULT_SIMULATION, seed, count: samples.length, sha256 } : { source: flags.samples, count: samples.length, sha256 },
-  setup: { seed, repeats, sizes, variants: variants.map((v) => v.label), targetRecoveryAccuracy: TARGET_ACCURACY, accuracy: '1 − MAPE (fraction)' },
+  data: simulated ? { source: 'simulated', simulation: DEFAULT_SIMULATION, seed, count: samples.length, sha256 } : { source: flags.samples, count: failures.length, samples: samples.length, sha256 },
+  setup: { seed, repeats, aggregate: flags.aggregate, sizes, variants: variants.map((v) => v.label), targetRecoveryAccuracy: TARGET_ACCURACY, accuracy: '1 − MAPE (fraction)' },
   crossValidated,
   repeatability,
   failuresNeeded,

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseSamplesCsv, samplesToCsv, type FailureSample } from '../../src/core/profiling/samples.js';
+import { medianOfRepeats, parseSamplesCsv, samplesToCsv, type FailureSample } from '../../src/core/profiling/samples.js';
 import { simulatedFixtureCsv } from '../fixtures/make-simulated-samples.js';
 
 const rows = ['10000,1000,200,30', '10000,2000,250,40', '30000,1000,210,45', '30000,2000,260,70'];
@@ -69,5 +69,20 @@ describe('the simulated fixture', () => {
     expect(text.split('\n')[0]).toMatch(/^# SIMULATED DATA/);
     expect(text.length).toBeLessThan(50_000);
     expect(parseSamplesCsv(text, file)).toHaveLength(60);
+  });
+});
+
+describe('medianOfRepeats', () => {
+  it('gives one sample per interval and throughput: the median of each field its repeats have', () => {
+    const s: FailureSample[] = [
+      { ciMs: 2000, throughputEps: 1000, recoverySec: 10, latencyMs: 300, detectionSec: 1 },
+      { ciMs: 8000, throughputEps: 1000, recoverySec: 20 },
+      { ciMs: 2000, throughputEps: 1000, recoverySec: 14, detectionSec: 3 },
+      { ciMs: 2000, throughputEps: 1000, recoverySec: 30, latencyMs: 500, detectionSec: 2 },
+    ];
+    expect(medianOfRepeats(s)).toEqual([
+      { ciMs: 2000, throughputEps: 1000, recoverySec: 14, latencyMs: 400, detectionSec: 2 },
+      { ciMs: 8000, throughputEps: 1000, recoverySec: 20 },
+    ]);
   });
 });

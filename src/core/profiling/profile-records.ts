@@ -1,6 +1,5 @@
 import type { JobKind } from '../load/events.js';
-import { median } from '../stats.js';
-import type { FailureSample } from './samples.js';
+import { medianSample, type FailureSample } from './samples.js';
 
 /** When, relative to a replica's checkpoints, a failure is injected. */
 export type FailureTiming = 'before-checkpoint' | 'after-checkpoint' | 'random';
@@ -205,13 +204,6 @@ function medianSamples(measurements: readonly FailureMeasurement[]): FailureSamp
     const r = group.map((m) => (m.outcome === 'recovered' && m.recoverySec !== null ? m.recoverySec : Infinity)).sort((a, b) => a - b);
     const n = r.length;
     const recoverySec = n % 2 ? r[(n - 1) / 2]! : (r[n / 2 - 1]! + r[n / 2]!) / 2;
-    if (each.length === 0 || !Number.isFinite(recoverySec)) return [];
-    const mid = (k: keyof FailureSample) => {
-      const xs = each.flatMap((s) => (typeof s[k] === 'number' ? [s[k]] : []));
-      return xs.length ? median(xs) : undefined;
-    };
-    const s: FailureSample = { ciMs: group[0]!.ciMs, throughputEps: mid('throughputEps')!, recoverySec };
-    for (const k of ['latencyMs', 'detectionSec', 'restartSec', 'catchupSec', 'stateBytes', 'checkpointMs'] as const) if (mid(k) !== undefined) s[k] = mid(k);
-    return [s];
+    return each.length === 0 || !Number.isFinite(recoverySec) ? [] : [medianSample(each, recoverySec)];
   });
 }

@@ -1,4 +1,5 @@
 import { badInput } from '../errors.js';
+import { median } from '../stats.js';
 
 /**
  * One measured failure: what the job was doing before it (mean input throughput and mean p99
@@ -120,4 +121,25 @@ export function samplesToCsv(samples: readonly FailureSample[], comment: readonl
   const columns = COLUMNS.filter(([, field, required]) => required || samples.some((s) => s[field] !== undefined));
   const rows = samples.map((s) => columns.map(([, field]) => (s[field] === undefined ? '' : String(s[field]))).join(','));
   return [...comment.map((c) => `# ${c}`), columns.map((c) => c[0]).join(','), ...rows].join('\n') + '\n';
+}
+
+/**
+ * One sample for a group of repeats (the original's median-of-k): the median of each field over
+ * the repeats that have it, the recovery given when a caller counts timeouts in its median.
+ */
+export function medianSample(repeats: readonly FailureSample[], recoverySec = median(repeats.map((s) => s.recoverySec))): FailureSample {
+  const mid = (k: Field) => {
+    const xs = repeats.flatMap((s) => (typeof s[k] === 'number' ? [s[k]] : []));
+    return xs.length ? median(xs) : undefined;
+  };
+  const s: FailureSample = { ciMs: repeats[0]!.ciMs, throughputEps: mid('throughputEps')!, recoverySec };
+  for (const k of ['latencyMs', 'detectionSec', 'restartSec', 'catchupSec', 'stateBytes', 'checkpointMs'] as const) if (mid(k) !== undefined) s[k] = mid(k);
+  return s;
+}
+
+/** The repeats of a samples file (same interval and throughput), each group as one {@link medianSample}, in first-seen order. */
+export function medianOfRepeats(samples: readonly FailureSample[]): FailureSample[] {
+  const groups = new Map<string, FailureSample[]>();
+  for (const s of samples) groups.set(`${s.ciMs}/${s.throughputEps}`, [...(groups.get(`${s.ciMs}/${s.throughputEps}`) ?? []), s]);
+  return [...groups.values()].map((g) => medianSample(g));
 }
