@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { KhaosError } from '../src/core/errors.js';
 import { fitModel, fitOne, mape, MODEL_NAMES, samplesOf, type ModelKind, type ModelName } from '../src/core/models/models.js';
 import { seededRandom } from '../src/core/random.js';
-import { medianOfRepeats, parseSamplesCsv, samplesToCsv, type FailureSample } from '../src/core/profiling/samples.js';
+import { medianOfRepeats, parseSamplesCsv, repeatGroups, samplesToCsv, type FailureSample } from '../src/core/profiling/samples.js';
 import { DEFAULT_SIMULATION, simulateSamples } from '../src/core/profiling/simulated-samples.js';
 import { mean, quantile } from '../src/core/stats.js';
 
@@ -88,10 +88,9 @@ for (const e of crossValidated) console.log(`  ${e.variant.padEnd(36)} ${e.accur
 // by the mean of its other repeats (1 − MAPE). A reference for the noise a model of (interval,
 // throughput) faces, not a bound: with 2–3 other repeats their mean is itself noisy, and a model
 // pools every group.
-const repeatsOf = new Map<string, number[]>();
-for (const x of samples) repeatsOf.set(`${x.ciMs}/${Math.round(x.throughputEps)}`, [...(repeatsOf.get(`${x.ciMs}/${Math.round(x.throughputEps)}`) ?? []), x.recoverySec]);
-const repeatErrors = [...repeatsOf.values()].filter((g) => g.length >= 2).flatMap((g) => g.map((x, i) => Math.abs(mean(g.filter((_, j) => j !== i)) - x) / x));
-const repeatability = repeatErrors.length ? { accuracyOfRepeatMean: 1 - mean(repeatErrors), groups: [...repeatsOf.values()].filter((g) => g.length >= 2).length, failures: repeatErrors.length } : null;
+const repeated = repeatGroups(samples).filter((g) => g.length >= 2).map((g) => g.map((x) => x.recoverySec));
+const repeatErrors = repeated.flatMap((g) => g.map((x, i) => Math.abs(mean(g.filter((_, j) => j !== i)) - x) / x));
+const repeatability = repeatErrors.length ? { accuracyOfRepeatMean: 1 - mean(repeatErrors), groups: repeated.length, failures: repeatErrors.length } : null;
 console.log(
   repeatability
     ? `\nrepeats (recovery): 1 − MAPE ${repeatability.accuracyOfRepeatMean.toFixed(3)} when each of ${repeatability.failures} failures in ${repeatability.groups} groups of the same interval and throughput is predicted by the mean of its other repeats`

@@ -137,9 +137,15 @@ export function medianSample(repeats: readonly FailureSample[], recoverySec = me
   return s;
 }
 
-/** The repeats of a samples file (same interval and throughput), each group as one {@link medianSample}, in first-seen order. */
-export function medianOfRepeats(samples: readonly FailureSample[]): FailureSample[] {
+/** The repeats of a samples file: groups of the same interval and (rounded) throughput, in first-seen order. */
+export function repeatGroups(samples: readonly FailureSample[]): FailureSample[][] {
   const groups = new Map<string, FailureSample[]>();
-  for (const s of samples) groups.set(`${s.ciMs}/${s.throughputEps}`, [...(groups.get(`${s.ciMs}/${s.throughputEps}`) ?? []), s]);
-  return [...groups.values()].map((g) => medianSample(g));
+  for (const s of samples) {
+    const key = `${s.ciMs}/${Math.round(s.throughputEps)}`;
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  return [...groups.values()];
 }
+
+/** Each group of {@link repeatGroups} as one {@link medianSample}. */
+export const medianOfRepeats = (samples: readonly FailureSample[]): FailureSample[] => repeatGroups(samples).map((g) => medianSample(g));
