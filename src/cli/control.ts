@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { runLocalControl } from '../app/control/local-run.js';
 import { modelsFromFiles } from '../app/control/models.js';
 import { runControlSession, type ControlSettings, type SessionTarget } from '../app/control/session.js';
-import { POLICY_NAMES } from '../core/control/policies.js';
+import { parsePolicy, POLICY_NAMES } from '../core/control/policies.js';
 import { badInput } from '../core/errors.js';
 import { parseSamplesCsv } from '../core/profiling/samples.js';
 import { parseDuration } from '../config/duration.js';
@@ -50,7 +50,7 @@ export function addControlCommand(parent: Command): Command {
     .option('--job-id <id>', 'with --attach: the job to control')
     .option('--stack <name>', 'control the job of a local stack started by `khaos stack up`')
     .option('--replica <r>', 'with --stack: the replica whose job to control')
-    .option('--policy <p>', POLICY_NAMES.map((p) => p.name.replace('<ms>', '<duration>')).join(' | '))
+    .option('--policy <p>', POLICY_NAMES.map((p) => p.name).join(' | '))
     .option('--actuator <a>', 'paced (Khaos triggers checkpoints; no outage) | restart (savepoint and relaunch; local stack only)')
     .option('--dry-run', 'decide and record, never act')
     .option('--request-timeout <dur>', 'Flink REST request time-out (default 10s)')
@@ -95,8 +95,8 @@ async function controlJob(f: Flags): Promise<number> {
   const c = configFrom({ config: f.config, name: f.name });
   const overrides = { ...c.control, policy: f.policy ?? c.control.policy, actuator: (f.actuator ?? c.control.actuator) as 'paced' | 'restart', dryRun: f.dryRun ?? c.control.dryRun };
   if (!['paced', 'restart'].includes(overrides.actuator)) throw badInput(`--actuator must be paced or restart, got "${overrides.actuator}"`);
-  const st = /^static:(.+)$/.exec(overrides.policy);
-  if (st) overrides.policy = `static:${parseDuration(st[1]!, '--policy static')}`;
+  // Parsed here, before any connection: a bad --policy is refused at once, naming its problem.
+  overrides.policy = parsePolicy(overrides.policy).spec.policy;
   const run: Run = { config: c, settings: controlSettings(overrides), inputs: modelInputs(c.control) };
   const store = controlStore();
   try {

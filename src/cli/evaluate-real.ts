@@ -11,7 +11,7 @@ import { failureSchedules } from '../core/sim/failures.js';
 import { detectorOptions } from '../core/profiling/recovery.js';
 import { samplesToCsv } from '../core/profiling/samples.js';
 import { replaySchedule } from '../core/load/trace.js';
-import type { PolicyUnderTest } from '../core/sim/evaluate.js';
+import { parsePolicy, type PolicyUnderTest } from '../core/control/policies.js';
 import type { FluidParams } from '../core/sim/fluid.js';
 import { buildRealEvaluateReport } from '../report/real-evaluate-report.js';
 import type { EvaluateReport } from '../report/evaluate-report.js';
@@ -38,7 +38,7 @@ export function realKillsSec(c: Config): number[] {
 /** Everything checked before a process starts: policies, models for the policies that need them, kills. */
 export function realEvaluationInput(c: Config, policies: readonly PolicyUnderTest[], workloadsDir: string): RealEvaluationInput {
   const models = modelInputs(c.control);
-  const needModels = policies.filter((p) => p.policy === 'khaos' || p.policy === 'khaos+');
+  const needModels = policies.filter((p) => parsePolicy(p.policy).entry.needsModels);
   if (needModels.length > 0 && !models.samples && !models.models)
     throw badInput(`${needModels.map((p) => p.name).join(', ')} need(s) models, and the config gives none`, 'set control.samples to a profile export (khaos profile export ID), or control.latencyModel and control.recoveryModel');
   const trace = loadTrace(c.replay.trace, workloadsDir);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { badInput, KhaosError } from '../core/errors.js';
-import { policyUnderTest, type PolicyUnderTest } from '../core/sim/evaluate.js';
+import { parsePolicy, POLICY_REGISTRY, policyNameList, policyProblem, resolvePolicy, type PolicyUnderTest } from '../core/control/policies.js';
 import { fluidParams, type FluidParamsOverrides } from '../core/sim/fluid.js';
 import { durationProblem, parseDuration } from './duration.js';
 
@@ -18,42 +18,12 @@ const durationValue = (allowZero = false) =>
 /** A duration option with its default; only options for which 0 means something pass `allowZero`. */
 const duration = (def: string, description: string, { allowZero = false } = {}) => durationValue(allowZero).default(def).describe(description);
 
-const POLICIES = ['khaos+', 'khaos', 'young-daly', 'flink-backlog'];
-
-/** What is wrong with a policy name (`static:<duration>` allowed), or undefined. */
-function policyProblem(v: string): string | undefined {
-  const st = /^static:(.*)$/.exec(v);
-  const problem = st ? durationProblem(st[1]!, false) : POLICIES.includes(v) ? undefined : `unknown policy "${v}"`;
-  return problem && `${problem}; use khaos+, khaos, static:<duration> (e.g. static:5s), young-daly or flink-backlog`;
-}
-
-/** An evaluated policy as written: `khaos+`, `khaos+@restart`, `static:30s` (split at its last `@`). */
-const splitActuator = (v: string) => {
-  const at = v.lastIndexOf('@');
-  return at < 0 ? { base: v, actuator: undefined } : { base: v.slice(0, at), actuator: v.slice(at + 1) };
-};
-
-/** What is wrong with an entry of evaluate.policies (a policy name, optionally `@paced` or `@restart`), or undefined. */
-function evaluatedPolicyProblem(v: string): string | undefined {
-  if (v.trim() === '') return 'an empty policy name; use khaos+, khaos, static:<duration>, young-daly or flink-backlog';
-  const { base, actuator } = splitActuator(v);
-  const problem = policyProblem(base);
-  if (problem) return problem;
-  if (actuator === undefined) return undefined;
-  if (base.startsWith('static:')) return `"${v}": a static interval never changes, so it takes no @actuator; write ${base}`;
-  return ['paced', 'restart'].includes(actuator) ? undefined : `"${v}": unknown actuator "${actuator}"; append @paced or @restart, or nothing for the policy's default`;
-}
-
-/** A valid entry as the evaluation names and runs it (static durations in ms). */
-function toPolicyUnderTest(v: string): PolicyUnderTest {
-  const { base, actuator } = splitActuator(v);
-  const st = /^static:(.*)$/.exec(base);
-  return policyUnderTest(st ? `static:${parseDuration(st[1]!, 'static interval')}` : base, actuator as PolicyUnderTest['actuator']);
-}
+/** A valid entry of evaluate.policies (`khaos+@restart`, `static:30s`) as the evaluation names and runs it. */
+const toPolicyUnderTest = resolvePolicy;
 
 /** Names listed more than once, once each ("static:30s" and "static:30000" are one policy). */
 function repeatedPolicies(entries: readonly string[]): string[] {
-  const names = entries.filter((v) => evaluatedPolicyProblem(v) === undefined).map((v) => toPolicyUnderTest(v).name);
+  const names = entries.filter((v) => policyProblem(v, true) === undefined).map((v) => toPolicyUnderTest(v).name);
   return [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
 }
 
@@ -64,12 +34,12 @@ function repeatedPolicies(entries: readonly string[]): string[] {
  */
 export function resolvePolicyList(entries: readonly string[], what: string): PolicyUnderTest[] {
   const problems = entries.flatMap((v, i) => {
-    const p = evaluatedPolicyProblem(v);
+    const p = policyProblem(v, true);
     return p ? [`entry ${i + 1}: ${p}`] : [];
   });
   if (entries.length === 0) problems.push('no policy listed');
   for (const n of repeatedPolicies(entries)) problems.push(`${n} is listed more than once`);
-  if (problems.length > 0) throw badInput(`${what}: ${problems.join('; ')}`, 'list policies separated by commas, e.g. khaos+,khaos+@restart,khaos,young-daly,flink-backlog,static:30s');
+  if (problems.length > 0) throw badInput(`${what}: ${problems.join('; ')}`, `list policies separated by commas: ${policyNameList('and')}, e.g. khaos+,khaos+@restart,static:30s`);
   return entries.map(toPolicyUnderTest);
 }
 
@@ -216,10 +186,10 @@ export const configSchema = z
           .string()
           .default('khaos+')
           .superRefine((v, ctx) => {
-            const problem = policyProblem(v);
+            const problem = policyProblem(v, false);
             if (problem) ctx.addIssue({ code: 'custom', message: problem });
           })
-          .describe('Policy: khaos+ (default), khaos (the original), static:<duration>, young-daly, flink-backlog'),
+          .describe(`Policy: ${policyNameList()} (docs/control.md)`),
         actuator: z.enum(['paced', 'restart']).default('paced').describe('How a change reaches the job: paced (Khaos triggers checkpoints, no outage) or restart (savepoint and relaunch)'),
         fallbackInterval: duration('60s', 'paced: the interval the job itself runs with, kept if Khaos stops'),
         dryRun: z.boolean().default(false).describe('Decide and record, never act'),
@@ -268,12 +238,12 @@ export const configSchema = z
         policies: z
           .array(
             z.string().superRefine((v, ctx) => {
-              const problem = evaluatedPolicyProblem(v);
+              const problem = policyProblem(v, true);
               if (problem) ctx.addIssue({ code: 'custom', message: problem });
             }),
           )
-          .default(['khaos+', 'khaos', 'young-daly', 'flink-backlog'])
-          .describe('Policies compared: khaos+, khaos, young-daly, flink-backlog or static:<duration>, each but static optionally with @paced or @restart (default actuators: docs/evaluate.md)'),
+          .default(POLICY_REGISTRY.filter((e) => e.defaultActuator !== undefined).map((e) => e.grammar))
+          .describe(`Policies compared: ${policyNameList()}, each that changes the interval optionally with @paced or @restart (default actuators: docs/evaluate.md)`),
         staticIntervals: z.array(durationValue()).default(['10s', '30s', '60s', '120s']).describe('Static intervals compared beside the policies, each as static:<interval>'),
         schedules: z.number().int().min(1).max(1000).default(20).describe('Seeded failure schedules; each policy runs once per schedule over the whole trace'),
         failuresPerSchedule: z.number().int().min(1).max(10_000).default(10).describe('Failures in each schedule'),
@@ -377,10 +347,9 @@ export type KhaosConfig = ReturnType<typeof resolveConfig>;
 /** The control section in ms; `static:5s` becomes `static:5000` (policies take ms). */
 function resolveControl(c: z.infer<typeof configSchema>['control']) {
   const d = (v: string | number, what: string) => parseDuration(v, `control.${what}`);
-  const st = /^static:(.+)$/.exec(c.policy);
   return Object.freeze({
     ...c,
-    policy: st ? `static:${d(st[1]!, 'policy')}` : c.policy,
+    policy: parsePolicy(c.policy).spec.policy,
     fallbackIntervalMs: d(c.fallbackInterval, 'fallbackInterval'),
     tickMs: d(c.tick, 'tick'),
     statusEveryMs: d(c.statusEvery, 'statusEvery'),

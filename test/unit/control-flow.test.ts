@@ -136,9 +136,11 @@ describe('control session on the fake platform', { timeout: 30_000 }, () => {
     expect((await flink.jobMetrics((await flink.listJobs())[0]!.id, ['numRestarts'])).numRestarts).toBe(0);
   });
 
-  it('khaos+ with models: measures a production failure, learns from it and names the model version in each decision', async () => {
+  /** A session of `policy` with models from simulated samples, one TaskManager killed at +40 s. */
+  async function killedOnce(policy: string, runId: string) {
     const { clock, platform, flink, store } = await setup();
     const samples = simulateSamples(DEFAULT_SIMULATION, 16, seededRandom(3));
+    const logs: string[] = [];
     let killed = false;
     // A live gauge moves a little; one that never moves is taken for stale (and its failure is no sample).
     let n = 0;
@@ -147,8 +149,8 @@ describe('control session on the fake platform', { timeout: 30_000 }, () => {
         Object.fromEntries(Object.entries(await flink.vertexMetrics(...a)).map(([k, v]) => [k, k.endsWith('P99Ms') ? { ...v, max: v.max! + (n++ % 3) } : v])),
     });
     await runControlSession(
-      { flink: live, clock, store, log: () => {}, newRunId: () => 'r2', ownerPid: 1 },
-      settings('khaos+'),
+      { flink: live, clock, store, log: (l) => logs.push(l), newRunId: () => runId, ownerPid: 1 },
+      settings(policy),
       { startIntervalMs: 20_000, samples: { samples, source: 'simulated' }, config: {} },
       () => clock.now() > 1_700_000_120_000,
       async () => {
@@ -159,6 +161,11 @@ describe('control session on the fake platform', { timeout: 30_000 }, () => {
         }
       },
     );
+    return { store, logs };
+  }
+
+  it('khaos+ with models: measures a production failure, learns from it and names the model version in each decision', async () => {
+    const { store } = await killedOnce('khaos+', 'r2');
     const recoveries = store.events('r2', 'recovery');
     expect(store.events('r2', 'failure')).toHaveLength(1);
     expect(recoveries).toHaveLength(1);
@@ -169,6 +176,14 @@ describe('control session on the fake platform', { timeout: 30_000 }, () => {
     expect(ds[0]!.modelVersion).toMatch(/^samples:simulated#16$/);
     expect(ds.at(-1)!.modelVersion).toMatch(/^online:/);
     expect(ds.every((d) => d.reason.length > 0 && d.observation.atMs > 0)).toBe(true);
+  });
+
+  it('khaos keeps the models it started with, as the original (fitted once, never refitted), and says so', async () => {
+    const { store, logs } = await killedOnce('khaos', 'r2k');
+    expect(store.events('r2k', 'recovery')).toHaveLength(1);
+    expect(store.events('r2k', 'models')).toHaveLength(0);
+    expect(store.decisions('r2k').every((d) => d.modelVersion === 'samples:simulated#16')).toBe(true);
+    expect(logs.join('\n')).toContain('khaos keeps the models it started with');
   });
 
   it('dry run: decides and records, never acts', async () => {

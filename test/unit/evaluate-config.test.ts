@@ -62,7 +62,7 @@ describe('config: evaluate', () => {
   it('resolvePolicyList (--policies) names every bad entry and repeat at once', () => {
     const m = messageOf(() => resolvePolicyList(['khaos+', '', 'x', 'static:30s', 'static:30000'], '--policies'));
     expect(m).toBe(
-      '--policies: entry 2: an empty policy name; use khaos+, khaos, static:<duration>, young-daly or flink-backlog; entry 3: unknown policy "x"; use khaos+, khaos, static:<duration> (e.g. static:5s), young-daly or flink-backlog; static:30s is listed more than once',
+      '--policies: entry 2: an empty policy name; use khaos+, khaos, static:<duration>, young-daly or flink-backlog; entry 3: unknown policy "x"; use khaos+, khaos, static:<duration>, young-daly or flink-backlog; static:30s is listed more than once',
     );
     expect(messageOf(() => resolvePolicyList([], '--policies'))).toContain('no policy listed');
     expect(resolvePolicyList(['young-daly@restart', 'static:2min'], '--policies').map((p) => p.name)).toEqual(['young-daly@restart', 'static:120s']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createPolicy, POLICY_NAMES } from '../../src/core/control/policies.js';
+import { createPolicy, parsePolicy, POLICY_NAMES } from '../../src/core/control/policies.js';
 import { DEFAULT_POLICY_OPTIONS, initialPolicyState, type ActuatorKind, type ControlModels, type Observation, type PolicyOptions, type PolicyState } from '../../src/core/control/policy.js';
 import { KhaosError } from '../../src/core/errors.js';
 import { buildModel, type IntervalModel } from '../../src/core/models/models.js';
@@ -47,7 +47,7 @@ const grid = () => Array.from({ length: 110 }, (_, k) => 10_000 + 1000 * k);
 
 describe('createPolicy', () => {
   it('rejects an unknown name as bad input, listing the valid names', () => {
-    for (const name of ['khaos-', 'static:', 'static:0', 'static:abc', 'Young-Daly']) {
+    for (const name of ['khaos-', 'stat:5s', 'Young-Daly', 'khaos+@restart']) {
       let error: unknown;
       try {
         createPolicy(name, options());
@@ -57,12 +57,39 @@ describe('createPolicy', () => {
       expect(error).toBeInstanceOf(KhaosError);
       expect((error as KhaosError).kind).toBe('bad-input');
       expect((error as KhaosError).message).toContain(name);
-      for (const valid of ['khaos+', 'khaos', 'static:<ms>', 'young-daly', 'flink-backlog']) expect((error as KhaosError).hint).toContain(valid);
+      for (const valid of ['khaos+', 'khaos', 'static:<duration>', 'young-daly', 'flink-backlog']) expect((error as KhaosError).hint).toContain(valid);
     }
   });
 
+  it('parses static:<duration> once, and says what is wrong with a malformed one', () => {
+    // Before the registry, static:0s was reported as `unknown policy "static:0"`.
+    for (const [name, problem] of [
+      ['static:0s', '"0s" is 0 ms; a duration here must be more than 0'],
+      ['static:0', '"0" is 0 ms'],
+      ['static:', '"" is not a duration'],
+      ['static:abc', '"abc" is not a duration'],
+      ['static:-5s', '"-5s" is negative'],
+    ]) {
+      const e = (() => {
+        try {
+          createPolicy(name!, options());
+        } catch (err) {
+          return err as KhaosError;
+        }
+        throw new Error(`${name} was accepted`);
+      })();
+      expect(e.kind).toBe('bad-input');
+      expect(e.message.startsWith(`policy "${name}": the static interval `)).toBe(true);
+      expect(e.message).toContain(problem);
+      expect(e.hint).toContain('positive interval');
+    }
+    expect(parsePolicy('static:30s').spec).toEqual({ policy: 'static:30000', label: 'static:30s', staticMs: 30_000 });
+    expect(parsePolicy('static:1.5min').spec.policy).toBe('static:90000');
+    expect(parsePolicy('static:30000').spec.label).toBe('static:30s');
+  });
+
   it('describes every policy for help text and keeps the name it was given', () => {
-    expect(POLICY_NAMES.map((p) => p.name)).toEqual(['khaos+', 'khaos', 'static:<ms>', 'young-daly', 'flink-backlog']);
+    expect(POLICY_NAMES.map((p) => p.name)).toEqual(['khaos+', 'khaos', 'static:<duration>', 'young-daly', 'flink-backlog']);
     expect(createPolicy('static:5000', options()).name).toBe('static:5000');
   });
 
@@ -142,7 +169,7 @@ describe('khaos (the original policy)', () => {
     const out = decide('khaos', obs({ intervalMs: 60_000 }));
     expect(bruteForce(2000, 60_000, 'shorter')).toBe(30_000);
     expect(out.decision).toMatchObject({ action: 'change', fromIntervalMs: 60_000, toIntervalMs: 30_000 });
-    expect(out.decision.reason).toBe('latency 360 ms (target 500 ms), predicted recovery 48.3 s (target 30 s) at 2000 ev/s, 60 s; 60 s → 30 s: objective 3.22 → 1.92');
+    expect(out.decision.reason).toBe('observed latency 360 ms (target 500 ms), predicted recovery 48.3 s (target 30 s) at 2000 ev/s, 60 s; 60 s → 30 s: objective 3.22 → 1.92');
     expect(out.decision.predictions).toMatchObject({ throughputEps: 2000, latencyMs: 360, chosenLatencyMs: 480 });
     expect(out.decision.predictions!.recoveryS!.mid).toBeCloseTo(48.333, 3);
     expect(out.decision.predictions!.chosenRecoveryS!.mid).toBeCloseTo(28.333, 3);
@@ -178,7 +205,7 @@ describe('khaos (the original policy)', () => {
   it('does nothing when both targets are violated', () => {
     const out = decide('khaos', obs({ intervalMs: 30_000, throughputEps: 4000 }));
     expect(out.decision.action).toBe('keep');
-    expect(out.decision.reason).toMatch(/^both targets violated: latency 680 ms .* recovery 145 s .*; no action/);
+    expect(out.decision.reason).toMatch(/^both targets violated: observed latency 680 ms .* recovery 145 s .*; no action/);
   });
 
   it('keeps when both are within target', () => {
@@ -433,5 +460,26 @@ describe('flink-backlog (emulation)', () => {
     expect(decide('flink-backlog', obs({ intervalMs: 10_000 })).decision).toMatchObject({ action: 'wait', reason: expect.stringMatching(/lag unknown/) });
     // It switches during a recovery's catch-up too, as Flink does while its source reports backlog.
     expect(decide('flink-backlog', obs({ intervalMs: 10_000, lagRecords: 50_000, recovering: true })).decision).toMatchObject({ action: 'change', toIntervalMs: 60_000 });
+  });
+});
+
+describe('khaos tests the targets as the original does', () => {
+  it('judges latency on the observed mean, not on the corrected prediction', () => {
+    // Five evaluations at 540 ms observed and predicted (ratio 1), then 1 200 ms observed: the
+    // corrected prediction is 540 · (5 + 1200/540)/6 ≈ 650 ms, within 1 000 ms, but the original
+    // (ExecutionManager, state OPTIMIZE) compares the observed 1 200 ms with the target.
+    const m = models({ latency: { ...buildModel('linear', 'latency', { intercept: 540, perThroughputEps: 0, perCiMs: 0 }), relativeResiduals: [] } });
+    const policy = createPolicy('khaos', options({ latencyTargetMs: 1000, recoveryTargetS: 240 }));
+    let state = initialPolicyState();
+    for (let k = 0; k < 5; k++) {
+      const out = policy.decide(obs({ atMs: T + k * 300_000, latencyMs: 540 }), state, { actuator: 'restart', models: m });
+      expect(out.decision.reason).toContain('both within target');
+      state = out.state;
+    }
+    const out = policy.decide(obs({ atMs: T + 5 * 300_000, latencyMs: 1200 }), state, { actuator: 'restart', models: m });
+    expect(out.decision.reason).not.toContain('both within target');
+    expect(out.decision.reason).toContain('observed latency 1200 ms (target 1000 ms)');
+    // The corrected prediction is still recorded beside it.
+    expect(out.decision.predictions?.latencyMs).toBeCloseTo(540 * ((5 + 1200 / 540) / 6), 6);
   });
 });

@@ -285,7 +285,7 @@ describe('simulate: bad inputs', () => {
     const e = errorOf(() => simulate({ ...ok, policy: 'khaos++' }));
     expect(e.kind).toBe('bad-input');
     expect(e.message).toContain('unknown policy "khaos++"');
-    expect(e.hint).toContain('static:<ms>');
+    expect(e.hint).toContain('static:<duration>');
   });
 
   it('rejects bad parameters, control options, intervals and actuators', () => {

@@ -1,5 +1,5 @@
 import { KhaosError } from '../../core/errors.js';
-import { createPolicy } from '../../core/control/policies.js';
+import { createPolicy, parsePolicy } from '../../core/control/policies.js';
 import type { ActuatorKind, ControlModels, PolicyOptions } from '../../core/control/policy.js';
 import { detectorOptions } from '../../core/profiling/recovery.js';
 import type { FailureSample } from '../../core/profiling/samples.js';
@@ -128,7 +128,10 @@ export async function runControlSession(deps: SessionDeps, s: ControlSettings, t
   if (!models) log('control: no models loaded (control.samples or control.latencyModel/recoveryModel): model-based policies will keep the interval');
   else log(`control: models ${models.version} (trained on intervals ${models.trainedCiMs.min}–${models.trainedCiMs.max} ms, ${models.trainedThroughputEps.min.toFixed(0)}–${models.trainedThroughputEps.max.toFixed(0)} ev/s)`);
   let refits = 0;
-  const learn = s.learning && target.samples
+  // A policy that fits once (the original khaos) is never given refitted models.
+  const learns = s.learning && parsePolicy(s.policy).entry.learnsOnline;
+  if (s.learning && !learns) log(`control: control.learning is on, but ${s.policy} keeps the models it started with (as the original Khaos): no online refit`);
+  const learn = learns && target.samples
     ? (sample: FailureSample) => {
         learned.push(sample);
         const window = learned.slice(-s.learningWindow);

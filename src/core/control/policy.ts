@@ -175,3 +175,38 @@ export const DEFAULT_POLICY_OPTIONS: PolicyOptions = {
   backlogIntervalMs: 119_000,
   backlogLagThresholdS: 10,
 };
+
+/** A policy name as written, parsed by its registry entry (src/core/control/policies.ts). */
+export interface PolicySpec {
+  /** Canonical name, as createPolicy and the records take it: `khaos+`, `static:30000`. */
+  policy: string;
+  /** Name for people and the evaluation's JSON: `khaos+`, `static:30s`. */
+  label: string;
+  /** The fixed interval of a static policy, ms. */
+  staticMs?: number;
+}
+
+/**
+ * One policy in the registry (src/core/control/policies.ts): everything the config schema, the
+ * CLI, the controller, the simulator and the evaluation need to know of it. A new policy is a
+ * file exporting one of these and one line in the registry.
+ */
+export interface PolicyEntry {
+  /** How its name is written, for help and messages: `khaos+`, `static:<duration>`. */
+  grammar: string;
+  /** One line for help text. */
+  description: string;
+  /**
+   * The spec of `name` when it names this policy, undefined when it does not; throws `bad-input`
+   * when it does but is malformed (`static:0s`), so the message names the real problem.
+   */
+  parse(name: string): PolicySpec | undefined;
+  /** The actuator it runs with unless `@paced` or `@restart` follows its name; undefined when it never changes the interval (it then takes no actuator). */
+  defaultActuator?: ActuatorKind;
+  /** True when it decides from latency and recovery models; without them it keeps the interval. */
+  needsModels: boolean;
+  /** False when the controller must not refit its models online (control.learning): the original fits once. */
+  learnsOnline: boolean;
+  /** Its decisions with `options` (already checked by createPolicy). */
+  create(spec: PolicySpec, options: PolicyOptions): Policy['decide'];
+}

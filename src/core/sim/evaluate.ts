@@ -1,5 +1,5 @@
-import { createPolicy } from '../control/policies.js';
-import type { ActuatorKind, ControlModels, PolicyOptions } from '../control/policy.js';
+import { createPolicy, type PolicyUnderTest } from '../control/policies.js';
+import type { ControlModels, PolicyOptions } from '../control/policy.js';
 import { badInput, KhaosError } from '../errors.js';
 import { median, quantile } from '../stats.js';
 import { rateAt, type Trace } from '../load/trace.js';
@@ -14,53 +14,8 @@ import { DEFAULT_CONTROL, simulate, type SimChange, type SimFailureOutcome, type
  * labelled simulated; `lost` and `duplicated` are null because the fluid model has no events.
  */
 
-/** The policies that change the interval, and the actuator each uses unless its name says otherwise. */
-export const DEFAULT_ACTUATOR = {
-  /** The default policy, made for the paced actuator (free changes, a checkpoint right after a recovery). */
-  'khaos+': 'paced',
-  /** The original Khaos changed the interval by restarting the job from a savepoint. */
-  khaos: 'restart',
-  /** Baselines run as the controller runs them by default (control.actuator: paced). */
-  'young-daly': 'paced',
-  /** Flink switches its own interval without a restart: paced is the simulator's free change. */
-  'flink-backlog': 'paced',
-} as const satisfies Record<string, ActuatorKind>;
-
-export type AdaptivePolicyName = keyof typeof DEFAULT_ACTUATOR;
-export const isAdaptivePolicy = (name: string): name is AdaptivePolicyName => Object.hasOwn(DEFAULT_ACTUATOR, name);
-
-/** One policy under evaluation. */
-export interface PolicyUnderTest {
-  /** As in the JSON: `khaos+`, `khaos+@restart`, `static:30s`, … */
-  name: string;
-  /** As createPolicy takes it: `khaos+`, `static:30000`, … */
-  policy: string;
-  /** How its changes reach the job; undefined for a static interval, which never changes. */
-  actuator?: ActuatorKind;
-  /** A static interval, ms. */
-  staticMs?: number;
-}
-
-/** 30000 → "30s", 1500 → "1500ms": the interval in a static policy's name. */
-export const staticIntervalLabel = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
-
-/**
- * The policy `policy` (createPolicy's name: `khaos+`, `static:30000`, …) with `actuator`, named
- * as the evaluation names it: `@paced` or `@restart` is appended only when the actuator is not
- * the policy's default (DEFAULT_ACTUATOR). Throws `bad-input` for an unknown policy and for an
- * actuator given to a static interval.
- */
-export function policyUnderTest(policy: string, actuator?: ActuatorKind): PolicyUnderTest {
-  const st = /^static:(\d+)$/.exec(policy);
-  if (st && Number(st[1]) > 0) {
-    if (actuator !== undefined) throw badInput(`${policy}@${actuator}: a static interval never changes, so it has no actuator`, `write static:${staticIntervalLabel(Number(st[1]))} alone`);
-    const ms = Number(st[1]);
-    return { name: `static:${staticIntervalLabel(ms)}`, policy, staticMs: ms };
-  }
-  if (!isAdaptivePolicy(policy)) throw badInput(`unknown policy "${policy}"`, `use ${Object.keys(DEFAULT_ACTUATOR).join(', ')} or static:<duration>, each but static optionally with @paced or @restart`);
-  const a = actuator ?? DEFAULT_ACTUATOR[policy];
-  return { name: a === DEFAULT_ACTUATOR[policy] ? policy : `${policy}@${a}`, policy, actuator: a };
-}
+// The policies, their names and default actuators come from the registry (core/control/policies.ts).
+export { DEFAULT_ACTUATOR, policyUnderTest, staticIntervalLabel, type PolicyUnderTest } from '../control/policies.js';
 
 /** The QoS figures of the JSON, in its order. */
 export const METRICS = ['latencyViolationShare', 'recoveryViolations', 'failures', 'meanRecoveryS', 'maxRecoveryS', 'checkpointOverhead', 'reconfigurations', 'reconfigurationDowntimeS'] as const;

@@ -1,0 +1,129 @@
+import { predictInterval, type PredictionInterval } from '../models/models.js';
+import type { ControlModels, Observation, PolicyContext, PolicyEntry, PolicyOptions, PolicyState, Predictions } from './policy.js';
+import { candidates, change, dur, eps, exactName, extrapolation, keep, latMs, modelPolicyStart, mtbf, recS, secs, type Outcome } from './policy-kit.js';
+
+function khaosPlus(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions): Outcome {
+  const out = khaosPlusDecide(obs, state, ctx, o);
+  // Right after a recovery the last checkpoint is old: a second failure now would replay both the
+  // first one's backlog and everything since. Only the paced actuator can checkpoint on demand.
+  if (ctx.actuator !== 'paced' || !obs.recoveryJustEnded) return out;
+  return { ...out, decision: { ...out.decision, checkpointNow: true, reason: `recovery just ended: checkpointing now; ${out.decision.reason}` } };
+}
+
+function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions): Outcome {
+  const start = modelPolicyStart(obs, state, ctx, o);
+  if ('decision' in start) return start;
+  const { ev, m, L, R, tput, ci } = start;
+  // Both targets are judged at the coming peak when the forecast is higher: an interval chosen for
+  // the present load must still hold when the peak arrives, before the next evaluation — not too
+  // long should a failure hit then, not too short for the latency the peak's queueing adds.
+  const forecast = o.useForecast && obs.forecastEps !== undefined && Number.isFinite(obs.forecastEps) && obs.forecastEps > tput ? obs.forecastEps : undefined;
+  const recTput = forecast ?? tput;
+  const recoveryAt = (c: number) => predictInterval(m.recovery, recTput, c, o.recoveryIntervalLevel);
+  // The correction measured at the present load is carried to the peak, as it is to other intervals.
+  const latencyAt = forecast === undefined ? start.latencyAt : (c: number) => m.latency.predict(recTput, c) * ev.correction;
+  // 2·max(lat/L, rec/R) equals the original's lat/L + rec/R + |lat/L − rec/R|, and still ranks candidates when both exceed 1.
+  const judge = (c: number) => {
+    const lat = latencyAt(c);
+    const rec = recoveryAt(c);
+    return { lat, rec, objective: 2 * Math.max(lat / L, rec.high / R), positive: lat > 0 && rec.high > 0 };
+  };
+  const cur = judge(ci);
+  const predictions: Predictions = { throughputEps: recTput, latencyMs: cur.lat, recoveryS: cur.rec };
+  const level = Math.round(o.recoveryIntervalLevel * 100);
+  const load = forecast !== undefined ? `${eps(recTput)} (forecast; now ${eps(tput)})` : eps(tput);
+  const now = `latency ${latMs(cur.lat)} (target ${latMs(L)}), predicted recovery ${recS(cur.rec.high)} (${level} % upper; target ${recS(R)}) at ${load}, ${secs(ci)}${extrapolation(m, [tput, recTput], ci)}`;
+  const latBad = cur.lat > L;
+  const recBad = cur.rec.high > R;
+  // Within both targets a restart is not worth its outage; a paced change is free, so khaos+ keeps
+  // balancing the two (hysteresis and the rate limit still apply).
+  if (!latBad && !recBad && ctx.actuator === 'restart') return keep(obs, ev.state, `both within target: ${now}`, predictions);
+
+  // Candidates both ways, inside the trained interval range: the models are not trusted beyond it.
+  const lo = Math.max(o.candidateMinMs, m.trainedCiMs.min);
+  const hi = Math.min(o.candidateMaxMs, m.trainedCiMs.max);
+  const pool = lo <= hi ? candidates(lo, hi, o.candidateStepMs) : candidates(o.candidateMinMs, o.candidateMaxMs, o.candidateStepMs);
+  const judged = pool.map((c) => ({ ms: c, j: judge(c) })).filter((x) => x.j.positive);
+  // A target no candidate meets is violated at any interval (should a failure come, for recovery);
+  // one that some candidate meets is not given up for it. The minimax alone would let the target
+  // out of reach decide, trading a certain violation of the other for a smaller excess of its own.
+  const reachable = { lat: judged.some((x) => x.j.lat <= L), rec: judged.some((x) => x.j.rec.high <= R) };
+  const out = !reachable.rec && reachable.lat ? 'recovery' : !reachable.lat && reachable.rec ? 'latency' : undefined;
+  const givesUp = (j: ReturnType<typeof judge>) => (out === 'recovery' ? j.lat > L : out === 'latency' ? j.rec.high > R : false);
+  const better = (a: (typeof judged)[number], b: (typeof judged)[number]) => (givesUp(a.j) !== givesUp(b.j) ? !givesUp(a.j) : a.j.objective < b.j.objective);
+  let best: (typeof judged)[number] | undefined;
+  for (const x of judged) if (!best || better(x, best)) best = x;
+  const what = latBad && recBad ? 'both targets violated, least-bad choice' : latBad ? 'latency over target' : recBad ? 'recovery over target' : 'both within target, balancing (paced)';
+  if (!best) return keep(obs, ev.state, `${what}: ${now}; the models give no positive prediction for any candidate`, predictions);
+  const reach = out === undefined ? '' : `; the ${out} target is out of reach at every candidate, the ${out === 'recovery' ? 'latency' : 'recovery'} target is kept`;
+  const step = `${secs(ci)} → ${secs(best.ms)}: objective ${cur.objective.toFixed(2)} → ${best.j.objective.toFixed(2)}${reach}`;
+  if (Math.abs(best.ms - ci) < o.minChangeMs)
+    return keep(obs, ev.state, `${what}: ${now}${reach}; the best interval ${secs(best.ms)} is less than the minimum change of ${secs(o.minChangeMs)} away`, predictions);
+  // An interval outside the trained range is judged by extrapolation, which is not trusted for
+  // candidates either: leave it for the best trained one, whatever the extrapolated objective says.
+  // Keeping a reachable target that the current interval gives up is worth a change whatever the objective says.
+  const trusted = ci >= m.trainedCiMs.min && ci <= m.trainedCiMs.max;
+  if (trusted && !(givesUp(cur) && !givesUp(best.j)) && best.j.objective > (1 - o.hysteresis) * cur.objective)
+    return keep(obs, ev.state, `${what}: ${now}; ${step} improves by less than the ${Math.round(o.hysteresis * 100)} % hysteresis`, predictions);
+  const recent = state.changeTimesMs.filter((t) => obs.atMs - t < o.rateWindowMs);
+  if (recent.length >= o.maxChanges) {
+    const nextMs = Math.min(...recent) + o.rateWindowMs - obs.atMs;
+    return keep(obs, ev.state, `${what}: ${now}; ${step} is held back by the rate limit: ${recent.length} change(s) in the last ${dur(o.rateWindowMs)} (max ${o.maxChanges}), next allowed in ${dur(nextMs)}`, predictions);
+  }
+  let cost = '';
+  if (ctx.actuator === 'restart') {
+    const worth = restartWorth(obs, o, m, cur, best.j);
+    if (!worth.ok) return keep(obs, ev.state, `${what}: ${now}; ${step} is not worth a restart: ${worth.text}`, predictions);
+    cost = `; worth a restart: ${worth.text}`;
+  }
+  const chosen = { ...predictions, chosenLatencyMs: best.j.lat, chosenRecoveryS: best.j.rec };
+  return change(obs, ev.state, best.ms, `${what}: ${now}; ${step}${cost}`, o, chosen);
+}
+
+/**
+ * With the restart actuator every change is an outage, so a change is made only when the
+ * violation time it is expected to avoid over `costHorizonMs` (H) exceeds that outage:
+ *
+ *   avoided  = (excess(current) − excess(chosen)) · max(1, H / MTBF)    recovery beyond its target, per failure
+ *            + H · ([lat(current) > L] − [lat(chosen) > L])            latency over target for the whole horizon
+ *   outage   = restartDowntime + catch-up,   catch-up = λ · downtime / (capacity − λ)
+ *
+ * excess(x) = max(0, upper recovery bound at x − R). At least one failure is counted so that a
+ * recovery violation is weighed even when failures are rarer than the horizon. The load is assumed
+ * to stay as it is over the horizon. Capacity comes from a physical recovery model; a linear model
+ * has none, so catch-up counts as 0 (said in the reason), and at or above capacity the backlog
+ * never drains, so no restart is worth it.
+ */
+function restartWorth(
+  obs: Observation,
+  o: PolicyOptions,
+  m: ControlModels,
+  cur: { lat: number; rec: PredictionInterval },
+  to: { lat: number; rec: PredictionInterval },
+): { ok: boolean; text: string } {
+  const H = o.costHorizonMs / 1000;
+  const failures = Math.max(1, o.costHorizonMs / mtbf(obs, o).ms);
+  const excess = (r: PredictionInterval) => Math.max(0, r.high - o.recoveryTargetS);
+  const over = (lat: number) => (lat > o.latencyTargetMs ? 1 : 0);
+  const avoided = (excess(cur.rec) - excess(to.rec)) * failures + H * (over(cur.lat) - over(to.lat));
+  const downS = o.restartDowntimeMs / 1000;
+  const capacity = m.recovery.name === 'physical' ? m.recovery.coefficients.capacityEps : undefined;
+  const lambda = obs.throughputEps;
+  const catchUp = capacity === undefined ? 0 : lambda >= capacity ? Infinity : (lambda * downS) / (capacity - lambda);
+  const outage = downS + catchUp;
+  const catchUpText = capacity === undefined ? 'catch-up unknown (no capacity in a linear recovery model), counted as 0' : catchUp === Infinity ? `no catch-up at ${eps(lambda)} ≥ capacity ${eps(capacity)}` : `catch-up ${recS(catchUp)}`;
+  const text = `avoids ${recS(avoided)} of violations over ${dur(o.costHorizonMs)} (${failures.toFixed(1)} expected failure(s)) vs an outage of ${recS(outage)} (restart ${recS(downS)}, ${catchUpText})`;
+  return { ok: avoided > outage, text };
+}
+
+/** The default policy. */
+export const KHAOS_PLUS: PolicyEntry = {
+  grammar: 'khaos+',
+  description: 'default: model-based, judges recovery by its upper bound at the forecast peak, least-bad choice when both targets are violated, hysteresis, rate limit, restart cost',
+  parse: exactName('khaos+'),
+  // Made for the paced actuator: free changes, a checkpoint right after a recovery.
+  defaultActuator: 'paced',
+  needsModels: true,
+  learnsOnline: true,
+  create: (_spec, o) => (obs, state, ctx) => khaosPlus(obs, state, ctx, o),
+};

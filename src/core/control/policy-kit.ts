@@ -1,0 +1,136 @@
+import { badInput } from '../errors.js';
+import type { ControlModels, Decision, Observation, PolicyContext, PolicyOptions, PolicySpec, PolicyState, Predictions } from './policy.js';
+import { mean } from '../stats.js';
+
+/**
+ * What the policies share: the words of their reasons, the outcomes (wait, keep, change), the
+ * cadence and the evaluation of the model-based ones. Each policy is a pure function of the
+ * observation, the state it returned last time and the context; see policy.ts for the types.
+ */
+
+export type Outcome = { decision: Decision; state: PolicyState };
+
+/** The parser of a policy whose name is one fixed word (`khaos+`, `young-daly`). */
+export const exactName = (name: string) => (written: string): PolicySpec | undefined => (written === name ? { policy: name, label: name } : undefined);
+
+/** Throws `bad-input` for options no policy can work with. */
+export function checkOptions(o: PolicyOptions): void {
+  const problems: string[] = [];
+  if (!(o.candidateMinMs > 0 && o.candidateMaxMs >= o.candidateMinMs)) problems.push(`candidate range ${o.candidateMinMs}–${o.candidateMaxMs} ms must be positive and not empty`);
+  if (!(o.candidateStepMs > 0)) problems.push(`candidate step ${o.candidateStepMs} ms must be positive`);
+  if (!(Number.isInteger(o.correctionEvaluations) && o.correctionEvaluations >= 1)) problems.push(`correctionEvaluations ${o.correctionEvaluations} must be a whole number ≥ 1`);
+  if (!(o.recoveryIntervalLevel > 0 && o.recoveryIntervalLevel < 1)) problems.push(`recoveryIntervalLevel ${o.recoveryIntervalLevel} must be in (0, 1)`);
+  if (!(o.hysteresis >= 0 && o.hysteresis < 1)) problems.push(`hysteresis ${o.hysteresis} must be in [0, 1)`);
+  if (!(o.latencyTargetMs > 0 && o.recoveryTargetS > 0)) problems.push('the latency and recovery targets must be positive');
+  if (problems.length > 0) throw badInput(`policy options: ${problems.join('; ')}`, 'fix the control.policy section of the config');
+}
+
+/** Intervals for people: seconds, trimmed ("4 s", "2.5 s"). */
+export const secs = (ms: number) => `${+(ms / 1000).toFixed(1)} s`;
+/** Durations for people: s, min or h, whichever reads best. */
+export const dur = (ms: number) => (ms < 120_000 ? secs(ms) : ms < 7_200_000 ? `${+(ms / 60_000).toFixed(1)} min` : `${+(ms / 3_600_000).toFixed(1)} h`);
+export const recS = (s: number) => `${+s.toFixed(1)} s`;
+export const latMs = (ms: number) => `${Math.round(ms)} ms`;
+export const eps = (e: number) => `${Math.round(e)} ev/s`;
+
+export function wait(obs: Observation, state: PolicyState, reason: string): Outcome {
+  return { decision: { action: 'wait', fromIntervalMs: obs.intervalMs, toIntervalMs: obs.intervalMs, reason }, state };
+}
+
+/** An evaluation that keeps the interval: recorded, so the cadence counts from it. */
+export function keep(obs: Observation, state: PolicyState, reason: string, predictions?: Predictions): Outcome {
+  return {
+    decision: { action: 'keep', fromIntervalMs: obs.intervalMs, toIntervalMs: obs.intervalMs, reason, ...(predictions ? { predictions } : {}) },
+    state: { ...state, lastEvaluationMs: obs.atMs },
+  };
+}
+
+export function change(obs: Observation, state: PolicyState, toIntervalMs: number, reason: string, o: PolicyOptions, predictions?: Predictions): Outcome {
+  // Only changes inside the rate window matter to anyone; older ones are dropped so the state stays small.
+  const recent = state.changeTimesMs.filter((t) => obs.atMs - t < o.rateWindowMs);
+  return {
+    decision: { action: 'change', fromIntervalMs: obs.intervalMs, toIntervalMs, reason, ...(predictions ? { predictions } : {}) },
+    state: { ...state, lastEvaluationMs: obs.atMs, lastChangeMs: obs.atMs, changeTimesMs: [...recent, obs.atMs] },
+  };
+}
+
+/** Candidate intervals, ms: min, min + step, … ≤ max (computed as min + k·step so steps do not drift). */
+export function candidates(minMs: number, maxMs: number, stepMs: number): number[] {
+  const out: number[] = [];
+  for (let k = 0; minMs + k * stepMs <= maxMs; k++) out.push(minMs + k * stepMs);
+  return out;
+}
+
+export const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+
+export const RECOVERY_UNDER_WAY = 'a recovery is under way: the interval stays until it has ended';
+
+/** Why a model-based policy should not evaluate now, or undefined when it should. */
+export function notYet(obs: Observation, state: PolicyState, o: PolicyOptions): string | undefined {
+  if (obs.recovering) return RECOVERY_UNDER_WAY;
+  if (obs.uptimeMs < o.minUptimeMs) return `the job has been up ${dur(obs.uptimeMs)}, evaluation starts after ${dur(o.minUptimeMs)}: ${dur(o.minUptimeMs - obs.uptimeMs)} to go`;
+  const sinceChange = state.lastChangeMs === undefined ? Infinity : obs.atMs - state.lastChangeMs;
+  if (sinceChange < o.afterChangeMs) return `the interval changed ${dur(sinceChange)} ago; next evaluation ${dur(o.afterChangeMs)} after a change, in ${dur(o.afterChangeMs - sinceChange)}`;
+  const sinceEvaluation = state.lastEvaluationMs === undefined ? Infinity : obs.atMs - state.lastEvaluationMs;
+  if (sinceEvaluation < o.evaluateEveryMs) return `last evaluated ${dur(sinceEvaluation)} ago; evaluating every ${dur(o.evaluateEveryMs)}, next in ${dur(o.evaluateEveryMs - sinceEvaluation)}`;
+  return undefined;
+}
+
+/** What the model-based policies share once they evaluate: models, corrected latency, notes. */
+export interface Evaluation {
+  models: ControlModels;
+  /** State with this evaluation recorded (latency ratio appended); the base for keep/change. */
+  state: PolicyState;
+  /** Predicted latency at the current throughput and interval `ciMs`, times the mean observed/predicted ratio, ms. */
+  latencyAt: (ciMs: number) => number;
+  correction: number;
+}
+
+/**
+ * The checks every model-based policy makes before predicting: models loaded, observation usable.
+ * Also appends this evaluation's observed/predicted latency ratio (kept: the last
+ * `correctionEvaluations`) and builds the corrected latency prediction from their mean.
+ */
+export function evaluate(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions): Evaluation | Outcome {
+  const models = ctx.models;
+  if (!models) return keep(obs, state, `no models are loaded, so the interval stays at ${secs(obs.intervalMs)}; fit them with \`khaos models fit\` from profiled failures and restart control with them`);
+  const bad = (x: number) => !Number.isFinite(x) || x < 0;
+  if (bad(obs.throughputEps) || bad(obs.latencyMs))
+    return keep(obs, state, `the observation is unusable (throughput ${obs.throughputEps}, latency ${obs.latencyMs}): keeping ${secs(obs.intervalMs)} until metrics arrive`);
+  const predicted = models.latency.predict(obs.throughputEps, obs.intervalMs);
+  const ratio = obs.latencyMs / predicted;
+  // A ratio from a non-positive prediction or observation would poison the mean; skip it.
+  const ratios = Number.isFinite(ratio) && ratio > 0 ? [...state.latencyRatios, ratio].slice(-o.correctionEvaluations) : state.latencyRatios;
+  const correction = ratios.length > 0 ? mean(ratios) : 1;
+  return {
+    models,
+    state: { ...state, latencyRatios: ratios },
+    latencyAt: (ciMs) => models.latency.predict(obs.throughputEps, ciMs) * correction,
+    correction,
+  };
+}
+
+/** A note for the reason when predictions leave the range the models were trained on. */
+export function extrapolation(m: ControlModels, throughputsEps: readonly number[], ciMs: number): string {
+  const notes: string[] = [];
+  const { trainedCiMs: ci, trainedThroughputEps: tp } = m;
+  if (ciMs < ci.min || ciMs > ci.max) notes.push(`interval ${secs(ciMs)} outside the trained ${secs(ci.min)}–${secs(ci.max)}`);
+  for (const t of new Set(throughputsEps)) if (t < tp.min || t > tp.max) notes.push(`throughput ${eps(t)} outside the trained ${eps(tp.min)}–${eps(tp.max)}`);
+  return notes.length > 0 ? ` (extrapolating: ${notes.join('; ')})` : '';
+}
+
+/** Mean time between failures, ms: configured, else observed, else the prior. */
+export function mtbf(obs: Observation, o: PolicyOptions): { ms: number; source: string } {
+  if (o.mtbfMs !== undefined) return { ms: o.mtbfMs, source: 'configured' };
+  if (obs.failuresSeen > 0) return { ms: obs.observedForMs / obs.failuresSeen, source: `observed: ${obs.failuresSeen} failure(s) in ${dur(obs.observedForMs)}` };
+  return { ms: o.mtbfPriorMs, source: 'prior, no failure seen yet' };
+}
+
+/** What both model-based policies do first: wait for their cadence, then evaluate (or keep, saying why). */
+export function modelPolicyStart(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions) {
+  const pending = notYet(obs, state, o);
+  if (pending) return wait(obs, state, pending);
+  const ev = evaluate(obs, state, ctx, o);
+  if ('decision' in ev) return ev;
+  return { ev, m: ev.models, latencyAt: ev.latencyAt, L: o.latencyTargetMs, R: o.recoveryTargetS, tput: obs.throughputEps, ci: obs.intervalMs };
+}
