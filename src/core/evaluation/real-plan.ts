@@ -86,13 +86,11 @@ export function realPlanProblems(p: RealPlan, traceSpanSec: number, recoveryTarg
   if (p.startOffsetSec + sliceSec > traceSpanSec)
     problems.push(`the replayed slice (warm-up ${p.warmupSec} s + scored ${p.durationSec} s, ×${p.compression}) covers ${sliceSec} s of trace from +${p.startOffsetSec} s, ending at +${p.startOffsetSec + sliceSec} s, but ${p.trace} lasts ${traceSpanSec} s: lower replay.startOffset to at most ${Math.max(0, traceSpanSec - sliceSec)} s, or shorten replay.duration, evaluate.real.warmup or replay.compression`);
   const endSec = p.durationSec + p.drainMs / 1000;
-  const seen = new Set<string>();
-  p.killsSec.forEach((kills, i) => {
-    const run = p.killsSec.length > 1 ? ` of run ${i + 1}` : '';
-    const say = (s: string) => {
-      if (!seen.has(s)) problems.push(s);
-      seen.add(s);
-    };
+  // The same kills in every run are checked once, and named without a run.
+  const same = p.killsSec.every((k) => JSON.stringify(k) === JSON.stringify(p.killsSec[0]));
+  (same ? p.killsSec.slice(0, 1) : p.killsSec).forEach((kills, i) => {
+    const run = same ? '' : ` of run ${i + 1}`;
+    const say = (s: string) => problems.push(s);
     for (const k of kills) if (!(k > 0 && k < p.durationSec)) say(`the kill${run} at +${k} s is outside the scored window (0, ${p.durationSec}) s after the warm-up: kill after the warm-up and before the replay ends`);
     kills.slice(1).forEach((k, j) => {
       if (k - kills[j]! < recoveryTargetS) say(`the kills${run} at +${kills[j]} s and +${k} s are ${Math.round((k - kills[j]!) * 10) / 10} s apart, less than the recovery target of ${recoveryTargetS} s: the first one's recovery cannot be judged; space them at least ${recoveryTargetS} s apart (evaluate.real.kills, or evaluate.real.minSpacing ≥ control.recoveryTarget)`);
