@@ -102,7 +102,8 @@ export function joinRuns(files: readonly string[], plan: RealPlan, planId: strin
     if (sets.length > 1) throw badInput(`--from-runs: ${sets.map((s) => s.file).join(', ')} hold runs made before plans, which cannot be joined`, 'give one such runs.json at a time');
     const names = all.map(({ r }) => r.policy).join(',');
     if (names !== plan.policies.join(',')) throw badInput(`--from-runs: ${sets[0]!.file} has the runs of ${names}, and this evaluation lists ${plan.policies.join(',')}`, 'use the config (or --policies) of that evaluation');
-    return all.map(({ r }) => ({ ...r, run: 1 }));
+    // As run 1 of each policy, at that run's place in this plan's order (a plan of one repeat is then complete).
+    return all.map(({ r }) => ({ ...r, run: 1, position: plan.order.find((u) => u.run === 1 && u.policies.includes(r.policy))?.position }));
   }
   const foreign = all.filter(({ r }) => r.planId !== planId);
   if (foreign.length > 0) {
