@@ -83,12 +83,11 @@ export function summariseReal(c: Config, input: RealEvaluationInput, records: Re
       { recoveriesSec: ix.flatMap((i) => predicted[i]!.recoveriesSec), latencyShare: medianOf(ix.map((i) => predicted[i]!.qos.latencyViolationShare)) },
     );
   });
+  const runsOfPolicy = (name: string) => rows.flatMap((row, i) => (row.name === name ? [{ run: ordered[i]!.run ?? 1, row }] : []));
+  const summaries = input.policies.map((p) => summariseRepeats(runsOfPolicy(p.name).map((r) => r.row)));
+  const reference = referencePolicy(input.policies.map((p) => p.name))!;
+  const paired = input.policies.filter((p) => p.name !== reference).map((p) => pairedDifferences({ name: reference, runs: runsOfPolicy(reference) }, { name: p.name, runs: runsOfPolicy(p.name) }));
   const perRun = rows.map((row, i) => ({ run: ordered[i]!.run ?? 1, position: ordered[i]!.position ?? null, ...row }));
-  const summaries = input.policies.map((p) => summariseRepeats(perRun.filter((r) => r.name === p.name).map(({ run: _run, position: _position, ...row }) => row)));
-  const reference = referencePolicy(input.policies.map((p) => p.name));
-  const paired = input.policies
-    .filter((p) => p.name !== reference)
-    .map((p) => pairedDifferences({ name: reference!, runs: perRun.filter((r) => r.name === reference) }, { name: p.name, runs: perRun.filter((r) => r.name === p.name) }, (r) => r.run));
   const report = buildRealEvaluateReport(ordered, rows, gaps, {
     trace: input.trace.name, peakRateEps: input.peakRateEps, compression: input.compression, startOffsetSec: input.startOffsetSec, durationSec: input.durationSec,
     warmupSec: input.warmupSec, repeats: input.plan.repeats, orderSeed: input.plan.orderSeed, planId: input.planId, order: input.plan.order,

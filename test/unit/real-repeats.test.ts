@@ -24,9 +24,10 @@ describe('repeats of a real evaluation', () => {
   });
 
   it('paired by run index: reference minus the other, run k against run k, beyond the run-to-run spread or not', () => {
-    const ref = [{ run: 2, ...row('khaos+', 0.1, 5, 10) }, { run: 1, ...row('khaos+', 0.12, 6, 11) }, { run: 3, ...row('khaos+', 0.11, 5, 30) }];
-    const other = [{ run: 1, ...row('static:5s', 0.32, 6, 12) }, { run: 2, ...row('static:5s', 0.3, 5, 10) }, { run: 3, ...row('static:5s', 0.31, 5, 29) }];
-    const p = pairedDifferences({ name: 'khaos+', runs: ref }, { name: 'static:5s', runs: other }, (r) => r.run);
+    const ref = [{ run: 2, row: row('khaos+', 0.1, 5, 10) }, { run: 1, row: row('khaos+', 0.12, 6, 11) }, { run: 3, row: row('khaos+', 0.11, 5, 30) }];
+    const other = [{ run: 1, row: row('static:5s', 0.32, 6, 12) }, { run: 2, row: row('static:5s', 0.3, 5, 10) }, { run: 3, row: row('static:5s', 0.31, 5, 29) }];
+    const p = pairedDifferences({ name: 'khaos+', runs: ref }, { name: 'static:5s', runs: other });
+    expect(p.figures.map((f) => f.figure)).not.toContain('run');
     expect(p.runs).toEqual([1, 2, 3]);
     const share = p.figures.find((f) => f.figure === 'latencyViolationShare')!;
     expect(share.perRun.map((x) => Math.round(x! * 100) / 100)).toEqual([-0.2, -0.2, -0.2]);
@@ -36,7 +37,7 @@ describe('repeats of a real evaluation', () => {
     // −1, 0, +1 against spreads of 20 and 19: within the noise.
     expect(total).toMatchObject({ perRun: [-1, 0, 1], median: 0, min: -1, max: 1, referenceSpread: 20, otherSpread: 19, exceedsSpread: false });
     // The run index k pairs, not the order of the lists; a run only one of them has is left out.
-    const one = pairedDifferences({ name: 'khaos+', runs: ref.slice(0, 1) }, { name: 'static:5s', runs: other }, (r) => r.run);
+    const one = pairedDifferences({ name: 'khaos+', runs: ref.slice(0, 1) }, { name: 'static:5s', runs: other });
     expect(one.runs).toEqual([2]);
     expect(one.figures.find((f) => f.figure === 'latencyViolationShare')!.exceedsSpread).toBeNull();
   });

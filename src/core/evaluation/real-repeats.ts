@@ -81,16 +81,22 @@ const range = (xs: readonly (number | null)[]) => {
   return v.length ? Math.max(...v) - Math.min(...v) : null;
 };
 
-/** The reference's runs against the other's, paired by run index k (`runOf`); figures as `figures` finds them. */
-export function pairedDifferences<R extends Row>(reference: { name: string; runs: readonly R[] }, other: { name: string; runs: readonly R[] }, runOf: (r: R) => number): PairedDifferences {
-  const byRun = new Map(other.runs.map((r) => [runOf(r), r]));
-  const pairs = reference.runs.filter((r) => byRun.has(runOf(r))).sort((a, b) => runOf(a) - runOf(b));
-  const ref = figures(pairs);
-  const oth = new Map(figures(pairs.map((r) => byRun.get(runOf(r))!)));
+/** A policy's runs, each row with its run index k. */
+export interface PolicyRuns {
+  name: string;
+  runs: readonly { run: number; row: Row }[];
+}
+
+/** The reference's runs against the other's, paired by run index k; figures as `figures` finds them in the rows. */
+export function pairedDifferences(reference: PolicyRuns, other: PolicyRuns): PairedDifferences {
+  const byRun = new Map(other.runs.map((r) => [r.run, r.row]));
+  const pairs = reference.runs.filter((r) => byRun.has(r.run)).sort((a, b) => a.run - b.run);
+  const ref = figures(pairs.map((r) => r.row));
+  const oth = new Map(figures(pairs.map((r) => byRun.get(r.run)!)));
   return {
     reference: reference.name,
     other: other.name,
-    runs: pairs.map(runOf),
+    runs: pairs.map((r) => r.run),
     figures: ref.flatMap(([figure, a]) => {
       const b = oth.get(figure);
       if (!b) return [];
