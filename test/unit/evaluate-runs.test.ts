@@ -19,15 +19,6 @@ const plan = (over: Partial<RealPlan> = {}) =>
 const record = (p: RealPlan, position: number, policy = p.order[position - 1]!.policies[0]!): RealRunRecord =>
   ({ policy, job: 'iot', planId: planId(p), run: p.order[position - 1]!.run, position, scheduleEps: [], samples: [], intervals: [], failures: [], checkpoints: [], changes: [] }) as unknown as RealRunRecord;
 
-const messageOf = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error');
-};
-
 describe('the runs files of a real evaluation', () => {
   it('a sitting writes its plan first and each run as it ends; a new one never overwrites runs; --resume continues the same plan only', () => {
     const p = plan();
@@ -36,9 +27,9 @@ describe('the runs files of a real evaluation', () => {
     expect(JSON.parse(fs.readFileSync(path.join(out, 'plan.json'), 'utf8'))).toEqual({ planId: planId(p), plan: p });
     s.record(record(p, 1));
     expect(JSON.parse(fs.readFileSync(path.join(out, 'runs.json'), 'utf8'))).toHaveLength(1);
-    expect(messageOf(() => openSitting(out, p, planId(p), false))).toBe(`${out} already holds the runs of an evaluation (${planId(p)})`);
+    expect(() => openSitting(out, p, planId(p), false)).toThrow(`${out} already holds the runs of an evaluation (${planId(p)})`);
     const other = plan({ repeats: 3, killsSec: [[30], [30], [30]] });
-    expect(messageOf(() => openSitting(out, other, planId(other), true))).toContain(`its runs were planned as ${planId(p)}, and this config plans ${planId(other)} (repeats: 2 → 3; killsSec:`);
+    expect(() => openSitting(out, other, planId(other), true)).toThrow(`its runs were planned as ${planId(p)}, and this config plans ${planId(other)} (repeats: 2 → 3; killsSec:`);
     const resumed = openSitting(out, p, planId(p), true);
     expect(resumed.records.map((r) => r.position)).toEqual([1]);
     expect(missingRuns(p, resumed.records).map((u) => u.position)).toEqual([2, 3, 4]);
@@ -61,15 +52,15 @@ describe('the runs files of a real evaluation', () => {
     const s2 = openSitting(two, p, planId(p), false);
     for (const k of [2, 3, 4]) s2.record(record(p, k));
     expect(joinRuns([one, path.join(two, 'runs.json')], p, planId(p)).map((r) => r.position).sort()).toEqual([1, 2, 3, 4]);
-    expect(messageOf(() => joinRuns([one, one], p, planId(p)))).toMatch(/run 1 \(.*, repeat \d\) is in .*c1\/runs\.json and in .*c1\/runs\.json/);
+    expect(() => joinRuns([one, one], p, planId(p))).toThrow(/run 1 \(.*, repeat \d\) is in .*c1\/runs\.json and in .*c1\/runs\.json/);
     const q = plan({ orderSeed: 7 });
-    expect(messageOf(() => joinRuns([one], q, planId(q)))).toContain(`holds runs of ${planId(p)}, and this config plans ${planId(q)} (orderSeed: 42 → 7)`);
+    expect(() => joinRuns([one], q, planId(q))).toThrow(`holds runs of ${planId(p)}, and this config plans ${planId(q)} (orderSeed: 42 → 7)`);
 
     const legacy = path.join(dir, 'legacy.json');
     const p1 = plan({ repeats: 1, killsSec: [[30]] });
     fs.writeFileSync(legacy, JSON.stringify([{ ...record(p1, 1), planId: undefined, run: undefined, position: undefined, policy: 'khaos+' }, { ...record(p1, 1), planId: undefined, run: undefined, position: undefined, policy: 'static:5s' }]));
     const joined = joinRuns([legacy], p1, planId(p1));
     expect(missingRuns(p1, joined)).toEqual([]);
-    expect(messageOf(() => joinRuns([legacy], plan({ policies: ['static:5s', 'khaos+'] }), 'x'))).toContain('has the runs of khaos+,static:5s, and this evaluation lists static:5s,khaos+');
+    expect(() => joinRuns([legacy], plan({ policies: ['static:5s', 'khaos+'] }), 'x')).toThrow('has the runs of khaos+,static:5s, and this evaluation lists static:5s,khaos+');
   });
 });
