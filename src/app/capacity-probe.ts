@@ -8,6 +8,7 @@ import type { Clock } from '../ports/clock.js';
 import type { FlinkEngine } from '../ports/flink-engine.js';
 import type { MessageBus } from '../ports/message-bus.js';
 import type { Orchestrator } from '../ports/orchestrator.js';
+import type { ProfileStore } from '../ports/profile-store.js';
 import { JobSampler } from './observe.js';
 import { replayWorkload } from './replay.js';
 import { RunScope, tickEvery } from './run-scope.js';
@@ -123,4 +124,16 @@ export async function probeCapacity(deps: ProbeDeps, o: ProbeOptions): Promise<C
     await run.join();
     return verdict;
   }
+}
+
+/**
+ * The newest capacity a stored profile's probe measured for `job` at `parallelism` with
+ * `replicas` running at once (what a plan at that load can be checked against), or undefined.
+ */
+export function latestCapacityProbe(store: Pick<ProfileStore, 'listProfiles'>, job: JobKind, parallelism: number, replicas: number): { profileId: string; sustainableEps: number } | undefined {
+  const probed = store
+    .listProfiles()
+    .filter((r) => r.plan.capacity && r.plan.job === job && r.plan.parallelism === parallelism && (r.plan.capacity.replicas ?? 1) === replicas)
+    .sort((a, b) => b.createdAtMs - a.createdAtMs)[0];
+  return probed && { profileId: probed.id, sustainableEps: probed.plan.capacity!.sustainableEps };
 }

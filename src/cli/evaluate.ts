@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { loadTrace } from '../compose.js';
 import { resolvePolicyList } from '../config/schema.js';
@@ -13,9 +14,12 @@ import { applyCalibration } from './sim.js';
 const HELP = `
 Without --sim, every policy runs on the local stack (real Flink and Kafka processes, started and
 stopped by this command): the same compressed slice of the trace (replay.*) is replayed into a
-replica of the job under each policy, with the same TaskManager kills (evaluate.real). Replicas run
-one after another by default (evaluate.real.mode). Writes <out>/runs.json (everything measured),
-<out>/evaluate.json, <out>/report.md with its plots and the simulator's prediction of the same runs.
+replica of the job under each policy, with the same TaskManager kills (evaluate.real), after a
+warm-up nothing is scored on (evaluate.real.warmup). Each policy runs evaluate.real.repeats times,
+in a seeded random order printed first (evaluate.real.orderSeed). Replicas run one after another by
+default (evaluate.real.mode). Writes <out>/plan.json first, <out>/runs.json as each run ends (a
+stopped evaluation continues with --resume <out>), then <out>/evaluate.json and <out>/report.md
+with its plots, the paired differences and the simulator's prediction of the same runs.
 khaos and khaos+ need models: control.samples (a profile export) or model files.
 
 --sim runs every policy through the fluid simulator over the whole trace (replay.trace, scaled to
@@ -26,6 +30,9 @@ Progress goes to stderr. See docs/evaluate.md.
 
 Examples:
   khaos evaluate --config examples/evaluate-iot.yaml
+  khaos evaluate --config examples/evaluate-iot.yaml --resume khaos-evaluate-iot      (after Ctrl-C)
+  khaos evaluate --config examples/evaluate-iot.yaml --runs 1-9 --out part1          (one sitting of several)
+  khaos evaluate --config examples/evaluate-iot.yaml --from-runs part1,part2 --out all (the report of the sittings joined)
   khaos evaluate --sim --config examples/evaluate-iot.yaml
   khaos evaluate --sim --config examples/evaluate-iot.yaml --policies khaos+,khaos+@restart,static:30s --schedules 5 --json`;
 
@@ -39,7 +46,9 @@ interface Flags {
   json?: boolean;
   out?: string;
   calibration?: string;
-  fromRuns?: string;
+  fromRuns?: string[];
+  resume?: string;
+  runs?: string;
 }
 
 /** `khaos evaluate`: policies compared on one scenario (only `--sim` so far). */
@@ -53,7 +62,9 @@ export function addEvaluateCommand(parent: Command, io: CliIo): Command {
     .option('--seed <n>', 'seed of the failure schedules (evaluate.seed, default 42)')
     .option('--json', 'print {policies: [...]} as JSON on stdout, nothing else')
     .option('--calibration <id>', 'a stored calibration (`khaos sim calibrations`) as the simulated job, with evaluate.sim on top (evaluate.sim.calibration)')
-    .option('--from-runs <file>', 'real stack: no new runs; the report again from the runs.json of an earlier evaluation of the same config (e.g. with a new --calibration)')
+    .option('--from-runs <file>', 'real stack: no new runs; the report from the runs.json (or out directory) of earlier sittings of the same config, joined; repeatable or comma-separated', (v: string, prev?: string[]) => [...(prev ?? []), ...v.split(',').map((x) => x.trim()).filter((x) => x !== '')])
+    .option('--resume <dir>', 'real stack: continue the evaluation recorded in <dir> (its plan.json and runs.json): the runs done are skipped, the same order goes on')
+    .option('--runs <range>', 'real stack: make only these positions of the planned order in this sitting, e.g. 1-5 (join the sittings with --from-runs, or --resume one directory)')
     .option('--out <dir>', 'where to write evaluate.json, report.md and the plots (evaluate.out, default khaos-evaluate)')
     .addHelpText('after', HELP);
   return act(cmd, (f: Flags) => evaluate(f, io));
@@ -93,10 +104,12 @@ async function evaluate(f: Flags, io: CliIo): Promise<number> {
   const outDir = f.out ?? c.evaluate.out;
   if (!f.sim) {
     if (f.schedules !== undefined) throw badInput('--schedules is for --sim: the real stack runs one failure schedule (evaluate.real)', 'drop --schedules, or add --sim');
+    if (f.resume !== undefined && f.out !== undefined && path.resolve(f.out) !== path.resolve(f.resume)) throw badInput(`--resume ${f.resume} writes into ${f.resume}, and --out names ${f.out}`, 'drop --out when resuming');
     const params = { params: c.evaluate.params, source: calibration ? `calibration ${calibration.id} (version ${calibration.version}) with evaluate.sim on top` : 'evaluate.sim of the config' };
-    return evaluateReal(c, policiesFlag ?? c.evaluate.evaluated, { outDir, json: !!f.json, params, fromRuns: f.fromRuns, command: `khaos ${process.argv.slice(2).join(' ')}` }, io);
+    return evaluateReal(c, policiesFlag ?? c.evaluate.evaluated, { outDir, json: !!f.json, params, fromRuns: f.fromRuns, resume: f.resume, runs: f.runs, command: `khaos ${process.argv.slice(2).join(' ')}` }, io);
   }
-  if (f.fromRuns !== undefined) throw badInput('--from-runs is for the real-stack mode', 'drop --sim to report again from recorded runs');
+  for (const [flag, v] of [['--from-runs', f.fromRuns], ['--resume', f.resume], ['--runs', f.runs]] as const)
+    if (v !== undefined) throw badInput(`${flag} is for the real-stack mode`, `drop --sim to use ${flag}`);
   const trace = loadTrace(c.replay.trace, io.workloadsDir);
   const input = evaluationFromConfig(c, simulationRates(trace, c.replay), { policies: policiesFlag, schedules, seed });
   const { policies, failures } = input;

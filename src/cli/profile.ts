@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { probeCapacity } from '../app/capacity-probe.js';
+import { latestCapacityProbe, probeCapacity } from '../app/capacity-probe.js';
 import { runProfile, type ProfileProgress } from '../app/profile.js';
 import { badInput } from '../core/errors.js';
 import { checkPlan, defaultInjection, placeLevels, pointRateEps, profileSummary, traceMax } from '../core/profiling/profile-plan.js';
@@ -134,16 +134,13 @@ function planFrom(c: ReturnType<typeof configFrom>, trace: Trace): ProfilePlan {
 export function withinMeasuredCapacity(store: Pick<Store, 'listProfiles'>, plan: ProfilePlan, traceMaxValue: number): ProfilePlan {
   if (plan.points.some((pt) => pt.rateEps !== undefined)) return plan;
   const replicas = plan.injection === 'one-at-a-time' ? 1 : plan.intervalsMs.length;
-  const probed = store
-    .listProfiles()
-    .filter((r) => r.plan.capacity && r.plan.job === plan.job && r.plan.parallelism === plan.parallelism && (r.plan.capacity.replicas ?? 1) === replicas)
-    .sort((a, b) => b.createdAtMs - a.createdAtMs)[0];
+  const probed = latestCapacityProbe(store, plan.job, plan.parallelism, replicas);
   if (!probed) return plan;
   const highest = Math.max(...plan.points.map((pt) => pointRateEps(plan, pt, traceMaxValue)));
-  const capacity = probed.plan.capacity!.sustainableEps;
+  const capacity = probed.sustainableEps;
   if (highest <= capacity) return plan;
   throw badInput(
-    `the plan's highest load level is ${Math.round(highest)} ev/s, above the ${capacity} ev/s that profile ${probed.id}'s capacity probe measured for ${replicas} ${plan.job} replica(s) of parallelism ${plan.parallelism} running at once: failures there would never recover`,
+    `the plan's highest load level is ${Math.round(highest)} ev/s, above the ${capacity} ev/s that profile ${probed.profileId}'s capacity probe measured for ${replicas} ${plan.job} replica(s) of parallelism ${plan.parallelism} running at once: failures there would never recover`,
     `lower replay.peakRateEps to at most ${capacity}, or let the probe place the levels (profile.levels: probe)`,
   );
 }

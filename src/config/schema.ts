@@ -43,6 +43,9 @@ export function resolvePolicyList(entries: readonly string[], what: string): Pol
   return entries.map(toPolicyUnderTest);
 }
 
+/** evaluate.policies and staticIntervals together; both empty is no list yet (`--policies` may give it), not an error here. */
+const evaluatedPolicies = (entries: readonly string[]): PolicyUnderTest[] => (entries.length === 0 ? [] : resolvePolicyList(entries, 'evaluate.policies'));
+
 /** Optional overrides of some fluid parameters, one level deep, in the fluid model's own units. */
 const simOverrides = z
   .object({
@@ -257,8 +260,12 @@ export const configSchema = z
             mode: z.enum(['sequential', 'side-by-side']).default('sequential').describe('Real stack: replicas one after another on the same replayed input (default: on a small machine side-by-side replicas slow each other’s recoveries 2–4×), or side by side on one replay'),
             failures: z.number().int().min(0).max(100).default(4).describe('Real stack: TaskManager kills per run, placed with evaluate.seed unless kills is given'),
             minSpacing: duration('30s', 'Real stack: least distance between kills, and from the start and end of the replay (wall time)'),
-            kills: z.array(durationValue()).optional().describe('Real stack: kill times after the replay starts (wall time), instead of drawing them'),
+            kills: z.array(durationValue()).optional().describe('Real stack: kill times after the warm-up ends (wall time), instead of drawing them; the same in every run'),
             drain: duration('30s', 'Real stack: keep measuring this long after the replay ends (the last recovery)'),
+            warmup: duration('20s', 'Real stack: replay this long at the start of every run, unscored and without kills (cold JVMs), before the scored window of replay.duration', { allowZero: true }),
+            repeats: z.number().int().min(1).max(100).default(3).describe('Real stack: runs of each policy; run k of every policy gets the same slice and kills, and the report pairs them by k'),
+            orderSeed: z.number().int().default(42).describe('Real stack: seed of the random order of the runs (every policy × repeat), printed and recorded before the first'),
+            varyKills: z.boolean().default(false).describe('Real stack: draw the kills of each repeat k anew with evaluate.seed (false: the same drawn kills in every run)'),
           })
           .strict()
           .prefault({})
@@ -271,7 +278,6 @@ export const configSchema = z
         const ms = durationProblem(v.latencyWindow, false) ? undefined : parseDuration(v.latencyWindow, 'evaluate.latencyWindow');
         if (ms !== undefined && ms % 1000 !== 0) ctx.addIssue({ code: 'custom', path: ['latencyWindow'], message: `${JSON.stringify(v.latencyWindow)} is not whole seconds` });
         const statics = v.staticIntervals.filter((d) => !durationProblem(d, false)).map((d) => `static:${d}`);
-        if (v.policies.length + v.staticIntervals.length === 0) ctx.addIssue({ code: 'custom', path: ['policies'], message: 'no policy and no static interval to evaluate: list at least one in policies or staticIntervals' });
         for (const n of repeatedPolicies([...v.policies, ...statics])) ctx.addIssue({ code: 'custom', path: ['policies'], message: `${n} is listed more than once (policies and staticIntervals together)` });
       })
       .prefault({}),
@@ -326,7 +332,8 @@ export function resolveConfig(input: unknown) {
     evaluate: Object.freeze({
       ...c.evaluate,
       /** evaluate.policies, then static:<interval> for each of staticIntervals. */
-      evaluated: resolvePolicyList([...c.evaluate.policies, ...c.evaluate.staticIntervals.map((v) => `static:${v}`)], 'evaluate.policies'),
+      /** Empty when both lists are: `--policies` then names them (the command refuses if it does not). */
+      evaluated: evaluatedPolicies([...c.evaluate.policies, ...c.evaluate.staticIntervals.map((v) => `static:${v}`)]),
       minSpacingSec: d(c.evaluate.minSpacing, 'evaluate.minSpacing') / 1000,
       latencyWindowSec: d(c.evaluate.latencyWindow, 'evaluate.latencyWindow') / 1000,
       params: fluidParams(c.evaluate.sim as FluidParamsOverrides),
@@ -335,6 +342,7 @@ export function resolveConfig(input: unknown) {
         minSpacingSec: d(c.evaluate.real.minSpacing, 'evaluate.real.minSpacing') / 1000,
         killsSec: c.evaluate.real.kills?.map((k, i) => d(k, `evaluate.real.kills[${i}]`) / 1000),
         drainMs: d(c.evaluate.real.drain, 'evaluate.real.drain'),
+        warmupSec: Math.round(d(c.evaluate.real.warmup, 'evaluate.real.warmup') / 1000),
       }),
     }),
     platform: c.platform,

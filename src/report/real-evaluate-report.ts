@@ -1,4 +1,6 @@
 import type { GapRow, RealEvaluationRow } from '../core/evaluation/real-qos.js';
+import type { PlannedRun } from '../core/evaluation/real-plan.js';
+import { figures, type PairedDifferences } from '../core/evaluation/real-repeats.js';
 import type { RealRunRecord } from '../core/evaluation/real-run.js';
 import { EVALUATE_REPORT_FILES, policyColours, staticDash, type EvaluateReport } from './evaluate-report.js';
 import { num, pct, secs, table } from './markdown.js';
@@ -15,8 +17,15 @@ export interface RealReportSetup {
   compression: number;
   startOffsetSec: number;
   durationSec: number;
+  /** Wall s replayed before the scored window of each run (not scored, no kill). */
+  warmupSec: number;
+  repeats: number;
+  orderSeed: number;
+  planId: string;
+  order: readonly PlannedRun[];
   mode: RealRunRecord['mode'];
-  killsSec: number[];
+  /** The kills of run k at index k − 1, s after the warm-up. */
+  killsSec: number[][];
   latencyTargetMs: number;
   recoveryTargetS: number;
   latencyWindowSec: number;
@@ -37,22 +46,84 @@ export const GAP_TOLERANCE = 0.15;
 const gapCell = (g: number | null) => (g === null ? '—' : `${num(g * 100, 0)} %${g > GAP_TOLERANCE ? ' ✗' : ''}`);
 const orDash = (v: number | null, f: (x: number) => string) => (v === null ? '—' : f(v));
 
-export function buildRealEvaluateReport(records: readonly RealRunRecord[], rows: readonly RealEvaluationRow[], gaps: readonly GapRow[], s: RealReportSetup): EvaluateReport {
+/** A figure of the repeats' tables, formatted by what its name says it is. */
+function figureCell(figure: string, v: number): string {
+  if (/Share$|Overhead$/.test(figure)) return pct(v);
+  if (/(S|Sec|Seconds)$|^violationSeconds\./.test(figure)) return secs(v);
+  return num(v, 2);
+}
+
+const signed = (figure: string, v: number) => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${figureCell(figure, Math.abs(v))}`;
+
+/** Per policy, the median of every figure over its runs with min–max; then the paired differences by run index. */
+export interface RepeatsSection {
+  summaries: readonly Record<string, unknown>[];
+  paired: readonly PairedDifferences[];
+}
+
+function repeatsMarkdown(r: RepeatsSection, repeats: number): string[] {
+  const md: string[] = [];
+  const names = r.summaries.map((x) => String(x.name));
+  const medians = new Map(figures(r.summaries.map(({ spread: _s, runs: _r, ...rest }) => rest)));
+  const spreads = r.summaries.map((x) => new Map(figures([(x.spread ?? {}) as Record<string, unknown>])));
+  const cell = (figure: string, i: number) => {
+    const m = medians.get(figure)?.[i];
+    if (m === undefined || m === null) return '—';
+    const lo = spreads[i]!.get(`${figure}.min`)?.[0];
+    const hi = spreads[i]!.get(`${figure}.max`)?.[0];
+    return lo === undefined || lo === null || hi === undefined || hi === null ? figureCell(figure, m) : `${figureCell(figure, m)} (${figureCell(figure, lo)}–${figureCell(figure, hi)})`;
+  };
+  md.push('## Repeats: median and spread', '', `MEASURED: each figure's median over the runs of each policy (${repeats} planned), with its min–max in brackets. Lost and duplicated are totals over the runs.`, '');
+  md.push(table(['figure', ...names], [...medians.keys()].map((f) => [f, ...names.map((_, i) => cell(f, i))])), '');
+  if (r.paired.length > 0) {
+    const ref = r.paired[0]!.reference;
+    md.push('## Paired differences by run', '');
+    md.push(`MEASURED: ${ref} minus each other policy, run k against run k (the same slice and kills), as the median difference with its min–max over the runs. ✓: the difference exceeds the run-to-run spread (|median difference| > the larger max − min of either policy's own runs); ✗: it does not, so noise could make it; ?: fewer than 2 paired runs.`, '');
+    const allFigures = [...new Set(r.paired.flatMap((p) => p.figures.map((f) => f.figure)))];
+    md.push(
+      table(
+        ['figure', ...r.paired.map((p) => `${ref} − ${p.other} (runs ${p.runs.join(', ')})`)],
+        allFigures.map((figure) => [
+          figure,
+          ...r.paired.map((p) => {
+            const f = p.figures.find((x) => x.figure === figure);
+            if (!f || f.median === null) return '—';
+            const verdict = f.exceedsSpread === null ? '?' : f.exceedsSpread ? '✓' : '✗';
+            return `${signed(figure, f.median)} (${signed(figure, f.min!)}…${signed(figure, f.max!)}) ${verdict}`;
+          }),
+        ]),
+      ),
+      '',
+    );
+  }
+  return md;
+}
+
+export function buildRealEvaluateReport(records: readonly RealRunRecord[], rows: readonly RealEvaluationRow[], gaps: readonly GapRow[], s: RealReportSetup, repeats?: RepeatsSection): EvaluateReport {
   const files: EvaluateReport['files'] = [];
   const md: string[] = [];
+  // A run is its policy's when there is one run per policy, else "policy #k".
+  const label = (r: RealRunRecord) => (s.repeats > 1 ? `${r.policy} #${r.run ?? 1}` : r.policy);
   const colour = policyColours(records.map((r) => r.policy));
   const rel = (r: RealRunRecord, tMs: number) => (tMs - r.replayStartMs) / 1000;
-  const markers: VerticalMarker[] = s.killsSec.map((k, i) => ({ x: k, label: `F${i + 1}`, color: '#888' }));
-  const xLabel = 'wall time since the replay started (s)';
+  const killMarkers = (run: number): VerticalMarker[] => [
+    ...(s.warmupSec > 0 ? [{ x: s.warmupSec, label: 'scored from', color: '#bbb' }] : []),
+    ...(s.killsSec[run - 1] ?? []).map((k, i) => ({ x: s.warmupSec + k, label: `F${i + 1}`, color: '#888' })),
+  ];
+  const sameKills = s.killsSec.every((k) => JSON.stringify(k) === JSON.stringify(s.killsSec[0]));
+  const markers = sameKills ? killMarkers(1) : killMarkers(0);
+  const xLabel = 'wall time since the replay started, warm-up included (s)';
 
   md.push('# Policy evaluation on the real stack (MEASURED)', '');
   md.push(`Every figure was measured on real Flink and Kafka processes of the local stack, except the columns marked SIMULATED in the last section. Command: \`${s.command}\` (${num(s.wallSec / 60, 1)} min of wall time).`, '');
   md.push('## Setup', '');
+  const killText = (k: number[]) => k.map((x) => `+${num(x, 1)} s`).join(', ') || 'none';
   md.push(
-    `- Trace \`${s.trace}\` from +${s.startOffsetSec} s, compressed ${s.compression}×: ${s.durationSec} s of replay (${num((s.durationSec * s.compression) / 3600, 1)} h of trace), scaled to a peak of ${compactNumber(s.peakRateEps)} events/s; the same events for every policy`,
+    `- Trace \`${s.trace}\` from +${s.startOffsetSec} s, compressed ${s.compression}×: a warm-up of ${s.warmupSec} s (not scored, no kill: the JVMs start cold), then ${s.durationSec} s scored (${num(((s.warmupSec + s.durationSec) * s.compression) / 3600, 1)} h of trace in all), scaled to a peak of ${compactNumber(s.peakRateEps)} events/s; the same events for every policy`,
+    `- Runs: ${s.repeats} per policy (${s.planId}), made in a random order drawn with seed ${s.orderSeed}: ${s.order.map((u) => `${u.position}. ${u.policies.join(' + ')} #${u.run}`).join(', ')}`,
     `- Replicas: ${s.mode === 'sequential' ? 'one after another, each alone on the machine (sequential)' : 'side by side on one replayed input'}`,
-    `- Failures: ${s.killsSec.length} TaskManager kill(s) (SIGKILL of the TaskManager running the sink) at ${s.killsSec.map((k) => `+${num(k, 1)} s`).join(', ')}, the same for every policy; recovery is measured from the kill to lag back to normal, sustained (the profiling detector)`,
-    `- Targets: p99 latency ${num(s.latencyTargetMs, 0)} ms (a sample violates it when the mean over ${s.latencyWindowSec} sample(s) exceeds it; a sample without a reading while the job is down or recovering counts as a violation), recovery ${secs(s.recoveryTargetS)}`,
+    `- Failures: TaskManager kills (SIGKILL of the TaskManager running the sink), after the warm-up, ${sameKills ? `at ${killText(s.killsSec[0] ?? [])} in every run` : `per run k: ${s.killsSec.map((k, i) => `#${i + 1} ${killText(k)}`).join('; ')}, the same for run k of every policy`}; recovery is measured from the kill to lag back to normal, sustained (the profiling detector)`,
+    `- Targets: p99 latency ${num(s.latencyTargetMs, 0)} ms (a sample violates it when the mean over ${s.latencyWindowSec} sample(s) exceeds it; a sample without a reading while the job is down or recovering counts as a violation), recovery ${secs(s.recoveryTargetS)}; judged from the end of the warm-up to the end of the drain`,
     `- Policies that change the interval start at ${secs(s.initialIntervalMs / 1000)}; under the paced actuator the job's own interval is the fallback ${secs(s.fallbackIntervalMs / 1000)}; models: ${s.models}`,
     '',
   );
@@ -79,36 +150,36 @@ export function buildRealEvaluateReport(records: readonly RealRunRecord[], rows:
           const end = r.intervals[k + 1]?.atMs ?? r.samples.at(-1)?.tMs ?? v.atMs;
           return [[rel(r, v.atMs), v.intervalMs / 1000], [rel(r, end), v.intervalMs / 1000]];
         });
-        return { kind: 'line', name: r.policy, x: pts.map((p) => p[0]!), y: pts.map((p) => p[1]!), color: colour[i], widthPx: 1.5, ...staticDash(r.policy) };
+        return { kind: 'line', name: label(r), x: pts.map((p) => p[0]!), y: pts.map((p) => p[1]!), color: colour[i], widthPx: 1.5, ...staticDash(r.policy) };
       }),
       notes: ['MEASURED (the interval each run applied). Dashed: static intervals.'],
     }),
   });
   md.push('## Checkpoint interval over time', '', `![Interval per policy](${EVALUATE_REPORT_FILES.intervals})`, '');
-  md.push(table(['policy', 'changes', 'intervals used'], records.map((r) => [r.policy, String(r.changes.length), [...new Set(r.intervals.map((v) => v.intervalMs))].map((v) => secs(v / 1000)).join(', ')])), '');
+  md.push(table(['run', 'changes', 'intervals used'], records.map((r) => [label(r), String(r.changes.length), [...new Set(r.intervals.map((v) => v.intervalMs))].map((v) => secs(v / 1000)).join(', ')])), '');
 
   md.push('## Latency against its target', '', `p99 latency gauge of the job at each sample, with the target of ${num(s.latencyTargetMs, 0)} ms.`, '');
   records.forEach((r, i) => {
-    const name = EVALUATE_REPORT_FILES.latency(r.policy);
+    const name = EVALUATE_REPORT_FILES.latency(label(r));
     const pts = r.samples.filter((x) => x.latencyP99Ms !== undefined && x.tMs >= r.replayStartMs);
     const max = pts.reduce((a, x) => Math.max(a, x.latencyP99Ms!), 0);
     const top = Math.max(Math.min(max, 3 * s.latencyTargetMs), s.latencyTargetMs) * 1.1;
     files.push({
       name,
       content: svgPlot({
-        title: `p99 latency under ${r.policy} (MEASURED)`, xLabel, yLabel: 'p99 latency (ms)', markers, yDomain: [0, top],
-        series: [{ kind: 'points', name: r.policy, x: pts.map((x) => rel(r, x.tMs)), y: pts.map((x) => Math.min(x.latencyP99Ms!, top)), color: colour[i], radiusPx: 1.5 }],
+        title: `p99 latency under ${label(r)} (MEASURED)`, xLabel, yLabel: 'p99 latency (ms)', markers: killMarkers(r.run ?? 1), yDomain: [0, top],
+        series: [{ kind: 'points', name: label(r), x: pts.map((x) => rel(r, x.tMs)), y: pts.map((x) => Math.min(x.latencyP99Ms!, top)), color: colour[i], radiusPx: 1.5 }],
         hlines: [{ y: s.latencyTargetMs, label: 'target', color: '#d62728' }],
-        notes: [`MEASURED. Over target: ${pct(rows[i]!.latencyViolationShare)} of samples.${max > top ? ` Points above the axis are drawn at its top; the highest reached ${compactNumber(max)} ms.` : ''}`],
+        notes: [`MEASURED. Over target: ${pct(rows[i]!.latencyViolationShare)} of the scored samples.${max > top ? ` Points above the axis are drawn at its top; the highest reached ${compactNumber(max)} ms.` : ''}`],
       }),
     });
-    md.push(`### ${r.policy}`, '', `![p99 latency under ${r.policy}](${name})`, '');
+    md.push(`### ${label(r)}`, '', `![p99 latency under ${label(r)}](${name})`, '');
   });
 
   const nF = Math.max(0, ...records.map((r) => r.failures.length));
   const width = 0.8 / Math.max(1, records.length);
   const bars: PlotSeries[] = records.map((r, i) => ({
-    kind: 'bars', name: r.policy, widthX: width, color: colour[i],
+    kind: 'bars', name: label(r), widthX: width, color: colour[i],
     x: r.failures.map((_, k) => k + 1 - 0.4 + width * (i + 0.5)),
     y: r.failures.map((f) => f.recoverySec ?? Number.NaN),
   }));
@@ -124,8 +195,8 @@ export function buildRealEvaluateReport(records: readonly RealRunRecord[], rows:
   md.push('## Failures and recoveries against the recovery target', '', `![Recovery per kill and policy](${EVALUATE_REPORT_FILES.recoveries})`, '');
   md.push(
     table(
-      ['kill', ...records.map((r) => r.policy)],
-      Array.from({ length: nF }, (_, k) => [`F${k + 1}`, ...records.map((r) => {
+      ['run', ...Array.from({ length: nF }, (_, k) => `F${k + 1}`)],
+      records.map((r) => [label(r), ...Array.from({ length: nF }, (_, k) => {
         const f = r.failures[k];
         if (!f) return '—';
         if (f.recoverySec === null) return 'not recovered ✗';
@@ -137,17 +208,19 @@ export function buildRealEvaluateReport(records: readonly RealRunRecord[], rows:
     '',
   );
 
-  md.push('## Violations', '', 'MEASURED, one run per policy. Checkpoint overhead: share of the time with a checkpoint in flight (Flink’s checkpoint history). Lost and duplicated: events missing from, or counted twice in, the committed output (exactly-once: both 0).', '');
+  if (repeats) md.push(...repeatsMarkdown(repeats, s.repeats));
+
+  md.push('## Violations', '', 'MEASURED, each run on its own (its scored window). Checkpoint overhead: share of the time with a checkpoint in flight (Flink’s checkpoint history). Lost and duplicated: events missing from, or counted twice in, the committed output (exactly-once: both 0).', '');
   md.push(
     table(
-      ['policy', 'latency violations', 'recovery violations', 'failures', 'mean recovery', 'max recovery', 'checkpoint overhead', 'reconfigurations', 'reconfiguration downtime', 'lost', 'duplicated'],
-      rows.map((r) => [r.name, pct(r.latencyViolationShare), String(r.recoveryViolations), String(r.failures), orDash(r.meanRecoveryS, secs), orDash(r.maxRecoveryS, secs), pct(r.checkpointOverhead), String(r.reconfigurations), secs(r.reconfigurationDowntimeS), String(r.lost), String(r.duplicated)]),
+      ['run', 'latency violations', 'recovery violations', 'failures', 'mean recovery', 'max recovery', 'checkpoint overhead', 'reconfigurations', 'reconfiguration downtime', 'lost', 'duplicated'],
+      rows.map((r, i) => [label(records[i]!), pct(r.latencyViolationShare), String(r.recoveryViolations), String(r.failures), orDash(r.meanRecoveryS, secs), orDash(r.maxRecoveryS, secs), pct(r.checkpointOverhead), String(r.reconfigurations), secs(r.reconfigurationDowntimeS), String(r.lost), String(r.duplicated)]),
     ),
     '',
   );
 
   md.push('## Simulation against measurement', '');
-  md.push(`The same runs replayed in the simulator (SIMULATED: the input of each replayed second, the same kills at the same seconds, the same policy, actuator and models; parameters: ${s.params}). Gap: |simulated − measured| / measured; ✗ above ${pct(GAP_TOLERANCE)}.`, '');
+  md.push(`The same runs replayed in the simulator, each from the end of its warm-up, and taken per policy over its runs (median recovery over all its kills, median of its runs' latency-violation shares) (SIMULATED: the input of each replayed second, the same kills at the same seconds, the same policy, actuator and models; parameters: ${s.params}). Gap: |simulated − measured| / measured; ✗ above ${pct(GAP_TOLERANCE)}.`, '');
   md.push(
     table(
       ['policy', 'median recovery, measured', 'SIMULATED', 'gap', 'latency violations, measured', 'SIMULATED', 'gap'],

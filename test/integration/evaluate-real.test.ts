@@ -20,11 +20,11 @@ const scenario = {
     window: '15s', evaluateEvery: '5s', afterChange: '5s', minUptime: '10s', candidateMin: '1s', candidateMax: '10s', candidateStep: '500ms', minChange: '1s',
     maxChanges: 20, rateWindow: '300s', forecastHorizon: '30s', forecastHistory: '60s', recoveryTimeout: '60s',
   },
-  evaluate: { policies: ['khaos+'], staticIntervals: ['3s'], real: { kills: ['20s'], drain: '15s' } },
+  evaluate: { policies: ['khaos+'], staticIntervals: ['3s'], real: { kills: ['20s'], drain: '15s', warmup: '10s', repeats: 1 } },
 };
 
 describe('khaos evaluate on the local stack', () => {
-  it('runs each policy on a real replica with the same kill, measures it, predicts it in the simulator, and leaves no process', async () => {
+  it('runs each policy on a real replica with the same kill after a warm-up, measures it, predicts it in the simulator, and leaves no process', async () => {
     const config = path.join(dir, 'evaluate.yaml');
     fs.writeFileSync(config, YAML.stringify(scenario));
     const out = path.join(dir, 'out');
@@ -35,8 +35,8 @@ describe('khaos evaluate on the local stack', () => {
     const json = JSON.parse(fs.readFileSync(path.join(out, 'evaluate.json'), 'utf8')) as { policies: Record<string, unknown>[] };
     expect(json.policies.map((p) => p.name)).toEqual(['khaos+', 'static:3s']);
     for (const p of json.policies) {
-      expect(Object.keys(p)).toEqual(['name', 'latencyViolationShare', 'recoveryViolations', 'failures', 'meanRecoveryS', 'maxRecoveryS', 'checkpointOverhead', 'reconfigurations', 'reconfigurationDowntimeS', 'lost', 'duplicated']);
-      expect(p).toMatchObject({ failures: 1, lost: 0, duplicated: 0, reconfigurationDowntimeS: 0 });
+      expect(Object.keys(p)).toEqual(expect.arrayContaining(['name', 'latencyViolationShare', 'recoveryViolations', 'failures', 'meanRecoveryS', 'maxRecoveryS', 'checkpointOverhead', 'reconfigurations', 'reconfigurationDowntimeS', 'lost', 'duplicated', 'runs']));
+      expect(p).toMatchObject({ failures: 1, lost: 0, duplicated: 0, reconfigurationDowntimeS: 0, runs: 1 });
       expect(p.meanRecoveryS).toBeGreaterThan(0);
       expect(p.checkpointOverhead).toBeGreaterThan(0);
     }
@@ -44,10 +44,11 @@ describe('khaos evaluate on the local stack', () => {
 
     const runs = JSON.parse(fs.readFileSync(path.join(out, 'runs.json'), 'utf8')) as RealRunRecord[];
     for (const run of runs) {
-      // The same replay and the same kill time for both.
+      // The same replay and the same kill time for both: 20 s after the 10 s warm-up.
       expect(run.scheduleEps).toEqual(runs[0]!.scheduleEps);
-      expect((run.failures[0]!.injectedAtMs - run.replayStartMs) / 1000).toBeGreaterThanOrEqual(20);
-      expect((run.failures[0]!.injectedAtMs - run.replayStartMs) / 1000).toBeLessThan(23);
+      expect(run).toMatchObject({ warmupSec: 10, run: 1 });
+      expect((run.failures[0]!.injectedAtMs - run.replayStartMs) / 1000).toBeGreaterThanOrEqual(30);
+      expect((run.failures[0]!.injectedAtMs - run.replayStartMs) / 1000).toBeLessThan(33);
       expect(run.samples.length).toBeGreaterThan(50);
       expect(run.checkpoints.length).toBeGreaterThan(3);
     }
@@ -57,7 +58,8 @@ describe('khaos evaluate on the local stack', () => {
     expect(gaps.sort((a, b) => a - b)[Math.floor(gaps.length / 2)]).toBeCloseTo(3000, -3);
 
     const report = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
-    for (const section of ['## Input rate', '## Checkpoint interval over time', '## Latency against its target', '## Failures and recoveries against the recovery target', '## Violations', '## Simulation against measurement'])
+    expect(fs.existsSync(path.join(out, 'plan.json'))).toBe(true);
+    for (const section of ['## Input rate', '## Checkpoint interval over time', '## Repeats: median and spread', '## Paired differences by run', '## Latency against its target', '## Failures and recoveries against the recovery target', '## Violations', '## Simulation against measurement'])
       expect(report).toContain(section);
     for (const f of ['input-rate.svg', 'intervals.svg', 'recoveries.svg', 'latency-khaos-plus.svg', 'latency-static-3s.svg']) expect(fs.existsSync(path.join(out, f))).toBe(true);
   }, 600_000);

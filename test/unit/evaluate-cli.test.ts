@@ -80,7 +80,7 @@ describe('khaos evaluate --sim', () => {
   it.each([
     [[], /khaos\+.* need\(s\) models, and the config gives none/],
     [['--policies', 'static:5s', '--schedules', '3'], /--schedules is for --sim/],
-    [['--policies', 'static:5s', '--config', withReplay({ startOffset: '400000s' })], /replay plan: start offset 400000 s is outside the trace \(0–172500 s\)/],
+    [['--policies', 'static:5s', '--config', withReplay({ startOffset: '400000s' })], /the real evaluation cannot start: the replayed slice \(warm-up 20 s \+ scored 150 s, ×20\) covers 3400 s of trace from \+400000 s, ending at \+403400 s, but two-days\.csv lasts 172500 s/],
     [['--policies', 'static:5s', '--config', withReplay({ duration: '60s' })], /failure schedules: 4 failure\(s\) at least 30 s apart .* need a trace of 150 s; this one is 60 s/],
   ])('without --sim, bad input %j is refused before any process starts (exit 2)', async (args, message) => {
     const r = await khaos('evaluate', '--config', config, '--out', path.join(dir, 'real'), ...args);

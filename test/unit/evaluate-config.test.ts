@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { realKillsSec } from '../../src/cli/evaluate-real.js';
+import { realKillsSec } from '../../src/app/evaluate-real.js';
 import { resolveConfig, resolvePolicyList } from '../../src/config/schema.js';
 import { DEFAULT_FLUID_PARAMS, reconfigurationOutageSec } from '../../src/core/sim/fluid.js';
 
@@ -76,7 +76,8 @@ describe('config: evaluate', () => {
     expect(c.job.kind).toBe('iot');
     expect(c.evaluate.real.mode).toBe('sequential');
     expect(c.evaluate.real.failures).toBeGreaterThanOrEqual(4);
-    expect(realKillsSec(c)).toHaveLength(c.evaluate.real.failures);
+    expect(realKillsSec(c)).toHaveLength(c.evaluate.real.repeats);
+    for (const kills of realKillsSec(c)) expect(kills).toHaveLength(c.evaluate.real.failures);
     expect(fs.existsSync(path.resolve(__dirname, '..', '..', c.control.samples!))).toBe(true);
   });
 

@@ -15,10 +15,16 @@ export interface RealRunRecord {
   replica: string;
   /** How the replicas of the evaluation ran: one after another, or side by side on one replayed input. */
   mode: 'sequential' | 'side-by-side';
-  /** When the replay of the trace into the replica's input began and ended. */
+  /** The plan the run belongs to (real-plan.ts: planId), its repeat index k and its place in the plan's order; absent in records made before plans. */
+  planId?: string;
+  run?: number;
+  position?: number;
+  /** When the replay of the trace into the replica's input began (the warm-up first) and ended. */
   replayStartMs: number;
   replayEndMs: number;
-  /** Events produced in each second of the replay (the schedule replayed: the same for every policy). */
+  /** The first this many wall s of the replay are the warm-up: not scored, no kill (absent: 0). The scored window starts at replayStartMs + warmupSec s. */
+  warmupSec?: number;
+  /** Events produced in each second of the replay, the warm-up's included (the same for run k of every policy). */
   scheduleEps: number[];
   /** The controller's samples, one per tick (about 1 s), from the job's start to the end of the drain. */
   samples: JobSample[];
@@ -36,7 +42,7 @@ export interface RealRunRecord {
   }[];
   /** Completed checkpoints seen in Flink's checkpoint history (sampled: a few may be missed between reads). */
   checkpoints: { id: number; jobId: string; triggeredAtMs: number; durationMs: number; stateBytes: number; savepoint: boolean }[];
-  /** Checkpoints completed in all, per Flink's counters (summed over the jobs of a restart actuator). */
+  /** Checkpoints completed from the end of the warm-up on, per Flink's counters (summed over the jobs of a restart actuator). */
   checkpointsCompleted: number;
   /** Interval changes applied, with the outage each cost (0 for paced). */
   changes: { atMs: number; fromMs: number; toMs: number; outageMs: number }[];
