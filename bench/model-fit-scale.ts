@@ -25,7 +25,7 @@ try {
     const started = performance.now();
     let error: string | undefined;
     try {
-      await modelsCommand(['fit', '--samples', file, '--out', tmp], { out: (s) => (out += s), err: (s) => process.stderr.write(s) } as Parameters<typeof modelsCommand>[1]);
+      await modelsCommand(['fit', '--samples', file, '--out', tmp], { out: (s) => (out += s), err: (s) => process.stderr.write(s) });
     } catch (e) {
       error = (e as Error).message.split('\n')[0];
     }

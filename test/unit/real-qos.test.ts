@@ -10,7 +10,7 @@ import { jobSampleAt, simulate } from '../../src/core/sim/simulate.js';
 
 const T0 = 1_700_000_000_000;
 const targets = { latencyTargetMs: 1000, recoveryTargetS: 20, latencyWindowSec: 1 };
-const recovery = { baselineMs: 30_000, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS, requireRestart: true };
+const recovery = { baselineMs: 30_000, sustainMs: 5000, sampleEveryMs: 1000, slackSeconds: LAG_SLACK_SECONDS, requireRestart: true };
 
 function record(samples: JobSample[], over: Partial<RealRunRecord> = {}): RealRunRecord {
   return {
