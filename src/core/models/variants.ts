@@ -21,7 +21,12 @@ const KINDS: readonly ModelKind[] = ['recovery', 'latency'];
 const withPhases = (s: FailureSample) => s.detectionSec !== undefined && s.restartSec !== undefined;
 /** The physical recovery fit takes its downtime from the phase columns only when this many samples have them (see fitPhysicalRecovery). */
 const hasPhases = (xs: readonly FailureSample[]) => xs.filter(withPhases).length >= MIN_SAMPLES;
-const hasRepeats = (xs: readonly FailureSample[]) => repeatGroups(xs).some((g) => g.length >= 2);
+/**
+ * Median-of-k applies to a profile that repeats its points: at least 2 failures per (interval,
+ * throughput) on average. A few coincidental equal throughputs among continuous ones are not
+ * repeats, and would only fit the plain equations a second time.
+ */
+const hasRepeats = (xs: readonly FailureSample[]) => repeatGroups(xs).length * 2 <= xs.length;
 const dropPhases = (xs: readonly FailureSample[]): FailureSample[] => xs.map(({ detectionSec: _d, restartSec: _r, ...rest }) => rest);
 
 const base: ModelVariant[] = [
