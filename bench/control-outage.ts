@@ -52,7 +52,7 @@ try {
     const deadline = clock.now() + 120_000;
     for (;;) {
       await sleep(1000);
-      const t = recoveryTimeline(samples, at, { baselineMs: 15_000, sustainSamples: 6, slackSeconds: LAG_SLACK_SECONDS, requireRestart: false });
+      const t = recoveryTimeline(samples, at, { baselineMs: 15_000, sustainMs: 6000, sampleEveryMs: 1000, slackSeconds: LAG_SLACK_SECONDS, requireRestart: false });
       const after = samples.filter((s) => s.tMs >= at);
       const down = after.filter((s, i) => s.state !== 'RUNNING' && i + 1 < after.length).reduce((sum, s, i) => sum + (after[i + 1]!.tMs - s.tMs), 0);
       const recovered = t.recoveredAtMs ?? (after.length >= 6 && after.every((s) => s.state === 'RUNNING' && s.lag !== undefined && s.lag <= t.thresholdLag) ? at : undefined);
@@ -85,7 +85,7 @@ try {
   const store = new MemoryControlStore();
   const controller = new Controller(
     { sampler: new JobSampler(flink, clock, { jobMetrics: true }), clock, store, policy, actuator: pacer, pacer, models },
-    { runId: 'bench', windowMs: 15_000, dryRun: false, recoveryTimeoutMs: 60_000, forecast: { enabled: true, horizonMs: 30_000, historyMs: 60_000 }, recovery: { baselineMs: 15_000, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS } },
+    { runId: 'bench', windowMs: 15_000, dryRun: false, recoveryTimeoutMs: 60_000, forecast: { enabled: true, horizonMs: 30_000, historyMs: 60_000 }, recovery: { baselineMs: 15_000, sustainMs: 5000, sampleEveryMs: 1000, slackSeconds: LAG_SLACK_SECONDS } },
     clock.now() - 60_000,
   );
   const observations: Observation[] = [];

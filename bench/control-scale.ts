@@ -121,7 +121,7 @@ async function runN(n: number) {
       {
         runId, windowMs: config.control.windowMs, dryRun: false, recoveryTimeoutMs: config.control.recoveryTimeoutMs,
         forecast: { enabled: true, horizonMs: config.control.forecastHorizonMs, historyMs: config.control.forecastHistoryMs },
-        recovery: { baselineMs: config.control.windowMs, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS, requireRestart: true },
+        recovery: { baselineMs: config.control.windowMs, sustainMs: 5000, sampleEveryMs: 1000, slackSeconds: LAG_SLACK_SECONDS, requireRestart: true },
       },
       t0 - 3_600_000,
     );

@@ -4,7 +4,10 @@
 //   npx tsx bench/model-accuracy.ts [--samples FILE.csv] [--seed N] [--repeats R] [--count N] [--aggregate each|median] [--out FILE]
 //
 // --aggregate median fits and evaluates one sample per group of repeats (same interval and
-// throughput): their median, the original's median-of-k.
+// throughput): their median, the original's median-of-k. (The `-median` variants instead fit on
+// medians and are scored on the individual failures, as `khaos models compare` scores them.)
+//
+// The variants are src/core/models/variants.ts's, the list `khaos models fit|compare` chooses from.
 //
 // Without --samples it uses SIMULATED failures drawn from the physical equations plus noise
 // (src/core/profiling/simulated-samples.ts) and says so, on screen and in the results file.
@@ -13,7 +16,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KhaosError } from '../src/core/errors.js';
-import { fitModel, fitOne, mape, MODEL_NAMES, samplesOf, type ModelKind, type ModelName } from '../src/core/models/models.js';
+import { fitModel, fitOne, mape, samplesOf, type ModelKind, type ModelName } from '../src/core/models/models.js';
+import { variantsFor, type ModelVariant } from '../src/core/models/variants.js';
 import { seededRandom } from '../src/core/random.js';
 import { medianOfRepeats, parseSamplesCsv, repeatGroups, samplesToCsv, type FailureSample } from '../src/core/profiling/samples.js';
 import { DEFAULT_SIMULATION, simulateSamples } from '../src/core/profiling/simulated-samples.js';
@@ -22,8 +26,8 @@ import { mean, quantile } from '../src/core/stats.js';
 const TARGET_ACCURACY = 0.93; // issue 3, "Targets": recovery 1 − MAPE ≥ 0.93, cross-validated
 const SIZES = [8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024];
 const KINDS: ModelKind[] = ['recovery', 'latency'];
-/** What is evaluated: every model of every kind, plus — when the data has detection_s and restart_s — the physical recovery model fitted without them, as on a CSV that lacks the phase columns. */
-type Variant = { label: string; kind: ModelKind; model: ModelName; withoutPhases: boolean };
+/** What is evaluated: every variant of every kind that applies to the data (src/core/models/variants.ts). */
+type Variant = { label: string; kind: ModelKind; model: ModelName; variant: ModelVariant };
 
 const { values: flags } = parseArgs({
   options: {
@@ -50,12 +54,7 @@ const text = simulated ? samplesToCsv(simulateSamples(DEFAULT_SIMULATION, count,
 const failures = parseSamplesCsv(text, flags.samples ?? 'simulated samples');
 const samples = flags.aggregate === 'median' ? medianOfRepeats(failures) : failures;
 const sha256 = createHash('sha256').update(text).digest('hex');
-const hasPhases = samples.some((s) => s.detectionSec !== undefined && s.restartSec !== undefined);
-const withoutPhases = (xs: readonly FailureSample[]) => xs.map(({ detectionSec: _d, restartSec: _r, ...rest }) => rest);
-const variants: Variant[] = [
-  ...KINDS.flatMap((kind) => MODEL_NAMES.map((model) => ({ label: `${kind}/${model}`, kind, model, withoutPhases: false }))),
-  ...(hasPhases ? [{ label: 'recovery/physical, no phase columns', kind: 'recovery' as const, model: 'physical' as const, withoutPhases: true }] : []),
-];
+const variants: Variant[] = KINDS.flatMap((kind) => variantsFor(samples, kind).map((variant) => ({ label: `${kind}/${variant.id}`, kind, model: variant.model, variant })));
 const WARNING = 'SIMULATED DATA: failures drawn from the physical recovery/latency equations plus noise, not measured on Flink. They follow the physical model\'s own form, so its accuracy here is an upper bound: these numbers show the method, not the accuracy on a real job.';
 
 const banner = (s: string) => `${'!'.repeat(100)}\n!! ${s}\n${'!'.repeat(100)}`;
@@ -74,7 +73,7 @@ type Entry = { variant: string; kind: ModelKind; model: ModelName; accuracy: num
 const crossValidated: Entry[] = [];
 for (const v of variants) {
   try {
-    const f = fitModel(v.withoutPhases ? withoutPhases(samples) : samples, v.kind, v.model, seed);
+    const f = fitModel(samples, v.kind, v.variant, seed);
     crossValidated.push({ variant: v.label, kind: v.kind, model: v.model, accuracy: 1 - f.cv.cvMape, cvMape: f.cv.cvMape, cvMethod: f.cv.method, failedFolds: f.cv.failedFolds });
   } catch (e) {
     if (!(e instanceof KhaosError && e.kind === 'bad-input')) throw e;
@@ -115,7 +114,7 @@ for (const n of sizes) {
     const test: FailureSample[] = order.slice(n).map((i) => samples[i]!);
     for (const v of variants) {
       try {
-        const m = fitOne(v.withoutPhases ? withoutPhases(train) : train, v.kind, v.model);
+        const m = fitOne(v.variant.training(samplesOf(train, v.kind)), v.kind, v.model);
         const held = samplesOf(test, v.kind);
         const observed = held.map((s) => (v.kind === 'recovery' ? s.recoverySec : s.latencyMs!));
         (acc[v.label] ??= []).push(1 - mape(observed, held.map((s) => m.predict(s.throughputEps, s.ciMs))));

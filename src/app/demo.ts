@@ -106,7 +106,7 @@ export class DemoWatch {
     let recovered = false;
     if (r.failure) {
       const t = recoveryTimeline(r.samples, r.failure.injectedAtMs, this.recovery);
-      recovered = t.recoveredAtMs !== undefined && r.samples.filter((s) => s.tMs >= t.recoveredAtMs!).length >= this.recovery.sustainSamples;
+      recovered = t.recoveredAtMs !== undefined; // set only once sustained
       this.timelineNow = t;
     }
     // After the replay (and the injection's settling) the recovery has recoveryTimeoutMs to show.

@@ -57,7 +57,8 @@ interface ReplicaRun extends WatchedReplica {
 const PACER_MAX_SLEEP_MS = 250;
 
 /** A step's watch samples the replicas once a second. */
-const TICK_MS = 1000;
+/** Plans stored before `profile.sampleEvery` existed sampled once a second. */
+const sampleEveryMs = (plan: ProfileRecord['plan']) => plan.sampleEveryMs ?? 1000;
 
 /** Replica names carry their interval, so records and logs read at a glance. */
 
@@ -177,7 +178,8 @@ function interrupted(store: ProfileStore, id: string, log: (l: string) => void):
 /** Normal is learnt from the baseline replay, less its first seconds (the replay ramps up). */
 const recoveryOptions = (plan: ProfileRecord['plan']) => ({
   baselineMs: (plan.replay.beforeSec - 2) * 1000,
-  sustainSamples: plan.sustainSec,
+  sustainMs: plan.sustainSec * 1000,
+  sampleEveryMs: sampleEveryMs(plan),
   slackSeconds: LAG_SLACK_SECONDS,
   requireRestart: plan.failure !== 'freeze',
 });
@@ -211,7 +213,7 @@ export interface StepTick {
  * The watch over a step's replicas while its replay runs: one tick = sample every replica →
  * bring back dead TaskManagers → plan the injections once the baseline is replayed (all at once,
  * or staggered: the next in order once the previous one's recovery ended) → arm those due before
- * the next tick → phases. A thin scheduler ticks it once a second.
+ * the next tick → phases. A thin scheduler ticks it once per `profile.sampleEvery` (1 s by default).
  */
 export class StepWatch {
   /** Seconds replayed so far, and whether the replay is over (set by the replay). */
@@ -266,7 +268,7 @@ export class StepWatch {
 
   /** Arms the injections due before the next tick; returns their replicas' names. */
   private arm(): string[] {
-    return armDueInjections(this.run, this.deps.clock, this.replicas, TICK_MS, (r) => this.inject(r)).map((r) => r.name);
+    return armDueInjections(this.run, this.deps.clock, this.replicas, sampleEveryMs(this.plan), (r) => this.inject(r)).map((r) => r.name);
   }
 
   /** An injection that fails ends the step with a message that names the replica and the failure. */
@@ -326,7 +328,7 @@ async function runStep(
   const stopped = () => run.stopped || (interrupted ||= shouldStop?.() === true);
   const replayStartMs = clock.now();
   run.loop(async () => {
-    await tickEvery(clock, TICK_MS, async () => {
+    await tickEvery(clock, sampleEveryMs(plan), async () => {
       const t = await watch.tick();
       progress(t.second, t.phases);
       return t;

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { badInput } from '../core/errors.js';
 import { fromModelFile, toModelFile } from '../core/models/model-file.js';
-import { chooseModel, fitModels, PREDICTION_CEILING, predictInterval, summarise, type FittedModel, type IntervalModel, type ModelKind } from '../core/models/models.js';
+import { chooseModel, PREDICTION_CEILING, predictInterval, type FitProgress, type IntervalModel, type ModelKind } from '../core/models/models.js';
+import { fitModels, summarise, type FittedVariants } from '../core/models/variants.js';
 import { parseSamplesCsv, type FailureSample } from '../core/profiling/samples.js';
 import { act, processIo, runAlone } from './common.js';
 
@@ -18,10 +19,15 @@ Examples:
   khaos models compare --samples FILE.csv [--json] [--seed N]
   khaos models show FILE.json [--level P]`;
 
-/** Output of the command; every string passed ends in a newline (wire it to process.stdout.write). */
+/** Output of the command; every string passed ends in a newline (wire them to process.stdout.write and process.stderr.write). */
 export interface ModelsIo {
   out: (s: string) => void;
+  /** Progress of long fits (default: none). */
+  err?: (s: string) => void;
 }
+
+/** A fit reports progress once it has run this long, then at most once per this period. */
+const PROGRESS_EVERY_MS = 2000;
 
 interface Flags {
   samples?: string;
@@ -42,8 +48,8 @@ export function addModelsCommand(parent: Command, io: ModelsIo): Command {
       .option('--seed <n>', 'seed of the 10-fold cross-validation shuffle (used above 30 samples; default 42)')
       .allowExcessArguments() // said by fit() in the words of the command
       .addHelpText('after', SAMPLES_NOTE);
-  act(fitting('fit', 'fit every model, choose per kind by cross-validated MAPE, write DIR/recovery-model.json and DIR/latency-model.json, print the fit statistics').option('--out <dir>', 'where to write the model files (default .)'), (f: Flags, rest) => fit('fit', f, rest, io));
-  act(fitting('compare', 'fit and cross-validate every model').option('--json', 'print {models: [{name, recovery, latency}], chosen}'), (f: Flags, rest) => fit('compare', f, rest, io));
+  act(fitting('fit', 'fit every model variant, choose per kind by cross-validated MAPE, write DIR/recovery-model.json and DIR/latency-model.json, print the fit statistics').option('--out <dir>', 'where to write the model files (default .)'), (f: Flags, rest) => fit('fit', f, rest, io));
+  act(fitting('compare', 'fit and cross-validate every model variant').option('--json', 'print {models: [{name, recovery, latency}], chosen}'), (f: Flags, rest) => fit('compare', f, rest, io));
   const show = models
     .command('show')
     .description('a model file and its predictions (with a P interval) over throughputs and intervals')
@@ -66,7 +72,7 @@ export function addModelsCommand(parent: Command, io: ModelsIo): Command {
  * the exit code; throws KhaosError('bad-input') for bad flags, files or samples, with a hint.
  */
 export function modelsCommand(args: string[], io: ModelsIo): Promise<number> {
-  return runAlone(addModelsCommand, ['models', ...args], processIo({ out: io.out }));
+  return runAlone(addModelsCommand, ['models', ...args], processIo({ out: io.out, err: io.err ?? (() => {}) }));
 }
 
 function fit(sub: 'fit' | 'compare', flags: Flags, rest: string[], io: ModelsIo): number {
@@ -75,7 +81,7 @@ function fit(sub: 'fit' | 'compare', flags: Flags, rest: string[], io: ModelsIo)
   if (rest.length > 0) throw badInput(`models ${sub} takes no positional argument, got "${rest.join(' ')}"`, `use: khaos models ${sub} --samples FILE.csv`);
   if (!flags.samples) throw badInput(`models ${sub} needs --samples FILE.csv`, 'give a CSV of failure measurements (header ci_ms,throughput_eps,latency_ms,recovery_s)');
   const { text, samples } = readSamples(flags.samples);
-  const fitted = fitModels(samples, seed);
+  const fitted = fitModels(samples, seed, progressReporter(io));
   if (sub === 'compare') {
     if (flags.json) io.out(JSON.stringify(summarise(fitted), null, 2) + '\n');
     else io.out(statsTable(flags.samples, samples, fitted, seed));
@@ -94,7 +100,7 @@ function fit(sub: 'fit' | 'compare', flags: Flags, rest: string[], io: ModelsIo)
     const chosen = chooseModel(fitted[kind], kind);
     const file = path.join(dir, `${kind}-model.json`);
     fs.writeFileSync(file, JSON.stringify(toModelFile(chosen, { source: flags.samples, sha256, samples }, createdAt), null, 2) + '\n');
-    io.out(`wrote ${file}: ${chosen.name} ${kind} model\n`);
+    io.out(`wrote ${file}: ${chosen.variant} ${kind} model\n`);
   }
   return 0;
 }
@@ -124,7 +130,21 @@ export function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, j) => c.padEnd(widths[j]!)).join('  ').trimEnd()).join('\n') + '\n';
 }
 
-function statsTable(source: string, samples: readonly FailureSample[], fitted: Record<ModelKind, FittedModel[]>, seed: number): string {
+/** Progress lines on stderr, timestamped like `khaos evaluate`'s, for a fit that runs longer than {@link PROGRESS_EVERY_MS}. */
+function progressReporter(io: ModelsIo): FitProgress | undefined {
+  const err = io.err;
+  if (!err) return undefined;
+  const started = performance.now();
+  let last = started;
+  return ({ done, total, step }) => {
+    const now = performance.now();
+    if (now - last < PROGRESS_EVERY_MS) return;
+    last = now;
+    err(`${new Date().toISOString().slice(11, 19)} models: ${done}/${total} fits (${step}), ${((now - started) / 1000).toFixed(1)} s so far\n`);
+  };
+}
+
+function statsTable(source: string, samples: readonly FailureSample[], fitted: FittedVariants, seed: number): string {
   const method = fitted.recovery[0]!.cv.method;
   const rows = [['kind', 'model', 'n', 'R²', 'MAPE', 'RMSE', 'CV MAPE', 'CV RMSE', 'chosen', 'coefficients']];
   for (const kind of ['recovery', 'latency'] as const) {
@@ -132,7 +152,7 @@ function statsTable(source: string, samples: readonly FailureSample[], fitted: R
     for (const m of fitted[kind]) {
       rows.push([
         kind,
-        m.name,
+        m.variant,
         String(m.fit.n),
         m.fit.r2.toFixed(3),
         pct(m.fit.mape),
@@ -147,7 +167,8 @@ function statsTable(source: string, samples: readonly FailureSample[], fitted: R
     }
   }
   const folds = method === '10-fold' ? `10-fold, seed ${seed}` : 'leave-one-out';
-  return `samples ${source}: ${samples.length} failures; cross-validation ${folds}; * = lowest CV MAPE\n` + table(rows);
+  const unfitted = fitted.unfitted.map((u) => `not fitted: ${u.kind}/${u.variant}: ${u.reason}\n`).join('');
+  return `samples ${source}: ${samples.length} failures; cross-validation ${folds}; * = lowest CV MAPE; model variants: src/core/models/variants.ts\n` + table(rows) + unfitted;
 }
 
 function showModel(file: string, level: number): string {

@@ -120,7 +120,7 @@ function planFrom(c: ReturnType<typeof configFrom>, trace: Trace): ProfilePlan {
     points: analysis.points.map((pt, index) => ({ index, traceOffsetSec: pt.traceOffsetSec, level: pt.level, rate: pt.rate })),
     failure: c.chaos.failure, freezeMs: c.chaos.freezeForMs, timing: p.timing, leadMs: p.leadMs, parallelism: p.parallelism, seed: c.replay.seed,
     replay: { trace: c.replay.trace, peakRateEps: c.replay.peakRateEps, compression: c.replay.compression, beforeSec: p.beforeSec, afterSec: p.afterSec },
-    sustainSec: p.sustainSec, recoveryTimeoutMs: p.afterSec * 1000,
+    sustainSec: p.sustainSec, sampleEveryMs: p.sampleEveryMs, recoveryTimeoutMs: p.afterSec * 1000,
     injection: p.injection === 'auto' ? defaultInjection(os.availableParallelism(), p.intervalsMs.length) : p.injection,
     actuator: p.actuator, fallbackIntervalMs: p.actuator === 'paced' ? p.fallbackIntervalMs : undefined, aggregate: p.aggregate, latencySource: p.latency, stepLoad: p.stepLoad,
   });

@@ -1,5 +1,6 @@
 import { KhaosError } from '../core/errors.js';
-import { chooseModel, fitModels, hasLatency, PREDICTION_CEILING, predictInterval, type FittedModel, type ModelKind } from '../core/models/models.js';
+import { fitModels, type FittedVariants } from '../core/models/variants.js';
+import { chooseModel, hasLatency, PREDICTION_CEILING, predictInterval, type FittedModel, type ModelKind } from '../core/models/models.js';
 import { profileSummary } from '../core/profiling/profile-plan.js';
 import { recoveredSamples, type FailureMeasurement, type ProfileRecord, type StepRecord } from '../core/profiling/profile-records.js';
 import { MIN_SAMPLES, type FailureSample } from '../core/profiling/samples.js';
@@ -67,7 +68,7 @@ const byPlanOrder = (a: FailureMeasurement, b: FailureMeasurement) => a.pointInd
 // Models
 
 type Fitting =
-  | { ok: true; fitted: Record<ModelKind, FittedModel[]>; chosen: Record<ModelKind, FittedModel | undefined>; n: number }
+  | { ok: true; fitted: FittedVariants; chosen: Record<ModelKind, FittedModel | undefined>; n: number }
   | { ok: false; reason: string };
 
 /** Fits every model, never throwing for data that cannot determine them (the report says why instead). */
@@ -92,7 +93,7 @@ function fitAll(samples: readonly FailureSample[], seed: number): Fitting {
   }
 }
 
-/** The chosen model of a kind and the one drawn dashed beside it (the linear baseline, or the physical one when linear was chosen). */
+/** The chosen model of a kind and the one drawn dashed beside it (the linear baseline, or the first physical variant when a linear one was chosen). */
 function drawnModels(f: Fitting, kind: ModelKind): { chosen?: FittedModel; other?: FittedModel } {
   if (!f.ok) return {};
   const chosen = f.chosen[kind];
@@ -223,9 +224,9 @@ export function buildProfileReport(record: ProfileRecord, measurements: FailureM
     const res = samples.map((s) => s.recoverySec - chosenRecovery.predict(s.throughputEps, s.ciMs));
     const sorted = res.map(Math.abs).sort((a, b) => a - b);
     md.push(
-      `![Residuals of the ${chosenRecovery.name} recovery model](${REPORT_FILES.residuals})`,
+      `![Residuals of the ${chosenRecovery.variant} recovery model](${REPORT_FILES.residuals})`,
       '',
-      `Observed − predicted recovery of the chosen (${chosenRecovery.name}) model, in-sample: median |residual| ${sec(quantile(sorted, 0.5))} s, largest ${sec(sorted[sorted.length - 1])} s. A pattern against throughput or interval means the model misses a trend.`,
+      `Observed − predicted recovery of the chosen (${chosenRecovery.variant}) model, in-sample: median |residual| ${sec(quantile(sorted, 0.5))} s, largest ${sec(sorted[sorted.length - 1])} s. A pattern against throughput or interval means the model misses a trend.`,
       '',
     );
   } else md.push(fitting.ok ? 'No recovery model could be cross-validated, so there are no residuals to plot.' : `No residuals. ${fitting.reason}`, '');
@@ -280,8 +281,8 @@ const TIMEOUT_COLOR = '#000';
 
 function modelNotes(kind: string, m: { chosen?: FittedModel; other?: FittedModel }): string[] {
   if (!m.chosen) return [`No ${kind} model is drawn: none could be fitted and cross-validated yet.`];
-  const other = m.other ? `; dashed: the ${m.other.name === 'linear' ? 'linear baseline' : `${m.other.name} model (not chosen)`}` : '';
-  return [`Solid lines: the chosen ${kind} model (${m.chosen.name}), one per interval in its colour${other}.`];
+  const other = m.other ? `; dashed: the ${m.other.variant === 'linear' ? 'linear baseline' : `${m.other.variant} model (not chosen)`}` : '';
+  return [`Solid lines: the chosen ${kind} model (${m.chosen.variant}), one per interval in its colour${other}.`];
 }
 
 /** What a plot against pre-failure throughput draws: every measurement, the fitted samples, the timeouts, and the models' curves per interval. */
@@ -447,13 +448,13 @@ function modelSection(f: Fitting, samples: readonly FailureSample[], intervals: 
   if (!f.ok) return [f.reason, '', 'Timeouts are never fitted; profile more injection points or intervals, then build the report again.'];
   const method = f.fitted.recovery[0]?.cv.method ?? 'leave-one-out';
   const out = [
-    `Fitted on the ${f.n} recovered failures (timeouts are not fitted), cross-validated ${method}; the same figures as \`khaos models compare\` on this profile's exported samples. The model with the lowest cross-validated MAPE is chosen per kind (the linear baseline wins ties).`,
+    `Fitted on the ${f.n} recovered failures (timeouts are not fitted), cross-validated ${method}; the same figures as \`khaos models compare\` on this profile's exported samples. The model with the lowest cross-validated MAPE is chosen per kind (the linear baseline wins ties); the candidates are the variants of src/core/models/variants.ts.`,
     '',
     table(
       ['model', 'kind', 'CV MAPE', 'CV 1 − MAPE', 'R² (in-sample)', 'coefficients'],
       (['recovery', 'latency'] as const).flatMap((kind) =>
         f.fitted[kind].map((m) => [
-          m.name + (f.chosen[kind] === m ? ' (chosen)' : ''),
+          m.variant + (f.chosen[kind] === m ? ' (chosen)' : ''),
           kind,
           pct(m.cv.cvMape),
           !Number.isFinite(m.cv.cvMape) ? '—' : m.cv.cvMape > 1 ? '< 0' : `${((1 - m.cv.cvMape) * 100).toFixed(1)} %`,
@@ -463,7 +464,7 @@ function modelSection(f: Fitting, samples: readonly FailureSample[], intervals: 
       ),
     ),
     '',
-    `Chosen recovery model: ${f.chosen.recovery?.name ?? 'none (no recovery model could be cross-validated)'}. Chosen latency model: ${f.chosen.latency?.name ?? 'none (no latency model could be cross-validated)'}.`,
+    `Chosen recovery model: ${f.chosen.recovery?.variant ?? 'none (no recovery model could be cross-validated)'}. Chosen latency model: ${f.chosen.latency?.variant ?? 'none (no latency model could be cross-validated)'}.`,
     '',
     'Units: throughput events/s, interval (ci) ms, recovery s, latency ms; capacityEps is the throughput the job sustains when catching up, downtimeSec detection + restart, phi the fraction of an interval replayed.',
   ];

@@ -48,7 +48,7 @@ async function setUp(intervalMs: number, inputEps: number, options: FakeFlinkPla
   return { clock, platform, handle, flink, jobId };
 }
 
-const RECOVERY = { baselineMs: 20_000, sustainSamples: 5, slackSeconds: 2 };
+const RECOVERY = { baselineMs: 20_000, sustainMs: 5000, sampleEveryMs: 1000, slackSeconds: 2 };
 
 /**
  * What the profile flow does, on the fake: sample once a second (restarting dead TaskManagers),
@@ -83,7 +83,7 @@ async function measureRecovery(o: { intervalMs: number; inputEps: number; timing
   let timeline: RecoveryTimeline = recoveryTimeline(samples, failure.injectedAtMs, RECOVERY);
   await sampleUntil(() => {
     timeline = recoveryTimeline(samples, failure.injectedAtMs, RECOVERY);
-    return (timeline.recoveredAtMs !== undefined && samples.filter((s) => s.tMs >= timeline.recoveredAtMs!).length >= RECOVERY.sustainSamples) || clock.now() > failure.injectedAtMs + 1_800_000;
+    return timeline.recoveredAtMs !== undefined || clock.now() > failure.injectedAtMs + 1_800_000;
   });
   expect(timeline.recoveredAtMs, 'recovered within 30 min of fake time').toBeDefined();
   // Fluid physics: restored at kill + 6 s with the input since the checkpoint's trigger to replay,

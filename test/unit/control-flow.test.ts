@@ -317,7 +317,7 @@ describe('bad input to a control session', { timeout: 30_000 }, () => {
     const pacer = new Pacer(flink, clock, 2000);
     const controller = new Controller(
       { sampler, clock, store, policy: createPolicy('static:2000', options()), actuator: pacer },
-      { runId: 'r9', windowMs: 10_000, dryRun: false, recoveryTimeoutMs: 60_000, forecast: { enabled: false, horizonMs: 1, historyMs: 1 }, recovery: { baselineMs: 10_000, sustainSamples: 3, slackSeconds: 0.5 } },
+      { runId: 'r9', windowMs: 10_000, dryRun: false, recoveryTimeoutMs: 60_000, forecast: { enabled: false, horizonMs: 1, historyMs: 1 }, recovery: { baselineMs: 10_000, sustainMs: 3000, sampleEveryMs: 1000, slackSeconds: 0.5 } },
     );
     store.createRun({ id: 'r9', startedAtMs: clock.now(), status: 'running', policy: 'static:2000', actuator: 'paced', dryRun: false, restUrl: 'http://flink', fallbackIntervalMs: 60_000, config: {} });
     for (let i = 0; i < 3; i++) {

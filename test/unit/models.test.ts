@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { boxLeastSquares, leastSquares, minimiseScalar } from '../../src/core/models/linalg.js';
+import { boxLeastSquares, leastSquares, minimiseScalar, solveLeastSquares } from '../../src/core/models/linalg.js';
+import { compareModels, fitModels, MODEL_VARIANTS } from '../../src/core/models/variants.js';
 import {
   chooseModel,
-  compareModels,
   crossValidate,
   fitModel,
   fitOne,
@@ -213,13 +213,69 @@ describe('prediction intervals', () => {
 });
 
 describe('compareModels', () => {
-  it('compares linear and physical on the simulated fixture and chooses physical', () => {
+  it('compares every variant that applies on the simulated fixture and chooses a physical one', () => {
     const samples = parseSamplesCsv(simulatedFixtureCsv(), 'fixture');
     const r = compareModels(samples, 42);
-    expect(r.models.map((m) => m.name)).toEqual(['linear', 'physical']);
-    expect(Object.keys(r.models[0]!.recovery)).toEqual(['cvMape', 'r2', 'coefficients']);
-    expect(r.chosen).toEqual({ recovery: 'physical', latency: 'physical' });
-    expect(1 - r.models[1]!.recovery.cvMape).toBeGreaterThan(0.93);
+    // The fixture has phase columns and no repeats: no median variants.
+    expect(r.models.map((m) => m.name)).toEqual(['linear', 'physical', 'physical-no-phases']);
+    expect(r.models[2]!.latency).toBeUndefined();
+    expect(Object.keys(r.models[0]!.recovery!)).toEqual(['cvMape', 'r2', 'coefficients']);
+    expect(r.chosen.latency).toBe('physical');
+    const chosen = r.models.find((m) => m.name === r.chosen.recovery)!;
+    expect(chosen.model).toBe('physical');
+    for (const m of r.models) expect(chosen.recovery!.cvMape).toBeLessThanOrEqual(m.recovery!.cvMape);
+    expect(1 - chosen.recovery!.cvMape).toBeGreaterThan(0.93);
     expect(compareModels(samples, 42)).toEqual(r);
   });
+
+  it('fits the median variants on medians of repeats and scores them on every failure', () => {
+    const once = simulateSamples(DEFAULT_SIMULATION, 40, seededRandom(5));
+    const twice = [...once, ...once.map((s) => ({ ...s, recoverySec: s.recoverySec * 1.1 }))];
+    const fitted = fitModels(twice, 1);
+    const median = fitted.recovery.find((m) => m.variant === 'physical-median')!;
+    expect(median.fit.n).toBe(twice.length);
+    // Fitted on 40 medians, the mean of each pair: a physical model of recoveries × 1.05.
+    const onMedians = fitOne(once.map((s) => ({ ...s, recoverySec: s.recoverySec * 1.05 })), 'recovery', 'physical');
+    expect(median.coefficients.phi).toBeCloseTo(onMedians.coefficients.phi!, 6);
+    expect(fitted.recovery.map((m) => m.variant)).toEqual(MODEL_VARIANTS.filter((v) => v.kinds.includes('recovery')).map((v) => v.id));
+  });
+
+  it('reports its progress: every fold and fit, up to the total', () => {
+    const samples = parseSamplesCsv(simulatedFixtureCsv(), 'fixture');
+    const seen: { done: number; total: number }[] = [];
+    fitModels(samples, 42, (p) => seen.push(p));
+    const total = seen[0]!.total;
+    // 63 samples: 10 folds + the fit on all, for 3 recovery and 2 latency variants.
+    expect(total).toBe(5 * 11);
+    expect(seen.map((p) => p.done)).toEqual([...seen.map((p) => p.done)].sort((a, b) => a - b));
+    expect(seen.at(-1)!.done).toBe(total);
+  });
+});
+
+describe('fitting a million samples', () => {
+  it('solves least squares over 1,000,000 rows without overflowing the stack, in one pass', () => {
+    const n = 1_000_000;
+    const X: number[][] = new Array(n);
+    const y: number[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const t = 1000 + (i % 9973);
+      const ci = 10_000 * (1 + (i % 7));
+      X[i] = [1, t, ci];
+      y[i] = 15 + 0.002 * t + 0.0004 * ci + ((i % 13) - 6) * 1e-3;
+    }
+    const started = performance.now();
+    const r = solveLeastSquares(X, y);
+    expect(r.ok && r.coef[1]).toBeCloseTo(0.002, 9);
+    expect(r.ok && r.coef[2]).toBeCloseTo(0.0004, 10);
+    const boxed = boxLeastSquares(X, y, [0, 0, 0], [Infinity, 0.001, Infinity]);
+    expect(boxed.ok && boxed.coef[1]).toBe(0.001);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  it('fits the linear recovery model on 1,000,000 simulated failures', () => {
+    const samples = simulateSamples(DEFAULT_SIMULATION, 1_000_000, seededRandom(2));
+    const started = performance.now();
+    expect(fitOne(samples, 'recovery', 'linear').coefficients.perCiMs).toBeGreaterThan(0);
+    expect(performance.now() - started).toBeLessThan(5000);
+  }, 30_000);
 });

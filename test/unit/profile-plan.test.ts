@@ -29,7 +29,7 @@ describe('injectionTarget', () => {
 describe('measureFailure', () => {
   const samples = (latency: (i: number) => number): JobSample[] =>
     Array.from({ length: 40 }, (_, i) => (i >= 20 && i < 24 ? { tMs: i * 1000, state: 'RESTARTING' } : { tMs: i * 1000, state: 'RUNNING', lag: 10, inputEps: 100, latencyP99Ms: latency(i) }));
-  const opts = { baselineMs: 15_000, sustainSamples: 3, slackSeconds: 0.5 };
+  const opts = { baselineMs: 15_000, sustainMs: 3000, sampleEveryMs: 1000, slackSeconds: 0.5 };
 
   it('takes the means of the baseline window and the phases of the recovery', () => {
     const m = measureFailure(samples((i) => 500 + (i % 2) * 100), 19_500, opts);

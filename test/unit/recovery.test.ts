@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { recoveryTimeline, type JobSample } from '../../src/core/profiling/recovery.js';
+import { recoveryTimeline, sustains, type JobSample } from '../../src/core/profiling/recovery.js';
 
-const opts = { baselineMs: 20_000, sustainSamples: 5, slackSeconds: 2 };
+const opts = { baselineMs: 20_000, sustainMs: 5000, sampleEveryMs: 1000, slackSeconds: 2 };
 
 /** 30 s normal (lag ~100 at 1000 ev/s), kill at 30 s, RESTARTING 35–40 s, lag peaks then drains by ~55 s. */
 function series(neverRecovers = false): JobSample[] {
@@ -25,8 +25,8 @@ describe('recoveryTimeline', () => {
     expect(t.runningAtMs).toBe(40_000);
     expect(t.baselineLag).toBeGreaterThan(100);
     expect(t.thresholdLag).toBeCloseTo(120 + 2000);
-    // lag 15000 - (s-40)*1000 <= 2120 from s = 53
-    expect(t.recoveredAtMs).toBe(53_000);
+    // lag 15000 - (s-40)*1000 <= 2120 from s = 53; it crossed 2120 at 52.88 s (3000 at 52 s, 2000 at 53 s)
+    expect(t.recoveredAtMs).toBeCloseTo(52_880, 6);
   });
 
   it('sees a restart between two samples from Flink’s restart count alone', () => {
@@ -35,7 +35,7 @@ describe('recoveryTimeline', () => {
     const t = recoveryTimeline(fast, 30_000, opts);
     expect(t.detectedAtMs).toBe(36_000);
     expect(t.runningAtMs).toBe(36_000);
-    expect(t.recoveredAtMs).toBe(53_000);
+    expect(t.recoveredAtMs).toBeCloseTo(52_880, 6);
     // without the count, nothing says the job restarted: never recovered
     expect(recoveryTimeline(fast.map(({ restarts: _, ...x }) => x), 30_000, opts).recoveredAtMs).toBeUndefined();
   });
@@ -52,7 +52,7 @@ describe('recoveryTimeline', () => {
     });
     const t = recoveryTimeline(stale, 30_000, opts);
     expect(t.runningAtMs).toBe(40_000);
-    expect(t.recoveredAtMs).toBe(53_000); // not 40 s: the stale lag did not count
+    expect(t.recoveredAtMs).toBeCloseTo(52_880, 6); // not 40 s: the stale lag did not count
   });
 
   it('takes a moving counter after the restart as fresh, even when the replay passed the old count before the first sample', () => {
@@ -65,7 +65,7 @@ describe('recoveryTimeline', () => {
       if (s < 47) return { ...x, lag: 110, processed: 1350 };
       return { ...x, processed: 5000 + (s - 47) * 2000 };
     });
-    expect(recoveryTimeline(small, 30_000, opts)).toMatchObject({ recoveredAtMs: 53_000, freshAtMs: 47_000 });
+    expect(recoveryTimeline(small, 30_000, opts)).toMatchObject({ recoveredAtMs: expect.closeTo(52_880, 6), freshAtMs: 47_000 });
     // a counter that never moves again is never trusted
     const frozen = small.map((x) => (x.tMs >= 47_000 ? { ...x, lag: 110, processed: 1350 } : x));
     const t = recoveryTimeline(frozen, 30_000, opts);
@@ -81,7 +81,7 @@ describe('recoveryTimeline', () => {
   it('does not end a recovery on a short dip that is not sustained', () => {
     const s = series();
     s[45] = { ...s[45]!, lag: 50 };
-    expect(recoveryTimeline(s, 30_000, opts).recoveredAtMs).toBe(53_000);
+    expect(recoveryTimeline(s, 30_000, opts).recoveredAtMs).toBeCloseTo(52_880, 6);
   });
 
   it('is undefined while the data after the injection is still short (live use)', () => {
@@ -98,12 +98,60 @@ describe('recoveryTimeline', () => {
     }
     const t = recoveryTimeline(s, 30_000, { ...opts, requireRestart: false });
     expect(t.detectedAtMs).toBeUndefined();
-    expect(t.recoveredAtMs).toBe(40_000); // 9000 - 4*2000 = 1000 <= 2100 at s = 40
+    expect(t.recoveredAtMs).toBeCloseTo(39_450, 6); // 3000 at s = 39, 1000 ≤ 2100 at s = 40: crossed 2100 at 39.45 s
     expect(recoveryTimeline(s, 30_000, opts).recoveredAtMs).toBeUndefined(); // a kill must see a restart
   });
 
   it('does not let stale normal samples before the detection end a kill', () => {
     const t = recoveryTimeline(series(), 30_000, opts);
     expect(t.recoveredAtMs).toBeGreaterThan(t.runningAtMs!);
+  });
+});
+
+describe('recovery measured finer than whole seconds', () => {
+  const TRUE_END_MS = 6300;
+  /**
+   * 30 s of normal (lag 100 at 1000 ev/s: threshold 100 + 2 s · 1000 = 2100), a kill at 0, not
+   * RUNNING from 0.4 s to 2 s, then the lag drains linearly from 20,000 to cross 2100 at exactly
+   * 6.3 s, down to 100. Sampled every `periodMs` from a phase that puts no sample on 6.3 s, with
+   * `jitterMs` of timer jitter (deterministic).
+   */
+  function sampled(periodMs: number, jitterMs = 0, dip?: { fromMs: number; toMs: number }): JobSample[] {
+    const slope = (20_000 - 2100) / (TRUE_END_MS - 2000);
+    const out: JobSample[] = [];
+    for (let k = 0; ; k++) {
+      const tMs = -30_000 + 900 + k * periodMs + jitterMs * Math.sin(k * 1.7);
+      if (tMs > 40_000) return out;
+      if (tMs >= 400 && tMs < 2000) out.push({ tMs, state: 'RESTARTING' });
+      else {
+        let lag = tMs < 0 ? 100 : Math.max(100, 20_000 - slope * (tMs - 2000));
+        if (dip && tMs >= dip.fromMs && tMs < dip.toMs) lag = 150; // a short normal spell inside the catch-up
+        out.push({ tMs, state: 'RUNNING', lag, inputEps: 1000 });
+      }
+    }
+  }
+
+  for (const periodMs of [1000, 250]) {
+    it(`measures a recovery ending at 6.3 s within a tenth of the ${periodMs} ms sampling period`, () => {
+      for (const jitterMs of [0, periodMs / 10]) {
+        const t = recoveryTimeline(sampled(periodMs, jitterMs), 0, { ...opts, sampleEveryMs: periodMs });
+        expect(t.thresholdLag).toBe(2100);
+        // Whole samples would say the first normal one: up to a period late (6.9 s at 1 s, 6.4 s at 250 ms).
+        expect(Math.abs(t.recoveredAtMs! - TRUE_END_MS)).toBeLessThanOrEqual(periodMs / 10);
+      }
+    });
+  }
+
+  it('keeps the sustain window a time at any period: 2 s of normal inside the catch-up does not end it at 250 ms', () => {
+    const t = recoveryTimeline(sampled(250, 0, { fromMs: 3000, toMs: 5000 }), 0, { ...opts, sampleEveryMs: 250 });
+    expect(Math.abs(t.recoveredAtMs! - TRUE_END_MS)).toBeLessThanOrEqual(25);
+  });
+
+  it('takes the same number of samples to sustain 5 s as it always did at 1 s, and 20 at 250 ms', () => {
+    const samplesNeeded = (periodMs: number) => {
+      for (let k = 1; ; k++) if (sustains(0, (k - 1) * periodMs, { sustainMs: 5000, sampleEveryMs: periodMs })) return k;
+    };
+    expect(samplesNeeded(1000)).toBe(5);
+    expect(samplesNeeded(250)).toBe(20);
   });
 });

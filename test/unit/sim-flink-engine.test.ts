@@ -28,7 +28,7 @@ describe('SimFlinkEngine under the real controller (khaos+, paced)', () => {
     const pacer = new Pacer(engine, clock, 60_000);
     const controller = new Controller(
       { sampler: new JobSampler(engine, clock, { jobMetrics: true }), clock, store, policy: createPolicy('khaos+', config.control.options), actuator: pacer, pacer, models: fluidControlModels(DEFAULT_FLUID_PARAMS) },
-      { runId: 'r', windowMs: config.control.windowMs, dryRun: false, recoveryTimeoutMs: config.control.recoveryTimeoutMs, forecast: { enabled: true, horizonMs: config.control.forecastHorizonMs, historyMs: config.control.forecastHistoryMs }, recovery: { baselineMs: config.control.windowMs, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS, requireRestart: true } },
+      { runId: 'r', windowMs: config.control.windowMs, dryRun: false, recoveryTimeoutMs: config.control.recoveryTimeoutMs, forecast: { enabled: true, horizonMs: config.control.forecastHorizonMs, historyMs: config.control.forecastHistoryMs }, recovery: { baselineMs: config.control.windowMs, sustainMs: 50_000, sampleEveryMs: 10_000, slackSeconds: LAG_SLACK_SECONDS, requireRestart: true } },
       t0,
     );
     const triggered: { atMs: number; intervalMs: number; reason: string }[] = [];

@@ -3,7 +3,8 @@ import { resolveConfig } from '../../src/config/schema.js';
 import { createPolicy } from '../../src/core/control/policies.js';
 import { DEFAULT_POLICY_OPTIONS, type ControlModels, type Observation, type Policy } from '../../src/core/control/policy.js';
 import { KhaosError } from '../../src/core/errors.js';
-import { chooseModel, fitModels } from '../../src/core/models/models.js';
+import { chooseModel } from '../../src/core/models/models.js';
+import { fitModels } from '../../src/core/models/variants.js';
 import { recoveryTimeline } from '../../src/core/profiling/recovery.js';
 import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/profiling/simulated-samples.js';
 import { seededRandom } from '../../src/core/random.js';
@@ -143,8 +144,9 @@ describe('simulate: the real policies through the controller’s observation', (
     const ended = seen.filter((s) => s.obs.recoveryJustEnded);
     expect(ended).toHaveLength(1);
     const endedAt = ended[0]!.obs.atMs / 1000;
-    // The controller ends the recovery once the detector's 5 normal samples are in: 4 s after the QoS end.
-    expect(endedAt).toBe(1000.5 + r.failures[0]!.recoverySec! + 4);
+    // The controller ends the recovery once the detector's 5 s of normal samples are in: 4 s after
+    // the first normal sample (the QoS end is interpolated before it, within its second).
+    expect(endedAt).toBe(Math.ceil(1000.5 + r.failures[0]!.recoverySec!) + 4);
     expect(at(endedAt - 1).recovering).toBe(true);
     expect(at(endedAt).recovering).toBe(false);
     expect(at(endedAt + 1)).toMatchObject({ recovering: false, recoveryJustEnded: false });

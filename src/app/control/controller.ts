@@ -2,7 +2,7 @@ import { forecastPeak } from '../../core/control/forecast.js';
 import { initialPolicyState, type ControlModels, type Decision, type Observation, type Policy, type PolicyState } from '../../core/control/policy.js';
 import { measureFailure } from '../../core/profiling/profile-plan.js';
 import type { RecoveryOptions, JobSample } from '../../core/profiling/recovery.js';
-import { recoveryTimeline } from '../../core/profiling/recovery.js';
+import { recoveryTimeline, trailingNormalSustained } from '../../core/profiling/recovery.js';
 import type { FailureSample } from '../../core/profiling/samples.js';
 import type { IntervalActuator } from '../../ports/actuator.js';
 import type { Clock } from '../../ports/clock.js';
@@ -144,10 +144,9 @@ export class Controller {
       const f = this.failure;
       const recovery = { ...this.o.recovery, requireRestart: f.seenDown && this.o.recovery.requireRestart };
       const t = recoveryTimeline(this.samples, f.startMs, recovery);
-      const sustained = t.recoveredAtMs !== undefined && this.samples.filter((s) => s.tMs >= t.recoveredAtMs!).length >= this.o.recovery.sustainSamples;
+      const sustained = t.recoveredAtMs !== undefined; // set only once sustained
       // Unseen restart: it may have left no visible disturbance at all; normal lag, sustained, ends it.
-      const lastN = this.samples.filter((s) => s.tMs > f.startMs).slice(-this.o.recovery.sustainSamples);
-      const normalNow = lastN.length === this.o.recovery.sustainSamples && lastN.every((s) => s.state === 'RUNNING' && s.lag !== undefined && s.lag <= t.thresholdLag);
+      const normalNow = trailingNormalSustained(this.samples.filter((s) => s.tMs > f.startMs), t.thresholdLag, this.o.recovery);
       if (!f.seenDown && (sustained || normalNow)) {
         this.event('recovery', 'a restart seen only in Flink’s counter (it fell between samples): lag is normal again; not a sample, its outage was not seen', { origin: 'production', unseen: true });
         this.failure = undefined;

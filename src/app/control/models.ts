@@ -1,12 +1,14 @@
 import { badInput } from '../../core/errors.js';
 import type { ControlModels } from '../../core/control/policy.js';
-import { chooseModel, fitModels, type IntervalModel } from '../../core/models/models.js';
+import { chooseModel, type IntervalModel } from '../../core/models/models.js';
+import { fitModels } from '../../core/models/variants.js';
 import { fromModelFile } from '../../core/models/model-file.js';
 import type { FailureSample } from '../../core/profiling/samples.js';
 
-const range = (xs: number[]) => ({ min: Math.min(...xs), max: Math.max(...xs) });
+// A loop, not Math.min(...xs): spreading a million samples overflows the stack.
+const range = (xs: number[]) => xs.reduce((r, x) => ({ min: Math.min(r.min, x), max: Math.max(r.max, x) }), { min: Infinity, max: -Infinity });
 
-/** Fits both models on samples (cross-validated choice between linear and physical) for the controller. */
+/** Fits both models on samples (cross-validated choice among the variants of variants.ts) for the controller. */
 export function modelsFromSamples(samples: readonly FailureSample[], seed: number, version: string): ControlModels & { chosen: { latency: string; recovery: string } } {
   const fitted = fitModels(samples, seed);
   const latency = chooseModel(fitted.latency, 'latency');
@@ -15,7 +17,7 @@ export function modelsFromSamples(samples: readonly FailureSample[], seed: numbe
     latency,
     recovery,
     version,
-    chosen: { latency: latency.name, recovery: recovery.name },
+    chosen: { latency: latency.variant, recovery: recovery.variant },
     trainedCiMs: range(samples.map((s) => s.ciMs)),
     trainedThroughputEps: range(samples.map((s) => s.throughputEps)),
   };

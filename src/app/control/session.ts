@@ -157,7 +157,7 @@ export async function runControlSession(deps: SessionDeps, s: ControlSettings, t
     {
       runId, windowMs: s.windowMs, dryRun: s.dryRun, recoveryTimeoutMs: s.recoveryTimeoutMs,
       forecast: { enabled: s.forecast, horizonMs: s.forecastHorizonMs, historyMs: s.forecastHistoryMs },
-      recovery: detectorOptions(s.windowMs),
+      recovery: detectorOptions(s.windowMs, true, s.tickMs), // the controller samples once a tick
     },
     job.runningSinceMs,
   );

@@ -20,6 +20,8 @@ const schema = z.object({
   version: z.literal(MODEL_FILE_VERSION),
   kind: z.enum(['latency', 'recovery']),
   name: z.enum(MODEL_NAMES),
+  /** The candidate it was fitted as (variants.ts), e.g. `physical-no-phases`; absent in files written before variants. */
+  variant: z.string().min(1).optional(),
   coefficients: z.record(z.string(), finite),
   fit: z.object({
     n: z.number().int().positive(),
@@ -63,12 +65,14 @@ const orNull = (x: number) => (Number.isFinite(x) ? x : null);
 
 /** The model file of a fitted model. `createdAt` is an ISO time given by the caller's clock. */
 export function toModelFile(model: FittedModel, training: TrainingData, createdAt: string): ModelFile {
-  const span = (xs: number[]) => ({ min: Math.min(...xs), max: Math.max(...xs) });
+  // A loop, not Math.min(...xs): spreading a million samples overflows the stack.
+  const span = (xs: number[]) => xs.reduce((r, x) => ({ min: Math.min(r.min, x), max: Math.max(r.max, x) }), { min: Infinity, max: -Infinity });
   return {
     format: MODEL_FILE_FORMAT,
     version: MODEL_FILE_VERSION,
     kind: model.kind,
     name: model.name,
+    variant: model.variant,
     coefficients: { ...model.coefficients },
     fit: { n: model.fit.n, r2: model.fit.r2, mape: model.fit.mape, rmse: model.fit.rmse, cvMape: orNull(model.cv.cvMape), cvRmse: orNull(model.cv.cvRmse), cvMethod: model.cv.method },
     interval: { method: 'cv-relative-residuals', relativeResiduals: [...model.relativeResiduals] },

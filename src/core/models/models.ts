@@ -1,5 +1,5 @@
 import { badInput, KhaosError } from '../errors.js';
-import { boxLeastSquares, leastSquares, minimiseScalar, type LeastSquaresOutcome } from './linalg.js';
+import { boxLeastSquares, leastSquares, minimiseScalar, reduceRows, type LeastSquaresOutcome } from './linalg.js';
 import { seededRandom } from '../random.js';
 import { MIN_SAMPLES, type FailureSample } from '../profiling/samples.js';
 import { mean, quantileSorted as quantile } from '../stats.js';
@@ -62,9 +62,29 @@ export interface IntervalModel extends Model {
 
 /** A model with its in-sample statistics and cross-validation. */
 export interface FittedModel extends IntervalModel {
+  /** The candidate it was fitted as (see variants.ts): its equation's name, or e.g. `physical-median`. */
+  variant: string;
   fit: FitStats;
   cv: CrossValidation;
 }
+
+/**
+ * What is fitted: an equation trained on a view of the training samples. The plain equation sees
+ * them as they are; the list of candidates is in variants.ts.
+ */
+export interface Candidate {
+  id: string;
+  model: ModelName;
+  /** The samples the equation is fitted on, from a training set (all the samples, or a fold's). */
+  training(samples: readonly FailureSample[]): readonly FailureSample[];
+}
+
+/** The equation `name` on the samples as they are. */
+export const plainCandidate = (name: ModelName): Candidate => ({ id: name, model: name, training: (s) => s });
+const candidateOf = (c: ModelName | Candidate): Candidate => (typeof c === 'string' ? plainCandidate(c) : c);
+
+/** Reports one step of a long fit: `done` of `total` steps (folds and final fits) of all candidates. */
+export type FitProgress = (p: { done: number; total: number; step: string }) => void;
 
 /** A failure whose pre-failure window had a latency. */
 export type LatencySample = FailureSample & { latencyMs: number };
@@ -178,10 +198,10 @@ function fitLinear(samples: readonly FailureSample[], kind: ModelKind): Model {
  * judged by MAPE; absolute least squares would let the few failures near capacity decide alone.
  * Targets near 0 are floored at 0.1 % of the median so that one tiny value cannot dominate.
  */
-function relativeWeights(y: readonly number[]): number[] {
-  const sorted = [...y].map(Math.abs).sort((a, b) => a - b);
+function relativeWeights(y: readonly number[]): Float64Array {
+  const sorted = Float64Array.from(y, Math.abs).sort();
   const floor = Math.max(1e-12, 1e-3 * sorted[Math.floor(sorted.length / 2)]!);
-  return y.map((v) => 1 / Math.max(floor, Math.abs(v)));
+  return Float64Array.from(y, (v) => 1 / Math.max(floor, Math.abs(v)));
 }
 
 /**
@@ -194,7 +214,7 @@ function relativeWeights(y: readonly number[]): number[] {
  * parameters or need a starting point.
  */
 export function fitCapacity(samples: readonly { throughputEps: number }[], solveAt: (capacityEps: number) => LeastSquaresOutcome): { capacityEps: number; coef: number[] } {
-  const maxEps = Math.max(...samples.map((s) => s.throughputEps));
+  const maxEps = samples.reduce((m, s) => Math.max(m, s.throughputEps), -Infinity);
   if (!(maxEps > 0)) throw badInput('needs samples with throughput above 0 to place its capacity', 'profile failures at several load levels');
   const capacityOf = (t: number) => maxEps * (1 + Math.exp(t));
   const best = minimiseScalar(
@@ -224,15 +244,27 @@ function fitPhysicalRecovery(samples: readonly FailureSample[]): Model {
   const w = relativeWeights(y);
   const phased = samples.filter((s) => s.detectionSec !== undefined && s.restartSec !== undefined);
   const measured = phased.length >= MIN_SAMPLES ? { detectionSec: mean(phased.map((s) => s.detectionSec!)), restartSec: mean(phased.map((s) => s.restartSec!)) } : undefined;
-  // R = D · cap/(cap − λ) + φ · λ·CI/(cap − λ): linear in D and φ at a fixed capacity.
-  const columns = (cap: number, s: FailureSample) => [cap / (cap - s.throughputEps), (s.throughputEps * s.ciMs) / 1000 / (cap - s.throughputEps)] as const;
+  // R = D · cap/(cap − λ) + φ · λ·CI/(cap − λ): linear in D and φ at a fixed capacity. Rows go
+  // straight into the reduced problem, so a capacity costs one pass and no row arrays.
+  const n = samples.length;
   const solveAt = (cap: number): LeastSquaresOutcome => {
     if (measured) {
       const d = measured.detectionSec + measured.restartSec;
-      const r = boxLeastSquares(samples.map((s, i) => [columns(cap, s)[1] * w[i]!]), samples.map((s, i) => (y[i]! - d * columns(cap, s)[0]) * w[i]!), [0], [1]);
+      const reduced = reduceRows(n, 1, (i, row) => {
+        const s = samples[i]!;
+        row[0] = ((s.throughputEps * s.ciMs) / 1000 / (cap - s.throughputEps)) * w[i]!;
+        return (y[i]! - (d * cap) / (cap - s.throughputEps)) * w[i]!;
+      });
+      const r = boxLeastSquares(reduced, [], [0], [1]);
       return r.ok ? { ...r, coef: [d, r.coef[0]!] } : r;
     }
-    return boxLeastSquares(samples.map((s, i) => columns(cap, s).map((v) => v * w[i]!)), y.map((v, i) => v * w[i]!), [0, 0], [Infinity, 1]);
+    const reduced = reduceRows(n, 2, (i, row) => {
+      const s = samples[i]!;
+      row[0] = (cap / (cap - s.throughputEps)) * w[i]!;
+      row[1] = ((s.throughputEps * s.ciMs) / 1000 / (cap - s.throughputEps)) * w[i]!;
+      return y[i]! * w[i]!;
+    });
+    return boxLeastSquares(reduced, [], [0, 0], [Infinity, 1]);
   };
   const { capacityEps, coef } = fitCapacity(samples, solveAt);
   return buildModel('physical', 'recovery', { capacityEps, downtimeSec: coef[0]!, phi: coef[1]!, ...(measured ?? {}) });
@@ -243,19 +275,27 @@ function fitPhysicalRecovery(samples: readonly FailureSample[]): Model {
  * in that order) at a given capacity above every sample's throughput, by relative least squares.
  */
 export function physicalLatencyAt(samples: readonly Pick<LatencySample, 'ciMs' | 'throughputEps' | 'latencyMs'>[], capacityEps: number): LeastSquaresOutcome {
-  const y = samples.map((s) => s.latencyMs);
-  const w = relativeWeights(y);
-  return boxLeastSquares(
-    samples.map((s, i) => [1, s.ciMs, 1 / (capacityEps - s.throughputEps)].map((v) => v * w[i]!)),
-    y.map((v, i) => v * w[i]!),
-    [0, -Infinity, 0],
-    [Infinity, Infinity, Infinity],
-  );
+  return physicalLatencySolver(samples)(capacityEps);
+}
+
+/** {@link physicalLatencyAt} as a function of capacity, with the weights computed once. */
+function physicalLatencySolver(samples: readonly Pick<LatencySample, 'ciMs' | 'throughputEps' | 'latencyMs'>[]): (capacityEps: number) => LeastSquaresOutcome {
+  const w = relativeWeights(samples.map((s) => s.latencyMs));
+  return (capacityEps) => {
+    const reduced = reduceRows(samples.length, 3, (i, row) => {
+      const s = samples[i]!;
+      row[0] = w[i]!;
+      row[1] = s.ciMs * w[i]!;
+      row[2] = w[i]! / (capacityEps - s.throughputEps);
+      return s.latencyMs * w[i]!;
+    });
+    return boxLeastSquares(reduced, [], [0, -Infinity, 0], [Infinity, Infinity, Infinity]);
+  };
 }
 
 /** The physical latency model ({@link physicalLatencyMs}): capacity, base ≥ 0, perCiMs and queue ≥ 0 fitted. */
 function fitPhysicalLatency(samples: readonly LatencySample[]): Model {
-  const { capacityEps, coef } = fitCapacity(samples, (cap) => physicalLatencyAt(samples, cap));
+  const { capacityEps, coef } = fitCapacity(samples, physicalLatencySolver(samples));
   return buildModel('physical', 'latency', { capacityEps, baseMs: coef[0]!, perCiMs: coef[1]!, queueMsEps: coef[2]! });
 }
 
@@ -315,28 +355,37 @@ export function crossValidationFolds(n: number, seed: number): { method: CrossVa
 }
 
 /**
- * Cross-validates a model: each fold is predicted by the model fitted on the other samples.
+ * Cross-validates a model: each fold is predicted by the model fitted on the other samples (seen
+ * through the candidate's `training`); every candidate is scored on the same held-out failures.
  * Leave-one-out up to {@link LOO_MAX_SAMPLES} samples, else 10-fold with a shuffle seeded by
- * `seed` (same seed, same folds, same result).
+ * `seed` (same seed, same folds, same result). The work is (folds + 1) fits, each linear in the
+ * number of samples, so the whole is linear for the fixed number of folds above the LOO bound.
+ * `onFold` is called after each fold.
  */
-export function crossValidate(all: readonly FailureSample[], kind: ModelKind, name: ModelName, seed: number): CrossValidation {
+export function crossValidate(all: readonly FailureSample[], kind: ModelKind, what: ModelName | Candidate, seed: number, onFold?: (done: number, folds: number) => void): CrossValidation {
   const samples = samplesOf(all, kind);
+  const candidate = candidateOf(what);
   const { method, folds } = crossValidationFolds(samples.length, seed);
+  const held = new Uint8Array(samples.length);
   const observed: number[] = [];
   const predicted: number[] = [];
   let failedFolds = 0;
-  for (const fold of folds) {
-    const held = new Set(fold);
+  for (const [f, fold] of folds.entries()) {
+    for (const i of fold) held[i] = 1;
+    const training = samples.filter((_, i) => held[i] === 0);
+    for (const i of fold) held[i] = 0;
     let model: Model;
     try {
-      model = fitOne(samples.filter((_, i) => !held.has(i)), kind, name);
+      model = fitOne(candidate.training(training), kind, candidate.model);
     } catch (e) {
       if (e instanceof KhaosError && e.kind === 'bad-input') {
         failedFolds++;
+        onFold?.(f + 1, folds.length);
         continue;
       }
       throw e;
     }
+    onFold?.(f + 1, folds.length);
     for (const i of fold) {
       observed.push(targetOf(samples[i]!, kind));
       predicted.push(model.predict(samples[i]!.throughputEps, samples[i]!.ciMs));
@@ -353,24 +402,21 @@ export function crossValidate(all: readonly FailureSample[], kind: ModelKind, na
   };
 }
 
-/** Fits a model on all samples, with its in-sample statistics and its cross-validation. */
-export function fitModel(all: readonly FailureSample[], kind: ModelKind, name: ModelName, seed: number): FittedModel {
+/**
+ * Fits a candidate (an equation, or a variant from variants.ts) on all samples, with its in-sample
+ * statistics and cross-validation, both measured on the samples themselves.
+ */
+export function fitModel(all: readonly FailureSample[], kind: ModelKind, what: ModelName | Candidate, seed: number, onFold?: (done: number, folds: number) => void): FittedModel {
   const samples = samplesOf(all, kind);
-  const model = fitOne(all, kind, name);
+  const candidate = candidateOf(what);
+  // From `all`, so that fitOne's message can say how many samples lacked a latency.
+  const model = fitOne(candidate.training(all), kind, candidate.model);
   const fit = fitStats(
     samples.map((s) => targetOf(s, kind)),
     samples.map((s) => model.predict(s.throughputEps, s.ciMs)),
   );
-  const cv = crossValidate(samples, kind, name, seed);
-  return { ...model, fit, cv, relativeResiduals: cv.relativeResiduals };
-}
-
-/** Every model of every kind, in {@link MODEL_NAMES} order. */
-export function fitModels(samples: readonly FailureSample[], seed: number): Record<ModelKind, FittedModel[]> {
-  return {
-    recovery: MODEL_NAMES.map((n) => fitModel(samples, 'recovery', n, seed)),
-    latency: MODEL_NAMES.map((n) => fitModel(samples, 'latency', n, seed)),
-  };
+  const cv = crossValidate(samples, kind, candidate, seed, onFold);
+  return { ...model, variant: candidate.id, fit, cv, relativeResiduals: cv.relativeResiduals };
 }
 
 /**
@@ -414,33 +460,4 @@ export function predictInterval(model: IntervalModel, throughputEps: number, ciM
   const b = mid * (1 + qHigh);
   const ceiling = PREDICTION_CEILING[model.kind];
   return { low: mid >= 0 ? Math.max(0, Math.min(a, b)) : Math.min(a, b), mid, high: mid <= ceiling ? Math.min(ceiling, Math.max(a, b)) : Math.max(a, b) };
-}
-
-/** What `khaos models compare --json` prints. cvMape is Infinity (null in JSON) when CV was impossible. */
-export interface ModelComparison {
-  models: { name: ModelName; recovery: ComparedFit; latency: ComparedFit }[];
-  chosen: Record<ModelKind, ModelName>;
-}
-export interface ComparedFit {
-  cvMape: number;
-  r2: number;
-  coefficients: Record<string, number>;
-}
-
-/** Summary of {@link fitModels} and the choice per kind. */
-export function summarise(fitted: Record<ModelKind, FittedModel[]>): ModelComparison {
-  const brief = (m: FittedModel): ComparedFit => ({ cvMape: m.cv.cvMape, r2: m.fit.r2, coefficients: m.coefficients });
-  return {
-    models: MODEL_NAMES.map((name) => ({
-      name,
-      recovery: brief(fitted.recovery.find((m) => m.name === name)!),
-      latency: brief(fitted.latency.find((m) => m.name === name)!),
-    })),
-    chosen: { recovery: chooseModel(fitted.recovery, 'recovery').name, latency: chooseModel(fitted.latency, 'latency').name },
-  };
-}
-
-/** Fits, cross-validates (folds seeded by `seed`) and compares every model on the samples. */
-export function compareModels(samples: readonly FailureSample[], seed: number): ModelComparison {
-  return summarise(fitModels(samples, seed));
 }

@@ -30,6 +30,7 @@ export function checkPlan(plan: ProfilePlan): ProfilePlan {
   const outside = plan.intervalsMs.filter((ci) => ci >= windowMs);
   if (outside.length) p.push(`intervals ${outside.join(', ')} ms are not shorter than the replay window around a point (before ${plan.replay.beforeSec} s + after ${plan.replay.afterSec} s): the injection could wait a whole interval for its checkpoint and leave no time to recover; lengthen profile.after or drop them`);
   if (!(plan.sustainSec >= 1)) p.push(`sustainSec must be ≥ 1, got ${plan.sustainSec}`);
+  if (plan.sampleEveryMs !== undefined && !(plan.sampleEveryMs >= 100 && plan.sampleEveryMs <= plan.sustainSec * 1000)) p.push(`profile.sampleEvery must be between 100ms and profile.sustain (${plan.sustainSec} s), got ${plan.sampleEveryMs} ms`);
   if (plan.actuator === 'paced') {
     const fallback = plan.fallbackIntervalMs ?? 0;
     const longer = plan.intervalsMs.filter((ci) => ci >= fallback);

@@ -105,6 +105,8 @@ export interface ProfilePlan {
   };
   /** Consecutive normal seconds that end a recovery. */
   sustainSec: number;
+  /** How often each replica is sampled, ms (profile.sampleEvery); absent in plans stored before it existed: 1000. */
+  sampleEveryMs?: number;
   /** A failure not recovered within this is recorded as a timeout, ms. */
   recoveryTimeoutMs: number;
 }

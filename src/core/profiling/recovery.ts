@@ -1,7 +1,7 @@
 import type { JobState } from '../job-state.js';
 import { quantileNearestRank } from '../stats.js';
 
-/** One observation of a running replica, taken about once a second. */
+/** One observation of a running replica, taken once per sampling period (1 s unless configured finer). */
 export interface JobSample {
   tMs: number;
   state: JobState | 'UNREACHABLE';
@@ -30,8 +30,10 @@ export const LAG_SLACK_SECONDS = 0.5;
 export interface RecoveryOptions {
   /** Window before the injection that defines normal, ms. */
   baselineMs: number;
-  /** Consecutive normal samples that end a recovery. */
-  sustainSamples: number;
+  /** Normal this long in a row ends a recovery, ms: a time, so it means the same at any sampling period. */
+  sustainMs: number;
+  /** The nominal period between samples, ms; each sample stands for the period that follows it. */
+  sampleEveryMs: number;
   /** Lag allowed above the baseline's p95, in seconds of mean input (absorbs batching noise). */
   slackSeconds: number;
   /**
@@ -42,8 +44,29 @@ export interface RecoveryOptions {
   requireRestart?: boolean;
 }
 
-/** The detector as the controller, the demo and the evaluation judge a recovery: `baselineMs` of normal before it, 5 normal samples to end it. */
-export const detectorOptions = (baselineMs: number, requireRestart = true): RecoveryOptions => ({ baselineMs, sustainSamples: 5, slackSeconds: LAG_SLACK_SECONDS, requireRestart });
+/** The detector as the controller, the demo and the evaluation judge a recovery: `baselineMs` of normal before it, 5 s of normal (at 1 s sampling) to end it. */
+export const detectorOptions = (baselineMs: number, requireRestart = true, sampleEveryMs = 1000): RecoveryOptions => ({ baselineMs, sustainMs: 5000, sampleEveryMs, slackSeconds: LAG_SLACK_SECONDS, requireRestart });
+
+/**
+ * Whether normal samples from `firstMs` to `lastMs` cover `sustainMs`: the last one stands for
+ * the period after it, and a quarter of a period absorbs timer jitter. At 1 s sampling and 5 s
+ * this is 5 samples, as the detector always counted; at 250 ms it is 20.
+ */
+export const sustains = (firstMs: number, lastMs: number, o: Pick<RecoveryOptions, 'sustainMs' | 'sampleEveryMs'>): boolean =>
+  lastMs - firstMs + o.sampleEveryMs >= o.sustainMs - o.sampleEveryMs / 4;
+
+/** Whether the trailing run of `samples` is normal (RUNNING, lag within `thresholdLag`) for `sustainMs`. */
+export function trailingNormalSustained(samples: readonly JobSample[], thresholdLag: number, o: Pick<RecoveryOptions, 'sustainMs' | 'sampleEveryMs'>): boolean {
+  const last = samples[samples.length - 1];
+  if (!last) return false;
+  let first: JobSample | undefined;
+  for (let i = samples.length - 1; i >= 0; i--) {
+    const s = samples[i]!;
+    if (!(s.state === 'RUNNING' && s.lag !== undefined && s.lag <= thresholdLag)) break;
+    first = s;
+  }
+  return first !== undefined && sustains(first.tMs, last.tMs, o);
+}
 
 export interface RecoveryTimeline {
   injectedAtMs: number;
@@ -58,7 +81,13 @@ export interface RecoveryTimeline {
    * undefined while Flink's REST still serves the dead attempt's values.
    */
   freshAtMs?: number;
-  /** Start of the first sustained run of normal lag after the disturbance: the end of the recovery. */
+  /**
+   * Start of the first sustained run of normal lag after the disturbance: the end of the recovery.
+   * When the sample before that run had a fresh lag above the threshold, the moment the lag
+   * crossed the threshold is interpolated linearly between the two (the backlog drains at a
+   * steady capacity − input), so the end is known finer than the sampling period; otherwise it is
+   * the run's first sample.
+   */
   recoveredAtMs?: number;
 }
 
@@ -88,7 +117,9 @@ export function recoveryTimeline(samples: readonly JobSample[], injectedAtMs: nu
   let lastCount: number | undefined;
   const requireRestart = o.requireRestart ?? true;
   let disturbed = false;
-  let run = 0;
+  let runStart: JobSample | undefined;
+  /** The last sample counted while disturbed, and whether its lag was a fresh reading above the threshold. */
+  let previous: { s: JobSample; overThreshold: boolean } | undefined;
   for (const s of samples) {
     if (s.tMs < injectedAtMs) continue;
     // A restart between two samples is seen in Flink's restart count alone (sampled with job metrics).
@@ -106,10 +137,21 @@ export function recoveryTimeline(samples: readonly JobSample[], injectedAtMs: nu
     }
     disturbed ||= t.detectedAtMs !== undefined || (!requireRestart && !normal);
     if (!disturbed) continue;
-    run = normal ? run + 1 : 0;
-    if (run === 1) t.recoveredAtMs = s.tMs;
-    if (run >= o.sustainSamples) return t;
+    if (!normal) runStart = undefined;
+    else if (!runStart) {
+      runStart = s;
+      t.recoveredAtMs = previous?.overThreshold ? crossingMs({ tMs: previous.s.tMs, lag: previous.s.lag! }, { tMs: s.tMs, lag: s.lag! }, thresholdLag) : s.tMs;
+    }
+    if (runStart && sustains(runStart.tMs, s.tMs, o)) return t;
+    previous = { s, overThreshold: !normal && s.state === 'RUNNING' && fresh && s.lag !== undefined && s.lag > thresholdLag };
   }
   t.recoveredAtMs = undefined;
   return t;
+}
+
+/** When the lag, falling linearly from `above` (over the threshold) to `below` (within it), crossed the threshold, ms. */
+export function crossingMs(above: { tMs: number; lag: number }, below: { tMs: number; lag: number }, thresholdLag: number): number {
+  const drop = above.lag - below.lag;
+  if (!(drop > 0)) return below.tMs;
+  return above.tMs + ((below.tMs - above.tMs) * (above.lag - thresholdLag)) / drop;
 }

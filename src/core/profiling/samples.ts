@@ -142,7 +142,9 @@ export function repeatGroups(samples: readonly FailureSample[]): FailureSample[]
   const groups = new Map<string, FailureSample[]>();
   for (const s of samples) {
     const key = `${s.ciMs}/${Math.round(s.throughputEps)}`;
-    groups.set(key, [...(groups.get(key) ?? []), s]);
+    const group = groups.get(key);
+    if (group) group.push(s); // not a copy per sample: that made a large group quadratic
+    else groups.set(key, [s]);
   }
   return [...groups.values()];
 }

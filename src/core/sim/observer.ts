@@ -124,7 +124,7 @@ export class SimObserver {
     if (f) {
       if (!opened) f.tracker.push(now, sample.state, sample.lag);
       const sustained = f.tracker.recovered;
-      const normalNow = f.tracker.trailingNormal >= this.o.recovery.sustainSamples;
+      const normalNow = f.tracker.normalSustainedNow;
       if (!f.seenDown && (sustained || normalNow)) {
         this.measured.push({ startMs: f.startMs, recoverySec: null });
         this.failure = undefined;

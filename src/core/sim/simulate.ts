@@ -177,7 +177,7 @@ function resolveControl(c: SimulationInput['control']): SimControlOptions {
   const problems: string[] = [];
   if (!(Number.isInteger(o.tickSec) && o.tickSec >= 1)) problems.push(`tickSec must be a whole number ≥ 1, got ${o.tickSec}`);
   if (!(o.windowMs > 0)) problems.push(`windowMs must be > 0, got ${o.windowMs}`);
-  if (!(Number.isInteger(o.recovery.sustainSamples) && o.recovery.sustainSamples >= 1)) problems.push(`recovery.sustainSamples must be a whole number ≥ 1, got ${o.recovery.sustainSamples}`);
+  if (!(o.recovery.sustainMs >= o.recovery.sampleEveryMs && o.recovery.sampleEveryMs > 0)) problems.push(`recovery.sustainMs must be at least one sampling period (recovery.sampleEveryMs > 0), got ${o.recovery.sustainMs} and ${o.recovery.sampleEveryMs}`);
   if (!(o.recovery.baselineMs > 0)) problems.push(`recovery.baselineMs must be > 0, got ${o.recovery.baselineMs}`);
   if (!(o.recovery.slackSeconds >= 0)) problems.push(`recovery.slackSeconds must be ≥ 0, got ${o.recovery.slackSeconds}`);
   if (!(o.recoveryTimeoutMs > 0)) problems.push(`recoveryTimeoutMs must be > 0, got ${o.recoveryTimeoutMs}`);

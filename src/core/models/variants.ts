@@ -1,0 +1,139 @@
+import { KhaosError } from '../errors.js';
+import { MIN_SAMPLES, medianOfRepeats, repeatGroups, type FailureSample } from '../profiling/samples.js';
+import { chooseModel, crossValidationFolds, fitModel, samplesOf, type Candidate, type FitProgress, type FittedModel, type ModelKind, type ModelName } from './models.js';
+
+/**
+ * The candidate models, in one list: an equation (linear or physical) fitted on a view of the
+ * samples. `khaos models fit|compare`, the profile report, the controller's fit from samples and
+ * bench/model-accuracy.ts all read it, so the cross-validated choice weighs every candidate the
+ * accuracy bench measures, and a new candidate is one entry here.
+ */
+export interface ModelVariant extends Candidate {
+  /** The kinds it is a candidate for. */
+  kinds: readonly ModelKind[];
+  /** One line: what differs from the plain equation, and why it is a candidate. */
+  description: string;
+  /** False when, on these samples, it would be the same fit as an earlier variant: it is then left out. */
+  appliesTo(samples: readonly FailureSample[]): boolean;
+}
+
+const KINDS: readonly ModelKind[] = ['recovery', 'latency'];
+const withPhases = (s: FailureSample) => s.detectionSec !== undefined && s.restartSec !== undefined;
+/** The physical recovery fit takes its downtime from the phase columns only when this many samples have them (see fitPhysicalRecovery). */
+const hasPhases = (xs: readonly FailureSample[]) => xs.filter(withPhases).length >= MIN_SAMPLES;
+/**
+ * Median-of-k applies to a profile that repeats its points: at least 2 failures per (interval,
+ * throughput) on average. A few coincidental equal throughputs among continuous ones are not
+ * repeats, and would only fit the plain equations a second time.
+ */
+const hasRepeats = (xs: readonly FailureSample[]) => repeatGroups(xs).length * 2 <= xs.length;
+const dropPhases = (xs: readonly FailureSample[]): FailureSample[] => xs.map(({ detectionSec: _d, restartSec: _r, ...rest }) => rest);
+
+const base: ModelVariant[] = [
+  { id: 'linear', model: 'linear', kinds: KINDS, description: "the original's model: least squares of a + b·throughput + c·CI", appliesTo: () => true, training: (s) => s },
+  { id: 'physical', model: 'physical', kinds: KINDS, description: 'the physical equations; recovery takes its downtime from detection_s + restart_s when the samples have them', appliesTo: () => true, training: (s) => s },
+  {
+    id: 'physical-no-phases',
+    model: 'physical',
+    kinds: ['recovery'],
+    description: 'physical recovery with its downtime fitted rather than taken from detection_s + restart_s (the measured phases can miss what the fit sees)',
+    appliesTo: hasPhases,
+    training: dropPhases,
+  },
+];
+
+/**
+ * Every candidate: each base variant, then each fitted on the median of each group of repeats
+ * (same interval and throughput: the original's median-of-k). A median variant is trained on
+ * medians but scored, like every candidate, on the individual held-out failures.
+ */
+export const MODEL_VARIANTS: readonly ModelVariant[] = [
+  ...base,
+  ...base.map(
+    (v): ModelVariant => ({
+      id: `${v.id}-median`,
+      model: v.model,
+      kinds: v.kinds,
+      description: `${v.id} fitted on the median of each group of repeats (median-of-k)`,
+      appliesTo: (xs) => v.appliesTo(xs) && hasRepeats(xs),
+      training: (xs) => v.training(medianOfRepeats(xs)),
+    }),
+  ),
+];
+
+/** The variants of `kind` that apply to these samples, in {@link MODEL_VARIANTS} order. */
+export function variantsFor(samples: readonly FailureSample[], kind: ModelKind): ModelVariant[] {
+  const own = samplesOf(samples, kind);
+  return MODEL_VARIANTS.filter((v) => v.kinds.includes(kind) && v.appliesTo(own));
+}
+
+/** A variant that applied but could not be fitted on all the samples (the plain equations never land here: they throw). */
+export interface UnfittedVariant {
+  variant: string;
+  kind: ModelKind;
+  reason: string;
+}
+
+export type FittedVariants = Record<ModelKind, FittedModel[]> & { unfitted: UnfittedVariant[] };
+
+/**
+ * Fits and cross-validates every applicable variant of every kind. Throws `bad-input` when a
+ * plain equation cannot be fitted (the samples are unusable); a derived variant that cannot be
+ * fitted is listed in `unfitted` instead. `onProgress` is called after each fold and each fit.
+ */
+export function fitModels(samples: readonly FailureSample[], seed: number, onProgress?: FitProgress): FittedVariants {
+  const plan = KINDS.flatMap((kind) => variantsFor(samples, kind).map((variant) => ({ kind, variant })));
+  const n = samples.length;
+  const foldsEach = (kind: ModelKind) => crossValidationFolds(samplesOf(samples, kind).length, seed).folds.length + 1; // +1: the fit on all
+  const total = plan.reduce((t, p) => t + foldsEach(p.kind), 0);
+  let done = 0;
+  const out: FittedVariants = { recovery: [], latency: [], unfitted: [] };
+  for (const { kind, variant } of plan) {
+    const step = `${kind}/${variant.id}`;
+    try {
+      out[kind].push(fitModel(samples, kind, variant, seed, (f, folds) => onProgress?.({ done: done + f, total, step: `${step}: fold ${f} of ${folds} (${n} samples)` })));
+    } catch (e) {
+      if (!(e instanceof KhaosError && e.kind === 'bad-input') || variant.id === variant.model) throw e;
+      out.unfitted.push({ variant: variant.id, kind, reason: e.message });
+    }
+    done += foldsEach(kind);
+    onProgress?.({ done, total, step: `${step}: done` });
+  }
+  return out;
+}
+
+/** What `khaos models compare --json` prints. cvMape is Infinity (null in JSON) when CV was impossible. */
+export interface ModelComparison {
+  models: { name: string; model: ModelName; description: string; recovery?: ComparedFit; latency?: ComparedFit }[];
+  /** The variant chosen per kind (its `name` above). */
+  chosen: Record<ModelKind, string>;
+  unfitted: UnfittedVariant[];
+}
+export interface ComparedFit {
+  cvMape: number;
+  r2: number;
+  coefficients: Record<string, number>;
+}
+
+/** Summary of {@link fitModels} and the choice per kind. */
+export function summarise(fitted: FittedVariants): ModelComparison {
+  const brief = (m: FittedModel | undefined): ComparedFit | undefined => m && { cvMape: m.cv.cvMape, r2: m.fit.r2, coefficients: m.coefficients };
+  const fittedIds = new Set(KINDS.flatMap((k) => fitted[k].map((m) => m.variant)));
+  return {
+    models: MODEL_VARIANTS.filter((v) => fittedIds.has(v.id)).map((v) => {
+      const row: ModelComparison['models'][number] = { name: v.id, model: v.model, description: v.description };
+      for (const kind of KINDS) {
+        const fit = brief(fitted[kind].find((m) => m.variant === v.id));
+        if (fit) row[kind] = fit;
+      }
+      return row;
+    }),
+    chosen: { recovery: chooseModel(fitted.recovery, 'recovery').variant, latency: chooseModel(fitted.latency, 'latency').variant },
+    unfitted: fitted.unfitted,
+  };
+}
+
+/** Fits, cross-validates (folds seeded by `seed`) and compares every variant on the samples. */
+export function compareModels(samples: readonly FailureSample[], seed: number): ModelComparison {
+  return summarise(fitModels(samples, seed));
+}
