@@ -52,7 +52,8 @@ const withoutModels = (over: Partial<EvaluationInput> = {}): Omit<EvaluationInpu
 const input = (over: Partial<EvaluationInput> = {}): EvaluationInput => ({ models: fluidControlModels(DEFAULT_FLUID_PARAMS), ...withoutModels(over) });
 
 const qos = (over: Partial<SimQos>): SimQos => ({
-  latencyViolationShare: 0, recoveryViolations: 0, failures: 2, meanRecoveryS: 10, maxRecoveryS: 10, unrecovered: 0, checkpointOverhead: 0.01, reconfigurations: 0, reconfigurationDowntimeS: 0, ...over,
+  latencyViolationShare: 0, latencyWindowViolationShare: 0, recoveryViolations: 0, failures: 2, meanRecoveryS: 10, maxRecoveryS: 10, unrecovered: 0, checkpointOverhead: 0.01, reconfigurations: 0, reconfigurationDowntimeS: 0,
+  violationSeconds: { latency: 0, recovery: 0, total: 0 }, ...over,
 });
 
 describe('evaluation names', () => {
