@@ -45,10 +45,10 @@ describe('khaos evaluate --sim', () => {
     const r = await khaos('evaluate', '--sim', '--config', config, '--json', '--out', out);
     expect(r.code, r.err).toBe(0);
     const json = JSON.parse(r.out);
-    expect(Object.keys(json)).toEqual(['policies']);
+    expect(Object.keys(json)).toEqual(['policies', 'verdict']);
     expect(json.policies.map((p: { name: string }) => p.name)).toEqual(['khaos+', 'khaos+@restart', 'khaos', 'young-daly', 'flink-backlog', 'static:10s', 'static:60s']);
     for (const p of json.policies) {
-      expect(Object.keys(p)).toEqual(['name', 'latencyViolationShare', 'recoveryViolations', 'failures', 'meanRecoveryS', 'maxRecoveryS', 'checkpointOverhead', 'reconfigurations', 'reconfigurationDowntimeS', 'lost', 'duplicated', 'spread']);
+      expect(Object.keys(p)).toEqual(['name', 'latencyViolationShare', 'latencyWindowViolationShare', 'recoveryViolations', 'failures', 'meanRecoveryS', 'maxRecoveryS', 'checkpointOverhead', 'reconfigurations', 'reconfigurationDowntimeS', 'violationSeconds', 'lost', 'duplicated', 'spread']);
       expect(p.failures).toBe(2);
       expect(p.lost).toBeNull();
     }
