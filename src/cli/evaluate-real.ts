@@ -7,6 +7,7 @@ import { runRealEvaluation, type RealEvaluationInput } from '../app/evaluate-rea
 import { badInput } from '../core/errors.js';
 import { gapRow, predictRun, realQos, runSamples, type GapRow, type QosTargets } from '../core/evaluation/real-qos.js';
 import type { RealRunRecord } from '../core/evaluation/real-run.js';
+import { judgeScenario } from '../core/evaluation/verdict.js';
 import { failureSchedules } from '../core/sim/failures.js';
 import { detectorOptions } from '../core/profiling/recovery.js';
 import { samplesToCsv } from '../core/profiling/samples.js';
@@ -82,7 +83,7 @@ export function summariseReal(c: Config, input: RealEvaluationInput, records: Re
     models: input.models.samples ? `fitted at start from ${input.models.samples.source} (${input.models.samples.samples.length} samples), refitted online with each measured failure` : 'from the model files of the config',
     params: params.source, command, wallSec,
   });
-  return { records, report, gaps, json: `${JSON.stringify({ policies: rows }, null, 2)}\n`, exactlyOnce: rows.every((r) => r.lost === 0 && r.duplicated === 0) };
+  return { records, report, gaps, json: `${JSON.stringify({ policies: rows, verdict: judgeScenario(rows) }, null, 2)}\n`, exactlyOnce: rows.every((r) => r.lost === 0 && r.duplicated === 0) };
 }
 
 /** The records of an earlier real evaluation (`--from-runs`), checked against the policies of this one. */

@@ -245,11 +245,26 @@ export function buildEvaluateReport(result: EvaluationResult, setup: EvaluateRep
   );
 
   // 6. The verdict and the Pareto plot.
-  const verdict = judgeScenario(result.rows);
-  files.push({ name: EVALUATE_REPORT_FILES.pareto, content: paretoPlot(result.rows, verdict, SIMULATED) });
-  md.push('## Does this scenario decide anything?', '', ...verdictLines(verdict, result.rows).map((l) => `- ${l}`), '');
-  md.push(`![Pareto plot: latency violation share against recovery violations](${EVALUATE_REPORT_FILES.pareto})`, '');
+  const v = verdictSection(result.rows, SIMULATED);
+  files.push(v.file);
+  md.push(...v.markdown);
   return { markdown: md.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n', files };
+}
+
+/** The report section "Does this scenario decide anything?" and its Pareto plot, for the simulated and the real report alike; `label` says SIMULATED or MEASURED. */
+export function verdictSection(rows: readonly (VerdictRow & { checkpointOverhead: number })[], label: string): { markdown: string[]; file: { name: string; content: string } } {
+  const verdict = judgeScenario(rows);
+  return {
+    markdown: [
+      '## Does this scenario decide anything?',
+      '',
+      ...verdictLines(verdict, rows).map((l) => `- ${l}`),
+      '',
+      `![Pareto plot: latency violation share against recovery violations](${EVALUATE_REPORT_FILES.pareto})`,
+      '',
+    ],
+    file: { name: EVALUATE_REPORT_FILES.pareto, content: paretoPlot(rows, verdict, label) },
+  };
 }
 
 const pctText = (v: number) => `${num(v * 100, 2)} %`;
@@ -281,7 +296,7 @@ export function verdictLines(v: ScenarioVerdict, rows: readonly VerdictRow[]): s
  * mark's size and its legend giving the checkpoint overhead (share of time with a checkpoint in
  * flight); the Pareto frontier of the statics as a dashed line.
  */
-export function paretoPlot(rows: readonly EvaluationRow[], v: ScenarioVerdict, label: string): string {
+export function paretoPlot(rows: readonly (VerdictRow & { checkpointOverhead: number })[], v: ScenarioVerdict, label: string): string {
   const maxOverhead = Math.max(1e-9, ...rows.map((r) => r.checkpointOverhead));
   let adaptive = 0;
   let fixed = 0;

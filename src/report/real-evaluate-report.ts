@@ -1,6 +1,6 @@
 import type { GapRow, RealEvaluationRow } from '../core/evaluation/real-qos.js';
 import type { RealRunRecord } from '../core/evaluation/real-run.js';
-import { EVALUATE_REPORT_FILES, policyColours, staticDash, type EvaluateReport } from './evaluate-report.js';
+import { EVALUATE_REPORT_FILES, policyColours, staticDash, verdictSection, type EvaluateReport } from './evaluate-report.js';
 import { num, pct, secs, table } from './markdown.js';
 import { compactNumber, PALETTE, svgPlot, type PlotSeries, type VerticalMarker } from './svg-plot.js';
 
@@ -145,6 +145,9 @@ export function buildRealEvaluateReport(records: readonly RealRunRecord[], rows:
     ),
     '',
   );
+  const verdict = verdictSection(rows, 'MEASURED on the local stack');
+  files.push(verdict.file);
+  md.push(...verdict.markdown);
 
   md.push('## Simulation against measurement', '');
   md.push(`The same runs replayed in the simulator (SIMULATED: the input of each replayed second, the same kills at the same seconds, the same policy, actuator and models; parameters: ${s.params}). Gap: |simulated − measured| / measured; ✗ above ${pct(GAP_TOLERANCE)}.`, '');
