@@ -62,12 +62,14 @@ export function oracleInterval(job: FluidState, from: number, rates: ArrayLike<n
     setPacedInterval(calm, c);
     const span = Math.min(N - from, W + o.maxRecoverySec);
     const a = newSeries(span);
-    let latency = 0;
-    for (let k = 0; k < failAt - from; k++) {
+    /** Second k of the window without a failure; true when it violates the latency target. */
+    const calmSecond = (k: number): boolean => {
       stepSecond(calm, rates[from + k]!, totals, []);
       recordSecond(a, k, calm, totals, PHASE_INDEX, RUNNING_REPORTED);
-      if (latencyOver(a, k, o.latencyTargetMs)) latency++;
-    }
+      return latencyOver(a, k, o.latencyTargetMs);
+    };
+    let latency = 0;
+    for (let k = 0; k < failAt - from; k++) if (calmSecond(k)) latency++;
     let extra = 0;
     if (lambda > 0 && failAt < N) {
       const hit = structuredClone(calm);
@@ -90,20 +92,14 @@ export function oracleInterval(job: FluidState, from: number, rates: ArrayLike<n
           const state = reportedState(hit.phase);
           tracker.push((s + 1) * 1000, state, state === 'RUNNING' ? b.backlog[k] : undefined);
           if (latencyOver(b, k, o.latencyTargetMs) || (recovering && s + 1 > lateFrom)) withFailure++;
-          stepSecond(calm, rates[s]!, totals, []);
-          recordSecond(a, k, calm, totals, PHASE_INDEX, RUNNING_REPORTED);
-          const over = latencyOver(a, k, o.latencyTargetMs);
+          const over = calmSecond(k);
           if (over) without++;
           if (over && k < W) latency++;
         } else break;
       }
       extra = withFailure - without;
     } else {
-      for (let k = failAt - from; k < W; k++) {
-        stepSecond(calm, rates[from + k]!, totals, []);
-        recordSecond(a, k, calm, totals, PHASE_INDEX, RUNNING_REPORTED);
-        if (latencyOver(a, k, o.latencyTargetMs)) latency++;
-      }
+      for (let k = failAt - from; k < W; k++) if (calmSecond(k)) latency++;
     }
     const score = latency + lambda * extra;
     if (!best || score < best.score) best = { intervalMs: c, score, latency, extra };
