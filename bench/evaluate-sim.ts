@@ -39,7 +39,7 @@ const pct = (v: number) => `${(v * 100).toFixed(2)} %`;
 const n1 = (v: number) => v.toFixed(1);
 
 /** Total violation seconds per schedule: over the latency target or of a recovery beyond its target, each second once (evaluation/violations.ts; a late recovery's seconds were counted twice before). */
-function violationSeconds(r: EvaluationResult, i: number, _recoveryTargetS: number): number[] {
+function violationSeconds(r: EvaluationResult, i: number): number[] {
   return r.runs[i]!.qos.map((q) => q.violationSeconds.total);
 }
 
@@ -55,7 +55,6 @@ for (const name of TRACES) {
   const t0 = performance.now();
   const r = await runEvaluation(input, { workers: Number(flags.workers) });
   const wallS = (performance.now() - t0) / 1000;
-  const R = c.control.options.recoveryTargetS;
   const index = (n: string) => r.rows.findIndex((x) => x.name === n);
   const statics = r.rows.flatMap((x, i) => (x.name.startsWith('static:') ? [i] : []));
   const kp = index('khaos+');
@@ -63,8 +62,8 @@ for (const name of TRACES) {
   // Best static in hindsight on recovery violations: fewest (median), then lowest latency share.
   const best = [...statics].sort((a, b) => r.rows[a]!.recoveryViolations - r.rows[b]!.recoveryViolations || r.rows[a]!.latencyViolationShare - r.rows[b]!.latencyViolationShare)[0]!;
   const medianStaticLatency = qos(kp).map((_, k) => median(statics.map((i) => qos(i)[k]!.latencyViolationShare)));
-  const kpViolation = violationSeconds(r, kp, R);
-  const khViolation = violationSeconds(r, index('khaos'), R);
+  const kpViolation = violationSeconds(r, kp);
+  const khViolation = violationSeconds(r, index('khaos'));
   const comparisons = {
     recoveryViolationsVsBestStatic: {
       bestStatic: r.rows[best]!.name,
@@ -87,7 +86,7 @@ for (const name of TRACES) {
   console.log(`${'policy'.padEnd(15)} ${'latency viol. [p10, p90]'.padEnd(30)} ${'recovery viol.'.padEnd(22)} ${'violation s'.padEnd(28)} reconfigs`);
   r.rows.forEach((x, i) => {
     const q = qos(i);
-    console.log(`${x.name.padEnd(15)} ${fmt(spread(q.map((v) => v.latencyViolationShare)), pct).padEnd(30)} ${fmt(spread(q.map((v) => v.recoveryViolations)), n1).padEnd(22)} ${fmt(spread(violationSeconds(r, i, R)), (v) => v.toFixed(0)).padEnd(28)} ${x.reconfigurations}`);
+    console.log(`${x.name.padEnd(15)} ${fmt(spread(q.map((v) => v.latencyViolationShare)), pct).padEnd(30)} ${fmt(spread(q.map((v) => v.recoveryViolations)), n1).padEnd(22)} ${fmt(spread(violationSeconds(r, i)), (v) => v.toFixed(0)).padEnd(28)} ${x.reconfigurations}`);
   });
   const cr = comparisons.recoveryViolationsVsBestStatic;
   const cl = comparisons.latencyViolationShareVsMedianStatic;
