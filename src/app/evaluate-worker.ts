@@ -4,6 +4,7 @@ import { runPolicy, type PolicyUnderTest, type RunOutcome } from '../core/sim/ev
 import type { FailureSpec } from '../core/sim/failures.js';
 import type { FluidParams } from '../core/sim/fluid.js';
 import { fluidControlModels, type FluidModelOptions } from '../core/sim/models.js';
+import type { OracleOptions } from '../core/sim/oracle.js';
 import type { SimulationInput } from '../core/sim/simulate.js';
 
 /** A thread of app/evaluate.ts: runs the (policy, schedule) pairs it is sent, one at a time, and replies with each outcome. */
@@ -18,6 +19,8 @@ export interface WorkerSetup {
   initialIntervalMs: number;
   policies: readonly PolicyUnderTest[];
   schedules: FailureSpec[][];
+  /** EvaluationPlan.oracle. */
+  oracle?: OracleOptions;
 }
 export interface WorkerTask {
   policy: number;
@@ -31,7 +34,7 @@ if (parentPort) {
   const port = parentPort;
   const s = workerData as WorkerSetup;
   const models: ControlModels = fluidControlModels(s.params, s.modelOptions);
-  const input = { ratesEps: s.ratesEps, params: s.params, models, policyOptions: s.policyOptions, control: s.control, latencyWindowSec: s.latencyWindowSec, initialIntervalMs: s.initialIntervalMs };
+  const input = { ratesEps: s.ratesEps, params: s.params, models, policyOptions: s.policyOptions, control: s.control, latencyWindowSec: s.latencyWindowSec, initialIntervalMs: s.initialIntervalMs, oracle: s.oracle };
   port.on('message', (t: WorkerTask) => {
     const outcome = runPolicy(input, s.policies[t.policy]!, s.schedules[t.schedule]!, t.schedule === 0);
     const reply: WorkerReply = { ...t, outcome };

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { KhaosConfig } from '../config/schema.js';
 import { KhaosError } from '../core/errors.js';
-import { assembleEvaluation, evaluateInSimulation, planEvaluation, type EvaluationInput, type EvaluationPlan, type EvaluationResult, type PolicyUnderTest, type RunOutcome } from '../core/sim/evaluate.js';
+import { assembleEvaluation, evaluateInSimulation, ORACLE_POLICY, planEvaluation, type EvaluationInput, type EvaluationPlan, type EvaluationResult, type PolicyUnderTest, type RunOutcome } from '../core/sim/evaluate.js';
 import { fluidControlModels, type FluidModelOptions } from '../core/sim/models.js';
 import type { WorkerSetup, WorkerTask, WorkerReply } from './evaluate-worker.js';
 
@@ -32,12 +32,13 @@ export function simulatedControl(c: KhaosConfig['control']): NonNullable<Evaluat
  * The evaluation a config describes (sections evaluate, control, job), on `ratesEps`, with the
  * policies, schedule count and seed `over` gives instead of the config's.
  */
-export function evaluationFromConfig(c: KhaosConfig, ratesEps: ArrayLike<number>, over: { policies?: PolicyUnderTest[]; schedules?: number; seed?: number } = {}): FluidEvaluationInput {
+export function evaluationFromConfig(c: KhaosConfig, ratesEps: ArrayLike<number>, over: { policies?: PolicyUnderTest[]; schedules?: number; seed?: number; oracle?: boolean } = {}): FluidEvaluationInput {
   const e = c.evaluate;
   const o = c.control.options;
   return {
     ratesEps,
-    policies: over.policies ?? e.evaluated,
+    // The load oracle last, beside the others (evaluate.oracle, or --no-oracle).
+    policies: [...(over.policies ?? e.evaluated), ...((over.oracle ?? e.oracle) ? [ORACLE_POLICY] : [])],
     failures: { schedules: over.schedules ?? e.schedules, perSchedule: e.failuresPerSchedule, minSpacingSec: e.minSpacingSec, seed: over.seed ?? e.seed, type: e.failure },
     params: e.params,
     // The simulated job's own models, exact, trusted over the candidate intervals (docs/evaluate.md).
@@ -87,7 +88,7 @@ export async function runEvaluation(input: FluidEvaluationInput, o: { workers: n
   shared.set(input.ratesEps);
   const setup: WorkerSetup = {
     ratesEps: shared, params: input.params, modelOptions: input.modelOptions, policyOptions: input.policyOptions, control: input.control,
-    latencyWindowSec: input.latencyWindowSec, initialIntervalMs: input.initialIntervalMs, policies: input.policies, schedules: plan.schedules,
+    latencyWindowSec: input.latencyWindowSec, initialIntervalMs: input.initialIntervalMs, policies: input.policies, schedules: plan.schedules, oracle: plan.oracle,
   };
   // The most expensive runs first (policies with a controller), so that no thread is left with a long one at the end.
   const tasks: WorkerTask[] = [];

@@ -9,6 +9,7 @@ import { parseRunRange, planId, scoredView, type PlannedRun } from '../core/eval
 import { gapRow, predictRun, realQos, runSamples, type GapRow, type QosTargets } from '../core/evaluation/real-qos.js';
 import { pairedDifferences, referencePolicy, summariseRepeats } from '../core/evaluation/real-repeats.js';
 import type { RealRunRecord } from '../core/evaluation/real-run.js';
+import { judgeScenario, type VerdictRow } from '../core/evaluation/verdict.js';
 import { detectorOptions } from '../core/profiling/recovery.js';
 import { samplesToCsv } from '../core/profiling/samples.js';
 import { parsePolicy, type PolicyUnderTest } from '../core/control/policies.js';
@@ -96,7 +97,8 @@ export function summariseReal(c: Config, input: RealEvaluationInput, records: Re
     models: input.models.samples ? `fitted at start from ${input.models.samples.source} (${input.models.samples.samples.length} samples), refitted online with each measured failure` : 'from the model files of the config',
     params: params.source, command, wallSec,
   }, { summaries, paired });
-  const json = { planId: input.planId, policies: summaries, paired, runs: perRun };
+  // The verdict judges each policy by its medians over the repeats, not by any one run.
+  const json = { planId: input.planId, policies: summaries, verdict: judgeScenario(summaries as unknown as VerdictRow[]), paired, runs: perRun };
   return { records: ordered, report, gaps, json: `${JSON.stringify(json, null, 2)}\n`, exactlyOnce: rows.every((r) => r.lost === 0 && r.duplicated === 0) };
 }
 

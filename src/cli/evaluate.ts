@@ -5,7 +5,9 @@ import { resolvePolicyList } from '../config/schema.js';
 import { badInput } from '../core/errors.js';
 import { evaluationFromConfig, runEvaluation } from '../app/evaluate.js';
 import { evaluationJson, simulationRates, type EvaluationResult } from '../core/sim/evaluate.js';
-import { buildEvaluateReport, type EvaluateReportSetup } from '../report/evaluate-report.js';
+import { judgeScenario } from '../core/evaluation/verdict.js';
+import { DEFAULT_LATENCY_WINDOW_SEC } from '../core/sim/simulate.js';
+import { buildEvaluateReport, verdictLines, type EvaluateReportSetup } from '../report/evaluate-report.js';
 import { evaluateReal } from './evaluate-real.js';
 import { writeReport } from './evaluate-files.js';
 import { act, configFrom, processIo, runAlone, withConfigOptions, type CliIo } from './common.js';
@@ -49,6 +51,7 @@ interface Flags {
   fromRuns?: string[];
   resume?: string;
   runs?: string;
+  oracle?: boolean;
 }
 
 /** `khaos evaluate`: policies compared on one scenario (only `--sim` so far). */
@@ -62,6 +65,7 @@ export function addEvaluateCommand(parent: Command, io: CliIo): Command {
     .option('--seed <n>', 'seed of the failure schedules (evaluate.seed, default 42)')
     .option('--json', 'print {policies: [...]} as JSON on stdout, nothing else')
     .option('--calibration <id>', 'a stored calibration (`khaos sim calibrations`) as the simulated job, with evaluate.sim on top (evaluate.sim.calibration)')
+    .option('--no-oracle', '--sim: leave out the load oracle (evaluate.oracle)')
     .option('--from-runs <file>', 'real stack: no new runs; the report from the runs.json (or out directory) of earlier sittings of the same config, joined; repeatable or comma-separated', (v: string, prev?: string[]) => [...(prev ?? []), ...v.split(',').map((x) => x.trim()).filter((x) => x !== '')])
     .option('--resume <dir>', 'real stack: continue the evaluation recorded in <dir> (its plan.json and runs.json): the runs done are skipped, the same order goes on')
     .option('--runs <range>', 'real stack: make only these positions of the planned order in this sitting, e.g. 1-5 (join the sittings with --from-runs, or --resume one directory)')
@@ -83,16 +87,19 @@ function wholeNumber(v: string | undefined, flag: string, min: number): number |
 }
 
 
-function summaryLines(r: EvaluationResult): string[] {
+function summaryLines(r: EvaluationResult, latencyWindowSec: number): string[] {
   const w = Math.max(6, ...r.rows.map((x) => x.name.length));
-  const head = `${'policy'.padEnd(w)}  ${'latency viol.'.padStart(13)}  ${'recovery viol.'.padStart(14)}  ${'mean rec.'.padStart(9)}  ${'max rec.'.padStart(9)}  ${'ckpt overhead'.padStart(13)}  ${'reconfigs'.padStart(9)}`;
+  const win = `lat. viol. ${latencyWindowSec}s`;
+  const head = `${'policy'.padEnd(w)}  ${'latency viol.'.padStart(13)}  ${win.padStart(14)}  ${'recovery viol.'.padStart(14)}  ${'viol. time'.padStart(10)}  ${'mean rec.'.padStart(9)}  ${'max rec.'.padStart(9)}  ${'ckpt overhead'.padStart(13)}  ${'reconfigs'.padStart(9)}`;
   const s = (v: number | null) => (v === null ? '—' : `${v.toFixed(1)} s`);
+  const p = (v: number) => `${(v * 100).toFixed(2)} %`;
   return [
     `SIMULATED: medians over ${r.runs[0]?.qos.length ?? 0} schedule(s) (p10/p90 in evaluate.json and the report)`,
     head,
     ...r.rows.map((x) =>
-      [x.name.padEnd(w), `${(x.latencyViolationShare * 100).toFixed(2)} %`.padStart(13), String(x.recoveryViolations).padStart(14), s(x.meanRecoveryS).padStart(9), s(x.maxRecoveryS).padStart(9), `${(x.checkpointOverhead * 100).toFixed(2)} %`.padStart(13), String(x.reconfigurations).padStart(9)].join('  '),
+      [x.name.padEnd(w), p(x.latencyViolationShare).padStart(13), p(x.latencyWindowViolationShare).padStart(14), String(x.recoveryViolations).padStart(14), `${x.violationSeconds.total} s`.padStart(10), s(x.meanRecoveryS).padStart(9), s(x.maxRecoveryS).padStart(9), p(x.checkpointOverhead).padStart(13), String(x.reconfigurations).padStart(9)].join('  '),
     ),
+    ...verdictLines(judgeScenario(r.rows), r.rows),
   ];
 }
 
@@ -111,7 +118,8 @@ async function evaluate(f: Flags, io: CliIo): Promise<number> {
   for (const [flag, v] of [['--from-runs', f.fromRuns], ['--resume', f.resume], ['--runs', f.runs]] as const)
     if (v !== undefined) throw badInput(`${flag} is for the real-stack mode`, `drop --sim to use ${flag}`);
   const trace = loadTrace(c.replay.trace, io.workloadsDir);
-  const input = evaluationFromConfig(c, simulationRates(trace, c.replay), { policies: policiesFlag, schedules, seed });
+  // commander sets oracle to true unless --no-oracle: only false overrides evaluate.oracle.
+  const input = evaluationFromConfig(c, simulationRates(trace, c.replay), { policies: policiesFlag, schedules, seed, oracle: f.oracle === false ? false : undefined });
   const { policies, failures } = input;
   const progress = (line: string) => io.err(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   const started = performance.now();
@@ -133,7 +141,7 @@ async function evaluate(f: Flags, io: CliIo): Promise<number> {
     failures,
     latencyTargetMs: input.policyOptions.latencyTargetMs,
     recoveryTargetS: input.policyOptions.recoveryTargetS,
-    latencyWindowSec: input.latencyWindowSec ?? 1,
+    latencyWindowSec: input.latencyWindowSec ?? DEFAULT_LATENCY_WINDOW_SEC,
     initialIntervalMs: input.initialIntervalMs,
     models: 'the physical models of the simulated job itself (fluidControlModels of its parameters: exact, no profiling error), trusted over the candidate intervals',
     params: input.params,
@@ -143,9 +151,10 @@ async function evaluate(f: Flags, io: CliIo): Promise<number> {
   const markdownPath = writeReport(outDir, json, buildEvaluateReport(result, setup));
   if (f.json) {
     io.out(json);
+    for (const l of verdictLines(judgeScenario(result.rows), result.rows)) progress(l);
     progress(`report (SIMULATED): ${markdownPath}`);
   } else {
-    for (const l of summaryLines(result)) io.out(`${l}\n`);
+    for (const l of summaryLines(result, setup.latencyWindowSec)) io.out(`${l}\n`);
     io.out(`report (SIMULATED): ${markdownPath}\n`);
   }
   return 0;

@@ -254,7 +254,8 @@ export const configSchema = z
         minSpacing: duration('1h', 'Least distance between failures, and from either end of the trace (simulated time)'),
         seed: z.number().int().default(42).describe('Seed of the failure schedules'),
         failure: z.enum(['kill', 'freeze', 'exception']).default('kill').describe('Failure type: kill, freeze (until detected) or exception'),
-        latencyWindow: duration('1s', 'A second violates control.latencyTarget when the mean p99 over this long (whole seconds) exceeds it'),
+        latencyWindow: duration('300s', 'Window of latencyWindowViolationShare: a second violates when the mean p99 over this long (whole seconds) exceeds control.latencyTarget (300s: the paper\'s 5-minute mean); latencyViolationShare is always per second'),
+        oracle: z.boolean().default(true).describe('--sim only: also run the load oracle (knows the coming load, not the failures; docs/evaluate.md), the limit a load-forecasting policy is measured against'),
         sim: simOverrides.default({}).describe('Simulated job: overrides of the fluid parameters (src/core/sim/fluid.ts, units in the names), e.g. {capacityEps: 30000, checkpoint: {capacityLoss: 0.05}}; calibration: <id> of `khaos sim calibrate` takes its parameters as the base of the overrides'),
         real: z
           .object({

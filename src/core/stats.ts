@@ -71,23 +71,50 @@ export function quantileInPlace(a: Float64Array, q: number): number {
 }
 
 /**
- * Share of values whose trailing mean over `window` values (fewer at the start) is above `target`;
- * 0 for none. A +Infinity value (a second with no reading while the job is down) is above any
- * target for every window that holds it. One pass: a running sum of the finite values.
+ * A per-second series judged against a target by its trailing mean, one pass. Each value stands
+ * for one second: a finite value is a reading; +Infinity is a second that violates by itself and
+ * has no value to average (the job down or recovering without a reading); NaN is a second not
+ * judged and in no mean (no reading for another reason). A judged second is over when it is
+ * +Infinity or the mean of the finite values among the last `window` seconds (itself included,
+ * fewer at the start) is above `target`. Returns, per second, 1 over, 0 within, 2 not judged.
+ * The window is in seconds, not values: the caller gives one value per second.
  */
-export function trailingMeanOverShare(values: ArrayLike<number>, target: number, window: number): number {
-  if (values.length === 0) return 0;
+export function trailingMeanOver(values: ArrayLike<number>, target: number, window: number): Uint8Array {
+  const out = new Uint8Array(values.length);
   let sum = 0;
-  let infinite = 0;
-  let over = 0;
-  const add = (v: number, sign: 1 | -1) => {
-    if (v === Number.POSITIVE_INFINITY) infinite += sign;
-    else sum += sign * v;
-  };
+  let n = 0;
   for (let i = 0; i < values.length; i++) {
-    add(values[i]!, 1);
-    if (i >= window) add(values[i - window]!, -1);
-    if (infinite > 0 || sum / Math.min(i + 1, window) > target) over++;
+    const v = values[i]!;
+    if (Number.isFinite(v)) {
+      sum += v;
+      n++;
+    }
+    if (i >= window) {
+      const old = values[i - window]!;
+      if (Number.isFinite(old)) {
+        sum -= old;
+        n--;
+      }
+    }
+    // A finite second is in its own window, so n ≥ 1 whenever the mean is read.
+    out[i] = Number.isNaN(v) ? 2 : v === Number.POSITIVE_INFINITY || sum / n > target ? 1 : 0;
   }
-  return over / values.length;
+  return out;
+}
+
+/** Share of the judged seconds that are over (trailingMeanOver); 0 when none is judged. */
+export function trailingMeanOverShare(values: ArrayLike<number>, target: number, window: number): number {
+  return overShare(trailingMeanOver(values, target, window));
+}
+
+/** Share of 1s among the judged seconds (not 2) of a trailingMeanOver mask; 0 when none is judged. */
+export function overShare(mask: Uint8Array): number {
+  let over = 0;
+  let judged = 0;
+  for (const m of mask) {
+    if (m === 2) continue;
+    judged++;
+    over += m;
+  }
+  return judged === 0 ? 0 : over / judged;
 }

@@ -1,3 +1,4 @@
+import { isStaticName, judgeScenario, ORACLE_NAME, type ScenarioVerdict, type VerdictRow } from '../core/evaluation/verdict.js';
 import type { FailurePlan, EvaluationResult, EvaluationRow, Metric, Spread } from '../core/sim/evaluate.js';
 import type { FluidParams } from '../core/sim/fluid.js';
 import { checkpointDurationMs, downtimeSec, reconfigurationOutageSec } from '../core/sim/fluid.js';
@@ -37,6 +38,7 @@ export interface EvaluateReportSetup {
 
 export const EVALUATE_REPORT_FILES = {
   input: 'input-rate.svg',
+  pareto: 'pareto.svg',
   intervals: 'intervals.svg',
   recoveries: 'recoveries.svg',
   /** One latency plot per policy. */
@@ -213,16 +215,24 @@ export function buildEvaluateReport(result: EvaluationResult, setup: EvaluateRep
   // 5. Violations table.
   md.push('## Violations', '');
   md.push(
-    `${several ? `Median over ${setup.failures.schedules} schedules, [p10–p90] beside each figure. ` : ''}Latency violations: share of seconds over the latency target. Recovery violations: failures that recovered later than the target or not at all. Checkpoint overhead: share of the time with a checkpoint in flight. SIMULATED.`,
+    `${several ? `Median over ${setup.failures.schedules} schedules, [p10–p90] beside each figure. ` : ''}Latency violations: share of seconds whose own p99 is over the latency target (or with the job down); over ${setup.latencyWindowSec} s: share of seconds whose mean p99 over the last ${setup.latencyWindowSec} s is over it (the paper's metric at 300 s). Recovery violations: failures that recovered later than the target or not at all. Violation time: seconds over the latency target, of recoveries beyond their target, and of either, each second once (docs/evaluate.md). Checkpoint overhead: share of the time with a checkpoint in flight. SIMULATED.`,
     '',
   );
+  const vs = (r: EvaluationRow, k: 'latency' | 'recovery' | 'total') => {
+    const sp = r.spread?.violationSeconds[k];
+    return sp ? `${num(r.violationSeconds[k], 1)} s [${num(sp.p10, 1)}–${num(sp.p90, 1)}]` : `${num(r.violationSeconds[k], 1)} s`;
+  };
   md.push(
     table(
-      ['policy', 'latency violations', 'recovery violations', 'failures', 'mean recovery', 'max recovery', 'checkpoint overhead', 'reconfigurations', 'reconfiguration downtime'],
+      ['policy', 'latency violations', `over ${setup.latencyWindowSec} s`, 'recovery violations', 'latency time', 'late-recovery time', 'violation time (total)', 'failures', 'mean recovery', 'max recovery', 'checkpoint overhead', 'reconfigurations', 'reconfiguration downtime'],
       result.rows.map((r) => [
         r.name,
         figure(r, 'latencyViolationShare', pct),
+        figure(r, 'latencyWindowViolationShare', pct),
         figure(r, 'recoveryViolations', count),
+        vs(r, 'latency'),
+        vs(r, 'recovery'),
+        vs(r, 'total'),
         figure(r, 'failures', count),
         figure(r, 'meanRecoveryS', secs),
         figure(r, 'maxRecoveryS', secs),
@@ -233,5 +243,85 @@ export function buildEvaluateReport(result: EvaluationResult, setup: EvaluateRep
     ),
     '',
   );
+
+  // 6. The verdict and the Pareto plot.
+  const v = verdictSection(result.rows, SIMULATED);
+  files.push(v.file);
+  md.push(...v.markdown);
   return { markdown: md.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n', files };
+}
+
+/** The report section "Does this scenario decide anything?" and its Pareto plot, for the simulated and the real report alike; `label` says SIMULATED or MEASURED. */
+export function verdictSection(rows: readonly (VerdictRow & { checkpointOverhead: number })[], label: string): { markdown: string[]; file: { name: string; content: string } } {
+  const verdict = judgeScenario(rows);
+  return {
+    markdown: [
+      '## Does this scenario decide anything?',
+      '',
+      ...verdictLines(verdict, rows).map((l) => `- ${l}`),
+      '',
+      `![Pareto plot: latency violation share against recovery violations](${EVALUATE_REPORT_FILES.pareto})`,
+      '',
+    ],
+    file: { name: EVALUATE_REPORT_FILES.pareto, content: paretoPlot(rows, verdict, label) },
+  };
+}
+
+const pctText = (v: number) => `${num(v * 100, 2)} %`;
+
+/**
+ * The verdict in plain sentences, for the report, the real report and stderr: deciding or not
+ * with its reason, then each policy against the statics (dominated or not, its total violation
+ * time as a ratio to the best static's, goal ≤ 0.8) and against the oracle. When the scenario is
+ * not deciding, that is said first and no figure is offered as a win.
+ */
+export function verdictLines(v: ScenarioVerdict, rows: readonly VerdictRow[]): string[] {
+  const total = (name: string | null) => rows.find((r) => r.name === name)?.violationSeconds.total;
+  const best = v.bestStatic;
+  const oracle = rows.find((r) => r.name === ORACLE_NAME);
+  const lines = [v.deciding ? `Scenario: DECIDING. ${v.reason.replace(/^deciding: /, '')}.` : `Scenario: NOT DECIDING. ${v.reason.replace(/^not deciding: /, '')}. No policy wins anything on it, whatever the figures below.`];
+  if (best) lines.push(`Best static interval in hindsight (least total violation time): ${best}, ${num(total(best)!, 1)} s; Pareto frontier of the statics: ${v.staticFrontier.join(', ')}.`);
+  if (oracle) lines.push(`Load oracle (SIMULATED, knows the coming load, not the failures): ${num(oracle.violationSeconds.total, 1)} s of violations.`);
+  for (const p of v.policies) {
+    const parts = [p.dominatedBy.length > 0 ? `dominated by ${p.dominatedBy.join(', ')}` : 'dominated by no static interval'];
+    parts.push(`total violation time ${num(total(p.name)!, 1)} s${p.totalRatioToBestStatic === null ? '' : ` = ${num(p.totalRatioToBestStatic, 3)} × the best static's (goal ≤ 0.8: ${p.totalRatioToBestStatic <= 0.8 ? 'met' : 'not met'})`}`);
+    if (oracle) parts.push(p.oracleGapClosed === null ? 'gap to the oracle: undefined (the oracle does no better than the best static)' : `closes ${pctText(p.oracleGapClosed)} of the gap from the best static to the oracle`);
+    lines.push(`${p.name}: ${parts.join('; ')}${v.deciding ? '' : ' (not deciding)'}.`);
+  }
+  return lines;
+}
+
+/**
+ * Each static interval and each policy at (latency violation share, recovery violations), the
+ * mark's size and its legend giving the checkpoint overhead (share of time with a checkpoint in
+ * flight); the Pareto frontier of the statics as a dashed line.
+ */
+export function paretoPlot(rows: readonly (VerdictRow & { checkpointOverhead: number })[], v: ScenarioVerdict, label: string): string {
+  const maxOverhead = Math.max(1e-9, ...rows.map((r) => r.checkpointOverhead));
+  let adaptive = 0;
+  let fixed = 0;
+  const points: PlotSeries[] = rows.map((r) => {
+    const kind = isStaticName(r.name) ? 'static' : r.name === ORACLE_NAME ? 'oracle' : 'policy';
+    const color = kind === 'static' ? GREYS[fixed++ % GREYS.length]! : kind === 'oracle' ? '#000' : PALETTE[adaptive++ % PALETTE.length]!;
+    return {
+      kind: 'points', name: `${r.name} (checkpointing ${pctText(r.checkpointOverhead)})`, x: [r.latencyViolationShare * 100], y: [r.recoveryViolations], color,
+      radiusPx: 3 + 7 * (r.checkpointOverhead / maxOverhead), shape: kind === 'static' ? 'circle' : kind === 'oracle' ? 'square' : 'triangle',
+    };
+  });
+  const frontier = rows.filter((r) => v.staticFrontier.includes(r.name)).sort((a, b) => a.latencyViolationShare - b.latencyViolationShare);
+  const series: PlotSeries[] = [...(frontier.length > 1 ? [{ kind: 'line' as const, name: 'Pareto frontier of the statics', x: frontier.map((r) => r.latencyViolationShare * 100), y: frontier.map((r) => r.recoveryViolations), color: '#999', dash: '4 3' }] : []), ...points];
+  const xs = rows.map((r) => r.latencyViolationShare * 100);
+  const ys = rows.map((r) => r.recoveryViolations);
+  const pad = (lo: number, hi: number): [number, number] => (hi > lo ? [Math.max(0, lo - 0.08 * (hi - lo)), hi + 0.08 * (hi - lo)] : [Math.max(0, lo - 1), hi + 1]);
+  return svgPlot({
+    title: `Latency against recovery violations, per policy (${label.startsWith('SIMULATED') ? 'SIMULATED' : 'MEASURED'})`,
+    xLabel: 'latency violation share (% of seconds over the target)',
+    yLabel: 'recovery violations',
+    series,
+    xDomain: pad(Math.min(...xs), Math.max(...xs)),
+    yDomain: pad(Math.min(...ys), Math.max(...ys)),
+    legend: 'below',
+    heightPx: 560,
+    notes: [`${label}. Circles: static intervals; triangles: policies; square: the load oracle. Mark size: checkpoint overhead (share of time with a checkpoint in flight). Lower left is better; a point is dominated when another is no worse on both axes and better on one.`],
+  });
 }

@@ -2,7 +2,7 @@ import type { GapRow, RealEvaluationRow } from '../core/evaluation/real-qos.js';
 import type { PlannedRun } from '../core/evaluation/real-plan.js';
 import { figures, type PairedDifferences } from '../core/evaluation/real-repeats.js';
 import type { RealRunRecord } from '../core/evaluation/real-run.js';
-import { EVALUATE_REPORT_FILES, policyColours, staticDash, type EvaluateReport } from './evaluate-report.js';
+import { EVALUATE_REPORT_FILES, policyColours, staticDash, verdictSection, type EvaluateReport } from './evaluate-report.js';
 import { num, pct, secs, table } from './markdown.js';
 import { compactNumber, PALETTE, svgPlot, type PlotSeries, type VerticalMarker } from './svg-plot.js';
 
@@ -218,6 +218,10 @@ export function buildRealEvaluateReport(records: readonly RealRunRecord[], rows:
     ),
     '',
   );
+  // With repeats, each policy is judged by its medians over its runs, as in evaluate.json.
+  const verdict = verdictSection(repeats ? (repeats.summaries as unknown as RealEvaluationRow[]) : rows, 'MEASURED on the local stack');
+  files.push(verdict.file);
+  md.push(...verdict.markdown);
 
   md.push('## Simulation against measurement', '');
   md.push(`The same runs replayed in the simulator, each from the end of its warm-up, and taken per policy over its runs (median recovery over all its kills, median of its runs' latency-violation shares) (SIMULATED: the input of each replayed second, the same kills at the same seconds, the same policy, actuator and models; parameters: ${s.params}). Gap: |simulated − measured| / measured; ✗ above ${pct(GAP_TOLERANCE)}.`, '');

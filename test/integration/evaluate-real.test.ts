@@ -35,7 +35,7 @@ describe('khaos evaluate on the local stack', () => {
     const json = JSON.parse(fs.readFileSync(path.join(out, 'evaluate.json'), 'utf8')) as { policies: Record<string, unknown>[] };
     expect(json.policies.map((p) => p.name)).toEqual(['khaos+', 'static:3s']);
     for (const p of json.policies) {
-      expect(Object.keys(p)).toEqual(expect.arrayContaining(['name', 'latencyViolationShare', 'recoveryViolations', 'failures', 'meanRecoveryS', 'maxRecoveryS', 'checkpointOverhead', 'reconfigurations', 'reconfigurationDowntimeS', 'lost', 'duplicated', 'runs']));
+      expect(Object.keys(p)).toEqual(expect.arrayContaining(['name', 'latencyViolationShare', 'latencyWindowViolationShare', 'recoveryViolations', 'failures', 'meanRecoveryS', 'maxRecoveryS', 'checkpointOverhead', 'reconfigurations', 'reconfigurationDowntimeS', 'violationSeconds', 'lost', 'duplicated', 'runs']));
       expect(p).toMatchObject({ failures: 1, lost: 0, duplicated: 0, reconfigurationDowntimeS: 0, runs: 1 });
       expect(p.meanRecoveryS).toBeGreaterThan(0);
       expect(p.checkpointOverhead).toBeGreaterThan(0);

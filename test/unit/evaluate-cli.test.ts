@@ -45,10 +45,13 @@ describe('khaos evaluate --sim', () => {
     const r = await khaos('evaluate', '--sim', '--config', config, '--json', '--out', out);
     expect(r.code, r.err).toBe(0);
     const json = JSON.parse(r.out);
-    expect(Object.keys(json)).toEqual(['policies']);
-    expect(json.policies.map((p: { name: string }) => p.name)).toEqual(['khaos+', 'khaos+@restart', 'khaos', 'young-daly', 'flink-backlog', 'static:10s', 'static:60s']);
+    expect(Object.keys(json)).toEqual(['policies', 'verdict']);
+    // The load oracle last (evaluate.oracle defaults to true).
+    expect(json.policies.map((p: { name: string }) => p.name)).toEqual(['khaos+', 'khaos+@restart', 'khaos', 'young-daly', 'flink-backlog', 'static:10s', 'static:60s', 'oracle']);
+    expect(typeof json.verdict.deciding).toBe('boolean');
+    expect(r.err).toMatch(/Scenario: (NOT )?DECIDING\. /);
     for (const p of json.policies) {
-      expect(Object.keys(p)).toEqual(['name', 'latencyViolationShare', 'recoveryViolations', 'failures', 'meanRecoveryS', 'maxRecoveryS', 'checkpointOverhead', 'reconfigurations', 'reconfigurationDowntimeS', 'lost', 'duplicated', 'spread']);
+      expect(Object.keys(p)).toEqual(['name', 'latencyViolationShare', 'latencyWindowViolationShare', 'recoveryViolations', 'failures', 'meanRecoveryS', 'maxRecoveryS', 'checkpointOverhead', 'reconfigurations', 'reconfigurationDowntimeS', 'violationSeconds', 'lost', 'duplicated', 'spread']);
       expect(p.failures).toBe(2);
       expect(p.lost).toBeNull();
     }
@@ -57,23 +60,25 @@ describe('khaos evaluate --sim', () => {
     expect(md).toContain('SIMULATED');
     for (const [, name] of md.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)) expectWellFormedSvg(fs.readFileSync(path.join(out, name!), 'utf8'));
     // Progress and the report's path go to stderr.
-    expect(r.err).toMatch(/evaluate \(SIMULATED\): 7 policies × 3 schedule\(s\)/);
+    expect(r.err).toMatch(/evaluate \(SIMULATED\): 8 policies × 3 schedule\(s\)/);
     expect(r.err).toContain('khaos+@restart: 3 run(s) done');
     expect(r.err).toContain(`report (SIMULATED): ${path.join(out, 'report.md')}`);
   }, 60_000);
 
   it('--trace, --policies, --schedules and --seed override the config; without --json a table and the report path', async () => {
-    const a = await khaos('evaluate', '--sim', '--config', config, '--trace', 'two-days.csv', '--policies', 'khaos+@restart, static:45s', '--schedules', '1', '--seed', '5', '--json', '--out', path.join(dir, 'a'));
+    const a = await khaos('evaluate', '--sim', '--config', config, '--trace', 'two-days.csv', '--policies', 'khaos+@restart, static:45s', '--schedules', '1', '--seed', '5', '--no-oracle', '--json', '--out', path.join(dir, 'a'));
     expect(a.code, a.err).toBe(0);
     const rows = JSON.parse(a.out).policies;
     expect(rows.map((p: { name: string }) => p.name)).toEqual(['khaos+@restart', 'static:45s']);
     expect('spread' in rows[0]).toBe(false);
-    const b = await khaos('evaluate', '--sim', '--config', config, '--policies', 'khaos+@restart,static:45s', '--schedules', '1', '--seed', '6', '--json', '--out', path.join(dir, 'b'));
+    const b = await khaos('evaluate', '--sim', '--config', config, '--policies', 'khaos+@restart,static:45s', '--schedules', '1', '--seed', '6', '--no-oracle', '--json', '--out', path.join(dir, 'b'));
     expect(JSON.parse(b.out)).not.toEqual(JSON.parse(a.out));
-    const c = await khaos('evaluate', '--sim', '--config', config, '--policies', 'static:45s', '--schedules', '2');
+    const c = await khaos('evaluate', '--sim', '--config', config, '--policies', 'static:45s', '--schedules', '2', '--no-oracle');
     expect(c.code).toBe(0);
     expect(c.out).toMatch(/^SIMULATED: medians over 2 schedule\(s\)/);
     expect(c.out).toContain('static:45s');
+    // One static decides nothing, and the summary says so.
+    expect(c.out).toContain('Scenario: NOT DECIDING. 1 static interval(s) evaluated');
     expect(c.out.trimEnd().split('\n').at(-1)).toBe(`report (SIMULATED): ${path.join(dir, 'default-out', 'report.md')}`);
   }, 60_000);
 

@@ -21,7 +21,7 @@ describe('config: evaluate', () => {
     expect(e.evaluated.map((p) => p.name)).toEqual(['khaos+', 'khaos', 'young-daly', 'flink-backlog', 'static:10s', 'static:30s', 'static:60s', 'static:120s']);
     expect(e.evaluated[1]).toEqual({ name: 'khaos', policy: 'khaos', actuator: 'restart' });
     expect(e.evaluated[4]).toEqual({ name: 'static:10s', policy: 'static:10000', staticMs: 10_000 });
-    expect(e).toMatchObject({ schedules: 20, failuresPerSchedule: 10, minSpacingSec: 3600, seed: 42, failure: 'kill', latencyWindowSec: 1, workers: 0, out: 'khaos-evaluate' });
+    expect(e).toMatchObject({ schedules: 20, failuresPerSchedule: 10, minSpacingSec: 3600, seed: 42, failure: 'kill', latencyWindowSec: 300, oracle: true, workers: 0, out: 'khaos-evaluate' });
     expect(e.params).toEqual(DEFAULT_FLUID_PARAMS);
   });
 

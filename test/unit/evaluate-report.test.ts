@@ -50,6 +50,20 @@ describe('evaluate report', () => {
     }
   });
 
+  it('says whether the scenario decides anything, and draws each policy and static on the Pareto plot with its checkpoint overhead', () => {
+    const md = r.markdown;
+    const section = md.indexOf('## Does this scenario decide anything?');
+    expect(section).toBeGreaterThan(md.indexOf('## Violations'));
+    expect(md.slice(section)).toMatch(/- Scenario: (NOT )?DECIDING\. /);
+    expect(md.slice(section)).toMatch(/- khaos\+: dominated by (no static interval|static:)/);
+    expect(md).toContain(`![Pareto plot: latency violation share against recovery violations](${EVALUATE_REPORT_FILES.pareto})`);
+    const pareto = r.files.find((f) => f.name === EVALUATE_REPORT_FILES.pareto)!.content;
+    for (const row of result.rows) expect(pareto).toContain(`>${row.name} (checkpointing `);
+    expect(pareto).toContain('Mark size: checkpoint overhead');
+    // The violations table has the windowed share and the violation seconds beside the per-second share.
+    expect(md).toContain('| policy | latency violations | over 1 s | recovery violations | latency time | late-recovery time | violation time (total) |');
+  });
+
   it('draws the chosen intervals, the latency target and the recovery target', () => {
     const intervals = r.files.find((f) => f.name === EVALUATE_REPORT_FILES.intervals)!.content;
     for (const p of policies) expect(intervals).toContain(`>${p.name}</text>`);

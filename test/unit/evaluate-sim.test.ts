@@ -52,7 +52,8 @@ const withoutModels = (over: Partial<EvaluationInput> = {}): Omit<EvaluationInpu
 const input = (over: Partial<EvaluationInput> = {}): EvaluationInput => ({ models: fluidControlModels(DEFAULT_FLUID_PARAMS), ...withoutModels(over) });
 
 const qos = (over: Partial<SimQos>): SimQos => ({
-  latencyViolationShare: 0, recoveryViolations: 0, failures: 2, meanRecoveryS: 10, maxRecoveryS: 10, unrecovered: 0, checkpointOverhead: 0.01, reconfigurations: 0, reconfigurationDowntimeS: 0, ...over,
+  latencyViolationShare: 0, latencyWindowViolationShare: 0, recoveryViolations: 0, failures: 2, meanRecoveryS: 10, maxRecoveryS: 10, unrecovered: 0, checkpointOverhead: 0.01, reconfigurations: 0, reconfigurationDowntimeS: 0,
+  violationSeconds: { latency: 0, recovery: 0, total: 0 }, ...over,
 });
 
 describe('evaluation names', () => {
@@ -79,9 +80,9 @@ describe('summariseRuns', () => {
     // Five hand-made runs: type-7 quantiles of [1, 2, 3, 4, 10] are p10 1.4, median 3, p90 7.6.
     const runs = [1, 2, 3, 4, 10].map((v) => qos({ latencyViolationShare: v / 100, recoveryViolations: v, meanRecoveryS: v * 10, maxRecoveryS: v * 20, reconfigurations: v, reconfigurationDowntimeS: v / 2, checkpointOverhead: v / 1000 }));
     const row = summariseRuns('khaos+', [runs[4]!, runs[0]!, runs[3]!, runs[1]!, runs[2]!]);
-    expect(Object.keys(row)).toEqual(['name', ...METRICS, 'lost', 'duplicated', 'spread']);
-    expect(Object.keys(row)).toEqual(['name', 'latencyViolationShare', 'recoveryViolations', 'failures', 'meanRecoveryS', 'maxRecoveryS', 'checkpointOverhead', 'reconfigurations', 'reconfigurationDowntimeS', 'lost', 'duplicated', 'spread']);
-    expect(Object.keys(row.spread!)).toEqual([...METRICS]);
+    expect(Object.keys(row)).toEqual(['name', ...METRICS, 'violationSeconds', 'lost', 'duplicated', 'spread']);
+    expect(Object.keys(row)).toEqual(['name', 'latencyViolationShare', 'latencyWindowViolationShare', 'recoveryViolations', 'failures', 'meanRecoveryS', 'maxRecoveryS', 'checkpointOverhead', 'reconfigurations', 'reconfigurationDowntimeS', 'violationSeconds', 'lost', 'duplicated', 'spread']);
+    expect(Object.keys(row.spread!)).toEqual([...METRICS, 'violationSeconds']);
     expect(row.recoveryViolations).toBe(3);
     expect(row.spread!.recoveryViolations!.p10).toBeCloseTo(1.4, 12);
     expect(row.spread!.recoveryViolations!.p90).toBeCloseTo(7.6, 12);
@@ -92,6 +93,14 @@ describe('summariseRuns', () => {
     expect(row.spread!.failures).toEqual({ p10: 2, p90: 2 });
     expect(row.lost).toBeNull();
     expect(row.duplicated).toBeNull();
+  });
+
+  it('summarises the violation seconds one by one: the median total is not the sum of the medians', () => {
+    const runs = [[0, 10, 10], [5, 0, 5], [20, 30, 40]].map(([latency, recovery, total]) => qos({ violationSeconds: { latency: latency!, recovery: recovery!, total: total! } }));
+    const row = summariseRuns('x', runs);
+    expect(row.violationSeconds).toEqual({ latency: 5, recovery: 10, total: 10 });
+    expect(Object.keys(row.spread!.violationSeconds)).toEqual(['latency', 'recovery', 'total']);
+    expect(row.spread!.violationSeconds.total.p90).toBeCloseTo(34, 12);
   });
 
   it('takes the median of an even count as the mean of the middle two, skips null recoveries, and has no spread for one run', () => {
@@ -105,7 +114,7 @@ describe('summariseRuns', () => {
     const one = summariseRuns('z', [qos({ recoveryViolations: 5 })]);
     expect(one.recoveryViolations).toBe(5);
     expect('spread' in one).toBe(false);
-    expect(Object.keys(one)).toEqual(['name', ...METRICS, 'lost', 'duplicated']);
+    expect(Object.keys(one)).toEqual(['name', ...METRICS, 'violationSeconds', 'lost', 'duplicated']);
   });
 });
 
@@ -131,12 +140,13 @@ describe('evaluateInSimulation', () => {
 
   it('prints exactly {policies: [{name, …, lost, duplicated, spread}]}', () => {
     const json = JSON.parse(JSON.stringify(evaluationJson(result)));
-    expect(Object.keys(json)).toEqual(['policies']);
+    expect(Object.keys(json)).toEqual(['policies', 'verdict']);
+    expect(Object.keys(json.verdict)).toEqual(['deciding', 'reason', 'bestStatic', 'staticFrontier', 'policies']);
     for (const row of json.policies) {
-      expect(Object.keys(row)).toEqual(['name', 'latencyViolationShare', 'recoveryViolations', 'failures', 'meanRecoveryS', 'maxRecoveryS', 'checkpointOverhead', 'reconfigurations', 'reconfigurationDowntimeS', 'lost', 'duplicated', 'spread']);
+      expect(Object.keys(row)).toEqual(['name', 'latencyViolationShare', 'latencyWindowViolationShare', 'recoveryViolations', 'failures', 'meanRecoveryS', 'maxRecoveryS', 'checkpointOverhead', 'reconfigurations', 'reconfigurationDowntimeS', 'violationSeconds', 'lost', 'duplicated', 'spread']);
       expect(row.lost).toBeNull();
       expect(row.duplicated).toBeNull();
-      for (const s of Object.values(row.spread) as { p10: number; p90: number }[]) expect(Object.keys(s)).toEqual(['p10', 'p90']);
+      for (const [k, s] of Object.entries(row.spread) as [string, { p10: number; p90: number }][]) expect(Object.keys(s)).toEqual(k === 'violationSeconds' ? ['latency', 'recovery', 'total'] : ['p10', 'p90']);
     }
   });
 

@@ -25,8 +25,8 @@ describe('QoS of a real run', () => {
   it('latency: readings count, a missing reading counts as over the target while down or recovering, and is left out otherwise', () => {
     const samples = [running(0, 500), running(1, undefined), { tMs: T0 + 2000, state: 'RESTARTING' } as JobSample, running(3, undefined), running(4, 800), running(5, 2000)];
     const r = record(samples, { failures: [{ injectedAtMs: T0 + 1500, type: 'kill', taskManagerId: 'tm', recoverySec: 2, detectionSec: 0.5, restartSec: 1, catchupSec: 0.5 }] });
-    // 1 s: no reading before the kill → left out; 2 s: down; 3 s: no reading within the recovery → over.
-    expect(latencySeries(r)).toEqual([500, Infinity, Infinity, 800, 2000]);
+    // 1 s: no reading before the kill → not judged; 2 s: down; 3 s: no reading within the recovery → down.
+    expect(latencySeries(r)).toEqual([500, NaN, Infinity, Infinity, 800, 2000]);
     expect(realQos(r, targets).latencyViolationShare).toBeCloseTo(3 / 5);
     // Samples before the replay are not judged.
     expect(latencySeries(record(samples, { replayStartMs: T0 + 4000 }))).toEqual([800, 2000]);
@@ -37,8 +37,10 @@ describe('QoS of a real run', () => {
     expect(trailingMeanOverShare([100, 100, 3500, 100, 100], 1000, 3)).toBeCloseTo(3 / 5); // 3700/3 > 1000 in the three windows holding it
     expect(trailingMeanOverShare([100, 100, 2500, 100, 100], 1000, 3)).toBe(0);
     expect(trailingMeanOverShare([], 1000, 1)).toBe(0);
-    // A second with no reading while down violates for as long as it stays in the window.
-    expect(trailingMeanOverShare([100, Infinity, 100, 100, 100], 1000, 2)).toBeCloseTo(2 / 5);
+    // A second with no reading while down violates by itself, and enters no mean.
+    expect(trailingMeanOverShare([100, Infinity, 100, 100, 100], 1000, 2)).toBeCloseTo(1 / 5);
+    // A second not judged is in neither the share nor any mean: 2500 alone, then (2500 + 100) / 2, over; 2 of 3 judged.
+    expect(trailingMeanOverShare([100, NaN, 2500, 100], 1000, 2)).toBeCloseTo(2 / 3);
   });
 
   it('checkpoint overhead is the share of time with a checkpoint in flight, counting those the sampling missed', () => {
@@ -53,7 +55,7 @@ describe('QoS of a real run', () => {
     const samples = Array.from({ length: 10 }, (_, i) => running(i, 100));
     const f = (recoverySec: number | null) => ({ injectedAtMs: T0, type: 'kill' as const, taskManagerId: 'tm', recoverySec, detectionSec: null, restartSec: null, catchupSec: null });
     const row = realQos(record(samples, { failures: [f(5), f(25), f(null)], changes: [{ atMs: T0, fromMs: 5000, toMs: 3000, outageMs: 8000 }], lost: 2, duplicated: 1 }), targets);
-    expect(Object.keys(row)).toEqual(['name', 'latencyViolationShare', 'recoveryViolations', 'failures', 'meanRecoveryS', 'maxRecoveryS', 'checkpointOverhead', 'reconfigurations', 'reconfigurationDowntimeS', 'lost', 'duplicated']);
+    expect(Object.keys(row)).toEqual(['name', 'latencyViolationShare', 'latencyWindowViolationShare', 'recoveryViolations', 'failures', 'meanRecoveryS', 'maxRecoveryS', 'checkpointOverhead', 'reconfigurations', 'reconfigurationDowntimeS', 'violationSeconds', 'lost', 'duplicated']);
     expect(row).toMatchObject({ recoveryViolations: 2, failures: 3, meanRecoveryS: 15, maxRecoveryS: 25, reconfigurations: 1, reconfigurationDowntimeS: 8, lost: 2, duplicated: 1 });
   });
 });

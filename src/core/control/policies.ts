@@ -49,6 +49,8 @@ export interface PolicyUnderTest {
   actuator?: ActuatorKind;
   /** A static interval, ms. */
   staticMs?: number;
+  /** The simulator's load oracle (core/sim/oracle.ts): SIMULATED only, never a policy of the controller. */
+  oracle?: true;
 }
 
 /**

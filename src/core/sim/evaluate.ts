@@ -5,7 +5,10 @@ import { median, quantile } from '../stats.js';
 import { rateAt, type Trace } from '../load/trace.js';
 import { failureSchedules, type FailureSpec } from './failures.js';
 import { checkParams, type FailureType, type FluidParams } from './fluid.js';
-import { DEFAULT_CONTROL, simulate, type SimChange, type SimFailureOutcome, type SimQos, type SimulationInput } from './simulate.js';
+import { judgeScenario, ORACLE_NAME, type ScenarioVerdict } from '../evaluation/verdict.js';
+import type { ViolationSeconds } from '../evaluation/violations.js';
+import type { OracleOptions } from './oracle.js';
+import { DEFAULT_CONTROL, DEFAULT_LATENCY_WINDOW_SEC, simulate, type SimChange, type SimFailureOutcome, type SimQos, type SimulationInput } from './simulate.js';
 
 /**
  * SIMULATED evaluation of policies (`khaos evaluate --sim`): every policy runs through the fluid
@@ -17,8 +20,11 @@ import { DEFAULT_CONTROL, simulate, type SimChange, type SimFailureOutcome, type
 // The policies, their names and default actuators come from the registry (core/control/policies.ts).
 export { DEFAULT_ACTUATOR, policyUnderTest, staticIntervalLabel, type PolicyUnderTest } from '../control/policies.js';
 
+/** The load oracle as an evaluated row (`evaluate.oracle`; oracle.ts). */
+export const ORACLE_POLICY: PolicyUnderTest = Object.freeze({ name: ORACLE_NAME, policy: ORACLE_NAME, oracle: true });
+
 /** The QoS figures of the JSON, in its order. */
-export const METRICS = ['latencyViolationShare', 'recoveryViolations', 'failures', 'meanRecoveryS', 'maxRecoveryS', 'checkpointOverhead', 'reconfigurations', 'reconfigurationDowntimeS'] as const;
+export const METRICS = ['latencyViolationShare', 'latencyWindowViolationShare', 'recoveryViolations', 'failures', 'meanRecoveryS', 'maxRecoveryS', 'checkpointOverhead', 'reconfigurations', 'reconfigurationDowntimeS'] as const;
 export type Metric = (typeof METRICS)[number];
 
 /** 10th and 90th percentiles over the schedules; null where no schedule has a value (a mean recovery with no recovery). */
@@ -27,18 +33,25 @@ export interface Spread {
   p90: number;
 }
 
+/** The violation seconds of the JSON, in its order (evaluation/violations.ts). */
+export const VIOLATION_SECONDS = ['latency', 'recovery', 'total'] as const satisfies readonly (keyof ViolationSeconds)[];
+
 /** One policy as `khaos evaluate --json` prints it: each figure the median over the schedules. */
 export type EvaluationRow = { name: string } & { [M in Metric]: SimQos[M] } & {
+  /** Each the median over the schedules (so total may differ from a sum or union of the two medians). */
+  violationSeconds: ViolationSeconds;
   /** Not simulated: the fluid model has no events to lose or duplicate. */
   lost: null;
   duplicated: null;
   /** Only with more than one schedule: p10 and p90 of every figure, same keys, same order. */
-  spread?: { [M in Metric]: Spread | null };
+  spread?: { [M in Metric]: Spread | null } & { violationSeconds: Record<keyof ViolationSeconds, Spread> };
 };
 
 /** What `khaos evaluate --json` prints, exactly. */
 export interface EvaluationJson {
   policies: EvaluationRow[];
+  /** Whether the scenario decides anything, and each policy against the statics and the oracle (evaluation/verdict.ts). */
+  verdict: ScenarioVerdict;
 }
 
 /**
@@ -47,25 +60,28 @@ export interface EvaluationJson {
  * mean and max recovery of a run where nothing recovered) is summarised over the others, and is
  * null when it is null in all.
  */
-export function summariseRuns(name: string, runs: readonly Pick<SimQos, Metric>[]): EvaluationRow {
+export function summariseRuns(name: string, runs: readonly Pick<SimQos, Metric | 'violationSeconds'>[]): EvaluationRow {
   if (runs.length === 0) throw new KhaosError('bug', `no runs to summarise for ${name}`);
   const values = (m: Metric) => runs.flatMap((r) => (r[m] === null ? [] : [r[m]]));
+  const seconds = (k: keyof ViolationSeconds) => runs.map((r) => r.violationSeconds[k]);
   const medianOf = (m: Metric) => {
     const xs = values(m);
     return xs.length === 0 ? null : median(xs);
   };
+  const spreadOf = (xs: number[]): Spread => ({ p10: quantile(xs, 0.1), p90: quantile(xs, 0.9) });
   const row = { name } as EvaluationRow;
   const target = row as unknown as Record<string, unknown>;
   for (const m of METRICS) target[m] = medianOf(m);
+  row.violationSeconds = Object.fromEntries(VIOLATION_SECONDS.map((k) => [k, median(seconds(k))])) as unknown as ViolationSeconds;
   row.lost = null;
   row.duplicated = null;
   if (runs.length > 1) {
     const spread = {} as Record<Metric, Spread | null>;
     for (const m of METRICS) {
       const xs = values(m);
-      spread[m] = xs.length === 0 ? null : { p10: quantile(xs, 0.1), p90: quantile(xs, 0.9) };
+      spread[m] = xs.length === 0 ? null : spreadOf(xs);
     }
-    row.spread = spread;
+    row.spread = { ...spread, violationSeconds: Object.fromEntries(VIOLATION_SECONDS.map((k) => [k, spreadOf(seconds(k))])) as Record<keyof ViolationSeconds, Spread> };
   }
   return row;
 }
@@ -110,7 +126,7 @@ export interface EvaluationInput {
   /** Every policy's options; the QoS targets are its latency and recovery targets. */
   policyOptions: PolicyOptions;
   control?: SimulationInput['control'];
-  /** A second violates the latency target when the mean p99 over this many seconds exceeds it (default 1). */
+  /** The window of latencyWindowViolationShare, whole seconds (default 300: the paper's 5-minute mean). */
   latencyWindowSec?: number;
   /** The interval the job starts with under a policy that changes it, ms. */
   initialIntervalMs: number;
@@ -150,6 +166,31 @@ export function minimumSimulatedSec(options: Pick<PolicyOptions, 'minUptimeMs'>,
 export interface EvaluationPlan {
   durationSec: number;
   schedules: FailureSpec[][];
+  /** The load oracle's options, when it is among the policies. */
+  oracle?: OracleOptions;
+}
+
+/** Candidates of the oracle besides the statics evaluated: this many, geometric over control.candidateMin–candidateMax (its cost grows with them). */
+export const ORACLE_GRID = 8;
+
+/**
+ * The oracle of an evaluation: deciding as often as the policies evaluate, among the static
+ * intervals evaluated and ORACLE_GRID intervals spread geometrically over the policies' candidate
+ * range (whole seconds), knowing the scenario's failure type and rate.
+ */
+export function oracleOptions(input: Pick<EvaluationInput, 'policies' | 'failures' | 'policyOptions' | 'control'>, durationSec: number): OracleOptions {
+  const o = input.policyOptions;
+  const grid = Array.from({ length: ORACLE_GRID }, (_, i) => Math.max(1000, Math.round((o.candidateMinMs * (o.candidateMaxMs / o.candidateMinMs) ** (i / (ORACLE_GRID - 1))) / 1000) * 1000));
+  const statics = input.policies.flatMap((p) => (p.staticMs === undefined ? [] : [p.staticMs]));
+  return {
+    windowSec: Math.max(1, Math.round(o.evaluateEveryMs / 1000)),
+    candidatesMs: [...new Set([...statics, ...grid])].sort((a, b) => a - b),
+    failureType: input.failures.type,
+    failuresPerSec: input.failures.perSchedule / durationSec,
+    latencyTargetMs: o.latencyTargetMs,
+    recoveryTargetS: o.recoveryTargetS,
+    maxRecoverySec: Math.round((input.control?.recoveryTimeoutMs ?? DEFAULT_CONTROL.recoveryTimeoutMs) / 1000),
+  };
 }
 
 /**
@@ -165,7 +206,7 @@ export function planEvaluation(input: Omit<EvaluationInput, 'models' | 'onProgre
   for (const p of policies) {
     if (seen.has(p.name)) throw badInput(`policy ${p.name} is listed twice`, 'list each policy (with its actuator) once');
     seen.add(p.name);
-    createPolicy(p.policy, input.policyOptions);
+    if (!p.oracle) createPolicy(p.policy, input.policyOptions);
   }
   checkParams(input.params);
   const windowMs = input.control?.windowMs ?? DEFAULT_CONTROL.windowMs;
@@ -176,7 +217,8 @@ export function planEvaluation(input: Omit<EvaluationInput, 'models' | 'onProgre
       'use a longer trace or a smaller replay.compression',
     );
   try {
-    return { durationSec: N, schedules: failureSchedules(N, plan.schedules, plan.perSchedule, plan.minSpacingSec, plan.seed, plan.type) };
+    const schedules = failureSchedules(N, plan.schedules, plan.perSchedule, plan.minSpacingSec, plan.seed, plan.type);
+    return { durationSec: N, schedules, ...(policies.some((p) => p.oracle) ? { oracle: oracleOptions(input, N) } : {}) };
   } catch (e) {
     if (e instanceof KhaosError && e.kind === 'bad-input')
       throw badInput(`the failure schedule does not fit the trace (${N} simulated s): ${e.message.replace(/^failure schedules: /, '')}`, `${e.hint ? `${e.hint}; ` : ''}set evaluate.failuresPerSchedule, evaluate.minSpacing or replay.compression`);
@@ -193,17 +235,20 @@ export interface RunOutcome {
   series?: { intervalMs: Float64Array; latencyMs: Float64Array };
 }
 
-/** Runs `policy` on one schedule (`failures`); `keepSeries` keeps its interval and latency per second. */
-export function runPolicy(input: Omit<EvaluationInput, 'policies' | 'failures' | 'onProgress'>, policy: PolicyUnderTest, failures: readonly FailureSpec[], keepSeries: boolean): RunOutcome {
+/** Runs `policy` on one schedule (`failures`); `keepSeries` keeps its interval and latency per second. `oracle`: the plan's, for the oracle. */
+export function runPolicy(input: Omit<EvaluationInput, 'policies' | 'failures' | 'onProgress'> & { oracle?: OracleOptions }, policy: PolicyUnderTest, failures: readonly FailureSpec[], keepSeries: boolean): RunOutcome {
   const common = {
     ratesEps: input.ratesEps, failures, params: input.params, control: input.control, policyOptions: input.policyOptions,
-    qos: { latencyTargetMs: input.policyOptions.latencyTargetMs, recoveryTargetS: input.policyOptions.recoveryTargetS, latencyWindowSec: input.latencyWindowSec ?? 1 },
+    qos: { latencyTargetMs: input.policyOptions.latencyTargetMs, recoveryTargetS: input.policyOptions.recoveryTargetS, latencyWindowSec: input.latencyWindowSec ?? DEFAULT_LATENCY_WINDOW_SEC },
   };
   // A static interval never changes: the job simply runs at it, without a controller (the same QoS, a quarter of the time).
+  if (policy.oracle && !input.oracle) throw new KhaosError('bug', 'the oracle runs without its options (EvaluationPlan.oracle)');
   const r =
     policy.staticMs !== undefined
       ? simulate({ ...common, actuator: 'paced', initialIntervalMs: policy.staticMs })
-      : simulate({ ...common, policy: policy.policy, actuator: policy.actuator!, initialIntervalMs: input.initialIntervalMs, models: input.models });
+      : policy.oracle
+        ? simulate({ ...common, actuator: 'paced', initialIntervalMs: input.initialIntervalMs, oracle: input.oracle })
+        : simulate({ ...common, policy: policy.policy, actuator: policy.actuator!, initialIntervalMs: input.initialIntervalMs, models: input.models });
   return { qos: r.qos, failures: r.failures, changes: r.changes, ...(keepSeries ? { series: { intervalMs: r.series.intervalMs, latencyMs: r.series.latencyMs } } : {}) };
 }
 
@@ -231,12 +276,12 @@ export function assembleEvaluation(input: Pick<EvaluationInput, 'ratesEps' | 'po
 export function evaluateInSimulation(input: EvaluationInput): EvaluationResult {
   const plan = planEvaluation(input);
   const outcomes = input.policies.map((p, index) => {
-    const runs = plan.schedules.map((failures, k) => runPolicy(input, p, failures, k === 0));
+    const runs = plan.schedules.map((failures, k) => runPolicy({ ...input, oracle: plan.oracle }, p, failures, k === 0));
     input.onProgress?.({ policy: p.name, index, of: input.policies.length, runs: runs.length });
     return runs;
   });
   return assembleEvaluation(input, plan, outcomes);
 }
 
-/** The JSON of a result, exactly `{policies: [...]}`. */
-export const evaluationJson = (r: EvaluationResult): EvaluationJson => ({ policies: r.rows });
+/** The JSON of a result, exactly `{policies: [...], verdict}`. */
+export const evaluationJson = (r: EvaluationResult): EvaluationJson => ({ policies: r.rows, verdict: judgeScenario(r.rows) });

@@ -1,7 +1,7 @@
 import { createPolicy } from '../control/policies.js';
 import { DEFAULT_POLICY_OPTIONS, initialPolicyState, type ActuatorKind, type ControlModels, type Decision, type Policy, type PolicyOptions, type PolicyState } from '../control/policy.js';
 import { badInput } from '../errors.js';
-import { trailingMeanOverShare } from '../stats.js';
+import { DOWN_SECOND, judgeLatency, violationSeconds, type ViolationSeconds } from '../evaluation/violations.js';
 import { detectorOptions, type JobSample, type RecoveryOptions } from '../profiling/recovery.js';
 import type { FailureSpec } from './failures.js';
 import {
@@ -9,21 +9,19 @@ import {
   DEFAULT_FLUID_PARAMS,
   FAILURE_TYPES,
   FLUID_PHASES,
-  injectFailure,
-  latencyP99Ms,
   newStepTotals,
   reconfigure,
   reportedState,
   requestCheckpoint,
   setPacedInterval,
-  step,
   type FluidListener,
   type FluidParams,
-  type FluidPhase,
   type FluidState,
   type StepTotals,
 } from './fluid.js';
 import { SimObserver, type SimControlOptions } from './observer.js';
+import { oracleInterval, type OracleOptions } from './oracle.js';
+import { baselineOf, PHASE_INDEX, recordSecond, RUNNING_REPORTED, stepSecond } from './seconds.js';
 import { RecoveryTracker } from './recovery-tracker.js';
 
 /**
@@ -45,6 +43,9 @@ export const DEFAULT_CONTROL: SimControlOptions = {
   recovery: detectorOptions(300_000),
   recoveryTimeoutMs: 600_000,
 };
+
+/** The window of the paper's latency metric: the controller's 5-minute mean (control.window's default). */
+export const DEFAULT_LATENCY_WINDOW_SEC = 300;
 
 export interface SimulationInput {
   /** Input rate of each second of the trace, events/s (finite, ≥ 0). The run lasts as many seconds. */
@@ -70,17 +71,21 @@ export interface SimulationInput {
     /** Defaults: the policy options' targets. */
     latencyTargetMs?: number;
     recoveryTargetS?: number;
-    /** A second violates the latency target when the mean p99 over the last this many seconds exceeds it (default 1: each second on its own). */
+    /** The window of latencyWindowViolationShare, whole seconds (default 300: the paper's 5-minute mean). */
     latencyWindowSec?: number;
   };
   /** Every state change of the fluid job, as it happens. */
   onEvent?: FluidListener;
+  /** Instead of a policy: the load oracle chooses the interval (oracle.ts); needs the paced actuator. */
+  oracle?: OracleOptions;
 }
 
 /** Quality of service of a run, shaped like the evaluation's JSON. */
 export interface SimQos {
-  /** Share of seconds whose p99 latency estimate (mean over latencyWindowSec) is above the target. */
+  /** Share of seconds whose own p99 is over the target, or with the job down (judgeLatency of evaluation/violations.ts). */
   latencyViolationShare: number;
+  /** Share of seconds whose trailing mean p99 over latencyWindowSec is over the target, or with the job down (the paper's metric at 300 s). */
+  latencyWindowViolationShare: number;
   /** Failures whose recovery took longer than the target, or did not end before the trace did. */
   recoveryViolations: number;
   failures: number;
@@ -101,6 +106,8 @@ export interface SimQos {
   reconfigurations: number;
   /** Outage of the restart reconfigurations (savepoint → processing again), s. */
   reconfigurationDowntimeS: number;
+  /** Seconds over the latency target, of recoveries beyond their target, and of either (each second once). */
+  violationSeconds: ViolationSeconds;
 }
 
 export interface SimFailureOutcome {
@@ -221,11 +228,13 @@ export function simulate(input: SimulationInput): SimulationResult {
   const policy = typeof input.policy === 'string' ? createPolicy(input.policy, options) : input.policy;
   const latencyTargetMs = input.qos?.latencyTargetMs ?? options.latencyTargetMs;
   const recoveryTargetS = input.qos?.recoveryTargetS ?? options.recoveryTargetS;
-  const latencyWindowSec = input.qos?.latencyWindowSec ?? 1;
+  const latencyWindowSec = input.qos?.latencyWindowSec ?? DEFAULT_LATENCY_WINDOW_SEC;
   if (!(Number.isInteger(latencyWindowSec) && latencyWindowSec >= 1)) throw badInput(`qos.latencyWindowSec must be a whole number ≥ 1, got ${latencyWindowSec}`);
   const params = input.params ?? DEFAULT_FLUID_PARAMS;
   const actuator = input.actuator;
   if (actuator !== 'paced' && actuator !== 'restart') throw badInput(`unknown actuator "${String(actuator)}"`, 'use paced or restart');
+  const oracle = input.oracle;
+  if (oracle && (policy || actuator !== 'paced')) throw badInput('the load oracle chooses the interval itself, with free (paced) changes', 'give it no policy and the paced actuator');
   // Time with a checkpoint in flight, from the job's own events: the fluid's checkpointingMs counts
   // only time spent processing, not a checkpoint left in flight by a failure until it is aborted.
   let inFlightSinceMs: number | undefined;
@@ -249,8 +258,8 @@ export function simulate(input: SimulationInput): SimulationResult {
     phase: new Uint8Array(N),
     rateReported: new Uint8Array(N),
   };
-  const phaseIndex = Object.fromEntries(FLUID_PHASES.map((p, i) => [p, i])) as Record<FluidPhase, number>;
-  const runningReported = FLUID_PHASES.map((p) => reportedState(p) === 'RUNNING');
+  const phaseIndex = PHASE_INDEX;
+  const runningReported = RUNNING_REPORTED;
 
   const observer = policy ? new SimObserver(control, N, 0, 0) : undefined;
   let policyState: PolicyState = initialPolicyState();
@@ -266,38 +275,24 @@ export function simulate(input: SimulationInput): SimulationResult {
   let nextFailure = 0;
 
   for (let s = 0; s < N; s++) {
-    const rate = input.ratesEps[s]!;
-    totals.durationMs = 0;
-    totals.inputEvents = 0;
-    totals.processedEvents = 0;
-    totals.checkpointingMs = 0;
-    totals.lostCapacityEvents = 0;
-    totals.maxHeadAgeMs = 0;
-    totals.redeployed = false;
-    let doneMs = 0;
-    while (nextFailure < failures.length && failures[nextFailure]!.atSec < s + 1) {
-      const f = failures[nextFailure++]!;
-      const atMs = f.atSec * 1000;
-      if (atMs > job.tMs) {
-        doneMs += atMs - job.tMs;
-        step(job, atMs - job.tMs, rate, totals, on);
+    if (oracle && s % oracle.windowSec === 0) {
+      const to = oracleInterval(job, s, input.ratesEps, series, oracle, control.recovery);
+      if (to.intervalMs !== job.intervalMs) {
+        changes.push({ atSec: s, fromMs: job.intervalMs, toMs: to.intervalMs, outageMs: 0, reason: to.reason });
+        decisions.changes++;
+        setPacedInterval(job, to.intervalMs, on);
       }
+      decisions.evaluations++;
+    }
+    const due: FailureSpec[] = [];
+    while (nextFailure < failures.length && failures[nextFailure]!.atSec < s + 1) due.push(failures[nextFailure++]!);
+    stepSecond(job, input.ratesEps[s]!, totals, due, on, (f, atMs) => {
       const outcome: SimFailureOutcome = { atSec: f.atSec, type: f.type, recoverySec: null };
       outcomes.push(outcome);
       open.push({ tracker: new RecoveryTracker(atMs, baselineOf(series, s, atMs, control.recovery.baselineMs, runningReported), { ...control.recovery, requireRestart: f.type !== 'freeze' }), outcome });
-      injectFailure(job, f.type, f.freezeSec === undefined ? undefined : f.freezeSec * 1000, on);
-    }
-    step(job, 1000 - doneMs, rate, totals, on);
-
-    const phase = phaseIndex[job.phase];
-    const running = runningReported[phase]!;
-    series.inputEps[s] = rate;
-    series.processedEps[s] = totals.processedEvents;
-    series.backlog[s] = job.inputOffset - job.consumed;
-    series.latencyMs[s] = latencyP99Ms(job, totals);
-    series.intervalMs[s] = job.intervalMs;
-    series.phase[s] = phase;
-    series.rateReported[s] = running && s > 0 && runningReported[series.phase[s - 1]!]! && !totals.redeployed ? 1 : 0;
+    });
+    recordSecond(series, s, job, totals, phaseIndex, runningReported);
+    const running = runningReported[series.phase[s]!]!;
 
     if (open.length > 0) {
       const sample = jobSampleAt(series, s);
@@ -306,6 +301,8 @@ export function simulate(input: SimulationInput): SimulationResult {
         if (o.tracker.push(sample.tMs, sample.state, sample.lag)) {
           o.outcome.recoverySec = o.tracker.recoverySec!;
           open.splice(k, 1);
+          // As khaos+ does after each recovery (docs/control.md): a fresh restore point at once.
+          if (oracle) requestCheckpoint(job);
         }
         if (o.tracker.detectedAtMs !== undefined) o.outcome.detectedAtSec = o.tracker.detectedAtMs / 1000;
         if (o.tracker.runningAtMs !== undefined) o.outcome.runningAtSec = o.tracker.runningAtMs / 1000;
@@ -363,8 +360,10 @@ export function simulate(input: SimulationInput): SimulationResult {
   }
 
   const recovered = outcomes.flatMap((o) => (o.recoverySec === null ? [] : [o.recoverySec]));
+  const latency = judgeLatency(judgedLatency(series, runningReported), latencyTargetMs, latencyWindowSec);
   const qos: SimQos = {
-    latencyViolationShare: trailingMeanOverShare(series.latencyMs, latencyTargetMs, latencyWindowSec),
+    latencyViolationShare: latency.perSecondShare,
+    latencyWindowViolationShare: latency.windowShare,
     recoveryViolations: outcomes.filter((o) => o.recoverySec === null || o.recoverySec > recoveryTargetS).length,
     failures: outcomes.length,
     meanRecoveryS: recovered.length > 0 ? recovered.reduce((a, b) => a + b, 0) / recovered.length : null,
@@ -373,10 +372,11 @@ export function simulate(input: SimulationInput): SimulationResult {
     checkpointOverhead: (inFlightMs + (inFlightSinceMs === undefined ? 0 : job.tMs - inFlightSinceMs)) / (N * 1000),
     reconfigurations: changes.length,
     reconfigurationDowntimeS: job.counters.reconfigurationDowntimeMs / 1000,
+    violationSeconds: violationSeconds(latency.overPerSecond, outcomes, recoveryTargetS),
   };
   return {
     simulated: true,
-    policy: policy?.name ?? `none (interval ${input.initialIntervalMs} ms)`,
+    policy: policy?.name ?? (oracle ? 'oracle' : `none (interval ${input.initialIntervalMs} ms)`),
     actuator,
     durationSec: N,
     qos,
@@ -397,16 +397,13 @@ export function simulate(input: SimulationInput): SimulationResult {
   };
 }
 
-/** Lags and rates the sampler reported in [atMs − baselineMs, atMs), from seconds before `s` (sample k is taken at (k + 1) s). */
-function baselineOf(series: SimSeries, s: number, atMs: number, baselineMs: number, runningReported: readonly boolean[]): { lags: number[]; rates: number[] } {
-  const lags: number[] = [];
-  const rates: number[] = [];
-  for (let k = s - 1; k >= 0; k--) {
-    const t = (k + 1) * 1000;
-    if (t < atMs - baselineMs) break;
-    if (t >= atMs || !runningReported[series.phase[k]!]) continue;
-    lags.push(series.backlog[k]!);
-    if (series.rateReported[k]) rates.push(series.processedEps[k]!);
-  }
-  return { lags, rates };
+/**
+ * The per-second p99 series the QoS is judged on, as a real run's is (evaluation/violations.ts):
+ * the p99 of each second the job reports RUNNING, DOWN_SECOND for the others (a real sampler
+ * reads no latency then).
+ */
+export function judgedLatency(series: Pick<SimSeries, 'latencyMs' | 'phase'>, runningReported: readonly boolean[] = RUNNING_REPORTED): Float64Array {
+  const out = new Float64Array(series.latencyMs.length);
+  for (let s = 0; s < out.length; s++) out[s] = runningReported[series.phase[s]!] ? series.latencyMs[s]! : DOWN_SECOND;
+  return out;
 }

@@ -1,0 +1,109 @@
+import type { RecoveryOptions } from '../profiling/recovery.js';
+import type { FailureSpec } from './failures.js';
+import { newStepTotals, reportedState, setPacedInterval, type FailureType, type FluidState } from './fluid.js';
+import { RecoveryTracker } from './recovery-tracker.js';
+import { baselineOf, PHASE_INDEX, recordSecond, RUNNING_REPORTED, stepSecond } from './seconds.js';
+import type { SimSeries } from './simulate.js';
+
+/**
+ * SIMULATED only: the load oracle, the limit of what a policy that forecasts the load could do.
+ * Every `windowSec` it knows the exact input of the coming seconds (not the failures) and the
+ * exact physics (it copies the simulated job as it is now), and for each candidate interval it
+ * simulates the window ahead twice: without a failure, and with one failure (of the scenario's
+ * type) in the window's middle, followed until its recovery ends. It picks the interval with the
+ * least expected violation seconds over the window:
+ *
+ *   latency seconds without a failure + λ × (violation seconds with the failure − without),
+ *
+ * λ = failures expected in a window (the scenario's rate × windowSec), the second term counted
+ * from the window's start to the end of the recovery (the union of latency and late-recovery
+ * seconds, as the evaluation counts them: evaluation/violations.ts). A policy that does not know
+ * when failures come can do no better in expectation than weighing them by their rate; one that
+ * knows the load no better than exactly. It is greedy, window by window (the interval chosen now
+ * also shapes the state later windows start from), and it chooses among `candidatesMs` only, so
+ * it is a reference limit rather than a proven optimum. Changes are free (paced), and it asks for
+ * a checkpoint right after each recovery, as khaos+ does.
+ */
+export interface OracleOptions {
+  /** Decide every this many seconds and look this far ahead (the policies' evaluateEvery). */
+  windowSec: number;
+  candidatesMs: readonly number[];
+  failureType: FailureType;
+  /** Failures expected per simulated second: the scenario's (failures per schedule / trace length). */
+  failuresPerSec: number;
+  latencyTargetMs: number;
+  recoveryTargetS: number;
+  /** Follow a hypothetical recovery at most this long, s (the controller's recoveryTimeout). */
+  maxRecoverySec: number;
+}
+
+/** A second of a look-ahead violates when the job is down or its p99 is over the target (evaluation/violations.ts). */
+const latencyOver = (series: SimSeries, k: number, targetMs: number) => !RUNNING_REPORTED[series.phase[k]!] || series.latencyMs[k]! > targetMs;
+
+function newSeries(n: number): SimSeries {
+  return { inputEps: new Float64Array(n), processedEps: new Float64Array(n), backlog: new Float64Array(n), latencyMs: new Float64Array(n), intervalMs: new Float64Array(n), phase: new Uint8Array(n), rateReported: new Uint8Array(n) };
+}
+
+/**
+ * The interval for the window starting at second `from`: the job as it is at that second (not
+ * changed), the run's input `rates`, the run's `history` up to `from` (for the recovery
+ * detector's baseline), the detector's options.
+ */
+export function oracleInterval(job: FluidState, from: number, rates: ArrayLike<number>, history: SimSeries, o: OracleOptions, recovery: RecoveryOptions): { intervalMs: number; reason: string } {
+  const N = rates.length;
+  const W = Math.min(o.windowSec, N - from);
+  const failAt = from + Math.floor(W / 2);
+  const lambda = o.failuresPerSec * o.windowSec;
+  const totals = newStepTotals();
+  let best: { intervalMs: number; score: number; latency: number; extra: number } | undefined;
+  for (const c of o.candidatesMs) {
+    // Without a failure, to the failure's second; then a copy fails there, and both go on.
+    const calm = structuredClone(job);
+    setPacedInterval(calm, c);
+    const span = Math.min(N - from, W + o.maxRecoverySec);
+    const a = newSeries(span);
+    /** Second k of the window without a failure; true when it violates the latency target. */
+    const calmSecond = (k: number): boolean => {
+      stepSecond(calm, rates[from + k]!, totals, []);
+      recordSecond(a, k, calm, totals, PHASE_INDEX, RUNNING_REPORTED);
+      return latencyOver(a, k, o.latencyTargetMs);
+    };
+    let latency = 0;
+    for (let k = 0; k < failAt - from; k++) if (calmSecond(k)) latency++;
+    let extra = 0;
+    if (lambda > 0 && failAt < N) {
+      const hit = structuredClone(calm);
+      const b = newSeries(span);
+      b.phase.set(a.phase.subarray(0, failAt - from));
+      const f: FailureSpec = { atSec: failAt, type: o.failureType };
+      const atMs = failAt * 1000;
+      const base = baselineOf(history, from, atMs, recovery.baselineMs, RUNNING_REPORTED);
+      const local = baselineOf(a, failAt - from, (failAt - from) * 1000, recovery.baselineMs, RUNNING_REPORTED);
+      const tracker = new RecoveryTracker(atMs, { lags: [...base.lags, ...local.lags], rates: [...base.rates, ...local.rates] }, { ...recovery, requireRestart: o.failureType !== 'freeze' });
+      const lateFrom = failAt + o.recoveryTargetS;
+      let withFailure = 0;
+      let without = 0;
+      for (let k = failAt - from; k < span; k++) {
+        const s = from + k;
+        const recovering = !tracker.recovered;
+        if (k < W || recovering) {
+          stepSecond(hit, rates[s]!, totals, k === failAt - from ? [f] : []);
+          recordSecond(b, k, hit, totals, PHASE_INDEX, RUNNING_REPORTED);
+          const state = reportedState(hit.phase);
+          tracker.push((s + 1) * 1000, state, state === 'RUNNING' ? b.backlog[k] : undefined);
+          if (latencyOver(b, k, o.latencyTargetMs) || (recovering && s + 1 > lateFrom)) withFailure++;
+          const over = calmSecond(k);
+          if (over) without++;
+          if (over && k < W) latency++;
+        } else break;
+      }
+      extra = withFailure - without;
+    } else {
+      for (let k = failAt - from; k < W; k++) if (calmSecond(k)) latency++;
+    }
+    const score = latency + lambda * extra;
+    if (!best || score < best.score) best = { intervalMs: c, score, latency, extra };
+  }
+  const b = best!;
+  return { intervalMs: b.intervalMs, reason: `oracle: ${b.latency} latency s ahead without a failure, ${b.extra} more with one in the window's middle (weight ${lambda.toPrecision(2)})` };
+}
