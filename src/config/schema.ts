@@ -18,6 +18,9 @@ const durationValue = (allowZero = false) =>
 /** A duration option with its default; only options for which 0 means something pass `allowZero`. */
 const duration = (def: string, description: string, { allowZero = false } = {}) => durationValue(allowZero).default(def).describe(description);
 
+/** Most failure schedules of a simulated evaluation (evaluate.schedules, --schedules): each is one run of every policy over the whole trace. */
+export const MAX_SCHEDULES = 1000;
+
 const POLICIES = ['khaos+', 'khaos', 'young-daly', 'flink-backlog'];
 
 /** What is wrong with a policy name (`static:<duration>` allowed), or undefined. */
@@ -275,7 +278,7 @@ export const configSchema = z
           .default(['khaos+', 'khaos', 'young-daly', 'flink-backlog'])
           .describe('Policies compared: khaos+, khaos, young-daly, flink-backlog or static:<duration>, each but static optionally with @paced or @restart (default actuators: docs/evaluate.md)'),
         staticIntervals: z.array(durationValue()).default(['10s', '30s', '60s', '120s']).describe('Static intervals compared beside the policies, each as static:<interval>'),
-        schedules: z.number().int().min(1).max(1000).default(20).describe('Seeded failure schedules; each policy runs once per schedule over the whole trace'),
+        schedules: z.number().int().min(1).max(MAX_SCHEDULES).default(20).describe('Seeded failure schedules; each policy runs once per schedule over the whole trace'),
         failuresPerSchedule: z.number().int().min(1).max(10_000).default(10).describe('Failures in each schedule'),
         minSpacing: duration('1h', 'Least distance between failures, and from either end of the trace (simulated time)'),
         seed: z.number().int().default(42).describe('Seed of the failure schedules'),

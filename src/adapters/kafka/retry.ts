@@ -7,7 +7,7 @@
  */
 
 export interface RetryPolicy {
-  /** Attempts in all, the first one included. */
+  /** Attempts in all, the first one included (Infinity: bounded by maxElapsedMs alone). */
   maxAttempts: number;
   /** No retry starts once this long has passed since the first attempt began (ms). */
   maxElapsedMs: number;
@@ -73,7 +73,9 @@ export async function withRetry<T>(what: string, operation: (attempt: number) =>
         log(`${what}: ${describeError(e)}; giving up after ${attempt} attempts in ${elapsedMs} ms`);
         throw new RetriesExhausted(attempt, elapsedMs, e);
       }
-      log(`${what}: ${describeError(e)}; retry ${attempt}/${policy.maxAttempts - 1} in ${delayMs} ms`);
+      // Bounded by time alone (a deadline): say how much of it has passed, so a long wait shows progress.
+      const of = Number.isFinite(policy.maxAttempts) ? `${attempt}/${policy.maxAttempts - 1}` : `${attempt} (${(elapsedMs / 1000).toFixed(1)} s of at most ${(policy.maxElapsedMs / 1000).toFixed(0)} s)`;
+      log(`${what}: ${describeError(e)}; retry ${of} in ${delayMs} ms`);
       await sleep(delayMs);
     }
   }
