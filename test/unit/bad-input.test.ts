@@ -226,9 +226,9 @@ describe('bounds with the limit in the message', () => {
     expectRefused(r, /--schedules needs a whole number ≥ 1 and ≤ 1000, got "1e9"/, /--schedules 20/);
   });
 
-  it('evaluate --sim with replay.compression 0.0001: exit 2 naming the simulator limit and the least compression, no RangeError', async () => {
-    const r = await khaos('evaluate', '--sim', '--config', simConfig({ replay: { trace, peakRateEps: 1000, compression: 0.0001 } }), '--policies', 'static:30s', '--schedules', '1', '--out', path.join(dir, 'never'));
-    expectRefused(r, /replay\.compression 0\.0001 makes trace .* 861000000 simulated seconds; the simulator runs at most 10000000 \(about 116 days\)/, /replay\.compression to at least 0\.01/);
+  it('evaluate --sim with replay.compression 0.000001: exit 2 naming the simulator limit and the least compression, no RangeError', async () => {
+    const r = await khaos('evaluate', '--sim', '--config', simConfig({ replay: { trace, peakRateEps: 1000, compression: 0.000001 } }), '--policies', 'static:30s', '--schedules', '1', '--out', path.join(dir, 'never'));
+    expectRefused(r, /replay\.compression 0\.000001 makes trace .* 86100000000 simulated seconds; the simulator runs at most 10000000 \(about 116 days\)/, /replay\.compression to at least 0\.01/);
     expect(fs.existsSync(path.join(dir, 'never'))).toBe(false);
   });
 });
