@@ -83,6 +83,7 @@ export async function withRetry<T>(what: string, operation: (attempt: number) =>
 
 interface KafkaLikeError {
   name?: string;
+  retryCount?: number;
   type?: string;
   message?: string;
   retriable?: boolean;
@@ -119,7 +120,8 @@ export function describeError(e: unknown): string {
   if (typeof e !== 'object' || e === null) return String(e);
   const err = e as KafkaLikeError;
   const cause = err.cause !== e && typeof err.cause === 'object' && err.cause !== null ? (err.cause as KafkaLikeError) : undefined;
-  if (err.name === 'KafkaJSNumberOfRetriesExceeded' && cause) return `${describeError(cause)} (after KafkaJS's own retries)`;
+  // KafkaJS wraps even a first failure so when its retries are off (retryCount 0): then there is nothing to add.
+  if (err.name === 'KafkaJSNumberOfRetriesExceeded' && cause) return `${describeError(cause)}${err.retryCount === 0 ? '' : " (after KafkaJS's own retries)"}`;
   const head = `${err.name ?? 'Error'}${err.type ? ` ${err.type}` : ''}: ${err.message ?? ''}`;
   return cause?.message && cause.message !== err.message ? `${head} (caused by ${describeError(cause)})` : head;
 }
