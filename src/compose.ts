@@ -139,8 +139,13 @@ export function demoDeps(stack: LocalStack, log: (l: string) => void): DemoDeps 
   };
 }
 
-/** The control records: their own SQLite file beside the profile database. */
-export const controlStore = () => new SqliteControlStore(path.join(khaosHome(), 'control.db'));
+const controlDbFile = () => path.join(khaosHome(), 'control.db');
+
+/** The control records: their own SQLite file beside the profile database, opened to write (checked first: see SqliteControlStore). */
+export const controlStore = () => new SqliteControlStore(controlDbFile());
+
+/** The control records only to read them (`khaos control status|decisions`); undefined when there are none yet (nothing is created). */
+export const controlRecords = (): SqliteControlStore | undefined => (fs.existsSync(controlDbFile()) ? new SqliteControlStore(controlDbFile(), { readOnly: true }) : undefined);
 
 /** Flink's REST API at an address (attach), with a request time-out. */
 export const flinkAt = (restUrl: string, requestTimeoutMs = 10_000) => new RestFlinkEngine(restUrl.replace(/\/+$/, ''), { requestTimeoutMs });

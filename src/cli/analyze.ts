@@ -9,6 +9,7 @@ import { steadyStatePlot } from '../report/steady-state-plot.js';
 import { analyzePerSecond, toPerSecond, type SteadyStateOptions, type SteadyStateResult, type Tolerance } from '../core/load/steady-state.js';
 import { compactNumber } from '../report/svg-plot.js';
 import { act, processIo, runAlone, type CliIo } from './common.js';
+import { checkOutputFile } from './output-paths.js';
 
 const DEFAULT_SEED = 42;
 
@@ -171,6 +172,9 @@ async function analyze(positionals: string[], f: Flags, io: { line: (s: string) 
   const seed = number(f.seed, 'seed', Number.isInteger, 'a whole number') ?? DEFAULT_SEED;
   if (f.plot !== undefined && !f.plot.toLowerCase().endsWith('.svg')) throw badInput(`--plot ${f.plot}: the plot is an SVG file`, `name it like ${f.plot}.svg`);
   const { source, name, close } = rateSourceFor(sourceSpec(positionals, f, io.workloadsDir));
+  const plotFile = path.resolve(f.plot ?? `khaos-analyze-${name.replace(/[^A-Za-z0-9._-]+/g, '_')}.svg`);
+  // Before the source is read: a plot that cannot be written would lose the analysis (and --json's result) after the work.
+  checkOutputFile(plotFile, '--plot', f.plot === undefined);
   let trace;
   try {
     trace = await source.load();
@@ -179,7 +183,6 @@ async function analyze(positionals: string[], f: Flags, io: { line: (s: string) 
   }
   const series = toPerSecond(trace, { compression: options.compression });
   const result = analyzePerSecond(series, options, seededRandom(seed));
-  const plotFile = path.resolve(f.plot ?? `khaos-analyze-${name.replace(/[^A-Za-z0-9._-]+/g, '_')}.svg`);
   const title = `${trace.name}: ${result.levels.length} load levels, ${result.points.length} injection points (seed ${seed})`;
   fs.writeFileSync(plotFile, steadyStatePlot(series, result, title));
   if (f.json) {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import YAML from 'yaml';
 import { resolveConfig, type ConfigInput } from '../config/schema.js';
@@ -70,17 +71,43 @@ export function num(v: string | undefined, flag: string): number | undefined {
   return n;
 }
 
+const CONFIG_EXAMPLE = 'a mapping of sections, e.g. "job:\\n  kind: iot" (see docs/config.md and examples/)';
+
+/**
+ * The YAML of a config file as the schema's input. Each way a file can be unusable gets its own
+ * message: absent, a directory, unreadable, not YAML, or YAML that is not a mapping (a scalar or
+ * a list would otherwise reach the schema as "Unrecognized keys: 0, 1, …").
+ */
+export function readConfigFile(file: string): ConfigInput {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw badInput(`config file ${file} not found`, 'check the path; examples/ holds configs to start from');
+    if (code === 'EISDIR') throw badInput(`config file ${file} is a directory`, `give the YAML file itself, e.g. ${path.join(file, 'khaos.yaml')}`);
+    if (code === 'EACCES' || code === 'EPERM') throw badInput(`config file ${file} cannot be read: permission denied`, `make it readable (chmod u+r ${file}) or copy it somewhere you can read`);
+    throw badInput(`config file ${file} cannot be read: ${(e as Error).message}`, 'give a readable YAML file');
+  }
+  // A NUL byte is in no text file: the YAML parser would read some binaries as one long string.
+  if (text.includes('\0')) throw badInput(`config file ${file} is binary, not a YAML text file`, `give the YAML config itself, written as ${CONFIG_EXAMPLE}`);
+  let parsed: unknown;
+  try {
+    parsed = YAML.parse(text);
+  } catch (e) {
+    throw badInput(`config file ${file} is not valid YAML: ${(e as Error).message}`, `write it as ${CONFIG_EXAMPLE}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    const what = Array.isArray(parsed) ? 'a list' : `a single ${typeof parsed} value`;
+    throw badInput(`config file ${file} holds ${what}, not a mapping of config sections`, `write it as ${CONFIG_EXAMPLE}`);
+  }
+  return parsed as ConfigInput;
+}
+
 /** Config file, then flags on top; every problem reported by the schema at once. */
 export function configFrom(flags: ConfigFlags) {
-  let input: ConfigInput = {};
-  if (flags.config) {
-    if (!fs.existsSync(flags.config)) throw badInput(`config file ${flags.config} not found`);
-    try {
-      input = (YAML.parse(fs.readFileSync(flags.config, 'utf8')) ?? {}) as ConfigInput;
-    } catch (e) {
-      throw badInput(`config file ${flags.config} is not valid YAML: ${(e as Error).message}`);
-    }
-  }
+  const input = flags.config ? readConfigFile(flags.config) : {};
   const set = <T extends object>(section: T | undefined, values: Record<string, unknown>) =>
     ({ ...(section ?? {}), ...Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) }) as T;
   return resolveConfig({

@@ -3,13 +3,14 @@ import type { Command } from 'commander';
 import { runLocalControl } from '../app/control/local-run.js';
 import { modelsFromFiles } from '../app/control/models.js';
 import { runControlSession, type ControlSettings, type SessionTarget } from '../app/control/session.js';
-import { parsePolicy, POLICY_NAMES } from '../core/control/policies.js';
+import { createPolicy, parsePolicy, POLICY_NAMES } from '../core/control/policies.js';
+import { normaliseRestUrl } from '../core/rest-url.js';
 import { badInput } from '../core/errors.js';
 import { parseSamplesCsv } from '../core/profiling/samples.js';
 import { parseDuration } from '../config/duration.js';
 import { RestartActuator } from '../app/control/restart-actuator.js';
-import { controlStore, crashHookFromEnv, processAlive, flinkAt, loadTrace, localControlDeps, newControlRunId, openLocalStack, systemClock } from '../compose.js';
-import { act, configFrom, log, stopOnSignals, withConfigOptions, withOwnedStack } from './common.js';
+import { controlRecords, controlStore, crashHookFromEnv, processAlive, flinkAt, loadTrace, localControlDeps, newControlRunId, openLocalStack, systemClock } from '../compose.js';
+import { act, configFrom, log, stopOnSignals, withConfigOptions, withOwnedStack, type CliIo } from './common.js';
 
 const EXAMPLES = `
 Examples:
@@ -42,7 +43,7 @@ interface Flags {
 }
 
 /** `khaos control`: controls a job (local stack, --attach URL or --stack NAME); `status` and `decisions` read the records. */
-export function addControlCommand(parent: Command): Command {
+export function addControlCommand(parent: Command, io: CliIo): Command {
   const control = withConfigOptions(parent.command('control').description("phase 3: keep a running job inside its latency and recovery targets by choosing its checkpoint interval"), ['config', 'name', 'duration'], {
     duration: 'attach: stop after this long (default: until Ctrl-C); local: replay length',
   })
@@ -56,8 +57,8 @@ export function addControlCommand(parent: Command): Command {
     .option('--request-timeout <dur>', 'Flink REST request time-out (default 10s)')
     .addHelpText('after', EXAMPLES);
   act(control, controlJob);
-  act(control.command('status').description('control runs, newest first').option('--json', 'print the runs as JSON'), (f: { json?: boolean }) => readRecords('status', f));
-  act(control.command('decisions').description("a run's decisions (default: the newest run)").option('--run <id>', 'the run').option('--json', 'print the decisions as JSON'), (f: { json?: boolean; run?: string }) => readRecords('decisions', f));
+  act(control.command('status').description('control runs, newest first').option('--json', 'print the runs as JSON'), (f: { json?: boolean }) => readRecords('status', f, io));
+  act(control.command('decisions').description("a run's decisions (default: the newest run)").option('--run <id>', 'the run').option('--json', 'print the decisions as JSON'), (f: { json?: boolean; run?: string }) => readRecords('decisions', f, io));
   return control;
 }
 
@@ -97,12 +98,15 @@ async function controlJob(f: Flags): Promise<number> {
   if (!['paced', 'restart'].includes(overrides.actuator)) throw badInput(`--actuator must be paced or restart, got "${overrides.actuator}"`);
   // Parsed here, before any connection: a bad --policy is refused at once, naming its problem.
   overrides.policy = parsePolicy(overrides.policy).spec.policy;
+  // Every check on the flags before anything is opened or reached: a refused command changes nothing.
+  createPolicy(overrides.policy, overrides.options);
+  if (f.attach && f.stack) throw badInput('--attach and --stack exclude each other', '--attach URL for any Flink job, --stack NAME for the job of a local stack');
+  if (!(f.attach || f.stack) && (f.jobId || f.replica)) throw badInput('--job-id goes with --attach URL, --replica with --stack NAME', 'see `khaos control --help`');
+  const attach = f.attach === undefined ? undefined : normaliseRestUrl(f.attach, '--attach');
   const run: Run = { config: c, settings: controlSettings(overrides), inputs: modelInputs(c.control) };
   const store = controlStore();
   try {
-    if (f.attach && f.stack) throw badInput('--attach and --stack exclude each other', '--attach URL for any Flink job, --stack NAME for the job of a local stack');
-    if (f.attach || f.stack) return await controlRunningJob(f, run, store);
-    if (f.jobId || f.replica) throw badInput('--job-id goes with --attach URL, --replica with --stack NAME', 'see `khaos control --help`');
+    if (attach || f.stack) return await controlRunningJob({ ...f, attach }, run, store);
     return await controlOwnJob(f, run);
   } finally {
     store.close();
@@ -174,36 +178,36 @@ async function controlOwnJob(f: Flags, { config: c, settings: s, inputs }: Run):
   });
 }
 
-function readRecords(sub: 'status' | 'decisions', f: { json?: boolean; run?: string }): number {
-  const store = controlStore();
+function readRecords(sub: 'status' | 'decisions', f: { json?: boolean; run?: string }, io: CliIo): number {
+  const store = controlRecords();
   try {
-    const runs = store.listRuns();
+    const runs = store?.listRuns() ?? [];
     if (sub === 'status') {
       const rows = runs.map((r) => {
-        const ds = store.decisions(r.id);
+        const ds = store!.decisions(r.id);
         // A run still marked running whose process is gone was killed: say so (the record is kept as written).
         if (r.status === 'running' && (r.ownerPid === undefined || !processAlive(r.ownerPid))) r.status = 'interrupted';
         const last = ds.at(-1);
-        return { ...r, decisions: ds.length, changes: ds.filter((d) => d.outcome === 'applied').length, intervalMs: last ? (last.outcome === 'applied' ? last.toIntervalMs : last.fromIntervalMs) : undefined, failures: store.events(r.id, 'failure').length, errors: store.events(r.id, 'error').length };
+        return { ...r, decisions: ds.length, changes: ds.filter((d) => d.outcome === 'applied').length, intervalMs: last ? (last.outcome === 'applied' ? last.toIntervalMs : last.fromIntervalMs) : undefined, failures: store!.events(r.id, 'failure').length, errors: store!.events(r.id, 'error').length };
       });
-      if (f.json) process.stdout.write(`${JSON.stringify(rows.map(({ config: _c, ...r }) => r), null, 2)}\n`);
-      else if (rows.length === 0) process.stdout.write('no control runs yet: start one with `khaos control --config FILE`\n');
+      if (f.json) io.out(`${JSON.stringify(rows.map(({ config: _c, ...r }) => r), null, 2)}\n`);
+      else if (rows.length === 0) io.out('no control runs yet: start one with `khaos control --config FILE`\n');
       else
         for (const r of rows) {
-          process.stdout.write(`${r.id}  ${r.status.padEnd(7)}  ${r.policy}@${r.actuator}${r.dryRun ? ' (dry run)' : ''}  job ${r.jobId ?? '?'} at ${r.restUrl}  ${r.decisions} decisions, ${r.changes} changes, ${r.failures} failures, ${r.errors} errors${r.intervalMs ? `, interval ${r.intervalMs} ms` : ''}\n`);
+          io.out(`${r.id}  ${r.status.padEnd(7)}  ${r.policy}@${r.actuator}${r.dryRun ? ' (dry run)' : ''}  job ${r.jobId ?? '?'} at ${r.restUrl}  ${r.decisions} decisions, ${r.changes} changes, ${r.failures} failures, ${r.errors} errors${r.intervalMs ? `, interval ${r.intervalMs} ms` : ''}\n`);
         }
       return 0;
     }
-    const run = f.run ? store.getRun(f.run) : runs[0];
-    if (!run) throw badInput(f.run ? `no control run "${f.run}"` : 'no control runs yet', 'list them with `khaos control status`');
+    const run = f.run ? store?.getRun(f.run) : runs[0];
+    if (!run || !store) throw badInput(f.run ? `no control run "${f.run}"` : 'no control runs yet', 'list them with `khaos control status`');
     const ds = store.decisions(run.id);
-    if (f.json) process.stdout.write(`${JSON.stringify(ds, null, 2)}\n`);
+    if (f.json) io.out(`${JSON.stringify(ds, null, 2)}\n`);
     else
       for (const d of ds) {
-        process.stdout.write(`${new Date(d.atMs).toISOString().slice(11, 19)}  ${d.action.padEnd(6)} ${String(d.fromIntervalMs).padStart(6)} → ${String(d.toIntervalMs).padStart(6)} ms  ${d.outcome.padEnd(8)} ${d.reason}\n`);
+        io.out(`${new Date(d.atMs).toISOString().slice(11, 19)}  ${d.action.padEnd(6)} ${String(d.fromIntervalMs).padStart(6)} → ${String(d.toIntervalMs).padStart(6)} ms  ${d.outcome.padEnd(8)} ${d.reason}\n`);
       }
     return 0;
   } finally {
-    store.close();
+    store?.close();
   }
 }

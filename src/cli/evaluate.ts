@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadTrace } from '../compose.js';
-import { resolvePolicyList } from '../config/schema.js';
+import { MAX_SCHEDULES, resolvePolicyList } from '../config/schema.js';
 import { badInput } from '../core/errors.js';
 import { evaluationFromConfig, runEvaluation } from '../app/evaluate.js';
 import { evaluationJson, simulationRates, type EvaluationResult } from '../core/sim/evaluate.js';
@@ -10,6 +10,7 @@ import { DEFAULT_LATENCY_WINDOW_SEC } from '../core/sim/simulate.js';
 import { buildEvaluateReport, verdictLines, type EvaluateReportSetup } from '../report/evaluate-report.js';
 import { evaluateReal } from './evaluate-real.js';
 import { writeReport } from './evaluate-files.js';
+import { checkOutputDir } from './output-paths.js';
 import { act, configFrom, processIo, runAlone, withConfigOptions, type CliIo } from './common.js';
 import { applyCalibration } from './sim.js';
 
@@ -79,10 +80,11 @@ export function evaluateCommand(args: string[], io: Partial<CliIo>): Promise<num
   return runAlone(addEvaluateCommand, ['evaluate', ...args], processIo(io));
 }
 
-function wholeNumber(v: string | undefined, flag: string, min: number): number | undefined {
+function wholeNumber(v: string | undefined, flag: string, min: number, max = Infinity): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < min) throw badInput(`--${flag} needs a whole number${min > -Infinity ? ` ≥ ${min}` : ''}, got "${v}"`, `e.g. --${flag} ${flag === 'seed' ? 7 : 20}`);
+  const range = [min > -Infinity && `≥ ${min}`, max < Infinity && `≤ ${max}`].filter(Boolean).join(' and ');
+  if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw badInput(`--${flag} needs a whole number${range ? ` ${range}` : ''}, got "${v}"`, `e.g. --${flag} ${flag === 'seed' ? 7 : 20}`);
   return n;
 }
 
@@ -104,11 +106,12 @@ function summaryLines(r: EvaluationResult, latencyWindowSec: number): string[] {
 }
 
 async function evaluate(f: Flags, io: CliIo): Promise<number> {
-  const schedules = wholeNumber(f.schedules, 'schedules', 1);
+  const schedules = wholeNumber(f.schedules, 'schedules', 1, MAX_SCHEDULES);
   const seed = wholeNumber(f.seed, 'seed', -Infinity);
   const policiesFlag = f.policies === undefined ? undefined : resolvePolicyList(f.policies.split(',').map((p) => p.trim()), '--policies');
   const { config: c, calibration } = applyCalibration(configFrom({ config: f.config, trace: f.trace }), f.calibration);
   const outDir = f.out ?? c.evaluate.out;
+  checkOutputDir(outDir, f.out === undefined ? 'evaluate.out' : '--out'); // before the runs: results that cannot be written are lost
   if (!f.sim) {
     if (f.schedules !== undefined) throw badInput('--schedules is for --sim: the real stack runs one failure schedule (evaluate.real)', 'drop --schedules, or add --sim');
     if (f.resume !== undefined && f.out !== undefined && path.resolve(f.out) !== path.resolve(f.resume)) throw badInput(`--resume ${f.resume} writes into ${f.resume}, and --out names ${f.out}`, 'drop --out when resuming');

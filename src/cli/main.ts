@@ -11,6 +11,7 @@ import { demoDeps, downStack, loadTrace, messageBusAt, stacks, startLocalStack, 
 import { addAnalyzeCommand } from './analyze.js';
 import { addControlCommand } from './control.js';
 import { addEvaluateCommand } from './evaluate.js';
+import { EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { addK8sCommand } from './k8s.js';
 import { act, configFrom, configureTree, log, processIo, runProgram, withConfigOptions, withOwnedStack, type CliIo, type ConfigFlags } from './common.js';
 import { addModelsCommand } from './models.js';
@@ -101,7 +102,7 @@ async function replay(flags: ConfigFlags & { bootstrap?: string; topic?: string;
 export function buildProgram(io: CliIo = processIo()): Command {
   const program = new Command('khaos')
     .description('checkpoint intervals chosen from chaos experiments')
-    .addHelpText('after', '\nEvery command has its own help: khaos <command> --help.\nA duration is written like 500ms, 30s, 5min or 2h; a bare number is milliseconds.');
+    .addHelpText('after', `\nEvery command has its own help: khaos <command> --help.\nA duration is written like 500ms, 30s, 5min or 2h; a bare number is milliseconds.\n${EXIT_CODES_HELP}`);
   act(withConfigOptions(program.command('demo').description('the main job end to end on a local stack: replay, kill, recover, reconcile')), demo);
   const stack = program.command('stack').description('a local stack (Kafka and job replicas) that outlives the command');
   act(withConfigOptions(stack.command('up').description('start Kafka and one job replica, and leave them running')), stackUp);
@@ -115,7 +116,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   addAnalyzeCommand(program, io);
   addProfileCommand(program);
   addModelsCommand(program, io);
-  addControlCommand(program);
+  addControlCommand(program, io);
   addEvaluateCommand(program, io);
   addSimCommand(program, io);
   addK8sCommand(program, io);
@@ -127,12 +128,9 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   try {
     return await runProgram(buildProgram(io), argv);
   } catch (e) {
-    if (e instanceof KhaosError) {
-      io.err(`khaos: ${e.message}\n${e.hint ? `  → ${e.hint}\n` : ''}`);
-      return e.kind === 'bug' ? 70 : 2;
-    }
-    io.err(`khaos: internal error (a bug, please report): ${(e as Error).stack ?? e}\n`);
-    return 70;
+    if (e instanceof KhaosError) io.err(`khaos: ${e.message}\n${e.hint ? `  → ${e.hint}\n` : ''}`);
+    else io.err(`khaos: internal error (a bug, please report): ${(e as Error).stack ?? e}\n`);
+    return exitCodeFor(e);
   }
 }
 

@@ -21,6 +21,9 @@ const duration = (def: string, description: string, { allowZero = false } = {}) 
 /** A valid entry of evaluate.policies (`khaos+@restart`, `static:30s`) as the evaluation names and runs it. */
 const toPolicyUnderTest = resolvePolicy;
 
+/** Most failure schedules of a simulated evaluation (evaluate.schedules, --schedules): each is one run of every policy over the whole trace. */
+export const MAX_SCHEDULES = 1000;
+
 /** Names listed more than once, once each ("static:30s" and "static:30000" are one policy). */
 function repeatedPolicies(entries: readonly string[]): string[] {
   const names = entries.filter((v) => policyProblem(v, true) === undefined).map((v) => toPolicyUnderTest(v).name);
@@ -249,7 +252,7 @@ export const configSchema = z
           .default(POLICY_REGISTRY.filter((e) => e.defaultActuator !== undefined).map((e) => e.grammar))
           .describe(`Policies compared: ${policyNameList()}, each that changes the interval optionally with @paced or @restart (default actuators: docs/evaluate.md)`),
         staticIntervals: z.array(durationValue()).default(['10s', '30s', '60s', '120s']).describe('Static intervals compared beside the policies, each as static:<interval>'),
-        schedules: z.number().int().min(1).max(1000).default(20).describe('Seeded failure schedules; each policy runs once per schedule over the whole trace'),
+        schedules: z.number().int().min(1).max(MAX_SCHEDULES).default(20).describe('Seeded failure schedules; each policy runs once per schedule over the whole trace'),
         failuresPerSchedule: z.number().int().min(1).max(10_000).default(10).describe('Failures in each schedule'),
         minSpacing: duration('1h', 'Least distance between failures, and from either end of the trace (simulated time)'),
         seed: z.number().int().default(42).describe('Seed of the failure schedules'),

@@ -11,6 +11,7 @@ import type { DecisionRecord } from '../../src/core/control/records.js';
 import { checkSpacing } from '../../src/core/control/spacing.js';
 import { parseSamplesCsv } from '../../src/core/profiling/samples.js';
 import { fileStack, khaos, progress } from './helpers.js';
+import { expectExit } from '../support/khaos-cli.js';
 
 const samplesFile = path.join(repoRoot, 'examples', 'samples-iot-local-SIMULATED.csv');
 
@@ -138,14 +139,14 @@ describe('khaos control --attach: a job Khaos did not start', () => {
 
   it('refuses a job id that does not exist, saying what to do', async () => {
     const r = await khaos(['control', '--config', config, '--attach', restUrl, '--job-id', 'ffffffffffffffffffffffffffffffff']);
-    expect(r.code).toBe(2);
+    expectExit(r, 2);
     expect(r.out).toMatch(/no job f{32} at http/);
     expect(r.out).toMatch(/jobs there:/);
   });
 
   it('refuses an address where no Flink answers', async () => {
     const r = await khaos(['control', '--config', config, '--attach', 'http://127.0.0.1:1', '--request-timeout', '2s']);
-    expect(r.code).toBe(2);
+    expectExit(r, 3); // the platform, not the input: see src/cli/exit-codes.ts
     expect(r.out).toMatch(/no Flink REST API answers at http:\/\/127\.0\.0\.1:1/);
   });
 });

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { repoRoot } from '../../src/compose.js';
 import type { RealRunRecord } from '../../src/core/evaluation/real-run.js';
+import { expectExit } from '../support/khaos-cli.js';
 import { khaos } from './helpers.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-evaluate-real-'));
@@ -29,8 +30,8 @@ describe('khaos evaluate on the local stack', () => {
     fs.writeFileSync(config, YAML.stringify(scenario));
     const out = path.join(dir, 'out');
     const r = await khaos(['evaluate', '--config', config, '--json', '--out', out]);
+    expectExit(r, 0);
     expect(r.out).toContain('stack down: no process left');
-    expect(r.code).toBe(0);
 
     const json = JSON.parse(fs.readFileSync(path.join(out, 'evaluate.json'), 'utf8')) as { policies: Record<string, unknown>[] };
     expect(json.policies.map((p) => p.name)).toEqual(['khaos+', 'static:3s']);

@@ -99,7 +99,7 @@ describe('khaos evaluate --sim', () => {
     [['--policies', 'khaos+,,nope'], /--policies: entry 2: an empty policy name;.* entry 3: unknown policy "nope"/],
     [['--policies', 'static:30s@restart'], /a static interval never changes/],
     [['--policies', 'khaos+,khaos+@paced'], /khaos\+ is listed more than once/],
-    [['--schedules', '0'], /--schedules needs a whole number ≥ 1, got "0"/],
+    [['--schedules', '0'], /--schedules needs a whole number ≥ 1 and ≤ 1000, got "0"/],
     [['--seed', 'x'], /--seed needs a whole number, got "x"/],
     [['--trace', 'missing.csv'], /trace "missing.csv" not found/],
   ])('bad input %j: a clear error, exit 2, no report', async (args, message) => {

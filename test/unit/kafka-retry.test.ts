@@ -138,3 +138,11 @@ describe('describeError', () => {
     expect(describeError(new Error('outer', { cause: new Error('inner') }))).toBe('Error: outer (caused by Error: inner)');
   });
 });
+
+describe('describeError of KafkaJS giving up with its retries off', () => {
+  it('says nothing of retries KafkaJS never made', () => {
+    const refused = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:1'), { name: 'KafkaJSConnectionError', retriable: true });
+    const wrapped = Object.assign(new Error(refused.message), { name: 'KafkaJSNumberOfRetriesExceeded', retriable: false, retryCount: 0, cause: refused });
+    expect(describeError(wrapped)).toBe('KafkaJSConnectionError: Connection error: connect ECONNREFUSED 127.0.0.1:1');
+  });
+});

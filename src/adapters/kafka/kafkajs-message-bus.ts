@@ -5,14 +5,31 @@ import { isRetriableKafkaError, NotReadyYet, withRetry, type RetryPolicy } from 
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
-const wrap = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
+/** Failures of `f` as KhaosError('platform'), naming the broker address: a wrong address and a dead broker look alike from here. */
+const wrap = async <T>(bootstrap: string, what: string, f: () => Promise<T>): Promise<T> => {
   try {
     return await f();
   } catch (e) {
     if (e instanceof KhaosError) throw e;
-    throw new KhaosError('platform', `Kafka ${what} failed: ${(e as Error).message}`, 'is the broker running? `khaos stack status`', { cause: e });
+    throw new KhaosError('platform', `Kafka at ${bootstrap}: ${what} failed: ${(e as Error).message}`, `check the address (HOST:PORT of a broker) and that the broker runs (\`khaos stack status\` for a local stack)`, { cause: e });
   }
 };
+
+/**
+ * Connecting: a broker that refuses connections is dead or the address wrong, so a few quick
+ * tries (about 9 s, a line each), not the default's 30 s on top of KafkaJS's own retries.
+ */
+const CONNECT_RETRY: Partial<RetryPolicy> = { maxAttempts: 8, maxElapsedMs: 15_000, maxDelayMs: 2_000 };
+
+/**
+ * How long the partitions of a topic just created may take to get a leader that serves them. An
+ * idle broker elects one in well under a second; next to a CPU hog on both cores an election
+ * outlasted KafkaJS's fixed 10 s wait (issue 21), so this is generous, and still a bound.
+ */
+export const LEADER_WAIT_MS = 120_000;
+
+/** The KafkaJS client's factories the bus uses (a fake in tests). */
+export type KafkaClient = Pick<Kafka, 'admin' | 'producer' | 'consumer'>;
 
 /** How long after this bus ensured a topic an UNKNOWN_TOPIC_OR_PARTITION for it counts as metadata still on its way. */
 const JUST_CREATED_MS = 60_000;
@@ -22,6 +39,12 @@ export interface KafkajsMessageBusOptions {
   log?: (line: string) => void;
   /** Bounds of the retries (default DEFAULT_RETRY_POLICY: 8 attempts, 30 s). */
   retry?: Partial<RetryPolicy>;
+  /** Longest wait for the partitions of a new topic to get serving leaders, ms (default LEADER_WAIT_MS). */
+  leaderWaitMs?: number;
+  /** The KafkaJS client (default: one for `bootstrap`), and the clock and sleep of the retries (default: the system's); tests inject them. */
+  client?: KafkaClient;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -34,13 +57,17 @@ export interface KafkajsMessageBusOptions {
 const TAIL_JOIN_MS = 60_000;
 
 export class KafkajsMessageBus implements MessageBus {
-  private readonly kafka: Kafka;
+  private readonly kafka: KafkaClient;
+  private readonly adminKafka: KafkaClient;
   private admin?: Admin;
   private producer?: Producer;
   private resendSafe?: boolean;
   private readonly ensuredAt = new Map<string, number>();
   private readonly log: (line: string) => void;
   private readonly retryPolicy?: Partial<RetryPolicy>;
+  private readonly leaderWaitMs: number;
+  private readonly now: () => number;
+  private readonly sleep?: (ms: number) => Promise<void>;
 
   /**
    * `committedReader`, when given, serves readAllCommitted (see java-committed-reader.ts: KafkaJS's
@@ -51,36 +78,47 @@ export class KafkajsMessageBus implements MessageBus {
     private readonly committedReader?: (topic: string, opts: { idleMs: number; timeoutMs: number }) => Promise<ReadRecord[]>,
     options: KafkajsMessageBusOptions = {},
   ) {
-    this.kafka = new Kafka({ clientId: 'khaos', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200 } });
+    // connectionTimeout: KafkaJS's 1 s is short for a broker on a loaded machine; a dead one refuses at once anyway.
+    const client = (retry: { retries: number; initialRetryTime?: number }) => new Kafka({ clientId: 'khaos', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING, connectionTimeout: 3_000, retry });
+    this.kafka = options.client ?? client({ retries: 8, initialRetryTime: 200 });
+    // The admin on a client of its own without KafkaJS's retries (the client's apply to connecting
+    // too): under Khaos's attempt() a dead broker would otherwise be retried for a minute in silence.
+    this.adminKafka = options.client ?? client({ retries: 0 });
     this.log = options.log ?? ((line) => void process.stderr.write(`${line}\n`));
     this.retryPolicy = options.retry;
+    this.leaderWaitMs = options.leaderWaitMs ?? LEADER_WAIT_MS;
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep;
   }
 
   /** `f` retried while it fails retriably, then failures translated to KhaosError('platform'). */
-  private attempt<T>(what: string, f: () => Promise<T>, opts: { topic?: string; retriable?: boolean } = {}): Promise<T> {
+  private attempt<T>(what: string, f: () => Promise<T>, opts: { topic?: string; retriable?: boolean; policy?: Partial<RetryPolicy> } = {}): Promise<T> {
     const ensured = opts.topic === undefined ? undefined : this.ensuredAt.get(opts.topic);
-    const topicJustCreated = ensured !== undefined && Date.now() - ensured < JUST_CREATED_MS;
+    const topicJustCreated = ensured !== undefined && this.now() - ensured < JUST_CREATED_MS;
     const isRetriable = (e: unknown) => opts.retriable !== false && isRetriableKafkaError(e, { topicJustCreated });
-    return wrap(what, () => withRetry(`Kafka ${what}`, f, { isRetriable, log: this.log, policy: this.retryPolicy }));
+    const policy = { ...opts.policy, ...this.retryPolicy };
+    return wrap(this.bootstrap, what, () => withRetry(`Kafka ${what}`, f, { isRetriable, log: this.log, policy, now: this.now, sleep: this.sleep }));
   }
 
   private async adminClient(): Promise<Admin> {
     if (!this.admin) {
-      const admin = this.kafka.admin();
-      await this.attempt('connect', () => admin.connect());
+      const admin = this.adminKafka.admin();
+      await this.attempt('connect', () => admin.connect(), { policy: CONNECT_RETRY });
       this.admin = admin;
     }
     return this.admin;
   }
 
-  /** Creates the topic if absent, then waits (bounded) until every partition has a leader that answers. */
+  /** Creates the topic if absent, then waits (up to leaderWaitMs) until every partition has a leader that answers. */
   async ensureTopic(topic: string, partitions: number): Promise<void> {
     const admin = await this.adminClient();
     await this.attempt(`create topic ${topic}`, async () => {
       const existing = await admin.listTopics();
-      if (!existing.includes(topic)) await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+      // Not waitForLeaders: KafkaJS waits for them 10 s at most, then throws a KafkaJSTimeout it
+      // marks non-retriable, which ended a loaded CI run (issue 21). The wait below bounds it.
+      if (!existing.includes(topic)) await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: false });
     });
-    this.ensuredAt.set(topic, Date.now());
+    this.ensuredAt.set(topic, this.now());
     // waitForLeaders only waits for metadata to name leaders; the leader itself may not serve
     // the partition yet (NOT_LEADER_OR_FOLLOWER right after creation), so ask it.
     await this.attempt(
@@ -91,7 +129,8 @@ export class KafkajsMessageBus implements MessageBus {
         if (meta.length === 0 || leaderless.length > 0) throw new NotReadyYet(`partitions ${meta.length === 0 ? '(none yet)' : leaderless.join(', ')} of ${topic} have no leader yet`);
         await admin.fetchTopicOffsets(topic);
       },
-      { topic },
+      // A deadline, not a count of attempts: an election takes what it takes on a loaded machine.
+      { topic, policy: { maxAttempts: Number.POSITIVE_INFINITY, maxElapsedMs: this.leaderWaitMs, maxDelayMs: 2_000 } },
     );
   }
 
@@ -109,7 +148,8 @@ export class KafkajsMessageBus implements MessageBus {
    */
   async produce(topic: string, records: OutgoingRecord[]): Promise<void> {
     if (!this.producer) {
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      // KafkaJS's retries bounded (its idempotent producer needs some): attempt() retries past them, with a line each.
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 } });
       await this.attempt('connect producer', () => producer.connect());
       this.producer = producer;
     }
@@ -155,6 +195,7 @@ export class KafkajsMessageBus implements MessageBus {
    * A retried attempt starts over with a new group and drops what the failed one had read.
    */
   private async consumeAll<T>(topic: string, opts: { idleMs: number; timeoutMs: number }, toRecord: (partition: number, m: KafkaMessage) => T): Promise<T[]> {
+    await this.adminClient(); // a dead broker or a wrong address fails here, fast, not after the consumer's own retries
     return this.attempt(
       `read ${topic}`,
       async () => {

@@ -7,7 +7,7 @@
  */
 
 export interface RetryPolicy {
-  /** Attempts in all, the first one included. */
+  /** Attempts in all, the first one included (Infinity: bounded by maxElapsedMs alone). */
   maxAttempts: number;
   /** No retry starts once this long has passed since the first attempt began (ms). */
   maxElapsedMs: number;
@@ -73,7 +73,9 @@ export async function withRetry<T>(what: string, operation: (attempt: number) =>
         log(`${what}: ${describeError(e)}; giving up after ${attempt} attempts in ${elapsedMs} ms`);
         throw new RetriesExhausted(attempt, elapsedMs, e);
       }
-      log(`${what}: ${describeError(e)}; retry ${attempt}/${policy.maxAttempts - 1} in ${delayMs} ms`);
+      // Bounded by time alone (a deadline): say how much of it has passed, so a long wait shows progress.
+      const of = Number.isFinite(policy.maxAttempts) ? `${attempt}/${policy.maxAttempts - 1}` : `${attempt} (${(elapsedMs / 1000).toFixed(1)} s of at most ${(policy.maxElapsedMs / 1000).toFixed(0)} s)`;
+      log(`${what}: ${describeError(e)}; retry ${of} in ${delayMs} ms`);
       await sleep(delayMs);
     }
   }
@@ -81,6 +83,7 @@ export async function withRetry<T>(what: string, operation: (attempt: number) =>
 
 interface KafkaLikeError {
   name?: string;
+  retryCount?: number;
   type?: string;
   message?: string;
   retriable?: boolean;
@@ -117,7 +120,8 @@ export function describeError(e: unknown): string {
   if (typeof e !== 'object' || e === null) return String(e);
   const err = e as KafkaLikeError;
   const cause = err.cause !== e && typeof err.cause === 'object' && err.cause !== null ? (err.cause as KafkaLikeError) : undefined;
-  if (err.name === 'KafkaJSNumberOfRetriesExceeded' && cause) return `${describeError(cause)} (after KafkaJS's own retries)`;
+  // KafkaJS wraps even a first failure so when its retries are off (retryCount 0): then there is nothing to add.
+  if (err.name === 'KafkaJSNumberOfRetriesExceeded' && cause) return `${describeError(cause)}${err.retryCount === 0 ? '' : " (after KafkaJS's own retries)"}`;
   const head = `${err.name ?? 'Error'}${err.type ? ` ${err.type}` : ''}: ${err.message ?? ''}`;
   return cause?.message && cause.message !== err.message ? `${head} (caused by ${describeError(cause)})` : head;
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { KhaosError } from '../../core/errors.js';
+import { badInput, KhaosError } from '../../core/errors.js';
 import { FINAL_RECONFIG_STEPS, type ControlEvent, type ControlRun, type ControlRunStatus, type DecisionRecord, type ReconfigRecord } from '../../core/control/records.js';
 import type { ControlStore } from '../../ports/control-store.js';
 
@@ -20,16 +20,77 @@ export const CONTROL_SCHEMA_VERSION = MIGRATIONS.length;
 /** Non-finite numbers are stored as null: observations may carry NaN from a bad metric, and the record must still be written. */
 const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? null : x));
 
+const SQLITE_HEADER = 'SQLite format 3\0';
+const MOVE_ASIDE = (file: string) => `move it aside (mv ${file} ${file}.bad) and Khaos starts a new one, or set KHAOS_HOME to another directory`;
+
+/**
+ * Refuses a file that is not this store's before anything writes to it: not a file, not SQLite,
+ * damaged, another program's database, or a newer schema. Opened read-only here, so a refused
+ * file is left exactly as it was (switching it to WAL or creating tables would change it).
+ */
+function checkExisting(file: string): void {
+  const stat = fs.statSync(file);
+  if (!stat.isFile()) throw badInput(`the control database ${file} is not a file`, MOVE_ASIDE(file));
+  if (stat.size === 0) return; // a new, empty file: SQLite makes it a database
+  const head = Buffer.alloc(16);
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.readSync(fd, head, 0, 16, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (head.toString('latin1') !== SQLITE_HEADER) throw badInput(`the control database ${file} is not a SQLite database (damaged, or another file)`, MOVE_ASIDE(file));
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    const check = db.pragma('quick_check', { simple: true }) as string;
+    if (check !== 'ok') throw badInput(`the control database ${file} is damaged: ${check}`, MOVE_ASIDE(file));
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > CONTROL_SCHEMA_VERSION) throw new KhaosError('environment', `control database ${file} has schema version ${version}; this Khaos knows up to ${CONTROL_SCHEMA_VERSION}`, 'upgrade Khaos, or set KHAOS_HOME elsewhere');
+    const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all();
+    if (version === 0 && tables.length > 0) throw badInput(`${file} is another program's SQLite database (tables ${tables.map((t) => t.name).join(', ')}), not Khaos's control database`, MOVE_ASIDE(file));
+  } catch (e) {
+    if (e instanceof KhaosError) throw e;
+    throw badInput(`the control database ${file} cannot be read: ${(e as Error).message}`, MOVE_ASIDE(file));
+  } finally {
+    db?.close();
+  }
+}
+
+/** Refuses a file or directory this process may not write (a write would fail mid-run, after the work began). */
+function checkWritable(file: string): void {
+  for (const [what, p] of [['file', file], ['directory', path.dirname(file)]] as const) {
+    if (!fs.existsSync(p)) continue;
+    try {
+      fs.accessSync(p, fs.constants.W_OK);
+    } catch {
+      throw badInput(`the control database ${file} is read-only (its ${what} ${p} cannot be written)`, `make it writable (chmod u+w ${p}) or set KHAOS_HOME to a writable directory; \`khaos control status\` and \`decisions\` only read it`);
+    }
+  }
+}
+
 /**
  * ControlStore on a SQLite file: WAL with synchronous FULL, so each record is on disk before the
  * call returns (a SIGKILLed controller loses nothing recorded). Its own file beside the profile
- * database, so the two schemas version independently.
+ * database, so the two schemas version independently. A file that is not a Khaos control
+ * database, is damaged or cannot be written is refused with `bad-input` and left untouched.
+ * `readOnly` (status, decisions): the file is only read, and must exist.
  */
 export class SqliteControlStore implements ControlStore {
   private readonly db: Database.Database;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    { readOnly = false }: { readOnly?: boolean } = {},
+  ) {
+    if (fs.existsSync(file)) checkExisting(file);
+    else if (readOnly) throw badInput(`no control database at ${file}`, 'start a control run first (`khaos control --config FILE`), or set KHAOS_HOME to where your runs are');
+    if (!readOnly) checkWritable(file);
     try {
+      if (readOnly) {
+        this.db = new Database(file, { readonly: true, fileMustExist: true });
+        return;
+      }
       fs.mkdirSync(path.dirname(file), { recursive: true });
       this.db = new Database(file);
       this.db.pragma('journal_mode = WAL');
@@ -37,12 +98,10 @@ export class SqliteControlStore implements ControlStore {
       this.db.pragma('busy_timeout = 5000');
       this.db.transaction(() => {
         const version = this.db.pragma('user_version', { simple: true }) as number;
-        if (version > CONTROL_SCHEMA_VERSION) throw new KhaosError('environment', `control database ${file} has schema version ${version}; this Khaos knows up to ${CONTROL_SCHEMA_VERSION}`, 'upgrade Khaos, or set KHAOS_HOME elsewhere');
         for (let v = version; v < CONTROL_SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]!);
         if (version !== CONTROL_SCHEMA_VERSION) this.db.pragma(`user_version = ${CONTROL_SCHEMA_VERSION}`);
       }).immediate();
     } catch (e) {
-      if (e instanceof KhaosError) throw e;
       throw new KhaosError('environment', `cannot open the control database ${file}: ${(e as Error).message}`, 'check that the directory is writable and the file is a Khaos control database', { cause: e });
     }
   }

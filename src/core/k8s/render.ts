@@ -1,5 +1,6 @@
 import { JOB_CLASSES, type JobKind } from '../load/events.js';
-import { replicaName } from '../profiling/profile-plan.js';
+import { badInput } from '../errors.js';
+import { intervalProblems, replicaName } from '../profiling/profile-plan.js';
 import type { K8sObject } from './validate.js';
 
 /**
@@ -186,6 +187,9 @@ export function khaosRbac(k: K8sSettings): K8sObject[] {
 
 /** Everything Khaos would create for `plan`: RBAC first, then one FlinkDeployment per interval, then the kill template. */
 export function renderProfilePlan(k: K8sSettings, plan: ProfilePlanK8s): K8sObject[] {
+  // The profile's own check on its intervals: each is a FlinkDeployment named after it.
+  const problems = intervalProblems(plan.intervalsMs);
+  if (problems.length) throw badInput(`profile.intervals has ${problems.length} problem(s): ${problems.join('; ')}`, 'list distinct durations from 500ms to 10min, e.g. profile.intervals: [2s, 5s, 8s]');
   const deployments = plan.intervalsMs.map((ciMs) => flinkDeployment(k, plan, ciMs));
   return [...khaosRbac(k), ...deployments, podKill(k, plan.profile, deployments[0]!.metadata.name, `khaos-${plan.profile}-kill-template`)];
 }

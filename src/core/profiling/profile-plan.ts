@@ -13,12 +13,27 @@ export function evenIntervals(minMs: number, maxMs: number, count: number): numb
   return Array.from({ length: count }, (_, i) => Math.round((minMs + ((maxMs - minMs) * i) / (count - 1)) / 100) * 100);
 }
 
+/** Profiled intervals, ms: each names a replica (ci-<ms>), so whole ms, none twice, and within what Flink and a profile can use. */
+const PROFILE_INTERVAL_RANGE_MS = [500, 600_000] as const;
+
+/** What is wrong with the intervals of a profile, each problem once: none, not whole ms, outside 500 ms–10 min, repeated. */
+export function intervalProblems(intervalsMs: readonly number[]): string[] {
+  const [min, max] = PROFILE_INTERVAL_RANGE_MS;
+  const p: string[] = [];
+  if (intervalsMs.length === 0) p.push('no checkpoint intervals');
+  for (const ci of intervalsMs) {
+    if (!Number.isInteger(ci)) p.push(`interval ${ci} ms is not a whole number of milliseconds`);
+    else if (!(ci >= min && ci <= max)) p.push(`interval ${ci} ms is outside 500 ms–10 min`);
+  }
+  const repeated = [...new Set(intervalsMs.filter((ci, i) => intervalsMs.indexOf(ci) !== i))];
+  if (repeated.length) p.push(`intervals repeat: ${repeated.join(', ')} ms listed more than once (each interval is one replica, named after it)`);
+  return p;
+}
+
 /** Checks a plan, reporting every problem at once. Intervals outside 0.5 s–10 min are refused. */
 export function checkPlan(plan: ProfilePlan): ProfilePlan {
   const p: string[] = [];
-  if (plan.intervalsMs.length === 0) p.push('no checkpoint intervals');
-  for (const ci of plan.intervalsMs) if (!(ci >= 500 && ci <= 600_000)) p.push(`interval ${ci} ms is outside 500 ms–10 min`);
-  if (new Set(plan.intervalsMs).size !== plan.intervalsMs.length) p.push('intervals repeat');
+  p.push(...intervalProblems(plan.intervalsMs));
   if (plan.points.length === 0) p.push('no injection points');
   if (!(plan.repetitions >= 1 && Number.isInteger(plan.repetitions))) p.push(`repetitions must be a whole number ≥ 1, got ${plan.repetitions}`);
   if (!(plan.replay.beforeSec >= 10)) p.push(`replay.beforeSec must be ≥ 10 s to learn what normal looks like, got ${plan.replay.beforeSec}`);

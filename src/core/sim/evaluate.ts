@@ -96,6 +96,13 @@ export interface FailurePlan {
 }
 
 /**
+ * Most simulated seconds of one evaluation: 80 MB of rates, and some 5 s per policy and schedule
+ * (nyc_taxi at replay.compression 10, 1.86 M s: `khaos evaluate --sim --policies static:30s
+ * --schedules 1` took 1.7 s, process included). Past it a small compression fails late, or out of memory.
+ */
+export const MAX_SIMULATED_SEC = 10_000_000;
+
+/**
  * The input rate of each simulated second over the whole trace: the trace read as the replayer
  * reads it (rateAt: linear interpolation, at the middle of each second, `compression` trace
  * seconds per simulated second), scaled so that its maximum value is `peakRateEps`. Rates stay
@@ -108,6 +115,7 @@ export function simulationRates(trace: Trace, o: { peakRateEps: number; compress
   const spanSec = trace.timesSec[trace.timesSec.length - 1]! - t0;
   const durationSec = Math.floor(spanSec / o.compression);
   if (durationSec < 1) throw badInput(`trace ${trace.name} spans ${spanSec} s: at compression ${o.compression} that is less than one simulated second`, 'use a longer trace or a smaller replay.compression');
+  if (durationSec > MAX_SIMULATED_SEC) throw badInput(`replay.compression ${o.compression} makes trace ${trace.name} (${spanSec} s) ${durationSec} simulated seconds; the simulator runs at most ${MAX_SIMULATED_SEC} (about ${Math.round(MAX_SIMULATED_SEC / 86_400)} days)`, `set replay.compression to at least ${Math.ceil((spanSec / MAX_SIMULATED_SEC) * 100) / 100}`);
   const max = trace.values.reduce((a, b) => Math.max(a, b), 0);
   const scale = max > 0 ? o.peakRateEps / max : 0;
   const rates = new Float64Array(durationSec);
