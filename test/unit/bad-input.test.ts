@@ -178,7 +178,7 @@ describe('control --attach and --policy', () => {
 
   it('--policy static:0s names the zero interval, not "unknown policy static:0"', async () => {
     const r = await khaos('control', '--attach', 'http://127.0.0.1:1', '--policy', 'static:0s');
-    expectRefused(r, /--policy static:0s: the static interval "0s" is 0 ms; a duration here must be more than 0/, /static:30s/);
+    expectRefused(r, /policy "static:0s": the static interval "0s" is 0 ms; a duration here must be more than 0/, /static:30s/);
     expect(r.err).not.toMatch(/static:0"/);
     expect(reached).toEqual([]);
   });

@@ -206,7 +206,7 @@ describe('the real evaluation protocol on fakes: warm-up, repeats in a seeded or
     // The simulator needs more simulated time than the real runs' compression leaves.
     const simConfig = path.join(home, 'sim.yaml');
     fs.writeFileSync(simConfig, YAML.stringify({ ...yaml, replay: { ...yaml.replay, compression: 10 }, evaluate: { ...yaml.evaluate, failuresPerSchedule: 1, minSpacing: '30min' } }));
-    const sim = await khaos('evaluate', '--sim', '--config', simConfig, '--policies', 'static:30s', '--schedules', '1', '--out', path.join(home, 'sim'), '--json');
+    const sim = await khaos('evaluate', '--sim', '--config', simConfig, '--policies', 'static:30s', '--no-oracle', '--schedules', '1', '--out', path.join(home, 'sim'), '--json');
     expect(sim.code, sim.err).toBe(0);
     expect((JSON.parse(sim.out) as { policies: { name: string }[] }).policies.map((p) => p.name)).toEqual(['static:30s']);
     const none = await khaos('evaluate', '--config', configFile, '--out', path.join(home, 'none'));
