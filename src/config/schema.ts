@@ -3,6 +3,7 @@ import { badInput, KhaosError } from '../core/errors.js';
 import { policyUnderTest, type PolicyUnderTest } from '../core/sim/evaluate.js';
 import { fluidParams, type FluidParamsOverrides } from '../core/sim/fluid.js';
 import { durationProblem, parseDuration } from './duration.js';
+import { DEDUP_DEFAULTS, JOB_KINDS } from '../core/load/events.js';
 
 /**
  * A duration value: "30s" or a bare number of milliseconds, more than 0 ms unless `allowZero`.
@@ -156,9 +157,25 @@ export const configSchema = z
       .prefault({}),
     job: z
       .object({
-        kind: z.enum(['iot', 'ysb']).default('iot').describe('Sample job: iot (vehicles) or ysb (advertising)'),
+        kind: z.enum(JOB_KINDS).default('iot').describe('Sample job: iot (vehicles), ysb (advertising) or dedup (click deduplication over a retention: state grows with rate × retention)'),
         parallelism: z.number().int().min(1).max(8).default(2).describe('Job parallelism = TaskManagers (one slot each)'),
         checkpointInterval: duration('5s', 'Checkpoint interval the job starts with'),
+        dedup: z
+          .object({
+            retention: duration(`${DEDUP_DEFAULTS.retentionMs / 1000}s`, 'dedup job: how long (event time) an id is remembered after its first occurrence; state ≈ rate × retention × (statePayloadBytes + ~100 B)'),
+            statePayloadBytes: z.number().int().min(0).max(65_536).default(DEDUP_DEFAULTS.statePayloadBytes).describe('dedup job: bytes of state kept per remembered id'),
+            repeatShare: z.number().min(0).max(0.9).default(DEDUP_DEFAULTS.repeatShare).describe('dedup input: share of events that repeat a recent id (a producer retry), 0–0.9'),
+            repeatMaxAge: duration(`${DEDUP_DEFAULTS.repeatMaxAgeMs / 1000}s`, 'dedup input: a repeat re-sends an id first sent at most this long before; below job.dedup.retention, so every repeat is dropped'),
+          })
+          .strict()
+          .prefault({})
+          .superRefine((v, ctx) => {
+            const retentionMs = durationProblem(v.retention, false) ? undefined : parseDuration(v.retention, 'retention');
+            const ageMs = durationProblem(v.repeatMaxAge, false) ? undefined : parseDuration(v.repeatMaxAge, 'repeatMaxAge');
+            if (retentionMs !== undefined && ageMs !== undefined && ageMs >= retentionMs) {
+              ctx.addIssue({ code: 'custom', path: ['repeatMaxAge'], message: `${JSON.stringify(v.repeatMaxAge)} is not below retention ${JSON.stringify(v.retention)}: a repeat after its id's retention comes out again; shorten repeatMaxAge or lengthen retention` });
+            }
+          }),
       })
       .strict()
       .prefault({}),
@@ -332,7 +349,15 @@ export function resolveConfig(input: unknown) {
       startTimeoutMs: d(c.stack.startTimeout, 'stack.startTimeout'),
       savepointTimeoutMs: d(c.stack.savepointTimeout, 'stack.savepointTimeout'),
     }),
-    job: Object.freeze({ ...c.job, checkpointIntervalMs: d(c.job.checkpointInterval, 'job.checkpointInterval') }),
+    job: Object.freeze({
+      ...c.job,
+      checkpointIntervalMs: d(c.job.checkpointInterval, 'job.checkpointInterval'),
+      dedup: Object.freeze({
+        ...c.job.dedup,
+        retentionMs: d(c.job.dedup.retention, 'job.dedup.retention'),
+        repeatMaxAgeMs: d(c.job.dedup.repeatMaxAge, 'job.dedup.repeatMaxAge'),
+      }),
+    }),
     replay: Object.freeze({ ...c.replay, startOffsetSec: d(c.replay.startOffset, 'replay.startOffset') / 1000, durationSec: Math.round(d(c.replay.duration, 'replay.duration') / 1000) }),
     profile: Object.freeze({
       ...c.profile,
