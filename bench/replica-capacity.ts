@@ -1,18 +1,20 @@
 /**
  * How many events/s one job replica sustains on this machine: a staircase of input rates, each
  * held for a while, with the replica's source throughput and lag sampled every second.
- * Run: npx tsx bench/replica-capacity.ts [iot|ysb] [parallelism] [seconds-per-step]
+ * Run: npx tsx bench/replica-capacity.ts [iot|ysb|dedup] [parallelism] [seconds-per-step]
+ * (dedup runs with its defaults, DEDUP_DEFAULTS: 60 s retention, 300 B of state per id, 20 % repeats)
  */
 import { JobSampler } from '../src/app/observe.js';
 import { replayWorkload } from '../src/app/replay.js';
 import { resolveConfig } from '../src/config/schema.js';
 import { KafkajsMessageBus, startLocalStack, SystemClock } from '../src/compose.js';
 import { RestFlinkEngine } from '../src/adapters/flink-rest/rest-flink-engine.js';
-import { eventGenerator } from '../src/core/load/events.js';
+import { eventGenerator, JOB_KINDS, type JobKind } from '../src/core/load/events.js';
 import { seededRandom } from '../src/core/random.js';
 import { report, stats } from './lib.js';
 
-const job = (process.argv[2] ?? 'iot') as 'iot' | 'ysb';
+const job = (process.argv[2] ?? 'iot') as JobKind;
+if (!JOB_KINDS.includes(job)) throw new Error(`job must be one of ${JOB_KINDS.join(', ')}, got ${job}`);
 const parallelism = Number(process.argv[3] ?? 1);
 const stepSec = Number(process.argv[4] ?? 20);
 const rates = [500, 1000, 2000, 4000, 8000, 16_000];

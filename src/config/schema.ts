@@ -160,25 +160,21 @@ export const configSchema = z
         kind: z.enum(JOB_KINDS).default('iot').describe('Sample job: iot (vehicles), ysb (advertising) or dedup (click deduplication over a retention: state grows with rate × retention)'),
         parallelism: z.number().int().min(1).max(8).default(2).describe('Job parallelism = TaskManagers (one slot each)'),
         checkpointInterval: duration('5s', 'Checkpoint interval the job starts with'),
-        dedup: z
-          .object({
-            retention: duration(`${DEDUP_DEFAULTS.retentionMs / 1000}s`, 'dedup job: how long (event time) an id is remembered after its first occurrence; state ≈ rate × retention × (statePayloadBytes + ~100 B)'),
-            statePayloadBytes: z.number().int().min(0).max(65_536).default(DEDUP_DEFAULTS.statePayloadBytes).describe('dedup job: bytes of state kept per remembered id'),
-            repeatShare: z.number().min(0).max(0.9).default(DEDUP_DEFAULTS.repeatShare).describe('dedup input: share of events that repeat a recent id (a producer retry), 0–0.9'),
-            repeatMaxAge: duration(`${DEDUP_DEFAULTS.repeatMaxAgeMs / 1000}s`, 'dedup input: a repeat re-sends an id first sent at most this long before; below job.dedup.retention, so every repeat is dropped'),
-          })
-          .strict()
-          .prefault({})
-          .superRefine((v, ctx) => {
-            const retentionMs = durationProblem(v.retention, false) ? undefined : parseDuration(v.retention, 'retention');
-            const ageMs = durationProblem(v.repeatMaxAge, false) ? undefined : parseDuration(v.repeatMaxAge, 'repeatMaxAge');
-            if (retentionMs !== undefined && ageMs !== undefined && ageMs >= retentionMs) {
-              ctx.addIssue({ code: 'custom', path: ['repeatMaxAge'], message: `${JSON.stringify(v.repeatMaxAge)} is not below retention ${JSON.stringify(v.retention)}: a repeat after its id's retention comes out again; shorten repeatMaxAge or lengthen retention` });
-            }
-          }),
+        dedupRetention: duration(`${DEDUP_DEFAULTS.retentionMs / 1000}s`, 'dedup job: how long (event time) an id is remembered after its first occurrence; state ≈ rate × (1 − dedupRepeatShare) × retention × (dedupStatePayloadBytes + ~100 B)'),
+        dedupStatePayloadBytes: z.number().int().min(0).max(65_536).default(DEDUP_DEFAULTS.statePayloadBytes).describe('dedup job: bytes of state kept per remembered id'),
+        dedupRepeatShare: z.number().min(0).max(0.9).default(DEDUP_DEFAULTS.repeatShare).describe('dedup input: share of events that repeat a recent id (a producer retry), 0–0.9'),
+        dedupRepeatMaxAge: duration(`${DEDUP_DEFAULTS.repeatMaxAgeMs / 1000}s`, 'dedup input: a repeat re-sends an id first sent at most this long before; below dedupRetention, so every repeat is dropped'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .superRefine((v, ctx) => {
+        const ms = (d: string | number) => (durationProblem(d, false) ? undefined : parseDuration(d, 'duration'));
+        const retentionMs = ms(v.dedupRetention);
+        const ageMs = ms(v.dedupRepeatMaxAge);
+        if (retentionMs !== undefined && ageMs !== undefined && ageMs >= retentionMs) {
+          ctx.addIssue({ code: 'custom', path: ['dedupRepeatMaxAge'], message: `${JSON.stringify(v.dedupRepeatMaxAge)} is not below dedupRetention ${JSON.stringify(v.dedupRetention)}: a repeat after its id's retention comes out again; shorten dedupRepeatMaxAge or lengthen dedupRetention` });
+        }
+      }),
     replay: z
       .object({
         trace: z.string().default('nyc_taxi.csv').describe('Trace file: a path, or a file name in the shared workloads folder'),
@@ -352,10 +348,12 @@ export function resolveConfig(input: unknown) {
     job: Object.freeze({
       ...c.job,
       checkpointIntervalMs: d(c.job.checkpointInterval, 'job.checkpointInterval'),
+      /** The dedup job's settings in one piece, as its replicas and generator take them. */
       dedup: Object.freeze({
-        ...c.job.dedup,
-        retentionMs: d(c.job.dedup.retention, 'job.dedup.retention'),
-        repeatMaxAgeMs: d(c.job.dedup.repeatMaxAge, 'job.dedup.repeatMaxAge'),
+        retentionMs: d(c.job.dedupRetention, 'job.dedupRetention'),
+        statePayloadBytes: c.job.dedupStatePayloadBytes,
+        repeatShare: c.job.dedupRepeatShare,
+        repeatMaxAgeMs: d(c.job.dedupRepeatMaxAge, 'job.dedupRepeatMaxAge'),
       }),
     }),
     replay: Object.freeze({ ...c.replay, startOffsetSec: d(c.replay.startOffset, 'replay.startOffset') / 1000, durationSec: Math.round(d(c.replay.duration, 'replay.duration') / 1000) }),

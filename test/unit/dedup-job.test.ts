@@ -74,13 +74,13 @@ describe('the dedup job’s arguments and settings', () => {
   });
 
   it('reads job.dedup with units compiled, and defaults matching the job’s', () => {
-    const c = resolveConfig({ job: { kind: 'dedup', dedup: { retention: '2m', statePayloadBytes: 1000, repeatMaxAge: '90s' } } });
-    expect(c.job.dedup).toMatchObject({ retentionMs: 120_000, statePayloadBytes: 1000, repeatShare: 0.2, repeatMaxAgeMs: 90_000 });
-    expect(resolveConfig({}).job.dedup).toMatchObject(DEDUP_DEFAULTS);
+    const c = resolveConfig({ job: { kind: 'dedup', dedupRetention: '2min', dedupStatePayloadBytes: 1000, dedupRepeatMaxAge: '90s' } });
+    expect(c.job.dedup).toEqual({ retentionMs: 120_000, statePayloadBytes: 1000, repeatShare: 0.2, repeatMaxAgeMs: 90_000 });
+    expect(resolveConfig({}).job.dedup).toEqual(DEDUP_DEFAULTS);
   });
 
   it('refuses repeats that could outlive their id’s retention, naming both settings', () => {
-    expect(() => resolveConfig({ job: { dedup: { retention: '30s', repeatMaxAge: '30s' } } })).toThrow(/job\.dedup\.repeatMaxAge: "30s" is not below retention "30s"/);
+    expect(() => resolveConfig({ job: { dedupRetention: '30s', dedupRepeatMaxAge: '30s' } })).toThrow(/job\.dedupRepeatMaxAge: "30s" is not below dedupRetention "30s"/);
   });
 
   it('renders the dedup job’s arguments into its FlinkDeployment', () => {
