@@ -66,5 +66,5 @@ async function lastCheckpoint(flink: RestFlinkEngine) {
   return cp ? { checkpointStateMb: mb(cp.stateSizeBytes), checkpointedMb: mb(cp.checkpointedSizeBytes), checkpointDurationMs: cp.endToEndDurationMs } : {};
 }
 
-// One results file per job (the IoT one keeps its name).
-report(job === 'iot' ? 'replica-capacity' : `replica-capacity-${job}`, { job, rates, parallelism, stepSec, checkpointIntervalMs: 5000, note: 'one replica alone on the machine, with Kafka and the replayer' }, rows);
+// One results file per job (the IoT one keeps its name) and per list of rates given.
+report(`replica-capacity${job === 'iot' ? '' : `-${job}`}${process.argv[5] ? `-${rates.join('-')}` : ''}`, { job, rates, parallelism, stepSec, checkpointIntervalMs: 5000, note: 'one replica alone on the machine, with Kafka and the replayer' }, rows);
