@@ -6,6 +6,7 @@
  * rate builds up (the dedup job's grows with rate × retention, so hold a rate longer than that).
  * (dedup runs with its defaults, DEDUP_DEFAULTS: 60 s retention, 300 B of state per id, 20 % repeats)
  */
+import os from 'node:os';
 import { JobSampler } from '../src/app/observe.js';
 import { replayWorkload } from '../src/app/replay.js';
 import { resolveConfig } from '../src/config/schema.js';
@@ -21,6 +22,8 @@ const parallelism = Number(process.argv[3] ?? 1);
 const stepSec = Number(process.argv[4] ?? 20);
 const rates = process.argv[5]?.split(',').map(Number) ?? [500, 1000, 2000, 4000, 8000, 16_000];
 const clock = new SystemClock();
+// Other work on the machine lowers what one replica sustains: recorded with the results.
+const loadBefore = os.loadavg();
 const stack = await startLocalStack(resolveConfig({ stack: { name: 'bench-capacity' } }), console.log, true);
 const rows = [];
 try {
@@ -67,4 +70,4 @@ async function lastCheckpoint(flink: RestFlinkEngine) {
 }
 
 // One results file per job (the IoT one keeps its name) and per list of rates given.
-report(`replica-capacity${job === 'iot' ? '' : `-${job}`}${process.argv[5] ? `-${rates.join('-')}` : ''}`, { job, rates, parallelism, stepSec, checkpointIntervalMs: 5000, note: 'one replica alone on the machine, with Kafka and the replayer' }, rows);
+report(`replica-capacity${job === 'iot' ? '' : `-${job}`}${process.argv[5] ? `-${rates.join('-')}` : ''}`, { job, rates, parallelism, stepSec, checkpointIntervalMs: 5000, note: 'one replica alone on the stack, with Kafka and the replayer', loadAverage1mBefore: loadBefore[0], loadAverage1mAfter: os.loadavg()[0] }, rows);

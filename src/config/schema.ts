@@ -160,7 +160,7 @@ export const configSchema = z
         kind: z.enum(JOB_KINDS).default('iot').describe('Sample job: iot (vehicles), ysb (advertising) or dedup (click deduplication over a retention: state grows with rate × retention)'),
         parallelism: z.number().int().min(1).max(8).default(2).describe('Job parallelism = TaskManagers (one slot each)'),
         checkpointInterval: duration('5s', 'Checkpoint interval the job starts with'),
-        dedupRetention: duration(`${DEDUP_DEFAULTS.retentionMs / 1000}s`, 'dedup job: how long (event time) an id is remembered after its first occurrence; state ≈ rate × (1 − dedupRepeatShare) × retention × (dedupStatePayloadBytes + ~100 B)'),
+        dedupRetention: duration(`${DEDUP_DEFAULTS.retentionMs / 1000}s`, 'dedup job: how long (event time) an id is remembered after its first occurrence; state ≈ rate × (1 − dedupRepeatShare) × retention × (dedupStatePayloadBytes + ~105 B measured)'),
         dedupStatePayloadBytes: z.number().int().min(0).max(65_536).default(DEDUP_DEFAULTS.statePayloadBytes).describe('dedup job: bytes of state kept per remembered id'),
         dedupRepeatShare: z.number().min(0).max(0.9).default(DEDUP_DEFAULTS.repeatShare).describe('dedup input: share of events that repeat a recent id (a producer retry), 0–0.9'),
         dedupRepeatMaxAge: duration(`${DEDUP_DEFAULTS.repeatMaxAgeMs / 1000}s`, 'dedup input: a repeat re-sends an id first sent at most this long before; below dedupRetention, so every repeat is dropped'),

@@ -1,4 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { notingIds } from '../../src/app/reconcile-output.js';
 import { resolveConfig } from '../../src/config/schema.js';
 import { DEDUP_DEFAULTS, eventGenerator, failMarker, flushEvent, jobArgs } from '../../src/core/load/events.js';
@@ -81,6 +84,13 @@ describe('the dedup job’s arguments and settings', () => {
 
   it('refuses repeats that could outlive their id’s retention, naming both settings', () => {
     expect(() => resolveConfig({ job: { dedupRetention: '30s', dedupRepeatMaxAge: '30s' } })).toThrow(/job\.dedupRepeatMaxAge: "30s" is not below dedupRetention "30s"/);
+  });
+
+  it('examples/profile-dedup-one-at-a-time.yaml replays more than a retention before each failure, so the state is full when it hits', () => {
+    const c = resolveConfig(YAML.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'examples', 'profile-dedup-one-at-a-time.yaml'), 'utf8')));
+    expect(c.job.kind).toBe('dedup');
+    expect(c.profile.injection).toBe('one-at-a-time');
+    expect(c.profile.beforeSec * 1000).toBeGreaterThan(c.job.dedup.retentionMs);
   });
 
   it('renders the dedup job’s arguments into its FlinkDeployment', () => {
