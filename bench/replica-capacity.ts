@@ -1,29 +1,37 @@
 /**
  * How many events/s one job replica sustains on this machine: a staircase of input rates, each
  * held for a while, with the replica's source throughput and lag sampled every second.
- * Run: npx tsx bench/replica-capacity.ts [iot|ysb] [parallelism] [seconds-per-step]
+ * Run: npx tsx bench/replica-capacity.ts [iot|ysb|dedup] [parallelism] [seconds-per-step] [rates, e.g. 2000,4000]
+ * Each step also reports the replica's latest completed checkpoint (size, duration): the state a
+ * rate builds up (the dedup job's grows with rate × retention, so hold a rate longer than that).
+ * (dedup runs with its defaults, DEDUP_DEFAULTS: 60 s retention, 300 B of state per id, 20 % repeats)
  */
+import os from 'node:os';
 import { JobSampler } from '../src/app/observe.js';
 import { replayWorkload } from '../src/app/replay.js';
 import { resolveConfig } from '../src/config/schema.js';
 import { KafkajsMessageBus, startLocalStack, SystemClock } from '../src/compose.js';
 import { RestFlinkEngine } from '../src/adapters/flink-rest/rest-flink-engine.js';
-import { eventGenerator } from '../src/core/load/events.js';
+import { eventGenerator, JOB_KINDS, type JobKind } from '../src/core/load/events.js';
 import { seededRandom } from '../src/core/random.js';
 import { report, stats } from './lib.js';
 
-const job = (process.argv[2] ?? 'iot') as 'iot' | 'ysb';
+const job = (process.argv[2] ?? 'iot') as JobKind;
+if (!JOB_KINDS.includes(job)) throw new Error(`job must be one of ${JOB_KINDS.join(', ')}, got ${job}`);
 const parallelism = Number(process.argv[3] ?? 1);
 const stepSec = Number(process.argv[4] ?? 20);
-const rates = [500, 1000, 2000, 4000, 8000, 16_000];
+const rates = process.argv[5]?.split(',').map(Number) ?? [500, 1000, 2000, 4000, 8000, 16_000];
 const clock = new SystemClock();
+// Other work on the machine lowers what one replica sustains: recorded with the results.
+const loadBefore = os.loadavg();
 const stack = await startLocalStack(resolveConfig({ stack: { name: 'bench-capacity' } }), console.log, true);
 const rows = [];
 try {
   const bus = new KafkajsMessageBus(stack.bootstrap);
   for (const t of ['c-in', 'c-out', 'c-audit']) await bus.ensureTopic(t, 4);
   const r = await stack.startReplica({ name: `${job}-1`, job, checkpointIntervalMs: 5000, parallelism, inputTopic: 'c-in', outputTopic: 'c-out', auditTopic: 'c-audit', groupId: 'c' });
-  const sampler = new JobSampler(new RestFlinkEngine(r.restUrl), clock);
+  const flink = new RestFlinkEngine(r.restUrl);
+  const sampler = new JobSampler(flink, clock);
   for (const rate of rates) {
     const samples: Awaited<ReturnType<JobSampler['sample']>>[] = [];
     let done = false;
@@ -43,6 +51,7 @@ try {
       lagStart: tail[0]?.lag,
       lagEnd: tail[tail.length - 1]?.lag,
       p99LatencyMs: stats(tail.flatMap((s) => (s.latencyP99Ms === undefined ? [] : [s.latencyP99Ms]))).median,
+      ...(await lastCheckpoint(flink)),
     };
     console.log(row);
     rows.push(row);
@@ -52,4 +61,13 @@ try {
 } finally {
   await stack.down();
 }
-report('replica-capacity', { job, parallelism, stepSec, checkpointIntervalMs: 5000, note: 'one replica alone on the machine, with Kafka and the replayer' }, rows);
+/** The latest completed checkpoint: full state size and the incremental part written, MB, and its duration. */
+async function lastCheckpoint(flink: RestFlinkEngine) {
+  const [jobInfo] = await flink.listJobs();
+  const cp = jobInfo ? (await flink.checkpoints(jobInfo.id)).latestCompleted : undefined;
+  const mb = (b: number) => Math.round(b / 1e5) / 10;
+  return cp ? { checkpointStateMb: mb(cp.stateSizeBytes), checkpointedMb: mb(cp.checkpointedSizeBytes), checkpointDurationMs: cp.endToEndDurationMs } : {};
+}
+
+// One results file per job (the IoT one keeps its name) and per list of rates given.
+report(`replica-capacity${job === 'iot' ? '' : `-${job}`}${process.argv[5] ? `-${rates.join('-')}` : ''}`, { job, rates, parallelism, stepSec, checkpointIntervalMs: 5000, note: 'one replica alone on the stack, with Kafka and the replayer', loadAverage1mBefore: loadBefore[0], loadAverage1mAfter: os.loadavg()[0] }, rows);

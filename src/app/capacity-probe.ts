@@ -1,5 +1,5 @@
 import { KhaosError } from '../core/errors.js';
-import { eventGenerator, type JobKind } from '../core/load/events.js';
+import { eventGenerator, type DedupOptions, type JobKind } from '../core/load/events.js';
 import { judgeHold, judgeReplicas, nextProbeRate, sustainableEps } from '../core/profiling/capacity.js';
 import type { CapacityProbe, ProbeStep } from '../core/profiling/profile-records.js';
 import type { JobSample } from '../core/profiling/recovery.js';
@@ -28,6 +28,8 @@ export interface ProbeDeps {
 
 export interface ProbeOptions {
   job: JobKind;
+  /** The dedup job's settings (defaults when unset). */
+  dedup?: DedupOptions;
   parallelism: number;
   /**
    * One replica per interval, all fed the same input at once, as the profile will run them: on a
@@ -59,13 +61,13 @@ export async function probeCapacity(deps: ProbeDeps, o: ProbeOptions): Promise<C
   await bus.ensureTopic(input, 4);
   const names = o.intervalsMs.map((_, i) => `probe-${i}`);
   const samplers: JobSampler[] = [];
-  const generate = eventGenerator(o.job, seededRandom(o.seed));
+  const generate = eventGenerator(o.job, seededRandom(o.seed), o.dedup);
   const steps: ProbeStep[] = [];
   try {
     for (const [i, checkpointIntervalMs] of o.intervalsMs.entries()) {
       const prefix = `${o.topicPrefix}-${i}`;
       for (const t of ['out', 'audit']) await bus.ensureTopic(`${prefix}-${t}`, 4);
-      const handle = await deps.orchestrator.startReplica({ name: names[i]!, job: o.job, checkpointIntervalMs, parallelism: o.parallelism, inputTopic: input, outputTopic: `${prefix}-out`, auditTopic: `${prefix}-audit`, groupId: prefix });
+      const handle = await deps.orchestrator.startReplica({ name: names[i]!, job: o.job, dedup: o.dedup, checkpointIntervalMs, parallelism: o.parallelism, inputTopic: input, outputTopic: `${prefix}-out`, auditTopic: `${prefix}-audit`, groupId: prefix });
       samplers.push(new JobSampler(deps.flinkAt(handle.restUrl), clock));
     }
     for (let rate = nextProbeRate(steps, o.startEps, o.maxEps ?? 80_000); rate !== undefined; rate = nextProbeRate(steps, o.startEps, o.maxEps ?? 80_000)) {

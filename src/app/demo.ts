@@ -1,6 +1,6 @@
-import { eventGenerator, type JobKind } from '../core/load/events.js';
+import { eventGenerator, type DedupOptions, type JobKind } from '../core/load/events.js';
 import { seededRandom } from '../core/random.js';
-import type { Reconciliation } from '../core/reconcile.js';
+import type { FirstOccurrences, Reconciliation } from '../core/reconcile.js';
 import { detectorOptions, recoveryTimeline, type JobSample, type RecoveryOptions, type RecoveryTimeline } from '../core/profiling/recovery.js';
 import { replaySchedule, type ReplayPlan, type Trace } from '../core/load/trace.js';
 import type { Clock } from '../ports/clock.js';
@@ -9,7 +9,7 @@ import type { FlinkEngine } from '../ports/flink-engine.js';
 import type { MessageBus } from '../ports/message-bus.js';
 import type { Orchestrator } from '../ports/orchestrator.js';
 import { JobSampler, taskManagerRunning } from './observe.js';
-import { awaitReconciliation, flushWindows } from './reconcile-output.js';
+import { awaitReconciliation, checkFirstOccurrences, flushWindows, notingIds } from './reconcile-output.js';
 import { armDueInjections, injectFailure, injectionFailed, sampleAndRevive, type WatchedReplica } from './replica-watch.js';
 import { replayWorkload, type ReplayResult } from './replay.js';
 import { RunScope, tickEvery } from './run-scope.js';
@@ -25,6 +25,8 @@ export interface DemoDeps {
 
 export interface DemoOptions extends ReplayPlan {
   job: JobKind;
+  /** The dedup job's settings (defaults when unset). */
+  dedup?: DedupOptions;
   trace: Trace;
   seed: number;
   checkpointIntervalMs: number;
@@ -44,6 +46,8 @@ export interface DemoResult {
   restoredCheckpointId?: number;
   timeline?: RecoveryTimeline;
   reconciliation: Reconciliation;
+  /** The dedup job only: each distinct id sent, once in the committed main output. */
+  firstOccurrences?: FirstOccurrences;
 }
 
 const fmt = (ms: number | undefined, from: number) => (ms === undefined ? 'not reached' : `+${((ms - from) / 1000).toFixed(1)} s`);
@@ -149,7 +153,7 @@ export async function runDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResul
 
   const groupId = `khaos-${o.job}-1`;
   const replica = await deps.orchestrator.startReplica({
-    name: `${o.job}-1`, job: o.job, checkpointIntervalMs: o.checkpointIntervalMs, parallelism: o.parallelism,
+    name: `${o.job}-1`, job: o.job, dedup: o.dedup, checkpointIntervalMs: o.checkpointIntervalMs, parallelism: o.parallelism,
     inputTopic: topics.input, outputTopic: topics.output, auditTopic: topics.audit, groupId,
   });
   log(`replica ${replica.name} RUNNING at ${replica.restUrl} with checkpoint interval ${o.checkpointIntervalMs} ms`);
@@ -162,11 +166,13 @@ export async function runDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResul
   if (o.failAtSec < schedule.length) watched.target = { atMs: replayStartMs + (o.failAtSec + 1) * 1000 };
 
   let replay: ReplayResult | undefined;
+  // The dedup job's output is checked against the ids sent; the others' only through the audit.
+  const base = eventGenerator(o.job, seededRandom(o.seed), o.dedup);
+  const generator = o.job === 'dedup' ? notingIds(base) : { generate: base, ids: new Set<string>() };
   run.loop(() => tickEvery(clock, TICK_MS, () => watch.tick(), () => run.stopped));
   run.loop(async () => {
-    const generate = eventGenerator(o.job, seededRandom(o.seed));
     replay = await replayWorkload({
-      bus, clock, topic: topics.input, schedule, generate,
+      bus, clock, topic: topics.input, schedule, generate: generator.generate,
       shouldStop: () => run.stopped,
       onSecond: (s) => {
         if (s.second % 10 === 0) log(`replay: second ${s.second}/${schedule.length}, ${s.produced}/${s.scheduled} events${s.lateMs > 0 ? `, ${s.lateMs} ms late` : ''}`);
@@ -193,5 +199,6 @@ export async function runDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResul
   await flushWindows(bus, topics.input, o.job, clock.now() + 120_000);
   const reconciliation = await awaitReconciliation(bus, clock, topics.audit, replay!.producedPerKey, 3 * o.checkpointIntervalMs + 60_000, log);
   log(reconciliation.ok ? `exactly-once: OK, ${reconciliation.countedTotal} events each counted once` : `exactly-once: FAILED: ${reconciliation.missing.length} keys short, ${reconciliation.extra.length} keys over, ${reconciliation.duplicateWindows} duplicate windows`);
-  return { replay: replay!, failure, restoredCheckpointId, timeline, reconciliation };
+  const firstOccurrences = o.job === 'dedup' ? await checkFirstOccurrences(bus, topics.output, generator.ids, log) : undefined;
+  return { replay: replay!, failure, restoredCheckpointId, timeline, reconciliation, firstOccurrences };
 }

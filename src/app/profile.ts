@@ -93,7 +93,7 @@ export async function runProfile(given: ProfileDeps, profileId: string, trace: T
     await bus.ensureTopic(`${out}-out`, 4);
     await bus.ensureTopic(`${out}-audit`, 4);
     const paced = plan.actuator === 'paced';
-    const handle = await deps.orchestrator.startReplica({ name, job: plan.job, checkpointIntervalMs: paced ? plan.fallbackIntervalMs! : ciMs, parallelism: plan.parallelism, inputTopic, outputTopic: `${out}-out`, auditTopic: `${out}-audit`, groupId: out });
+    const handle = await deps.orchestrator.startReplica({ name, job: plan.job, dedup: plan.dedup, checkpointIntervalMs: paced ? plan.fallbackIntervalMs! : ciMs, parallelism: plan.parallelism, inputTopic, outputTopic: `${out}-out`, auditTopic: `${out}-audit`, groupId: out });
     const flink = deps.flinkAt(handle.restUrl);
     log(`replica ${name} RUNNING (interval ${ciMs} ms${paced ? `, paced by Khaos; Flink's own ${plan.fallbackIntervalMs} ms` : ''})`);
     const r: ReplicaRun = { name, ciMs, flink, sampler: new JobSampler(flink, clock, { jobMetrics: true }), samples: [], input: { job: plan.job, inputTopic, groupId: out }, pacer: paced ? new Pacer(flink, clock, ciMs) : undefined };
@@ -119,7 +119,7 @@ export async function runProfile(given: ProfileDeps, profileId: string, trace: T
 
   async function runSteps(): Promise<'done' | 'interrupted'> {
 
-  const generate = eventGenerator(plan.job, seededRandom(plan.seed));
+  const generate = eventGenerator(plan.job, seededRandom(plan.seed), plan.dedup);
   // Random injection times have their own stream: the replay and the watch run side by side, and
   // the events must not depend on when the watch draws.
   const rnd = seededRandom(plan.seed + 1);

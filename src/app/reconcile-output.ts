@@ -1,6 +1,6 @@
 import { KhaosError } from '../core/errors.js';
-import { flushEvent, type JobKind } from '../core/load/events.js';
-import { reconcile, type AuditRecord, type Reconciliation } from '../core/reconcile.js';
+import { flushEvent, type EventGenerator, type JobKind } from '../core/load/events.js';
+import { reconcile, reconcileFirstOccurrences, type AuditRecord, type FirstOccurrences, type Reconciliation } from '../core/reconcile.js';
 import type { Clock } from '../ports/clock.js';
 import type { MessageBus } from '../ports/message-bus.js';
 
@@ -45,4 +45,31 @@ export async function awaitReconciliation(
     if (r.ok || r.countedTotal > r.producedTotal || r.duplicateWindows > 0 || same >= settledAfterReads || clock.now() > deadline) return r;
     await clock.sleep(2000);
   }
+}
+
+const ID = /"id":"([^"]*)"/;
+
+/**
+ * Wraps the dedup job's generator to note each distinct id it sends: what the committed main
+ * output must hold once each. Holds every id, so only for runs of bounded length (tests, demos).
+ */
+export function notingIds(generate: EventGenerator): { generate: EventGenerator; ids: Set<string> } {
+  const ids = new Set<string>();
+  return {
+    ids,
+    generate: (ts) => {
+      const e = generate(ts);
+      const id = ID.exec(e.value)?.[1];
+      if (id !== undefined) ids.add(id);
+      return e;
+    },
+  };
+}
+
+/** Reads the dedup job's committed main output once (after its audit reconciled) and checks each id sent came out once. */
+export async function checkFirstOccurrences(bus: MessageBus, outputTopic: string, sent: ReadonlySet<string>, log: (line: string) => void): Promise<FirstOccurrences> {
+  const records = await bus.readAllCommitted(outputTopic, { idleMs: 1500, timeoutMs: 60_000 });
+  const r = reconcileFirstOccurrences(sent, records.map((m) => ID.exec(m.value)?.[1] ?? ''));
+  log(r.ok ? `dedup: OK, ${r.expected} distinct ids each emitted once` : `dedup: FAILED: of ${r.expected} distinct ids, ${r.missing} missing, ${r.duplicated} emitted more than once, ${r.unexpected} never sent`);
+  return r;
 }

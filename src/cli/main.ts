@@ -25,11 +25,11 @@ async function demo(flags: ConfigFlags): Promise<number> {
     const deps = demoDeps(stack, log);
     try {
       const r = await runDemo(deps, {
-        job: c.job.kind, trace, seed: c.replay.seed, checkpointIntervalMs: c.job.checkpointIntervalMs, parallelism: c.job.parallelism,
+        job: c.job.kind, dedup: c.job.dedup, trace, seed: c.replay.seed, checkpointIntervalMs: c.job.checkpointIntervalMs, parallelism: c.job.parallelism,
         partitions: c.stack.partitions, peakRateEps: c.replay.peakRateEps, compression: c.replay.compression, startOffsetSec: c.replay.startOffsetSec,
         durationSec: c.replay.durationSec, failAtSec: c.chaos.atSec, failure: c.chaos.failure, freezeMs: c.chaos.freezeForMs, recoveryTimeoutMs: c.chaos.recoveryTimeoutMs,
       });
-      return r.reconciliation.ok && r.timeline?.recoveredAtMs !== undefined ? 0 : 1;
+      return r.reconciliation.ok && r.firstOccurrences?.ok !== false && r.timeline?.recoveredAtMs !== undefined ? 0 : 1;
     } finally {
       await deps.bus.close();
     }
@@ -64,7 +64,7 @@ async function stackUp(flags: ConfigFlags): Promise<number> {
     const topics = { input: `khaos-${c.job.kind}-input`, output: `khaos-${c.job.kind}-output`, audit: `khaos-${c.job.kind}-audit` };
     for (const t of Object.values(topics)) await bus.ensureTopic(t, c.stack.partitions);
     await bus.close();
-    const r = await stack.startReplica({ name: `${c.job.kind}-1`, job: c.job.kind, checkpointIntervalMs: c.job.checkpointIntervalMs, parallelism: c.job.parallelism, inputTopic: topics.input, outputTopic: topics.output, auditTopic: topics.audit, groupId: `khaos-${c.job.kind}-1` });
+    const r = await stack.startReplica({ name: `${c.job.kind}-1`, job: c.job.kind, dedup: c.job.dedup, checkpointIntervalMs: c.job.checkpointIntervalMs, parallelism: c.job.parallelism, inputTopic: topics.input, outputTopic: topics.output, auditTopic: topics.audit, groupId: `khaos-${c.job.kind}-1` });
     log(`stack ${c.stack.name} up: Kafka ${stack.bootstrap}, replica ${r.name} at ${r.restUrl}. Stop it with \`khaos stack down --name ${c.stack.name}\``);
     return 0;
   } catch (e) {
@@ -86,7 +86,7 @@ async function replay(flags: ConfigFlags & { bootstrap?: string; topic?: string;
     await bus.ensureTopic(topic, c.stack.partitions);
     log(`replaying ${c.replay.trace} into ${topic} at ${bootstrap}: ${schedule.length} s, ${schedule.reduce((a, b) => a + b, 0)} events`);
     const r = await replayWorkload({
-      bus, clock: systemClock(), topic, schedule, generate: eventGenerator(c.job.kind, seededRandom(c.replay.seed)), shouldStop: () => stop,
+      bus, clock: systemClock(), topic, schedule, generate: eventGenerator(c.job.kind, seededRandom(c.replay.seed), c.job.dedup), shouldStop: () => stop,
       onSecond: (s) => log(`second ${s.second}: ${s.produced}/${s.scheduled} events${s.lateMs > 0 ? `, ${s.lateMs} ms late` : ''}`),
     });
     const achieved = r.producedTotal / (r.wallMs / 1000);

@@ -116,7 +116,7 @@ function planFrom(c: ReturnType<typeof configFrom>, trace: Trace): ProfilePlan {
   const idle = analysis.points.filter((pt) => !(pt.level > 0));
   if (p.levels === 'probe' && idle.length) throw badInput(`profile.levels: probe scales each point's window to its rate, but ${idle.length} point(s) sit where the trace is 0`, 'use another trace or fewer points');
   return checkPlan({
-    job: c.job.kind, intervalsMs: [...p.intervalsMs].sort((a, b) => a - b), repetitions: p.repetitions,
+    job: c.job.kind, ...(c.job.kind === 'dedup' ? { dedup: { ...c.job.dedup } } : {}), intervalsMs: [...p.intervalsMs].sort((a, b) => a - b), repetitions: p.repetitions,
     points: analysis.points.map((pt, index) => ({ index, traceOffsetSec: pt.traceOffsetSec, level: pt.level, rate: pt.rate })),
     failure: c.chaos.failure, freezeMs: c.chaos.freezeForMs, timing: p.timing, leadMs: p.leadMs, parallelism: p.parallelism, seed: c.replay.seed,
     replay: { trace: c.replay.trace, peakRateEps: c.replay.peakRateEps, compression: c.replay.compression, beforeSec: p.beforeSec, afterSec: p.afterSec },
@@ -218,7 +218,7 @@ async function probed(deps: Parameters<typeof probeCapacity>[0], plan: ProfilePl
   // As many replicas at once as the profile's steps run: one at a time runs one, the other modes all.
   const intervalsMs = plan.injection === 'one-at-a-time' ? [Math.min(...plan.intervalsMs)] : plan.intervalsMs;
   log(`capacity probe: ${intervalsMs.length === 1 ? `one ${plan.job} replica alone` : `${intervalsMs.length} ${plan.job} replicas side by side on one input, as the profile runs them`}, rates from ${p.probeStartEps} ev/s, each held up to ${p.probeHoldSec} s until steady`);
-  const capacity = await probeCapacity(deps, { job: plan.job, parallelism: plan.parallelism, intervalsMs, topicPrefix: `khaos-probe-${id}`, startEps: p.probeStartEps, maxHoldSec: p.probeHoldSec, seed: plan.seed, shouldStop });
+  const capacity = await probeCapacity(deps, { job: plan.job, dedup: plan.dedup, parallelism: plan.parallelism, intervalsMs, topicPrefix: `khaos-probe-${id}`, startEps: p.probeStartEps, maxHoldSec: p.probeHoldSec, seed: plan.seed, shouldStop });
   if (!capacity) return undefined;
   const loadRange: [number, number] = [p.loadRange[0], p.loadRange[1]];
   return checkPlan({ ...plan, points: placeLevels(plan.points, capacity.sustainableEps, loadRange), capacity: { ...capacity, loadRange } });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { profileStore } from '../compose.js';
 import type { KhaosConfig } from '../config/schema.js';
 import { badInput } from '../core/errors.js';
-import type { JobKind } from '../core/load/events.js';
+import { JOB_KINDS, type JobKind } from '../core/load/events.js';
 import { recoveredSamples } from '../core/profiling/profile-records.js';
 import { parseSamplesCsv } from '../core/profiling/samples.js';
 import { calibrate, parseRunsJson, PHI_OF_TIMING, type CalibrationRecord, type SampleSource } from '../core/sim/calibrate.js';
@@ -25,7 +25,6 @@ latency equation, savepoint and relaunch) from measurements and stores them, ver
 the profile database; parameters the sources cannot determine keep their defaults, and the record
 says so. See docs/evaluate.md, "Calibration".`;
 
-const JOBS: readonly JobKind[] = ['iot', 'ysb'];
 
 interface CalibrateFlags {
   job?: string;
@@ -83,7 +82,7 @@ function withStore<T>(openStore: () => ProfileStore, body: (store: ProfileStore)
 }
 
 function jobKind(v: string): JobKind {
-  if (!(JOBS as string[]).includes(v)) throw badInput(`--job must be iot or ysb, got "${v}"`);
+  if (!(JOB_KINDS as readonly string[]).includes(v)) throw badInput(`--job must be ${JOB_KINDS.join(', ')}, got "${v}"`);
   return v as JobKind;
 }
 

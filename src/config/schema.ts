@@ -3,6 +3,7 @@ import { badInput, KhaosError } from '../core/errors.js';
 import { parsePolicy, POLICY_REGISTRY, policyNameList, policyProblem, resolvePolicy, type PolicyUnderTest } from '../core/control/policies.js';
 import { fluidParams, type FluidParamsOverrides } from '../core/sim/fluid.js';
 import { durationProblem, parseDuration } from './duration.js';
+import { DEDUP_DEFAULTS, JOB_KINDS } from '../core/load/events.js';
 
 /**
  * A duration value: "30s" or a bare number of milliseconds, more than 0 ms unless `allowZero`.
@@ -132,12 +133,24 @@ export const configSchema = z
       .prefault({}),
     job: z
       .object({
-        kind: z.enum(['iot', 'ysb']).default('iot').describe('Sample job: iot (vehicles) or ysb (advertising)'),
+        kind: z.enum(JOB_KINDS).default('iot').describe('Sample job: iot (vehicles), ysb (advertising) or dedup (click deduplication over a retention: state grows with rate × retention)'),
         parallelism: z.number().int().min(1).max(8).default(2).describe('Job parallelism = TaskManagers (one slot each)'),
         checkpointInterval: duration('5s', 'Checkpoint interval the job starts with'),
+        dedupRetention: duration(`${DEDUP_DEFAULTS.retentionMs / 1000}s`, 'dedup job: how long (event time) an id is remembered after its first occurrence; state ≈ rate × (1 − dedupRepeatShare) × retention × (dedupStatePayloadBytes + ~105 B measured)'),
+        dedupStatePayloadBytes: z.number().int().min(0).max(65_536).default(DEDUP_DEFAULTS.statePayloadBytes).describe('dedup job: bytes of state kept per remembered id'),
+        dedupRepeatShare: z.number().min(0).max(0.9).default(DEDUP_DEFAULTS.repeatShare).describe('dedup input: share of events that repeat a recent id (a producer retry), 0–0.9'),
+        dedupRepeatMaxAge: duration(`${DEDUP_DEFAULTS.repeatMaxAgeMs / 1000}s`, 'dedup input: a repeat re-sends an id first sent at most this long before; below dedupRetention, so every repeat is dropped'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .superRefine((v, ctx) => {
+        const ms = (d: string | number) => (durationProblem(d, false) ? undefined : parseDuration(d, 'duration'));
+        const retentionMs = ms(v.dedupRetention);
+        const ageMs = ms(v.dedupRepeatMaxAge);
+        if (retentionMs !== undefined && ageMs !== undefined && ageMs >= retentionMs) {
+          ctx.addIssue({ code: 'custom', path: ['dedupRepeatMaxAge'], message: `${JSON.stringify(v.dedupRepeatMaxAge)} is not below dedupRetention ${JSON.stringify(v.dedupRetention)}: a repeat after its id's retention comes out again; shorten dedupRepeatMaxAge or lengthen dedupRetention` });
+        }
+      }),
     replay: z
       .object({
         trace: z.string().default('nyc_taxi.csv').describe('Trace file: a path, or a file name in the shared workloads folder'),
@@ -313,7 +326,17 @@ export function resolveConfig(input: unknown) {
       startTimeoutMs: d(c.stack.startTimeout, 'stack.startTimeout'),
       savepointTimeoutMs: d(c.stack.savepointTimeout, 'stack.savepointTimeout'),
     }),
-    job: Object.freeze({ ...c.job, checkpointIntervalMs: d(c.job.checkpointInterval, 'job.checkpointInterval') }),
+    job: Object.freeze({
+      ...c.job,
+      checkpointIntervalMs: d(c.job.checkpointInterval, 'job.checkpointInterval'),
+      /** The dedup job's settings in one piece, as its replicas and generator take them. */
+      dedup: Object.freeze({
+        retentionMs: d(c.job.dedupRetention, 'job.dedupRetention'),
+        statePayloadBytes: c.job.dedupStatePayloadBytes,
+        repeatShare: c.job.dedupRepeatShare,
+        repeatMaxAgeMs: d(c.job.dedupRepeatMaxAge, 'job.dedupRepeatMaxAge'),
+      }),
+    }),
     replay: Object.freeze({ ...c.replay, startOffsetSec: d(c.replay.startOffset, 'replay.startOffset') / 1000, durationSec: Math.round(d(c.replay.duration, 'replay.duration') / 1000) }),
     profile: Object.freeze({
       ...c.profile,

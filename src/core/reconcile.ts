@@ -49,3 +49,36 @@ export function reconcile(produced: ReadonlyMap<string, number>, audit: readonly
     duplicateWindows,
   };
 }
+
+export interface FirstOccurrences {
+  ok: boolean;
+  /** Distinct ids sent. */
+  expected: number;
+  /** Output records. */
+  emitted: number;
+  /** Ids sent and not in the output. */
+  missing: number;
+  /** Ids in the output more than once (each counted once). */
+  duplicated: number;
+  /** Ids in the output that were never sent. */
+  unexpected: number;
+}
+
+/**
+ * The dedup job's main output against what was sent: exactly-once deduplication holds when the
+ * committed output holds every distinct id sent exactly once (its repeats fall within the
+ * retention, so none may come out again) and nothing else.
+ */
+export function reconcileFirstOccurrences(sent: ReadonlySet<string>, outputIds: readonly string[]): FirstOccurrences {
+  const times = new Map<string, number>();
+  for (const id of outputIds) times.set(id, (times.get(id) ?? 0) + 1);
+  let missing = 0;
+  for (const id of sent) if (!times.has(id)) missing++;
+  let duplicated = 0;
+  let unexpected = 0;
+  for (const [id, n] of times) {
+    if (n > 1) duplicated++;
+    if (!sent.has(id)) unexpected++;
+  }
+  return { ok: missing === 0 && duplicated === 0 && unexpected === 0, expected: sent.size, emitted: outputIds.length, missing, duplicated, unexpected };
+}

@@ -1,9 +1,11 @@
-import type { JobKind } from '../core/load/events.js';
+import type { DedupOptions, JobKind } from '../core/load/events.js';
 
 /** What the app asks for when it deploys a job replica. */
 export interface ReplicaRequest {
   name: string;
   job: JobKind;
+  /** The dedup job's settings (its defaults when unset; other jobs ignore them). */
+  dedup?: DedupOptions;
   checkpointIntervalMs: number;
   parallelism: number;
   inputTopic: string;

@@ -122,6 +122,14 @@ const JOBS: Record<JobKind, { name: string; vertices: { role: Role; id: string; 
       { role: 'audit', id: '9a1f0c4b2d7e4e38b1c0f5d6a7e8b9c0', name: 'audit-window -> audit-sink: Writer -> audit-sink: Committer' },
     ],
   },
+  dedup: {
+    name: 'khaos-dedup',
+    vertices: [
+      { role: 'source', id: '2b8e61d0c4f94a7d9e3c5a1f0b6d8e42', name: 'Source: kafka-source -> parse' },
+      { role: 'sink', id: '7c3d92e1a5b04f6e8d2c4b3a1f0e9d53', name: 'dedup -> latency -> kafka-sink: Writer -> kafka-sink: Committer' },
+      { role: 'audit', id: '5e4fa3b2c1d04e7f9a8b6c5d4e3f2a64', name: 'audit-window -> audit-sink: Writer -> audit-sink: Committer' },
+    ],
+  },
 };
 
 /** Operator metric ids as Flink names them (operator name, spaces → `_`, then the metric). */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { KhaosError } from '../../core/errors.js';
-import { JOB_CLASSES } from '../../core/load/events.js';
+import { JOB_CLASSES, jobArgs } from '../../core/load/events.js';
 import type { Orchestrator, Reconfiguration, ReplicaHandle, ReplicaRequest } from '../../ports/orchestrator.js';
 import { RestFlinkEngine } from '../flink-rest/rest-flink-engine.js';
 import { isAlive, terminate } from '../system/processes.js';
@@ -148,6 +148,7 @@ export class LocalStack implements Orchestrator {
         '--audit-topic', req.auditTopic,
         '--group-id', req.groupId,
         '--txn-prefix', `khaos-${this.file.name}-${req.name}`,
+        ...jobArgs(req.job, req.dedup),
       ],
     };
     const state = await startReplica(this.run, this.classpaths.flink, this.jobsJar, spec, this.progress);

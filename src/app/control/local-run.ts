@@ -1,4 +1,4 @@
-import { eventGenerator, type JobKind } from '../../core/load/events.js';
+import { eventGenerator, type DedupOptions, type JobKind } from '../../core/load/events.js';
 import { seededRandom } from '../../core/random.js';
 import type { Reconciliation } from '../../core/reconcile.js';
 import { replaySchedule, type ReplayPlan, type Trace } from '../../core/load/trace.js';
@@ -30,6 +30,8 @@ export interface LocalControlDeps {
 /** The replay and the failures a group of replicas shares. */
 export interface LocalGroupOptions extends ReplayPlan {
   job: JobKind;
+  /** The dedup job's settings (defaults when unset). */
+  dedup?: DedupOptions;
   trace: Trace;
   seed: number;
   parallelism: number;
@@ -113,7 +115,7 @@ export async function runLocalGroup(deps: LocalControlDeps, o: LocalGroupOptions
     for (const m of members) {
       const jobInterval = m.settings.actuator === 'paced' ? m.fallbackIntervalMs : m.startIntervalMs;
       const replica = await deps.orchestrator.startReplica({
-        name: m.name, job: o.job, checkpointIntervalMs: jobInterval, parallelism: o.parallelism,
+        name: m.name, job: o.job, dedup: o.dedup, checkpointIntervalMs: jobInterval, parallelism: o.parallelism,
         inputTopic: input, outputTopic: topicsOf(m).output, auditTopic: topicsOf(m).audit, groupId: `${o.topicPrefix}-${m.name}`,
       });
       started.push(m.name);
@@ -135,7 +137,7 @@ export async function runLocalGroup(deps: LocalControlDeps, o: LocalGroupOptions
       }),
     );
     const replay = await replayWorkload({
-      bus, clock, topic: input, schedule, generate: eventGenerator(o.job, seededRandom(o.seed)),
+      bus, clock, topic: input, schedule, generate: eventGenerator(o.job, seededRandom(o.seed), o.dedup),
       shouldStop: () => shouldStop() || sessionError !== undefined,
       onSecond: (r) => {
         if (r.second % 30 === 0) log(`replay: second ${r.second}/${schedule.length}, ${r.produced}/${r.scheduled} events${r.lateMs > 0 ? `, ${r.lateMs} ms late` : ''}`);

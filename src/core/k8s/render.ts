@@ -1,4 +1,4 @@
-import { JOB_CLASSES, type JobKind } from '../load/events.js';
+import { JOB_CLASSES, jobArgs, type DedupOptions, type JobKind } from '../load/events.js';
 import { badInput } from '../errors.js';
 import { intervalProblems, replicaName } from '../profiling/profile-plan.js';
 import type { K8sObject } from './validate.js';
@@ -36,6 +36,8 @@ export interface ProfilePlanK8s {
   /** Profile id: in labels and object names. */
   profile: string;
   job: JobKind;
+  /** The dedup job's settings (defaults when unset). */
+  dedup?: DedupOptions;
   intervalsMs: readonly number[];
   parallelism: number;
   heartbeatIntervalMs: number;
@@ -71,6 +73,8 @@ export interface ReplicaK8s {
   /** The replica's name in Khaos (`khaos.dev/replica`). */
   replica: string;
   job: JobKind;
+  /** The dedup job's settings (defaults when unset). */
+  dedup?: DedupOptions;
   checkpointIntervalMs: number;
   parallelism: number;
   inputTopic: string;
@@ -89,7 +93,7 @@ function flinkDeployment(k: K8sSettings, plan: ProfilePlanK8s, ciMs: number): K8
   const topic = `khaos-prof-${plan.profile}`;
   const replica = replicaName(ciMs);
   return replicaDeployment(k, {
-    name: deploymentName(plan.profile, ciMs), profile: plan.profile, replica, job: plan.job, checkpointIntervalMs: ciMs, parallelism: plan.parallelism,
+    name: deploymentName(plan.profile, ciMs), profile: plan.profile, replica, job: plan.job, dedup: plan.dedup, checkpointIntervalMs: ciMs, parallelism: plan.parallelism,
     inputTopic: `${topic}-in`, outputTopic: `${topic}-${replica}-out`, auditTopic: `${topic}-${replica}-audit`, groupId: `${topic}-${replica}`, txnPrefix: `${topic}-${replica}`,
     heartbeatIntervalMs: plan.heartbeatIntervalMs, heartbeatTimeoutMs: plan.heartbeatTimeoutMs, restartDelayMs: plan.restartDelayMs, webTimeoutMs: plan.webTimeoutMs,
   });
@@ -132,7 +136,7 @@ export function replicaDeployment(k: K8sSettings, r: ReplicaK8s): K8sObject {
         parallelism: r.parallelism,
         upgradeMode: 'savepoint',
         state: 'running',
-        args: ['--bootstrap', k.kafkaBootstrap, '--input-topic', r.inputTopic, '--output-topic', r.outputTopic, '--audit-topic', r.auditTopic, '--group-id', r.groupId, '--txn-prefix', r.txnPrefix],
+        args: ['--bootstrap', k.kafkaBootstrap, '--input-topic', r.inputTopic, '--output-topic', r.outputTopic, '--audit-topic', r.auditTopic, '--group-id', r.groupId, '--txn-prefix', r.txnPrefix, ...jobArgs(r.job, r.dedup)],
       },
     },
   };

@@ -1,10 +1,38 @@
 import type { Random } from '../random.js';
 
 /** The sample jobs shipped in jobs/; each has its own input record shape (see the Java job classes). */
-export type JobKind = 'iot' | 'ysb';
+export type JobKind = 'iot' | 'ysb' | 'dedup';
+
+/** Every sample job kind, for the lists the config and the CLI offer. */
+export const JOB_KINDS: readonly JobKind[] = ['iot', 'ysb', 'dedup'];
 
 /** The main class of each sample job in the jobs jar. */
-export const JOB_CLASSES: Record<JobKind, string> = { iot: 'dev.khaos.jobs.IotVehiclesJob', ysb: 'dev.khaos.jobs.YsbAdvertisingJob' };
+export const JOB_CLASSES: Record<JobKind, string> = { iot: 'dev.khaos.jobs.IotVehiclesJob', ysb: 'dev.khaos.jobs.YsbAdvertisingJob', dedup: 'dev.khaos.jobs.DedupJob' };
+
+/**
+ * The dedup job's settings: the job's own two (its state) and its generator's two (its input).
+ * The generator repeats an id only within `repeatMaxAgeMs` of its first send, shorter than the
+ * retention, so every repeat falls inside its id's retention and the committed output must hold
+ * each distinct id exactly once.
+ */
+export interface DedupOptions {
+  /** How long (event time) the job remembers an id after its first occurrence, ms (DedupJob --retention-ms). */
+  retentionMs: number;
+  /** Bytes of state kept per remembered id (DedupJob --state-payload-bytes). */
+  statePayloadBytes: number;
+  /** Share of input events that repeat a recent id (a producer's retry), 0–1. */
+  repeatShare: number;
+  /** A repeat's id was first sent at most this long before, ms; below retentionMs. */
+  repeatMaxAgeMs: number;
+}
+
+/** The job's own defaults (DedupJob.OPTIONS) and a retry share typical of at-least-once producers under load. */
+export const DEDUP_DEFAULTS: Readonly<DedupOptions> = Object.freeze({ retentionMs: 60_000, statePayloadBytes: 300, repeatShare: 0.2, repeatMaxAgeMs: 30_000 });
+
+/** The job's own command-line arguments, after the shared ones (none for iot and ysb). */
+export function jobArgs(kind: JobKind, dedup: DedupOptions = DEDUP_DEFAULTS): string[] {
+  return kind === 'dedup' ? ['--retention-ms', String(dedup.retentionMs), '--state-payload-bytes', String(dedup.statePayloadBytes)] : [];
+}
 
 /** One input record: `key` is the primary id the job's audit branch counts by. */
 export interface InputEvent {
@@ -52,17 +80,49 @@ function ysbGenerator(rnd: Random): EventGenerator {
   };
 }
 
-export function eventGenerator(kind: JobKind, rnd: Random): EventGenerator {
+/** How many recent ids the dedup generator keeps to repeat: bounds its memory at high rates. */
+const RECENT_IDS = 100_000;
+const DEDUP_USERS = 1000;
+
+/**
+ * Clicks with unique ids `c-<tag>-<seq>` (the tag, drawn from the seed, keeps two replays into one
+ * topic apart; seq counts first occurrences from 0), each from one of 1,000 users; a share
+ * `repeatShare` re-sends an id first sent at most `repeatMaxAgeMs` before (among the last
+ * 100,000), with its own send time as ts. The Kafka key (and the job's audit key) is the user.
+ */
+function dedupGenerator(rnd: Random, o: DedupOptions): EventGenerator {
+  const tag = rnd.int(36 ** 4).toString(36).padStart(4, '0');
+  const recent: { id: string; user: string; ts: number }[] = new Array(RECENT_IDS);
+  let oldest = 0;
+  let seq = 0;
+  const click = (id: string, user: string, ts: number) => ({ key: user, value: `{"id":"${id}","user":"${user}","ts":${ts}}` });
+  return (ts) => {
+    while (oldest < seq && (seq - oldest > RECENT_IDS || recent[oldest % RECENT_IDS]!.ts < ts - o.repeatMaxAgeMs)) oldest++;
+    if (oldest < seq && rnd.next() < o.repeatShare) {
+      const r = recent[(oldest + rnd.int(seq - oldest)) % RECENT_IDS]!;
+      return click(r.id, r.user, ts);
+    }
+    const first = { id: `c-${tag}-${pad(seq, 9)}`, user: `u-${pad(rnd.int(DEDUP_USERS), 4)}`, ts };
+    recent[seq % RECENT_IDS] = first;
+    seq++;
+    return click(first.id, first.user, ts);
+  };
+}
+
+export function eventGenerator(kind: JobKind, rnd: Random, dedup: DedupOptions = DEDUP_DEFAULTS): EventGenerator {
+  if (kind === 'dedup') return dedupGenerator(rnd, dedup);
   return kind === 'iot' ? iotGenerator(rnd) : ysbGenerator(rnd);
 }
 
+/** The field holding each job's primary id: control records put their "__" marker there. */
+const ID_FIELD: Record<JobKind, string> = { iot: 'id', ysb: 'ad', dedup: 'id' };
+
 /**
- * A control record that only advances the job's watermark (both jobs drop ids starting "__"),
+ * A control record that only advances the job's watermark (the jobs drop ids starting "__"),
  * so the last windows fire at the end of a test.
  */
 export function flushEvent(kind: JobKind, ts: number): InputEvent {
-  const field = kind === 'iot' ? 'id' : 'ad';
-  return { key: '__flush__', value: `{"${field}":"__flush__","ts":${ts}}` };
+  return { key: '__flush__', value: `{"${ID_FIELD[kind]}":"__flush__","ts":${ts}}` };
 }
 
 /**
@@ -72,6 +132,5 @@ export function flushEvent(kind: JobKind, ts: number): InputEvent {
  * a watermark; the jobs drop it like any "__" record, so no output counts it.
  */
 export function failMarker(kind: JobKind, failAtAttempt: number, groupId: string): InputEvent {
-  const field = kind === 'iot' ? 'id' : 'ad';
-  return { key: '__fail__', value: JSON.stringify({ [field]: '__fail__', failAtAttempt, groupId }) };
+  return { key: '__fail__', value: JSON.stringify({ [ID_FIELD[kind]]: '__fail__', failAtAttempt, groupId }) };
 }

@@ -1,4 +1,4 @@
-import type { JobKind } from '../load/events.js';
+import type { DedupOptions, JobKind } from '../load/events.js';
 import { medianSample, type FailureSample } from './samples.js';
 
 /** When, relative to a replica's checkpoints, a failure is injected. */
@@ -63,6 +63,8 @@ export interface PlannedPoint {
 /** Everything needed to run (or resume) a profile; stored with it (house-style rule 10). */
 export interface ProfilePlan {
   job: JobKind;
+  /** The dedup job's settings (its defaults when absent, as in plans stored before there was a dedup job). */
+  dedup?: DedupOptions;
   intervalsMs: number[];
   points: PlannedPoint[];
   repetitions: number;

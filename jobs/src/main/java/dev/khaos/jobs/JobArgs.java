@@ -5,13 +5,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 import org.apache.flink.util.ParameterTool;
 
 /**
- * The command line both jobs share; it is the contract with the control plane, which passes
- * exactly these arguments. Checkpointing, state backend, restart strategy and parallelism are
+ * The command line the jobs share; it is the contract with the control plane, which passes
+ * exactly these arguments, plus a job's own non-negative integer options ({@code options}: names
+ * the job declares, with their defaults; the dedup job's retention and state payload). Checkpointing, state backend, restart strategy and parallelism are
  * deliberately absent: they come from the cluster configuration so the control plane can change
  * them between runs without rebuilding the jar.
  */
@@ -23,7 +25,8 @@ public record JobArgs(
         String groupId,
         String txnPrefix,
         Duration outOfOrderness,
-        Duration idleness) {
+        Duration idleness,
+        Map<String, Long> options) {
 
     static final List<String> REQUIRED = List.of(
             "bootstrap", "input-topic", "output-topic", "audit-topic", "group-id", "txn-prefix");
@@ -47,6 +50,14 @@ public record JobArgs(
 
     /** Parses {@code --name value} pairs; names every missing or bad argument in one message. */
     public static JobArgs parse(String[] argv) {
+        return parse(argv, Map.of());
+    }
+
+    /**
+     * As {@link #parse(String[])}, also accepting the job's own options (name without "--" to
+     * default), each a non-negative integer; {@link #options()} then holds every one of them.
+     */
+    public static JobArgs parse(String[] argv, Map<String, Long> jobOptions) {
         Map<String, String> given = ParameterTool.fromArgs(argv).toMap();
         List<String> problems = new ArrayList<>();
 
@@ -65,12 +76,15 @@ public record JobArgs(
         REQUIRED.forEach(unknown::remove);
         unknown.remove("out-of-orderness-ms");
         unknown.remove("idleness-ms");
+        unknown.removeAll(jobOptions.keySet());
         if (!unknown.isEmpty()) {
             problems.add("unknown arguments: --" + String.join(", --", unknown));
         }
 
         long outOfOrdernessMs = millis(given, "out-of-orderness-ms", DEFAULT_OUT_OF_ORDERNESS_MS, problems);
         long idlenessMs = millis(given, "idleness-ms", DEFAULT_IDLENESS_MS, problems);
+        Map<String, Long> options = new TreeMap<>();
+        jobOptions.forEach((name, dflt) -> options.put(name, millis(given, name, dflt, problems)));
 
         if (!problems.isEmpty()) {
             String message = String.join("; ", problems);
@@ -85,7 +99,8 @@ public record JobArgs(
                 value(given, "group-id"),
                 value(given, "txn-prefix"),
                 Duration.ofMillis(outOfOrdernessMs),
-                Duration.ofMillis(idlenessMs));
+                Duration.ofMillis(idlenessMs),
+                Map.copyOf(options));
     }
 
     /** The value, or null when absent, blank, or given as a bare flag (ParameterTool's "__NO_VALUE_KEY"). */
@@ -94,6 +109,7 @@ public record JobArgs(
         return v == null || v.isBlank() || v.equals("__NO_VALUE_KEY") ? null : v;
     }
 
+    /** A non-negative integer argument (ms, bytes), or its default when absent. */
     private static long millis(Map<String, String> given, String name, long dflt, List<String> problems) {
         String v = value(given, name);
         if (v == null) {

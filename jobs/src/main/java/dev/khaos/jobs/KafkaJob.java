@@ -40,7 +40,11 @@ public final class KafkaJob {
      * @param mainKeyField the main output's JSON field used as the Kafka record key
      */
     static void run(String[] argv, String jobName, String mainKeyField, Pipeline pipeline) throws Exception {
-        JobArgs args = JobArgs.parse(argv);
+        run(JobArgs.parse(argv), jobName, mainKeyField, pipeline);
+    }
+
+    /** As {@link #run(String[], String, String, Pipeline)}, with the arguments parsed (a job with options of its own). */
+    static void run(JobArgs args, String jobName, String mainKeyField, Pipeline pipeline) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         build(env, args, mainKeyField, pipeline);
         env.execute(jobName);
@@ -53,7 +57,8 @@ public final class KafkaJob {
                 "output-topic", args.outputTopic(),
                 "audit-topic", args.auditTopic(),
                 "group-id", args.groupId(),
-                "txn-prefix", args.txnPrefix())));
+                "txn-prefix", args.txnPrefix(),
+                "job-options", args.options().toString())));
 
         DataStream<String> raw = env.fromSource(
                         source(args),

@@ -12,7 +12,7 @@ import org.apache.flink.util.Collector;
 
 /**
  * Raw JSON to events. Drops, and counts in {@code malformedRecords}, what does not parse or lacks
- * its id or {@code ts}; drops control records silently, so no downstream branch ever sees them
+ * its id, audit key or {@code ts}; drops control records silently, so no downstream branch ever sees them
  * (neither the windows nor the audit count them).
  *
  * <p>One control record acts: the task-exception marker {@code {"<id field>":"__fail__",
@@ -73,7 +73,7 @@ public final class ParseEvents<T extends Event> extends RichFlatMapFunction<Stri
             if (event.key().equals(FAIL_MARKER)) {
                 failIfDue(json);
             }
-        } else if (event.ts() <= 0) {
+        } else if (event.ts() <= 0 || event.auditKey() == null) {
             malformed.inc();
         } else {
             out.collect(event);

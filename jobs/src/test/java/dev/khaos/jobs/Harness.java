@@ -68,10 +68,33 @@ final class Harness {
     static Collected run(KafkaJob.Pipeline pipeline, List<String> lines, Configuration conf) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(2);
-        DataStream<String> raw = env.fromData(lines)
-                .assignTimestampsAndWatermarks(EventTime.watermarks(
-                        Duration.ofMillis(JobArgs.DEFAULT_OUT_OF_ORDERNESS_MS),
-                        Duration.ofMillis(JobArgs.DEFAULT_IDLENESS_MS)));
+        return collect(pipeline, env.fromData(lines).assignTimestampsAndWatermarks(jobWatermarks()));
+    }
+
+    /**
+     * As {@link #run(KafkaJob.Pipeline, List, Configuration)}, the lines paced at
+     * {@code linesPerSecond} from a checkpointed source: event time then advances while records
+     * flow (periodic watermarks fire between them), and a restart resumes after the last checkpoint.
+     */
+    static Collected runPaced(KafkaJob.Pipeline pipeline, List<String> lines, double linesPerSecond, Configuration conf) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(2);
+        ArrayList<String> serializable = new ArrayList<>(lines);
+        DataStream<String> raw = env.fromSource(
+                        new DataGeneratorSource<>(i -> serializable.get(Math.toIntExact(i)), serializable.size(),
+                                RateLimiterStrategy.perSecond(linesPerSecond), Types.STRING),
+                        jobWatermarks(), "paced-lines")
+                .setParallelism(1);
+        return collect(pipeline, raw);
+    }
+
+    private static WatermarkStrategy<String> jobWatermarks() {
+        return EventTime.watermarks(
+                Duration.ofMillis(JobArgs.DEFAULT_OUT_OF_ORDERNESS_MS),
+                Duration.ofMillis(JobArgs.DEFAULT_IDLENESS_MS));
+    }
+
+    private static Collected collect(KafkaJob.Pipeline pipeline, DataStream<String> raw) throws Exception {
         Outputs out = pipeline.build(raw);
 
         // One collect sink for both outputs, each line tagged with where it came from.

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
@@ -53,6 +54,7 @@ class JobArgsTest {
         for (Runnable main : new Runnable[] {
             () -> call(() -> IotVehiclesJob.main(new String[0])),
             () -> call(() -> YsbAdvertisingJob.main(new String[0])),
+            () -> call(() -> DedupJob.main(new String[0])),
         }) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, main::run);
             for (String name : JobArgs.REQUIRED) {
@@ -67,6 +69,24 @@ class JobArgsTest {
                 () -> JobArgs.parse(concat(FULL, "--idleness-ms", "soon", "--out-of-orderness", "9")));
         assertTrue(e.getMessage().contains("unknown arguments: --out-of-orderness"), e.getMessage());
         assertTrue(e.getMessage().contains("--idleness-ms must be a non-negative integer"), e.getMessage());
+    }
+
+    @Test
+    void aJobsOwnOptionsTakeTheirDefaultsOrTheGivenValue() {
+        assertEquals(Map.of("retention-ms", 60_000L, "state-payload-bytes", 300L), JobArgs.parse(FULL, DedupJob.OPTIONS).options());
+        assertEquals(Map.of("retention-ms", 5_000L, "state-payload-bytes", 300L),
+                JobArgs.parse(concat(FULL, "--retention-ms", "5000"), DedupJob.OPTIONS).options());
+        assertEquals(Map.of(), JobArgs.parse(FULL).options());
+    }
+
+    @Test
+    void aJobsOwnOptionsAreUnknownToOtherJobsAndCheckedLikeTheShared() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> JobArgs.parse(concat(FULL, "--retention-ms", "5000")));
+        assertTrue(e.getMessage().contains("unknown arguments: --retention-ms"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> JobArgs.parse(concat(FULL, "--state-payload-bytes", "-1"), DedupJob.OPTIONS));
+        assertTrue(e.getMessage().contains("--state-payload-bytes must be a non-negative integer, got '-1'"), e.getMessage());
     }
 
     interface ThrowingRunnable {
