@@ -1,4 +1,4 @@
-import type { JobKind } from '../core/load/events.js';
+import type { DedupOptions, JobKind } from '../core/load/events.js';
 import { replaySchedule, type ReplayPlan, type Trace } from '../core/load/trace.js';
 import type { KhaosConfig } from '../config/schema.js';
 import { failureSchedules } from '../core/sim/failures.js';
@@ -23,6 +23,8 @@ import type { ControlSettings, SessionTarget } from './control/session.js';
  */
 export interface RealEvaluationInput extends ReplayPlan {
   job: JobKind;
+  /** The dedup job's settings (job.dedup*): every replica and its replay use them. */
+  dedup?: DedupOptions;
   trace: Trace;
   seed: number;
   parallelism: number;

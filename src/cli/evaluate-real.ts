@@ -38,7 +38,7 @@ export function realEvaluationInput(c: Config, policies: readonly PolicyUnderTes
   const trace = loadTrace(c.replay.trace, workloadsDir);
   const plan = realPlan(c, policies, trace.name);
   const input: RealEvaluationInput = {
-    job: c.job.kind, trace, seed: c.replay.seed, parallelism: c.job.parallelism, partitions: c.stack.partitions,
+    job: c.job.kind, dedup: c.job.dedup, trace, seed: c.replay.seed, parallelism: c.job.parallelism, partitions: c.stack.partitions,
     peakRateEps: c.replay.peakRateEps, compression: c.replay.compression, startOffsetSec: c.replay.startOffsetSec, durationSec: c.replay.durationSec,
     policies, control: controlSettings(c.control), initialIntervalMs: c.job.checkpointIntervalMs, fallbackIntervalMs: c.control.fallbackIntervalMs,
     warmupSec: c.evaluate.real.warmupSec, plan, planId: planId(plan), mode: c.evaluate.real.mode, drainMs: c.evaluate.real.drainMs, models,
