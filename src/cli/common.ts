@@ -6,6 +6,7 @@ import { resolveConfig, type ConfigInput } from '../config/schema.js';
 import { badInput, KhaosError } from '../core/errors.js';
 import { demoDeps, kubernetesPlatform, startLocalStack, workloadsDir } from '../compose.js';
 import type { DemoDeps } from '../app/demo.js';
+import { JOB_KINDS } from '../core/load/events.js';
 
 export function log(line: string): void {
   process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -47,7 +48,7 @@ const DUR = 'a bare number is milliseconds';
 const CONFIG_OPTIONS: Record<keyof ConfigFlags, [string, string]> = {
   config: ['--config <file>', 'YAML config (see docs/config.md); the flags override it'],
   name: ['--name <name>', 'stack name (default "default")'],
-  job: ['--job <kind>', 'sample job: iot or ysb (default iot)'],
+  job: ['--job <kind>', `sample job: ${JOB_KINDS.join(', ')} (default iot)`],
   interval: ['--interval <dur>', `checkpoint interval, e.g. 5s (${DUR})`],
   trace: ['--trace <file>', 'trace path or file name in shared/workloads (default nyc_taxi.csv)'],
   peak: ['--peak <n>', 'events/s at the trace maximum'],

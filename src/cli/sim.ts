@@ -39,7 +39,7 @@ interface CalibrateFlags {
 export function addSimCommand(parent: Command, io: CliIo, openStore: () => ProfileStore = profileStore): Command {
   const sim = parent.command('sim').description('the fluid simulator of `evaluate --sim`: calibrate it from measurements').addHelpText('after', EXAMPLES);
   const calibrateCmd = withConfigOptions(sim.command('calibrate').description('fit the simulator to a profile or a samples CSV (and optionally real evaluation runs), store the result as the next version for the job, print it'), ['job'], {
-    job: 'the job measured: iot or ysb (required)',
+    job: `the job measured: ${JOB_KINDS.join(', ')} (required)`,
   })
     .option('--profile <id>', 'a stored profile (`khaos profile list`): its recovered failures')
     .option('--samples <file.csv>', 'failure measurements instead of a profile (header ci_ms,throughput_eps,latency_ms,recovery_s; optional detection_s,restart_s,catchup_s,state_bytes,checkpoint_ms)')
@@ -47,7 +47,7 @@ export function addSimCommand(parent: Command, io: CliIo, openStore: () => Profi
     .option('--runs <file>', 'runs.json of a real-stack `khaos evaluate` (repeatable)', (v: string, prev?: string[]) => [...(prev ?? []), v])
     .option('--json', 'print the stored record as JSON, nothing else');
   act(calibrateCmd, (f: CalibrateFlags) => withStore(openStore, (store) => calibrateCommand(store, f, io)));
-  act(withConfigOptions(sim.command('calibrations').description('the stored calibrations, newest first'), ['job'], { job: 'only those of this job (iot or ysb)' }).option('--json', 'print the records as JSON'), (f: { job?: string; json?: boolean }) =>
+  act(withConfigOptions(sim.command('calibrations').description('the stored calibrations, newest first'), ['job'], { job: `only those of this job (${JOB_KINDS.join(', ')})` }).option('--json', 'print the records as JSON'), (f: { job?: string; json?: boolean }) =>
     withStore(openStore, (store) => {
       const all = store.listCalibrations(f.job === undefined ? undefined : jobKind(f.job));
       if (f.json) io.out(`${JSON.stringify(all, null, 2)}\n`);
