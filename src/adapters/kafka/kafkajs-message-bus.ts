@@ -92,12 +92,12 @@ export class KafkajsMessageBus implements MessageBus {
   }
 
   /** `f` retried while it fails retriably, then failures translated to KhaosError('platform'). */
-  private attempt<T>(what: string, f: () => Promise<T>, opts: { topic?: string; retriable?: boolean; policy?: Partial<RetryPolicy> } = {}): Promise<T> {
+  private attempt<T>(what: string, f: () => Promise<T>, opts: { topic?: string; retriable?: boolean; policy?: Partial<RetryPolicy>; quietForMs?: number } = {}): Promise<T> {
     const ensured = opts.topic === undefined ? undefined : this.ensuredAt.get(opts.topic);
     const topicJustCreated = ensured !== undefined && this.now() - ensured < JUST_CREATED_MS;
     const isRetriable = (e: unknown) => opts.retriable !== false && isRetriableKafkaError(e, { topicJustCreated });
     const policy = { ...opts.policy, ...this.retryPolicy };
-    return wrap(this.bootstrap, what, () => withRetry(`Kafka ${what}`, f, { isRetriable, log: this.log, policy, now: this.now, sleep: this.sleep }));
+    return wrap(this.bootstrap, what, () => withRetry(`Kafka ${what}`, f, { isRetriable, log: this.log, policy, now: this.now, sleep: this.sleep, quietForMs: opts.quietForMs }));
   }
 
   private async adminClient(): Promise<Admin> {
@@ -130,7 +130,8 @@ export class KafkajsMessageBus implements MessageBus {
         await admin.fetchTopicOffsets(topic);
       },
       // A deadline, not a count of attempts: an election takes what it takes on a loaded machine.
-      { topic, policy: { maxAttempts: Number.POSITIVE_INFINITY, maxElapsedMs: this.leaderWaitMs, maxDelayMs: 2_000 } },
+      // A new topic's partitions answer NOT_LEADER for a moment on every creation: say so only once the wait is long.
+      { topic, policy: { maxAttempts: Number.POSITIVE_INFINITY, maxElapsedMs: this.leaderWaitMs, maxDelayMs: 2_000 }, quietForMs: 2_000 },
     );
   }
 

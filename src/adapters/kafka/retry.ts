@@ -24,6 +24,8 @@ export interface RetryOptions {
   policy?: Partial<RetryPolicy>;
   /** Receives one line per retry and one when giving up. */
   log?: (line: string) => void;
+  /** Retries within this long of the first attempt are not logged: an expected, brief wait (a new topic's election) is no news. Default 0, ms. */
+  quietForMs?: number;
   /** Waits between attempts (injected by tests). */
   sleep?: (ms: number) => Promise<void>;
   /** The time in ms (injected by tests). */
@@ -75,7 +77,7 @@ export async function withRetry<T>(what: string, operation: (attempt: number) =>
       }
       // Bounded by time alone (a deadline): say how much of it has passed, so a long wait shows progress.
       const of = Number.isFinite(policy.maxAttempts) ? `${attempt}/${policy.maxAttempts - 1}` : `${attempt} (${(elapsedMs / 1000).toFixed(1)} s of at most ${(policy.maxElapsedMs / 1000).toFixed(0)} s)`;
-      log(`${what}: ${describeError(e)}; retry ${of} in ${delayMs} ms`);
+      if (elapsedMs >= (opts.quietForMs ?? 0)) log(`${what}: ${describeError(e)}; retry ${of} in ${delayMs} ms`);
       await sleep(delayMs);
     }
   }
