@@ -93,7 +93,9 @@ export async function runProfile(given: ProfileDeps, profileId: string, trace: T
     await bus.ensureTopic(`${out}-out`, 4);
     await bus.ensureTopic(`${out}-audit`, 4);
     const paced = plan.actuator === 'paced';
-    const handle = await deps.orchestrator.startReplica({ name, job: plan.job, dedup: plan.dedup, checkpointIntervalMs: paced ? plan.fallbackIntervalMs! : ciMs, parallelism: plan.parallelism, inputTopic, outputTopic: `${out}-out`, auditTopic: `${out}-audit`, groupId: out });
+    // Sampled faster than Flink's REST refreshes its metrics (1 s), every other sample would repeat the last one.
+    const metricsRefreshMs = sampleEveryMs(plan) < 1000 ? { metricsRefreshMs: sampleEveryMs(plan) } : {};
+    const handle = await deps.orchestrator.startReplica({ ...metricsRefreshMs, name, job: plan.job, dedup: plan.dedup, checkpointIntervalMs: paced ? plan.fallbackIntervalMs! : ciMs, parallelism: plan.parallelism, inputTopic, outputTopic: `${out}-out`, auditTopic: `${out}-audit`, groupId: out });
     const flink = deps.flinkAt(handle.restUrl);
     log(`replica ${name} RUNNING (interval ${ciMs} ms${paced ? `, paced by Khaos; Flink's own ${plan.fallbackIntervalMs} ms` : ''})`);
     const r: ReplicaRun = { name, ciMs, flink, sampler: new JobSampler(flink, clock, { jobMetrics: true }), samples: [], input: { job: plan.job, inputTopic, groupId: out }, pacer: paced ? new Pacer(flink, clock, ciMs) : undefined };

@@ -13,6 +13,11 @@ export interface ReplicaRequest {
   auditTopic: string;
   /** Each replica reads the shared input topic with its own consumer group. */
   groupId: string;
+  /**
+   * How often Flink's REST serves fresh metrics, ms (`metrics.fetcher.update-interval`); unset
+   * keeps the platform's own (1 s locally). A sampler faster than this reads each value twice.
+   */
+  metricsRefreshMs?: number;
 }
 
 export interface ReplicaHandle {

@@ -100,6 +100,16 @@ describe('runProfile on a fake platform with a manual clock', { timeout: 30_000 
     expect(store.getProfile('p1')?.status).toBe('done');
   });
 
+  it('sampling faster than once a second asks the replicas for metrics that refresh as often (else every other sample repeats the last)', async () => {
+    const requests = async (p: ProfilePlan) => {
+      const { deps, platform } = setup(p);
+      expect(await runProfile(deps, 'p1', trace)).toBe('done');
+      return platform.calls.filter((c) => c.method === 'startReplica').map((c) => (c.args[0] as { metricsRefreshMs?: number }).metricsRefreshMs);
+    };
+    expect(await requests(plan({ sampleEveryMs: 500, points: plan().points.slice(0, 1) }))).toEqual([500, 500]);
+    expect(await requests(plan({ points: plan().points.slice(0, 1) }))).toEqual([undefined, undefined]);
+  });
+
   it('resumes an interrupted profile at the first step not stored, without redoing stored ones', async () => {
     const { deps, store } = setup(plan());
     let seconds = 0;

@@ -19,6 +19,8 @@ export interface ReplicaSpec {
   heartbeatTimeoutMs: number;
   /** Flink web.timeout; unset keeps Flink's default. */
   webTimeoutMs?: number;
+  /** Flink metrics.fetcher.update-interval, ms; unset: 1 s. */
+  metricsRefreshMs?: number;
   restartDelayMs: number;
   jobManagerHeapMb: number;
   taskHeapMb: number;
@@ -101,7 +103,7 @@ function configYaml(spec: ReplicaSpec, dir: string, rpcPort: number, restPort: n
     'restart-strategy.fixed-delay.delay': `${spec.restartDelayMs} ms`,
     'heartbeat.interval': spec.heartbeatIntervalMs,
     'heartbeat.timeout': spec.heartbeatTimeoutMs,
-    'metrics.fetcher.update-interval': 1000,
+    'metrics.fetcher.update-interval': spec.metricsRefreshMs ?? 1000,
     ...(spec.webTimeoutMs === undefined ? {} : { 'web.timeout': spec.webTimeoutMs }),
     // The REST endpoint caches execution graphs this long (default 3 s): states would lag.
     'web.refresh-interval': 500,

@@ -141,6 +141,7 @@ export class LocalStack implements Orchestrator {
       jobClass: JOB_CLASSES[req.job],
       taskManagers: req.parallelism,
       checkpointIntervalMs: req.checkpointIntervalMs,
+      ...(req.metricsRefreshMs === undefined ? {} : { metricsRefreshMs: req.metricsRefreshMs }),
       jobArgs: [
         '--bootstrap', this.bootstrap,
         '--input-topic', req.inputTopic,
