@@ -6,7 +6,8 @@ import type { MessageBus } from '../ports/message-bus.js';
 
 function parseAudit(value: string): AuditRecord {
   const r = JSON.parse(value) as Partial<AuditRecord>;
-  if (typeof r.key !== 'string' || typeof r.windowEnd !== 'number' || typeof r.count !== 'number') {
+  const identified = typeof r.seq === 'number' || typeof r.windowEnd === 'number';
+  if (typeof r.key !== 'string' || typeof r.count !== 'number' || !identified) {
     throw new KhaosError('platform', `audit record has an unexpected shape: ${value.slice(0, 200)}`, 'is the job jar current? rebuild jobs/');
   }
   return r as AuditRecord;

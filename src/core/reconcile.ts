@@ -1,8 +1,14 @@
-/** One committed record of a job's audit topic: events of `key` in the 1 s window ending `windowEnd`. */
+/**
+ * One committed record of a job's audit topic: `count` events of `key`. The jobs number each
+ * key's records with `seq` (0, 1, 2, ...), checkpointed with the counts, so a replay repeats them.
+ * Jars built before that emitted one record per 1 s event-time window instead, identified by
+ * `windowEnd`; those are still read.
+ */
 export interface AuditRecord {
   key: string;
-  windowEnd: number;
   count: number;
+  seq?: number;
+  windowEnd?: number;
 }
 
 export interface Reconciliation {
@@ -13,20 +19,25 @@ export interface Reconciliation {
   missing: { key: string; produced: number; counted: number }[];
   /** Keys counted more often than produced (events duplicated). */
   extra: { key: string; produced: number; counted: number }[];
-  /** (key, window) pairs committed more than once: a duplicated output record. */
+  /** Audit records committed more than once (same key and seq; legacy: key and window): a replayed, non-transactional write. */
   duplicateWindows: number;
+}
+
+/** What a replay of the job would emit again for this record. */
+function identity(r: AuditRecord): string {
+  return r.seq !== undefined ? `${r.key}#${r.seq}` : `${r.key}@${r.windowEnd}`;
 }
 
 /**
  * Reconciles what was produced (per key) with a job's committed audit output: exactly-once holds
- * when every key's count matches and no (key, window) record was committed twice.
+ * when every key's count matches and no audit record was committed twice.
  */
 export function reconcile(produced: ReadonlyMap<string, number>, audit: readonly AuditRecord[]): Reconciliation {
   const counted = new Map<string, number>();
   const seen = new Set<string>();
   let duplicateWindows = 0;
   for (const r of audit) {
-    const id = `${r.key}@${r.windowEnd}`;
+    const id = identity(r);
     if (seen.has(id)) duplicateWindows++;
     seen.add(id);
     counted.set(r.key, (counted.get(r.key) ?? 0) + r.count);

@@ -111,7 +111,7 @@ const JOBS: Record<JobKind, { name: string; vertices: { role: Role; id: string; 
     vertices: [
       { role: 'source', id: 'e5a72f353fc1e6bbf3bd96a41384998c', name: 'Source: kafka-source -> parse -> area-filter' },
       { role: 'sink', id: '41eb0513d1ea10154d8a9802a0a9cf10', name: 'speed-window -> speeders -> latency -> kafka-sink: Writer -> kafka-sink: Committer' },
-      { role: 'audit', id: 'b676783076363a44e25ad3d5e735255f', name: 'audit-window -> audit-sink: Writer -> audit-sink: Committer' },
+      { role: 'audit', id: 'b676783076363a44e25ad3d5e735255f', name: 'audit-count -> audit-sink: Writer -> audit-sink: Committer' },
     ],
   },
   ysb: {
@@ -119,7 +119,7 @@ const JOBS: Record<JobKind, { name: string; vertices: { role: Role; id: string; 
     vertices: [
       { role: 'source', id: '6d2677a0ecc3fd8df0b72ec675edf8f4', name: 'Source: kafka-source -> parse -> view-filter -> project -> campaign-join' },
       { role: 'sink', id: '3ce5bf1b5b6d0b3a4c4a0b2e3f0f8a11', name: 'campaign-window -> latency -> kafka-sink: Writer -> kafka-sink: Committer' },
-      { role: 'audit', id: '9a1f0c4b2d7e4e38b1c0f5d6a7e8b9c0', name: 'audit-window -> audit-sink: Writer -> audit-sink: Committer' },
+      { role: 'audit', id: '9a1f0c4b2d7e4e38b1c0f5d6a7e8b9c0', name: 'audit-count -> audit-sink: Writer -> audit-sink: Committer' },
     ],
   },
   dedup: {
@@ -127,7 +127,7 @@ const JOBS: Record<JobKind, { name: string; vertices: { role: Role; id: string; 
     vertices: [
       { role: 'source', id: '2b8e61d0c4f94a7d9e3c5a1f0b6d8e42', name: 'Source: kafka-source -> parse' },
       { role: 'sink', id: '7c3d92e1a5b04f6e8d2c4b3a1f0e9d53', name: 'dedup -> latency -> kafka-sink: Writer -> kafka-sink: Committer' },
-      { role: 'audit', id: '5e4fa3b2c1d04e7f9a8b6c5d4e3f2a64', name: 'audit-window -> audit-sink: Writer -> audit-sink: Committer' },
+      { role: 'audit', id: '5e4fa3b2c1d04e7f9a8b6c5d4e3f2a64', name: 'audit-count -> audit-sink: Writer -> audit-sink: Committer' },
     ],
   },
 };

@@ -37,7 +37,7 @@ class AuditingBus extends MemoryMessageBus {
     if (topic !== AUDIT) return super.readAllCommitted(topic);
     const counts = new Map<string, number>();
     for (const { key } of await super.readAllCommitted(INPUT)) if (key && !key.startsWith('__')) counts.set(key, (counts.get(key) ?? 0) + 1);
-    return [...counts].map(([key, count], i) => ({ key, value: JSON.stringify({ key, windowEnd: 1000, count }), partition: 0, offset: String(i) }));
+    return [...counts].map(([key, count], i) => ({ key, value: JSON.stringify({ key, seq: 0, count }), partition: 0, offset: String(i) }));
   }
   override async close(): Promise<void> {
     this.closed = true;

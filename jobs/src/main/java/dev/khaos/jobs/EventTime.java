@@ -22,12 +22,13 @@ public final class EventTime {
      *
      * <p>Idleness (per partition: Kafka watermarks are per split) lets windows close while some
      * partitions receive nothing, which at low rates is most of the time; {@code idleness} zero
-     * turns it off. Records stay countable: events are created with the current time as event
-     * time and written in order per partition, so a record from a partition that was idle is late
-     * (and dropped by the windows, which allow no lateness) only when another partition has
-     * already delivered records created more than {@code outOfOrderness} after it. Flink counts
-     * any drop in the window operators' {@code numLateRecordsDropped}, and the audit
-     * reconciliation would show it as lost events.
+     * turns it off. Events are created with the current time as event time and written in order
+     * per partition, so a record from a partition that was idle is late (and dropped by the
+     * business windows, which allow no lateness) only when another partition has already
+     * delivered records created more than {@code outOfOrderness} after it: on a loaded machine a
+     * reader stalled past the idleness timeout does exactly that. Flink counts any drop in the
+     * window operators' {@code numLateRecordsDropped}. The audit ({@link Audit}) does not use the
+     * watermark, so it counts such records all the same.
      *
      * <p>That skew does happen before a partition's first record, so a partition becomes idle
      * only after its first record ({@link IdleOnlyAfterFirstRecord}). Measured (task-exception

@@ -14,6 +14,7 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.CloseableIterator;
 
@@ -31,14 +32,29 @@ final class Harness {
                 .setParallelism(1);
     }
 
-    /** The audit records a job without an end commits within `waitMs`; the job is then cancelled. */
-    static List<JsonNode> auditFor(Outputs out, String jobName, long waitMs) throws Exception {
-        List<JsonNode> audit = new CopyOnWriteArrayList<>();
-        CloseableIterator<String> it = out.audit().executeAndCollect(jobName);
+    /**
+     * The watermarks' probe: vehicle events counted per id in 1 s event-time windows without
+     * allowed lateness, as JSON {@code {"key":..,"windowEnd":..,"count":..}}. A record behind the
+     * watermark is dropped here, as by the jobs' windows (the audit counts it anyway).
+     */
+    static DataStream<String> secondWindows(DataStream<String> raw) {
+        return WindowStats.aggregate(
+                ParseEvents.parse(raw, IotVehiclesJob.VehicleEvent.class)
+                        .keyBy(IotVehiclesJob.VehicleEvent::key, Types.STRING)
+                        .window(TumblingEventTimeWindows.of(Duration.ofSeconds(1))),
+                e -> 0,
+                String.class,
+                (key, windowEnd, stats) -> "{\"key\":\"" + key + "\",\"windowEnd\":" + windowEnd + ",\"count\":" + stats.count + "}");
+    }
+
+    /** What a job without an end emits on {@code stream} within {@code waitMs}; the job is then cancelled. */
+    static List<JsonNode> collectFor(DataStream<String> stream, String jobName, long waitMs) throws Exception {
+        List<JsonNode> collected = new CopyOnWriteArrayList<>();
+        CloseableIterator<String> it = stream.executeAndCollect(jobName);
         Thread reader = new Thread(() -> {
             try {
                 while (it.hasNext()) {
-                    audit.add(Json.MAPPER.readTree(it.next()));
+                    collected.add(Json.MAPPER.readTree(it.next()));
                 }
             } catch (Exception closed) {
                 // the iterator was closed: the job is cancelled
@@ -48,7 +64,7 @@ final class Harness {
         Thread.sleep(waitMs);
         it.close();
         reader.join(10_000);
-        return audit;
+        return collected;
     }
 
     static MiniClusterExtension miniCluster() {

@@ -27,8 +27,8 @@ class IdlenessTest {
 
     static final long T0 = IotVehiclesJobTest.T0;
 
-    /** Audit records collected within {@code waitMs} of wall time; the job is cancelled then. */
-    static List<JsonNode> auditWithin(Duration idleness, long waitMs) throws Exception {
+    /** The 1 s windows (Harness.secondWindows) that close within {@code waitMs} of wall time; the job is cancelled then. */
+    static List<JsonNode> windowsWithin(Duration idleness, long waitMs) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         Duration ooo = Duration.ofMillis(JobArgs.DEFAULT_OUT_OF_ORDERNESS_MS);
@@ -36,25 +36,23 @@ class IdlenessTest {
         DataStream<String> live = Harness.vehicles(env, "v-live", T0 + 100, 500, 10_000, RateLimiterStrategy.perSecond(2), EventTime.watermarks(ooo, idleness));
         // One event at once, the next after 1000 s: a partition that went quiet.
         DataStream<String> quiet = Harness.vehicles(env, "v-quiet", T0 + 50, 1_000_000, 10, RateLimiterStrategy.perSecond(0.001), EventTime.watermarks(ooo, idleness));
-        Outputs out = IotVehiclesJob.pipeline(live.union(quiet));
-
-        return Harness.auditFor(out, "idleness-under-test", waitMs);
+        return Harness.collectFor(Harness.secondWindows(live.union(quiet)), "idleness-under-test", waitMs);
     }
 
     @Test
     void windowsCloseAtAVeryLowRateWithOneInputIdle() throws Exception {
-        List<JsonNode> audit = auditWithin(Duration.ofMillis(JobArgs.DEFAULT_IDLENESS_MS), 6_000);
+        List<JsonNode> windows = windowsWithin(Duration.ofMillis(JobArgs.DEFAULT_IDLENESS_MS), 6_000);
         // The first second's window holds v-quiet's only event and v-live's first two; it closes
         // once v-live reaches T0 + 1.5 s and v-quiet has been idle for a second.
-        JsonNode first = audit.stream()
+        JsonNode first = windows.stream()
                 .filter(a -> a.get("windowEnd").asLong() == T0 + 1000 && a.get("key").asText().equals("v-quiet"))
-                .findFirst().orElseThrow(() -> new AssertionError("the first window did not close: " + audit));
+                .findFirst().orElseThrow(() -> new AssertionError("the first window did not close: " + windows));
         assertEquals(1, first.get("count").asLong());
-        assertTrue(audit.stream().anyMatch(a -> a.get("windowEnd").asLong() >= T0 + 3000), "later windows close too: " + audit);
+        assertTrue(windows.stream().anyMatch(a -> a.get("windowEnd").asLong() >= T0 + 3000), "later windows close too: " + windows);
     }
 
     @Test
     void withoutIdlenessTheQuietInputHoldsEveryWindowOpen() throws Exception {
-        assertEquals(List.of(), auditWithin(Duration.ZERO, 4_000));
+        assertEquals(List.of(), windowsWithin(Duration.ZERO, 4_000));
     }
 }

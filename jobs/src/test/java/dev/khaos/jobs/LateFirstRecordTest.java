@@ -59,21 +59,19 @@ class LateFirstRecordTest {
         }
     }
 
-    /** The audit records the job commits within {@code waitMs} of wall time; it is cancelled then. */
+    /** The 1 s windows (Harness.secondWindows) that close within {@code waitMs} of wall time; the job is cancelled then. */
     @SuppressWarnings({"unchecked", "rawtypes"})
-    static List<JsonNode> auditWithin(WatermarkStrategy<String> watermarks, long waitMs) throws Exception {
+    static List<JsonNode> windowsWithin(WatermarkStrategy<String> watermarks, long waitMs) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         DataStream<String> live = Harness.vehicles(env, "v-live", T0 + 100, 100, 10_000, RateLimiterStrategy.perSecond(10), watermarks);
         RateLimiterStrategy lateStart = parallelism -> new StartAfter(3000);
         DataStream<String> late = Harness.vehicles(env, "v-late", T0 + 100, 80, 10, lateStart, watermarks);
-        Outputs out = IotVehiclesJob.pipeline(live.union(late));
-
-        return Harness.auditFor(out, "late-first-record-under-test", waitMs);
+        return Harness.collectFor(Harness.secondWindows(live.union(late)), "late-first-record-under-test", waitMs);
     }
 
-    static long count(List<JsonNode> audit, String key, long windowEnd) {
-        return audit.stream()
+    static long count(List<JsonNode> windows, String key, long windowEnd) {
+        return windows.stream()
                 .filter(a -> a.get("windowEnd").asLong() == windowEnd && a.get("key").asText().equals(key))
                 .mapToLong(a -> a.get("count").asLong())
                 .sum();
@@ -81,10 +79,10 @@ class LateFirstRecordTest {
 
     @Test
     void aSourceWhoseFirstRecordsComeLateLosesNoneOfThem() throws Exception {
-        List<JsonNode> audit = auditWithin(EventTime.watermarks(OOO, IDLENESS), 7_000);
-        assertEquals(10, count(audit, "v-late", FIRST_WINDOW_END), "v-late's first window: " + audit);
-        assertEquals(9, count(audit, "v-live", FIRST_WINDOW_END), "v-live's first window: " + audit);
-        assertTrue(audit.stream().anyMatch(a -> a.get("windowEnd").asLong() >= T0 + 3000), "later windows close too: " + audit);
+        List<JsonNode> windows = windowsWithin(EventTime.watermarks(OOO, IDLENESS), 7_000);
+        assertEquals(10, count(windows, "v-late", FIRST_WINDOW_END), "v-late's first window: " + windows);
+        assertEquals(9, count(windows, "v-live", FIRST_WINDOW_END), "v-live's first window: " + windows);
+        assertTrue(windows.stream().anyMatch(a -> a.get("windowEnd").asLong() >= T0 + 3000), "later windows close too: " + windows);
     }
 
     /** Flink's own withIdleness, which the jobs used before: the late records are dropped. */
@@ -93,8 +91,8 @@ class LateFirstRecordTest {
         WatermarkStrategy<String> flinks = WatermarkStrategy.<String>forBoundedOutOfOrderness(OOO)
                 .withTimestampAssigner((json, recordTs) -> Json.eventTime(json))
                 .withIdleness(IDLENESS);
-        List<JsonNode> audit = auditWithin(flinks, 7_000);
-        assertEquals(0, count(audit, "v-late", FIRST_WINDOW_END), "v-late's first window: " + audit);
-        assertEquals(9, count(audit, "v-live", FIRST_WINDOW_END), "v-live's first window: " + audit);
+        List<JsonNode> windows = windowsWithin(flinks, 7_000);
+        assertEquals(0, count(windows, "v-late", FIRST_WINDOW_END), "v-late's first window: " + windows);
+        assertEquals(9, count(windows, "v-live", FIRST_WINDOW_END), "v-live's first window: " + windows);
     }
 }

@@ -63,7 +63,7 @@ class SharedPiecesTest {
                 uids.add(node.getTransformationUID());
             }
             assertTrue(uids.containsAll(Set.of(
-                    "source", "parse", "latency", "sink", "audit-window", "audit-sink")), uids.toString());
+                    "source", "parse", "latency", "sink", "audit-count", "audit-sink")), uids.toString());
         }
     }
 }

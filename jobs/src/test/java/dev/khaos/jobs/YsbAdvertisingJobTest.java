@@ -97,8 +97,5 @@ class YsbAdvertisingJobTest {
 
         AuditAssertions.assertAudit(out.audit(), Map.of(
                 "ad-0000", 2L, "ad-0100", 2L, "ad-0001", 5L, "ad-0003", 1L, "ad-5000", 1L));
-        assertTrue(out.audit().stream().anyMatch(a ->
-                a.get("key").asText().equals("ad-0001") && a.get("count").asLong() == 2),
-                "the view and click in the same second share one audit record");
     }
 }
