@@ -65,10 +65,11 @@ export const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.ma
 
 export const RECOVERY_UNDER_WAY = 'a recovery is under way: the interval stays until it has ended';
 
-/** Why a model-based policy should not evaluate now, or undefined when it should. */
-export function notYet(obs: Observation, state: PolicyState, o: PolicyOptions): string | undefined {
+/** Why a model-based policy should not evaluate now, or undefined when it should. `cadence: false` skips the evaluateEvery and afterChange waits (khaos+'s early evaluation). */
+export function notYet(obs: Observation, state: PolicyState, o: PolicyOptions, cadence = true): string | undefined {
   if (obs.recovering) return RECOVERY_UNDER_WAY;
   if (obs.uptimeMs < o.minUptimeMs) return `the job has been up ${dur(obs.uptimeMs)}, evaluation starts after ${dur(o.minUptimeMs)}: ${dur(o.minUptimeMs - obs.uptimeMs)} to go`;
+  if (!cadence) return undefined;
   const sinceChange = state.lastChangeMs === undefined ? Infinity : obs.atMs - state.lastChangeMs;
   if (sinceChange < o.afterChangeMs) return `the interval changed ${dur(sinceChange)} ago; next evaluation ${dur(o.afterChangeMs)} after a change, in ${dur(o.afterChangeMs - sinceChange)}`;
   const sinceEvaluation = state.lastEvaluationMs === undefined ? Infinity : obs.atMs - state.lastEvaluationMs;
@@ -127,8 +128,8 @@ export function mtbf(obs: Observation, o: PolicyOptions): { ms: number; source: 
 }
 
 /** What both model-based policies do first: wait for their cadence, then evaluate (or keep, saying why). */
-export function modelPolicyStart(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions) {
-  const pending = notYet(obs, state, o);
+export function modelPolicyStart(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions, cadence = true) {
+  const pending = notYet(obs, state, o, cadence);
   if (pending) return wait(obs, state, pending);
   const ev = evaluate(obs, state, ctx, o);
   if ('decision' in ev) return ev;
