@@ -75,22 +75,49 @@ describe('khaos+ early evaluation when a target met at the last evaluation is cr
     expect(state.met).toEqual({ latency: fluidLatencyMs(params, 7000, kept) <= 4700, recovery: recoveryAt(7000, kept) <= 82 });
   });
 
-  it('evaluates at once, before the cadence, when the load has carried the interval over a target', () => {
-    // 8300 ev/s with 1 s: recovery (predicted from the fluid model) now over its 82 s target, 2 s within it.
-    expect(recoveryAt(8300, 1000)).toBeGreaterThan(82);
-    const { decision } = decide(obs({ throughputEps: 8300, intervalMs: 1000 }), evaluated({ latency: true, recovery: true }));
+  it('evaluates at once, before the cadence, when the load has carried the interval over the latency target', () => {
+    // 8800 ev/s with 3 s: latency (queueing near capacity) now over its 4.7 s target, 2 s within it.
+    expect(fluidLatencyMs(params, 8800, 3000)).toBeGreaterThan(4700);
+    const { decision } = decide(obs({ throughputEps: 8800, intervalMs: 3000 }), evaluated({ latency: true, recovery: true }));
     expect(decision.action).toBe('change');
-    expect(decision.reason).toMatch(/^recovery over target: early evaluation: predicted recovery/);
-    expect(recoveryAt(8300, decision.toIntervalMs)).toBeLessThanOrEqual(82);
+    expect(decision.reason).toContain('early evaluation: predicted latency');
+    expect(fluidLatencyMs(params, 8800, decision.toIntervalMs)).toBeLessThanOrEqual(4700);
   });
 
-  it('waits for the cadence when the crossed target was already crossed at the last evaluation (no flapping)', () => {
-    const { decision } = decide(obs({ throughputEps: 8300, intervalMs: 1000 }), evaluated({ latency: true, recovery: false }));
+  it('waits for the cadence when the latency target was already crossed at the last evaluation (no flapping)', () => {
+    const { decision } = decide(obs({ throughputEps: 8800, intervalMs: 3000 }), evaluated({ latency: false, recovery: true }));
+    expect(decision.action).toBe('wait');
+  });
+
+  it('waits for the cadence on a recovery crossing: it costs only if a failure falls before then', () => {
+    // 8300 ev/s with 1 s: predicted recovery over its 82 s target, latency within.
+    expect(recoveryAt(8300, 1000)).toBeGreaterThan(82);
+    expect(fluidLatencyMs(params, 8300, 1000)).toBeLessThan(4700);
+    const { decision } = decide(obs({ throughputEps: 8300, intervalMs: 1000 }), evaluated({ latency: true, recovery: true }));
     expect(decision.action).toBe('wait');
   });
 
   it('waits for the cadence when nothing crossed', () => {
     const { decision } = decide(obs({ throughputEps: 6000, intervalMs: 1000 }), evaluated({ latency: true, recovery: true }));
     expect(decision.action).toBe('wait');
+  });
+});
+
+describe('khaos+ with a target out of reach at every candidate', () => {
+  it('keeps an interval that meets the other target instead of moving to that target\'s edge', () => {
+    // 9000 ev/s: no candidate meets the 82 s recovery target (≥ 149 s); 2 s meets latency
+    // (4.1 s) with a margin. The minimax alone would move to the candidate with the least
+    // recovery among those within the latency target: the latency target's very edge.
+    for (let c = 1000; c <= 10_000; c += 500) expect(recoveryAt(9000, c)).toBeGreaterThan(82);
+    expect(fluidLatencyMs(params, 9000, 2000)).toBeLessThan(4700);
+    const { decision } = decide(obs({ throughputEps: 9000, intervalMs: 2000 }));
+    expect(decision.action).toBe('keep');
+    expect(decision.reason).toContain('the latency target is met at 2 s, so the interval stays');
+  });
+
+  it('still moves when the present interval misses the reachable target', () => {
+    const { decision } = decide(obs({ throughputEps: 9000, intervalMs: 5000 }));
+    expect(decision.action).toBe('change');
+    expect(fluidLatencyMs(params, 9000, decision.toIntervalMs)).toBeLessThanOrEqual(4700);
   });
 });
