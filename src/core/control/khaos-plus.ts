@@ -1,7 +1,6 @@
 import { predictInterval, type PredictionInterval } from '../models/models.js';
 import type { ControlModels, Observation, PolicyContext, PolicyEntry, PolicyOptions, PolicyState, Predictions } from './policy.js';
-import { candidates, change, dur, eps, exactName, extrapolation, keep, latMs, modelPolicyStart, mtbf, recS, secs, type Outcome } from './policy-kit.js';
-import { mean } from '../stats.js';
+import { candidates, change, dur, eps, exactName, extrapolation, keep, latencyCorrection, latMs, modelPolicyStart, mtbf, recS, secs, type Outcome } from './policy-kit.js';
 
 function khaosPlus(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions): Outcome {
   const out = khaosPlusDecide(obs, state, ctx, o);
@@ -39,10 +38,12 @@ function forecastLoad(obs: Observation, o: PolicyOptions, m: ControlModels, tput
  */
 function crossedSinceEvaluation(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions): string | undefined {
   const m = ctx.models;
-  if (!m || !state.met?.latency || obs.recovering || obs.uptimeMs < o.minUptimeMs || !(obs.throughputEps >= 0)) return undefined;
-  const load = forecastLoad(obs, o, m, obs.throughputEps) ?? obs.throughputEps;
-  const correction = state.latencyRatios.length > 0 ? mean(state.latencyRatios) : 1;
-  const lat = m.latency.predict(load, obs.intervalMs) * correction;
+  const met = state.met;
+  if (!m || !met?.latency || obs.recovering || obs.uptimeMs < o.minUptimeMs || !(obs.throughputEps >= 0 && obs.latencyMs >= 0)) return undefined;
+  // Judged exactly as the evaluation would judge it (the same load basis, the same correction), so
+  // that an early evaluation finds what triggered it and records it: no evaluation every tick.
+  const load = (met.atForecast ? forecastLoad(obs, o, m, obs.throughputEps) : undefined) ?? obs.throughputEps;
+  const lat = m.latency.predict(load, obs.intervalMs) * latencyCorrection(obs, state, m, o).correction;
   if (lat > o.latencyTargetMs) return `early evaluation: predicted latency ${latMs(lat)} at ${secs(obs.intervalMs)} at ${eps(load)} crossed its target since the last evaluation; `;
   return undefined;
 }
@@ -82,7 +83,7 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
   }
   const { judge, judged, reachable } = view;
   const cur = judge(ci);
-  const metOf = (j: ReturnType<typeof judge>) => ({ latency: j.lat <= L, recovery: j.rec.high <= R });
+  const metOf = (j: ReturnType<typeof judge>) => ({ latency: j.lat <= L, recovery: j.rec.high <= R, atForecast: view.load !== tput });
   const st: PolicyState = { ...ev.state, met: metOf(cur) };
   const predictions: Predictions = { throughputEps: view.load, latencyMs: cur.lat, recoveryS: cur.rec };
   const level = Math.round(o.recoveryIntervalLevel * 100);
