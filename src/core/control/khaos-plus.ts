@@ -25,26 +25,25 @@ function forecastLoad(obs: Observation, o: PolicyOptions, m: ControlModels, tput
 }
 
 /**
- * Between evaluations, the interval in force is re-checked each tick at the present window's load
- * (or the forecast): a latency target met at the last evaluation and crossed now gives a reason
+ * Between evaluations, the interval in force is re-checked each tick at the present window's load:
+ * a latency target met at the last evaluation and crossed now gives a reason
  * to evaluate at once, else undefined. A paced change is free, so nothing forces a load rising
  * toward the latency target to wait for the next evaluation: each second over it is a violation.
  * A recovery crossing waits for the cadence: it costs only if a failure falls before then (on
  * the taxi week of evaluate-iot-original-scale.yaml, evaluating early on recovery crossings too
  * moved to the latency edge more often: 5 187 latency-violating s on schedule 0, against 4 683
- * without any early evaluation). Only a crossing triggers one, and the evaluation records what it
+ * without any early evaluation, with intermediate versions). Only a crossing triggers one, and the evaluation records what it
  * found, so a target that stays crossed triggers no second early evaluation (hysteresis and the
  * rate limit still apply to the changes it makes).
  */
 function crossedSinceEvaluation(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions): string | undefined {
   const m = ctx.models;
-  const met = state.met;
-  if (!m || !met?.latency || obs.recovering || obs.uptimeMs < o.minUptimeMs || !(obs.throughputEps >= 0 && obs.latencyMs >= 0)) return undefined;
-  // Judged exactly as the evaluation would judge it (the same load basis, the same correction), so
-  // that an early evaluation finds what triggered it and records it: no evaluation every tick.
-  const load = (met.atForecast ? forecastLoad(obs, o, m, obs.throughputEps) : undefined) ?? obs.throughputEps;
-  const lat = m.latency.predict(load, obs.intervalMs) * latencyCorrection(obs, state, m, o).correction;
-  if (lat > o.latencyTargetMs) return `early evaluation: predicted latency ${latMs(lat)} at ${secs(obs.intervalMs)} at ${eps(load)} crossed its target since the last evaluation; `;
+  if (!m || !state.met?.latency || obs.recovering || obs.uptimeMs < o.minUptimeMs || !(obs.throughputEps >= 0 && obs.latencyMs >= 0)) return undefined;
+  // At the present load, with the correction the evaluation will use. Not at the forecast: reading
+  // it costs a forecast per tick in the simulator (computed on first read), and the evaluation
+  // judges at the forecast only when it is higher, where latency is no lower.
+  const lat = m.latency.predict(obs.throughputEps, obs.intervalMs) * latencyCorrection(obs, state, m, o).correction;
+  if (lat > o.latencyTargetMs) return `early evaluation: predicted latency ${latMs(lat)} at ${secs(obs.intervalMs)} at ${eps(obs.throughputEps)} crossed its target since the last evaluation; `;
   return undefined;
 }
 
@@ -83,8 +82,10 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
   }
   const { judge, judged, reachable } = view;
   const cur = judge(ci);
-  const metOf = (j: ReturnType<typeof judge>) => ({ latency: j.lat <= L, recovery: j.rec.high <= R, atForecast: view.load !== tput });
-  const st: PolicyState = { ...ev.state, met: metOf(cur) };
+  const metOf = (j: ReturnType<typeof judge>) => ({ latency: j.lat <= L, recovery: j.rec.high <= R });
+  // An early evaluation that keeps disarms the next until a regular one: whatever it judged (a
+  // forecast, a model whose latency falls with the load), it cannot trigger every tick.
+  const st: PolicyState = { ...ev.state, met: early ? { ...metOf(cur), latency: false } : metOf(cur) };
   const predictions: Predictions = { throughputEps: view.load, latencyMs: cur.lat, recoveryS: cur.rec };
   const level = Math.round(o.recoveryIntervalLevel * 100);
   const load = view.load !== tput ? `${eps(view.load)} (forecast; now ${eps(tput)})` : eps(tput);

@@ -66,7 +66,7 @@ export interface PolicyState {
    * target. Between evaluations it re-checks that interval every tick, and evaluates at once when a
    * target met then is crossed now (docs/control.md, "Cadence").
    */
-  met?: { latency: boolean; recovery: boolean; /** The load they were judged at was the forecast (else the present load). */ atForecast: boolean };
+  met?: { latency: boolean; recovery: boolean };
 }
 
 export const initialPolicyState = (): PolicyState => ({ changeTimesMs: [], latencyRatios: [] });
