@@ -6,13 +6,18 @@
 //
 //   npx tsx bench/evaluate-targets.ts [--config examples/evaluate.yaml]
 //
-// SIMULATED: the fluid model of src/core/sim, not a measurement. No Flink, no Kafka, ~1 s.
+// Then, per trace of ../shared/workloads scaled as the config scales it, the share of simulated
+// seconds above 70-88 % of capacity: where the targets bind (the rule's check).
+//
+// SIMULATED: the fluid model of src/core/sim, not a measurement. No Flink, no Kafka, a few s.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
+import { loadTrace } from '../src/compose.js';
 import { resolveConfig, type ConfigInput } from '../src/config/schema.js';
+import { simulationRates } from '../src/core/sim/evaluate.js';
 import { downtimeSec } from '../src/core/sim/fluid.js';
 import { fluidLatencyMs, fluidRecoverySec } from '../src/core/sim/models.js';
 
@@ -46,3 +51,12 @@ const o = c.control.options;
 const same = o.latencyTargetMs === rule.latencyTargetMs && o.recoveryTargetS === rule.recoveryTargetS;
 console.log(`config: latencyTarget ${o.latencyTargetMs} ms, recoveryTarget ${o.recoveryTargetS} s: ${same ? 'as the rule gives' : 'NOT as the rule gives'}`);
 if (!same) process.exitCode = 1;
+
+const TRACES = ['nyc_taxi.csv', 'Twitter_volume_AAPL.csv', 'elb_request_count_8c0756.csv', 'wiki_en_5min.csv'];
+const LEVELS = [0.7, 0.8, 0.82, 0.85, 0.88];
+console.log(`share of simulated seconds above ${LEVELS.map((l) => `${Math.round(l * 100)} %`).join(' / ')} of capacity (maximum at ${c.replay.peakRateEps} ev/s, compression ${c.replay.compression}):`);
+for (const t of TRACES) {
+  const rates = simulationRates(loadTrace(t), c.replay);
+  const share = (l: number) => `${((100 * rates.filter((r) => r > l * p.capacityEps).length) / rates.length).toFixed(2)} %`;
+  console.log(`  ${t}: ${LEVELS.map(share).join(' / ')}`);
+}
