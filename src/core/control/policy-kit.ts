@@ -65,12 +65,17 @@ export const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.ma
 
 export const RECOVERY_UNDER_WAY = 'a recovery is under way: the interval stays until it has ended';
 
-/** Why a model-based policy should not evaluate now, or undefined when it should. */
-export function notYet(obs: Observation, state: PolicyState, o: PolicyOptions): string | undefined {
+/**
+ * Why a model-based policy should not evaluate now, or undefined when it should. `cadence: false`
+ * skips the evaluateEvery wait (khaos+'s early evaluation), never the afterChange one: until then
+ * the window's means still reflect the interval before the change.
+ */
+export function notYet(obs: Observation, state: PolicyState, o: PolicyOptions, cadence = true): string | undefined {
   if (obs.recovering) return RECOVERY_UNDER_WAY;
   if (obs.uptimeMs < o.minUptimeMs) return `the job has been up ${dur(obs.uptimeMs)}, evaluation starts after ${dur(o.minUptimeMs)}: ${dur(o.minUptimeMs - obs.uptimeMs)} to go`;
   const sinceChange = state.lastChangeMs === undefined ? Infinity : obs.atMs - state.lastChangeMs;
   if (sinceChange < o.afterChangeMs) return `the interval changed ${dur(sinceChange)} ago; next evaluation ${dur(o.afterChangeMs)} after a change, in ${dur(o.afterChangeMs - sinceChange)}`;
+  if (!cadence) return undefined;
   const sinceEvaluation = state.lastEvaluationMs === undefined ? Infinity : obs.atMs - state.lastEvaluationMs;
   if (sinceEvaluation < o.evaluateEveryMs) return `last evaluated ${dur(sinceEvaluation)} ago; evaluating every ${dur(o.evaluateEveryMs)}, next in ${dur(o.evaluateEveryMs - sinceEvaluation)}`;
   return undefined;
@@ -97,17 +102,21 @@ export function evaluate(obs: Observation, state: PolicyState, ctx: PolicyContex
   const bad = (x: number) => !Number.isFinite(x) || x < 0;
   if (bad(obs.throughputEps) || bad(obs.latencyMs))
     return keep(obs, state, `the observation is unusable (throughput ${obs.throughputEps}, latency ${obs.latencyMs}): keeping ${secs(obs.intervalMs)} until metrics arrive`);
-  const predicted = models.latency.predict(obs.throughputEps, obs.intervalMs);
-  const ratio = obs.latencyMs / predicted;
-  // A ratio from a non-positive prediction or observation would poison the mean; skip it.
-  const ratios = Number.isFinite(ratio) && ratio > 0 ? [...state.latencyRatios, ratio].slice(-o.correctionEvaluations) : state.latencyRatios;
-  const correction = ratios.length > 0 ? mean(ratios) : 1;
+  const { ratios, correction } = latencyCorrection(obs, state, models, o);
   return {
     models,
     state: { ...state, latencyRatios: ratios },
     latencyAt: (ciMs) => models.latency.predict(obs.throughputEps, ciMs) * correction,
     correction,
   };
+}
+
+/** The latency ratios with this observation's observed/predicted appended (the last `correctionEvaluations`), and their mean. */
+export function latencyCorrection(obs: Observation, state: PolicyState, models: ControlModels, o: PolicyOptions): { ratios: number[]; correction: number } {
+  const ratio = obs.latencyMs / models.latency.predict(obs.throughputEps, obs.intervalMs);
+  // A ratio from a non-positive prediction or observation would poison the mean; skip it.
+  const ratios = Number.isFinite(ratio) && ratio > 0 ? [...state.latencyRatios, ratio].slice(-o.correctionEvaluations) : state.latencyRatios;
+  return { ratios, correction: ratios.length > 0 ? mean(ratios) : 1 };
 }
 
 /** A note for the reason when predictions leave the range the models were trained on. */
@@ -127,8 +136,8 @@ export function mtbf(obs: Observation, o: PolicyOptions): { ms: number; source: 
 }
 
 /** What both model-based policies do first: wait for their cadence, then evaluate (or keep, saying why). */
-export function modelPolicyStart(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions) {
-  const pending = notYet(obs, state, o);
+export function modelPolicyStart(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions, cadence = true) {
+  const pending = notYet(obs, state, o, cadence);
   if (pending) return wait(obs, state, pending);
   const ev = evaluate(obs, state, ctx, o);
   if ('decision' in ev) return ev;

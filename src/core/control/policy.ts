@@ -61,6 +61,12 @@ export interface PolicyState {
   changeTimesMs: number[];
   /** Observed / predicted latency of recent evaluations, newest last (the `khaos` correction). */
   latencyRatios: number[];
+  /**
+   * khaos+: whether the interval in force after its last evaluation was predicted to meet each
+   * target. Between evaluations it re-checks that interval every tick, and evaluates at once when a
+   * target met then is crossed now (docs/control.md, "Cadence").
+   */
+  met?: { latency: boolean; recovery: boolean };
 }
 
 export const initialPolicyState = (): PolicyState => ({ changeTimesMs: [], latencyRatios: [] });
