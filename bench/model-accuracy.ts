@@ -10,7 +10,7 @@
 // The variants are src/core/models/variants.ts's, the list `khaos models fit|compare` chooses from.
 //
 // Without --samples it uses SIMULATED failures drawn from the physical equations plus noise
-// (src/core/profiling/simulated-samples.ts) and says so, on screen and in the results file.
+// (src/core/models/simulated-samples.ts) and says so, on screen and in the results file.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,7 +20,7 @@ import { fitModel, fitOne, mape, samplesOf, type ModelKind, type ModelName } fro
 import { variantsFor, type ModelVariant } from '../src/core/models/variants.js';
 import { seededRandom } from '../src/core/random.js';
 import { medianOfRepeats, parseSamplesCsv, repeatGroups, samplesToCsv, type FailureSample } from '../src/core/profiling/samples.js';
-import { DEFAULT_SIMULATION, simulateSamples } from '../src/core/profiling/simulated-samples.js';
+import { DEFAULT_SIMULATION, simulateSamples } from '../src/core/models/simulated-samples.js';
 import { mean, quantile } from '../src/core/stats.js';
 
 const TARGET_ACCURACY = 0.93; // issue 3, "Targets": recovery 1 − MAPE ≥ 0.93, cross-validated

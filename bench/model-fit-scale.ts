@@ -1,5 +1,5 @@
 // Wall time of `khaos models fit` against the number of samples, on SIMULATED failures drawn
-// from the physical equations plus noise (src/core/profiling/simulated-samples.ts).
+// from the physical equations plus noise (src/core/models/simulated-samples.ts).
 //
 //   npx tsx bench/model-fit-scale.ts [N ...]        (default: 10000 1000000)
 //
@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { modelsCommand } from '../src/cli/models.js';
 import { samplesToCsv } from '../src/core/profiling/samples.js';
-import { DEFAULT_SIMULATION, simulateSamples } from '../src/core/profiling/simulated-samples.js';
+import { DEFAULT_SIMULATION, simulateSamples } from '../src/core/models/simulated-samples.js';
 import { seededRandom } from '../src/core/random.js';
 import { report } from './lib.js';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seededRandom } from '../src/core/random.js';
 import { samplesToCsv } from '../src/core/profiling/samples.js';
-import { simulateSamples, type SimulationSetup } from '../src/core/profiling/simulated-samples.js';
+import { simulateSamples, type SimulationSetup } from '../src/core/models/simulated-samples.js';
 
 const setup: SimulationSetup = {
   capacityEps: 6000,

@@ -1,5 +1,6 @@
 import { isStaticName, judgeScenario, ORACLE_NAME, type ScenarioVerdict, type VerdictRow } from '../core/evaluation/verdict.js';
-import type { FailurePlan, EvaluationResult, EvaluationRow, Metric, Spread } from '../core/sim/evaluate.js';
+import type { EvaluationRow, Metric, Spread } from '../core/evaluation/qos.js';
+import type { FailurePlan, EvaluationResult } from '../core/sim/evaluate.js';
 import type { FluidParams } from '../core/sim/fluid.js';
 import { checkpointDurationMs, downtimeSec, reconfigurationOutageSec } from '../core/sim/fluid.js';
 import { count, num, pct, secs, table } from './markdown.js';

@@ -1,4 +1,5 @@
-import type { GapRow, RealEvaluationRow } from '../core/evaluation/real-qos.js';
+import type { RealEvaluationRow } from '../core/evaluation/real-qos.js';
+import type { GapRow } from '../core/sim/real-gap.js';
 import type { PlannedRun } from '../core/evaluation/real-plan.js';
 import { figures, type PairedDifferences } from '../core/evaluation/real-repeats.js';
 import type { RealRunRecord } from '../core/evaluation/real-run.js';

@@ -5,7 +5,7 @@ import { Controller } from '../../src/app/control/controller.js';
 import { Pacer } from '../../src/app/control/pacer.js';
 import { findControllableJob, runControlSession, type ControlSettings } from '../../src/app/control/session.js';
 import type { PolicyOptions } from '../../src/core/control/policy.js';
-import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/profiling/simulated-samples.js';
+import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/models/simulated-samples.js';
 import { seededRandom } from '../../src/core/random.js';
 import type { FlinkEngine } from '../../src/ports/flink-engine.js';
 import type { ReplicaRequest } from '../../src/ports/orchestrator.js';

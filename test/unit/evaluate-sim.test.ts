@@ -6,16 +6,15 @@ import {
   DEFAULT_ACTUATOR,
   evaluateInSimulation,
   evaluationJson,
-  METRICS,
   policyUnderTest,
   simulationRates,
-  summariseRuns,
   type EvaluationInput,
 } from '../../src/core/sim/evaluate.js';
 import { failureSchedules } from '../../src/core/sim/failures.js';
 import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid.js';
 import { fluidControlModels } from '../../src/core/sim/models.js';
-import { simulate, type SimQos } from '../../src/core/sim/simulate.js';
+import { simulate } from '../../src/core/sim/simulate.js';
+import { METRICS, summariseRuns, type RunQos } from '../../src/core/evaluation/qos.js';
 import { parseTraceCsv } from '../../src/core/load/trace.js';
 
 const errorOf = async (f: () => unknown): Promise<KhaosError> => {
@@ -51,7 +50,7 @@ const withoutModels = (over: Partial<EvaluationInput> = {}): Omit<EvaluationInpu
 });
 const input = (over: Partial<EvaluationInput> = {}): EvaluationInput => ({ models: fluidControlModels(DEFAULT_FLUID_PARAMS), ...withoutModels(over) });
 
-const qos = (over: Partial<SimQos>): SimQos => ({
+const qos = (over: Partial<RunQos>): RunQos => ({
   latencyViolationShare: 0, latencyWindowViolationShare: 0, recoveryViolations: 0, failures: 2, meanRecoveryS: 10, maxRecoveryS: 10, unrecovered: 0, checkpointOverhead: 0.01, reconfigurations: 0, reconfigurationDowntimeS: 0,
   violationSeconds: { latency: 0, recovery: 0, total: 0 }, ...over,
 });

@@ -14,7 +14,7 @@ import {
 } from '../../src/core/models/models.js';
 import { seededRandom } from '../../src/core/random.js';
 import { parseSamplesCsv, type FailureSample } from '../../src/core/profiling/samples.js';
-import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/profiling/simulated-samples.js';
+import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/models/simulated-samples.js';
 import { simulatedFixtureCsv } from '../fixtures/make-simulated-samples.js';
 
 const truthR = { capacityEps: 10_000, downtimeSec: 20, phi: 0.9 };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY_OPTIONS } from '../../src/core/control/policy.js';
-import { checkpointInFlightShare, gapRow, latencySeries, measureKills, predictRun, realQos, runSamples } from '../../src/core/evaluation/real-qos.js';
+import { checkpointInFlightShare, latencySeries, measureKills, realQos, runSamples } from '../../src/core/evaluation/real-qos.js';
+import { gapRow, predictRun } from '../../src/core/sim/real-gap.js';
 import { trailingMeanOverShare } from '../../src/core/stats.js';
 import type { RealRunRecord } from '../../src/core/evaluation/real-run.js';
 import { LAG_SLACK_SECONDS, type JobSample } from '../../src/core/profiling/recovery.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { RealRunRecord } from '../../src/core/evaluation/real-run.js';
 import { physicalLatencyMs, physicalRecoverySec } from '../../src/core/models/models.js';
 import { parseSamplesCsv } from '../../src/core/profiling/samples.js';
-import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/profiling/simulated-samples.js';
+import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/models/simulated-samples.js';
 import { seededRandom } from '../../src/core/random.js';
 import { calibrate, leaves, parseRunsJson, type SampleSource } from '../../src/core/sim/calibrate.js';
 import { DEFAULT_FLUID_PARAMS, downtimeSec, reconfigurationOutageSec } from '../../src/core/sim/fluid.js';

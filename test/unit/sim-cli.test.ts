@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteProfileStore } from '../../src/adapters/sqlite/sqlite-profile-store.js';
-import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/profiling/simulated-samples.js';
+import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/models/simulated-samples.js';
 import { seededRandom } from '../../src/core/random.js';
 import { fullMeasurement, sampleProfile, sampleStep } from '../contract/profile-store.contract.js';
 import { khaosIn } from '../support/khaos-cli.js';

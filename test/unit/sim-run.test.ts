@@ -6,7 +6,7 @@ import { KhaosError } from '../../src/core/errors.js';
 import { chooseModel } from '../../src/core/models/models.js';
 import { fitModels } from '../../src/core/models/variants.js';
 import { recoveryTimeline } from '../../src/core/profiling/recovery.js';
-import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/profiling/simulated-samples.js';
+import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/models/simulated-samples.js';
 import { seededRandom } from '../../src/core/random.js';
 import { failureSchedules } from '../../src/core/sim/failures.js';
 import { DEFAULT_FLUID_PARAMS, fluidParams, reconfigurationOutageSec, type FluidEvent } from '../../src/core/sim/fluid.js';

@@ -1,14 +1,13 @@
 import { createPolicy, type PolicyUnderTest } from '../control/policies.js';
 import type { ControlModels, PolicyOptions } from '../control/policy.js';
 import { badInput, KhaosError } from '../errors.js';
-import { median, quantile } from '../stats.js';
 import { rateAt, type Trace } from '../load/trace.js';
 import { failureSchedules, type FailureSpec } from './failures.js';
 import { checkParams, type FailureType, type FluidParams } from './fluid.js';
-import { judgeScenario, ORACLE_NAME, type ScenarioVerdict } from '../evaluation/verdict.js';
-import type { ViolationSeconds } from '../evaluation/violations.js';
+import { judgeScenario, ORACLE_NAME } from '../evaluation/verdict.js';
+import { summariseRuns, type EvaluationJson, type EvaluationRow, type RunQos } from '../evaluation/qos.js';
 import type { OracleOptions } from './oracle.js';
-import { DEFAULT_CONTROL, DEFAULT_LATENCY_WINDOW_SEC, simulate, type SimChange, type SimFailureOutcome, type SimQos, type SimulationInput } from './simulate.js';
+import { DEFAULT_CONTROL, DEFAULT_LATENCY_WINDOW_SEC, simulate, type SimChange, type SimFailureOutcome, type SimulationInput } from './simulate.js';
 
 /**
  * SIMULATED evaluation of policies (`khaos evaluate --sim`): every policy runs through the fluid
@@ -22,69 +21,6 @@ export { DEFAULT_ACTUATOR, policyUnderTest, staticIntervalLabel, type PolicyUnde
 
 /** The load oracle as an evaluated row (`evaluate.oracle`; oracle.ts). */
 export const ORACLE_POLICY: PolicyUnderTest = Object.freeze({ name: ORACLE_NAME, policy: ORACLE_NAME, oracle: true });
-
-/** The QoS figures of the JSON, in its order. */
-export const METRICS = ['latencyViolationShare', 'latencyWindowViolationShare', 'recoveryViolations', 'failures', 'meanRecoveryS', 'maxRecoveryS', 'checkpointOverhead', 'reconfigurations', 'reconfigurationDowntimeS'] as const;
-export type Metric = (typeof METRICS)[number];
-
-/** 10th and 90th percentiles over the schedules; null where no schedule has a value (a mean recovery with no recovery). */
-export interface Spread {
-  p10: number;
-  p90: number;
-}
-
-/** The violation seconds of the JSON, in its order (evaluation/violations.ts). */
-export const VIOLATION_SECONDS = ['latency', 'recovery', 'total'] as const satisfies readonly (keyof ViolationSeconds)[];
-
-/** One policy as `khaos evaluate --json` prints it: each figure the median over the schedules. */
-export type EvaluationRow = { name: string } & { [M in Metric]: SimQos[M] } & {
-  /** Each the median over the schedules (so total may differ from a sum or union of the two medians). */
-  violationSeconds: ViolationSeconds;
-  /** Not simulated: the fluid model has no events to lose or duplicate. */
-  lost: null;
-  duplicated: null;
-  /** Only with more than one schedule: p10 and p90 of every figure, same keys, same order. */
-  spread?: { [M in Metric]: Spread | null } & { violationSeconds: Record<keyof ViolationSeconds, Spread> };
-};
-
-/** What `khaos evaluate --json` prints, exactly. */
-export interface EvaluationJson {
-  policies: EvaluationRow[];
-  /** Whether the scenario decides anything, and each policy against the statics and the oracle (evaluation/verdict.ts). */
-  verdict: ScenarioVerdict;
-}
-
-/**
- * The medians (type 7, src/core/stats.ts) of the runs of one policy, one run per schedule, with
- * p10 and p90 beside them when there is more than one run. A figure that is null in some runs (the
- * mean and max recovery of a run where nothing recovered) is summarised over the others, and is
- * null when it is null in all.
- */
-export function summariseRuns(name: string, runs: readonly Pick<SimQos, Metric | 'violationSeconds'>[]): EvaluationRow {
-  if (runs.length === 0) throw new KhaosError('bug', `no runs to summarise for ${name}`);
-  const values = (m: Metric) => runs.flatMap((r) => (r[m] === null ? [] : [r[m]]));
-  const seconds = (k: keyof ViolationSeconds) => runs.map((r) => r.violationSeconds[k]);
-  const medianOf = (m: Metric) => {
-    const xs = values(m);
-    return xs.length === 0 ? null : median(xs);
-  };
-  const spreadOf = (xs: number[]): Spread => ({ p10: quantile(xs, 0.1), p90: quantile(xs, 0.9) });
-  const row = { name } as EvaluationRow;
-  const target = row as unknown as Record<string, unknown>;
-  for (const m of METRICS) target[m] = medianOf(m);
-  row.violationSeconds = Object.fromEntries(VIOLATION_SECONDS.map((k) => [k, median(seconds(k))])) as unknown as ViolationSeconds;
-  row.lost = null;
-  row.duplicated = null;
-  if (runs.length > 1) {
-    const spread = {} as Record<Metric, Spread | null>;
-    for (const m of METRICS) {
-      const xs = values(m);
-      spread[m] = xs.length === 0 ? null : spreadOf(xs);
-    }
-    row.spread = { ...spread, violationSeconds: Object.fromEntries(VIOLATION_SECONDS.map((k) => [k, spreadOf(seconds(k))])) as Record<keyof ViolationSeconds, Spread> };
-  }
-  return row;
-}
 
 /** How the failures are drawn: `schedules` seeded schedules of `perSchedule` failures each (failureSchedules). */
 export interface FailurePlan {
@@ -159,7 +95,7 @@ export interface EvaluationResult {
   /** The JSON rows, in the order of `policies`. */
   rows: EvaluationRow[];
   /** Each policy's runs, one per schedule in order: its QoS and failure outcomes. */
-  runs: { name: string; qos: SimQos[]; failures: SimFailureOutcome[][] }[];
+  runs: { name: string; qos: RunQos[]; failures: SimFailureOutcome[][] }[];
   schedules: FailureSpec[][];
   /** Schedule 0, whose runs the plots show. */
   representative: { schedule: 0; inputEps: ArrayLike<number>; runs: RepresentativeRun[] };
@@ -236,7 +172,7 @@ export function planEvaluation(input: Omit<EvaluationInput, 'models' | 'onProgre
 
 /** One policy's run on one schedule: what the summary and the plots need of it. */
 export interface RunOutcome {
-  qos: SimQos;
+  qos: RunQos;
   failures: SimFailureOutcome[];
   changes: SimChange[];
   /** Only when asked for (the representative schedule). */

@@ -61,7 +61,7 @@ export interface FluidParams {
 }
 
 /**
- * Original-scale defaults, matching DEFAULT_SIMULATION of profiling/simulated-samples.ts
+ * Original-scale defaults, matching DEFAULT_SIMULATION of models/simulated-samples.ts
  * (capacity 12 000 ev/s, detection 8 s + restart and restore 12 s, the same latency equation),
  * with a 200 MB state, 2.5 s checkpoints costing 10 % of capacity, and a reconfiguration outage
  * of 2.5 s savepoint + 4 s relaunch + 2 s restore = 8.5 s (the local measurement).

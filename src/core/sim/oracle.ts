@@ -2,8 +2,7 @@ import type { RecoveryOptions } from '../profiling/recovery.js';
 import type { FailureSpec } from './failures.js';
 import { newStepTotals, reportedState, setPacedInterval, type FailureType, type FluidState } from './fluid.js';
 import { RecoveryTracker } from './recovery-tracker.js';
-import { baselineOf, PHASE_INDEX, recordSecond, RUNNING_REPORTED, stepSecond } from './seconds.js';
-import type { SimSeries } from './simulate.js';
+import { baselineOf, newSeries, PHASE_INDEX, recordSecond, RUNNING_REPORTED, stepSecond, type SimSeries } from './seconds.js';
 
 /**
  * SIMULATED only: the load oracle, the limit of what a policy that forecasts the load could do.
@@ -39,10 +38,6 @@ export interface OracleOptions {
 
 /** A second of a look-ahead violates when the job is down or its p99 is over the target (evaluation/violations.ts). */
 const latencyOver = (series: SimSeries, k: number, targetMs: number) => !RUNNING_REPORTED[series.phase[k]!] || series.latencyMs[k]! > targetMs;
-
-function newSeries(n: number): SimSeries {
-  return { inputEps: new Float64Array(n), processedEps: new Float64Array(n), backlog: new Float64Array(n), latencyMs: new Float64Array(n), intervalMs: new Float64Array(n), phase: new Uint8Array(n), rateReported: new Uint8Array(n) };
-}
 
 /**
  * The interval for the window starting at second `from`: the job as it is at that second (not

@@ -1,8 +1,28 @@
 import type { FailureSpec } from './failures.js';
 import { FLUID_PHASES, injectFailure, latencyP99Ms, reportedState, step, type FluidListener, type FluidPhase, type FluidState, type StepTotals } from './fluid.js';
-import type { SimSeries } from './simulate.js';
 
 /** One simulated second at a time: what simulate.ts and the oracle's look-ahead (oracle.ts) both do. */
+
+/** Per second s (covering [s, s + 1) s; sampled at its end). */
+export interface SimSeries {
+  inputEps: Float64Array;
+  /** Events read by the source in the second (the sampler's rate; replays included). */
+  processedEps: Float64Array;
+  /** Consumer lag at the end of the second, events. */
+  backlog: Float64Array;
+  latencyMs: Float64Array;
+  /** Interval in force at the end of the second, ms. */
+  intervalMs: Float64Array;
+  /** Index into FLUID_PHASES at the end of the second. */
+  phase: Uint8Array;
+  /** 1 when the sampler would report a rate (RUNNING now and at the previous sample, tasks not redeployed between). */
+  rateReported: Uint8Array;
+}
+
+/** A series of `n` seconds, all zero. */
+export function newSeries(n: number): SimSeries {
+  return { inputEps: new Float64Array(n), processedEps: new Float64Array(n), backlog: new Float64Array(n), latencyMs: new Float64Array(n), intervalMs: new Float64Array(n), phase: new Uint8Array(n), rateReported: new Uint8Array(n) };
+}
 
 /** Resets `totals` and advances the job through one second at `rate`, injecting each of `due` (all within the second) at its time, `before` being told just before. */
 export function stepSecond(job: FluidState, rate: number, totals: StepTotals, due: readonly FailureSpec[], on?: FluidListener, before?: (f: FailureSpec, atMs: number) => void): void {

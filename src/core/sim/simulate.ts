@@ -1,7 +1,8 @@
 import { createPolicy } from '../control/policies.js';
 import { DEFAULT_POLICY_OPTIONS, initialPolicyState, type ActuatorKind, type ControlModels, type Decision, type Policy, type PolicyOptions, type PolicyState } from '../control/policy.js';
 import { badInput } from '../errors.js';
-import { DOWN_SECOND, judgeLatency, violationSeconds, type ViolationSeconds } from '../evaluation/violations.js';
+import type { RunQos } from '../evaluation/qos.js';
+import { DOWN_SECOND, judgeLatency, violationSeconds } from '../evaluation/violations.js';
 import { detectorOptions, type JobSample, type RecoveryOptions } from '../profiling/recovery.js';
 import type { FailureSpec } from './failures.js';
 import {
@@ -21,7 +22,7 @@ import {
 } from './fluid.js';
 import { SimObserver, type SimControlOptions } from './observer.js';
 import { oracleInterval, type OracleOptions } from './oracle.js';
-import { baselineOf, PHASE_INDEX, recordSecond, RUNNING_REPORTED, stepSecond } from './seconds.js';
+import { baselineOf, newSeries, PHASE_INDEX, recordSecond, RUNNING_REPORTED, stepSecond, type SimSeries } from './seconds.js';
 import { RecoveryTracker } from './recovery-tracker.js';
 
 /**
@@ -80,35 +81,6 @@ export interface SimulationInput {
   oracle?: OracleOptions;
 }
 
-/** Quality of service of a run, shaped like the evaluation's JSON. */
-export interface SimQos {
-  /** Share of seconds whose own p99 is over the target, or with the job down (judgeLatency of evaluation/violations.ts). */
-  latencyViolationShare: number;
-  /** Share of seconds whose trailing mean p99 over latencyWindowSec is over the target, or with the job down (the paper's metric at 300 s). */
-  latencyWindowViolationShare: number;
-  /** Failures whose recovery took longer than the target, or did not end before the trace did. */
-  recoveryViolations: number;
-  failures: number;
-  /** Over the failures that recovered, s; null when none did. */
-  meanRecoveryS: number | null;
-  maxRecoveryS: number | null;
-  /** Failures whose recovery had not ended when the trace did. */
-  unrecovered: number;
-  /**
-   * Share of the run's time with a checkpoint in flight (trigger → completion, or → abort when it
-   * fails with the job), whatever the job was doing meanwhile: processing, catching up, or failed
-   * and not yet restarted. What a real run can measure from Flink's checkpoint history; savepoints
-   * are left out (their outage is `reconfigurationDowntimeS`). The capacity the checkpoints cost is
-   * this share × `checkpoint.capacityLoss` while processing.
-   */
-  checkpointOverhead: number;
-  /** Interval changes applied (paced or restart). */
-  reconfigurations: number;
-  /** Outage of the restart reconfigurations (savepoint → processing again), s. */
-  reconfigurationDowntimeS: number;
-  /** Seconds over the latency target, of recoveries beyond their target, and of either (each second once). */
-  violationSeconds: ViolationSeconds;
-}
 
 export interface SimFailureOutcome {
   atSec: number;
@@ -128,28 +100,12 @@ export interface SimChange {
   reason: string;
 }
 
-/** Per second s (covering [s, s + 1) s; sampled at its end). */
-export interface SimSeries {
-  inputEps: Float64Array;
-  /** Events read by the source in the second (the sampler's rate; replays included). */
-  processedEps: Float64Array;
-  /** Consumer lag at the end of the second, events. */
-  backlog: Float64Array;
-  latencyMs: Float64Array;
-  /** Interval in force at the end of the second, ms. */
-  intervalMs: Float64Array;
-  /** Index into FLUID_PHASES at the end of the second. */
-  phase: Uint8Array;
-  /** 1 when the sampler would report a rate (RUNNING now and at the previous sample, tasks not redeployed between). */
-  rateReported: Uint8Array;
-}
-
 export interface SimulationResult {
   simulated: true;
   policy: string;
   actuator: ActuatorKind;
   durationSec: number;
-  qos: SimQos;
+  qos: RunQos;
   failures: SimFailureOutcome[];
   changes: SimChange[];
   decisions: { waits: number; evaluations: number; changes: number; failedChanges: number };
@@ -249,15 +205,7 @@ export function simulate(input: SimulationInput): SimulationResult {
   };
   const job = createFluidJob(params, { actuator, intervalMs: input.initialIntervalMs, atMs: 0 });
 
-  const series: SimSeries = {
-    inputEps: new Float64Array(N),
-    processedEps: new Float64Array(N),
-    backlog: new Float64Array(N),
-    latencyMs: new Float64Array(N),
-    intervalMs: new Float64Array(N),
-    phase: new Uint8Array(N),
-    rateReported: new Uint8Array(N),
-  };
+  const series = newSeries(N);
   const phaseIndex = PHASE_INDEX;
   const runningReported = RUNNING_REPORTED;
 
@@ -361,7 +309,7 @@ export function simulate(input: SimulationInput): SimulationResult {
 
   const recovered = outcomes.flatMap((o) => (o.recoverySec === null ? [] : [o.recoverySec]));
   const latency = judgeLatency(judgedLatency(series, runningReported), latencyTargetMs, latencyWindowSec);
-  const qos: SimQos = {
+  const qos: RunQos = {
     latencyViolationShare: latency.perSecondShare,
     latencyWindowViolationShare: latency.windowShare,
     recoveryViolations: outcomes.filter((o) => o.recoverySec === null || o.recoverySec > recoveryTargetS).length,

@@ -1,6 +1,6 @@
-import { physicalLatencyMs, physicalRecoverySec } from '../models/models.js';
+import { physicalLatencyMs, physicalRecoverySec } from './models.js';
 import type { Random } from '../random.js';
-import type { FailureSample } from './samples.js';
+import type { FailureSample } from '../profiling/samples.js';
 
 /**
  * SIMULATED failure measurements, drawn from the physical equations of models.ts plus noise: for
