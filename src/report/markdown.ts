@@ -8,3 +8,14 @@ export const num = (v: number, digits: number) => String(Number(v.toFixed(digits
 export const pct = (v: number) => `${num(v * 100, 2)} %`;
 export const secs = (v: number) => `${num(v, 1)} s`;
 export const count = (v: number) => num(v, 1);
+
+/** 10 000 → "10 s", 90 000 → "90 s", 120 000 → "2 min", 250 → "250 ms". */
+export function formatDurationMs(ms: number): string {
+  if (ms >= 120_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms >= 1000) return `${Number((ms / 1000).toPrecision(4))} s`;
+  return `${Number(ms.toPrecision(4))} ms`;
+}
+/** "CI 5 s". */
+export const ciLabel = (ciMs: number) => `CI ${formatDurationMs(ciMs)}`;
+/** "1 failure", "3 failures". */
+export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

@@ -137,3 +137,36 @@ export function summarise(fitted: FittedVariants): ModelComparison {
 export function compareModels(samples: readonly FailureSample[], seed: number): ModelComparison {
   return summarise(fitModels(samples, seed));
 }
+
+/** Both kinds fitted and each one's model chosen, or why the samples cannot determine them. */
+export type ModelFitting =
+  | { ok: true; fitted: FittedVariants; chosen: Record<ModelKind, FittedModel | undefined>; n: number }
+  | { ok: false; reason: string };
+
+/**
+ * Fits every variant and chooses each kind's model, never throwing for samples that cannot
+ * determine them (too few, or degenerate): `reason` then says why, for a report to print. A kind
+ * whose variants all fail to fit has no chosen model.
+ */
+export function fitAndChoose(samples: readonly FailureSample[], seed: number): ModelFitting {
+  if (samples.length < MIN_SAMPLES) {
+    return { ok: false, reason: `${samples.length} ${samples.length === 1 ? 'failure' : 'failures'} recovered, and every model needs at least ${MIN_SAMPLES}.` };
+  }
+  const unlessBadInput = <T>(f: () => T, otherwise: (e: KhaosError) => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof KhaosError && e.kind === 'bad-input') return otherwise(e);
+      throw e;
+    }
+  };
+  const sentence = (x: string) => (/[.!?]$/.test(x) ? x : `${x}.`);
+  return unlessBadInput<ModelFitting>(
+    () => {
+      const fitted = fitModels(samples, seed);
+      const choose = (kind: ModelKind) => unlessBadInput<FittedModel | undefined>(() => chooseModel(fitted[kind], kind), () => undefined);
+      return { ok: true, fitted, chosen: { recovery: choose('recovery'), latency: choose('latency') }, n: samples.length };
+    },
+    (e) => ({ ok: false, reason: `${sentence(e.message)}${e.hint ? ` To fix: ${sentence(e.hint)}` : ''}` }),
+  );
+}
