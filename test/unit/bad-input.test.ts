@@ -218,6 +218,12 @@ describe('output paths are checked before the work', () => {
     expectRefused(r, /--out .*: the directory .*ro is read-only/, /chmod u\+w/);
     expect(fs.readdirSync(parent)).toEqual([]);
   });
+  it('evaluate --sim --out naming a file: exit 2 before simulating, the file left as it was', async () => {
+    const file = write('an-existing-file', 'keep me\n');
+    const r = await khaos('evaluate', '--sim', '--config', simConfig(), '--policies', 'static:30s', '--schedules', '1', '--out', file);
+    expectRefused(r, /--out .* is a file, not a directory/, /give --out a directory/);
+    expect(fs.readFileSync(file, 'utf8')).toBe('keep me\n');
+  });
 });
 
 describe('bounds with the limit in the message', () => {
