@@ -65,7 +65,7 @@ export class RunScope {
 }
 
 /**
- * The thin scheduler of a watch (house rule 4): `tick()` every `periodMs`, start to start, until
+ * The thin scheduler of a watch (a loop is a scheduler around a tick that tests call directly): `tick()` every `periodMs`, start to start, until
  * a report says `done` (returned) or `stopped()` turns true (undefined). A tick's error rejects.
  */
 export async function tickEvery<R extends { done: boolean }>(clock: Clock, periodMs: number, tick: () => Promise<R>, stopped: () => boolean): Promise<R | undefined> {

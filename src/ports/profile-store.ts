@@ -3,7 +3,8 @@ import type { FailureMeasurement, ProfileRecord, ProfileStatus, StepRecord } fro
 import type { CalibrationRecord, NewCalibration } from '../core/sim/calibrate.js';
 
 /**
- * Durable records of chaos profiles (house-style rule 10). Every write is committed before the
+ * Durable records of chaos profiles: each one is an experiment on record, with the resolved config,
+ * seed and plan it ran with, so it can be resumed and its numbers reproduced. Every write is committed before the
  * call returns, so a crash or kill -9 loses at most the step under way. Throws
  * KhaosError('bad-input') for an unknown profile id, KhaosError('environment') when the
  * database cannot be opened or written.

@@ -60,7 +60,7 @@ export interface PlannedPoint {
   rateEps?: number;
 }
 
-/** Everything needed to run (or resume) a profile; stored with it (house-style rule 10). */
+/** Everything needed to run (or resume) a profile, stored with it so that its results can be traced to what produced them. */
 export interface ProfilePlan {
   job: JobKind;
   /** The dedup job's settings (its defaults when absent, as in plans stored before there was a dedup job). */
