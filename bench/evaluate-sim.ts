@@ -49,8 +49,8 @@ console.log('SIMULATED policy evaluation on every trace (fluid model, not Flink)
 for (const name of TRACES) {
   const trace = loadTrace(name);
   const capacity = (base.evaluate?.sim as { capacityEps?: number } | undefined)?.capacityEps ?? 12_000;
-  const peakRateEps = Math.round((P99_LOAD * capacity * trace.values.reduce((a, b) => Math.max(a, b), 0)) / quantile(trace.values, 0.99));
-  const c = resolveConfig({ ...base, replay: { ...base.replay, trace: name, peakRateEps }, evaluate: { ...base.evaluate, failuresPerSchedule: FAILURES_PER_SCHEDULE } });
+  const peakRateEps = Math.round(P99_LOAD * capacity);
+  const c = resolveConfig({ ...base, replay: { ...base.replay, trace: name, peakRateEps, peakPercentile: 99 }, evaluate: { ...base.evaluate, failuresPerSchedule: FAILURES_PER_SCHEDULE } });
   const input = evaluationFromConfig(c, simulationRates(trace, c.replay), { schedules });
   const t0 = performance.now();
   const r = await runEvaluation(input, { workers: Number(flags.workers) });

@@ -64,7 +64,7 @@ export function realKillsSec(c: KhaosConfig): number[][] {
 export function realPlan(c: KhaosConfig, policies: readonly PolicyUnderTest[], traceName: string): RealPlan {
   const r = c.evaluate.real;
   return planRealRuns({
-    job: c.job.kind, parallelism: c.job.parallelism, trace: traceName, peakRateEps: c.replay.peakRateEps, compression: c.replay.compression,
+    job: c.job.kind, parallelism: c.job.parallelism, trace: traceName, peakRateEps: c.replay.peakRateEps, ...(c.replay.peakPercentile < 100 ? { peakPercentile: c.replay.peakPercentile } : {}), compression: c.replay.compression,
     startOffsetSec: c.replay.startOffsetSec, warmupSec: r.warmupSec, durationSec: c.replay.durationSec, seed: c.replay.seed,
     mode: r.mode, drainMs: r.drainMs, initialIntervalMs: c.job.checkpointIntervalMs, fallbackIntervalMs: c.control.fallbackIntervalMs,
     policies: policies.map((p) => p.name), repeats: r.repeats, orderSeed: r.orderSeed, killsSec: realKillsSec(c),

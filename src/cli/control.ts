@@ -161,7 +161,7 @@ async function controlOwnJob(f: Flags, { config: c, settings: s, inputs }: Run):
         deps,
         s,
         {
-          job: cfg.job.kind, dedup: cfg.job.dedup, trace, seed: cfg.replay.seed, parallelism: cfg.job.parallelism, partitions: cfg.stack.partitions, peakRateEps: cfg.replay.peakRateEps,
+          job: cfg.job.kind, dedup: cfg.job.dedup, trace, seed: cfg.replay.seed, parallelism: cfg.job.parallelism, partitions: cfg.stack.partitions, peakRateEps: cfg.replay.peakRateEps, peakPercentile: cfg.replay.peakPercentile,
           compression: cfg.replay.compression, startOffsetSec: cfg.replay.startOffsetSec, durationSec: cfg.replay.durationSec,
           startIntervalMs: cfg.job.checkpointIntervalMs, fallbackIntervalMs: cfg.control.fallbackIntervalMs, killsSec: cfg.control.killsSec, drainMs: 20_000,
         },

@@ -40,7 +40,7 @@ export function realEvaluationInput(c: Config, policies: readonly PolicyUnderTes
   const plan = realPlan(c, policies, trace.name);
   const input: RealEvaluationInput = {
     job: c.job.kind, dedup: c.job.dedup, trace, seed: c.replay.seed, parallelism: c.job.parallelism, partitions: c.stack.partitions,
-    peakRateEps: c.replay.peakRateEps, compression: c.replay.compression, startOffsetSec: c.replay.startOffsetSec, durationSec: c.replay.durationSec,
+    peakRateEps: c.replay.peakRateEps, peakPercentile: c.replay.peakPercentile, compression: c.replay.compression, startOffsetSec: c.replay.startOffsetSec, durationSec: c.replay.durationSec,
     policies, control: controlSettings(c.control), initialIntervalMs: c.job.checkpointIntervalMs, fallbackIntervalMs: c.control.fallbackIntervalMs,
     warmupSec: c.evaluate.real.warmupSec, plan, planId: planId(plan), mode: c.evaluate.real.mode, drainMs: c.evaluate.real.drainMs, models,
   };
@@ -91,7 +91,7 @@ export function summariseReal(c: Config, input: RealEvaluationInput, records: Re
   const paired = input.policies.filter((p) => p.name !== reference).map((p) => pairedDifferences({ name: reference, runs: runsOfPolicy(reference) }, { name: p.name, runs: runsOfPolicy(p.name) }));
   const perRun = rows.map((row, i) => ({ run: ordered[i]!.run ?? 1, position: ordered[i]!.position ?? null, ...row }));
   const report = buildRealEvaluateReport(ordered, rows, gaps, {
-    trace: input.trace.name, peakRateEps: input.peakRateEps, compression: input.compression, startOffsetSec: input.startOffsetSec, durationSec: input.durationSec,
+    trace: input.trace.name, peakRateEps: input.peakRateEps, peakPercentile: input.peakPercentile, compression: input.compression, startOffsetSec: input.startOffsetSec, durationSec: input.durationSec,
     warmupSec: input.warmupSec, repeats: input.plan.repeats, orderSeed: input.plan.orderSeed, planId: input.planId, order: input.plan.order,
     mode: input.mode, killsSec: input.plan.killsSec, latencyTargetMs: o.latencyTargetMs, recoveryTargetS: o.recoveryTargetS, latencyWindowSec: c.evaluate.latencyWindowSec,
     initialIntervalMs: input.initialIntervalMs, fallbackIntervalMs: input.fallbackIntervalMs,

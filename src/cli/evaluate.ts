@@ -140,6 +140,7 @@ async function evaluate(f: Flags, io: CliIo): Promise<number> {
   const setup: EvaluateReportSetup = {
     trace: { name: trace.name, spanSec: trace.timesSec.at(-1)! - trace.timesSec[0]! },
     peakRateEps: c.replay.peakRateEps,
+    peakPercentile: c.replay.peakPercentile,
     compression: c.replay.compression,
     failures,
     latencyTargetMs: input.policyOptions.latencyTargetMs,

@@ -26,7 +26,7 @@ async function demo(flags: ConfigFlags): Promise<number> {
     try {
       const r = await runDemo(deps, {
         job: c.job.kind, dedup: c.job.dedup, trace, seed: c.replay.seed, checkpointIntervalMs: c.job.checkpointIntervalMs, parallelism: c.job.parallelism,
-        partitions: c.stack.partitions, peakRateEps: c.replay.peakRateEps, compression: c.replay.compression, startOffsetSec: c.replay.startOffsetSec,
+        partitions: c.stack.partitions, peakRateEps: c.replay.peakRateEps, peakPercentile: c.replay.peakPercentile, compression: c.replay.compression, startOffsetSec: c.replay.startOffsetSec,
         durationSec: c.replay.durationSec, failAtSec: c.chaos.atSec, failure: c.chaos.failure, freezeMs: c.chaos.freezeForMs, recoveryTimeoutMs: c.chaos.recoveryTimeoutMs,
       });
       return r.reconciliation.ok && r.firstOccurrences?.ok !== false && r.timeline?.recoveredAtMs !== undefined ? 0 : 1;

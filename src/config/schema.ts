@@ -154,7 +154,8 @@ export const configSchema = z
     replay: z
       .object({
         trace: z.string().default('nyc_taxi.csv').describe('Trace file: a path, or a file name in the shared workloads folder'),
-        peakRateEps: z.number().positive().max(1_000_000).default(2000).describe('Rate at the trace maximum, events/s'),
+        peakRateEps: z.number().positive().max(1_000_000).default(2000).describe('Rate at the trace’s peak percentile (its maximum by default), events/s'),
+        peakPercentile: z.number().gt(0).max(100).default(100).describe('Which percentile of the trace is played at peakRateEps: 100 is its maximum (nothing goes above peakRateEps); 99 puts its usual peaks there, and the rarer bursts go above it'),
         compression: z.number().positive().default(300).describe('Trace seconds per wall second'),
         // 0 is the start of the trace (the default).
         startOffset: duration('0s', 'Where in the trace to start (trace time); 0s is its start', { allowZero: true }),

@@ -3,7 +3,7 @@ import type { EvaluationRow, Metric, Spread } from '../core/evaluation/qos.js';
 import type { FailurePlan, EvaluationResult } from '../core/sim/evaluate.js';
 import type { FluidParams } from '../core/sim/fluid.js';
 import { checkpointDurationMs, downtimeSec, reconfigurationOutageSec } from '../core/sim/fluid.js';
-import { count, num, pct, secs, table } from './markdown.js';
+import { count, num, pct, secs, table, traceScalingText } from './markdown.js';
 import { compactNumber, PALETTE, svgPlot, type PlotSeries, type VerticalMarker } from './svg-plot.js';
 
 /**
@@ -23,6 +23,7 @@ export interface EvaluateReport {
 export interface EvaluateReportSetup {
   trace: { name: string; spanSec: number };
   peakRateEps: number;
+  peakPercentile?: number;
   compression: number;
   failures: FailurePlan;
   latencyTargetMs: number;
@@ -99,7 +100,7 @@ export function buildEvaluateReport(result: EvaluationResult, setup: EvaluateRep
   md.push(`> **${SIMULATED}.** Every figure below comes from the simulator. \`lost\` and \`duplicated\` are not simulated (null in evaluate.json).`, '');
   md.push('## Setup', '');
   md.push(
-    `- Trace: \`${setup.trace.name}\`, all of it: ${span(setup.trace.spanSec)} compressed ${setup.compression}× into ${span(N)} of simulated time (${N} s), scaled to a peak of ${compactNumber(setup.peakRateEps)} events/s`,
+    `- Trace: \`${setup.trace.name}\`, all of it: ${span(setup.trace.spanSec)} compressed ${setup.compression}× into ${span(N)} of simulated time (${N} s), ${traceScalingText(setup)}`,
     `- Failures: ${setup.failures.schedules} seeded schedule(s) (seed ${setup.failures.seed}) of ${setup.failures.perSchedule} ${setup.failures.type} failure(s) each, at least ${span(setup.failures.minSpacingSec)} apart and from either end; every policy runs once per schedule`,
     `- Figures: ${several ? 'the median over the schedules, with the 10th and 90th percentiles in brackets' : 'the one schedule'}; the plots show schedule 0`,
     `- Targets: p99 latency ${num(setup.latencyTargetMs, 0)} ms (a second violates it when the mean p99 over ${setup.latencyWindowSec} s exceeds it), recovery ${secs(setup.recoveryTargetS)}`,

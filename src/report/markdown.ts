@@ -1,3 +1,6 @@
+import type { TraceScaling } from '../core/load/trace.js';
+import { compactNumber } from './svg-plot.js';
+
 /** Small Markdown and number formatting helpers shared by the reports. */
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const mdRow = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
@@ -19,3 +22,8 @@ export function formatDurationMs(ms: number): string {
 export const ciLabel = (ciMs: number) => `CI ${formatDurationMs(ciMs)}`;
 /** "1 failure", "3 failures". */
 export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+/** How a trace was scaled, for a report's setup: "scaled to a peak of 9k events/s", or at a percentile below its maximum. */
+export const traceScalingText = (s: TraceScaling) =>
+  s.peakPercentile === undefined || s.peakPercentile >= 100
+    ? `scaled to a peak of ${compactNumber(s.peakRateEps)} events/s`
+    : `scaled so that its ${num(s.peakPercentile, 2)}th percentile is ${compactNumber(s.peakRateEps)} events/s (its rarer bursts go above)`;

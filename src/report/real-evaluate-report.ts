@@ -4,7 +4,7 @@ import type { PlannedRun } from '../core/evaluation/real-plan.js';
 import { figures, type PairedDifferences } from '../core/evaluation/real-repeats.js';
 import type { RealRunRecord } from '../core/evaluation/real-run.js';
 import { EVALUATE_REPORT_FILES, policyColours, staticDash, verdictSection, type EvaluateReport } from './evaluate-report.js';
-import { num, pct, secs, table } from './markdown.js';
+import { num, pct, secs, table, traceScalingText } from './markdown.js';
 import { compactNumber, PALETTE, svgPlot, type PlotSeries, type VerticalMarker } from './svg-plot.js';
 
 /**
@@ -15,6 +15,7 @@ import { compactNumber, PALETTE, svgPlot, type PlotSeries, type VerticalMarker }
 export interface RealReportSetup {
   trace: string;
   peakRateEps: number;
+  peakPercentile?: number;
   compression: number;
   startOffsetSec: number;
   durationSec: number;
@@ -120,7 +121,7 @@ export function buildRealEvaluateReport(records: readonly RealRunRecord[], rows:
   md.push('## Setup', '');
   const killText = (k: number[]) => k.map((x) => `+${num(x, 1)} s`).join(', ') || 'none';
   md.push(
-    `- Trace \`${s.trace}\` from +${s.startOffsetSec} s, compressed ${s.compression}×: a warm-up of ${s.warmupSec} s (not scored, no kill: the JVMs start cold), then ${s.durationSec} s scored (${num(((s.warmupSec + s.durationSec) * s.compression) / 3600, 1)} h of trace in all), scaled to a peak of ${compactNumber(s.peakRateEps)} events/s; the same events for every policy`,
+    `- Trace \`${s.trace}\` from +${s.startOffsetSec} s, compressed ${s.compression}×: a warm-up of ${s.warmupSec} s (not scored, no kill: the JVMs start cold), then ${s.durationSec} s scored (${num(((s.warmupSec + s.durationSec) * s.compression) / 3600, 1)} h of trace in all), ${traceScalingText(s)}; the same events for every policy`,
     `- Runs: ${s.repeats} per policy (${s.planId}), made in a random order drawn with seed ${s.orderSeed}: ${s.order.map((u) => `${u.position}. ${u.policies.join(' + ')} #${u.run}`).join(', ')}`,
     `- Replicas: ${s.mode === 'sequential' ? 'one after another, each alone on the machine (sequential)' : 'side by side on one replayed input'}`,
     `- Failures: TaskManager kills (SIGKILL of the TaskManager running the sink), after the warm-up, ${sameKills ? `at ${killText(s.killsSec[0] ?? [])} in every run` : `per run k: ${s.killsSec.map((k, i) => `#${i + 1} ${killText(k)}`).join('; ')}, the same for run k of every policy`}; recovery is measured from the kill to lag back to normal, sustained (the profiling detector)`,

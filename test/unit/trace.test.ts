@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseTraceCsv, rateAt, replaySchedule } from '../../src/core/load/trace.js';
+import { parseTraceCsv, rateAt, replaySchedule, traceScale } from '../../src/core/load/trace.js';
+import { resolveConfig } from '../../src/config/schema.js';
+import { simulationRates } from '../../src/core/sim/evaluate.js';
 
 const workloads = path.resolve(__dirname, '..', '..', '..', 'shared', 'workloads');
 
@@ -60,5 +62,33 @@ describe('rateAt and replaySchedule', () => {
 
   it('refuses a plan it cannot play, naming every problem', () => {
     expect(() => replaySchedule(trace, { peakRateEps: 0, compression: -1, startOffsetSec: 99999, durationSec: 0.5 })).toThrow(/peak rate.*compression.*duration.*start offset/);
+  });
+});
+
+describe('replay.peakPercentile: the usual peaks at peakRateEps, not the rarest burst', () => {
+  // 99 samples at 100 and one burst at 400: the maximum is 4× the 99th percentile's neighbourhood.
+  const values = [...new Array<number>(99).fill(100), 400];
+  const spiky = { name: 'spiky', timesSec: values.map((_, i) => i * 60), values, stepSec: 60 };
+
+  it('at 100 (the default) the maximum plays at the peak rate; at 99 the 99th percentile (interpolated between ranks) does', () => {
+    expect(traceScale(spiky, { peakRateEps: 1000 })).toBeCloseTo(2.5);
+    expect(traceScale(spiky, { peakRateEps: 1000, peakPercentile: 100 })).toBeCloseTo(2.5);
+    // rank 0.99 × 99 = 98.01 lies between 100 (rank 98) and 400 (rank 99): 100 + 0.01 × 300 = 103
+    expect(traceScale(spiky, { peakRateEps: 1030, peakPercentile: 99 })).toBeCloseTo(10);
+    expect(traceScale(spiky, { peakRateEps: 1000, peakPercentile: 50 })).toBeCloseTo(10);
+  });
+
+  it('real replays and simulations scale alike, and the burst goes above the peak rate', () => {
+    const real = replaySchedule(spiky, { peakRateEps: 1000, peakPercentile: 50, compression: 60, startOffsetSec: 0, durationSec: 100 });
+    const sim = simulationRates(spiky, { peakRateEps: 1000, peakPercentile: 50, compression: 60 });
+    expect(Math.max(...real)).toBeGreaterThan(3000);
+    expect(real[10]).toBe(1000);
+    expect(sim[10]).toBeCloseTo(1000);
+  });
+
+  it('a percentile outside (0, 100] is refused by the config, naming the option', () => {
+    for (const bad of [0, -5, 100.5]) expect(() => resolveConfig({ replay: { peakPercentile: bad } })).toThrow(/replay\.peakPercentile/);
+    expect(resolveConfig({}).replay.peakPercentile).toBe(100);
+    expect(() => traceScale(spiky, { peakRateEps: 1000, peakPercentile: 0 })).toThrow(/peak percentile must be in \(0, 100\]/);
   });
 });

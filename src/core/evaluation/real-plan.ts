@@ -24,6 +24,8 @@ export interface RealPlan {
   parallelism: number;
   trace: string;
   peakRateEps: number;
+  /** replay.peakPercentile when below 100 (absent: the trace's maximum, as in plans made before the option). */
+  peakPercentile?: number;
   compression: number;
   /** Where the replayed slice starts, trace s: the warm-up first, then the scored window. */
   startOffsetSec: number;

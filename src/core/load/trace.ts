@@ -1,4 +1,5 @@
 import { badInput } from '../errors.js';
+import { quantileSorted } from '../stats.js';
 
 /** An arrival-rate trace as read from a CSV: sample times (s, epoch of the naive timestamp read as UTC) and values. */
 export interface Trace {
@@ -77,9 +78,29 @@ export function rateAt(trace: Trace, tSec: number): number {
   return trace.values[lo]! + f * (trace.values[hi]! - trace.values[lo]!);
 }
 
-export interface ReplayPlan {
-  /** Target rate at the trace's maximum, events/s. */
+/** How a trace's values become events/s: `peakRateEps` at its `peakPercentile` (100, its maximum, when unset). */
+export interface TraceScaling {
+  /** Target rate at the trace's peak percentile, events/s. */
   peakRateEps: number;
+  /**
+   * Which percentile of the trace's values is played at `peakRateEps`, in (0, 100]: 100 (the
+   * default) is its maximum, so nothing goes above peakRateEps; 99 puts its usual peaks there, and
+   * the rarer bursts above them go beyond it, by as much as the trace's maximum exceeds its 99th
+   * percentile.
+   */
+  peakPercentile?: number;
+}
+
+/** The factor from trace values to events/s (linear interpolation between ranks for a percentile below 100). */
+export function traceScale(trace: Pick<Trace, 'values'>, s: TraceScaling): number {
+  const p = s.peakPercentile ?? 100;
+  if (!(p > 0 && p <= 100)) throw badInput(`the peak percentile must be in (0, 100], got ${p}`, 'set replay.peakPercentile to 100 (the trace maximum) or a percentile such as 99');
+  // A loop, not Math.max(...values): spreading a trace of more than ~120k rows overflows the stack.
+  const at = p === 100 ? trace.values.reduce((m, v) => (v > m ? v : m), 0) : quantileSorted([...trace.values].sort((a, b) => a - b), p / 100);
+  return at > 0 ? s.peakRateEps / at : 0;
+}
+
+export interface ReplayPlan extends TraceScaling {
   /** Trace seconds played per wall second (1 = real time, 60 = an hour per minute). */
   compression: number;
   /** Where to start in the trace, s from its first sample. */
@@ -100,9 +121,7 @@ export function replaySchedule(trace: Trace, plan: ReplayPlan): number[] {
   const span = trace.timesSec[trace.timesSec.length - 1]! - trace.timesSec[0]!;
   if (plan.startOffsetSec < 0 || plan.startOffsetSec > span) problems.push(`start offset ${plan.startOffsetSec} s is outside the trace (0–${span} s)`);
   if (problems.length > 0) throw badInput(`replay plan: ${problems.join('; ')}`);
-  // A loop, not Math.max(...values): spreading a trace of more than ~120k rows overflows the stack.
-  const max = trace.values.reduce((m, v) => (v > m ? v : m), Number.NEGATIVE_INFINITY);
-  const scale = max > 0 ? plan.peakRateEps / max : 0;
+  const scale = traceScale(trace, plan);
   const out: number[] = [];
   let carry = 0;
   for (let i = 0; i < plan.durationSec; i++) {

@@ -1,7 +1,7 @@
 import { createPolicy, type PolicyUnderTest } from '../control/policies.js';
 import type { ControlModels, PolicyOptions } from '../control/policy.js';
 import { badInput, KhaosError } from '../errors.js';
-import { rateAt, type Trace } from '../load/trace.js';
+import { rateAt, traceScale, type Trace, type TraceScaling } from '../load/trace.js';
 import { failureSchedules, type FailureSpec } from './failures.js';
 import { checkParams, type FailureType, type FluidParams } from './fluid.js';
 import { judgeScenario, ORACLE_NAME } from '../evaluation/verdict.js';
@@ -45,15 +45,14 @@ export const MAX_SIMULATED_SEC = 10_000_000;
  * fractional (the fluid job needs no whole events). Any length: nothing here spreads the trace
  * into a call's arguments.
  */
-export function simulationRates(trace: Trace, o: { peakRateEps: number; compression: number }): Float64Array {
+export function simulationRates(trace: Trace, o: TraceScaling & { compression: number }): Float64Array {
   if (!(o.peakRateEps > 0 && o.compression > 0)) throw badInput(`the peak rate (${o.peakRateEps} events/s) and the compression (${o.compression}) must be > 0`);
   const t0 = trace.timesSec[0]!;
   const spanSec = trace.timesSec[trace.timesSec.length - 1]! - t0;
   const durationSec = Math.floor(spanSec / o.compression);
   if (durationSec < 1) throw badInput(`trace ${trace.name} spans ${spanSec} s: at compression ${o.compression} that is less than one simulated second`, 'use a longer trace or a smaller replay.compression');
   if (durationSec > MAX_SIMULATED_SEC) throw badInput(`replay.compression ${o.compression} makes trace ${trace.name} (${spanSec} s) ${durationSec} simulated seconds; the simulator runs at most ${MAX_SIMULATED_SEC} (about ${Math.round(MAX_SIMULATED_SEC / 86_400)} days)`, `set replay.compression to at least ${Math.ceil((spanSec / MAX_SIMULATED_SEC) * 100) / 100}`);
-  const max = trace.values.reduce((a, b) => Math.max(a, b), 0);
-  const scale = max > 0 ? o.peakRateEps / max : 0;
+  const scale = traceScale(trace, o);
   const rates = new Float64Array(durationSec);
   for (let i = 0; i < durationSec; i++) rates[i] = rateAt(trace, t0 + (i + 0.5) * o.compression) * scale;
   return rates;
