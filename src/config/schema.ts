@@ -232,11 +232,15 @@ export const configSchema = z
         forecast: z.boolean().default(true).describe('khaos+: judge recovery at the forecast input rate when higher'),
         forecastHorizon: duration('600s', 'How far ahead the input-rate forecast looks'),
         forecastHistory: duration('1800s', 'Input-rate history the forecast is fitted on'),
+        objective: z
+          .enum(['expected-violation', 'minimax'])
+          .default('expected-violation')
+          .describe('khaos+: how candidate intervals are ranked: expected-violation = the violation seconds expected over costHorizon (latency over target for the whole horizon, recovery beyond target once per expected failure; ties go to the minimax); minimax = 2·max(latency/target, recovery/target) alone (the original objective)'),
         hysteresis: z.number().min(0).max(0.9).default(0.1).describe('khaos+: a change must improve the objective by this fraction'),
         maxChanges: z.number().int().min(1).max(1000).default(4).describe('khaos+: at most this many changes per rateWindow'),
         rateWindow: duration('3600s', 'khaos+: window of the change rate limit'),
         restartDowntime: duration('8500ms', 'khaos+ with the restart actuator: outage of one reconfiguration (measured median 8.5 s locally)'),
-        costHorizon: duration('3600s', 'khaos+ with the restart actuator: horizon over which avoided violations are weighed'),
+        costHorizon: duration('3600s', 'khaos+: horizon over which expected violations are weighed (the objective; with the restart actuator, against a change’s outage)'),
         mtbf: durationValue().optional().describe('young-daly: mean time between failures; unset = observed'),
         mtbfPrior: duration('86400s', 'young-daly: MTBF assumed until a failure is observed'),
         backlogBaseInterval: duration('30s', 'flink-backlog: interval while there is no backlog'),
@@ -409,6 +413,7 @@ function resolveControl(c: z.infer<typeof configSchema>['control']) {
       minChangeMs: d(c.minChange, 'minChange'),
       recoveryIntervalLevel: c.recoveryIntervalLevel,
       useForecast: c.forecast,
+      objective: c.objective,
       hysteresis: c.hysteresis,
       maxChanges: c.maxChanges,
       rateWindowMs: d(c.rateWindow, 'rateWindow'),

@@ -38,7 +38,7 @@ const gaps = (xs: number[]) => xs.slice(1).map((x, i) => x - xs[i]!);
 const options = (over: Partial<PolicyOptions> = {}): PolicyOptions => ({
   latencyTargetMs: 1000, recoveryTargetS: 20, evaluateEveryMs: 10_000, afterChangeMs: 20_000, minUptimeMs: 10_000, correctionEvaluations: 6,
   candidateMinMs: 1000, candidateMaxMs: 30_000, candidateStepMs: 1000, minChangeMs: 1000, recoveryIntervalLevel: 0.8, useForecast: false,
-  hysteresis: 0.05, maxChanges: 10, rateWindowMs: 600_000, restartDowntimeMs: 8500, costHorizonMs: 600_000, mtbfPriorMs: 3_600_000,
+  objective: 'expected-violation', hysteresis: 0.05, maxChanges: 10, rateWindowMs: 600_000, restartDowntimeMs: 8500, costHorizonMs: 600_000, mtbfPriorMs: 3_600_000,
   backlogBaseIntervalMs: 2000, backlogIntervalMs: 20_000, backlogLagThresholdS: 5, ...over,
 });
 

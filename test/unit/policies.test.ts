@@ -273,7 +273,7 @@ describe('khaos+', () => {
     const expected = leastBad(4000, 4000, 120);
     expect(expected.best).toBe(33_000);
     expect(expected.objective).toBeCloseTo(2 * (668 / 500), 9); // latency binds at 33 s: 668 ms vs recovery 157 s / 120
-    const out = decide('khaos+', obs({ intervalMs: 60_000, throughputEps: 4000 }), { recoveryTargetS: 120 });
+    const out = decide('khaos+', obs({ intervalMs: 60_000, throughputEps: 4000 }), { recoveryTargetS: 120, objective: 'minimax' });
     expect(out.decision).toMatchObject({ action: 'change', fromIntervalMs: 60_000, toIntervalMs: 33_000 });
     expect(out.decision.reason).toBe(
       'both targets violated, least-bad choice: latency 560 ms (target 500 ms), predicted recovery 265 s (80 % upper; target 120 s) at 4000 ev/s, 60 s; 60 s → 33 s: objective 4.42 → 2.67',
@@ -302,9 +302,9 @@ describe('khaos+', () => {
 
   it('applies hysteresis: a change must improve the objective by the given fraction', () => {
     // 36 s → 30 s improves 2·(32.33/30) = 2.156 to 2·0.96 = 1.92, by 10.9 %.
-    const changes = decide('khaos+', obs({ intervalMs: 36_000 }), { hysteresis: 0.1 });
+    const changes = decide('khaos+', obs({ intervalMs: 36_000 }), { hysteresis: 0.1, objective: 'minimax' });
     expect(changes.decision).toMatchObject({ action: 'change', toIntervalMs: 30_000 });
-    const holds = decide('khaos+', obs({ intervalMs: 36_000 }), { hysteresis: 0.15 });
+    const holds = decide('khaos+', obs({ intervalMs: 36_000 }), { hysteresis: 0.15, objective: 'minimax' });
     expect(holds.decision.action).toBe('keep');
     expect(holds.decision.reason).toMatch(/36 s → 30 s: objective 2\.16 → 1\.92 improves by less than the 15 % hysteresis/);
   });
@@ -327,7 +327,7 @@ describe('khaos+', () => {
     // 2500 ev/s they would be 530 ms and 40 s: the interval must hold when the peak arrives.
     const expected = leastBad(2500, 2500, 30);
     expect(expected.best).toBe(23_000);
-    const ahead = decide('khaos+', obs({ forecastEps: 2500 }));
+    const ahead = decide('khaos+', obs({ forecastEps: 2500 }), { objective: 'minimax' });
     expect(ahead.decision).toMatchObject({ action: 'change', toIntervalMs: 23_000 });
     expect(ahead.decision.predictions!.throughputEps).toBe(2500);
     expect(ahead.decision.predictions!.latencyMs).toBeCloseTo(latencyMs(2500, 30_000), 9);
@@ -345,7 +345,7 @@ describe('khaos+', () => {
     // λ = 4000, R = 30 s: recovery 25 + 4·CI_s s is over 30 s at every candidate; latency 800 − 4·CI_s ms
     // is within 500 ms from 75 s. The minimax alone would follow the recovery down to 10 s (latency 760 ms).
     expect(leastBad(4000, 4000, 30).best).toBe(10_000);
-    const out = decide('khaos+', obs({ intervalMs: 60_000, throughputEps: 4000 }), { useForecast: false });
+    const out = decide('khaos+', obs({ intervalMs: 60_000, throughputEps: 4000 }), { useForecast: false, objective: 'minimax' });
     expect(out.decision).toMatchObject({ action: 'change', fromIntervalMs: 60_000, toIntervalMs: 75_000 });
     expect(out.decision.predictions!.chosenLatencyMs).toBeCloseTo(500, 9);
     // The objective rises (the recovery excess grows), yet keeping the latency target is worth the change.
@@ -353,7 +353,34 @@ describe('khaos+', () => {
       'both targets violated, least-bad choice: latency 560 ms (target 500 ms), predicted recovery 265 s (80 % upper; target 30 s) at 4000 ev/s, 60 s; 60 s → 75 s: objective 17.67 → 21.67; the recovery target is out of reach at every candidate, the latency target is kept',
     );
     // Once there, it stays: the shorter intervals all give the latency target up.
-    expect(decide('khaos+', obs({ intervalMs: 75_000, throughputEps: 4000 }), { useForecast: false }).decision.action).toBe('keep');
+    expect(decide('khaos+', obs({ intervalMs: 75_000, throughputEps: 4000 }), { useForecast: false, objective: 'minimax' }).decision.action).toBe('keep');
+  });
+
+  describe('the expected-violation objective (the default): seconds over target expected over costHorizon', () => {
+    // λ = 4000, R = 120 s: latency 800 − 4·CI_s ms meets 500 ms from 75 s on, recovery 25 + 4·CI_s s
+    // meets 120 s up to 23 s: no candidate meets both. The minimax takes 33 s, over both targets.
+    const both = obs({ intervalMs: 60_000, throughputEps: 4000 });
+    const targets = { recoveryTargetS: 120, useForecast: false };
+
+    it('keeps the latency target, whose violation is certain, when failures are rare: the recovery excess counts once per failure', () => {
+      expect(decide('khaos+', both, { ...targets, objective: 'minimax' }).decision.toIntervalMs).toBe(33_000);
+      const out = decide('khaos+', both, targets);
+      expect(out.decision).toMatchObject({ action: 'change', toIntervalMs: 75_000 });
+      // At 60 s: 3600 s of latency over 500 ms + (265 − 120) s of recovery for the one failure counted; at 75 s: 0 + (325 − 120).
+      expect(out.decision.reason).toContain('60 s → 75 s: expected violation 3745 s → 205 s over 60 min (1.0 expected failure(s), MTBF 24 h prior, no failure seen yet)');
+    });
+
+    it('gives the latency target up when failures are frequent enough that recovery excess costs more', () => {
+      // MTBF 1 min: 60 failures an hour, each 205 s over at 75 s (12 300 s) against 3600 s of latency at 23 s.
+      const out = decide('khaos+', both, { ...targets, mtbfMs: 60_000 });
+      expect(out.decision).toMatchObject({ action: 'change', toIntervalMs: 23_000 });
+      expect(out.decision.reason).toMatch(/expected violation \d+ s → 3600 s over 60 min \(60\.0 expected failure\(s\), MTBF 60 s configured\)/);
+    });
+
+    it('among candidates within both targets, balances their margins as the minimax does', () => {
+      const within = obs({ throughputEps: 1000, intervalMs: 20_000 });
+      expect(decide('khaos+', within, { useForecast: false }).decision.toIntervalMs).toBe(decide('khaos+', within, { useForecast: false, objective: 'minimax' }).decision.toIntervalMs);
+    });
   });
 
   it('keeps candidates inside the trained interval range', () => {

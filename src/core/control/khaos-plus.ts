@@ -56,13 +56,15 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
   // the present load must still hold when the peak arrives, before the next evaluation — not too
   // long should a failure hit then, not too short for the latency the peak's queueing adds.
   const forecast = forecastLoad(obs, o, m, tput);
+  const weigh = expectedViolation(obs, o);
+  const expectedOf = o.objective === 'expected-violation' ? weigh.seconds : () => 0;
   // The correction measured at the present load is carried to the peak, as it is to other intervals.
   const assess = (load: number) => {
     const judge = (c: number) => {
       const lat = m.latency.predict(load, c) * ev.correction;
       const rec = predictInterval(m.recovery, load, c, o.recoveryIntervalLevel);
       // 2·max(lat/L, rec/R) equals the original's lat/L + rec/R + |lat/L − rec/R|, and still ranks candidates when both exceed 1.
-      return { lat, rec, objective: 2 * Math.max(lat / L, rec.high / R), positive: lat > 0 && rec.high > 0 };
+      return { lat, rec, objective: 2 * Math.max(lat / L, rec.high / R), expectedS: expectedOf(lat, rec), positive: lat > 0 && rec.high > 0 };
     };
     // Candidates both ways, inside the trained interval range: the models are not trusted beyond it.
     const lo = Math.max(o.candidateMinMs, m.trainedCiMs.min);
@@ -101,7 +103,9 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
   // out of reach decide, trading a certain violation of the other for a smaller excess of its own.
   const out = !reachable.rec && reachable.lat ? 'recovery' : !reachable.lat && reachable.rec ? 'latency' : undefined;
   const givesUp = (j: ReturnType<typeof judge>) => (out === 'recovery' ? j.lat > L : out === 'latency' ? j.rec.high > R : false);
-  const better = (a: (typeof judged)[number], b: (typeof judged)[number]) => (givesUp(a.j) !== givesUp(b.j) ? !givesUp(a.j) : a.j.objective < b.j.objective);
+  // Expected violation seconds first (0 for every candidate under the minimax objective), the minimax among equals.
+  const ahead = (a: ReturnType<typeof judge>, b: ReturnType<typeof judge>) => (a.expectedS !== b.expectedS ? a.expectedS < b.expectedS : a.objective < b.objective);
+  const better = (a: (typeof judged)[number], b: (typeof judged)[number]) => (givesUp(a.j) !== givesUp(b.j) ? !givesUp(a.j) : ahead(a.j, b.j));
   let best: (typeof judged)[number] | undefined;
   for (const x of judged) if (!best || better(x, best)) best = x;
   const what = latBad && recBad ? 'both targets violated, least-bad choice' : latBad ? 'latency over target' : recBad ? 'recovery over target' : 'both within target, balancing (paced)';
@@ -113,14 +117,17 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
   // moves from ~50 s to the latency edge (16-20 s) for an out-of-reach recovery, then the load
   // rising past the forecast, gave most of khaos+'s latency-violating seconds.
   if (out !== undefined && !givesUp(cur)) return keep(obs, st, `${what}: ${now}${reach}: the ${out === 'recovery' ? 'latency' : 'recovery'} target is met at ${secs(ci)}, so the interval stays`, predictions);
-  const step = `${secs(ci)} → ${secs(best.ms)}: objective ${cur.objective.toFixed(2)} → ${best.j.objective.toFixed(2)}${reach}`;
+  const byExpected = best.j.expectedS !== cur.expectedS;
+  const score = (j: ReturnType<typeof judge>) => (byExpected ? j.expectedS : j.objective);
+  const scoreText = byExpected ? `expected violation ${recS(cur.expectedS)} → ${recS(best.j.expectedS)} over ${dur(o.costHorizonMs)} (${weigh.text})` : `objective ${cur.objective.toFixed(2)} → ${best.j.objective.toFixed(2)}`;
+  const step = `${secs(ci)} → ${secs(best.ms)}: ${scoreText}${reach}`;
   if (Math.abs(best.ms - ci) < o.minChangeMs)
     return keep(obs, st, `${what}: ${now}${reach}; the best interval ${secs(best.ms)} is less than the minimum change of ${secs(o.minChangeMs)} away`, predictions);
   // An interval outside the trained range is judged by extrapolation, which is not trusted for
   // candidates either: leave it for the best trained one, whatever the extrapolated objective says.
   // Keeping a reachable target that the current interval gives up is worth a change whatever the objective says.
   const trusted = ci >= m.trainedCiMs.min && ci <= m.trainedCiMs.max;
-  if (trusted && !(givesUp(cur) && !givesUp(best.j)) && best.j.objective > (1 - o.hysteresis) * cur.objective)
+  if (trusted && !(givesUp(cur) && !givesUp(best.j)) && score(best.j) > (1 - o.hysteresis) * score(cur))
     return keep(obs, st, `${what}: ${now}; ${step} improves by less than the ${Math.round(o.hysteresis * 100)} % hysteresis`, predictions);
   const recent = state.changeTimesMs.filter((t) => obs.atMs - t < o.rateWindowMs);
   if (recent.length >= o.maxChanges) {
@@ -135,6 +142,27 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
   }
   const chosen = { ...predictions, chosenLatencyMs: best.j.lat, chosenRecoveryS: best.j.rec };
   return change(obs, { ...ev.state, met: metOf(best.j) }, best.ms, `${what}: ${now}; ${step}${cost}`, o, chosen);
+}
+
+/**
+ * The violation seconds an interval is expected to cost over the horizon H (`costHorizonMs`) at
+ * the load it is judged at: latency over its target for all of H, and the recovery's excess over
+ * its target (its upper bound) once per expected failure, at least one so that a recovery
+ * violation is weighed even when failures are rarer than the horizon:
+ *
+ *   expected = H · [lat > L] + max(1, H / MTBF) · max(0, recovery upper bound − R)
+ *
+ * What the evaluation counts (total violation seconds), as far as one evaluation can foresee it.
+ */
+function expectedViolation(obs: Observation, o: PolicyOptions): { failures: number; text: string; seconds: (lat: number, rec: PredictionInterval) => number } {
+  const H = o.costHorizonMs / 1000;
+  const m = mtbf(obs, o);
+  const failures = Math.max(1, o.costHorizonMs / m.ms);
+  return {
+    failures,
+    text: `${failures.toFixed(1)} expected failure(s), MTBF ${dur(m.ms)} ${m.source}`,
+    seconds: (lat, rec) => H * (lat > o.latencyTargetMs ? 1 : 0) + failures * Math.max(0, rec.high - o.recoveryTargetS),
+  };
 }
 
 /**
@@ -158,11 +186,9 @@ function restartWorth(
   cur: { lat: number; rec: PredictionInterval },
   to: { lat: number; rec: PredictionInterval },
 ): { ok: boolean; text: string } {
-  const H = o.costHorizonMs / 1000;
-  const failures = Math.max(1, o.costHorizonMs / mtbf(obs, o).ms);
-  const excess = (r: PredictionInterval) => Math.max(0, r.high - o.recoveryTargetS);
-  const over = (lat: number) => (lat > o.latencyTargetMs ? 1 : 0);
-  const avoided = (excess(cur.rec) - excess(to.rec)) * failures + H * (over(cur.lat) - over(to.lat));
+  const weigh = expectedViolation(obs, o);
+  const failures = weigh.failures;
+  const avoided = weigh.seconds(cur.lat, cur.rec) - weigh.seconds(to.lat, to.rec);
   const downS = o.restartDowntimeMs / 1000;
   const capacity = m.recovery.name === 'physical' ? m.recovery.coefficients.capacityEps : undefined;
   const lambda = obs.throughputEps;

@@ -138,6 +138,13 @@ export interface PolicyOptions {
   recoveryIntervalLevel: number;
   /** khaos+: judge recovery at the forecast input rate when it is above the current one. */
   useForecast: boolean;
+  /**
+   * khaos+: how candidates are ranked. `expected-violation`: by the violation seconds expected over
+   * `costHorizonMs` (latency over its target for the whole horizon; recovery beyond its target once
+   * per expected failure), the minimax breaking ties (among candidates that meet both, it balances
+   * the margins). `minimax`: by 2·max(lat/L, rec/R) alone, the original's objective.
+   */
+  objective: 'expected-violation' | 'minimax';
   /** khaos+: a change must improve the objective by at least this fraction (hysteresis). */
   hysteresis: number;
   /** khaos+: at most this many changes in any `rateWindowMs`. */
@@ -145,7 +152,7 @@ export interface PolicyOptions {
   rateWindowMs: number;
   /** khaos+ with the restart actuator: the outage of one reconfiguration (savepoint → running again), ms. */
   restartDowntimeMs: number;
-  /** khaos+ with the restart actuator: horizon over which violations avoided are weighed against that outage, ms. */
+  /** khaos+: horizon over which expected violations are weighed (the objective; with the restart actuator, against a change's outage), ms. */
   costHorizonMs: number;
   /** young-daly: mean time between failures, ms; undefined = observed (with this as the prior until a failure is seen). */
   mtbfMs?: number;
@@ -171,6 +178,7 @@ export const DEFAULT_POLICY_OPTIONS: PolicyOptions = {
   minChangeMs: 5000,
   recoveryIntervalLevel: 0.8,
   useForecast: true,
+  objective: 'expected-violation',
   hysteresis: 0.1,
   maxChanges: 4,
   rateWindowMs: 3_600_000,
