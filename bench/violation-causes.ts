@@ -6,7 +6,7 @@
 // steady-state violating seconds followed, with their reasons.
 //
 //   npx tsx bench/violation-causes.ts --config examples/evaluate.yaml --trace wiki_en_5min.csv \
-//     --policies khaos+,static:1s,static:2s [--schedule 0] [--why khaos+]
+//     --policies khaos+,static:1s,static:2s [--schedule 0] [--why khaos+ [--decisions 18900-19300]]
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
@@ -17,9 +17,10 @@ import { planEvaluation, simulationRates } from '../src/core/sim/evaluate.js';
 import { FLUID_PHASES } from '../src/core/sim/fluid.js';
 import { fluidControlModels } from '../src/core/sim/models.js';
 import { simulate, type SimulationResult } from '../src/core/sim/simulate.js';
+import type { Decision } from '../src/core/control/policy.js';
 
-const { values: f } = parseArgs({ options: { config: { type: 'string' }, trace: { type: 'string' }, policies: { type: 'string' }, schedule: { type: 'string', default: '0' }, why: { type: 'string' } }, strict: true });
-if (!f.config || !f.trace || !f.policies) throw new Error('usage: --config <yaml> --trace <csv> --policies <list> [--schedule N] [--why <policy>]');
+const { values: f } = parseArgs({ options: { config: { type: 'string' }, trace: { type: 'string' }, policies: { type: 'string' }, schedule: { type: 'string', default: '0' }, why: { type: 'string' }, decisions: { type: 'string' } }, strict: true });
+if (!f.config || !f.trace || !f.policies) throw new Error('usage: --config <yaml> --trace <csv> --policies <list> [--schedule N] [--why <policy>] [--decisions FROM-TO]');
 const raw = YAML.parse(fs.readFileSync(f.config, 'utf8')) as ConfigInput;
 const c = resolveConfig({ ...raw, replay: { ...raw.replay, trace: f.trace } });
 const rates = simulationRates(loadTrace(f.trace), c.replay);
@@ -28,11 +29,13 @@ const schedule = planEvaluation(input).schedules[Number(f.schedule)]!;
 const models = fluidControlModels(input.params, input.modelOptions);
 const L = input.policyOptions.latencyTargetMs;
 
-const run = (name: string): SimulationResult => {
+const window = f.decisions?.split('-').map(Number);
+const run = (name: string, trace = false): SimulationResult => {
   const p = resolvePolicyList([name], '--policies')[0]!;
   return simulate({
     ratesEps: rates, failures: schedule, params: input.params, control: input.control, policyOptions: input.policyOptions, models,
     ...(p.staticMs !== undefined ? { actuator: 'paced' as const, initialIntervalMs: p.staticMs } : { policy: p.policy, actuator: p.actuator!, initialIntervalMs: input.initialIntervalMs }),
+    ...(trace && window ? { onDecision: (s: number, d: Decision) => s >= window[0]! && s <= window[1]! && console.log(`    ${s} s  ${Math.round(rates[s - 1]!)} ev/s  ${d.action}  ${d.reason}`) } : {}),
     qos: { latencyTargetMs: L, recoveryTargetS: input.policyOptions.recoveryTargetS, latencyWindowSec: input.latencyWindowSec },
   });
 };
@@ -58,7 +61,7 @@ for (const name of f.policies.split(',')) {
   console.log(`${name}: violation s ${JSON.stringify(r.qos.violationSeconds)}, recovery violations ${r.qos.recoveryViolations}, changes ${r.changes.length}; latency-violating s: down ${n.down}, catch-up ${n['catch-up']}, steady ${n.steady} ${JSON.stringify(steadyByInterval)}; recoveries ${recoveries.join(' ')}`);
 }
 if (f.why) {
-  const r = run(f.why);
+  const r = run(f.why, true);
   const after = new Map<number, number>();
   let k = -1;
   for (let s = 0; s < rates.length; s++) {

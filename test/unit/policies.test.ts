@@ -317,6 +317,15 @@ describe('khaos+', () => {
     expect(decide('khaos+', obs({ intervalMs: 60_000 }), { maxChanges: 3 }, {}, state).decision.action).toBe('change');
   });
 
+  it('lets a paced change that brings the latency back within its target through the rate limit (a certain violation is not held)', () => {
+    const state = { ...initialPolicyState(), lastEvaluationMs: T - 1_000_000, lastChangeMs: T - 1_000_000, changeTimesMs: [T - 2_000_000, T - 1_000_000] };
+    const over = obs({ intervalMs: 10_000 }); // latency 560 ms > 500 ms at 10 s; within from 25 s
+    const out = decide('khaos+', over, { useForecast: false }, {}, state);
+    expect(out.decision.action).toBe('change');
+    expect(out.decision.toIntervalMs).toBeGreaterThanOrEqual(25_000);
+    expect(decide('khaos+', over, { useForecast: false }, { actuator: 'restart' }, state).decision.reason).toMatch(/held back by the rate limit/);
+  });
+
   it('forgets changes older than the rate window when recording a new one', () => {
     const state = { ...initialPolicyState(), changeTimesMs: [T - 4_000_000, T - 1_000_000] };
     expect(decide('khaos+', obs({ intervalMs: 60_000 }), {}, {}, state).state.changeTimesMs).toEqual([T - 1_000_000, T]);

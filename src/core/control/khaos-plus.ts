@@ -130,7 +130,10 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
   if (trusted && !(givesUp(cur) && !givesUp(best.j)) && score(best.j) > (1 - o.hysteresis) * score(cur))
     return keep(obs, st, `${what}: ${now}; ${step} improves by less than the ${Math.round(o.hysteresis * 100)} % hysteresis`, predictions);
   const recent = state.changeTimesMs.filter((t) => obs.atMs - t < o.rateWindowMs);
-  if (recent.length >= o.maxChanges) {
+  // The rate limit keeps marginal changes from flapping; it does not hold a certain violation: a
+  // paced change (free) that brings the latency back within its target goes through.
+  const restoresLatency = ctx.actuator === 'paced' && latBad && best.j.lat <= L;
+  if (recent.length >= o.maxChanges && !restoresLatency) {
     const nextMs = Math.min(...recent) + o.rateWindowMs - obs.atMs;
     return keep(obs, st, `${what}: ${now}; ${step} is held back by the rate limit: ${recent.length} change(s) in the last ${dur(o.rateWindowMs)} (max ${o.maxChanges}), next allowed in ${dur(nextMs)}`, predictions);
   }

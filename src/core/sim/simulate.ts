@@ -77,6 +77,8 @@ export interface SimulationInput {
   };
   /** Every state change of the fluid job, as it happens. */
   onEvent?: FluidListener;
+  /** Every decision of the policy that is not a wait, with the simulated second it was taken at (for tracing why). */
+  onDecision?: (atSec: number, decision: Decision) => void;
   /** Instead of a policy: the load oracle chooses the interval (oracle.ts); needs the paced actuator. */
   oracle?: OracleOptions;
 }
@@ -288,6 +290,7 @@ export function simulate(input: SimulationInput): SimulationResult {
       continue;
     }
     decisions.evaluations++;
+    input.onDecision?.(s + 1, decision);
     if (decision.action !== 'change') {
       policyState = state;
       continue;
