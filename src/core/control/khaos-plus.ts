@@ -118,7 +118,10 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
   // rising past the forecast, gave most of khaos+'s latency-violating seconds.
   if (out !== undefined && !givesUp(cur)) return keep(obs, st, `${what}: ${now}${reach}: the ${out === 'recovery' ? 'latency' : 'recovery'} target is met at ${secs(ci)}, so the interval stays`, predictions);
   const byExpected = best.j.expectedS !== cur.expectedS;
-  const score = (j: ReturnType<typeof judge>) => (byExpected ? j.expectedS : j.objective);
+  // Hysteresis weighs what a change can alter: the latency seconds no candidate avoids are left out
+  // (with latency over at every candidate, a recovery excess cut by three quarters is no marginal gain).
+  const unavoidableS = reachable.lat ? 0 : o.costHorizonMs / 1000;
+  const score = (j: ReturnType<typeof judge>) => (byExpected ? j.expectedS - unavoidableS : j.objective);
   const scoreText = byExpected ? `expected violation ${recS(cur.expectedS)} → ${recS(best.j.expectedS)} over ${dur(o.costHorizonMs)} (${weigh.text})` : `objective ${cur.objective.toFixed(2)} → ${best.j.objective.toFixed(2)}`;
   const step = `${secs(ci)} → ${secs(best.ms)}: ${scoreText}${reach}`;
   if (Math.abs(best.ms - ci) < o.minChangeMs)
