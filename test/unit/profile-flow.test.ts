@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runProfile, type ProfileDeps, type ProfileProgress } from '../../src/app/profile.js';
 import { KhaosError } from '../../src/core/errors.js';
+import { byFailureType, type PerFailureType } from '../../src/core/failure-types.js';
 import type { FailureInjector } from '../../src/ports/failure-injector.js';
 import { probeCapacity } from '../../src/app/capacity-probe.js';
 import { withinMeasuredCapacity } from '../../src/cli/profile.js';
@@ -59,7 +60,8 @@ function failingInjector(clock: ManualClock, tried: number[]): FailureInjector {
     tried.push(clock.now());
     throw new KhaosError('platform', `could not ${signal} pid 4242`);
   };
-  return { kill: fail('SIGKILL'), freeze: fail('SIGSTOP'), exception: fail('write the marker to') };
+  const ways: PerFailureType<Promise<never>> = { kill: fail('SIGKILL'), freeze: fail('SIGSTOP'), exception: fail('write the marker to') };
+  return { inject: (spec) => byFailureType(ways, spec) };
 }
 
 /** Rejections nobody handled (one would end the process without teardown). */

@@ -1,10 +1,11 @@
 import { KhaosError } from '../../core/errors.js';
+import { byFailureType, type PerFailureType } from '../../core/failure-types.js';
 import type { Clock } from '../../ports/clock.js';
-import { injectTaskException } from '../../app/task-exception.js';
-import type { FailureInjector, InjectedFailure, TaskExceptionTarget } from '../../ports/failure-injector.js';
+import type { FailureInjector, FailureSpec, InjectedFailure, TaskExceptionTarget } from '../../ports/failure-injector.js';
 import type { FlinkEngine } from '../../ports/flink-engine.js';
 import type { MessageBus } from '../../ports/message-bus.js';
 import type { Orchestrator } from '../../ports/orchestrator.js';
+import { injectTaskException } from '../shared/task-exception.js';
 import { isAlive, signal } from '../system/processes.js';
 
 /** What a task exception needs besides the processes: the replica's Flink REST API and the broker its input is on. */
@@ -15,7 +16,8 @@ export interface TaskExceptionDeps {
 
 /**
  * Kills or freezes a local TaskManager JVM with POSIX signals (SIGKILL; SIGSTOP then SIGCONT);
- * a task exception goes through the job's input (app/task-exception.ts), given `taskException`.
+ * a task exception goes through the job's input (adapters/shared/task-exception.ts), given
+ * `taskException`.
  */
 export class ProcessFailureInjector implements FailureInjector {
   constructor(
@@ -25,6 +27,16 @@ export class ProcessFailureInjector implements FailureInjector {
     private readonly taskException?: TaskExceptionDeps,
   ) {}
 
+  private readonly ways: PerFailureType<Promise<InjectedFailure>> = {
+    kill: (s) => this.kill(s.taskManagerId),
+    freeze: (s) => this.freeze(s.taskManagerId, s.durationMs),
+    exception: (s) => this.exception(s.target),
+  };
+
+  inject(spec: FailureSpec): Promise<InjectedFailure> {
+    return byFailureType(this.ways, spec);
+  }
+
   private pidOf(taskManagerId: string): number {
     const tm = this.orchestrator.replica(this.replica).taskManagers.find((t) => t.id === taskManagerId);
     if (!tm) throw new KhaosError('bad-input', `TaskManager ${taskManagerId} is not a live process of replica ${this.replica}`, 'its live TaskManagers: `khaos stack status`');
@@ -32,14 +44,14 @@ export class ProcessFailureInjector implements FailureInjector {
     return tm.pid;
   }
 
-  async kill(taskManagerId: string): Promise<InjectedFailure> {
+  private async kill(taskManagerId: string): Promise<InjectedFailure> {
     const pid = this.pidOf(taskManagerId);
     const injectedAtMs = this.clock.now();
     if (!signal(pid, 'SIGKILL')) throw new KhaosError('platform', `could not SIGKILL pid ${pid}`);
     return { type: 'kill', taskManagerId, pid, injectedAtMs };
   }
 
-  async freeze(taskManagerId: string, durationMs: number): Promise<InjectedFailure> {
+  private async freeze(taskManagerId: string, durationMs: number): Promise<InjectedFailure> {
     const pid = this.pidOf(taskManagerId);
     const injectedAtMs = this.clock.now();
     if (!signal(pid, 'SIGSTOP')) throw new KhaosError('platform', `could not SIGSTOP pid ${pid}`);
@@ -51,7 +63,7 @@ export class ProcessFailureInjector implements FailureInjector {
     return { type: 'freeze', taskManagerId, pid, injectedAtMs, resumedAtMs: this.clock.now() };
   }
 
-  async exception(target: TaskExceptionTarget): Promise<InjectedFailure> {
+  private async exception(target: TaskExceptionTarget): Promise<InjectedFailure> {
     const handle = this.orchestrator.replica(this.replica); // bad-input for an unknown replica
     if (!this.taskException) throw new KhaosError('environment', 'this injector was built without a message bus: it cannot write a task-exception marker', 'a bug: compose the injector with its TaskExceptionDeps');
     const { bus, flinkAt } = this.taskException;
