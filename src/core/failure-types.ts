@@ -52,7 +52,7 @@ interface FailureTypeEntry {
  */
 export const FAILURE_TYPE_REGISTRY = {
   kill: {
-    description: 'a TaskManager killed at once (SIGKILL; on Kubernetes its pod deleted)',
+    description: 'a TaskManager killed at once (SIGKILL; on Kubernetes, its pod deleted)',
     title: 'kill',
     strikes: 'task-manager',
     hasDuration: false,
@@ -60,7 +60,7 @@ export const FAILURE_TYPE_REGISTRY = {
     spec: (p) => ({ taskManagerId: p.taskManagerId }),
   },
   freeze: {
-    description: 'a TaskManager stopped for a while, then resumed (SIGSTOP … SIGCONT, like a long GC pause)',
+    description: 'a TaskManager stopped for a while, then resumed (SIGSTOP … SIGCONT), like a long GC pause',
     title: 'freeze',
     strikes: 'task-manager',
     hasDuration: true,
@@ -68,7 +68,7 @@ export const FAILURE_TYPE_REGISTRY = {
     spec: (p) => ({ taskManagerId: p.taskManagerId, durationMs: p.durationMs }),
   },
   exception: {
-    description: 'a task throws once on a marker record in the input (needs a job whose parse operator reads markers)',
+    description: 'a task throws once on a marker record in the input, in a job whose parse operator reads markers',
     title: 'task exception',
     strikes: 'job-input',
     hasDuration: false,
@@ -96,10 +96,14 @@ export type FailureSpec = FailureSpecOf<FailureType>;
 /** One way of handling each failure type (a platform's injections): a new type fails to compile until it has its own. */
 export type PerFailureType<R> = { readonly [T in FailureType]: (spec: FailureSpecOf<T>) => R };
 
-/** Calls the way `ways` has for the spec's type. */
+/** Calls the way `ways` has for the spec's type; KhaosError('bad-input') for a type the registry does not have (a spec read from outside). */
 export function byFailureType<R>(ways: PerFailureType<R>, spec: FailureSpec): R {
+  failureTypeEntry(spec.type);
   return (ways[spec.type] as (s: FailureSpec) => R)(spec);
 }
+
+/** The failure types that last a given time (a freeze). */
+export const TIMED_FAILURE_TYPES: readonly FailureType[] = FAILURE_TYPES.filter((t) => FAILURE_TYPE_REGISTRY[t].hasDuration);
 
 export const isFailureType = (name: unknown): name is FailureType => typeof name === 'string' && Object.hasOwn(FAILURE_TYPE_REGISTRY, name);
 

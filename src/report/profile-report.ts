@@ -1,4 +1,5 @@
 import { KhaosError } from '../core/errors.js';
+import { FAILURE_TYPE_REGISTRY, type FailureType } from '../core/failure-types.js';
 import { fitModels, type FittedVariants } from '../core/models/variants.js';
 import { chooseModel, hasLatency, PREDICTION_CEILING, predictInterval, type FittedModel, type ModelKind } from '../core/models/models.js';
 import { profileSummary } from '../core/profiling/profile-plan.js';
@@ -41,6 +42,12 @@ export const CANNOT_FIT_YET = 'The models cannot be fitted yet';
 // ---------------------------------------------------------------------------------------------
 // Formatting and small statistics
 
+
+/** "kill", "freeze for 20 s", "task exception (marker record)". */
+function failureText(failure: FailureType, durationMs: number): string {
+  const type = FAILURE_TYPE_REGISTRY[failure];
+  return `${type.title}${type.hasDuration ? ` for ${formatDurationMs(durationMs)}` : ''}${type.strikes === 'job-input' ? ' (marker record)' : ''}`;
+}
 
 /** 10 000 → "10 s", 90 000 → "90 s", 120 000 → "2 min", 250 → "250 ms". */
 export function formatDurationMs(ms: number): string {
@@ -148,7 +155,7 @@ export function buildProfileReport(record: ProfileRecord, measurements: FailureM
     `- Injection: ${INJECTION_TEXT[plan.injection ?? 'side-by-side']}`,
     `- Repetitions per point: ${plan.repetitions}${plan.aggregate === 'median' ? ' (median-of-k: one sample per point and interval, the median recovery)' : ''}`,
     ...(plan.capacity ? [`- Load levels placed from a capacity probe: sustainable ${eps(plan.capacity.sustainableEps)} events/s per replica with ${plan.capacity.replicas ?? 1} running side by side (rates tried: ${plan.capacity.steps.map((x) => `${x.rateEps}${x.sustained ? '' : '✗'}`).join(', ')}), levels ${plan.capacity.loadRange.map((f) => `${Math.round(f * 100)} %`).join('–')} of it`] : []),
-    `- Failure: ${plan.failure === 'freeze' ? `freeze for ${formatDurationMs(plan.freezeMs)}` : plan.failure === 'exception' ? 'task exception (marker record)' : 'kill'}; timing: ${timingText(plan.timing, plan.leadMs)}`,
+    `- Failure: ${failureText(plan.failure, plan.freezeMs)}; timing: ${timingText(plan.timing, plan.leadMs)}`,
     `- Replay: trace \`${plan.replay.trace}\`, peak rate ${eps(plan.replay.peakRateEps)} events/s, time compression ${compression} (${compression} trace seconds per wall second); ${plan.replay.beforeSec} s before each injection, at most ${plan.replay.afterSec} s after`,
     `- Recovery ends after ${plan.sustainSec} s of sustained normal throughput and lag; a failure not recovered within ${formatDurationMs(plan.recoveryTimeoutMs)} is a timeout`,
     `- Seed: ${plan.seed}`,

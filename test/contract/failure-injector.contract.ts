@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import { taskManagerRunning } from '../../src/app/observe.js';
+import { FAILURE_TYPE_REGISTRY, FAILURE_TYPES, failureSpec, failureTypeList, type FailureSpec } from '../../src/core/failure-types.js';
 import { fullyRunning, khaosError, runningJob, until } from './until.js';
 import { engineOf, platformSuite, startRunning, type PlatformSubject, type SkippedCases } from './orchestrator.contract.js';
 
@@ -28,12 +29,22 @@ export function failureInjectorContract(name: string, make: () => Promise<Platfo
       return tm;
     };
 
+    test('throws KhaosError("bad-input") for a failure type the registry does not have, naming the types it has', async () => {
+      await expect(subject().injectorFor(NAME).inject({ type: 'nuke', taskManagerId: 'no-such-taskmanager' } as unknown as FailureSpec)).rejects.toMatchObject({
+        ...khaosError('bad-input'),
+        message: 'unknown failure type "nuke"',
+        hint: `use ${failureTypeList()}`,
+      });
+    });
+
     test('throws KhaosError("bad-input") for a TaskManager the replica does not have, and touches nothing', async () => {
       const s = subject();
       await startRunning(s, NAME, INTERVAL_MS);
       const injector = s.injectorFor(NAME);
-      await expect(injector.inject({ type: 'kill', taskManagerId: 'no-such-taskmanager' })).rejects.toMatchObject(khaosError('bad-input'));
-      await expect(injector.inject({ type: 'freeze', taskManagerId: 'no-such-taskmanager', durationMs: FREEZE.ms })).rejects.toMatchObject(khaosError('bad-input'));
+      for (const type of FAILURE_TYPES.filter((t) => FAILURE_TYPE_REGISTRY[t].strikes === 'task-manager')) {
+        const spec = failureSpec(type, { replica: NAME, taskManagerId: 'no-such-taskmanager', durationMs: FREEZE.ms });
+        await expect(injector.inject(spec), type).rejects.toMatchObject(khaosError('bad-input'));
+      }
       for (const t of s.orchestrator.replica(NAME).taskManagers) expect(s.processRunning(NAME, t.pid), `TaskManager ${t.id} (pid ${t.pid}) runs`).toBe(true);
       expect(await fullyRunning(engine())).toBeDefined();
     });

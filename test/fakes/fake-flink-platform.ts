@@ -955,7 +955,7 @@ class FakeFailureInjector implements FailureInjector {
     exception: (s) => this.exception(s.target),
   };
 
-  inject(spec: FailureSpec): Promise<InjectedFailure> {
+  async inject(spec: FailureSpec): Promise<InjectedFailure> {
     return byFailureType(this.ways, spec);
   }
 

@@ -70,7 +70,7 @@ export class KubernetesFailureInjector implements FailureInjector {
     exception: (s) => this.exception(s.target),
   };
 
-  inject(spec: FailureSpec): Promise<InjectedFailure> {
+  async inject(spec: FailureSpec): Promise<InjectedFailure> {
     return byFailureType(this.ways, spec);
   }
 

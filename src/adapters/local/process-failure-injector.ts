@@ -33,7 +33,7 @@ export class ProcessFailureInjector implements FailureInjector {
     exception: (s) => this.exception(s.target),
   };
 
-  inject(spec: FailureSpec): Promise<InjectedFailure> {
+  async inject(spec: FailureSpec): Promise<InjectedFailure> {
     return byFailureType(this.ways, spec);
   }
 
