@@ -24,7 +24,7 @@ import {
 } from '../../src/core/sim/fluid.js';
 import type { Clock } from '../../src/ports/clock.js';
 import type { FailureInjector, FailureSpec, InjectedFailure, TaskExceptionTarget } from '../../src/ports/failure-injector.js';
-import { byFailureType, type PerFailureType } from '../../src/core/failure-types.js';
+import { byFailureType, type FailureType, type PerFailureType } from '../../src/core/failure-types.js';
 import type {
   AggregatedMetric,
   CheckpointConfig,
@@ -292,7 +292,7 @@ class ReplicaModel {
   private savepointPath = '';
   private stoppedAs: 'FINISHED' | 'CANCELED' = 'FINISHED';
   /** Failed TaskManagers of the deployed tasks, first first, until the job notices: the exception Flink will record. */
-  private undetected: { taskManagerId: string; cause: 'kill' | 'freeze' | 'exception' }[] = [];
+  private undetected: { taskManagerId: string; cause: FailureType }[] = [];
   private generation = 0;
   private readonly startMs: number;
   /** When the tasks were last deployed, and how much had been processed: Flink's record counters and meters start again then. */
