@@ -105,7 +105,7 @@ export function byFailureType<R>(ways: PerFailureType<R>, spec: FailureSpec): R 
 /** The failure types that last a given time (a freeze). */
 export const TIMED_FAILURE_TYPES: readonly FailureType[] = FAILURE_TYPES.filter((t) => FAILURE_TYPE_REGISTRY[t].hasDuration);
 
-export const isFailureType = (name: unknown): name is FailureType => typeof name === 'string' && Object.hasOwn(FAILURE_TYPE_REGISTRY, name);
+const isFailureType = (name: unknown): name is FailureType => typeof name === 'string' && Object.hasOwn(FAILURE_TYPE_REGISTRY, name);
 
 /** "kill, freeze or exception". */
 export function failureTypeList(conjunction = 'or'): string {
@@ -113,7 +113,7 @@ export function failureTypeList(conjunction = 'or'): string {
 }
 
 /** The entry of a failure type; KhaosError('bad-input') naming the known ones for any other name. */
-export function failureTypeEntry(type: string): FailureTypeEntry {
+function failureTypeEntry(type: string): FailureTypeEntry {
   if (!isFailureType(type)) throw badInput(`unknown failure type "${type}"`, `use ${failureTypeList()}`);
   return FAILURE_TYPE_REGISTRY[type];
 }
