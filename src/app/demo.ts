@@ -1,3 +1,4 @@
+import { FAILURE_TYPE_REGISTRY } from '../core/failure-types.js';
 import { eventGenerator, type DedupOptions, type JobKind } from '../core/load/events.js';
 import { seededRandom } from '../core/random.js';
 import type { FirstOccurrences, Reconciliation } from '../core/reconcile.js';
@@ -89,7 +90,7 @@ export class DemoWatch {
     readonly replica: WatchedReplica,
     private readonly run: RunScope,
   ) {
-    this.recovery = detectorOptions(20_000, o.failure !== 'freeze');
+    this.recovery = detectorOptions(20_000, FAILURE_TYPE_REGISTRY[o.failure].restarts);
   }
 
   get timeline(): RecoveryTimeline | undefined {
@@ -128,9 +129,10 @@ export class DemoWatch {
     try {
       const target = await taskManagerRunning(this.replica.flink);
       const injector = this.deps.injectorFor(this.replica.name);
-      log(this.o.failure === 'exception' ? `chaos: task exception (marker on ${this.replica.input?.inputTopic})` : `chaos: ${this.o.failure} TaskManager ${target.taskManagerId} (runs ${target.vertex})`);
+      const type = FAILURE_TYPE_REGISTRY[this.o.failure];
+      log(type.strikes === 'job-input' ? `chaos: ${type.title} (marker on ${this.replica.input?.inputTopic})` : `chaos: ${this.o.failure} TaskManager ${target.taskManagerId} (runs ${target.vertex})`);
       const f = await injectFailure(injector, clock, this.replica, this.o.failure, target.taskManagerId, this.o.freezeMs);
-      log(`chaos: ${f.type} at ${new Date(f.injectedAtMs).toISOString()} (${f.type === 'exception' ? `fails attempt ${f.failAtAttempt}` : `pid ${f.pid}`})`);
+      log(`chaos: ${f.type} at ${new Date(f.injectedAtMs).toISOString()} (${type.strikes === 'job-input' ? `fails attempt ${f.failAtAttempt}` : `pid ${f.pid}`})`);
     } catch (e) {
       throw injectionFailed(this.o.failure, '', e, 'check the replica’s processes (`khaos stack status`)');
     }

@@ -1,4 +1,5 @@
 import { KhaosError } from '../core/errors.js';
+import { FAILURE_TYPE_REGISTRY } from '../core/failure-types.js';
 import { eventGenerator } from '../core/load/events.js';
 import { injectionOrder, injectionTarget, measureFailure, planSteps, pointRateEps, replayPeakEps, replicaName, stepReplaySec, stepSchedule, traceMax } from '../core/profiling/profile-plan.js';
 import type { FailureMeasurement, InjectionMode, PlannedPoint, ProfileRecord, StepRecord, TimingSource } from '../core/profiling/profile-records.js';
@@ -183,7 +184,7 @@ const recoveryOptions = (plan: ProfileRecord['plan']) => ({
   sustainMs: plan.sustainSec * 1000,
   sampleEveryMs: sampleEveryMs(plan),
   slackSeconds: LAG_SLACK_SECONDS,
-  requireRestart: plan.failure !== 'freeze',
+  requireRestart: FAILURE_TYPE_REGISTRY[plan.failure].restarts,
 });
 
 /** The phase of a replica in its step; 'timeout' once its recovery outlasted the plan's timeout. */

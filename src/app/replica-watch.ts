@@ -1,4 +1,5 @@
 import { KhaosError } from '../core/errors.js';
+import { FAILURE_TYPE_REGISTRY, failureSpec } from '../core/failure-types.js';
 import type { JobSample } from '../core/profiling/recovery.js';
 import type { Clock } from '../ports/clock.js';
 import type { FailureInjector, FailureType, InjectedFailure, TaskExceptionTarget } from '../ports/failure-injector.js';
@@ -67,21 +68,18 @@ export function armDueInjections<R extends WatchedReplica>(run: RunScope, clock:
 }
 
 /**
- * Kills or freezes a TaskManager of the replica, or makes one of its tasks throw (a marker on
- * `r.input`; `taskManagerId` is then unused). The failure is on record (`r.failure`) from the
- * moment the signal goes out: a freeze resolves only at its thaw, and the watch needs its start
- * now. Resolves with the injector's own record.
+ * Injects a failure of `type` into the replica: into TaskManager `taskManagerId`, or through
+ * `r.input` for one that strikes the job's input. The failure is on record (`r.failure`) from
+ * the moment the signal goes out: one with a duration (a freeze) resolves only when it ends, and
+ * the watch needs its start now. Resolves with the injector's own record.
  */
-export async function injectFailure(injector: FailureInjector, clock: Clock, r: WatchedReplica, type: FailureType, taskManagerId: string, freezeMs: number): Promise<InjectedFailure> {
-  if (type === 'kill') return (r.failure = await injector.kill(taskManagerId));
-  if (type === 'exception') {
-    if (!r.input) throw new KhaosError('bad-input', `replica ${r.name} has no input on record to write a task-exception marker to`, 'a bug: give the watched replica its input');
-    return (r.failure = await injector.exception(r.input));
-  }
+export async function injectFailure(injector: FailureInjector, clock: Clock, r: WatchedReplica, type: FailureType, taskManagerId: string, durationMs: number): Promise<InjectedFailure> {
+  const spec = failureSpec(type, { replica: r.name, taskManagerId, durationMs, input: r.input });
+  if (!FAILURE_TYPE_REGISTRY[type].hasDuration) return (r.failure = await injector.inject(spec));
   const injectedAtMs = clock.now();
-  const frozen = injector.freeze(taskManagerId, freezeMs);
-  r.failure = { type: 'freeze', taskManagerId, pid: 0, injectedAtMs };
-  return (r.failure = await frozen);
+  const injecting = injector.inject(spec);
+  r.failure = { type, taskManagerId, pid: 0, injectedAtMs };
+  return (r.failure = await injecting);
 }
 
 /** The run's error for an injection that failed: what was injected where, and why it failed. */

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import YAML from 'yaml';
 import { resolveConfig, type ConfigInput } from '../config/schema.js';
 import { badInput, KhaosError } from '../core/errors.js';
+import { failureTypeList } from '../core/failure-types.js';
 import { demoDeps, kubernetesPlatform, startLocalStack, workloadsDir } from '../compose.js';
 import type { DemoDeps } from '../app/demo.js';
 import { JOB_KINDS } from '../core/load/events.js';
@@ -54,7 +55,7 @@ const CONFIG_OPTIONS: Record<keyof ConfigFlags, [string, string]> = {
   peak: ['--peak <n>', 'events/s at the trace maximum'],
   compression: ['--compression <x>', 'trace seconds per wall second'],
   duration: ['--duration <dur>', `replay length in wall time, e.g. 120s (${DUR})`],
-  failure: ['--failure <kind>', 'what to inject: kill, freeze or exception'],
+  failure: ['--failure <kind>', `what to inject: ${failureTypeList()}`],
   failAt: ['--fail-at <dur>', `when to inject it, e.g. 60s (${DUR})`],
   seed: ['--seed <n>', 'event generator seed'],
 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { badInput, KhaosError } from '../core/errors.js';
 import { parsePolicy, POLICY_REGISTRY, policyNameList, policyProblem, resolvePolicy, type PolicyUnderTest } from '../core/control/policies.js';
+import { FAILURE_TYPE_REGISTRY, FAILURE_TYPES, failureTypeList, TIMED_FAILURE_TYPES, type FailureType } from '../core/failure-types.js';
 import { fluidParams, type FluidParamsOverrides } from '../core/sim/fluid.js';
 import { durationProblem, parseDuration } from './duration.js';
 import { DEDUP_DEFAULTS, JOB_KINDS } from '../core/load/events.js';
@@ -50,12 +51,15 @@ export function resolvePolicyList(entries: readonly string[], what: string): Pol
 /** evaluate.policies and staticIntervals together; both empty is no list yet (`--policies` may give it), not an error here. */
 const evaluatedPolicies = (entries: readonly string[]): PolicyUnderTest[] => (entries.length === 0 ? [] : resolvePolicyList(entries, 'evaluate.policies'));
 
+/** A failure type of the registry; any other name is refused with the registry's names. */
+const failureType = z.enum(FAILURE_TYPES, { error: (issue) => `unknown failure type ${JSON.stringify(issue.input)}; use ${failureTypeList()}` });
+
 /** Optional overrides of some fluid parameters, one level deep, in the fluid model's own units. */
 const simOverrides = z
   .object({
     capacityEps: z.number().optional(),
     checkpoint: z.object({ baseMs: z.number(), bytesPerSec: z.number(), capacityLoss: z.number(), latencyMs: z.number() }).partial().strict().optional(),
-    detectionSec: z.object({ kill: z.number(), freeze: z.number(), exception: z.number() }).partial().strict().optional(),
+    detectionSec: z.object(Object.fromEntries(FAILURE_TYPES.map((t) => [t, z.number()])) as Record<FailureType, z.ZodNumber>).partial().strict().optional(),
     restartSec: z.number().optional(),
     restore: z.object({ baseSec: z.number(), bytesPerSec: z.number() }).partial().strict().optional(),
     savepoint: z.object({ baseMs: z.number() }).partial().strict().optional(),
@@ -166,7 +170,7 @@ export const configSchema = z
       .prefault({}),
     chaos: z
       .object({
-        failure: z.enum(['kill', 'freeze', 'exception']).default('kill').describe('Failure type: kill (SIGKILL), freeze (SIGSTOP … SIGCONT) or exception (a task throws once on a marker record in the input)'),
+        failure: failureType.default('kill').describe(`Failure type. ${FAILURE_TYPES.map((t) => `${t}: ${FAILURE_TYPE_REGISTRY[t].description}`).join('; ')}`),
         at: duration('60s', 'When to inject, in wall time since the replay started'),
         freezeFor: duration('20s', 'How long a freeze lasts'),
         recoveryTimeout: duration('180s', 'Give up waiting for a recovery after this long'),
@@ -274,7 +278,7 @@ export const configSchema = z
         failuresPerSchedule: z.number().int().min(1).max(10_000).default(10).describe('Failures in each schedule'),
         minSpacing: duration('1h', 'Least distance between failures, and from either end of the trace (simulated time)'),
         seed: z.number().int().default(42).describe('Seed of the failure schedules'),
-        failure: z.enum(['kill', 'freeze', 'exception']).default('kill').describe('Failure type: kill, freeze (until detected) or exception'),
+        failure: failureType.default('kill').describe(`Failure type: ${failureTypeList()} (${TIMED_FAILURE_TYPES.join(', ')} lasting until detected)`),
         latencyWindow: duration('300s', 'Window of latencyWindowViolationShare: a second violates when the mean p99 over this long (whole seconds) exceeds control.latencyTarget (300s: the paper\'s 5-minute mean); latencyViolationShare is always per second'),
         oracle: z.boolean().default(true).describe('--sim only: also run the load oracle (knows the coming load, not the failures; docs/evaluate.md), the limit a load-forecasting policy is measured against'),
         sim: simOverrides.default({}).describe('Simulated job: overrides of the fluid parameters (src/core/sim/fluid.ts, units in the names), e.g. {capacityEps: 30000, checkpoint: {capacityLoss: 0.05}}; calibration: <id> of `khaos sim calibrate` takes its parameters as the base of the overrides'),

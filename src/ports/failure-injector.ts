@@ -1,11 +1,7 @@
-import type { JobKind } from '../core/load/events.js';
+import type { FailureSpec, FailureType } from '../core/failure-types.js';
 
-/**
- * Failure types: an immediate kill of a TaskManager, a freeze (like a long GC pause), or a task
- * exception (an operator of the job throws on a marker record Khaos writes to its input). The
- * simulator's names (src/core/sim/fluid.ts).
- */
-export type FailureType = 'kill' | 'freeze' | 'exception';
+/** The failure types and what each needs: the registry, src/core/failure-types.ts. */
+export type { FailureSpec, FailureType, TaskExceptionTarget } from '../core/failure-types.js';
 
 export interface InjectedFailure {
   type: FailureType;
@@ -21,16 +17,6 @@ export interface InjectedFailure {
 }
 
 /**
- * Where a task-exception marker goes: the replica's input topic, read by a job of this kind with
- * this consumer group (replicas share an input, each with its own group; only this one throws).
- */
-export interface TaskExceptionTarget {
-  job: JobKind;
-  inputTopic: string;
-  groupId: string;
-}
-
-/**
  * Breaks a running replica: a TaskManager of it, or one of its tasks. Throws
  * KhaosError('bad-input') when the target is unknown, KhaosError('platform') when the process
  * cannot be signalled or the job cannot be reached.
@@ -43,18 +29,21 @@ export interface FailureInjector {
    * have changed meanwhile.
    */
   prepare?(type: FailureType, taskManagerId: string): Promise<void>;
-  kill(taskManagerId: string): Promise<InjectedFailure>;
-  /** SIGSTOP now, SIGCONT after `durationMs`; resolves after the thaw. */
-  freeze(taskManagerId: string, durationMs: number): Promise<InjectedFailure>;
   /**
-   * Makes the job's parse operator throw once: reads the current execution attempt of its
-   * subtasks and writes a marker carrying it to every partition of the input topic. Each subtask
-   * throws when it reads the marker at that attempt; the failover restarts every task with a
-   * higher attempt, so the marker replayed from the checkpoint is ignored and one call restarts
-   * the job at most once. Resolves once the marker is written (`injectedAtMs`); `taskManagerId`
-   * is where the parse operator's first subtask runs. A job whose jar predates markers drops it
-   * (no failure: the recovery watch then records a time-out). Throws KhaosError('platform') when
-   * the job is not RUNNING with every parse subtask RUNNING (the attempt could change under it).
+   * Injects one failure, as its type says:
+   * - kill: the TaskManager is gone at once.
+   * - freeze: SIGSTOP now, SIGCONT after `durationMs`; resolves after the thaw.
+   * - exception: makes the job's parse operator throw once: reads the current execution attempt
+   *   of its subtasks and writes a marker carrying it to every partition of the input topic. Each
+   *   subtask throws when it reads the marker at that attempt; the failover restarts every task
+   *   with a higher attempt, so the marker replayed from the checkpoint is ignored and one call
+   *   restarts the job at most once. Resolves once the marker is written (`injectedAtMs`);
+   *   `taskManagerId` is where the parse operator's first subtask runs. A job whose jar predates
+   *   markers drops it (no failure: the recovery watch then records a time-out). Throws
+   *   KhaosError('platform') when the job is not RUNNING with every parse subtask RUNNING (the
+   *   attempt could change under it).
+   *
+   * A platform that cannot inject a type throws KhaosError('bad-input') saying so.
    */
-  exception(target: TaskExceptionTarget): Promise<InjectedFailure>;
+  inject(spec: FailureSpec): Promise<InjectedFailure>;
 }

@@ -1,3 +1,4 @@
+import { FAILURE_TYPE_REGISTRY, type FailureType } from '../core/failure-types.js';
 import { fitAndChoose, type ModelFitting } from '../core/models/variants.js';
 import { PREDICTION_CEILING, predictInterval, type FittedModel, type ModelKind } from '../core/models/models.js';
 import { profileSummary } from '../core/profiling/profile-plan.js';
@@ -40,6 +41,12 @@ export const CANNOT_FIT_YET = 'The models cannot be fitted yet';
 // ---------------------------------------------------------------------------------------------
 // Formatting and small statistics
 
+
+/** "kill", "freeze for 20 s", "task exception (marker record)". */
+function failureText(failure: FailureType, durationMs: number): string {
+  const type = FAILURE_TYPE_REGISTRY[failure];
+  return `${type.title}${type.hasDuration ? ` for ${formatDurationMs(durationMs)}` : ''}${type.strikes === 'job-input' ? ' (marker record)' : ''}`;
+}
 
 const sec = (v: number | null | undefined, digits = 1) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 const ms0 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : String(Math.round(v)));
@@ -104,7 +111,7 @@ export function buildProfileReport(record: ProfileRecord, measurements: FailureM
     `- Injection: ${INJECTION_TEXT[plan.injection ?? 'side-by-side']}`,
     `- Repetitions per point: ${plan.repetitions}${plan.aggregate === 'median' ? ' (median-of-k: one sample per point and interval, the median recovery)' : ''}`,
     ...(plan.capacity ? [`- Load levels placed from a capacity probe: sustainable ${eps(plan.capacity.sustainableEps)} events/s per replica with ${plan.capacity.replicas ?? 1} running side by side (rates tried: ${plan.capacity.steps.map((x) => `${x.rateEps}${x.sustained ? '' : '✗'}`).join(', ')}), levels ${plan.capacity.loadRange.map((f) => `${Math.round(f * 100)} %`).join('–')} of it`] : []),
-    `- Failure: ${plan.failure === 'freeze' ? `freeze for ${formatDurationMs(plan.freezeMs)}` : plan.failure === 'exception' ? 'task exception (marker record)' : 'kill'}; timing: ${timingText(plan.timing, plan.leadMs)}`,
+    `- Failure: ${failureText(plan.failure, plan.freezeMs)}; timing: ${timingText(plan.timing, plan.leadMs)}`,
     `- Replay: trace \`${plan.replay.trace}\`, peak rate ${eps(plan.replay.peakRateEps)} events/s, time compression ${compression} (${compression} trace seconds per wall second); ${plan.replay.beforeSec} s before each injection, at most ${plan.replay.afterSec} s after`,
     `- Recovery ends after ${plan.sustainSec} s of sustained normal throughput and lag; a failure not recovered within ${formatDurationMs(plan.recoveryTimeoutMs)} is a timeout`,
     `- Seed: ${plan.seed}`,

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import { taskManagerRunning } from '../../src/app/observe.js';
+import { FAILURE_TYPE_REGISTRY, FAILURE_TYPES, failureSpec, failureTypeList, type FailureSpec } from '../../src/core/failure-types.js';
 import { fullyRunning, khaosError, runningJob, until } from './until.js';
 import { engineOf, platformSuite, startRunning, type PlatformSubject, type SkippedCases } from './orchestrator.contract.js';
 
@@ -28,12 +29,22 @@ export function failureInjectorContract(name: string, make: () => Promise<Platfo
       return tm;
     };
 
+    test('throws KhaosError("bad-input") for a failure type the registry does not have, naming the types it has', async () => {
+      await expect(subject().injectorFor(NAME).inject({ type: 'nuke', taskManagerId: 'no-such-taskmanager' } as unknown as FailureSpec)).rejects.toMatchObject({
+        ...khaosError('bad-input'),
+        message: 'unknown failure type "nuke"',
+        hint: `use ${failureTypeList()}`,
+      });
+    });
+
     test('throws KhaosError("bad-input") for a TaskManager the replica does not have, and touches nothing', async () => {
       const s = subject();
       await startRunning(s, NAME, INTERVAL_MS);
       const injector = s.injectorFor(NAME);
-      await expect(injector.kill('no-such-taskmanager')).rejects.toMatchObject(khaosError('bad-input'));
-      await expect(injector.freeze('no-such-taskmanager', FREEZE.ms)).rejects.toMatchObject(khaosError('bad-input'));
+      for (const type of FAILURE_TYPES.filter((t) => FAILURE_TYPE_REGISTRY[t].strikes === 'task-manager')) {
+        const spec = failureSpec(type, { replica: NAME, taskManagerId: 'no-such-taskmanager', durationMs: FREEZE.ms });
+        await expect(injector.inject(spec), type).rejects.toMatchObject(khaosError('bad-input'));
+      }
       for (const t of s.orchestrator.replica(NAME).taskManagers) expect(s.processRunning(NAME, t.pid), `TaskManager ${t.id} (pid ${t.pid}) runs`).toBe(true);
       expect(await fullyRunning(engine())).toBeDefined();
     });
@@ -41,7 +52,7 @@ export function failureInjectorContract(name: string, make: () => Promise<Platfo
     test('throws KhaosError("bad-input") for a task exception into a replica the platform does not have', async () => {
       const s = subject();
       const { job, inputTopic, groupId } = s.request(NAME, INTERVAL_MS);
-      await expect(s.injectorFor('no-such-replica').exception({ job, inputTopic, groupId })).rejects.toMatchObject(khaosError('bad-input'));
+      await expect(s.injectorFor('no-such-replica').inject({ type: 'exception', target: { job, inputTopic, groupId } })).rejects.toMatchObject(khaosError('bad-input'));
     });
 
     test('exception: the job fails over once on the marker and runs again; the replayed marker starts no restart loop', async () => {
@@ -51,7 +62,7 @@ export function failureInjectorContract(name: string, make: () => Promise<Platfo
       const before = await until(s, 'numRestarts reported', restarts);
       const pids = s.orchestrator.replica(NAME).taskManagers.map((t) => t.pid);
       const { job: kind, inputTopic, groupId } = s.request(NAME, INTERVAL_MS);
-      const f = await s.injectorFor(NAME).exception({ job: kind, inputTopic, groupId });
+      const f = await s.injectorFor(NAME).inject({ type: 'exception', target: { job: kind, inputTopic, groupId } });
       expect(f).toMatchObject({ type: 'exception', failAtAttempt: expect.any(Number), injectedAtMs: expect.any(Number) });
       expect(f.injectedAtMs).toBeLessThanOrEqual(s.now());
       // Flink records the wrapper (the Kafka source's IOException), not InjectedTaskFailure: counted by time.
@@ -72,7 +83,7 @@ export function failureInjectorContract(name: string, make: () => Promise<Platfo
       await running();
       const tm = await sinkTaskManager();
       const before = s.now();
-      const freezing = s.injectorFor(NAME).freeze(tm.id, FREEZE.ms);
+      const freezing = s.injectorFor(NAME).inject({ type: 'freeze', taskManagerId: tm.id, durationMs: FREEZE.ms });
       await s.waitMs(FREEZE.ms / 2);
       expect(s.processRunning(NAME, tm.pid), 'frozen halfway through').toBe(false);
       const f = await freezing;
@@ -93,13 +104,13 @@ export function failureInjectorContract(name: string, make: () => Promise<Platfo
       const job = await running();
       const tm = await sinkTaskManager();
       const before = s.now();
-      const f = await s.injectorFor(NAME).kill(tm.id);
+      const f = await s.injectorFor(NAME).inject({ type: 'kill', taskManagerId: tm.id });
       expect(f).toEqual({ type: 'kill', taskManagerId: tm.id, pid: tm.pid, injectedAtMs: expect.any(Number) });
       expect(f.injectedAtMs).toBeGreaterThanOrEqual(before);
       expect(f.injectedAtMs).toBeLessThanOrEqual(s.now());
       await until(s, `pid ${tm.pid} gone`, () => (s.processRunning(NAME, tm.pid) ? undefined : true));
       expect(s.orchestrator.replica(NAME).taskManagers.map((t) => t.id), 'live TaskManagers of the handle').not.toContain(tm.id);
-      await expect(s.injectorFor(NAME).kill(tm.id), 'a dead TaskManager is no target').rejects.toMatchObject(khaosError('bad-input'));
+      await expect(s.injectorFor(NAME).inject({ type: 'kill', taskManagerId: tm.id }), 'a dead TaskManager is no target').rejects.toMatchObject(khaosError('bad-input'));
       await until(s, 'the job RESTARTING after the kill', async () => (((await engine().job(job.id)).timestamps.RESTARTING ?? 0) >= f.injectedAtMs ? true : undefined));
       await until(s, `${tm.id} no longer registered with Flink`, async () => ((await engine().taskManagers()).some((t) => t.id === tm.id) ? undefined : true));
       const [started, ...more] = s.orchestrator.restartDeadTaskManagers(NAME);

@@ -30,7 +30,7 @@ flinkEngineContract('FakeFlinkEngine', async () => {
     checkpointIntervalMs: 2000,
     savepointDirectory: 'file:/fake/savepoints',
     kill: async () => {
-      await platform.injectorFor('contract').kill((await taskManagerRunning(engine)).taskManagerId);
+      await platform.injectorFor('contract').inject({ type: 'kill', taskManagerId: (await taskManagerRunning(engine)).taskManagerId });
     },
     waitMs: (ms) => clock.sleep(ms),
     cleanup: () => platform.stopReplica('contract'),
@@ -79,7 +79,7 @@ async function measureRecovery(o: { intervalMs: number; inputEps: number; timing
   }
   const restoredFrom = o.timing === 'before' ? due - o.intervalMs : due;
   const target = await taskManagerRunning(flink);
-  const failure = await platform.injectorFor('r').kill(target.taskManagerId);
+  const failure = await platform.injectorFor('r').inject({ type: 'kill', taskManagerId: target.taskManagerId });
   let timeline: RecoveryTimeline = recoveryTimeline(samples, failure.injectedAtMs, RECOVERY);
   await sampleUntil(() => {
     timeline = recoveryTimeline(samples, failure.injectedAtMs, RECOVERY);
@@ -196,7 +196,7 @@ describe('FakeFlinkPlatform', () => {
     const { platform, flink, jobId, clock } = await setUp(10_000, 2000);
     await clock.sleep(8000);
     const before = clock.now();
-    const f = await platform.injectorFor('r').freeze('r-tm0-g0', 4000);
+    const f = await platform.injectorFor('r').inject({ type: 'freeze', taskManagerId: 'r-tm0-g0', durationMs: 4000 });
     expect(f).toMatchObject({ type: 'freeze', taskManagerId: 'r-tm0-g0', injectedAtMs: before, resumedAtMs: before + 4000 });
     expect(clock.now()).toBe(before + 4000);
     expect(platform.backlog('r')).toBeCloseTo(8000);
@@ -213,7 +213,7 @@ describe('FakeFlinkPlatform', () => {
   it('restarts on the spare after a freeze longer than the detection delay; the thawed TaskManager comes back idle', async () => {
     const { platform, flink, jobId, clock } = await setUp(5000, 2000);
     await clock.sleep(12_000);
-    const f = await platform.injectorFor('r').freeze('r-tm0-g0', 20_000);
+    const f = await platform.injectorFor('r').inject({ type: 'freeze', taskManagerId: 'r-tm0-g0', durationMs: 20_000 });
     const job = await flink.job(jobId);
     expect(job.timestamps.RESTARTING).toBe(f.injectedAtMs + 5000);
     expect(job.timestamps.RUNNING).toBe(f.injectedAtMs + 6000);
@@ -230,7 +230,7 @@ describe('FakeFlinkPlatform', () => {
     const sampler = new JobSampler(flink, clock);
     await clock.sleep(3000);
     await sampler.sample();
-    await platform.injectorFor('r').kill('r-tm0-g0');
+    await platform.injectorFor('r').inject({ type: 'kill', taskManagerId: 'r-tm0-g0' });
     await clock.sleep(2000);
     expect(await sampler.sample()).toMatchObject({ state: 'RUNNING', inputEps: 0 }); // not detected yet
     expect((await flink.vertexMetrics(jobId, source.id, [METRIC.sourceOut]))[METRIC.sourceOut]!.sum).toBeCloseTo(3000);
@@ -253,14 +253,14 @@ describe('FakeFlinkPlatform', () => {
   it('keeps a killed TaskManager gone until restartDeadTaskManagers; without free slots the job waits with its tasks SCHEDULED', async () => {
     const { platform, flink, jobId, clock } = await setUp(10_000, 1000);
     const injector = platform.injectorFor('r');
-    await injector.kill('r-tm0-g0');
+    await injector.inject({ type: 'kill', taskManagerId: 'r-tm0-g0' });
     expect(platform.replica('r').taskManagers.map((t) => t.id)).toEqual(['r-tm1-g0', 'r-tm2-g0']);
     expect((await flink.taskManagers()).map((t) => t.id)).toContain('r-tm0-g0'); // until the heartbeat times out
     await clock.sleep(7000);
     expect((await flink.taskManagers()).map((t) => t.id)).toEqual(['r-tm1-g0', 'r-tm2-g0']);
     expect(platform.inspect('r').placement).toEqual(['r-tm2-g0', 'r-tm1-g0']);
-    await expect(injector.kill('r-tm0-g0')).rejects.toMatchObject({ kind: 'bad-input' });
-    await injector.kill('r-tm2-g0');
+    await expect(injector.inject({ type: 'kill', taskManagerId: 'r-tm0-g0' })).rejects.toMatchObject({ kind: 'bad-input' });
+    await injector.inject({ type: 'kill', taskManagerId: 'r-tm2-g0' });
     await clock.sleep(7000);
     const job = await flink.job(jobId);
     expect(job.state).toBe('RUNNING');
@@ -271,7 +271,7 @@ describe('FakeFlinkPlatform', () => {
     expect(platform.inspect('r').placement).toEqual(['r-tm0-g1', 'r-tm1-g0']);
     expect((await flink.job(jobId)).vertices.every((v) => v.status === 'RUNNING')).toBe(true);
     expect((await flink.jobMetrics(jobId, ['numRestarts'])).numRestarts).toBe(2);
-    await expect(injector.kill('r-tm0-g0')).rejects.toMatchObject({ kind: 'bad-input' });
+    await expect(injector.inject({ type: 'kill', taskManagerId: 'r-tm0-g0' })).rejects.toMatchObject({ kind: 'bad-input' });
   });
 
   it('reconfigures through a savepoint: down for the relaunch, then RUNNING from the savepoint with the new interval', async () => {
@@ -334,7 +334,7 @@ describe('FakeFlinkPlatform', () => {
 
   it('refuses a stop-with-savepoint while tasks are down, as Flink does', async () => {
     const { platform, flink, jobId } = await setUp(10_000, 1000);
-    await platform.injectorFor('r').kill('r-tm1-g0');
+    await platform.injectorFor('r').inject({ type: 'kill', taskManagerId: 'r-tm1-g0' });
     await expect(flink.stopWithSavepoint(jobId, 'file:/sp', 60_000)).rejects.toMatchObject({ kind: 'platform', message: expect.stringContaining('not being executed') });
     await expect(platform.reconfigure('r', 5000)).resolves.toMatchObject({ savepointPath: expect.stringContaining('savepoint-') });
   });
@@ -378,9 +378,9 @@ describe('FakeFlinkPlatform', () => {
 
   it('detects a freeze only after freezeDetectionDelayMs when that differs from a kill’s detection', async () => {
     const { platform, flink, jobId, clock } = await setUp(10_000, 1000, { detectionDelayMs: 1000, freezeDetectionDelayMs: 5000 });
-    await platform.injectorFor('r').freeze('r-tm0-g0', 3000);
+    await platform.injectorFor('r').inject({ type: 'freeze', taskManagerId: 'r-tm0-g0', durationMs: 3000 });
     expect((await flink.jobMetrics(jobId, ['numRestarts'])).numRestarts).toBe(0);
-    const kill = await platform.injectorFor('r').kill('r-tm1-g0');
+    const kill = await platform.injectorFor('r').inject({ type: 'kill', taskManagerId: 'r-tm1-g0' });
     expect((await flink.job(jobId)).timestamps.RESTARTING).toBeUndefined();
     await clock.sleep(2000);
     expect((await flink.job(jobId)).timestamps).toMatchObject({ RESTARTING: kill.injectedAtMs + 1000, RUNNING: kill.injectedAtMs + 2000 });
@@ -389,13 +389,13 @@ describe('FakeFlinkPlatform', () => {
   it('records calls and injected failures, and stops replicas', async () => {
     const { platform, flink, jobId, handle } = await setUp(10_000, 1000);
     await flink.checkpoints(jobId);
-    await platform.injectorFor('r').kill('r-tm1-g0');
+    await platform.injectorFor('r').inject({ type: 'kill', taskManagerId: 'r-tm1-g0' });
     expect(flink.calls.map((c) => c.method)).toEqual(['listJobs', 'checkpoints']);
     expect(platform.calls.map((c) => c.method)).toEqual(['startReplica']);
     expect(platform.injectorFor('r').injected.map((f) => [f.type, f.taskManagerId, f.pid])).toEqual([['kill', 'r-tm1-g0', handle.taskManagers[1]!.pid]]);
     await platform.stopReplica('r');
     expect(await flink.isReachable()).toBe(false);
     expect(() => platform.replica('r')).toThrow(expect.objectContaining({ kind: 'bad-input' }));
-    await expect(platform.injectorFor('r').kill('r-tm0-g0')).rejects.toMatchObject({ kind: 'bad-input' });
+    await expect(platform.injectorFor('r').inject({ type: 'kill', taskManagerId: 'r-tm0-g0' })).rejects.toMatchObject({ kind: 'bad-input' });
   });
 });

@@ -160,7 +160,7 @@ export function orchestratorContract(name: string, make: () => Promise<PlatformS
       expect(o.restartDeadTaskManagers(NAME)).toEqual([]);
       const before = o.replica(NAME).taskManagers;
       const { taskManagerId } = await taskManagerRunning(engine());
-      const killed = await s.injectorFor(NAME).kill(taskManagerId);
+      const killed = await s.injectorFor(NAME).inject({ type: 'kill', taskManagerId: taskManagerId });
       await until(s, `TaskManager ${taskManagerId} (pid ${killed.pid}) gone`, () => (s.processRunning(NAME, killed.pid) ? undefined : true));
       const started = o.restartDeadTaskManagers(NAME);
       expect(started).toHaveLength(1);

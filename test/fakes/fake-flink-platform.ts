@@ -23,7 +23,8 @@ import {
   type StepTotals,
 } from '../../src/core/sim/fluid.js';
 import type { Clock } from '../../src/ports/clock.js';
-import type { FailureInjector, InjectedFailure, TaskExceptionTarget } from '../../src/ports/failure-injector.js';
+import type { FailureInjector, FailureSpec, InjectedFailure, TaskExceptionTarget } from '../../src/ports/failure-injector.js';
+import { byFailureType, type FailureType, type PerFailureType } from '../../src/core/failure-types.js';
 import type {
   AggregatedMetric,
   CheckpointConfig,
@@ -291,7 +292,7 @@ class ReplicaModel {
   private savepointPath = '';
   private stoppedAs: 'FINISHED' | 'CANCELED' = 'FINISHED';
   /** Failed TaskManagers of the deployed tasks, first first, until the job notices: the exception Flink will record. */
-  private undetected: { taskManagerId: string; cause: 'kill' | 'freeze' | 'exception' }[] = [];
+  private undetected: { taskManagerId: string; cause: FailureType }[] = [];
   private generation = 0;
   private readonly startMs: number;
   /** When the tasks were last deployed, and how much had been processed: Flink's record counters and meters start again then. */
@@ -948,6 +949,16 @@ class FakeFailureInjector implements FailureInjector {
     readonly replica: string,
   ) {}
 
+  private readonly ways: PerFailureType<Promise<InjectedFailure>> = {
+    kill: (s) => this.kill(s.taskManagerId),
+    freeze: (s) => this.freeze(s.taskManagerId, s.durationMs),
+    exception: (s) => this.exception(s.target),
+  };
+
+  async inject(spec: FailureSpec): Promise<InjectedFailure> {
+    return byFailureType(this.ways, spec);
+  }
+
   private target(taskManagerId: string): { m: ReplicaModel; tm: TaskManagerSim } {
     const m = this.model();
     m.advanceTo(this.clock.now());
@@ -956,7 +967,7 @@ class FakeFailureInjector implements FailureInjector {
     return { m, tm };
   }
 
-  async kill(taskManagerId: string): Promise<InjectedFailure> {
+  private async kill(taskManagerId: string): Promise<InjectedFailure> {
     const { m, tm } = this.target(taskManagerId);
     m.kill(tm);
     const f: InjectedFailure = { type: 'kill', taskManagerId, pid: tm.pid, injectedAtMs: this.clock.now() };
@@ -964,7 +975,7 @@ class FakeFailureInjector implements FailureInjector {
     return f;
   }
 
-  async freeze(taskManagerId: string, durationMs: number): Promise<InjectedFailure> {
+  private async freeze(taskManagerId: string, durationMs: number): Promise<InjectedFailure> {
     const { m, tm } = this.target(taskManagerId);
     const injectedAtMs = this.clock.now();
     m.freeze(tm, durationMs);
@@ -976,11 +987,11 @@ class FakeFailureInjector implements FailureInjector {
   }
 
   /**
-   * Like app/task-exception.ts on the real platform: the parse subtasks' attempt is read, the
+   * Like adapters/shared/task-exception.ts on the real platform: the parse subtasks' attempt is read, the
    * marker written (the job is not given the target: the fake's input is one topic) and read at
    * once. KhaosError('platform') when the tasks are not all RUNNING.
    */
-  async exception(target: TaskExceptionTarget): Promise<InjectedFailure> {
+  private async exception(target: TaskExceptionTarget): Promise<InjectedFailure> {
     void target;
     const m = this.model();
     m.advanceTo(this.clock.now());

@@ -7,12 +7,12 @@ import {
   newStepTotals,
   requestCheckpoint,
   step,
-  type FailureType,
   type FluidEvent,
   type FluidParams,
   type FluidState,
   type StepTotals,
 } from '../../src/core/sim/fluid.js';
+import type { FailureType } from '../../src/core/failure-types.js';
 import type { Clock } from '../../src/ports/clock.js';
 import type {
   AggregatedMetric,

@@ -118,9 +118,9 @@ describe('KubernetesFailureInjector: kill through Chaos Mesh, freeze, exception'
     const tms = [await taskManagerPod(NS, deployment, 1), await taskManagerPod(NS, deployment, 2)];
     const stranger = await taskManagerPod(NS, 'another-replica', 1);
     const inj = injector(khaos);
-    await expect(inj.kill('no-such-taskmanager')).rejects.toMatchObject(khaosError('bad-input'));
-    await expect(inj.freeze('no-such-taskmanager', 1500)).rejects.toMatchObject(khaosError('bad-input'));
-    await expect(inj.kill(stranger)).rejects.toMatchObject({ ...khaosError('bad-input'), message: expect.stringContaining(`is not a TaskManager of replica ${deployment}`) });
+    await expect(inj.inject({ type: 'kill', taskManagerId: 'no-such-taskmanager' })).rejects.toMatchObject(khaosError('bad-input'));
+    await expect(inj.inject({ type: 'freeze', taskManagerId: 'no-such-taskmanager', durationMs: 1500 })).rejects.toMatchObject(khaosError('bad-input'));
+    await expect(inj.inject({ type: 'kill', taskManagerId: stranger })).rejects.toMatchObject({ ...khaosError('bad-input'), message: expect.stringContaining(`is not a TaskManager of replica ${deployment}`) });
     for (const p of [...tms, stranger]) expect(await podStatus(NS, p), p).toBe(200);
     expect(await podChaosIn(NS)).toEqual([]);
     expect(chaosMesh.seen).toEqual([]);
@@ -129,7 +129,7 @@ describe('KubernetesFailureInjector: kill through Chaos Mesh, freeze, exception'
   it('kill: a PodChaos pod-kill, grace period 0, naming the TaskManager pod; the pod is gone and the PodChaos deleted', async () => {
     const [target, other] = [`${deployment}-taskmanager-1-1`, `${deployment}-taskmanager-1-2`];
     const before = Date.now();
-    const f = await injector(khaos).kill(target);
+    const f = await injector(khaos).inject({ type: 'kill', taskManagerId: target });
     expect(f).toEqual({ type: 'kill', taskManagerId: target, pid: 0, injectedAtMs: expect.any(Number) });
     expect(f.injectedAtMs).toBeGreaterThanOrEqual(before);
     expect(f.injectedAtMs).toBeLessThanOrEqual(Date.now());
@@ -137,7 +137,7 @@ describe('KubernetesFailureInjector: kill through Chaos Mesh, freeze, exception'
     expect(await podStatus(NS, other), 'the other TaskManager lives').toBe(200);
     expect(chaosMesh.seen).toEqual([{ name: expect.stringMatching(new RegExp(`^${deployment}-kill-`)), namespace: NS, action: 'pod-kill', gracePeriod: 0, selector: { pods: { [NS]: [target] } }, killed: [`${NS}/${target}`] }]);
     expect(await podChaosIn(NS), 'cleaned up after the experiment').toEqual([]);
-    await expect(injector(khaos).kill(target), 'a dead TaskManager is no target').rejects.toMatchObject(khaosError('bad-input'));
+    await expect(injector(khaos).inject({ type: 'kill', taskManagerId: target }), 'a dead TaskManager is no target').rejects.toMatchObject(khaosError('bad-input'));
   });
 
   it('a kill prepared when its victim is planned is one create at injection time; a pod gone meanwhile is still caught', async () => {
@@ -149,7 +149,7 @@ describe('KubernetesFailureInjector: kill through Chaos Mesh, freeze, exception'
     await inj.prepare('kill', target);
     expect(sent, 'the pod and Chaos Mesh discovery read ahead').toEqual([`GET /api/v1/namespaces/${NS}/pods/${target}`, 'GET /apis/chaos-mesh.org/v1alpha1']);
     sent.length = 0;
-    await inj.kill(target);
+    await inj.inject({ type: 'kill', taskManagerId: target });
     // The create goes first, with the pod read again beside it (not before it).
     expect(sent.slice(0, 2), 'the kill starts with the create').toEqual([`POST /apis/chaos-mesh.org/v1alpha1/namespaces/${NS}/podchaos`, `GET /api/v1/namespaces/${NS}/pods/${target}`]);
     await until(within, `pod ${target} removed`, async () => ((await podStatus(NS, target)) === 404 ? true : undefined));
@@ -160,7 +160,7 @@ describe('KubernetesFailureInjector: kill through Chaos Mesh, freeze, exception'
     await inj2.prepare('kill', gone);
     await admin.request('DELETE', `/api/v1/namespaces/${NS}/pods/${gone}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 });
     await until(within, `pod ${gone} removed`, async () => ((await podStatus(NS, gone)) === 404 ? true : undefined));
-    await expect(inj2.kill(gone)).rejects.toMatchObject({ ...khaosError('bad-input'), message: `TaskManager pod ${gone} went away between planning the kill and making it` });
+    await expect(inj2.inject({ type: 'kill', taskManagerId: gone })).rejects.toMatchObject({ ...khaosError('bad-input'), message: `TaskManager pod ${gone} went away between planning the kill and making it` });
     expect(await podChaosIn(NS), 'cleaned up after the failed experiment').toEqual([]);
     chaosMesh.seen.length = 0;
   });
@@ -183,17 +183,17 @@ describe('KubernetesFailureInjector: kill through Chaos Mesh, freeze, exception'
 
   it('freeze: unsupported on Kubernetes, said clearly, and nothing is created', async () => {
     const tm = await taskManagerPod(NS, deployment, 3);
-    await expect(injector(khaos).freeze(tm, 1500)).rejects.toMatchObject({ ...khaosError('bad-input'), message: expect.stringMatching(/freeze is not supported on Kubernetes: Chaos Mesh has no action that pauses a process/) });
+    await expect(injector(khaos).inject({ type: 'freeze', taskManagerId: tm, durationMs: 1500 })).rejects.toMatchObject({ ...khaosError('bad-input'), message: expect.stringMatching(/freeze is not supported on Kubernetes: Chaos Mesh has no action that pauses a process/) });
     expect(await podStatus(NS, tm)).toBe(200);
     expect(await podChaosIn(NS)).toEqual([]);
   });
 
   it('exception: a replica without a FlinkDeployment is named; without the replica’s Flink route and a message bus, says what it needs', async () => {
-    await expect(injector(khaos, { deployment: 'no-such-replica' }).exception({ job: 'iot', inputTopic: 'in', groupId: 'g' })).rejects.toMatchObject({ ...khaosError('bad-input'), message: `no FlinkDeployment no-such-replica in namespace ${NS}` });
-    await expect(injector(khaos).exception({ job: 'iot', inputTopic: 'in', groupId: 'g' })).rejects.toThrow(/no Flink REST route and message bus: a task exception writes a marker to the replica's input topic/);
+    await expect(injector(khaos, { deployment: 'no-such-replica' }).inject({ type: 'exception', target: { job: 'iot', inputTopic: 'in', groupId: 'g' } })).rejects.toMatchObject({ ...khaosError('bad-input'), message: `no FlinkDeployment no-such-replica in namespace ${NS}` });
+    await expect(injector(khaos).inject({ type: 'exception', target: { job: 'iot', inputTopic: 'in', groupId: 'g' } })).rejects.toThrow(/no Flink REST route and message bus: a task exception writes a marker to the replica's input topic/);
   });
 
-  it('exception: with the replica’s Flink REST and its bus, writes the marker to every partition of the input (app/task-exception.ts)', async () => {
+  it('exception: with the replica’s Flink REST and its bus, writes the marker to every partition of the input (adapters/shared/task-exception.ts)', async () => {
     // Flink cannot run on kwok: a stub answers the three REST reads a task exception makes.
     const tm = `${deployment}-taskmanager-1-2`;
     const flink = {
@@ -203,7 +203,7 @@ describe('KubernetesFailureInjector: kill through Chaos Mesh, freeze, exception'
     } as unknown as FlinkEngine;
     const bus = new MemoryMessageBus();
     await bus.ensureTopic('fi-in', 2);
-    const f = await injector(khaos, { taskException: { flink, bus } }).exception({ job: 'iot', inputTopic: 'fi-in', groupId: 'fi-g' });
+    const f = await injector(khaos, { taskException: { flink, bus } }).inject({ type: 'exception', target: { job: 'iot', inputTopic: 'fi-in', groupId: 'fi-g' } });
     expect(f).toMatchObject({ type: 'exception', taskManagerId: tm, pid: 0, failAtAttempt: 2 });
     expect((await bus.readAllCommitted('fi-in')).map((r) => r.partition).sort()).toEqual([0, 1]);
   });
@@ -213,7 +213,7 @@ describe('KubernetesFailureInjector: kill through Chaos Mesh, freeze, exception'
     const tm = await taskManagerPod(UNTARGETED, d, 1);
     const api = apiAs(await tokenOf(UNTARGETED, settings.serviceAccount));
     const started = Date.now();
-    await expect(injector(api, { namespace: UNTARGETED, deployment: d, selectDeadlineMs: 2000 }).kill(tm)).rejects.toMatchObject({
+    await expect(injector(api, { namespace: UNTARGETED, deployment: d, selectDeadlineMs: 2000 }).inject({ type: 'kill', taskManagerId: tm })).rejects.toMatchObject({
       ...khaosError('platform'),
       message: expect.stringMatching(new RegExp(`PodChaos ${d}-kill-\\S+ did not kill TaskManager pod ${tm} within 2 s: Chaos Mesh selected no pod: .*annotate it chaos-mesh.org/inject=enabled`)),
     });
@@ -250,7 +250,7 @@ describe('RBAC: Khaos runs with its rendered Role, which forbids what Khaos does
     await admin.create({ ...role!, rules: KHAOS_RULES.filter((r) => !r.resources.includes('podchaos')) });
     await admin.create(binding!);
     const tm = `${deployment}-taskmanager-1-3`;
-    await expect(injector(apiAs(await tokenOf(NS, 'khaos-weak'))).kill(tm)).rejects.toMatchObject({ ...khaosError('environment'), message: expect.stringMatching(/^the Role lacks create on podchaos \(API group chaos-mesh.org\) in namespace khaos: add it to the Role/) });
+    await expect(injector(apiAs(await tokenOf(NS, 'khaos-weak'))).inject({ type: 'kill', taskManagerId: tm })).rejects.toMatchObject({ ...khaosError('environment'), message: expect.stringMatching(/^the Role lacks create on podchaos \(API group chaos-mesh.org\) in namespace khaos: add it to the Role/) });
     expect(await podStatus(NS, tm)).toBe(200);
     expect(await podChaosIn(NS)).toEqual([]);
   });
@@ -263,7 +263,7 @@ describe('without Chaos Mesh (the PodChaos CRD not installed)', () => {
     await until(within, 'chaos-mesh.org gone from discovery', async () => ((await khaos.request('GET', '/apis/chaos-mesh.org/v1alpha1')).status === 404 ? true : undefined));
     const tm = `${deployment}-taskmanager-1-3`;
     const before = Date.now();
-    const f = await injector(khaos).kill(tm);
+    const f = await injector(khaos).inject({ type: 'kill', taskManagerId: tm });
     expect(f).toEqual({ type: 'kill', taskManagerId: tm, pid: 0, injectedAtMs: expect.any(Number) });
     expect(f.injectedAtMs).toBeGreaterThanOrEqual(before);
     const pod = (await admin.request('GET', `/api/v1/namespaces/${NS}/pods/${tm}`)).body as { metadata?: { deletionGracePeriodSeconds?: number } };

@@ -87,7 +87,7 @@ describe('Pacer (paced actuator) on the fake platform', { timeout: 30_000 }, () 
       const job = (await flink.listJobs())[0]!;
       maxInFlight = Math.max(maxInFlight, (await flink.checkpoints(job.id)).counts.inProgress);
       if (!killed && clock.now() > end - 30_000) {
-        await platform.injectorFor('job').kill((await taskManagerRunning(flink)).taskManagerId);
+        await platform.injectorFor('job').inject({ type: 'kill', taskManagerId: (await taskManagerRunning(flink)).taskManagerId });
         killed = true;
       }
       platform.restartDeadTaskManagers('job');
@@ -157,7 +157,7 @@ describe('control session on the fake platform', { timeout: 30_000 }, () => {
         platform.restartDeadTaskManagers('job');
         if (!killed && clock.now() > 1_700_000_040_000) {
           killed = true;
-          await platform.injectorFor('job').kill((await taskManagerRunning(flink)).taskManagerId);
+          await platform.injectorFor('job').inject({ type: 'kill', taskManagerId: (await taskManagerRunning(flink)).taskManagerId });
         }
       },
     );
@@ -264,7 +264,7 @@ describe('bad input to a control session', { timeout: 30_000 }, () => {
       async () => {
         platform.restartDeadTaskManagers('job');
         if (clock.now() > 1_700_000_020_000 && store.events('r6', 'failure').length === 0 && platform.inspect('job').jobState === 'RUNNING') {
-          await platform.injectorFor('job').kill((await taskManagerRunning(flink)).taskManagerId);
+          await platform.injectorFor('job').inject({ type: 'kill', taskManagerId: (await taskManagerRunning(flink)).taskManagerId });
         }
       },
     );

@@ -63,7 +63,7 @@ function setup(over: { failKill?: boolean; restartDeadTaskManagers?: (name: stri
     killsTried.push(clock.now());
     throw new KhaosError('platform', 'could not SIGKILL pid 4242');
   };
-  const injectorFor = (r: string): FailureInjector => (over.failKill ? { kill: failingKill, freeze: (id, ms) => platform.injectorFor(r).freeze(id, ms), exception: (t) => platform.injectorFor(r).exception(t) } : platform.injectorFor(r));
+  const injectorFor = (r: string): FailureInjector => (over.failKill ? { inject: (spec) => (spec.type === 'kill' ? failingKill() : platform.injectorFor(r).inject(spec)) } : platform.injectorFor(r));
   const deps: DemoDeps = { orchestrator: platform, bus: platform.feedingBus(memory, INPUT), flinkAt: (u) => platform.flinkAt(u), clock, log: (l) => lines.push(l), injectorFor };
   /** What the CLI does around runDemo: the replica's stack and the bus are torn down whatever happens. */
   let tornDownAtMs: number | undefined;

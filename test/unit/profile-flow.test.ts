@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runProfile, type ProfileDeps, type ProfileProgress } from '../../src/app/profile.js';
 import { KhaosError } from '../../src/core/errors.js';
-import type { FailureInjector } from '../../src/ports/failure-injector.js';
+import type { FailureInjector, FailureType } from '../../src/ports/failure-injector.js';
 import { probeCapacity } from '../../src/app/capacity-probe.js';
 import { withinMeasuredCapacity } from '../../src/cli/profile.js';
 import { progressLine } from '../../src/cli/profile.js';
@@ -55,11 +55,13 @@ function setup(p: ProfilePlan, options: ConstructorParameters<typeof FakeFlinkPl
 
 /** An injector whose signals fail, noting when each was tried. */
 function failingInjector(clock: ManualClock, tried: number[]): FailureInjector {
-  const fail = (signal: string) => async (): Promise<never> => {
-    tried.push(clock.now());
-    throw new KhaosError('platform', `could not ${signal} pid 4242`);
+  const signals: Partial<Record<FailureType, string>> = { kill: 'SIGKILL', freeze: 'SIGSTOP', exception: 'write the marker to' };
+  return {
+    inject: async (spec) => {
+      tried.push(clock.now());
+      throw new KhaosError('platform', `could not ${signals[spec.type] ?? `inject a ${spec.type} into`} pid 4242`);
+    },
   };
-  return { kill: fail('SIGKILL'), freeze: fail('SIGSTOP'), exception: fail('write the marker to') };
 }
 
 /** Rejections nobody handled (one would end the process without teardown). */

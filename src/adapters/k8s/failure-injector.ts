@@ -1,11 +1,12 @@
-import { injectTaskException } from '../../app/task-exception.js';
 import { KhaosError } from '../../core/errors.js';
+import { byFailureType, type PerFailureType } from '../../core/failure-types.js';
 import { flinkPodLabels, podKill } from '../../core/k8s/render.js';
 import type { CrdValidator } from '../../core/k8s/validate.js';
 import type { Clock } from '../../ports/clock.js';
-import type { FailureInjector, FailureType, InjectedFailure, TaskExceptionTarget } from '../../ports/failure-injector.js';
+import type { FailureInjector, FailureSpec, FailureType, InjectedFailure, TaskExceptionTarget } from '../../ports/failure-injector.js';
 import type { FlinkEngine } from '../../ports/flink-engine.js';
 import type { MessageBus } from '../../ports/message-bus.js';
+import { injectTaskException } from '../shared/task-exception.js';
 import { describeRefusal, type K8sApi } from './api.js';
 
 /**
@@ -20,8 +21,8 @@ import { describeRefusal, type K8sApi } from './api.js';
  *   nearest, `pod-failure`, swaps the container's image for a pause image, so the TaskManager
  *   process and its state are lost and it restarts afterwards. That is a kill with a slower
  *   restart; recording it as a freeze would mislabel the measurement.
- * - exception: the marker record of app/task-exception.ts, given the replica's Flink REST route
- *   and the bus its input is on.
+ * - exception: the marker record of adapters/shared/task-exception.ts, given the replica's Flink
+ *   REST route and the bus its input is on.
  *
  * There are no pids on Kubernetes: `pid` is 0 in every InjectedFailure.
  */
@@ -63,6 +64,16 @@ export class KubernetesFailureInjector implements FailureInjector {
     this.ns = opts.namespace;
   }
 
+  private readonly ways: PerFailureType<Promise<InjectedFailure>> = {
+    kill: (s) => this.kill(s.taskManagerId),
+    freeze: (s) => this.freeze(s.taskManagerId),
+    exception: (s) => this.exception(s.target),
+  };
+
+  async inject(spec: FailureSpec): Promise<InjectedFailure> {
+    return byFailureType(this.ways, spec);
+  }
+
   /**
    * For a kill: the pod and whether Chaos Mesh is installed, read when the victim is planned, so
    * the kill itself is one create (reading both at kill time made kills land 180–1050 ms late).
@@ -75,7 +86,7 @@ export class KubernetesFailureInjector implements FailureInjector {
     this.prepared = { pod, chaosMesh: await this.chaosMeshInstalled() };
   }
 
-  async kill(taskManagerId: string): Promise<InjectedFailure> {
+  private async kill(taskManagerId: string): Promise<InjectedFailure> {
     const ready = this.prepared?.pod.metadata.name === taskManagerId ? this.prepared : undefined;
     this.prepared = undefined;
     const pod = ready?.pod ?? (await this.taskManagerPod(taskManagerId));
@@ -84,7 +95,7 @@ export class KubernetesFailureInjector implements FailureInjector {
     return { type: 'kill', taskManagerId, pid: 0, injectedAtMs };
   }
 
-  async freeze(taskManagerId: string, _durationMs: number): Promise<InjectedFailure> {
+  private async freeze(taskManagerId: string): Promise<InjectedFailure> {
     await this.taskManagerPod(taskManagerId); // an unknown TaskManager is named as such first
     throw new KhaosError(
       'bad-input',
@@ -93,7 +104,7 @@ export class KubernetesFailureInjector implements FailureInjector {
     );
   }
 
-  async exception(target: TaskExceptionTarget): Promise<InjectedFailure> {
+  private async exception(target: TaskExceptionTarget): Promise<InjectedFailure> {
     const path = `/apis/flink.apache.org/v1beta1/namespaces/${this.ns}/flinkdeployments/${this.opts.deployment}`;
     const r = await this.api.call('GET', path);
     if (r.status === 404) throw new KhaosError('bad-input', `no FlinkDeployment ${this.opts.deployment} in namespace ${this.ns}`, 'inject into a replica Khaos started (khaos k8s render lists them)');

@@ -1,10 +1,11 @@
 import { KhaosError } from '../../core/errors.js';
+import { byFailureType, type PerFailureType } from '../../core/failure-types.js';
 import type { Clock } from '../../ports/clock.js';
-import { injectTaskException } from '../../app/task-exception.js';
-import type { FailureInjector, InjectedFailure, TaskExceptionTarget } from '../../ports/failure-injector.js';
+import type { FailureInjector, FailureSpec, InjectedFailure } from '../../ports/failure-injector.js';
 import type { FlinkEngine } from '../../ports/flink-engine.js';
 import type { MessageBus } from '../../ports/message-bus.js';
 import type { Orchestrator } from '../../ports/orchestrator.js';
+import { injectTaskException } from '../shared/task-exception.js';
 import { isAlive, signal } from '../system/processes.js';
 
 /** What a task exception needs besides the processes: the replica's Flink REST API and the broker its input is on. */
@@ -15,7 +16,8 @@ export interface TaskExceptionDeps {
 
 /**
  * Kills or freezes a local TaskManager JVM with POSIX signals (SIGKILL; SIGSTOP then SIGCONT);
- * a task exception goes through the job's input (app/task-exception.ts), given `taskException`.
+ * a task exception goes through the job's input (adapters/shared/task-exception.ts), given
+ * `taskException`.
  */
 export class ProcessFailureInjector implements FailureInjector {
   constructor(
@@ -25,37 +27,42 @@ export class ProcessFailureInjector implements FailureInjector {
     private readonly taskException?: TaskExceptionDeps,
   ) {}
 
+  /** How each failure type is done to a local TaskManager JVM. */
+  private readonly ways: PerFailureType<Promise<InjectedFailure>> = {
+    kill: async ({ taskManagerId }) => {
+      const pid = this.pidOf(taskManagerId);
+      const injectedAtMs = this.clock.now();
+      if (!signal(pid, 'SIGKILL')) throw new KhaosError('platform', `could not SIGKILL pid ${pid}`);
+      return { type: 'kill', taskManagerId, pid, injectedAtMs };
+    },
+    freeze: async ({ taskManagerId, durationMs }) => {
+      const pid = this.pidOf(taskManagerId);
+      const injectedAtMs = this.clock.now();
+      if (!signal(pid, 'SIGSTOP')) throw new KhaosError('platform', `could not SIGSTOP pid ${pid}`);
+      try {
+        await this.clock.sleep(durationMs);
+      } finally {
+        signal(pid, 'SIGCONT');
+      }
+      return { type: 'freeze', taskManagerId, pid, injectedAtMs, resumedAtMs: this.clock.now() };
+    },
+    exception: async ({ target }) => {
+      const handle = this.orchestrator.replica(this.replica); // bad-input for an unknown replica
+      if (!this.taskException) throw new KhaosError('environment', 'this injector was built without a message bus: it cannot write a task-exception marker', 'a bug: compose the injector with its TaskExceptionDeps');
+      const { bus, flinkAt } = this.taskException;
+      const f = await injectTaskException(flinkAt(handle.restUrl), bus, this.clock, target);
+      return { ...f, pid: handle.taskManagers.find((t) => t.id === f.taskManagerId)?.pid ?? 0 };
+    },
+  };
+
+  async inject(spec: FailureSpec): Promise<InjectedFailure> {
+    return byFailureType(this.ways, spec);
+  }
+
   private pidOf(taskManagerId: string): number {
     const tm = this.orchestrator.replica(this.replica).taskManagers.find((t) => t.id === taskManagerId);
     if (!tm) throw new KhaosError('bad-input', `TaskManager ${taskManagerId} is not a live process of replica ${this.replica}`, 'its live TaskManagers: `khaos stack status`');
     if (!isAlive(tm.pid)) throw new KhaosError('platform', `TaskManager ${taskManagerId} (pid ${tm.pid}) is not running`);
     return tm.pid;
-  }
-
-  async kill(taskManagerId: string): Promise<InjectedFailure> {
-    const pid = this.pidOf(taskManagerId);
-    const injectedAtMs = this.clock.now();
-    if (!signal(pid, 'SIGKILL')) throw new KhaosError('platform', `could not SIGKILL pid ${pid}`);
-    return { type: 'kill', taskManagerId, pid, injectedAtMs };
-  }
-
-  async freeze(taskManagerId: string, durationMs: number): Promise<InjectedFailure> {
-    const pid = this.pidOf(taskManagerId);
-    const injectedAtMs = this.clock.now();
-    if (!signal(pid, 'SIGSTOP')) throw new KhaosError('platform', `could not SIGSTOP pid ${pid}`);
-    try {
-      await this.clock.sleep(durationMs);
-    } finally {
-      signal(pid, 'SIGCONT');
-    }
-    return { type: 'freeze', taskManagerId, pid, injectedAtMs, resumedAtMs: this.clock.now() };
-  }
-
-  async exception(target: TaskExceptionTarget): Promise<InjectedFailure> {
-    const handle = this.orchestrator.replica(this.replica); // bad-input for an unknown replica
-    if (!this.taskException) throw new KhaosError('environment', 'this injector was built without a message bus: it cannot write a task-exception marker', 'a bug: compose the injector with its TaskExceptionDeps');
-    const { bus, flinkAt } = this.taskException;
-    const f = await injectTaskException(flinkAt(handle.restUrl), bus, this.clock, target);
-    return { ...f, pid: handle.taskManagers.find((t) => t.id === f.taskManagerId)?.pid ?? 0 };
   }
 }

@@ -193,7 +193,7 @@ function controlMember(deps: LocalControlDeps, m: GroupMember, flink: FlinkEngin
         killing = killing.then(async () => {
           try {
             const target = await taskManagerRunning(flink);
-            const f = await deps.injectorFor(m.name).kill(target.taskManagerId);
+            const f = await deps.injectorFor(m.name).inject({ type: 'kill', taskManagerId: target.taskManagerId });
             kills.push({ injectedAtMs: f.injectedAtMs, taskManagerId: f.taskManagerId, pid: f.pid });
             if (runId) deps.store.recordEvent({ runId, atMs: f.injectedAtMs, kind: 'chaos-kill', detail: `SIGKILL of TaskManager ${f.taskManagerId} (pid ${f.pid})`, data: f });
             log(`chaos: killed TaskManager ${f.taskManagerId} of ${m.name} (pid ${f.pid}, runs ${target.vertex}) at +${((f.injectedAtMs - replayStartMs) / 1000).toFixed(0)} s`);

@@ -1,3 +1,4 @@
+import type { FailureType } from '../failure-types.js';
 import type { DedupOptions, JobKind } from '../load/events.js';
 import { medianSample, type FailureSample } from './samples.js';
 
@@ -68,7 +69,7 @@ export interface ProfilePlan {
   intervalsMs: number[];
   points: PlannedPoint[];
   repetitions: number;
-  failure: 'kill' | 'freeze' | 'exception';
+  failure: FailureType;
   freezeMs: number;
   timing: FailureTiming;
   /** For before-checkpoint: inject this long before the replica's next checkpoint is due, ms. */
@@ -145,7 +146,7 @@ export interface FailureMeasurement extends Partial<Omit<FailureSample, 'recover
   pointIndex: number;
   repetition: number;
   ciMs: number;
-  failure: 'kill' | 'freeze' | 'exception';
+  failure: FailureType;
   timing: FailureTiming;
   /** What the injection was timed against (absent in measurements recorded before it existed). */
   timingSource?: TimingSource;

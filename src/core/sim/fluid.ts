@@ -1,5 +1,6 @@
 import { badInput, KhaosError } from '../errors.js';
 import type { ActuatorKind } from '../control/policy.js';
+import { FAILURE_TYPES, type FailureType } from '../failure-types.js';
 import type { JobState } from '../job-state.js';
 
 /**
@@ -18,8 +19,6 @@ import type { JobState } from '../job-state.js';
  * Units: times ms unless the name says otherwise, rates events/s, sizes bytes, amounts events.
  */
 
-export type FailureType = 'kill' | 'freeze' | 'exception';
-export const FAILURE_TYPES: readonly FailureType[] = ['kill', 'freeze', 'exception'];
 
 /** The physics of the job. */
 export interface FluidParams {

@@ -1,6 +1,7 @@
 import type { RecoveryOptions } from '../profiling/recovery.js';
 import type { FailureSpec } from './failures.js';
-import { newStepTotals, reportedState, setPacedInterval, type FailureType, type FluidState } from './fluid.js';
+import { newStepTotals, reportedState, setPacedInterval, type FluidState } from './fluid.js';
+import { FAILURE_TYPE_REGISTRY, type FailureType } from '../failure-types.js';
 import { RecoveryTracker } from './recovery-tracker.js';
 import { baselineOf, newSeries, PHASE_INDEX, recordSecond, RUNNING_REPORTED, stepSecond, type SimSeries } from './seconds.js';
 
@@ -74,7 +75,7 @@ export function oracleInterval(job: FluidState, from: number, rates: ArrayLike<n
       const atMs = failAt * 1000;
       const base = baselineOf(history, from, atMs, recovery.baselineMs, RUNNING_REPORTED);
       const local = baselineOf(a, failAt - from, (failAt - from) * 1000, recovery.baselineMs, RUNNING_REPORTED);
-      const tracker = new RecoveryTracker(atMs, { lags: [...base.lags, ...local.lags], rates: [...base.rates, ...local.rates] }, { ...recovery, requireRestart: o.failureType !== 'freeze' });
+      const tracker = new RecoveryTracker(atMs, { lags: [...base.lags, ...local.lags], rates: [...base.rates, ...local.rates] }, { ...recovery, requireRestart: FAILURE_TYPE_REGISTRY[o.failureType].restarts });
       const lateFrom = failAt + o.recoveryTargetS;
       let withFailure = 0;
       let without = 0;

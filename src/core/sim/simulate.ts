@@ -2,13 +2,13 @@ import { createPolicy } from '../control/policies.js';
 import { DEFAULT_POLICY_OPTIONS, initialPolicyState, type ActuatorKind, type ControlModels, type Decision, type Policy, type PolicyOptions, type PolicyState } from '../control/policy.js';
 import { badInput } from '../errors.js';
 import type { RunQos } from '../evaluation/qos.js';
+import { FAILURE_TYPE_REGISTRY, FAILURE_TYPES, TIMED_FAILURE_TYPES } from '../failure-types.js';
 import { DOWN_SECOND, judgeLatency, violationSeconds } from '../evaluation/violations.js';
 import { detectorOptions, type JobSample, type RecoveryOptions } from '../profiling/recovery.js';
 import type { FailureSpec } from './failures.js';
 import {
   createFluidJob,
   DEFAULT_FLUID_PARAMS,
-  FAILURE_TYPES,
   FLUID_PHASES,
   newStepTotals,
   reconfigure,
@@ -166,7 +166,7 @@ function checkFailures(failures: readonly FailureSpec[], lengthSec: number): Fai
   for (const [i, f] of failures.entries()) {
     if (!(Number.isFinite(f.atSec) && f.atSec >= 0 && f.atSec < lengthSec)) bad.push(`failure ${i} at ${f.atSec} s is outside the trace [0, ${lengthSec}) s`);
     if (!FAILURE_TYPES.includes(f.type)) bad.push(`failure ${i} has unknown type "${f.type}" (use ${FAILURE_TYPES.join(', ')})`);
-    if (f.freezeSec !== undefined && (f.type !== 'freeze' || !(f.freezeSec > 0))) bad.push(`failure ${i}: freezeSec ${f.freezeSec} needs type freeze and a value > 0`);
+    if (f.freezeSec !== undefined && (!TIMED_FAILURE_TYPES.includes(f.type) || !(f.freezeSec > 0))) bad.push(`failure ${i}: freezeSec ${f.freezeSec} needs type ${TIMED_FAILURE_TYPES.join(' or ')} and a value > 0`);
   }
   if (bad.length > 0) throw badInput(`simulation failures: ${bad.join('; ')}`);
   return [...failures].sort((a, b) => a.atSec - b.atSec);
@@ -239,7 +239,7 @@ export function simulate(input: SimulationInput): SimulationResult {
     stepSecond(job, input.ratesEps[s]!, totals, due, on, (f, atMs) => {
       const outcome: SimFailureOutcome = { atSec: f.atSec, type: f.type, recoverySec: null };
       outcomes.push(outcome);
-      open.push({ tracker: new RecoveryTracker(atMs, baselineOf(series, s, atMs, control.recovery.baselineMs, runningReported), { ...control.recovery, requireRestart: f.type !== 'freeze' }), outcome });
+      open.push({ tracker: new RecoveryTracker(atMs, baselineOf(series, s, atMs, control.recovery.baselineMs, runningReported), { ...control.recovery, requireRestart: FAILURE_TYPE_REGISTRY[f.type].restarts }), outcome });
     });
     recordSecond(series, s, job, totals, phaseIndex, runningReported);
     const running = runningReported[series.phase[s]!]!;

@@ -214,7 +214,7 @@ export class FlinkRestDouble {
     const tms = () => this.platform.inspect(c.replica).taskManagers;
     for (const tm of tms()) {
       // The fake's kill acts before it first awaits.
-      if (tm.alive && !live.includes(podOf(c, tm.id))) void this.platform.injectorFor(c.replica).kill(tm.id).catch((e: Error) => this.errors.push(`${c.replica}: ${e.message}`));
+      if (tm.alive && !live.includes(podOf(c, tm.id))) void this.platform.injectorFor(c.replica).inject({ type: 'kill', taskManagerId: tm.id }).catch((e: Error) => this.errors.push(`${c.replica}: ${e.message}`));
     }
     const mapped = new Set(c.podOf.values());
     const fresh = live.filter((p) => !mapped.has(p)).sort();

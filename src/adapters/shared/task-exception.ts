@@ -1,15 +1,15 @@
-import { KhaosError } from '../core/errors.js';
-import { failMarker } from '../core/load/events.js';
-import type { Clock } from '../ports/clock.js';
-import type { InjectedFailure, TaskExceptionTarget } from '../ports/failure-injector.js';
-import type { FlinkEngine } from '../ports/flink-engine.js';
-import type { MessageBus } from '../ports/message-bus.js';
+import { KhaosError } from '../../core/errors.js';
+import { failMarker } from '../../core/load/events.js';
+import type { Clock } from '../../ports/clock.js';
+import type { InjectedFailure, TaskExceptionTarget } from '../../ports/failure-injector.js';
+import type { FlinkEngine } from '../../ports/flink-engine.js';
+import type { MessageBus } from '../../ports/message-bus.js';
 
 /** The job vertex whose chain holds the operator that throws on the marker (jobs' ParseEvents, uid and name "parse"). */
 const PARSE_OPERATOR = /(^|-> )parse( ->|$)/;
 
 /**
- * A task exception through the job's own input (the FailureInjector's `exception` on any
+ * A task exception through the job's own input (the FailureInjector's `exception` type on any
  * platform whose job is reachable over Flink REST and whose input is a MessageBus topic): reads
  * the execution attempt of the parse subtasks, then writes a marker failing at that attempt to
  * every partition of the input, so whichever subtask reads a partition throws. After the
