@@ -45,7 +45,7 @@ class AuditingBus extends MemoryMessageBus {
   }
 }
 
-function setup(over: { failKill?: boolean; restartDeadTaskManagers?: (name: string) => string[]; restartDelayMs?: number } = {}) {
+function setup(over: { failKill?: boolean; restartDeadTaskManagers?: (name: string) => Promise<string[]>; restartDelayMs?: number } = {}) {
   const clock = new ManualClock();
   const platform = new FakeFlinkPlatform(clock, { capacityEps: 10_000, detectionDelayMs: 1000, restartDelayMs: over.restartDelayMs ?? 1000 });
   const memory = new AuditingBus();
@@ -180,7 +180,7 @@ describe('runDemo on a fake platform with a manual clock', { timeout: 30_000 }, 
   it('a supervisor that cannot restart a TaskManager mid-replay ends the run at once with its error, not an unhandled rejection', async () => {
     let failedAt: number | undefined;
     const s = setup({
-      restartDeadTaskManagers: (name) => {
+      restartDeadTaskManagers: async (name) => {
         const dead = s.platform.inspect(name).taskManagers.some((tm) => !tm.alive);
         if (!dead) return [];
         failedAt ??= s.clock.now();

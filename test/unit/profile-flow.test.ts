@@ -186,7 +186,7 @@ describe('runProfile on a fake platform with a manual clock', { timeout: 30_000 
   it('a supervisor that cannot restart a TaskManager mid-step ends the step at once with its error, stored as failed', async () => {
     const s = setup(plan());
     let failedAt: number | undefined;
-    s.platform.restartDeadTaskManagers = (name) => {
+    s.platform.restartDeadTaskManagers = async (name) => {
       if (s.platform.inspect(name).taskManagers.every((tm) => tm.alive)) return [];
       failedAt ??= s.clock.now();
       throw new KhaosError('environment', 'could not start a TaskManager: java: not found');

@@ -185,7 +185,7 @@ function controlMember(deps: LocalControlDeps, m: GroupMember, flink: FlinkEngin
     },
     stopControl,
     async (r) => {
-      for (const id of deps.orchestrator.restartDeadTaskManagers(m.name)) log(`supervisor: started replacement TaskManager ${id}`);
+      for (const id of await deps.orchestrator.restartDeadTaskManagers(m.name)) log(`supervisor: started replacement TaskManager ${id}`);
       const dueSec = pendingKills[0];
       if (dueSec !== undefined && (clock.now() - replayStartMs) / 1000 >= dueSec) {
         pendingKills.shift();

@@ -79,7 +79,7 @@ export class RestartActuator implements IntervalActuator {
         await this.d.orchestrator.relaunch(this.replica, r.savepointPath!, r.toIntervalMs);
         break;
       } catch (e) {
-        if (attempt < 2 && !this.d.orchestrator.jobManagerAlive(this.replica)) {
+        if (attempt < 2 && !(await this.d.orchestrator.jobManagerAlive(this.replica))) {
           this.d.log(`restart: relaunch from ${r.savepointPath} failed (${(e as Error).message}); trying once more`);
           continue;
         }
@@ -108,7 +108,7 @@ export class RestartActuator implements IntervalActuator {
    * asked for the stop died), and the relaunch replaces it.
    */
   private async stoppedJobManager(): Promise<boolean> {
-    if (!this.d.orchestrator.jobManagerAlive(this.replica)) return true;
+    if (!(await this.d.orchestrator.jobManagerAlive(this.replica))) return true;
     const jobs = await this.d.flink.listJobs().catch(() => undefined);
     return jobs !== undefined && jobs.length > 0 && jobs.every((j) => ['FINISHED', 'CANCELED', 'FAILED'].includes(j.state));
   }
@@ -153,7 +153,7 @@ export class RestartActuator implements IntervalActuator {
         this.save(r, 'rolled-back', { detail: 'the stop-with-savepoint did not happen or failed: the job kept running' });
         return `rolled back (the job kept running at ${r.fromIntervalMs} ms)`;
       }
-      const sp = o.savepoints(this.replica).find((s) => s.completedAtMs >= r!.startedAtMs - 1000);
+      const sp = (await o.savepoints(this.replica)).find((s) => s.completedAtMs >= r!.startedAtMs - 1000);
       if (!sp) {
         const detail = 'the job stopped but no savepoint completed since the reconfiguration began: not relaunched automatically (an older savepoint would replay committed output); relaunch it by hand from the latest retained checkpoint';
         this.save(r, 'failed', { detail });
@@ -163,7 +163,7 @@ export class RestartActuator implements IntervalActuator {
     }
     // stopped or relaunching: a JobManager alive now is either the stopped one on its way out or a
     // relaunched one on its way up: wait until it is gone or its job runs.
-    if (o.jobManagerAlive(this.replica)) {
+    if (await o.jobManagerAlive(this.replica)) {
       const id = await this.waitFor(async () => ((await this.stoppedJobManager()) ? null : await this.runningJob()));
       if (id) {
         const interval = (await this.d.flink.checkpointConfig(id)).intervalMs;
