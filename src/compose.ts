@@ -24,7 +24,7 @@ import { CrdValidator, crdsOf } from './core/k8s/validate.js';
 import type { MessageBus } from './ports/message-bus.js';
 import { badInput, KhaosError } from './core/errors.js';
 import { parseTraceCsv, type Trace } from './core/load/trace.js';
-import type { DemoDeps } from './app/demo.js';
+import type { Platform } from './app/platform.js';
 import type { KhaosConfig } from './config/schema.js';
 import type { RateSource } from './ports/rate-source.js';
 
@@ -125,7 +125,7 @@ export const systemClock = () => new SystemClock();
 export const kafkaBus = (stack: LocalStack) =>
   new KafkajsMessageBus(stack.bootstrap, (topic, opts) => readCommittedWithJava(stack.kafkaClasspath, stack.bootstrap, topic, opts));
 
-export function demoDeps(stack: LocalStack, log: (l: string) => void): DemoDeps {
+export function localPlatform(stack: LocalStack, log: (l: string) => void): Platform {
   const clock = new SystemClock();
   const bus = kafkaBus(stack);
   const flinkAt = (url: string) => new RestFlinkEngine(url);
@@ -173,7 +173,7 @@ export function crashHookFromEnv(): ((step: string) => void) | undefined {
 }
 
 export function localControlDeps(stack: LocalStack, log: (l: string) => void): LocalControlDeps {
-  return { ...demoDeps(stack, log), store: controlStore(), newRunId: newControlRunId };
+  return { ...localPlatform(stack, log), store: controlStore(), newRunId: newControlRunId };
 }
 
 export const profileStore = () => new SqliteProfileStore(path.join(khaosHome(), 'khaos.db'));
@@ -205,7 +205,7 @@ export function crdValidator(dir = crdsDir()): CrdValidator {
  * k8s.restUrlTemplate), Kafka at k8s.khaosKafkaBootstrap unless `bus` is given. `close` ends the
  * watches and the API client; the caller closes the bus and stops the replicas it started.
  */
-export async function kubernetesPlatform(config: KhaosConfig, scope: string, log: (l: string) => void, bus?: MessageBus): Promise<DemoDeps & { close(): void }> {
+export async function kubernetesPlatform(config: KhaosConfig, scope: string, log: (l: string) => void, bus?: MessageBus): Promise<Platform & { close(): void }> {
   const k = config.k8s;
   const api = K8sApi.fromKubeconfig(kubeconfigPath(k.kubeconfig), k.context);
   const validator = crdValidator();

@@ -3,25 +3,13 @@ import { seededRandom } from '../core/random.js';
 import type { FirstOccurrences, Reconciliation } from '../core/reconcile.js';
 import { detectorOptions, recoveryTimeline, type JobSample, type RecoveryOptions, type RecoveryTimeline } from '../core/profiling/recovery.js';
 import { replaySchedule, type ReplayPlan, type Trace } from '../core/load/trace.js';
-import type { Clock } from '../ports/clock.js';
-import type { FailureInjector, FailureType, InjectedFailure } from '../ports/failure-injector.js';
-import type { FlinkEngine } from '../ports/flink-engine.js';
-import type { MessageBus } from '../ports/message-bus.js';
-import type { Orchestrator } from '../ports/orchestrator.js';
+import type { FailureType, InjectedFailure } from '../ports/failure-injector.js';
 import { JobSampler, taskManagerRunning } from './observe.js';
 import { awaitReconciliation, checkFirstOccurrences, flushWindows, notingIds } from './reconcile-output.js';
 import { armDueInjections, injectFailure, injectionFailed, sampleAndRevive, type WatchedReplica } from './replica-watch.js';
 import { replayWorkload, type ReplayResult } from './replay.js';
 import { RunScope, tickEvery } from './run-scope.js';
-
-export interface DemoDeps {
-  orchestrator: Orchestrator;
-  bus: MessageBus;
-  flinkAt(restUrl: string): FlinkEngine;
-  injectorFor(replica: string): FailureInjector;
-  clock: Clock;
-  log(line: string): void;
-}
+import type { Platform } from './platform.js';
 
 export interface DemoOptions extends ReplayPlan {
   job: JobKind;
@@ -84,7 +72,7 @@ export class DemoWatch {
   private readonly recovery: RecoveryOptions;
 
   constructor(
-    private readonly deps: DemoDeps,
+    private readonly deps: Platform,
     private readonly o: DemoOptions,
     readonly replica: WatchedReplica,
     private readonly run: RunScope,
@@ -144,7 +132,7 @@ export class DemoWatch {
  * the supervisor) stops both at once and rejects, so the caller's teardown runs with nothing left
  * touching the platform.
  */
-export async function runDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResult> {
+export async function runDemo(deps: Platform, o: DemoOptions): Promise<DemoResult> {
   const { bus, clock, log } = deps;
   const topics = { input: `khaos-${o.job}-input`, output: `khaos-${o.job}-output`, audit: `khaos-${o.job}-audit` };
   for (const t of Object.values(topics)) await bus.ensureTopic(t, o.partitions);

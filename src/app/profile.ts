@@ -7,9 +7,6 @@ import { LAG_SLACK_SECONDS, recoveryTimeline } from '../core/profiling/recovery.
 import { replaySchedule, type Trace } from '../core/load/trace.js';
 import type { Clock } from '../ports/clock.js';
 import type { FailureInjector } from '../ports/failure-injector.js';
-import type { FlinkEngine } from '../ports/flink-engine.js';
-import type { MessageBus } from '../ports/message-bus.js';
-import type { Orchestrator } from '../ports/orchestrator.js';
 import type { ProfileStore } from '../ports/profile-store.js';
 import { pacerSleepMs } from './control/loop.js';
 import { Pacer } from './control/pacer.js';
@@ -18,16 +15,10 @@ import { OutputLatencyLog } from '../core/profiling/output-latency.js';
 import { armDueInjections, injectFailure, injectionFailed, sampleAndRevive, type WatchedReplica } from './replica-watch.js';
 import { replayWorkload } from './replay.js';
 import { RunScope, tickEvery } from './run-scope.js';
+import type { Platform } from './platform.js';
 
-export interface ProfileDeps {
-  orchestrator: Orchestrator;
-  bus: MessageBus;
-  flinkAt(restUrl: string): FlinkEngine;
-  injectorFor(replica: string): FailureInjector;
-  clock: Clock;
-  store: ProfileStore;
-  log(line: string): void;
-}
+/** The platform a profile runs on, and where it is stored. */
+export type ProfileDeps = Platform & { store: ProfileStore };
 
 /** Live progress of a profile, reported once a second. */
 export interface ProfileProgress {

@@ -4,8 +4,8 @@ import { Command, CommanderError } from 'commander';
 import YAML from 'yaml';
 import { resolveConfig, type ConfigInput } from '../config/schema.js';
 import { badInput, KhaosError } from '../core/errors.js';
-import { demoDeps, kubernetesPlatform, startLocalStack, workloadsDir } from '../compose.js';
-import type { DemoDeps } from '../app/demo.js';
+import { localPlatform, kubernetesPlatform, startLocalStack, workloadsDir } from '../compose.js';
+import type { Platform } from '../app/platform.js';
 import { JOB_KINDS } from '../core/load/events.js';
 
 export function log(line: string): void {
@@ -156,8 +156,8 @@ export async function withOwnedStack<T>(config: ReturnType<typeof configFrom>, b
  * or Kubernetes (`platform: kubernetes`), where `scope` names the FlinkDeployments and the
  * replicas are the caller's to stop. The bus is the caller's to close.
  */
-export async function withPlatform<T>(config: ReturnType<typeof configFrom>, scope: string, body: (deps: DemoDeps) => Promise<T>): Promise<T> {
-  if (config.platform === 'local') return withOwnedStack(config, (stack) => body(demoDeps(stack, log)));
+export async function withPlatform<T>(config: ReturnType<typeof configFrom>, scope: string, body: (platform: Platform) => Promise<T>): Promise<T> {
+  if (config.platform === 'local') return withOwnedStack(config, (stack) => body(localPlatform(stack, log)));
   log(`Kubernetes: namespace ${config.k8s.namespace}, FlinkDeployments khaos-${scope}-*`);
   const deps = await kubernetesPlatform(config, scope, log);
   try {

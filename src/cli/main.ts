@@ -7,7 +7,7 @@ import { KhaosError, badInput } from '../core/errors.js';
 import { eventGenerator } from '../core/load/events.js';
 import { seededRandom } from '../core/random.js';
 import { replaySchedule } from '../core/load/trace.js';
-import { demoDeps, downStack, loadTrace, messageBusAt, stacks, startLocalStack, systemClock } from '../compose.js';
+import { localPlatform, downStack, loadTrace, messageBusAt, stacks, startLocalStack, systemClock } from '../compose.js';
 import { addAnalyzeCommand } from './analyze.js';
 import { addControlCommand } from './control.js';
 import { addEvaluateCommand } from './evaluate.js';
@@ -22,7 +22,7 @@ async function demo(flags: ConfigFlags): Promise<number> {
   const c = configFrom(flags);
   const trace = loadTrace(c.replay.trace);
   return withOwnedStack(c, async (stack) => {
-    const deps = demoDeps(stack, log);
+    const deps = localPlatform(stack, log);
     try {
       const r = await runDemo(deps, {
         job: c.job.kind, dedup: c.job.dedup, trace, seed: c.replay.seed, checkpointIntervalMs: c.job.checkpointIntervalMs, parallelism: c.job.parallelism,

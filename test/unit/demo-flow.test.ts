@@ -1,5 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { runDemo, type DemoDeps, type DemoOptions } from '../../src/app/demo.js';
+import { runDemo, type DemoOptions } from '../../src/app/demo.js';
+import type { Platform } from '../../src/app/platform.js';
 import { KhaosError } from '../../src/core/errors.js';
 import { parseTraceCsv } from '../../src/core/load/trace.js';
 import type { FailureInjector } from '../../src/ports/failure-injector.js';
@@ -64,7 +65,7 @@ function setup(over: { failKill?: boolean; restartDeadTaskManagers?: (name: stri
     throw new KhaosError('platform', 'could not SIGKILL pid 4242');
   };
   const injectorFor = (r: string): FailureInjector => (over.failKill ? { kill: failingKill, freeze: (id, ms) => platform.injectorFor(r).freeze(id, ms), exception: (t) => platform.injectorFor(r).exception(t) } : platform.injectorFor(r));
-  const deps: DemoDeps = { orchestrator: platform, bus: platform.feedingBus(memory, INPUT), flinkAt: (u) => platform.flinkAt(u), clock, log: (l) => lines.push(l), injectorFor };
+  const deps: Platform = { orchestrator: platform, bus: platform.feedingBus(memory, INPUT), flinkAt: (u) => platform.flinkAt(u), clock, log: (l) => lines.push(l), injectorFor };
   /** What the CLI does around runDemo: the replica's stack and the bus are torn down whatever happens. */
   let tornDownAtMs: number | undefined;
   const rest = () => platform.flinkAt('http://127.0.0.1:8081').calls;
