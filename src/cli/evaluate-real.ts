@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { loadTrace, localControlDeps, profileStore } from '../compose.js';
+import { loadTrace, localControlDeps, modelInputs, profileStore } from '../compose.js';
+import { controlSettings } from '../app/control/session.js';
 import { latestCapacityProbe } from '../app/capacity-probe.js';
 import { modelsFromSamples } from '../app/control/models.js';
 import { simulatedControl } from '../app/evaluate.js';
@@ -17,7 +18,6 @@ import type { FluidParams } from '../core/sim/fluid.js';
 import { median } from '../core/stats.js';
 import { buildRealEvaluateReport } from '../report/real-evaluate-report.js';
 import type { EvaluateReport } from '../report/evaluate-report.js';
-import { controlSettings, modelInputs } from './control.js';
 import { writeReport } from './evaluate-files.js';
 import { joinRuns, missingRuns, openSitting, RUNS_FILE, type Sitting } from './evaluate-runs.js';
 import { configFrom, log, stopOnSignals, withOwnedStack, type CliIo } from './common.js';
