@@ -3,7 +3,7 @@ import { runProfile, type ProfileDeps, type ProfileProgress } from '../../src/ap
 import { KhaosError } from '../../src/core/errors.js';
 import type { FailureInjector } from '../../src/ports/failure-injector.js';
 import { probeCapacity } from '../../src/app/capacity-probe.js';
-import { withinMeasuredCapacity } from '../../src/cli/profile.js';
+import { withinMeasuredCapacity } from '../../src/app/profile.js';
 import { progressLine } from '../../src/cli/profile.js';
 import { checkPlan, defaultInjection, placeLevels, profileSummary } from '../../src/core/profiling/profile-plan.js';
 import { recoveredSamples, type FailureMeasurement, type ProfilePlan } from '../../src/core/profiling/profile-records.js';
