@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CsvRateSource } from './adapters/files/csv-rate-source.js';
+import { joinRuns, openSitting, RUNS_FILE } from './adapters/files/evaluation-run-files.js';
+import type { EvaluationRuns } from './ports/evaluation-runs.js';
 import { KafkajsMessageBus } from './adapters/kafka/kafkajs-message-bus.js';
 import { readCommittedWithJava } from './adapters/kafka/java-committed-reader.js';
 import { KafkaTopicRateSource } from './adapters/kafka/topic-rate-source.js';
@@ -282,6 +284,9 @@ export async function stackJobTarget(config: KhaosConfig, where: { stack: string
   const restartActuator = new RestartActuator({ orchestrator: stack, flink, store: deps.store, clock: new SystemClock(), log: deps.log, runId: deps.runId, onStep: crashHookFromEnv() }, replica, `${where.stack}/${replica}`);
   return { flink, restartActuator };
 }
+
+/** A real evaluation's runs, in a directory per sitting (plan.json and runs.json). */
+export const evaluationRuns: EvaluationRuns = { runsFile: RUNS_FILE, open: openSitting, join: joinRuns };
 
 export const stacks = () => listStacks(khaosHome());
 /** Whether a process runs (an owner recorded in a run or profile). */
