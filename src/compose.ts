@@ -17,6 +17,8 @@ import { SqliteProfileStore } from './adapters/sqlite/sqlite-profile-store.js';
 import { SqliteControlStore } from './adapters/sqlite/sqlite-control-store.js';
 import type { LocalControlDeps } from './app/control/local-run.js';
 import { modelsFromFiles } from './app/control/models.js';
+import { latestCapacityProbe } from './app/capacity-probe.js';
+import type { MeasuredCapacity } from './app/evaluate-real.js';
 import { RestartActuator } from './app/control/restart-actuator.js';
 import type { ModelInputs, SessionTarget } from './app/control/session.js';
 import { parseSamplesCsv } from './core/profiling/samples.js';
@@ -185,6 +187,18 @@ export function localControlDeps(stack: LocalStack, log: (l: string) => void): L
 }
 
 export const profileStore = () => new SqliteProfileStore(path.join(khaosHome(), 'khaos.db'));
+
+/** The capacity a stored profile's probe measured for the config's job, if any (profile plans are checked the same way). */
+export function storedCapacity(c: KhaosConfig): MeasuredCapacity {
+  return (replicas) => {
+    const store = profileStore();
+    try {
+      return latestCapacityProbe(store, c.job.kind, c.job.parallelism, replicas);
+    } finally {
+      store.close();
+    }
+  };
+}
 
 /** What a profile record names about the platform: Flink version (from the platform pom) and the job jar's hash. */
 export function platformProvenance(): { flinkVersion: string; jobJarSha256: string } {

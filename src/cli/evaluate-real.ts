@@ -1,7 +1,6 @@
 import path from 'node:path';
-import { evaluationRuns, loadTrace, localControlDeps, modelInputs, profileStore } from '../compose.js';
-import { latestCapacityProbe } from '../app/capacity-probe.js';
-import { evaluateRealFromConfig, type MeasuredCapacity, type RealOptions } from '../app/evaluate-real.js';
+import { evaluationRuns, loadTrace, localControlDeps, modelInputs, storedCapacity } from '../compose.js';
+import { evaluateRealFromConfig, type RealOptions } from '../app/evaluate-real.js';
 import type { KhaosConfig } from '../config/schema.js';
 import { samplesToCsv } from '../core/profiling/samples.js';
 import type { PolicyUnderTest } from '../core/control/policies.js';
@@ -18,7 +17,7 @@ export async function evaluateReal(c: KhaosConfig, policies: readonly PolicyUnde
     {
       loadTrace: (name) => loadTrace(name, io.workloadsDir),
       modelInputs,
-      capacity: capacityFromStore(c),
+      capacity: storedCapacity(c),
       runs: evaluationRuns,
       onLocalStack: (body) => withOwnedStack(c, (stack) => body(localControlDeps(stack, log))),
       watchForStop: () => stopOnSignals('the evaluation'),
@@ -45,16 +44,4 @@ export async function evaluateReal(c: KhaosConfig, policies: readonly PolicyUnde
   io.err(`report (MEASURED on the local stack): ${markdownPath}; runs: ${o.fromRuns?.join(', ') ?? path.join(result.dir, evaluationRuns.runsFile)}\n`);
   if (!out.exactlyOnce) io.err('evaluate: a run lost or duplicated events in its committed output (see the lost and duplicated columns)\n');
   return out.exactlyOnce ? 0 : 1;
-}
-
-/** The capacity a stored profile's probe measured for this job, if any (profile plans are checked the same way). */
-function capacityFromStore(c: KhaosConfig): MeasuredCapacity {
-  return (replicas) => {
-    const store = profileStore();
-    try {
-      return latestCapacityProbe(store, c.job.kind, c.job.parallelism, replicas);
-    } finally {
-      store.close();
-    }
-  };
 }
