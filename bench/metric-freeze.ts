@@ -34,18 +34,18 @@ try {
     for (const mode of ['stop-then-kill', 'kill']) {
       await sleep(15_000);
       const target = await taskManagerRunning(flink);
-      const tm = stack.replica('iot-1').taskManagers.find((t) => t.id === target.taskManagerId)!;
+      const pid = stack.taskManagerPid('iot-1', target.taskManagerId)!;
       if (mode === 'stop-then-kill') {
-        process.kill(tm.pid, 'SIGSTOP');
+        process.kill(pid, 'SIGSTOP');
         await sleep(2500);
       }
-      process.kill(tm.pid, 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
       const killedAt = Date.now();
       let runningAt: number | undefined;
       let movedAt: number | undefined;
       let last: number | undefined;
       while (movedAt === undefined && Date.now() - killedAt < 120_000 + staleCapMs) {
-        stack.restartDeadTaskManagers('iot-1');
+        await stack.restartDeadTaskManagers('iot-1');
         const s = await sampler.sample();
         if (s.state !== 'RUNNING') runningAt = undefined;
         else if (runningAt === undefined) runningAt = Date.now();

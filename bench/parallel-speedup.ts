@@ -8,7 +8,7 @@ import path from 'node:path';
 import { SqliteProfileStore } from '../src/adapters/sqlite/sqlite-profile-store.js';
 import { runProfile } from '../src/app/profile.js';
 import { resolveConfig } from '../src/config/schema.js';
-import { demoDeps, loadTrace, startLocalStack } from '../src/compose.js';
+import { localPlatform, loadTrace, startLocalStack } from '../src/compose.js';
 import { checkPlan } from '../src/core/profiling/profile-plan.js';
 import type { ProfilePlan } from '../src/core/profiling/profile-records.js';
 import { report, stats } from './lib.js';
@@ -35,7 +35,7 @@ async function timed(name: string, intervals: number[]): Promise<Run> {
   const t0 = Date.now();
   const stack = await startLocalStack(resolveConfig({ stack: { name: `bench-${name}` } }), () => undefined, true);
   const store = new SqliteProfileStore(path.join(dir, `${name}.db`));
-  const deps = { ...demoDeps(stack, (l) => console.log(`[${name}] ${l}`)), store };
+  const deps = { ...localPlatform(stack, (l) => console.log(`[${name}] ${l}`)), store };
   try {
     store.createProfile({ id: name, createdAtMs: Date.now(), status: 'running', plan: checkPlan({ ...base, intervalsMs: intervals }), provenance: { config: {}, flinkVersion: '2.2.1', jobJarSha256: '', clock: 'system', timeScaling: { compression: 300 } } });
     const startMs = Date.now() - t0;

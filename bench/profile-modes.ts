@@ -12,7 +12,7 @@ import path from 'node:path';
 import { SqliteProfileStore } from '../src/adapters/sqlite/sqlite-profile-store.js';
 import { runProfile } from '../src/app/profile.js';
 import { resolveConfig } from '../src/config/schema.js';
-import { demoDeps, loadTrace, startLocalStack } from '../src/compose.js';
+import { localPlatform, loadTrace, startLocalStack } from '../src/compose.js';
 import { checkPlan, profileSummary } from '../src/core/profiling/profile-plan.js';
 import type { InjectionMode, ProfilePlan } from '../src/core/profiling/profile-records.js';
 import { report, stats } from './lib.js';
@@ -32,7 +32,7 @@ async function timed(mode: InjectionMode) {
   const id = `modes-${mode}`;
   const stack = await startLocalStack(resolveConfig({ stack: { name: `bench-${mode}` } }), () => undefined, true);
   const store = new SqliteProfileStore(path.join(dir, `${mode}.db`));
-  const deps = { ...demoDeps(stack, (l) => console.log(`[${mode}] ${l}`)), store };
+  const deps = { ...localPlatform(stack, (l) => console.log(`[${mode}] ${l}`)), store };
   try {
     const p = { ...plan, injection: mode };
     store.createProfile({ id, createdAtMs: Date.now(), status: 'running', plan: p, provenance: { config: {}, flinkVersion: '2.2.1', jobJarSha256: '', clock: 'system', timeScaling: { compression: plan.replay.compression } } });

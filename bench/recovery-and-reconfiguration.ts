@@ -27,10 +27,10 @@ try {
   for (let i = 0; i < kills; i++) {
     await sleep(20_000);
     const target = await taskManagerRunning(flink);
-    const tm = stack.replica('iot-1').taskManagers.find((t) => t.id === target.taskManagerId)!;
+    const pid = stack.taskManagerPid('iot-1', target.taskManagerId)!;
     const restartsBefore = (await flink.jobMetrics(target.jobId, ['numRestarts'])).numRestarts ?? 0;
     const killedAt = Date.now();
-    process.kill(tm.pid, 'SIGKILL');
+    process.kill(pid, 'SIGKILL');
     // Polled every 200 ms: Flink's own state timestamps come from a cached execution graph.
     let leftRunningAt: number | undefined;
     for (;;) {
@@ -38,7 +38,7 @@ try {
       if (!running && leftRunningAt === undefined) leftRunningAt = Date.now();
       if (running && leftRunningAt !== undefined) break;
       if (Date.now() - killedAt > 120_000) throw new Error('no recovery within 120 s');
-      stack.restartDeadTaskManagers('iot-1');
+      await stack.restartDeadTaskManagers('iot-1');
       await sleep(200);
     }
     const seenRunningAt = Date.now();

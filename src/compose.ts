@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CsvRateSource } from './adapters/files/csv-rate-source.js';
+import { joinRuns, openSitting, RUNS_FILE } from './adapters/files/evaluation-run-files.js';
+import type { EvaluationRuns } from './ports/evaluation-runs.js';
 import { KafkajsMessageBus } from './adapters/kafka/kafkajs-message-bus.js';
 import { readCommittedWithJava } from './adapters/kafka/java-committed-reader.js';
 import { KafkaTopicRateSource } from './adapters/kafka/topic-rate-source.js';
@@ -14,6 +16,14 @@ import { isAlive } from './adapters/system/processes.js';
 import { SqliteProfileStore } from './adapters/sqlite/sqlite-profile-store.js';
 import { SqliteControlStore } from './adapters/sqlite/sqlite-control-store.js';
 import type { LocalControlDeps } from './app/control/local-run.js';
+import { modelsFromFiles } from './app/control/models.js';
+import { latestCapacityProbe } from './app/capacity-probe.js';
+import type { MeasuredCapacity } from './app/evaluate-real.js';
+import { RestartActuator } from './app/control/restart-actuator.js';
+import type { ModelInputs, SessionTarget } from './app/control/session.js';
+import { parseSamplesCsv } from './core/profiling/samples.js';
+import type { ControlStore } from './ports/control-store.js';
+import type { FlinkEngine } from './ports/flink-engine.js';
 import crypto from 'node:crypto';
 import YAML from 'yaml';
 import { K8sApi } from './adapters/k8s/api.js';
@@ -24,7 +34,7 @@ import { CrdValidator, crdsOf } from './core/k8s/validate.js';
 import type { MessageBus } from './ports/message-bus.js';
 import { badInput, KhaosError } from './core/errors.js';
 import { parseTraceCsv, type Trace } from './core/load/trace.js';
-import type { DemoDeps } from './app/demo.js';
+import type { Platform } from './app/platform.js';
 import type { KhaosConfig } from './config/schema.js';
 import type { RateSource } from './ports/rate-source.js';
 
@@ -125,7 +135,7 @@ export const systemClock = () => new SystemClock();
 export const kafkaBus = (stack: LocalStack) =>
   new KafkajsMessageBus(stack.bootstrap, (topic, opts) => readCommittedWithJava(stack.kafkaClasspath, stack.bootstrap, topic, opts));
 
-export function demoDeps(stack: LocalStack, log: (l: string) => void): DemoDeps {
+export function localPlatform(stack: LocalStack, log: (l: string) => void): Platform {
   const clock = new SystemClock();
   const bus = kafkaBus(stack);
   const flinkAt = (url: string) => new RestFlinkEngine(url);
@@ -173,10 +183,22 @@ export function crashHookFromEnv(): ((step: string) => void) | undefined {
 }
 
 export function localControlDeps(stack: LocalStack, log: (l: string) => void): LocalControlDeps {
-  return { ...demoDeps(stack, log), store: controlStore(), newRunId: newControlRunId };
+  return { ...localPlatform(stack, log), store: controlStore(), newRunId: newControlRunId };
 }
 
 export const profileStore = () => new SqliteProfileStore(path.join(khaosHome(), 'khaos.db'));
+
+/** The capacity a stored profile's probe measured for the config's job, if any (profile plans are checked the same way). */
+export function storedCapacity(c: KhaosConfig): MeasuredCapacity {
+  return (replicas) => {
+    const store = profileStore();
+    try {
+      return latestCapacityProbe(store, c.job.kind, c.job.parallelism, replicas);
+    } finally {
+      store.close();
+    }
+  };
+}
 
 /** What a profile record names about the platform: Flink version (from the platform pom) and the job jar's hash. */
 export function platformProvenance(): { flinkVersion: string; jobJarSha256: string } {
@@ -205,7 +227,7 @@ export function crdValidator(dir = crdsDir()): CrdValidator {
  * k8s.restUrlTemplate), Kafka at k8s.khaosKafkaBootstrap unless `bus` is given. `close` ends the
  * watches and the API client; the caller closes the bus and stops the replicas it started.
  */
-export async function kubernetesPlatform(config: KhaosConfig, scope: string, log: (l: string) => void, bus?: MessageBus): Promise<DemoDeps & { close(): void }> {
+export async function kubernetesPlatform(config: KhaosConfig, scope: string, log: (l: string) => void, bus?: MessageBus): Promise<Platform & { close(): void }> {
   const k = config.k8s;
   const api = K8sApi.fromKubeconfig(kubeconfigPath(k.kubeconfig), k.context);
   const validator = crdValidator();
@@ -223,6 +245,62 @@ export async function kubernetesPlatform(config: KhaosConfig, scope: string, log
   };
   return { orchestrator: o, bus: theBus, flinkAt, injectorFor, clock, log, close: () => (o.close(), api.close()) };
 }
+
+/**
+ * Runs `body` on the config's platform (`platform`): a local stack, which `withLocalStack` starts
+ * and owns (see startLocalStack), or Kubernetes, where `scope` names the FlinkDeployments, the
+ * replicas are the caller's to stop, and the watches and the API client are closed here. The bus
+ * is the caller's to close.
+ */
+export async function onPlatform<T>(config: KhaosConfig, scope: string, log: (l: string) => void, withLocalStack: (body: (stack: LocalStack) => Promise<T>) => Promise<T>, body: (platform: Platform) => Promise<T>): Promise<T> {
+  if (config.platform === 'local') return withLocalStack((stack) => body(localPlatform(stack, log)));
+  log(`Kubernetes: namespace ${config.k8s.namespace}, FlinkDeployments khaos-${scope}-*`);
+  const platform = await kubernetesPlatform(config, scope, log);
+  try {
+    return await body(platform);
+  } finally {
+    platform.close();
+  }
+}
+
+function readSamples(file: string): NonNullable<SessionTarget['samples']> {
+  if (!fs.existsSync(file)) throw badInput(`control.samples: ${file} not found`, 'give a samples CSV written by `khaos profile export`');
+  return { samples: parseSamplesCsv(fs.readFileSync(file, 'utf8'), file), source: file };
+}
+
+function readModelFile(file: string): { json: unknown; source: string } {
+  if (!fs.existsSync(file)) throw badInput(`model file ${file} not found`, 'fit one with `khaos models fit`');
+  try {
+    return { json: JSON.parse(fs.readFileSync(file, 'utf8')), source: file };
+  } catch (e) {
+    throw badInput(`model file ${file} is not JSON: ${(e as Error).message}`, 'give a file written by `khaos models fit`');
+  }
+}
+
+/** Models and samples named by the config's control section, read from their files; missing or unreadable ones are a clear error before anything starts. */
+export function modelInputs(c: KhaosConfig['control']): ModelInputs {
+  if ((c.latencyModel === undefined) !== (c.recoveryModel === undefined)) throw badInput('control.latencyModel and control.recoveryModel go together', 'give both model files, or control.samples instead');
+  const models = c.latencyModel && c.recoveryModel ? modelsFromFiles({ latency: readModelFile(c.latencyModel), recovery: readModelFile(c.recoveryModel) }) : undefined;
+  return { models, samples: c.samples ? readSamples(c.samples) : undefined };
+}
+
+/**
+ * The job of a replica of a local stack another Khaos process started (`khaos control --stack`):
+ * its Flink REST API, and the restart actuator through the stack (`runId` names the run that
+ * records its reconfigurations). `replica` may be left out when the stack has one.
+ */
+export async function stackJobTarget(config: KhaosConfig, where: { stack: string; replica?: string; requestTimeoutMs: number }, deps: { store: ControlStore; log: (l: string) => void; runId: () => string }): Promise<{ flink: FlinkEngine; restartActuator: RestartActuator }> {
+  const stack = await openLocalStack({ ...config, stack: { ...config.stack, name: where.stack } }, deps.log);
+  const names = stack.replicaNames;
+  const replica = where.replica ?? (names.length === 1 ? names[0] : undefined);
+  if (!replica || !names.includes(replica)) throw badInput(where.replica ? `no replica "${where.replica}" in stack ${where.stack}` : `stack ${where.stack} has ${names.length} replicas`, `name one with --replica: ${names.join(', ') || 'none'}`);
+  const flink = flinkAt(stack.replica(replica).restUrl, where.requestTimeoutMs);
+  const restartActuator = new RestartActuator({ orchestrator: stack, flink, store: deps.store, clock: new SystemClock(), log: deps.log, runId: deps.runId, onStep: crashHookFromEnv() }, replica, `${where.stack}/${replica}`);
+  return { flink, restartActuator };
+}
+
+/** A real evaluation's runs, in a directory per sitting (plan.json and runs.json). */
+export const evaluationRuns: EvaluationRuns = { runsFile: RUNS_FILE, open: openSitting, join: joinRuns };
 
 export const stacks = () => listStacks(khaosHome());
 /** Whether a process runs (an owner recorded in a run or profile). */

@@ -4,27 +4,19 @@ import { judgeHold, judgeReplicas, nextProbeRate, sustainableEps } from '../core
 import type { CapacityProbe, ProbeStep } from '../core/profiling/profile-records.js';
 import type { JobSample } from '../core/profiling/recovery.js';
 import { seededRandom } from '../core/random.js';
-import type { Clock } from '../ports/clock.js';
-import type { FlinkEngine } from '../ports/flink-engine.js';
-import type { MessageBus } from '../ports/message-bus.js';
-import type { Orchestrator } from '../ports/orchestrator.js';
 import type { ProfileStore } from '../ports/profile-store.js';
 import { JobSampler } from './observe.js';
 import { replayWorkload } from './replay.js';
 import { RunScope, tickEvery } from './run-scope.js';
+import type { Platform } from './platform.js';
 
 /** The longest wait for the replicas to drain a backlog between two rates, ms. */
 const DRAIN_MS = 60_000;
 
 const eps = (x: number | null) => (x === null ? '—' : String(Math.round(x)));
 
-export interface ProbeDeps {
-  orchestrator: Orchestrator;
-  bus: MessageBus;
-  flinkAt(restUrl: string): FlinkEngine;
-  clock: Clock;
-  log(line: string): void;
-}
+/** A probe injects no failure: the platform without its injectors. */
+export type ProbeDeps = Omit<Platform, 'injectorFor'>;
 
 export interface ProbeOptions {
   job: JobKind;

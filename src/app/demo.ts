@@ -4,25 +4,15 @@ import { seededRandom } from '../core/random.js';
 import type { FirstOccurrences, Reconciliation } from '../core/reconcile.js';
 import { detectorOptions, recoveryTimeline, type JobSample, type RecoveryOptions, type RecoveryTimeline } from '../core/profiling/recovery.js';
 import { replaySchedule, type ReplayPlan, type Trace } from '../core/load/trace.js';
-import type { Clock } from '../ports/clock.js';
-import type { FailureInjector, FailureType, InjectedFailure } from '../ports/failure-injector.js';
-import type { FlinkEngine } from '../ports/flink-engine.js';
-import type { MessageBus } from '../ports/message-bus.js';
-import type { Orchestrator } from '../ports/orchestrator.js';
+import type { FailureType, InjectedFailure } from '../ports/failure-injector.js';
 import { JobSampler, taskManagerRunning } from './observe.js';
 import { awaitReconciliation, checkFirstOccurrences, flushWindows, notingIds } from './reconcile-output.js';
 import { armDueInjections, injectFailure, injectionFailed, sampleAndRevive, type WatchedReplica } from './replica-watch.js';
 import { replayWorkload, type ReplayResult } from './replay.js';
 import { RunScope, tickEvery } from './run-scope.js';
-
-export interface DemoDeps {
-  orchestrator: Orchestrator;
-  bus: MessageBus;
-  flinkAt(restUrl: string): FlinkEngine;
-  injectorFor(replica: string): FailureInjector;
-  clock: Clock;
-  log(line: string): void;
-}
+import type { Platform } from './platform.js';
+import type { KhaosConfig } from '../config/schema.js';
+import type { ReplicaHandle } from '../ports/orchestrator.js';
 
 export interface DemoOptions extends ReplayPlan {
   job: JobKind;
@@ -85,7 +75,7 @@ export class DemoWatch {
   private readonly recovery: RecoveryOptions;
 
   constructor(
-    private readonly deps: DemoDeps,
+    private readonly deps: Platform,
     private readonly o: DemoOptions,
     readonly replica: WatchedReplica,
     private readonly run: RunScope,
@@ -146,7 +136,7 @@ export class DemoWatch {
  * the supervisor) stops both at once and rejects, so the caller's teardown runs with nothing left
  * touching the platform.
  */
-export async function runDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResult> {
+export async function runDemo(deps: Platform, o: DemoOptions): Promise<DemoResult> {
   const { bus, clock, log } = deps;
   const topics = { input: `khaos-${o.job}-input`, output: `khaos-${o.job}-output`, audit: `khaos-${o.job}-audit` };
   for (const t of Object.values(topics)) await bus.ensureTopic(t, o.partitions);
@@ -203,4 +193,28 @@ export async function runDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResul
   log(reconciliation.ok ? `exactly-once: OK, ${reconciliation.countedTotal} events each counted once` : `exactly-once: FAILED: ${reconciliation.missing.length} keys short, ${reconciliation.extra.length} keys over, ${reconciliation.duplicateWindows} duplicate windows`);
   const firstOccurrences = o.job === 'dedup' ? await checkFirstOccurrences(bus, topics.output, generator.ids, log) : undefined;
   return { replay: replay!, failure, restoredCheckpointId, timeline, reconciliation, firstOccurrences };
+}
+
+/**
+ * `khaos demo`: the config's job on the platform, the config's trace replayed into it and its
+ * failure injected; `ok` when the output reconciles (and, for dedup, its first occurrences do)
+ * and the job recovered.
+ */
+export async function runDemoFromConfig(deps: Platform, c: KhaosConfig, trace: Trace): Promise<{ result: DemoResult; ok: boolean }> {
+  const result = await runDemo(deps, {
+    job: c.job.kind, dedup: c.job.dedup, trace, seed: c.replay.seed, checkpointIntervalMs: c.job.checkpointIntervalMs, parallelism: c.job.parallelism,
+    partitions: c.stack.partitions, peakRateEps: c.replay.peakRateEps, peakPercentile: c.replay.peakPercentile, compression: c.replay.compression, startOffsetSec: c.replay.startOffsetSec,
+    durationSec: c.replay.durationSec, failAtSec: c.chaos.atSec, failure: c.chaos.failure, freezeMs: c.chaos.freezeForMs, recoveryTimeoutMs: c.chaos.recoveryTimeoutMs,
+  });
+  return { result, ok: result.reconciliation.ok && result.firstOccurrences?.ok !== false && result.timeline?.recoveredAtMs !== undefined };
+}
+
+/**
+ * `khaos stack up`: the topics of the config's job and one replica of it reading them (named
+ * `<job>-1`), on a platform that stays up after this process.
+ */
+export async function startStackReplica(deps: Pick<Platform, 'orchestrator' | 'bus'>, c: KhaosConfig): Promise<ReplicaHandle> {
+  const topics = { input: `khaos-${c.job.kind}-input`, output: `khaos-${c.job.kind}-output`, audit: `khaos-${c.job.kind}-audit` };
+  for (const t of Object.values(topics)) await deps.bus.ensureTopic(t, c.stack.partitions);
+  return deps.orchestrator.startReplica({ name: `${c.job.kind}-1`, job: c.job.kind, dedup: c.job.dedup, checkpointIntervalMs: c.job.checkpointIntervalMs, parallelism: c.job.parallelism, inputTopic: topics.input, outputTopic: topics.output, auditTopic: topics.audit, groupId: `khaos-${c.job.kind}-1` });
 }

@@ -2,15 +2,27 @@ import type { DedupOptions, JobKind } from '../core/load/events.js';
 import { replaySchedule, type ReplayPlan, type Trace } from '../core/load/trace.js';
 import type { KhaosConfig } from '../config/schema.js';
 import { failureSchedules } from '../core/sim/failures.js';
-import { measureKills } from '../core/evaluation/real-qos.js';
-import { planRealRuns, realPlanProblems, type PlannedRun, type RealPlan } from '../core/evaluation/real-plan.js';
+import { missingRuns, parseRunRange, planId, planRealRuns, realPlanProblems, scoredView, type PlannedRun, type RealPlan } from '../core/evaluation/real-plan.js';
+import { measureKills, realQos, runSamples, type QosTargets } from '../core/evaluation/real-qos.js';
+import { gapRow, predictRun, type GapRow } from '../core/sim/real-gap.js';
+import { pairedDifferences, referencePolicy, summariseRepeats } from '../core/evaluation/real-repeats.js';
+import { judgeScenario, type VerdictRow } from '../core/evaluation/verdict.js';
+import type { FailureSample } from '../core/profiling/samples.js';
+import { parsePolicy } from '../core/control/policies.js';
+import type { FluidParams } from '../core/sim/fluid.js';
+import { median } from '../core/stats.js';
+import { buildRealEvaluateReport } from '../report/real-evaluate-report.js';
+import type { EvaluateReport } from '../report/evaluate-report.js';
+import type { EvaluationRuns, Sitting } from '../ports/evaluation-runs.js';
+import { modelsFromSamples } from './control/models.js';
+import { simulatedControl } from './evaluate.js';
 import type { RealRunRecord } from '../core/evaluation/real-run.js';
-import { KhaosError } from '../core/errors.js';
+import { badInput, KhaosError } from '../core/errors.js';
 import { detectorOptions, type JobSample } from '../core/profiling/recovery.js';
 import type { PolicyUnderTest } from '../core/sim/evaluate.js';
 import type { FlinkEngine } from '../ports/flink-engine.js';
 import { runLocalGroup, type GroupMember, type LocalControlDeps, type MemberResult } from './control/local-run.js';
-import type { ControlSettings, SessionTarget } from './control/session.js';
+import { controlSettings, type ControlSettings, type ModelInputs, type SessionTarget } from './control/session.js';
 
 /**
  * `khaos evaluate` on the real stack: each policy under test controls a replica of the job while
@@ -194,4 +206,179 @@ function recordOf(deps: LocalControlDeps, e: RealEvaluationInput, m: { policy: P
     lost: r.reconciliation.missing.reduce((a, k) => a + k.produced - k.counted, 0),
     duplicated: r.reconciliation.extra.reduce((a, k) => a + k.counted - k.produced, 0),
   };
+}
+
+/** Where the real evaluation reads its inputs (compose.ts: the traces, the model files, the probes stored by profiles). */
+export interface RealEvaluationSources {
+  loadTrace(nameOrPath: string): Trace;
+  modelInputs(control: KhaosConfig['control']): ModelInputs;
+  /** The capacity a stored probe measured (by default none: no check). */
+  capacity?: MeasuredCapacity;
+}
+
+/**
+ * Everything checked before a process starts — policies, models for the policies that need them,
+ * the plan (slice, kills) and the top rate against a stored capacity probe — with every problem
+ * in one message.
+ */
+export function realEvaluationInput(c: KhaosConfig, policies: readonly PolicyUnderTest[], sources: RealEvaluationSources): RealEvaluationInput {
+  if (policies.length === 0) throw badInput('no policy to evaluate: evaluate.policies and evaluate.staticIntervals are empty, and --policies is not given', 'list policies in --policies (e.g. --policies khaos+,static:5s), or in evaluate.policies / evaluate.staticIntervals');
+  const models = sources.modelInputs(c.control);
+  const needModels = policies.filter((p) => parsePolicy(p.policy).entry.needsModels);
+  if (needModels.length > 0 && !models.samples && !models.models)
+    throw badInput(`${needModels.map((p) => p.name).join(', ')} need(s) models, and the config gives none`, 'set control.samples to a profile export (khaos profile export ID), or control.latencyModel and control.recoveryModel');
+  const trace = sources.loadTrace(c.replay.trace);
+  const plan = realPlan(c, policies, trace.name);
+  const input: RealEvaluationInput = {
+    job: c.job.kind, dedup: c.job.dedup, trace, seed: c.replay.seed, parallelism: c.job.parallelism, partitions: c.stack.partitions,
+    peakRateEps: c.replay.peakRateEps, peakPercentile: c.replay.peakPercentile, compression: c.replay.compression, startOffsetSec: c.replay.startOffsetSec, durationSec: c.replay.durationSec,
+    policies, control: controlSettings(c.control), initialIntervalMs: c.job.checkpointIntervalMs, fallbackIntervalMs: c.control.fallbackIntervalMs,
+    warmupSec: c.evaluate.real.warmupSec, plan, planId: planId(plan), mode: c.evaluate.real.mode, drainMs: c.evaluate.real.drainMs, models,
+  };
+  const problems = realEvaluationProblems(input, c.control.options.recoveryTargetS, sources.capacity ?? (() => undefined));
+  if (problems.length > 0) throw badInput(`the real evaluation cannot start: ${problems.join('; ')}`, 'nothing was started; fix the config (docs/evaluate.md, "On the real stack")');
+  return input;
+}
+
+export interface RealOutcome {
+  records: RealRunRecord[];
+  report: EvaluateReport;
+  json: string;
+  /** The simulator against the measurement, per policy over its runs (sim-vs-real.json). */
+  gaps: GapRow[];
+  /** Events lost or duplicated by any run. */
+  exactlyOnce: boolean;
+}
+
+const medianOf = (xs: readonly number[]) => (xs.length ? median(xs) : 0);
+
+/**
+ * QoS (of each run's scored window), the repeats' medians and spreads, the paired differences by
+ * run index, the simulator's prediction and the report, from the records (pure given its inputs).
+ */
+export function summariseReal(c: KhaosConfig, input: RealEvaluationInput, records: RealRunRecord[], params: { params: FluidParams; source: string }, command: string, wallSec: number): RealOutcome {
+  const o = c.control.options;
+  const targets: QosTargets = { latencyTargetMs: o.latencyTargetMs, recoveryTargetS: o.recoveryTargetS, latencyWindowSec: c.evaluate.latencyWindowSec };
+  const ordered = [...records].sort((a, b) => input.policies.findIndex((p) => p.name === a.policy) - input.policies.findIndex((p) => p.name === b.policy) || (a.run ?? 1) - (b.run ?? 1));
+  const scored = ordered.map(scoredView);
+  const rows = scored.map((r) => realQos(r, targets));
+  const models = input.models.models ?? (input.models.samples ? modelsFromSamples(input.models.samples.samples, 1, `samples:${input.models.samples.source}`) : undefined);
+  const predicted = scored.map((r) => {
+    const policy = input.policies.find((p) => p.name === r.policy)!;
+    return predictRun(r, { params: params.params, policy, policyOptions: o, models, targets, control: simulatedControl(c.control) });
+  });
+  const runsOf = (name: string) => ordered.flatMap((r, i) => (r.policy === name ? [i] : []));
+  const gaps = input.policies.map((p) => {
+    const ix = runsOf(p.name);
+    return gapRow(
+      p.name,
+      { recoveriesSec: ix.flatMap((i) => ordered[i]!.failures.map((f) => f.recoverySec)), latencyShare: medianOf(ix.map((i) => rows[i]!.latencyViolationShare)) },
+      { recoveriesSec: ix.flatMap((i) => predicted[i]!.recoveriesSec), latencyShare: medianOf(ix.map((i) => predicted[i]!.qos.latencyViolationShare)) },
+    );
+  });
+  const runsOfPolicy = (name: string) => rows.flatMap((row, i) => (row.name === name ? [{ run: ordered[i]!.run ?? 1, row }] : []));
+  const summaries = input.policies.map((p) => summariseRepeats(runsOfPolicy(p.name).map((r) => r.row)));
+  const reference = referencePolicy(input.policies.map((p) => p.name))!;
+  const paired = input.policies.filter((p) => p.name !== reference).map((p) => pairedDifferences({ name: reference, runs: runsOfPolicy(reference) }, { name: p.name, runs: runsOfPolicy(p.name) }));
+  const perRun = rows.map((row, i) => ({ run: ordered[i]!.run ?? 1, position: ordered[i]!.position ?? null, ...row }));
+  const report = buildRealEvaluateReport(ordered, rows, gaps, {
+    trace: input.trace.name, peakRateEps: input.peakRateEps, peakPercentile: input.peakPercentile, compression: input.compression, startOffsetSec: input.startOffsetSec, durationSec: input.durationSec,
+    warmupSec: input.warmupSec, repeats: input.plan.repeats, orderSeed: input.plan.orderSeed, planId: input.planId, order: input.plan.order,
+    mode: input.mode, killsSec: input.plan.killsSec, latencyTargetMs: o.latencyTargetMs, recoveryTargetS: o.recoveryTargetS, latencyWindowSec: c.evaluate.latencyWindowSec,
+    initialIntervalMs: input.initialIntervalMs, fallbackIntervalMs: input.fallbackIntervalMs,
+    models: input.models.samples ? `fitted at start from ${input.models.samples.source} (${input.models.samples.samples.length} samples), refitted online with each measured failure` : 'from the model files of the config',
+    params: params.source, command, wallSec,
+  }, { summaries, paired });
+  // The verdict judges each policy by its medians over the repeats, not by any one run.
+  const json = { planId: input.planId, policies: summaries, verdict: judgeScenario(summaries as unknown as VerdictRow[]), paired, runs: perRun };
+  return { records: ordered, report, gaps, json: `${JSON.stringify(json, null, 2)}\n`, exactlyOnce: rows.every((r) => r.lost === 0 && r.duplicated === 0) };
+}
+
+/** What the real evaluation needs besides the config: its inputs, where its runs are kept, a local stack to make them on. */
+export interface RealEvaluationDeps extends RealEvaluationSources {
+  runs: EvaluationRuns;
+  /** Runs `body` on a local stack of its own, started before and torn down after. */
+  onLocalStack(body: (deps: LocalControlDeps) => Promise<void>): Promise<void>;
+  /** Called once runs are about to be made: the check it returns turns true when the user stops them (the runs done are kept). */
+  watchForStop(): () => boolean;
+  log(line: string): void;
+  /** Wall time, ms since the epoch. */
+  now(): number;
+}
+
+/** Options of the real evaluation. */
+export interface RealOptions {
+  outDir: string;
+  params: { params: FluidParams; source: string };
+  /** The command line, for the report and the samples it writes. */
+  command: string;
+  /** Report from these sittings' runs (runs.json files or their directories), making none. */
+  fromRuns?: string[];
+  /** Continue the evaluation recorded in this directory. */
+  resume?: string;
+  /** Only these positions of the order (`3-7`), this sitting. */
+  runs?: string;
+}
+
+/**
+ * What a real evaluation came to: runs still to make (`incomplete`: stopped, or a part of the
+ * order made), or every planned run recorded and summarised (`report`, to be written into
+ * `outDir`, with the kills as failure samples; `dir` is the sitting's, when runs were made).
+ */
+export type RealEvaluationResult =
+  | { kind: 'incomplete'; stopped: boolean; dir: string; plan: RealPlan; left: PlannedRun[] }
+  | { kind: 'report'; outDir: string; dir: string; input: RealEvaluationInput; outcome: RealOutcome; samples: FailureSample[] };
+
+export const unitName = (u: PlannedRun) => `${u.position}. ${u.policies.join(' + ')} #${u.run}`;
+
+/** Wall time the joined sittings spent measuring: the sum of each run's span. */
+const sittingsWallSec = (records: readonly RealRunRecord[]) => records.reduce((a, r) => a + ((r.samples.at(-1)?.tMs ?? r.replayEndMs) - (r.samples[0]?.tMs ?? r.replayStartMs)) / 1000, 0);
+
+/**
+ * `khaos evaluate` without --sim: the planned runs on a local stack (or the runs of earlier
+ * sittings), then, once every planned run is recorded, their summary and report.
+ */
+export async function evaluateRealFromConfig(deps: RealEvaluationDeps, c: KhaosConfig, policies: readonly PolicyUnderTest[], o: RealOptions): Promise<RealEvaluationResult> {
+  if (o.fromRuns && (o.resume || o.runs)) throw badInput('--from-runs makes no run: it takes neither --resume nor --runs', 'drop --resume/--runs to report from the runs given, or drop --from-runs to make runs');
+  const input = realEvaluationInput(c, policies, deps);
+  const { plan } = input;
+  const started = deps.now();
+  let records: RealRunRecord[];
+  let dir = o.outDir;
+  if (o.fromRuns) records = deps.runs.join(o.fromRuns, plan, input.planId);
+  else {
+    dir = o.resume ?? o.outDir;
+    const range = o.runs === undefined ? { from: 1, to: plan.order.length } : parseRunRange(o.runs, plan.order.length);
+    const sitting = deps.runs.open(dir, plan, input.planId, o.resume !== undefined);
+    const todo = missingRuns(plan, sitting.records).filter((u) => u.position >= range.from && u.position <= range.to);
+    deps.log(`evaluate (real stack): ${input.planId}, ${plan.order.length} runs (${plan.policies.length} policies × ${plan.repeats} repeats${input.mode === 'side-by-side' ? ', side by side' : ''}) in the order of seed ${plan.orderSeed}: ${plan.order.map(unitName).join(', ')}`);
+    deps.log(`evaluate: ${plan.order.length - missingRuns(plan, sitting.records).length} recorded in ${dir}; this sitting makes ${todo.length}: ${todo.map((u) => u.position).join(', ') || 'none'}; about ${Math.ceil((todo.length * (input.warmupSec + input.durationSec + input.drainMs / 1000 + 60)) / 60)} min`);
+    const stopped = todo.length > 0 && (await makeRuns(deps, c, input, todo, sitting));
+    records = sitting.records;
+    const left = missingRuns(plan, records);
+    if (left.length > 0) return { kind: 'incomplete', stopped, dir, plan, left };
+  }
+  const missing = missingRuns(plan, records);
+  if (missing.length > 0) throw badInput(`--from-runs: ${missing.length} of ${plan.order.length} planned runs are in none of the files: ${missing.map(unitName).join(', ')}`, 'make them (`--resume DIR`, or `--runs A-B --out DIR` in another sitting) and give that sitting too');
+  const wallSec = o.fromRuns ? sittingsWallSec(records) : (deps.now() - started) / 1000;
+  const outcome = summariseReal(c, input, records, o.params, o.command, wallSec);
+  // The kills as failure samples, usable as control.samples (models measured with each replica alone).
+  const samples = runSamples(outcome.records.map(scoredView), detectorOptions(c.control.windowMs));
+  return { kind: 'report', outDir: o.fromRuns ? o.outDir : dir, dir, input, outcome, samples };
+}
+
+/** Makes `todo` on a stack of its own, recording each run into the sitting; true when stopped. */
+async function makeRuns(deps: RealEvaluationDeps, c: KhaosConfig, input: RealEvaluationInput, todo: readonly PlannedRun[], sitting: Sitting): Promise<boolean> {
+  const stopped = deps.watchForStop();
+  // A topic prefix of its own per sitting: a resumed run must not read what an interrupted one left in its input topic.
+  const topicPrefix = `khaos-eval-${deps.now().toString(36)}`;
+  await deps.onLocalStack(async (controlDeps) => {
+    try {
+      await runRealEvaluation(controlDeps, input, c, stopped, { todo, onRecord: (r) => sitting.record(r), topicPrefix });
+    } finally {
+      controlDeps.store.close();
+      await controlDeps.bus.close();
+    }
+  });
+  return stopped();
 }

@@ -1,16 +1,15 @@
-import { KhaosError } from '../core/errors.js';
+import { badInput, KhaosError } from '../core/errors.js';
 import { FAILURE_TYPE_REGISTRY } from '../core/failure-types.js';
+import type { KhaosConfig } from '../config/schema.js';
+import { analyzeSteadyState } from '../core/load/steady-state.js';
 import { eventGenerator } from '../core/load/events.js';
-import { injectionOrder, injectionTarget, measureFailure, planSteps, pointRateEps, replayPeakEps, replicaName, stepReplaySec, stepSchedule, traceMax } from '../core/profiling/profile-plan.js';
-import type { FailureMeasurement, InjectionMode, PlannedPoint, ProfileRecord, StepRecord, TimingSource } from '../core/profiling/profile-records.js';
+import { checkPlan, defaultInjection, injectionOrder, injectionTarget, measureFailure, placeLevels, planSteps, pointRateEps, replayPeakEps, replicaName, stepReplaySec, stepSchedule, traceMax } from '../core/profiling/profile-plan.js';
+import type { FailureMeasurement, InjectionMode, PlannedPoint, ProfilePlan, ProfileRecord, StepRecord, TimingSource } from '../core/profiling/profile-records.js';
 import { seededRandom, type Random } from '../core/random.js';
 import { LAG_SLACK_SECONDS, recoveryTimeline } from '../core/profiling/recovery.js';
 import { replaySchedule, type Trace } from '../core/load/trace.js';
 import type { Clock } from '../ports/clock.js';
 import type { FailureInjector } from '../ports/failure-injector.js';
-import type { FlinkEngine } from '../ports/flink-engine.js';
-import type { MessageBus } from '../ports/message-bus.js';
-import type { Orchestrator } from '../ports/orchestrator.js';
 import type { ProfileStore } from '../ports/profile-store.js';
 import { pacerSleepMs } from './control/loop.js';
 import { Pacer } from './control/pacer.js';
@@ -19,16 +18,11 @@ import { OutputLatencyLog } from '../core/profiling/output-latency.js';
 import { armDueInjections, injectFailure, injectionFailed, sampleAndRevive, type WatchedReplica } from './replica-watch.js';
 import { replayWorkload } from './replay.js';
 import { RunScope, tickEvery } from './run-scope.js';
+import { latestCapacityProbe, probeCapacity, type ProbeDeps } from './capacity-probe.js';
+import type { Platform } from './platform.js';
 
-export interface ProfileDeps {
-  orchestrator: Orchestrator;
-  bus: MessageBus;
-  flinkAt(restUrl: string): FlinkEngine;
-  injectorFor(replica: string): FailureInjector;
-  clock: Clock;
-  store: ProfileStore;
-  log(line: string): void;
-}
+/** The platform a profile runs on, and where it is stored. */
+export type ProfileDeps = Platform & { store: ProfileStore };
 
 /** Live progress of a profile, reported once a second. */
 export interface ProfileProgress {
@@ -377,4 +371,124 @@ async function runStep(
       } satisfies FailureMeasurement;
     }),
   );
+}
+
+/**
+ * Plans a profile from the config: phase 1 on the replay trace picks the points (with
+ * `levels: probe` their rates are placed once the probe has run, in `profileFromConfig`);
+ * `injection: auto` staggers below 2 cores per replica (`cores` of this machine).
+ */
+export function planFromConfig(c: KhaosConfig, trace: Trace, cores: number, log: (line: string) => void): ProfilePlan {
+  const p = c.profile;
+  const analysis = analyzeSteadyState(
+    trace,
+    { compression: c.replay.compression, levels: p.points, windowSec: p.analysisWindowSec, tolerance: { relative: p.tolerance }, minSpacingSec: p.minSpacingSec, edgeSec: p.beforeSec + p.afterSec },
+    seededRandom(c.replay.seed),
+  );
+  for (const u of analysis.unplaced) log(`phase 1: level ${u.level.toFixed(0)} has no injection point: ${u.reason}`);
+  const idle = analysis.points.filter((pt) => !(pt.level > 0));
+  if (p.levels === 'probe' && idle.length) throw badInput(`profile.levels: probe scales each point's window to its rate, but ${idle.length} point(s) sit where the trace is 0`, 'use another trace or fewer points');
+  return checkPlan({
+    job: c.job.kind, ...(c.job.kind === 'dedup' ? { dedup: { ...c.job.dedup } } : {}), intervalsMs: [...p.intervalsMs].sort((a, b) => a - b), repetitions: p.repetitions,
+    points: analysis.points.map((pt, index) => ({ index, traceOffsetSec: pt.traceOffsetSec, level: pt.level, rate: pt.rate })),
+    failure: c.chaos.failure, freezeMs: c.chaos.freezeForMs, timing: p.timing, leadMs: p.leadMs, parallelism: p.parallelism, seed: c.replay.seed,
+    replay: { trace: c.replay.trace, peakRateEps: c.replay.peakRateEps, compression: c.replay.compression, beforeSec: p.beforeSec, afterSec: p.afterSec },
+    sustainSec: p.sustainSec, sampleEveryMs: p.sampleEveryMs, recoveryTimeoutMs: p.afterSec * 1000,
+    injection: p.injection === 'auto' ? defaultInjection(cores, p.intervalsMs.length) : p.injection,
+    actuator: p.actuator, fallbackIntervalMs: p.actuator === 'paced' ? p.fallbackIntervalMs : undefined, aggregate: p.aggregate, latencySource: p.latency, stepLoad: p.stepLoad,
+  });
+}
+
+/**
+ * A plan with trace levels is refused when its highest level exceeds the capacity a stored probe
+ * measured for the same job, parallelism and replicas running at once: its replicas would never
+ * recover, and every failure there would be a timeout. Plans with probed levels pass.
+ */
+export function withinMeasuredCapacity(store: Pick<ProfileStore, 'listProfiles'>, plan: ProfilePlan, traceMaxValue: number): ProfilePlan {
+  if (plan.points.some((pt) => pt.rateEps !== undefined)) return plan;
+  const replicas = plan.injection === 'one-at-a-time' ? 1 : plan.intervalsMs.length;
+  const probed = latestCapacityProbe(store, plan.job, plan.parallelism, replicas);
+  if (!probed) return plan;
+  const highest = Math.max(...plan.points.map((pt) => pointRateEps(plan, pt, traceMaxValue)));
+  const capacity = probed.sustainableEps;
+  if (highest <= capacity) return plan;
+  throw badInput(
+    `the plan's highest load level is ${Math.round(highest)} ev/s, above the ${capacity} ev/s that profile ${probed.profileId}'s capacity probe measured for ${replicas} ${plan.job} replica(s) of parallelism ${plan.parallelism} running at once: failures there would never recover`,
+    `lower replay.peakRateEps to at most ${capacity}, or let the probe place the levels (profile.levels: probe)`,
+  );
+}
+
+/** Measures one replica's sustainable throughput on the platform, then places the plan's levels over loadRange of it; undefined when stopped. */
+async function probed(deps: ProbeDeps, plan: ProfilePlan, c: KhaosConfig, id: string, shouldStop: () => boolean): Promise<ProfilePlan | undefined> {
+  const p = c.profile;
+  // As many replicas at once as the profile's steps run: one at a time runs one, the other modes all.
+  const intervalsMs = plan.injection === 'one-at-a-time' ? [Math.min(...plan.intervalsMs)] : plan.intervalsMs;
+  deps.log(`capacity probe: ${intervalsMs.length === 1 ? `one ${plan.job} replica alone` : `${intervalsMs.length} ${plan.job} replicas side by side on one input, as the profile runs them`}, rates from ${p.probeStartEps} ev/s, each held up to ${p.probeHoldSec} s until steady`);
+  const capacity = await probeCapacity(deps, { job: plan.job, dedup: plan.dedup, parallelism: plan.parallelism, intervalsMs, topicPrefix: `khaos-probe-${id}`, startEps: p.probeStartEps, maxHoldSec: p.probeHoldSec, seed: plan.seed, shouldStop });
+  if (!capacity) return undefined;
+  const loadRange: [number, number] = [p.loadRange[0], p.loadRange[1]];
+  return checkPlan({ ...plan, points: placeLevels(plan.points, capacity.sustainableEps, loadRange), capacity: { ...capacity, loadRange } });
+}
+
+/** What `khaos profile` needs besides the config: the store, the traces, the platform and this process. */
+export interface ProfileCommandDeps {
+  store: ProfileStore;
+  loadTrace(nameOrPath: string): Trace;
+  /** Runs `body` on the config's platform (compose.onPlatform), scoped to the profile id. */
+  onPlatform<T>(scope: string, body: (platform: Platform) => Promise<T>): Promise<T>;
+  /** Whether a process runs (the owner recorded in a profile). */
+  processAlive(pid: number): boolean;
+  /** The Flink version and the job jar's hash, for the record. */
+  provenance(): { flinkVersion: string; jobJarSha256: string };
+  /** This process, the owner of the profile it runs, and its cores. */
+  ownerPid: number;
+  cores: number;
+  newId(): string;
+  log(line: string): void;
+}
+
+/**
+ * `khaos profile`: plans a profile from the config and runs it, or resumes the stored profile
+ * `resume`. Every problem of a new plan is reported before a process starts. `onPlatformUp` is
+ * called once the platform runs (the CLI takes Ctrl-C over from the stack's teardown there);
+ * 'probe-interrupted' when stopped during the capacity probe (nothing was stored).
+ */
+export async function profileFromConfig(deps: ProfileCommandDeps, c: KhaosConfig, o: { resume?: string; shouldStop: () => boolean; onPlatformUp?: () => void; onProgress?: (p: ProfileProgress) => void }): Promise<{ id: string; outcome: 'done' | 'interrupted' | 'probe-interrupted' }> {
+  const { store, log } = deps;
+  let record: ProfileRecord | undefined;
+  let planned: ProfilePlan | undefined;
+  let trace: Trace;
+  if (o.resume) {
+    const existing = store.getProfile(o.resume);
+    if (!existing) throw badInput(`no profile "${o.resume}" to resume`, 'see `khaos profile list`');
+    if (existing.status === 'done') throw badInput(`profile ${existing.id} is already done`, `see its report: khaos profile export ${existing.id}`);
+    if (existing.status === 'running' && existing.ownerPid && deps.processAlive(existing.ownerPid)) throw badInput(`profile ${existing.id} is running in process ${existing.ownerPid}`);
+    record = existing;
+    trace = deps.loadTrace(existing.plan.replay.trace);
+  } else {
+    trace = deps.loadTrace(c.replay.trace);
+    planned = withinMeasuredCapacity(store, planFromConfig(c, trace, deps.cores, log), traceMax(trace.values)); // every problem of the plan is reported before a process starts
+  }
+  const id = record?.id ?? deps.newId();
+  const outcome = await deps.onPlatform(id, async (platform) => {
+    const profileDeps = { ...platform, store };
+    o.onPlatformUp?.();
+    try {
+      if (!record) {
+        const plan = c.profile.levels === 'probe' ? await probed(profileDeps, planned!, c, id, o.shouldStop) : planned!;
+        if (!plan) return 'probe-interrupted' as const;
+        record = { id, createdAtMs: platform.clock.now(), status: 'running', ownerPid: deps.ownerPid, plan, provenance: { config: c, ...deps.provenance(), clock: 'system clock (ms since the epoch) for every timestamp', timeScaling: { compression: plan.replay.compression } } };
+        store.createProfile(record);
+        const levels = plan.capacity ? `, levels ${plan.points.map((pt) => pt.rateEps).join('/')} ev/s (${c.profile.loadRange.map((f) => `${Math.round(f * 100)} %`).join('–')} of the probed ${plan.capacity.sustainableEps} ev/s with ${plan.capacity.replicas ?? 1} replica(s) running)` : `, peak ${plan.replay.peakRateEps} ev/s`;
+        log(`profile ${id}: ${plan.intervalsMs.length} intervals (${plan.intervalsMs.join(', ')} ms) × ${plan.points.length} points × ${plan.repetitions}; injection ${plan.injection}${plan.actuator === 'paced' ? ', paced checkpoints' : ''}; trace ${plan.replay.trace} at ×${plan.replay.compression}${levels}`);
+      }
+      return await runProfile(profileDeps, id, trace, { shouldStop: o.shouldStop, onProgress: o.onProgress });
+    } catch (e) {
+      if (record) store.setStatus(id, 'interrupted');
+      throw e;
+    } finally {
+      await platform.bus.close();
+    }
+  });
+  return { id, outcome };
 }

@@ -1,4 +1,7 @@
-import type { EventGenerator } from '../core/load/events.js';
+import type { KhaosConfig } from '../config/schema.js';
+import { eventGenerator, type EventGenerator } from '../core/load/events.js';
+import { replaySchedule, type Trace } from '../core/load/trace.js';
+import { seededRandom } from '../core/random.js';
 import type { Clock } from '../ports/clock.js';
 import type { MessageBus, OutgoingRecord } from '../ports/message-bus.js';
 
@@ -73,4 +76,23 @@ export async function replayWorkload(o: ReplayOptions): Promise<ReplayResult> {
   const end = start + seconds.length * 1000; // a replay of N seconds lasts N seconds
   if (end > o.clock.now()) await o.clock.sleep(end - o.clock.now());
   return { scheduledTotal: o.schedule.reduce((a, b) => a + b, 0), producedTotal, producedPerKey: perKey, wallMs: o.clock.now() - start, seconds };
+}
+
+/**
+ * `khaos replay`: the config's trace, compressed as its replay section says, replayed into
+ * `topic` (created with the stack's partitions if missing) as events of the config's job.
+ * `onStart` gets the schedule's length (s) and events before the first is sent.
+ */
+export async function replayFromConfig(
+  deps: { bus: MessageBus; clock: Clock },
+  c: KhaosConfig,
+  trace: Trace,
+  topic: string,
+  o: { shouldStop: () => boolean; onStart?: (seconds: number, events: number) => void; onSecond?: (s: ReplaySecond) => void },
+): Promise<ReplayResult & { scheduleSec: number }> {
+  const schedule = replaySchedule(trace, c.replay);
+  await deps.bus.ensureTopic(topic, c.stack.partitions);
+  o.onStart?.(schedule.length, schedule.reduce((a, b) => a + b, 0));
+  const r = await replayWorkload({ bus: deps.bus, clock: deps.clock, topic, schedule, generate: eventGenerator(c.job.kind, seededRandom(c.replay.seed), c.job.dedup), shouldStop: o.shouldStop, onSecond: o.onSecond });
+  return { ...r, scheduleSec: schedule.length };
 }

@@ -37,11 +37,9 @@ export interface ReplicaLook {
 /** Samples every replica at once (a sample never throws: "not ready" is a state), then brings back their dead TaskManagers. */
 export async function sampleAndRevive(orchestrator: Orchestrator, replicas: readonly WatchedReplica[]): Promise<ReplicaLook[]> {
   const samples = await Promise.all(replicas.map((r) => r.sampler.sample()));
-  return replicas.map((replica, i) => {
-    const sample = samples[i]!;
-    replica.samples.push(sample);
-    return { replica, sample, replacements: orchestrator.restartDeadTaskManagers(replica.name) };
-  });
+  for (const [i, replica] of replicas.entries()) replica.samples.push(samples[i]!);
+  const replacements = await Promise.all(replicas.map((r) => orchestrator.restartDeadTaskManagers(r.name)));
+  return replicas.map((replica, i) => ({ replica, sample: samples[i]!, replacements: replacements[i]! }));
 }
 
 /**

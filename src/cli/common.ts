@@ -5,8 +5,8 @@ import YAML from 'yaml';
 import { resolveConfig, type ConfigInput } from '../config/schema.js';
 import { badInput, KhaosError } from '../core/errors.js';
 import { failureTypeList } from '../core/failure-types.js';
-import { demoDeps, kubernetesPlatform, startLocalStack, workloadsDir } from '../compose.js';
-import type { DemoDeps } from '../app/demo.js';
+import { onPlatform, startLocalStack, workloadsDir } from '../compose.js';
+import type { Platform } from '../app/platform.js';
 import { JOB_KINDS } from '../core/load/events.js';
 
 export function log(line: string): void {
@@ -153,20 +153,11 @@ export async function withOwnedStack<T>(config: ReturnType<typeof configFrom>, b
 }
 
 /**
- * Runs `body` on the config's platform: a local stack Khaos starts and tears down (the default),
- * or Kubernetes (`platform: kubernetes`), where `scope` names the FlinkDeployments and the
- * replicas are the caller's to stop. The bus is the caller's to close.
+ * Runs `body` on the config's platform (compose.onPlatform): a local stack this process starts
+ * and tears down (withOwnedStack), or Kubernetes, where `scope` names the FlinkDeployments.
  */
-export async function withPlatform<T>(config: ReturnType<typeof configFrom>, scope: string, body: (deps: DemoDeps) => Promise<T>): Promise<T> {
-  if (config.platform === 'local') return withOwnedStack(config, (stack) => body(demoDeps(stack, log)));
-  log(`Kubernetes: namespace ${config.k8s.namespace}, FlinkDeployments khaos-${scope}-*`);
-  const deps = await kubernetesPlatform(config, scope, log);
-  try {
-    return await body(deps);
-  } finally {
-    deps.close();
-  }
-}
+export const withPlatform = <T>(config: ReturnType<typeof configFrom>, scope: string, body: (platform: Platform) => Promise<T>): Promise<T> =>
+  onPlatform(config, scope, log, (onStack) => withOwnedStack(config, onStack), body);
 
 // ---- commander plumbing: one program, usage errors as KhaosError, exit codes from the actions ----
 

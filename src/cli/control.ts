@@ -1,15 +1,11 @@
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { runLocalControl } from '../app/control/local-run.js';
-import { modelsFromFiles } from '../app/control/models.js';
-import { runControlSession, type ControlSettings, type SessionTarget } from '../app/control/session.js';
+import { controlSettings, runControlSession, type ControlSettings, type ModelInputs } from '../app/control/session.js';
 import { createPolicy, parsePolicy, POLICY_NAMES } from '../core/control/policies.js';
 import { normaliseRestUrl } from '../core/rest-url.js';
 import { badInput } from '../core/errors.js';
-import { parseSamplesCsv } from '../core/profiling/samples.js';
 import { parseDuration } from '../config/duration.js';
-import { RestartActuator } from '../app/control/restart-actuator.js';
-import { controlRecords, controlStore, crashHookFromEnv, processAlive, flinkAt, loadTrace, localControlDeps, newControlRunId, openLocalStack, systemClock } from '../compose.js';
+import { controlRecords, controlStore, processAlive, flinkAt, loadTrace, localControlDeps, modelInputs, newControlRunId, stackJobTarget, systemClock } from '../compose.js';
 import { act, configFrom, log, stopOnSignals, withConfigOptions, withOwnedStack, type CliIo } from './common.js';
 
 const EXAMPLES = `
@@ -62,35 +58,6 @@ export function addControlCommand(parent: Command, io: CliIo): Command {
   return control;
 }
 
-function readSamples(file: string): NonNullable<SessionTarget['samples']> {
-  if (!fs.existsSync(file)) throw badInput(`control.samples: ${file} not found`, 'give a samples CSV written by `khaos profile export`');
-  return { samples: parseSamplesCsv(fs.readFileSync(file, 'utf8'), file), source: file };
-}
-
-function readModelFile(file: string): { json: unknown; source: string } {
-  if (!fs.existsSync(file)) throw badInput(`model file ${file} not found`, 'fit one with `khaos models fit`');
-  try {
-    return { json: JSON.parse(fs.readFileSync(file, 'utf8')), source: file };
-  } catch (e) {
-    throw badInput(`model file ${file} is not JSON: ${(e as Error).message}`, 'give a file written by `khaos models fit`');
-  }
-}
-
-/** Models and samples named by the config; missing or unreadable ones are a clear error before anything starts. */
-export function modelInputs(c: ReturnType<typeof configFrom>['control']): Pick<SessionTarget, 'samples' | 'models'> {
-  if ((c.latencyModel === undefined) !== (c.recoveryModel === undefined)) throw badInput('control.latencyModel and control.recoveryModel go together', 'give both model files, or control.samples instead');
-  const models = c.latencyModel && c.recoveryModel ? modelsFromFiles({ latency: readModelFile(c.latencyModel), recovery: readModelFile(c.recoveryModel) }) : undefined;
-  return { models, samples: c.samples ? readSamples(c.samples) : undefined };
-}
-
-export function controlSettings(c: ReturnType<typeof configFrom>['control']): ControlSettings {
-  return {
-    policy: c.policy, actuator: c.actuator, dryRun: c.dryRun, tickMs: c.tickMs, statusEveryMs: c.statusEveryMs, windowMs: c.windowMs, recoveryTimeoutMs: c.recoveryTimeoutMs,
-    forecast: c.forecast, forecastHorizonMs: c.forecastHorizonMs, forecastHistoryMs: c.forecastHistoryMs, learning: c.learning, learningWindow: c.learningWindow,
-    sourceVertex: c.sourceVertex, latencyMetric: c.latencyMetric, options: c.options,
-  };
-}
-
 /** A control run as the flags say: on a job --attach names or of a --stack, else on a job of a stack of its own. */
 async function controlJob(f: Flags): Promise<number> {
   const c = configFrom({ config: f.config, name: f.name });
@@ -116,7 +83,7 @@ async function controlJob(f: Flags): Promise<number> {
 interface Run {
   config: ReturnType<typeof configFrom>;
   settings: ControlSettings;
-  inputs: Pick<SessionTarget, 'samples' | 'models'>;
+  inputs: ModelInputs;
 }
 
 /** --attach URL or --stack NAME: a job that runs already, until Ctrl-C or --duration. */
@@ -128,18 +95,11 @@ async function controlRunningJob(f: Flags, { config: c, settings: s, inputs }: R
   let started: number | undefined;
   let runId: string | undefined;
   const newRunId = () => (runId = newControlRunId());
-  let flink = f.attach ? flinkAt(f.attach, requestTimeoutMs) : undefined;
-  let restartActuator: SessionTarget['restartActuator'];
-  if (f.stack) {
-    const stack = await openLocalStack(configFrom({ config: f.config, name: f.stack }), log);
-    const names = stack.replicaNames;
-    const replica = f.replica ?? (names.length === 1 ? names[0] : undefined);
-    if (!replica || !names.includes(replica)) throw badInput(f.replica ? `no replica "${f.replica}" in stack ${f.stack}` : `stack ${f.stack} has ${names.length} replicas`, `name one with --replica: ${names.join(', ') || 'none'}`);
-    flink = flinkAt(stack.replica(replica).restUrl, requestTimeoutMs);
-    restartActuator = new RestartActuator({ orchestrator: stack, flink, store, clock, log, runId: () => runId ?? 'starting', onStep: crashHookFromEnv() }, replica, `${f.stack}/${replica}`);
-  }
+  const { flink, restartActuator } = f.stack
+    ? await stackJobTarget(c, { stack: f.stack, replica: f.replica, requestTimeoutMs }, { store, log, runId: () => runId ?? 'starting' })
+    : { flink: flinkAt(f.attach!, requestTimeoutMs), restartActuator: undefined };
   const r = await runControlSession(
-    { flink: flink!, clock, store, log, newRunId, ownerPid: process.pid },
+    { flink, clock, store, log, newRunId, ownerPid: process.pid },
     s,
     { jobId: f.jobId, restartActuator, ...inputs, config: c },
     // The duration counts from the first tick: a resumed reconfiguration may take a while before.

@@ -1,13 +1,10 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { runDemo } from '../app/demo.js';
-import { replayWorkload } from '../app/replay.js';
+import { runDemoFromConfig, startStackReplica } from '../app/demo.js';
+import { replayFromConfig } from '../app/replay.js';
 import { KhaosError, badInput } from '../core/errors.js';
-import { eventGenerator } from '../core/load/events.js';
-import { seededRandom } from '../core/random.js';
-import { replaySchedule } from '../core/load/trace.js';
-import { demoDeps, downStack, loadTrace, messageBusAt, stacks, startLocalStack, systemClock } from '../compose.js';
+import { localPlatform, downStack, loadTrace, messageBusAt, stacks, startLocalStack, systemClock } from '../compose.js';
 import { addAnalyzeCommand } from './analyze.js';
 import { addControlCommand } from './control.js';
 import { addEvaluateCommand } from './evaluate.js';
@@ -22,14 +19,9 @@ async function demo(flags: ConfigFlags): Promise<number> {
   const c = configFrom(flags);
   const trace = loadTrace(c.replay.trace);
   return withOwnedStack(c, async (stack) => {
-    const deps = demoDeps(stack, log);
+    const deps = localPlatform(stack, log);
     try {
-      const r = await runDemo(deps, {
-        job: c.job.kind, dedup: c.job.dedup, trace, seed: c.replay.seed, checkpointIntervalMs: c.job.checkpointIntervalMs, parallelism: c.job.parallelism,
-        partitions: c.stack.partitions, peakRateEps: c.replay.peakRateEps, peakPercentile: c.replay.peakPercentile, compression: c.replay.compression, startOffsetSec: c.replay.startOffsetSec,
-        durationSec: c.replay.durationSec, failAtSec: c.chaos.atSec, failure: c.chaos.failure, freezeMs: c.chaos.freezeForMs, recoveryTimeoutMs: c.chaos.recoveryTimeoutMs,
-      });
-      return r.reconciliation.ok && r.firstOccurrences?.ok !== false && r.timeline?.recoveredAtMs !== undefined ? 0 : 1;
+      return (await runDemoFromConfig(deps, c, trace)).ok ? 0 : 1;
     } finally {
       await deps.bus.close();
     }
@@ -61,10 +53,7 @@ async function stackUp(flags: ConfigFlags): Promise<number> {
   const stack = await startLocalStack(c, log, false);
   try {
     const bus = messageBusAt(stack.bootstrap);
-    const topics = { input: `khaos-${c.job.kind}-input`, output: `khaos-${c.job.kind}-output`, audit: `khaos-${c.job.kind}-audit` };
-    for (const t of Object.values(topics)) await bus.ensureTopic(t, c.stack.partitions);
-    await bus.close();
-    const r = await stack.startReplica({ name: `${c.job.kind}-1`, job: c.job.kind, dedup: c.job.dedup, checkpointIntervalMs: c.job.checkpointIntervalMs, parallelism: c.job.parallelism, inputTopic: topics.input, outputTopic: topics.output, auditTopic: topics.audit, groupId: `khaos-${c.job.kind}-1` });
+    const r = await startStackReplica({ orchestrator: stack, bus }, c).finally(() => bus.close());
     log(`stack ${c.stack.name} up: Kafka ${stack.bootstrap}, replica ${r.name} at ${r.restUrl}. Stop it with \`khaos stack down --name ${c.stack.name}\``);
     return 0;
   } catch (e) {
@@ -78,19 +67,18 @@ async function replay(flags: ConfigFlags & { bootstrap?: string; topic?: string;
   const bootstrap = flags.bootstrap ?? stacks().find((s) => s.name === c.stack.name && s.processes.length > 0)?.kafka;
   if (!bootstrap) throw badInput('no Kafka to replay into', 'give --bootstrap HOST:PORT, or start a stack with `khaos stack up`');
   const topic = flags.topic ?? `khaos-${c.job.kind}-input`;
-  const schedule = replaySchedule(loadTrace(c.replay.trace), c.replay);
+  const trace = loadTrace(c.replay.trace);
   const bus = messageBusAt(bootstrap);
   let stop = false;
   process.once('SIGINT', () => (stop = true));
   try {
-    await bus.ensureTopic(topic, c.stack.partitions);
-    log(`replaying ${c.replay.trace} into ${topic} at ${bootstrap}: ${schedule.length} s, ${schedule.reduce((a, b) => a + b, 0)} events`);
-    const r = await replayWorkload({
-      bus, clock: systemClock(), topic, schedule, generate: eventGenerator(c.job.kind, seededRandom(c.replay.seed), c.job.dedup), shouldStop: () => stop,
+    const r = await replayFromConfig({ bus, clock: systemClock() }, c, trace, topic, {
+      shouldStop: () => stop,
+      onStart: (seconds, events) => log(`replaying ${c.replay.trace} into ${topic} at ${bootstrap}: ${seconds} s, ${events} events`),
       onSecond: (s) => log(`second ${s.second}: ${s.produced}/${s.scheduled} events${s.lateMs > 0 ? `, ${s.lateMs} ms late` : ''}`),
     });
     const achieved = r.producedTotal / (r.wallMs / 1000);
-    log(`done: ${r.producedTotal}/${r.scheduledTotal} events in ${(r.wallMs / 1000).toFixed(1)} s: achieved ${achieved.toFixed(0)} ev/s vs scheduled ${(r.scheduledTotal / schedule.length).toFixed(0)} ev/s`);
+    log(`done: ${r.producedTotal}/${r.scheduledTotal} events in ${(r.wallMs / 1000).toFixed(1)} s: achieved ${achieved.toFixed(0)} ev/s vs scheduled ${(r.scheduledTotal / r.scheduleSec).toFixed(0)} ev/s`);
     if (flags.json) console.log(JSON.stringify({ scheduled: r.scheduledTotal, produced: r.producedTotal, wallMs: r.wallMs, achievedEps: achieved }));
     return 0;
   } finally {

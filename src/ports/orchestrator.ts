@@ -24,8 +24,11 @@ export interface ReplicaHandle {
   name: string;
   restUrl: string;
   checkpointIntervalMs: number;
-  /** Live TaskManager processes by Flink resource id. */
-  taskManagers: { id: string; pid: number }[];
+  /**
+   * Live TaskManagers by Flink resource id. Each platform's FailureInjector finds what the id
+   * stands for there (a process, a pod) itself.
+   */
+  taskManagers: { id: string }[];
 }
 
 /** Timings of one reconfiguration (system clock, ms since the epoch). */
@@ -42,11 +45,11 @@ export interface Reconfiguration {
  * Deploys and reconfigures job replicas on some platform (local JVM processes, Kubernetes).
  * Throws KhaosError: 'environment' for what the machine lacks, 'platform' for a replica that
  * does not start, 'timeout' for one that does not become ready in time. A failed start leaves
- * nothing running.
+ * nothing running. Every method but `replica` (which answers from what the orchestrator holds)
+ * may ask the platform, so each returns a promise; for a replica it does not know, each throws
+ * (or rejects with) KhaosError('bad-input').
  */
 export interface Orchestrator {
-  /** Kafka bootstrap servers of the platform's broker. */
-  readonly bootstrap: string;
   startReplica(request: ReplicaRequest): Promise<ReplicaHandle>;
   replica(name: string): ReplicaHandle;
   /**
@@ -62,10 +65,10 @@ export interface Orchestrator {
   /** Second half: relaunches the replica's job from a savepoint with a checkpoint interval; resolves once every task runs. */
   relaunch(name: string, savepointPath: string, checkpointIntervalMs: number): Promise<{ runningAtMs: number }>;
   /** Savepoints of the replica on its storage, newest first, with when each was completed (ms since the epoch). */
-  savepoints(name: string): { path: string; completedAtMs: number }[];
-  /** Whether the replica's JobManager process runs (its job may still be starting). */
-  jobManagerAlive(name: string): boolean;
-  /** Brings back TaskManager processes that died; returns the new resource ids. */
-  restartDeadTaskManagers(name: string): string[];
+  savepoints(name: string): Promise<{ path: string; completedAtMs: number }[]>;
+  /** Whether the replica's JobManager runs (its job may still be starting). */
+  jobManagerAlive(name: string): Promise<boolean>;
+  /** Brings back TaskManagers that died (or takes note of those the platform brought back); resolves to the new resource ids. */
+  restartDeadTaskManagers(name: string): Promise<string[]>;
   stopReplica(name: string): Promise<void>;
 }

@@ -20,6 +20,7 @@ export async function fakePlatformSubject(): Promise<PlatformSubject> {
     flinkAt: (restUrl) => platform.flinkAt(restUrl),
     injectorFor: (replica) => platform.injectorFor(replica),
     now: () => clock.now(),
+    pidOf: (replica, taskManagerId) => taskManagers(replica).find((t) => t.id === taskManagerId)?.pid ?? -1,
     processRunning: (replica, pid) => taskManagers(replica).some((t) => t.pid === pid && t.alive && t.frozenUntilMs === undefined),
     processesOf: (replica) => taskManagers(replica).filter((t) => t.alive).map((t) => t.pid),
     waitMs: (ms) => clock.sleep(ms),

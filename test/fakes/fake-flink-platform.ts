@@ -1067,10 +1067,6 @@ export class FakeFlinkPlatform implements Orchestrator {
     this.input = new InputTopic(clock.now());
   }
 
-  get bootstrap(): string {
-    return 'fake-kafka:9092';
-  }
-
   private record(method: string, args: unknown[]): void {
     this.calls.push({ method, args, atMs: this.clock.now() });
   }
@@ -1098,7 +1094,7 @@ export class FakeFlinkPlatform implements Orchestrator {
   }
 
   private handle(m: ReplicaModel): ReplicaHandle {
-    return { name: m.name, restUrl: m.restUrl, checkpointIntervalMs: m.job.intervalMs, taskManagers: m.tms.filter((t) => t.alive).map(({ id, pid }) => ({ id, pid })) };
+    return { name: m.name, restUrl: m.restUrl, checkpointIntervalMs: m.job.intervalMs, taskManagers: m.tms.filter((t) => t.alive).map(({ id }) => ({ id })) };
   }
 
   /** As LocalStack: stop-with-savepoint (retried while tasks redeploy), then relaunch from it with the new interval. */
@@ -1139,16 +1135,16 @@ export class FakeFlinkPlatform implements Orchestrator {
     return { runningAtMs: this.clock.now() };
   }
 
-  savepoints(name: string): { path: string; completedAtMs: number }[] {
+  async savepoints(name: string): Promise<{ path: string; completedAtMs: number }[]> {
     return this.model(name).savepoints.map((sp) => ({ path: sp.externalPath, completedAtMs: sp.latestAckTimestampMs })).reverse();
   }
 
-  jobManagerAlive(name: string): boolean {
+  async jobManagerAlive(name: string): Promise<boolean> {
     const m = this.model(name);
     return m.jobManagerUp || m.relaunching;
   }
 
-  restartDeadTaskManagers(name: string): string[] {
+  async restartDeadTaskManagers(name: string): Promise<string[]> {
     this.record('restartDeadTaskManagers', [name]);
     return this.model(name).restartDeadTaskManagers();
   }

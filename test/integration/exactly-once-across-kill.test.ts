@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runDemo, type DemoOptions } from '../../src/app/demo.js';
-import { demoDeps, loadTrace } from '../../src/compose.js';
+import { localPlatform, loadTrace } from '../../src/compose.js';
 import { fileStack, progress } from './helpers.js';
 
 const stackOf = fileStack('kill');
@@ -14,7 +14,7 @@ const CASES: { job: DemoOptions['job']; durationSec: number; failAtSec: number; 
 describe('a TaskManager killed mid-run (real Flink and Kafka)', () => {
   it.each(CASES)('$job: recovers from a checkpoint and counts every input event exactly once', async ({ job, durationSec, failAtSec, minEvents }) => {
     const stack = stackOf();
-    const deps = demoDeps(stack, progress);
+    const deps = localPlatform(stack, progress);
     try {
       const r = await runDemo(deps, {
         job, trace: loadTrace('nyc_taxi.csv'), seed: 7, checkpointIntervalMs: 3000, parallelism: 2, partitions: 4,

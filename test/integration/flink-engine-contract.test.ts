@@ -39,8 +39,7 @@ flinkEngineContract('RestFlinkEngine on a real replica', async () => {
     savepointDirectory: `file://${path.join(stack.dir, name, 'savepoints')}`,
     kill: async () => {
       const { taskManagerId } = await taskManagerRunning(engine);
-      const tm = stack.replica(name).taskManagers.find((t) => t.id === taskManagerId)!;
-      process.kill(tm.pid, 'SIGKILL');
+      process.kill(stack.taskManagerPid(name, taskManagerId)!, 'SIGKILL');
     },
     waitMs: (ms) => new Promise((r) => setTimeout(r, ms)),
     cleanup: () => stack.stopReplica(name),

@@ -69,6 +69,7 @@ async function localSubject(): Promise<PlatformSubject> {
     flinkAt: (restUrl) => new RestFlinkEngine(restUrl),
     injectorFor: (replica) => new ProcessFailureInjector(s, replica, clock, { bus: bus(), flinkAt: (url) => new RestFlinkEngine(url) }),
     now: () => clock.now(),
+    pidOf: (replica, taskManagerId) => s.taskManagerPid(replica, taskManagerId) ?? -1,
     processRunning: (_replica, pid) => isAlive(pid) && procState(pid) !== 'T',
     // Every JVM of a replica logs to <stack>/logs/<replica>-jm|tm<slot>.log.
     processesOf: (replica) => pidsWithMarker(marker).filter((pid) => (commandLine(pid) ?? '').includes(`/logs/${replica}-`)),

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/adapters/local/local-stack.js';
 import { SqliteProfileStore } from '../../src/adapters/sqlite/sqlite-profile-store.js';
 import { runProfile } from '../../src/app/profile.js';
-import { demoDeps, loadTrace } from '../../src/compose.js';
+import { localPlatform, loadTrace } from '../../src/compose.js';
 import { checkPlan } from '../../src/core/profiling/profile-plan.js';
 import { progress, testStack } from './helpers.js';
 
@@ -22,7 +22,7 @@ afterAll(async () => {
 describe('a profile on the real local stack (2 intervals in parallel, 1 point)', () => {
   it('injects into every replica before its next checkpoint, measures the recovery and stores it in SQLite', async () => {
     const store = new SqliteProfileStore(path.join(dir, 'khaos.db'));
-    const deps = { ...demoDeps(stack, progress), store };
+    const deps = { ...localPlatform(stack, progress), store };
     try {
       const plan = checkPlan({
         job: 'iot', intervalsMs: [2000, 6000], points: [{ index: 0, traceOffsetSec: 64_800, level: 20_000, rate: 20_000 }], repetitions: 1,

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import { awaitReconciliation, flushWindows } from '../../src/app/reconcile-output.js';
 import { replayWorkload } from '../../src/app/replay.js';
-import { demoDeps, repoRoot } from '../../src/compose.js';
+import { localPlatform, repoRoot } from '../../src/compose.js';
 import { eventGenerator } from '../../src/core/load/events.js';
 import { seededRandom } from '../../src/core/random.js';
 import { fileStack, progress } from './helpers.js';
@@ -14,7 +14,7 @@ const stackOf = fileStack('reconf');
 describe('reconfiguration: stop with savepoint, resubmit with a new checkpoint interval', () => {
   it('runs with the new interval, restored from the savepoint, and loses nothing', async () => {
     const stack = stackOf();
-    const { bus, clock } = demoDeps(stack, progress);
+    const { bus, clock } = localPlatform(stack, progress);
     try {
       const topics = { input: 'rc-in', output: 'rc-out', audit: 'rc-audit' };
       for (const t of Object.values(topics)) await bus.ensureTopic(t, 4);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/app/demo.js';
-import { demoDeps, loadTrace } from '../../src/compose.js';
+import { localPlatform, loadTrace } from '../../src/compose.js';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import { fileStack, progress } from './helpers.js';
 
@@ -9,7 +9,7 @@ const stackOf = fileStack('task-exception');
 describe('a task exception injected through a marker record (real Flink and Kafka)', () => {
   it('fails the job over exactly once, it runs again, and every input event is counted exactly once', async () => {
     const stack = stackOf();
-    const deps = demoDeps(stack, progress);
+    const deps = localPlatform(stack, progress);
     try {
       const r = await runDemo(deps, {
         job: 'iot', trace: loadTrace('nyc_taxi.csv'), seed: 11, checkpointIntervalMs: 3000, parallelism: 2, partitions: 4,

@@ -57,7 +57,7 @@ export async function leftovers(admin: K8sApi, ns: string, name: string): Promis
 /**
  * The Orchestrator and FailureInjector contracts' subject on a control plane: Khaos's orchestrator
  * `o` and, per replica, its injector with the token of Khaos's own Role (`khaos`). On Kubernetes
- * there are no pids (0 in every handle): a replica's "processes" are its running pods, seen
+ * there are no pids (`pidOf` is 0): a replica's "processes" are its running pods, seen
  * through a watch of their own with the `admin` token (labelled `khaos.dev/replica` from the pod
  * template), and `processRunning` asks whether a TaskManager pod of the replica runs. The watch
  * goes into `opened`, for the caller to close.
@@ -75,6 +75,7 @@ export async function kubernetesSubject(s: { o: KubernetesOrchestrator; scope: s
     flinkAt: (restUrl) => new RestFlinkEngine(restUrl),
     injectorFor: (replica) => new KubernetesFailureInjector(s.khaos, crdValidator(), clock, { namespace: s.namespace, deployment: s.o.deploymentOf(replica), profile: s.scope }),
     now: () => clock.now(),
+    pidOf: () => 0,
     processRunning: (replica, pid) => pid === 0 && running(replica, 'taskmanager').length > 0,
     processesOf: (replica) => running(replica).map(() => 0),
     waitMs: (ms) => clock.sleep(ms),

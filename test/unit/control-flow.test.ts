@@ -90,7 +90,7 @@ describe('Pacer (paced actuator) on the fake platform', { timeout: 30_000 }, () 
         await platform.injectorFor('job').inject({ type: 'kill', taskManagerId: (await taskManagerRunning(flink)).taskManagerId });
         killed = true;
       }
-      platform.restartDeadTaskManagers('job');
+      await platform.restartDeadTaskManagers('job');
       await clock.sleep(100);
     }
     expect(maxInFlight).toBeLessThanOrEqual(1);
@@ -154,7 +154,7 @@ describe('control session on the fake platform', { timeout: 30_000 }, () => {
       { startIntervalMs: 20_000, samples: { samples, source: 'simulated' }, config: {} },
       () => clock.now() > 1_700_000_120_000,
       async () => {
-        platform.restartDeadTaskManagers('job');
+        await platform.restartDeadTaskManagers('job');
         if (!killed && clock.now() > 1_700_000_040_000) {
           killed = true;
           await platform.injectorFor('job').inject({ type: 'kill', taskManagerId: (await taskManagerRunning(flink)).taskManagerId });
@@ -262,7 +262,7 @@ describe('bad input to a control session', { timeout: 30_000 }, () => {
       { config: {} },
       () => clock.now() > 1_700_000_050_000,
       async () => {
-        platform.restartDeadTaskManagers('job');
+        await platform.restartDeadTaskManagers('job');
         if (clock.now() > 1_700_000_020_000 && store.events('r6', 'failure').length === 0 && platform.inspect('job').jobState === 'RUNNING') {
           await platform.injectorFor('job').inject({ type: 'kill', taskManagerId: (await taskManagerRunning(flink)).taskManagerId });
         }

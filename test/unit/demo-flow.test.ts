@@ -1,5 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { runDemo, type DemoDeps, type DemoOptions } from '../../src/app/demo.js';
+import { runDemo, type DemoOptions } from '../../src/app/demo.js';
+import type { Platform } from '../../src/app/platform.js';
 import { KhaosError } from '../../src/core/errors.js';
 import { parseTraceCsv } from '../../src/core/load/trace.js';
 import type { FailureInjector } from '../../src/ports/failure-injector.js';
@@ -45,7 +46,7 @@ class AuditingBus extends MemoryMessageBus {
   }
 }
 
-function setup(over: { failKill?: boolean; restartDeadTaskManagers?: (name: string) => string[]; restartDelayMs?: number } = {}) {
+function setup(over: { failKill?: boolean; restartDeadTaskManagers?: (name: string) => Promise<string[]>; restartDelayMs?: number } = {}) {
   const clock = new ManualClock();
   const platform = new FakeFlinkPlatform(clock, { capacityEps: 10_000, detectionDelayMs: 1000, restartDelayMs: over.restartDelayMs ?? 1000 });
   const memory = new AuditingBus();
@@ -64,7 +65,7 @@ function setup(over: { failKill?: boolean; restartDeadTaskManagers?: (name: stri
     throw new KhaosError('platform', 'could not SIGKILL pid 4242');
   };
   const injectorFor = (r: string): FailureInjector => (over.failKill ? { inject: (spec) => (spec.type === 'kill' ? failingKill() : platform.injectorFor(r).inject(spec)) } : platform.injectorFor(r));
-  const deps: DemoDeps = { orchestrator: platform, bus: platform.feedingBus(memory, INPUT), flinkAt: (u) => platform.flinkAt(u), clock, log: (l) => lines.push(l), injectorFor };
+  const deps: Platform = { orchestrator: platform, bus: platform.feedingBus(memory, INPUT), flinkAt: (u) => platform.flinkAt(u), clock, log: (l) => lines.push(l), injectorFor };
   /** What the CLI does around runDemo: the replica's stack and the bus are torn down whatever happens. */
   let tornDownAtMs: number | undefined;
   const rest = () => platform.flinkAt('http://127.0.0.1:8081').calls;
@@ -180,7 +181,7 @@ describe('runDemo on a fake platform with a manual clock', { timeout: 30_000 }, 
   it('a supervisor that cannot restart a TaskManager mid-replay ends the run at once with its error, not an unhandled rejection', async () => {
     let failedAt: number | undefined;
     const s = setup({
-      restartDeadTaskManagers: (name) => {
+      restartDeadTaskManagers: async (name) => {
         const dead = s.platform.inspect(name).taskManagers.some((tm) => !tm.alive);
         if (!dead) return [];
         failedAt ??= s.clock.now();

@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { runRealEvaluation, type RealEvaluationInput } from '../../src/app/evaluate-real.js';
-import { realEvaluationInput } from '../../src/cli/evaluate-real.js';
-import { openSitting } from '../../src/cli/evaluate-runs.js';
+import { realEvaluationInput, runRealEvaluation, type MeasuredCapacity, type RealEvaluationInput } from '../../src/app/evaluate-real.js';
+import { loadTrace, modelInputs } from '../../src/compose.js';
+import { openSitting } from '../../src/adapters/files/evaluation-run-files.js';
 import { realQos } from '../../src/core/evaluation/real-qos.js';
 import { scoredView } from '../../src/core/evaluation/real-plan.js';
 import type { RealRunRecord } from '../../src/core/evaluation/real-run.js';
@@ -122,9 +122,11 @@ describe('the real evaluation protocol on fakes: warm-up, repeats in a seeded or
   fs.writeFileSync(configFile, YAML.stringify(yaml));
   const policies = [policyUnderTest('static:2000'), policyUnderTest('static:4000')];
   const c = resolveConfig(yaml);
+  /** The inputs as `khaos evaluate` reads them, with traces looked up in `home`. */
+  const sources = (capacity?: MeasuredCapacity) => ({ loadTrace: (name: string) => loadTrace(name, home), modelInputs, capacity });
 
   it('makes the planned runs in its order, kills after the warm-up, scores nothing of the warm-up, and the report joins two sittings', async () => {
-    const input = realEvaluationInput(c, policies, home);
+    const input = realEvaluationInput(c, policies, sources());
     const { plan } = input;
     expect(plan.order).toHaveLength(4);
     const dirs = [path.join(home, 'part1'), path.join(home, 'part2')];
@@ -186,7 +188,7 @@ describe('the real evaluation protocol on fakes: warm-up, repeats in a seeded or
     const bad = resolveConfig({ ...yaml, replay: { ...yaml.replay, compression: 2000 }, evaluate: { ...yaml.evaluate, real: { ...yaml.evaluate.real, kills: ['5s', '12s'] } } });
     const m = (() => {
       try {
-        realEvaluationInput(bad, policies, home);
+        realEvaluationInput(bad, policies, sources());
       } catch (e) {
         return (e as Error).message;
       }
@@ -196,8 +198,8 @@ describe('the real evaluation protocol on fakes: warm-up, repeats in a seeded or
     expect(m).toContain('covers 140000 s of trace from +0 s, ending at +140000 s, but ramp.csv lasts 86400 s');
     expect(m).toContain('the kills at +5 s and +12 s are 7 s apart, less than the recovery target of 15 s');
     const capacity = (replicas: number) => (replicas === 1 ? { profileId: 'p7', sustainableEps: 600 } : undefined);
-    expect(() => realEvaluationInput(c, policies, home, capacity)).toThrow(/the replay's top rate is \d+ ev\/s \(at \+\d+ s of the replay\), above the 600 ev\/s that profile p7's capacity probe measured for 1 iot replica\(s\) of parallelism 2 running at once: .*lower replay.peakRateEps to at most \d+/);
-    expect(() => realEvaluationInput(c, policies, home, () => ({ profileId: 'p7', sustainableEps: 5000 }))).not.toThrow();
+    expect(() => realEvaluationInput(c, policies, sources(capacity))).toThrow(/the replay's top rate is \d+ ev\/s \(at \+\d+ s of the replay\), above the 600 ev\/s that profile p7's capacity probe measured for 1 iot replica\(s\) of parallelism 2 running at once: .*lower replay.peakRateEps to at most \d+/);
+    expect(() => realEvaluationInput(c, policies, sources(() => ({ profileId: 'p7', sustainableEps: 5000 })))).not.toThrow();
   });
 
   it('--policies stands in for empty evaluate.policies and staticIntervals; without it the command says so', async () => {

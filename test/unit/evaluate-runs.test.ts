@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { joinRuns, missingRuns, openSitting } from '../../src/cli/evaluate-runs.js';
-import { planId, planRealRuns, type RealPlan } from '../../src/core/evaluation/real-plan.js';
+import { joinRuns, openSitting } from '../../src/adapters/files/evaluation-run-files.js';
+import { missingRuns, planId, planRealRuns, type RealPlan } from '../../src/core/evaluation/real-plan.js';
 import type { RealRunRecord } from '../../src/core/evaluation/real-run.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-evaluate-runs-'));

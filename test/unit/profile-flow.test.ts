@@ -3,7 +3,7 @@ import { runProfile, type ProfileDeps, type ProfileProgress } from '../../src/ap
 import { KhaosError } from '../../src/core/errors.js';
 import type { FailureInjector, FailureType } from '../../src/ports/failure-injector.js';
 import { probeCapacity } from '../../src/app/capacity-probe.js';
-import { withinMeasuredCapacity } from '../../src/cli/profile.js';
+import { withinMeasuredCapacity } from '../../src/app/profile.js';
 import { progressLine } from '../../src/cli/profile.js';
 import { checkPlan, defaultInjection, placeLevels, profileSummary } from '../../src/core/profiling/profile-plan.js';
 import { recoveredSamples, type FailureMeasurement, type ProfilePlan } from '../../src/core/profiling/profile-records.js';
@@ -188,7 +188,7 @@ describe('runProfile on a fake platform with a manual clock', { timeout: 30_000 
   it('a supervisor that cannot restart a TaskManager mid-step ends the step at once with its error, stored as failed', async () => {
     const s = setup(plan());
     let failedAt: number | undefined;
-    s.platform.restartDeadTaskManagers = (name) => {
+    s.platform.restartDeadTaskManagers = async (name) => {
       if (s.platform.inspect(name).taskManagers.every((tm) => tm.alive)) return [];
       failedAt ??= s.clock.now();
       throw new KhaosError('environment', 'could not start a TaskManager: java: not found');

@@ -85,7 +85,7 @@ describe('restart actuator', { timeout: 30_000 }, () => {
   it('resumed after a crash at "stopping" with the stop in flight: relaunched from the savepoint it made', async () => {
     const { resumed, record, state, platform } = await crashAt('stopping', (p) => void p.stopWithSavepoint('job'));
     expect(resumed).toMatch(/done \(relaunched from .*savepoint-/);
-    expect(record).toMatchObject({ step: 'done', savepointPath: platform.savepoints('job')[0]!.path });
+    expect(record).toMatchObject({ step: 'done', savepointPath: (await platform.savepoints('job'))[0]!.path });
     expect(await state()).toEqual({ state: 'RUNNING', intervalMs: 2000 });
   });
 
@@ -104,7 +104,7 @@ describe('restart actuator', { timeout: 30_000 }, () => {
   });
 
   it('resumed after a crash at "relaunching" with the relaunch under way: waits for it, no second launch', async () => {
-    const { resumed, record, state, platform } = await crashAt('relaunching', (p) => void p.relaunch('job', p.savepoints('job')[0]!.path, 2000));
+    const { resumed, record, state, platform } = await crashAt('relaunching', (p) => void p.savepoints('job').then((sps) => p.relaunch('job', sps[0]!.path, 2000)));
     expect(resumed).toMatch(/the relaunched job runs at 2000 ms/);
     expect(record.step).toBe('done');
     expect(platform.calls.filter((c) => c.method === 'relaunch')).toHaveLength(1);

@@ -104,7 +104,6 @@ export function describeStatus(fd: FlinkDeploymentObject | undefined): string {
 }
 
 export class KubernetesOrchestrator implements Orchestrator {
-  readonly bootstrap: string;
   private readonly entries = new Map<string, Entry>();
   private readonly waiters = new Set<() => void>();
   private readonly now: () => number;
@@ -115,7 +114,6 @@ export class KubernetesOrchestrator implements Orchestrator {
   private readonly pods: WatchCache<PodObject>;
 
   private constructor(private readonly o: KubernetesOrchestratorOptions) {
-    this.bootstrap = o.settings.kafkaBootstrap;
     this.now = o.now ?? Date.now;
     this.log = o.log ?? (() => undefined);
     this.ns = o.settings.namespace;
@@ -185,7 +183,7 @@ export class KubernetesOrchestrator implements Orchestrator {
 
   replica(name: string): ReplicaHandle {
     const e = this.entry(name);
-    return { name, restUrl: this.restUrl(e.deployment), checkpointIntervalMs: e.intervalMs, taskManagers: e.taskManagers.map((id) => ({ id, pid: 0 })) };
+    return { name, restUrl: this.restUrl(e.deployment), checkpointIntervalMs: e.intervalMs, taskManagers: e.taskManagers.map((id) => ({ id })) };
   }
 
   /**
@@ -246,14 +244,14 @@ export class KubernetesOrchestrator implements Orchestrator {
   }
 
   /** Savepoints the operator reported for the replica (its status), newest first. */
-  savepoints(name: string): { path: string; completedAtMs: number }[] {
+  async savepoints(name: string): Promise<{ path: string; completedAtMs: number }[]> {
     const e = this.entry(name);
     this.noteSavepoints(e);
     return [...e.savepoints];
   }
 
   /** Whether a JobManager pod of the replica runs (kwok or a kubelet reports it Running). */
-  jobManagerAlive(name: string): boolean {
+  async jobManagerAlive(name: string): Promise<boolean> {
     return this.jobManagerPods(this.entry(name).deployment).length > 0;
   }
 
@@ -262,7 +260,7 @@ export class KubernetesOrchestrator implements Orchestrator {
    * note. Returns the TaskManager pods that run now and were not in the handle (those that
    * replaced dead ones), and drops the dead ones from the handle.
    */
-  restartDeadTaskManagers(name: string): string[] {
+  async restartDeadTaskManagers(name: string): Promise<string[]> {
     const e = this.entry(name);
     const live = this.liveTaskManagers(e.deployment);
     const added = live.filter((p) => !e.taskManagers.includes(p));

@@ -160,8 +160,13 @@ export class LocalStack implements Orchestrator {
 
   replica(name: string): ReplicaHandle {
     const { state } = this.entry(name);
-    const live = state.taskManagers.filter((t) => isAlive(t.pid)).map(({ id, pid }) => ({ id, pid }));
+    const live = state.taskManagers.filter((t) => isAlive(t.pid)).map(({ id }) => ({ id }));
     return { name, restUrl: state.restUrl, checkpointIntervalMs: state.checkpointIntervalMs, taskManagers: live };
+  }
+
+  /** The pid of the replica's TaskManager `taskManagerId` (live or dead, until it is replaced); undefined for an id it never had. */
+  taskManagerPid(name: string, taskManagerId: string): number | undefined {
+    return this.entry(name).state.taskManagers.find((t) => t.id === taskManagerId)?.pid;
   }
 
   async reconfigure(name: string, checkpointIntervalMs: number): Promise<Reconfiguration> {
@@ -188,7 +193,7 @@ export class LocalStack implements Orchestrator {
     return { runningAtMs: Date.now() };
   }
 
-  savepoints(name: string): { path: string; completedAtMs: number }[] {
+  async savepoints(name: string): Promise<{ path: string; completedAtMs: number }[]> {
     const dir = this.entry(name).state.savepointDir;
     if (!fs.existsSync(dir)) return [];
     return fs
@@ -199,7 +204,7 @@ export class LocalStack implements Orchestrator {
       .sort((a, b) => b.completedAtMs - a.completedAtMs);
   }
 
-  jobManagerAlive(name: string): boolean {
+  async jobManagerAlive(name: string): Promise<boolean> {
     return isAlive(this.entry(name).state.jobManagerPid);
   }
 
@@ -220,7 +225,7 @@ export class LocalStack implements Orchestrator {
     }
   }
 
-  restartDeadTaskManagers(name: string): string[] {
+  async restartDeadTaskManagers(name: string): Promise<string[]> {
     const { spec, state } = this.entry(name);
     const restarted = restartDeadTaskManagers(this.run, this.classpaths.flink, spec, state);
     if (restarted.length > 0) this.save();

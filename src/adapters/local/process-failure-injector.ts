@@ -4,8 +4,8 @@ import type { Clock } from '../../ports/clock.js';
 import type { FailureInjector, FailureSpec, InjectedFailure } from '../../ports/failure-injector.js';
 import type { FlinkEngine } from '../../ports/flink-engine.js';
 import type { MessageBus } from '../../ports/message-bus.js';
-import type { Orchestrator } from '../../ports/orchestrator.js';
 import { injectTaskException } from '../shared/task-exception.js';
+import type { LocalStack } from './local-stack.js';
 import { isAlive, signal } from '../system/processes.js';
 
 /** What a task exception needs besides the processes: the replica's Flink REST API and the broker its input is on. */
@@ -21,7 +21,7 @@ export interface TaskExceptionDeps {
  */
 export class ProcessFailureInjector implements FailureInjector {
   constructor(
-    private readonly orchestrator: Orchestrator,
+    private readonly orchestrator: Pick<LocalStack, 'replica' | 'taskManagerPid'>,
     private readonly replica: string,
     private readonly clock: Clock,
     private readonly taskException?: TaskExceptionDeps,
@@ -51,7 +51,7 @@ export class ProcessFailureInjector implements FailureInjector {
       if (!this.taskException) throw new KhaosError('environment', 'this injector was built without a message bus: it cannot write a task-exception marker', 'a bug: compose the injector with its TaskExceptionDeps');
       const { bus, flinkAt } = this.taskException;
       const f = await injectTaskException(flinkAt(handle.restUrl), bus, this.clock, target);
-      return { ...f, pid: handle.taskManagers.find((t) => t.id === f.taskManagerId)?.pid ?? 0 };
+      return { ...f, pid: this.orchestrator.taskManagerPid(this.replica, f.taskManagerId) ?? 0 };
     },
   };
 
@@ -60,9 +60,9 @@ export class ProcessFailureInjector implements FailureInjector {
   }
 
   private pidOf(taskManagerId: string): number {
-    const tm = this.orchestrator.replica(this.replica).taskManagers.find((t) => t.id === taskManagerId);
-    if (!tm) throw new KhaosError('bad-input', `TaskManager ${taskManagerId} is not a live process of replica ${this.replica}`, 'its live TaskManagers: `khaos stack status`');
-    if (!isAlive(tm.pid)) throw new KhaosError('platform', `TaskManager ${taskManagerId} (pid ${tm.pid}) is not running`);
-    return tm.pid;
+    const pid = this.orchestrator.replica(this.replica).taskManagers.some((t) => t.id === taskManagerId) ? this.orchestrator.taskManagerPid(this.replica, taskManagerId) : undefined;
+    if (pid === undefined) throw new KhaosError('bad-input', `TaskManager ${taskManagerId} is not a live process of replica ${this.replica}`, 'its live TaskManagers: `khaos stack status`');
+    if (!isAlive(pid)) throw new KhaosError('platform', `TaskManager ${taskManagerId} (pid ${pid}) is not running`);
+    return pid;
   }
 }

@@ -82,14 +82,14 @@ export class Controller {
   private modelsNow?: ControlModels;
 
   constructor(
-    private readonly d: ControllerDeps,
-    private readonly o: ControllerOptions,
+    private readonly deps: ControllerDeps,
+    private readonly settings: ControllerOptions,
     /** When the job last entered RUNNING before control began (attach), ms. */
     runningSinceMs?: number,
   ) {
-    this.startedMs = d.clock.now();
+    this.startedMs = deps.clock.now();
     this.runningSinceMs = runningSinceMs;
-    this.modelsNow = d.models;
+    this.modelsNow = deps.models;
   }
 
   get models(): ControlModels | undefined {
@@ -114,11 +114,11 @@ export class Controller {
   }
 
   async tick(): Promise<TickReport> {
-    const sample = await this.d.sampler.sample();
+    const sample = await this.deps.sampler.sample();
     const now = sample.tMs;
     const prev = this.samples.at(-1);
     this.samples.push(sample);
-    const keepMs = Math.max(this.o.windowMs, this.o.forecast.historyMs, this.o.recovery.baselineMs) + this.o.recoveryTimeoutMs;
+    const keepMs = Math.max(this.settings.windowMs, this.settings.forecast.historyMs, this.settings.recovery.baselineMs) + this.settings.recoveryTimeoutMs;
     while (this.samples.length > 0 && this.samples[0]!.tMs < now - keepMs) this.samples.shift();
 
     // A failure: Flink reports the job out of RUNNING, or its restart counter moved between two
@@ -131,7 +131,7 @@ export class Controller {
     const reported = sample.state !== 'UNREACHABLE' && !ended;
     const restarted = prev?.restarts !== undefined && sample.restarts !== undefined && sample.restarts > prev.restarts;
     if (!this.failure && reported && prev?.state === 'RUNNING' && (!running || restarted)) {
-      this.failure = { startMs: prev.tMs, seenMs: now, intervalMs: this.d.actuator.intervalMs(), seenDown: !running };
+      this.failure = { startMs: prev.tMs, seenMs: now, intervalMs: this.deps.actuator.intervalMs(), seenDown: !running };
       this.failuresSeen++;
       this.event('failure', `job left RUNNING (${sample.state}${restarted ? `, numRestarts ${prev.restarts} → ${sample.restarts}` : ''})`, { startMs: prev.tMs });
     }
@@ -142,11 +142,11 @@ export class Controller {
     let recoveryJustEnded = false;
     if (this.failure) {
       const f = this.failure;
-      const recovery = { ...this.o.recovery, requireRestart: f.seenDown && this.o.recovery.requireRestart };
+      const recovery = { ...this.settings.recovery, requireRestart: f.seenDown && this.settings.recovery.requireRestart };
       const t = recoveryTimeline(this.samples, f.startMs, recovery);
       const sustained = t.recoveredAtMs !== undefined; // set only once sustained
       // Unseen restart: it may have left no visible disturbance at all; normal lag, sustained, ends it.
-      const normalNow = trailingNormalSustained(this.samples.filter((s) => s.tMs > f.startMs), t.thresholdLag, this.o.recovery);
+      const normalNow = trailingNormalSustained(this.samples.filter((s) => s.tMs > f.startMs), t.thresholdLag, this.settings.recovery);
       if (!f.seenDown && (sustained || normalNow)) {
         this.event('recovery', 'a restart seen only in Flink’s counter (it fell between samples): lag is normal again; not a sample, its outage was not seen', { origin: 'production', unseen: true });
         this.failure = undefined;
@@ -156,7 +156,7 @@ export class Controller {
           const s: FailureSample = { ciMs: f.intervalMs, throughputEps: m.throughputEps, latencyMs: m.latencyMs, recoverySec: m.recoverySec, detectionSec: m.detectionSec, restartSec: m.restartSec, catchupSec: m.catchupSec };
           failure = s;
           this.event('recovery', `recovered in ${m.recoverySec.toFixed(1)} s at ${m.throughputEps.toFixed(0)} ev/s, interval ${f.intervalMs} ms (origin: production)`, { origin: 'production', sample: s });
-          const refit = this.d.learn?.(s);
+          const refit = this.deps.learn?.(s);
           if (refit) {
             this.modelsNow = refit;
             this.event('models', `models refitted with the production failure: ${refit.version}`);
@@ -164,17 +164,17 @@ export class Controller {
         } else this.event('recovery', `recovered in ${m.recoverySec?.toFixed(1)} s; not a sample (no pre-failure throughput or latency)`);
         this.failure = undefined;
         recoveryJustEnded = true;
-      } else if (now - f.startMs > this.o.recoveryTimeoutMs) {
-        this.event('recovery', `no recovery within ${this.o.recoveryTimeoutMs} ms: stored as a timeout`, { origin: 'production', timeout: true });
+      } else if (now - f.startMs > this.settings.recoveryTimeoutMs) {
+        this.event('recovery', `no recovery within ${this.settings.recoveryTimeoutMs} ms: stored as a timeout`, { origin: 'production', timeout: true });
         failure = { timedOut: true, startMs: f.startMs };
         this.failure = undefined;
       }
     }
 
     const observation = this.observe(now, recoveryJustEnded);
-    const { decision, state } = this.d.policy.decide(observation, this.state, { actuator: this.d.actuator.kind, models: this.modelsNow });
+    const { decision, state } = this.deps.policy.decide(observation, this.state, { actuator: this.deps.actuator.kind, models: this.modelsNow });
     this.lastDecision = decision;
-    if (decision.checkpointNow && this.d.pacer && !this.o.dryRun) this.d.pacer.requestCheckpoint();
+    if (decision.checkpointNow && this.deps.pacer && !this.settings.dryRun) this.deps.pacer.requestCheckpoint();
     if (decision.action === 'wait') {
       this.state = state;
       return { sample, decision, observation, failure };
@@ -183,20 +183,20 @@ export class Controller {
     let outcome = 'kept';
     let outageMs = 0;
     if (decision.action === 'change') {
-      if (this.o.dryRun) outcome = 'dry-run';
+      if (this.settings.dryRun) outcome = 'dry-run';
       else {
-        const r = await this.d.actuator.apply(decision.toIntervalMs);
+        const r = await this.deps.actuator.apply(decision.toIntervalMs);
         outcome = r.ok ? 'applied' : `failed: ${r.detail}`;
         outageMs = r.outageMs;
       }
     }
     // A change that did not happen is not a change: the policy must not count it.
     this.state = outcome.startsWith('failed') ? { ...state, lastChangeMs: this.state.lastChangeMs, changeTimesMs: this.state.changeTimesMs } : state;
-    this.d.store.recordDecision({
-      runId: this.o.runId,
+    this.deps.store.recordDecision({
+      runId: this.settings.runId,
       atMs: now,
-      policy: this.d.policy.name,
-      actuator: this.d.actuator.kind,
+      policy: this.deps.policy.name,
+      actuator: this.deps.actuator.kind,
       action: decision.action,
       fromIntervalMs: decision.fromIntervalMs,
       toIntervalMs: decision.toIntervalMs,
@@ -213,7 +213,7 @@ export class Controller {
 
   /** The policy's input from the samples of the last window. */
   private observe(now: number, recoveryJustEnded: boolean): Observation {
-    const window = this.samples.filter((s) => s.tMs > now - this.o.windowMs && s.state === 'RUNNING');
+    const window = this.samples.filter((s) => s.tMs > now - this.settings.windowMs && s.state === 'RUNNING');
     const rates = window.flatMap((s) => (s.inputEps === undefined ? [] : [s.inputEps]));
     const reported = window.flatMap((s) => (s.latencyP99Ms === undefined ? [] : [s.latencyP99Ms]));
     // A gauge that never moves over a whole window is stale (Flink can serve a dead task's last value): unknown.
@@ -221,15 +221,15 @@ export class Controller {
     const last = this.samples.at(-1);
     // Rates from counter deltas read 0 when Flink's metric store has not refreshed between two
     // samples: the forecast gets 5-sample means, not single samples.
-    const recent = this.samples.filter((s) => s.tMs > now - this.o.forecast.historyMs && s.inputEps !== undefined);
+    const recent = this.samples.filter((s) => s.tMs > now - this.settings.forecast.historyMs && s.inputEps !== undefined);
     const history: { tMs: number; eps: number }[] = [];
     for (let i = 0; i + 5 <= recent.length; i += 5) history.push({ tMs: recent[i + 4]!.tMs, eps: mean(recent.slice(i, i + 5).map((s) => s.inputEps!)) });
     return {
       atMs: now,
-      intervalMs: this.d.actuator.intervalMs(),
+      intervalMs: this.deps.actuator.intervalMs(),
       throughputEps: mean(rates),
       latencyMs: mean(lats),
-      forecastEps: this.o.forecast.enabled ? this.forecast(history) : undefined,
+      forecastEps: this.settings.forecast.enabled ? this.forecast(history) : undefined,
       uptimeMs: this.runningSinceMs === undefined ? 0 : now - this.runningSinceMs,
       checkpointDurationMs: [...this.samples].reverse().find((s) => s.lastCheckpointMs !== undefined)?.lastCheckpointMs,
       failuresSeen: this.failuresSeen,
@@ -245,11 +245,11 @@ export class Controller {
    * restart is a steep trend that a linear forecast would carry far beyond anything observed.
    */
   private forecast(history: { tMs: number; eps: number }[]): number | undefined {
-    const f = forecastPeak(history, this.o.forecast.horizonMs);
+    const f = forecastPeak(history, this.settings.forecast.horizonMs);
     return f === undefined ? undefined : Math.min(f, 2 * Math.max(...history.map((h) => h.eps)));
   }
 
   private event(kind: string, detail: string, data?: unknown): void {
-    this.d.store.recordEvent({ runId: this.o.runId, atMs: this.d.clock.now(), kind, detail, data });
+    this.deps.store.recordEvent({ runId: this.settings.runId, atMs: this.deps.clock.now(), kind, detail, data });
   }
 }

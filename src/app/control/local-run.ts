@@ -2,30 +2,19 @@ import { eventGenerator, type DedupOptions, type JobKind } from '../../core/load
 import { seededRandom } from '../../core/random.js';
 import type { Reconciliation } from '../../core/reconcile.js';
 import { replaySchedule, type ReplayPlan, type Trace } from '../../core/load/trace.js';
-import type { Clock } from '../../ports/clock.js';
 import type { ControlStore } from '../../ports/control-store.js';
-import type { FailureInjector } from '../../ports/failure-injector.js';
 import type { FlinkEngine } from '../../ports/flink-engine.js';
-import type { MessageBus } from '../../ports/message-bus.js';
-import type { Orchestrator } from '../../ports/orchestrator.js';
 import { taskManagerRunning } from '../observe.js';
 import { awaitReconciliation, flushWindows } from '../reconcile-output.js';
 import { replayWorkload } from '../replay.js';
 import type { TickReport } from './controller.js';
 import { Pacer } from './pacer.js';
+import type { Platform } from '../platform.js';
 import { RestartActuator } from './restart-actuator.js';
 import { runControlSession, type ControlSettings, type SessionResult, type SessionTarget } from './session.js';
 
-export interface LocalControlDeps {
-  orchestrator: Orchestrator;
-  bus: MessageBus;
-  flinkAt(restUrl: string): FlinkEngine;
-  injectorFor(replica: string): FailureInjector;
-  clock: Clock;
-  store: ControlStore;
-  newRunId(): string;
-  log(line: string): void;
-}
+/** The platform of a control run, where it is recorded, and how a run is named. */
+export type LocalControlDeps = Platform & { store: ControlStore; newRunId(): string };
 
 /** The replay and the failures a group of replicas shares. */
 export interface LocalGroupOptions extends ReplayPlan {
@@ -185,7 +174,7 @@ function controlMember(deps: LocalControlDeps, m: GroupMember, flink: FlinkEngin
     },
     stopControl,
     async (r) => {
-      for (const id of deps.orchestrator.restartDeadTaskManagers(m.name)) log(`supervisor: started replacement TaskManager ${id}`);
+      for (const id of await deps.orchestrator.restartDeadTaskManagers(m.name)) log(`supervisor: started replacement TaskManager ${id}`);
       const dueSec = pendingKills[0];
       if (dueSec !== undefined && (clock.now() - replayStartMs) / 1000 >= dueSec) {
         pendingKills.shift();

@@ -33,14 +33,14 @@ export class RestartActuator implements IntervalActuator {
   private current?: number;
 
   constructor(
-    private readonly d: RestartActuatorDeps,
+    private readonly deps: RestartActuatorDeps,
     private readonly replica: string,
     /** Names the target in the records: `<stack>/<replica>`. */
     private readonly target: string,
   ) {}
 
   intervalMs(): number {
-    return this.current ?? this.d.orchestrator.replica(this.replica).checkpointIntervalMs;
+    return this.current ?? this.deps.orchestrator.replica(this.replica).checkpointIntervalMs;
   }
 
   /** The interval the running job really has (read from Flink), when the records may be stale. */
@@ -49,20 +49,20 @@ export class RestartActuator implements IntervalActuator {
   }
 
   private save(r: ReconfigRecord, step: ReconfigStep, extra: Partial<ReconfigRecord> = {}): ReconfigRecord {
-    const next = { ...r, ...extra, step, updatedAtMs: this.d.clock.now() };
-    this.d.store.saveReconfiguration(next);
-    this.d.onStep?.(step);
+    const next = { ...r, ...extra, step, updatedAtMs: this.deps.clock.now() };
+    this.deps.store.saveReconfiguration(next);
+    this.deps.onStep?.(step);
     return next;
   }
 
   async apply(toIntervalMs: number): Promise<ActuationOutcome> {
     const from = this.intervalMs();
-    const now = this.d.clock.now();
-    let r = this.save({ id: `${this.target}@${now}`, runId: this.d.runId(), target: this.target, fromIntervalMs: from, toIntervalMs, step: 'planned', startedAtMs: now, updatedAtMs: now }, 'planned');
+    const now = this.deps.clock.now();
+    let r = this.save({ id: `${this.target}@${now}`, runId: this.deps.runId(), target: this.target, fromIntervalMs: from, toIntervalMs, step: 'planned', startedAtMs: now, updatedAtMs: now }, 'planned');
     r = this.save(r, 'stopping');
     let savepointPath: string;
     try {
-      savepointPath = (await this.d.orchestrator.stopWithSavepoint(this.replica)).savepointPath;
+      savepointPath = (await this.deps.orchestrator.stopWithSavepoint(this.replica)).savepointPath;
     } catch (e) {
       this.save(r, 'failed', { detail: `savepoint failed, the job keeps running at ${from} ms: ${(e as Error).message}` });
       return { ok: false, fromIntervalMs: from, toIntervalMs: from, outageMs: 0, detail: `savepoint failed; the job keeps running at ${from} ms: ${(e as Error).message}` };
@@ -76,29 +76,29 @@ export class RestartActuator implements IntervalActuator {
     r = this.save(r, 'relaunching');
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.d.orchestrator.relaunch(this.replica, r.savepointPath!, r.toIntervalMs);
+        await this.deps.orchestrator.relaunch(this.replica, r.savepointPath!, r.toIntervalMs);
         break;
       } catch (e) {
-        if (attempt < 2 && !this.d.orchestrator.jobManagerAlive(this.replica)) {
-          this.d.log(`restart: relaunch from ${r.savepointPath} failed (${(e as Error).message}); trying once more`);
+        if (attempt < 2 && !(await this.deps.orchestrator.jobManagerAlive(this.replica))) {
+          this.deps.log(`restart: relaunch from ${r.savepointPath} failed (${(e as Error).message}); trying once more`);
           continue;
         }
         const detail = `relaunch from ${r.savepointPath} failed twice: the job is down; ${(e as Error).message}. Start the controller again to retry from the same savepoint`;
         this.save(r, 'failed', { detail });
-        return { ok: false, fromIntervalMs: r.fromIntervalMs, toIntervalMs: r.toIntervalMs, outageMs: this.d.clock.now() - requestedAtMs, detail };
+        return { ok: false, fromIntervalMs: r.fromIntervalMs, toIntervalMs: r.toIntervalMs, outageMs: this.deps.clock.now() - requestedAtMs, detail };
       }
     }
     this.current = r.toIntervalMs;
     this.save(r, 'done');
-    const outageMs = this.d.clock.now() - requestedAtMs;
+    const outageMs = this.deps.clock.now() - requestedAtMs;
     return { ok: true, fromIntervalMs: r.fromIntervalMs, toIntervalMs: r.toIntervalMs, outageMs, detail: `restart: savepoint ${r.savepointPath}, running again after ${outageMs} ms` };
   }
 
   /** The running job, once every task runs; undefined if none. */
   private async runningJob(): Promise<string | undefined> {
-    const job = (await this.d.flink.listJobs().catch(() => [])).find((j) => j.state === 'RUNNING');
+    const job = (await this.deps.flink.listJobs().catch(() => [])).find((j) => j.state === 'RUNNING');
     if (!job) return undefined;
-    const details = await this.d.flink.job(job.id).catch(() => undefined);
+    const details = await this.deps.flink.job(job.id).catch(() => undefined);
     return details?.vertices.every((v) => v.status === 'RUNNING') ? job.id : undefined;
   }
 
@@ -108,17 +108,17 @@ export class RestartActuator implements IntervalActuator {
    * asked for the stop died), and the relaunch replaces it.
    */
   private async stoppedJobManager(): Promise<boolean> {
-    if (!this.d.orchestrator.jobManagerAlive(this.replica)) return true;
-    const jobs = await this.d.flink.listJobs().catch(() => undefined);
+    if (!(await this.deps.orchestrator.jobManagerAlive(this.replica))) return true;
+    const jobs = await this.deps.flink.listJobs().catch(() => undefined);
     return jobs !== undefined && jobs.length > 0 && jobs.every((j) => ['FINISHED', 'CANCELED', 'FAILED'].includes(j.state));
   }
 
   private async waitFor<T>(what: () => Promise<T | undefined>): Promise<T | undefined> {
-    const deadline = this.d.clock.now() + (this.d.settleTimeoutMs ?? 120_000);
+    const deadline = this.deps.clock.now() + (this.deps.settleTimeoutMs ?? 120_000);
     for (;;) {
       const v = await what();
-      if (v !== undefined || this.d.clock.now() > deadline) return v;
-      await this.d.clock.sleep(1000);
+      if (v !== undefined || this.deps.clock.now() > deadline) return v;
+      await this.deps.clock.sleep(1000);
     }
   }
 
@@ -133,10 +133,10 @@ export class RestartActuator implements IntervalActuator {
    *   relaunch from the recorded savepoint.
    */
   async resume(): Promise<string | undefined> {
-    let r = this.d.store.openReconfiguration(this.target);
+    let r = this.deps.store.openReconfiguration(this.target);
     if (!r) return undefined;
-    const o = this.d.orchestrator;
-    this.d.log(`restart: resuming reconfiguration ${r.id} (${r.fromIntervalMs} → ${r.toIntervalMs} ms) left at step "${r.step}"`);
+    const orchestrator = this.deps.orchestrator;
+    this.deps.log(`restart: resuming reconfiguration ${r.id} (${r.fromIntervalMs} → ${r.toIntervalMs} ms) left at step "${r.step}"`);
     if (r.step === 'planned') {
       this.save(r, 'rolled-back', { detail: 'the controller stopped before the savepoint was requested: the job was not touched' });
       return `rolled back (nothing had been done; the job runs at ${r.fromIntervalMs} ms)`;
@@ -145,7 +145,7 @@ export class RestartActuator implements IntervalActuator {
       const settled = await this.waitFor(async () => {
         if (await this.stoppedJobManager()) return 'stopped' as const;
         const id = await this.runningJob();
-        if (id && (await this.d.flink.checkpoints(id)).counts.inProgress === 0) return 'running' as const;
+        if (id && (await this.deps.flink.checkpoints(id)).counts.inProgress === 0) return 'running' as const;
         return undefined;
       });
       if (settled === 'running') {
@@ -153,7 +153,7 @@ export class RestartActuator implements IntervalActuator {
         this.save(r, 'rolled-back', { detail: 'the stop-with-savepoint did not happen or failed: the job kept running' });
         return `rolled back (the job kept running at ${r.fromIntervalMs} ms)`;
       }
-      const sp = o.savepoints(this.replica).find((s) => s.completedAtMs >= r!.startedAtMs - 1000);
+      const sp = (await orchestrator.savepoints(this.replica)).find((s) => s.completedAtMs >= r!.startedAtMs - 1000);
       if (!sp) {
         const detail = 'the job stopped but no savepoint completed since the reconfiguration began: not relaunched automatically (an older savepoint would replay committed output); relaunch it by hand from the latest retained checkpoint';
         this.save(r, 'failed', { detail });
@@ -163,10 +163,10 @@ export class RestartActuator implements IntervalActuator {
     }
     // stopped or relaunching: a JobManager alive now is either the stopped one on its way out or a
     // relaunched one on its way up: wait until it is gone or its job runs.
-    if (o.jobManagerAlive(this.replica)) {
+    if (await orchestrator.jobManagerAlive(this.replica)) {
       const id = await this.waitFor(async () => ((await this.stoppedJobManager()) ? null : await this.runningJob()));
       if (id) {
-        const interval = (await this.d.flink.checkpointConfig(id)).intervalMs;
+        const interval = (await this.deps.flink.checkpointConfig(id)).intervalMs;
         this.current = interval;
         this.save(r, 'done', { detail: `resumed: the relaunched job was already RUNNING at ${interval} ms` });
         return `done (the relaunched job runs at ${interval} ms)`;

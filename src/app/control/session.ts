@@ -3,6 +3,7 @@ import { createPolicy, parsePolicy } from '../../core/control/policies.js';
 import type { ActuatorKind, ControlModels, PolicyOptions } from '../../core/control/policy.js';
 import { detectorOptions } from '../../core/profiling/recovery.js';
 import type { FailureSample } from '../../core/profiling/samples.js';
+import type { KhaosConfig } from '../../config/schema.js';
 import type { IntervalActuator } from '../../ports/actuator.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ControlStore } from '../../ports/control-store.js';
@@ -32,6 +33,15 @@ export interface ControlSettings {
   options: PolicyOptions;
 }
 
+/** The session settings of the config's `control` section. */
+export function controlSettings(c: KhaosConfig['control']): ControlSettings {
+  return {
+    policy: c.policy, actuator: c.actuator, dryRun: c.dryRun, tickMs: c.tickMs, statusEveryMs: c.statusEveryMs, windowMs: c.windowMs, recoveryTimeoutMs: c.recoveryTimeoutMs,
+    forecast: c.forecast, forecastHorizonMs: c.forecastHorizonMs, forecastHistoryMs: c.forecastHistoryMs, learning: c.learning, learningWindow: c.learningWindow,
+    sourceVertex: c.sourceVertex, latencyMetric: c.latencyMetric, options: c.options,
+  };
+}
+
 export interface SessionDeps {
   flink: FlinkEngine;
   clock: Clock;
@@ -55,6 +65,9 @@ export interface SessionTarget {
   models?: ControlModels;
   config: unknown;
 }
+
+/** What a session learns from or decides with: training samples, or models from files. */
+export type ModelInputs = Pick<SessionTarget, 'samples' | 'models'>;
 
 export interface SessionResult {
   runId: string;

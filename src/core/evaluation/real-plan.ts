@@ -128,3 +128,9 @@ export function scoredView(r: RealRunRecord): RealRunRecord {
   const from = r.replayStartMs + w * 1000;
   return { ...r, replayStartMs: from, scheduleEps: r.scheduleEps.slice(w), checkpoints: r.checkpoints.filter((c) => c.triggeredAtMs >= from) };
 }
+
+/** The planned runs not in `records` (by position and policy). */
+export function missingRuns(plan: RealPlan, records: readonly RealRunRecord[]): RealPlan['order'] {
+  const done = new Set(records.map((r) => `${r.position}:${r.policy}`));
+  return plan.order.filter((u) => u.policies.some((p) => !done.has(`${u.position}:${p}`)));
+}

@@ -220,7 +220,10 @@ export class FlinkRestDouble {
     const fresh = live.filter((p) => !mapped.has(p)).sort();
     const dead = tms().filter((tm) => !tm.alive).length;
     if (dead === 0 || fresh.length < dead) return;
-    this.platform.restartDeadTaskManagers(c.replica).forEach((id, i) => c.podOf.set(id, fresh[i]!));
+    void this.platform
+      .restartDeadTaskManagers(c.replica)
+      .then((ids) => ids.forEach((id, i) => c.podOf.set(id, fresh[i]!)))
+      .catch((e: Error) => this.errors.push(`${c.replica}: ${e.message}`));
   }
 
   async stop(): Promise<void> {

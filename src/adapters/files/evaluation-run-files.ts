@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { badInput } from '../core/errors.js';
-import { planDifferences, type RealPlan } from '../core/evaluation/real-plan.js';
-import type { RealRunRecord } from '../core/evaluation/real-run.js';
-import { parseRunsJson } from '../core/sim/calibrate.js';
+import { badInput } from '../../core/errors.js';
+import { missingRuns, planDifferences, type RealPlan } from '../../core/evaluation/real-plan.js';
+import type { RealRunRecord } from '../../core/evaluation/real-run.js';
+import { parseRunsJson } from '../../core/sim/calibrate.js';
+import type { Sitting } from '../../ports/evaluation-runs.js';
 
 /**
  * The files of a real evaluation's runs in its out directory: `plan.json` (the plan and its id,
@@ -50,14 +51,6 @@ const differencesFrom = (file: string, plan: RealPlan) => {
   const theirs = readPlanFile(path.dirname(file));
   return theirs ? ` (${planDifferences(theirs.plan, plan).join('; ')})` : '';
 };
-
-/** The runs one sitting records into `dir`, appended as each ends. */
-export interface Sitting {
-  dir: string;
-  /** Runs already recorded in `dir` (a resumed sitting), then those of this sitting. */
-  records: RealRunRecord[];
-  record(r: RealRunRecord): void;
-}
 
 /**
  * A new sitting in `dir` (nothing recorded there yet: runs cost minutes each, so they are never
@@ -117,10 +110,4 @@ export function joinRuns(files: readonly string[], plan: RealPlan, planId: strin
     seen.set(key, file);
   }
   return all.map(({ r }) => r);
-}
-
-/** The planned runs not in `records` (by position and policy). */
-export function missingRuns(plan: RealPlan, records: readonly RealRunRecord[]): RealPlan['order'] {
-  const done = new Set(records.map((r) => `${r.position}:${r.policy}`));
-  return plan.order.filter((u) => u.policies.some((p) => !done.has(`${u.position}:${p}`)));
 }
