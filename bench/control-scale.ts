@@ -20,7 +20,7 @@ import { createPolicy } from '../src/core/control/policies.js';
 import { LAG_SLACK_SECONDS } from '../src/core/profiling/recovery.js';
 import { seededRandom } from '../src/core/random.js';
 import { quantileSorted } from '../src/core/stats.js';
-import { DEFAULT_FLUID_PARAMS } from '../src/core/sim/fluid.js';
+import { DEFAULT_FLUID_PARAMS } from '../src/core/sim/fluid-params.js';
 import { fluidControlModels } from '../src/core/sim/models.js';
 import { ManualClock } from '../test/fakes/manual-clock.js';
 import { MemoryControlStore } from '../test/fakes/memory-control-store.js';

@@ -13,7 +13,7 @@ import { judgeScenario, type VerdictRow } from '../core/evaluation/verdict.js';
 import { detectorOptions } from '../core/profiling/recovery.js';
 import { samplesToCsv } from '../core/profiling/samples.js';
 import { parsePolicy, type PolicyUnderTest } from '../core/control/policies.js';
-import type { FluidParams } from '../core/sim/fluid.js';
+import type { FluidParams } from '../core/sim/fluid-params.js';
 import { median } from '../core/stats.js';
 import { buildRealEvaluateReport } from '../report/real-evaluate-report.js';
 import type { EvaluateReport } from '../report/evaluate-report.js';

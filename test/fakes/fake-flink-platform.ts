@@ -1,27 +1,9 @@
 import { KhaosError } from '../../src/core/errors.js';
 import type { JobKind } from '../../src/core/load/events.js';
-import {
-  abortSavepoint,
-  backlog,
-  cancel,
-  createFluidJob,
-  fluidParams,
-  injectFailure,
-  latencyP99Ms,
-  newStepTotals,
-  processing,
-  relaunch,
-  requestCheckpoint,
-  setSlotsAvailable,
-  step,
-  stopWithSavepoint,
-  type FluidCheckpoint,
-  type FluidEvent,
-  type FluidParams,
-  type FluidPhase,
-  type FluidState,
-  type StepTotals,
-} from '../../src/core/sim/fluid.js';
+import { abortSavepoint, cancel, injectFailure, relaunch, requestCheckpoint, setSlotsAvailable, stopWithSavepoint } from '../../src/core/sim/fluid-commands.js';
+import { fluidParams, type FluidParams } from '../../src/core/sim/fluid-params.js';
+import { backlog, createFluidJob, latencyP99Ms, newStepTotals, processing, type FluidCheckpoint, type FluidEvent, type FluidPhase, type FluidState, type StepTotals } from '../../src/core/sim/fluid-state.js';
+import { step } from '../../src/core/sim/fluid.js';
 import type { Clock } from '../../src/ports/clock.js';
 import type { FailureInjector, InjectedFailure, TaskExceptionTarget } from '../../src/ports/failure-injector.js';
 import type {

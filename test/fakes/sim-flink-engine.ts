@@ -1,18 +1,8 @@
 import { KhaosError } from '../../src/core/errors.js';
-import {
-  backlog,
-  createFluidJob,
-  injectFailure,
-  latencyP99Ms,
-  newStepTotals,
-  requestCheckpoint,
-  step,
-  type FailureType,
-  type FluidEvent,
-  type FluidParams,
-  type FluidState,
-  type StepTotals,
-} from '../../src/core/sim/fluid.js';
+import { injectFailure, requestCheckpoint } from '../../src/core/sim/fluid-commands.js';
+import type { FailureType, FluidParams } from '../../src/core/sim/fluid-params.js';
+import { backlog, createFluidJob, latencyP99Ms, newStepTotals, type FluidEvent, type FluidState, type StepTotals } from '../../src/core/sim/fluid-state.js';
+import { step } from '../../src/core/sim/fluid.js';
 import type { Clock } from '../../src/ports/clock.js';
 import type {
   AggregatedMetric,

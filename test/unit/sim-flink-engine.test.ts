@@ -5,7 +5,7 @@ import { JobSampler } from '../../src/app/observe.js';
 import { resolveConfig } from '../../src/config/schema.js';
 import { createPolicy } from '../../src/core/control/policies.js';
 import { LAG_SLACK_SECONDS } from '../../src/core/profiling/recovery.js';
-import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid.js';
+import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid-params.js';
 import { fluidControlModels } from '../../src/core/sim/models.js';
 import { ManualClock } from '../fakes/manual-clock.js';
 import { MemoryControlStore } from '../fakes/memory-control-store.js';

@@ -4,7 +4,7 @@ import type { JobSample, RecoveryOptions } from '../profiling/recovery.js';
 import type { FailureSample } from '../profiling/samples.js';
 import { median } from '../stats.js';
 import type { EvaluationRow, PolicyUnderTest } from '../sim/evaluate.js';
-import type { FluidParams } from '../sim/fluid.js';
+import type { FluidParams } from '../sim/fluid-params.js';
 import { simulate, type SimQos, type SimulationInput } from '../sim/simulate.js';
 import { intervalAt, type RealRunRecord } from './real-run.js';
 import { DOWN_SECOND, judgeLatency, UNJUDGED_SECOND, violationSeconds } from './violations.js';

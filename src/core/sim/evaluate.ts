@@ -4,7 +4,7 @@ import { badInput, KhaosError } from '../errors.js';
 import { median, quantile } from '../stats.js';
 import { rateAt, type Trace } from '../load/trace.js';
 import { failureSchedules, type FailureSpec } from './failures.js';
-import { checkParams, type FailureType, type FluidParams } from './fluid.js';
+import { checkParams, type FailureType, type FluidParams } from './fluid-params.js';
 import { judgeScenario, ORACLE_NAME, type ScenarioVerdict } from '../evaluation/verdict.js';
 import type { ViolationSeconds } from '../evaluation/violations.js';
 import type { OracleOptions } from './oracle.js';

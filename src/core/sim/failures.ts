@@ -1,6 +1,6 @@
 import { badInput } from '../errors.js';
 import { seededRandom } from '../random.js';
-import { FAILURE_TYPES, type FailureType } from './fluid.js';
+import { FAILURE_TYPES, type FailureType } from './fluid-params.js';
 
 /** One failure to inject into a simulated run. */
 export interface FailureSpec {

@@ -1,6 +1,6 @@
 import type { ControlModels } from '../control/policy.js';
 import { buildModel, PREDICTION_CEILING, type IntervalModel, type Model } from '../models/models.js';
-import { checkpointDurationMs, downtimeSec, queueingMs, type FailureType, type FluidParams } from './fluid.js';
+import { checkpointDurationMs, downtimeSec, queueingMs, type FailureType, type FluidParams } from './fluid-params.js';
 
 export interface FluidModelOptions {
   /** Where in the checkpoint cycle a failure falls, as a fraction of it (1: just before a checkpoint completes, the worst case and the profiling default). */

@@ -4,21 +4,9 @@ import { badInput } from '../errors.js';
 import { DOWN_SECOND, judgeLatency, violationSeconds, type ViolationSeconds } from '../evaluation/violations.js';
 import { detectorOptions, type JobSample, type RecoveryOptions } from '../profiling/recovery.js';
 import type { FailureSpec } from './failures.js';
-import {
-  createFluidJob,
-  DEFAULT_FLUID_PARAMS,
-  FAILURE_TYPES,
-  FLUID_PHASES,
-  newStepTotals,
-  reconfigure,
-  reportedState,
-  requestCheckpoint,
-  setPacedInterval,
-  type FluidListener,
-  type FluidParams,
-  type FluidState,
-  type StepTotals,
-} from './fluid.js';
+import { reconfigure, requestCheckpoint, setPacedInterval } from './fluid-commands.js';
+import { DEFAULT_FLUID_PARAMS, FAILURE_TYPES, type FluidParams } from './fluid-params.js';
+import { createFluidJob, FLUID_PHASES, newStepTotals, reportedState, type FluidListener, type FluidState, type StepTotals } from './fluid-state.js';
 import { SimObserver, type SimControlOptions } from './observer.js';
 import { oracleInterval, type OracleOptions } from './oracle.js';
 import { baselineOf, PHASE_INDEX, recordSecond, RUNNING_REPORTED, stepSecond } from './seconds.js';
