@@ -1,6 +1,5 @@
 import { badInput } from '../errors.js';
 import type { ActuatorKind } from '../control/policy.js';
-import type { JobState } from '../job-state.js';
 import { checkParams, queueingMs, type FailureType, type FluidParams } from './fluid-params.js';
 
 /**
@@ -24,26 +23,6 @@ import { checkParams, queueingMs, type FailureType, type FluidParams } from './f
  */
 export const FLUID_PHASES = ['running', 'failed', 'frozen', 'restarting', 'restoring', 'savepointing', 'stopped', 'relaunching', 'starting', 'scheduled'] as const;
 export type FluidPhase = (typeof FLUID_PHASES)[number];
-
-/** What the controller's sampler reports in each phase (see app/observe.ts: tasks not all running read INITIALIZING). */
-export function reportedState(phase: FluidPhase): JobState | 'UNREACHABLE' {
-  switch (phase) {
-    case 'running':
-    case 'failed':
-    case 'frozen':
-    case 'savepointing':
-      return 'RUNNING';
-    case 'restarting':
-      return 'RESTARTING';
-    case 'restoring':
-    case 'starting':
-    case 'scheduled':
-      return 'INITIALIZING';
-    case 'stopped':
-    case 'relaunching':
-      return 'UNREACHABLE';
-  }
-}
 
 /** A completed checkpoint or savepoint. */
 export interface FluidCheckpoint {

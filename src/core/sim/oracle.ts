@@ -1,8 +1,9 @@
 import type { RecoveryOptions } from '../profiling/recovery.js';
 import type { FailureSpec } from './failures.js';
+import { reportedState } from './flink-states.js';
 import { setPacedInterval } from './fluid-commands.js';
 import type { FailureType } from './fluid-params.js';
-import { newStepTotals, reportedState, type FluidState } from './fluid-state.js';
+import { newStepTotals, type FluidState } from './fluid-state.js';
 import { RecoveryTracker } from './recovery-tracker.js';
 import { baselineOf, PHASE_INDEX, recordSecond, RUNNING_REPORTED, stepSecond } from './seconds.js';
 import type { SimSeries } from './simulate.js';

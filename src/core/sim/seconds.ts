@@ -1,6 +1,7 @@
 import type { FailureSpec } from './failures.js';
+import { reportedState } from './flink-states.js';
 import { injectFailure } from './fluid-commands.js';
-import { FLUID_PHASES, latencyP99Ms, reportedState, type FluidListener, type FluidPhase, type FluidState, type StepTotals } from './fluid-state.js';
+import { FLUID_PHASES, latencyP99Ms, type FluidListener, type FluidPhase, type FluidState, type StepTotals } from './fluid-state.js';
 import { step } from './fluid.js';
 import type { SimSeries } from './simulate.js';
 
