@@ -22,8 +22,8 @@ import { seededRandom } from '../src/core/random.js';
 import { quantileSorted } from '../src/core/stats.js';
 import { DEFAULT_FLUID_PARAMS } from '../src/core/sim/fluid-params.js';
 import { fluidControlModels } from '../src/core/sim/models.js';
-import { ManualClock } from '../test/fakes/manual-clock.js';
-import { MemoryControlStore } from '../test/fakes/memory-control-store.js';
+import { ManualClock } from '../src/adapters/sim/manual-clock.js';
+import { MemoryControlStore } from '../src/adapters/memory/memory-control-store.js';
 import { SimFlinkEngine } from '../src/adapters/sim/sim-flink-engine.js';
 import { report, stats } from './lib.js';
 

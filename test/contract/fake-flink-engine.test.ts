@@ -5,7 +5,7 @@ import { replayWorkload } from '../../src/app/replay.js';
 import { recoveryTimeline, type JobSample, type RecoveryTimeline } from '../../src/core/profiling/recovery.js';
 import type { ReplicaRequest } from '../../src/ports/orchestrator.js';
 import { FakeFlinkPlatform, type FakeFlinkPlatformOptions } from '../fakes/fake-flink-platform.js';
-import { ManualClock } from '../fakes/manual-clock.js';
+import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
 import { MemoryMessageBus } from '../fakes/memory-message-bus.js';
 import { flinkEngineContract } from './flink-engine.contract.js';
 

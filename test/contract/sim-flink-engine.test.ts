@@ -1,6 +1,6 @@
 import { SimFlinkEngine } from '../../src/adapters/sim/sim-flink-engine.js';
 import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid-params.js';
-import { ManualClock } from '../fakes/manual-clock.js';
+import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
 import { flinkEngineContract } from './flink-engine.contract.js';
 
 // The simulator's engine with its default physics: 200 MB state, 8 s to detect a kill, 10 s restart.
