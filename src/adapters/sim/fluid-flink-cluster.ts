@@ -128,6 +128,8 @@ export class FluidFlinkCluster {
   /** The latency gauge's window: the current second since the cluster started. */
   private gauge: StepTotals = newStepTotals();
   private readonly onEvent = (e: FluidEvent) => this.event(e);
+  /** Something happened since the last advance (every command fires an event): what it made due now has to fire. */
+  private changed = true;
 
   constructor(
     options: FluidFlinkClusterOptions,
@@ -183,17 +185,20 @@ export class FluidFlinkCluster {
   /** Runs the fluid job to `toMs` at the input's rates, one second at a time, thawing TaskManagers on time, then fires what is due then. */
   advanceTo(toMs: number): void {
     const s = this.fluid;
+    if (s.tMs >= toMs && !this.changed) return;
     while (s.tMs < toMs) {
       const second = this.startMs + Math.floor((s.tMs - this.startMs) / 1000) * 1000;
       // The latency gauge reports over the current second (a partial one continues its totals).
       if (s.tMs === second) this.gauge = newStepTotals();
-      const thaw = Math.min(...this.tms.map((tm) => tm.frozenUntilMs ?? Infinity));
+      let thaw = Infinity;
+      for (const tm of this.tms) if (tm.frozenUntilMs !== undefined) thaw = Math.min(thaw, tm.frozenUntilMs);
       const end = Math.min(toMs, second + 1000, this.input.changeAfter(s.tMs) ?? Infinity, thaw);
       step(s, end - s.tMs, this.input.rateAt(s.tMs), this.gauge, this.onEvent);
       this.meter.push({ tMs: s.tMs, processed: s.processedTotal });
       for (const tm of this.tms) if (tm.frozenUntilMs !== undefined && tm.frozenUntilMs <= s.tMs) this.thaw(tm);
     }
     this.settle();
+    this.changed = false;
     while (this.meter.length > 2 && this.meter[1]!.tMs <= toMs - this.o.rateWindowMs) this.meter.shift();
   }
 
@@ -205,6 +210,7 @@ export class FluidFlinkCluster {
   // ---- what the fluid job does, as Flink shows it --------------------------------------
 
   private event(e: FluidEvent): void {
+    this.changed = true;
     // A relaunched job exists once its JobManager is up.
     if (this.fluid.phase !== 'relaunching' && this.fluid.job.number !== this.job.number) this.job = this.newJob(e.atMs);
     switch (e.kind) {
