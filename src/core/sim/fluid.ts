@@ -13,7 +13,8 @@ import { headAgeMs, newJobCounts, newStepTotals, stateBytes, type FluidCheckpoin
  * between. Commands between steps: `injectFailure`, `setPacedInterval`, `requestCheckpoint`,
  * `reconfigure` (or its two halves `stopWithSavepoint` + `relaunch`), `abortSavepoint`, `cancel`,
  * `setSlotsAvailable`. The state is mutated in place, for speed (a week is 604 800 steps);
- * everything is deterministic. The simulator and the test fake of Flink (test/fakes) both run on it.
+ * everything is deterministic. The simulator runs on it, and so does the simulated Flink cluster
+ * (src/adapters/sim) behind SimFlinkEngine and the test fake of the platform (test/fakes).
  *
  * This file steps the model: time passes and what falls due fires. Its parameters are in
  * fluid-params.ts, its state and events in fluid-state.ts, the commands in fluid-commands.ts.
