@@ -19,7 +19,7 @@ import { initialPolicyState, type Observation } from '../src/core/control/policy
 import { recoveryTimeline, LAG_SLACK_SECONDS, type JobSample } from '../src/core/profiling/recovery.js';
 import { parseSamplesCsv } from '../src/core/profiling/samples.js';
 import fs from 'node:fs';
-import { MemoryControlStore } from '../test/fakes/memory-control-store.js';
+import { MemoryControlStore } from '../src/adapters/memory/memory-control-store.js';
 import { loadedReplica, report, stats } from './lib.js';
 
 const changes = Number(process.argv[2] ?? 3);

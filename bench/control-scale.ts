@@ -1,7 +1,7 @@
 /**
  * Scale of the control plane (issue 8): how many jobs one controller process handles at a 10 s
  * tick on this machine. Each job is a SIMULATED fluid job behind the FlinkEngine port
- * (test/fakes/sim-flink-engine.ts), controlled by the real Controller (khaos+) with the paced
+ * (src/adapters/sim/sim-flink-engine.ts), controlled by the real Controller (khaos+) with the paced
  * actuator (the real Pacer), all driven by ONE event loop: each job's controller ticks every 10 s
  * of simulated time (jobs staggered across the tick), its pacer as runControlLoop runs it (sleeping
  * until its checkpoint is due, at most 250 ms). Time is a ManualClock moved from event to event, so
@@ -20,11 +20,11 @@ import { createPolicy } from '../src/core/control/policies.js';
 import { LAG_SLACK_SECONDS } from '../src/core/profiling/recovery.js';
 import { seededRandom } from '../src/core/random.js';
 import { quantileSorted } from '../src/core/stats.js';
-import { DEFAULT_FLUID_PARAMS } from '../src/core/sim/fluid.js';
+import { DEFAULT_FLUID_PARAMS } from '../src/core/sim/fluid-params.js';
 import { fluidControlModels } from '../src/core/sim/models.js';
-import { ManualClock } from '../test/fakes/manual-clock.js';
-import { MemoryControlStore } from '../test/fakes/memory-control-store.js';
-import { SimFlinkEngine } from '../test/fakes/sim-flink-engine.js';
+import { ManualClock } from '../src/adapters/sim/manual-clock.js';
+import { MemoryControlStore } from '../src/adapters/memory/memory-control-store.js';
+import { SimFlinkEngine } from '../src/adapters/sim/sim-flink-engine.js';
 import { report, stats } from './lib.js';
 
 const spanMin = Number(process.argv[2] ?? 10);
@@ -246,7 +246,7 @@ const fitting = results.filter((r) => r.fits10s).map((r) => r.n);
 report(
   'control-scale',
   {
-    what: 'SIMULATED jobs: one controller process, N jobs each a fluid job behind the FlinkEngine port (test/fakes/sim-flink-engine.ts) + the real Controller (khaos+) + the real Pacer (paced actuator), one event loop, controller tick 10 s per job staggered across the tick',
+    what: 'SIMULATED jobs: one controller process, N jobs each a fluid job behind the FlinkEngine port (src/adapters/sim/sim-flink-engine.ts) + the real Controller (khaos+) + the real Pacer (paced actuator), one event loop, controller tick 10 s per job staggered across the tick',
     flinkRestLatency: 'NOT included: every REST call answers in-process (a real process waits on ~10 REST calls per job per tick, overlapped by the event loop)',
     simulatedSpanMinPerN: spanMin,
     pacer: `as runControlLoop (pacerSleepMs): sleeps until the next checkpoint is due, at most ${pacerMaxSleepMs} ms; while waiting on Flink (a checkpoint in flight), a twentieth of the interval, 50–${pacerMaxSleepMs} ms`,

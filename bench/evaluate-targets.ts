@@ -18,7 +18,7 @@ import YAML from 'yaml';
 import { loadTrace } from '../src/compose.js';
 import { resolveConfig, type ConfigInput } from '../src/config/schema.js';
 import { simulationRates } from '../src/core/sim/evaluate.js';
-import { downtimeSec } from '../src/core/sim/fluid.js';
+import { downtimeSec } from '../src/core/sim/fluid-params.js';
 import { fluidLatencyMs, fluidRecoverySec } from '../src/core/sim/models.js';
 
 /** The rule's load: the peak a job is provisioned for, with ~15 % headroom. */

@@ -14,7 +14,7 @@ import { evaluationFromConfig } from '../src/app/evaluate.js';
 import { loadTrace } from '../src/compose.js';
 import { resolveConfig, resolvePolicyList, type ConfigInput } from '../src/config/schema.js';
 import { planEvaluation, simulationRates } from '../src/core/sim/evaluate.js';
-import { FLUID_PHASES } from '../src/core/sim/fluid.js';
+import { FLUID_PHASES } from '../src/core/sim/fluid-state.js';
 import { fluidControlModels } from '../src/core/sim/models.js';
 import { simulate, type SimulationResult } from '../src/core/sim/simulate.js';
 import type { Decision } from '../src/core/control/policy.js';

@@ -9,7 +9,7 @@ import { pairedDifferences, referencePolicy, summariseRepeats } from '../core/ev
 import { judgeScenario, type VerdictRow } from '../core/evaluation/verdict.js';
 import type { FailureSample } from '../core/profiling/samples.js';
 import { parsePolicy } from '../core/control/policies.js';
-import type { FluidParams } from '../core/sim/fluid.js';
+import type { FluidParams } from '../core/sim/fluid-params.js';
 import { median } from '../core/stats.js';
 import { buildRealEvaluateReport } from '../report/real-evaluate-report.js';
 import type { EvaluateReport } from '../report/evaluate-report.js';

@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { ControlModels, PolicyOptions } from '../core/control/policy.js';
 import { runPolicy, type PolicyUnderTest, type RunOutcome } from '../core/sim/evaluate.js';
 import type { FailureSpec } from '../core/sim/failures.js';
-import type { FluidParams } from '../core/sim/fluid.js';
+import type { FluidParams } from '../core/sim/fluid-params.js';
 import { fluidControlModels, type FluidModelOptions } from '../core/sim/models.js';
 import type { OracleOptions } from '../core/sim/oracle.js';
 import type { SimulationInput } from '../core/sim/simulate.js';

@@ -6,7 +6,7 @@ import { JOB_KINDS, type JobKind } from '../core/load/events.js';
 import { recoveredSamples } from '../core/profiling/profile-records.js';
 import { parseSamplesCsv } from '../core/profiling/samples.js';
 import { calibrate, parseRunsJson, PHI_OF_TIMING, type CalibrationRecord, type SampleSource } from '../core/sim/calibrate.js';
-import { fluidParams, type FluidParamsOverrides } from '../core/sim/fluid.js';
+import { fluidParams, type FluidParamsOverrides } from '../core/sim/fluid-params.js';
 import type { ProfileStore } from '../ports/profile-store.js';
 import { act, processIo, runAlone, withConfigOptions, type CliIo } from './common.js';
 import { pct, readText, sig, table } from './models.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { badInput, KhaosError } from '../core/errors.js';
 import { parsePolicy, POLICY_REGISTRY, policyNameList, policyProblem, resolvePolicy, type PolicyUnderTest } from '../core/control/policies.js';
 import { FAILURE_TYPE_REGISTRY, FAILURE_TYPES, failureTypeList, TIMED_FAILURE_TYPES, type FailureType } from '../core/failure-types.js';
-import { fluidParams, type FluidParamsOverrides } from '../core/sim/fluid.js';
+import { fluidParams, type FluidParamsOverrides } from '../core/sim/fluid-params.js';
 import { durationProblem, parseDuration } from './duration.js';
 import { DEDUP_DEFAULTS, JOB_KINDS } from '../core/load/events.js';
 
@@ -281,7 +281,7 @@ export const configSchema = z
         failure: failureType.default('kill').describe(`Failure type: ${failureTypeList()} (${TIMED_FAILURE_TYPES.join(', ')} lasting until detected)`),
         latencyWindow: duration('300s', 'Window of latencyWindowViolationShare: a second violates when the mean p99 over this long (whole seconds) exceeds control.latencyTarget (300s: the paper\'s 5-minute mean); latencyViolationShare is always per second'),
         oracle: z.boolean().default(true).describe('--sim only: also run the load oracle (knows the coming load, not the failures; docs/evaluate.md), the limit a load-forecasting policy is measured against'),
-        sim: simOverrides.default({}).describe('Simulated job: overrides of the fluid parameters (src/core/sim/fluid.ts, units in the names), e.g. {capacityEps: 30000, checkpoint: {capacityLoss: 0.05}}; calibration: <id> of `khaos sim calibrate` takes its parameters as the base of the overrides'),
+        sim: simOverrides.default({}).describe('Simulated job: overrides of the fluid parameters (src/core/sim/fluid-params.ts, units in the names), e.g. {capacityEps: 30000, checkpoint: {capacityLoss: 0.05}}; calibration: <id> of `khaos sim calibrate` takes its parameters as the base of the overrides'),
         real: z
           .object({
             mode: z.enum(['sequential', 'side-by-side']).default('sequential').describe('Real stack: replicas one after another on the same replayed input (default: on a small machine side-by-side replicas slow each other’s recoveries 2–4×), or side by side on one replay'),

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SqliteControlStore } from '../../src/adapters/sqlite/sqlite-control-store.js';
-import { MemoryControlStore } from '../fakes/memory-control-store.js';
+import { MemoryControlStore } from '../../src/adapters/memory/memory-control-store.js';
 import { controlStoreContract } from './control-store.contract.js';
 
 controlStoreContract('MemoryControlStore', () => ({ store: new MemoryControlStore() }));

@@ -1,5 +1,5 @@
 import { FakeFlinkPlatform } from '../fakes/fake-flink-platform.js';
-import { ManualClock } from '../fakes/manual-clock.js';
+import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
 import type { PlatformSubject } from './orchestrator.contract.js';
 
 /** FakeFlinkPlatform under a ManualClock as the subject of the Orchestrator and FailureInjector contracts. */

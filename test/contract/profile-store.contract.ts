@@ -1,7 +1,7 @@
 import { describe, expect, it, type TestContext } from 'vitest';
 import type { FailureMeasurement, ProfilePlan, ProfileRecord, StepRecord } from '../../src/core/profiling/profile-records.js';
 import type { JobKind } from '../../src/core/load/events.js';
-import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid.js';
+import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid-params.js';
 import type { NewCalibration } from '../../src/core/sim/calibrate.js';
 import type { ProfileStore } from '../../src/ports/profile-store.js';
 

@@ -12,8 +12,8 @@ import type { ReplicaRequest } from '../../src/ports/orchestrator.js';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import { createPolicy } from '../../src/core/control/policies.js';
 import { FakeFlinkPlatform } from '../fakes/fake-flink-platform.js';
-import { ManualClock } from '../fakes/manual-clock.js';
-import { MemoryControlStore } from '../fakes/memory-control-store.js';
+import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
+import { MemoryControlStore } from '../../src/adapters/memory/memory-control-store.js';
 
 const request = (checkpointIntervalMs: number): ReplicaRequest => ({
   name: 'job', job: 'iot', checkpointIntervalMs, parallelism: 2, inputTopic: 'in', outputTopic: 'out', auditTopic: 'audit', groupId: 'g',

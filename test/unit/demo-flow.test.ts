@@ -6,7 +6,7 @@ import { parseTraceCsv } from '../../src/core/load/trace.js';
 import type { FailureInjector } from '../../src/ports/failure-injector.js';
 import type { MessageBus, ReadRecord } from '../../src/ports/message-bus.js';
 import { FakeFlinkPlatform } from '../fakes/fake-flink-platform.js';
-import { ManualClock } from '../fakes/manual-clock.js';
+import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
 import { MemoryMessageBus } from '../fakes/memory-message-bus.js';
 
 /** A day of load rising linearly from 0 to its peak. */

@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { realKillsSec } from '../../src/app/evaluate-real.js';
 import { resolveConfig, resolvePolicyList } from '../../src/config/schema.js';
-import { DEFAULT_FLUID_PARAMS, reconfigurationOutageSec } from '../../src/core/sim/fluid.js';
+import { DEFAULT_FLUID_PARAMS, reconfigurationOutageSec } from '../../src/core/sim/fluid-params.js';
 
 const messageOf = (f: () => unknown): string => {
   try {

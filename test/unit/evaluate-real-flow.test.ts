@@ -16,8 +16,8 @@ import { parseTraceCsv } from '../../src/core/load/trace.js';
 import { parseSamplesCsv } from '../../src/core/profiling/samples.js';
 import type { MessageBus, ReadRecord } from '../../src/ports/message-bus.js';
 import { FakeFlinkPlatform } from '../fakes/fake-flink-platform.js';
-import { ManualClock } from '../fakes/manual-clock.js';
-import { MemoryControlStore } from '../fakes/memory-control-store.js';
+import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
+import { MemoryControlStore } from '../../src/adapters/memory/memory-control-store.js';
 import { MemoryMessageBus } from '../fakes/memory-message-bus.js';
 import { khaosIn } from '../support/khaos-cli.js';
 

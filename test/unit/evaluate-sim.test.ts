@@ -11,7 +11,7 @@ import {
   type EvaluationInput,
 } from '../../src/core/sim/evaluate.js';
 import { failureSchedules } from '../../src/core/sim/failures.js';
-import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid.js';
+import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid-params.js';
 import { fluidControlModels } from '../../src/core/sim/models.js';
 import { simulate } from '../../src/core/sim/simulate.js';
 import { METRICS, summariseRuns, type RunQos } from '../../src/core/evaluation/qos.js';

@@ -4,7 +4,7 @@ import type { RealRunRecord } from '../../src/core/evaluation/real-run.js';
 import { judgeScenario, type VerdictRow } from '../../src/core/evaluation/verdict.js';
 import { DOWN_SECOND, judgeLatency, recoveryViolatingSeconds, violationSeconds } from '../../src/core/evaluation/violations.js';
 import type { JobSample } from '../../src/core/profiling/recovery.js';
-import { fluidParams } from '../../src/core/sim/fluid.js';
+import { fluidParams } from '../../src/core/sim/fluid-params.js';
 import { judgedLatency, simulate } from '../../src/core/sim/simulate.js';
 import { trailingMeanOverShare } from '../../src/core/stats.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/schema.js';
 import { FAILURE_TYPE_REGISTRY, FAILURE_TYPES, failureSpec, failureTypeList, TIMED_FAILURE_TYPES } from '../../src/core/failure-types.js';
-import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid.js';
+import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid-params.js';
 
 describe('the failure-type registry', () => {
   it('derives the list of types, its wording, and the types that last a given time', () => {

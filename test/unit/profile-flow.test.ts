@@ -10,7 +10,7 @@ import { recoveredSamples, type FailureMeasurement, type ProfilePlan } from '../
 import { buildProfileReport } from '../../src/report/profile-report.js';
 import { parseTraceCsv } from '../../src/core/load/trace.js';
 import { FakeFlinkPlatform } from '../fakes/fake-flink-platform.js';
-import { ManualClock } from '../fakes/manual-clock.js';
+import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
 import { MemoryMessageBus } from '../fakes/memory-message-bus.js';
 import { MemoryProfileStore } from '../fakes/memory-profile-store.js';
 

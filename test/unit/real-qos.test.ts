@@ -6,7 +6,7 @@ import { trailingMeanOverShare } from '../../src/core/stats.js';
 import type { RealRunRecord } from '../../src/core/evaluation/real-run.js';
 import { LAG_SLACK_SECONDS, type JobSample } from '../../src/core/profiling/recovery.js';
 import { policyUnderTest } from '../../src/core/sim/evaluate.js';
-import { DEFAULT_FLUID_PARAMS, fluidParams } from '../../src/core/sim/fluid.js';
+import { DEFAULT_FLUID_PARAMS, fluidParams } from '../../src/core/sim/fluid-params.js';
 import { jobSampleAt, simulate } from '../../src/core/sim/simulate.js';
 
 const T0 = 1_700_000_000_000;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { replayWorkload } from '../../src/app/replay.js';
 import { eventGenerator } from '../../src/core/load/events.js';
 import { seededRandom } from '../../src/core/random.js';
-import { ManualClock } from '../fakes/manual-clock.js';
+import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
 import { MemoryMessageBus } from '../fakes/memory-message-bus.js';
 
 describe('replayWorkload', () => {

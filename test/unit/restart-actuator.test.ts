@@ -3,8 +3,8 @@ import { RestartActuator } from '../../src/app/control/restart-actuator.js';
 import type { ReconfigStep } from '../../src/core/control/records.js';
 import type { Orchestrator } from '../../src/ports/orchestrator.js';
 import { FakeFlinkPlatform } from '../fakes/fake-flink-platform.js';
-import { ManualClock } from '../fakes/manual-clock.js';
-import { MemoryControlStore } from '../fakes/memory-control-store.js';
+import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
+import { MemoryControlStore } from '../../src/adapters/memory/memory-control-store.js';
 
 class Crash extends Error {}
 

@@ -7,7 +7,7 @@ import { parseSamplesCsv } from '../../src/core/profiling/samples.js';
 import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/models/simulated-samples.js';
 import { seededRandom } from '../../src/core/random.js';
 import { calibrate, leaves, parseRunsJson, type SampleSource } from '../../src/core/sim/calibrate.js';
-import { DEFAULT_FLUID_PARAMS, downtimeSec, reconfigurationOutageSec } from '../../src/core/sim/fluid.js';
+import { DEFAULT_FLUID_PARAMS, downtimeSec, reconfigurationOutageSec } from '../../src/core/sim/fluid-params.js';
 
 const near = (actual: number, expected: number, rel = 0.05) => expect(Math.abs(actual - expected) / Math.abs(expected)).toBeLessThan(rel);
 

@@ -5,11 +5,11 @@ import { JobSampler } from '../../src/app/observe.js';
 import { resolveConfig } from '../../src/config/schema.js';
 import { createPolicy } from '../../src/core/control/policies.js';
 import { LAG_SLACK_SECONDS } from '../../src/core/profiling/recovery.js';
-import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid.js';
+import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid-params.js';
 import { fluidControlModels } from '../../src/core/sim/models.js';
-import { ManualClock } from '../fakes/manual-clock.js';
-import { MemoryControlStore } from '../fakes/memory-control-store.js';
-import { SimFlinkEngine } from '../fakes/sim-flink-engine.js';
+import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
+import { MemoryControlStore } from '../../src/adapters/memory/memory-control-store.js';
+import { SimFlinkEngine } from '../../src/adapters/sim/sim-flink-engine.js';
 
 const HOUR = 3_600_000;
 
@@ -95,10 +95,8 @@ describe('SimFlinkEngine under the real controller (khaos+, paced)', () => {
     expect(foreign.length).toBeLessThanOrEqual(engine.fallbackTriggersMs.length);
   });
 
-  it('answers only what the controller needs; the rest is not simulated', async () => {
+  it('answers 404 for a job it does not know, and lists its RUNNING job', async () => {
     const engine = new SimFlinkEngine(new ManualClock(), { params: DEFAULT_FLUID_PARAMS, rateEps: [1000], fallbackIntervalMs: 60_000 });
-    await expect(engine.stopWithSavepoint()).rejects.toThrow(/not simulated/);
-    await expect(engine.taskManagers()).rejects.toThrow(/not simulated/);
     await expect(engine.job('nope')).rejects.toThrow(/404/);
     const [job] = await engine.listJobs();
     expect(job!.state).toBe('RUNNING');

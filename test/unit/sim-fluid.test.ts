@@ -1,26 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { KhaosError } from '../../src/core/errors.js';
 import { physicalLatencyMs, physicalRecoverySec } from '../../src/core/models/models.js';
-import {
-  abortSavepoint,
-  backlog,
-  cancel,
-  createFluidJob,
-  fluidParams,
-  headAgeMs,
-  injectFailure,
-  latencyP99Ms,
-  processing,
-  reconfigure,
-  relaunch,
-  requestCheckpoint,
-  setPacedInterval,
-  setSlotsAvailable,
-  step,
-  stopWithSavepoint,
-  type FluidEvent,
-  type FluidState,
-} from '../../src/core/sim/fluid.js';
+import { abortSavepoint, cancel, injectFailure, reconfigure, relaunch, requestCheckpoint, setPacedInterval, setSlotsAvailable, stopWithSavepoint } from '../../src/core/sim/fluid-commands.js';
+import { fluidParams } from '../../src/core/sim/fluid-params.js';
+import { backlog, createFluidJob, headAgeMs, latencyP99Ms, processing, type FluidEvent, type FluidState } from '../../src/core/sim/fluid-state.js';
+import { step } from '../../src/core/sim/fluid.js';
 import { simulate } from '../../src/core/sim/simulate.js';
 
 // Round numbers so that every expectation can be worked out by hand:

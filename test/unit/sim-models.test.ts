@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildModel, PREDICTION_CEILING } from '../../src/core/models/models.js';
-import { downtimeSec, fluidParams } from '../../src/core/sim/fluid.js';
+import { downtimeSec, fluidParams } from '../../src/core/sim/fluid-params.js';
 import { checkpointCycle, fluidControlModels } from '../../src/core/sim/models.js';
 import { simulate } from '../../src/core/sim/simulate.js';
 

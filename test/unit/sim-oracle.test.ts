@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY_OPTIONS } from '../../src/core/control/policy.js';
 import { ORACLE_POLICY, oracleOptions, planEvaluation, policyUnderTest } from '../../src/core/sim/evaluate.js';
-import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid.js';
+import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid-params.js';
 import { simulate } from '../../src/core/sim/simulate.js';
 
 // Quiet, then near capacity (11 000 of 12 000 events/s), then quiet again; one kill at the peak.

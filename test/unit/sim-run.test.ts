@@ -9,7 +9,8 @@ import { recoveryTimeline } from '../../src/core/profiling/recovery.js';
 import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/models/simulated-samples.js';
 import { seededRandom } from '../../src/core/random.js';
 import { failureSchedules } from '../../src/core/sim/failures.js';
-import { DEFAULT_FLUID_PARAMS, fluidParams, reconfigurationOutageSec, type FluidEvent } from '../../src/core/sim/fluid.js';
+import { DEFAULT_FLUID_PARAMS, fluidParams, reconfigurationOutageSec } from '../../src/core/sim/fluid-params.js';
+import type { FluidEvent } from '../../src/core/sim/fluid-state.js';
 import { fluidControlModels } from '../../src/core/sim/models.js';
 import { DEFAULT_CONTROL, jobSampleAt, simulate } from '../../src/core/sim/simulate.js';
 

@@ -5,7 +5,7 @@ import { boxLeastSquares } from '../models/linalg.js';
 import { fitCapacity, mape, physicalLatencyAt, physicalLatencyMs, physicalRecoverySec, type LatencySample } from '../models/models.js';
 import { MIN_SAMPLES, type FailureSample } from '../profiling/samples.js';
 import { mean, median } from '../stats.js';
-import { checkParams, DEFAULT_FLUID_PARAMS, downtimeSec, reconfigurationOutageSec, restoreSec, type FluidParams } from './fluid.js';
+import { checkParams, DEFAULT_FLUID_PARAMS, downtimeSec, reconfigurationOutageSec, restoreSec, type FluidParams } from './fluid-params.js';
 import type { FailureType } from '../failure-types.js';
 
 /**

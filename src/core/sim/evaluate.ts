@@ -3,7 +3,7 @@ import type { ControlModels, PolicyOptions } from '../control/policy.js';
 import { badInput, KhaosError } from '../errors.js';
 import { rateAt, traceScale, type Trace, type TraceScaling } from '../load/trace.js';
 import { failureSchedules, type FailureSpec } from './failures.js';
-import { checkParams, type FluidParams } from './fluid.js';
+import { checkParams, type FluidParams } from './fluid-params.js';
 import type { FailureType } from '../failure-types.js';
 import { judgeScenario, ORACLE_NAME } from '../evaluation/verdict.js';
 import { summariseRuns, type EvaluationJson, type EvaluationRow, type RunQos } from '../evaluation/qos.js';

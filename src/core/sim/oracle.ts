@@ -1,7 +1,9 @@
 import type { RecoveryOptions } from '../profiling/recovery.js';
 import type { FailureSpec } from './failures.js';
-import { newStepTotals, reportedState, setPacedInterval, type FluidState } from './fluid.js';
+import { reportedState } from './flink-states.js';
+import { setPacedInterval } from './fluid-commands.js';
 import { FAILURE_TYPE_REGISTRY, type FailureType } from '../failure-types.js';
+import { newStepTotals, type FluidState } from './fluid-state.js';
 import { RecoveryTracker } from './recovery-tracker.js';
 import { baselineOf, newSeries, PHASE_INDEX, recordSecond, RUNNING_REPORTED, stepSecond, type SimSeries } from './seconds.js';
 

@@ -4,7 +4,7 @@ import type { QosTargets } from '../evaluation/real-qos.js';
 import type { RunQos } from '../evaluation/qos.js';
 import type { RealRunRecord } from '../evaluation/real-run.js';
 import { median } from '../stats.js';
-import type { FluidParams } from './fluid.js';
+import type { FluidParams } from './fluid-params.js';
 import { simulate, type SimulationInput } from './simulate.js';
 
 /** The simulator against the real stack: a real run replayed in the fluid model, and the gap between the two per policy. */

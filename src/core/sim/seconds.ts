@@ -1,5 +1,8 @@
 import type { FailureSpec } from './failures.js';
-import { FLUID_PHASES, injectFailure, latencyP99Ms, reportedState, step, type FluidListener, type FluidPhase, type FluidState, type StepTotals } from './fluid.js';
+import { reportedState } from './flink-states.js';
+import { injectFailure } from './fluid-commands.js';
+import { FLUID_PHASES, latencyP99Ms, type FluidListener, type FluidPhase, type FluidState, type StepTotals } from './fluid-state.js';
+import { step } from './fluid.js';
 
 /** One simulated second at a time: what simulate.ts and the oracle's look-ahead (oracle.ts) both do. */
 

@@ -6,20 +6,10 @@ import { FAILURE_TYPE_REGISTRY, FAILURE_TYPES, TIMED_FAILURE_TYPES } from '../fa
 import { DOWN_SECOND, judgeLatency, violationSeconds } from '../evaluation/violations.js';
 import { detectorOptions, type JobSample, type RecoveryOptions } from '../profiling/recovery.js';
 import type { FailureSpec } from './failures.js';
-import {
-  createFluidJob,
-  DEFAULT_FLUID_PARAMS,
-  FLUID_PHASES,
-  newStepTotals,
-  reconfigure,
-  reportedState,
-  requestCheckpoint,
-  setPacedInterval,
-  type FluidListener,
-  type FluidParams,
-  type FluidState,
-  type StepTotals,
-} from './fluid.js';
+import { reportedState } from './flink-states.js';
+import { reconfigure, requestCheckpoint, setPacedInterval } from './fluid-commands.js';
+import { DEFAULT_FLUID_PARAMS, type FluidParams } from './fluid-params.js';
+import { createFluidJob, FLUID_PHASES, newStepTotals, type FluidListener, type FluidState, type StepTotals } from './fluid-state.js';
 import { SimObserver, type SimControlOptions } from './observer.js';
 import { oracleInterval, type OracleOptions } from './oracle.js';
 import { baselineOf, newSeries, PHASE_INDEX, recordSecond, RUNNING_REPORTED, stepSecond, type SimSeries } from './seconds.js';

@@ -1,6 +1,6 @@
-import { KhaosError } from '../../src/core/errors.js';
-import { FINAL_RECONFIG_STEPS, type ControlEvent, type ControlRun, type ControlRunStatus, type DecisionRecord, type ReconfigRecord } from '../../src/core/control/records.js';
-import type { ControlStore } from '../../src/ports/control-store.js';
+import { KhaosError } from '../../core/errors.js';
+import { FINAL_RECONFIG_STEPS, type ControlEvent, type ControlRun, type ControlRunStatus, type DecisionRecord, type ReconfigRecord } from '../../core/control/records.js';
+import type { ControlStore } from '../../ports/control-store.js';
 
 /** ControlStore in memory; copies on the way in and out, as a database would. Non-finite numbers come back as null, as from SQLite. */
 const copy = <T>(v: T): T => JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? null : x))) as T;

@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/ports/clock.js';
+import type { Clock } from '../../ports/clock.js';
 
 /**
  * A clock that moves only when told, so timing logic runs in microseconds. Sleepers wait in a
