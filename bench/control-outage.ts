@@ -9,7 +9,7 @@
  */
 import { Controller } from '../src/app/control/controller.js';
 import { RestartActuator } from '../src/app/control/restart-actuator.js';
-import { modelsFromSamples } from '../src/app/control/models.js';
+import { modelsFromSamples } from '../src/app/control/control-models.js';
 import { Pacer } from '../src/app/control/pacer.js';
 import { JobSampler } from '../src/app/observe.js';
 import { resolveConfig } from '../src/config/schema.js';

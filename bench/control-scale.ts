@@ -21,7 +21,7 @@ import { LAG_SLACK_SECONDS } from '../src/core/profiling/recovery.js';
 import { seededRandom } from '../src/core/random.js';
 import { quantileSorted } from '../src/core/stats.js';
 import { DEFAULT_FLUID_PARAMS } from '../src/core/sim/fluid-params.js';
-import { fluidControlModels } from '../src/core/sim/models.js';
+import { fluidControlModels } from '../src/core/sim/fluid-models.js';
 import { ManualClock } from '../src/adapters/sim/manual-clock.js';
 import { MemoryControlStore } from '../src/adapters/memory/memory-control-store.js';
 import { SimFlinkEngine } from '../src/adapters/sim/sim-flink-engine.js';

@@ -14,11 +14,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
-import { evaluationFromConfig, runEvaluation } from '../src/app/evaluate.js';
+import { evaluationFromConfig, runEvaluation } from '../src/app/evaluate-sim.js';
 import { loadTrace } from '../src/compose.js';
 import { resolveConfig, type ConfigInput } from '../src/config/schema.js';
-import type { EvaluationResult } from '../src/core/sim/evaluate.js';
-import { simulationRates } from '../src/core/sim/evaluate.js';
+import type { EvaluationResult } from '../src/core/sim/sim-evaluation.js';
+import { simulationRates } from '../src/core/sim/sim-evaluation.js';
 import { median, quantile } from '../src/core/stats.js';
 import { report } from './lib.js';
 

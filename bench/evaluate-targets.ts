@@ -17,9 +17,9 @@ import { parseArgs } from 'node:util';
 import YAML from 'yaml';
 import { loadTrace } from '../src/compose.js';
 import { resolveConfig, type ConfigInput } from '../src/config/schema.js';
-import { simulationRates } from '../src/core/sim/evaluate.js';
+import { simulationRates } from '../src/core/sim/sim-evaluation.js';
 import { downtimeSec } from '../src/core/sim/fluid-params.js';
-import { fluidLatencyMs, fluidRecoverySec } from '../src/core/sim/models.js';
+import { fluidLatencyMs, fluidRecoverySec } from '../src/core/sim/fluid-models.js';
 
 /** The rule's load: the peak a job is provisioned for, with ~15 % headroom. */
 const RULE_LOAD = 0.85;

@@ -12,12 +12,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { evaluationFromConfig } from '../src/app/evaluate.js';
+import { evaluationFromConfig } from '../src/app/evaluate-sim.js';
 import { resolveConfig, type ConfigInput } from '../src/config/schema.js';
 import type { Policy } from '../src/core/control/policy.js';
 import { createPolicy } from '../src/core/control/policies.js';
 import { seededRandom } from '../src/core/random.js';
-import { fluidControlModels } from '../src/core/sim/models.js';
+import { fluidControlModels } from '../src/core/sim/fluid-models.js';
 import { simulate } from '../src/core/sim/simulate.js';
 import { report } from './lib.js';
 

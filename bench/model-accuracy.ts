@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KhaosError } from '../src/core/errors.js';
-import { fitModel, fitOne, mape, samplesOf, type ModelKind, type ModelName } from '../src/core/models/models.js';
+import { fitModel, fitOne, mape, samplesOf, type ModelKind, type ModelName } from '../src/core/models/regression.js';
 import { variantsFor, type ModelVariant } from '../src/core/models/variants.js';
 import { seededRandom } from '../src/core/random.js';
 import { medianOfRepeats, parseSamplesCsv, repeatGroups, samplesToCsv, type FailureSample } from '../src/core/profiling/samples.js';

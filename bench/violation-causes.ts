@@ -10,12 +10,12 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
-import { evaluationFromConfig } from '../src/app/evaluate.js';
+import { evaluationFromConfig } from '../src/app/evaluate-sim.js';
 import { loadTrace } from '../src/compose.js';
 import { resolveConfig, resolvePolicyList, type ConfigInput } from '../src/config/schema.js';
-import { planEvaluation, simulationRates } from '../src/core/sim/evaluate.js';
+import { planEvaluation, simulationRates } from '../src/core/sim/sim-evaluation.js';
 import { FLUID_PHASES } from '../src/core/sim/fluid-state.js';
-import { fluidControlModels } from '../src/core/sim/models.js';
+import { fluidControlModels } from '../src/core/sim/fluid-models.js';
 import { simulate, type SimulationResult } from '../src/core/sim/simulate.js';
 import type { Decision } from '../src/core/control/policy.js';
 

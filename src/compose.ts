@@ -16,7 +16,7 @@ import { isAlive } from './adapters/system/processes.js';
 import { SqliteProfileStore } from './adapters/sqlite/sqlite-profile-store.js';
 import { SqliteControlStore } from './adapters/sqlite/sqlite-control-store.js';
 import type { LocalControlDeps } from './app/control/local-run.js';
-import { modelsFromFiles } from './app/control/models.js';
+import { modelsFromFiles } from './app/control/control-models.js';
 import { latestCapacityProbe } from './app/capacity-probe.js';
 import type { MeasuredCapacity } from './app/evaluate-real.js';
 import { RestartActuator } from './app/control/restart-actuator.js';

@@ -1,13 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ControlModels, PolicyOptions } from '../core/control/policy.js';
-import { runPolicy, type PolicyUnderTest, type RunOutcome } from '../core/sim/evaluate.js';
+import { runPolicy, type PolicyUnderTest, type RunOutcome } from '../core/sim/sim-evaluation.js';
 import type { FailureSpec } from '../core/sim/failures.js';
 import type { FluidParams } from '../core/sim/fluid-params.js';
-import { fluidControlModels, type FluidModelOptions } from '../core/sim/models.js';
+import { fluidControlModels, type FluidModelOptions } from '../core/sim/fluid-models.js';
 import type { OracleOptions } from '../core/sim/oracle.js';
 import type { SimulationInput } from '../core/sim/simulate.js';
 
-/** A thread of app/evaluate.ts: runs the (policy, schedule) pairs it is sent, one at a time, and replies with each outcome. */
+/** A thread of app/evaluate-sim.ts: runs the (policy, schedule) pairs it is sent, one at a time, and replies with each outcome. */
 export interface WorkerSetup {
   /** Over a SharedArrayBuffer: one copy for every thread. */
   ratesEps: Float64Array;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { rateSourceFor, type RateSourceSpec } from '../compose.js';
-import { parseDuration } from '../config/duration.js';
+import { parseDuration } from '../core/duration.js';
 import { badInput } from '../core/errors.js';
 import { seededRandom } from '../core/random.js';
 import { steadyStatePlot } from '../report/steady-state-plot.js';

@@ -4,7 +4,7 @@ import { controlSettings, runControlSession, type ControlSettings, type ModelInp
 import { createPolicy, parsePolicy, POLICY_NAMES } from '../core/control/policies.js';
 import { normaliseRestUrl } from '../core/rest-url.js';
 import { badInput } from '../core/errors.js';
-import { parseDuration } from '../config/duration.js';
+import { parseDuration } from '../core/duration.js';
 import { controlRecords, controlStore, processAlive, flinkAt, loadTrace, localControlDeps, modelInputs, newControlRunId, stackJobTarget, systemClock } from '../compose.js';
 import { act, configFrom, log, stopOnSignals, withConfigOptions, withOwnedStack, type CliIo } from './common.js';
 

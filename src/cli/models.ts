@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { badInput } from '../core/errors.js';
 import { fromModelFile, toModelFile } from '../core/models/model-file.js';
-import { chooseModel, PREDICTION_CEILING, predictInterval, type FitProgress, type IntervalModel, type ModelKind } from '../core/models/models.js';
+import { chooseModel, PREDICTION_CEILING, predictInterval, type FitProgress, type IntervalModel, type ModelKind } from '../core/models/regression.js';
 import { fitModels, summarise, type FittedVariants } from '../core/models/variants.js';
 import { parseSamplesCsv, type FailureSample } from '../core/profiling/samples.js';
 import { act, processIo, runAlone } from './common.js';

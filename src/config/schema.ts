@@ -3,7 +3,7 @@ import { badInput, KhaosError } from '../core/errors.js';
 import { parsePolicy, POLICY_REGISTRY, policyNameList, policyProblem, resolvePolicy, type PolicyUnderTest } from '../core/control/policies.js';
 import { FAILURE_TYPE_REGISTRY, FAILURE_TYPES, failureTypeList, TIMED_FAILURE_TYPES, type FailureType } from '../core/failure-types.js';
 import { fluidParams, type FluidParamsOverrides } from '../core/sim/fluid-params.js';
-import { durationProblem, parseDuration } from './duration.js';
+import { durationProblem, parseDuration } from '../core/duration.js';
 import { DEDUP_DEFAULTS, JOB_KINDS } from '../core/load/events.js';
 
 /**

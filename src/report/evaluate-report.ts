@@ -1,6 +1,6 @@
 import { isStaticName, judgeScenario, ORACLE_NAME, type ScenarioVerdict, type VerdictRow } from '../core/evaluation/verdict.js';
 import type { EvaluationRow, Metric, Spread } from '../core/evaluation/qos.js';
-import type { FailurePlan, EvaluationResult } from '../core/sim/evaluate.js';
+import type { FailurePlan, EvaluationResult } from '../core/sim/sim-evaluation.js';
 import { checkpointDurationMs, downtimeSec, reconfigurationOutageSec, type FluidParams } from '../core/sim/fluid-params.js';
 import { count, num, pct, secs, table, traceScalingText } from './markdown.js';
 import { compactNumber, PALETTE, svgPlot, type PlotSeries, type VerticalMarker } from './svg-plot.js';

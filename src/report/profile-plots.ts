@@ -1,4 +1,4 @@
-import { hasLatency, PREDICTION_CEILING, type FittedModel } from '../core/models/models.js';
+import { hasLatency, PREDICTION_CEILING, type FittedModel } from '../core/models/regression.js';
 import type { FailureMeasurement } from '../core/profiling/profile-records.js';
 import type { FailureSample } from '../core/profiling/samples.js';
 import { ciLabel, formatDurationMs, plural } from './markdown.js';

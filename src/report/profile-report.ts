@@ -1,6 +1,6 @@
 import { FAILURE_TYPE_REGISTRY, type FailureType } from '../core/failure-types.js';
 import { fitAndChoose, type ModelFitting } from '../core/models/variants.js';
-import { PREDICTION_CEILING, predictInterval, type FittedModel, type ModelKind } from '../core/models/models.js';
+import { PREDICTION_CEILING, predictInterval, type FittedModel, type ModelKind } from '../core/models/regression.js';
 import { profileSummary } from '../core/profiling/profile-plan.js';
 import { recoveredSamples, type FailureMeasurement, type ProfileRecord, type StepRecord } from '../core/profiling/profile-records.js';
 import type { FailureSample } from '../core/profiling/samples.js';

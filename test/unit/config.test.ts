@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { parseDuration } from '../../src/config/duration.js';
+import { parseDuration } from '../../src/core/duration.js';
 import { resolveConfig } from '../../src/config/schema.js';
 
 describe('config', () => {

@@ -11,7 +11,7 @@ import { scoredView } from '../../src/core/evaluation/real-plan.js';
 import type { RealRunRecord } from '../../src/core/evaluation/real-run.js';
 import { planId, planRealRuns, type RealPlan } from '../../src/core/evaluation/real-plan.js';
 import { resolveConfig } from '../../src/config/schema.js';
-import { policyUnderTest } from '../../src/core/sim/evaluate.js';
+import { policyUnderTest } from '../../src/core/sim/sim-evaluation.js';
 import { parseTraceCsv } from '../../src/core/load/trace.js';
 import { parseSamplesCsv } from '../../src/core/profiling/samples.js';
 import type { MessageBus, ReadRecord } from '../../src/ports/message-bus.js';

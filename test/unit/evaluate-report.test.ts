@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY_OPTIONS } from '../../src/core/control/policy.js';
-import { evaluateInSimulation, policyUnderTest, type FailurePlan } from '../../src/core/sim/evaluate.js';
+import { evaluateInSimulation, policyUnderTest, type FailurePlan } from '../../src/core/sim/sim-evaluation.js';
 import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid-params.js';
-import { fluidControlModels } from '../../src/core/sim/models.js';
+import { fluidControlModels } from '../../src/core/sim/fluid-models.js';
 import { buildEvaluateReport, EVALUATE_REPORT_FILES, type EvaluateReportSetup } from '../../src/report/evaluate-report.js';
 import { expectWellFormedSvg } from '../support/svg-well-formed.js';
 

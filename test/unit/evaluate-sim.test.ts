@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runEvaluation, workerCount, type FluidEvaluationInput } from '../../src/app/evaluate.js';
+import { runEvaluation, workerCount, type FluidEvaluationInput } from '../../src/app/evaluate-sim.js';
 import { DEFAULT_POLICY_OPTIONS, type PolicyOptions } from '../../src/core/control/policy.js';
 import { KhaosError } from '../../src/core/errors.js';
 import {
@@ -9,10 +9,10 @@ import {
   policyUnderTest,
   simulationRates,
   type EvaluationInput,
-} from '../../src/core/sim/evaluate.js';
+} from '../../src/core/sim/sim-evaluation.js';
 import { failureSchedules } from '../../src/core/sim/failures.js';
 import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid-params.js';
-import { fluidControlModels } from '../../src/core/sim/models.js';
+import { fluidControlModels } from '../../src/core/sim/fluid-models.js';
 import { simulate } from '../../src/core/sim/simulate.js';
 import { METRICS, summariseRuns, type RunQos } from '../../src/core/evaluation/qos.js';
 import { parseTraceCsv } from '../../src/core/load/trace.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createPolicy } from '../../src/core/control/policies.js';
 import { DEFAULT_POLICY_OPTIONS, initialPolicyState, type ControlModels, type Observation, type PolicyOptions, type PolicyState } from '../../src/core/control/policy.js';
 import { downtimeSec, fluidParams } from '../../src/core/sim/fluid-params.js';
-import { fluidControlModels, fluidLatencyMs, fluidRecoverySec } from '../../src/core/sim/models.js';
+import { fluidControlModels, fluidLatencyMs, fluidRecoverySec } from '../../src/core/sim/fluid-models.js';
 
 // The simulated dedup job of examples/evaluate.yaml (issue 19's headline scenario): 10 000 ev/s,
 // checkpoints costing 10 % of capacity while in flight, latency from committed output (≈ 1.1 s +

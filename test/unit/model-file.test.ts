@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fromModelFile, toModelFile } from '../../src/core/models/model-file.js';
-import { fitModel, predictInterval } from '../../src/core/models/models.js';
+import { fitModel, predictInterval } from '../../src/core/models/regression.js';
 import { parseSamplesCsv } from '../../src/core/profiling/samples.js';
 import { simulatedFixtureCsv } from '../fixtures/make-simulated-samples.js';
 

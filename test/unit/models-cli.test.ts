@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { modelsCommand } from '../../src/cli/models.js';
-import { fitModel } from '../../src/core/models/models.js';
+import { fitModel } from '../../src/core/models/regression.js';
 import { parseSamplesCsv } from '../../src/core/profiling/samples.js';
 
 const fixture = path.resolve(__dirname, '..', 'fixtures', 'samples-simulated.csv');

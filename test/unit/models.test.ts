@@ -11,7 +11,7 @@ import {
   physicalRecoverySec,
   PREDICTION_CEILING,
   predictInterval,
-} from '../../src/core/models/models.js';
+} from '../../src/core/models/regression.js';
 import { seededRandom } from '../../src/core/random.js';
 import { parseSamplesCsv, type FailureSample } from '../../src/core/profiling/samples.js';
 import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/models/simulated-samples.js';

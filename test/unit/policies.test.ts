@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createPolicy, parsePolicy, POLICY_NAMES } from '../../src/core/control/policies.js';
 import { DEFAULT_POLICY_OPTIONS, initialPolicyState, type ActuatorKind, type ControlModels, type Observation, type PolicyOptions, type PolicyState } from '../../src/core/control/policy.js';
 import { KhaosError } from '../../src/core/errors.js';
-import { buildModel, type IntervalModel } from '../../src/core/models/models.js';
+import { buildModel, type IntervalModel } from '../../src/core/models/regression.js';
 
 // Hand-built models with closed forms, so expectations can be computed here independently:
 //   recovery R(λ, CI) = (5·5000 + λ·CI_s) / (5000 − λ) s   (physical: capacity 5000 ev/s, downtime 5 s, φ = 1)

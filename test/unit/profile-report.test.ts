@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeProfileReport } from '../../src/cli/profile-report.js';
-import { physicalLatencyMs, physicalRecoverySec } from '../../src/core/models/models.js';
+import { physicalLatencyMs, physicalRecoverySec } from '../../src/core/models/regression.js';
 import type { FailureMeasurement, ProfileRecord } from '../../src/core/profiling/profile-records.js';
 import { recoveredSamples } from '../../src/core/profiling/profile-records.js';
 import { buildProfileReport, CANNOT_FIT_YET, REPORT_FILES } from '../../src/report/profile-report.js';

@@ -5,7 +5,7 @@ import { gapRow, predictRun } from '../../src/core/sim/real-gap.js';
 import { trailingMeanOverShare } from '../../src/core/stats.js';
 import type { RealRunRecord } from '../../src/core/evaluation/real-run.js';
 import { LAG_SLACK_SECONDS, type JobSample } from '../../src/core/profiling/recovery.js';
-import { policyUnderTest } from '../../src/core/sim/evaluate.js';
+import { policyUnderTest } from '../../src/core/sim/sim-evaluation.js';
 import { DEFAULT_FLUID_PARAMS, fluidParams } from '../../src/core/sim/fluid-params.js';
 import { jobSampleAt, simulate } from '../../src/core/sim/simulate.js';
 

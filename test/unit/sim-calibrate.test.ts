@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RealRunRecord } from '../../src/core/evaluation/real-run.js';
-import { physicalLatencyMs, physicalRecoverySec } from '../../src/core/models/models.js';
+import { physicalLatencyMs, physicalRecoverySec } from '../../src/core/models/regression.js';
 import { parseSamplesCsv } from '../../src/core/profiling/samples.js';
 import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/models/simulated-samples.js';
 import { seededRandom } from '../../src/core/random.js';

@@ -6,7 +6,7 @@ import { resolveConfig } from '../../src/config/schema.js';
 import { createPolicy } from '../../src/core/control/policies.js';
 import { LAG_SLACK_SECONDS } from '../../src/core/profiling/recovery.js';
 import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid-params.js';
-import { fluidControlModels } from '../../src/core/sim/models.js';
+import { fluidControlModels } from '../../src/core/sim/fluid-models.js';
 import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
 import { MemoryControlStore } from '../../src/adapters/memory/memory-control-store.js';
 import { SimFlinkEngine } from '../../src/adapters/sim/sim-flink-engine.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KhaosError } from '../../src/core/errors.js';
-import { physicalLatencyMs, physicalRecoverySec } from '../../src/core/models/models.js';
+import { physicalLatencyMs, physicalRecoverySec } from '../../src/core/models/regression.js';
 import { abortSavepoint, cancel, injectFailure, reconfigure, relaunch, requestCheckpoint, setPacedInterval, setSlotsAvailable, stopWithSavepoint } from '../../src/core/sim/fluid-commands.js';
 import { fluidParams } from '../../src/core/sim/fluid-params.js';
 import { backlog, createFluidJob, headAgeMs, latencyP99Ms, processing, type FluidEvent, type FluidState } from '../../src/core/sim/fluid-state.js';

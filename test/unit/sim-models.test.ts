@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildModel, PREDICTION_CEILING } from '../../src/core/models/models.js';
+import { buildModel, PREDICTION_CEILING } from '../../src/core/models/regression.js';
 import { downtimeSec, fluidParams } from '../../src/core/sim/fluid-params.js';
-import { checkpointCycle, fluidControlModels } from '../../src/core/sim/models.js';
+import { checkpointCycle, fluidControlModels } from '../../src/core/sim/fluid-models.js';
 import { simulate } from '../../src/core/sim/simulate.js';
 
 // The example's job (examples/evaluate-iot.yaml): capacity 20 000 ev/s, 1 GB of state, so 10.5 s

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY_OPTIONS } from '../../src/core/control/policy.js';
-import { ORACLE_POLICY, oracleOptions, planEvaluation, policyUnderTest } from '../../src/core/sim/evaluate.js';
+import { ORACLE_POLICY, oracleOptions, planEvaluation, policyUnderTest } from '../../src/core/sim/sim-evaluation.js';
 import { DEFAULT_FLUID_PARAMS } from '../../src/core/sim/fluid-params.js';
 import { simulate } from '../../src/core/sim/simulate.js';
 

@@ -3,7 +3,7 @@ import { resolveConfig } from '../../src/config/schema.js';
 import { createPolicy } from '../../src/core/control/policies.js';
 import { DEFAULT_POLICY_OPTIONS, type ControlModels, type Observation, type Policy } from '../../src/core/control/policy.js';
 import { KhaosError } from '../../src/core/errors.js';
-import { chooseModel } from '../../src/core/models/models.js';
+import { chooseModel } from '../../src/core/models/regression.js';
 import { fitModels } from '../../src/core/models/variants.js';
 import { recoveryTimeline } from '../../src/core/profiling/recovery.js';
 import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/models/simulated-samples.js';
@@ -11,7 +11,7 @@ import { seededRandom } from '../../src/core/random.js';
 import { failureSchedules } from '../../src/core/sim/failures.js';
 import { DEFAULT_FLUID_PARAMS, fluidParams, reconfigurationOutageSec } from '../../src/core/sim/fluid-params.js';
 import type { FluidEvent } from '../../src/core/sim/fluid-state.js';
-import { fluidControlModels } from '../../src/core/sim/models.js';
+import { fluidControlModels } from '../../src/core/sim/fluid-models.js';
 import { DEFAULT_CONTROL, jobSampleAt, simulate } from '../../src/core/sim/simulate.js';
 
 const constant = (eps: number, seconds: number) => new Array<number>(seconds).fill(eps);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseTraceCsv, rateAt, replaySchedule, traceScale } from '../../src/core/load/trace.js';
 import { resolveConfig } from '../../src/config/schema.js';
-import { simulationRates } from '../../src/core/sim/evaluate.js';
+import { simulationRates } from '../../src/core/sim/sim-evaluation.js';
 
 const workloads = path.resolve(__dirname, '..', '..', '..', 'shared', 'workloads');
 

@@ -11,7 +11,7 @@ import type { FlinkEngine } from '../../ports/flink-engine.js';
 import { JobSampler } from '../observe.js';
 import { Controller, type TickReport } from './controller.js';
 import { runControlLoop } from './loop.js';
-import { modelsFromSamples } from './models.js';
+import { modelsFromSamples } from './control-models.js';
 import { Pacer } from './pacer.js';
 
 /** The resolved `control` section of the config (see src/config/schema.ts). */

@@ -1,4 +1,4 @@
-import { predictInterval, type PredictionInterval } from '../models/models.js';
+import { predictInterval, type PredictionInterval } from '../models/regression.js';
 import type { ControlModels, Observation, PolicyContext, PolicyEntry, PolicyOptions, PolicyState, Predictions } from './policy.js';
 import { candidates, change, dur, eps, exactName, extrapolation, keep, latencyCorrection, latMs, modelPolicyStart, mtbf, recS, secs, type Outcome } from './policy-kit.js';
 

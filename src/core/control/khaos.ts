@@ -1,4 +1,4 @@
-import { predictInterval } from '../models/models.js';
+import { predictInterval } from '../models/regression.js';
 import type { Observation, PolicyContext, PolicyEntry, PolicyOptions, PolicyState, Predictions } from './policy.js';
 import { candidates, change, eps, exactName, extrapolation, keep, latMs, modelPolicyStart, recS, secs, type Outcome } from './policy-kit.js';
 

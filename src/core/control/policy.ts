@@ -1,4 +1,4 @@
-import type { IntervalModel } from '../models/models.js';
+import type { IntervalModel } from '../models/regression.js';
 
 /**
  * Phase 3 policies: from what the controller observed of a running job, choose its checkpoint

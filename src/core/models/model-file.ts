@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { badInput } from '../errors.js';
-import { buildModel, MODEL_NAMES, type FittedModel, type IntervalModel, type ModelKind, type ModelName } from './models.js';
+import { buildModel, MODEL_NAMES, type FittedModel, type IntervalModel, type ModelKind, type ModelName } from './regression.js';
 import type { FailureSample } from '../profiling/samples.js';
 
 /**

@@ -1,4 +1,4 @@
-import { physicalLatencyMs, physicalRecoverySec } from './models.js';
+import { physicalLatencyMs, physicalRecoverySec } from './regression.js';
 import type { Random } from '../random.js';
 import type { FailureSample } from '../profiling/samples.js';
 

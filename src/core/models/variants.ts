@@ -1,6 +1,6 @@
 import { KhaosError } from '../errors.js';
 import { MIN_SAMPLES, medianOfRepeats, repeatGroups, type FailureSample } from '../profiling/samples.js';
-import { chooseModel, crossValidationFolds, fitModel, samplesOf, type Candidate, type FitProgress, type FittedModel, type ModelKind, type ModelName } from './models.js';
+import { chooseModel, crossValidationFolds, fitModel, samplesOf, type Candidate, type FitProgress, type FittedModel, type ModelKind, type ModelName } from './regression.js';
 
 /**
  * The candidate models, in one list: an equation (linear or physical) fitted on a view of the

@@ -2,7 +2,7 @@ import { badInput } from '../errors.js';
 import { intervalAt, type RealRunRecord } from '../evaluation/real-run.js';
 import type { JobKind } from '../load/events.js';
 import { boxLeastSquares } from '../models/linalg.js';
-import { fitCapacity, mape, physicalLatencyAt, physicalLatencyMs, physicalRecoverySec, type LatencySample } from '../models/models.js';
+import { fitCapacity, mape, physicalLatencyAt, physicalLatencyMs, physicalRecoverySec, type LatencySample } from '../models/regression.js';
 import { MIN_SAMPLES, type FailureSample } from '../profiling/samples.js';
 import { mean, median } from '../stats.js';
 import { checkParams, DEFAULT_FLUID_PARAMS, downtimeSec, reconfigurationOutageSec, restoreSec, type FluidParams } from './fluid-params.js';

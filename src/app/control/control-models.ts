@@ -1,6 +1,6 @@
 import { badInput } from '../../core/errors.js';
 import type { ControlModels } from '../../core/control/policy.js';
-import { chooseModel, type IntervalModel } from '../../core/models/models.js';
+import { chooseModel, type IntervalModel } from '../../core/models/regression.js';
 import { fitModels } from '../../core/models/variants.js';
 import { fromModelFile } from '../../core/models/model-file.js';
 import type { FailureSample } from '../../core/profiling/samples.js';

@@ -1,5 +1,5 @@
 import type { ControlModels } from '../control/policy.js';
-import { buildModel, PREDICTION_CEILING, type IntervalModel, type Model } from '../models/models.js';
+import { buildModel, PREDICTION_CEILING, type IntervalModel, type Model } from '../models/regression.js';
 import { checkpointDurationMs, downtimeSec, queueingMs, type FluidParams } from './fluid-params.js';
 import type { FailureType } from '../failure-types.js';
 

@@ -4,12 +4,12 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { KhaosConfig } from '../config/schema.js';
 import { KhaosError } from '../core/errors.js';
-import { assembleEvaluation, evaluateInSimulation, ORACLE_POLICY, planEvaluation, type EvaluationInput, type EvaluationPlan, type EvaluationResult, type PolicyUnderTest, type RunOutcome } from '../core/sim/evaluate.js';
-import { fluidControlModels, type FluidModelOptions } from '../core/sim/models.js';
+import { assembleEvaluation, evaluateInSimulation, ORACLE_POLICY, planEvaluation, type EvaluationInput, type EvaluationPlan, type EvaluationResult, type PolicyUnderTest, type RunOutcome } from '../core/sim/sim-evaluation.js';
+import { fluidControlModels, type FluidModelOptions } from '../core/sim/fluid-models.js';
 import type { WorkerSetup, WorkerTask, WorkerReply } from './evaluate-worker.js';
 
 /**
- * The SIMULATED evaluation use case: the checks and the summary of core/sim/evaluate.ts, with the
+ * The SIMULATED evaluation use case: the checks and the summary of core/sim/sim-evaluation.ts, with the
  * runs (one per policy and schedule) spread over worker threads when there is much to simulate.
  * khaos and khaos+ get the simulated job's own models, fluidControlModels(params, modelOptions),
  * which each worker builds again (models hold functions, which do not cross threads).
