@@ -1,5 +1,4 @@
-import type { DedupOptions, JobKind } from '../core/load/events.js';
-import { replaySchedule, type ReplayPlan, type Trace } from '../core/load/trace.js';
+import { replaySchedule, type Trace } from '../core/load/trace.js';
 import type { KhaosConfig } from '../config/schema.js';
 import { failureSchedules } from '../core/sim/failures.js';
 import { missingRuns, parseRunRange, planId, planRealRuns, realPlanProblems, scoredView, type PlannedRun, type RealPlan } from '../core/evaluation/real-plan.js';
@@ -21,7 +20,7 @@ import { badInput, KhaosError } from '../core/errors.js';
 import { detectorOptions, type JobSample } from '../core/profiling/recovery.js';
 import type { PolicyUnderTest } from '../core/sim/sim-evaluation.js';
 import type { FlinkEngine } from '../ports/flink-engine.js';
-import { runLocalGroup, type GroupMember, type LocalControlDeps, type MemberResult } from './control/local-run.js';
+import { runLocalGroup, type GroupMember, type LocalControlDeps, type MemberResult, type ReplayedJob } from './control/local-run.js';
 import { controlSettings, type ControlSettings, type ModelInputs, type SessionTarget } from './control/session.js';
 
 /**
@@ -33,14 +32,7 @@ import { controlSettings, type ControlSettings, type ModelInputs, type SessionTa
  * (RealRunRecord) as soon as it ends, for the QoS, the report, the simulator's prediction and
  * calibration.
  */
-export interface RealEvaluationInput extends ReplayPlan {
-  job: JobKind;
-  /** The dedup job's settings (job.dedup*): every replica and its replay use them. */
-  dedup?: DedupOptions;
-  trace: Trace;
-  seed: number;
-  parallelism: number;
-  partitions: number;
+export interface RealEvaluationInput extends ReplayedJob {
   policies: readonly PolicyUnderTest[];
   /** control.* of the config; policy and actuator are set per policy under test. */
   control: ControlSettings;

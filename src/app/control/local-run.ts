@@ -16,15 +16,19 @@ import { runControlSession, type ControlSettings, type SessionResult, type Sessi
 /** The platform of a control run, where it is recorded, and how a run is named. */
 export type LocalControlDeps = Platform & { store: ControlStore; newRunId(): string };
 
-/** The replay and the failures a group of replicas shares. */
-export interface LocalGroupOptions extends ReplayPlan {
+/** A job replayed on the local stack: which job, its settings, the trace and how it is replayed. */
+export interface ReplayedJob extends ReplayPlan {
   job: JobKind;
-  /** The dedup job's settings (defaults when unset). */
+  /** The dedup job's settings (defaults when unset): every replica and its replay use them. */
   dedup?: DedupOptions;
   trace: Trace;
   seed: number;
   parallelism: number;
   partitions: number;
+}
+
+/** The replay and the failures a group of replicas shares. */
+export interface LocalGroupOptions extends ReplayedJob {
   /** TaskManager kills, wall seconds after the replay starts (each replica loses the TaskManager running its sink). */
   killsSec: number[];
   /** Keep controlling this long after the replay ends, ms (the last recovery and checkpoints). */
