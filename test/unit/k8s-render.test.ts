@@ -25,6 +25,8 @@ describe('renderProfilePlan', () => {
     expect(spec.flinkConfiguration!['execution.checkpointing.interval']).toBe('2000 ms');
     // web.timeout only when set: it bounds how long a killed TaskManager can freeze the REST metrics
     expect(spec.flinkConfiguration!['web.timeout']).toBeUndefined();
+    // Fresh metrics each second, as on the local stack (Flink's default is 10 s).
+    expect(spec.flinkConfiguration!['metrics.fetcher.update-interval']).toBe('1000');
     const bounded = renderProfilePlan(c.k8s, { ...plan, webTimeoutMs: c.stack.webTimeoutMs }).find((o) => o.kind === 'FlinkDeployment')!.spec as Spec;
     expect(bounded.flinkConfiguration!['web.timeout']).toBe('5000');
     expect(spec.job).toMatchObject({ jarURI: c.k8s.jarURI, entryClass: 'dev.khaos.jobs.IotVehiclesJob', parallelism: 2, upgradeMode: 'savepoint', state: 'running' });

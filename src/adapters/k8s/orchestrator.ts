@@ -162,6 +162,7 @@ export class KubernetesOrchestrator implements Orchestrator {
     const obj = replicaDeployment(this.o.settings, {
       name, profile: this.o.scope, replica: request.name, job: request.job, dedup: request.dedup, checkpointIntervalMs: request.checkpointIntervalMs, parallelism: request.parallelism,
       inputTopic: request.inputTopic, outputTopic: request.outputTopic, auditTopic: request.auditTopic, groupId: request.groupId, txnPrefix: request.groupId, ...this.o.flink,
+      ...(request.metricsRefreshMs === undefined ? {} : { metricsRefreshMs: request.metricsRefreshMs }),
     });
     this.o.validator.check([obj]);
     const created = (await this.o.api.create(obj)) as FlinkDeploymentObject;

@@ -87,6 +87,8 @@ export interface ReplicaK8s {
   restartDelayMs: number;
   /** Flink web.timeout (see stack.webTimeout); unset keeps Flink's default. */
   webTimeoutMs?: number;
+  /** How often Flink's REST serves fresh metrics, ms (`metrics.fetcher.update-interval`); unset: 1 s, as on the local stack (Flink's own default, 10 s, would hand a 1 s sampler each value ten times). */
+  metricsRefreshMs?: number;
 }
 
 function flinkDeployment(k: K8sSettings, plan: ProfilePlanK8s, ciMs: number): K8sObject {
@@ -125,6 +127,7 @@ export function replicaDeployment(k: K8sSettings, r: ReplicaK8s): K8sObject {
         'restart-strategy.fixed-delay.attempts': '1000000',
         'restart-strategy.fixed-delay.delay': `${r.restartDelayMs} ms`,
         ...(r.webTimeoutMs === undefined ? {} : { 'web.timeout': String(r.webTimeoutMs) }),
+        'metrics.fetcher.update-interval': String(r.metricsRefreshMs ?? 1000),
       },
       // Khaos's labels on the pods too, so that a pod can be traced back to its profile.
       podTemplate: { metadata: { labels } },
