@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { requireSampleJob } from '../core/jobs.js';
 import { runLocalControl } from '../app/control/local-run.js';
 import { controlSettings, runControlSession, type ControlSettings, type ModelInputs } from '../app/control/session.js';
 import { createPolicy, parsePolicy, POLICY_NAMES } from '../core/control/policies.js';
@@ -121,7 +122,7 @@ async function controlOwnJob(f: Flags, { config: c, settings: s, inputs }: Run):
         deps,
         s,
         {
-          job: cfg.job.kind, dedup: cfg.job.dedup, trace, seed: cfg.replay.seed, parallelism: cfg.job.parallelism, partitions: cfg.stack.partitions, peakRateEps: cfg.replay.peakRateEps, peakPercentile: cfg.replay.peakPercentile,
+          job: requireSampleJob(cfg.job.descriptor, '`khaos control` on a stack it starts'), dedup: cfg.job.dedup, trace, seed: cfg.replay.seed, parallelism: cfg.job.parallelism, partitions: cfg.stack.partitions, peakRateEps: cfg.replay.peakRateEps, peakPercentile: cfg.replay.peakPercentile,
           compression: cfg.replay.compression, startOffsetSec: cfg.replay.startOffsetSec, durationSec: cfg.replay.durationSec,
           startIntervalMs: cfg.job.checkpointIntervalMs, fallbackIntervalMs: cfg.control.fallbackIntervalMs, killsSec: cfg.control.killsSec, drainMs: 20_000,
         },
