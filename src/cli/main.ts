@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { requireSampleJob } from '../core/jobs.js';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { runDemoFromConfig, startStackReplica } from '../app/demo.js';
@@ -17,6 +18,8 @@ import { addSimCommand } from './sim.js';
 
 async function demo(flags: ConfigFlags): Promise<number> {
   const c = configFrom(flags);
+  // runDemoFromConfig refuses an own job too; here before the stack starts, so that a refused demo starts nothing.
+  requireSampleJob(c.job.descriptor, '`khaos demo`');
   const trace = loadTrace(c.replay.trace);
   return withOwnedStack(c, async (stack) => {
     const deps = localPlatform(stack, log);

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { localReplicaSpec, type LocalStackConfig } from '../../src/adapters/local/local-stack.js';
 import { planFromConfig } from '../../src/app/profile.js';
-import { runDemoFromConfig } from '../../src/app/demo.js';
+import { runDemoFromConfig, startStackReplica } from '../../src/app/demo.js';
+import { parseTraceCsv } from '../../src/core/load/trace.js';
 import { resolveConfig } from '../../src/config/schema.js';
 import { argsProblems, builtInJob, fillArgs, KHAOS_FLINK_KEYS, mergeFlinkConf, overriddenFlinkKeys, overriddenFlinkKeysMessage, PLACEHOLDERS, requireSampleJob, type JobDescriptor } from '../../src/core/jobs.js';
 import { replicaDeployment, type K8sSettings } from '../../src/core/k8s/render.js';
@@ -108,6 +109,17 @@ describe('the job registry and its placeholders', () => {
     expect(() => planFromConfig(c, { name: 't', rates: [1, 2, 3] } as never, 2, () => {})).toThrow(expect.objectContaining({ kind: 'bad-input', message: expect.stringContaining('`khaos profile`') }));
   });
 
+  it('a sample job’s job.flinkConf reaches the replica it starts (khaos demo, stack up)', async () => {
+    const started: ReplicaRequest[] = [];
+    const stop = new Error('stop after the start request');
+    const deps = { log: () => {}, bus: { ensureTopic: async () => {} }, orchestrator: { startReplica: (r: ReplicaRequest) => (started.push(r), Promise.reject(stop)) } } as never;
+    const c = resolveConfig({ job: { kind: 'ysb', flinkConf: { 'state.backend.type': 'hashmap' } } });
+    await expect(runDemoFromConfig(deps, c, parseTraceCsv('t,v\n2020-01-01 00:00:00,1\n2020-01-01 01:00:00,2\n', 'flat'))).rejects.toBe(stop);
+    await expect(startStackReplica(deps, c)).rejects.toBe(stop);
+    expect(started.map((r) => r.job)).toEqual([builtInJob('ysb', c.job.dedup, { 'state.backend.type': 'hashmap' }), c.job.descriptor]);
+    expect(c.job.descriptor.flinkConf).toEqual({ 'state.backend.type': 'hashmap' });
+  });
+
   it('khaos demo with an own job is refused before any replica starts', async () => {
     const started: ReplicaRequest[] = [];
     const deps = { orchestrator: { startReplica: (r: ReplicaRequest) => started.push(r) } } as never;
@@ -135,7 +147,7 @@ describe('replicaDeployment from a descriptor', () => {
 
   it('renders an own job with its jarURI, entry class, filled args and Flink options under Khaos’s', () => {
     const job = resolveConfig(own({ flinkConf: { 'state.backend.type': 'hashmap', 'heartbeat.timeout': '60000' } })).job.descriptor;
-    const fd = replicaDeployment(K8S, replica(job)) as { metadata: { labels: Record<string, string> }; spec: { job: Record<string, unknown>; flinkConfiguration: Record<string, string> } };
+    const fd = replicaDeployment(K8S, replica(job)) as unknown as { metadata: { labels: Record<string, string> }; spec: { job: Record<string, unknown>; flinkConfiguration: Record<string, string> } };
     expect(fd.spec.job).toMatchObject({ jarURI: 'local:///opt/flink/usrlib/orders.jar', entryClass: 'com.example.OrdersJob', args: ['--brokers', 'kafka:9092', '--in', 'in', '--out=out', '--group', 'g', '--txn', 't'] });
     expect(fd.spec.flinkConfiguration).toMatchObject({ 'state.backend.type': 'hashmap', 'heartbeat.timeout': '5000', [`execution.checkpointing.interval`]: '5000 ms' });
     expect(fd.metadata.labels['khaos.dev/job']).toBe('custom');
