@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import { builtInJob } from '../src/core/jobs.js';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtInJob } from '../src/core/jobs.js';
 import { RestFlinkEngine } from '../src/adapters/flink-rest/rest-flink-engine.js';
 import type { LocalStack } from '../src/adapters/local/local-stack.js';
 import { replayWorkload } from '../src/app/replay.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import { requireSampleJob } from './core/jobs.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireSampleJob } from './core/jobs.js';
 import { CsvRateSource } from './adapters/files/csv-rate-source.js';
 import { joinRuns, openSitting, RUNS_FILE } from './adapters/files/evaluation-run-files.js';
 import type { EvaluationRuns } from './ports/evaluation-runs.js';

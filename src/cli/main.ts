@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import { requireSampleJob } from '../core/jobs.js';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { requireSampleJob } from '../core/jobs.js';
 import { runDemoFromConfig, startStackReplica } from '../app/demo.js';
 import { replayFromConfig } from '../app/replay.js';
 import { KhaosError, badInput } from '../core/errors.js';

@@ -1,5 +1,5 @@
-import { sampleJobOf } from '../../src/core/jobs.js';
 import { expect } from 'vitest';
+import { sampleJobOf } from '../../src/core/jobs.js';
 import { taskManagerRunning } from '../../src/app/observe.js';
 import { FAILURE_TYPE_REGISTRY, FAILURE_TYPES, failureSpec, failureTypeList, type FailureSpec } from '../../src/core/failure-types.js';
 import { fullyRunning, khaosError, runningJob, until } from './until.js';

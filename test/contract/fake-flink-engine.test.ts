@@ -1,5 +1,5 @@
-import { builtInJob } from '../../src/core/jobs.js';
 import { describe, expect, it } from 'vitest';
+import { builtInJob } from '../../src/core/jobs.js';
 import { METRIC } from '../../src/adapters/sim/sample-jobs.js';
 import { JobSampler, taskManagerRunning } from '../../src/app/observe.js';
 import { replayWorkload } from '../../src/app/replay.js';

@@ -1,6 +1,6 @@
-import { builtInJob } from '../../src/core/jobs.js';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import { builtInJob } from '../../src/core/jobs.js';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import type { LocalStack } from '../../src/adapters/local/local-stack.js';
 import { taskManagerRunning } from '../../src/app/observe.js';

@@ -1,6 +1,6 @@
-import { builtInJob } from '../../src/core/jobs.js';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtInJob } from '../../src/core/jobs.js';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import type { LocalStack } from '../../src/adapters/local/local-stack.js';
 import { ProcessFailureInjector } from '../../src/adapters/local/process-failure-injector.js';

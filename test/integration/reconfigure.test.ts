@@ -1,7 +1,7 @@
-import { builtInJob } from '../../src/core/jobs.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { builtInJob } from '../../src/core/jobs.js';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import { awaitReconciliation, flushWindows } from '../../src/app/reconcile-output.js';
 import { replayWorkload } from '../../src/app/replay.js';

@@ -1,9 +1,9 @@
-import { builtInJob } from '../../src/core/jobs.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtInJob } from '../../src/core/jobs.js';
 import { K8sApi, type ApiEndpoint } from '../../src/adapters/k8s/api.js';
 import { startControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
 import { KubernetesFailureInjector, type KubernetesInjectorOptions } from '../../src/adapters/k8s/failure-injector.js';

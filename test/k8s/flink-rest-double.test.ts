@@ -1,7 +1,7 @@
-import { builtInJob } from '../../src/core/jobs.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtInJob } from '../../src/core/jobs.js';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import { fullyRunning, khaosError, runningJob, until } from '../contract/until.js';
 import { FlinkRestDouble } from './doubles/flink-rest.js';

@@ -1,6 +1,6 @@
-import { builtInJob } from '../../src/core/jobs.js';
 import fs from 'node:fs';
 import { expect } from 'vitest';
+import { builtInJob } from '../../src/core/jobs.js';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import { K8sApi } from '../../src/adapters/k8s/api.js';
 import { stopControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';

@@ -1,5 +1,5 @@
-import { builtInJob } from '../../src/core/jobs.js';
 import { describe, expect, it } from 'vitest';
+import { builtInJob } from '../../src/core/jobs.js';
 import { RestartActuator } from '../../src/app/control/restart-actuator.js';
 import { JobSampler, taskManagerRunning } from '../../src/app/observe.js';
 import { Controller } from '../../src/app/control/controller.js';

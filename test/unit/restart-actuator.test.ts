@@ -1,5 +1,5 @@
-import { builtInJob } from '../../src/core/jobs.js';
 import { describe, expect, it } from 'vitest';
+import { builtInJob } from '../../src/core/jobs.js';
 import { RestartActuator } from '../../src/app/control/restart-actuator.js';
 import type { ReconfigStep } from '../../src/core/control/records.js';
 import type { Orchestrator } from '../../src/ports/orchestrator.js';

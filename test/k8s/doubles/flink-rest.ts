@@ -1,6 +1,6 @@
-import { builtInJob } from '../../../src/core/jobs.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { builtInJob } from '../../../src/core/jobs.js';
 import type { K8sApi } from '../../../src/adapters/k8s/api.js';
 import type { FlinkDeploymentObject } from '../../../src/adapters/k8s/orchestrator.js';
 import { WatchCache, type KubeObject } from '../../../src/adapters/k8s/watch.js';
