@@ -4,7 +4,7 @@ import { parsePolicy, POLICY_REGISTRY, policyNameList, policyProblem, resolvePol
 import { FAILURE_TYPE_REGISTRY, FAILURE_TYPES, failureTypeList, TIMED_FAILURE_TYPES, type FailureType } from '../core/failure-types.js';
 import { fluidParams, type FluidParamsOverrides } from '../core/sim/fluid-params.js';
 import { durationProblem, parseDuration } from '../core/duration.js';
-import { DEDUP_DEFAULTS, JOB_KINDS, type JobKind } from '../core/load/events.js';
+import { DEDUP_DEFAULTS, JOB_KINDS, type DedupOptions, type JobKind } from '../core/load/events.js';
 import { argsProblems, builtInJob, overriddenFlinkKeys, PLACEHOLDERS, type JobDescriptor } from '../core/jobs.js';
 
 /**
@@ -55,12 +55,21 @@ const evaluatedPolicies = (entries: readonly string[]): PolicyUnderTest[] => (en
 /** The keys of job that describe an own job. */
 const OWN_JOB_KEYS = ['jar', 'jarURI', 'entryClass', 'args'] as const;
 
+/** The job section's descriptor keys, as parsed. */
+interface JobInput {
+  kind?: JobKind | 'custom';
+  jar?: string;
+  jarURI?: string;
+  entryClass?: string;
+  args?: string[];
+}
+
 /** job.kind as written, or as implied: custom when an own job's keys are given, else iot. */
-const jobKindOf = (job: { kind?: JobKind | 'custom' } & Partial<Record<(typeof OWN_JOB_KEYS)[number], unknown>>): JobKind | 'custom' =>
+const jobKindOf = (job: JobInput): JobKind | 'custom' =>
   job.kind ?? (OWN_JOB_KEYS.some((k) => job[k] !== undefined) ? 'custom' : 'iot');
 
 /** What is wrong with the job's descriptor: own-job keys on a sample job, an own job's missing keys, its args' placeholders. */
-function jobDescriptorProblems(job: { kind?: JobKind | 'custom'; jar?: string; jarURI?: string; entryClass?: string; args?: string[] }): { key: string; message: string }[] {
+function jobDescriptorProblems(job: JobInput): { key: string; message: string }[] {
   const kind = jobKindOf(job);
   if (kind !== 'custom') {
     return OWN_JOB_KEYS.filter((k) => job[k] !== undefined).map((key) => ({ key, message: `describes an own job, but job.kind is the sample job ${kind}; drop job.kind (or set it to custom) to run your own job, or drop job.${key}` }));
@@ -74,14 +83,12 @@ function jobDescriptorProblems(job: { kind?: JobKind | 'custom'; jar?: string; j
 }
 
 /** The resolved job descriptor: the sample job's built-in one, or the own job as job.* describes it; flinkConf values as Flink reads them (strings). */
-function jobDescriptor(job: { kind?: JobKind | 'custom'; jar?: string; jarURI?: string; entryClass?: string; args?: string[]; flinkConf: Record<string, string | number | boolean> }, dedup: DedupSettings): JobDescriptor {
+function jobDescriptor(job: JobInput & { flinkConf: Record<string, string | number | boolean> }, dedup: DedupOptions): JobDescriptor {
   const flinkConf = Object.freeze(Object.fromEntries(Object.entries(job.flinkConf).map(([k, v]) => [k, String(v)])));
   const kind = jobKindOf(job);
   if (kind !== 'custom') return Object.freeze(builtInJob(kind, dedup, flinkConf));
   return Object.freeze({ name: kind, ...(job.jar === undefined ? {} : { jar: job.jar }), ...(job.jarURI === undefined ? {} : { jarURI: job.jarURI }), entryClass: job.entryClass!, args: Object.freeze([...job.args!]), flinkConf });
 }
-
-type DedupSettings = Parameters<typeof builtInJob>[1];
 
 /** A failure type of the registry; any other name is refused with the registry's names. */
 const failureType = z.enum(FAILURE_TYPES, { error: (issue) => `unknown failure type ${JSON.stringify(issue.input)}; use ${failureTypeList()}` });
