@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import YAML from 'yaml';
 import { localReplicaSpec, type LocalStackConfig } from '../../src/adapters/local/local-stack.js';
 import { planFromConfig } from '../../src/app/profile.js';
 import { runDemoFromConfig, startStackReplica } from '../../src/app/demo.js';
 import { parseTraceCsv } from '../../src/core/load/trace.js';
+import { configFrom } from '../../src/cli/common.js';
 import { resolveConfig } from '../../src/config/schema.js';
 import { argsProblems, builtInJob, fillArgs, KHAOS_FLINK_KEYS, mergeFlinkConf, overriddenFlinkKeys, overriddenFlinkKeysMessage, PLACEHOLDERS, requireSampleJob, type JobDescriptor } from '../../src/core/jobs.js';
 import { replicaDeployment, type K8sSettings } from '../../src/core/k8s/render.js';
@@ -180,6 +181,18 @@ describe('khaos k8s render of an own job', () => {
       expect.objectContaining({ args: ['--brokers', 'kafka:9092', '--in', 'khaos-prof-own1-in', '--out=khaos-prof-own1-ci-5000-out', '--group', 'khaos-prof-own1-ci-5000', '--txn', 'khaos-prof-own1-ci-5000'] }),
     ]);
     expect(out).not.toMatch(/\{(bootstrap|inputTopic|outputTopic|auditTopic|groupId|txnPrefix)\}/);
+  });
+
+  it('warns on stderr about each job.flinkConf key Khaos keeps its own value for', () => {
+    const file = write('keys.yaml', own({ flinkConf: { 'web.timeout': '60000', 'state.backend.type': 'hashmap' } }));
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (written.push(String(s)), true));
+    try {
+      configFrom({ config: file });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written).toEqual(['warning: job.flinkConf: Khaos sets web.timeout itself (its measurements depend on it); the value given there is not used\n']);
   });
 
   it('exits 2 on an unknown placeholder, naming it', async () => {
