@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtInJob } from '../src/core/jobs.js';
 import { RestFlinkEngine } from '../src/adapters/flink-rest/rest-flink-engine.js';
 import type { LocalStack } from '../src/adapters/local/local-stack.js';
 import { replayWorkload } from '../src/app/replay.js';
@@ -36,7 +37,7 @@ export const stats = (xs: number[]) => {
 export async function loadedReplica(stack: LocalStack, prefix: string, checkpointIntervalMs: number, rateEps: number) {
   const bus = new KafkajsMessageBus(stack.bootstrap);
   for (const t of ['in', 'out', 'audit']) await bus.ensureTopic(`${prefix}-${t}`, 4);
-  const replica = await stack.startReplica({ name: 'iot-1', job: 'iot', checkpointIntervalMs, parallelism: 2, inputTopic: `${prefix}-in`, outputTopic: `${prefix}-out`, auditTopic: `${prefix}-audit`, groupId: prefix });
+  const replica = await stack.startReplica({ name: 'iot-1', job: builtInJob('iot'), checkpointIntervalMs, parallelism: 2, inputTopic: `${prefix}-in`, outputTopic: `${prefix}-out`, auditTopic: `${prefix}-audit`, groupId: prefix });
   let stopped = false;
   const load = replayWorkload({ bus, clock: new SystemClock(), topic: `${prefix}-in`, schedule: new Array(3600).fill(rateEps), generate: eventGenerator('iot', seededRandom(1)), shouldStop: () => stopped });
   let ended: Promise<void> | undefined;

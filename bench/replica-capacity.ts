@@ -6,6 +6,7 @@
  * rate builds up (the dedup job's grows with rate × retention, so hold a rate longer than that).
  * (dedup runs with its defaults, DEDUP_DEFAULTS: 60 s retention, 300 B of state per id, 20 % repeats)
  */
+import { builtInJob } from '../src/core/jobs.js';
 import os from 'node:os';
 import { JobSampler } from '../src/app/observe.js';
 import { replayWorkload } from '../src/app/replay.js';
@@ -29,7 +30,7 @@ const rows = [];
 try {
   const bus = new KafkajsMessageBus(stack.bootstrap);
   for (const t of ['c-in', 'c-out', 'c-audit']) await bus.ensureTopic(t, 4);
-  const r = await stack.startReplica({ name: `${job}-1`, job, checkpointIntervalMs: 5000, parallelism, inputTopic: 'c-in', outputTopic: 'c-out', auditTopic: 'c-audit', groupId: 'c' });
+  const r = await stack.startReplica({ name: `${job}-1`, job: builtInJob(job), checkpointIntervalMs: 5000, parallelism, inputTopic: 'c-in', outputTopic: 'c-out', auditTopic: 'c-audit', groupId: 'c' });
   const flink = new RestFlinkEngine(r.restUrl);
   const sampler = new JobSampler(flink, clock);
   for (const rate of rates) {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireSampleJob } from './core/jobs.js';
 import { CsvRateSource } from './adapters/files/csv-rate-source.js';
 import { joinRuns, openSitting, RUNS_FILE } from './adapters/files/evaluation-run-files.js';
 import type { EvaluationRuns } from './ports/evaluation-runs.js';
@@ -193,7 +194,7 @@ export function storedCapacity(c: KhaosConfig): MeasuredCapacity {
   return (replicas) => {
     const store = profileStore();
     try {
-      return latestCapacityProbe(store, c.job.kind, c.job.parallelism, replicas);
+      return latestCapacityProbe(store, requireSampleJob(c.job.descriptor, 'a capacity probe'), c.job.parallelism, replicas);
     } finally {
       store.close();
     }

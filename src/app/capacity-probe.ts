@@ -1,4 +1,5 @@
 import { KhaosError } from '../core/errors.js';
+import { builtInJob } from '../core/jobs.js';
 import { eventGenerator, type DedupOptions, type JobKind } from '../core/load/events.js';
 import { judgeHold, judgeReplicas, nextProbeRate, sustainableEps } from '../core/profiling/capacity.js';
 import type { CapacityProbe, ProbeStep } from '../core/profiling/profile-records.js';
@@ -22,6 +23,8 @@ export interface ProbeOptions {
   job: JobKind;
   /** The dedup job's settings (defaults when unset). */
   dedup?: DedupOptions;
+  /** job.flinkConf: Flink options merged over Khaos's own (core/jobs.ts mergeFlinkConf); absent: none. */
+  flinkConf?: Readonly<Record<string, string>>;
   parallelism: number;
   /**
    * One replica per interval, all fed the same input at once, as the profile will run them: on a
@@ -59,7 +62,7 @@ export async function probeCapacity(deps: ProbeDeps, o: ProbeOptions): Promise<C
     for (const [i, checkpointIntervalMs] of o.intervalsMs.entries()) {
       const prefix = `${o.topicPrefix}-${i}`;
       for (const t of ['out', 'audit']) await bus.ensureTopic(`${prefix}-${t}`, 4);
-      const handle = await deps.orchestrator.startReplica({ name: names[i]!, job: o.job, dedup: o.dedup, checkpointIntervalMs, parallelism: o.parallelism, inputTopic: input, outputTopic: `${prefix}-out`, auditTopic: `${prefix}-audit`, groupId: prefix });
+      const handle = await deps.orchestrator.startReplica({ name: names[i]!, job: builtInJob(o.job, o.dedup, o.flinkConf), checkpointIntervalMs, parallelism: o.parallelism, inputTopic: input, outputTopic: `${prefix}-out`, auditTopic: `${prefix}-audit`, groupId: prefix });
       samplers.push(new JobSampler(deps.flinkAt(handle.restUrl), clock));
     }
     for (let rate = nextProbeRate(steps, o.startEps, o.maxEps ?? 80_000); rate !== undefined; rate = nextProbeRate(steps, o.startEps, o.maxEps ?? 80_000)) {

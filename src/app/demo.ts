@@ -1,4 +1,5 @@
 import { FAILURE_TYPE_REGISTRY } from '../core/failure-types.js';
+import { builtInJob, requireSampleJob } from '../core/jobs.js';
 import { eventGenerator, type DedupOptions, type JobKind } from '../core/load/events.js';
 import { seededRandom } from '../core/random.js';
 import type { FirstOccurrences, Reconciliation } from '../core/reconcile.js';
@@ -18,6 +19,8 @@ export interface DemoOptions extends ReplayPlan {
   job: JobKind;
   /** The dedup job's settings (defaults when unset). */
   dedup?: DedupOptions;
+  /** job.flinkConf: Flink options merged over Khaos's own (core/jobs.ts mergeFlinkConf); absent: none. */
+  flinkConf?: Readonly<Record<string, string>>;
   trace: Trace;
   seed: number;
   checkpointIntervalMs: number;
@@ -145,7 +148,7 @@ export async function runDemo(deps: Platform, o: DemoOptions): Promise<DemoResul
 
   const groupId = `khaos-${o.job}-1`;
   const replica = await deps.orchestrator.startReplica({
-    name: `${o.job}-1`, job: o.job, dedup: o.dedup, checkpointIntervalMs: o.checkpointIntervalMs, parallelism: o.parallelism,
+    name: `${o.job}-1`, job: builtInJob(o.job, o.dedup, o.flinkConf), checkpointIntervalMs: o.checkpointIntervalMs, parallelism: o.parallelism,
     inputTopic: topics.input, outputTopic: topics.output, auditTopic: topics.audit, groupId,
   });
   log(`replica ${replica.name} RUNNING at ${replica.restUrl} with checkpoint interval ${o.checkpointIntervalMs} ms`);
@@ -202,7 +205,7 @@ export async function runDemo(deps: Platform, o: DemoOptions): Promise<DemoResul
  */
 export async function runDemoFromConfig(deps: Platform, c: KhaosConfig, trace: Trace): Promise<{ result: DemoResult; ok: boolean }> {
   const result = await runDemo(deps, {
-    job: c.job.kind, dedup: c.job.dedup, trace, seed: c.replay.seed, checkpointIntervalMs: c.job.checkpointIntervalMs, parallelism: c.job.parallelism,
+    job: requireSampleJob(c.job.descriptor, '`khaos demo`'), dedup: c.job.dedup, flinkConf: c.job.descriptor.flinkConf, trace, seed: c.replay.seed, checkpointIntervalMs: c.job.checkpointIntervalMs, parallelism: c.job.parallelism,
     partitions: c.stack.partitions, peakRateEps: c.replay.peakRateEps, peakPercentile: c.replay.peakPercentile, compression: c.replay.compression, startOffsetSec: c.replay.startOffsetSec,
     durationSec: c.replay.durationSec, failAtSec: c.chaos.atSec, failure: c.chaos.failure, freezeMs: c.chaos.freezeForMs, recoveryTimeoutMs: c.chaos.recoveryTimeoutMs,
   });
@@ -216,5 +219,5 @@ export async function runDemoFromConfig(deps: Platform, c: KhaosConfig, trace: T
 export async function startStackReplica(deps: Pick<Platform, 'orchestrator' | 'bus'>, c: KhaosConfig): Promise<ReplicaHandle> {
   const topics = { input: `khaos-${c.job.kind}-input`, output: `khaos-${c.job.kind}-output`, audit: `khaos-${c.job.kind}-audit` };
   for (const t of Object.values(topics)) await deps.bus.ensureTopic(t, c.stack.partitions);
-  return deps.orchestrator.startReplica({ name: `${c.job.kind}-1`, job: c.job.kind, dedup: c.job.dedup, checkpointIntervalMs: c.job.checkpointIntervalMs, parallelism: c.job.parallelism, inputTopic: topics.input, outputTopic: topics.output, auditTopic: topics.audit, groupId: `khaos-${c.job.kind}-1` });
+  return deps.orchestrator.startReplica({ name: `${c.job.kind}-1`, job: c.job.descriptor, checkpointIntervalMs: c.job.checkpointIntervalMs, parallelism: c.job.parallelism, inputTopic: topics.input, outputTopic: topics.output, auditTopic: topics.audit, groupId: `khaos-${c.job.kind}-1` });
 }

@@ -1,4 +1,5 @@
 import { replaySchedule, type Trace } from '../core/load/trace.js';
+import { requireSampleJob } from '../core/jobs.js';
 import type { KhaosConfig } from '../config/schema.js';
 import { failureSchedules } from '../core/sim/failures.js';
 import { missingRuns, parseRunRange, planId, planRealRuns, realPlanProblems, scoredView, type PlannedRun, type RealPlan } from '../core/evaluation/real-plan.js';
@@ -222,7 +223,7 @@ export function realEvaluationInput(c: KhaosConfig, policies: readonly PolicyUnd
   const trace = sources.loadTrace(c.replay.trace);
   const plan = realPlan(c, policies, trace.name);
   const input: RealEvaluationInput = {
-    job: c.job.kind, dedup: c.job.dedup, trace, seed: c.replay.seed, parallelism: c.job.parallelism, partitions: c.stack.partitions,
+    job: requireSampleJob(c.job.descriptor, '`khaos evaluate` on the real stack'), dedup: c.job.dedup, flinkConf: c.job.descriptor.flinkConf, trace, seed: c.replay.seed, parallelism: c.job.parallelism, partitions: c.stack.partitions,
     peakRateEps: c.replay.peakRateEps, peakPercentile: c.replay.peakPercentile, compression: c.replay.compression, startOffsetSec: c.replay.startOffsetSec, durationSec: c.replay.durationSec,
     policies, control: controlSettings(c.control), initialIntervalMs: c.job.checkpointIntervalMs, fallbackIntervalMs: c.control.fallbackIntervalMs,
     warmupSec: c.evaluate.real.warmupSec, plan, planId: planId(plan), mode: c.evaluate.real.mode, drainMs: c.evaluate.real.drainMs, models,

@@ -1,4 +1,5 @@
 import { badInput, KhaosError } from '../core/errors.js';
+import { builtInJob, requireSampleJob } from '../core/jobs.js';
 import { FAILURE_TYPE_REGISTRY } from '../core/failure-types.js';
 import type { KhaosConfig } from '../config/schema.js';
 import { analyzeSteadyState } from '../core/load/steady-state.js';
@@ -90,7 +91,7 @@ export async function runProfile(given: ProfileDeps, profileId: string, trace: T
     const paced = plan.actuator === 'paced';
     // Sampled faster than Flink's REST refreshes its metrics (1 s), every other sample would repeat the last one.
     const metricsRefreshMs = sampleEveryMs(plan) < 1000 ? { metricsRefreshMs: sampleEveryMs(plan) } : {};
-    const handle = await deps.orchestrator.startReplica({ ...metricsRefreshMs, name, job: plan.job, dedup: plan.dedup, checkpointIntervalMs: paced ? plan.fallbackIntervalMs! : ciMs, parallelism: plan.parallelism, inputTopic, outputTopic: `${out}-out`, auditTopic: `${out}-audit`, groupId: out });
+    const handle = await deps.orchestrator.startReplica({ ...metricsRefreshMs, name, job: builtInJob(plan.job, plan.dedup, plan.flinkConf), checkpointIntervalMs: paced ? plan.fallbackIntervalMs! : ciMs, parallelism: plan.parallelism, inputTopic, outputTopic: `${out}-out`, auditTopic: `${out}-audit`, groupId: out });
     const flink = deps.flinkAt(handle.restUrl);
     log(`replica ${name} RUNNING (interval ${ciMs} ms${paced ? `, paced by Khaos; Flink's own ${plan.fallbackIntervalMs} ms` : ''})`);
     const r: ReplicaRun = { name, ciMs, flink, sampler: new JobSampler(flink, clock, { jobMetrics: true }), samples: [], input: { job: plan.job, inputTopic, groupId: out }, pacer: paced ? new Pacer(flink, clock, ciMs) : undefined };
@@ -380,6 +381,7 @@ async function runStep(
  */
 export function planFromConfig(c: KhaosConfig, trace: Trace, cores: number, log: (line: string) => void): ProfilePlan {
   const p = c.profile;
+  const job = requireSampleJob(c.job.descriptor, '`khaos profile`');
   const analysis = analyzeSteadyState(
     trace,
     { compression: c.replay.compression, levels: p.points, windowSec: p.analysisWindowSec, tolerance: { relative: p.tolerance }, minSpacingSec: p.minSpacingSec, edgeSec: p.beforeSec + p.afterSec },
@@ -389,7 +391,7 @@ export function planFromConfig(c: KhaosConfig, trace: Trace, cores: number, log:
   const idle = analysis.points.filter((pt) => !(pt.level > 0));
   if (p.levels === 'probe' && idle.length) throw badInput(`profile.levels: probe scales each point's window to its rate, but ${idle.length} point(s) sit where the trace is 0`, 'use another trace or fewer points');
   return checkPlan({
-    job: c.job.kind, ...(c.job.kind === 'dedup' ? { dedup: { ...c.job.dedup } } : {}), intervalsMs: [...p.intervalsMs].sort((a, b) => a - b), repetitions: p.repetitions,
+    job, ...(job === 'dedup' ? { dedup: { ...c.job.dedup } } : {}), ...(Object.keys(c.job.descriptor.flinkConf).length > 0 ? { flinkConf: { ...c.job.descriptor.flinkConf } } : {}), intervalsMs: [...p.intervalsMs].sort((a, b) => a - b), repetitions: p.repetitions,
     points: analysis.points.map((pt, index) => ({ index, traceOffsetSec: pt.traceOffsetSec, level: pt.level, rate: pt.rate })),
     failure: c.chaos.failure, freezeMs: c.chaos.freezeForMs, timing: p.timing, leadMs: p.leadMs, parallelism: p.parallelism, seed: c.replay.seed,
     replay: { trace: c.replay.trace, peakRateEps: c.replay.peakRateEps, compression: c.replay.compression, beforeSec: p.beforeSec, afterSec: p.afterSec },
@@ -424,7 +426,7 @@ async function probed(deps: ProbeDeps, plan: ProfilePlan, c: KhaosConfig, id: st
   // As many replicas at once as the profile's steps run: one at a time runs one, the other modes all.
   const intervalsMs = plan.injection === 'one-at-a-time' ? [Math.min(...plan.intervalsMs)] : plan.intervalsMs;
   deps.log(`capacity probe: ${intervalsMs.length === 1 ? `one ${plan.job} replica alone` : `${intervalsMs.length} ${plan.job} replicas side by side on one input, as the profile runs them`}, rates from ${p.probeStartEps} ev/s, each held up to ${p.probeHoldSec} s until steady`);
-  const capacity = await probeCapacity(deps, { job: plan.job, dedup: plan.dedup, parallelism: plan.parallelism, intervalsMs, topicPrefix: `khaos-probe-${id}`, startEps: p.probeStartEps, maxHoldSec: p.probeHoldSec, seed: plan.seed, shouldStop });
+  const capacity = await probeCapacity(deps, { job: plan.job, dedup: plan.dedup, flinkConf: plan.flinkConf, parallelism: plan.parallelism, intervalsMs, topicPrefix: `khaos-probe-${id}`, startEps: p.probeStartEps, maxHoldSec: p.probeHoldSec, seed: plan.seed, shouldStop });
   if (!capacity) return undefined;
   const loadRange: [number, number] = [p.loadRange[0], p.loadRange[1]];
   return checkPlan({ ...plan, points: placeLevels(plan.points, capacity.sustainableEps, loadRange), capacity: { ...capacity, loadRange } });

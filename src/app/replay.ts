@@ -1,4 +1,5 @@
 import type { KhaosConfig } from '../config/schema.js';
+import { requireSampleJob } from '../core/jobs.js';
 import { eventGenerator, type EventGenerator } from '../core/load/events.js';
 import { replaySchedule, type Trace } from '../core/load/trace.js';
 import { seededRandom } from '../core/random.js';
@@ -93,6 +94,6 @@ export async function replayFromConfig(
   const schedule = replaySchedule(trace, c.replay);
   await deps.bus.ensureTopic(topic, c.stack.partitions);
   o.onStart?.(schedule.length, schedule.reduce((a, b) => a + b, 0));
-  const r = await replayWorkload({ bus: deps.bus, clock: deps.clock, topic, schedule, generate: eventGenerator(c.job.kind, seededRandom(c.replay.seed), c.job.dedup), shouldStop: o.shouldStop, onSecond: o.onSecond });
+  const r = await replayWorkload({ bus: deps.bus, clock: deps.clock, topic, schedule, generate: eventGenerator(requireSampleJob(c.job.descriptor, '`khaos replay`'), seededRandom(c.replay.seed), c.job.dedup), shouldStop: o.shouldStop, onSecond: o.onSecond });
   return { ...r, scheduleSec: schedule.length };
 }

@@ -8,6 +8,7 @@ import { failureTypeList } from '../core/failure-types.js';
 import { onPlatform, startLocalStack, workloadsDir } from '../compose.js';
 import type { Platform } from '../app/platform.js';
 import { JOB_KINDS } from '../core/load/events.js';
+import { overriddenFlinkKeysMessage } from '../core/jobs.js';
 
 export function log(line: string): void {
   process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -49,7 +50,7 @@ const DUR = 'a bare number is milliseconds';
 const CONFIG_OPTIONS: Record<keyof ConfigFlags, [string, string]> = {
   config: ['--config <file>', 'YAML config (see docs/config.md); the flags override it'],
   name: ['--name <name>', 'stack name (default "default")'],
-  job: ['--job <kind>', `sample job: ${JOB_KINDS.join(', ')} (default iot)`],
+  job: ['--job <kind>', `sample job: ${JOB_KINDS.join(', ')} (default iot; own jobs: job.kind custom in the config)`],
   interval: ['--interval <dur>', `checkpoint interval, e.g. 5s (${DUR})`],
   trace: ['--trace <file>', 'trace path or file name in shared/workloads (default nyc_taxi.csv)'],
   peak: ['--peak <n>', 'events/s at the trace maximum'],
@@ -112,13 +113,16 @@ export function configFrom(flags: ConfigFlags) {
   const input = flags.config ? readConfigFile(flags.config) : {};
   const set = <T extends object>(section: T | undefined, values: Record<string, unknown>) =>
     ({ ...(section ?? {}), ...Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) }) as T;
-  return resolveConfig({
+  const c = resolveConfig({
     ...input,
     stack: set(input.stack, { name: flags.name }),
     job: set(input.job, { kind: flags.job, checkpointInterval: flags.interval }),
     replay: set(input.replay, { trace: flags.trace, peakRateEps: num(flags.peak, 'peak'), compression: num(flags.compression, 'compression'), duration: flags.duration, seed: num(flags.seed, 'seed') }),
     chaos: set(input.chaos, { failure: flags.failure, at: flags.failAt }),
   });
+  // On stderr: `khaos k8s render` prints YAML on stdout.
+  if (c.job.flinkConfOverridden.length > 0) process.stderr.write(`warning: ${overriddenFlinkKeysMessage(c.job.flinkConfOverridden)}\n`);
+  return c;
 }
 
 /** Ctrl-C / SIGTERM: `what` stops after its current tick (the returned check turns true); said once. */

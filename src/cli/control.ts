@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { requireSampleJob } from '../core/jobs.js';
 import { runLocalControl } from '../app/control/local-run.js';
 import { controlSettings, runControlSession, type ControlSettings, type ModelInputs } from '../app/control/session.js';
 import { createPolicy, parsePolicy, POLICY_NAMES } from '../core/control/policies.js';
@@ -112,6 +113,8 @@ async function controlRunningJob(f: Flags, { config: c, settings: s, inputs }: R
 /** No --attach or --stack: the job on a stack of this process, fed the config's trace, with kills at control.kills; 1 when the output does not reconcile. */
 async function controlOwnJob(f: Flags, { config: c, settings: s, inputs }: Run): Promise<number> {
   const cfg = f.duration ? configFrom({ config: f.config, name: f.name, duration: f.duration }) : c;
+  // Before the stack starts: a refused command starts nothing.
+  const job = requireSampleJob(cfg.job.descriptor, '`khaos control` on a stack it starts');
   const trace = loadTrace(cfg.replay.trace);
   const stopped = stopOnSignals('control');
   return withOwnedStack(cfg, async (stack) => {
@@ -121,7 +124,7 @@ async function controlOwnJob(f: Flags, { config: c, settings: s, inputs }: Run):
         deps,
         s,
         {
-          job: cfg.job.kind, dedup: cfg.job.dedup, trace, seed: cfg.replay.seed, parallelism: cfg.job.parallelism, partitions: cfg.stack.partitions, peakRateEps: cfg.replay.peakRateEps, peakPercentile: cfg.replay.peakPercentile,
+          job, dedup: cfg.job.dedup, flinkConf: cfg.job.descriptor.flinkConf, trace, seed: cfg.replay.seed, parallelism: cfg.job.parallelism, partitions: cfg.stack.partitions, peakRateEps: cfg.replay.peakRateEps, peakPercentile: cfg.replay.peakPercentile,
           compression: cfg.replay.compression, startOffsetSec: cfg.replay.startOffsetSec, durationSec: cfg.replay.durationSec,
           startIntervalMs: cfg.job.checkpointIntervalMs, fallbackIntervalMs: cfg.control.fallbackIntervalMs, killsSec: cfg.control.killsSec, drainMs: 20_000,
         },

@@ -16,7 +16,7 @@ async function render(flags: ConfigFlags & { profile: string; rbac?: boolean }, 
   if (!PROFILE_ID.test(flags.profile)) throw badInput(`--profile "${flags.profile}" cannot be part of a Kubernetes name`, 'use up to 24 lowercase letters, digits and dashes, starting with a letter');
   const c = configFrom(flags);
   const objects = renderProfilePlan(c.k8s, {
-    profile: flags.profile, job: c.job.kind, intervalsMs: c.profile.intervalsMs, parallelism: c.profile.parallelism,
+    profile: flags.profile, job: c.job.descriptor, intervalsMs: c.profile.intervalsMs, parallelism: c.profile.parallelism,
     heartbeatIntervalMs: c.stack.heartbeatIntervalMs, heartbeatTimeoutMs: c.stack.heartbeatTimeoutMs, restartDelayMs: c.stack.restartDelayMs, webTimeoutMs: c.stack.webTimeoutMs,
   });
   crdValidator().check(objects);

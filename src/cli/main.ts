@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { requireSampleJob } from '../core/jobs.js';
 import { runDemoFromConfig, startStackReplica } from '../app/demo.js';
 import { replayFromConfig } from '../app/replay.js';
 import { KhaosError, badInput } from '../core/errors.js';
@@ -17,6 +18,8 @@ import { addSimCommand } from './sim.js';
 
 async function demo(flags: ConfigFlags): Promise<number> {
   const c = configFrom(flags);
+  // runDemoFromConfig refuses an own job too; here before the stack starts, so that a refused demo starts nothing.
+  requireSampleJob(c.job.descriptor, '`khaos demo`');
   const trace = loadTrace(c.replay.trace);
   return withOwnedStack(c, async (stack) => {
     const deps = localPlatform(stack, log);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { requireSampleJob } from '../core/jobs.js';
 import { profileStore } from '../compose.js';
 import type { KhaosConfig } from '../config/schema.js';
 import { badInput } from '../core/errors.js';
@@ -138,12 +139,13 @@ function unknownCalibration(store: ProfileStore, id: string, job?: JobKind) {
 export function applyCalibration(c: KhaosConfig, flag: string | undefined, openStore: () => ProfileStore = profileStore): { config: KhaosConfig; calibration?: CalibrationRecord } {
   const id = flag ?? c.evaluate.sim.calibration;
   if (id === undefined) return { config: c };
+  const job = requireSampleJob(c.job.descriptor, 'a calibration');
   const calibration = withStore(openStore, (store) => {
     const found = store.getCalibration(id);
-    if (!found) throw unknownCalibration(store, id, c.job.kind);
+    if (!found) throw unknownCalibration(store, id, job);
     return found;
   });
-  if (calibration.job !== c.job.kind) throw badInput(`calibration ${id} was made for job ${calibration.job}, but the config's job.kind is ${c.job.kind}`, `use a calibration of job ${c.job.kind} (\`khaos sim calibrations --job ${c.job.kind}\`)`);
+  if (calibration.job !== job) throw badInput(`calibration ${id} was made for job ${calibration.job}, but the config's job.kind is ${job}`, `use a calibration of job ${job} (\`khaos sim calibrations --job ${job}\`)`);
   const params = fluidParams(c.evaluate.sim as FluidParamsOverrides, calibration.params);
   return { config: { ...c, evaluate: { ...c.evaluate, params } }, calibration };
 }

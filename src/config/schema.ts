@@ -4,7 +4,8 @@ import { parsePolicy, POLICY_REGISTRY, policyNameList, policyProblem, resolvePol
 import { FAILURE_TYPE_REGISTRY, FAILURE_TYPES, failureTypeList, TIMED_FAILURE_TYPES, type FailureType } from '../core/failure-types.js';
 import { fluidParams, type FluidParamsOverrides } from '../core/sim/fluid-params.js';
 import { durationProblem, parseDuration } from '../core/duration.js';
-import { DEDUP_DEFAULTS, JOB_KINDS } from '../core/load/events.js';
+import { DEDUP_DEFAULTS, JOB_KINDS, type DedupOptions, type JobKind } from '../core/load/events.js';
+import { argsProblems, builtInJob, overriddenFlinkKeys, PLACEHOLDERS, type JobDescriptor } from '../core/jobs.js';
 
 /**
  * A duration value: "30s" or a bare number of milliseconds, more than 0 ms unless `allowZero`.
@@ -50,6 +51,44 @@ export function resolvePolicyList(entries: readonly string[], what: string): Pol
 
 /** evaluate.policies and staticIntervals together; both empty is no list yet (`--policies` may give it), not an error here. */
 const evaluatedPolicies = (entries: readonly string[]): PolicyUnderTest[] => (entries.length === 0 ? [] : resolvePolicyList(entries, 'evaluate.policies'));
+
+/** The keys of job that describe an own job. */
+const OWN_JOB_KEYS = ['jar', 'jarURI', 'entryClass', 'args'] as const;
+
+/** The job section's descriptor keys, as parsed. */
+interface JobInput {
+  kind?: JobKind | 'custom';
+  jar?: string;
+  jarURI?: string;
+  entryClass?: string;
+  args?: string[];
+}
+
+/** job.kind as written, or as implied: custom when an own job's keys are given, else iot. */
+const jobKindOf = (job: JobInput): JobKind | 'custom' =>
+  job.kind ?? (OWN_JOB_KEYS.some((k) => job[k] !== undefined) ? 'custom' : 'iot');
+
+/** What is wrong with the job's descriptor: own-job keys on a sample job, an own job's missing keys, its args' placeholders. */
+function jobDescriptorProblems(job: JobInput): { key: string; message: string }[] {
+  const kind = jobKindOf(job);
+  if (kind !== 'custom') {
+    return OWN_JOB_KEYS.filter((k) => job[k] !== undefined).map((key) => ({ key, message: `describes an own job, but job.kind is the sample job ${kind}; drop job.kind (or set it to custom) to run your own job, or drop job.${key}` }));
+  }
+  const problems: { key: string; message: string }[] = [];
+  if (job.entryClass === undefined) problems.push({ key: 'entryClass', message: 'an own job (job.kind: custom) needs its main class, e.g. com.example.MyJob' });
+  if (job.args === undefined) problems.push({ key: 'args', message: 'an own job (job.kind: custom) needs its args, with at least {groupId} and {txnPrefix}, e.g. [--bootstrap, "{bootstrap}", --group-id, "{groupId}", --txn-prefix, "{txnPrefix}"]' });
+  else problems.push(...argsProblems(job.args).map((message) => ({ key: 'args', message })));
+  if (job.jar === undefined && job.jarURI === undefined) problems.push({ key: 'jar', message: 'an own job needs job.jar (its jar on this machine) or job.jarURI (its jar in the image on Kubernetes)' });
+  return problems;
+}
+
+/** The resolved job descriptor: the sample job's built-in one, or the own job as job.* describes it; flinkConf values as Flink reads them (strings). */
+function jobDescriptor(job: JobInput & { flinkConf: Record<string, string | number | boolean> }, dedup: DedupOptions): JobDescriptor {
+  const flinkConf = Object.freeze(Object.fromEntries(Object.entries(job.flinkConf).map(([k, v]) => [k, String(v)])));
+  const kind = jobKindOf(job);
+  if (kind !== 'custom') return Object.freeze(builtInJob(kind, dedup, flinkConf));
+  return Object.freeze({ name: kind, ...(job.jar === undefined ? {} : { jar: job.jar }), ...(job.jarURI === undefined ? {} : { jarURI: job.jarURI }), entryClass: job.entryClass!, args: Object.freeze([...job.args!]), flinkConf });
+}
 
 /** A failure type of the registry; any other name is refused with the registry's names. */
 const failureType = z.enum(FAILURE_TYPES, { error: (issue) => `unknown failure type ${JSON.stringify(issue.input)}; use ${failureTypeList()}` });
@@ -137,7 +176,21 @@ export const configSchema = z
       .prefault({}),
     job: z
       .object({
-        kind: z.enum(JOB_KINDS).default('iot').describe('Sample job: iot (vehicles), ysb (advertising) or dedup (click deduplication over a retention: state grows with rate × retention)'),
+        kind: z
+          .enum([...JOB_KINDS, 'custom'])
+          .optional()
+          .describe('Which job: a sample job, iot (vehicles), ysb (advertising) or dedup (click deduplication over a retention: state grows with rate × retention), or custom, your own job described by jar / jarURI / entryClass / args. Unset: custom when any of those is given, else iot'),
+        jar: z.string().min(1).optional().describe('Own job: its jar on this machine (local replicas)'),
+        jarURI: z.string().min(1).optional().describe('Own job: its jar in the image on Kubernetes (FlinkDeployment spec.job.jarURI), e.g. local:///opt/flink/usrlib/my-job.jar'),
+        entryClass: z.string().min(1).optional().describe('Own job: its main class'),
+        args: z
+          .array(z.string())
+          .optional()
+          .describe(`Own job: its program arguments; Khaos fills ${PLACEHOLDERS.map((p) => `{${p}}`).join(', ')} per replica (a placeholder may sit inside an argument, e.g. --group={groupId}). {groupId} and {txnPrefix} are required, so that no two replicas share a consumer group or a transaction prefix`),
+        flinkConf: z
+          .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+          .default({})
+          .describe('Flink options of the job (sample or own), merged over Khaos’s own; the keys Khaos sets for its measurements (checkpoint interval and directories, restart strategy, heartbeats, metrics.fetcher.update-interval, web.timeout, …) keep Khaos’s values, and a warning names each one given here'),
         parallelism: z.number().int().min(1).max(8).default(2).describe('Job parallelism = TaskManagers (one slot each)'),
         checkpointInterval: duration('5s', 'Checkpoint interval the job starts with'),
         dedupRetention: duration(`${DEDUP_DEFAULTS.retentionMs / 1000}s`, 'dedup job: how long (event time) an id is remembered after its first occurrence; state ≈ rate × (1 − dedupRepeatShare) × retention × (dedupStatePayloadBytes + ~105 B measured)'),
@@ -148,6 +201,7 @@ export const configSchema = z
       .strict()
       .prefault({})
       .superRefine((v, ctx) => {
+        for (const problem of jobDescriptorProblems(v)) ctx.addIssue({ code: 'custom', path: [problem.key], message: problem.message });
         const ms = (d: string | number) => (durationProblem(d, false) ? undefined : parseDuration(d, 'duration'));
         const retentionMs = ms(v.dedupRetention);
         const ageMs = ms(v.dedupRepeatMaxAge);
@@ -335,17 +389,7 @@ export function resolveConfig(input: unknown) {
       startTimeoutMs: d(c.stack.startTimeout, 'stack.startTimeout'),
       savepointTimeoutMs: d(c.stack.savepointTimeout, 'stack.savepointTimeout'),
     }),
-    job: Object.freeze({
-      ...c.job,
-      checkpointIntervalMs: d(c.job.checkpointInterval, 'job.checkpointInterval'),
-      /** The dedup job's settings in one piece, as its replicas and generator take them. */
-      dedup: Object.freeze({
-        retentionMs: d(c.job.dedupRetention, 'job.dedupRetention'),
-        statePayloadBytes: c.job.dedupStatePayloadBytes,
-        repeatShare: c.job.dedupRepeatShare,
-        repeatMaxAgeMs: d(c.job.dedupRepeatMaxAge, 'job.dedupRepeatMaxAge'),
-      }),
-    }),
+    job: resolveJob(c.job, d),
     replay: Object.freeze({ ...c.replay, startOffsetSec: d(c.replay.startOffset, 'replay.startOffset') / 1000, durationSec: Math.round(d(c.replay.duration, 'replay.duration') / 1000) }),
     profile: Object.freeze({
       ...c.profile,
@@ -389,6 +433,27 @@ export function resolveConfig(input: unknown) {
 }
 
 export type KhaosConfig = ReturnType<typeof resolveConfig>;
+
+/** The job section: its kind (as written or implied), durations in ms, the dedup settings in one piece and the resolved descriptor. */
+function resolveJob(c: z.infer<typeof configSchema>['job'], d: (v: string | number, what: string) => number) {
+  /** The dedup job's settings in one piece, as its replicas and generator take them. */
+  const dedup = Object.freeze({
+    retentionMs: d(c.dedupRetention, 'job.dedupRetention'),
+    statePayloadBytes: c.dedupStatePayloadBytes,
+    repeatShare: c.dedupRepeatShare,
+    repeatMaxAgeMs: d(c.dedupRepeatMaxAge, 'job.dedupRepeatMaxAge'),
+  });
+  return Object.freeze({
+    ...c,
+    kind: jobKindOf(c),
+    checkpointIntervalMs: d(c.checkpointInterval, 'job.checkpointInterval'),
+    dedup,
+    /** How every replica of the job starts (core/jobs.ts). */
+    descriptor: jobDescriptor(c, dedup),
+    /** job.flinkConf keys whose values Khaos's own replace (KHAOS_FLINK_KEYS): the CLI names them in a warning. */
+    flinkConfOverridden: overriddenFlinkKeys(c.flinkConf),
+  });
+}
 
 /** The control section in ms; `static:5s` becomes `static:5000` (policies take ms). */
 function resolveControl(c: z.infer<typeof configSchema>['control']) {

@@ -1,11 +1,13 @@
-import type { DedupOptions, JobKind } from '../core/load/events.js';
+import type { JobDescriptor } from '../core/jobs.js';
 
 /** What the app asks for when it deploys a job replica. */
 export interface ReplicaRequest {
   name: string;
-  job: JobKind;
-  /** The dedup job's settings (its defaults when unset; other jobs ignore them). */
-  dedup?: DedupOptions;
+  /**
+   * How to start the job: jar, entry class, args (the orchestrator fills their placeholders from
+   * this request, its Kafka and a transaction prefix of its own per replica) and Flink options.
+   */
+  job: JobDescriptor;
   checkpointIntervalMs: number;
   parallelism: number;
   inputTopic: string;

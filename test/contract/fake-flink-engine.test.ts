@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { builtInJob } from '../../src/core/jobs.js';
 import { METRIC } from '../../src/adapters/sim/sample-jobs.js';
 import { JobSampler, taskManagerRunning } from '../../src/app/observe.js';
 import { replayWorkload } from '../../src/app/replay.js';
@@ -11,7 +12,7 @@ import { flinkEngineContract } from './flink-engine.contract.js';
 
 const request = (name: string, checkpointIntervalMs: number, parallelism = 2): ReplicaRequest => ({
   name,
-  job: 'iot',
+  job: builtInJob('iot'),
   checkpointIntervalMs,
   parallelism,
   inputTopic: 'in',

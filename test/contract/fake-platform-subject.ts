@@ -1,3 +1,4 @@
+import { builtInJob } from '../../src/core/jobs.js';
 import { FakeFlinkPlatform } from '../fakes/fake-flink-platform.js';
 import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
 import type { PlatformSubject } from './orchestrator.contract.js';
@@ -16,7 +17,7 @@ export async function fakePlatformSubject(): Promise<PlatformSubject> {
   };
   return {
     orchestrator: platform,
-    request: (name, checkpointIntervalMs) => ({ name, job: 'iot', checkpointIntervalMs, parallelism: 2, inputTopic: 'in', outputTopic: 'out', auditTopic: 'audit', groupId: `g-${name}` }),
+    request: (name, checkpointIntervalMs) => ({ name, job: builtInJob('iot'), checkpointIntervalMs, parallelism: 2, inputTopic: 'in', outputTopic: 'out', auditTopic: 'audit', groupId: `g-${name}` }),
     flinkAt: (restUrl) => platform.flinkAt(restUrl),
     injectorFor: (replica) => platform.injectorFor(replica),
     now: () => clock.now(),

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import { builtInJob } from '../../src/core/jobs.js';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import type { LocalStack } from '../../src/adapters/local/local-stack.js';
 import { taskManagerRunning } from '../../src/app/observe.js';
@@ -31,7 +32,7 @@ afterAll(async () => {
 
 flinkEngineContract('RestFlinkEngine on a real replica', async () => {
   const name = `iot-${++n}`;
-  const replica = await stack.startReplica({ name, job: 'iot', checkpointIntervalMs: 1500, parallelism: 1, inputTopic: 'fc-in', outputTopic: 'fc-out', auditTopic: 'fc-audit', groupId: `fc-${name}` });
+  const replica = await stack.startReplica({ name, job: builtInJob('iot'), checkpointIntervalMs: 1500, parallelism: 1, inputTopic: 'fc-in', outputTopic: 'fc-out', auditTopic: 'fc-audit', groupId: `fc-${name}` });
   const engine = new RestFlinkEngine(replica.restUrl);
   return {
     engine,

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtInJob } from '../../src/core/jobs.js';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import type { LocalStack } from '../../src/adapters/local/local-stack.js';
 import { ProcessFailureInjector } from '../../src/adapters/local/process-failure-injector.js';
@@ -65,7 +66,7 @@ async function localSubject(): Promise<PlatformSubject> {
   return {
     cleanup: async () => void (await client?.close()),
     orchestrator: s,
-    request: (name, checkpointIntervalMs) => ({ name, job: 'iot', checkpointIntervalMs, parallelism: 1, ...topics, groupId: `oc-${name}` }),
+    request: (name, checkpointIntervalMs) => ({ name, job: builtInJob('iot'), checkpointIntervalMs, parallelism: 1, ...topics, groupId: `oc-${name}` }),
     flinkAt: (restUrl) => new RestFlinkEngine(restUrl),
     injectorFor: (replica) => new ProcessFailureInjector(s, replica, clock, { bus: bus(), flinkAt: (url) => new RestFlinkEngine(url) }),
     now: () => clock.now(),

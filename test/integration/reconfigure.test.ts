@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { builtInJob } from '../../src/core/jobs.js';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import { awaitReconciliation, flushWindows } from '../../src/app/reconcile-output.js';
 import { replayWorkload } from '../../src/app/replay.js';
@@ -18,7 +19,7 @@ describe('reconfiguration: stop with savepoint, resubmit with a new checkpoint i
     try {
       const topics = { input: 'rc-in', output: 'rc-out', audit: 'rc-audit' };
       for (const t of Object.values(topics)) await bus.ensureTopic(t, 4);
-      const replica = await stack.startReplica({ name: 'ysb-1', job: 'ysb', checkpointIntervalMs: 2000, parallelism: 2, inputTopic: topics.input, outputTopic: topics.output, auditTopic: topics.audit, groupId: 'rc' });
+      const replica = await stack.startReplica({ name: 'ysb-1', job: builtInJob('ysb'), checkpointIntervalMs: 2000, parallelism: 2, inputTopic: topics.input, outputTopic: topics.output, auditTopic: topics.audit, groupId: 'rc' });
       // The cluster runs the jar just built, not a stale copy (Flink caches --jars in user.artifacts.base-dir).
       const copies = (fs.readdirSync(path.join(stack.dir, 'ysb-1', 'artifacts'), { recursive: true }) as string[]).filter((f) => f.endsWith('.jar'));
       expect(copies.length).toBeGreaterThan(0);

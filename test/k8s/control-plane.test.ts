@@ -69,7 +69,7 @@ describe('the real API server', () => {
 
   it('accepts every object `khaos k8s render` prints for examples/k8s-profile.yaml', async () => {
     const c = resolveConfig(YAML.parse(fs.readFileSync('examples/k8s-profile.yaml', 'utf8')));
-    const objects = renderProfilePlan(c.k8s, { profile: 'it', job: c.job.kind, intervalsMs: c.profile.intervalsMs, parallelism: c.profile.parallelism, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000 });
+    const objects = renderProfilePlan(c.k8s, { profile: 'it', job: c.job.descriptor, intervalsMs: c.profile.intervalsMs, parallelism: c.profile.parallelism, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000 });
     crdValidator().check(objects);
     for (const o of objects) await api.create(o);
     const listed = await api.request('GET', '/apis/flink.apache.org/v1beta1/namespaces/khaos/flinkdeployments?labelSelector=khaos.dev%2Fprofile%3Dit');

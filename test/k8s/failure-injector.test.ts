@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtInJob } from '../../src/core/jobs.js';
 import { K8sApi, type ApiEndpoint } from '../../src/adapters/k8s/api.js';
 import { startControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
 import { KubernetesFailureInjector, type KubernetesInjectorOptions } from '../../src/adapters/k8s/failure-injector.js';
@@ -78,7 +79,7 @@ beforeAll(async () => {
   await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: UNTARGETED } });
   for (const ns of [NS, UNTARGETED]) for (const o of khaosRbac({ ...settings, namespace: ns })) await admin.create(o);
   khaos = apiAs(await tokenOf(NS, settings.serviceAccount));
-  const objects = renderProfilePlan(settings, { profile: 'fi', job: c.job.kind, intervalsMs: [2000], parallelism: 2, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000 });
+  const objects = renderProfilePlan(settings, { profile: 'fi', job: c.job.descriptor, intervalsMs: [2000], parallelism: 2, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000 });
   const fd = objects.find((o) => o.kind === 'FlinkDeployment')!;
   deployment = fd.metadata.name;
   await admin.create(fd);
@@ -167,7 +168,7 @@ describe('KubernetesFailureInjector: kill through Chaos Mesh, freeze, exception'
 
   it('the Chaos Mesh double writes the status Chaos Mesh writes (records and conditions)', async () => {
     // The rendered template: one TaskManager of the deployment by the operator's labels.
-    const template = renderProfilePlan(settings, { profile: 'fi', job: 'iot', intervalsMs: [2000], parallelism: 2, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000 }).find((o) => o.kind === 'PodChaos')!;
+    const template = renderProfilePlan(settings, { profile: 'fi', job: builtInJob('iot'), intervalsMs: [2000], parallelism: 2, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000 }).find((o) => o.kind === 'PodChaos')!;
     await admin.create(template);
     const at = `/apis/chaos-mesh.org/v1alpha1/namespaces/${NS}/podchaos/${template.metadata.name}`;
     const status = await until(within, 'the double’s status on the template', async () => ((await admin.request('GET', at)).body as { status?: { conditions?: unknown[] } }).status ?? undefined);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtInJob } from '../../src/core/jobs.js';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import { fullyRunning, khaosError, runningJob, until } from '../contract/until.js';
 import { FlinkRestDouble } from './doubles/flink-rest.js';
@@ -21,7 +22,7 @@ beforeAll(async () => {
   double = await FlinkRestDouble.start({ capacityEps: 2000, detectionDelayMs: 500, restartDelayMs: 500, checkpointDurationMs: 50 });
   base = double.urlTemplate.replace('{namespace}/{name}', 'khaos/fd');
   double.platform.setInputRate(500);
-  double.deploy('khaos', 'fd', { job: 'iot', checkpointIntervalMs: 1000, parallelism: 2, inputTopic: 'in', outputTopic: 'out', auditTopic: 'audit', groupId: 'g' }, PODS);
+  double.deploy('khaos', 'fd', { job: builtInJob('iot'), checkpointIntervalMs: 1000, parallelism: 2, inputTopic: 'in', outputTopic: 'out', auditTopic: 'audit', groupId: 'g' }, PODS);
   flink = new RestFlinkEngine(base);
 });
 

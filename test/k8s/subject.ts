@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { expect } from 'vitest';
+import { builtInJob } from '../../src/core/jobs.js';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import { K8sApi } from '../../src/adapters/k8s/api.js';
 import { stopControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
@@ -16,7 +17,7 @@ import type { PlatformSubject } from '../contract/orchestrator.contract.js';
 /** What the test files of the `k8s` project share: requests, tokens, leftovers, the contracts' subject. */
 
 /** The replica the contracts and the orchestrator's own tests start: the iot job, parallelism 2. */
-export const replicaRequest = (name: string, checkpointIntervalMs: number): ReplicaRequest => ({ name, job: 'iot', checkpointIntervalMs, parallelism: 2, inputTopic: 'in', outputTopic: `out-${name}`, auditTopic: `audit-${name}`, groupId: `g-${name}` });
+export const replicaRequest = (name: string, checkpointIntervalMs: number): ReplicaRequest => ({ name, job: builtInJob('iot'), checkpointIntervalMs, parallelism: 2, inputTopic: 'in', outputTopic: `out-${name}`, auditTopic: `audit-${name}`, groupId: `g-${name}` });
 
 /** A token of ServiceAccount `sa` in `ns` (TokenRequest API), as Khaos would run with. */
 export async function serviceAccountToken(admin: K8sApi, ns: string, sa: string): Promise<string> {

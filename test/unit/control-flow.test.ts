@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { builtInJob } from '../../src/core/jobs.js';
 import { RestartActuator } from '../../src/app/control/restart-actuator.js';
 import { JobSampler, taskManagerRunning } from '../../src/app/observe.js';
 import { Controller } from '../../src/app/control/controller.js';
@@ -16,7 +17,7 @@ import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
 import { MemoryControlStore } from '../../src/adapters/memory/memory-control-store.js';
 
 const request = (checkpointIntervalMs: number): ReplicaRequest => ({
-  name: 'job', job: 'iot', checkpointIntervalMs, parallelism: 2, inputTopic: 'in', outputTopic: 'out', auditTopic: 'audit', groupId: 'g',
+  name: 'job', job: builtInJob('iot'), checkpointIntervalMs, parallelism: 2, inputTopic: 'in', outputTopic: 'out', auditTopic: 'audit', groupId: 'g',
 });
 
 async function setup(fallbackMs = 600_000) {

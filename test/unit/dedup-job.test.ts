@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { notingIds } from '../../src/app/reconcile-output.js';
 import { resolveConfig } from '../../src/config/schema.js';
-import { DEDUP_DEFAULTS, eventGenerator, failMarker, flushEvent, jobArgs } from '../../src/core/load/events.js';
+import { DEDUP_DEFAULTS, eventGenerator, failMarker, flushEvent } from '../../src/core/load/events.js';
+import { builtInJob } from '../../src/core/jobs.js';
 import { replicaDeployment } from '../../src/core/k8s/render.js';
 import { seededRandom } from '../../src/core/random.js';
 import { reconcileFirstOccurrences } from '../../src/core/reconcile.js';
@@ -71,6 +72,8 @@ describe('the dedup job’s input', () => {
 
 describe('the dedup job’s arguments and settings', () => {
   it('passes retention and state payload to the dedup job only', () => {
+    // The job's own arguments follow the twelve shared ones (six options and their placeholders).
+    const jobArgs = (kind: 'iot' | 'dedup', dedup?: typeof DEDUP_DEFAULTS) => builtInJob(kind, dedup).args.slice(12);
     expect(jobArgs('dedup', { ...DEDUP_DEFAULTS, retentionMs: 90_000, statePayloadBytes: 512 })).toEqual(['--retention-ms', '90000', '--state-payload-bytes', '512']);
     expect(jobArgs('dedup')).toEqual(['--retention-ms', '60000', '--state-payload-bytes', '300']);
     expect(jobArgs('iot', { ...DEDUP_DEFAULTS, retentionMs: 1 })).toEqual([]);
@@ -95,7 +98,7 @@ describe('the dedup job’s arguments and settings', () => {
 
   it('renders the dedup job’s arguments into its FlinkDeployment', () => {
     const k = { namespace: 'ns', image: 'img', flinkVersion: 'v2_2', flinkServiceAccount: 'flink', serviceAccount: 'khaos', stateDir: 's3://b', jarURI: 'local:///j.jar', kafkaBootstrap: 'kafka:9092', jobManagerCpu: 1, jobManagerMemory: '1g', taskManagerCpu: 1, taskManagerMemory: '1g' };
-    const r = { name: 'd', profile: 'p', replica: 'r', job: 'dedup' as const, dedup: { ...DEDUP_DEFAULTS, retentionMs: 5_000 }, checkpointIntervalMs: 1000, parallelism: 1, inputTopic: 'i', outputTopic: 'o', auditTopic: 'a', groupId: 'g', txnPrefix: 't', heartbeatIntervalMs: 1, heartbeatTimeoutMs: 2, restartDelayMs: 3 };
+    const r = { name: 'd', profile: 'p', replica: 'r', job: builtInJob('dedup', { ...DEDUP_DEFAULTS, retentionMs: 5_000 }), checkpointIntervalMs: 1000, parallelism: 1, inputTopic: 'i', outputTopic: 'o', auditTopic: 'a', groupId: 'g', txnPrefix: 't', heartbeatIntervalMs: 1, heartbeatTimeoutMs: 2, restartDelayMs: 3 };
     const spec = replicaDeployment(k, r).spec as { job: { entryClass: string; args: string[] } };
     expect(spec.job.entryClass).toBe('dev.khaos.jobs.DedupJob');
     expect(spec.job.args.slice(-4)).toEqual(['--retention-ms', '5000', '--state-payload-bytes', '300']);

@@ -6,7 +6,7 @@ import { flinkPodLabels, KHAOS_RULES, podKill, renderProfilePlan } from '../../s
 import { khaosIn } from '../support/khaos-cli.js';
 
 const c = resolveConfig({ job: { kind: 'iot' }, profile: { intervals: ['2s', '5s'], parallelism: 2 }, k8s: { namespace: 'prof', kafkaBootstrap: 'kafka:9092' } });
-const plan = { profile: 'p1', job: c.job.kind, intervalsMs: c.profile.intervalsMs, parallelism: 2, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000 };
+const plan = { profile: 'p1', job: c.job.descriptor, intervalsMs: c.profile.intervalsMs, parallelism: 2, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000 };
 const objects = renderProfilePlan(c.k8s, plan);
 const byKind = (kind: string) => objects.filter((o) => o.kind === kind);
 type Spec = Record<string, Record<string, unknown>>;

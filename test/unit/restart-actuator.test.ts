@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { builtInJob } from '../../src/core/jobs.js';
 import { RestartActuator } from '../../src/app/control/restart-actuator.js';
 import type { ReconfigStep } from '../../src/core/control/records.js';
 import type { Orchestrator } from '../../src/ports/orchestrator.js';
@@ -12,7 +13,7 @@ async function setup() {
   const clock = new ManualClock();
   const platform = new FakeFlinkPlatform(clock, { relaunchMs: 8000, savepointMs: 1000 });
   platform.setInputRate(1000);
-  const handle = await platform.startReplica({ name: 'job', job: 'iot', checkpointIntervalMs: 5000, parallelism: 2, inputTopic: 'in', outputTopic: 'out', auditTopic: 'a', groupId: 'g' });
+  const handle = await platform.startReplica({ name: 'job', job: builtInJob('iot'), checkpointIntervalMs: 5000, parallelism: 2, inputTopic: 'in', outputTopic: 'out', auditTopic: 'a', groupId: 'g' });
   await clock.sleep(12_000); // a few checkpoints
   const flink = platform.flinkAt(handle.restUrl);
   const store = new MemoryControlStore();

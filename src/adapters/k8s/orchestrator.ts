@@ -160,7 +160,7 @@ export class KubernetesOrchestrator implements Orchestrator {
     if (!/^[a-z]([a-z0-9-]{0,56}[a-z0-9])?$/.test(name)) throw new KhaosError('bad-input', `"${name}" cannot name a FlinkDeployment`, 'use a scope and replica name of lowercase letters, digits and dashes, at most 58 characters together with "khaos-"');
     if (this.deployments.objects.has(name)) throw new KhaosError('bad-input', `FlinkDeployment ${name} already exists in namespace ${this.ns}, not started by this Khaos`, `delete it if an earlier run left it (kubectl -n ${this.ns} delete flinkdeployment ${name}), or pick another name`);
     const obj = replicaDeployment(this.o.settings, {
-      name, profile: this.o.scope, replica: request.name, job: request.job, dedup: request.dedup, checkpointIntervalMs: request.checkpointIntervalMs, parallelism: request.parallelism,
+      name, profile: this.o.scope, replica: request.name, job: request.job, checkpointIntervalMs: request.checkpointIntervalMs, parallelism: request.parallelism,
       inputTopic: request.inputTopic, outputTopic: request.outputTopic, auditTopic: request.auditTopic, groupId: request.groupId, txnPrefix: request.groupId, ...this.o.flink,
       ...(request.metricsRefreshMs === undefined ? {} : { metricsRefreshMs: request.metricsRefreshMs }),
     });

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { KhaosError } from '../../core/errors.js';
+import { mergeFlinkConf } from '../../core/jobs.js';
 import { RestFlinkEngine } from '../flink-rest/rest-flink-engine.js';
 import { freePort, isAlive, releasePort, requirePortFree, terminate } from '../system/processes.js';
 import type { Progress } from './maven.js';
@@ -8,8 +9,14 @@ import type { RunDir } from './run-dir.js';
 /** One job replica: its own JobManager (application mode) and TaskManagers, each a separate JVM. */
 export interface ReplicaSpec {
   name: string;
+  /** The job's entry class. */
   jobClass: string;
+  /** The job's arguments, every placeholder filled. */
   jobArgs: string[];
+  /** The job jar; unset: the stack's jobs jar. */
+  jobJar?: string;
+  /** The job's Flink options (job.flinkConf), merged over Khaos's own (mergeFlinkConf: Khaos's measurement keys and LOCAL_FLINK_KEYS win). */
+  flinkConf?: Record<string, string>;
   /** Job parallelism = TaskManagers with one slot each. */
   taskManagers: number;
   /** Extra idle TaskManagers, so a killed one's tasks can be rescheduled at once. */
@@ -68,6 +75,9 @@ const JAVA17_OPENS = [
 const JM_MAIN = 'org.apache.flink.container.entrypoint.StandaloneApplicationClusterEntryPoint';
 const TM_MAIN = 'org.apache.flink.runtime.taskexecutor.TaskManagerRunner';
 
+/** Flink options the local stack sets itself, beyond Khaos's measurement keys: its addresses, ports and directories (a key, or a prefix ending in `.`). */
+export const LOCAL_FLINK_KEYS: readonly string[] = ['jobmanager.rpc.', 'jobmanager.bind-host', 'rest.', 'taskmanager.host', 'taskmanager.bind-host', 'taskmanager.resource-id', 'io.tmp.dirs', 'user.artifacts.'];
+
 function configYaml(spec: ReplicaSpec, dir: string, rpcPort: number, restPort: number, ioTmp: string): string {
   const entries: Record<string, string | number | boolean> = {
     'jobmanager.rpc.address': '127.0.0.1',
@@ -115,7 +125,7 @@ function configYaml(spec: ReplicaSpec, dir: string, rpcPort: number, restPort: n
     'cluster.evenly-spread-out-slots': true,
     'taskmanager.registration.timeout': '30 min',
   };
-  return Object.entries(entries)
+  return Object.entries(mergeFlinkConf(entries, spec.flinkConf ?? {}, LOCAL_FLINK_KEYS))
     .map(([k, v]) => `${k}: ${typeof v === 'string' ? JSON.stringify(v) : v}`)
     .join('\n');
 }

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { KhaosError } from '../../core/errors.js';
-import { JOB_CLASSES, jobArgs } from '../../core/load/events.js';
+import { fillArgs, overriddenFlinkKeys } from '../../core/jobs.js';
 import type { Orchestrator, Reconfiguration, ReplicaHandle, ReplicaRequest } from '../../ports/orchestrator.js';
 import { RestFlinkEngine } from '../flink-rest/rest-flink-engine.js';
 import { isAlive, terminate } from '../system/processes.js';
 import { startKafkaBroker, type KafkaBrokerOptions, type KafkaBrokerState } from './kafka-broker.js';
 import { ensureJobsJar, requireJavaAndMaven, resolveClasspath, type Progress } from './maven.js';
-import { relaunchFromSavepoint, restartDeadTaskManagers, startReplica, stopReplica, type ReplicaSpec, type ReplicaState } from './flink-replica.js';
+import { LOCAL_FLINK_KEYS, relaunchFromSavepoint, restartDeadTaskManagers, startReplica, stopReplica, type ReplicaSpec, type ReplicaState } from './flink-replica.js';
 import { RunDir } from './run-dir.js';
 
 export interface LocalStackConfig {
@@ -17,7 +17,7 @@ export interface LocalStackConfig {
   /** Root of the Khaos checkout: platform/ and jobs/ live there. */
   repoRoot: string;
   kafka: KafkaBrokerOptions;
-  flink: Omit<ReplicaSpec, 'name' | 'jobClass' | 'jobArgs' | 'taskManagers' | 'checkpointIntervalMs'>;
+  flink: Omit<ReplicaSpec, 'name' | 'jobClass' | 'jobArgs' | 'jobJar' | 'flinkConf' | 'taskManagers' | 'checkpointIntervalMs'>;
   /** When set, a watchdog kills the whole stack once this process is gone. */
   ownerPid?: number;
   savepointTimeoutMs: number;
@@ -34,6 +34,31 @@ interface StackFile {
 
 
 export const stacksDir = (home: string) => path.join(home, 'stacks');
+
+/**
+ * What a replica of `req` starts with on stack `stack`: the descriptor's entry class, its args
+ * filled for this replica (Kafka at `bootstrap`, the transaction prefix `khaos-<stack>-<replica>`),
+ * its jar (unset: the stack's jobs jar) and its Flink options. Refuses an own job without job.jar
+ * or whose jar is not there.
+ */
+export function localReplicaSpec(flink: LocalStackConfig['flink'], stack: string, bootstrap: string, req: ReplicaRequest): ReplicaSpec {
+  const { job } = req;
+  if (job.name === 'custom' && job.jar === undefined) throw new KhaosError('bad-input', 'job.jar is not set: a local replica of an own job runs the jar on this machine', 'set job.jar to the path of your job jar');
+  if (job.jar !== undefined && !fs.existsSync(job.jar)) throw new KhaosError('bad-input', `job.jar ${job.jar} does not exist`, 'check the path in job.jar (relative paths are from the directory Khaos runs in), or build your job first');
+  const jobArgs = fillArgs(job, { bootstrap, inputTopic: req.inputTopic, outputTopic: req.outputTopic, auditTopic: req.auditTopic, groupId: req.groupId, txnPrefix: `khaos-${stack}-${req.name}` });
+  return {
+    ...flink,
+    name: req.name,
+    jobClass: job.entryClass,
+    // Set or cleared: `flink` may be an earlier replica's spec (LocalStack.open).
+    jobJar: job.jar === undefined ? undefined : path.resolve(job.jar),
+    flinkConf: Object.keys(job.flinkConf).length === 0 ? undefined : { ...job.flinkConf },
+    taskManagers: req.parallelism,
+    checkpointIntervalMs: req.checkpointIntervalMs,
+    ...(req.metricsRefreshMs === undefined ? {} : { metricsRefreshMs: req.metricsRefreshMs }),
+    jobArgs,
+  };
+}
 
 /**
  * The local platform: one Kafka broker and any number of Flink replicas, every one a separate
@@ -135,24 +160,12 @@ export class LocalStack implements Orchestrator {
     if (this.file.replicas.some((r) => r.spec.name === req.name)) {
       throw new KhaosError('bad-input', `replica "${req.name}" already runs in stack ${this.file.name}`, 'stop it first, or pick another name');
     }
-    const spec: ReplicaSpec = {
-      ...this.config.flink,
-      name: req.name,
-      jobClass: JOB_CLASSES[req.job],
-      taskManagers: req.parallelism,
-      checkpointIntervalMs: req.checkpointIntervalMs,
-      ...(req.metricsRefreshMs === undefined ? {} : { metricsRefreshMs: req.metricsRefreshMs }),
-      jobArgs: [
-        '--bootstrap', this.bootstrap,
-        '--input-topic', req.inputTopic,
-        '--output-topic', req.outputTopic,
-        '--audit-topic', req.auditTopic,
-        '--group-id', req.groupId,
-        '--txn-prefix', `khaos-${this.file.name}-${req.name}`,
-        ...jobArgs(req.job, req.dedup),
-      ],
-    };
-    const state = await startReplica(this.run, this.classpaths.flink, this.jobsJar, spec, this.progress);
+    const spec = localReplicaSpec(this.config.flink, this.file.name, this.bootstrap, req);
+    // The keys Khaos sets for its measurements are named once, when the config is read.
+    const measured = new Set(overriddenFlinkKeys(req.job.flinkConf));
+    const dropped = overriddenFlinkKeys(req.job.flinkConf, LOCAL_FLINK_KEYS).filter((k) => !measured.has(k));
+    if (dropped.length > 0) this.progress(`replica ${req.name}: job.flinkConf sets ${dropped.join(', ')}, which the local stack sets itself (addresses, ports, directories); those values are not used`);
+    const state = await startReplica(this.run, this.classpaths.flink, spec.jobJar ?? this.jobsJar, spec, this.progress);
     this.file.replicas.push({ spec, state });
     this.save();
     return this.replica(req.name);
@@ -188,7 +201,7 @@ export class LocalStack implements Orchestrator {
 
   async relaunch(name: string, savepointPath: string, checkpointIntervalMs: number): Promise<{ runningAtMs: number }> {
     const { spec, state } = this.entry(name);
-    await relaunchFromSavepoint(this.run, this.classpaths.flink, this.jobsJar, spec, state, savepointPath, checkpointIntervalMs);
+    await relaunchFromSavepoint(this.run, this.classpaths.flink, spec.jobJar ?? this.jobsJar, spec, state, savepointPath, checkpointIntervalMs);
     this.save();
     return { runningAtMs: Date.now() };
   }

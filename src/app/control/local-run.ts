@@ -1,4 +1,5 @@
 import { eventGenerator, type DedupOptions, type JobKind } from '../../core/load/events.js';
+import { builtInJob } from '../../core/jobs.js';
 import { seededRandom } from '../../core/random.js';
 import type { Reconciliation } from '../../core/reconcile.js';
 import { replaySchedule, type ReplayPlan, type Trace } from '../../core/load/trace.js';
@@ -21,6 +22,8 @@ export interface ReplayedJob extends ReplayPlan {
   job: JobKind;
   /** The dedup job's settings (defaults when unset): every replica and its replay use them. */
   dedup?: DedupOptions;
+  /** job.flinkConf: Flink options merged over Khaos's own (core/jobs.ts mergeFlinkConf); absent: none. */
+  flinkConf?: Readonly<Record<string, string>>;
   trace: Trace;
   seed: number;
   parallelism: number;
@@ -108,7 +111,7 @@ export async function runLocalGroup(deps: LocalControlDeps, o: LocalGroupOptions
     for (const m of members) {
       const jobInterval = m.settings.actuator === 'paced' ? m.fallbackIntervalMs : m.startIntervalMs;
       const replica = await deps.orchestrator.startReplica({
-        name: m.name, job: o.job, dedup: o.dedup, checkpointIntervalMs: jobInterval, parallelism: o.parallelism,
+        name: m.name, job: builtInJob(o.job, o.dedup, o.flinkConf), checkpointIntervalMs: jobInterval, parallelism: o.parallelism,
         inputTopic: input, outputTopic: topicsOf(m).output, auditTopic: topicsOf(m).audit, groupId: `${o.topicPrefix}-${m.name}`,
       });
       started.push(m.name);

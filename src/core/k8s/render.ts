@@ -1,5 +1,5 @@
-import { JOB_CLASSES, jobArgs, type DedupOptions, type JobKind } from '../load/events.js';
 import { badInput } from '../errors.js';
+import { fillArgs, mergeFlinkConf, type JobDescriptor } from '../jobs.js';
 import { intervalProblems, replicaName } from '../profiling/profile-plan.js';
 import type { K8sObject } from './validate.js';
 
@@ -35,9 +35,8 @@ export interface K8sSettings {
 export interface ProfilePlanK8s {
   /** Profile id: in labels and object names. */
   profile: string;
-  job: JobKind;
-  /** The dedup job's settings (defaults when unset). */
-  dedup?: DedupOptions;
+  /** The job every replica runs (config job.*). */
+  job: JobDescriptor;
   intervalsMs: readonly number[];
   parallelism: number;
   heartbeatIntervalMs: number;
@@ -72,9 +71,8 @@ export interface ReplicaK8s {
   profile: string;
   /** The replica's name in Khaos (`khaos.dev/replica`). */
   replica: string;
-  job: JobKind;
-  /** The dedup job's settings (defaults when unset). */
-  dedup?: DedupOptions;
+  /** How the job starts: its args are filled for this replica, its flinkConf merged under Khaos's measurement keys. */
+  job: JobDescriptor;
   checkpointIntervalMs: number;
   parallelism: number;
   inputTopic: string;
@@ -95,16 +93,23 @@ function flinkDeployment(k: K8sSettings, plan: ProfilePlanK8s, ciMs: number): K8
   const topic = `khaos-prof-${plan.profile}`;
   const replica = replicaName(ciMs);
   return replicaDeployment(k, {
-    name: deploymentName(plan.profile, ciMs), profile: plan.profile, replica, job: plan.job, dedup: plan.dedup, checkpointIntervalMs: ciMs, parallelism: plan.parallelism,
+    name: deploymentName(plan.profile, ciMs), profile: plan.profile, replica, job: plan.job, checkpointIntervalMs: ciMs, parallelism: plan.parallelism,
     inputTopic: `${topic}-in`, outputTopic: `${topic}-${replica}-out`, auditTopic: `${topic}-${replica}-audit`, groupId: `${topic}-${replica}`, txnPrefix: `${topic}-${replica}`,
     heartbeatIntervalMs: plan.heartbeatIntervalMs, heartbeatTimeoutMs: plan.heartbeatTimeoutMs, restartDelayMs: plan.restartDelayMs, webTimeoutMs: plan.webTimeoutMs,
   });
 }
 
+/** The jar of `job` in the image: job.jarURI, else (for a sample job) k8s.jarURI; an own job without job.jarURI is refused. */
+function jarUriOf(k: Pick<K8sSettings, 'jarURI'>, job: JobDescriptor): string {
+  if (job.jarURI !== undefined) return job.jarURI;
+  if (job.name === 'custom') throw badInput('job.jarURI is not set: a replica of an own job on Kubernetes runs the jar at that URI in its image', 'set job.jarURI, e.g. local:///opt/flink/usrlib/my-job.jar');
+  return k.jarURI;
+}
+
 /** The FlinkDeployment of one replica: native application mode, `upgradeMode: savepoint`, the interval in `flinkConfiguration`. */
 export function replicaDeployment(k: K8sSettings, r: ReplicaK8s): K8sObject {
   const { name } = r;
-  const labels = { [LABELS.managedBy]: 'khaos', [LABELS.profile]: r.profile, [LABELS.replica]: r.replica, [LABELS.job]: r.job, [LABELS.intervalMs]: String(r.checkpointIntervalMs) };
+  const labels = { [LABELS.managedBy]: 'khaos', [LABELS.profile]: r.profile, [LABELS.replica]: r.replica, [LABELS.job]: r.job.name, [LABELS.intervalMs]: String(r.checkpointIntervalMs) };
   return {
     apiVersion: 'flink.apache.org/v1beta1',
     kind: 'FlinkDeployment',
@@ -115,7 +120,7 @@ export function replicaDeployment(k: K8sSettings, r: ReplicaK8s): K8sObject {
       mode: 'native',
       serviceAccount: k.flinkServiceAccount,
       // Flink reads every value as a string; the operator takes them as written.
-      flinkConfiguration: {
+      flinkConfiguration: mergeFlinkConf({
         [INTERVAL_KEY]: `${r.checkpointIntervalMs} ms`,
         'execution.checkpointing.dir': `${k.stateDir}/${name}/checkpoints`,
         'execution.checkpointing.savepoint-dir': `${k.stateDir}/${name}/savepoints`,
@@ -128,18 +133,18 @@ export function replicaDeployment(k: K8sSettings, r: ReplicaK8s): K8sObject {
         'restart-strategy.fixed-delay.delay': `${r.restartDelayMs} ms`,
         ...(r.webTimeoutMs === undefined ? {} : { 'web.timeout': String(r.webTimeoutMs) }),
         'metrics.fetcher.update-interval': String(r.metricsRefreshMs ?? 1000),
-      },
+      }, r.job.flinkConf),
       // Khaos's labels on the pods too, so that a pod can be traced back to its profile.
       podTemplate: { metadata: { labels } },
       jobManager: { replicas: 1, resource: { cpu: k.jobManagerCpu, memory: k.jobManagerMemory } },
       taskManager: { resource: { cpu: k.taskManagerCpu, memory: k.taskManagerMemory } },
       job: {
-        jarURI: k.jarURI,
-        entryClass: JOB_CLASSES[r.job],
+        jarURI: jarUriOf(k, r.job),
+        entryClass: r.job.entryClass,
         parallelism: r.parallelism,
         upgradeMode: 'savepoint',
         state: 'running',
-        args: ['--bootstrap', k.kafkaBootstrap, '--input-topic', r.inputTopic, '--output-topic', r.outputTopic, '--audit-topic', r.auditTopic, '--group-id', r.groupId, '--txn-prefix', r.txnPrefix, ...jobArgs(r.job, r.dedup)],
+        args: fillArgs(r.job, { bootstrap: k.kafkaBootstrap, inputTopic: r.inputTopic, outputTopic: r.outputTopic, auditTopic: r.auditTopic, groupId: r.groupId, txnPrefix: r.txnPrefix }),
       },
     },
   };

@@ -1,13 +1,13 @@
 import type { Random } from '../random.js';
 
-/** The sample jobs shipped in jobs/; each has its own input record shape (see the Java job classes). */
+/**
+ * The sample jobs shipped in jobs/, by the names of their built-in descriptors (core/jobs.ts); each
+ * has its own input record shape (see the Java job classes), which the generators here make.
+ */
 export type JobKind = 'iot' | 'ysb' | 'dedup';
 
 /** Every sample job kind, for the lists the config and the CLI offer. */
 export const JOB_KINDS: readonly JobKind[] = ['iot', 'ysb', 'dedup'];
-
-/** The main class of each sample job in the jobs jar. */
-export const JOB_CLASSES: Record<JobKind, string> = { iot: 'dev.khaos.jobs.IotVehiclesJob', ysb: 'dev.khaos.jobs.YsbAdvertisingJob', dedup: 'dev.khaos.jobs.DedupJob' };
 
 /**
  * The dedup job's settings: the job's own two (its state) and its generator's two (its input).
@@ -28,11 +28,6 @@ export interface DedupOptions {
 
 /** The job's own defaults (DedupJob.OPTIONS) and a retry share typical of at-least-once producers under load. */
 export const DEDUP_DEFAULTS: Readonly<DedupOptions> = Object.freeze({ retentionMs: 60_000, statePayloadBytes: 300, repeatShare: 0.2, repeatMaxAgeMs: 30_000 });
-
-/** The job's own command-line arguments, after the shared ones (none for iot and ysb). */
-export function jobArgs(kind: JobKind, dedup: DedupOptions = DEDUP_DEFAULTS): string[] {
-  return kind === 'dedup' ? ['--retention-ms', String(dedup.retentionMs), '--state-payload-bytes', String(dedup.statePayloadBytes)] : [];
-}
 
 /** One input record: `key` is the primary id the job's audit branch counts by. */
 export interface InputEvent {

@@ -66,6 +66,8 @@ export interface ProfilePlan {
   job: JobKind;
   /** The dedup job's settings (its defaults when absent, as in plans stored before there was a dedup job). */
   dedup?: DedupOptions;
+  /** job.flinkConf: Flink options merged over Khaos's own (core/jobs.ts mergeFlinkConf); absent: none. */
+  flinkConf?: Readonly<Record<string, string>>;
   intervalsMs: number[];
   points: PlannedPoint[];
   repetitions: number;

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { builtInJob } from '../../../src/core/jobs.js';
 import type { K8sApi } from '../../../src/adapters/k8s/api.js';
 import type { FlinkDeploymentObject } from '../../../src/adapters/k8s/orchestrator.js';
 import { WatchCache, type KubeObject } from '../../../src/adapters/k8s/watch.js';
@@ -254,7 +255,7 @@ export class FlinkRestDouble {
       const parallelism = fd.spec.job?.parallelism ?? 1;
       if (fd.metadata.deletionTimestamp || fd.status?.jobStatus?.state !== 'RUNNING' || running(name, 'jobmanager').length === 0 || tms.length < parallelism) continue;
       this.deploy(ns, name, {
-        job: (fd.metadata.labels?.[LABELS.job] ?? 'iot') as JobKind, checkpointIntervalMs: intervalOf(fd), parallelism,
+        job: builtInJob((fd.metadata.labels?.[LABELS.job] ?? 'iot') as JobKind), checkpointIntervalMs: intervalOf(fd), parallelism,
         inputTopic: argOf(fd, '--input-topic'), outputTopic: argOf(fd, '--output-topic'), auditTopic: argOf(fd, '--audit-topic'), groupId: argOf(fd, '--group-id'),
       }, tms.slice(0, parallelism));
     }
