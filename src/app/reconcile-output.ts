@@ -31,19 +31,28 @@ export async function awaitReconciliation(
   produced: ReadonlyMap<string, number>,
   timeoutMs: number,
   log: (line: string) => void,
-  /** With checkpoints paced every few seconds meanwhile: the count unchanged over this many reads is final. */
+  /** With checkpoints paced every few seconds meanwhile: the count unchanged over this many reads is final… */
   settledAfterReads = Infinity,
+  /**
+   * …once this many checkpoints completed while it stayed unchanged (`completed` counts them):
+   * on a loaded machine checkpoints can stall for longer than those reads, and a count that has
+   * not been committed yet is not a loss.
+   */
+  settle: { completed: () => number; atLeast: number } = { completed: () => 0, atLeast: 0 },
 ): Promise<Reconciliation> {
   const deadline = clock.now() + timeoutMs;
   let last = -1;
   let same = 0;
+  let completedWhenChanged = settle.completed();
   for (;;) {
     const records = await bus.readAllCommitted(auditTopic, { idleMs: 1500, timeoutMs: 60_000 });
     const r = reconcile(produced, records.map((m) => parseAudit(m.value)));
     log(`reconcile: produced ${r.producedTotal}, counted ${r.countedTotal} in committed output, ${r.duplicateWindows} duplicate windows`);
+    if (r.countedTotal !== last) completedWhenChanged = settle.completed();
     same = r.countedTotal === last ? same + 1 : 1;
     last = r.countedTotal;
-    if (r.ok || r.countedTotal > r.producedTotal || r.duplicateWindows > 0 || same >= settledAfterReads || clock.now() > deadline) return r;
+    const settled = same >= settledAfterReads && settle.completed() - completedWhenChanged >= settle.atLeast;
+    if (r.ok || r.countedTotal > r.producedTotal || r.duplicateWindows > 0 || settled || clock.now() > deadline) return r;
     await clock.sleep(2000);
   }
 }

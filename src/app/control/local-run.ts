@@ -208,14 +208,17 @@ function controlMember(deps: LocalControlDeps, m: GroupMember, flink: FlinkEngin
 async function reconcileOutput(deps: LocalControlDeps, flink: FlinkEngine, audit: string, produced: ReadonlyMap<string, number>): Promise<Reconciliation> {
   const finalPacer = new Pacer(flink, deps.clock, 2000);
   let reading = true;
+  let completed = 0;
   const pacing = (async () => {
     while (reading) {
-      await finalPacer.tick().catch(() => undefined);
+      const r = await finalPacer.tick().catch(() => undefined);
+      if (r?.kind === 'completed') completed++;
       await deps.clock.sleep(250);
     }
   })();
-  // Checkpoints every 2 s commit the output: a count unchanged over 4 reads (about 15 s) is final.
-  const reconciliation = await awaitReconciliation(deps.bus, deps.clock, audit, produced, 120_000, deps.log, 4).finally(() => (reading = false));
+  // Checkpoints every 2 s commit the output: a count unchanged over 4 reads (about 15 s), with 2
+  // checkpoints completed meanwhile (each commits whatever the job had processed), is final.
+  const reconciliation = await awaitReconciliation(deps.bus, deps.clock, audit, produced, 120_000, deps.log, 4, { completed: () => completed, atLeast: 2 }).finally(() => (reading = false));
   await pacing;
   return reconciliation;
 }
