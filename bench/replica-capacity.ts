@@ -2,12 +2,16 @@
  * How many events/s one job replica sustains on this machine: a staircase of input rates, each
  * held for a while, with the replica's source throughput and lag sampled every second.
  * Run: npx tsx bench/replica-capacity.ts [iot|ysb|dedup] [parallelism] [seconds-per-step] [rates, e.g. 2000,4000]
+ *        [--interval MS (Flink's own checkpoint interval, default 5000)] [--flink KEY=VALUE …(job.flinkConf)]
+ *   e.g. --interval 1000 --flink execution.checkpointing.incremental=false: full checkpoints (Flink's
+ *   default), every second.
  * Each step also reports the replica's latest completed checkpoint (size, duration): the state a
  * rate builds up (the dedup job's grows with rate × retention, so hold a rate longer than that).
  * (dedup runs with its defaults, DEDUP_DEFAULTS: 60 s retention, 300 B of state per id, 20 % repeats)
  */
 import { builtInJob } from '../src/core/jobs.js';
 import os from 'node:os';
+import { parseArgs } from 'node:util';
 import { JobSampler } from '../src/app/observe.js';
 import { replayWorkload } from '../src/app/replay.js';
 import { resolveConfig } from '../src/config/schema.js';
@@ -17,11 +21,19 @@ import { eventGenerator, JOB_KINDS, type JobKind } from '../src/core/load/events
 import { seededRandom } from '../src/core/random.js';
 import { report, stats } from './lib.js';
 
-const job = (process.argv[2] ?? 'iot') as JobKind;
+const { values: flags, positionals: args } = parseArgs({ allowPositionals: true, strict: true, options: { interval: { type: 'string', default: '5000' }, flink: { type: 'string', multiple: true, default: [] } } });
+const job = (args[0] ?? 'iot') as JobKind;
 if (!JOB_KINDS.includes(job)) throw new Error(`job must be one of ${JOB_KINDS.join(', ')}, got ${job}`);
-const parallelism = Number(process.argv[3] ?? 1);
-const stepSec = Number(process.argv[4] ?? 20);
-const rates = process.argv[5]?.split(',').map(Number) ?? [500, 1000, 2000, 4000, 8000, 16_000];
+const parallelism = Number(args[1] ?? 1);
+const stepSec = Number(args[2] ?? 20);
+const rates = args[3]?.split(',').map(Number) ?? [500, 1000, 2000, 4000, 8000, 16_000];
+const checkpointIntervalMs = Number(flags.interval);
+if (!(checkpointIntervalMs > 0)) throw new Error(`--interval must be a positive number of ms, got ${flags.interval}`);
+const flinkConf = Object.fromEntries(flags.flink!.map((kv) => {
+  const i = kv.indexOf('=');
+  if (i <= 0) throw new Error(`--flink takes KEY=VALUE, got ${kv}`);
+  return [kv.slice(0, i), kv.slice(i + 1)];
+}));
 const clock = new SystemClock();
 // Other work on the machine lowers what one replica sustains: recorded with the results.
 const loadBefore = os.loadavg();
@@ -30,7 +42,7 @@ const rows = [];
 try {
   const bus = new KafkajsMessageBus(stack.bootstrap);
   for (const t of ['c-in', 'c-out', 'c-audit']) await bus.ensureTopic(t, 4);
-  const r = await stack.startReplica({ name: `${job}-1`, job: builtInJob(job), checkpointIntervalMs: 5000, parallelism, inputTopic: 'c-in', outputTopic: 'c-out', auditTopic: 'c-audit', groupId: 'c' });
+  const r = await stack.startReplica({ name: `${job}-1`, job: builtInJob(job, undefined, flinkConf), checkpointIntervalMs, parallelism, inputTopic: 'c-in', outputTopic: 'c-out', auditTopic: 'c-audit', groupId: 'c' });
   const flink = new RestFlinkEngine(r.restUrl);
   const sampler = new JobSampler(flink, clock);
   for (const rate of rates) {
@@ -71,4 +83,5 @@ async function lastCheckpoint(flink: RestFlinkEngine) {
 }
 
 // One results file per job (the IoT one keeps its name) and per list of rates given.
-report(`replica-capacity${job === 'iot' ? '' : `-${job}`}${process.argv[5] ? `-${rates.join('-')}` : ''}`, { job, rates, parallelism, stepSec, checkpointIntervalMs: 5000, note: 'one replica alone on the stack, with Kafka and the replayer', loadAverage1mBefore: loadBefore[0], loadAverage1mAfter: os.loadavg()[0] }, rows);
+const variant = [args[3] ? `-${rates.join('-')}` : '', checkpointIntervalMs === 5000 ? '' : `-ci${checkpointIntervalMs}`, flinkConf['execution.checkpointing.incremental'] === 'false' ? '-full' : ''].join('');
+report(`replica-capacity${job === 'iot' ? '' : `-${job}`}${variant}`, { job, rates, parallelism, stepSec, checkpointIntervalMs, flinkConf, note: 'one replica alone on the stack, with Kafka and the replayer', loadAverage1mBefore: loadBefore[0], loadAverage1mAfter: os.loadavg()[0] }, rows);
