@@ -58,13 +58,16 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
   const forecast = forecastLoad(obs, o, m, tput);
   const weigh = expectedViolation(obs, o);
   const expectedOf = o.objective === 'expected-violation' ? weigh.seconds : () => 0;
+  const overShare = latencyOverShare(ev.state.latencyRatios, L);
   // The correction measured at the present load is carried to the peak, as it is to other intervals.
   const assess = (load: number) => {
     const judge = (c: number) => {
-      const lat = m.latency.predict(load, c) * ev.correction;
+      const raw = m.latency.predict(load, c);
+      const lat = raw * ev.correction;
+      const latOver = overShare(raw, lat);
       const rec = predictInterval(m.recovery, load, c, o.recoveryIntervalLevel);
       // 2·max(lat/L, rec/R) equals the original's lat/L + rec/R + |lat/L − rec/R|, and still ranks candidates when both exceed 1.
-      return { lat, rec, objective: 2 * Math.max(lat / L, rec.high / R), expectedS: expectedOf(lat, rec), positive: lat > 0 && rec.high > 0 };
+      return { lat, latOver, rec, objective: 2 * Math.max(lat / L, rec.high / R), expectedS: expectedOf(latOver, rec), positive: lat > 0 && rec.high > 0 };
     };
     // Candidates both ways, inside the trained interval range: the models are not trusted beyond it.
     const lo = Math.max(o.candidateMinMs, m.trainedCiMs.min);
@@ -120,7 +123,7 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
   const byExpected = best.j.expectedS !== cur.expectedS;
   // Hysteresis weighs what a change can alter: the latency seconds no candidate avoids are left out
   // (with latency over at every candidate, a recovery excess cut by three quarters is no marginal gain).
-  const unavoidableS = reachable.lat ? 0 : o.costHorizonMs / 1000;
+  const unavoidableS = (o.costHorizonMs / 1000) * Math.min(...judged.map((x) => x.j.latOver));
   const score = (j: ReturnType<typeof judge>) => (byExpected ? j.expectedS - unavoidableS : j.objective);
   const scoreText = byExpected ? `expected violation ${recS(cur.expectedS)} → ${recS(best.j.expectedS)} over ${dur(o.costHorizonMs)} (${weigh.text})` : `objective ${cur.objective.toFixed(2)} → ${best.j.objective.toFixed(2)}`;
   const step = `${secs(ci)} → ${secs(best.ms)}: ${scoreText}${reach}`;
@@ -151,23 +154,36 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
 }
 
 /**
+ * The chance that the latency at a candidate is over its target L, from the spread of the recent
+ * observed/predicted ratios (the correction's own evidence): the share of them that would put the
+ * model's prediction `raw` over L. With fewer than 3 ratios, the corrected prediction `lat` alone
+ * decides (0 or 1). A candidate at the very edge of the target then counts about half its
+ * horizon as over it, not none: the load and the model's error move it across that edge.
+ */
+export function latencyOverShare(ratios: readonly number[], L: number): (raw: number, lat: number) => number {
+  if (ratios.length < 3) return (_raw, lat) => (lat > L ? 1 : 0);
+  return (raw) => ratios.filter((r) => raw * r > L).length / ratios.length;
+}
+
+/**
  * The violation seconds an interval is expected to cost over the horizon H (`costHorizonMs`) at
- * the load it is judged at: latency over its target for all of H, and the recovery's excess over
- * its target (its upper bound) once per expected failure, at least one so that a recovery
- * violation is weighed even when failures are rarer than the horizon:
+ * the load it is judged at: latency over its target for the share of H it is likely over it
+ * (latencyOverShare), and the recovery's excess over its target (its upper bound) once per
+ * expected failure, at least one so that a recovery violation is weighed even when failures are
+ * rarer than the horizon:
  *
- *   expected = H · [lat > L] + max(1, H / MTBF) · max(0, recovery upper bound − R)
+ *   expected = H · P(lat > L) + max(1, H / MTBF) · max(0, recovery upper bound − R)
  *
  * What the evaluation counts (total violation seconds), as far as one evaluation can foresee it.
  */
-function expectedViolation(obs: Observation, o: PolicyOptions): { failures: number; text: string; seconds: (lat: number, rec: PredictionInterval) => number } {
+function expectedViolation(obs: Observation, o: PolicyOptions): { failures: number; text: string; seconds: (latOver: number, rec: PredictionInterval) => number } {
   const H = o.costHorizonMs / 1000;
   const m = mtbf(obs, o);
   const failures = Math.max(1, o.costHorizonMs / m.ms);
   return {
     failures,
     text: `${failures.toFixed(1)} expected failure(s), MTBF ${dur(m.ms)} ${m.source}`,
-    seconds: (lat, rec) => H * (lat > o.latencyTargetMs ? 1 : 0) + failures * Math.max(0, rec.high - o.recoveryTargetS),
+    seconds: (latOver, rec) => H * latOver + failures * Math.max(0, rec.high - o.recoveryTargetS),
   };
 }
 
@@ -176,7 +192,7 @@ function expectedViolation(obs: Observation, o: PolicyOptions): { failures: numb
  * violation time it is expected to avoid over `costHorizonMs` (H) exceeds that outage:
  *
  *   avoided  = (excess(current) − excess(chosen)) · max(1, H / MTBF)    recovery beyond its target, per failure
- *            + H · ([lat(current) > L] − [lat(chosen) > L])            latency over target for the whole horizon
+ *            + H · (P(lat(current) > L) − P(lat(chosen) > L))          latency over target, the share of the horizon it is likely over
  *   outage   = restartDowntime + catch-up,   catch-up = λ · downtime / (capacity − λ)
  *
  * excess(x) = max(0, upper recovery bound at x − R). At least one failure is counted so that a
@@ -189,12 +205,12 @@ function restartWorth(
   obs: Observation,
   o: PolicyOptions,
   m: ControlModels,
-  cur: { lat: number; rec: PredictionInterval },
-  to: { lat: number; rec: PredictionInterval },
+  cur: { latOver: number; rec: PredictionInterval },
+  to: { latOver: number; rec: PredictionInterval },
 ): { ok: boolean; text: string } {
   const weigh = expectedViolation(obs, o);
   const failures = weigh.failures;
-  const avoided = weigh.seconds(cur.lat, cur.rec) - weigh.seconds(to.lat, to.rec);
+  const avoided = weigh.seconds(cur.latOver, cur.rec) - weigh.seconds(to.latOver, to.rec);
   const downS = o.restartDowntimeMs / 1000;
   const capacity = m.recovery.name === 'physical' ? m.recovery.coefficients.capacityEps : undefined;
   const lambda = obs.throughputEps;

@@ -1,6 +1,7 @@
 import { badInput } from '../errors.js';
 import type { ControlModels, Decision, Observation, PolicyContext, PolicyOptions, PolicySpec, PolicyState, Predictions } from './policy.js';
 import { mean } from '../stats.js';
+import { PREDICTION_CEILING } from '../models/regression.js';
 
 /**
  * What the policies share: the words of their reasons, the outcomes (wait, keep, change), the
@@ -111,11 +112,19 @@ export function evaluate(obs: Observation, state: PolicyState, ctx: PolicyContex
   };
 }
 
-/** The latency ratios with this observation's observed/predicted appended (the last `correctionEvaluations`), and their mean. */
+/**
+ * The latency ratios with this observation's observed/predicted appended (the last
+ * `correctionEvaluations`), and their mean. A prediction at the ceiling (the model says the
+ * backlog never drains at this load) gives no ratio: the observed latency of a backlog that is
+ * still growing says nothing about the model's error, and a ratio of it to the ceiling (~0)
+ * would pull the correction down for the next evaluations, after the overload has passed.
+ */
 export function latencyCorrection(obs: Observation, state: PolicyState, models: ControlModels, o: PolicyOptions): { ratios: number[]; correction: number } {
-  const ratio = obs.latencyMs / models.latency.predict(obs.throughputEps, obs.intervalMs);
+  const predicted = models.latency.predict(obs.throughputEps, obs.intervalMs);
+  const ratio = obs.latencyMs / predicted;
   // A ratio from a non-positive prediction or observation would poison the mean; skip it.
-  const ratios = Number.isFinite(ratio) && ratio > 0 ? [...state.latencyRatios, ratio].slice(-o.correctionEvaluations) : state.latencyRatios;
+  const usable = Number.isFinite(ratio) && ratio > 0 && predicted < PREDICTION_CEILING.latency;
+  const ratios = usable ? [...state.latencyRatios, ratio].slice(-o.correctionEvaluations) : state.latencyRatios;
   return { ratios, correction: ratios.length > 0 ? mean(ratios) : 1 };
 }
 
