@@ -26,6 +26,15 @@ describe('latency correction and its uncertainty (khaos+)', () => {
     expect(under.ratios).toEqual([1.1, 0.9, 1.2]);
   });
 
+  it('takes no ratio while the consumer lag is over the backlog threshold (the latency is the backlog\'s wait)', () => {
+    const state = { ...initialPolicyState(), latencyRatios: [1.1, 0.9] };
+    // 4 000 ev/s with 50 s of input behind (threshold 10 s): 60 s observed is not the model's error.
+    const behind = latencyCorrection({ ...obs(4000, 60_000), lagRecords: 200_000 }, state, models, DEFAULT_POLICY_OPTIONS);
+    expect(behind.ratios).toEqual([1.1, 0.9]);
+    const caughtUp = latencyCorrection({ ...obs(4000, 3600), lagRecords: 4000 }, state, models, DEFAULT_POLICY_OPTIONS);
+    expect(caughtUp.ratios).toEqual([1.1, 0.9, 1.2]);
+  });
+
   it('judges a candidate by the share of recent ratios that put it over the target', () => {
     const share = latencyOverShare([0.9, 1.0, 1.1, 1.2], 4700);
     // 4 000 ms raw: over 4 700 only at ×1.2 (4 800) → 1 in 4.

@@ -114,16 +114,19 @@ export function evaluate(obs: Observation, state: PolicyState, ctx: PolicyContex
 
 /**
  * The latency ratios with this observation's observed/predicted appended (the last
- * `correctionEvaluations`), and their mean. A prediction at the ceiling (the model says the
- * backlog never drains at this load) gives no ratio: the observed latency of a backlog that is
- * still growing says nothing about the model's error, and a ratio of it to the ceiling (~0)
- * would pull the correction down for the next evaluations, after the overload has passed.
+ * `correctionEvaluations`), and their mean. No ratio is taken while the job works off a backlog:
+ * its consumer lag over `backlogLagThresholdS` seconds of input, or a prediction at the ceiling
+ * (the model says the backlog never drains at this load). The latency observed then is the
+ * backlog's wait, not the model's error, and its ratio (~0 against the ceiling, ~50 against a
+ * finite prediction at a throughput pinned at capacity) would skew the correction for the next
+ * evaluations, after the overload has passed (SIMULATED, the 99th-percentile scenario on AAPL).
  */
 export function latencyCorrection(obs: Observation, state: PolicyState, models: ControlModels, o: PolicyOptions): { ratios: number[]; correction: number } {
   const predicted = models.latency.predict(obs.throughputEps, obs.intervalMs);
   const ratio = obs.latencyMs / predicted;
+  const backlog = obs.lagRecords !== undefined && obs.lagRecords > o.backlogLagThresholdS * Math.max(0, obs.throughputEps);
   // A ratio from a non-positive prediction or observation would poison the mean; skip it.
-  const usable = Number.isFinite(ratio) && ratio > 0 && predicted < PREDICTION_CEILING.latency;
+  const usable = Number.isFinite(ratio) && ratio > 0 && predicted < PREDICTION_CEILING.latency && !backlog;
   const ratios = usable ? [...state.latencyRatios, ratio].slice(-o.correctionEvaluations) : state.latencyRatios;
   return { ratios, correction: ratios.length > 0 ? mean(ratios) : 1 };
 }
