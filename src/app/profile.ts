@@ -1,5 +1,6 @@
 import { badInput, KhaosError } from '../core/errors.js';
 import { failureTypeProblem, requireInput, type JobDescriptor } from '../core/jobs.js';
+import { jobIdentity } from '../core/job-identity.js';
 import { FAILURE_TYPE_REGISTRY } from '../core/failure-types.js';
 import type { KhaosConfig } from '../config/schema.js';
 import { analyzeSteadyState } from '../core/load/steady-state.js';
@@ -462,6 +463,8 @@ export interface ProfileCommandDeps {
   processAlive(pid: number): boolean;
   /** The Flink version and the job jar's hash, for the record. */
   provenance(): { flinkVersion: string; jobJarSha256: string };
+  /** sha256 of a job jar's bytes (unset: the project's jobs jar), for the profile's job identity. */
+  jarSha256(jar?: string): string;
   /** This process, the owner of the profile it runs, and its cores. */
   ownerPid: number;
   cores: number;
@@ -490,6 +493,7 @@ export async function profileFromConfig(deps: ProfileCommandDeps, c: KhaosConfig
   } else {
     trace = deps.loadTrace(c.replay.trace);
     planned = withinMeasuredCapacity(store, planFromConfig(c, trace, deps.cores, log), traceMax(trace.values)); // every problem of the plan is reported before a process starts
+    planned = { ...planned, jobIdentity: jobIdentity(c.job.descriptor, planned.parallelism, deps.jarSha256(c.job.descriptor.jar)) };
   }
   const id = record?.id ?? deps.newId();
   const outcome = await deps.onPlatform(id, async (platform) => {

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { evaluationRuns, loadTrace, localControlDeps, modelInputs, storedCapacity } from '../compose.js';
+import { checkModelsJob } from '../app/control/control-models.js';
+import { checkJobJar, configJobIdentity, evaluationRuns, loadTrace, localControlDeps, modelInputs, storedCapacity } from '../compose.js';
 import { evaluateRealFromConfig, type RealOptions } from '../app/evaluate-real.js';
 import type { KhaosConfig } from '../config/schema.js';
 import { samplesToCsv } from '../core/profiling/samples.js';
@@ -12,11 +13,16 @@ import { log, stopOnSignals, withOwnedStack, type CliIo } from './common.js';
  * printed. 1 when a run lost or duplicated events; 130 when stopped (the runs done are kept, and
  * --resume continues).
  */
-export async function evaluateReal(c: KhaosConfig, policies: readonly PolicyUnderTest[], o: RealOptions & { json: boolean }, io: CliIo): Promise<number> {
+export async function evaluateReal(c: KhaosConfig, policies: readonly PolicyUnderTest[], o: RealOptions & { json: boolean; strict?: boolean }, io: CliIo): Promise<number> {
+  if (!o.fromRuns) checkJobJar(c);
   const result = await evaluateRealFromConfig(
     {
       loadTrace: (name) => loadTrace(name, io.workloadsDir),
-      modelInputs,
+      modelInputs: (control) => {
+        const inputs = modelInputs(control);
+        checkModelsJob(inputs, configJobIdentity(c), o.strict === true, log);
+        return inputs;
+      },
       capacity: storedCapacity(c),
       runs: evaluationRuns,
       onLocalStack: (body) => withOwnedStack(c, (stack) => body(localControlDeps(stack, log))),
@@ -42,6 +48,7 @@ export async function evaluateReal(c: KhaosConfig, policies: readonly PolicyUnde
   if (o.json) io.out(out.json);
   else io.out(`${out.report.markdown.split('\n## Violations')[1]?.replace(/^\n/, '## Violations\n') ?? ''}\nreport: ${markdownPath}\n`);
   io.err(`report (MEASURED on the local stack): ${markdownPath}; runs: ${o.fromRuns?.join(', ') ?? path.join(result.dir, evaluationRuns.runsFile)}\n`);
+  if (!out.outputChecked) io.err('evaluate: the committed output was not checked (job.reconcile: none)\n');
   if (!out.exactlyOnce) io.err('evaluate: a run lost or duplicated events in its committed output (see the lost and duplicated columns)\n');
   return out.exactlyOnce ? 0 : 1;
 }

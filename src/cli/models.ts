@@ -1,3 +1,4 @@
+import { identityFromCsv, identityText } from '../core/job-identity.js';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -95,11 +96,13 @@ function fit(sub: 'fit' | 'compare', flags: Flags, rest: string[], io: ModelsIo)
     throw badInput(`cannot create output directory ${dir}: ${(e as Error).message}`, 'give a writable --out DIR');
   }
   const sha256 = createHash('sha256').update(text).digest('hex');
+  const job = identityFromCsv(text, flags.samples);
+  io.out(`job: ${job ? identityText(job) : 'not recorded in the samples (an export made before job identities, or a hand-made CSV)'}\n`);
   const createdAt = new Date().toISOString();
   for (const kind of ['recovery', 'latency'] as const) {
     const chosen = chooseModel(fitted[kind], kind);
     const file = path.join(dir, `${kind}-model.json`);
-    fs.writeFileSync(file, JSON.stringify(toModelFile(chosen, { source: flags.samples, sha256, samples }, createdAt), null, 2) + '\n');
+    fs.writeFileSync(file, JSON.stringify(toModelFile(chosen, { source: flags.samples, sha256, samples, ...(job ? { job } : {}) }, createdAt), null, 2) + '\n');
     io.out(`wrote ${file}: ${chosen.variant} ${kind} model\n`);
   }
   return 0;
@@ -184,6 +187,7 @@ function showModel(file: string, level: number): string {
   const lines = [
     `${file}: ${f.name} ${f.kind} model (${f.format} v${f.version}), fitted ${f.createdAt}`,
     `  trained on ${t.source}: ${t.sampleCount} failures, sha256 ${t.sha256.slice(0, 16)}…, throughput ${sig(t.throughputEps.min)}–${sig(t.throughputEps.max)} events/s, CI ${sig(t.ciMs.min)}–${sig(t.ciMs.max)} ms`,
+    `  job: ${f.job ? identityText(f.job) : 'not recorded (samples without a job identity)'}`,
     `  coefficients: ${Object.entries(f.coefficients)
       .map(([k, v]) => `${k}=${sig(v, 6)}`)
       .join(' ')}`,

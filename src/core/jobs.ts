@@ -48,11 +48,12 @@ export type JobLatency = { kind: 'output-timestamp'; field?: string } | { kind: 
 
 /**
  * How output is reconciled with input: `audit`, the sample jobs' per-key count records on the
- * audit topic; `count-1to1`, as many committed output records as input records; `id-field`, every
+ * audit topic (after a record with `flushField` "__flush__" fired their last windows; with `ids`,
+ * also every distinct input id at that field once in the main output: the dedup job); `count-1to1`, as many committed output records as input records; `id-field`, every
  * input id (at a dotted path of the JSON record, the same in input and output) in the output
  * exactly once; `none`, not checked.
  */
-export type JobReconcile = { kind: 'audit' } | { kind: 'count-1to1' } | { kind: 'id-field'; path: string } | { kind: 'none' };
+export type JobReconcile = { kind: 'audit'; flushField: string; ids?: string } | { kind: 'count-1to1' } | { kind: 'id-field'; path: string } | { kind: 'none' };
 
 /** A descriptor's name: a sample job's, or custom. */
 export type JobName = JobKind | 'custom';
@@ -85,10 +86,11 @@ const SAMPLE_ARGS = ['--bootstrap', '{bootstrap}', '--input-topic', '{inputTopic
  * The built-in descriptors: each sample job's entry class in the jobs jar, its own arguments after
  * the shared ones, and the field of its input records that holds the primary id (where markers go).
  */
-const BUILT_IN: Readonly<Record<JobKind, { entryClass: string; extraArgs: (dedup: DedupOptions) => string[]; idField: string }>> = {
+const BUILT_IN: Readonly<Record<JobKind, { entryClass: string; extraArgs: (dedup: DedupOptions) => string[]; idField: string; firstOccurrences?: boolean }>> = {
   iot: { entryClass: 'dev.khaos.jobs.IotVehiclesJob', extraArgs: () => [], idField: 'id' },
   ysb: { entryClass: 'dev.khaos.jobs.YsbAdvertisingJob', extraArgs: () => [], idField: 'ad' },
-  dedup: { entryClass: 'dev.khaos.jobs.DedupJob', extraArgs: (d) => ['--retention-ms', String(d.retentionMs), '--state-payload-bytes', String(d.statePayloadBytes)], idField: 'id' },
+  // Its main output holds each distinct click id once: checked beside the audit.
+  dedup: { entryClass: 'dev.khaos.jobs.DedupJob', extraArgs: (d) => ['--retention-ms', String(d.retentionMs), '--state-payload-bytes', String(d.statePayloadBytes)], idField: 'id', firstOccurrences: true },
 };
 
 /** The field of a sample job's input records holding its primary id: control records put their "__" marker there. */
@@ -104,21 +106,8 @@ export function builtInJob(kind: JobKind, dedup: DedupOptions = DEDUP_DEFAULTS, 
   const b = BUILT_IN[kind];
   return {
     name: kind, entryClass: b.entryClass, args: [...SAMPLE_ARGS, ...b.extraArgs(dedup)], flinkConf,
-    input: { kind: 'sample', job: kind, dedup }, latency: { kind: 'output-timestamp', field: 'windowEnd' }, reconcile: { kind: 'audit' }, failureMarker: { field: b.idField },
+    input: { kind: 'sample', job: kind, dedup }, latency: { kind: 'output-timestamp', field: 'windowEnd' }, reconcile: { kind: 'audit', flushField: b.idField, ...(b.firstOccurrences ? { ids: b.idField } : {}) }, failureMarker: { field: b.idField },
   };
-}
-
-/**
- * The sample job of a descriptor, for the commands that still reconcile only the sample jobs'
- * output (demo, evaluate on the real stack, control on a stack it starts); an own job is refused,
- * naming `what` needs it.
- */
-export function requireSampleJob(job: Pick<JobDescriptor, 'name'>, what: string): JobKind {
-  if (job.name !== 'custom') return job.name;
-  throw badInput(
-    `${what} reconciles only the sample jobs' output so far, and this is an own job (job.kind: custom)`,
-    'use job.kind iot, ysb or dedup for this command; with an own job, `khaos profile`, `khaos stack up`, `khaos k8s render` and `khaos control --attach` work',
-  );
 }
 
 /** The input of a descriptor, for a command that replays into the job; an own job without job.input is refused, naming `what` needs it. */
@@ -189,4 +178,20 @@ export const overriddenFlinkKeysMessage = (keys: readonly string[]) =>
 export function mergeFlinkConf<V>(khaos: Readonly<Record<string, V>>, job: Readonly<Record<string, string>>, platformKeys: readonly string[] = []): Record<string, V | string> {
   const dropped = new Set(overriddenFlinkKeys(job, platformKeys));
   return { ...khaos, ...Object.fromEntries(Object.entries(job).filter(([k]) => !dropped.has(k))) };
+}
+
+/**
+ * What is wrong with an own job's jar on this machine: missing (`entries` undefined), or without
+ * its entry class (`entries`: the jar's entry names). Undefined when the class is there.
+ */
+export function jarProblem(job: Pick<JobDescriptor, 'jar' | 'entryClass'>, entries: readonly string[] | undefined): { message: string; fix: string } | undefined {
+  if (job.jar === undefined) return undefined;
+  if (entries === undefined) return { message: `job.jar ${job.jar} does not exist`, fix: 'check the path in job.jar (relative paths are from the directory Khaos runs in), or build your job first' };
+  const classFile = `${job.entryClass.replaceAll('.', '/')}.class`;
+  if (entries.includes(classFile)) return undefined;
+  const near = entries.filter((e) => e.endsWith(`/${classFile.split('/').at(-1)}`) || e === classFile.split('/').at(-1)).map((e) => e.replace(/\.class$/, '').replaceAll('/', '.'));
+  return {
+    message: `job.entryClass ${job.entryClass} is not in ${job.jar} (no ${classFile} among its ${entries.length} entries)`,
+    fix: near.length > 0 ? `did you mean ${near.join(' or ')}? set job.entryClass to the main class's full name` : 'set job.entryClass to the full name of the job\'s main class (package and class), or rebuild the jar with it',
+  };
 }

@@ -1,4 +1,6 @@
 import { badInput } from '../../core/errors.js';
+import { identityDifferences, identityText, type JobIdentity } from '../../core/job-identity.js';
+import type { ModelInputs } from './session.js';
 import type { ControlModels } from '../../core/control/policy.js';
 import { chooseModel, type IntervalModel } from '../../core/models/regression.js';
 import { fitModels } from '../../core/models/variants.js';
@@ -39,4 +41,25 @@ export function modelsFromFiles(files: { latency: { json: unknown; source: strin
     trainedCiMs: { min: Math.max(l.ci.min, r.ci.min), max: Math.min(l.ci.max, r.ci.max) },
     trainedThroughputEps: { min: Math.max(l.eps.min, r.eps.min), max: Math.min(l.eps.max, r.eps.max) },
   };
+}
+
+/**
+ * Whether the models (files or samples) were fitted for the job run now: a warning naming what
+ * differs (jar, entry class, parallelism, recovery options), or with `strict` a refusal before
+ * anything starts. Models that do not say which job they were fitted for are let through, saying so.
+ */
+export function checkModelsJob(inputs: ModelInputs, now: JobIdentity, strict: boolean, log: (line: string) => void): void {
+  if (!inputs.models && !inputs.samples) return;
+  const f = inputs.fittedFor;
+  if (!f) {
+    const unknown = 'the models do not say which job they were fitted for (samples exported or models fitted before job identities)';
+    if (strict) throw badInput(`--strict: ${unknown}`, 'export the profile again (`khaos profile export ID`) and refit (`khaos models fit`), or drop --strict');
+    log(`models: ${unknown}; this job is ${identityText(now)}`);
+    return;
+  }
+  const diff = identityDifferences(f.identity, now);
+  if (diff.length === 0) return log(`models: fitted for this job (${identityText(now)})`);
+  const message = `the models (${f.source}) were fitted for another job: ${diff.join('; ')}`;
+  if (strict) throw badInput(`--strict: ${message}`, 'profile this job and fit its models (khaos profile, khaos profile export, khaos models fit), or drop --strict to use these anyway');
+  log(`warning: ${message}; their predictions may not hold for this job (--strict refuses)`);
 }

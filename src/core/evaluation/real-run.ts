@@ -46,9 +46,9 @@ export interface RealRunRecord {
   checkpointsCompleted: number;
   /** Interval changes applied, with the outage each cost (0 for paced). */
   changes: { atMs: number; fromMs: number; toMs: number; outageMs: number }[];
-  /** From the committed output: events lost and counted twice (exactly-once: both 0). */
-  lost: number;
-  duplicated: number;
+  /** From the committed output: events lost and counted twice (exactly-once: both 0); null: not checked (job.reconcile none). */
+  lost: number | null;
+  duplicated: number | null;
 }
 
 /** The interval in force at `tMs` in a run, ms (the first one before the run's first change). */

@@ -1,5 +1,6 @@
 import type { FailureType } from '../failure-types.js';
 import { builtInJob, type JobDescriptor } from '../jobs.js';
+import type { JobIdentity } from '../job-identity.js';
 import type { DedupOptions, JobKind } from '../load/events.js';
 import { medianSample, type FailureSample } from './samples.js';
 
@@ -70,6 +71,8 @@ export interface ProfilePlan {
   job: JobKind | 'custom';
   /** The job as it was profiled (absent in plans stored before own jobs: the sample job `job` with `dedup` and `flinkConf`). */
   descriptor?: JobDescriptor;
+  /** Which job exactly (jar bytes, entry class, parallelism, recovery options): exports and models carry it (absent in profiles stored before identities). */
+  jobIdentity?: JobIdentity;
   /** The dedup job's settings (its defaults when absent, as in plans stored before there was a dedup job). */
   dedup?: DedupOptions;
   /** job.flinkConf: Flink options merged over Khaos's own (core/jobs.ts mergeFlinkConf); absent: none. */
