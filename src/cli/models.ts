@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { badInput } from '../core/errors.js';
 import { fromModelFile, toModelFile } from '../core/models/model-file.js';
 import { chooseModel, PREDICTION_CEILING, predictInterval, type FitProgress, type IntervalModel, type ModelKind } from '../core/models/regression.js';
-import { fitModels, summarise, type FittedVariants } from '../core/models/variants.js';
+import { fitModels, LATENCY_NOT_FITTED, summarise, type FittedVariants } from '../core/models/variants.js';
 import { parseSamplesCsv, type FailureSample } from '../core/profiling/samples.js';
 import { act, processIo, runAlone } from './common.js';
 
@@ -100,6 +100,10 @@ function fit(sub: 'fit' | 'compare', flags: Flags, rest: string[], io: ModelsIo)
   io.out(`job: ${job ? identityText(job) : 'not recorded in the samples (an export made before job identities, or a hand-made CSV)'}\n`);
   const createdAt = new Date().toISOString();
   for (const kind of ['recovery', 'latency'] as const) {
+    if (fitted[kind].length === 0) {
+      io.out(`no ${kind} model written: ${LATENCY_NOT_FITTED}; khaos and khaos+ need one, young-daly and static intervals do not\n`);
+      continue;
+    }
     const chosen = chooseModel(fitted[kind], kind);
     const file = path.join(dir, `${kind}-model.json`);
     fs.writeFileSync(file, JSON.stringify(toModelFile(chosen, { source: flags.samples, sha256, samples, ...(job ? { job } : {}) }, createdAt), null, 2) + '\n');
@@ -151,6 +155,10 @@ function statsTable(source: string, samples: readonly FailureSample[], fitted: F
   const method = fitted.recovery[0]!.cv.method;
   const rows = [['kind', 'model', 'n', 'R²', 'MAPE', 'RMSE', 'CV MAPE', 'CV RMSE', 'chosen', 'coefficients']];
   for (const kind of ['recovery', 'latency'] as const) {
+    if (fitted[kind].length === 0) {
+      rows.push([kind, LATENCY_NOT_FITTED, '', '', '', '', '', '', '', '']);
+      continue;
+    }
     const chosen = chooseModel(fitted[kind], kind);
     for (const m of fitted[kind]) {
       rows.push([

@@ -4,8 +4,8 @@ import { parsePolicy, POLICY_REGISTRY, policyNameList, policyProblem, resolvePol
 import { FAILURE_TYPE_REGISTRY, FAILURE_TYPES, failureTypeList, TIMED_FAILURE_TYPES, type FailureType } from '../core/failure-types.js';
 import { fluidParams, type FluidParamsOverrides } from '../core/sim/fluid-params.js';
 import { durationProblem, parseDuration } from '../core/duration.js';
-import { DEDUP_DEFAULTS, JOB_KINDS, type DedupOptions, type JobKind } from '../core/load/events.js';
-import { argsProblems, builtInJob, overriddenFlinkKeys, PLACEHOLDERS, type JobDescriptor, type JobInput as JobInputSpec, type JobLatency, type JobReconcile } from '../core/jobs.js';
+import { DEDUP_DEFAULTS, JOB_KINDS, type DedupOptions } from '../core/load/events.js';
+import { argsProblems, builtInJob, overriddenFlinkKeys, PLACEHOLDERS, type JobDescriptor, type JobName, type JobInput as JobInputSpec, type JobLatency, type JobReconcile } from '../core/jobs.js';
 import { TEMPLATE_GENERATORS, templateProblems } from '../core/load/template.js';
 
 /**
@@ -58,7 +58,7 @@ const OWN_JOB_KEYS = ['jar', 'jarURI', 'entryClass', 'args'] as const;
 
 /** The job section's descriptor keys, as parsed. */
 interface JobInput {
-  kind?: JobKind | 'custom';
+  kind?: JobName;
   jar?: string;
   jarURI?: string;
   entryClass?: string;
@@ -102,7 +102,7 @@ function withMeasurement(d: JobDescriptor, job: JobInput): JobDescriptor {
 const OWN_JOB_DEFAULTS = { latency: { kind: 'output-timestamp' }, reconcile: { kind: 'none' } } as const;
 
 /** job.kind as written, or as implied: custom when an own job's keys are given, else iot. */
-const jobKindOf = (job: JobInput): JobKind | 'custom' =>
+const jobKindOf = (job: JobInput): JobName =>
   job.kind ?? (OWN_JOB_KEYS.some((k) => job[k] !== undefined) ? 'custom' : 'iot');
 
 /** What is wrong with the job's descriptor: own-job keys on a sample job, an own job's missing keys, its args' placeholders. */

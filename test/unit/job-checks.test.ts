@@ -109,3 +109,23 @@ describe('models know their job', () => {
     expect(() => checkModelsJob({ samples: inputs.samples }, own, true, () => {})).toThrow(/--strict: the models do not say which job they were fitted for/);
   });
 });
+
+describe('khaos models fit and show with the job identity', () => {
+  it('carries the samples’ job into the model file, shows it, and fits no latency model when the samples have none (job.latency none), saying so', async () => {
+    const { modelsCommand } = await import('../../src/cli/models.js');
+    const src = fs.readFileSync(path.resolve(__dirname, '..', '..', 'examples', 'samples-iot-local-SIMULATED.csv'), 'utf8');
+    const samples = parseSamplesCsv(src, 'simulated').map(({ latencyMs: _, ...s }) => s);
+    const own = jobIdentity({ name: 'custom', entryClass: 'com.example.PaymentsJob', flinkConf: {} }, 1, 'd'.repeat(64));
+    const csv = write('own-samples.csv', samplesToCsv(samples, ['khaos profile p9', identityComment(own)]));
+    const dir = path.join(tmp, 'models');
+    let out = '';
+    expect(await modelsCommand(['fit', '--samples', csv, '--out', dir], { out: (s) => (out += s) })).toBe(0);
+    expect(out).toContain(`job: ${identityText(own)}`);
+    expect(out).toContain('no latency model written: not fitted: no sample carries a latency (profiled with job.latency none)');
+    expect(fs.existsSync(path.join(dir, 'latency-model.json'))).toBe(false);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'recovery-model.json'), 'utf8')).job).toEqual(own);
+    let shown = '';
+    expect(await modelsCommand(['show', path.join(dir, 'recovery-model.json')], { out: (s) => (shown += s) })).toBe(0);
+    expect(shown).toContain(`  job: ${identityText(own)}`);
+  });
+});

@@ -3,7 +3,7 @@ import { identityDifferences, identityText, type JobIdentity } from '../../core/
 import type { ModelInputs } from './session.js';
 import type { ControlModels } from '../../core/control/policy.js';
 import { chooseModel, type IntervalModel } from '../../core/models/regression.js';
-import { fitModels } from '../../core/models/variants.js';
+import { fitModels, LATENCY_NOT_FITTED } from '../../core/models/variants.js';
 import { fromModelFile } from '../../core/models/model-file.js';
 import type { FailureSample } from '../../core/profiling/samples.js';
 
@@ -13,6 +13,7 @@ const range = (xs: number[]) => xs.reduce((r, x) => ({ min: Math.min(r.min, x), 
 /** Fits both models on samples (cross-validated choice among the variants of variants.ts) for the controller. */
 export function modelsFromSamples(samples: readonly FailureSample[], seed: number, version: string): ControlModels & { chosen: { latency: string; recovery: string } } {
   const fitted = fitModels(samples, seed);
+  if (fitted.latency.length === 0) throw badInput(`the samples carry no latency, so there is no latency model (${LATENCY_NOT_FITTED.replace('not fitted: ', '')})`, 'use a policy without models (young-daly, static:<interval>), or profile the job with job.latency output-timestamp or metric:<name>');
   const latency = chooseModel(fitted.latency, 'latency');
   const recovery = chooseModel(fitted.recovery, 'recovery');
   return {

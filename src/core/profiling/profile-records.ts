@@ -1,7 +1,7 @@
 import type { FailureType } from '../failure-types.js';
-import { builtInJob, type JobDescriptor } from '../jobs.js';
+import { builtInJob, type JobDescriptor, type JobName } from '../jobs.js';
 import type { JobIdentity } from '../job-identity.js';
-import type { DedupOptions, JobKind } from '../load/events.js';
+import type { DedupOptions } from '../load/events.js';
 import { medianSample, type FailureSample } from './samples.js';
 
 /** When, relative to a replica's checkpoints, a failure is injected. */
@@ -68,7 +68,7 @@ export interface PlannedPoint {
 /** Everything needed to run (or resume) a profile, stored with it so that its results can be traced to what produced them. */
 export interface ProfilePlan {
   /** The job's descriptor name: a sample job, or custom (its descriptor in `descriptor`). */
-  job: JobKind | 'custom';
+  job: JobName;
   /** The job as it was profiled (absent in plans stored before own jobs: the sample job `job` with `dedup` and `flinkConf`). */
   descriptor?: JobDescriptor;
   /** Which job exactly (jar bytes, entry class, parallelism, recovery options): exports and models carry it (absent in profiles stored before identities). */
