@@ -22,7 +22,7 @@ import type { MeasuredCapacity } from './app/evaluate-real.js';
 import { RestartActuator } from './app/control/restart-actuator.js';
 import type { ModelInputs, SessionTarget } from './app/control/session.js';
 import { asIdentity, identityFromCsv, jobIdentity, type JobIdentity } from './core/job-identity.js';
-import { jarProblem } from './core/jobs.js';
+import { jarProblem, type JobDescriptor } from './core/jobs.js';
 import { jarEntries } from './adapters/files/jar-entries.js';
 import { parseSamplesCsv } from './core/profiling/samples.js';
 import type { ControlStore } from './ports/control-store.js';
@@ -303,8 +303,14 @@ export function jarSha256(jar?: string): string {
   return fs.existsSync(file) ? crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex') : 'not built';
 }
 
+/**
+ * What stands for the job's jar in its identity: the sha256 of job.jar (a sample job: of the jobs
+ * jar); an own job known only by job.jarURI (Kubernetes), that URI, since its bytes are in an image.
+ */
+export const jobJarHash = (job: Pick<JobDescriptor, 'name' | 'jar' | 'jarURI'>): string => (job.name === 'custom' && job.jar === undefined ? `jarURI ${job.jarURI ?? 'unset'}` : jarSha256(job.jar));
+
 /** The identity of the config's job as control and evaluate run it (job.parallelism). */
-export const configJobIdentity = (c: KhaosConfig): JobIdentity => jobIdentity(c.job.descriptor, c.job.parallelism, jarSha256(c.job.descriptor.jar));
+export const configJobIdentity = (c: KhaosConfig): JobIdentity => jobIdentity(c.job.descriptor, c.job.parallelism, jobJarHash(c.job.descriptor));
 
 /**
  * The job of a replica of a local stack another Khaos process started (`khaos control --stack`):

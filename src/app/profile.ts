@@ -463,8 +463,8 @@ export interface ProfileCommandDeps {
   processAlive(pid: number): boolean;
   /** The Flink version and the job jar's hash, for the record. */
   provenance(): { flinkVersion: string; jobJarSha256: string };
-  /** sha256 of a job jar's bytes (unset: the project's jobs jar), for the profile's job identity. */
-  jarSha256(jar?: string): string;
+  /** What stands for the job's jar in its identity (compose.jobJarHash: the sha256 of its bytes). */
+  jobJarHash(job: JobDescriptor): string;
   /** This process, the owner of the profile it runs, and its cores. */
   ownerPid: number;
   cores: number;
@@ -493,7 +493,7 @@ export async function profileFromConfig(deps: ProfileCommandDeps, c: KhaosConfig
   } else {
     trace = deps.loadTrace(c.replay.trace);
     planned = withinMeasuredCapacity(store, planFromConfig(c, trace, deps.cores, log), traceMax(trace.values)); // every problem of the plan is reported before a process starts
-    planned = { ...planned, jobIdentity: jobIdentity(c.job.descriptor, planned.parallelism, deps.jarSha256(c.job.descriptor.jar)) };
+    planned = { ...planned, jobIdentity: jobIdentity(c.job.descriptor, planned.parallelism, deps.jobJarHash(c.job.descriptor)) };
   }
   const id = record?.id ?? deps.newId();
   const outcome = await deps.onPlatform(id, async (platform) => {

@@ -9,7 +9,7 @@ import { profileSummary } from '../core/profiling/profile-plan.js';
 import { recoveredSamples } from '../core/profiling/profile-records.js';
 import type { ProfileRecord } from '../core/profiling/profile-records.js';
 import { samplesToCsv } from '../core/profiling/samples.js';
-import { checkJobJar, jarSha256, loadTrace, platformProvenance, processAlive, profileStore } from '../compose.js';
+import { checkJobJar, jobJarHash, loadTrace, platformProvenance, processAlive, profileStore } from '../compose.js';
 import { act, configFrom, log, withConfigOptions, withPlatform, type ConfigFlags } from './common.js';
 import { writeProfileReport } from './profile-report.js';
 
@@ -112,7 +112,7 @@ async function run(store: Store, flags: Flags): Promise<number> {
   let stop = false;
   let lastLine = 0;
   const { id, outcome } = await profileFromConfig(
-    { store, loadTrace, onPlatform: (scope, body) => withPlatform(c, scope, body), processAlive, provenance: platformProvenance, jarSha256, ownerPid: process.pid, cores: os.availableParallelism(), newId, log },
+    { store, loadTrace, onPlatform: (scope, body) => withPlatform(c, scope, body), processAlive, provenance: platformProvenance, jobJarHash, ownerPid: process.pid, cores: os.availableParallelism(), newId, log },
     c,
     {
       resume: flags.resume,

@@ -12,7 +12,7 @@ export interface JobIdentity {
   fingerprint: string;
   name: string;
   entryClass: string;
-  /** sha256 of the jar's bytes ('not built' or 'no jar' when there was none to read). */
+  /** sha256 of the jar's bytes ('not built' when it was not there; `jarURI <uri>` for an own job known only by its URI in an image). */
   jarSha256: string;
   parallelism: number;
   /** job.flinkConf options that shape recovery (state backend, checkpointing mode, memory, max parallelism); Khaos's own keys excluded. */
@@ -41,10 +41,13 @@ export function jobIdentity(job: Pick<JobDescriptor, 'name' | 'entryClass' | 'fl
   return { fingerprint: fnv1a64(JSON.stringify(fields)), ...fields };
 }
 
+/** A jar's hash as messages show it: its first 12 hex digits, or what stands for it. */
+const jarText = (hash: string) => (/^[0-9a-f]{64}$/.test(hash) ? `jar sha256 ${hash.slice(0, 12)}…` : hash === 'not built' ? 'jar not built' : hash);
+
 /** "custom com.example.PaymentsJob, jar sha256 1a2b3c4d5e6f…, parallelism 2, state.backend.type=rocksdb (fingerprint 0123…)". */
 export function identityText(id: JobIdentity): string {
   const conf = Object.entries(id.recoveryConf).map(([k, v]) => `${k}=${v}`);
-  return `${id.name} ${id.entryClass}, jar sha256 ${id.jarSha256.slice(0, 12)}…, parallelism ${id.parallelism}${conf.length ? `, ${conf.join(', ')}` : ''} (fingerprint ${id.fingerprint})`;
+  return `${id.name} ${id.entryClass}, ${jarText(id.jarSha256)}, parallelism ${id.parallelism}${conf.length ? `, ${conf.join(', ')}` : ''} (fingerprint ${id.fingerprint})`;
 }
 
 /** What differs between the job the models were fitted for and the job run now, field by field; empty when they are the same job. */
@@ -52,7 +55,7 @@ export function identityDifferences(fitted: JobIdentity, now: JobIdentity): stri
   if (fitted.fingerprint === now.fingerprint) return [];
   const diff: string[] = [];
   if (fitted.name !== now.name || fitted.entryClass !== now.entryClass) diff.push(`job ${fitted.name} ${fitted.entryClass}, now ${now.name} ${now.entryClass}`);
-  if (fitted.jarSha256 !== now.jarSha256) diff.push(`jar sha256 ${fitted.jarSha256.slice(0, 12)}…, now ${now.jarSha256.slice(0, 12)}…`);
+  if (fitted.jarSha256 !== now.jarSha256) diff.push(`${jarText(fitted.jarSha256)}, now ${jarText(now.jarSha256)}`);
   if (fitted.parallelism !== now.parallelism) diff.push(`parallelism ${fitted.parallelism}, now ${now.parallelism}`);
   const conf = (c: Readonly<Record<string, string>>) => JSON.stringify(c);
   if (conf(fitted.recoveryConf) !== conf(now.recoveryConf)) diff.push(`recovery options ${conf(fitted.recoveryConf)}, now ${conf(now.recoveryConf)}`);

@@ -82,7 +82,10 @@ describe('models know their job', () => {
     expect(own.fingerprint).toMatch(/^[0-9a-f]{16}$/);
     expect(jobIdentity({ name: 'custom', entryClass: 'com.example.PaymentsJob', flinkConf: { 'state.backend.type': 'rocksdb', 'rest.port': '1' } }, 2, 'a'.repeat(64)).fingerprint).toBe(own.fingerprint);
     const other = jobIdentity({ name: 'custom', entryClass: 'com.example.PaymentsJob', flinkConf: {} }, 1, 'b'.repeat(64));
-    expect(identityDifferences(own, other)).toEqual(['jar sha256 aaaaaaaaaaaa…, now bbbbbbbbbbbb…', 'parallelism 2, now 1', 'recovery options {"state.backend.type":"rocksdb"}, now {}']);
+    expect(identityDifferences(own, other)).toEqual(['jar sha256 aaaaaaaaaaaa…, now jar sha256 bbbbbbbbbbbb…', 'parallelism 2, now 1', 'recovery options {"state.backend.type":"rocksdb"}, now {}']);
+    // an own job known only by its URI in an image (Kubernetes): the URI stands for the jar
+    const inImage = jobIdentity({ name: 'custom', entryClass: 'com.example.PaymentsJob', flinkConf: {} }, 1, 'jarURI local:///opt/flink/usrlib/payments.jar');
+    expect(identityDifferences(inImage, other)).toEqual(['jarURI local:///opt/flink/usrlib/payments.jar, now jar sha256 bbbbbbbbbbbb…']);
     expect(identityText(own)).toBe(`custom com.example.PaymentsJob, jar sha256 aaaaaaaaaaaa…, parallelism 2, state.backend.type=rocksdb (fingerprint ${own.fingerprint})`);
     expect(jobIdentity(builtInJob('iot'), 1, 'c'.repeat(64)).fingerprint).not.toBe(jobIdentity(builtInJob('ysb'), 1, 'c'.repeat(64)).fingerprint);
   });

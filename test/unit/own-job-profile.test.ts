@@ -89,6 +89,18 @@ describe('khaos profile of an own job (job.kind custom) on a fake platform', { t
     expect(setup({ input: { template: { a: 1 } }, failureMarker: 'paymentId' }, { failure: 'exception' }).plan.descriptor?.failureMarker).toEqual({ field: 'paymentId' });
   });
 
+  it('refuses, at the end of the baseline, a latency metric the job does not have, naming the ones it has', async () => {
+    const s = setup({ input: { template: { a: 1 } }, latency: 'metric:fraudLatencyP99' });
+    await expect(runProfile(s.deps, 'p1', trace)).rejects.toMatchObject({
+      kind: 'bad-input',
+      message: expect.stringMatching(/^job\.latency metric:fraudLatencyP99: after the baseline of replica ci-\d+, no metric ending in "fraudLatencyP99" on any vertex of the job; it has .*latency\.e2eLatencyP99Ms/),
+      hint: 'set job.latency to metric:<one of those names>, output-timestamp or none',
+    });
+    const found = setup({ input: { template: { a: 1 } }, latency: 'metric:e2eLatencyP99Ms' });
+    expect(await runProfile(found.deps, 'p1', trace)).toBe('done');
+    for (const m of found.store.measurements('p1')) expect(m).toMatchObject({ latencySource: 'gauge', outcome: 'recovered' });
+  });
+
   it('reads latency from a Flink metric with job.latency metric:<name>', () => {
     expect(setup({ input: { template: { a: 1 } }, latency: 'metric:fraudLatencyP99' }).plan).toMatchObject({ latencySource: 'gauge', latencyMetric: 'fraudLatencyP99' });
     expect(setup({ input: { template: { a: 1 } } }).plan).toMatchObject({ latencySource: 'output' });
