@@ -196,7 +196,7 @@ export function storedCapacity(c: KhaosConfig): MeasuredCapacity {
   return (replicas) => {
     const store = profileStore();
     try {
-      return latestCapacityProbe(store, c.job.descriptor.name, c.job.parallelism, replicas);
+      return latestCapacityProbe(store, c.job.descriptor, c.job.parallelism, replicas);
     } finally {
       store.close();
     }

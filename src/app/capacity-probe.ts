@@ -1,7 +1,7 @@
 import { KhaosError } from '../core/errors.js';
-import type { JobDescriptor, JobName } from '../core/jobs.js';
+import type { JobDescriptor } from '../core/jobs.js';
 import { judgeHold, judgeReplicas, nextProbeRate, sustainableEps } from '../core/profiling/capacity.js';
-import type { CapacityProbe, ProbeStep } from '../core/profiling/profile-records.js';
+import type { CapacityProbe, ProbeStep, ProfileRecord } from '../core/profiling/profile-records.js';
 import type { JobSample } from '../core/profiling/recovery.js';
 import type { ProfileStore } from '../ports/profile-store.js';
 import { jobInputGenerator } from './job-input.js';
@@ -122,10 +122,12 @@ export async function probeCapacity(deps: ProbeDeps, o: ProbeOptions): Promise<C
  * The newest capacity a stored profile's probe measured for `job` at `parallelism` with
  * `replicas` running at once (what a plan at that load can be checked against), or undefined.
  */
-export function latestCapacityProbe(store: Pick<ProfileStore, 'listProfiles'>, job: JobName, parallelism: number, replicas: number): { profileId: string; sustainableEps: number } | undefined {
+export function latestCapacityProbe(store: Pick<ProfileStore, 'listProfiles'>, job: Pick<JobDescriptor, 'name' | 'entryClass'>, parallelism: number, replicas: number): { profileId: string; sustainableEps: number } | undefined {
+  // Own jobs are told apart by their entry class (every one is named custom).
+  const same = (r: ProfileRecord) => r.plan.job === job.name && (job.name !== 'custom' || r.plan.descriptor?.entryClass === job.entryClass);
   const probed = store
     .listProfiles()
-    .filter((r) => r.plan.capacity && r.plan.job === job && r.plan.parallelism === parallelism && (r.plan.capacity.replicas ?? 1) === replicas)
+    .filter((r) => r.plan.capacity && same(r) && r.plan.parallelism === parallelism && (r.plan.capacity.replicas ?? 1) === replicas)
     .sort((a, b) => b.createdAtMs - a.createdAtMs)[0];
   return probed && { profileId: probed.id, sustainableEps: probed.plan.capacity!.sustainableEps };
 }

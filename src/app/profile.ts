@@ -430,7 +430,7 @@ function latencyOf(job: JobDescriptor, profileLatency: 'output' | 'gauge'): { la
 export function withinMeasuredCapacity(store: Pick<ProfileStore, 'listProfiles'>, plan: ProfilePlan, traceMaxValue: number): ProfilePlan {
   if (plan.points.some((pt) => pt.rateEps !== undefined)) return plan;
   const replicas = plan.injection === 'one-at-a-time' ? 1 : plan.intervalsMs.length;
-  const probed = latestCapacityProbe(store, plan.job, plan.parallelism, replicas);
+  const probed = latestCapacityProbe(store, planJob(plan), plan.parallelism, replicas);
   if (!probed) return plan;
   const highest = Math.max(...plan.points.map((pt) => pointRateEps(plan, pt, traceMaxValue)));
   const capacity = probed.sustainableEps;
