@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { requireSampleJob } from './core/jobs.js';
 import { CsvRateSource } from './adapters/files/csv-rate-source.js';
 import { joinRuns, openSitting, RUNS_FILE } from './adapters/files/evaluation-run-files.js';
 import type { EvaluationRuns } from './ports/evaluation-runs.js';
@@ -22,6 +21,9 @@ import { latestCapacityProbe } from './app/capacity-probe.js';
 import type { MeasuredCapacity } from './app/evaluate-real.js';
 import { RestartActuator } from './app/control/restart-actuator.js';
 import type { ModelInputs, SessionTarget } from './app/control/session.js';
+import { asIdentity, identityFromCsv, jobIdentity, type JobIdentity } from './core/job-identity.js';
+import { jarProblem, type JobDescriptor } from './core/jobs.js';
+import { jarEntries } from './adapters/files/jar-entries.js';
 import { parseSamplesCsv } from './core/profiling/samples.js';
 import type { ControlStore } from './ports/control-store.js';
 import type { FlinkEngine } from './ports/flink-engine.js';
@@ -194,7 +196,7 @@ export function storedCapacity(c: KhaosConfig): MeasuredCapacity {
   return (replicas) => {
     const store = profileStore();
     try {
-      return latestCapacityProbe(store, requireSampleJob(c.job.descriptor, 'a capacity probe'), c.job.parallelism, replicas);
+      return latestCapacityProbe(store, c.job.descriptor, c.job.parallelism, replicas);
     } finally {
       store.close();
     }
@@ -204,11 +206,7 @@ export function storedCapacity(c: KhaosConfig): MeasuredCapacity {
 /** What a profile record names about the platform: Flink version (from the platform pom) and the job jar's hash. */
 export function platformProvenance(): { flinkVersion: string; jobJarSha256: string } {
   const pom = fs.readFileSync(path.join(repoRoot, 'platform', 'flink', 'pom.xml'), 'utf8');
-  const jar = path.join(repoRoot, 'jobs', 'target', 'khaos-jobs.jar');
-  return {
-    flinkVersion: /<flink.version>([^<]+)</.exec(pom)?.[1] ?? 'unknown',
-    jobJarSha256: fs.existsSync(jar) ? crypto.createHash('sha256').update(fs.readFileSync(jar)).digest('hex') : 'not built',
-  };
+  return { flinkVersion: /<flink.version>([^<]+)</.exec(pom)?.[1] ?? 'unknown', jobJarSha256: jarSha256() };
 }
 
 /** The CRDs of the Flink operator and Chaos Mesh that objects are checked against (`KHAOS_K8S_CRDS` overrides). */
@@ -264,9 +262,17 @@ export async function onPlatform<T>(config: KhaosConfig, scope: string, log: (l:
   }
 }
 
-function readSamples(file: string): NonNullable<SessionTarget['samples']> {
+function readSamples(file: string): NonNullable<SessionTarget['samples']> & { identity?: JobIdentity } {
   if (!fs.existsSync(file)) throw badInput(`control.samples: ${file} not found`, 'give a samples CSV written by `khaos profile export`');
-  return { samples: parseSamplesCsv(fs.readFileSync(file, 'utf8'), file), source: file };
+  const text = fs.readFileSync(file, 'utf8');
+  const identity = identityFromCsv(text, file);
+  return { samples: parseSamplesCsv(text, file), source: file, ...(identity ? { identity } : {}) };
+}
+
+/** The job identity a parsed model file carries (`job`), if any. */
+function modelFileIdentity(f: { json: unknown; source: string }): JobIdentity | undefined {
+  const job = (f.json as { job?: unknown } | null)?.job;
+  return job === undefined ? undefined : asIdentity(job, f.source);
 }
 
 function readModelFile(file: string): { json: unknown; source: string } {
@@ -281,9 +287,30 @@ function readModelFile(file: string): { json: unknown; source: string } {
 /** Models and samples named by the config's control section, read from their files; missing or unreadable ones are a clear error before anything starts. */
 export function modelInputs(c: KhaosConfig['control']): ModelInputs {
   if ((c.latencyModel === undefined) !== (c.recoveryModel === undefined)) throw badInput('control.latencyModel and control.recoveryModel go together', 'give both model files, or control.samples instead');
-  const models = c.latencyModel && c.recoveryModel ? modelsFromFiles({ latency: readModelFile(c.latencyModel), recovery: readModelFile(c.recoveryModel) }) : undefined;
-  return { models, samples: c.samples ? readSamples(c.samples) : undefined };
+  const files = c.latencyModel && c.recoveryModel ? { latency: readModelFile(c.latencyModel), recovery: readModelFile(c.recoveryModel) } : undefined;
+  const models = files ? modelsFromFiles(files) : undefined;
+  const samples = c.samples ? readSamples(c.samples) : undefined;
+  // What the models were fitted for: the files' (the recovery model's first), else the samples'.
+  const fittedFor = files
+    ? [files.recovery, files.latency].flatMap((f) => { const identity = modelFileIdentity(f); return identity ? [{ identity, source: f.source }] : []; })[0]
+    : samples?.identity && { identity: samples.identity, source: samples.source };
+  return { models, samples, ...(fittedFor ? { fittedFor } : {}) };
 }
+
+/** sha256 of a job jar's bytes; unset: the project's jobs jar (the sample jobs'). 'not built' when the file is not there. */
+export function jarSha256(jar?: string): string {
+  const file = jar ?? path.join(repoRoot, 'jobs', 'target', 'khaos-jobs.jar');
+  return fs.existsSync(file) ? crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex') : 'not built';
+}
+
+/**
+ * What stands for the job's jar in its identity: the sha256 of job.jar (a sample job: of the jobs
+ * jar); an own job known only by job.jarURI (Kubernetes), that URI, since its bytes are in an image.
+ */
+export const jobJarHash = (job: Pick<JobDescriptor, 'name' | 'jar' | 'jarURI'>): string => (job.name === 'custom' && job.jar === undefined ? `jarURI ${job.jarURI ?? 'unset'}` : jarSha256(job.jar));
+
+/** The identity of the config's job as control and evaluate run it (job.parallelism). */
+export const configJobIdentity = (c: KhaosConfig): JobIdentity => jobIdentity(c.job.descriptor, c.job.parallelism, jobJarHash(c.job.descriptor));
 
 /**
  * The job of a replica of a local stack another Khaos process started (`khaos control --stack`):
@@ -310,3 +337,11 @@ export const downStack = (name: string) => stackDown(khaosHome(), name);
 
 /** For benches and tests, which build these themselves. */
 export { SystemClock, KafkajsMessageBus };
+
+/** Refuses, before anything starts, an own job whose jar (job.jar) is missing or lacks its entry class. */
+export function checkJobJar(c: KhaosConfig): void {
+  const { jar } = c.job.descriptor;
+  if (jar === undefined) return;
+  const problem = jarProblem(c.job.descriptor, fs.existsSync(jar) ? jarEntries(jar) : undefined);
+  if (problem) throw badInput(problem.message, problem.fix);
+}

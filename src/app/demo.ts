@@ -1,13 +1,13 @@
 import { FAILURE_TYPE_REGISTRY } from '../core/failure-types.js';
-import { builtInJob, requireSampleJob } from '../core/jobs.js';
-import { eventGenerator, type DedupOptions, type JobKind } from '../core/load/events.js';
-import { seededRandom } from '../core/random.js';
-import type { FirstOccurrences, Reconciliation } from '../core/reconcile.js';
+import { badInput } from '../core/errors.js';
+import { failureTypeProblem, requireInput, type JobDescriptor } from '../core/jobs.js';
+import { reconciliationLine, type FirstOccurrences, type Reconciliation } from '../core/reconcile.js';
 import { detectorOptions, recoveryTimeline, type JobSample, type RecoveryOptions, type RecoveryTimeline } from '../core/profiling/recovery.js';
 import { replaySchedule, type ReplayPlan, type Trace } from '../core/load/trace.js';
 import type { FailureType, InjectedFailure } from '../ports/failure-injector.js';
 import { JobSampler, taskManagerRunning } from './observe.js';
-import { awaitReconciliation, checkFirstOccurrences, flushWindows, notingIds } from './reconcile-output.js';
+import { jobInputGenerator } from './job-input.js';
+import { checkOutput, notingFor } from './reconcile-output.js';
 import { armDueInjections, injectFailure, injectionFailed, sampleAndRevive, type WatchedReplica } from './replica-watch.js';
 import { replayWorkload, type ReplayResult } from './replay.js';
 import { RunScope, tickEvery } from './run-scope.js';
@@ -16,11 +16,8 @@ import type { KhaosConfig } from '../config/schema.js';
 import type { ReplicaHandle } from '../ports/orchestrator.js';
 
 export interface DemoOptions extends ReplayPlan {
-  job: JobKind;
-  /** The dedup job's settings (defaults when unset). */
-  dedup?: DedupOptions;
-  /** job.flinkConf: Flink options merged over Khaos's own (core/jobs.ts mergeFlinkConf); absent: none. */
-  flinkConf?: Readonly<Record<string, string>>;
+  /** The job: how it starts, what it reads, how its output is checked. */
+  job: JobDescriptor;
   trace: Trace;
   seed: number;
   checkpointIntervalMs: number;
@@ -40,7 +37,7 @@ export interface DemoResult {
   restoredCheckpointId?: number;
   timeline?: RecoveryTimeline;
   reconciliation: Reconciliation;
-  /** The dedup job only: each distinct id sent, once in the committed main output. */
+  /** A job whose audit also checks ids (the dedup job): each distinct id sent, once in the committed main output. */
   firstOccurrences?: FirstOccurrences;
 }
 
@@ -141,19 +138,22 @@ export class DemoWatch {
  */
 export async function runDemo(deps: Platform, o: DemoOptions): Promise<DemoResult> {
   const { bus, clock, log } = deps;
-  const topics = { input: `khaos-${o.job}-input`, output: `khaos-${o.job}-output`, audit: `khaos-${o.job}-audit` };
+  const name = o.job.name;
+  const topics = { input: `khaos-${name}-input`, output: `khaos-${name}-output`, audit: `khaos-${name}-audit` };
   for (const t of Object.values(topics)) await bus.ensureTopic(t, o.partitions);
+  // Before the replica starts: a replay topic that is missing or empty is refused here.
+  const generator = notingFor(o.job, await jobInputGenerator(bus, o.job, o.seed, '`khaos demo`', log));
   const schedule = replaySchedule(o.trace, o);
   log(`workload: ${o.trace.name}, ${o.durationSec} s at ×${o.compression} from +${o.startOffsetSec} s, peak ${o.peakRateEps} ev/s → ${schedule.reduce((a, b) => a + b, 0)} events`);
 
-  const groupId = `khaos-${o.job}-1`;
+  const groupId = `khaos-${name}-1`;
   const replica = await deps.orchestrator.startReplica({
-    name: `${o.job}-1`, job: builtInJob(o.job, o.dedup, o.flinkConf), checkpointIntervalMs: o.checkpointIntervalMs, parallelism: o.parallelism,
+    name: `${name}-1`, job: o.job, checkpointIntervalMs: o.checkpointIntervalMs, parallelism: o.parallelism,
     inputTopic: topics.input, outputTopic: topics.output, auditTopic: topics.audit, groupId,
   });
   log(`replica ${replica.name} RUNNING at ${replica.restUrl} with checkpoint interval ${o.checkpointIntervalMs} ms`);
   const flink = deps.flinkAt(replica.restUrl);
-  const watched: WatchedReplica = { name: replica.name, flink, sampler: new JobSampler(flink, clock), samples: [], input: { job: o.job, inputTopic: topics.input, groupId } };
+  const watched: WatchedReplica = { name: replica.name, flink, sampler: new JobSampler(flink, clock), samples: [], ...(o.job.failureMarker && { input: { markerField: o.job.failureMarker.field, inputTopic: topics.input, groupId } }) };
   const run = new RunScope();
   const watch = new DemoWatch(deps, o, watched, run);
   // The failure goes out once replay second failAtSec is over (none when the replay is shorter).
@@ -161,9 +161,6 @@ export async function runDemo(deps: Platform, o: DemoOptions): Promise<DemoResul
   if (o.failAtSec < schedule.length) watched.target = { atMs: replayStartMs + (o.failAtSec + 1) * 1000 };
 
   let replay: ReplayResult | undefined;
-  // The dedup job's output is checked against the ids sent; the others' only through the audit.
-  const base = eventGenerator(o.job, seededRandom(o.seed), o.dedup);
-  const generator = o.job === 'dedup' ? notingIds(base) : { generate: base, ids: new Set<string>() };
   run.loop(() => tickEvery(clock, TICK_MS, () => watch.tick(), () => run.stopped));
   run.loop(async () => {
     replay = await replayWorkload({
@@ -191,10 +188,8 @@ export async function runDemo(deps: Platform, o: DemoOptions): Promise<DemoResul
     log(`recovery: detected ${fmt(timeline.detectedAtMs, failure.injectedAtMs)}, RUNNING ${fmt(timeline.runningAtMs, failure.injectedAtMs)}, lag back to normal (≤ ${Math.round(timeline.thresholdLag)}, baseline ${Math.round(timeline.baselineLag)}) ${fmt(timeline.recoveredAtMs, failure.injectedAtMs)}`);
   }
 
-  await flushWindows(bus, topics.input, o.job, clock.now() + 120_000);
-  const reconciliation = await awaitReconciliation(bus, clock, topics.audit, replay!.producedPerKey, 3 * o.checkpointIntervalMs + 60_000, log);
-  log(reconciliation.ok ? `exactly-once: OK, ${reconciliation.countedTotal} events each counted once` : `exactly-once: FAILED: ${reconciliation.missing.length} keys short, ${reconciliation.extra.length} keys over, ${reconciliation.duplicateWindows} duplicate windows`);
-  const firstOccurrences = o.job === 'dedup' ? await checkFirstOccurrences(bus, topics.output, generator.ids, log) : undefined;
+  const { reconciliation, firstOccurrences } = await checkOutput(deps, o.job, topics, { ...replay!, ids: generator.ids }, { timeoutMs: 3 * o.checkpointIntervalMs + 60_000 });
+  log(reconciliationLine(reconciliation));
   return { replay: replay!, failure, restoredCheckpointId, timeline, reconciliation, firstOccurrences };
 }
 
@@ -204,12 +199,20 @@ export async function runDemo(deps: Platform, o: DemoOptions): Promise<DemoResul
  * and the job recovered.
  */
 export async function runDemoFromConfig(deps: Platform, c: KhaosConfig, trace: Trace): Promise<{ result: DemoResult; ok: boolean }> {
+  demoProblems(c);
   const result = await runDemo(deps, {
-    job: requireSampleJob(c.job.descriptor, '`khaos demo`'), dedup: c.job.dedup, flinkConf: c.job.descriptor.flinkConf, trace, seed: c.replay.seed, checkpointIntervalMs: c.job.checkpointIntervalMs, parallelism: c.job.parallelism,
+    job: c.job.descriptor, trace, seed: c.replay.seed, checkpointIntervalMs: c.job.checkpointIntervalMs, parallelism: c.job.parallelism,
     partitions: c.stack.partitions, peakRateEps: c.replay.peakRateEps, peakPercentile: c.replay.peakPercentile, compression: c.replay.compression, startOffsetSec: c.replay.startOffsetSec,
     durationSec: c.replay.durationSec, failAtSec: c.chaos.atSec, failure: c.chaos.failure, freezeMs: c.chaos.freezeForMs, recoveryTimeoutMs: c.chaos.recoveryTimeoutMs,
   });
   return { result, ok: result.reconciliation.ok && result.firstOccurrences?.ok !== false && result.timeline?.recoveredAtMs !== undefined };
+}
+
+/** Refuses a demo the job cannot run (no job.input; a failure type it does not support) before anything starts. */
+export function demoProblems(c: KhaosConfig): void {
+  requireInput(c.job.descriptor, '`khaos demo`');
+  const unsupported = failureTypeProblem(c.job.descriptor, c.chaos.failure);
+  if (unsupported) throw badInput(`chaos.failure ${c.chaos.failure}: ${unsupported}`, 'set chaos.failure to kill or freeze');
 }
 
 /**

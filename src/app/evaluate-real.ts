@@ -1,5 +1,5 @@
 import { replaySchedule, type Trace } from '../core/load/trace.js';
-import { requireSampleJob } from '../core/jobs.js';
+import { requireInput } from '../core/jobs.js';
 import type { KhaosConfig } from '../config/schema.js';
 import { failureSchedules } from '../core/sim/failures.js';
 import { missingRuns, parseRunRange, planId, planRealRuns, realPlanProblems, scoredView, type PlannedRun, type RealPlan } from '../core/evaluation/real-plan.js';
@@ -95,7 +95,7 @@ export function realEvaluationProblems(e: RealEvaluationInput, recoveryTargetS: 
   const top = schedule.reduce((a, b) => Math.max(a, b), 0);
   if (top <= measured.sustainableEps) return [];
   return [
-    `the replay's top rate is ${top} ev/s (at +${schedule.indexOf(top)} s of the replay), above the ${measured.sustainableEps} ev/s that profile ${measured.profileId}'s capacity probe measured for ${replicas} ${e.job} replica(s) of parallelism ${e.parallelism} running at once: its recoveries would never catch up; lower replay.peakRateEps to at most ${Math.floor((measured.sustainableEps * e.peakRateEps) / top)}`,
+    `the replay's top rate is ${top} ev/s (at +${schedule.indexOf(top)} s of the replay), above the ${measured.sustainableEps} ev/s that profile ${measured.profileId}'s capacity probe measured for ${replicas} ${e.job.name} replica(s) of parallelism ${e.parallelism} running at once: its recoveries would never catch up; lower replay.peakRateEps to at most ${Math.floor((measured.sustainableEps * e.peakRateEps) / top)}`,
   ];
 }
 
@@ -183,7 +183,7 @@ function recordOf(deps: LocalControlDeps, e: RealEvaluationInput, m: { policy: P
   const samples = m.recorder.samples;
   return {
     policy: m.policy.name,
-    job: e.job,
+    job: e.job.name,
     replica: r.name,
     mode: e.mode,
     replayStartMs: r.replayStartMs,
@@ -196,8 +196,9 @@ function recordOf(deps: LocalControlDeps, e: RealEvaluationInput, m: { policy: P
     checkpoints: [...m.recorder.checkpoints.values()].sort((a, b) => a.triggeredAtMs - b.triggeredAtMs),
     checkpointsCompleted: m.recorder.completedSince(r.replayStartMs + e.warmupSec * 1000),
     changes,
-    lost: r.reconciliation.missing.reduce((a, k) => a + k.produced - k.counted, 0),
-    duplicated: r.reconciliation.extra.reduce((a, k) => a + k.counted - k.produced, 0),
+    ...(r.reconciliation.mode === 'none'
+      ? { lost: null, duplicated: null }
+      : { lost: r.reconciliation.missing.reduce((a, k) => a + k.produced - k.counted, 0), duplicated: r.reconciliation.extra.reduce((a, k) => a + k.counted - k.produced, 0) }),
   };
 }
 
@@ -216,6 +217,7 @@ export interface RealEvaluationSources {
  */
 export function realEvaluationInput(c: KhaosConfig, policies: readonly PolicyUnderTest[], sources: RealEvaluationSources): RealEvaluationInput {
   if (policies.length === 0) throw badInput('no policy to evaluate: evaluate.policies and evaluate.staticIntervals are empty, and --policies is not given', 'list policies in --policies (e.g. --policies khaos+,static:5s), or in evaluate.policies / evaluate.staticIntervals');
+  requireInput(c.job.descriptor, '`khaos evaluate` on the real stack');
   const models = sources.modelInputs(c.control);
   const needModels = policies.filter((p) => parsePolicy(p.policy).entry.needsModels);
   if (needModels.length > 0 && !models.samples && !models.models)
@@ -223,7 +225,7 @@ export function realEvaluationInput(c: KhaosConfig, policies: readonly PolicyUnd
   const trace = sources.loadTrace(c.replay.trace);
   const plan = realPlan(c, policies, trace.name);
   const input: RealEvaluationInput = {
-    job: requireSampleJob(c.job.descriptor, '`khaos evaluate` on the real stack'), dedup: c.job.dedup, flinkConf: c.job.descriptor.flinkConf, trace, seed: c.replay.seed, parallelism: c.job.parallelism, partitions: c.stack.partitions,
+    job: c.job.descriptor, trace, seed: c.replay.seed, parallelism: c.job.parallelism, partitions: c.stack.partitions,
     peakRateEps: c.replay.peakRateEps, peakPercentile: c.replay.peakPercentile, compression: c.replay.compression, startOffsetSec: c.replay.startOffsetSec, durationSec: c.replay.durationSec,
     policies, control: controlSettings(c.control), initialIntervalMs: c.job.checkpointIntervalMs, fallbackIntervalMs: c.control.fallbackIntervalMs,
     warmupSec: c.evaluate.real.warmupSec, plan, planId: planId(plan), mode: c.evaluate.real.mode, drainMs: c.evaluate.real.drainMs, models,
@@ -241,6 +243,8 @@ export interface RealOutcome {
   gaps: GapRow[];
   /** Events lost or duplicated by any run. */
   exactlyOnce: boolean;
+  /** False when no run's output was checked (job.reconcile: none). */
+  outputChecked: boolean;
 }
 
 const medianOf = (xs: readonly number[]) => (xs.length ? median(xs) : 0);
@@ -284,7 +288,7 @@ export function summariseReal(c: KhaosConfig, input: RealEvaluationInput, record
   }, { summaries, paired });
   // The verdict judges each policy by its medians over the repeats, not by any one run.
   const json = { planId: input.planId, policies: summaries, verdict: judgeScenario(summaries as unknown as VerdictRow[]), paired, runs: perRun };
-  return { records: ordered, report, gaps, json: `${JSON.stringify(json, null, 2)}\n`, exactlyOnce: rows.every((r) => r.lost === 0 && r.duplicated === 0) };
+  return { records: ordered, report, gaps, json: `${JSON.stringify(json, null, 2)}\n`, exactlyOnce: rows.every((r) => r.lost === null || (r.lost === 0 && r.duplicated === 0)), outputChecked: rows.some((r) => r.lost !== null) };
 }
 
 /** What the real evaluation needs besides the config: its inputs, where its runs are kept, a local stack to make them on. */

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
-import { requireSampleJob } from '../core/jobs.js';
+import { requireInput } from '../core/jobs.js';
 import { runLocalControl } from '../app/control/local-run.js';
 import { controlSettings, runControlSession, type ControlSettings, type ModelInputs } from '../app/control/session.js';
 import { createPolicy, parsePolicy, POLICY_NAMES } from '../core/control/policies.js';
 import { normaliseRestUrl } from '../core/rest-url.js';
 import { badInput } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
-import { controlRecords, controlStore, processAlive, flinkAt, loadTrace, localControlDeps, modelInputs, newControlRunId, stackJobTarget, systemClock } from '../compose.js';
+import { checkModelsJob } from '../app/control/control-models.js';
+import { checkJobJar, configJobIdentity, controlRecords, controlStore, processAlive, flinkAt, loadTrace, localControlDeps, modelInputs, newControlRunId, stackJobTarget, systemClock } from '../compose.js';
 import { act, configFrom, log, stopOnSignals, withConfigOptions, withOwnedStack, type CliIo } from './common.js';
 
 const EXAMPLES = `
@@ -37,6 +38,7 @@ interface Flags {
   actuator?: string;
   dryRun?: boolean;
   requestTimeout?: string;
+  strict?: boolean;
 }
 
 /** `khaos control`: controls a job (local stack, --attach URL or --stack NAME); `status` and `decisions` read the records. */
@@ -52,6 +54,7 @@ export function addControlCommand(parent: Command, io: CliIo): Command {
     .option('--actuator <a>', 'paced (Khaos triggers checkpoints; no outage) | restart (savepoint and relaunch; local stack only)')
     .option('--dry-run', 'decide and record, never act')
     .option('--request-timeout <dur>', 'Flink REST request time-out (default 10s)')
+    .option('--strict', 'refuse models fitted for another job (jar, entry class, parallelism, recovery options) instead of warning')
     .addHelpText('after', EXAMPLES);
   act(control, controlJob);
   act(control.command('status').description('control runs, newest first').option('--json', 'print the runs as JSON'), (f: { json?: boolean }) => readRecords('status', f, io));
@@ -72,6 +75,7 @@ async function controlJob(f: Flags): Promise<number> {
   if (!(f.attach || f.stack) && (f.jobId || f.replica)) throw badInput('--job-id goes with --attach URL, --replica with --stack NAME', 'see `khaos control --help`');
   const attach = f.attach === undefined ? undefined : normaliseRestUrl(f.attach, '--attach');
   const run: Run = { config: c, settings: controlSettings(overrides), inputs: modelInputs(c.control) };
+  checkModelsJob(run.inputs, configJobIdentity(c), f.strict === true, log);
   const store = controlStore();
   try {
     if (attach || f.stack) return await controlRunningJob({ ...f, attach }, run, store);
@@ -114,7 +118,9 @@ async function controlRunningJob(f: Flags, { config: c, settings: s, inputs }: R
 async function controlOwnJob(f: Flags, { config: c, settings: s, inputs }: Run): Promise<number> {
   const cfg = f.duration ? configFrom({ config: f.config, name: f.name, duration: f.duration }) : c;
   // Before the stack starts: a refused command starts nothing.
-  const job = requireSampleJob(cfg.job.descriptor, '`khaos control` on a stack it starts');
+  const job = cfg.job.descriptor;
+  requireInput(job, '`khaos control` on a stack it starts');
+  checkJobJar(cfg);
   const trace = loadTrace(cfg.replay.trace);
   const stopped = stopOnSignals('control');
   return withOwnedStack(cfg, async (stack) => {
@@ -124,7 +130,7 @@ async function controlOwnJob(f: Flags, { config: c, settings: s, inputs }: Run):
         deps,
         s,
         {
-          job, dedup: cfg.job.dedup, flinkConf: cfg.job.descriptor.flinkConf, trace, seed: cfg.replay.seed, parallelism: cfg.job.parallelism, partitions: cfg.stack.partitions, peakRateEps: cfg.replay.peakRateEps, peakPercentile: cfg.replay.peakPercentile,
+          job, trace, seed: cfg.replay.seed, parallelism: cfg.job.parallelism, partitions: cfg.stack.partitions, peakRateEps: cfg.replay.peakRateEps, peakPercentile: cfg.replay.peakPercentile,
           compression: cfg.replay.compression, startOffsetSec: cfg.replay.startOffsetSec, durationSec: cfg.replay.durationSec,
           startIntervalMs: cfg.job.checkpointIntervalMs, fallbackIntervalMs: cfg.control.fallbackIntervalMs, killsSec: cfg.control.killsSec, drainMs: 20_000,
         },

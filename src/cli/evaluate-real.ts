@@ -1,8 +1,10 @@
 import path from 'node:path';
-import { evaluationRuns, loadTrace, localControlDeps, modelInputs, storedCapacity } from '../compose.js';
+import { checkModelsJob } from '../app/control/control-models.js';
+import { checkJobJar, configJobIdentity, evaluationRuns, loadTrace, localControlDeps, modelInputs, storedCapacity } from '../compose.js';
 import { evaluateRealFromConfig, type RealOptions } from '../app/evaluate-real.js';
 import type { KhaosConfig } from '../config/schema.js';
 import { samplesToCsv } from '../core/profiling/samples.js';
+import { identityComment } from '../core/job-identity.js';
 import type { PolicyUnderTest } from '../core/control/policies.js';
 import { writeReport } from './evaluate-files.js';
 import { log, stopOnSignals, withOwnedStack, type CliIo } from './common.js';
@@ -12,11 +14,16 @@ import { log, stopOnSignals, withOwnedStack, type CliIo } from './common.js';
  * printed. 1 when a run lost or duplicated events; 130 when stopped (the runs done are kept, and
  * --resume continues).
  */
-export async function evaluateReal(c: KhaosConfig, policies: readonly PolicyUnderTest[], o: RealOptions & { json: boolean }, io: CliIo): Promise<number> {
+export async function evaluateReal(c: KhaosConfig, policies: readonly PolicyUnderTest[], o: RealOptions & { json: boolean; strict?: boolean }, io: CliIo): Promise<number> {
+  if (!o.fromRuns) checkJobJar(c);
   const result = await evaluateRealFromConfig(
     {
       loadTrace: (name) => loadTrace(name, io.workloadsDir),
-      modelInputs,
+      modelInputs: (control) => {
+        const inputs = modelInputs(control);
+        checkModelsJob(inputs, configJobIdentity(c), o.strict === true, log);
+        return inputs;
+      },
       capacity: storedCapacity(c),
       runs: evaluationRuns,
       onLocalStack: (body) => withOwnedStack(c, (stack) => body(localControlDeps(stack, log))),
@@ -36,12 +43,13 @@ export async function evaluateReal(c: KhaosConfig, policies: readonly PolicyUnde
   }
   const { outcome: out, input, samples } = result;
   const markdownPath = writeReport(result.outDir, out.json, out.report, [
-    { name: 'samples.csv', content: samplesToCsv(samples, [`MEASURED on the local stack: the kills of \`${o.command}\` (${input.mode}), ${input.planId}; usable as control.samples`]) },
+    { name: 'samples.csv', content: samplesToCsv(samples, [`MEASURED on the local stack: the kills of \`${o.command}\` (${input.mode}), ${input.planId}; usable as control.samples`, identityComment(configJobIdentity(c))]) },
     { name: 'sim-vs-real.json', content: `${JSON.stringify({ simulatorParameters: o.params.source, params: o.params.params, policies: out.gaps }, null, 2)}\n` },
   ]);
   if (o.json) io.out(out.json);
   else io.out(`${out.report.markdown.split('\n## Violations')[1]?.replace(/^\n/, '## Violations\n') ?? ''}\nreport: ${markdownPath}\n`);
   io.err(`report (MEASURED on the local stack): ${markdownPath}; runs: ${o.fromRuns?.join(', ') ?? path.join(result.dir, evaluationRuns.runsFile)}\n`);
+  if (!out.outputChecked) io.err('evaluate: the committed output was not checked (job.reconcile: none)\n');
   if (!out.exactlyOnce) io.err('evaluate: a run lost or duplicated events in its committed output (see the lost and duplicated columns)\n');
   return out.exactlyOnce ? 0 : 1;
 }

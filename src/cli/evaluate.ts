@@ -53,6 +53,7 @@ interface Flags {
   resume?: string;
   runs?: string;
   oracle?: boolean;
+  strict?: boolean;
 }
 
 /** `khaos evaluate`: policies compared on one scenario (only `--sim` so far). */
@@ -67,6 +68,7 @@ export function addEvaluateCommand(parent: Command, io: CliIo): Command {
     .option('--json', 'print {policies: [...]} as JSON on stdout, nothing else')
     .option('--calibration <id>', 'a stored calibration (`khaos sim calibrations`) as the simulated job, with evaluate.sim on top (evaluate.sim.calibration)')
     .option('--no-oracle', '--sim: leave out the load oracle (evaluate.oracle)')
+    .option('--strict', 'real stack: refuse models fitted for another job (jar, entry class, parallelism, recovery options) instead of warning')
     .option('--from-runs <file>', 'real stack: no new runs; the report from the runs.json (or out directory) of earlier sittings of the same config, joined; repeatable or comma-separated', (v: string, prev?: string[]) => [...(prev ?? []), ...v.split(',').map((x) => x.trim()).filter((x) => x !== '')])
     .option('--resume <dir>', 'real stack: continue the evaluation recorded in <dir> (its plan.json and runs.json): the runs done are skipped, the same order goes on')
     .option('--runs <range>', 'real stack: make only these positions of the planned order in this sitting, e.g. 1-5 (join the sittings with --from-runs, or --resume one directory)')
@@ -116,7 +118,7 @@ async function evaluate(f: Flags, io: CliIo): Promise<number> {
     if (f.schedules !== undefined) throw badInput('--schedules is for --sim: the real stack runs one failure schedule (evaluate.real)', 'drop --schedules, or add --sim');
     if (f.resume !== undefined && f.out !== undefined && path.resolve(f.out) !== path.resolve(f.resume)) throw badInput(`--resume ${f.resume} writes into ${f.resume}, and --out names ${f.out}`, 'drop --out when resuming');
     const params = { params: c.evaluate.params, source: calibration ? `calibration ${calibration.id} (version ${calibration.version}) with evaluate.sim on top` : 'evaluate.sim of the config' };
-    return evaluateReal(c, policiesFlag ?? c.evaluate.evaluated, { outDir, json: !!f.json, params, fromRuns: f.fromRuns, resume: f.resume, runs: f.runs, command: `khaos ${process.argv.slice(2).join(' ')}` }, io);
+    return evaluateReal(c, policiesFlag ?? c.evaluate.evaluated, { outDir, json: !!f.json, params, fromRuns: f.fromRuns, resume: f.resume, runs: f.runs, strict: f.strict, command: `khaos ${process.argv.slice(2).join(' ')}` }, io);
   }
   for (const [flag, v] of [['--from-runs', f.fromRuns], ['--resume', f.resume], ['--runs', f.runs]] as const)
     if (v !== undefined) throw badInput(`${flag} is for the real-stack mode`, `drop --sim to use ${flag}`);

@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { requireSampleJob } from '../core/jobs.js';
-import { runDemoFromConfig, startStackReplica } from '../app/demo.js';
+import { demoProblems, runDemoFromConfig, startStackReplica } from '../app/demo.js';
 import { replayFromConfig } from '../app/replay.js';
 import { KhaosError, badInput } from '../core/errors.js';
-import { localPlatform, downStack, loadTrace, messageBusAt, stacks, startLocalStack, systemClock } from '../compose.js';
+import { checkJobJar, localPlatform, downStack, loadTrace, messageBusAt, stacks, startLocalStack, systemClock } from '../compose.js';
 import { addAnalyzeCommand } from './analyze.js';
 import { addControlCommand } from './control.js';
 import { addEvaluateCommand } from './evaluate.js';
@@ -18,8 +17,9 @@ import { addSimCommand } from './sim.js';
 
 async function demo(flags: ConfigFlags): Promise<number> {
   const c = configFrom(flags);
-  // runDemoFromConfig refuses an own job too; here before the stack starts, so that a refused demo starts nothing.
-  requireSampleJob(c.job.descriptor, '`khaos demo`');
+  // runDemoFromConfig checks too; here before the stack starts, so that a refused demo starts nothing.
+  demoProblems(c);
+  checkJobJar(c);
   const trace = loadTrace(c.replay.trace);
   return withOwnedStack(c, async (stack) => {
     const deps = localPlatform(stack, log);

@@ -1,3 +1,4 @@
+import { identityFromCsv, identityText } from '../core/job-identity.js';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -5,7 +6,7 @@ import type { Command } from 'commander';
 import { badInput } from '../core/errors.js';
 import { fromModelFile, toModelFile } from '../core/models/model-file.js';
 import { chooseModel, PREDICTION_CEILING, predictInterval, type FitProgress, type IntervalModel, type ModelKind } from '../core/models/regression.js';
-import { fitModels, summarise, type FittedVariants } from '../core/models/variants.js';
+import { fitModels, LATENCY_NOT_FITTED, summarise, type FittedVariants } from '../core/models/variants.js';
 import { parseSamplesCsv, type FailureSample } from '../core/profiling/samples.js';
 import { act, processIo, runAlone } from './common.js';
 
@@ -95,11 +96,17 @@ function fit(sub: 'fit' | 'compare', flags: Flags, rest: string[], io: ModelsIo)
     throw badInput(`cannot create output directory ${dir}: ${(e as Error).message}`, 'give a writable --out DIR');
   }
   const sha256 = createHash('sha256').update(text).digest('hex');
+  const job = identityFromCsv(text, flags.samples);
+  io.out(`job: ${job ? identityText(job) : 'not recorded in the samples (an export made before job identities, or a hand-made CSV)'}\n`);
   const createdAt = new Date().toISOString();
   for (const kind of ['recovery', 'latency'] as const) {
+    if (fitted[kind].length === 0) {
+      io.out(`no ${kind} model written: ${LATENCY_NOT_FITTED}; khaos and khaos+ need one, young-daly and static intervals do not\n`);
+      continue;
+    }
     const chosen = chooseModel(fitted[kind], kind);
     const file = path.join(dir, `${kind}-model.json`);
-    fs.writeFileSync(file, JSON.stringify(toModelFile(chosen, { source: flags.samples, sha256, samples }, createdAt), null, 2) + '\n');
+    fs.writeFileSync(file, JSON.stringify(toModelFile(chosen, { source: flags.samples, sha256, samples, ...(job ? { job } : {}) }, createdAt), null, 2) + '\n');
     io.out(`wrote ${file}: ${chosen.variant} ${kind} model\n`);
   }
   return 0;
@@ -148,6 +155,10 @@ function statsTable(source: string, samples: readonly FailureSample[], fitted: F
   const method = fitted.recovery[0]!.cv.method;
   const rows = [['kind', 'model', 'n', 'R²', 'MAPE', 'RMSE', 'CV MAPE', 'CV RMSE', 'chosen', 'coefficients']];
   for (const kind of ['recovery', 'latency'] as const) {
+    if (fitted[kind].length === 0) {
+      rows.push([kind, LATENCY_NOT_FITTED, '', '', '', '', '', '', '', '']);
+      continue;
+    }
     const chosen = chooseModel(fitted[kind], kind);
     for (const m of fitted[kind]) {
       rows.push([
@@ -184,6 +195,7 @@ function showModel(file: string, level: number): string {
   const lines = [
     `${file}: ${f.name} ${f.kind} model (${f.format} v${f.version}), fitted ${f.createdAt}`,
     `  trained on ${t.source}: ${t.sampleCount} failures, sha256 ${t.sha256.slice(0, 16)}…, throughput ${sig(t.throughputEps.min)}–${sig(t.throughputEps.max)} events/s, CI ${sig(t.ciMs.min)}–${sig(t.ciMs.max)} ms`,
+    `  job: ${f.job ? identityText(f.job) : 'not recorded (samples without a job identity)'}`,
     `  coefficients: ${Object.entries(f.coefficients)
       .map(([k, v]) => `${k}=${sig(v, 6)}`)
       .join(' ')}`,

@@ -1,3 +1,4 @@
+import { identityComment } from '../core/job-identity.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import { profileSummary } from '../core/profiling/profile-plan.js';
 import { recoveredSamples } from '../core/profiling/profile-records.js';
 import type { ProfileRecord } from '../core/profiling/profile-records.js';
 import { samplesToCsv } from '../core/profiling/samples.js';
-import { loadTrace, platformProvenance, processAlive, profileStore } from '../compose.js';
+import { checkJobJar, jobJarHash, loadTrace, platformProvenance, processAlive, profileStore } from '../compose.js';
 import { act, configFrom, log, withConfigOptions, withPlatform, type ConfigFlags } from './common.js';
 import { writeProfileReport } from './profile-report.js';
 
@@ -82,8 +83,9 @@ function summaryText(store: Store, p: ProfileRecord): string {
 }
 
 function exportSamples(store: Store, id: string, out: string | undefined): number {
-  const samples = recoveredSamples(store.measurements(id), store.getProfile(id)!.plan.aggregate);
-  const csv = samplesToCsv(samples, [`khaos profile ${id}`]);
+  const plan = store.getProfile(id)!.plan;
+  const samples = recoveredSamples(store.measurements(id), plan.aggregate);
+  const csv = samplesToCsv(samples, [`khaos profile ${id}`, ...(plan.jobIdentity ? [identityComment(plan.jobIdentity)] : [])]);
   if (out) {
     fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
     fs.writeFileSync(out, csv);
@@ -105,10 +107,12 @@ export function progressLine(p: ProfileProgress): string {
 /** Plans and runs a profile from the config, or resumes one (--resume); 130 when interrupted. */
 async function run(store: Store, flags: Flags): Promise<number> {
   const c = configFrom(flags);
+  // Local replicas run job.jar: a missing jar or entry class is refused before anything starts.
+  if (c.platform === 'local') checkJobJar(c);
   let stop = false;
   let lastLine = 0;
   const { id, outcome } = await profileFromConfig(
-    { store, loadTrace, onPlatform: (scope, body) => withPlatform(c, scope, body), processAlive, provenance: platformProvenance, ownerPid: process.pid, cores: os.availableParallelism(), newId, log },
+    { store, loadTrace, onPlatform: (scope, body) => withPlatform(c, scope, body), processAlive, provenance: platformProvenance, jobJarHash, ownerPid: process.pid, cores: os.availableParallelism(), newId, log },
     c,
     {
       resume: flags.resume,

@@ -12,6 +12,11 @@ export interface AuditRecord {
 }
 
 export interface Reconciliation {
+  /**
+   * How the output was checked (job.reconcile; absent: audit, as before other modes). With `none`
+   * nothing was checked: `ok` is true only in that nothing was found, and every line says "not checked".
+   */
+  mode?: 'audit' | 'count-1to1' | 'id-field' | 'none';
   ok: boolean;
   producedTotal: number;
   countedTotal: number;
@@ -92,4 +97,42 @@ export function reconcileFirstOccurrences(sent: ReadonlySet<string>, outputIds: 
     if (!sent.has(id)) unexpected++;
   }
   return { ok: missing === 0 && duplicated === 0 && unexpected === 0, expected: sent.size, emitted: outputIds.length, missing, duplicated, unexpected };
+}
+
+/** count-1to1: as many committed output records as input records (one key, `records`, in missing / extra). */
+export function reconcileCount(producedTotal: number, countedTotal: number): Reconciliation {
+  const entry = [{ key: 'records', produced: producedTotal, counted: countedTotal }];
+  return { mode: 'count-1to1', ok: countedTotal === producedTotal, producedTotal, countedTotal, missing: countedTotal < producedTotal ? entry : [], extra: countedTotal > producedTotal ? entry : [], duplicateWindows: 0 };
+}
+
+/**
+ * id-field: every input id in the output exactly once. Missing ids are in `missing` (produced 1,
+ * counted 0), ids out more than once in `extra`; output ids never sent count in neither (the
+ * totals show them).
+ */
+export function reconcileIds(sent: ReadonlySet<string>, outputIds: readonly string[]): Reconciliation {
+  const times = new Map<string, number>();
+  for (const id of outputIds) times.set(id, (times.get(id) ?? 0) + 1);
+  const missing = [...sent].filter((id) => !times.has(id)).map((key) => ({ key, produced: 1, counted: 0 }));
+  const extra = [...times].filter(([id, n]) => sent.has(id) && n > 1).map(([key, counted]) => ({ key, produced: 1, counted }));
+  return { mode: 'id-field', ok: missing.length === 0 && extra.length === 0, producedTotal: sent.size, countedTotal: outputIds.length, missing, extra, duplicateWindows: 0 };
+}
+
+/** none: the output is not checked. */
+export const notChecked = (producedTotal: number): Reconciliation => ({ mode: 'none', ok: true, producedTotal, countedTotal: 0, missing: [], extra: [], duplicateWindows: 0 });
+
+/** One line saying how the output fared, as logs and reports print it; "not checked" for none. */
+export function reconciliationLine(r: Reconciliation): string {
+  const lost = r.missing.reduce((a, k) => a + k.produced - k.counted, 0);
+  const over = r.extra.reduce((a, k) => a + k.counted - k.produced, 0);
+  switch (r.mode) {
+    case 'none':
+      return `output: not checked (job.reconcile: none), ${r.producedTotal} records sent`;
+    case 'count-1to1':
+      return r.ok ? `exactly-once: OK, ${r.countedTotal} output records for ${r.producedTotal} input records` : `exactly-once: FAILED: ${r.countedTotal} output records for ${r.producedTotal} input records (one each expected)`;
+    case 'id-field':
+      return r.ok ? `exactly-once: OK, ${r.producedTotal} input ids each in the output once` : `exactly-once: FAILED: of ${r.producedTotal} input ids, ${lost} missing from the output, ${r.extra.length} in it more than once (${over} extra records)`;
+    default:
+      return r.ok ? `exactly-once: OK, ${r.countedTotal} events each counted once` : `exactly-once: FAILED: ${r.missing.length} keys short, ${r.extra.length} keys over, ${r.duplicateWindows} duplicate windows`;
+  }
 }

@@ -1,5 +1,6 @@
 import { FAILURE_TYPE_REGISTRY, type FailureType } from '../core/failure-types.js';
-import { fitAndChoose, type ModelFitting } from '../core/models/variants.js';
+import { fitAndChoose, LATENCY_NOT_FITTED, type ModelFitting } from '../core/models/variants.js';
+import { identityText } from '../core/job-identity.js';
 import { PREDICTION_CEILING, predictInterval, type FittedModel, type ModelKind } from '../core/models/regression.js';
 import { profileSummary } from '../core/profiling/profile-plan.js';
 import { recoveredSamples, type FailureMeasurement, type ProfileRecord, type StepRecord } from '../core/profiling/profile-records.js';
@@ -98,7 +99,8 @@ export function buildProfileReport(record: ProfileRecord, measurements: FailureM
   const provenanceCompression = record.provenance.timeScaling.compression;
   md.push(`# Chaos profile ${record.id}`, '');
   md.push(
-    `- Job: ${plan.job}`,
+    `- Job: ${plan.jobIdentity ? identityText(plan.jobIdentity) : plan.job}`,
+    ...(plan.latencySource === 'none' ? ['- Latency: not measured (job.latency none), so no latency model is fitted'] : []),
     `- Created: ${Number.isFinite(record.createdAtMs) ? new Date(record.createdAtMs).toISOString() : 'unknown'}`,
     `- Status: ${record.status}`,
     `- Failures measured: ${mine.length} (${plan.aggregate === 'median' ? `${plural(samples.length, 'median sample')} of ${plan.repetitions}` : `${samples.length} recovered`}, ${timeouts.length} timed out${unusable > 0 ? `, ${unusable} recovered without a recovery time` : ''})${foreign > 0 ? `; ${plural(foreign, 'measurement')} of other profiles left out` : ''}`,
@@ -268,7 +270,7 @@ function modelSection(f: ModelFitting, samples: readonly FailureSample[], interv
       ),
     ),
     '',
-    `Chosen recovery model: ${f.chosen.recovery?.variant ?? 'none (no recovery model could be cross-validated)'}. Chosen latency model: ${f.chosen.latency?.variant ?? 'none (no latency model could be cross-validated)'}.`,
+    `Chosen recovery model: ${f.chosen.recovery?.variant ?? 'none (no recovery model could be cross-validated)'}. Chosen latency model: ${f.chosen.latency?.variant ?? (f.fitted.latency.length === 0 ? `none: ${LATENCY_NOT_FITTED}` : 'none (no latency model could be cross-validated)')}.`,
     '',
     'Units: throughput events/s, interval (ci) ms, recovery s, latency ms; capacityEps is the throughput the job sustains when catching up, downtimeSec detection + restart, phi the fraction of an interval replayed.',
   ];

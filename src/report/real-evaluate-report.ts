@@ -216,7 +216,7 @@ export function buildRealEvaluateReport(records: readonly RealRunRecord[], rows:
   md.push(
     table(
       ['run', 'latency violations', 'recovery violations', 'failures', 'mean recovery', 'max recovery', 'checkpoint overhead', 'reconfigurations', 'reconfiguration downtime', 'lost', 'duplicated'],
-      rows.map((r, i) => [label(records[i]!), pct(r.latencyViolationShare), String(r.recoveryViolations), String(r.failures), orDash(r.meanRecoveryS, secs), orDash(r.maxRecoveryS, secs), pct(r.checkpointOverhead), String(r.reconfigurations), secs(r.reconfigurationDowntimeS), String(r.lost), String(r.duplicated)]),
+      rows.map((r, i) => [label(records[i]!), pct(r.latencyViolationShare), String(r.recoveryViolations), String(r.failures), orDash(r.meanRecoveryS, secs), orDash(r.maxRecoveryS, secs), pct(r.checkpointOverhead), String(r.reconfigurations), secs(r.reconfigurationDowntimeS), r.lost === null ? 'not checked' : String(r.lost), r.duplicated === null ? 'not checked' : String(r.duplicated)]),
     ),
     '',
   );

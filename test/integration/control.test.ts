@@ -1,3 +1,4 @@
+import { builtInJob } from '../../src/core/jobs.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,7 +44,7 @@ describe('khaos control on the local stack: paced interval changes with kills', 
         deps,
         exampleSettings(),
         {
-          job: 'iot', trace: loadTrace('nyc_taxi.csv'), seed: 42, parallelism: 2, partitions: 4, peakRateEps: 2500, compression: 300, startOffsetSec: 50_400, durationSec: 120,
+          job: builtInJob('iot'), trace: loadTrace('nyc_taxi.csv'), seed: 42, parallelism: 2, partitions: 4, peakRateEps: 2500, compression: 300, startOffsetSec: 50_400, durationSec: 120,
           startIntervalMs: 30_000, fallbackIntervalMs: 120_000, killsSec: [40, 85], drainMs: 15_000,
         },
         {},

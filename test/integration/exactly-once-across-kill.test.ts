@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runDemo, type DemoOptions } from '../../src/app/demo.js';
+import { builtInJob } from '../../src/core/jobs.js';
 import { localPlatform, loadTrace } from '../../src/compose.js';
 import { fileStack, progress } from './helpers.js';
 
@@ -7,12 +8,12 @@ const stackOf = fileStack('kill');
 
 /** Per job: the run, and the least it must produce. The dedup run is shorter (CI budget) and checks its main output too. */
 const CASES: { job: DemoOptions['job']; durationSec: number; failAtSec: number; minEvents: number }[] = [
-  { job: 'iot', durationSec: 60, failAtSec: 25, minEvents: 20_000 },
-  { job: 'dedup', durationSec: 40, failAtSec: 15, minEvents: 10_000 },
+  { job: builtInJob('iot'), durationSec: 60, failAtSec: 25, minEvents: 20_000 },
+  { job: builtInJob('dedup'), durationSec: 40, failAtSec: 15, minEvents: 10_000 },
 ];
 
 describe('a TaskManager killed mid-run (real Flink and Kafka)', () => {
-  it.each(CASES)('$job: recovers from a checkpoint and counts every input event exactly once', async ({ job, durationSec, failAtSec, minEvents }) => {
+  it.each(CASES)('$job.name: recovers from a checkpoint and counts every input event exactly once', async ({ job, durationSec, failAtSec, minEvents }) => {
     const stack = stackOf();
     const deps = localPlatform(stack, progress);
     try {
@@ -28,7 +29,7 @@ describe('a TaskManager killed mid-run (real Flink and Kafka)', () => {
       expect(r.restoredCheckpointId).toBeGreaterThan(0);
       expect(r.replay.producedTotal).toBeGreaterThan(minEvents);
       expect(r.reconciliation).toMatchObject({ ok: true, countedTotal: r.replay.producedTotal, duplicateWindows: 0 });
-      if (job === 'dedup') {
+      if (job.name === 'dedup') {
         // About a fifth of the events repeat an id (DEDUP_DEFAULTS.repeatShare): each distinct id comes out once.
         expect(r.firstOccurrences).toMatchObject({ ok: true, missing: 0, duplicated: 0, unexpected: 0 });
         expect(r.firstOccurrences!.expected).toBeLessThan(r.replay.producedTotal * 0.9);

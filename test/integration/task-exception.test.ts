@@ -1,3 +1,4 @@
+import { builtInJob } from '../../src/core/jobs.js';
 import { describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/app/demo.js';
 import { localPlatform, loadTrace } from '../../src/compose.js';
@@ -12,7 +13,7 @@ describe('a task exception injected through a marker record (real Flink and Kafk
     const deps = localPlatform(stack, progress);
     try {
       const r = await runDemo(deps, {
-        job: 'iot', trace: loadTrace('nyc_taxi.csv'), seed: 11, checkpointIntervalMs: 3000, parallelism: 2, partitions: 4,
+        job: builtInJob('iot'), trace: loadTrace('nyc_taxi.csv'), seed: 11, checkpointIntervalMs: 3000, parallelism: 2, partitions: 4,
         peakRateEps: 400, compression: 600, startOffsetSec: 36_000, durationSec: 40, failAtSec: 15, failure: 'exception', freezeMs: 0,
         recoveryTimeoutMs: 60_000,
       });

@@ -1,3 +1,4 @@
+import { builtInJob } from '../../src/core/jobs.js';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { runDemo, type DemoOptions } from '../../src/app/demo.js';
 import type { Platform } from '../../src/app/platform.js';
@@ -15,7 +16,7 @@ const INPUT = 'khaos-iot-input';
 const AUDIT = 'khaos-iot-audit';
 
 const options = (over: Partial<DemoOptions> = {}): DemoOptions => ({
-  job: 'iot', trace, seed: 1, checkpointIntervalMs: 2000, parallelism: 1, partitions: 2,
+  job: builtInJob('iot'), trace, seed: 1, checkpointIntervalMs: 2000, parallelism: 1, partitions: 2,
   peakRateEps: 500, compression: 60, startOffsetSec: 30_000, durationSec: 60,
   failAtSec: 30, failure: 'kill', freezeMs: 0, recoveryTimeoutMs: 60_000,
   ...over,

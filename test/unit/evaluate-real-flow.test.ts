@@ -1,3 +1,4 @@
+import { builtInJob } from '../../src/core/jobs.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,7 +58,7 @@ describe('runRealEvaluation on a fake platform, replicas side by side', { timeou
     const c = resolveConfig({ control: { window: '15s', evaluateEvery: '5s', afterChange: '5s', minUptime: '10s', candidateMin: '1s', candidateMax: '10s', candidateStep: '500ms', minChange: '1s', recoveryTarget: '15s', latencyTarget: '1500ms' } });
     const policies = [policyUnderTest('khaos+'), policyUnderTest('static:2000')];
     const input: RealEvaluationInput = {
-      job: 'iot', trace: parseTraceCsv('t,v\n2020-01-01 00:00:00,50\n2020-01-02 00:00:00,100\n', 'ramp'), seed: 1, parallelism: 1, partitions: 2,
+      job: builtInJob('iot'), trace: parseTraceCsv('t,v\n2020-01-01 00:00:00,50\n2020-01-02 00:00:00,100\n', 'ramp'), seed: 1, parallelism: 1, partitions: 2,
       peakRateEps: 1000, compression: 600, startOffsetSec: 0, durationSec: 80, warmupSec: 0,
       policies, control: { ...c.control, statusEveryMs: 60_000 }, initialIntervalMs: 5000, fallbackIntervalMs: 120_000,
       ...planned({ mode: 'side-by-side', policies: policies.map((p) => p.name), repeats: 1, killsSec: [[30, 60]], warmupSec: 0 }),

@@ -9,7 +9,7 @@ import { runDemoFromConfig, startStackReplica } from '../../src/app/demo.js';
 import { parseTraceCsv } from '../../src/core/load/trace.js';
 import { configFrom } from '../../src/cli/common.js';
 import { resolveConfig } from '../../src/config/schema.js';
-import { argsProblems, builtInJob, fillArgs, KHAOS_FLINK_KEYS, mergeFlinkConf, overriddenFlinkKeys, overriddenFlinkKeysMessage, PLACEHOLDERS, requireSampleJob, type JobDescriptor } from '../../src/core/jobs.js';
+import { argsProblems, builtInJob, fillArgs, KHAOS_FLINK_KEYS, mergeFlinkConf, overriddenFlinkKeys, overriddenFlinkKeysMessage, PLACEHOLDERS, type JobDescriptor } from '../../src/core/jobs.js';
 import { replicaDeployment, type K8sSettings } from '../../src/core/k8s/render.js';
 import { JOB_KINDS } from '../../src/core/load/events.js';
 import type { ReplicaRequest } from '../../src/ports/orchestrator.js';
@@ -49,6 +49,7 @@ describe('job descriptor in the config', () => {
     expect(c.job.descriptor).toEqual({
       name: 'custom', jar: '/opt/jobs/orders.jar', jarURI: 'local:///opt/flink/usrlib/orders.jar', entryClass: 'com.example.OrdersJob', args: OWN_ARGS,
       flinkConf: { 'state.backend.type': 'hashmap', 'taskmanager.memory.managed.size': '128m', 'pipeline.max-parallelism': '128' },
+      latency: { kind: 'output-timestamp' }, reconcile: { kind: 'none' },
     });
     expect(c.job.flinkConfOverridden).toEqual([]);
     expect(resolveConfig(own({ kind: 'custom' })).job.descriptor).toEqual({ ...c.job.descriptor, flinkConf: {} });
@@ -103,11 +104,9 @@ describe('the job registry and its placeholders', () => {
     expect(KHAOS_FLINK_KEYS).toEqual(expect.arrayContaining(['execution.checkpointing.dir', 'heartbeat.interval', 'metrics.fetcher.update-interval', 'web.timeout']));
   });
 
-  it('refuses an own job where a command needs a sample job’s generator or reconciliation, saying so', () => {
+  it('refuses to profile an own job without job.input, saying how to give it', () => {
     const c = resolveConfig(own());
-    expect(() => requireSampleJob(c.job.descriptor, '`khaos profile`')).toThrow(/`khaos profile` needs a sample job's input generator and output reconciliation, which own jobs \(job\.kind: custom\) do not have yet/);
-    expect(requireSampleJob(builtInJob('ysb'), 'x')).toBe('ysb');
-    expect(() => planFromConfig(c, { name: 't', rates: [1, 2, 3] } as never, 2, () => {})).toThrow(expect.objectContaining({ kind: 'bad-input', message: expect.stringContaining('`khaos profile`') }));
+    expect(() => planFromConfig(c, { name: 't', rates: [1, 2, 3] } as never, 2, () => {})).toThrow(expect.objectContaining({ kind: 'bad-input', message: expect.stringContaining("`khaos profile` writes the job's input at the trace's rates, but this own job has no job.input") }));
   });
 
   it('a sample job’s job.flinkConf reaches the replica it starts (khaos demo, stack up)', async () => {
@@ -121,7 +120,7 @@ describe('the job registry and its placeholders', () => {
     expect(c.job.descriptor.flinkConf).toEqual({ 'state.backend.type': 'hashmap' });
   });
 
-  it('khaos demo with an own job is refused before any replica starts', async () => {
+  it('khaos demo of an own job without job.input is refused before any replica starts', async () => {
     const started: ReplicaRequest[] = [];
     const deps = { orchestrator: { startReplica: (r: ReplicaRequest) => started.push(r) } } as never;
     await expect(runDemoFromConfig(deps, resolveConfig(own()), { name: 't' } as never)).rejects.toMatchObject({ kind: 'bad-input', message: expect.stringContaining('`khaos demo`') });

@@ -1,12 +1,11 @@
-import { eventGenerator, type DedupOptions, type JobKind } from '../../core/load/events.js';
-import { builtInJob } from '../../core/jobs.js';
-import { seededRandom } from '../../core/random.js';
-import type { Reconciliation } from '../../core/reconcile.js';
+import type { JobDescriptor } from '../../core/jobs.js';
+import { reconciliationLine, type Reconciliation } from '../../core/reconcile.js';
 import { replaySchedule, type ReplayPlan, type Trace } from '../../core/load/trace.js';
 import type { ControlStore } from '../../ports/control-store.js';
 import type { FlinkEngine } from '../../ports/flink-engine.js';
 import { taskManagerRunning } from '../observe.js';
-import { awaitReconciliation, flushWindows } from '../reconcile-output.js';
+import { jobInputGenerator } from '../job-input.js';
+import { checkOutput, notingFor, type ReplicaTopics } from '../reconcile-output.js';
 import { replayWorkload } from '../replay.js';
 import type { TickReport } from './controller.js';
 import { Pacer } from './pacer.js';
@@ -19,11 +18,8 @@ export type LocalControlDeps = Platform & { store: ControlStore; newRunId(): str
 
 /** A job replayed on the local stack: which job, its settings, the trace and how it is replayed. */
 export interface ReplayedJob extends ReplayPlan {
-  job: JobKind;
-  /** The dedup job's settings (defaults when unset): every replica and its replay use them. */
-  dedup?: DedupOptions;
-  /** job.flinkConf: Flink options merged over Khaos's own (core/jobs.ts mergeFlinkConf); absent: none. */
-  flinkConf?: Readonly<Record<string, string>>;
+  /** The job: how every replica starts, what the replay writes, how each output is checked. */
+  job: JobDescriptor;
   trace: Trace;
   seed: number;
   parallelism: number;
@@ -87,7 +83,7 @@ export interface LocalControlResult extends SessionResult {
  * whole replay, then checks that the committed output counts every input event exactly once.
  */
 export async function runLocalControl(deps: LocalControlDeps, s: ControlSettings, o: LocalControlOptions, config: unknown, samples: SessionTarget['samples'], models: SessionTarget['models'], shouldStop: () => boolean): Promise<LocalControlResult> {
-  const [r] = await runLocalGroup(deps, { ...o, topicPrefix: `khaos-ctl-${o.job}` }, [{ name: `${o.job}-ctl`, settings: s, startIntervalMs: o.startIntervalMs, fallbackIntervalMs: o.fallbackIntervalMs, samples, models }], config, shouldStop);
+  const [r] = await runLocalGroup(deps, { ...o, topicPrefix: `khaos-ctl-${o.job.name}` }, [{ name: `${o.job.name}-ctl`, settings: s, startIntervalMs: o.startIntervalMs, fallbackIntervalMs: o.fallbackIntervalMs, samples, models }], config, shouldStop);
   return { ...r!, kills: r!.kills.length };
 }
 
@@ -100,8 +96,10 @@ export async function runLocalControl(deps: LocalControlDeps, s: ControlSettings
 export async function runLocalGroup(deps: LocalControlDeps, o: LocalGroupOptions, members: readonly GroupMember[], config: unknown, shouldStop: () => boolean): Promise<MemberResult[]> {
   const { bus, clock, log } = deps;
   const input = `${o.topicPrefix}-input`;
-  const topicsOf = (m: GroupMember) => ({ output: `${o.topicPrefix}-${m.name}-output`, audit: `${o.topicPrefix}-${m.name}-audit` });
-  for (const t of [input, ...members.flatMap((m) => Object.values(topicsOf(m)))]) await bus.ensureTopic(t, o.partitions);
+  const topicsOf = (m: GroupMember): ReplicaTopics => ({ input, output: `${o.topicPrefix}-${m.name}-output`, audit: `${o.topicPrefix}-${m.name}-audit` });
+  for (const t of new Set(members.flatMap((m) => Object.values(topicsOf(m))))) await bus.ensureTopic(t, o.partitions);
+  // Before any replica starts: a replay topic that is missing or empty is refused here.
+  const generator = notingFor(o.job, await jobInputGenerator(bus, o.job, o.seed, 'a control run', log));
   const schedule = replaySchedule(o.trace, o);
   log(`workload: ${o.trace.name}, ${o.durationSec} s at ×${o.compression} from +${o.startOffsetSec} s, peak ${o.peakRateEps} ev/s → ${schedule.reduce((a, b) => a + b, 0)} events`);
 
@@ -111,7 +109,7 @@ export async function runLocalGroup(deps: LocalControlDeps, o: LocalGroupOptions
     for (const m of members) {
       const jobInterval = m.settings.actuator === 'paced' ? m.fallbackIntervalMs : m.startIntervalMs;
       const replica = await deps.orchestrator.startReplica({
-        name: m.name, job: builtInJob(o.job, o.dedup, o.flinkConf), checkpointIntervalMs: jobInterval, parallelism: o.parallelism,
+        name: m.name, job: o.job, checkpointIntervalMs: jobInterval, parallelism: o.parallelism,
         inputTopic: input, outputTopic: topicsOf(m).output, auditTopic: topicsOf(m).audit, groupId: `${o.topicPrefix}-${m.name}`,
       });
       started.push(m.name);
@@ -133,7 +131,7 @@ export async function runLocalGroup(deps: LocalControlDeps, o: LocalGroupOptions
       }),
     );
     const replay = await replayWorkload({
-      bus, clock, topic: input, schedule, generate: eventGenerator(o.job, seededRandom(o.seed), o.dedup),
+      bus, clock, topic: input, schedule, generate: generator.generate,
       shouldStop: () => shouldStop() || sessionError !== undefined,
       onSecond: (r) => {
         if (r.second % 30 === 0) log(`replay: second ${r.second}/${schedule.length}, ${r.produced}/${r.scheduled} events${r.lateMs > 0 ? `, ${r.lateMs} ms late` : ''}`);
@@ -145,12 +143,11 @@ export async function runLocalGroup(deps: LocalControlDeps, o: LocalGroupOptions
     await Promise.all(sessions.map((s) => s.killing()));
     if (sessionError !== undefined) throw sessionError;
     log(`replay done: ${replay.producedTotal}/${replay.scheduledTotal} events`);
-    await flushWindows(bus, input, o.job, clock.now() + 120_000);
 
     const out: MemberResult[] = [];
     for (const [i, { m, flink }] of runs.entries()) {
-      const reconciliation = await reconcileOutput(deps, flink, topicsOf(m).audit, replay.producedPerKey);
-      log(`${m.name}: ${reconciliation.ok ? `exactly-once: OK, ${reconciliation.countedTotal} events each counted once` : `exactly-once: FAILED: ${reconciliation.missing.length} keys short, ${reconciliation.extra.length} keys over, ${reconciliation.duplicateWindows} duplicate windows`}`);
+      const reconciliation = await reconcileOutput(deps, flink, o.job, topicsOf(m), { ...replay, ids: generator.ids });
+      log(`${m.name}: ${reconciliationLine(reconciliation)}`);
       if (o.stopReplicas) {
         await deps.orchestrator.stopReplica(m.name);
         started.splice(started.indexOf(m.name), 1);
@@ -204,8 +201,9 @@ function controlMember(deps: LocalControlDeps, m: GroupMember, flink: FlinkEngin
   return { promise, kills, killing: () => killing };
 }
 
-/** Output commits with checkpoints: paces them every 2 s while reading the audit topic back, rather than wait for the fallback. */
-async function reconcileOutput(deps: LocalControlDeps, flink: FlinkEngine, audit: string, produced: ReadonlyMap<string, number>): Promise<Reconciliation> {
+/** Output commits with checkpoints: paces them every 2 s while reading the output back (job.reconcile), rather than wait for the fallback. */
+async function reconcileOutput(deps: LocalControlDeps, flink: FlinkEngine, job: JobDescriptor, topics: ReplicaTopics, sent: Parameters<typeof checkOutput>[3]): Promise<Reconciliation> {
+  if (job.reconcile.kind === 'none') return (await checkOutput(deps, job, topics, sent, { timeoutMs: 0 })).reconciliation;
   const finalPacer = new Pacer(flink, deps.clock, 2000);
   let reading = true;
   let completed = 0;
@@ -218,7 +216,7 @@ async function reconcileOutput(deps: LocalControlDeps, flink: FlinkEngine, audit
   })();
   // Checkpoints every 2 s commit the output: a count unchanged over 4 reads (about 15 s), with 2
   // checkpoints completed meanwhile (each commits whatever the job had processed), is final.
-  const reconciliation = await awaitReconciliation(deps.bus, deps.clock, audit, produced, 120_000, deps.log, 4, { completed: () => completed, atLeast: 2 }).finally(() => (reading = false));
+  const { reconciliation } = await checkOutput(deps, job, topics, sent, { timeoutMs: 120_000, settledAfterReads: 4, settle: { completed: () => completed, atLeast: 2 } }).finally(() => (reading = false));
   await pacing;
   return reconciliation;
 }

@@ -1,3 +1,4 @@
+import type { JobIdentity } from '../../core/job-identity.js';
 import { KhaosError } from '../../core/errors.js';
 import { createPolicy, parsePolicy } from '../../core/control/policies.js';
 import type { ActuatorKind, ControlModels, PolicyOptions } from '../../core/control/policy.js';
@@ -67,7 +68,10 @@ export interface SessionTarget {
 }
 
 /** What a session learns from or decides with: training samples, or models from files. */
-export type ModelInputs = Pick<SessionTarget, 'samples' | 'models'>;
+export type ModelInputs = Pick<SessionTarget, 'samples' | 'models'> & {
+  /** The job the models were fitted for, as their files or samples say, and which file says it. */
+  fittedFor?: { identity: JobIdentity; source: string };
+};
 
 export interface SessionResult {
   runId: string;

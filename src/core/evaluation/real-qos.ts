@@ -92,7 +92,7 @@ export function checkpointInFlightShare(r: RealRunRecord): number {
 }
 
 /** A row of the evaluation JSON measured on the real stack: one run, so no spread; lost and duplicated counted. */
-export type RealEvaluationRow = Omit<EvaluationRow, 'lost' | 'duplicated' | 'spread'> & { lost: number; duplicated: number };
+export type RealEvaluationRow = Omit<EvaluationRow, 'lost' | 'duplicated' | 'spread'> & { lost: number | null; duplicated: number | null };
 
 /** The run's row of the evaluation JSON (MEASURED). */
 export function realQos(r: RealRunRecord, t: QosTargets): RealEvaluationRow {

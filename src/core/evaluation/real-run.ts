@@ -1,4 +1,4 @@
-import type { JobKind } from '../load/events.js';
+import type { JobName } from '../jobs.js';
 import type { JobSample } from '../profiling/recovery.js';
 
 /**
@@ -10,7 +10,7 @@ import type { JobSample } from '../profiling/recovery.js';
 export interface RealRunRecord {
   /** As in the evaluation JSON: `khaos+`, `khaos+@restart`, `static:5s`, … */
   policy: string;
-  job: JobKind;
+  job: JobName;
   /** The replica's name on the local stack. */
   replica: string;
   /** How the replicas of the evaluation ran: one after another, or side by side on one replayed input. */
@@ -46,9 +46,9 @@ export interface RealRunRecord {
   checkpointsCompleted: number;
   /** Interval changes applied, with the outage each cost (0 for paced). */
   changes: { atMs: number; fromMs: number; toMs: number; outageMs: number }[];
-  /** From the committed output: events lost and counted twice (exactly-once: both 0). */
-  lost: number;
-  duplicated: number;
+  /** From the committed output: events lost and counted twice (exactly-once: both 0); null: not checked (job.reconcile none). */
+  lost: number | null;
+  duplicated: number | null;
 }
 
 /** The interval in force at `tMs` in a run, ms (the first one before the run's first change). */

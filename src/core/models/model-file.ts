@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { badInput } from '../errors.js';
 import { buildModel, MODEL_NAMES, type FittedModel, type IntervalModel, type ModelKind, type ModelName } from './regression.js';
 import type { FailureSample } from '../profiling/samples.js';
+import type { JobIdentity } from '../job-identity.js';
 
 /**
  * Versioned JSON model files: one fitted model, its fit statistics, what its prediction
@@ -49,6 +50,10 @@ const schema = z.object({
   }),
   /** ISO 8601 time of the fit. */
   createdAt: z.iso.datetime({ offset: true }),
+  /** The job the samples were measured on (core/job-identity.ts); absent: samples without one (older exports, hand-made CSVs). */
+  job: z
+    .object({ fingerprint: z.string(), name: z.string(), entryClass: z.string(), jarSha256: z.string(), parallelism: z.number(), recoveryConf: z.record(z.string(), z.string()) })
+    .optional(),
 });
 
 /** The JSON content of a model file. */
@@ -59,6 +64,8 @@ export interface TrainingData {
   source: string;
   sha256: string;
   samples: readonly FailureSample[];
+  /** The job the samples were measured on, when the samples say. */
+  job?: JobIdentity;
 }
 
 const orNull = (x: number) => (Number.isFinite(x) ? x : null);
@@ -84,6 +91,7 @@ export function toModelFile(model: FittedModel, training: TrainingData, createdA
       ciMs: span(training.samples.map((s) => s.ciMs)),
     },
     createdAt,
+    ...(training.job ? { job: { ...training.job, recoveryConf: { ...training.job.recoveryConf } } } : {}),
   };
 }
 

@@ -82,7 +82,8 @@ export type FittedVariants = Record<ModelKind, FittedModel[]> & { unfitted: Unfi
  * fitted is listed in `unfitted` instead. `onProgress` is called after each fold and each fit.
  */
 export function fitModels(samples: readonly FailureSample[], seed: number, onProgress?: FitProgress): FittedVariants {
-  const plan = KINDS.flatMap((kind) => variantsFor(samples, kind).map((variant) => ({ kind, variant })));
+  // Samples without any latency (a profile with job.latency none) fit no latency model: `latency` stays empty.
+  const plan = KINDS.filter((kind) => kind !== 'latency' || samplesOf(samples, kind).length > 0).flatMap((kind) => variantsFor(samples, kind).map((variant) => ({ kind, variant })));
   const n = samples.length;
   const foldsEach = (kind: ModelKind) => crossValidationFolds(samplesOf(samples, kind).length, seed).folds.length + 1; // +1: the fit on all
   const total = plan.reduce((t, p) => t + foldsEach(p.kind), 0);
@@ -115,6 +116,9 @@ export interface ComparedFit {
   coefficients: Record<string, number>;
 }
 
+/** What is said where no latency model was fitted: the samples carry no latency. */
+export const LATENCY_NOT_FITTED = 'not fitted: no sample carries a latency (profiled with job.latency none)';
+
 /** Summary of {@link fitModels} and the choice per kind. */
 export function summarise(fitted: FittedVariants): ModelComparison {
   const brief = (m: FittedModel | undefined): ComparedFit | undefined => m && { cvMape: m.cv.cvMape, r2: m.fit.r2, coefficients: m.coefficients };
@@ -128,7 +132,7 @@ export function summarise(fitted: FittedVariants): ModelComparison {
       }
       return row;
     }),
-    chosen: { recovery: chooseModel(fitted.recovery, 'recovery').variant, latency: chooseModel(fitted.latency, 'latency').variant },
+    chosen: { recovery: chooseModel(fitted.recovery, 'recovery').variant, latency: fitted.latency.length > 0 ? chooseModel(fitted.latency, 'latency').variant : LATENCY_NOT_FITTED },
     unfitted: fitted.unfitted,
   };
 }
