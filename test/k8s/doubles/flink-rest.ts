@@ -6,7 +6,8 @@ import type { FlinkDeploymentObject } from '../../../src/adapters/k8s/orchestrat
 import { WatchCache, type KubeObject } from '../../../src/adapters/k8s/watch.js';
 import { SystemClock } from '../../../src/adapters/system/clock.js';
 import { KhaosError } from '../../../src/core/errors.js';
-import { INTERVAL_KEY, LABELS } from '../../../src/core/k8s/render.js';
+import { specIntervalMs } from '../../../src/core/k8s/deployment.js';
+import { LABELS } from '../../../src/core/k8s/render.js';
 import type { JobKind } from '../../../src/core/load/events.js';
 import type { JobState } from '../../../src/core/job-state.js';
 import type { FlinkEngine } from '../../../src/ports/flink-engine.js';
@@ -36,7 +37,7 @@ import { FakeFlinkPlatform, type FakeFlinkPlatformOptions } from '../../fakes/fa
  *   POST /jobs/:id/checkpoints and its status, /jobs/:id/exceptions, /taskmanagers. A JobManager
  *   that is not up answers 503, as an ingress with no backend does.
  *
- * It does NOT model: stop-with-savepoint, savepoints and cancel over REST (404: on Kubernetes the
+ * It does NOT model: a job without checkpointing (no cluster answers for it), stop-with-savepoint, savepoints and cancel over REST (404: on Kubernetes the
  * operator does them, see the operator double), a redeploy restoring state (a new JobManager
  * starts a fresh job), the checkpoint history and summary statistics, checkpoint external paths,
  * stack traces, per-subtask metrics, several TaskManagers lost at once before any replacement
@@ -128,8 +129,8 @@ const ROUTES: [method: string, path: RegExp, answer: Answer][] = [
 
 const podOf = (c: Cluster, taskManagerId: string) => c.podOf.get(taskManagerId) ?? taskManagerId;
 
-/** The interval Khaos writes (`<ms> ms`), and the value of one `--flag value` job argument. */
-const intervalOf = (fd: FlinkDeploymentObject) => Number(/^(\d+)\s*ms$/.exec(fd.spec.flinkConfiguration?.[INTERVAL_KEY] ?? '')?.[1] ?? 'NaN');
+/** The interval as Flink reads it (undefined: checkpointing off), and the value of one `--flag value` job argument. */
+const intervalOf = (fd: FlinkDeploymentObject) => specIntervalMs(fd.spec.flinkConfiguration);
 const argOf = (fd: FlinkDeploymentObject, flag: string) => {
   const args = (fd.spec.job as { args?: string[] } | undefined)?.args ?? [];
   return args[args.indexOf(flag) + 1] ?? '';
@@ -253,9 +254,11 @@ export class FlinkRestDouble {
         continue;
       }
       const parallelism = fd.spec.job?.parallelism ?? 1;
-      if (fd.metadata.deletionTimestamp || fd.status?.jobStatus?.state !== 'RUNNING' || running(name, 'jobmanager').length === 0 || tms.length < parallelism) continue;
+      // A job without checkpointing is not modelled: no cluster answers for it.
+      const intervalMs = intervalOf(fd);
+      if (intervalMs === undefined || fd.metadata.deletionTimestamp || fd.status?.jobStatus?.state !== 'RUNNING' || running(name, 'jobmanager').length === 0 || tms.length < parallelism) continue;
       this.deploy(ns, name, {
-        job: builtInJob((fd.metadata.labels?.[LABELS.job] ?? 'iot') as JobKind), checkpointIntervalMs: intervalOf(fd), parallelism,
+        job: builtInJob((fd.metadata.labels?.[LABELS.job] ?? 'iot') as JobKind), checkpointIntervalMs: intervalMs, parallelism,
         inputTopic: argOf(fd, '--input-topic'), outputTopic: argOf(fd, '--output-topic'), auditTopic: argOf(fd, '--audit-topic'), groupId: argOf(fd, '--group-id'),
       }, tms.slice(0, parallelism));
     }
