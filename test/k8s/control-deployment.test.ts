@@ -171,6 +171,27 @@ describe('paced', () => {
     store.close();
   });
 
+  it('a JobManager restart: seen from the deployment’s status (job RECONCILING while its REST is gone) and recorded as a failure', { timeout: 90_000 }, async () => {
+    await userDeployment('jmloss', 60_000);
+    let deleted = false;
+    const { result, store } = await control('jmloss', { policy: 'static:2s', actuator: 'paced' }, (s) => {
+      if (!deleted && s.events('run-jmloss', 'checkpoint-completed').length >= 1) {
+        deleted = true;
+        void (async () => {
+          const pods = (await admin.request('GET', `/api/v1/namespaces/${NS}/pods?labelSelector=${encodeURIComponent('app=jmloss,component=jobmanager')}`)).body as { items: { metadata: { name: string } }[] };
+          for (const p of pods.items) await admin.request('DELETE', `/api/v1/namespaces/${NS}/pods/${p.metadata.name}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 });
+        })();
+      }
+      // Until the job runs again (a new JobManager, a fresh job in the REST double) and a checkpoint completed since.
+      const failure = s.events('run-jmloss', 'failure')[0];
+      return failure !== undefined && s.events('run-jmloss', 'checkpoint-completed').some((e) => e.atMs > failure.atMs + 1000);
+    });
+    const [failure] = store.events(result.runId, 'failure');
+    expect(failure!.detail).toBe('job left RUNNING (RECONCILING)');
+    expect(store.events(result.runId, 'deployment-status').map((e) => e.detail)).toContain('khaos/jmloss: lifecycleState STABLE, job RECONCILING, JobManager READY');
+    store.close();
+  });
+
   it('a user who patches the interval by hand mid-run: Khaos records it, pauses (no more checkpoints paced) and says so, on the deployment too', { timeout: 90_000 }, async () => {
     await userDeployment('byhand', 60_000);
     let patchedAt: number | undefined;

@@ -182,7 +182,9 @@ async function requireRights(api: K8sApi, namespace: string): Promise<void> {
  * Flink's REST for a FlinkDeployment, completed by its status: while the JobManager does not
  * answer (a JobManager restart, an upgrade), the job is as the operator last observed it
  * (`status.jobStatus`: RECONCILING, FAILED, …), so the controller sees the job leave RUNNING
- * instead of an unreachable address that says nothing.
+ * instead of an unreachable address that says nothing. A 503 (the JobManager's service has no
+ * ready endpoint) under a status still RUNNING is RECONCILING already: the operator's own rule
+ * (JobStatusObserver.ifRunningMoveToReconciling), applied before its next observe round.
  */
 export class FlinkDeploymentRestEngine extends RestFlinkEngine {
   constructor(
@@ -198,8 +200,10 @@ export class FlinkDeploymentRestEngine extends RestFlinkEngine {
       return await super.listJobs();
     } catch (e) {
       const v = this.target.view();
-      if (!v?.jobId || !v.jobState || v.jobState === 'RUNNING') throw e;
-      return [{ id: v.jobId, name: this.target.ref, state: v.jobState as JobState, startTimeMs: 0 }];
+      if (!v?.jobId || !v.jobState) throw e;
+      const noJobManager = /answered 503/.test((e as Error).message);
+      if (v.jobState === 'RUNNING' && !noJobManager) throw e;
+      return [{ id: v.jobId, name: this.target.ref, state: (v.jobState === 'RUNNING' ? 'RECONCILING' : v.jobState) as JobState, startTimeMs: 0 }];
     }
   }
 }
