@@ -71,7 +71,7 @@ afterAll(async () => {
  * A FlinkDeployment as a user writes one (no Khaos labels), running the iot job at `intervalMs`
  * with `upgradeMode`, and its job RUNNING.
  */
-async function userDeployment(name: string, intervalMs: number | undefined, upgradeMode = 'savepoint'): Promise<void> {
+async function userDeployment(name: string, intervalMs: number | undefined, upgradeMode = 'savepoint', flinkConf: Record<string, string> = {}): Promise<void> {
   const obj = replicaDeployment(settings, {
     name, profile: 'user', replica: name, job: builtInJob('iot'), checkpointIntervalMs: intervalMs ?? 1, parallelism: 2,
     inputTopic: 'in', outputTopic: `out-${name}`, auditTopic: `audit-${name}`, groupId: name, txnPrefix: name, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000,
@@ -79,6 +79,7 @@ async function userDeployment(name: string, intervalMs: number | undefined, upgr
   delete obj.metadata.labels;
   if (intervalMs === undefined) delete obj.spec.flinkConfiguration['execution.checkpointing.interval'];
   obj.spec.job.upgradeMode = upgradeMode;
+  Object.assign(obj.spec.flinkConfiguration, flinkConf);
   await admin.create(obj as never);
   await until(time, `${name} RUNNING`, async () => {
     const fd = (await admin.request('GET', fdPath(name))).body as { status?: { jobStatus?: { state?: string } } };
@@ -288,4 +289,21 @@ describe('restart actuator: the operator’s savepoint upgrade', () => {
       });
     });
   }
+
+  it('the worked session of docs/kubernetes.md: --set-fallback raises the deployment’s own interval once through the operator, the health check is explained, then Khaos paces', { timeout: 120_000 }, async () => {
+    await userDeployment('orders', 60_000, 'savepoint', { 'kubernetes.operator.cluster.health-check.enabled': 'true' });
+    const home = path.join(tmp, 'home-session');
+    const cfg = path.join(tmp, 'session.yaml');
+    fs.writeFileSync(cfg, YAML.stringify({ k8s: { namespace: NS, kubeconfig: kubeconfigFile, restUrlTemplate: rest!.urlTemplate }, control: { policy: 'static:5s', actuator: 'paced', fallbackInterval: '10min', tick: '1s', statusEvery: '5s', window: '10s', minUptime: '0s' } }));
+    const run = await khaos(['control', '--config', cfg, '--flinkdeployment', `${NS}/orders`, '--set-fallback', '--duration', '12s'], { env: { KHAOS_HOME: home } });
+    const decisions = await khaos(['control', 'decisions'], { env: { KHAOS_HOME: home } });
+    const events = (await eventsOn('orders')).sort((a, b) => (a.reason === 'KhaosFallbackRaised' ? -1 : b.reason === 'KhaosFallbackRaised' ? 1 : 0)).map((e) => `${e.type.padEnd(8)}${e.reason.padEnd(26)}${e.message}`);
+    console.log(`[k8s] worked session:\n$ khaos control --config session.yaml --flinkdeployment khaos/orders --set-fallback --duration 12s\n${run.out}\n$ khaos control decisions\n${decisions.out}\n$ kubectl -n khaos get events --field-selector involvedObject.name=orders (Khaos's)\n${events.join('\n')}`);
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toMatch(/note: the operator's checkpoint-progress health check is on: a job that completes no checkpoint within 20 min is restarted/);
+    expect(run.out).toMatch(/--set-fallback: raising khaos\/orders's own interval 60000 → 600000 ms through the operator's savepoint upgrade/);
+    expect(await specInterval('orders')).toBe('600000 ms');
+    expect(decisions.out).toMatch(/change 600000 →   5000 ms  applied/);
+    expect(events.map((e) => e.slice(0, 34).trim()).sort()).toEqual(['Normal  KhaosFallbackRaised', 'Normal  KhaosIntervalChanged']);
+  });
 });
