@@ -1,4 +1,5 @@
 import { KhaosError } from '../../src/core/errors.js';
+import { whenChanged } from '../../src/adapters/k8s/watch.js';
 import type { DeploymentView, ManagedDeployment } from '../../src/ports/managed-deployment.js';
 
 /**
@@ -46,23 +47,7 @@ export class FakeManagedDeployment implements ManagedDeployment {
   }
 
   waitFor<T>(what: string, ms: number, check: (v: DeploymentView | undefined) => T | undefined): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const done = () => (clearTimeout(timer), this.waiters.delete(evaluate));
-      const evaluate = () => {
-        try {
-          const v = check(this.view());
-          if (v === undefined) return;
-          done();
-          resolve(v);
-        } catch (e) {
-          done();
-          reject(e as Error);
-        }
-      };
-      const timer = setTimeout(() => (done(), reject(new KhaosError('timeout', `${what}: not within ${ms / 1000} s`))), ms);
-      this.waiters.add(evaluate);
-      evaluate();
-    });
+    return whenChanged(this.waiters, ms, () => check(this.view()), () => new KhaosError('timeout', `${what}: not within ${ms / 1000} s`));
   }
 
   close(): void {}

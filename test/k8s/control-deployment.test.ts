@@ -4,13 +4,12 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { K8sApi } from '../../src/adapters/k8s/api.js';
-import { kubeconfig, startControlPlane, stopControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
+import { kubeconfig, stopControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
 import { SqliteControlStore } from '../../src/adapters/sqlite/sqlite-control-store.js';
 import { SystemClock } from '../../src/adapters/system/clock.js';
 import { isAlive } from '../../src/adapters/system/processes.js';
 import { runDeploymentControl, type DeploymentControlResult } from '../../src/app/control/deployment-run.js';
 import { controlSettings } from '../../src/app/control/session.js';
-import { crdsDir } from '../../src/cli/k8s.js';
 import { flinkDeploymentTarget } from '../../src/compose.js';
 import { resolveConfig } from '../../src/config/schema.js';
 import { builtInJob } from '../../src/core/jobs.js';
@@ -19,7 +18,7 @@ import { khaosError, until } from '../contract/until.js';
 import { FlinkOperatorDouble } from './doubles/flink-operator.js';
 import { FlinkRestDouble } from './doubles/flink-rest.js';
 import { khaos } from '../integration/helpers.js';
-import { khaosNamespace, serviceAccountToken } from './subject.js';
+import { planeWithKhaos, serviceAccountToken } from './subject.js';
 
 // `khaos control --flinkdeployment` on a real control plane (etcd, kube-apiserver with RBAC,
 // controller-manager, scheduler, kwok), with the token of Khaos's rendered Role, against
@@ -43,17 +42,11 @@ let rest: FlinkRestDouble | undefined;
 let kubeconfigFile: string;
 
 beforeAll(async () => {
-  plane = await startControlPlane({ dir: path.join(tmp, 'plane'), crdsDir: crdsDir(), ownerPid: process.pid, progress: (l) => console.log(`[k8s] ${l}`) });
-  const adminApi = () => {
-    const api = K8sApi.fromKubeconfig(plane!.kubeconfig);
-    apis.push(api);
-    return api;
-  };
-  admin = adminApi();
-  apis.push(await khaosNamespace(admin, plane, settings));
-  khaosToken = await serviceAccountToken(admin, NS, settings.serviceAccount);
+  const started = await planeWithKhaos(path.join(tmp, 'plane'), settings, apis);
+  ({ plane, admin, khaosToken } = started);
+  const { adminApi } = started;
   kubeconfigFile = path.join(tmp, 'khaos-kubeconfig');
-  fs.writeFileSync(kubeconfigFile, kubeconfig(plane.server, fs.readFileSync(plane.caFile, 'utf8'), khaosToken));
+  fs.writeFileSync(kubeconfigFile, kubeconfig(started.plane.server, fs.readFileSync(started.plane.caFile, 'utf8'), khaosToken));
   operator = await FlinkOperatorDouble.start(adminApi(), NS);
   rest = await FlinkRestDouble.start({ capacityEps: 3000, detectionDelayMs: 1000, restartDelayMs: 1000 });
   await rest.follow(adminApi(), NS);
@@ -298,7 +291,7 @@ describe('restart actuator: the operator’s savepoint upgrade', () => {
     const run = await khaos(['control', '--config', cfg, '--flinkdeployment', `${NS}/orders`, '--set-fallback', '--duration', '12s'], { env: { KHAOS_HOME: home } });
     const decisions = await khaos(['control', 'decisions'], { env: { KHAOS_HOME: home } });
     const events = (await eventsOn('orders')).sort((a, b) => (a.reason === 'KhaosFallbackRaised' ? -1 : b.reason === 'KhaosFallbackRaised' ? 1 : 0)).map((e) => `${e.type.padEnd(8)}${e.reason.padEnd(26)}${e.message}`);
-    console.log(`[k8s] worked session:\n$ khaos control --config session.yaml --flinkdeployment khaos/orders --set-fallback --duration 12s\n${run.out}\n$ khaos control decisions\n${decisions.out}\n$ kubectl -n khaos get events --field-selector involvedObject.name=orders (Khaos's)\n${events.join('\n')}`);
+    console.log(`[k8s] worked session:\n$ khaos control --config session.yaml --flinkdeployment khaos/orders --set-fallback --duration 12s\n${run.out}\n$ khaos control decisions\n${decisions.out}\nEvents on FlinkDeployment khaos/orders (type, reason, message; read by the test with the admin token):\n${events.join('\n')}`);
     expect(run.code, run.out).toBe(0);
     expect(run.out).toMatch(/note: the operator's checkpoint-progress health check is on: a job that completes no checkpoint within 20 min is restarted/);
     expect(run.out).toMatch(/--set-fallback: raising khaos\/orders's own interval 60000 → 600000 ms through the operator's savepoint upgrade/);

@@ -8,7 +8,7 @@ import type { DeploymentView, ManagedDeployment } from '../../ports/managed-depl
 import { RestFlinkEngine } from '../flink-rest/rest-flink-engine.js';
 import { describeRefusal, type K8sApi } from './api.js';
 import { describeStatus, type FlinkDeploymentObject } from './orchestrator.js';
-import { WatchCache } from './watch.js';
+import { WatchCache, whenChanged } from './watch.js';
 
 /**
  * A FlinkDeployment Khaos did not create and controls (`khaos control --flinkdeployment NS/NAME`):
@@ -137,29 +137,7 @@ export class FlinkDeploymentTarget implements ManagedDeployment {
   }
 
   waitFor<T>(what: string, ms: number, check: (v: DeploymentView | undefined) => T | undefined): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(evaluate);
-      };
-      const evaluate = () => {
-        try {
-          const v = check(this.view());
-          if (v === undefined) return;
-          done();
-          resolve(v);
-        } catch (err) {
-          done();
-          reject(err as Error);
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new KhaosError('timeout', `${what}: not within ${ms / 1000} s (last seen: ${describeStatus(this.object())})`, `see kubectl -n ${this.o.namespace} describe flinkdeployment ${this.o.name}, its events and the operator's log`));
-      }, ms);
-      this.waiters.add(evaluate);
-      evaluate();
-    });
+    return whenChanged(this.waiters, ms, () => check(this.view()), () => new KhaosError('timeout', `${what}: not within ${ms / 1000} s (last seen: ${describeStatus(this.object())})`, `see kubectl -n ${this.o.namespace} describe flinkdeployment ${this.o.name}, its events and the operator's log`));
   }
 
   close(): void {
