@@ -4,6 +4,7 @@ import type { ActuationOutcome, IntervalActuator } from '../../ports/actuator.js
 import type { Clock } from '../../ports/clock.js';
 import type { ControlStore } from '../../ports/control-store.js';
 import type { DeploymentView, ManagedDeployment } from '../../ports/managed-deployment.js';
+import { saveStep } from './restart-actuator.js';
 
 /**
  * The restart actuator on an operator-managed deployment (a FlinkDeployment): Khaos patches the
@@ -82,10 +83,7 @@ export class DeploymentUpgradeActuator implements IntervalActuator {
   }
 
   private save(r: ReconfigRecord, step: ReconfigStep, extra: Partial<ReconfigRecord> = {}): ReconfigRecord {
-    const next = { ...r, ...extra, step, updatedAtMs: this.deps.clock.now() };
-    this.deps.store.saveReconfiguration(next);
-    this.deps.onStep?.(step);
-    return next;
+    return saveStep(this.deps, r, step, extra);
   }
 
   async apply(toIntervalMs: number): Promise<ActuationOutcome> {

@@ -1,12 +1,9 @@
 import { KhaosError } from '../../core/errors.js';
 import { healthCheckNotes, upgradeModeProblem } from '../../core/k8s/deployment.js';
 import type { ReconfigStep } from '../../core/control/records.js';
-import type { Clock } from '../../ports/clock.js';
-import type { ControlStore } from '../../ports/control-store.js';
-import type { FlinkEngine } from '../../ports/flink-engine.js';
 import type { DeploymentView, ManagedDeployment } from '../../ports/managed-deployment.js';
 import { DeploymentUpgradeActuator, runsWith } from './deployment-actuator.js';
-import { runControlSession, type ControlSettings, type ModelInputs, type SessionResult } from './session.js';
+import { runControlSession, type ControlSettings, type ModelInputs, type SessionDeps, type SessionResult } from './session.js';
 
 /**
  * `khaos control --flinkdeployment NS/NAME`: a control session on a job the Flink Kubernetes
@@ -18,15 +15,9 @@ import { runControlSession, type ControlSettings, type ModelInputs, type Session
  * ends the run. Each applied or failed change is also an Event on the deployment.
  */
 
-export interface DeploymentControlDeps {
+/** A session's dependencies (`flink`: the deployment's JobManager REST, completed by its status), and the deployment. */
+export interface DeploymentControlDeps extends SessionDeps {
   deployment: ManagedDeployment;
-  /** Flink's REST of the deployment's JobManager (completed by its status). */
-  flink: FlinkEngine;
-  clock: Clock;
-  store: ControlStore;
-  log(line: string): void;
-  newRunId(): string;
-  ownerPid: number;
   onStep?(step: ReconfigStep): void;
 }
 
