@@ -134,6 +134,8 @@ describe('bad input: refused at start with the fix, nothing changed', () => {
     const api = new K8sApi({ server: plane!.server, ca: fs.readFileSync(plane!.caFile, 'utf8'), token: await serviceAccountToken(admin, NS, 'khaos-noevents') });
     apis.push(api);
     const { FlinkDeploymentTarget } = await import('../../src/adapters/k8s/flink-deployment-target.js');
+    // A namespace where the token has no right at all: most likely none by that name.
+    await expect(FlinkDeploymentTarget.open({ api, namespace: 'nope', name: 'stateless' })).rejects.toMatchObject({ ...khaosError('bad-input'), message: 'Khaos\'s token has no right at all in namespace "nope": there is no such namespace, or Khaos\'s Role is not bound in it' });
     await expect(FlinkDeploymentTarget.open({ api, namespace: NS, name: 'stateless' })).rejects.toMatchObject({ ...khaosError('environment'), message: 'the Role lacks a right in namespace khaos: create on events, to record each change on it' });
   });
 });

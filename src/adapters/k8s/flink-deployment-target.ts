@@ -153,6 +153,7 @@ async function requireRights(api: K8sApi, namespace: string): Promise<void> {
     if (r.status !== 201) throw new KhaosError('environment', `the API server did not answer the access review: ${describeRefusal(r)}`, 'check the kubeconfig’s token');
     if (!(r.body as { status?: { allowed?: boolean } }).status?.allowed) missing.push(`${verb} on ${resource}${subresource ? `/${subresource}` : ''}${group ? ` (API group ${group})` : ''}, to ${why}`);
   }
+  if (missing.length === NEEDED.length) throw new KhaosError('bad-input', `Khaos's token has no right at all in namespace "${namespace}": there is no such namespace, or Khaos's Role is not bound in it`, `check the namespace of --flinkdeployment NAMESPACE/NAME (kubectl get flinkdeployments -A lists them); to control deployments there, apply the Role and RoleBinding of khaos k8s render --rbac in that namespace`);
   if (missing.length) throw new KhaosError('environment', `the Role lacks ${missing.length === 1 ? 'a right' : `${missing.length} rights`} in namespace ${namespace}: ${missing.join('; ')}`, 'add them to the Role (khaos k8s render --rbac prints it) and run Khaos with that ServiceAccount’s token');
 }
 
