@@ -33,6 +33,8 @@ import { K8sApi } from './adapters/k8s/api.js';
 import { KubernetesFailureInjector } from './adapters/k8s/failure-injector.js';
 import { kubeconfigPath } from './adapters/k8s/kubeconfig.js';
 import { KubernetesOrchestrator } from './adapters/k8s/orchestrator.js';
+import { FlinkDeploymentRestEngine, FlinkDeploymentTarget } from './adapters/k8s/flink-deployment-target.js';
+import type { ManagedDeployment } from './ports/managed-deployment.js';
 import { CrdValidator, crdsOf } from './core/k8s/validate.js';
 import type { MessageBus } from './ports/message-bus.js';
 import { badInput, KhaosError } from './core/errors.js';
@@ -325,6 +327,22 @@ export async function stackJobTarget(config: KhaosConfig, where: { stack: string
   const flink = flinkAt(stack.replica(replica).restUrl, where.requestTimeoutMs);
   const restartActuator = new RestartActuator({ orchestrator: stack, flink, store: deps.store, clock: new SystemClock(), log: deps.log, runId: deps.runId, onStep: crashHookFromEnv() }, replica, `${where.stack}/${replica}`);
   return { flink, restartActuator };
+}
+
+/**
+ * A FlinkDeployment to control (`khaos control --flinkdeployment NS/NAME`), through the config's
+ * kubeconfig: the deployment (spec, status, patches, events) and Flink's REST over its JobManager
+ * route (k8s.restUrlTemplate, else the API server's service proxy), completed by its status.
+ * `close` ends the watch and the API client.
+ */
+export async function flinkDeploymentTarget(config: KhaosConfig, ref: { namespace: string; name: string }, requestTimeoutMs: number, log: (l: string) => void): Promise<{ deployment: ManagedDeployment; flink: FlinkEngine; close(): void }> {
+  const api = K8sApi.fromKubeconfig(kubeconfigPath(config.k8s.kubeconfig), config.k8s.context);
+  const deployment = await FlinkDeploymentTarget.open({ api, ...ref, restUrlTemplate: config.k8s.restUrlTemplate, log }).catch((e: unknown) => {
+    api.close();
+    throw e;
+  });
+  const flink = new FlinkDeploymentRestEngine(deployment.restUrl, deployment, { requestTimeoutMs, fetch: api.fetch });
+  return { deployment, flink, close: () => (deployment.close(), api.close()) };
 }
 
 /** A real evaluation's runs, in a directory per sitting (plan.json and runs.json). */

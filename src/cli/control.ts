@@ -7,7 +7,8 @@ import { normaliseRestUrl } from '../core/rest-url.js';
 import { badInput } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { checkModelsJob } from '../app/control/control-models.js';
-import { checkJobJar, configJobIdentity, controlRecords, controlStore, processAlive, flinkAt, loadTrace, localControlDeps, modelInputs, newControlRunId, stackJobTarget, systemClock } from '../compose.js';
+import { runDeploymentControl } from '../app/control/deployment-run.js';
+import { checkJobJar, configJobIdentity, controlRecords, controlStore, crashHookFromEnv, flinkDeploymentTarget, processAlive, flinkAt, loadTrace, localControlDeps, modelInputs, newControlRunId, stackJobTarget, systemClock } from '../compose.js';
 import { act, configFrom, log, stopOnSignals, withConfigOptions, withOwnedStack, type CliIo } from './common.js';
 
 const EXAMPLES = `
@@ -20,6 +21,9 @@ Examples:
   khaos control --config FILE --stack NAME [--replica R]
                                               control the job of a local stack started by \`khaos stack up\`
                                               (both actuators; restart reconfigurations resume after a crash)
+  khaos control --config FILE --flinkdeployment NAMESPACE/NAME [--set-fallback]
+                                              control a job the Flink Kubernetes Operator runs, through the
+                                              kubeconfig (k8s.kubeconfig): both actuators, docs/kubernetes.md
   khaos control status [--json]               control runs, newest first
   khaos control decisions [--run ID] [--json] a run's decisions (default: the newest run)
 
@@ -34,6 +38,8 @@ interface Flags {
   jobId?: string;
   stack?: string;
   replica?: string;
+  flinkdeployment?: string;
+  setFallback?: boolean;
   policy?: string;
   actuator?: string;
   dryRun?: boolean;
@@ -50,6 +56,8 @@ export function addControlCommand(parent: Command, io: CliIo): Command {
     .option('--job-id <id>', 'with --attach: the job to control')
     .option('--stack <name>', 'control the job of a local stack started by `khaos stack up`')
     .option('--replica <r>', 'with --stack: the replica whose job to control')
+    .option('--flinkdeployment <ns/name>', 'control a FlinkDeployment of the Flink Kubernetes Operator, through the kubeconfig Khaos reads')
+    .option('--set-fallback', 'with --flinkdeployment: first raise its own interval to control.fallbackInterval (one operator upgrade)')
     .option('--policy <p>', POLICY_NAMES.map((p) => p.name).join(' | '))
     .option('--actuator <a>', 'paced (Khaos triggers checkpoints; no outage) | restart (savepoint and relaunch; local stack only)')
     .option('--dry-run', 'decide and record, never act')
@@ -71,13 +79,16 @@ async function controlJob(f: Flags): Promise<number> {
   overrides.policy = parsePolicy(overrides.policy).spec.policy;
   // Every check on the flags before anything is opened or reached: a refused command changes nothing.
   createPolicy(overrides.policy, overrides.options);
-  if (f.attach && f.stack) throw badInput('--attach and --stack exclude each other', '--attach URL for any Flink job, --stack NAME for the job of a local stack');
-  if (!(f.attach || f.stack) && (f.jobId || f.replica)) throw badInput('--job-id goes with --attach URL, --replica with --stack NAME', 'see `khaos control --help`');
+  if ([f.attach, f.stack, f.flinkdeployment].filter(Boolean).length > 1) throw badInput('--attach, --stack and --flinkdeployment exclude each other', '--attach URL for any Flink job, --stack NAME for the job of a local stack, --flinkdeployment NS/NAME for a FlinkDeployment');
+  if (f.setFallback && !f.flinkdeployment) throw badInput('--set-fallback goes with --flinkdeployment NS/NAME', 'on the local stack the job starts with control.fallbackInterval already');
+  const deploymentRef = f.flinkdeployment === undefined ? undefined : parseDeploymentRef(f.flinkdeployment);
+  if ((f.jobId && !(f.attach || f.stack || f.flinkdeployment)) || (f.replica && !f.stack)) throw badInput('--job-id goes with --attach URL, --stack NAME or --flinkdeployment NS/NAME, --replica with --stack NAME', 'see `khaos control --help`');
   const attach = f.attach === undefined ? undefined : normaliseRestUrl(f.attach, '--attach');
   const run: Run = { config: c, settings: controlSettings(overrides), inputs: modelInputs(c.control) };
   checkModelsJob(run.inputs, configJobIdentity(c), f.strict === true, log);
   const store = controlStore();
   try {
+    if (deploymentRef) return await controlDeployment(f, deploymentRef, run, store);
     if (attach || f.stack) return await controlRunningJob({ ...f, attach }, run, store);
     return await controlOwnJob(f, run);
   } finally {
@@ -112,6 +123,36 @@ async function controlRunningJob(f: Flags, { config: c, settings: s, inputs }: R
   );
   log(`control: ${r.decisions} decisions, ${r.changes} changes, ${r.failures} failures seen; \`khaos control decisions --run ${r.runId}\``);
   return 0;
+}
+
+/** `NAMESPACE/NAME` of --flinkdeployment, both DNS labels. */
+function parseDeploymentRef(text: string): { namespace: string; name: string } {
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(text);
+  if (!m) throw badInput(`--flinkdeployment must be NAMESPACE/NAME (lowercase letters, digits, dashes), got "${text}"`, 'e.g. --flinkdeployment flink/orders; kubectl get flinkdeployments -A lists them');
+  return { namespace: m[1]!, name: m[3]! };
+}
+
+/** --flinkdeployment NS/NAME: a job the operator runs, until Ctrl-C, --duration, or its deletion. */
+async function controlDeployment(f: Flags, ref: { namespace: string; name: string }, { config: c, settings: s, inputs }: Run, store: ReturnType<typeof controlStore>): Promise<number> {
+  const clock = systemClock();
+  const requestTimeoutMs = f.requestTimeout ? parseDuration(f.requestTimeout, '--request-timeout') : 10_000;
+  const durationMs = f.duration ? parseDuration(f.duration, '--duration') : Infinity;
+  const stopped = stopOnSignals('control');
+  let started: number | undefined;
+  const target = await flinkDeploymentTarget(c, ref, requestTimeoutMs, log);
+  try {
+    const r = await runDeploymentControl(
+      { ...target, clock, store, log, newRunId: newControlRunId, ownerPid: process.pid, onStep: crashHookFromEnv() },
+      s,
+      { setFallbackMs: f.setFallback ? c.control.fallbackIntervalMs : undefined, observeTimeoutMs: c.stack.savepointTimeoutMs, upgradeTimeoutMs: c.stack.startTimeoutMs + c.stack.savepointTimeoutMs, jobId: f.jobId, config: c },
+      inputs,
+      () => stopped() || clock.now() - (started ??= clock.now()) >= durationMs,
+    );
+    log(`control: ${r.decisions} decisions, ${r.changes} changes, ${r.failures} failures seen${r.pausedBecause ? '; paused (interval set by hand)' : ''}${r.endedBecause ? '; ended (FlinkDeployment deleted)' : ''}; \`khaos control decisions --run ${r.runId}\``);
+    return 0;
+  } finally {
+    target.close();
+  }
 }
 
 /** No --attach or --stack: the job on a stack of this process, fed the config's trace, with kills at control.kills; 1 when the output does not reconcile. */

@@ -3,11 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { K8sApi } from '../../src/adapters/k8s/api.js';
-import { kubeconfig, startControlPlane, stopControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
+import { kubeconfig, stopControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
 import { SqliteProfileStore } from '../../src/adapters/sqlite/sqlite-profile-store.js';
 import { isAlive } from '../../src/adapters/system/processes.js';
 import { runProfile, type ProfileDeps } from '../../src/app/profile.js';
-import { crdsDir } from '../../src/cli/k8s.js';
 import { kubernetesPlatform } from '../../src/compose.js';
 import { resolveConfig } from '../../src/config/schema.js';
 import { deploymentName } from '../../src/core/k8s/render.js';
@@ -19,7 +18,7 @@ import { MemoryMessageBus } from '../fakes/memory-message-bus.js';
 import { ChaosMeshDouble } from './doubles/chaos-mesh.js';
 import { FlinkOperatorDouble } from './doubles/flink-operator.js';
 import { FlinkRestDouble } from './doubles/flink-rest.js';
-import { khaosNamespace, leftovers, serviceAccountToken } from './subject.js';
+import { leftovers, planeWithKhaos } from './subject.js';
 
 // A profile plan (2 intervals × 2 points, kills just before a checkpoint) run end to end by
 // runProfile on a real control plane: KubernetesOrchestrator and KubernetesFailureInjector with
@@ -54,28 +53,20 @@ let plane: ControlPlaneState | undefined;
 const apis: K8sApi[] = [];
 let admin: K8sApi;
 /** Khaos's ServiceAccount token: the rendered Role and nothing else. */
-let khaos: K8sApi;
 let khaosToken: string;
 let operator: FlinkOperatorDouble | undefined;
 let chaosMesh: ChaosMeshDouble | undefined;
 let rest: FlinkRestDouble | undefined;
 
 beforeAll(async () => {
-  plane = await startControlPlane({ dir: path.join(tmp, 'plane'), crdsDir: crdsDir(), ownerPid: process.pid, progress: (l) => console.log(`[k8s] ${l}`) });
-  const adminApi = () => {
-    const api = K8sApi.fromKubeconfig(plane!.kubeconfig);
-    apis.push(api);
-    return api;
-  };
-  admin = adminApi();
-  khaos = await khaosNamespace(admin, plane, settings);
-  apis.push(khaos);
-  khaosToken = await serviceAccountToken(admin, NS, settings.serviceAccount);
+  const started = await planeWithKhaos(path.join(tmp, 'plane'), settings, apis);
+  ({ plane, admin, khaosToken } = started);
+  const { adminApi } = started;
   // Each double has a client of its own with the admin token: they play the operator, Chaos Mesh and Flink.
   operator = await FlinkOperatorDouble.start(adminApi(), NS);
   // A CRD just established may answer 429 "storage is (re)initializing" for a while; the Chaos Mesh double lists PodChaos once.
   await until(time, 'PodChaos served', async () => ((await admin.request('GET', '/apis/chaos-mesh.org/v1alpha1/podchaos')).status === 200 ? true : undefined));
-  chaosMesh = new ChaosMeshDouble({ server: plane.server, ca: fs.readFileSync(plane.caFile, 'utf8'), token: plane.token });
+  chaosMesh = new ChaosMeshDouble({ server: started.plane.server, ca: fs.readFileSync(started.plane.caFile, 'utf8'), token: started.plane.token });
   await chaosMesh.start();
   rest = await FlinkRestDouble.start({ capacityEps: 3000, detectionDelayMs: 1000, restartDelayMs: 1000 });
   await rest.follow(adminApi(), NS);

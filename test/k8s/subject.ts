@@ -3,13 +3,13 @@ import { expect } from 'vitest';
 import { builtInJob } from '../../src/core/jobs.js';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import { K8sApi } from '../../src/adapters/k8s/api.js';
-import { stopControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
+import { startControlPlane, stopControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
 import { isAlive } from '../../src/adapters/system/processes.js';
 import { KubernetesFailureInjector } from '../../src/adapters/k8s/failure-injector.js';
 import type { KubernetesOrchestrator } from '../../src/adapters/k8s/orchestrator.js';
 import { WatchCache, type KubeObject } from '../../src/adapters/k8s/watch.js';
 import { SystemClock } from '../../src/adapters/system/clock.js';
-import { crdValidator } from '../../src/cli/k8s.js';
+import { crdsDir, crdValidator } from '../../src/cli/k8s.js';
 import { khaosRbac, LABELS, type K8sSettings } from '../../src/core/k8s/render.js';
 import type { ReplicaRequest } from '../../src/ports/orchestrator.js';
 import type { PlatformSubject } from '../contract/orchestrator.contract.js';
@@ -92,4 +92,22 @@ export async function stopPlane(plane: ControlPlaneState | undefined, tmp: strin
     expect(plane.processes.filter((p) => isAlive(p.pid))).toEqual([]);
   }
   fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+/**
+ * A test file's control plane in `dir`, with namespace `settings.namespace` prepared as a user
+ * would (khaosNamespace): `adminApi()` makes an admin client (one per double), `khaos` is a client
+ * with Khaos's own token, `khaosToken` that token. Every client goes into `apis`, for the caller to close.
+ */
+export async function planeWithKhaos(dir: string, settings: K8sSettings, apis: K8sApi[]): Promise<{ plane: ControlPlaneState; admin: K8sApi; adminApi: () => K8sApi; khaos: K8sApi; khaosToken: string }> {
+  const plane = await startControlPlane({ dir, crdsDir: crdsDir(), ownerPid: process.pid, progress: (l) => console.log(`[k8s] ${l}`) });
+  const adminApi = () => {
+    const api = K8sApi.fromKubeconfig(plane.kubeconfig);
+    apis.push(api);
+    return api;
+  };
+  const admin = adminApi();
+  const khaos = await khaosNamespace(admin, plane, settings);
+  apis.push(khaos);
+  return { plane, admin, adminApi, khaos, khaosToken: await serviceAccountToken(admin, settings.namespace, settings.serviceAccount) };
 }

@@ -23,7 +23,7 @@ vi.mock('../../src/compose.js', async (importOriginal) => {
     reached.push(`${name}(${String(args[0])})`);
     throw new KhaosError('platform', `test: ${name} reached`);
   };
-  const names = ['startLocalStack', 'openLocalStack', 'messageBusAt', 'flinkAt', 'kubernetesPlatform'] as const;
+  const names = ['startLocalStack', 'openLocalStack', 'messageBusAt', 'flinkAt', 'kubernetesPlatform', 'flinkDeploymentTarget'] as const;
   return { ...real, ...Object.fromEntries(names.map((n) => [n, refuse(n)])) };
 });
 
@@ -152,6 +152,25 @@ describe('control.db: refused before anything writes to it', () => {
   it('`control status` with no database yet says so and creates none', async () => {
     expect(await khaos('control', 'status')).toMatchObject({ code: 0, out: expect.stringContaining('no control runs yet') });
     expect(fs.readdirSync(home)).toEqual([]);
+  });
+});
+
+describe('control --flinkdeployment', () => {
+  it.each([
+    [['--flinkdeployment', 'orders'], /--flinkdeployment must be NAMESPACE\/NAME .*got "orders"/, /kubectl get flinkdeployments -A/],
+    [['--flinkdeployment', 'Flink/Orders'], /--flinkdeployment must be NAMESPACE\/NAME/, /kubectl get flinkdeployments -A/],
+    [['--flinkdeployment', 'flink/orders', '--stack', 's'], /--attach, --stack and --flinkdeployment exclude each other/, /--flinkdeployment NS\/NAME for a FlinkDeployment/],
+    [['--attach', 'http://127.0.0.1:1', '--set-fallback'], /--set-fallback goes with --flinkdeployment NS\/NAME/, /control\.fallbackInterval/],
+  ])('%j is refused before any connection, and nothing is written', async (args, problem, fix) => {
+    expectRefused(await khaos('control', ...args), problem, fix);
+    expect(reached).toEqual([]);
+    expect(fs.readdirSync(home)).toEqual([]);
+  });
+
+  it('NAMESPACE/NAME reaches the cluster through the kubeconfig, with the namespace and name apart', async () => {
+    await khaos('control', '--flinkdeployment', 'flink/orders');
+    expect(reached).toHaveLength(1);
+    expect(reached[0]).toMatch(/^flinkDeploymentTarget\(/);
   });
 });
 

@@ -50,6 +50,7 @@ describe('renderProfilePlan', () => {
       { apiGroups: ['chaos-mesh.org'], resources: ['podchaos'], verbs: ['create', 'get', 'delete'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },
       { apiGroups: [''], resources: ['services/proxy'], verbs: ['get', 'create'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create'] },
     ]);
     expect(role!.rules).toBe(KHAOS_RULES);
     const [binding] = byKind('RoleBinding');

@@ -3,7 +3,7 @@ import { flinkPodLabels, INTERVAL_KEY, LABELS, replicaDeployment, type K8sSettin
 import type { CrdValidator, K8sObject } from '../../core/k8s/validate.js';
 import type { Orchestrator, Reconfiguration, ReplicaHandle, ReplicaRequest } from '../../ports/orchestrator.js';
 import { describeRefusal, type K8sApi } from './api.js';
-import { WatchCache, type KubeObject } from './watch.js';
+import { WatchCache, whenChanged, type KubeObject } from './watch.js';
 
 /**
  * Job replicas on Kubernetes, through the Flink Kubernetes Operator (1.15): each replica is one
@@ -306,30 +306,10 @@ export class KubernetesOrchestrator implements Orchestrator {
    * the FlinkDeployment's last status.
    */
   private follow<T>(what: string, ms: number, deployment: string, check: () => T | undefined): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(evaluate);
-      };
-      const evaluate = () => {
-        try {
-          const v = check();
-          if (v === undefined) return;
-          done();
-          resolve(v);
-        } catch (err) {
-          done();
-          reject(err as Error);
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        const fd = this.deployments.objects.get(deployment);
-        const stuck = fd?.status?.jobManagerDeploymentStatus === 'DEPLOYING' ? ' The JobManager never became ready (stuck in DEPLOYING): often an image that cannot be pulled, or no node with room for it.' : '';
-        reject(new KhaosError('timeout', `${what}: not within ${ms / 1000} s (last seen: ${describeStatus(fd)}).${stuck}`, `see kubectl -n ${this.ns} describe flinkdeployment ${deployment}, its events and the operator's log`));
-      }, ms);
-      this.waiters.add(evaluate);
-      evaluate();
+    return whenChanged(this.waiters, ms, check, () => {
+      const fd = this.deployments.objects.get(deployment);
+      const stuck = fd?.status?.jobManagerDeploymentStatus === 'DEPLOYING' ? ' The JobManager never became ready (stuck in DEPLOYING): often an image that cannot be pulled, or no node with room for it.' : '';
+      return new KhaosError('timeout', `${what}: not within ${ms / 1000} s (last seen: ${describeStatus(fd)}).${stuck}`, `see kubectl -n ${this.ns} describe flinkdeployment ${deployment}, its events and the operator's log`);
     });
   }
 

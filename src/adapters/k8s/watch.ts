@@ -162,3 +162,34 @@ export class WatchCache<T extends KubeObject> {
     }
   }
 }
+
+/**
+ * Resolves with what `check` returns once it is defined, re-evaluated each time a member of
+ * `waiters` is called (the caller calls them all at every change it sees); rejects with what
+ * `check` throws, or with `timedOut()` after `ms`.
+ */
+export function whenChanged<T>(waiters: Set<() => void>, ms: number, check: () => T | undefined, timedOut: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      waiters.delete(evaluate);
+    };
+    const evaluate = () => {
+      try {
+        const v = check();
+        if (v === undefined) return;
+        done();
+        resolve(v);
+      } catch (err) {
+        done();
+        reject(err as Error);
+      }
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(timedOut());
+    }, ms);
+    waiters.add(evaluate);
+    evaluate();
+  });
+}

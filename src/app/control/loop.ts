@@ -14,6 +14,8 @@ export interface LoopOptions {
   /** Recovery-time target, s, for the live line. */
   recoveryTargetS: number;
   shouldStop(): boolean;
+  /** While true, neither the controller nor the pacer acts (a deployment whose interval was set by hand); evaluated before each tick. */
+  paused?(): boolean;
   log(line: string): void;
   /** Called after each controller tick (tests, the local run's chaos schedule). */
   onTick?(r: TickReport): void | Promise<void>;
@@ -65,6 +67,10 @@ export async function runControlLoop(controller: Controller, pacer: Pacer | unde
   };
   const pacing = (async () => {
     while (pacer && !o.shouldStop()) {
+      if (o.paused?.()) {
+        await clock.sleep(o.pacerMaxSleepMs);
+        continue;
+      }
       try {
         const r = await pacer.tick();
         pacerEvent(o.runId, store, r, clock.now(), o.log);
@@ -80,6 +86,10 @@ export async function runControlLoop(controller: Controller, pacer: Pacer | unde
   let lastStatus = -Infinity;
   while (!o.shouldStop()) {
     const started = clock.now();
+    if (o.paused?.()) {
+      await clock.sleep(o.tickMs);
+      continue;
+    }
     try {
       const r = await controller.tick();
       if (r.outcome && r.decision.action === 'change') o.log(`control: ${r.decision.fromIntervalMs} → ${r.decision.toIntervalMs} ms (${r.outcome}): ${r.decision.reason}`);

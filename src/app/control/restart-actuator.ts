@@ -20,6 +20,14 @@ export interface RestartActuatorDeps {
   settleTimeoutMs?: number;
 }
 
+/** Persists `r` at `step` (with `extra`), then tells `onStep`: every step is recorded before it is taken. */
+export function saveStep(deps: Pick<RestartActuatorDeps, 'store' | 'clock' | 'onStep'>, r: ReconfigRecord, step: ReconfigStep, extra: Partial<ReconfigRecord> = {}): ReconfigRecord {
+  const next = { ...r, ...extra, step, updatedAtMs: deps.clock.now() };
+  deps.store.saveReconfiguration(next);
+  deps.onStep?.(step);
+  return next;
+}
+
 /**
  * The `restart` actuator: stop with a savepoint, relaunch from it with the new interval (the
  * original's way; also the way to change a paced job's fallback). Every step is persisted before
@@ -49,10 +57,7 @@ export class RestartActuator implements IntervalActuator {
   }
 
   private save(r: ReconfigRecord, step: ReconfigStep, extra: Partial<ReconfigRecord> = {}): ReconfigRecord {
-    const next = { ...r, ...extra, step, updatedAtMs: this.deps.clock.now() };
-    this.deps.store.saveReconfiguration(next);
-    this.deps.onStep?.(step);
-    return next;
+    return saveStep(this.deps, r, step, extra);
   }
 
   async apply(toIntervalMs: number): Promise<ActuationOutcome> {

@@ -65,6 +65,8 @@ export interface SessionTarget {
   /** Models from files (no learning then). */
   models?: ControlModels;
   config: unknown;
+  /** While true, the session neither paces nor decides (see LoopOptions.paused). */
+  paused?: () => boolean;
 }
 
 /** What a session learns from or decides with: training samples, or models from files. */
@@ -181,7 +183,7 @@ export async function runControlSession(deps: SessionDeps, s: ControlSettings, t
   let warnedLatency = false;
   try {
     await runControlLoop(controller, s.dryRun ? undefined : pacer, clock, store, {
-      runId, tickMs: s.tickMs, statusEveryMs: s.statusEveryMs, pacerMaxSleepMs: 250, recoveryTargetS: s.options.recoveryTargetS, shouldStop, log,
+      runId, tickMs: s.tickMs, statusEveryMs: s.statusEveryMs, pacerMaxSleepMs: 250, recoveryTargetS: s.options.recoveryTargetS, shouldStop, paused: target.paused, log,
       onTick: async (r) => {
         if (!warnedLatency && sampler.metrics && !sampler.metrics.latency && r.sample.state === 'RUNNING') {
           warnedLatency = true;

@@ -179,6 +179,8 @@ export const KHAOS_RULES = [
   { apiGroups: ['chaos-mesh.org'], resources: ['podchaos'], verbs: ['create', 'get', 'delete'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },
   { apiGroups: [''], resources: ['services/proxy'], verbs: ['get', 'create'] },
+  // control --flinkdeployment: each change Khaos applies or fails to apply, as an Event on the FlinkDeployment.
+  { apiGroups: [''], resources: ['events'], verbs: ['create'] },
 ];
 
 /** Khaos's ServiceAccount, its Role (KHAOS_RULES) and the RoleBinding between them. */

@@ -28,7 +28,38 @@ import { flinkPodLabels } from '../../../src/core/k8s/render.js';
  *   `job.state: suspended` suspends the same way, `running` resumes from `upgradeSavepointPath`,
  *   or from `initialSavepointPath` when `savepointRedeployNonce` changed.
  *
- * It does NOT model: Flink itself (no REST, no checkpoints; a savepoint is a made-up path), the
+ * Where each status transition comes from in the operator's sources (apache/flink-kubernetes-operator,
+ * paths under flink-kubernetes-operator/src/main/java/org/apache/flink/kubernetes/operator/; the
+ * lifecycle state from flink-kubernetes-operator-api/…/api/status/CommonStatus.java getLifecycleState):
+ * - finalizer added, cleanup on deletion: controller/FlinkDeploymentController.java (cleanup) and
+ *   reconciler/deployment/AbstractFlinkResourceReconciler.java (cleanup → deleteClusterDeployment);
+ * - first deploy and every redeploy: reconciliationStatus DEPLOYED with the new lastReconciledSpec,
+ *   jobManagerDeploymentStatus DEPLOYING, jobStatus RECONCILING: reconciler/ReconciliationUtils.java
+ *   (updateStatusForDeployedSpec; updateStatusBeforeDeploymentAttempt marks UPGRADING first) and
+ *   reconciler/deployment/ApplicationReconciler.java (deploy:
+ *   the JobManager Deployment, `upgradeSavepointPath` set to the savepoint it restores from);
+ * - JobManager READY, then the job RUNNING, lastStableSpec = lastReconciledSpec:
+ *   observer/deployment/AbstractFlinkDeploymentObserver.java (observeJmDeployment),
+ *   observer/JobStatusObserver.java, and the api's status/ReconciliationStatus.java
+ *   (markReconciledSpecAsStable, which the operator calls once the deployment is stable);
+ * - a spec change on a RUNNING job with upgradeMode savepoint: reconciliationStatus UPGRADING, the
+ *   lastReconciledSpec recorded with job.state suspended, the job stopped with a savepoint
+ *   (jobStatus FINISHED, `upgradeSavepointPath` and savepointInfo), then the cluster deleted and
+ *   the new spec deployed from that savepoint: reconciler/deployment/AbstractJobReconciler.java
+ *   (reconcileSpecChange, getJobUpgrade, cancelJob) and service/AbstractFlinkService.java (cancelJob);
+ * - job.state suspended: the same stop with a savepoint, lifecycle SUSPENDED, JobManager MISSING;
+ *   running again from upgradeSavepointPath (AbstractJobReconciler.java, restoreJob);
+ * - savepointRedeployNonce changed: cancel without savepoint, redeploy from initialSavepointPath
+ *   (AbstractJobReconciler.java, redeployWithSavepoint);
+ * - the JobManager pod of a running job lost or replaced: job RECONCILING for about one observe
+ *   round (2 s here), then RUNNING once a JobManager pod runs (observer/JobStatusObserver.java,
+ *   ifRunningMoveToReconciling: the REST no longer answers);
+ * - rollback: ROLLING_BACK then ROLLED_BACK with status.error: AbstractFlinkResourceReconciler.java
+ *   (shouldRollBack, rollback) and ReconciliationUtils.java (updateStatusForDeployedSpec on rollback).
+ *
+ * It does NOT model: upgradeMode last-state (ApplicationReconciler.java marks it with the
+ * upgradeSavepointPath KUBERNETES_OPERATOR_LAST_STATE and restores from HA metadata; here every
+ * stateful upgrade takes a savepoint) nor stateless, Flink itself (no REST, no checkpoints; a savepoint is a made-up path), the
  * operator's validation and events, FlinkStateSnapshot resources, HA metadata, session mode,
  * scaling, the stability/readiness timers (a job is stable as soon as it runs; a rollback skips the
  * failed deploy of the new spec), or high-availability data cleanup on deletion.
@@ -53,7 +84,13 @@ interface Tracked {
   rollingBack?: boolean;
   upgraded?: boolean;
   nonce?: number;
+  /** The JobManager pod of the running job; RECONCILING until `reconcilingUntilMs` after another replaces it. */
+  jobManager?: string;
+  reconcilingUntilMs?: number;
 }
+
+/** How long the double keeps a job RECONCILING after its JobManager pod was replaced: about one of the operator's observe rounds. */
+const RECONCILING_MS = 2000;
 
 /** The operator's ResourceLifecycleState of a status (CommonStatus.getLifecycleState). */
 function lifecycleOf(s: FlinkDeploymentStatus): string {
@@ -181,7 +218,23 @@ export class FlinkOperatorDouble {
       case 'deploying':
         return this.toRunning(fd, t);
       case 'running': {
-        if (t.status.observedGeneration === generation) return this.replaceTaskManagers(fd, t);
+        if (t.status.observedGeneration === generation) {
+          // The JobManager's REST gone (its pod lost): a RUNNING job is RECONCILING until it answers
+          // again (observer/JobStatusObserver.java, ifRunningMoveToReconciling).
+          const jm = this.runningJobManager(name);
+          if (t.status.jobStatus?.state === 'RUNNING' && jm !== t.jobManager) {
+            t.jobManager = jm;
+            t.reconcilingUntilMs = Date.now() + RECONCILING_MS;
+            setTimeout(() => this.kick(), RECONCILING_MS + 50);
+            return this.writeStatus(name, t, { jobStatus: { state: 'RECONCILING' } });
+          }
+          if (t.status.jobStatus?.state === 'RECONCILING') {
+            if (!jm || Date.now() < (t.reconcilingUntilMs ?? 0)) return;
+            t.jobManager = jm;
+            await this.writeStatus(name, t, { jobStatus: { state: 'RUNNING' } });
+          }
+          return this.replaceTaskManagers(fd, t);
+        }
         const nonceChanged = (spec.job?.savepointRedeployNonce ?? undefined) !== t.nonce;
         if (nonceChanged) {
           // A redeploy from initialSavepointPath: the running job is cancelled, no savepoint.
@@ -281,6 +334,10 @@ export class FlinkOperatorDouble {
     });
   }
 
+  private runningJobManager(name: string): string | undefined {
+    return this.podsOf(name, 'jobmanager').find((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)?.metadata.name;
+  }
+
   /** Once the JobManager pod runs: the TaskManager pods, then the job RUNNING (or the misbehaviour asked for). */
   private async toRunning(fd: FlinkDeploymentObject, t: Tracked): Promise<void> {
     const name = fd.metadata.name;
@@ -288,6 +345,7 @@ export class FlinkOperatorDouble {
     if (!this.podsOf(name, 'jobmanager').some((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)) return;
     await this.replaceTaskManagers(fd, t);
     t.phase = 'running';
+    t.jobManager = this.runningJobManager(name);
     const reconciled = t.status.reconciliationStatus?.lastReconciledSpec;
     if (t.rollingBack) {
       t.rollingBack = false;

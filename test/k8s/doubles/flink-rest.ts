@@ -6,7 +6,8 @@ import type { FlinkDeploymentObject } from '../../../src/adapters/k8s/orchestrat
 import { WatchCache, type KubeObject } from '../../../src/adapters/k8s/watch.js';
 import { SystemClock } from '../../../src/adapters/system/clock.js';
 import { KhaosError } from '../../../src/core/errors.js';
-import { INTERVAL_KEY, LABELS } from '../../../src/core/k8s/render.js';
+import { specIntervalMs } from '../../../src/core/k8s/deployment.js';
+import { LABELS } from '../../../src/core/k8s/render.js';
 import type { JobKind } from '../../../src/core/load/events.js';
 import type { JobState } from '../../../src/core/job-state.js';
 import type { FlinkEngine } from '../../../src/ports/flink-engine.js';
@@ -24,7 +25,8 @@ import { FakeFlinkPlatform, type FakeFlinkPlatformOptions } from '../../fakes/fa
  *
  * - a cluster starts when its FlinkDeployment reports the job RUNNING with a running JobManager
  *   pod and one running TaskManager pod per slot of parallelism (the operator double's doing),
- *   and ends when the FlinkDeployment or its JobManager pod goes;
+ *   and ends when the FlinkDeployment or its JobManager pod goes (a new JobManager pod in its
+ *   place starts a fresh job once the operator reports it RUNNING again);
  * - TaskManager ids are the TaskManager pod names, as in native mode: when a pod goes (a PodChaos
  *   kill, a pod delete), its TaskManager dies in the simulation and the job fails over as the
  *   fake's does (detection, restart once slots return, restore, catch-up); when the replacement
@@ -36,7 +38,7 @@ import { FakeFlinkPlatform, type FakeFlinkPlatformOptions } from '../../fakes/fa
  *   POST /jobs/:id/checkpoints and its status, /jobs/:id/exceptions, /taskmanagers. A JobManager
  *   that is not up answers 503, as an ingress with no backend does.
  *
- * It does NOT model: stop-with-savepoint, savepoints and cancel over REST (404: on Kubernetes the
+ * It does NOT model: a job without checkpointing (no cluster answers for it), stop-with-savepoint, savepoints and cancel over REST (404: on Kubernetes the
  * operator does them, see the operator double), a redeploy restoring state (a new JobManager
  * starts a fresh job), the checkpoint history and summary statistics, checkpoint external paths,
  * stack traces, per-subtask metrics, several TaskManagers lost at once before any replacement
@@ -52,6 +54,8 @@ interface Cluster {
   replica: string;
   /** Fake TaskManager id → the pod it runs as. */
   podOf: Map<string, string>;
+  /** The JobManager pod it runs in, when known: another one is a new JobManager (a restart). */
+  jobManager?: string;
 }
 
 const ALL_STATES: JobState[] = ['INITIALIZING', 'CREATED', 'RUNNING', 'FAILING', 'FAILED', 'CANCELLING', 'CANCELED', 'FINISHED', 'RESTARTING', 'SUSPENDED', 'RECONCILING'];
@@ -128,8 +132,8 @@ const ROUTES: [method: string, path: RegExp, answer: Answer][] = [
 
 const podOf = (c: Cluster, taskManagerId: string) => c.podOf.get(taskManagerId) ?? taskManagerId;
 
-/** The interval Khaos writes (`<ms> ms`), and the value of one `--flag value` job argument. */
-const intervalOf = (fd: FlinkDeploymentObject) => Number(/^(\d+)\s*ms$/.exec(fd.spec.flinkConfiguration?.[INTERVAL_KEY] ?? '')?.[1] ?? 'NaN');
+/** The interval as Flink reads it (undefined: checkpointing off), and the value of one `--flag value` job argument. */
+const intervalOf = (fd: FlinkDeploymentObject) => specIntervalMs(fd.spec.flinkConfiguration);
 const argOf = (fd: FlinkDeploymentObject, flag: string) => {
   const args = (fd.spec.job as { args?: string[] } | undefined)?.args ?? [];
   return args[args.indexOf(flag) + 1] ?? '';
@@ -189,13 +193,13 @@ export class FlinkRestDouble {
    * Starts the cluster of FlinkDeployment `ns/name` running `request`, its TaskManagers registered
    * as `pods` (one per subtask).
    */
-  deploy(ns: string, name: string, request: Omit<ReplicaRequest, 'name'>, pods: string[]): void {
+  deploy(ns: string, name: string, request: Omit<ReplicaRequest, 'name'>, pods: string[], jobManager?: string): void {
     const replica = `${ns}/${name}`;
     if (this.clusters.has(replica)) throw new KhaosError('bug', `the Flink REST double already runs ${replica}`);
     // startupMs is 0: startReplica does its work before it first awaits.
     void this.platform.startReplica({ ...request, name: replica }).catch((e: Error) => this.errors.push(`${replica}: ${e.message}`));
     const tms = this.platform.inspect(replica).taskManagers;
-    this.clusters.set(replica, { replica, podOf: new Map(tms.map((tm, i) => [tm.id, [...pods].sort()[i]!])) });
+    this.clusters.set(replica, { replica, podOf: new Map(tms.map((tm, i) => [tm.id, [...pods].sort()[i]!])), jobManager });
   }
 
   /** The JobManager of `ns/name` is gone: its REST answers no more. */
@@ -243,7 +247,9 @@ export class FlinkRestDouble {
     for (const replica of this.running) {
       const name = replica.slice(ns.length + 1);
       const fd = fds.objects.get(name);
-      if (!fd || fd.metadata.deletionTimestamp || running(name, 'jobmanager').length === 0) this.undeploy(ns, name);
+      // A JobManager pod other than the cluster's is a new JobManager: the old one's job is gone.
+      const jm = this.clusters.get(replica)!.jobManager;
+      if (!fd || fd.metadata.deletionTimestamp || running(name, 'jobmanager').length === 0 || (jm && !running(name, 'jobmanager').includes(jm))) this.undeploy(ns, name);
     }
     for (const fd of fds.objects.values()) {
       const name = fd.metadata.name;
@@ -253,11 +259,13 @@ export class FlinkRestDouble {
         continue;
       }
       const parallelism = fd.spec.job?.parallelism ?? 1;
-      if (fd.metadata.deletionTimestamp || fd.status?.jobStatus?.state !== 'RUNNING' || running(name, 'jobmanager').length === 0 || tms.length < parallelism) continue;
+      // A job without checkpointing is not modelled: no cluster answers for it.
+      const intervalMs = intervalOf(fd);
+      if (intervalMs === undefined || fd.metadata.deletionTimestamp || fd.status?.jobStatus?.state !== 'RUNNING' || running(name, 'jobmanager').length === 0 || tms.length < parallelism) continue;
       this.deploy(ns, name, {
-        job: builtInJob((fd.metadata.labels?.[LABELS.job] ?? 'iot') as JobKind), checkpointIntervalMs: intervalOf(fd), parallelism,
+        job: builtInJob((fd.metadata.labels?.[LABELS.job] ?? 'iot') as JobKind), checkpointIntervalMs: intervalMs, parallelism,
         inputTopic: argOf(fd, '--input-topic'), outputTopic: argOf(fd, '--output-topic'), auditTopic: argOf(fd, '--audit-topic'), groupId: argOf(fd, '--group-id'),
-      }, tms.slice(0, parallelism));
+      }, tms.slice(0, parallelism), running(name, 'jobmanager')[0]);
     }
   }
 
