@@ -199,6 +199,46 @@ describe('control session on the fake platform', { timeout: 30_000 }, () => {
     for (const g of gaps(completedTriggers(platform)).slice(1)) expect(Math.abs(g - 5000)).toBeLessThanOrEqual(100);
   });
 
+  it("a person's commands are obeyed on the next tick and recorded as decisions taken by a person: pause, resume, an override until it expires", async () => {
+    const { clock, platform, flink, store } = await setup();
+    const t0 = clock.now();
+    const queued = new Set<string>();
+    const at = (s: number, key: string, cmd: Parameters<typeof store.queueCommand>[2]) => {
+      if (clock.now() - t0 < s * 1000 || queued.has(key)) return;
+      queued.add(key);
+      store.queueCommand('r12', clock.now(), cmd);
+    };
+    store.queueCommand('r12', t0, { kind: 'pause' }); // before the first tick, which takes it
+    await runControlSession(
+      { flink, clock, store, log: () => {}, newRunId: () => 'r12', ownerPid: 1 },
+      settings('static:3000'),
+      { startIntervalMs: 8000, config: {} },
+      () => clock.now() - t0 > 90_000,
+      () => {
+        at(25, 'resume', { kind: 'resume' });
+        at(35, 'override', { kind: 'override', intervalMs: 6000, untilMs: t0 + 65_000 });
+        at(70, 'dry', { kind: 'dry-run', on: true });
+      },
+    );
+    const ds = store.decisions('r12');
+    const changes = ds.filter((d) => d.action === 'change').map((d) => [d.toIntervalMs, d.by ?? 'policy', d.outcome, Math.round((d.atMs - t0) / 1000)]);
+    // Paused: the static policy does not move the interval until the resume at +25 s.
+    expect(changes.map((c) => c.slice(0, 3))).toEqual([[3000, 'policy', 'applied'], [6000, 'person', 'applied'], [3000, 'policy', 'applied']]);
+    expect(changes[0]![3]).toBeGreaterThanOrEqual(25);
+    expect(changes[1]![3]).toBeGreaterThanOrEqual(35);
+    expect(changes[2]![3]).toBeGreaterThanOrEqual(65);
+    const byPerson = ds.filter((d) => d.by === 'person' && d.action === 'keep').map((d) => d.reason);
+    expect(byPerson).toHaveLength(4);
+    expect(byPerson[0]).toMatch(/paused control: the interval stays at 8000 ms/);
+    expect(byPerson[3]).toMatch(/dry-run on/);
+    expect(store.commands('r12').every((c) => c.outcome === 'applied' && c.takenAtMs! - c.atMs <= 1000)).toBe(true);
+    expect(store.events('r12', 'operator')[0]!.detail).toMatch(/6000 ms\) expired/);
+    // The paced checkpoints follow the person's interval while it holds.
+    const held = completedTriggers(platform).filter((t) => t > Number(changes[1]![3]) * 1000 + t0 + 7000 && t < t0 + 65_000);
+    expect(held.length).toBeGreaterThanOrEqual(3);
+    for (const g of gaps(held)) expect(Math.abs(g - 6000)).toBeLessThanOrEqual(600);
+  });
+
   it('restart actuator: a change relaunches the job from a savepoint, and the outage is recorded', async () => {
     const { clock, platform, flink, store } = await setup(4000);
     await runControlSession(
