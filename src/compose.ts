@@ -24,6 +24,7 @@ import { RestartActuator } from './app/control/restart-actuator.js';
 import type { ModelInputs, SessionTarget } from './app/control/session.js';
 import { parseSamplesCsv } from './core/profiling/samples.js';
 import type { ControlStore } from './ports/control-store.js';
+import type { DashboardSources } from './app/dashboard/data.js';
 import type { FlinkEngine } from './ports/flink-engine.js';
 import crypto from 'node:crypto';
 import YAML from 'yaml';
@@ -188,6 +189,36 @@ export function localControlDeps(stack: LocalStack, log: (l: string) => void): L
 }
 
 export const profileStore = () => new SqliteProfileStore(path.join(khaosHome(), 'khaos.db'));
+
+/**
+ * What the dashboard reads: control.db and khaos.db read-only (each opened once it exists), and
+ * the one write it makes, a person's command, through the control store: the running
+ * controller's own (`writer`, with `khaos control --dashboard`) or one opened for the call.
+ */
+export function dashboardSources(writer?: ControlStore): DashboardSources & { close(): void } {
+  let control: SqliteControlStore | undefined;
+  let profiles: SqliteProfileStore | undefined;
+  const profileFile = path.join(khaosHome(), 'khaos.db');
+  return {
+    controlRecords: () => (control ??= controlRecords()),
+    profileRecords: () => (profiles ??= fs.existsSync(profileFile) ? new SqliteProfileStore(profileFile, { readOnly: true }) : undefined),
+    queueCommand: (runId, atMs, command) => {
+      if (writer) return writer.queueCommand(runId, atMs, command);
+      const store = controlStore();
+      try {
+        return store.queueCommand(runId, atMs, command);
+      } finally {
+        store.close();
+      }
+    },
+    alive: isAlive,
+    clock: new SystemClock(),
+    close: () => {
+      control?.close();
+      profiles?.close();
+    },
+  };
+}
 
 /** The capacity a stored profile's probe measured for the config's job, if any (profile plans are checked the same way). */
 export function storedCapacity(c: KhaosConfig): MeasuredCapacity {

@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { requireSampleJob } from '../core/jobs.js';
 import { runLocalControl } from '../app/control/local-run.js';
+import { runSummaries } from '../app/control/run-records.js';
 import { controlSettings, runControlSession, type ControlSettings, type ModelInputs } from '../app/control/session.js';
 import { createPolicy, parsePolicy, POLICY_NAMES } from '../core/control/policies.js';
 import { normaliseRestUrl } from '../core/rest-url.js';
 import { badInput } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { controlRecords, controlStore, processAlive, flinkAt, loadTrace, localControlDeps, modelInputs, newControlRunId, stackJobTarget, systemClock } from '../compose.js';
+import { openDashboard, withDashboardOptions } from './dashboard.js';
 import { act, configFrom, log, stopOnSignals, withConfigOptions, withOwnedStack, type CliIo } from './common.js';
 
 const EXAMPLES = `
@@ -37,6 +39,8 @@ interface Flags {
   actuator?: string;
   dryRun?: boolean;
   requestTimeout?: string;
+  dashboard?: boolean;
+  dashboardPort?: string;
 }
 
 /** `khaos control`: controls a job (local stack, --attach URL or --stack NAME); `status` and `decisions` read the records. */
@@ -51,8 +55,8 @@ export function addControlCommand(parent: Command, io: CliIo): Command {
     .option('--policy <p>', POLICY_NAMES.map((p) => p.name).join(' | '))
     .option('--actuator <a>', 'paced (Khaos triggers checkpoints; no outage) | restart (savepoint and relaunch; local stack only)')
     .option('--dry-run', 'decide and record, never act')
-    .option('--request-timeout <dur>', 'Flink REST request time-out (default 10s)')
-    .addHelpText('after', EXAMPLES);
+    .option('--request-timeout <dur>', 'Flink REST request time-out (default 10s)');
+  withDashboardOptions(control).addHelpText('after', EXAMPLES);
   act(control, controlJob);
   act(control.command('status').description('control runs, newest first').option('--json', 'print the runs as JSON'), (f: { json?: boolean }) => readRecords('status', f, io));
   act(control.command('decisions').description("a run's decisions (default: the newest run)").option('--run <id>', 'the run').option('--json', 'print the decisions as JSON'), (f: { json?: boolean; run?: string }) => readRecords('decisions', f, io));
@@ -70,13 +74,16 @@ async function controlJob(f: Flags): Promise<number> {
   createPolicy(overrides.policy, overrides.options);
   if (f.attach && f.stack) throw badInput('--attach and --stack exclude each other', '--attach URL for any Flink job, --stack NAME for the job of a local stack');
   if (!(f.attach || f.stack) && (f.jobId || f.replica)) throw badInput('--job-id goes with --attach URL, --replica with --stack NAME', 'see `khaos control --help`');
+  if (f.dashboardPort !== undefined && !f.dashboard) throw badInput('--dashboard-port goes with --dashboard', 'add --dashboard, or leave out --dashboard-port');
   const attach = f.attach === undefined ? undefined : normaliseRestUrl(f.attach, '--attach');
   const run: Run = { config: c, settings: controlSettings(overrides), inputs: modelInputs(c.control) };
   const store = controlStore();
+  const dashboard = f.dashboard ? await openDashboard({ port: f.dashboardPort }, store).catch((e) => (store.close(), Promise.reject(e))) : undefined;
   try {
     if (attach || f.stack) return await controlRunningJob({ ...f, attach }, run, store);
     return await controlOwnJob(f, run);
   } finally {
+    await dashboard?.close();
     store.close();
   }
 }
@@ -146,14 +153,8 @@ function readRecords(sub: 'status' | 'decisions', f: { json?: boolean; run?: str
   try {
     const runs = store?.listRuns() ?? [];
     if (sub === 'status') {
-      const rows = runs.map((r) => {
-        const ds = store!.decisions(r.id);
-        // A run still marked running whose process is gone was killed: say so (the record is kept as written).
-        if (r.status === 'running' && (r.ownerPid === undefined || !processAlive(r.ownerPid))) r.status = 'interrupted';
-        const last = ds.at(-1);
-        return { ...r, decisions: ds.length, changes: ds.filter((d) => d.outcome === 'applied').length, intervalMs: last ? (last.outcome === 'applied' ? last.toIntervalMs : last.fromIntervalMs) : undefined, failures: store!.events(r.id, 'failure').length, errors: store!.events(r.id, 'error').length };
-      });
-      if (f.json) io.out(`${JSON.stringify(rows.map(({ config: _c, ...r }) => r), null, 2)}\n`);
+      const rows = store ? runSummaries(store, processAlive) : [];
+      if (f.json) io.out(`${JSON.stringify(rows.map(({ config: _c, lastRecordMs: _l, ...r }) => r), null, 2)}\n`);
       else if (rows.length === 0) io.out('no control runs yet: start one with `khaos control --config FILE`\n');
       else
         for (const r of rows) {
