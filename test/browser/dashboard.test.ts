@@ -1,0 +1,134 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { SqliteControlStore } from '../../src/adapters/sqlite/sqlite-control-store.js';
+import { DashboardData } from '../../src/app/dashboard/data.js';
+import { startDashboard, type RunningDashboard } from '../../src/dashboard/serve.js';
+import { controlledRunWithKill } from '../fakes/controlled-run.js';
+import { findChromium } from './chromium.js';
+
+const TOKEN = 'browser-test-token-0123456789';
+const executablePath = findChromium();
+if (!executablePath) throw new Error('no chromium on PATH: install Debian’s chromium package (apt-get install chromium), or set KHAOS_CHROMIUM');
+
+/**
+ * The dashboard in a real Chromium, over a control.db that a real controller wrote (khaos+ on the
+ * fake platform, one TaskManager killed), its run marked running as while a controller runs.
+ */
+describe('the dashboard in a real browser, over recorded control runs', () => {
+  let home: string;
+  let dashboard: RunningDashboard;
+  let browser: Browser;
+  let store: SqliteControlStore;
+  let close: () => void;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-browser-'));
+    process.env.KHAOS_HOME = home;
+    store = new SqliteControlStore(path.join(home, 'control.db'));
+    await controlledRunWithKill(store, 'khaos+', 'run-live', { config: { control: { options: { latencyTargetMs: 1000, recoveryTargetS: 20 } } } });
+    store.setRunStatus('run-live', 'running');
+    const { dashboardSources } = await import('../../src/compose.js');
+    const sources = dashboardSources();
+    close = sources.close;
+    dashboard = await startDashboard({ data: new DashboardData(sources), token: TOKEN, host: '127.0.0.1', port: 0, liveEveryMs: 200 });
+    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await dashboard?.close();
+    close?.();
+    store?.close();
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  async function open(hash: string): Promise<Page> {
+    const page = await browser.newPage();
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.goto(`${dashboard.url}${hash}`);
+    return page;
+  }
+
+  it('the live view renders every chart with data, the failure with its measured recovery, and the decision timeline', async () => {
+    const page = await open('#/live');
+    await page.waitForSelector('#timeline tr.decision', { timeout: 10_000 });
+    expect(await page.textContent('#run-status')).toContain('run-live');
+    for (const id of ['rate', 'latency', 'lag', 'interval']) {
+      expect(Number(await page.getAttribute(`#chart-${id}`, 'data-points'))).toBeGreaterThan(5);
+      expect(await page.isVisible(`#chart-${id} canvas`)).toBe(true);
+      expect(await page.isHidden(`#chart-${id} .empty`)).toBe(true);
+    }
+    expect(await page.textContent('#failures .recovery')).toMatch(/^\d+\.\d s vs target 20 s [✓✗]$/);
+    expect(await page.locator('#timeline tr.decision').count()).toBe(store.decisions('run-live').length);
+    await page.close();
+  });
+
+  it('clicking a decision opens its observation, predictions, policy state and reason', async () => {
+    const page = await open('#/live');
+    const newest = store.decisions('run-live').at(-1)!;
+    await page.click('#timeline tr.decision >> nth=0');
+    await page.waitForSelector('#details[open]');
+    const text = (await page.textContent('#details-body'))!;
+    expect(text).toContain(`Reason: ${newest.reason}`);
+    expect(text).toMatch(/Observation: \{\n {2}"atMs"/);
+    expect(text).toMatch(/Predictions at \d+ ev\/s: latency \d+ ms, recovery \d+\.\d s \(interval/);
+    expect(text).toContain('Policy state: {');
+    await page.close();
+  });
+
+  it('a command from the page without the token is refused; with it, it is queued; from another origin nothing is queued', async () => {
+    const page = await open('#/live');
+    await page.waitForSelector('#controls');
+    await page.fill('#token', '');
+    await page.click('button[data-cmd="pause"]');
+    await expect.poll(() => page.textContent('#command-result')).toMatch(/^refused: this call needs the dashboard token/);
+    // Chromium logs the refused call's 401 as a console error: expected here, and the only one.
+    expect(consoleErrors.splice(0)).toEqual(['Failed to load resource: the server responded with a status of 401 (Unauthorized)']);
+    expect(store.pendingCommands('run-live')).toEqual([]);
+    await page.fill('#token', TOKEN);
+    await page.click('button[data-cmd="pause"]');
+    await expect.poll(() => page.textContent('#command-result')).toMatch(/^queued \(#\d+\)/);
+    expect(store.pendingCommands('run-live').map((c) => c.command)).toEqual([{ kind: 'pause' }]);
+    // Another origin (the same server named localhost instead of 127.0.0.1), even holding the token:
+    // with the token header the browser must ask first, and the server grants no cross-origin call;
+    // as a plain no-cors post (no token header possible) the server refuses it. Nothing is queued.
+    const other = await browser.newPage();
+    await other.goto(dashboard.url.replace('127.0.0.1', 'localhost'));
+    const url = `${dashboard.url}api/runs/run-live/commands`;
+    const outcomes = await other.evaluate(
+      async ([u, token]) => {
+        const withToken = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{"kind":"resume"}' }).then((r) => `answered ${r.status}`, (e: Error) => `failed: ${e.name}`);
+        const plain = await fetch(u, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: '{"kind":"resume"}' }).then((r) => r.type, (e: Error) => `failed: ${e.name}`);
+        return [withToken, plain];
+      },
+      [url, TOKEN] as const,
+    );
+    expect(outcomes).toEqual(['failed: TypeError', 'opaque']);
+    expect(store.pendingCommands('run-live')).toHaveLength(1);
+    await other.close();
+    await page.close();
+  });
+
+  it('a controller that dies while the page is open: the page says it stopped, and when', async () => {
+    const page = await open('#/live');
+    await page.waitForSelector('#run-status[data-status="running"]');
+    store.setRunStatus('run-live', 'stopped');
+    await page.waitForSelector('#run-status[data-status="stopped"]', { timeout: 5000 });
+    expect(await page.textContent('#run-status')).toMatch(/stopped — its last record at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+    store.setRunStatus('run-live', 'running');
+    await page.close();
+  });
+
+  it('the runs page lists the run; the page logged no console errors', async () => {
+    const page = await open('#/runs');
+    await page.waitForSelector('#runs a');
+    expect(await page.textContent('#runs')).toContain('run-live');
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+  });
+});
