@@ -4,6 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { SqliteControlStore } from '../../src/adapters/sqlite/sqlite-control-store.js';
+import { SqliteProfileStore } from '../../src/adapters/sqlite/sqlite-profile-store.js';
+import { syntheticMeasurements, syntheticProfile } from '../support/profile-fixture.js';
 import { DashboardData } from '../../src/app/dashboard/data.js';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/serve.js';
 import { controlledRunWithKill } from '../fakes/controlled-run.js';
@@ -29,8 +31,15 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-browser-'));
     process.env.KHAOS_HOME = home;
     store = new SqliteControlStore(path.join(home, 'control.db'));
-    await controlledRunWithKill(store, 'khaos+', 'run-live', { config: { control: { options: { latencyTargetMs: 1000, recoveryTargetS: 20 } } } });
+    await controlledRunWithKill(store, 'khaos+', 'run-live', { config: { job: { kind: 'iot' }, control: { options: { latencyTargetMs: 1000, recoveryTargetS: 20 } } } });
     store.setRunStatus('run-live', 'running');
+    const profiles = new SqliteProfileStore(path.join(home, 'khaos.db'));
+    profiles.createProfile(syntheticProfile('p-1'));
+    const ms = syntheticMeasurements(3, 'p-1');
+    for (const pointIndex of new Set(ms.map((m) => m.pointIndex))) {
+      profiles.saveStep({ profileId: 'p-1', pointIndex, repetition: 0, status: 'done', startedAtMs: 1, endedAtMs: 2 }, ms.filter((m) => m.pointIndex === pointIndex));
+    }
+    profiles.close();
     const { dashboardSources } = await import('../../src/compose.js');
     const sources = dashboardSources();
     close = sources.close;
@@ -124,10 +133,31 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     await page.close();
   });
 
-  it('the runs page lists the run; the page logged no console errors', async () => {
+  it('on recorded data: the runs, profiles, a profile and its models render; the pages logged no console errors', async () => {
     const page = await open('#/runs');
     await page.waitForSelector('#runs a');
     expect(await page.textContent('#runs')).toContain('run-live');
+    await page.goto(`${dashboard.url}#/profiles`);
+    await page.waitForSelector('#profiles a');
+    expect(await page.textContent('#profiles')).toMatch(/p-1.*iot/s);
+    await page.goto(`${dashboard.url}#/profiles/p-1`);
+    await page.waitForSelector('#measurements');
+    expect(await page.locator('#measurements tr').count()).toBe(13); // a header and 12 measurements
+    await page.goto(`${dashboard.url}#/models/p-1`);
+    await page.waitForSelector('#cv');
+    for (const id of ['model-recovery', 'model-latency']) {
+      expect(Number(await page.getAttribute(`#${id}`, 'data-points'))).toBeGreaterThan(12);
+      expect(await page.isVisible(`#${id} canvas`)).toBe(true);
+    }
+    expect(await page.textContent('#cv')).toContain('(chosen)');
+    expect(await page.textContent('main')).toContain('1 learned in production');
+    if (process.env.KHAOS_SCREENSHOTS) {
+      await page.setViewportSize({ width: 1300, height: 800 });
+      await page.screenshot({ path: path.join(process.env.KHAOS_SCREENSHOTS, 'dashboard-models.png'), fullPage: true });
+      await page.goto(`${dashboard.url}#/live`);
+      await page.waitForSelector('#timeline tr.decision');
+      await page.screenshot({ path: path.join(process.env.KHAOS_SCREENSHOTS, 'dashboard-live.png'), fullPage: false });
+    }
     await page.close();
     expect(consoleErrors).toEqual([]);
   });

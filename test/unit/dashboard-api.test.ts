@@ -10,6 +10,8 @@ import { startDashboard } from '../../src/dashboard/serve.js';
 import { MemoryProfileStore } from '../fakes/memory-profile-store.js';
 import { controlledRunWithKill } from '../fakes/controlled-run.js';
 import { parsePrometheusText } from './prometheus-text.js';
+import { syntheticMeasurements, syntheticProfile } from '../support/profile-fixture.js';
+import { profileModelData } from '../../src/report/profile-report.js';
 
 const TOKEN = 'a-token-of-enough-length';
 const HOST = '127.0.0.1:8790';
@@ -32,7 +34,7 @@ function dashboard(store: MemoryControlStore | undefined, profiles?: MemoryProfi
 describe('dashboard API over the records of a real controller on the fake platform', { timeout: 30_000 }, () => {
   const store = new MemoryControlStore();
   beforeAll(async () => {
-    await controlledRunWithKill(store, 'khaos+', 'run-1', { config: { control: { options: { latencyTargetMs: 1000, recoveryTargetS: 20 } } } });
+    await controlledRunWithKill(store, 'khaos+', 'run-1', { config: { job: { kind: 'iot' }, control: { options: { latencyTargetMs: 1000, recoveryTargetS: 20 } } } });
     store.setRunStatus('run-1', 'running'); // as while the controller runs (its owner pid is this process)
   });
 
@@ -99,6 +101,26 @@ describe('dashboard API over the records of a real controller on the fake platfo
     const r = await dashboard(other).post('/api/runs/old/commands', { kind: 'pause' }, { authorization: `Bearer ${TOKEN}` });
     expect(r.status).toBe(400);
     expect((await r.json()).error).toMatch(/control run old is interrupted: no controller would obey/);
+  });
+
+  it('profiles and models: the list, a profile’s measurements, and its models with profiled and production samples told apart', async () => {
+    const profiles = new MemoryProfileStore();
+    const record = syntheticProfile('p-1');
+    profiles.createProfile(record);
+    const ms = syntheticMeasurements(3, 'p-1');
+    for (const pointIndex of new Set(ms.map((x) => x.pointIndex))) {
+      profiles.saveStep({ profileId: 'p-1', pointIndex, repetition: 0, status: 'done', startedAtMs: 1, endedAtMs: 2 }, ms.filter((x) => x.pointIndex === pointIndex));
+    }
+    const { get } = dashboard(store, profiles);
+    expect((await (await get('/api/profiles')).json()).profiles).toMatchObject([{ id: 'p-1', job: 'iot', steps: 4, measurements: ms.length, timeouts: 0 }]);
+    expect((await (await get('/api/profiles/p-1')).json()).measurements).toHaveLength(ms.length);
+    const m = await (await get('/api/models/p-1')).json();
+    const expected = profileModelData(record, ms, record.plan.seed);
+    expect(m.profiled).toHaveLength(expected.samples.length);
+    expect(m.production).toEqual([expect.objectContaining({ runId: 'run-1', recoverySec: store.events('run-1', 'recovery').map((e) => (e.data as { sample: { recoverySec: number } }).sample.recoverySec)[0] })]);
+    expect(m.fitting.models.filter((x: { chosen: boolean }) => x.chosen).map((x: { kind: string }) => x.kind).sort()).toEqual(['latency', 'recovery']);
+    expect(m.fitting.curves.recovery.map((c: { ciMs: number }) => c.ciMs)).toEqual(expected.intervals);
+    expect((await get('/api/models/nope')).status).toBe(404);
   });
 
   it('streams the overview and the live run by server-sent events', async () => {

@@ -6,6 +6,9 @@ import type { ProfileStore } from '../../ports/profile-store.js';
 import { runSummaries, runView, type RunSummary, type RunView } from '../control/run-records.js';
 import { parseOperatorCommand } from './commands.js';
 import { controlMetrics } from './metrics.js';
+import type { FailureSample } from '../../core/profiling/samples.js';
+import { profileModelData } from '../../report/profile-report.js';
+import { modelCurvePoints, throughputRange } from '../../report/profile-plots.js';
 
 /**
  * The dashboard's use case: what its pages, its live stream and /metrics read, over the records
@@ -87,6 +90,50 @@ export class DashboardData {
       return { id: p.id, createdAtMs: p.createdAtMs, status: p.status, job: p.plan.job, intervalsMs: p.plan.intervalsMs, steps: store.steps(p.id).length, measurements: ms.length, timeouts: ms.filter((m) => m.outcome !== 'recovered').length };
     });
     return { profiles, hint: profiles.length ? undefined : NO_PROFILES_HINT };
+  }
+
+  /**
+   * A profile's models as the Models page draws them: the fitted curves of recovery and latency
+   * against throughput per interval, the profiled samples and those learned in production (from
+   * control runs of the same job), the timeouts, and the cross-validation figures.
+   */
+  models(id: string) {
+    const store = this.s.profileRecords();
+    const record = store?.getProfile(id);
+    if (!store || !record) return undefined;
+    const { samples, timeouts, intervals, fitting } = profileModelData(record, store.measurements(id), record.plan.seed);
+    const production = this.productionSamples(record.plan.job);
+    const range = throughputRange([...samples, ...production, ...timeouts]);
+    const curves = (kind: 'recovery' | 'latency') => (fitting.ok && fitting.chosen[kind] && range ? modelCurvePoints(fitting.chosen[kind], intervals, range, 60) : []);
+    return {
+      profileId: id,
+      job: record.plan.job,
+      intervalsMs: intervals,
+      profiled: samples,
+      production,
+      timeouts: timeouts.map((m) => ({ ciMs: m.ciMs, throughputEps: m.throughputEps, latencyMs: m.latencyMs })),
+      fitting: fitting.ok
+        ? {
+            n: fitting.n,
+            models: (['recovery', 'latency'] as const).flatMap((kind) => fitting.fitted[kind].map((m) => ({ kind, variant: m.variant, chosen: fitting.chosen[kind] === m, cvMape: m.cv.cvMape, r2: m.fit.r2 }))),
+            curves: { recovery: curves('recovery'), latency: curves('latency') },
+          }
+        : { reason: fitting.reason },
+    };
+  }
+
+  /** Failures measured in production by control runs of `job` (recovery events with a sample). */
+  private productionSamples(job: string): (FailureSample & { runId: string })[] {
+    return this.withControl(
+      (st) =>
+        st.listRuns()
+          .filter((r) => (r.config as { job?: { kind?: string } } | undefined)?.job?.kind === job)
+          .flatMap((r) => st.events(r.id, 'recovery').flatMap((e) => {
+            const sample = (e.data as { sample?: FailureSample } | undefined)?.sample;
+            return sample ? [{ ...sample, runId: r.id }] : [];
+          })),
+      [],
+    );
   }
 
   profile(id: string) {

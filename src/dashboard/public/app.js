@@ -1,11 +1,12 @@
 // The dashboard page: plain ES modules, no bundler (nothing here needs one). Pages by the URL's
-// hash: #/live (the live run), #/runs, #/runs/ID, #/profiles, #/profiles/ID. The live and run
+// hash: #/live (the live run), #/runs, #/runs/ID, #/profiles, #/profiles/ID, #/models/ID. The live and run
 // views follow the server's event stream (/api/live); the token for a person's commands is typed
 // in by the person and kept in this tab only (sessionStorage): the server never sends it.
 import { drawCharts, resetCharts } from './charts.js';
+import { renderModels } from './models.js';
+import { esc } from './util.js';
 
 const $page = document.getElementById('page');
-const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 const time = (ms) => (ms ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '—');
 const fmt = (v, digits = 0) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 let stream;
@@ -146,7 +147,7 @@ async function profilesPage() {
   const p = await getJson('/api/profiles');
   if (p.profiles.length === 0) return ($page.innerHTML = hint(p.hint));
   $page.innerHTML = `<table id="profiles"><tr><th>profile</th><th>created</th><th>status</th><th>job</th><th>intervals</th><th>steps</th><th>measurements</th><th>timeouts and unmeasured</th></tr>${p.profiles
-    .map((x) => `<tr><td><a href="#/profiles/${encodeURIComponent(x.id)}">${esc(x.id)}</a></td><td>${time(x.createdAtMs)}</td><td>${esc(x.status)}</td><td>${esc(x.job)}</td><td>${x.intervalsMs.map((i) => `${i / 1000} s`).join(', ')}</td><td>${x.steps}</td><td>${x.measurements}</td><td>${x.timeouts}</td></tr>`)
+    .map((x) => `<tr><td><a href="#/profiles/${encodeURIComponent(x.id)}">${esc(x.id)}</a> · <a href="#/models/${encodeURIComponent(x.id)}">models</a></td><td>${time(x.createdAtMs)}</td><td>${esc(x.status)}</td><td>${esc(x.job)}</td><td>${x.intervalsMs.map((i) => `${i / 1000} s`).join(', ')}</td><td>${x.steps}</td><td>${x.measurements}</td><td>${x.timeouts}</td></tr>`)
     .join('')}</table>`;
 }
 
@@ -169,6 +170,8 @@ async function route() {
     else if (page === 'runs') await runsPage();
     else if (page === 'profiles' && id) await profilePage(decodeURIComponent(id));
     else if (page === 'profiles') await profilesPage();
+    else if (page === 'models' && id) renderModels($page, await getJson(`/api/models/${encodeURIComponent(decodeURIComponent(id))}`));
+    else if (page === 'models') await profilesPage();
     else $page.innerHTML = hint(`no page "${page}": use the links above`);
   } catch (e) {
     $page.innerHTML = `<p class="error">${esc(e.message)}</p>`;

@@ -1,20 +1,9 @@
 // The live view's time-series charts (uPlot), drawn from the run view the server sends
 // (src/app/control/run-records.ts): one chart per question, x in seconds since the epoch.
 import uPlot from '/vendor/uPlot.esm.js';
+import { aligned } from './util.js';
 
 const WIDTH = () => Math.max(480, Math.min(900, (document.querySelector('.charts')?.clientWidth ?? 1000) / 2 - 20));
-
-/** Aligns series given as [times, values] pairs on the union of their times (uPlot wants one x array). */
-function aligned(pairs) {
-  const xs = [...new Set(pairs.flatMap(([t]) => t))].sort((a, b) => a - b);
-  const index = new Map(xs.map((x, i) => [x, i]));
-  const ys = pairs.map(([t, v]) => {
-    const col = new Array(xs.length).fill(null);
-    t.forEach((x, i) => (col[index.get(x)] = v[i]));
-    return col;
-  });
-  return [xs, ...ys];
-}
 
 const secs = (ms) => ms / 1000;
 
