@@ -6,6 +6,7 @@ import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { KhaosError } from '../core/errors.js';
 import type { DashboardData } from '../app/dashboard/data.js';
+import type { RunView } from '../app/control/run-records.js';
 import { hostAllowed, mutationRefusal } from './security.js';
 
 /**
@@ -80,16 +81,33 @@ export function dashboardApp(o: DashboardAppOptions): Hono {
   return app;
 }
 
+/** The records of `next` past those of `prev` (the same run, records only appended): what a page adds to what it has. */
+function appended(prev: RunView, next: RunView) {
+  return {
+    run: next.run,
+    targets: next.targets,
+    decisions: next.decisions.slice(prev.decisions.length),
+    series: next.series.slice(prev.series.length),
+    checkpoints: next.checkpoints.slice(prev.checkpoints.length),
+    events: next.events.slice(prev.events.length),
+    // Small, and an earlier one may change (a recovery filled in, a command taken): whole.
+    failures: next.failures,
+    commands: next.commands,
+  };
+}
+
 /**
- * Server-sent events: `overview` (the runs, which one is live) and `run` (the followed run's whole
- * view) each time the records change, looked for every `liveEveryMs`. Follows `?run=ID`, else the
- * live run, else the newest. A run whose controller died turns `interrupted` in the next overview.
+ * Server-sent events: `overview` (the runs, which one is live) when it changes; `run` (the followed
+ * run's whole view) first, then `append` (only the records added since, see `appended`) each time
+ * they change, looked for every `liveEveryMs`. Follows `?run=ID`, else the live run, else the
+ * newest. A run whose controller died turns `interrupted` in the next overview and run summary.
  */
 function liveStream(c: Context, o: DashboardAppOptions, sleep: (ms: number) => Promise<void>) {
   const asked = c.req.query('run');
   return streamSSE(c, async (stream) => {
     let lastOverview = '';
-    let lastRun = '';
+    let sent: RunView | undefined;
+    let sentKey = '';
     while (!stream.aborted && !stream.closed) {
       const overview = o.data.overview();
       const ov = JSON.stringify({ ...overview, nowMs: 0 }); // changed records, not the passing time
@@ -97,9 +115,13 @@ function liveStream(c: Context, o: DashboardAppOptions, sleep: (ms: number) => P
       lastOverview = ov;
       const id = asked ?? overview.liveRunId ?? overview.runs[0]?.id;
       const view = id ? o.data.run(id) : undefined;
-      const rv = view ? JSON.stringify(view) : '';
-      if (rv !== lastRun && view) await stream.writeSSE({ event: 'run', data: rv });
-      lastRun = rv;
+      if (view) {
+        const key = JSON.stringify([view.run, view.decisions.length, view.events.length, view.failures, view.commands]);
+        if (!sent || sent.run.id !== view.run.id) await stream.writeSSE({ event: 'run', data: JSON.stringify(view) });
+        else if (key !== sentKey) await stream.writeSSE({ event: 'append', data: JSON.stringify(appended(sent, view)) });
+        sent = view;
+        sentKey = key;
+      }
       await sleep(o.liveEveryMs);
     }
   });

@@ -128,9 +128,20 @@ describe('dashboard API over the records of a real controller on the fake platfo
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const reader = res.body!.getReader();
     let text = '';
-    while (!/event: run\ndata: /.test(text)) text += new TextDecoder().decode((await reader.read()).value);
-    await reader.cancel();
+    const until = async (re: RegExp) => {
+      while (!re.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+    };
+    await until(/event: run\ndata: .*\n\n/);
     expect(text).toMatch(/^event: overview\ndata: \{"runs":\[\{"id":"run-1"/);
+    // A new decision: only it is sent, as an append.
+    const last = store.decisions('run-1').at(-1)!;
+    store.recordDecision({ ...last, atMs: last.atMs + 1000, reason: 'the appended one' });
+    await until(/event: append\ndata: .*\n\n/);
+    await reader.cancel();
+    const append = JSON.parse(/event: append\ndata: (.*)\n\n/.exec(text)![1]!);
+    expect(append.decisions.map((d: { reason: string }) => d.reason)).toEqual(['the appended one']);
+    expect(append.series).toHaveLength(1);
+    expect(append.run.decisions).toBe(store.decisions('run-1').length);
   });
 });
 

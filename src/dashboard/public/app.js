@@ -128,7 +128,14 @@ function follow(runId) {
     const ov = JSON.parse(e.data);
     if (!runId && ov.runs.length === 0) $page.innerHTML = hint(ov.hint);
   });
-  stream.addEventListener('run', (e) => renderRun(JSON.parse(e.data), !runId));
+  let view;
+  stream.addEventListener('run', (e) => renderRun((view = JSON.parse(e.data)), !runId));
+  stream.addEventListener('append', (e) => {
+    const a = JSON.parse(e.data);
+    for (const k of ['decisions', 'series', 'checkpoints', 'events']) view[k].push(...a[k]);
+    Object.assign(view, { run: a.run, targets: a.targets, failures: a.failures, commands: a.commands });
+    renderRun(view, !runId);
+  });
   stream.onerror = () => {
     const s = document.getElementById('run-status');
     if (s) s.dataset.connection = 'lost';
