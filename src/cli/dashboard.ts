@@ -17,9 +17,13 @@ Examples:
                                           reachable from other machines: a token is required
   khaos control --config FILE --dashboard the dashboard beside a controller
 
-Pages: live view, runs, profiles; /metrics for Prometheus. See docs/dashboard.md.`;
+  khaos dashboard --evaluations khaos-evaluate,khaos-evaluate-sim
+                                          also the Evaluations page of those \`khaos evaluate\` outputs
+
+Pages: live view, runs, profiles, models, evaluations; /metrics for Prometheus. See docs/dashboard.md.`;
 
 export interface DashboardFlags {
+  evaluations?: string[];
   port?: string;
   host?: string;
   token?: string;
@@ -36,7 +40,7 @@ function bindOf(f: DashboardFlags): { host: string; port: number; token: string;
 /** Starts the dashboard (beside a controller: its store takes the people's commands); prints its address, and the token when generated, once. */
 export async function openDashboard(f: DashboardFlags, writer?: ControlStore): Promise<RunningDashboard> {
   const b = bindOf(f);
-  const sources = dashboardSources(writer);
+  const sources = dashboardSources(writer, f.evaluations ?? []);
   let running: RunningDashboard;
   try {
     running = await startDashboard({ data: new DashboardData(sources), token: b.token, host: b.host, port: b.port, liveEveryMs: 1000 });
@@ -62,6 +66,7 @@ export function addDashboardCommand(parent: Command): Command {
     .option('--port <n>', `port to listen on (default ${DEFAULT_DASHBOARD_PORT}; 0: any free one)`)
     .option('--host <h>', 'address to bind (default 127.0.0.1: this machine only); any other needs --token')
     .option('--token <t>', 'the token mutating calls need (default: one generated and printed once)')
+    .option('--evaluations <dirs>', 'output directories of `khaos evaluate` (--out) to show on the Evaluations page; repeatable or comma-separated', (v: string, prev?: string[]) => [...(prev ?? []), ...v.split(',').map((x) => x.trim()).filter((x) => x !== '')])
     .addHelpText('after', EXAMPLES);
   act(cmd, async (f: DashboardFlags) => {
     const d = await openDashboard(f);

@@ -70,6 +70,7 @@ export function dashboardApp(o: DashboardAppOptions): Hono {
     const m = o.data.models(c.req.param('id'));
     return m ? c.json(m) : c.json({ error: `no profile "${c.req.param('id')}"`, hint: 'models are fitted from a profile: pick one from /api/profiles' }, 404);
   });
+  app.get('/api/evaluations', (c) => c.json(o.data.evaluations()));
   app.get('/metrics', (c) => c.body(o.data.metrics(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
   app.get('/api/live', (c) => liveStream(c, o, sleep));
   app.post('/api/runs/:id/commands', async (c) => {

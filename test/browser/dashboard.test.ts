@@ -6,10 +6,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { SqliteControlStore } from '../../src/adapters/sqlite/sqlite-control-store.js';
 import { SqliteProfileStore } from '../../src/adapters/sqlite/sqlite-profile-store.js';
 import { syntheticMeasurements, syntheticProfile } from '../support/profile-fixture.js';
+import { writeEvaluationFixtures } from '../support/evaluation-fixture.js';
 import { DashboardData } from '../../src/app/dashboard/data.js';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/serve.js';
 import { controlledRunWithKill } from '../fakes/controlled-run.js';
-import { findChromium } from './chromium.js';
+import { findChromium } from '../../src/adapters/system/executables.js';
 
 const TOKEN = 'browser-test-token-0123456789';
 const executablePath = findChromium();
@@ -41,7 +42,8 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     }
     profiles.close();
     const { dashboardSources } = await import('../../src/compose.js');
-    const sources = dashboardSources();
+    const evaluations = writeEvaluationFixtures(home);
+    const sources = dashboardSources(undefined, [evaluations.sim, evaluations.real]);
     close = sources.close;
     dashboard = await startDashboard({ data: new DashboardData(sources), token: TOKEN, host: '127.0.0.1', port: 0, liveEveryMs: 200 });
     browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
@@ -133,7 +135,7 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     await page.close();
   });
 
-  it('on recorded data: the runs, profiles, a profile and its models render; the pages logged no console errors', async () => {
+  it('on recorded data: the runs, profiles, a profile, its models and the evaluations render; the pages logged no console errors', async () => {
     const page = await open('#/runs');
     await page.waitForSelector('#runs a');
     expect(await page.textContent('#runs')).toContain('run-live');
@@ -151,8 +153,16 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     }
     expect(await page.textContent('#cv')).toContain('(chosen)');
     expect(await page.textContent('main')).toContain('1 learned in production');
+    await page.goto(`${dashboard.url}#/evaluations`);
+    await page.waitForSelector('.evaluation .pareto canvas');
+    expect(await page.locator('.evaluation .kind').allTextContents()).toEqual(['SIMULATED (the fluid model, not measured on Flink)', 'MEASURED on Flink']);
+    expect(await page.getAttribute('.evaluation[data-kind="simulated"] .pareto', 'data-points')).toBe('4');
+    expect(await page.textContent('.evaluation[data-kind="measured"] .gaps')).toMatch(/khaos\+.*12\.0 s \/ 10\.0 s.*16\.67 %/s);
     if (process.env.KHAOS_SCREENSHOTS) {
       await page.setViewportSize({ width: 1300, height: 800 });
+      await page.screenshot({ path: path.join(process.env.KHAOS_SCREENSHOTS, 'dashboard-evaluations.png'), fullPage: true });
+      await page.goto(`${dashboard.url}#/models/p-1`);
+      await page.waitForSelector('#cv');
       await page.screenshot({ path: path.join(process.env.KHAOS_SCREENSHOTS, 'dashboard-models.png'), fullPage: true });
       await page.goto(`${dashboard.url}#/live`);
       await page.waitForSelector('#timeline tr.decision');

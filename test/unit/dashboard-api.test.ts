@@ -1,8 +1,13 @@
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryControlStore } from '../../src/adapters/memory/memory-control-store.js';
 import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
 import { DashboardData, type DashboardSources } from '../../src/app/dashboard/data.js';
+import type { EvaluationFiles } from '../../src/app/dashboard/evaluations.js';
+import { writeEvaluationFixtures } from '../support/evaluation-fixture.js';
 import type { RunView } from '../../src/app/control/run-records.js';
 import { dashboardApp } from '../../src/dashboard/server.js';
 import { checkBind } from '../../src/dashboard/security.js';
@@ -16,8 +21,9 @@ import { profileModelData } from '../../src/report/profile-report.js';
 const TOKEN = 'a-token-of-enough-length';
 const HOST = '127.0.0.1:8790';
 
-function dashboard(store: MemoryControlStore | undefined, profiles?: MemoryProfileStore) {
+function dashboard(store: MemoryControlStore | undefined, profiles?: MemoryProfileStore, evaluations: EvaluationFiles[] = []) {
   const sources: DashboardSources = {
+    evaluations: () => evaluations,
     controlRecords: () => store,
     profileRecords: () => profiles,
     queueCommand: (runId, atMs, c) => store!.queueCommand(runId, atMs, c),
@@ -145,11 +151,27 @@ describe('dashboard API over the records of a real controller on the fake platfo
   });
 });
 
+describe('dashboard evaluations', () => {
+  it('reads simulated and measured evaluations apart, with the verdict khaos evaluate gave and the sim-vs-real gaps; names a directory it cannot read', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-eval-'));
+    const { sim, real } = writeEvaluationFixtures(dir);
+    const files = [sim, real].map((d) => ({ dir: d, evaluate: JSON.parse(fs.readFileSync(path.join(d, 'evaluate.json'), 'utf8')), simVsReal: fs.existsSync(path.join(d, 'sim-vs-real.json')) ? JSON.parse(fs.readFileSync(path.join(d, 'sim-vs-real.json'), 'utf8')) : undefined }));
+    const body = await (await dashboard(undefined, undefined, [...files, { dir: 'nowhere', problem: 'no evaluate.json in nowhere' }]).get('/api/evaluations')).json();
+    const [s, r, bad] = body.evaluations;
+    expect([s.kind, r.kind]).toEqual(['simulated', 'measured']);
+    expect(s.policies.map((p: { name: string; role: string }) => `${p.name}:${p.role}`)).toEqual(['static:10s:static', 'static:30s:static', 'khaos+:policy', 'oracle:oracle']);
+    expect(s.verdict).toEqual(files[0]!.evaluate.verdict);
+    expect(r.gaps).toEqual([expect.objectContaining({ name: 'khaos+', recoveryGap: 0.1667 })]);
+    expect(bad).toEqual({ dir: 'nowhere', problem: 'no evaluate.json in nowhere' });
+  });
+});
+
 describe('dashboard with no records, and its bind', () => {
   it('says which command to run when there are no runs or profiles; /metrics is empty', async () => {
     const { get } = dashboard(undefined);
     expect((await (await get('/api/overview')).json()).hint).toMatch(/npx khaos control --config FILE --dashboard/);
     expect((await (await get('/api/profiles')).json()).hint).toMatch(/npx khaos profile --config FILE/);
+    expect((await (await get('/api/evaluations')).json()).hint).toMatch(/npx khaos evaluate --sim .* then `npx khaos dashboard --evaluations khaos-evaluate`/);
     expect(await (await get('/metrics')).text()).toBe('');
     const page = await get('/');
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
@@ -169,7 +191,7 @@ describe('dashboard with no records, and its bind', () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as net.AddressInfo).port;
-    const data = new DashboardData({ controlRecords: () => undefined, profileRecords: () => undefined, queueCommand: () => 0, alive: () => false, clock: new ManualClock() });
+    const data = new DashboardData({ controlRecords: () => undefined, profileRecords: () => undefined, queueCommand: () => 0, alive: () => false, clock: new ManualClock(), evaluations: () => [] });
     await expect(startDashboard({ data, token: TOKEN, host: '127.0.0.1', port, liveEveryMs: 1000 })).rejects.toThrow(new RegExp(`port ${port} is in use on 127\\.0\\.0\\.1`));
     await new Promise((r) => blocker.close(r));
   });

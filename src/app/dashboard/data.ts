@@ -6,6 +6,7 @@ import type { ProfileStore } from '../../ports/profile-store.js';
 import { runSummaries, runView, type RunSummary, type RunView } from '../control/run-records.js';
 import { parseOperatorCommand } from './commands.js';
 import { controlMetrics } from './metrics.js';
+import { evaluationView, NO_EVALUATIONS_HINT, type EvaluationFiles } from './evaluations.js';
 import type { FailureSample } from '../../core/profiling/samples.js';
 import { profileModelData } from '../../report/profile-report.js';
 import { modelCurvePoints, throughputRange } from '../../report/profile-plots.js';
@@ -24,6 +25,8 @@ export interface DashboardSources {
   queueCommand(runId: string, atMs: number, command: OperatorCommand): number;
   alive(pid: number): boolean;
   clock: Clock;
+  /** The output directories of `khaos evaluate` given to the dashboard, read. */
+  evaluations(): EvaluationFiles[];
 }
 
 /** What a page says when there is nothing to show yet: the command that makes it. */
@@ -134,6 +137,11 @@ export class DashboardData {
           })),
       [],
     );
+  }
+
+  evaluations() {
+    const views = this.s.evaluations().map(evaluationView);
+    return { evaluations: views, hint: views.length ? undefined : NO_EVALUATIONS_HINT };
   }
 
   profile(id: string) {

@@ -1,9 +1,10 @@
 // The dashboard page: plain ES modules, no bundler (nothing here needs one). Pages by the URL's
-// hash: #/live (the live run), #/runs, #/runs/ID, #/profiles, #/profiles/ID, #/models/ID. The live and run
+// hash: #/live (the live run), #/runs, #/runs/ID, #/profiles, #/profiles/ID, #/models/ID, #/evaluations. The live and run
 // views follow the server's event stream (/api/live); the token for a person's commands is typed
 // in by the person and kept in this tab only (sessionStorage): the server never sends it.
 import { drawCharts, resetCharts } from './charts.js';
 import { renderModels } from './models.js';
+import { renderEvaluations } from './evaluations.js';
 import { esc } from './util.js';
 
 const $page = document.getElementById('page');
@@ -179,6 +180,7 @@ async function route() {
     else if (page === 'profiles') await profilesPage();
     else if (page === 'models' && id) renderModels($page, await getJson(`/api/models/${encodeURIComponent(decodeURIComponent(id))}`));
     else if (page === 'models') await profilesPage();
+    else if (page === 'evaluations') renderEvaluations($page, await getJson('/api/evaluations'), hint);
     else $page.innerHTML = hint(`no page "${page}": use the links above`);
   } catch (e) {
     $page.innerHTML = `<p class="error">${esc(e.message)}</p>`;
