@@ -4,6 +4,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { resolveConfig, type ConfigInput } from '../../src/config/schema.js';
 import { khaosHome, repoRoot, startLocalStack } from '../../src/compose.js';
 import type { LocalStack } from '../../src/adapters/local/local-stack.js';
+import type { ControlSettings } from '../../src/app/control/session.js';
 
 export const progress = (line: string) => process.stderr.write(`  [it] ${line}\n`);
 
@@ -51,4 +52,21 @@ export function khaos(args: string[], opts: { env?: Record<string, string>; kill
     child.stderr.on('data', onData);
     child.on('exit', (code, signal) => resolve({ code, signal, out }));
   });
+}
+
+/**
+ * khaos+ as in examples/control-iot.yaml (candidates up to 6 s, for more checkpoint gaps to check),
+ * started at 30 s: beyond every candidate and the trained range (1–10 s), which khaos+ always
+ * leaves at its first evaluation; what follows depends on the load (the replay starts at 14:00 in
+ * the trace) and the kills.
+ */
+export function exampleSettings(): ControlSettings {
+  const c = resolveConfig({
+    control: {
+      policy: 'khaos+', actuator: 'paced', latencyTarget: '1500ms', recoveryTarget: '15s', window: '15s', evaluateEvery: '10s', afterChange: '10s', minUptime: '15s',
+      candidateMin: '1s', candidateMax: '6s', candidateStep: '500ms', minChange: '1s', hysteresis: 0.08, maxChanges: 20, rateWindow: '300s',
+      forecastHorizon: '30s', forecastHistory: '60s', recoveryTimeout: '90s',
+    },
+  }).control;
+  return { ...c, statusEveryMs: 10_000 };
 }
