@@ -3,15 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
-import { runLocalControl } from '../../src/app/control/local-run.js';
-import { loadTrace, localControlDeps, repoRoot } from '../../src/compose.js';
+import { localControlDeps } from '../../src/compose.js';
 import type { DecisionRecord } from '../../src/core/control/records.js';
 import { checkSpacing } from '../../src/core/control/spacing.js';
-import { parseSamplesCsv } from '../../src/core/profiling/samples.js';
-import { exampleSettings, fileStack, khaos, progress } from './helpers.js';
+import { exampleControlRun, fileStack, khaos, progress } from './helpers.js';
 import { expectExit } from '../support/khaos-cli.js';
-
-const samplesFile = path.join(repoRoot, 'examples', 'samples-iot-local-SIMULATED.csv');
 
 describe('khaos control on the local stack: paced interval changes with kills', () => {
   const stackOf = fileStack('ctl', { stack: { heartbeatTimeout: '5s' } });
@@ -20,18 +16,7 @@ describe('khaos control on the local stack: paced interval changes with kills', 
     const stack = stackOf();
     const deps = localControlDeps(stack, progress);
     try {
-      const r = await runLocalControl(
-        deps,
-        exampleSettings(),
-        {
-          job: 'iot', trace: loadTrace('nyc_taxi.csv'), seed: 42, parallelism: 2, partitions: 4, peakRateEps: 2500, compression: 300, startOffsetSec: 50_400, durationSec: 120,
-          startIntervalMs: 30_000, fallbackIntervalMs: 120_000, killsSec: [40, 85], drainMs: 15_000,
-        },
-        {},
-        { samples: parseSamplesCsv(fs.readFileSync(samplesFile, 'utf8'), samplesFile), source: samplesFile },
-        undefined,
-        () => false,
-      );
+      const r = await exampleControlRun(deps);
       expect(r.kills).toBe(2);
       expect(r.reconciliation).toMatchObject({ ok: true, duplicateWindows: 0 });
       expect(r.reconciliation.missing).toHaveLength(0);

@@ -1,16 +1,12 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
-import { runLocalControl } from '../../src/app/control/local-run.js';
 import { DashboardData } from '../../src/app/dashboard/data.js';
-import { dashboardSources, loadTrace, localControlDeps, repoRoot } from '../../src/compose.js';
-import { parseSamplesCsv } from '../../src/core/profiling/samples.js';
+import { dashboardSources, localControlDeps } from '../../src/compose.js';
 import { findChromium } from '../../src/adapters/system/executables.js';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/serve.js';
-import { exampleSettings, fileStack, progress } from './helpers.js';
+import { exampleControlRun, fileStack, progress } from './helpers.js';
 
-const samplesFile = path.join(repoRoot, 'examples', 'samples-iot-local-SIMULATED.csv');
 const TOKEN = 'integration-token-0123456789';
 
 /** Resolves when `f` returns a value (not undefined) within `ms`, polling; rejects naming `what` otherwise. */
@@ -57,18 +53,7 @@ describe('the dashboard beside khaos control on the local stack, in a real brows
     page.on('pageerror', (e) => consoleErrors.push(e.message));
     await page.goto(`${dashboard.url}#/live`);
     let runId: string | undefined;
-    const control = runLocalControl(
-      deps,
-      exampleSettings(),
-      {
-        job: 'iot', trace: loadTrace('nyc_taxi.csv'), seed: 42, parallelism: 2, partitions: 4, peakRateEps: 2500, compression: 300, startOffsetSec: 50_400, durationSec: 120,
-        startIntervalMs: 30_000, fallbackIntervalMs: 120_000, killsSec: [40, 85], drainMs: 15_000,
-      },
-      {},
-      { samples: parseSamplesCsv(fs.readFileSync(samplesFile, 'utf8'), samplesFile), source: samplesFile },
-      undefined,
-      () => false,
-    );
+    const control = exampleControlRun(deps);
     try {
       await page.waitForSelector('#run-status[data-status="running"]', { timeout: 180_000 });
       runId = (await page.getAttribute('#run-view', 'data-run'))!;
