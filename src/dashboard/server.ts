@@ -110,6 +110,16 @@ function liveStream(c: Context, o: DashboardAppOptions, sleep: (ms: number) => P
     let sent: RunView | undefined;
     let sentKey = '';
     while (!stream.aborted && !stream.closed) {
+      try {
+        await look();
+      } catch (e) {
+        // The records cannot be read (a newer schema, a damaged file): the page shows why, and the next look tries again.
+        const why = e instanceof KhaosError ? { error: e.message, hint: e.hint } : { error: `internal error (a bug, please report): ${(e as Error).message}` };
+        await stream.writeSSE({ event: 'problem', data: JSON.stringify(why) });
+      }
+      await sleep(o.liveEveryMs);
+    }
+    async function look() {
       const overview = o.data.overview();
       const ov = JSON.stringify({ ...overview, nowMs: 0 }); // changed records, not the passing time
       if (ov !== lastOverview) await stream.writeSSE({ event: 'overview', data: JSON.stringify(overview) });
@@ -123,7 +133,6 @@ function liveStream(c: Context, o: DashboardAppOptions, sleep: (ms: number) => P
         sent = view;
         sentKey = key;
       }
-      await sleep(o.liveEveryMs);
     }
   });
 }

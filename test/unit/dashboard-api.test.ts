@@ -5,6 +5,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryControlStore } from '../../src/adapters/memory/memory-control-store.js';
 import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
+import { KhaosError } from '../../src/core/errors.js';
 import { DashboardData, type DashboardSources } from '../../src/app/dashboard/data.js';
 import type { EvaluationFiles } from '../../src/app/dashboard/evaluations.js';
 import { writeEvaluationFixtures } from '../support/evaluation-fixture.js';
@@ -176,6 +177,20 @@ describe('dashboard with no records, and its bind', () => {
     const page = await get('/');
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     expect((await get('/vendor/uPlot.esm.js')).status).toBe(200);
+  });
+
+  it('records it cannot read (a newer schema): the API and the live stream say why, with the fix', async () => {
+    const newer = new KhaosError('environment', 'control database x/control.db has schema version 9; this Khaos knows up to 3', 'upgrade Khaos, or set KHAOS_HOME elsewhere');
+    const data = new DashboardData({ controlRecords: () => { throw newer; }, profileRecords: () => undefined, queueCommand: () => 0, alive: () => false, clock: new ManualClock(), evaluations: () => [] });
+    const app = dashboardApp({ data, token: TOKEN, host: '127.0.0.1', liveEveryMs: 10 });
+    const r = await app.request('/api/overview', { headers: { host: HOST } });
+    expect(r.status).toBe(500);
+    expect(await r.json()).toEqual({ error: newer.message, hint: newer.hint });
+    const live = await app.request('/api/live', { headers: { host: HOST } });
+    const reader = live.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    expect(first).toBe(`event: problem\ndata: ${JSON.stringify({ error: newer.message, hint: newer.hint })}\n\n`);
   });
 
   it('a non-loopback host needs a token; a short token is refused; on loopback one is generated', () => {

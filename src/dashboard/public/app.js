@@ -137,6 +137,10 @@ function follow(runId) {
     Object.assign(view, { run: a.run, targets: a.targets, failures: a.failures, commands: a.commands });
     renderRun(view, !runId);
   });
+  stream.addEventListener('problem', (e) => {
+    const p = JSON.parse(e.data);
+    $page.innerHTML = `<p class="error" id="problem">${esc(p.error)}${p.hint ? ` — ${esc(p.hint)}` : ''}</p>`;
+  });
   stream.onerror = () => {
     const s = document.getElementById('run-status');
     if (s) s.dataset.connection = 'lost';
