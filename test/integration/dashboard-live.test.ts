@@ -78,7 +78,7 @@ describe('the dashboard beside khaos control on the local stack, in a real brows
       const failure = await until('a failure recorded', 120_000, () => deps.store.events(runId!, 'failure')[0]);
       await page.waitForSelector('#failures tr.failure', { timeout: 5000 });
       progress(`failure shown ${Date.now() - failure.atMs} ms after it was recorded`);
-      await page.waitForFunction(() => /s vs target/.test(document.querySelector('#failures .recovery')?.textContent ?? ''), undefined, { timeout: 120_000 });
+      await page.waitForFunction(() => /^\d+\.\d s vs target 15 s [✓✗]$/.test(document.querySelector('#failures .recovery')?.textContent ?? ''), undefined, { timeout: 120_000 });
 
       // Every chart has data; a decision opens with its reason.
       for (const id of ['rate', 'latency', 'lag', 'interval']) expect(Number(await page.getAttribute(`#chart-${id}`, 'data-points')), id).toBeGreaterThan(3);

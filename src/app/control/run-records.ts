@@ -84,7 +84,9 @@ export function summarise(store: ControlStore, run: ControlRun, alive: (pid: num
 /** Every run, newest first, summarised. */
 export const runSummaries = (store: ControlStore, alive: (pid: number) => boolean): RunSummary[] => store.listRuns().map((r) => summarise(store, r, alive));
 
+/** The run's targets as recorded with it; for runs recorded before, those of its config. */
 function targetsOf(run: ControlRun): RunView['targets'] {
+  if (run.targets) return { ...run.targets };
   const o = (run.config as { control?: { options?: { latencyTargetMs?: number; recoveryTargetS?: number } } } | undefined)?.control?.options;
   return { latencyMs: o?.latencyTargetMs, recoveryS: o?.recoveryTargetS };
 }

@@ -19,6 +19,8 @@ export interface ControlRun {
   fallbackIntervalMs: number;
   /** The resolved config, frozen as the run began. */
   config: unknown;
+  /** The policy's targets: p99 latency, ms, and recovery time, s (absent in runs recorded before they were kept here). */
+  targets?: { latencyMs: number; recoveryS: number };
 }
 
 /** One evaluation of the policy and what came of it. */
