@@ -33,6 +33,10 @@ export default tseslint.config(
     rules: restrict([{ group: ['**/adapters/**', '**/cli/**', '**/compose'], message: 'app gets adapters injected; only compose.ts picks them' }]),
   },
   {
+    files: ['src/dashboard/**/*.ts'],
+    rules: restrict([{ group: ['**/adapters/**', '**/cli/**', '**/compose'], message: 'the dashboard gets its data injected; only compose.ts picks adapters' }]),
+  },
+  {
     files: ['src/cli/**/*.ts'],
     rules: restrict([{ group: ['**/adapters/**'], message: 'commands get adapters from compose.ts, the only file that picks them' }]),
   },

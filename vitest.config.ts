@@ -18,6 +18,17 @@ export default defineConfig({
       },
       {
         test: {
+          // The dashboard in Debian's chromium, driven by playwright-core (no browser download).
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           // A real Kubernetes control plane (scripts/k8s/build.sh, then src/adapters/k8s/control-plane.ts); no JVM.
           name: 'k8s',
           include: ['test/k8s/**/*.test.ts'],

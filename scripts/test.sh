@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: unit + contract (fakes, milliseconds), the sample jobs' Maven tests
+# The whole test suite: unit + contract (fakes, milliseconds), the dashboard in a real browser
+# (Debian's chromium: apt-get install chromium), the sample jobs' Maven tests
 # (MiniCluster), integration tests against real Flink and Kafka processes started by the
 # project's own code, the Kubernetes tests against a real API server (its binaries are built from
 # Go module sources on first use: about 11 minutes, then cached in ~/.cache/khaos-k8s), and a
@@ -32,6 +33,10 @@ mkdir -p .khaos
 echo "== unit and contract tests"
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=.khaos/unit.json
 count_vitest "$PWD/.khaos/unit.json"
+
+echo "== browser tests (the dashboard in Debian's chromium, driven by playwright-core)"
+npx vitest run --project browser --reporter=default --reporter=json --outputFile.json=.khaos/browser.json
+count_vitest "$PWD/.khaos/browser.json"
 
 echo "== sample jobs (Maven, MiniCluster)"
 mvn -B -ntp -f jobs/pom.xml test > .khaos/jobs-test.log 2>&1; mvn_rc=$?

@@ -26,6 +26,8 @@ import { jarProblem, type JobDescriptor } from './core/jobs.js';
 import { jarEntries } from './adapters/files/jar-entries.js';
 import { parseSamplesCsv } from './core/profiling/samples.js';
 import type { ControlStore } from './ports/control-store.js';
+import type { DashboardSources } from './app/dashboard/data.js';
+import type { EvaluationFiles } from './app/dashboard/evaluations.js';
 import type { FlinkEngine } from './ports/flink-engine.js';
 import crypto from 'node:crypto';
 import YAML from 'yaml';
@@ -192,6 +194,51 @@ export function localControlDeps(stack: LocalStack, log: (l: string) => void): L
 }
 
 export const profileStore = () => new SqliteProfileStore(path.join(khaosHome(), 'khaos.db'));
+
+/** An evaluation's output directory (`khaos evaluate --out`): its evaluate.json and sim-vs-real.json, parsed, or why not. */
+function readEvaluationDir(dir: string): EvaluationFiles {
+  const read = (name: string) => {
+    const file = path.join(dir, name);
+    return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as unknown) : undefined;
+  };
+  try {
+    const evaluate = read('evaluate.json');
+    return evaluate === undefined ? { dir, problem: `no evaluate.json in ${dir} (an evaluation still running, or not an evaluation's --out directory)` } : { dir, evaluate, simVsReal: read('sim-vs-real.json') };
+  } catch (e) {
+    return { dir, problem: `cannot read ${dir}: ${(e as Error).message}` };
+  }
+}
+
+/**
+ * What the dashboard reads: control.db and khaos.db read-only (each opened once it exists), and
+ * the one write it makes, a person's command, through the control store: the running
+ * controller's own (`writer`, with `khaos control --dashboard`) or one opened for the call.
+ */
+export function dashboardSources(writer?: ControlStore, evaluationDirs: readonly string[] = []): DashboardSources & { close(): void } {
+  let control: SqliteControlStore | undefined;
+  let profiles: SqliteProfileStore | undefined;
+  const profileFile = path.join(khaosHome(), 'khaos.db');
+  return {
+    controlRecords: () => (control ??= controlRecords()),
+    profileRecords: () => (profiles ??= fs.existsSync(profileFile) ? new SqliteProfileStore(profileFile, { readOnly: true }) : undefined),
+    queueCommand: (runId, atMs, command) => {
+      if (writer) return writer.queueCommand(runId, atMs, command);
+      const store = controlStore();
+      try {
+        return store.queueCommand(runId, atMs, command);
+      } finally {
+        store.close();
+      }
+    },
+    alive: isAlive,
+    clock: new SystemClock(),
+    evaluations: () => evaluationDirs.map(readEvaluationDir),
+    close: () => {
+      control?.close();
+      profiles?.close();
+    },
+  };
+}
 
 /** The capacity a stored profile's probe measured for the config's job, if any (profile plans are checked the same way). */
 export function storedCapacity(c: KhaosConfig): MeasuredCapacity {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { requireInput } from '../core/jobs.js';
 import { runLocalControl } from '../app/control/local-run.js';
+import { runSummaries } from '../app/control/run-records.js';
 import { controlSettings, runControlSession, type ControlSettings, type ModelInputs } from '../app/control/session.js';
 import { createPolicy, parsePolicy, POLICY_NAMES } from '../core/control/policies.js';
 import { normaliseRestUrl } from '../core/rest-url.js';
@@ -9,6 +10,7 @@ import { parseDuration } from '../core/duration.js';
 import { checkModelsJob } from '../app/control/control-models.js';
 import { runDeploymentControl } from '../app/control/deployment-run.js';
 import { checkJobJar, configJobIdentity, controlRecords, controlStore, crashHookFromEnv, flinkDeploymentTarget, processAlive, flinkAt, loadTrace, localControlDeps, modelInputs, newControlRunId, stackJobTarget, systemClock } from '../compose.js';
+import { openDashboard, withDashboardOptions } from './dashboard.js';
 import { act, configFrom, log, stopOnSignals, withConfigOptions, withOwnedStack, type CliIo } from './common.js';
 
 const EXAMPLES = `
@@ -45,6 +47,8 @@ interface Flags {
   dryRun?: boolean;
   requestTimeout?: string;
   strict?: boolean;
+  dashboard?: boolean;
+  dashboardPort?: string;
 }
 
 /** `khaos control`: controls a job (local stack, --attach URL or --stack NAME); `status` and `decisions` read the records. */
@@ -62,8 +66,8 @@ export function addControlCommand(parent: Command, io: CliIo): Command {
     .option('--actuator <a>', 'paced (Khaos triggers checkpoints; no outage) | restart (savepoint and relaunch; local stack only)')
     .option('--dry-run', 'decide and record, never act')
     .option('--request-timeout <dur>', 'Flink REST request time-out (default 10s)')
-    .option('--strict', 'refuse models fitted for another job (jar, entry class, parallelism, recovery options) instead of warning')
-    .addHelpText('after', EXAMPLES);
+    .option('--strict', 'refuse models fitted for another job (jar, entry class, parallelism, recovery options) instead of warning');
+  withDashboardOptions(control).addHelpText('after', EXAMPLES);
   act(control, controlJob);
   act(control.command('status').description('control runs, newest first').option('--json', 'print the runs as JSON'), (f: { json?: boolean }) => readRecords('status', f, io));
   act(control.command('decisions').description("a run's decisions (default: the newest run)").option('--run <id>', 'the run').option('--json', 'print the decisions as JSON'), (f: { json?: boolean; run?: string }) => readRecords('decisions', f, io));
@@ -83,15 +87,18 @@ async function controlJob(f: Flags): Promise<number> {
   if (f.setFallback && !f.flinkdeployment) throw badInput('--set-fallback goes with --flinkdeployment NS/NAME', 'on the local stack the job starts with control.fallbackInterval already');
   const deploymentRef = f.flinkdeployment === undefined ? undefined : parseDeploymentRef(f.flinkdeployment);
   if ((f.jobId && !(f.attach || f.stack || f.flinkdeployment)) || (f.replica && !f.stack)) throw badInput('--job-id goes with --attach URL, --stack NAME or --flinkdeployment NS/NAME, --replica with --stack NAME', 'see `khaos control --help`');
+  if (f.dashboardPort !== undefined && !f.dashboard) throw badInput('--dashboard-port goes with --dashboard', 'add --dashboard, or leave out --dashboard-port');
   const attach = f.attach === undefined ? undefined : normaliseRestUrl(f.attach, '--attach');
   const run: Run = { config: c, settings: controlSettings(overrides), inputs: modelInputs(c.control) };
   checkModelsJob(run.inputs, configJobIdentity(c), f.strict === true, log);
   const store = controlStore();
+  const dashboard = f.dashboard ? await openDashboard({ port: f.dashboardPort }, store).catch((e) => (store.close(), Promise.reject(e))) : undefined;
   try {
     if (deploymentRef) return await controlDeployment(f, deploymentRef, run, store);
     if (attach || f.stack) return await controlRunningJob({ ...f, attach }, run, store);
     return await controlOwnJob(f, run);
   } finally {
+    await dashboard?.close();
     store.close();
   }
 }
@@ -193,14 +200,8 @@ function readRecords(sub: 'status' | 'decisions', f: { json?: boolean; run?: str
   try {
     const runs = store?.listRuns() ?? [];
     if (sub === 'status') {
-      const rows = runs.map((r) => {
-        const ds = store!.decisions(r.id);
-        // A run still marked running whose process is gone was killed: say so (the record is kept as written).
-        if (r.status === 'running' && (r.ownerPid === undefined || !processAlive(r.ownerPid))) r.status = 'interrupted';
-        const last = ds.at(-1);
-        return { ...r, decisions: ds.length, changes: ds.filter((d) => d.outcome === 'applied').length, intervalMs: last ? (last.outcome === 'applied' ? last.toIntervalMs : last.fromIntervalMs) : undefined, failures: store!.events(r.id, 'failure').length, errors: store!.events(r.id, 'error').length };
-      });
-      if (f.json) io.out(`${JSON.stringify(rows.map(({ config: _c, ...r }) => r), null, 2)}\n`);
+      const rows = store ? runSummaries(store, processAlive) : [];
+      if (f.json) io.out(`${JSON.stringify(rows.map(({ config: _c, lastRecordMs: _l, ...r }) => r), null, 2)}\n`);
       else if (rows.length === 0) io.out('no control runs yet: start one with `khaos control --config FILE`\n');
       else
         for (const r of rows) {

@@ -7,6 +7,7 @@ import { KhaosError, badInput } from '../core/errors.js';
 import { checkJobJar, localPlatform, downStack, loadTrace, messageBusAt, stacks, startLocalStack, systemClock } from '../compose.js';
 import { addAnalyzeCommand } from './analyze.js';
 import { addControlCommand } from './control.js';
+import { addDashboardCommand } from './dashboard.js';
 import { addEvaluateCommand } from './evaluate.js';
 import { EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { addK8sCommand } from './k8s.js';
@@ -109,6 +110,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   addModelsCommand(program, io);
   addControlCommand(program, io);
   addEvaluateCommand(program, io);
+  addDashboardCommand(program);
   addSimCommand(program, io);
   addK8sCommand(program, io);
   return configureTree(program, io);

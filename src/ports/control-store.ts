@@ -1,4 +1,4 @@
-import type { ControlEvent, ControlRun, ControlRunStatus, DecisionRecord, ReconfigRecord } from '../core/control/records.js';
+import type { CommandRecord, ControlEvent, ControlRun, ControlRunStatus, DecisionRecord, OperatorCommand, ReconfigRecord } from '../core/control/records.js';
 
 /**
  * Durable records of control runs. Every write is committed before the call returns, so a
@@ -23,5 +23,13 @@ export interface ControlStore {
   openReconfiguration(target: string): ReconfigRecord | undefined;
   /** Every reconfiguration of `target`, oldest first. */
   reconfigurations(target: string): ReconfigRecord[];
+  /** Queues a person's command for a run (the dashboard); returns its sequence number. */
+  queueCommand(runId: string, atMs: number, command: OperatorCommand): number;
+  /** Commands of a run not taken yet, oldest first. */
+  pendingCommands(runId: string): CommandRecord[];
+  /** Every command of a run, oldest first, taken or not. */
+  commands(runId: string): CommandRecord[];
+  /** Marks a command taken by the controller, with what came of it. */
+  settleCommand(seq: number, takenAtMs: number, outcome: string): void;
   close(): void;
 }

@@ -20,11 +20,15 @@ export function throughputRange(ms: readonly { throughputEps: number | null }[])
   return ts.length > 0 ? [Math.min(...ts), Math.max(...ts)] : undefined;
 }
 
+/** A model's predictions over the throughput range, one curve per interval (NaN where saturated): what the plots and the dashboard draw. */
+export function modelCurvePoints(model: FittedModel, intervals: readonly number[], range: [number, number], steps = 120): { ciMs: number; x: number[]; y: number[] }[] {
+  const x = Array.from({ length: steps + 1 }, (_, i) => range[0] + ((range[1] - range[0]) * i) / steps);
+  return intervals.map((ci) => ({ ciMs: ci, x, y: x.map((t) => curveValue(model, t, ci)) }));
+}
+
 /** Curves of one model, one per interval, over the throughput range. */
 function modelCurves(model: FittedModel, intervals: readonly number[], colorOf: (ci: number) => string, range: [number, number], dash?: string): PlotSeries[] {
-  const steps = 120;
-  const x = Array.from({ length: steps + 1 }, (_, i) => range[0] + ((range[1] - range[0]) * i) / steps);
-  return intervals.map((ci) => ({ kind: 'line', x, y: x.map((t) => curveValue(model, t, ci)), color: colorOf(ci), widthPx: dash ? 1.2 : 1.8, ...(dash ? { dash } : {}) }));
+  return modelCurvePoints(model, intervals, range).map(({ ciMs, x, y }) => ({ kind: 'line', x, y, color: colorOf(ciMs), widthPx: dash ? 1.2 : 1.8, ...(dash ? { dash } : {}) }));
 }
 
 const TIMEOUT_COLOR = '#000';

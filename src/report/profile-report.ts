@@ -78,19 +78,30 @@ function drawnModels(f: ModelFitting, kind: ModelKind): { chosen?: FittedModel; 
  * are left out and counted). Never throws for too little or unusable data: sections that cannot
  * be computed say why. Deterministic for a given record, measurements and seed.
  */
-export function buildProfileReport(record: ProfileRecord, measurements: FailureMeasurement[], opts: ProfileReportOptions): ProfileReport {
-  const plan = record.plan;
+/**
+ * What a profile's models are fitted on and what came of it: its own measurements in plan order,
+ * the recovered samples, the timeouts that can be placed, the intervals and the fitting. The
+ * report and the dashboard's Models page both read a profile through this (nothing fitted twice
+ * differently).
+ */
+export function profileModelData(record: ProfileRecord, measurements: readonly FailureMeasurement[], seed: number) {
   const mine = measurements.filter((m) => m.profileId === record.id).sort(byPlanOrder);
-  const foreign = measurements.length - mine.length;
-  const samples = recoveredSamples(mine, plan.aggregate);
+  const samples = recoveredSamples(mine, record.plan.aggregate);
   // Timeouts without a measured pre-failure throughput cannot be placed on a plot; the table still lists them.
   const timeouts = mine.filter((m): m is PlacedMeasurement => m.outcome === 'timeout' && m.throughputEps !== null && m.latencyMs !== null);
+  const intervals = [...new Set([...record.plan.intervalsMs, ...mine.map((m) => m.ciMs)])].sort((a, b) => a - b);
+  const fitted = fitAndChoose(samples, seed);
+  const fitting: ModelFitting = fitted.ok ? fitted : { ok: false, reason: `${CANNOT_FIT_YET}: ${fitted.reason}` };
+  return { mine, samples, timeouts, intervals, fitting };
+}
+
+export function buildProfileReport(record: ProfileRecord, measurements: FailureMeasurement[], opts: ProfileReportOptions): ProfileReport {
+  const plan = record.plan;
+  const { mine, samples, timeouts, intervals, fitting } = profileModelData(record, measurements, opts.seed);
+  const foreign = measurements.length - mine.length;
   const unusable = plan.aggregate === 'median' ? 0 : mine.length - samples.length - timeouts.length;
   const summary = opts.steps ? profileSummary(plan, opts.steps, mine) : undefined;
-  const intervals = [...new Set([...plan.intervalsMs, ...mine.map((m) => m.ciMs)])].sort((a, b) => a - b);
   const colorOf = (ci: number) => PALETTE[intervals.indexOf(ci) % PALETTE.length]!;
-  const fitted = fitAndChoose(samples, opts.seed);
-  const fitting: ModelFitting = fitted.ok ? fitted : { ok: false, reason: `${CANNOT_FIT_YET}: ${fitted.reason}` };
   const files: ProfileReport['files'] = [];
   const md: string[] = [];
 

@@ -62,5 +62,19 @@ export function controlStoreContract(name: string, open: () => { store: ControlS
       expect(s.openReconfiguration('st/iot')).toBeUndefined();
       s.close();
     });
+
+    it("queues a person's commands per run and keeps what came of each", () => {
+      const { store, reopen } = open();
+      const a = store.queueCommand('a', 10, { kind: 'pause' });
+      store.queueCommand('b', 11, { kind: 'dry-run', on: true });
+      const c = store.queueCommand('a', 12, { kind: 'override', intervalMs: 2000, untilMs: 99 });
+      expect(c).toBeGreaterThan(a);
+      store.settleCommand(a, 15, 'applied');
+      const s = reopen ? (store.close(), reopen()) : store;
+      expect(s.pendingCommands('a')).toEqual([{ seq: c, runId: 'a', atMs: 12, command: { kind: 'override', intervalMs: 2000, untilMs: 99 } }]);
+      expect(s.commands('a').map((x) => [x.command.kind, x.takenAtMs, x.outcome])).toEqual([['pause', 15, 'applied'], ['override', undefined, undefined]]);
+      expect(s.pendingCommands('none')).toEqual([]);
+      s.close();
+    });
   });
 }

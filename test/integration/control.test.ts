@@ -1,37 +1,13 @@
-import { builtInJob } from '../../src/core/jobs.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
-import { runLocalControl } from '../../src/app/control/local-run.js';
-import type { ControlSettings } from '../../src/app/control/session.js';
-import { loadTrace, localControlDeps, repoRoot } from '../../src/compose.js';
-import { resolveConfig } from '../../src/config/schema.js';
+import { localControlDeps } from '../../src/compose.js';
 import type { DecisionRecord } from '../../src/core/control/records.js';
 import { checkSpacing } from '../../src/core/control/spacing.js';
-import { parseSamplesCsv } from '../../src/core/profiling/samples.js';
-import { fileStack, khaos, progress } from './helpers.js';
+import { exampleControlRun, fileStack, khaos, progress } from './helpers.js';
 import { expectExit } from '../support/khaos-cli.js';
-
-const samplesFile = path.join(repoRoot, 'examples', 'samples-iot-local-SIMULATED.csv');
-
-/**
- * khaos+ as in examples/control-iot.yaml (candidates up to 6 s, for more checkpoint gaps to check),
- * started at 30 s: beyond every candidate and the trained range (1–10 s), which khaos+ always
- * leaves at its first evaluation; what follows depends on the load (the replay starts at 14:00 in
- * the trace) and the kills.
- */
-function exampleSettings(): ControlSettings {
-  const c = resolveConfig({
-    control: {
-      policy: 'khaos+', actuator: 'paced', latencyTarget: '1500ms', recoveryTarget: '15s', window: '15s', evaluateEvery: '10s', afterChange: '10s', minUptime: '15s',
-      candidateMin: '1s', candidateMax: '6s', candidateStep: '500ms', minChange: '1s', hysteresis: 0.08, maxChanges: 20, rateWindow: '300s',
-      forecastHorizon: '30s', forecastHistory: '60s', recoveryTimeout: '90s',
-    },
-  }).control;
-  return { ...c, statusEveryMs: 10_000 };
-}
 
 describe('khaos control on the local stack: paced interval changes with kills', () => {
   const stackOf = fileStack('ctl', { stack: { heartbeatTimeout: '5s' } });
@@ -40,18 +16,7 @@ describe('khaos control on the local stack: paced interval changes with kills', 
     const stack = stackOf();
     const deps = localControlDeps(stack, progress);
     try {
-      const r = await runLocalControl(
-        deps,
-        exampleSettings(),
-        {
-          job: builtInJob('iot'), trace: loadTrace('nyc_taxi.csv'), seed: 42, parallelism: 2, partitions: 4, peakRateEps: 2500, compression: 300, startOffsetSec: 50_400, durationSec: 120,
-          startIntervalMs: 30_000, fallbackIntervalMs: 120_000, killsSec: [40, 85], drainMs: 15_000,
-        },
-        {},
-        { samples: parseSamplesCsv(fs.readFileSync(samplesFile, 'utf8'), samplesFile), source: samplesFile },
-        undefined,
-        () => false,
-      );
+      const r = await exampleControlRun(deps);
       expect(r.kills).toBe(2);
       expect(r.reconciliation).toMatchObject({ ok: true, duplicateWindows: 0 });
       expect(r.reconciliation.missing).toHaveLength(0);

@@ -86,7 +86,7 @@ describe('khaos usage errors: a clear message, the command to ask for help, exit
   });
 
   it('an unknown command lists the commands there are', async () => {
-    expect((await khaos('anlyze')).err).toBe('khaos: unknown command "anlyze" (did you mean analyze?)\n  → use: khaos demo|stack|replay|analyze|profile|models|control|evaluate|sim|k8s (see `khaos --help`)\n');
+    expect((await khaos('anlyze')).err).toBe('khaos: unknown command "anlyze" (did you mean analyze?)\n  → use: khaos demo|stack|replay|analyze|profile|models|control|evaluate|dashboard|sim|k8s (see `khaos --help`)\n');
     expect((await khaos('stack', 'start')).err).toContain('use: khaos stack up|status|down');
   });
 

@@ -1,32 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { builtInJob } from '../../src/core/jobs.js';
 import { RestartActuator } from '../../src/app/control/restart-actuator.js';
 import { JobSampler, taskManagerRunning } from '../../src/app/observe.js';
 import { Controller } from '../../src/app/control/controller.js';
 import { Pacer } from '../../src/app/control/pacer.js';
-import { findControllableJob, runControlSession, type ControlSettings } from '../../src/app/control/session.js';
-import type { PolicyOptions } from '../../src/core/control/policy.js';
+import { findControllableJob, runControlSession } from '../../src/app/control/session.js';
 import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/models/simulated-samples.js';
 import { seededRandom } from '../../src/core/random.js';
 import type { FlinkEngine } from '../../src/ports/flink-engine.js';
-import type { ReplicaRequest } from '../../src/ports/orchestrator.js';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import { createPolicy } from '../../src/core/control/policies.js';
 import { FakeFlinkPlatform } from '../fakes/fake-flink-platform.js';
-import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
 import { MemoryControlStore } from '../../src/adapters/memory/memory-control-store.js';
-
-const request = (checkpointIntervalMs: number): ReplicaRequest => ({
-  name: 'job', job: builtInJob('iot'), checkpointIntervalMs, parallelism: 2, inputTopic: 'in', outputTopic: 'out', auditTopic: 'audit', groupId: 'g',
-});
+import { controlledRunWithKill, controlOptions, controlSettingsFor, fakeControlTarget } from '../fakes/controlled-run.js';
 
 async function setup(fallbackMs = 600_000) {
-  const clock = new ManualClock();
-  const platform = new FakeFlinkPlatform(clock, { capacityEps: 10_000, detectionDelayMs: 2000, restartDelayMs: 1000, checkpointDurationMs: 200 });
-  platform.setInputRate(3000);
-  const handle = await platform.startReplica(request(fallbackMs));
-  const flink = platform.flinkAt(handle.restUrl);
-  return { clock, platform, flink, store: new MemoryControlStore() };
+  return { ...(await fakeControlTarget(fallbackMs)), store: new MemoryControlStore() };
 }
 
 /** Trigger times of completed checkpoints, as Flink's history would show them. */
@@ -36,18 +24,8 @@ function completedTriggers(platform: FakeFlinkPlatform): number[] {
 
 const gaps = (xs: number[]) => xs.slice(1).map((x, i) => x - xs[i]!);
 
-const options = (over: Partial<PolicyOptions> = {}): PolicyOptions => ({
-  latencyTargetMs: 1000, recoveryTargetS: 20, evaluateEveryMs: 10_000, afterChangeMs: 20_000, minUptimeMs: 10_000, correctionEvaluations: 6,
-  candidateMinMs: 1000, candidateMaxMs: 30_000, candidateStepMs: 1000, minChangeMs: 1000, recoveryIntervalLevel: 0.8, useForecast: false,
-  objective: 'expected-violation', hysteresis: 0.05, maxChanges: 10, rateWindowMs: 600_000, restartDowntimeMs: 8500, costHorizonMs: 600_000, mtbfPriorMs: 3_600_000,
-  backlogBaseIntervalMs: 2000, backlogIntervalMs: 20_000, backlogLagThresholdS: 5, ...over,
-});
-
-const settings = (policy: string, over: Partial<ControlSettings> = {}): ControlSettings => ({
-  policy, actuator: 'paced', dryRun: false, tickMs: 1000, statusEveryMs: 60_000, windowMs: 20_000, recoveryTimeoutMs: 120_000, forecast: false,
-  forecastHorizonMs: 60_000, forecastHistoryMs: 120_000, learning: true, learningWindow: 100, sourceVertex: 'kafka-source', latencyMetric: 'e2eLatencyP99Ms',
-  options: options(), ...over,
-});
+const options = controlOptions;
+const settings = controlSettingsFor;
 
 describe('Pacer (paced actuator) on the fake platform', { timeout: 30_000 }, () => {
   it('checkpoints at the chosen interval instead of the fallback, and a change takes effect at once without a restart', async () => {
@@ -139,29 +117,8 @@ describe('control session on the fake platform', { timeout: 30_000 }, () => {
 
   /** A session of `policy` with models from simulated samples, one TaskManager killed at +40 s. */
   async function killedOnce(policy: string, runId: string) {
-    const { clock, platform, flink, store } = await setup();
-    const samples = simulateSamples(DEFAULT_SIMULATION, 16, seededRandom(3));
-    const logs: string[] = [];
-    let killed = false;
-    // A live gauge moves a little; one that never moves is taken for stale (and its failure is no sample).
-    let n = 0;
-    const live: FlinkEngine = Object.assign(Object.create(flink) as FlinkEngine, {
-      vertexMetrics: async (...a: Parameters<FlinkEngine['vertexMetrics']>) =>
-        Object.fromEntries(Object.entries(await flink.vertexMetrics(...a)).map(([k, v]) => [k, k.endsWith('P99Ms') ? { ...v, max: v.max! + (n++ % 3) } : v])),
-    });
-    await runControlSession(
-      { flink: live, clock, store, log: (l) => logs.push(l), newRunId: () => runId, ownerPid: 1 },
-      settings(policy),
-      { startIntervalMs: 20_000, samples: { samples, source: 'simulated' }, config: {} },
-      () => clock.now() > 1_700_000_120_000,
-      async () => {
-        await platform.restartDeadTaskManagers('job');
-        if (!killed && clock.now() > 1_700_000_040_000) {
-          killed = true;
-          await platform.injectorFor('job').inject({ type: 'kill', taskManagerId: (await taskManagerRunning(flink)).taskManagerId });
-        }
-      },
-    );
+    const store = new MemoryControlStore();
+    const { logs } = await controlledRunWithKill(store, policy, runId);
     return { store, logs };
   }
 
@@ -197,6 +154,46 @@ describe('control session on the fake platform', { timeout: 30_000 }, () => {
     );
     expect(store.decisions('r3')[0]).toMatchObject({ action: 'change', toIntervalMs: 2000, outcome: 'dry-run' });
     for (const g of gaps(completedTriggers(platform)).slice(1)) expect(Math.abs(g - 5000)).toBeLessThanOrEqual(100);
+  });
+
+  it("a person's commands are obeyed on the next tick and recorded as decisions taken by a person: pause, resume, an override until it expires", async () => {
+    const { clock, platform, flink, store } = await setup();
+    const t0 = clock.now();
+    const queued = new Set<string>();
+    const at = (s: number, key: string, cmd: Parameters<typeof store.queueCommand>[2]) => {
+      if (clock.now() - t0 < s * 1000 || queued.has(key)) return;
+      queued.add(key);
+      store.queueCommand('r12', clock.now(), cmd);
+    };
+    store.queueCommand('r12', t0, { kind: 'pause' }); // before the first tick, which takes it
+    await runControlSession(
+      { flink, clock, store, log: () => {}, newRunId: () => 'r12', ownerPid: 1 },
+      settings('static:3000'),
+      { startIntervalMs: 8000, config: {} },
+      () => clock.now() - t0 > 90_000,
+      () => {
+        at(25, 'resume', { kind: 'resume' });
+        at(35, 'override', { kind: 'override', intervalMs: 6000, untilMs: t0 + 65_000 });
+        at(70, 'dry', { kind: 'dry-run', on: true });
+      },
+    );
+    const ds = store.decisions('r12');
+    const changes = ds.filter((d) => d.action === 'change').map((d) => [d.toIntervalMs, d.by ?? 'policy', d.outcome, Math.round((d.atMs - t0) / 1000)]);
+    // Paused: the static policy does not move the interval until the resume at +25 s.
+    expect(changes.map((c) => c.slice(0, 3))).toEqual([[3000, 'policy', 'applied'], [6000, 'person', 'applied'], [3000, 'policy', 'applied']]);
+    expect(changes[0]![3]).toBeGreaterThanOrEqual(25);
+    expect(changes[1]![3]).toBeGreaterThanOrEqual(35);
+    expect(changes[2]![3]).toBeGreaterThanOrEqual(65);
+    const byPerson = ds.filter((d) => d.by === 'person' && d.action === 'keep').map((d) => d.reason);
+    expect(byPerson).toHaveLength(4);
+    expect(byPerson[0]).toMatch(/paused control: the interval stays at 8000 ms/);
+    expect(byPerson[3]).toMatch(/dry-run on/);
+    expect(store.commands('r12').every((c) => c.outcome === 'applied' && c.takenAtMs! - c.atMs <= 1000)).toBe(true);
+    expect(store.events('r12', 'operator')[0]!.detail).toMatch(/6000 ms\) expired/);
+    // The paced checkpoints follow the person's interval while it holds.
+    const held = completedTriggers(platform).filter((t) => t > Number(changes[1]![3]) * 1000 + t0 + 7000 && t < t0 + 65_000);
+    expect(held.length).toBeGreaterThanOrEqual(3);
+    for (const g of gaps(held)) expect(Math.abs(g - 6000)).toBeLessThanOrEqual(600);
   });
 
   it('restart actuator: a change relaunches the job from a savepoint, and the outage is recorded', async () => {

@@ -1,5 +1,5 @@
 import { KhaosError } from '../../core/errors.js';
-import { FINAL_RECONFIG_STEPS, type ControlEvent, type ControlRun, type ControlRunStatus, type DecisionRecord, type ReconfigRecord } from '../../core/control/records.js';
+import { FINAL_RECONFIG_STEPS, type CommandRecord, type ControlEvent, type ControlRun, type ControlRunStatus, type DecisionRecord, type OperatorCommand, type ReconfigRecord } from '../../core/control/records.js';
 import type { ControlStore } from '../../ports/control-store.js';
 
 /** ControlStore in memory; copies on the way in and out, as a database would. Non-finite numbers come back as null, as from SQLite. */
@@ -51,6 +51,22 @@ export class MemoryControlStore implements ControlStore {
   }
   reconfigurations(target: string): ReconfigRecord[] {
     return copy(this.reconfigRows.filter((r) => r.target === target).sort((a, b) => a.startedAtMs - b.startedAtMs));
+  }
+  private readonly commandRows: CommandRecord[] = [];
+  queueCommand(runId: string, atMs: number, command: OperatorCommand): number {
+    const seq = this.commandRows.length + 1;
+    this.commandRows.push(copy({ seq, runId, atMs, command }));
+    return seq;
+  }
+  pendingCommands(runId: string): CommandRecord[] {
+    return this.commands(runId).filter((c) => c.takenAtMs === undefined);
+  }
+  commands(runId: string): CommandRecord[] {
+    return copy(this.commandRows.filter((c) => c.runId === runId));
+  }
+  settleCommand(seq: number, takenAtMs: number, outcome: string): void {
+    const c = this.commandRows.find((x) => x.seq === seq);
+    if (c) Object.assign(c, { takenAtMs, outcome });
   }
   close(): void {}
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { badInput, KhaosError } from '../../core/errors.js';
-import { FINAL_RECONFIG_STEPS, type ControlEvent, type ControlRun, type ControlRunStatus, type DecisionRecord, type ReconfigRecord } from '../../core/control/records.js';
+import { FINAL_RECONFIG_STEPS, type CommandRecord, type ControlEvent, type ControlRun, type ControlRunStatus, type DecisionRecord, type OperatorCommand, type ReconfigRecord } from '../../core/control/records.js';
 import type { ControlStore } from '../../ports/control-store.js';
 
 /** Migrations, as in the profile store: entry i takes the file from version i to i + 1; never edit a released one. */
@@ -14,6 +14,8 @@ const MIGRATIONS: ReadonlyArray<string> = [
    CREATE INDEX events_run ON events (run_id, kind, seq);`,
   `CREATE TABLE reconfigurations (id TEXT PRIMARY KEY, target TEXT NOT NULL, step TEXT NOT NULL, started_at_ms INTEGER NOT NULL, data_json TEXT NOT NULL);
    CREATE INDEX reconfigurations_target ON reconfigurations (target, started_at_ms);`,
+  `CREATE TABLE commands (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, at_ms INTEGER NOT NULL, command_json TEXT NOT NULL, taken_at_ms INTEGER, outcome TEXT);
+   CREATE INDEX commands_run ON commands (run_id, seq);`,
 ];
 export const CONTROL_SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -160,6 +162,33 @@ export class SqliteControlStore implements ControlStore {
       .prepare<[string], { data_json: string }>('SELECT data_json FROM reconfigurations WHERE target = ? ORDER BY started_at_ms, rowid')
       .all(target)
       .map((r) => JSON.parse(r.data_json) as ReconfigRecord);
+  }
+
+  queueCommand(runId: string, atMs: number, command: OperatorCommand): number {
+    return Number(this.db.prepare('INSERT INTO commands (run_id, at_ms, command_json) VALUES (?, ?, ?)').run(runId, atMs, json(command)).lastInsertRowid);
+  }
+
+  pendingCommands(runId: string): CommandRecord[] {
+    return this.commands(runId).filter((c) => c.takenAtMs === undefined);
+  }
+
+  commands(runId: string): CommandRecord[] {
+    // A file of an older schema opened read-only has no commands table: no commands, then.
+    if (this.schemaVersion < 3) return [];
+    type Row = { seq: number; run_id: string; at_ms: number; command_json: string; taken_at_ms: number | null; outcome: string | null };
+    return this.db
+      .prepare<[string], Row>('SELECT * FROM commands WHERE run_id = ? ORDER BY seq')
+      .all(runId)
+      .map((r) => ({ seq: r.seq, runId: r.run_id, atMs: r.at_ms, command: JSON.parse(r.command_json) as OperatorCommand, takenAtMs: r.taken_at_ms ?? undefined, outcome: r.outcome ?? undefined }));
+  }
+
+  settleCommand(seq: number, takenAtMs: number, outcome: string): void {
+    this.db.prepare('UPDATE commands SET taken_at_ms = ?, outcome = ? WHERE seq = ?').run(takenAtMs, outcome, seq);
+  }
+
+  /** The file's schema version (an older file opened read-only is not migrated). */
+  get schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
   }
 
   close(): void {

@@ -95,6 +95,22 @@ function migrate(db: Database.Database, file: string): void {
   }).immediate();
 }
 
+function openReadOnly(file: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version !== PROFILE_SCHEMA_VERSION) {
+      throw new KhaosError('environment', `profile database ${file} has schema version ${version}; this Khaos reads version ${PROFILE_SCHEMA_VERSION}`, version < PROFILE_SCHEMA_VERSION ? 'run `npx khaos profile list` once: it migrates the file' : 'a newer Khaos wrote it: upgrade Khaos');
+    }
+    return db;
+  } catch (e) {
+    db?.close();
+    if (e instanceof KhaosError) throw e;
+    throw new KhaosError('environment', `cannot read profile database ${file}: ${message(e)}`, 'check that it is a Khaos profile database', { cause: e });
+  }
+}
+
 interface ProfileRow {
   id: string;
   created_at_ms: number;
@@ -163,7 +179,19 @@ export class SqliteProfileStore implements ProfileStore {
   private readonly db: Database.Database;
   private readonly stmts: ReturnType<typeof prepare>;
 
-  constructor(readonly file: string) {
+  /**
+   * `readOnly` (the dashboard): the file is only read, never migrated; it must exist and be of
+   * this schema version (an older one is refused, naming the command that migrates it).
+   */
+  constructor(
+    readonly file: string,
+    { readOnly = false }: { readOnly?: boolean } = {},
+  ) {
+    if (readOnly) {
+      this.db = openReadOnly(file);
+      this.stmts = prepare(this.db);
+      return;
+    }
     const openHint = `check that ${file} is a Khaos profile database (a SQLite file) on a writable disk, or choose another path`;
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -1,4 +1,5 @@
 import { forecastPeak } from '../../core/control/forecast.js';
+import { applyCommand, expireOverride, operatorDecision, type OperatorState } from '../../core/control/operator.js';
 import { initialPolicyState, type ControlModels, type Decision, type Observation, type Policy, type PolicyState } from '../../core/control/policy.js';
 import { measureFailure } from '../../core/profiling/profile-plan.js';
 import type { RecoveryOptions, JobSample } from '../../core/profiling/recovery.js';
@@ -80,6 +81,8 @@ export class Controller {
   private lastDecision?: Decision;
   private lastEvaluatedDecision?: Decision;
   private modelsNow?: ControlModels;
+  /** What people told this controller through the dashboard (operator commands). */
+  private operator: OperatorState;
 
   constructor(
     private readonly deps: ControllerDeps,
@@ -90,6 +93,7 @@ export class Controller {
     this.startedMs = deps.clock.now();
     this.runningSinceMs = runningSinceMs;
     this.modelsNow = deps.models;
+    this.operator = { paused: false, dryRun: settings.dryRun };
   }
 
   get models(): ControlModels | undefined {
@@ -172,9 +176,11 @@ export class Controller {
     }
 
     const observation = this.observe(now, recoveryJustEnded);
-    const { decision, state } = this.deps.policy.decide(observation, this.state, { actuator: this.deps.actuator.kind, models: this.modelsNow });
+    this.takeCommands(observation);
+    const byPerson = operatorDecision(this.operator, observation.intervalMs);
+    const { decision, state } = byPerson ? { decision: byPerson, state: this.state } : this.deps.policy.decide(observation, this.state, { actuator: this.deps.actuator.kind, models: this.modelsNow });
     this.lastDecision = decision;
-    if (decision.checkpointNow && this.deps.pacer && !this.settings.dryRun) this.deps.pacer.requestCheckpoint();
+    if (decision.checkpointNow && this.deps.pacer && !this.operator.dryRun) this.deps.pacer.requestCheckpoint();
     if (decision.action === 'wait') {
       this.state = state;
       return { sample, decision, observation, failure };
@@ -183,7 +189,7 @@ export class Controller {
     let outcome = 'kept';
     let outageMs = 0;
     if (decision.action === 'change') {
-      if (this.settings.dryRun) outcome = 'dry-run';
+      if (this.operator.dryRun) outcome = 'dry-run';
       else {
         const r = await this.deps.actuator.apply(decision.toIntervalMs);
         outcome = r.ok ? 'applied' : `failed: ${r.detail}`;
@@ -192,9 +198,14 @@ export class Controller {
     }
     // A change that did not happen is not a change: the policy must not count it.
     this.state = outcome.startsWith('failed') ? { ...state, lastChangeMs: this.state.lastChangeMs, changeTimesMs: this.state.changeTimesMs } : state;
+    this.record(decision, outcome, outageMs, observation, byPerson !== undefined);
+    return { sample, decision, observation, outcome, failure };
+  }
+
+  private record(decision: Decision, outcome: string, outageMs: number, observation: Observation, byPerson: boolean): void {
     this.deps.store.recordDecision({
       runId: this.settings.runId,
-      atMs: now,
+      atMs: observation.atMs,
       policy: this.deps.policy.name,
       actuator: this.deps.actuator.kind,
       action: decision.action,
@@ -207,8 +218,24 @@ export class Controller {
       observation,
       predictions: decision.predictions,
       state: this.state,
+      ...(byPerson ? { by: 'person' as const } : {}),
     });
-    return { sample, decision, observation, outcome, failure };
+  }
+
+  /** Takes the people's commands queued since the last tick; each is recorded as a decision taken by a person. */
+  private takeCommands(observation: Observation): void {
+    const now = observation.atMs;
+    const expired = expireOverride(this.operator, now);
+    if (expired.expired) this.event('operator', `the interval a person set (${this.operator.override!.intervalMs} ms) expired: the policy decides again`);
+    this.operator = expired.state;
+    for (const c of this.deps.store.pendingCommands(this.settings.runId)) {
+      const r = applyCommand(this.operator, c.command, now, observation.intervalMs, this.settings.dryRun);
+      this.operator = r.state;
+      const outcome = r.refused ? `refused: ${r.refused}` : 'applied';
+      this.deps.store.settleCommand(c.seq, now, outcome);
+      const keep = { action: 'keep' as const, fromIntervalMs: observation.intervalMs, toIntervalMs: observation.intervalMs, reason: r.reason };
+      this.record(keep, outcome, 0, observation, true);
+    }
   }
 
   /** The policy's input from the samples of the last window. */

@@ -167,6 +167,7 @@ export async function runControlSession(deps: SessionDeps, s: ControlSettings, t
   store.createRun({
     id: runId, startedAtMs: clock.now(), status: 'running', ownerPid: deps.ownerPid, policy: policy.name, actuator: actuator.kind, dryRun: s.dryRun,
     restUrl: flink.restUrl, jobId: job.jobId, fallbackIntervalMs: job.intervalMs, config: target.config,
+    targets: { latencyMs: s.options.latencyTargetMs, recoveryS: s.options.recoveryTargetS },
   });
   if (resumed) store.recordEvent({ runId, atMs: clock.now(), kind: 'reconfig-resumed', detail: resumed });
   log(`control: run ${runId} on job ${job.jobId} at ${flink.restUrl}: policy ${policy.name}, actuator ${actuator.kind}${s.dryRun ? ' (dry run: decisions are recorded, never applied)' : ''}; the job's own interval ${job.intervalMs} ms${pacer ? ` stays as the fallback, paced at ${pacer.intervalMs()} ms` : ''}`);

@@ -19,6 +19,8 @@ export interface ControlRun {
   fallbackIntervalMs: number;
   /** The resolved config, frozen as the run began. */
   config: unknown;
+  /** The policy's targets: p99 latency, ms, and recovery time, s (absent in runs recorded before they were kept here). */
+  targets?: { latencyMs: number; recoveryS: number };
 }
 
 /** One evaluation of the policy and what came of it. */
@@ -39,6 +41,31 @@ export interface DecisionRecord {
   observation: Observation;
   predictions?: Decision['predictions'];
   state: PolicyState;
+  /** `person`: taken by someone through the dashboard (an operator command), not by the policy. */
+  by?: 'person';
+}
+
+/**
+ * What a person can tell a running controller (the dashboard's mutating calls): stop changing the
+ * interval and resume, switch dry-run, or hold an interval until a time.
+ */
+export type OperatorCommand =
+  | { kind: 'pause' }
+  | { kind: 'resume' }
+  | { kind: 'dry-run'; on: boolean }
+  | { kind: 'override'; intervalMs: number; untilMs: number };
+
+/** An operator command queued for a run; the controller takes it on its next tick and records what came of it. */
+export interface CommandRecord {
+  seq: number;
+  runId: string;
+  /** When it was queued, ms. */
+  atMs: number;
+  command: OperatorCommand;
+  /** When the controller took it, ms; undefined while pending. */
+  takenAtMs?: number;
+  /** What came of it (`applied`, `refused: …`). */
+  outcome?: string;
 }
 
 /** Something that happened during a run: a checkpoint trigger, a failure seen, an error. */

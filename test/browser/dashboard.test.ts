@@ -1,0 +1,174 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { SqliteControlStore } from '../../src/adapters/sqlite/sqlite-control-store.js';
+import { SqliteProfileStore } from '../../src/adapters/sqlite/sqlite-profile-store.js';
+import { syntheticMeasurements, syntheticProfile } from '../support/profile-fixture.js';
+import { writeEvaluationFixtures } from '../support/evaluation-fixture.js';
+import { DashboardData } from '../../src/app/dashboard/data.js';
+import { startDashboard, type RunningDashboard } from '../../src/dashboard/serve.js';
+import { controlledRunWithKill } from '../fakes/controlled-run.js';
+import { findChromium } from '../../src/adapters/system/executables.js';
+
+const TOKEN = 'browser-test-token-0123456789';
+const executablePath = findChromium();
+if (!executablePath) throw new Error('no chromium on PATH: install Debian’s chromium package (apt-get install chromium), or set KHAOS_CHROMIUM');
+
+/**
+ * The dashboard in a real Chromium, over a control.db that a real controller wrote (khaos+ on the
+ * fake platform, one TaskManager killed), its run marked running as while a controller runs.
+ */
+describe('the dashboard in a real browser, over recorded control runs', () => {
+  let home: string;
+  let dashboard: RunningDashboard;
+  let browser: Browser;
+  let store: SqliteControlStore;
+  let close: () => void;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-browser-'));
+    process.env.KHAOS_HOME = home;
+    store = new SqliteControlStore(path.join(home, 'control.db'));
+    await controlledRunWithKill(store, 'khaos+', 'run-live', { config: { job: { kind: 'iot' }, control: { options: { latencyTargetMs: 1000, recoveryTargetS: 20 } } } });
+    store.setRunStatus('run-live', 'running');
+    const profiles = new SqliteProfileStore(path.join(home, 'khaos.db'));
+    profiles.createProfile(syntheticProfile('p-1'));
+    const ms = syntheticMeasurements(3, 'p-1');
+    for (const pointIndex of new Set(ms.map((m) => m.pointIndex))) {
+      profiles.saveStep({ profileId: 'p-1', pointIndex, repetition: 0, status: 'done', startedAtMs: 1, endedAtMs: 2 }, ms.filter((m) => m.pointIndex === pointIndex));
+    }
+    profiles.close();
+    const { dashboardSources } = await import('../../src/compose.js');
+    const evaluations = writeEvaluationFixtures(home);
+    const sources = dashboardSources(undefined, [evaluations.sim, evaluations.real]);
+    close = sources.close;
+    dashboard = await startDashboard({ data: new DashboardData(sources), token: TOKEN, host: '127.0.0.1', port: 0, liveEveryMs: 200 });
+    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await dashboard?.close();
+    close?.();
+    store?.close();
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  async function open(hash: string): Promise<Page> {
+    const page = await browser.newPage();
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.goto(`${dashboard.url}${hash}`);
+    return page;
+  }
+
+  it('the live view renders every chart with data, the failure with its measured recovery, and the decision timeline', async () => {
+    const page = await open('#/live');
+    await page.waitForSelector('#timeline tr.decision', { timeout: 10_000 });
+    expect(await page.textContent('#run-status')).toContain('run-live');
+    for (const id of ['rate', 'latency', 'lag', 'interval']) {
+      expect(Number(await page.getAttribute(`#chart-${id}`, 'data-points'))).toBeGreaterThan(5);
+      expect(await page.isVisible(`#chart-${id} canvas`)).toBe(true);
+      expect(await page.isHidden(`#chart-${id} .empty`)).toBe(true);
+    }
+    expect(await page.textContent('#failures .recovery')).toMatch(/^\d+\.\d s vs target 20 s [✓✗]$/);
+    expect(await page.locator('#timeline tr.decision').count()).toBe(store.decisions('run-live').length);
+    await page.close();
+  });
+
+  it('clicking a decision opens its observation, predictions, policy state and reason', async () => {
+    const page = await open('#/live');
+    const newest = store.decisions('run-live').at(-1)!;
+    await page.click('#timeline tr.decision >> nth=0');
+    await page.waitForSelector('#details[open]');
+    const text = (await page.textContent('#details-body'))!;
+    expect(text).toContain(`Reason: ${newest.reason}`);
+    expect(text).toMatch(/Observation: \{\n {2}"atMs"/);
+    expect(text).toMatch(/Predictions at \d+ ev\/s: latency \d+ ms, recovery \d+\.\d s \(interval/);
+    expect(text).toContain('Policy state: {');
+    await page.close();
+  });
+
+  it('a command from the page without the token is refused; with it, it is queued; from another origin nothing is queued', async () => {
+    const page = await open('#/live');
+    await page.waitForSelector('#controls');
+    await page.fill('#token', '');
+    await page.click('button[data-cmd="pause"]');
+    await expect.poll(() => page.textContent('#command-result')).toMatch(/^refused: this call needs the dashboard token/);
+    // Chromium logs the refused call's 401 as a console error: expected here, and the only one.
+    expect(consoleErrors.splice(0)).toEqual(['Failed to load resource: the server responded with a status of 401 (Unauthorized)']);
+    expect(store.pendingCommands('run-live')).toEqual([]);
+    await page.fill('#token', TOKEN);
+    await page.click('button[data-cmd="pause"]');
+    await expect.poll(() => page.textContent('#command-result')).toMatch(/^queued \(#\d+\)/);
+    expect(store.pendingCommands('run-live').map((c) => c.command)).toEqual([{ kind: 'pause' }]);
+    // Another origin (the same server named localhost instead of 127.0.0.1), even holding the token:
+    // with the token header the browser must ask first, and the server grants no cross-origin call;
+    // as a plain no-cors post (no token header possible) the server refuses it. Nothing is queued.
+    const other = await browser.newPage();
+    await other.goto(dashboard.url.replace('127.0.0.1', 'localhost'));
+    const url = `${dashboard.url}api/runs/run-live/commands`;
+    const outcomes = await other.evaluate(
+      async ([u, token]) => {
+        const withToken = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{"kind":"resume"}' }).then((r) => `answered ${r.status}`, (e: Error) => `failed: ${e.name}`);
+        const plain = await fetch(u, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: '{"kind":"resume"}' }).then((r) => r.type, (e: Error) => `failed: ${e.name}`);
+        return [withToken, plain];
+      },
+      [url, TOKEN] as const,
+    );
+    expect(outcomes).toEqual(['failed: TypeError', 'opaque']);
+    expect(store.pendingCommands('run-live')).toHaveLength(1);
+    await other.close();
+    await page.close();
+  });
+
+  it('a controller that dies while the page is open: the page says it stopped, and when', async () => {
+    const page = await open('#/live');
+    await page.waitForSelector('#run-status[data-status="running"]');
+    store.setRunStatus('run-live', 'stopped');
+    await page.waitForSelector('#run-status[data-status="stopped"]', { timeout: 5000 });
+    expect(await page.textContent('#run-status')).toMatch(/stopped — its last record at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+    store.setRunStatus('run-live', 'running');
+    await page.close();
+  });
+
+  it('on recorded data: the runs, profiles, a profile, its models and the evaluations render; the pages logged no console errors', async () => {
+    const page = await open('#/runs');
+    await page.waitForSelector('#runs a');
+    expect(await page.textContent('#runs')).toContain('run-live');
+    await page.goto(`${dashboard.url}#/profiles`);
+    await page.waitForSelector('#profiles a');
+    expect(await page.textContent('#profiles')).toMatch(/p-1.*iot/s);
+    await page.goto(`${dashboard.url}#/profiles/p-1`);
+    await page.waitForSelector('#measurements');
+    expect(await page.locator('#measurements tr').count()).toBe(13); // a header and 12 measurements
+    await page.goto(`${dashboard.url}#/models/p-1`);
+    await page.waitForSelector('#cv');
+    for (const id of ['model-recovery', 'model-latency']) {
+      expect(Number(await page.getAttribute(`#${id}`, 'data-points'))).toBeGreaterThan(12);
+      expect(await page.isVisible(`#${id} canvas`)).toBe(true);
+    }
+    expect(await page.textContent('#cv')).toContain('(chosen)');
+    expect(await page.textContent('main')).toContain('1 learned in production');
+    await page.goto(`${dashboard.url}#/evaluations`);
+    await page.waitForSelector('.evaluation .pareto canvas');
+    expect(await page.locator('.evaluation .kind').allTextContents()).toEqual(['SIMULATED (the fluid model, not measured on Flink)', 'MEASURED on Flink']);
+    expect(await page.getAttribute('.evaluation[data-kind="simulated"] .pareto', 'data-points')).toBe('4');
+    expect(await page.textContent('.evaluation[data-kind="measured"] .gaps')).toMatch(/khaos\+.*12\.0 s \/ 10\.0 s.*16\.67 %/s);
+    if (process.env.KHAOS_SCREENSHOTS) {
+      await page.setViewportSize({ width: 1300, height: 800 });
+      await page.screenshot({ path: path.join(process.env.KHAOS_SCREENSHOTS, 'dashboard-evaluations.png'), fullPage: true });
+      await page.goto(`${dashboard.url}#/models/p-1`);
+      await page.waitForSelector('#cv');
+      await page.screenshot({ path: path.join(process.env.KHAOS_SCREENSHOTS, 'dashboard-models.png'), fullPage: true });
+      await page.goto(`${dashboard.url}#/live`);
+      await page.waitForSelector('#timeline tr.decision');
+      await page.screenshot({ path: path.join(process.env.KHAOS_SCREENSHOTS, 'dashboard-live.png'), fullPage: false });
+    }
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+  });
+});
