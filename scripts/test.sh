@@ -35,6 +35,7 @@ npx vitest run --project unit --reporter=default --reporter=json --outputFile.js
 count_vitest "$PWD/.khaos/unit.json"
 
 echo "== browser tests (the dashboard in Debian's chromium, driven by playwright-core)"
+bash scripts/ensure-chromium.sh || true   # when it cannot install, the browser tests fail and say why
 npx vitest run --project browser --reporter=default --reporter=json --outputFile.json=.khaos/browser.json
 count_vitest "$PWD/.khaos/browser.json"
 
