@@ -24,14 +24,14 @@ export function buildOwnJob(repoRoot: string): string {
  * (multipart, field `jarfile`), then `POST /jars/<id>/run` with the entry class and arguments.
  * Returns the job id Flink answers.
  */
-export async function submitJar(restUrl: string, jar: string, entryClass: string, programArgsList: string[]): Promise<string> {
+export async function submitJar(restUrl: string, jar: string, entryClass: string, programArgsList: string[], parallelism?: number): Promise<string> {
   const form = new FormData();
   form.append('jarfile', new Blob([fs.readFileSync(jar)], { type: 'application/java-archive' }), path.basename(jar));
   const up = await fetch(`${restUrl}/jars/upload`, { method: 'POST', body: form });
   const uploaded = (await up.json()) as { filename?: string; errors?: string[] };
   if (!up.ok || !uploaded.filename) throw new Error(`jar upload answered ${up.status}: ${JSON.stringify(uploaded)}`);
   const jarId = path.basename(uploaded.filename);
-  const run = await fetch(`${restUrl}/jars/${jarId}/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ entryClass, programArgsList }) });
+  const run = await fetch(`${restUrl}/jars/${jarId}/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ entryClass, programArgsList, parallelism }) });
   const started = (await run.json()) as { jobid?: string; errors?: string[] };
   if (!run.ok || !started.jobid) throw new Error(`jar run answered ${run.status}: ${JSON.stringify(started).slice(0, 2000)}`);
   return started.jobid;
