@@ -1,11 +1,10 @@
 import { KhaosError } from '../core/errors.js';
-import { builtInJob } from '../core/jobs.js';
-import { eventGenerator, type DedupOptions, type JobKind } from '../core/load/events.js';
+import type { JobDescriptor, JobName } from '../core/jobs.js';
 import { judgeHold, judgeReplicas, nextProbeRate, sustainableEps } from '../core/profiling/capacity.js';
 import type { CapacityProbe, ProbeStep } from '../core/profiling/profile-records.js';
 import type { JobSample } from '../core/profiling/recovery.js';
-import { seededRandom } from '../core/random.js';
 import type { ProfileStore } from '../ports/profile-store.js';
+import { jobInputGenerator } from './job-input.js';
 import { JobSampler } from './observe.js';
 import { replayWorkload } from './replay.js';
 import { RunScope, tickEvery } from './run-scope.js';
@@ -20,11 +19,7 @@ const eps = (x: number | null) => (x === null ? '—' : String(Math.round(x)));
 export type ProbeDeps = Omit<Platform, 'injectorFor'>;
 
 export interface ProbeOptions {
-  job: JobKind;
-  /** The dedup job's settings (defaults when unset). */
-  dedup?: DedupOptions;
-  /** job.flinkConf: Flink options merged over Khaos's own (core/jobs.ts mergeFlinkConf); absent: none. */
-  flinkConf?: Readonly<Record<string, string>>;
+  job: JobDescriptor;
   parallelism: number;
   /**
    * One replica per interval, all fed the same input at once, as the profile will run them: on a
@@ -56,13 +51,13 @@ export async function probeCapacity(deps: ProbeDeps, o: ProbeOptions): Promise<C
   await bus.ensureTopic(input, 4);
   const names = o.intervalsMs.map((_, i) => `probe-${i}`);
   const samplers: JobSampler[] = [];
-  const generate = eventGenerator(o.job, seededRandom(o.seed), o.dedup);
+  const generate = await jobInputGenerator(bus, o.job, o.seed, 'the capacity probe', log);
   const steps: ProbeStep[] = [];
   try {
     for (const [i, checkpointIntervalMs] of o.intervalsMs.entries()) {
       const prefix = `${o.topicPrefix}-${i}`;
       for (const t of ['out', 'audit']) await bus.ensureTopic(`${prefix}-${t}`, 4);
-      const handle = await deps.orchestrator.startReplica({ name: names[i]!, job: builtInJob(o.job, o.dedup, o.flinkConf), checkpointIntervalMs, parallelism: o.parallelism, inputTopic: input, outputTopic: `${prefix}-out`, auditTopic: `${prefix}-audit`, groupId: prefix });
+      const handle = await deps.orchestrator.startReplica({ name: names[i]!, job: o.job, checkpointIntervalMs, parallelism: o.parallelism, inputTopic: input, outputTopic: `${prefix}-out`, auditTopic: `${prefix}-audit`, groupId: prefix });
       samplers.push(new JobSampler(deps.flinkAt(handle.restUrl), clock));
     }
     for (let rate = nextProbeRate(steps, o.startEps, o.maxEps ?? 80_000); rate !== undefined; rate = nextProbeRate(steps, o.startEps, o.maxEps ?? 80_000)) {
@@ -127,7 +122,7 @@ export async function probeCapacity(deps: ProbeDeps, o: ProbeOptions): Promise<C
  * The newest capacity a stored profile's probe measured for `job` at `parallelism` with
  * `replicas` running at once (what a plan at that load can be checked against), or undefined.
  */
-export function latestCapacityProbe(store: Pick<ProfileStore, 'listProfiles'>, job: JobKind, parallelism: number, replicas: number): { profileId: string; sustainableEps: number } | undefined {
+export function latestCapacityProbe(store: Pick<ProfileStore, 'listProfiles'>, job: JobName, parallelism: number, replicas: number): { profileId: string; sustainableEps: number } | undefined {
   const probed = store
     .listProfiles()
     .filter((r) => r.plan.capacity && r.plan.job === job && r.plan.parallelism === parallelism && (r.plan.capacity.replicas ?? 1) === replicas)

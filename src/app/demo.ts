@@ -1,5 +1,5 @@
 import { FAILURE_TYPE_REGISTRY } from '../core/failure-types.js';
-import { builtInJob, requireSampleJob } from '../core/jobs.js';
+import { builtInJob, requireSampleJob, sampleIdField } from '../core/jobs.js';
 import { eventGenerator, type DedupOptions, type JobKind } from '../core/load/events.js';
 import { seededRandom } from '../core/random.js';
 import type { FirstOccurrences, Reconciliation } from '../core/reconcile.js';
@@ -153,7 +153,7 @@ export async function runDemo(deps: Platform, o: DemoOptions): Promise<DemoResul
   });
   log(`replica ${replica.name} RUNNING at ${replica.restUrl} with checkpoint interval ${o.checkpointIntervalMs} ms`);
   const flink = deps.flinkAt(replica.restUrl);
-  const watched: WatchedReplica = { name: replica.name, flink, sampler: new JobSampler(flink, clock), samples: [], input: { job: o.job, inputTopic: topics.input, groupId } };
+  const watched: WatchedReplica = { name: replica.name, flink, sampler: new JobSampler(flink, clock), samples: [], input: { markerField: sampleIdField(o.job), inputTopic: topics.input, groupId } };
   const run = new RunScope();
   const watch = new DemoWatch(deps, o, watched, run);
   // The failure goes out once replay second failAtSec is over (none when the replay is shorter).
@@ -191,7 +191,7 @@ export async function runDemo(deps: Platform, o: DemoOptions): Promise<DemoResul
     log(`recovery: detected ${fmt(timeline.detectedAtMs, failure.injectedAtMs)}, RUNNING ${fmt(timeline.runningAtMs, failure.injectedAtMs)}, lag back to normal (≤ ${Math.round(timeline.thresholdLag)}, baseline ${Math.round(timeline.baselineLag)}) ${fmt(timeline.recoveredAtMs, failure.injectedAtMs)}`);
   }
 
-  await flushWindows(bus, topics.input, o.job, clock.now() + 120_000);
+  await flushWindows(bus, topics.input, sampleIdField(o.job), clock.now() + 120_000);
   const reconciliation = await awaitReconciliation(bus, clock, topics.audit, replay!.producedPerKey, 3 * o.checkpointIntervalMs + 60_000, log);
   log(reconciliation.ok ? `exactly-once: OK, ${reconciliation.countedTotal} events each counted once` : `exactly-once: FAILED: ${reconciliation.missing.length} keys short, ${reconciliation.extra.length} keys over, ${reconciliation.duplicateWindows} duplicate windows`);
   const firstOccurrences = o.job === 'dedup' ? await checkFirstOccurrences(bus, topics.output, generator.ids, log) : undefined;

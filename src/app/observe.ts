@@ -43,7 +43,8 @@ export class JobSampler {
 
   /** Metric ids by suffix: operator metrics carry the operator's name as a prefix. */
   private async discover(jobId: string, vertices: VertexInfo[]) {
-    const source = vertexNamed(vertices, this.o.sourceVertex);
+    // An own job may name its source otherwise: Flink names every source vertex "Source: …".
+    const source = vertexNamed(vertices, this.o.sourceVertex) ?? vertices.find((v) => v.name.startsWith('Source: '));
     if (!source) return undefined;
     const sourceNames = await this.flink.vertexMetricNames(jobId, source.id);
     const lag = sourceNames.find((n) => n.endsWith('.pendingRecords'));
@@ -112,13 +113,28 @@ export class JobSampler {
   }
 }
 
-/** The TaskManager running subtask 0 of the vertex whose name contains `fragment` (default: the sink). */
+/**
+ * The TaskManager running subtask 0 of the vertex whose name contains `fragment` (default: the
+ * sample jobs' sink); without one (an own job's names), the job's last vertex, a sink.
+ */
 export async function taskManagerRunning(flink: FlinkEngine, fragment = 'kafka-sink'): Promise<{ jobId: string; vertex: string; taskManagerId: string }> {
   const job = (await flink.listJobs()).find((j) => j.state === 'RUNNING');
   if (!job) throw new KhaosError('platform', 'no RUNNING job to inject a failure into', 'wait until the job runs');
-  const v = vertexNamed((await flink.job(job.id)).vertices, fragment);
+  const vertices = (await flink.job(job.id)).vertices;
+  const v = vertexNamed(vertices, fragment) ?? (fragment === 'kafka-sink' ? vertices.at(-1) : undefined);
   if (!v) throw new KhaosError('bad-input', `no vertex named like "${fragment}"`);
   const [first] = await flink.subtasks(job.id, v.id);
   if (!first) throw new KhaosError('platform', `vertex ${v.name} has no subtasks`);
   return { jobId: job.id, vertex: v.name, taskManagerId: first.taskManagerId };
+}
+
+/** Why the latency metric `suffix` is missing from the running job, naming the operator metrics it has; undefined when found or not yet known. */
+export async function latencyMetricMissing(flink: FlinkEngine, sampler: JobSampler, suffix: string): Promise<string | undefined> {
+  if (!sampler.metrics || sampler.metrics.latency !== undefined) return undefined;
+  const job = (await flink.listJobs()).find((j) => j.state === 'RUNNING');
+  if (!job) return undefined;
+  const names = new Set<string>();
+  for (const v of (await flink.job(job.id)).vertices) for (const n of await flink.vertexMetricNames(job.id, v.id)) names.add(n.replace(/^\d+\./, '')); // per subtask: 0.<metric>
+  const shown = [...names].sort().slice(0, 40);
+  return `no metric ending in "${suffix}" on any vertex of the job; it has ${shown.join(', ')}${names.size > shown.length ? `, … (${names.size} in all)` : ''}`;
 }

@@ -1,11 +1,11 @@
 import { badInput, KhaosError } from '../core/errors.js';
-import { builtInJob, requireSampleJob } from '../core/jobs.js';
+import { failureTypeProblem, requireInput, type JobDescriptor } from '../core/jobs.js';
 import { FAILURE_TYPE_REGISTRY } from '../core/failure-types.js';
 import type { KhaosConfig } from '../config/schema.js';
 import { analyzeSteadyState } from '../core/load/steady-state.js';
-import { eventGenerator } from '../core/load/events.js';
+import type { EventGenerator } from '../core/load/events.js';
 import { checkPlan, defaultInjection, injectionOrder, injectionTarget, measureFailure, placeLevels, planSteps, pointRateEps, replayPeakEps, replicaName, stepReplaySec, stepSchedule, traceMax } from '../core/profiling/profile-plan.js';
-import type { FailureMeasurement, InjectionMode, PlannedPoint, ProfilePlan, ProfileRecord, StepRecord, TimingSource } from '../core/profiling/profile-records.js';
+import { planJob, type FailureMeasurement, type InjectionMode, type LatencySource, type PlannedPoint, type ProfilePlan, type ProfileRecord, type StepRecord, type TimingSource } from '../core/profiling/profile-records.js';
 import { seededRandom, type Random } from '../core/random.js';
 import { LAG_SLACK_SECONDS, recoveryTimeline } from '../core/profiling/recovery.js';
 import { replaySchedule, type Trace } from '../core/load/trace.js';
@@ -14,7 +14,8 @@ import type { FailureInjector } from '../ports/failure-injector.js';
 import type { ProfileStore } from '../ports/profile-store.js';
 import { pacerSleepMs } from './control/loop.js';
 import { Pacer } from './control/pacer.js';
-import { JobSampler, taskManagerRunning } from './observe.js';
+import { JobSampler, latencyMetricMissing, taskManagerRunning } from './observe.js';
+import { jobInputGenerator } from './job-input.js';
 import { OutputLatencyLog } from '../core/profiling/output-latency.js';
 import { armDueInjections, injectFailure, injectionFailed, sampleAndRevive, type WatchedReplica } from './replica-watch.js';
 import { replayWorkload } from './replay.js';
@@ -47,6 +48,8 @@ interface ReplicaRun extends WatchedReplica {
   pacer?: Pacer;
   /** Latency from committed output: the replica's output topic followed from its start. */
   output?: { log: OutputLatencyLog; tail: { close(): Promise<void> } };
+  /** The topic the replica reads, where the step's replay goes. */
+  inputTopic: string;
 }
 
 /** Longest sleep of a paced replica's pacer between ticks, ms (it wakes earlier when a checkpoint is due). */
@@ -82,6 +85,10 @@ export async function runProfile(given: ProfileDeps, profileId: string, trace: T
 
   const mode: InjectionMode = plan.injection ?? 'side-by-side';
   const input = `khaos-prof-${profileId}-in`;
+  const job = planJob(plan);
+  // Before any replica starts: a replay topic that is missing or empty is refused here.
+  const generate = await jobInputGenerator(bus, job, plan.seed, '`khaos profile`', log);
+  const latencyField = job.latency.kind === 'output-timestamp' ? job.latency.field : undefined;
   const start = async (ciMs: number, inputTopic: string): Promise<ReplicaRun> => {
     const name = replicaName(ciMs);
     const out = `khaos-prof-${profileId}-${name}`;
@@ -91,13 +98,15 @@ export async function runProfile(given: ProfileDeps, profileId: string, trace: T
     const paced = plan.actuator === 'paced';
     // Sampled faster than Flink's REST refreshes its metrics (1 s), every other sample would repeat the last one.
     const metricsRefreshMs = sampleEveryMs(plan) < 1000 ? { metricsRefreshMs: sampleEveryMs(plan) } : {};
-    const handle = await deps.orchestrator.startReplica({ ...metricsRefreshMs, name, job: builtInJob(plan.job, plan.dedup, plan.flinkConf), checkpointIntervalMs: paced ? plan.fallbackIntervalMs! : ciMs, parallelism: plan.parallelism, inputTopic, outputTopic: `${out}-out`, auditTopic: `${out}-audit`, groupId: out });
+    const handle = await deps.orchestrator.startReplica({ ...metricsRefreshMs, name, job, checkpointIntervalMs: paced ? plan.fallbackIntervalMs! : ciMs, parallelism: plan.parallelism, inputTopic, outputTopic: `${out}-out`, auditTopic: `${out}-audit`, groupId: out });
     const flink = deps.flinkAt(handle.restUrl);
     log(`replica ${name} RUNNING (interval ${ciMs} ms${paced ? `, paced by Khaos; Flink's own ${plan.fallbackIntervalMs} ms` : ''})`);
-    const r: ReplicaRun = { name, ciMs, flink, sampler: new JobSampler(flink, clock, { jobMetrics: true }), samples: [], input: { job: plan.job, inputTopic, groupId: out }, pacer: paced ? new Pacer(flink, clock, ciMs) : undefined };
+    const sampler = new JobSampler(flink, clock, { jobMetrics: true, ...(plan.latencyMetric === undefined ? {} : { latencyMetric: plan.latencyMetric }) });
+    const marker = job.failureMarker && { input: { markerField: job.failureMarker.field, inputTopic, groupId: out } };
+    const r: ReplicaRun = { name, ciMs, flink, sampler, samples: [], ...marker, pacer: paced ? new Pacer(flink, clock, ciMs) : undefined, inputTopic };
     if (plan.latencySource === 'output') {
-      const latency = new OutputLatencyLog();
-      r.output = { log: latency, tail: await bus.tailCommitted(`${out}-out`, (v, t) => latency.add(v, t)) };
+      const latency = new OutputLatencyLog(undefined, latencyField);
+      r.output = { log: latency, tail: await bus.tailCommitted(`${out}-out`, (v, t, ts) => latency.add(v, t, ts)) };
     }
     return r;
   };
@@ -117,7 +126,6 @@ export async function runProfile(given: ProfileDeps, profileId: string, trace: T
 
   async function runSteps(): Promise<'done' | 'interrupted'> {
 
-  const generate = eventGenerator(plan.job, seededRandom(plan.seed), plan.dedup);
   // Random injection times have their own stream: the replay and the watch run side by side, and
   // the events must not depend on when the watch draws.
   const rnd = seededRandom(plan.seed + 1);
@@ -253,6 +261,8 @@ export class StepWatch {
 
   private async planInjection(r: ReplicaRun): Promise<void> {
     const { plan, deps } = this;
+    const missing = plan.latencyMetric === undefined ? undefined : await latencyMetricMissing(r.flink, r.sampler, plan.latencyMetric);
+    if (missing) throw badInput(`job.latency metric:${plan.latencyMetric}: after the baseline of replica ${r.name}, ${missing}`, 'set job.latency to metric:<one of those names>, output-timestamp or none');
     const cps = await r.flink.checkpoints((await r.flink.listJobs())[0]!.id);
     const { taskManagerId } = await taskManagerRunning(r.flink);
     // Paced: the next checkpoint is the one Khaos triggers at the pacer's due time (exact); else
@@ -305,7 +315,7 @@ async function runStep(
   { trace, max }: { trace: Trace; max: number },
   step: { point: PlannedPoint; repetition: number },
   replicas: ReplicaRun[],
-  generate: ReturnType<typeof eventGenerator>,
+  generate: EventGenerator,
   rnd: Random,
   progress: (second: number, phases: Record<string, string>) => void,
   shouldStop?: () => boolean,
@@ -335,7 +345,7 @@ async function runStep(
   });
   for (const r of replicas) if (r.pacer) run.loop(() => pace(clock, r.pacer!, stopped));
   run.loop(async () => {
-    await replayWorkload({ bus, clock, topic: replicas[0]!.input!.inputTopic, schedule, generate, shouldStop: stopped, onSecond: (s) => (watch.replayed = s.second + 1) });
+    await replayWorkload({ bus, clock, topic: replicas[0]!.inputTopic, schedule, generate, shouldStop: stopped, onSecond: (s) => (watch.replayed = s.second + 1) });
     watch.replayDone = true;
   });
   await run.join();
@@ -351,6 +361,7 @@ async function runStep(
       // At least one interval and a little: a paced replica commits once per interval, so a baseline
       // shorter than that can hold no commit at all (20 s intervals, an 18 s baseline: none).
       if (r.output) m.latencyMs = r.output.log.p99(injectedAtMs - Math.max(recoveryOptions(plan).baselineMs, r.ciMs + 2000), injectedAtMs);
+      if (plan.latencySource === 'none') m.latencyMs = null;
       // Throughput is the input offered in this replica's baseline window, from what the replay
       // produced: exact, and immune to stale source metrics (the measured source rate is kept when offered is unknown).
       const injectedSec = Math.floor((injectedAtMs - replayStartMs) / 1000);
@@ -360,7 +371,7 @@ async function runStep(
       const cps = jobs[0] ? await r.flink.checkpoints(jobs[0].id).catch(() => undefined) : undefined;
       return {
         profileId: record.id, pointIndex: step.point.index, repetition: step.repetition, ciMs: r.ciMs, failure: plan.failure, timing: plan.timing,
-        timingSource: r.target?.source, injection: mode, latencySource: r.output ? 'output' : 'gauge',
+        timingSource: r.target?.source, injection: mode, latencySource: r.output ? 'output' : (plan.latencySource ?? 'gauge'),
         injectedAtMs,
         plannedLeadMs: r.target?.nextDueMs !== undefined ? r.target.nextDueMs - r.target.atMs : undefined,
         actualLeadMs: r.target?.nextDueMs !== undefined ? r.target.nextDueMs - injectedAtMs : undefined,
@@ -381,7 +392,10 @@ async function runStep(
  */
 export function planFromConfig(c: KhaosConfig, trace: Trace, cores: number, log: (line: string) => void): ProfilePlan {
   const p = c.profile;
-  const job = requireSampleJob(c.job.descriptor, '`khaos profile`');
+  const job = c.job.descriptor;
+  requireInput(job, '`khaos profile`');
+  const unsupported = failureTypeProblem(job, c.chaos.failure);
+  if (unsupported) throw badInput(`chaos.failure ${c.chaos.failure}: ${unsupported}`, 'set chaos.failure to kill or freeze');
   const analysis = analyzeSteadyState(
     trace,
     { compression: c.replay.compression, levels: p.points, windowSec: p.analysisWindowSec, tolerance: { relative: p.tolerance }, minSpacingSec: p.minSpacingSec, edgeSec: p.beforeSec + p.afterSec },
@@ -391,14 +405,20 @@ export function planFromConfig(c: KhaosConfig, trace: Trace, cores: number, log:
   const idle = analysis.points.filter((pt) => !(pt.level > 0));
   if (p.levels === 'probe' && idle.length) throw badInput(`profile.levels: probe scales each point's window to its rate, but ${idle.length} point(s) sit where the trace is 0`, 'use another trace or fewer points');
   return checkPlan({
-    job, ...(job === 'dedup' ? { dedup: { ...c.job.dedup } } : {}), ...(Object.keys(c.job.descriptor.flinkConf).length > 0 ? { flinkConf: { ...c.job.descriptor.flinkConf } } : {}), intervalsMs: [...p.intervalsMs].sort((a, b) => a - b), repetitions: p.repetitions,
+    job: job.name, descriptor: job, ...(job.name === 'dedup' ? { dedup: { ...c.job.dedup } } : {}), ...(Object.keys(job.flinkConf).length > 0 ? { flinkConf: { ...job.flinkConf } } : {}), intervalsMs: [...p.intervalsMs].sort((a, b) => a - b), repetitions: p.repetitions,
     points: analysis.points.map((pt, index) => ({ index, traceOffsetSec: pt.traceOffsetSec, level: pt.level, rate: pt.rate })),
     failure: c.chaos.failure, freezeMs: c.chaos.freezeForMs, timing: p.timing, leadMs: p.leadMs, parallelism: p.parallelism, seed: c.replay.seed,
     replay: { trace: c.replay.trace, peakRateEps: c.replay.peakRateEps, compression: c.replay.compression, beforeSec: p.beforeSec, afterSec: p.afterSec },
     sustainSec: p.sustainSec, sampleEveryMs: p.sampleEveryMs, recoveryTimeoutMs: p.afterSec * 1000,
     injection: p.injection === 'auto' ? defaultInjection(cores, p.intervalsMs.length) : p.injection,
-    actuator: p.actuator, fallbackIntervalMs: p.actuator === 'paced' ? p.fallbackIntervalMs : undefined, aggregate: p.aggregate, latencySource: p.latency, stepLoad: p.stepLoad,
+    actuator: p.actuator, fallbackIntervalMs: p.actuator === 'paced' ? p.fallbackIntervalMs : undefined, aggregate: p.aggregate, ...latencyOf(job, p.latency), stepLoad: p.stepLoad,
   });
+}
+
+/** Where a profile's latency comes from: job.latency, and for output-timestamp, profile.latency (output, or the sample jobs' gauge). */
+function latencyOf(job: JobDescriptor, profileLatency: 'output' | 'gauge'): { latencySource: LatencySource; latencyMetric?: string } {
+  if (job.latency.kind === 'metric') return { latencySource: 'gauge', latencyMetric: job.latency.name };
+  return { latencySource: job.latency.kind === 'none' ? 'none' : profileLatency };
 }
 
 /**
@@ -426,7 +446,7 @@ async function probed(deps: ProbeDeps, plan: ProfilePlan, c: KhaosConfig, id: st
   // As many replicas at once as the profile's steps run: one at a time runs one, the other modes all.
   const intervalsMs = plan.injection === 'one-at-a-time' ? [Math.min(...plan.intervalsMs)] : plan.intervalsMs;
   deps.log(`capacity probe: ${intervalsMs.length === 1 ? `one ${plan.job} replica alone` : `${intervalsMs.length} ${plan.job} replicas side by side on one input, as the profile runs them`}, rates from ${p.probeStartEps} ev/s, each held up to ${p.probeHoldSec} s until steady`);
-  const capacity = await probeCapacity(deps, { job: plan.job, dedup: plan.dedup, flinkConf: plan.flinkConf, parallelism: plan.parallelism, intervalsMs, topicPrefix: `khaos-probe-${id}`, startEps: p.probeStartEps, maxHoldSec: p.probeHoldSec, seed: plan.seed, shouldStop });
+  const capacity = await probeCapacity(deps, { job: planJob(plan), parallelism: plan.parallelism, intervalsMs, topicPrefix: `khaos-probe-${id}`, startEps: p.probeStartEps, maxHoldSec: p.probeHoldSec, seed: plan.seed, shouldStop });
   if (!capacity) return undefined;
   const loadRange: [number, number] = [p.loadRange[0], p.loadRange[1]];
   return checkPlan({ ...plan, points: placeLevels(plan.points, capacity.sustainableEps, loadRange), capacity: { ...capacity, loadRange } });

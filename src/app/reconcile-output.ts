@@ -1,5 +1,5 @@
 import { KhaosError } from '../core/errors.js';
-import { flushEvent, type EventGenerator, type JobKind } from '../core/load/events.js';
+import { flushEvent, type EventGenerator } from '../core/load/events.js';
 import { reconcile, reconcileFirstOccurrences, type AuditRecord, type FirstOccurrences, type Reconciliation } from '../core/reconcile.js';
 import type { Clock } from '../ports/clock.js';
 import type { MessageBus } from '../ports/message-bus.js';
@@ -13,10 +13,10 @@ function parseAudit(value: string): AuditRecord {
   return r as AuditRecord;
 }
 
-/** Sends one watermark-advancing control record to every partition, so the last windows fire. */
-export async function flushWindows(bus: MessageBus, topic: string, job: JobKind, eventTimeMs: number): Promise<void> {
+/** Sends one watermark-advancing control record to every partition, so the last windows fire (`idField`: where the job reads its id). */
+export async function flushWindows(bus: MessageBus, topic: string, idField: string, eventTimeMs: number): Promise<void> {
   const n = await bus.partitions(topic);
-  await bus.produce(topic, Array.from({ length: n }, (_, partition) => ({ ...flushEvent(job, eventTimeMs), partition })));
+  await bus.produce(topic, Array.from({ length: n }, (_, partition) => ({ ...flushEvent(idField, eventTimeMs), partition })));
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { requireSampleJob } from '../core/jobs.js';
+import type { JobName } from '../core/jobs.js';
 import { profileStore } from '../compose.js';
 import type { KhaosConfig } from '../config/schema.js';
 import { badInput } from '../core/errors.js';
-import { JOB_KINDS, type JobKind } from '../core/load/events.js';
+import { JOB_KINDS } from '../core/load/events.js';
 import { recoveredSamples } from '../core/profiling/profile-records.js';
 import { parseSamplesCsv } from '../core/profiling/samples.js';
 import { calibrate, parseRunsJson, PHI_OF_TIMING, type CalibrationRecord, type SampleSource } from '../core/sim/calibrate.js';
@@ -50,7 +50,7 @@ export function addSimCommand(parent: Command, io: CliIo, openStore: () => Profi
   act(calibrateCmd, (f: CalibrateFlags) => withStore(openStore, (store) => calibrateCommand(store, f, io)));
   act(withConfigOptions(sim.command('calibrations').description('the stored calibrations, newest first'), ['job'], { job: `only those of this job (${JOB_KINDS.join(', ')})` }).option('--json', 'print the records as JSON'), (f: { job?: string; json?: boolean }) =>
     withStore(openStore, (store) => {
-      const all = store.listCalibrations(f.job === undefined ? undefined : jobKind(f.job));
+      const all = store.listCalibrations(f.job === undefined ? undefined : jobName(f.job));
       if (f.json) io.out(`${JSON.stringify(all, null, 2)}\n`);
       else if (all.length === 0) io.out(`no calibrations${f.job ? ` of job ${f.job}` : ''}: make one with \`khaos sim calibrate\`\n`);
       else io.out(table([['id', 'job', 'version', 'created', 'capacity_eps', 'recovery MAPE', 'sources'], ...all.map((c) => [c.id, c.job, String(c.version), new Date(c.createdAtMs).toISOString(), sig(c.params.capacityEps), pct(c.quality.recoveryMape ?? NaN), c.sources.join(', ')])]));
@@ -82,14 +82,16 @@ function withStore<T>(openStore: () => ProfileStore, body: (store: ProfileStore)
   }
 }
 
-function jobKind(v: string): JobKind {
-  if (!(JOB_KINDS as readonly string[]).includes(v)) throw badInput(`--job must be ${JOB_KINDS.join(', ')}, got "${v}"`);
-  return v as JobKind;
+/** --job: a sample job, or custom (the own job of the config the calibration is used with). */
+function jobName(v: string): JobName {
+  const names: readonly string[] = [...JOB_KINDS, 'custom'];
+  if (!names.includes(v)) throw badInput(`--job must be ${names.join(', ')}, got "${v}"`);
+  return v as JobName;
 }
 
 function calibrateCommand(store: ProfileStore, f: CalibrateFlags, io: CliIo): number {
-  if (f.job === undefined) throw badInput('sim calibrate needs --job iot|ysb', 'name the job the measurements are of, e.g. --job iot');
-  const job = jobKind(f.job);
+  if (f.job === undefined) throw badInput('sim calibrate needs --job iot|ysb|dedup|custom', 'name the job the measurements are of, e.g. --job iot (custom: your own job)');
+  const job = jobName(f.job);
   if (f.profile !== undefined && f.samples !== undefined) throw badInput('sim calibrate takes one of --profile ID and --samples FILE.csv, not both', 'see `khaos profile list` for the stored profiles');
   if (f.profile === undefined && f.samples === undefined && (f.runs ?? []).length === 0) throw badInput('sim calibrate needs measurements: --profile ID, --samples FILE.csv or --runs runs.json', 'see `khaos profile list` for the stored profiles, or run `khaos evaluate` for runs');
   if (f.phi !== undefined && f.samples === undefined) throw badInput('--phi goes with --samples (a profile knows its own injection timing)');
@@ -124,7 +126,7 @@ function describeCalibration(c: CalibrationRecord): string {
   ].join('\n');
 }
 
-function unknownCalibration(store: ProfileStore, id: string, job?: JobKind) {
+function unknownCalibration(store: ProfileStore, id: string, job?: JobName) {
   const known = store.listCalibrations(job).map((c) => c.id);
   const there = known.length > 0 ? `the calibrations${job ? ` of job ${job}` : ''} are ${known.join(', ')}` : `there is none${job ? ` of job ${job}` : ''}: make one with \`khaos sim calibrate --job ${job ?? 'iot'} --profile ID\``;
   return badInput(`no calibration "${id}"`, there);
@@ -139,7 +141,7 @@ function unknownCalibration(store: ProfileStore, id: string, job?: JobKind) {
 export function applyCalibration(c: KhaosConfig, flag: string | undefined, openStore: () => ProfileStore = profileStore): { config: KhaosConfig; calibration?: CalibrationRecord } {
   const id = flag ?? c.evaluate.sim.calibration;
   if (id === undefined) return { config: c };
-  const job = requireSampleJob(c.job.descriptor, 'a calibration');
+  const job = c.job.descriptor.name;
   const calibration = withStore(openStore, (store) => {
     const found = store.getCalibration(id);
     if (!found) throw unknownCalibration(store, id, job);

@@ -30,7 +30,7 @@ function typeName(s: Any): string {
 const row = (name: string, opt: Any) => {
   const u = unwrap(opt);
   const def = u.def === undefined ? (u.optional ? 'unset' : '—') : `\`${JSON.stringify(u.def)}\``;
-  return `| \`${name}\` | ${typeName(u.inner)} | ${def} | ${u.description ?? ''} |`;
+  return `| \`${name}\` | ${typeName(u.inner)} | ${def} | ${(u.description ?? '').replaceAll('|', '\\|')} |`;
 };
 const HEAD = ['| option | type | default | description |', '|---|---|---|---|'];
 

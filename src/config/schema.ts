@@ -5,7 +5,8 @@ import { FAILURE_TYPE_REGISTRY, FAILURE_TYPES, failureTypeList, TIMED_FAILURE_TY
 import { fluidParams, type FluidParamsOverrides } from '../core/sim/fluid-params.js';
 import { durationProblem, parseDuration } from '../core/duration.js';
 import { DEDUP_DEFAULTS, JOB_KINDS, type DedupOptions, type JobKind } from '../core/load/events.js';
-import { argsProblems, builtInJob, overriddenFlinkKeys, PLACEHOLDERS, type JobDescriptor } from '../core/jobs.js';
+import { argsProblems, builtInJob, overriddenFlinkKeys, PLACEHOLDERS, type JobDescriptor, type JobInput as JobInputSpec, type JobLatency, type JobReconcile } from '../core/jobs.js';
+import { TEMPLATE_GENERATORS, templateProblems } from '../core/load/template.js';
 
 /**
  * A duration value: "30s" or a bare number of milliseconds, more than 0 ms unless `allowZero`.
@@ -62,7 +63,43 @@ interface JobInput {
   jarURI?: string;
   entryClass?: string;
   args?: string[];
+  input?: { template: unknown; seed?: number; key?: string } | { replayTopic: string };
+  latency?: string;
+  reconcile?: string;
+  failureMarker?: boolean | string;
 }
+
+/** job.latency as written: output-timestamp, none or metric:<name>. */
+const LATENCY = /^(output-timestamp|none|metric:(.+))$/;
+/** job.reconcile as written: count-1to1, none or id-field:<dotted path>. */
+const RECONCILE = /^(count-1to1|none|id-field:([^.\s]+(\.[^.\s]+)*))$/;
+
+function jobLatency(v: string): JobLatency {
+  const m = LATENCY.exec(v)!;
+  return m[2] !== undefined ? { kind: 'metric', name: m[2] } : { kind: m[1] as 'output-timestamp' | 'none' };
+}
+
+function jobReconcile(v: string): JobReconcile {
+  const m = RECONCILE.exec(v)!;
+  return m[2] !== undefined ? { kind: 'id-field', path: m[2] } : { kind: m[1] as 'count-1to1' | 'none' };
+}
+
+/** job.input, job.latency, job.reconcile and job.failureMarker over the descriptor's own (a sample job's defaults, or an own job's). */
+function withMeasurement(d: JobDescriptor, job: JobInput): JobDescriptor {
+  const input: JobInputSpec | undefined =
+    job.input === undefined ? d.input : 'replayTopic' in job.input ? { kind: 'replay-topic', topic: job.input.replayTopic } : { kind: 'template', ...job.input };
+  const marker = job.failureMarker === undefined ? d.failureMarker : job.failureMarker === false ? undefined : { field: job.failureMarker === true ? 'id' : job.failureMarker };
+  return {
+    ...d,
+    ...(input === undefined ? {} : { input }),
+    latency: job.latency === undefined ? d.latency : jobLatency(job.latency),
+    reconcile: job.reconcile === undefined ? d.reconcile : jobReconcile(job.reconcile),
+    ...(marker === undefined ? {} : { failureMarker: marker }),
+  };
+}
+
+/** An own job measures latency from its output records' Kafka timestamps, checks no output and takes no markers, unless job.* says otherwise. */
+const OWN_JOB_DEFAULTS = { latency: { kind: 'output-timestamp' }, reconcile: { kind: 'none' } } as const;
 
 /** job.kind as written, or as implied: custom when an own job's keys are given, else iot. */
 const jobKindOf = (job: JobInput): JobKind | 'custom' =>
@@ -86,8 +123,9 @@ function jobDescriptorProblems(job: JobInput): { key: string; message: string }[
 function jobDescriptor(job: JobInput & { flinkConf: Record<string, string | number | boolean> }, dedup: DedupOptions): JobDescriptor {
   const flinkConf = Object.freeze(Object.fromEntries(Object.entries(job.flinkConf).map(([k, v]) => [k, String(v)])));
   const kind = jobKindOf(job);
-  if (kind !== 'custom') return Object.freeze(builtInJob(kind, dedup, flinkConf));
-  return Object.freeze({ name: kind, ...(job.jar === undefined ? {} : { jar: job.jar }), ...(job.jarURI === undefined ? {} : { jarURI: job.jarURI }), entryClass: job.entryClass!, args: Object.freeze([...job.args!]), flinkConf });
+  if (kind !== 'custom') return Object.freeze(withMeasurement(builtInJob(kind, dedup, flinkConf), job));
+  const own: JobDescriptor = { name: kind, ...(job.jar === undefined ? {} : { jar: job.jar }), ...(job.jarURI === undefined ? {} : { jarURI: job.jarURI }), entryClass: job.entryClass!, args: Object.freeze([...job.args!]), flinkConf, ...OWN_JOB_DEFAULTS };
+  return Object.freeze(withMeasurement(own, job));
 }
 
 /** A failure type of the registry; any other name is refused with the registry's names. */
@@ -187,6 +225,27 @@ export const configSchema = z
           .array(z.string())
           .optional()
           .describe(`Own job: its program arguments; Khaos fills ${PLACEHOLDERS.map((p) => `{${p}}`).join(', ')} per replica (a placeholder may sit inside an argument, e.g. --group={groupId}). {groupId} and {txnPrefix} are required, so that no two replicas share a consumer group or a transaction prefix`),
+        input: z
+          .union([
+            z.object({ template: z.union([z.string(), z.record(z.string(), z.unknown())]), seed: z.number().int().optional(), key: z.string().min(1).optional() }).strict(),
+            z.object({ replayTopic: z.string().min(1) }).strict(),
+          ])
+          .optional()
+          .describe(`What Khaos writes into the input topic at the trace's rates: {template: <JSON object or string>, seed?, key?}, a record per event where every string value that is exactly one generator (${TEMPLATE_GENERATORS.join(', ')}) is drawn anew, seeded (seed, else replay.seed), key a dotted path to the Kafka key (unset: records spread over 4,096 keys); or {replayTopic: <topic>}, the records of an existing topic on the stack's Kafka, copied in order and re-timed to the trace's rates (looping when the trace needs more). Unset: a sample job's own generator; an own job needs it to be profiled, evaluated or demonstrated`),
+        latency: z
+          .string()
+          .regex(LATENCY, 'output-timestamp, none or metric:<name>')
+          .optional()
+          .describe('How latency is measured: output-timestamp (each committed output record from its Kafka timestamp to when a read_committed consumer saw it; the sample jobs use the window end their records carry), metric:<name> (a Flink metric, a name suffix on any vertex, read over REST), or none (not measured: no latency model is fitted). Unset: output-timestamp'),
+        reconcile: z
+          .string()
+          .regex(RECONCILE, 'count-1to1, none or id-field:<dotted path>')
+          .optional()
+          .describe('How committed output is checked against input after a run: count-1to1 (one output record per input record), id-field:<path> (every input id, at this dotted path of the JSON record, in the output exactly once), or none (reports say "not checked"). Unset: the sample jobs check their audit topic; an own job, none'),
+        failureMarker: z
+          .union([z.boolean(), z.string().min(1)])
+          .optional()
+          .describe('Whether the job\'s "parse" operator throws on Khaos\'s task-exception marker ({"<field>":"__fail__","failAtAttempt":n,"groupId":g}, thrown only by the subtask at that attempt in that consumer group): true (field id) or the field\'s name; the exception failure type needs it. Unset: true for the sample jobs, false for an own job'),
         flinkConf: z
           .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
           .default({})
@@ -202,6 +261,7 @@ export const configSchema = z
       .prefault({})
       .superRefine((v, ctx) => {
         for (const problem of jobDescriptorProblems(v)) ctx.addIssue({ code: 'custom', path: [problem.key], message: problem.message });
+        if (v.input && 'template' in v.input) for (const message of templateProblems(v.input.template)) ctx.addIssue({ code: 'custom', path: ['input', 'template'], message: `${message}; see docs/config.md, job.input` });
         const ms = (d: string | number) => (durationProblem(d, false) ? undefined : parseDuration(d, 'duration'));
         const retentionMs = ms(v.dedupRetention);
         const ageMs = ms(v.dedupRepeatMaxAge);

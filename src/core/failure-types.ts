@@ -1,12 +1,12 @@
 import { badInput } from './errors.js';
-import type { JobKind } from './load/events.js';
 
 /**
- * Where a task-exception marker goes: the replica's input topic, read by a job of this kind with
- * this consumer group (replicas share an input, each with its own group; only this one throws).
+ * Where a task-exception marker goes: the replica's input topic, read with this consumer group
+ * (replicas share an input, each with its own group; only this one throws), the marker in the
+ * field of the input record the job's parse operator reads it from (job.failureMarker).
  */
 export interface TaskExceptionTarget {
-  job: JobKind;
+  markerField: string;
   inputTopic: string;
   groupId: string;
 }

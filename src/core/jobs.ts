@@ -1,5 +1,5 @@
 import { badInput } from './errors.js';
-import { DEDUP_DEFAULTS, JOB_KINDS, type DedupOptions, type JobKind } from './load/events.js';
+import { DEDUP_DEFAULTS, type DedupOptions, type JobKind } from './load/events.js';
 
 /**
  * How a replica of a job is started: its jar, entry class, arguments (with placeholders Khaos
@@ -8,7 +8,7 @@ import { DEDUP_DEFAULTS, JOB_KINDS, type DedupOptions, type JobKind } from './lo
  */
 export interface JobDescriptor {
   /** The built-in descriptor's name (a sample job), or `custom` for the user's own job. */
-  name: JobKind | 'custom';
+  name: JobName;
   /** The jar on this machine; unset for a built-in: the project's jobs jar (jobs/). */
   jar?: string;
   /** The jar inside the image on Kubernetes; unset for a built-in: k8s.jarURI. */
@@ -18,7 +18,44 @@ export interface JobDescriptor {
   args: readonly string[];
   /** Flink options merged over Khaos's own; Khaos's measurement keys (KHAOS_FLINK_KEYS) win. */
   flinkConf: Readonly<Record<string, string>>;
+  /** What Khaos writes into the input topic at the trace's rates; unset: an own job without job.input (commands that replay refuse it). */
+  input?: JobInput;
+  /** How the end-to-end latency of the job is measured. */
+  latency: JobLatency;
+  /** How the job's committed output is checked against its input. */
+  reconcile: JobReconcile;
+  /** The task-exception marker the job's `parse` operator throws on, in this field of an input record; unset: the job has none (the exception failure is refused). */
+  failureMarker?: { field: string };
 }
+
+/**
+ * The input of a job: a sample job's own generator; records drawn from a template
+ * (core/load/template.ts); or the records of an existing topic, copied in order and re-timed to
+ * the trace's rates (looping when the trace needs more).
+ */
+export type JobInput =
+  | { kind: 'sample'; job: JobKind; dedup: DedupOptions }
+  | { kind: 'template'; template: unknown; seed?: number; key?: string }
+  | { kind: 'replay-topic'; topic: string };
+
+/**
+ * How latency is measured: `output-timestamp`, each committed output record from its reference
+ * time (its Kafka timestamp, or the epoch-ms number in `field` of its JSON value) to when a
+ * read_committed consumer saw it; `metric`, a Flink metric (a name suffix on any vertex) read over
+ * REST; `none`, not measured, and no latency model is fitted.
+ */
+export type JobLatency = { kind: 'output-timestamp'; field?: string } | { kind: 'metric'; name: string } | { kind: 'none' };
+
+/**
+ * How output is reconciled with input: `audit`, the sample jobs' per-key count records on the
+ * audit topic; `count-1to1`, as many committed output records as input records; `id-field`, every
+ * input id (at a dotted path of the JSON record, the same in input and output) in the output
+ * exactly once; `none`, not checked.
+ */
+export type JobReconcile = { kind: 'audit' } | { kind: 'count-1to1' } | { kind: 'id-field'; path: string } | { kind: 'none' };
+
+/** A descriptor's name: a sample job's, or custom. */
+export type JobName = JobKind | 'custom';
 
 /** What makes one replica independent of its siblings: its Kafka, topics, consumer group and transaction prefix. */
 export interface ReplicaBinding {
@@ -44,35 +81,59 @@ const PLACEHOLDER = /\{([^{}]*)\}/g;
 /** The arguments every sample job takes first (their shared Kafka options, see the Java job classes). */
 const SAMPLE_ARGS = ['--bootstrap', '{bootstrap}', '--input-topic', '{inputTopic}', '--output-topic', '{outputTopic}', '--audit-topic', '{auditTopic}', '--group-id', '{groupId}', '--txn-prefix', '{txnPrefix}'];
 
-/** The built-in descriptors: each sample job's entry class in the jobs jar and its own arguments after the shared ones. */
-const BUILT_IN: Readonly<Record<JobKind, { entryClass: string; extraArgs: (dedup: DedupOptions) => string[] }>> = {
-  iot: { entryClass: 'dev.khaos.jobs.IotVehiclesJob', extraArgs: () => [] },
-  ysb: { entryClass: 'dev.khaos.jobs.YsbAdvertisingJob', extraArgs: () => [] },
-  dedup: { entryClass: 'dev.khaos.jobs.DedupJob', extraArgs: (d) => ['--retention-ms', String(d.retentionMs), '--state-payload-bytes', String(d.statePayloadBytes)] },
+/**
+ * The built-in descriptors: each sample job's entry class in the jobs jar, its own arguments after
+ * the shared ones, and the field of its input records that holds the primary id (where markers go).
+ */
+const BUILT_IN: Readonly<Record<JobKind, { entryClass: string; extraArgs: (dedup: DedupOptions) => string[]; idField: string }>> = {
+  iot: { entryClass: 'dev.khaos.jobs.IotVehiclesJob', extraArgs: () => [], idField: 'id' },
+  ysb: { entryClass: 'dev.khaos.jobs.YsbAdvertisingJob', extraArgs: () => [], idField: 'ad' },
+  dedup: { entryClass: 'dev.khaos.jobs.DedupJob', extraArgs: (d) => ['--retention-ms', String(d.retentionMs), '--state-payload-bytes', String(d.statePayloadBytes)], idField: 'id' },
 };
 
-/** The descriptor of a sample job (`dedup` takes the dedup settings; the others ignore them); `flinkConf` as job.flinkConf gives it. */
-export function builtInJob(kind: JobKind, dedup: DedupOptions = DEDUP_DEFAULTS, flinkConf: Readonly<Record<string, string>> = {}): JobDescriptor {
-  const b = BUILT_IN[kind];
-  return { name: kind, entryClass: b.entryClass, args: [...SAMPLE_ARGS, ...b.extraArgs(dedup)], flinkConf };
-}
-
-/** The sample job a descriptor is, or undefined for an own job. */
-export const sampleJobOf = (job: Pick<JobDescriptor, 'name'>): JobKind | undefined => (job.name === 'custom' ? undefined : job.name);
+/** The field of a sample job's input records holding its primary id: control records put their "__" marker there. */
+export const sampleIdField = (kind: JobKind): string => BUILT_IN[kind].idField;
 
 /**
- * The sample job of a descriptor, for what only the sample jobs have so far (an input generator,
- * reconciliation of their output); an own job is refused, naming `what` needs it.
+ * The descriptor of a sample job (`dedup` takes the dedup settings; the others ignore them);
+ * `flinkConf` as job.flinkConf gives it. Its input is its own generator, its latency the window
+ * end its output records carry (`windowEnd`), its output reconciled through its audit topic, and
+ * its parse operator throws on task-exception markers.
+ */
+export function builtInJob(kind: JobKind, dedup: DedupOptions = DEDUP_DEFAULTS, flinkConf: Readonly<Record<string, string>> = {}): JobDescriptor {
+  const b = BUILT_IN[kind];
+  return {
+    name: kind, entryClass: b.entryClass, args: [...SAMPLE_ARGS, ...b.extraArgs(dedup)], flinkConf,
+    input: { kind: 'sample', job: kind, dedup }, latency: { kind: 'output-timestamp', field: 'windowEnd' }, reconcile: { kind: 'audit' }, failureMarker: { field: b.idField },
+  };
+}
+
+/**
+ * The sample job of a descriptor, for the commands that still reconcile only the sample jobs'
+ * output (demo, evaluate on the real stack, control on a stack it starts); an own job is refused,
+ * naming `what` needs it.
  */
 export function requireSampleJob(job: Pick<JobDescriptor, 'name'>, what: string): JobKind {
-  const kind = sampleJobOf(job);
-  if (kind === undefined) {
-    throw badInput(
-      `${what} needs a sample job's input generator and output reconciliation, which own jobs (job.kind: custom) do not have yet`,
-      `use job.kind ${JOB_KINDS.join(', ')} for this command; with an own job, \`khaos stack up\` and \`khaos k8s render\` work, and \`khaos control --attach\` attaches to a job you started`,
-    );
-  }
-  return kind;
+  if (job.name !== 'custom') return job.name;
+  throw badInput(
+    `${what} reconciles only the sample jobs' output so far, and this is an own job (job.kind: custom)`,
+    'use job.kind iot, ysb or dedup for this command; with an own job, `khaos profile`, `khaos stack up`, `khaos k8s render` and `khaos control --attach` work',
+  );
+}
+
+/** The input of a descriptor, for a command that replays into the job; an own job without job.input is refused, naming `what` needs it. */
+export function requireInput(job: Pick<JobDescriptor, 'input'>, what: string): JobInput {
+  if (job.input) return job.input;
+  throw badInput(
+    `${what} writes the job's input at the trace's rates, but this own job has no job.input`,
+    'give job.input: {template: {...}} (records drawn from generators such as ${seq}, ${zipf:1000:1.1}, ${eventTime}) or {replayTopic: <a recorded topic>}; see docs/config.md, job.input',
+  );
+}
+
+/** Why a failure type cannot strike this job, or undefined when it can (kill and freeze strike any job; exception needs marker support). */
+export function failureTypeProblem(job: Pick<JobDescriptor, 'name' | 'failureMarker'>, failure: string): string | undefined {
+  if (failure !== 'exception' || job.failureMarker) return undefined;
+  return `the exception failure writes a marker record the job's "parse" operator throws on, and job ${job.name} does not declare marker support (job.failureMarker); use kill or freeze, or declare job.failureMarker once the job's parse operator throws on the marker (docs/config.md, job.failureMarker)`;
 }
 
 /** Problems with a descriptor's args: unknown placeholders, and required ones that are missing (each with its reason). */

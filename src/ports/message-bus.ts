@@ -27,6 +27,8 @@ export interface MessageBus {
   partitions(topic: string): Promise<number>;
   /** Produces records durably (acks from all replicas, idempotent producer), in order per partition. */
   produce(topic: string, records: OutgoingRecord[]): Promise<void>;
+  /** Whether the topic exists (never creates it). */
+  topicExists(topic: string): Promise<boolean>;
   /** Sum over partitions of the end offsets: how many records the topic holds. */
   endOffsetTotal(topic: string): Promise<number>;
   /**
@@ -42,9 +44,10 @@ export interface MessageBus {
   readTimestamps(topic: string, opts: { idleMs: number; timeoutMs: number }): Promise<number[]>;
   /**
    * Follows the topic from its end as a downstream consumer does (read_committed): calls
-   * `onRecord` with each record's value and the wall time it became visible, ms since the epoch.
-   * Resolves once following, so every record committed after that is seen; `close` stops it.
+   * `onRecord` with each record's value, the wall time it became visible and its Kafka timestamp,
+   * ms since the epoch. Resolves once following, so every record committed after that is seen;
+   * `close` stops it.
    */
-  tailCommitted(topic: string, onRecord: (value: string, seenAtMs: number) => void): Promise<{ close(): Promise<void> }>;
+  tailCommitted(topic: string, onRecord: (value: string, seenAtMs: number, timestampMs: number) => void): Promise<{ close(): Promise<void> }>;
   close(): Promise<void>;
 }

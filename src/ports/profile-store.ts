@@ -1,4 +1,4 @@
-import type { JobKind } from '../core/load/events.js';
+import type { JobName } from '../core/jobs.js';
 import type { FailureMeasurement, ProfileRecord, ProfileStatus, StepRecord } from '../core/profiling/profile-records.js';
 import type { CalibrationRecord, NewCalibration } from '../core/sim/calibrate.js';
 
@@ -29,6 +29,6 @@ export interface ProfileStore {
   saveCalibration(calibration: NewCalibration): CalibrationRecord;
   getCalibration(id: string): CalibrationRecord | undefined;
   /** Newest first; only those of `job` when given. */
-  listCalibrations(job?: JobKind): CalibrationRecord[];
+  listCalibrations(job?: JobName): CalibrationRecord[];
   close(): void;
 }

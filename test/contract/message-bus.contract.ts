@@ -44,19 +44,20 @@ export function messageBusContract(name: string, make: () => Promise<{ bus: Mess
       }
     });
 
-    it('follows a topic from its end: sees each record produced after it started, with when, until closed', async () => {
+    it('follows a topic from its end: sees each record produced after it started, with when and its timestamp, until closed', async () => {
       const { bus, topicPrefix, done } = await make();
       try {
         const topic = `${topicPrefix}-tail`;
         await bus.ensureTopic(topic, 2);
         await bus.produce(topic, [{ key: 'a', value: 'before' }]);
-        const seen: { value: string; seenAtMs: number }[] = [];
-        const tail = await bus.tailCommitted(topic, (value, seenAtMs) => seen.push({ value, seenAtMs }));
+        const seen: { value: string; seenAtMs: number; timestampMs: number }[] = [];
+        const tail = await bus.tailCommitted(topic, (value, seenAtMs, timestampMs) => seen.push({ value, seenAtMs, timestampMs }));
         const sentAtMs = Date.now();
-        await bus.produce(topic, Array.from({ length: 6 }, (_, i) => ({ key: `k${i}`, value: `after-${i}` })));
+        await bus.produce(topic, Array.from({ length: 6 }, (_, i) => ({ key: `k${i}`, value: `after-${i}`, timestampMs: 1_700_000_000_000 + i })));
         await until({ waitMs: (ms) => new Promise((r) => setTimeout(r, ms)), deadlineMs: 30_000 }, 'the follower to see 6 records', () => (seen.length >= 6 ? true : undefined));
         expect(seen.map((r) => r.value).sort()).toEqual(Array.from({ length: 6 }, (_, i) => `after-${i}`));
         for (const r of seen) expect(r.seenAtMs).toBeGreaterThanOrEqual(sentAtMs - 1000);
+        for (const r of seen) expect(r.timestampMs).toBe(1_700_000_000_000 + Number(r.value.slice('after-'.length)));
         await tail.close();
         await bus.produce(topic, [{ key: 'z', value: 'after-close' }]);
         expect(await bus.endOffsetTotal(topic)).toBe(8);
@@ -70,6 +71,9 @@ export function messageBusContract(name: string, make: () => Promise<{ bus: Mess
     it('refuses to produce to a topic that does not exist', async () => {
       const { bus, topicPrefix, done } = await make();
       try {
+        expect(await bus.topicExists(`${topicPrefix}-absent`)).toBe(false);
+        await bus.ensureTopic(`${topicPrefix}-present`, 1);
+        expect(await bus.topicExists(`${topicPrefix}-present`)).toBe(true);
         await expect(bus.produce(`${topicPrefix}-absent`, [{ key: 'a', value: 'b' }])).rejects.toMatchObject({ name: 'KhaosError', kind: 'platform' });
       } finally {
         await done?.();

@@ -1,6 +1,5 @@
-import { requireSampleJob } from '../../src/core/jobs.js';
 import { FluidFlinkCluster, type ShownCheckpoint } from '../../src/adapters/sim/fluid-flink-cluster.js';
-import { SAMPLE_JOBS } from '../../src/adapters/sim/sample-jobs.js';
+import { simulatedJob } from '../../src/adapters/sim/sample-jobs.js';
 import { KhaosError } from '../../src/core/errors.js';
 import { fluidParams, type FluidParams } from '../../src/core/sim/fluid-params.js';
 import { backlog, processing } from '../../src/core/sim/fluid-state.js';
@@ -173,7 +172,7 @@ export class FakeFlinkPlatform implements Orchestrator {
     const o = this.options;
     const cluster = new FluidFlinkCluster(
       {
-        name: request.name, job: SAMPLE_JOBS[requireSampleJob(request.job, 'the fake platform (it simulates the sample jobs)')], parallelism: request.parallelism, params: replicaParams(o), intervalMs: request.checkpointIntervalMs, atMs: this.clock.now(),
+        name: request.name, job: simulatedJob(request.job), parallelism: request.parallelism, params: replicaParams(o), intervalMs: request.checkpointIntervalMs, atMs: this.clock.now(),
         startupMs: o.startupMs, inputOffset: this.input.endOffsetAt(this.clock.now()), spareTaskManagers: o.spareTaskManagers, rateWindowMs: o.rateWindowMs, nextPid: () => this.pid++,
       },
       this.input,

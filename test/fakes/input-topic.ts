@@ -51,6 +51,10 @@ export class InputFeedingBus implements MessageBus {
     await this.bus.produce(topic, records);
     if (this.isInput(topic) && records.length > 0) this.arrived(records.length);
   }
+  topicExists(topic: string): Promise<boolean> {
+    return this.bus.topicExists(topic);
+  }
+
   endOffsetTotal(topic: string): Promise<number> {
     return this.bus.endOffsetTotal(topic);
   }
@@ -60,7 +64,7 @@ export class InputFeedingBus implements MessageBus {
   readTimestamps(topic: string, opts: { idleMs: number; timeoutMs: number }): Promise<number[]> {
     return this.bus.readTimestamps(topic, opts);
   }
-  tailCommitted(topic: string, onRecord: (value: string, seenAtMs: number) => void): Promise<{ close(): Promise<void> }> {
+  tailCommitted(topic: string, onRecord: (value: string, seenAtMs: number, timestampMs: number) => void): Promise<{ close(): Promise<void> }> {
     return this.bus.tailCommitted(topic, onRecord);
   }
   close(): Promise<void> {

@@ -13,7 +13,7 @@ export class MemoryMessageBus implements MessageBus {
   readonly topics = new Map<string, StoredRecord[][]>();
   readonly produceCalls: { topic: string; size: number }[] = [];
   failNextProduce = false;
-  private readonly followers = new Set<{ topic: string; onRecord: (value: string, seenAtMs: number) => void }>();
+  private readonly followers = new Set<{ topic: string; onRecord: (value: string, seenAtMs: number, timestampMs: number) => void }>();
 
   /** `now` stamps what followers see (the test's clock; records are visible once produced). */
   constructor(private readonly now: () => number = Date.now) {}
@@ -44,7 +44,11 @@ export class MemoryMessageBus implements MessageBus {
       if (p < 0 || p >= parts.length) throw new KhaosError('platform', `Kafka produce to ${topic} failed: partition ${p} does not exist`);
       parts[p]!.push({ key: r.key, value: r.value, partition: p, offset: String(parts[p]!.length), timestampMs: r.timestampMs ?? 0 });
     }
-    for (const f of this.followers) if (f.topic === topic) for (const r of records) f.onRecord(r.value, this.now());
+    for (const f of this.followers) if (f.topic === topic) for (const r of records) f.onRecord(r.value, this.now(), r.timestampMs ?? 0);
+  }
+
+  async topicExists(topic: string): Promise<boolean> {
+    return this.topics.has(topic);
   }
 
   async endOffsetTotal(topic: string): Promise<number> {
@@ -59,7 +63,7 @@ export class MemoryMessageBus implements MessageBus {
     return this.topic(topic).flat().map((r) => r.timestampMs);
   }
 
-  async tailCommitted(topic: string, onRecord: (value: string, seenAtMs: number) => void): Promise<{ close(): Promise<void> }> {
+  async tailCommitted(topic: string, onRecord: (value: string, seenAtMs: number, timestampMs: number) => void): Promise<{ close(): Promise<void> }> {
     this.topic(topic);
     const f = { topic, onRecord };
     this.followers.add(f);

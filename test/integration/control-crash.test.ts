@@ -1,3 +1,4 @@
+import { sampleIdField } from '../../src/core/jobs.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,7 +70,7 @@ describe('crash safety of the restart actuator: the controller SIGKILLed at each
       }
       stop = true;
       const produced = await replay;
-      await flushWindows(bus, 'khaos-iot-input', 'iot', Date.now() + 120_000);
+      await flushWindows(bus, 'khaos-iot-input', sampleIdField('iot'), Date.now() + 120_000);
       const r = await awaitReconciliation(bus, new SystemClock(), 'khaos-iot-audit', produced.producedPerKey, 120_000, progress);
       expect(r).toMatchObject({ ok: true, duplicateWindows: 0 });
     } finally {

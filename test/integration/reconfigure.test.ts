@@ -1,3 +1,4 @@
+import { sampleIdField } from '../../src/core/jobs.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,7 +46,7 @@ describe('reconfiguration: stop with savepoint, resubmit with a new checkpoint i
       const restored = (await flink.checkpoints(after.id)).latestRestored;
       expect(restored?.isSavepoint).toBe(true);
 
-      await flushWindows(bus, topics.input, 'ysb', Date.now() + 180_000);
+      await flushWindows(bus, topics.input, sampleIdField('ysb'), Date.now() + 180_000);
       const r = await awaitReconciliation(bus, clock, topics.audit, replay.producedPerKey, 90_000, progress);
       expect(r).toMatchObject({ ok: true, countedTotal: 20_000, duplicateWindows: 0 });
     } finally {

@@ -190,8 +190,8 @@ describe('KubernetesFailureInjector: kill through Chaos Mesh, freeze, exception'
   });
 
   it('exception: a replica without a FlinkDeployment is named; without the replica’s Flink route and a message bus, says what it needs', async () => {
-    await expect(injector(khaos, { deployment: 'no-such-replica' }).inject({ type: 'exception', target: { job: 'iot', inputTopic: 'in', groupId: 'g' } })).rejects.toMatchObject({ ...khaosError('bad-input'), message: `no FlinkDeployment no-such-replica in namespace ${NS}` });
-    await expect(injector(khaos).inject({ type: 'exception', target: { job: 'iot', inputTopic: 'in', groupId: 'g' } })).rejects.toThrow(/no Flink REST route and message bus: a task exception writes a marker to the replica's input topic/);
+    await expect(injector(khaos, { deployment: 'no-such-replica' }).inject({ type: 'exception', target: { markerField: 'id', inputTopic: 'in', groupId: 'g' } })).rejects.toMatchObject({ ...khaosError('bad-input'), message: `no FlinkDeployment no-such-replica in namespace ${NS}` });
+    await expect(injector(khaos).inject({ type: 'exception', target: { markerField: 'id', inputTopic: 'in', groupId: 'g' } })).rejects.toThrow(/no Flink REST route and message bus: a task exception writes a marker to the replica's input topic/);
   });
 
   it('exception: with the replica’s Flink REST and its bus, writes the marker to every partition of the input (adapters/shared/task-exception.ts)', async () => {
@@ -204,7 +204,7 @@ describe('KubernetesFailureInjector: kill through Chaos Mesh, freeze, exception'
     } as unknown as FlinkEngine;
     const bus = new MemoryMessageBus();
     await bus.ensureTopic('fi-in', 2);
-    const f = await injector(khaos, { taskException: { flink, bus } }).inject({ type: 'exception', target: { job: 'iot', inputTopic: 'fi-in', groupId: 'fi-g' } });
+    const f = await injector(khaos, { taskException: { flink, bus } }).inject({ type: 'exception', target: { markerField: 'id', inputTopic: 'fi-in', groupId: 'fi-g' } });
     expect(f).toMatchObject({ type: 'exception', taskManagerId: tm, pid: 0, failAtAttempt: 2 });
     expect((await bus.readAllCommitted('fi-in')).map((r) => r.partition).sort()).toEqual([0, 1]);
   });

@@ -65,8 +65,8 @@ describe('the dedup job’s input', () => {
   });
 
   it('puts its control records in the id field, as DedupJob reads them', () => {
-    expect(JSON.parse(flushEvent('dedup', 5).value)).toEqual({ id: '__flush__', ts: 5 });
-    expect(JSON.parse(failMarker('dedup', 2, 'g').value)).toEqual({ id: '__fail__', failAtAttempt: 2, groupId: 'g' });
+    expect(JSON.parse(flushEvent('id', 5).value)).toEqual({ id: '__flush__', ts: 5 });
+    expect(JSON.parse(failMarker('id', 2, 'g').value)).toEqual({ id: '__fail__', failAtAttempt: 2, groupId: 'g' });
   });
 });
 

@@ -14,7 +14,7 @@ describe('the failure-type registry', () => {
 
   it('builds each type’s spec from a plan; a task exception needs the replica’s input', () => {
     const plan = { replica: 'r', taskManagerId: 'tm-1', durationMs: 1500 };
-    const input = { job: 'iot' as const, inputTopic: 'in', groupId: 'g' };
+    const input = { markerField: 'id', inputTopic: 'in', groupId: 'g' };
     expect(failureSpec('kill', plan)).toEqual({ type: 'kill', taskManagerId: 'tm-1' });
     expect(failureSpec('freeze', plan)).toEqual({ type: 'freeze', taskManagerId: 'tm-1', durationMs: 1500 });
     expect(failureSpec('exception', { ...plan, input })).toEqual({ type: 'exception', target: input });

@@ -49,6 +49,7 @@ describe('job descriptor in the config', () => {
     expect(c.job.descriptor).toEqual({
       name: 'custom', jar: '/opt/jobs/orders.jar', jarURI: 'local:///opt/flink/usrlib/orders.jar', entryClass: 'com.example.OrdersJob', args: OWN_ARGS,
       flinkConf: { 'state.backend.type': 'hashmap', 'taskmanager.memory.managed.size': '128m', 'pipeline.max-parallelism': '128' },
+      latency: { kind: 'output-timestamp' }, reconcile: { kind: 'none' },
     });
     expect(c.job.flinkConfOverridden).toEqual([]);
     expect(resolveConfig(own({ kind: 'custom' })).job.descriptor).toEqual({ ...c.job.descriptor, flinkConf: {} });
@@ -103,11 +104,10 @@ describe('the job registry and its placeholders', () => {
     expect(KHAOS_FLINK_KEYS).toEqual(expect.arrayContaining(['execution.checkpointing.dir', 'heartbeat.interval', 'metrics.fetcher.update-interval', 'web.timeout']));
   });
 
-  it('refuses an own job where a command needs a sample job’s generator or reconciliation, saying so', () => {
+  it('refuses to profile an own job without job.input, saying how to give it', () => {
     const c = resolveConfig(own());
-    expect(() => requireSampleJob(c.job.descriptor, '`khaos profile`')).toThrow(/`khaos profile` needs a sample job's input generator and output reconciliation, which own jobs \(job\.kind: custom\) do not have yet/);
+    expect(() => planFromConfig(c, { name: 't', rates: [1, 2, 3] } as never, 2, () => {})).toThrow(expect.objectContaining({ kind: 'bad-input', message: expect.stringContaining("`khaos profile` writes the job's input at the trace's rates, but this own job has no job.input") }));
     expect(requireSampleJob(builtInJob('ysb'), 'x')).toBe('ysb');
-    expect(() => planFromConfig(c, { name: 't', rates: [1, 2, 3] } as never, 2, () => {})).toThrow(expect.objectContaining({ kind: 'bad-input', message: expect.stringContaining('`khaos profile`') }));
   });
 
   it('a sample job’s job.flinkConf reaches the replica it starts (khaos demo, stack up)', async () => {

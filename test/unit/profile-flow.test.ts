@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runProfile, type ProfileDeps, type ProfileProgress } from '../../src/app/profile.js';
 import { KhaosError } from '../../src/core/errors.js';
+import { builtInJob } from '../../src/core/jobs.js';
 import type { FailureInjector, FailureType } from '../../src/ports/failure-injector.js';
 import { probeCapacity } from '../../src/app/capacity-probe.js';
 import { withinMeasuredCapacity } from '../../src/app/profile.js';
@@ -310,7 +311,7 @@ describe('phase 2 options: injection modes, capacity probe, paced timing, median
   it('probe: finds the replicas’ sustainable throughput side by side within 10 % and places the levels from 30 % to 90 % of it', async () => {
     const { deps, clock, platform } = setup(plan());
     const lines: string[] = [];
-    const probe = (await probeCapacity({ ...deps, log: (l) => lines.push(l) }, { job: 'iot', parallelism: 1, intervalsMs: [5000, 10_000], topicPrefix: 'khaos-prof-p1-in-probe', startEps: 500, maxHoldSec: 30, seed: 1 }))!;
+    const probe = (await probeCapacity({ ...deps, log: (l) => lines.push(l) }, { job: builtInJob('iot'), parallelism: 1, intervalsMs: [5000, 10_000], topicPrefix: 'khaos-prof-p1-in-probe', startEps: 500, maxHoldSec: 30, seed: 1 }))!;
     expect(probe.replicas).toBe(2);
     // both replicas read the one probe input, each with its own group
     const starts = platform.calls.filter((c) => c.method === 'startReplica').map((c) => c.args[0] as { inputTopic: string; groupId: string; checkpointIntervalMs: number });

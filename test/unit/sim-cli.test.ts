@@ -64,7 +64,7 @@ describe('khaos sim', () => {
 
   it.each([
     [['--profile', 'p1'], /needs --job iot\|ysb/],
-    [['--job', 'flink'], /--job must be iot, ysb, dedup, got "flink"/],
+    [['--job', 'flink'], /--job must be iot, ysb, dedup, custom, got "flink"/],
     [['--job', 'iot'], /needs measurements: --profile ID, --samples FILE\.csv or --runs runs\.json/],
     [['--job', 'iot', '--profile', 'p1', '--samples', fixture], /one of --profile ID and --samples FILE\.csv, not both/],
     [['--job', 'ysb', '--profile', 'p1'], /profile:p1 measured job iot, not ysb/],

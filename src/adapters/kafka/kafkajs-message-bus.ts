@@ -176,6 +176,11 @@ export class KafkajsMessageBus implements MessageBus {
     return this.resendSafe ?? false;
   }
 
+  async topicExists(topic: string): Promise<boolean> {
+    const admin = await this.adminClient();
+    return this.attempt(`list topics`, async () => (await admin.listTopics()).includes(topic));
+  }
+
   async endOffsetTotal(topic: string): Promise<number> {
     const admin = await this.adminClient();
     return this.attempt(`offsets of ${topic}`, async () => (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0), { topic });
@@ -233,7 +238,7 @@ export class KafkajsMessageBus implements MessageBus {
     );
   }
 
-  async tailCommitted(topic: string, onRecord: (value: string, seenAtMs: number) => void): Promise<{ close(): Promise<void> }> {
+  async tailCommitted(topic: string, onRecord: (value: string, seenAtMs: number, timestampMs: number) => void): Promise<{ close(): Promise<void> }> {
     // KafkaJS's read_committed can return records of aborted transactions (docs/kafka-client.md):
     // fine for latency outside failures, which is what this is for; exactly-once checks use the Java reader.
     return this.attempt(
@@ -255,7 +260,8 @@ export class KafkajsMessageBus implements MessageBus {
           await consumer.run({
             eachBatch: async ({ batch }) => {
               const seenAtMs = Date.now();
-              for (const m of batch.messages) onRecord(m.value?.toString() ?? '', seenAtMs);
+              // KafkaJS gives the record timestamp as a string of ms.
+              for (const m of batch.messages) onRecord(m.value?.toString() ?? '', seenAtMs, Number(m.timestamp));
             },
           });
           let timer: NodeJS.Timeout | undefined;

@@ -20,7 +20,7 @@ export async function injectTaskException(flink: FlinkEngine, bus: MessageBus, c
   const job = (await flink.listJobs()).find((j) => j.state === 'RUNNING');
   if (!job) throw new KhaosError('platform', 'no RUNNING job to inject a task exception into', 'wait until the job runs (it may be recovering), then try again');
   const vertex = (await flink.job(job.id)).vertices.find((v) => PARSE_OPERATOR.test(v.name));
-  if (!vertex) throw new KhaosError('platform', `job ${job.name} has no "parse" operator to throw on the marker`, 'task exceptions need one of the sample jobs of jobs/ (IoT, YSB)');
+  if (!vertex) throw new KhaosError('platform', `job ${job.name} has no "parse" operator to throw on the marker`, 'task exceptions need a job whose "parse" operator throws on the marker (the sample jobs of jobs/, or an own job declaring job.failureMarker)');
   const subtasks = await flink.subtasks(job.id, vertex.id);
   const notRunning = subtasks.filter((t) => t.status !== 'RUNNING');
   if (subtasks.length === 0 || notRunning.length > 0) {
@@ -31,7 +31,7 @@ export async function injectTaskException(flink: FlinkEngine, bus: MessageBus, c
   const failAtAttempt = Math.max(...subtasks.map((t) => t.attempt));
   const partitions = await bus.partitions(target.inputTopic);
   const injectedAtMs = clock.now();
-  await bus.produce(target.inputTopic, Array.from({ length: partitions }, (_, partition) => ({ ...failMarker(target.job, failAtAttempt, target.groupId), partition })));
+  await bus.produce(target.inputTopic, Array.from({ length: partitions }, (_, partition) => ({ ...failMarker(target.markerField, failAtAttempt, target.groupId), partition })));
   const first = subtasks.find((t) => t.subtask === 0) ?? subtasks[0]!;
   return { type: 'exception', taskManagerId: first.taskManagerId, pid: 0, injectedAtMs, failAtAttempt };
 }

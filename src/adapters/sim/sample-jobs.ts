@@ -1,3 +1,4 @@
+import type { JobDescriptor } from '../../core/jobs.js';
 import type { JobKind } from '../../core/load/events.js';
 
 /** What a vertex of a sample job does, which decides the metrics it reports. */
@@ -36,6 +37,14 @@ export const SAMPLE_JOBS: Record<JobKind, SampleJob> = {
     ],
   },
 };
+
+/**
+ * The job a simulated replica runs: a sample job as it is, an own job shaped like the iot job
+ * (a Kafka source, a sink, an audit branch), named after its entry class.
+ */
+export function simulatedJob(job: Pick<JobDescriptor, 'name' | 'entryClass'>): SampleJob {
+  return job.name === 'custom' ? { ...SAMPLE_JOBS.iot, name: job.entryClass } : SAMPLE_JOBS[job.name];
+}
 
 /** Operator metric ids as Flink names them (operator name, spaces → `_`, then the metric). */
 export const METRIC = {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { KhaosError } from '../../core/errors.js';
-import type { JobKind } from '../../core/load/events.js';
+import type { JobName } from '../../core/jobs.js';
 import type { FailureMeasurement, ProfileRecord, ProfileStatus, StepRecord } from '../../core/profiling/profile-records.js';
 import { calibrationId, type CalibrationRecord, type NewCalibration } from '../../core/sim/calibrate.js';
 import type { ProfileStore } from '../../ports/profile-store.js';
@@ -312,7 +312,7 @@ export class SqliteProfileStore implements ProfileStore {
     });
   }
 
-  listCalibrations(job?: JobKind): CalibrationRecord[] {
+  listCalibrations(job?: JobName): CalibrationRecord[] {
     return this.guard('listing calibrations', () =>
       this.stmts.listCalibrations.all(job ?? null, job ?? null).map((row) => JSON.parse(row.record_json) as CalibrationRecord),
     );

@@ -1,3 +1,4 @@
+import { sampleIdField } from '../../core/jobs.js';
 import { eventGenerator, type DedupOptions, type JobKind } from '../../core/load/events.js';
 import { builtInJob } from '../../core/jobs.js';
 import { seededRandom } from '../../core/random.js';
@@ -145,7 +146,7 @@ export async function runLocalGroup(deps: LocalControlDeps, o: LocalGroupOptions
     await Promise.all(sessions.map((s) => s.killing()));
     if (sessionError !== undefined) throw sessionError;
     log(`replay done: ${replay.producedTotal}/${replay.scheduledTotal} events`);
-    await flushWindows(bus, input, o.job, clock.now() + 120_000);
+    await flushWindows(bus, input, sampleIdField(o.job), clock.now() + 120_000);
 
     const out: MemberResult[] = [];
     for (const [i, { m, flink }] of runs.entries()) {

@@ -1,4 +1,4 @@
-import type { JobKind } from '../load/events.js';
+import type { JobName } from '../jobs.js';
 import type { JobSample } from '../profiling/recovery.js';
 
 /**
@@ -10,7 +10,7 @@ import type { JobSample } from '../profiling/recovery.js';
 export interface RealRunRecord {
   /** As in the evaluation JSON: `khaos+`, `khaos+@restart`, `static:5s`, … */
   policy: string;
-  job: JobKind;
+  job: JobName;
   /** The replica's name on the local stack. */
   replica: string;
   /** How the replicas of the evaluation ran: one after another, or side by side on one replayed input. */

@@ -109,23 +109,21 @@ export function eventGenerator(kind: JobKind, rnd: Random, dedup: DedupOptions =
   return kind === 'iot' ? iotGenerator(rnd) : ysbGenerator(rnd);
 }
 
-/** The field holding each job's primary id: control records put their "__" marker there. */
-const ID_FIELD: Record<JobKind, string> = { iot: 'id', ysb: 'ad', dedup: 'id' };
-
 /**
- * A control record that only advances the job's watermark (the jobs drop ids starting "__"),
- * so the last windows fire at the end of a test.
+ * A control record that only advances the job's watermark (the sample jobs drop ids starting
+ * "__"; `idField` is where the job reads its primary id), so the last windows fire at the end of a test.
  */
-export function flushEvent(kind: JobKind, ts: number): InputEvent {
-  return { key: '__flush__', value: `{"${ID_FIELD[kind]}":"__flush__","ts":${ts}}` };
+export function flushEvent(idField: string, ts: number): InputEvent {
+  return { key: '__flush__', value: `{"${idField}":"__flush__","ts":${ts}}` };
 }
 
 /**
  * The task-exception marker (jobs' ParseEvents): the parse subtasks of the job reading with
  * consumer group `groupId` throw on it while their execution attempt is `failAtAttempt`, and
  * ignore it at any other (as every other job on the same input does). No `ts`, so it never moves
- * a watermark; the jobs drop it like any "__" record, so no output counts it.
+ * a watermark; the jobs drop it like any "__" record, so no output counts it. `idField`: the
+ * field of the job's input records the parse operator reads the marker from (job.failureMarker).
  */
-export function failMarker(kind: JobKind, failAtAttempt: number, groupId: string): InputEvent {
-  return { key: '__fail__', value: JSON.stringify({ [ID_FIELD[kind]]: '__fail__', failAtAttempt, groupId }) };
+export function failMarker(idField: string, failAtAttempt: number, groupId: string): InputEvent {
+  return { key: '__fail__', value: JSON.stringify({ [idField]: '__fail__', failAtAttempt, groupId }) };
 }

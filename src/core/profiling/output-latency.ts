@@ -1,32 +1,34 @@
 import { quantile } from '../stats.js';
 
-/** The window end a sample job's output record carries (`Timed.windowEnd`, epoch ms). */
-const WINDOW_END = /"windowEnd":(\d+)/;
-
 /**
- * End-to-end latency from a job's committed output, as a downstream consumer lives it: for each
- * record, the wall time it became visible to a read_committed consumer (its transaction committed,
- * so the exactly-once commit wait is included) less its window's end, the creation time of the
- * latest event the window could hold. Nothing here reads a gauge, so nothing can go stale after a
- * restart: a replica that commits nothing has no latency rather than an old one.
+ * End-to-end latency from a job's committed output, as a downstream consumer lives it (job.latency
+ * output-timestamp): for each record, the wall time it became visible to a read_committed consumer
+ * (its transaction committed, so the exactly-once commit wait is included) less its reference
+ * time: its Kafka timestamp (a 1:1 job's output keeps its input record's), or the epoch-ms number
+ * in `field` of its JSON value (the sample jobs' `windowEnd`, the creation time of the latest event
+ * the window could hold). Nothing here reads a gauge, so nothing can go stale after a restart: a
+ * replica that commits nothing has no latency rather than an old one.
  */
 export class OutputLatencyLog {
   private seenAtMs: number[] = [];
   private latencyMs: number[] = [];
-  /** Records whose value carried no window end (another job's output). */
+  /** Records without a reference time (no `field` in the value, or no Kafka timestamp). */
   unreadable = 0;
+  private readonly field?: RegExp;
 
-  /** Keeps what was seen within `keepMs` of the newest record. */
-  constructor(private readonly keepMs = 15 * 60_000) {}
+  /** Keeps what was seen within `keepMs` of the newest record; `field`: where the reference time is, else the Kafka timestamp. */
+  constructor(private readonly keepMs = 15 * 60_000, field?: string) {
+    if (field !== undefined) this.field = new RegExp(`"${field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}":(\\d+)`);
+  }
 
-  add(value: string, seenAtMs: number): void {
-    const m = WINDOW_END.exec(value);
-    if (!m) {
+  add(value: string, seenAtMs: number, timestampMs?: number): void {
+    const ref = this.field ? Number(this.field.exec(value)?.[1] ?? NaN) : timestampMs;
+    if (ref === undefined || !(ref >= 0)) {
       this.unreadable++;
       return;
     }
     this.seenAtMs.push(seenAtMs);
-    this.latencyMs.push(seenAtMs - Number(m[1]));
+    this.latencyMs.push(seenAtMs - ref);
     if (this.seenAtMs[0]! < seenAtMs - this.keepMs * 2) this.prune(seenAtMs - this.keepMs);
   }
 

@@ -1,4 +1,5 @@
 import type { FailureType } from '../failure-types.js';
+import { builtInJob, type JobDescriptor } from '../jobs.js';
 import type { DedupOptions, JobKind } from '../load/events.js';
 import { medianSample, type FailureSample } from './samples.js';
 
@@ -42,9 +43,11 @@ export interface CapacityProbe {
 
 /**
  * `output`: p99 over the committed output records of the baseline window, from when each became
- * visible to a read_committed consumer back to its window's end. `gauge`: the job's latency gauge.
+ * visible to a read_committed consumer back to its reference time (job.latency output-timestamp).
+ * `gauge`: a latency metric of the job (the sample jobs' gauge, or job.latency metric:<name>).
+ * `none`: not measured (job.latency none).
  */
-export type LatencySource = 'output' | 'gauge';
+export type LatencySource = 'output' | 'gauge' | 'none';
 
 /** One injection point of the plan (phase 1 output, in trace time). */
 export interface PlannedPoint {
@@ -63,7 +66,10 @@ export interface PlannedPoint {
 
 /** Everything needed to run (or resume) a profile, stored with it so that its results can be traced to what produced them. */
 export interface ProfilePlan {
-  job: JobKind;
+  /** The job's descriptor name: a sample job, or custom (its descriptor in `descriptor`). */
+  job: JobKind | 'custom';
+  /** The job as it was profiled (absent in plans stored before own jobs: the sample job `job` with `dedup` and `flinkConf`). */
+  descriptor?: JobDescriptor;
   /** The dedup job's settings (its defaults when absent, as in plans stored before there was a dedup job). */
   dedup?: DedupOptions;
   /** job.flinkConf: Flink options merged over Khaos's own (core/jobs.ts mergeFlinkConf); absent: none. */
@@ -91,6 +97,8 @@ export interface ProfilePlan {
   aggregate?: 'each' | 'median';
   /** Where the baseline p99 latency comes from (absent in profiles recorded before it existed: gauge). */
   latencySource?: LatencySource;
+  /** gauge: the suffix of the latency metric read (absent: the sample jobs' e2eLatencyP99Ms). */
+  latencyMetric?: string;
   /**
    * What a step replays: `flat`, the point's rate held constant; `window` (absent: profiles
    * recorded before it existed), the trace around the point, scaled, played back and forth.
@@ -114,6 +122,13 @@ export interface ProfilePlan {
   sampleEveryMs?: number;
   /** A failure not recovered within this is recorded as a timeout, ms. */
   recoveryTimeoutMs: number;
+}
+
+/** The job a plan runs: its stored descriptor, or (plans stored before own jobs) its sample job's. */
+export function planJob(plan: Pick<ProfilePlan, 'job' | 'descriptor' | 'dedup' | 'flinkConf'>): JobDescriptor {
+  if (plan.descriptor) return plan.descriptor;
+  if (plan.job === 'custom') throw new Error('a plan of an own job without its descriptor (a bug: planFromConfig stores it)');
+  return builtInJob(plan.job, plan.dedup, plan.flinkConf);
 }
 
 export type ProfileStatus = 'running' | 'interrupted' | 'done' | 'discarded';

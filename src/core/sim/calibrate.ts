@@ -1,6 +1,6 @@
 import { badInput } from '../errors.js';
 import { intervalAt, type RealRunRecord } from '../evaluation/real-run.js';
-import type { JobKind } from '../load/events.js';
+import type { JobName } from '../jobs.js';
 import { boxLeastSquares } from '../models/linalg.js';
 import { fitCapacity, mape, physicalLatencyAt, physicalLatencyMs, physicalRecoverySec, type LatencySample } from '../models/regression.js';
 import { MIN_SAMPLES, type FailureSample } from '../profiling/samples.js';
@@ -20,7 +20,7 @@ export interface SampleSource {
   /** `profile:<id>` or `samples:<file>`. */
   name: string;
   /** The job measured, when the source says (a profile does, a CSV does not). */
-  job?: JobKind;
+  job?: JobName;
   /** The failure injected: the detection the samples measured is that type's. */
   failure: FailureType;
   /** Time since the last completed checkpoint at the injections, as a fraction of the interval (φ of physicalRecoverySec). */
@@ -35,7 +35,7 @@ export interface RunSource {
 }
 
 export interface CalibrationInput {
-  job: JobKind;
+  job: JobName;
   samples?: SampleSource;
   runs?: readonly RunSource[];
   /** What parameters without data keep (default DEFAULT_FLUID_PARAMS). */
@@ -73,7 +73,7 @@ export interface CalibrationQuality {
 
 /** What `calibrate` fits: the simulator's parameters, each leaf's provenance (by dotted path, e.g. `checkpoint.baseMs`) and the fit quality. */
 export interface Calibration {
-  job: JobKind;
+  job: JobName;
   sources: string[];
   params: FluidParams;
   fitted: Record<string, FittedParam>;
@@ -90,7 +90,7 @@ export interface CalibrationRecord extends Calibration {
 /** A calibration to store; the store gives it its version and id. */
 export type NewCalibration = Omit<CalibrationRecord, 'id' | 'version'>;
 
-export const calibrationId = (job: JobKind, version: number): string => `${job}-v${version}`;
+export const calibrationId = (job: JobName, version: number): string => `${job}-v${version}`;
 
 /** Fewest measurements for a median; a least-squares or capacity fit needs MIN_SAMPLES. */
 export const MIN_FOR_MEDIAN = 3;
@@ -255,7 +255,7 @@ function quality(p: FluidParams, points: Points): CalibrationQuality {
 // ---------------------------------------------------------------------------------------------
 // Sources → measurements
 
-function checkSources(job: JobKind, samples: SampleSource | undefined, runs: readonly RunSource[]): void {
+function checkSources(job: JobName, samples: SampleSource | undefined, runs: readonly RunSource[]): void {
   const problems: string[] = [];
   if (samples?.job !== undefined && samples.job !== job) problems.push(`${samples.name} measured job ${samples.job}, not ${job}`);
   if (samples && samples.samples.length === 0) throw badInput(`no samples: ${samples.name} holds no recovered failure`, 'profile failures until some recover (`khaos profile`), or give another source');
