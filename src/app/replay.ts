@@ -1,10 +1,9 @@
 import type { KhaosConfig } from '../config/schema.js';
-import { requireSampleJob } from '../core/jobs.js';
-import { eventGenerator, type EventGenerator } from '../core/load/events.js';
+import type { EventGenerator } from '../core/load/events.js';
 import { replaySchedule, type Trace } from '../core/load/trace.js';
-import { seededRandom } from '../core/random.js';
 import type { Clock } from '../ports/clock.js';
 import type { MessageBus, OutgoingRecord } from '../ports/message-bus.js';
+import { jobInputGenerator } from './job-input.js';
 
 export interface ReplaySecond {
   second: number;
@@ -94,6 +93,8 @@ export async function replayFromConfig(
   const schedule = replaySchedule(trace, c.replay);
   await deps.bus.ensureTopic(topic, c.stack.partitions);
   o.onStart?.(schedule.length, schedule.reduce((a, b) => a + b, 0));
-  const r = await replayWorkload({ bus: deps.bus, clock: deps.clock, topic, schedule, generate: eventGenerator(requireSampleJob(c.job.descriptor, '`khaos replay`'), seededRandom(c.replay.seed), c.job.dedup), shouldStop: o.shouldStop, onSecond: o.onSecond });
+  // The job's input as its descriptor says (job.input): a sample job's generator, a template, or a recorded topic.
+  const generate = await jobInputGenerator(deps.bus, c.job.descriptor, c.replay.seed, '`khaos replay`');
+  const r = await replayWorkload({ bus: deps.bus, clock: deps.clock, topic, schedule, generate, shouldStop: o.shouldStop, onSecond: o.onSecond });
   return { ...r, scheduleSec: schedule.length };
 }

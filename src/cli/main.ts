@@ -51,12 +51,12 @@ async function stackDown(flags: { name?: string }): Promise<number> {
   return 0;
 }
 
-async function stackUp(flags: Omit<ConfigFlags, 'job'> & { job?: string | false }): Promise<number> {
+async function stackUp(flags: Omit<ConfigFlags, 'job'> & { job?: string | false; topics?: string }): Promise<number> {
   // --no-job and --job <kind> share the flag: false is no job, not a job kind.
   const c = configFrom({ ...flags, job: flags.job === false ? undefined : flags.job });
   const stack = await startLocalStack(c, log, false);
   try {
-    if (flags.job === false) return await sessionUp(stack, c);
+    if (flags.job === false) return await sessionUp(stack, c, flags.topics?.split(',').filter(Boolean) ?? []);
     const bus = messageBusAt(stack.bootstrap);
     const r = await startStackReplica({ orchestrator: stack, bus }, c).finally(() => bus.close());
     log(`stack ${c.stack.name} up: Kafka ${stack.bootstrap}, replica ${r.name} at ${r.restUrl}. Stop it with \`khaos stack down --name ${c.stack.name}\``);
@@ -68,8 +68,16 @@ async function stackUp(flags: Omit<ConfigFlags, 'job'> & { job?: string | false 
 }
 
 /** `stack up --no-job`: a Flink session cluster beside Kafka, for a job the user submits their own way. */
-async function sessionUp(stack: Awaited<ReturnType<typeof startLocalStack>>, c: ReturnType<typeof configFrom>): Promise<number> {
+async function sessionUp(stack: Awaited<ReturnType<typeof startLocalStack>>, c: ReturnType<typeof configFrom>, topics: string[]): Promise<number> {
   const taskManagers = c.job.parallelism + c.stack.spareTaskManagers;
+  // The broker creates no topic on first use: a job's source fails without its input, its sink without its output.
+  const bus = messageBusAt(stack.bootstrap);
+  try {
+    for (const t of topics) await bus.ensureTopic(t, c.stack.partitions);
+  } finally {
+    await bus.close();
+  }
+  if (topics.length > 0) log(`topics ${topics.join(', ')} created with ${c.stack.partitions} partitions (stack.partitions)`);
   const r = await stack.startSession('session', taskManagers);
   log(`stack ${c.stack.name} up: Kafka and a Flink session cluster with ${taskManagers} TaskManagers of one slot (job.parallelism ${c.job.parallelism} + stack.spareTaskManagers ${c.stack.spareTaskManagers}), no job`);
   console.log(`kafka  ${stack.bootstrap}\nflink  ${r.restUrl}`);
@@ -116,7 +124,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
     withConfigOptions(stack.command('up').description('start Kafka and one job replica (or, with --no-job, a Flink session cluster for your own job), and leave them running')).option(
       '--no-job',
       "start a Flink session cluster without a job (job.parallelism + stack.spareTaskManagers TaskManagers), and print its REST address and Kafka's, to submit your own job to",
-    ),
+    ).option('--topics <t1,t2>', "with --no-job: Kafka topics to create (your job's input and output; the broker creates none on first use)"),
     stackUp,
   );
   act(stack.command('status').description('what runs, with ports and pids').option('--json', 'print the stacks as JSON'), stackStatus);

@@ -1,7 +1,7 @@
 import { KhaosError } from '../../core/errors.js';
 import type { Clock } from '../../ports/clock.js';
 import type { FlinkEngine, VertexInfo } from '../../ports/flink-engine.js';
-import { vertexNamed } from '../observe.js';
+import { sourceVertexOf, vertexNamed } from '../observe.js';
 
 /**
  * What a job must offer for Khaos to control it (docs/own-job.md, "Requirements"), read from
@@ -114,17 +114,19 @@ async function checkSink(flink: FlinkEngine, jobId: string, vertices: VertexMetr
   });
 }
 
-/** The problems of the source vertex check: the vertex control.sourceVertex names, and the counter the sampler reads on it. */
+/** The problems of the source vertex check: the vertex the sampler reads (sourceVertexOf), and the counter it reads there. */
 function checkSourceVertex(vertices: VertexMetrics[], sourceVertex: string, report: RequirementReport): void {
-  const source = vertexNamed(vertices.map((v) => v.vertex), sourceVertex);
-  const suggestion = sourceOperatorOf(vertices.map((v) => v.vertex));
+  const all = vertices.map((v) => v.vertex);
+  const source = sourceVertexOf(all, sourceVertex);
+  const suggestion = sourceOperatorOf(all);
   if (!source) {
     report.problems.push({
-      what: `no vertex whose name contains "${sourceVertex}" (control.sourceVertex), where Khaos reads the input rate and lag (vertices: ${vertices.map((v) => `"${v.vertex.name}"`).join(', ')})`,
-      fix: `set control.sourceVertex to a fragment of the source vertex's name${suggestion ? `, e.g. "${suggestion}"` : ''}`,
+      what: `no source vertex: none is named like "${sourceVertex}" (control.sourceVertex) or "Source: …", and Khaos reads the input rate and lag there (vertices: ${vertices.map((v) => `"${v.vertex.name}"`).join(', ')})`,
+      fix: "set control.sourceVertex to a fragment of the name of the vertex that reads the job's input",
     });
     return;
   }
+  if (!vertexNamed(all, sourceVertex)) report.notes.push(`no vertex is named like "${sourceVertex}" (control.sourceVertex): Khaos reads the input at "${source.name}"${suggestion ? `; set control.sourceVertex: ${suggestion} to say so` : ''}`);
   const names = vertices.find((v) => v.vertex.id === source.id)!.names;
   // As JobSampler: the source operator's numRecordsOut next to its pendingRecords, else the vertex's.
   const lag = names.find((n) => n.endsWith('.pendingRecords'));

@@ -20,8 +20,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 /**
  * Payments fraud scoring: reads JSON payments {@code {paymentId, card, amount, ts}} from Kafka,
  * keys them by card, keeps each card's count and sum of the last {@code --window-minutes} in
- * keyed state, and writes every payment once, with its score, to an output topic through an
- * exactly-once Kafka sink.
+ * keyed state, and writes every payment once, with its score, to an output topic through a
+ * Kafka sink, exactly-once unless --delivery-guarantee says otherwise.
  *
  * <pre>
  *   --brokers HOST:PORT                Kafka bootstrap servers
@@ -31,6 +31,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  *   --transactional-id-prefix P        the sink's transactional id prefix (unique per running copy)
  *   --window-minutes N                 rolling window per card (default 10)
  *   --flag-threshold X                 score at or above which a payment is flagged (default 0.8)
+ *   --delivery-guarantee G             exactly-once (default), at-least-once or none
  *   --checkpoint-interval-ms MS        used only when the cluster sets no interval (default 60000)
  * </pre>
  *
@@ -56,6 +57,7 @@ public final class FraudScoringJob {
         String txnPrefix = p.getRequired("transactional-id-prefix");
         Duration window = Duration.ofMinutes(p.getLong("window-minutes", 10));
         double threshold = p.getDouble("flag-threshold", 0.8);
+        DeliveryGuarantee guarantee = DeliveryGuarantee.valueOf(p.get("delivery-guarantee", "exactly-once").toUpperCase().replace('-', '_'));
 
         Configuration conf = new Configuration();
         conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
@@ -73,7 +75,7 @@ public final class FraudScoringJob {
                 .process(new CardWindowScorer(window, threshold))
                 .uid("score")
                 .name("score")
-                .sinkTo(sink(brokers, scoresTopic, txnPrefix))
+                .sinkTo(sink(brokers, scoresTopic, txnPrefix, guarantee))
                 .uid("scores-sink")
                 .name("scores-sink");
         env.execute("fraud-scoring");
@@ -91,7 +93,7 @@ public final class FraudScoringJob {
                 .build();
     }
 
-    static KafkaSink<ScoredPayment> sink(String brokers, String topic, String txnPrefix) {
+    static KafkaSink<ScoredPayment> sink(String brokers, String topic, String txnPrefix, DeliveryGuarantee guarantee) {
         // The output record keeps the payment's timestamp (its Kafka time on the input), so an
         // output's timestamp against when it became visible is the payment's end-to-end latency.
         KafkaRecordSerializationSchema<ScoredPayment> serializer = (s, context, timestamp) -> new ProducerRecord<>(
@@ -99,7 +101,7 @@ public final class FraudScoringJob {
         return KafkaSink.<ScoredPayment>builder()
                 .setBootstrapServers(brokers)
                 .setRecordSerializer(serializer)
-                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setDeliveryGuarantee(guarantee)
                 .setTransactionalIdPrefix(txnPrefix)
                 .setProperty("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS)
                 .build();
