@@ -8,6 +8,9 @@ export function vertexNamed(vertices: VertexInfo[], fragment: string): VertexInf
   return vertices.find((v) => v.name.includes(fragment));
 }
 
+/** The vertex the sampler reads the input from: named like `fragment`, else (an own job may name its source otherwise) the first vertex Flink names "Source: …". */
+export const sourceVertexOf = (vertices: VertexInfo[], fragment: string): VertexInfo | undefined => vertexNamed(vertices, fragment) ?? vertices.find((v) => v.name.startsWith('Source: '));
+
 /**
  * Samples a replica's job once: state, input lag (source pendingRecords summed over subtasks)
  * and input rate. "Not ready" is a sample, not an error: an unreachable JobManager or an
@@ -43,8 +46,7 @@ export class JobSampler {
 
   /** Metric ids by suffix: operator metrics carry the operator's name as a prefix. */
   private async discover(jobId: string, vertices: VertexInfo[]) {
-    // An own job may name its source otherwise: Flink names every source vertex "Source: …".
-    const source = vertexNamed(vertices, this.o.sourceVertex) ?? vertices.find((v) => v.name.startsWith('Source: '));
+    const source = sourceVertexOf(vertices, this.o.sourceVertex);
     if (!source) return undefined;
     const sourceNames = await this.flink.vertexMetricNames(jobId, source.id);
     const lag = sourceNames.find((n) => n.endsWith('.pendingRecords'));

@@ -93,6 +93,8 @@ export async function replayFromConfig(
   const schedule = replaySchedule(trace, c.replay);
   await deps.bus.ensureTopic(topic, c.stack.partitions);
   o.onStart?.(schedule.length, schedule.reduce((a, b) => a + b, 0));
-  const r = await replayWorkload({ bus: deps.bus, clock: deps.clock, topic, schedule, generate: await jobInputGenerator(deps.bus, c.job.descriptor, c.replay.seed, '`khaos replay`'), shouldStop: o.shouldStop, onSecond: o.onSecond });
+  // The job's input as its descriptor says (job.input): a sample job's generator, a template, or a recorded topic.
+  const generate = await jobInputGenerator(deps.bus, c.job.descriptor, c.replay.seed, '`khaos replay`');
+  const r = await replayWorkload({ bus: deps.bus, clock: deps.clock, topic, schedule, generate, shouldStop: o.shouldStop, onSecond: o.onSecond });
   return { ...r, scheduleSec: schedule.length };
 }

@@ -32,6 +32,9 @@ Examples:
 Every number of every policy is in the config (docs/config.md, section control).
 A duration is written like 500ms, 30s, 5min or 2h; a bare number is milliseconds.`;
 
+/** How long `--attach` waits for a just-started job's tasks to run and report metrics before checking its requirements. */
+const REQUIREMENTS_WAIT_MS = 60_000;
+
 interface Flags {
   config?: string;
   name?: string;
@@ -124,7 +127,8 @@ async function controlRunningJob(f: Flags, { config: c, settings: s, inputs }: R
   const r = await runControlSession(
     { flink, clock, store, log, newRunId, ownerPid: process.pid },
     s,
-    { jobId: f.jobId, restartActuator, ...inputs, config: c },
+    // A job Khaos did not start (--attach) is checked for what Khaos needs first; a stack's job is Khaos's own.
+    { jobId: f.jobId, restartActuator, ...inputs, config: c, requirements: f.attach ? { sourceVertex: s.sourceVertex, waitMs: REQUIREMENTS_WAIT_MS } : undefined },
     // The duration counts from the first tick: a resumed reconfiguration may take a while before.
     () => stopped() || clock.now() - (started ??= clock.now()) >= durationMs,
   );

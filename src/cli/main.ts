@@ -40,7 +40,7 @@ function stackStatus(flags: { json?: boolean }): number {
     for (const s of all) {
       console.log(`stack ${s.name} (${s.dir})${s.processes.length === 0 ? ': down' : ''}`);
       if (s.kafka && s.processes.length > 0) console.log(`  kafka ${s.kafka}`);
-      for (const r of s.replicas) console.log(`  replica ${r.name}: REST ${r.restUrl}, checkpoint interval ${r.intervalMs} ms`);
+      for (const r of s.replicas) console.log(`  replica ${r.name}: REST ${r.restUrl}, ${r.session ? 'session cluster (its jobs set their own interval)' : `checkpoint interval ${r.intervalMs} ms`}`);
       for (const p of s.processes) console.log(`  pid ${p.pid}  ${p.name}`);
     }
   return 0;
@@ -52,10 +52,12 @@ async function stackDown(flags: { name?: string }): Promise<number> {
   return 0;
 }
 
-async function stackUp(flags: ConfigFlags): Promise<number> {
-  const c = configFrom(flags);
+async function stackUp(flags: Omit<ConfigFlags, 'job'> & { job?: string | false; topics?: string }): Promise<number> {
+  // --no-job and --job <kind> share the flag: false is no job, not a job kind.
+  const c = configFrom({ ...flags, job: flags.job === false ? undefined : flags.job });
   const stack = await startLocalStack(c, log, false);
   try {
+    if (flags.job === false) return await sessionUp(stack, c, flags.topics?.split(',').filter(Boolean) ?? []);
     const bus = messageBusAt(stack.bootstrap);
     const r = await startStackReplica({ orchestrator: stack, bus }, c).finally(() => bus.close());
     log(`stack ${c.stack.name} up: Kafka ${stack.bootstrap}, replica ${r.name} at ${r.restUrl}. Stop it with \`khaos stack down --name ${c.stack.name}\``);
@@ -64,6 +66,28 @@ async function stackUp(flags: ConfigFlags): Promise<number> {
     await stack.down();
     throw e;
   }
+}
+
+/** `stack up --no-job`: a Flink session cluster beside Kafka, for a job the user submits their own way. */
+async function sessionUp(stack: Awaited<ReturnType<typeof startLocalStack>>, c: ReturnType<typeof configFrom>, topics: string[]): Promise<number> {
+  const taskManagers = c.job.parallelism + c.stack.spareTaskManagers;
+  // The broker creates no topic on first use: a job's source fails without its input, its sink without its output.
+  const bus = messageBusAt(stack.bootstrap);
+  try {
+    for (const t of topics) await bus.ensureTopic(t, c.stack.partitions);
+  } finally {
+    await bus.close();
+  }
+  if (topics.length > 0) log(`topics ${topics.join(', ')} created with ${c.stack.partitions} partitions (stack.partitions)`);
+  const r = await stack.startSession('session', taskManagers);
+  log(`stack ${c.stack.name} up: Kafka and a Flink session cluster with ${taskManagers} TaskManagers of one slot (job.parallelism ${c.job.parallelism} + stack.spareTaskManagers ${c.stack.spareTaskManagers}), no job`);
+  console.log(`kafka  ${stack.bootstrap}\nflink  ${r.restUrl}`);
+  console.log(`submit your job with Flink's REST (docs/own-job.md):
+  curl -sF jarfile=@your-job.jar ${r.restUrl}/jars/upload       # answers {"filename": ".../<jar-id>", ...}
+  curl -s -X POST ${r.restUrl}/jars/<jar-id>/run -H 'content-type: application/json' \\
+       -d '{"entryClass": "com.example.YourJob", "programArgsList": ["--your-flag", "value"]}'
+then: khaos control --config FILE --attach ${r.restUrl}; stop everything with \`khaos stack down --name ${c.stack.name}\``);
+  return 0;
 }
 
 async function replay(flags: ConfigFlags & { bootstrap?: string; topic?: string; json?: boolean }): Promise<number> {
@@ -97,7 +121,13 @@ export function buildProgram(io: CliIo = processIo()): Command {
     .addHelpText('after', `\nEvery command has its own help: khaos <command> --help.\nA duration is written like 500ms, 30s, 5min or 2h; a bare number is milliseconds.\n${EXIT_CODES_HELP}`);
   act(withConfigOptions(program.command('demo').description('the main job end to end on a local stack: replay, kill, recover, reconcile')), demo);
   const stack = program.command('stack').description('a local stack (Kafka and job replicas) that outlives the command');
-  act(withConfigOptions(stack.command('up').description('start Kafka and one job replica, and leave them running')), stackUp);
+  act(
+    withConfigOptions(stack.command('up').description('start Kafka and one job replica (or, with --no-job, a Flink session cluster for your own job), and leave them running')).option(
+      '--no-job',
+      "start a Flink session cluster without a job (job.parallelism + stack.spareTaskManagers TaskManagers), and print its REST address and Kafka's, to submit your own job to",
+    ).option('--topics <t1,t2>', "with --no-job: Kafka topics to create (your job's input and output; the broker creates none on first use)"),
+    stackUp,
+  );
   act(stack.command('status').description('what runs, with ports and pids').option('--json', 'print the stacks as JSON'), stackStatus);
   act(withConfigOptions(stack.command('down').description('stop every process of a stack'), ['name'], { name: 'the stack to stop (default: every stack)' }), stackDown);
   const replayCommand = withConfigOptions(program.command('replay').description('produce a trace into a Kafka topic at its scheduled rates'))

@@ -6,9 +6,14 @@ import { freePort, isAlive, releasePort, requirePortFree, terminate } from '../s
 import type { Progress } from './maven.js';
 import type { RunDir } from './run-dir.js';
 
-/** One job replica: its own JobManager (application mode) and TaskManagers, each a separate JVM. */
+/**
+ * One job replica: its own JobManager (application mode) and TaskManagers, each a separate JVM;
+ * or, with `session`, a Flink session cluster without a job, to which the user submits one.
+ */
 export interface ReplicaSpec {
   name: string;
+  /** A session cluster (StandaloneSessionClusterEntrypoint): no job is started; jobClass and jobArgs are unused. */
+  session?: boolean;
   /** The job's entry class. */
   jobClass: string;
   /** The job's arguments, every placeholder filled. */
@@ -73,6 +78,7 @@ const JAVA17_OPENS = [
 ];
 
 const JM_MAIN = 'org.apache.flink.container.entrypoint.StandaloneApplicationClusterEntryPoint';
+const SESSION_JM_MAIN = 'org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint';
 const TM_MAIN = 'org.apache.flink.runtime.taskexecutor.TaskManagerRunner';
 
 /** Flink options the local stack sets itself, beyond Khaos's measurement keys: its addresses, ports and directories (a key, or a prefix ending in `.`). */
@@ -123,6 +129,8 @@ function configYaml(spec: ReplicaSpec, dir: string, rpcPort: number, restPort: n
     'user.artifacts.base-dir': `${dir}/artifacts`,
     'user.artifacts.allow-overwrite': true,
     'cluster.evenly-spread-out-slots': true,
+    // Jars uploaded over REST (session clusters): in the stack's directory, removed with it.
+    'web.upload.dir': `${dir}/uploads`,
     'taskmanager.registration.timeout': '30 min',
   };
   return Object.entries(mergeFlinkConf(entries, spec.flinkConf ?? {}, LOCAL_FLINK_KEYS))
@@ -186,12 +194,12 @@ class PortTaken extends KhaosError {
 function startJobManager(run: RunDir, classpath: string, jobsJar: string, spec: ReplicaSpec, state: ReplicaState, fromSavepoint?: string): number {
   const confDir = run.path(spec.name, 'conf');
   markStart(run, `${spec.name}-jm`);
+  const jvm = { name: `${spec.name}-jm`, classpath, heapMb: spec.jobManagerHeapMb, extraJvmArgs: JAVA17_OPENS };
+  // A session cluster's jobs bring their own checkpoint interval (or a submission's -D option).
+  if (spec.session) return run.startJvm({ ...jvm, mainClass: SESSION_JM_MAIN, args: ['--configDir', confDir] });
   return run.startJvm({
-    name: `${spec.name}-jm`,
-    classpath,
+    ...jvm,
     mainClass: JM_MAIN,
-    heapMb: spec.jobManagerHeapMb,
-    extraJvmArgs: JAVA17_OPENS,
     args: [
       '--configDir',
       confDir,
@@ -267,7 +275,7 @@ async function startReplicaOnce(run: RunDir, classpath: string, jobsJar: string,
     state.jobManagerPid = startJobManager(run, classpath, jobsJar, spec, state);
     for (let slot = 0; slot < spec.taskManagers + spec.spareTaskManagers; slot++) state.taskManagers.push(startTaskManager(run, classpath, spec, slot, 0));
     progress(`replica ${spec.name}: JobManager pid ${state.jobManagerPid}, TaskManagers ${state.taskManagers.map((t) => t.pid).join(', ')}, REST ${state.restUrl}`);
-    await waitForRunningJob(run, spec, state);
+    await (spec.session ? waitForTaskManagers(run, spec, state) : waitForRunningJob(run, spec, state));
     return state;
   } catch (e) {
     await stopReplica(run, state);
@@ -277,6 +285,21 @@ async function startReplicaOnce(run: RunDir, classpath: string, jobsJar: string,
 
 /** Waits for REST, all TaskManagers registered, and the job RUNNING with every vertex RUNNING. */
 export async function waitForRunningJob(run: RunDir, spec: ReplicaSpec, state: ReplicaState): Promise<string> {
+  return waitUntilReady(run, spec, state, readiness);
+}
+
+/** A session cluster is ready when its REST answers and every TaskManager has registered. */
+async function waitForTaskManagers(run: RunDir, spec: ReplicaSpec, state: ReplicaState): Promise<string> {
+  return waitUntilReady(run, spec, state, async (flink) => {
+    const registered = (await flink.taskManagers()).length;
+    return { ready: registered >= state.taskManagers.length, failed: false, describe: `${registered} of ${state.taskManagers.length} TaskManagers registered`, id: '' };
+  });
+}
+
+type Readiness = (flink: RestFlinkEngine) => Promise<{ ready: boolean; failed: boolean; describe: string; id: string }>;
+
+/** Polls `ready` until it says so; a process of the replica that died, a FAILED job or the start time-out ends the wait with an error. */
+async function waitUntilReady(run: RunDir, spec: ReplicaSpec, state: ReplicaState, ready: Readiness): Promise<string> {
   const flink = new RestFlinkEngine(state.restUrl, { requestTimeoutMs: 3000 });
   const deadline = Date.now() + spec.startTimeoutMs;
   let last = 'JobManager not answering';
@@ -285,12 +308,12 @@ export async function waitForRunningJob(run: RunDir, spec: ReplicaSpec, state: R
     if (dead) throw exitedAtStart(run, spec, state, dead);
     if (await flink.isReachable()) {
       // Answers may still be partial while the cluster starts: any failure here is "not ready yet".
-      const job = await readiness(flink).catch((e: Error) => ({ failed: false, ready: false, describe: e.message, id: '' }));
+      const job = await ready(flink).catch((e: Error) => ({ failed: false, ready: false, describe: e.message, id: '' }));
       last = job.describe;
       if (job.failed) throw new KhaosError('platform', `job of replica ${spec.name} FAILED at start:\n${run.logTail(`${spec.name}-jm`, 30)}`, `see ${run.path('logs')}`);
       if (job.ready) return job.id;
     }
-    if (Date.now() > deadline) throw new KhaosError('timeout', `replica ${spec.name} not running after ${spec.startTimeoutMs} ms: ${last}`, `see ${run.path('logs')}`);
+    if (Date.now() > deadline) throw new KhaosError('timeout', `replica ${spec.name} not ${spec.session ? 'ready' : 'running'} after ${spec.startTimeoutMs} ms: ${last}`, `see ${run.path('logs')}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }

@@ -171,6 +171,20 @@ export class LocalStack implements Orchestrator {
     return this.replica(req.name);
   }
 
+  /**
+   * Starts a Flink session cluster named `name` with `taskManagers` TaskManagers (one slot each)
+   * and no job: the user submits theirs over Flink's REST (`khaos stack up --no-job`). Recorded
+   * as a replica of the stack, so `stack status` shows it and `stack down` stops it.
+   */
+  async startSession(name: string, taskManagers: number): Promise<ReplicaHandle> {
+    if (this.file.replicas.some((r) => r.spec.name === name)) throw new KhaosError('bad-input', `replica "${name}" already runs in stack ${this.file.name}`, 'stop it first, or pick another name');
+    const spec: ReplicaSpec = { ...this.config.flink, name, session: true, jobClass: '', jobArgs: [], taskManagers, spareTaskManagers: 0, checkpointIntervalMs: 0 };
+    const state = await startReplica(this.run, this.classpaths.flink, this.jobsJar, spec, this.progress);
+    this.file.replicas.push({ spec, state });
+    this.save();
+    return this.replica(name);
+  }
+
   replica(name: string): ReplicaHandle {
     const { state } = this.entry(name);
     const live = state.taskManagers.filter((t) => isAlive(t.pid)).map(({ id }) => ({ id }));
@@ -190,8 +204,15 @@ export class LocalStack implements Orchestrator {
     return { savepointPath, requestedAtMs, stoppedAtMs, runningAtMs };
   }
 
+  /** A replica whose job Khaos started, so that it can stop and relaunch it; a session cluster's job is the user's. */
+  private relaunchable(name: string): { spec: ReplicaSpec; state: ReplicaState } {
+    const e = this.entry(name);
+    if (e.spec.session) throw new KhaosError('bad-input', `replica ${name} is a session cluster: Khaos did not start its job, so it cannot stop and relaunch it`, 'control it with the paced actuator (control.actuator: paced)');
+    return e;
+  }
+
   async stopWithSavepoint(name: string): Promise<{ savepointPath: string; stoppedAtMs: number }> {
-    const { state } = this.entry(name);
+    const { state } = this.relaunchable(name);
     const flink = new RestFlinkEngine(state.restUrl);
     const running = (await flink.listJobs()).find((j) => j.state === 'RUNNING');
     if (!running) throw new KhaosError('platform', `replica ${name} has no RUNNING job to reconfigure`, 'wait until it recovers, then try again');
@@ -200,7 +221,7 @@ export class LocalStack implements Orchestrator {
   }
 
   async relaunch(name: string, savepointPath: string, checkpointIntervalMs: number): Promise<{ runningAtMs: number }> {
-    const { spec, state } = this.entry(name);
+    const { spec, state } = this.relaunchable(name);
     await relaunchFromSavepoint(this.run, this.classpaths.flink, spec.jobJar ?? this.jobsJar, spec, state, savepointPath, checkpointIntervalMs);
     this.save();
     return { runningAtMs: Date.now() };
@@ -283,7 +304,8 @@ export interface StackStatus {
   dir: string;
   processes: { name: string; pid: number; alive: boolean }[];
   kafka?: string;
-  replicas: { name: string; restUrl: string; intervalMs: number }[];
+  /** `session`: a session cluster without a job of Khaos's (`stack up --no-job`). */
+  replicas: { name: string; restUrl: string; intervalMs: number; session?: boolean }[];
 }
 
 /** What every stack under `home` runs, from its state file and pid files (no process is started). */
@@ -300,7 +322,7 @@ export function listStacks(home: string): StackStatus[] {
       dir,
       processes: live.map((p) => ({ ...p, alive: true })),
       kafka: file?.kafka.bootstrap,
-      replicas: (file?.replicas ?? []).map((r) => ({ name: r.spec.name, restUrl: r.state.restUrl, intervalMs: r.state.checkpointIntervalMs })),
+      replicas: (file?.replicas ?? []).map((r) => ({ name: r.spec.name, restUrl: r.state.restUrl, intervalMs: r.state.checkpointIntervalMs, ...(r.spec.session ? { session: true } : {}) })),
     };
   });
 }

@@ -508,6 +508,8 @@ export class FluidFlinkCluster {
         [METRIC.sourceOutRate]: rate / p,
         [METRIC.sourceIn]: count,
         [METRIC.sourceInRate]: rate / p,
+        [METRIC.sourceGroupCommits]: this.checkpointCounts().completed,
+        [METRIC.sourceCommitsSucceeded]: this.checkpointCounts().completed,
         numRecordsOut: count,
         numRecordsOutPerSecond: rate / p,
         ...task,
@@ -515,6 +517,6 @@ export class FluidFlinkCluster {
     }
     if (role === 'audit') return { ...input, ...task };
     const latency = latencyP99Ms(this.fluid, this.gauge);
-    return { [`latency.${this.o.latencyMetric}`]: latency, [METRIC.latencyP50]: latency, [METRIC.latencyMean]: latency, ...input, ...task };
+    return { [METRIC.sinkTxnInitNs]: 2_000_000, [`latency.${this.o.latencyMetric}`]: latency, [METRIC.latencyP50]: latency, [METRIC.latencyMean]: latency, ...input, ...task };
   }
 }

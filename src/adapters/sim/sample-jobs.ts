@@ -53,6 +53,12 @@ export const METRIC = {
   sourceOutRate: 'Source__kafka-source.numRecordsOutPerSecond',
   sourceIn: 'Source__kafka-source.numRecordsIn',
   sourceInRate: 'Source__kafka-source.numRecordsInPerSecond',
+  /** Reported by a KafkaSource's consumer only when it has a consumer group (its group coordinator's metric). */
+  sourceGroupCommits: 'Source__kafka-source.KafkaSourceReader.KafkaConsumer.commit-total',
+  /** Offset commits the KafkaSource made on completed checkpoints (reported with or without a group; 0 without). */
+  sourceCommitsSucceeded: 'Source__kafka-source.KafkaSourceReader.commitsSucceeded',
+  /** Time the Kafka sink's producer spent initialising transactions: above 0 for an exactly-once sink. */
+  sinkTxnInitNs: 'kafka-sink__Writer.KafkaProducer.txn-init-time-ns-total',
   latencyP99: 'latency.e2eLatencyP99Ms',
   latencyP50: 'latency.e2eLatencyP50Ms',
   latencyMean: 'latency.e2eLatencyMeanMs',

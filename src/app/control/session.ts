@@ -14,6 +14,7 @@ import { Controller, type TickReport } from './controller.js';
 import { runControlLoop } from './loop.js';
 import { modelsFromSamples } from './control-models.js';
 import { Pacer } from './pacer.js';
+import { checkJobRequirements, type RequirementOptions } from './requirements.js';
 
 /** The resolved `control` section of the config (see src/config/schema.ts). */
 export interface ControlSettings {
@@ -64,6 +65,8 @@ export interface SessionTarget {
   samples?: { samples: FailureSample[]; source: string };
   /** Models from files (no learning then). */
   models?: ControlModels;
+  /** Check what the job must offer before anything is recorded or changed (`--attach`: a job Khaos did not start). */
+  requirements?: RequirementOptions;
   config: unknown;
   /** While true, the session neither paces nor decides (see LoopOptions.paused). */
   paused?: () => boolean;
@@ -128,6 +131,7 @@ export async function runControlSession(deps: SessionDeps, s: ControlSettings, t
   const resumed = s.actuator === 'restart' ? await target.restartActuator?.resume?.() : undefined;
   if (resumed) log(`control: ${resumed}`);
   const job = await findControllableJob(flink, target.jobId);
+  if (target.requirements) for (const note of await checkJobRequirements(flink, clock, job.jobId, target.requirements)) log(`control: note: ${note}`);
   target.restartActuator?.adopt?.(job.intervalMs);
   const policy = createPolicy(s.policy, s.options);
   if (s.actuator === 'restart' && !target.restartActuator) throw new KhaosError('bad-input', 'the restart actuator needs a job Khaos started itself (it relaunches it)', 'use control.actuator: paced when attaching');
