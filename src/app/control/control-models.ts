@@ -1,6 +1,5 @@
 import { badInput } from '../../core/errors.js';
 import { identityDifferences, identityText, type JobIdentity } from '../../core/job-identity.js';
-import type { ModelInputs } from './session.js';
 import type { ControlModels } from '../../core/control/policy.js';
 import { chooseModel, type IntervalModel } from '../../core/models/regression.js';
 import { fitModels, LATENCY_NOT_FITTED } from '../../core/models/variants.js';
@@ -44,12 +43,18 @@ export function modelsFromFiles(files: { latency: { json: unknown; source: strin
   };
 }
 
+/** The job models were fitted for, as their files or samples say, and which file says it. */
+export interface FittedFor {
+  identity: JobIdentity;
+  source: string;
+}
+
 /**
  * Whether the models (files or samples) were fitted for the job run now: a warning naming what
  * differs (jar, entry class, parallelism, recovery options), or with `strict` a refusal before
  * anything starts. Models that do not say which job they were fitted for are let through, saying so.
  */
-export function checkModelsJob(inputs: ModelInputs, now: JobIdentity, strict: boolean, log: (line: string) => void): void {
+export function checkModelsJob(inputs: { models?: unknown; samples?: unknown; fittedFor?: FittedFor }, now: JobIdentity, strict: boolean, log: (line: string) => void): void {
   if (!inputs.models && !inputs.samples) return;
   const f = inputs.fittedFor;
   if (!f) {

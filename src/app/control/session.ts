@@ -1,4 +1,3 @@
-import type { JobIdentity } from '../../core/job-identity.js';
 import { KhaosError } from '../../core/errors.js';
 import { createPolicy, parsePolicy } from '../../core/control/policies.js';
 import type { ActuatorKind, ControlModels, PolicyOptions } from '../../core/control/policy.js';
@@ -12,7 +11,7 @@ import type { FlinkEngine } from '../../ports/flink-engine.js';
 import { JobSampler } from '../observe.js';
 import { Controller, type TickReport } from './controller.js';
 import { runControlLoop } from './loop.js';
-import { modelsFromSamples } from './control-models.js';
+import { modelsFromSamples, type FittedFor } from './control-models.js';
 import { Pacer } from './pacer.js';
 import { checkJobRequirements, type RequirementOptions } from './requirements.js';
 
@@ -75,7 +74,7 @@ export interface SessionTarget {
 /** What a session learns from or decides with: training samples, or models from files. */
 export type ModelInputs = Pick<SessionTarget, 'samples' | 'models'> & {
   /** The job the models were fitted for, as their files or samples say, and which file says it. */
-  fittedFor?: { identity: JobIdentity; source: string };
+  fittedFor?: FittedFor;
 };
 
 export interface SessionResult {
