@@ -1,5 +1,8 @@
 import { badInput } from './errors.js';
 import { DEDUP_DEFAULTS, type DedupOptions, type JobKind } from './load/events.js';
+import type { JobInput } from './load/input.js';
+
+export type { JobInput } from './load/input.js';
 
 /**
  * How a replica of a job is started: its jar, entry class, arguments (with placeholders Khaos
@@ -27,16 +30,6 @@ export interface JobDescriptor {
   /** The task-exception marker the job's `parse` operator throws on, in this field of an input record; unset: the job has none (the exception failure is refused). */
   failureMarker?: { field: string };
 }
-
-/**
- * The input of a job: a sample job's own generator; records drawn from a template
- * (core/load/template.ts); or the records of an existing topic, copied in order and re-timed to
- * the trace's rates (looping when the trace needs more).
- */
-export type JobInput =
-  | { kind: 'sample'; job: JobKind; dedup: DedupOptions }
-  | { kind: 'template'; template: unknown; seed?: number; key?: string }
-  | { kind: 'replay-topic'; topic: string };
 
 /**
  * How latency is measured: `output-timestamp`, each committed output record from its reference

@@ -1,8 +1,17 @@
 import { badInput } from '../errors.js';
-import type { JobInput } from '../jobs.js';
 import { seededRandom } from '../random.js';
-import { eventGenerator, type EventGenerator, type InputEvent } from './events.js';
+import { eventGenerator, type DedupOptions, type EventGenerator, type InputEvent, type JobKind } from './events.js';
 import { templateGenerator } from './template.js';
+
+/**
+ * The input of a job: a sample job's own generator; records drawn from a template
+ * (core/load/template.ts); or the records of an existing topic, copied in order and re-timed to
+ * the trace's rates (looping when the trace needs more).
+ */
+export type JobInput =
+  | { kind: 'sample'; job: JobKind; dedup: DedupOptions }
+  | { kind: 'template'; template: unknown; seed?: number; key?: string }
+  | { kind: 'replay-topic'; topic: string };
 
 /**
  * Copies recorded records in order, looping once they run out (a trace that needs more records
