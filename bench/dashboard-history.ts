@@ -7,7 +7,9 @@
  * (in this process) over it, measured: the first live view (time and bytes of the first `run`
  * event of /api/live), /api/overview and /metrics, the server process's memory, and, when
  * Debian's chromium is there (KHAOS_CHROMIUM, else `chromium` on PATH), the time from opening the
- * page to the first chart drawn with every point.
+ * page to the first chart drawn with every point. Last, a page kept open while the run grows by a
+ * decision a second (written through a second store, as a controller would): the server's CPU time
+ * per second of that, and how long each new record took to reach the page.
  * Run: npx tsx bench/dashboard-history.ts [hours]
  */
 import fs from 'node:fs';
@@ -105,6 +107,47 @@ if (executablePath) try {
 } catch (e) {
   browser = { skipped: (e as Error).message.split('\n')[0] };
 }
+/**
+ * A page left open for `seconds` while a decision a second is appended (a controller's pace): the
+ * process's CPU ms per wall second (the stream's looks, the writes and this reader), and the delay
+ * from each write to its `append` event.
+ */
+async function openPageWhileGrowing(seconds: number): Promise<{ cpuMsPerSecond: number; appends: number; medianDelayMs: number }> {
+  const writer = new SqliteControlStore(file);
+  const res = await fetch(`${dashboard.url}api/live?run=${runId}`);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  // Drops what was read up to and including `marker` (searching only what came since the last look).
+  const readUntil = async (marker: string) => {
+    let from = 0;
+    while (text.indexOf(marker, from) < 0) {
+      from = Math.max(0, text.length - marker.length);
+      text += decoder.decode((await reader.read()).value, { stream: true });
+    }
+    text = text.slice(text.indexOf(marker, from) + marker.length);
+  };
+  await readUntil('event: run\n');
+  await readUntil('\n\n');
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  const delays: number[] = [];
+  for (let k = 0; k < seconds; k++) {
+    const t = endMs + k * 10_000;
+    const written = performance.now();
+    writer.recordDecision({ runId, atMs: t, policy: 'khaos+', actuator: 'paced', action: 'keep', fromIntervalMs: 10_000, toIntervalMs: 10_000, reason: 'appended while the page is open', outcome: 'kept', outageMs: 0, observation: { atMs: t, intervalMs: 10_000, throughputEps: 3000, latencyMs: 300, uptimeMs: 1, failuresSeen: 0, observedForMs: 1, recovering: false }, state: initialPolicyState() });
+    await readUntil(`"atMs":${t}`);
+    delays.push(performance.now() - written);
+    await new Promise((r) => setTimeout(r, Math.max(0, wall0 + (k + 1) * 1000 - performance.now())));
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const wallS = (performance.now() - wall0) / 1000;
+  await reader.cancel();
+  writer.close();
+  delays.sort((a, b) => a - b);
+  return { cpuMsPerSecond: Math.round((cpu.user + cpu.system) / 1000 / wallS), appends: delays.length, medianDelayMs: Math.round(delays[Math.floor(delays.length / 2)]!) };
+}
+const openPage = await openPageWhileGrowing(20);
 await dashboard.close();
 sources.close();
 
@@ -119,6 +162,7 @@ report(
     pageStaticBytes: staticBytes,
     serverMemoryMiB: { rssBefore: mib(memBefore.rss), rssAfter: mib(memAfter.rss), heapUsedAfter: mib(memAfter.heapUsed) },
     browser,
+    pageOpenWhileGrowing: openPage,
   },
 );
 fs.rmSync(home, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import { formatDurationMs, plural, table } from './markdown.js';
 import { latencyVsThroughput, PHASES, phasePlot, recoveryVsThroughput, residualPlot, throughputRange, type PlacedMeasurement } from './profile-plots.js';
 import { PALETTE, svgPlot } from './svg-plot.js';
 import { median, quantileSorted as quantile } from '../core/stats.js';
+import { failureSeries } from './failure-series.js';
 
 /**
  * The report of a chaos profile: Markdown plus the SVG plots it links by relative file name.
@@ -415,15 +416,12 @@ function timeoutSection(all: readonly FailureMeasurement[], recoveryTimeoutMs: n
   ];
   for (const m of timeouts.slice(0, MAX_TIMEOUT_PLOTS)) {
     const what = `point ${m.pointIndex}, repetition ${m.repetition}, interval ${m.ciMs} ms${m.outcome === 'unmeasured' ? ' (unmeasured: metrics frozen)' : ''}`;
-    if (!m.series?.length) {
+    const series = failureSeries(m);
+    if (!series) {
       md.push(`- ${what}: no series on record (measured before series were kept)`);
       continue;
     }
-    const t = m.series.map((x) => (x.tMs - m.injectedAtMs) / 1000);
-    const pick = (f: (x: NonNullable<FailureMeasurement['series']>[number]) => number | undefined) => m.series!.flatMap((x, i) => (f(x) === undefined ? [] : [[t[i]!, f(x)!] as const]));
-    const lag = pick((x) => x.lag);
-    const rate = pick((x) => x.inputEps);
-    const down = m.series.flatMap((x, i) => (x.state === 'RUNNING' ? [] : [t[i]!]));
+    const { lag, throughputEps: rate, notRunning: down } = series;
     const name = `timeout-p${m.pointIndex}-r${m.repetition}-ci${m.ciMs}.svg`;
     files.push({
       name,

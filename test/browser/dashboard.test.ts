@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { SqliteControlStore } from '../../src/adapters/sqlite/sqlite-control-store.js';
 import { SqliteProfileStore } from '../../src/adapters/sqlite/sqlite-profile-store.js';
-import { syntheticMeasurements, syntheticProfile } from '../support/profile-fixture.js';
+import { notRecoveredMeasurements, syntheticMeasurements, syntheticProfile, withSeries } from '../support/profile-fixture.js';
 import { writeEvaluationFixtures } from '../support/evaluation-fixture.js';
 import { DashboardData } from '../../src/app/dashboard/data.js';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/serve.js';
@@ -36,10 +36,11 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     store.setRunStatus('run-live', 'running');
     const profiles = new SqliteProfileStore(path.join(home, 'khaos.db'));
     profiles.createProfile(syntheticProfile('p-1'));
-    const ms = syntheticMeasurements(3, 'p-1');
+    const ms = syntheticMeasurements(3, 'p-1').map((m) => withSeries(m));
     for (const pointIndex of new Set(ms.map((m) => m.pointIndex))) {
       profiles.saveStep({ profileId: 'p-1', pointIndex, repetition: 0, status: 'done', startedAtMs: 1, endedAtMs: 2 }, ms.filter((m) => m.pointIndex === pointIndex));
     }
+    profiles.saveStep({ profileId: 'p-1', pointIndex: 0, repetition: 1, status: 'done', startedAtMs: 3, endedAtMs: 4 }, notRecoveredMeasurements('p-1'));
     profiles.close();
     const { dashboardSources } = await import('../../src/compose.js');
     const evaluations = writeEvaluationFixtures(home);
@@ -88,6 +89,9 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     expect(text).toContain(`Reason: ${newest.reason}`);
     expect(text).toMatch(/Observation: \{\n {2}"atMs"/);
     expect(text).toMatch(/Predictions at \d+ ev\/s: latency \d+ ms, recovery \d+\.\d s \(interval/);
+    expect(text).toMatch(/Candidates considered: \d+ weighed, ranked best \d+(\.\d)? s; \d+ kept with the decision:\n {2}interval +latency/);
+    expect(text).toContain(`${newest.fromIntervalMs / 1000} s`);
+    expect(text).toMatch(/in force/);
     expect(text).toContain('Policy state: {');
     await page.close();
   });
@@ -144,7 +148,12 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     expect(await page.textContent('#profiles')).toMatch(/p-1.*iot/s);
     await page.goto(`${dashboard.url}#/profiles/p-1`);
     await page.waitForSelector('#measurements');
-    expect(await page.locator('#measurements tr').count()).toBe(13); // a header and 12 measurements
+    expect(await page.locator('#measurements tr').count()).toBe(15); // a header and 14 failures
+    expect(await page.locator('#steps tr').count()).toBe(6); // a header and 5 steps
+    expect(await page.textContent('#plan')).toMatch(/kill, timed before-checkpoint \(0\.5 s before the next checkpoint\)/);
+    expect(await page.textContent('#not-recovered')).toMatch(/^1 timed out .*, 1 unmeasured .*0\.1 at 10 s \(timeout\), 0\.1 at 30 s \(unmeasured\)\.$/);
+    expect(await page.locator('#failure-charts .chart canvas').count()).toBe(14);
+    for (const n of await page.locator('#failure-charts .plot').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-points'))))) expect(n).toBeGreaterThan(40);
     await page.goto(`${dashboard.url}#/models/p-1`);
     await page.waitForSelector('#cv');
     for (const id of ['model-recovery', 'model-latency']) {

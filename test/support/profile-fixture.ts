@@ -70,3 +70,28 @@ export function syntheticMeasurements(seed: number, profileId = 'p-1'): FailureM
   });
   return out;
 }
+
+/**
+ * A measurement with the series its replica would have sampled, once a second from 30 s before
+ * the injection: lag growing while the job is down (detection and restart), drained at the
+ * capacity during catch-up, normal again at the recovery (or, for a timeout, never).
+ */
+export function withSeries(m: FailureMeasurement, timeoutSec = 90): FailureMeasurement {
+  const input = m.throughputEps ?? 4000;
+  const down = (m.detectionSec ?? 8) + (m.restartSec ?? 0);
+  const end = m.recoverySec ?? timeoutSec;
+  const series: NonNullable<FailureMeasurement['series']> = [];
+  for (let t = -30; t <= end + 10; t++) {
+    const running = t < 0 || (m.outcome !== 'timeout' && t >= down);
+    const backlog = t < 0 ? 0 : t < down ? input * t : Math.max(0, input * down - (TRUTH.capacityEps - input) * (t - down));
+    const lag = m.outcome === 'recovered' ? 50 + backlog : 50 + input * Math.max(0, t);
+    series.push({ tMs: m.injectedAtMs + t * 1000, state: running ? 'RUNNING' : 'RESTARTING', lag: Math.round(lag), ...(running ? { inputEps: t >= down && backlog > 0 ? TRUTH.capacityEps : input } : {}) });
+  }
+  return { ...m, series };
+}
+
+/** A second repetition of point 0: one failure that timed out, one unmeasured (Flink served the dead attempt's metrics); both with their series. */
+export function notRecoveredMeasurements(profileId = 'p-1'): FailureMeasurement[] {
+  const base = { profileId, pointIndex: 0, repetition: 1, failure: 'kill' as const, timing: 'before-checkpoint' as const, throughputEps: 2000, latencyMs: 120, recoverySec: null };
+  return [withSeries({ ...base, ciMs: 10_000, injectedAtMs: 1_700_003_000_000, outcome: 'timeout' }), withSeries({ ...base, ciMs: 30_000, injectedAtMs: 1_700_003_300_000, outcome: 'unmeasured' })];
+}

@@ -16,7 +16,8 @@ import { startDashboard } from '../../src/dashboard/serve.js';
 import { MemoryProfileStore } from '../fakes/memory-profile-store.js';
 import { controlledRunWithKill } from '../fakes/controlled-run.js';
 import { parsePrometheusText } from './prometheus-text.js';
-import { syntheticMeasurements, syntheticProfile } from '../support/profile-fixture.js';
+import { syntheticMeasurements, syntheticProfile, withSeries } from '../support/profile-fixture.js';
+import { failureSeries } from '../../src/report/failure-series.js';
 import { profileModelData } from '../../src/report/profile-report.js';
 
 const TOKEN = 'a-token-of-enough-length';
@@ -114,13 +115,21 @@ describe('dashboard API over the records of a real controller on the fake platfo
     const profiles = new MemoryProfileStore();
     const record = syntheticProfile('p-1');
     profiles.createProfile(record);
-    const ms = syntheticMeasurements(3, 'p-1');
+    const ms = syntheticMeasurements(3, 'p-1').map((x) => withSeries(x));
     for (const pointIndex of new Set(ms.map((x) => x.pointIndex))) {
       profiles.saveStep({ profileId: 'p-1', pointIndex, repetition: 0, status: 'done', startedAtMs: 1, endedAtMs: 2 }, ms.filter((x) => x.pointIndex === pointIndex));
     }
     const { get } = dashboard(store, profiles);
     expect((await (await get('/api/profiles')).json()).profiles).toMatchObject([{ id: 'p-1', job: 'iot', steps: 4, measurements: ms.length, timeouts: 0 }]);
-    expect((await (await get('/api/profiles/p-1')).json()).measurements).toHaveLength(ms.length);
+    const view = await (await get('/api/profiles/p-1')).json();
+    expect(view.failures).toHaveLength(ms.length);
+    expect(view.record.plan.intervalsMs).toEqual(record.plan.intervalsMs);
+    expect(view.record.provenance.config).toBeUndefined();
+    // Each failure's series as the profile report's plots take it: seconds from the injection, no raw samples.
+    const first = [...ms].sort((a, b) => a.injectedAtMs - b.injectedAtMs)[0]!;
+    expect(view.failures[0].series).toEqual(failureSeries(first));
+    expect(view.failures[0].series.lag[0]).toEqual([-30, 50]);
+    expect(JSON.stringify(view.failures)).not.toContain('"tMs"');
     const m = await (await get('/api/models/p-1')).json();
     const expected = profileModelData(record, ms, record.plan.seed);
     expect(m.profiled).toHaveLength(expected.samples.length);

@@ -519,3 +519,42 @@ describe('khaos tests the targets as the original does', () => {
     expect(out.decision.predictions?.latencyMs).toBeCloseTo(540 * ((5 + 1200 / 540) / 6), 6);
   });
 });
+
+describe('the candidates a decision keeps (the dashboard shows them)', () => {
+  it('khaos+: every candidate counted, the best named, at most 12 kept with their predictions (the one in force and the best among them)', () => {
+    const out = decide('khaos+', obs({ intervalMs: 60_000 }));
+    const c = out.decision.predictions!.candidates!;
+    expect(out.decision.action).toBe('change');
+    expect(c.count).toBe(110);
+    expect(c.bestMs).toBe(out.decision.toIntervalMs);
+    expect(c.kept.length).toBeLessThanOrEqual(12);
+    expect(c.kept.length).toBeGreaterThanOrEqual(10);
+    const kept = c.kept.map((k) => k.intervalMs);
+    expect(kept).toEqual([...kept].sort((a, b) => a - b));
+    expect(kept).toEqual(expect.arrayContaining([60_000, out.decision.toIntervalMs, 10_000, 119_000]));
+    for (const k of c.kept) {
+      expect(k.latencyMs).toBeCloseTo(latencyMs(2000, k.intervalMs), 6);
+      expect(k.recoveryS.mid).toBeCloseTo(recoveryS(2000, k.intervalMs), 6);
+      expect(k.objective).toBeCloseTo(2 * Math.max(k.latencyMs / 500, k.recoveryS.high / 30), 9);
+      expect(k.expectedViolationS).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('khaos: the candidates of the one direction it searched, and the interval in force at its observed latency; an objective only where both targets are met', () => {
+    const out = decide('khaos', obs({ intervalMs: 60_000 }));
+    const c = out.decision.predictions!.candidates!;
+    expect(c.count).toBe(50 + 1); // 10 … 59 s shorter, and 60 s in force
+    expect(c.bestMs).toBe(30_000);
+    const inForce = c.kept.find((k) => k.intervalMs === 60_000)!;
+    expect(inForce.latencyMs).toBe(360);
+    expect(inForce.objective).toBeUndefined();
+    for (const k of c.kept.filter((x) => x.intervalMs < 60_000)) {
+      const meets = latencyMs(2000, k.intervalMs) < 500 && recoveryS(2000, k.intervalMs) < 30;
+      expect(k.objective !== undefined).toBe(meets);
+    }
+  });
+
+  it('no candidates when nothing was weighed (no models)', () => {
+    expect(decide('khaos+', obs(), {}, { models: null }).decision.predictions).toBeUndefined();
+  });
+});

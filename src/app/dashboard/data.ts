@@ -6,6 +6,7 @@ import type { ProfileStore } from '../../ports/profile-store.js';
 import { runSummaries, runView, type RunSummary, type RunView } from '../control/run-records.js';
 import { parseOperatorCommand } from './commands.js';
 import { controlMetrics } from './metrics.js';
+import { profileView } from './profiles.js';
 import { evaluationView, NO_EVALUATIONS_HINT, type EvaluationFiles } from './evaluations.js';
 import type { FailureSample } from '../../core/profiling/samples.js';
 import { profileModelData } from '../../report/profile-report.js';
@@ -148,6 +149,6 @@ export class DashboardData {
     const store = this.s.profileRecords();
     const record = store?.getProfile(id);
     if (!store || !record) return undefined;
-    return { record: { ...record, provenance: { ...record.provenance, config: undefined } }, steps: store.steps(id), measurements: store.measurements(id) };
+    return profileView(record, store.steps(id), store.measurements(id));
   }
 }

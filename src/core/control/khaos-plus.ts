@@ -1,6 +1,6 @@
 import { predictInterval, type PredictionInterval } from '../models/regression.js';
-import type { ControlModels, Observation, PolicyContext, PolicyEntry, PolicyOptions, PolicyState, Predictions } from './policy.js';
-import { candidates, change, dur, eps, exactName, extrapolation, keep, latencyCorrection, latMs, modelPolicyStart, mtbf, recS, secs, type Outcome } from './policy-kit.js';
+import type { CandidatePrediction, ControlModels, Observation, PolicyContext, PolicyEntry, PolicyOptions, PolicyState, Predictions } from './policy.js';
+import { candidates, change, weighedCandidates, dur, eps, exactName, extrapolation, keep, latencyCorrection, latMs, modelPolicyStart, mtbf, recS, secs, type Outcome } from './policy-kit.js';
 
 function khaosPlus(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions): Outcome {
   const out = khaosPlusDecide(obs, state, ctx, o);
@@ -91,7 +91,7 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
   // An early evaluation that keeps disarms the next until a regular one: whatever it judged (a
   // forecast, a model whose latency falls with the load), it cannot trigger every tick.
   const st: PolicyState = { ...ev.state, met: early ? { ...metOf(cur), latency: false } : metOf(cur) };
-  const predictions: Predictions = { throughputEps: view.load, latencyMs: cur.lat, recoveryS: cur.rec };
+  const base: Predictions = { throughputEps: view.load, latencyMs: cur.lat, recoveryS: cur.rec };
   const level = Math.round(o.recoveryIntervalLevel * 100);
   const load = view.load !== tput ? `${eps(view.load)} (forecast; now ${eps(tput)})` : eps(tput);
   const now = `${early ?? ''}latency ${latMs(cur.lat)} (target ${latMs(L)}), predicted recovery ${recS(cur.rec.high)} (${level} % upper; target ${recS(R)}) at ${load}${note}, ${secs(ci)}${extrapolation(m, [tput, view.load], ci)}`;
@@ -99,7 +99,7 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
   const recBad = cur.rec.high > R;
   // Within both targets a restart is not worth its outage; a paced change is free, so khaos+ keeps
   // balancing the two (hysteresis and the rate limit still apply).
-  if (!latBad && !recBad && ctx.actuator === 'restart') return keep(obs, st, `both within target: ${now}`, predictions);
+  if (!latBad && !recBad && ctx.actuator === 'restart') return keep(obs, st, `both within target: ${now}`, base);
 
   // A target no candidate meets is violated at any interval (should a failure come, for recovery);
   // one that some candidate meets is not given up for it. The minimax alone would let the target
@@ -111,6 +111,7 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
   const better = (a: (typeof judged)[number], b: (typeof judged)[number]) => (givesUp(a.j) !== givesUp(b.j) ? !givesUp(a.j) : ahead(a.j, b.j));
   let best: (typeof judged)[number] | undefined;
   for (const x of judged) if (!best || better(x, best)) best = x;
+  const predictions: Predictions = { ...base, candidates: weighedCandidates(candidateRows(judged, ci, cur, o), ci, best?.ms) };
   const what = latBad && recBad ? 'both targets violated, least-bad choice' : latBad ? 'latency over target' : recBad ? 'recovery over target' : 'both within target, balancing (paced)';
   if (!best) return keep(obs, st, `${what}: ${now}; the models give no positive prediction for any candidate`, predictions);
   const reach = out === undefined ? '' : `; the ${out} target is out of reach at every candidate, the ${out === 'recovery' ? 'latency' : 'recovery'} target is kept`;
@@ -151,6 +152,12 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
   }
   const chosen = { ...predictions, chosenLatencyMs: best.j.lat, chosenRecoveryS: best.j.rec };
   return change(obs, { ...ev.state, met: metOf(best.j) }, best.ms, `${what}: ${now}; ${step}${cost}`, o, chosen);
+}
+
+/** The candidates judged, and the interval in force when it is not one of them, as a decision keeps them. */
+function candidateRows(judged: readonly { ms: number; j: { lat: number; rec: PredictionInterval; objective: number; expectedS: number } }[], ci: number, cur: { lat: number; rec: PredictionInterval; objective: number; expectedS: number }, o: PolicyOptions): CandidatePrediction[] {
+  const all = judged.some((x) => x.ms === ci) ? judged : [...judged, { ms: ci, j: cur }];
+  return all.map(({ ms, j }) => ({ intervalMs: ms, latencyMs: j.lat, recoveryS: j.rec, objective: j.objective, ...(o.objective === 'expected-violation' ? { expectedViolationS: j.expectedS } : {}) }));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { predictInterval } from '../models/regression.js';
-import type { Observation, PolicyContext, PolicyEntry, PolicyOptions, PolicyState, Predictions } from './policy.js';
-import { candidates, change, eps, exactName, extrapolation, keep, latMs, modelPolicyStart, recS, secs, type Outcome } from './policy-kit.js';
+import type { CandidatePrediction, Observation, PolicyContext, PolicyEntry, PolicyOptions, PolicyState, Predictions } from './policy.js';
+import { candidates, change, weighedCandidates, eps, exactName, extrapolation, keep, latMs, modelPolicyStart, recS, secs, type Outcome } from './policy-kit.js';
 
 function khaos(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions): Outcome {
   const start = modelPolicyStart(obs, state, ctx, o);
@@ -11,7 +11,7 @@ function khaos(obs: Observation, state: PolicyState, ctx: PolicyContext, o: Poli
   // OPTIMIZE: avgLat against avgLatConst); its correction weighs only the candidates' predictions.
   const lat = obs.latencyMs;
   const rec = recoveryAt(ci);
-  const predictions: Predictions = { throughputEps: tput, latencyMs: latencyAt(ci), recoveryS: predictInterval(m.recovery, tput, ci, o.recoveryIntervalLevel) };
+  let predictions: Predictions = { throughputEps: tput, latencyMs: latencyAt(ci), recoveryS: predictInterval(m.recovery, tput, ci, o.recoveryIntervalLevel) };
   const now = `observed latency ${latMs(lat)} (target ${latMs(L)}), predicted recovery ${recS(rec)} (target ${recS(R)}) at ${eps(tput)}, ${secs(ci)}${extrapolation(m, [tput], ci)}`;
   const latOk = lat <= L;
   const recOk = rec <= R;
@@ -26,11 +26,16 @@ function khaos(obs: Observation, state: PolicyState, ctx: PolicyContext, o: Poli
     return a > 0 && a < 1 && b > 0 && b < 1 ? a + b + Math.abs(a - b) : undefined;
   };
   let best: { ms: number; objective: number } | undefined;
+  const rows: CandidatePrediction[] = [];
   for (const c of candidates(o.candidateMinMs, o.candidateMaxMs, o.candidateStepMs)) {
     if (shorter ? c >= ci : c <= ci) continue;
     const f = objective(c);
+    rows.push({ intervalMs: c, latencyMs: latencyAt(c), recoveryS: predictInterval(m.recovery, tput, c, o.recoveryIntervalLevel), ...(f === undefined ? {} : { objective: f }) });
     if (f !== undefined && (!best || f < best.objective)) best = { ms: c, objective: f };
   }
+  // The interval in force is the one it is weighed against (its objective on the observed latency).
+  const inForce = { intervalMs: ci, latencyMs: lat, recoveryS: predictions.recoveryS! };
+  predictions = { ...predictions, candidates: weighedCandidates([...rows, inForce], ci, best?.ms) };
   if (!best) return keep(obs, ev.state, `${now}; no ${direction} interval meets both targets`, predictions);
   if (Math.abs(best.ms - ci) < o.minChangeMs)
     return keep(obs, ev.state, `${now}; the best ${direction} interval ${secs(best.ms)} is less than the minimum change of ${secs(o.minChangeMs)} away`, predictions);

@@ -1,5 +1,5 @@
 import { badInput } from '../errors.js';
-import type { ControlModels, Decision, Observation, PolicyContext, PolicyOptions, PolicySpec, PolicyState, Predictions } from './policy.js';
+import type { CandidatePrediction, CandidatesWeighed, ControlModels, Decision, Observation, PolicyContext, PolicyOptions, PolicySpec, PolicyState, Predictions } from './policy.js';
 import { mean } from '../stats.js';
 import { PREDICTION_CEILING } from '../models/regression.js';
 
@@ -60,6 +60,23 @@ export function candidates(minMs: number, maxMs: number, stepMs: number): number
   const out: number[] = [];
   for (let k = 0; minMs + k * stepMs <= maxMs; k++) out.push(minMs + k * stepMs);
   return out;
+}
+
+/** At most this many candidates are kept with a decision (of the 110 of the default range). */
+export const CANDIDATES_KEPT = 12;
+
+/**
+ * The candidates weighed, as a decision keeps them: their count, the best, and at most
+ * CANDIDATES_KEPT of them by interval — the one in force (`currentMs`), the best, and the rest
+ * spread evenly over the range.
+ */
+export function weighedCandidates(all: readonly CandidatePrediction[], currentMs: number, bestMs: number | undefined): CandidatesWeighed {
+  const sorted = [...all].sort((a, b) => a.intervalMs - b.intervalMs);
+  const pick = new Set(sorted.filter((c) => c.intervalMs === currentMs || c.intervalMs === bestMs));
+  const n = sorted.length;
+  const spread = Math.max(0, CANDIDATES_KEPT - pick.size);
+  for (let k = 0; k < spread && pick.size < Math.min(n, CANDIDATES_KEPT); k++) pick.add(sorted[Math.round((k * (n - 1)) / Math.max(1, spread - 1))]!);
+  return { count: all.length, ...(bestMs === undefined ? {} : { bestMs }), kept: sorted.filter((c) => pick.has(c)) };
 }
 
 export const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));

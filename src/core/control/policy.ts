@@ -82,6 +82,36 @@ export interface Predictions {
   /** At the chosen interval, when it differs. */
   chosenLatencyMs?: number;
   chosenRecoveryS?: { low: number; mid: number; high: number };
+  /** The candidate intervals weighed, when the policy weighed any (absent in decisions recorded before they were kept). */
+  candidates?: CandidatesWeighed;
+}
+
+/** One candidate interval a policy weighed, with what its models predicted there. */
+export interface CandidatePrediction {
+  intervalMs: number;
+  /** Latency predicted (corrected where the policy corrects), ms. */
+  latencyMs: number;
+  /** Recovery predicted: point and prediction interval, s. */
+  recoveryS: { low: number; mid: number; high: number };
+  /**
+   * What the policy ranks by, lower is better: khaos, (lat/L + rec/R + |lat/L − rec/R|), only for
+   * a candidate that meets both targets (else absent); khaos+, 2·max(lat/L, upper rec/R).
+   */
+  objective?: number;
+  /** khaos+ with the expected-violation objective: the violation seconds expected over its cost horizon. */
+  expectedViolationS?: number;
+}
+
+/**
+ * The candidates a decision weighed: how many, the one ranked best (the interval may stay anyway:
+ * minimum change, hysteresis, rate limit, restart cost; the reason says why), and some of them
+ * with their predictions: the interval in force, the best, and others spread over the range
+ * (at most CANDIDATES_KEPT, so that a record stays small).
+ */
+export interface CandidatesWeighed {
+  count: number;
+  bestMs?: number;
+  kept: CandidatePrediction[];
 }
 
 /**

@@ -5,23 +5,11 @@
 import { drawCharts, resetCharts } from './charts.js';
 import { renderModels } from './models.js';
 import { renderEvaluations } from './evaluations.js';
-import { esc } from './util.js';
+import { renderProfile, renderProfiles } from './profiles.js';
+import { esc, fmt, getJson, hint, time } from './util.js';
 
 const $page = document.getElementById('page');
-const time = (ms) => (ms ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '—');
-const fmt = (v, digits = 0) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 let stream;
-
-function hint(text) {
-  return `<div class="hint">${esc(text).replace(/`([^`]+)`/g, '<code>$1</code>')}</div>`;
-}
-
-async function getJson(url) {
-  const r = await fetch(url);
-  const body = await r.json();
-  if (!r.ok) throw new Error(`${body.error}${body.hint ? ` — ${body.hint}` : ''}`);
-  return body;
-}
 
 function statusLine(run) {
   if (!run) return '';
@@ -55,6 +43,19 @@ function timeline(v) {
   return `<table id="timeline"><tr><th>when</th><th>action</th><th>interval</th><th>outcome</th><th>reason</th></tr>${rows.join('')}</table>${more}`;
 }
 
+/** The candidates a decision weighed, as a text table (a decision keeps at most 12 of them). */
+function candidatesText(d) {
+  const c = d.predictions?.candidates;
+  if (!d.predictions) return 'Candidates considered: none (no evaluation by the models)';
+  if (!c) return 'Candidates considered: not recorded (a decision recorded before Khaos kept them)';
+  const mark = (ms) => [ms === d.fromIntervalMs ? 'in force' : '', ms === d.toIntervalMs && d.action === 'change' ? 'chosen' : '', ms === c.bestMs ? 'ranked best' : ''].filter(Boolean).join(', ');
+  const rows = c.kept.map((k) => [`${k.intervalMs / 1000} s`, `${fmt(k.latencyMs)} ms`, `${fmt(k.recoveryS.mid, 1)} s (${fmt(k.recoveryS.low, 1)}–${fmt(k.recoveryS.high, 1)})`, k.objective === undefined ? '—' : fmt(k.objective, 2), k.expectedViolationS === undefined ? '—' : `${fmt(k.expectedViolationS, 1)} s`, mark(k.intervalMs)]);
+  const table = [['interval', 'latency', 'recovery (interval)', 'objective', 'expected violation', ''], ...rows];
+  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
+  const lines = table.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+  return [`Candidates considered: ${c.count} weighed${c.bestMs === undefined ? '' : `, ranked best ${c.bestMs / 1000} s`}; ${c.kept.length} kept with the decision:`, ...lines.map((l) => `  ${l}`)].join('\n');
+}
+
 function openDecision(d) {
   const p = d.predictions;
   const text = [
@@ -68,7 +69,7 @@ function openDecision(d) {
       ? `Predictions at ${fmt(p.throughputEps)} ev/s: latency ${fmt(p.latencyMs)} ms, recovery ${p.recoveryS ? `${fmt(p.recoveryS.mid, 1)} s (interval ${fmt(p.recoveryS.low, 1)}–${fmt(p.recoveryS.high, 1)} s)` : '—'}` +
         (p.chosenRecoveryS || p.chosenLatencyMs ? `; at the chosen interval: latency ${fmt(p.chosenLatencyMs)} ms, recovery ${p.chosenRecoveryS ? `${fmt(p.chosenRecoveryS.mid, 1)} s (${fmt(p.chosenRecoveryS.low, 1)}–${fmt(p.chosenRecoveryS.high, 1)} s)` : '—'}` : '')
       : 'Predictions: none (no models, or not a model-based decision)',
-    `Candidates considered: ${p ? `the policy's candidate intervals (config control.candidateMin…Max); the records keep the chosen one only` : '—'}`,
+    candidatesText(d),
     `Models: ${d.modelVersion ?? '—'}`,
     '',
     `Policy state: ${JSON.stringify(d.state, null, 2)}`,
@@ -155,21 +156,6 @@ async function runsPage() {
     .join('')}</table>`;
 }
 
-async function profilesPage() {
-  const p = await getJson('/api/profiles');
-  if (p.profiles.length === 0) return ($page.innerHTML = hint(p.hint));
-  $page.innerHTML = `<table id="profiles"><tr><th>profile</th><th>created</th><th>status</th><th>job</th><th>intervals</th><th>steps</th><th>measurements</th><th>timeouts and unmeasured</th></tr>${p.profiles
-    .map((x) => `<tr><td><a href="#/profiles/${encodeURIComponent(x.id)}">${esc(x.id)}</a> · <a href="#/models/${encodeURIComponent(x.id)}">models</a></td><td>${time(x.createdAtMs)}</td><td>${esc(x.status)}</td><td>${esc(x.job)}</td><td>${x.intervalsMs.map((i) => `${i / 1000} s`).join(', ')}</td><td>${x.steps}</td><td>${x.measurements}</td><td>${x.timeouts}</td></tr>`)
-    .join('')}</table>`;
-}
-
-async function profilePage(id) {
-  const p = await getJson(`/api/profiles/${encodeURIComponent(id)}`);
-  const rows = p.measurements.map((m) => `<tr><td>${m.pointIndex}.${m.repetition}</td><td>${m.ciMs} ms</td><td>${esc(m.failure?.type ?? m.failure)}</td><td>${esc(m.outcome)}</td><td>${fmt(m.throughputEps)}</td><td>${fmt(m.recoverySec, 1)}</td><td>${fmt(m.detectionSec, 1)} / ${fmt(m.restartSec, 1)} / ${fmt(m.catchupSec, 1)}</td></tr>`);
-  $page.innerHTML = `<h2>Profile ${esc(id)} (${esc(p.record.status)})</h2><p>job ${esc(p.record.plan.job)} · intervals ${p.record.plan.intervalsMs.join(', ')} ms · ${p.steps.length} steps</p>
-    <table id="measurements"><tr><th>step</th><th>interval</th><th>failure</th><th>outcome</th><th>ev/s</th><th>recovery s</th><th>detection / restart / catch-up s</th></tr>${rows.join('')}</table>`;
-}
-
 async function route() {
   const [, page = 'live', id] = location.hash.split('/');
   for (const a of document.querySelectorAll('nav a[data-page]')) a.classList.toggle('active', a.dataset.page === page);
@@ -180,10 +166,10 @@ async function route() {
     if (page === 'live') follow(undefined);
     else if (page === 'runs' && id) follow(decodeURIComponent(id));
     else if (page === 'runs') await runsPage();
-    else if (page === 'profiles' && id) await profilePage(decodeURIComponent(id));
-    else if (page === 'profiles') await profilesPage();
+    else if (page === 'profiles' && id) renderProfile($page, await getJson(`/api/profiles/${encodeURIComponent(decodeURIComponent(id))}`));
+    else if (page === 'profiles') renderProfiles($page, await getJson('/api/profiles'));
     else if (page === 'models' && id) renderModels($page, await getJson(`/api/models/${encodeURIComponent(decodeURIComponent(id))}`));
-    else if (page === 'models') await profilesPage();
+    else if (page === 'models') renderProfiles($page, await getJson('/api/profiles'));
     else if (page === 'evaluations') renderEvaluations($page, await getJson('/api/evaluations'), hint);
     else $page.innerHTML = hint(`no page "${page}": use the links above`);
   } catch (e) {

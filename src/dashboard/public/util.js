@@ -14,3 +14,20 @@ export function aligned(pairs) {
   });
   return [xs, ...ys];
 }
+
+/** A time for people: UTC to the second, or — when there is none. */
+export const time = (ms) => (ms ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '—');
+
+/** A number with `digits` decimals, or — when there is none. */
+export const fmt = (v, digits = 0) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
+
+/** A hint box (what to run), `code` in backquotes shown as code. */
+export const hint = (text) => `<div class="hint">${esc(text).replace(/`([^`]+)`/g, '<code>$1</code>')}</div>`;
+
+/** GETs JSON; a refusal throws with the server's error and hint. */
+export async function getJson(url) {
+  const r = await fetch(url);
+  const body = await r.json();
+  if (!r.ok) throw new Error(`${body.error}${body.hint ? ` — ${body.hint}` : ''}`);
+  return body;
+}
