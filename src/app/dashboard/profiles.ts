@@ -16,7 +16,8 @@ export interface ProfileView {
 
 /** A profile's steps and failures with their series (src/report/failure-series.ts, as the profile report draws them), and its plan. */
 export function profileView(record: ProfileRecord, steps: StepRecord[], measurements: readonly FailureMeasurement[]): ProfileView {
-  const { config: _secret, ...provenance } = record.provenance;
+  const { flinkVersion, jobJarSha256, clock, timeScaling } = record.provenance;
+  const provenance = { flinkVersion, jobJarSha256, clock, timeScaling };
   const failures = [...measurements]
     .sort((a, b) => a.injectedAtMs - b.injectedAtMs)
     .map(({ series: _raw, ...m }, i, sorted) => {
