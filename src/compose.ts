@@ -195,7 +195,7 @@ export function localControlDeps(stack: LocalStack, log: (l: string) => void): L
 
 export const profileStore = () => new SqliteProfileStore(path.join(khaosHome(), 'khaos.db'));
 
-/** An evaluation's output directory (`khaos evaluate --out`): its evaluate.json and sim-vs-real.json, parsed, or why not. */
+/** An evaluation's output directory (`khaos evaluate --out`): its evaluate.json, sim-vs-real.json and timeline.json, parsed, or why not. */
 function readEvaluationDir(dir: string): EvaluationFiles {
   const read = (name: string) => {
     const file = path.join(dir, name);
@@ -203,7 +203,7 @@ function readEvaluationDir(dir: string): EvaluationFiles {
   };
   try {
     const evaluate = read('evaluate.json');
-    return evaluate === undefined ? { dir, problem: `no evaluate.json in ${dir} (an evaluation still running, or not an evaluation's --out directory)` } : { dir, evaluate, simVsReal: read('sim-vs-real.json') };
+    return evaluate === undefined ? { dir, problem: `no evaluate.json in ${dir} (an evaluation still running, or not an evaluation's --out directory)` } : { dir, evaluate, simVsReal: read('sim-vs-real.json'), timeline: read('timeline.json') };
   } catch (e) {
     return { dir, problem: `cannot read ${dir}: ${(e as Error).message}` };
   }

@@ -4,6 +4,7 @@ import { checkJobJar, configJobIdentity, evaluationRuns, loadTrace, localControl
 import { evaluateRealFromConfig, type RealOptions } from '../app/evaluate-real.js';
 import type { KhaosConfig } from '../config/schema.js';
 import { samplesToCsv } from '../core/profiling/samples.js';
+import { measuredTimeline } from '../core/evaluation/timeline.js';
 import { identityComment } from '../core/job-identity.js';
 import type { PolicyUnderTest } from '../core/control/policies.js';
 import { writeReport } from './evaluate-files.js';
@@ -44,6 +45,7 @@ export async function evaluateReal(c: KhaosConfig, policies: readonly PolicyUnde
   const { outcome: out, input, samples } = result;
   const markdownPath = writeReport(result.outDir, out.json, out.report, [
     { name: 'samples.csv', content: samplesToCsv(samples, [`MEASURED on the local stack: the kills of \`${o.command}\` (${input.mode}), ${input.planId}; usable as control.samples`, identityComment(configJobIdentity(c))]) },
+    { name: 'timeline.json', content: `${JSON.stringify(measuredTimeline(out.records, input.plan.repeats, c.control.options.recoveryTargetS))}\n` },
     { name: 'sim-vs-real.json', content: `${JSON.stringify({ simulatorParameters: o.params.source, params: o.params.params, policies: out.gaps }, null, 2)}\n` },
   ]);
   if (o.json) io.out(out.json);

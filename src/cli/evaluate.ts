@@ -5,6 +5,7 @@ import { MAX_SCHEDULES, resolvePolicyList } from '../config/schema.js';
 import { badInput } from '../core/errors.js';
 import { evaluationFromConfig, runEvaluation } from '../app/evaluate-sim.js';
 import { evaluationJson, simulationRates, type EvaluationResult } from '../core/sim/sim-evaluation.js';
+import { simulatedTimeline } from '../core/evaluation/timeline.js';
 import { judgeScenario } from '../core/evaluation/verdict.js';
 import { DEFAULT_LATENCY_WINDOW_SEC } from '../core/sim/simulate.js';
 import { buildEvaluateReport, verdictLines, type EvaluateReportSetup } from '../report/evaluate-report.js';
@@ -154,7 +155,8 @@ async function evaluate(f: Flags, io: CliIo): Promise<number> {
     calibration: calibration && { id: calibration.id, version: calibration.version },
   };
   const json = `${JSON.stringify(evaluationJson(result), null, 2)}\n`;
-  const markdownPath = writeReport(outDir, json, buildEvaluateReport(result, setup));
+  const timeline = { name: 'timeline.json', content: `${JSON.stringify(simulatedTimeline(result.representative.runs, setup.recoveryTargetS))}\n` };
+  const markdownPath = writeReport(outDir, json, buildEvaluateReport(result, setup), [timeline]);
   if (f.json) {
     io.out(json);
     for (const l of verdictLines(judgeScenario(result.rows), result.rows)) progress(l);

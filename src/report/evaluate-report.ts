@@ -2,6 +2,7 @@ import { isStaticName, judgeScenario, ORACLE_NAME, type ScenarioVerdict, type Ve
 import type { EvaluationRow, Metric, Spread } from '../core/evaluation/qos.js';
 import type { FailurePlan, EvaluationResult } from '../core/sim/sim-evaluation.js';
 import { checkpointDurationMs, downtimeSec, reconfigurationOutageSec, type FluidParams } from '../core/sim/fluid-params.js';
+import { intervalSteps, simulatedTimeline } from '../core/evaluation/timeline.js';
 import { count, num, pct, secs, table, traceScalingText } from './markdown.js';
 import { compactNumber, PALETTE, svgPlot, type PlotSeries, type VerticalMarker } from './svg-plot.js';
 
@@ -94,6 +95,7 @@ export function buildEvaluateReport(result: EvaluationResult, setup: EvaluateRep
   const several = setup.failures.schedules > 1;
   const p = setup.params;
   const colour = policyColours(rep.runs.map((r) => r.name));
+  const timeline = simulatedTimeline(rep.runs, setup.recoveryTargetS);
 
   md.push('# Policy evaluation (SIMULATED)', '');
   md.push(`> **${SIMULATED}.** Every figure below comes from the simulator. \`lost\` and \`duplicated\` are not simulated (null in evaluate.json).`, '');
@@ -130,7 +132,10 @@ export function buildEvaluateReport(result: EvaluationResult, setup: EvaluateRep
       title: 'Checkpoint interval chosen over time (SIMULATED, schedule 0)',
       xLabel,
       yLabel: 'interval (s)',
-      series: rep.runs.map((r, i) => ({ kind: 'line', name: r.name, y: Array.from(r.intervalMs, (v) => v / 1000), dx: axis.perSec, color: colour[i], widthPx: 1.5, ...staticDash(r.name) })),
+      series: timeline.runs.map((r, i) => {
+        const pts = intervalSteps(r);
+        return { kind: 'line', name: r.name, x: pts.map((p) => p[0] * axis.perSec), y: pts.map((p) => p[1]), color: colour[i], widthPx: 1.5, ...staticDash(r.name) };
+      }),
       markers,
       legend: 'below',
       notes: [`${SIMULATED}. Dashed: static intervals. F1… are the failures of schedule 0.`],
@@ -140,9 +145,9 @@ export function buildEvaluateReport(result: EvaluationResult, setup: EvaluateRep
   md.push(
     table(
       ['policy', 'changes (schedule 0)', 'intervals used'],
-      rep.runs.map((r) => {
-        const used = [...new Set(Array.from(r.intervalMs))].sort((a, b) => a - b);
-        return [r.name, String(r.changes.length), used.length <= 6 ? used.map((v) => secs(v / 1000)).join(', ') : `${used.length} intervals, ${secs(used[0]! / 1000)} to ${secs(used.at(-1)! / 1000)}`];
+      timeline.runs.map((r, i) => {
+        const used = [...new Set(r.intervals.map((v) => v.intervalMs))].sort((a, b) => a - b);
+        return [r.name, String(rep.runs[i]!.changes.length), used.length <= 6 ? used.map((v) => secs(v / 1000)).join(', ') : `${used.length} intervals, ${secs(used[0]! / 1000)} to ${secs(used.at(-1)! / 1000)}`];
       }),
     ),
     '',

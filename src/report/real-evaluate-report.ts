@@ -3,6 +3,7 @@ import type { GapRow } from '../core/sim/real-gap.js';
 import type { PlannedRun } from '../core/evaluation/real-plan.js';
 import { figures, type PairedDifferences } from '../core/evaluation/real-repeats.js';
 import type { RealRunRecord } from '../core/evaluation/real-run.js';
+import { intervalSteps, measuredTimeline } from '../core/evaluation/timeline.js';
 import { EVALUATE_REPORT_FILES, policyColours, staticDash, verdictSection, type EvaluateReport } from './evaluate-report.js';
 import { num, pct, secs, table, traceScalingText } from './markdown.js';
 import { compactNumber, PALETTE, svgPlot, type PlotSeries, type VerticalMarker } from './svg-plot.js';
@@ -147,12 +148,9 @@ export function buildRealEvaluateReport(records: readonly RealRunRecord[], rows:
     name: EVALUATE_REPORT_FILES.intervals,
     content: svgPlot({
       title: 'Checkpoint interval in force over time', xLabel, yLabel: 'interval (s)', legend: 'below', markers,
-      series: records.map((r, i) => {
-        const pts = r.intervals.flatMap((v, k) => {
-          const end = r.intervals[k + 1]?.atMs ?? r.samples.at(-1)?.tMs ?? v.atMs;
-          return [[rel(r, v.atMs), v.intervalMs / 1000], [rel(r, end), v.intervalMs / 1000]];
-        });
-        return { kind: 'line', name: label(r), x: pts.map((p) => p[0]!), y: pts.map((p) => p[1]!), color: colour[i], widthPx: 1.5, ...staticDash(r.policy) };
+      series: measuredTimeline(records, s.repeats, s.recoveryTargetS).runs.map((r, i) => {
+        const pts = intervalSteps(r);
+        return { kind: 'line', name: r.name, x: pts.map((p) => p[0]), y: pts.map((p) => p[1]), color: colour[i], widthPx: 1.5, ...staticDash(r.policy) };
       }),
       notes: ['MEASURED (the interval each run applied). Dashed: static intervals.'],
     }),

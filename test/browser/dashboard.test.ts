@@ -167,6 +167,12 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     expect(await page.locator('.evaluation .kind').allTextContents()).toEqual(['SIMULATED (the fluid model, not measured on Flink)', 'MEASURED on Flink']);
     expect(await page.getAttribute('.evaluation[data-kind="simulated"] .pareto', 'data-points')).toBe('4');
     expect(await page.textContent('.evaluation[data-kind="measured"] .gaps')).toMatch(/khaos\+.*12\.0 s \/ 10\.0 s.*16\.67 %/s);
+    // Each run's interval over time (khaos+ stepping 30 → 10 → 20 s in the simulated one) and its recoveries against the 20 s target.
+    for (const kind of ['simulated', 'measured']) expect(await page.isVisible(`.evaluation[data-kind="${kind}"] .intervals canvas`)).toBe(true);
+    expect(Number(await page.getAttribute('.evaluation[data-kind="simulated"] .intervals', 'data-points'))).toBe(4); // 0, 1200, 2400 s and the end
+    const simRecoveries = await page.locator('.evaluation[data-kind="simulated"] .recoveries tr').allTextContents();
+    expect(simRecoveries).toEqual(['failurestatic:10sstatic:30skhaos+oracle', 'F1at 900 s: 14.0 s ✓at 900 s: 31.0 s ✗at 900 s: 14.0 s ✓at 900 s: 14.0 s ✓', 'F2at 2700 s: 12.0 s ✓at 2700 s: not recovered ✗at 2700 s: 12.0 s ✓at 2700 s: 12.0 s ✓']);
+    expect(await page.textContent('.evaluation[data-kind="measured"] .recoveries')).toMatch(/F1at 300 s: 12\.0 s ✓at 300 s: 25\.0 s ✗at 300 s: 11\.0 s ✓/);
     if (process.env.KHAOS_SCREENSHOTS) {
       await page.setViewportSize({ width: 1300, height: 800 });
       await page.screenshot({ path: path.join(process.env.KHAOS_SCREENSHOTS, 'dashboard-evaluations.png'), fullPage: true });

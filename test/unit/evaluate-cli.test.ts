@@ -58,6 +58,11 @@ describe('khaos evaluate --sim', () => {
     expect(JSON.parse(fs.readFileSync(path.join(out, 'evaluate.json'), 'utf8'))).toEqual(json);
     const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
     expect(md).toContain('SIMULATED');
+    // The interval over time and the recoveries of schedule 0, for the dashboard (as the report's plot draws them).
+    const timeline = JSON.parse(fs.readFileSync(path.join(out, 'timeline.json'), 'utf8'));
+    expect(timeline).toMatchObject({ kind: 'simulated', recoveryTargetS: expect.any(Number) });
+    expect(timeline.runs.map((x: { name: string }) => x.name)).toEqual(json.policies.map((p: { name: string }) => p.name));
+    for (const run of timeline.runs) expect(run.failures).toHaveLength(2);
     for (const [, name] of md.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)) expectWellFormedSvg(fs.readFileSync(path.join(out, name!), 'utf8'));
     // Progress and the report's path go to stderr.
     expect(r.err).toMatch(/evaluate \(SIMULATED\): 8 policies × 3 schedule\(s\)/);

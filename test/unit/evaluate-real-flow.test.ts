@@ -183,6 +183,9 @@ describe('the real evaluation protocol on fakes: warm-up, repeats in a seeded or
     const md = fs.readFileSync(path.join(home, 'report', 'report.md'), 'utf8');
     for (const section of ['## Repeats: median and spread', '## Paired differences by run', '## Violations', '## Simulation against measurement']) expect(md).toContain(section);
     expect(md).toContain('a warm-up of 10 s (not scored, no kill');
+    const timeline = JSON.parse(fs.readFileSync(path.join(home, 'report', 'timeline.json'), 'utf8'));
+    expect(timeline.kind).toBe('measured');
+    expect(timeline.runs.map((x: { name: string }) => x.name)).toEqual(['static:2s #1', 'static:2s #2', 'static:4s #1', 'static:4s #2']);
   });
 
   it('refuses, before anything starts and with the numbers, kills that do not fit, a slice past the trace, and a top rate above the measured capacity', () => {
