@@ -82,32 +82,38 @@ export function dashboardApp(o: DashboardAppOptions): Hono {
   return app;
 }
 
-/** The records of `next` past those of `prev` (the same run, records only appended): what a page adds to what it has. */
-function appended(prev: RunView, next: RunView) {
+/** How much of a run's growing view a page has: the lengths of its arrays when it was sent. */
+type Sent = { id: string; decisions: number; series: number; checkpoints: number; events: number };
+const sentOf = (v: RunView): Sent => ({ id: v.run.id, decisions: v.decisions.length, series: v.series.length, checkpoints: v.checkpoints.length, events: v.events.length });
+
+/** The records of `view` past those a page has (`sent`; records are only appended): what it adds to what it has. */
+function appended(sent: Sent, view: RunView) {
   return {
-    run: next.run,
-    targets: next.targets,
-    decisions: next.decisions.slice(prev.decisions.length),
-    series: next.series.slice(prev.series.length),
-    checkpoints: next.checkpoints.slice(prev.checkpoints.length),
-    events: next.events.slice(prev.events.length),
-    // Small, and an earlier one may change (a recovery filled in, a command taken): whole.
-    failures: next.failures,
-    commands: next.commands,
+    run: view.run,
+    targets: view.targets,
+    decisions: view.decisions.slice(sent.decisions),
+    series: view.series.slice(sent.series),
+    checkpoints: view.checkpoints.slice(sent.checkpoints),
+    events: view.events.slice(sent.events),
+    // Small, and an earlier one may change (a recovery filled in, a command taken, a gap closed): whole.
+    failures: view.failures,
+    commands: view.commands,
+    gaps: view.gaps,
   };
 }
 
 /**
  * Server-sent events: `overview` (the runs, which one is live) when it changes; `run` (the followed
  * run's whole view) first, then `append` (only the records added since, see `appended`) each time
- * they change, looked for every `liveEveryMs`. Follows `?run=ID`, else the live run, else the
- * newest. A run whose controller died turns `interrupted` in the next overview and run summary.
+ * they change, looked for every `liveEveryMs`; each look reads only the rows added since the last
+ * (RunReader). Follows `?run=ID`, else the live run, else the newest. A run whose controller died
+ * turns `interrupted` in the next overview and run summary.
  */
 function liveStream(c: Context, o: DashboardAppOptions, sleep: (ms: number) => Promise<void>) {
   const asked = c.req.query('run');
   return streamSSE(c, async (stream) => {
     let lastOverview = '';
-    let sent: RunView | undefined;
+    let sent: Sent | undefined;
     let sentKey = '';
     while (!stream.aborted && !stream.closed) {
       try {
@@ -126,13 +132,13 @@ function liveStream(c: Context, o: DashboardAppOptions, sleep: (ms: number) => P
       lastOverview = ov;
       const id = asked ?? overview.liveRunId ?? overview.runs[0]?.id;
       const view = id ? o.data.run(id) : undefined;
-      if (view) {
-        const key = JSON.stringify([view.run, view.decisions.length, view.events.length, view.failures, view.commands]);
-        if (!sent || sent.run.id !== view.run.id) await stream.writeSSE({ event: 'run', data: JSON.stringify(view) });
-        else if (key !== sentKey) await stream.writeSSE({ event: 'append', data: JSON.stringify(appended(sent, view)) });
-        sent = view;
-        sentKey = key;
-      }
+      if (!view) return;
+      // The view is shared with other pages and grows as they read: what this page gets is taken before any await.
+      const key = JSON.stringify([view.run, view.decisions.length, view.events.length, view.failures, view.commands]);
+      const event = !sent || sent.id !== view.run.id ? { event: 'run', data: JSON.stringify(view) } : key !== sentKey ? { event: 'append', data: JSON.stringify(appended(sent, view)) } : undefined;
+      sent = sentOf(view);
+      sentKey = key;
+      if (event) await stream.writeSSE(event);
     }
   });
 }

@@ -12,11 +12,11 @@ export interface ControlStore {
   listRuns(): ControlRun[];
   getRun(id: string): ControlRun | undefined;
   recordDecision(d: DecisionRecord): void;
-  /** Oldest first. */
-  decisions(runId: string): DecisionRecord[];
+  /** Oldest first; from `skip` on (the first `skip` left out: what a reader that has them does not read again). */
+  decisions(runId: string, skip?: number): DecisionRecord[];
   recordEvent(e: ControlEvent): void;
-  /** Oldest first; `kind` filters. */
-  events(runId: string, kind?: string): ControlEvent[];
+  /** Oldest first; `kind` filters; from `skip` on, as for decisions. */
+  events(runId: string, kind?: string, skip?: number): ControlEvent[];
   /** Inserts or replaces a reconfiguration record (by id), durably, before the step it names is taken. */
   saveReconfiguration(r: ReconfigRecord): void;
   /** The newest reconfiguration of `target` not in a final step, if any (what a restarted controller must finish). */

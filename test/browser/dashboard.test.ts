@@ -1,11 +1,16 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { SqliteControlStore } from '../../src/adapters/sqlite/sqlite-control-store.js';
+import type { ControlRun } from '../../src/core/control/records.js';
 import { SqliteProfileStore } from '../../src/adapters/sqlite/sqlite-profile-store.js';
-import { notRecoveredMeasurements, syntheticMeasurements, syntheticProfile, withSeries } from '../support/profile-fixture.js';
+import { JAR, notRecoveredMeasurements, syntheticMeasurements, syntheticProfile, withSeries } from '../support/profile-fixture.js';
+import { jobIdentity } from '../../src/core/job-identity.js';
+import { builtInJob } from '../../src/core/jobs.js';
 import { writeEvaluationFixtures } from '../support/evaluation-fixture.js';
 import { DashboardData } from '../../src/app/dashboard/data.js';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/serve.js';
@@ -13,6 +18,11 @@ import { controlledRunWithKill } from '../fakes/controlled-run.js';
 import { findChromium } from '../../src/adapters/system/executables.js';
 
 const TOKEN = 'browser-test-token-0123456789';
+/**
+ * Where the screenshots go, only when asked (CI leaves the tree clean): KHAOS_SCREENSHOTS=1 writes
+ * docs/dashboard/ (the committed ones), any other value is a directory to write them to.
+ */
+const SCREENSHOTS = process.env.KHAOS_SCREENSHOTS === '1' ? path.join(path.dirname(fileURLToPath(import.meta.url)), '../../docs/dashboard') : process.env.KHAOS_SCREENSHOTS || undefined;
 const executablePath = findChromium();
 if (!executablePath) throw new Error('no chromium on PATH: install Debian’s chromium package (apt-get install chromium), or set KHAOS_CHROMIUM');
 
@@ -34,13 +44,17 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     store = new SqliteControlStore(path.join(home, 'control.db'));
     await controlledRunWithKill(store, 'khaos+', 'run-live', { config: { job: { kind: 'iot' }, control: { options: { latencyTargetMs: 1000, recoveryTargetS: 20 } } } });
     store.setRunStatus('run-live', 'running');
+    olderRuns(store);
     const profiles = new SqliteProfileStore(path.join(home, 'khaos.db'));
-    profiles.createProfile(syntheticProfile('p-1'));
+    const profile = syntheticProfile('p-1');
+    profiles.createProfile({ ...profile, plan: { ...profile.plan, jobIdentity: jobIdentity(builtInJob('iot'), 1, JAR) } });
     const ms = syntheticMeasurements(3, 'p-1').map((m) => withSeries(m));
     for (const pointIndex of new Set(ms.map((m) => m.pointIndex))) {
-      profiles.saveStep({ profileId: 'p-1', pointIndex, repetition: 0, status: 'done', startedAtMs: 1, endedAtMs: 2 }, ms.filter((m) => m.pointIndex === pointIndex));
+      const at = ms.find((m) => m.pointIndex === pointIndex)!.injectedAtMs;
+      profiles.saveStep({ profileId: 'p-1', pointIndex, repetition: 0, status: 'done', startedAtMs: at - 60_000, endedAtMs: at + 420_000 }, ms.filter((m) => m.pointIndex === pointIndex));
     }
-    profiles.saveStep({ profileId: 'p-1', pointIndex: 0, repetition: 1, status: 'done', startedAtMs: 3, endedAtMs: 4 }, notRecoveredMeasurements('p-1'));
+    const failed = notRecoveredMeasurements('p-1');
+    profiles.saveStep({ profileId: 'p-1', pointIndex: 0, repetition: 1, status: 'done', startedAtMs: failed[0]!.injectedAtMs - 60_000, endedAtMs: failed[1]!.injectedAtMs + 660_000 }, failed);
     profiles.close();
     const { dashboardSources } = await import('../../src/compose.js');
     const evaluations = writeEvaluationFixtures(home);
@@ -50,7 +64,30 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
   });
 
+  /**
+   * Two runs older than run-live, from its records: run-gaps (stopped) with a 10-minute hole in its
+   * decisions and one decision without a latency; run-dies, running under a process this test kills.
+   */
+  function olderRuns(st: SqliteControlStore) {
+    const live = st.getRun('run-live')!;
+    const ds = st.decisions('run-live');
+    const copy = (runId: string, startedAtMs: number, over: Partial<ControlRun>) => {
+      st.createRun({ ...live, id: runId, startedAtMs, ...over });
+      const shift = startedAtMs - live.startedAtMs;
+      ds.forEach((d, i) => {
+        const hole = runId === 'run-gaps' && i >= ds.length / 2 ? 600_000 : 0;
+        const observation = { ...d.observation, atMs: d.atMs + shift + hole, ...(i === 3 ? { latencyMs: Number.NaN } : {}) };
+        st.recordDecision({ ...d, runId, atMs: d.atMs + shift + hole, observation });
+      });
+    };
+    copy('run-gaps', live.startedAtMs - 7_200_000, { status: 'stopped' });
+    dying = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], { stdio: 'ignore' });
+    copy('run-dies', live.startedAtMs - 3_600_000, { status: 'running', ownerPid: dying.pid });
+  }
+  let dying: ChildProcess | undefined;
+
   afterAll(async () => {
+    dying?.kill('SIGKILL');
     await browser?.close();
     await dashboard?.close();
     close?.();
@@ -129,13 +166,40 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     await page.close();
   });
 
-  it('a controller that dies while the page is open: the page says it stopped, and when', async () => {
-    const page = await open('#/live');
+  it('a controller that dies while the page is open: the page says it stopped, and when; one that stops, too', async () => {
+    const page = await open('#/runs/run-dies');
+    await page.waitForSelector('#run-status[data-status="running"]');
+    const exited = new Promise((r) => dying!.once('exit', r));
+    dying!.kill('SIGKILL');
+    await exited;
+    await page.waitForSelector('#run-status[data-status="interrupted"]', { timeout: 5000 });
+    const last = store.decisions('run-dies').at(-1)!.atMs;
+    expect(await page.textContent('#run-status')).toContain(`the controller stopped without closing the run (killed?) — its last record at ${new Date(last).toISOString().replace('T', ' ').slice(0, 19)} UTC`);
+    await page.goto(`${dashboard.url}#/live`);
     await page.waitForSelector('#run-status[data-status="running"]');
     store.setRunStatus('run-live', 'stopped');
     await page.waitForSelector('#run-status[data-status="stopped"]', { timeout: 5000 });
     expect(await page.textContent('#run-status')).toMatch(/stopped — its last record at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
     store.setRunStatus('run-live', 'running');
+    await page.close();
+  });
+
+  it('records with gaps: the page names the stretch with no decision, the charts break there, a missing latency is no point', async () => {
+    const page = await open('#/runs/run-gaps');
+    await page.waitForSelector('#gaps');
+    const ds = store.decisions('run-gaps');
+    const before = ds[Math.ceil(ds.length / 2) - 1]!.atMs;
+    const after = ds[Math.ceil(ds.length / 2)]!.atMs;
+    const t = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+    expect(await page.textContent('#gaps')).toBe(`No decision recorded from ${t(before)} UTC to ${t(after)} UTC (the controller stopped or stalled, or the records have a hole): the charts break there.`);
+    for (const id of ['rate', 'latency', 'lag', 'interval']) {
+      // Every decision and the break.
+      expect(Number(await page.getAttribute(`#chart-${id}`, 'data-points'))).toBe(ds.length + 1);
+      expect(await page.isVisible(`#chart-${id} canvas`)).toBe(true);
+    }
+    const series = await page.evaluate(async () => (await (await fetch('/api/runs/run-gaps')).json()).series);
+    expect(series[3].latencyMs).toBeNull(); // recorded as NaN: no point, the latency line breaks there
+    expect(consoleErrors).toEqual([]);
     await page.close();
   });
 
@@ -153,6 +217,12 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     expect(await page.textContent('#plan')).toMatch(/kill, timed before-checkpoint \(0\.5 s before the next checkpoint\)/);
     expect(await page.textContent('#not-recovered')).toMatch(/^1 timed out .*, 1 unmeasured .*0\.1 at 10 s \(timeout\), 0\.1 at 30 s \(unmeasured\)\.$/);
     expect(await page.locator('#failure-charts .chart canvas').count()).toBe(14);
+    if (SCREENSHOTS) {
+      await page.setViewportSize({ width: 1300, height: 800 });
+      // From the timeouts to the first failures' series (the whole page would be over 300 KB).
+      const top = (await page.locator('#not-recovered').boundingBox())!.y - 40;
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-profile.png'), fullPage: true, clip: { x: 0, y: top, width: 1300, height: 1250 } });
+    }
     for (const n of await page.locator('#failure-charts .plot').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-points'))))) expect(n).toBeGreaterThan(40);
     await page.goto(`${dashboard.url}#/models/p-1`);
     await page.waitForSelector('#cv');
@@ -162,6 +232,7 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     }
     expect(await page.textContent('#cv')).toContain('(chosen)');
     expect(await page.textContent('main')).toContain('1 learned in production');
+    expect(await page.textContent('#fitted-for')).toMatch(new RegExp(`^Fitted for: iot · entry class \\S+ · parallelism 1 · jar sha256 ${JAR.slice(0, 16)}… · .*fingerprint [0-9a-f]{16} · Flink 1\\.20\\.1$`));
     await page.goto(`${dashboard.url}#/evaluations`);
     await page.waitForSelector('.evaluation .pareto canvas');
     expect(await page.locator('.evaluation .kind').allTextContents()).toEqual(['SIMULATED (the fluid model, not measured on Flink)', 'MEASURED on Flink']);
@@ -169,19 +240,20 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     expect(await page.textContent('.evaluation[data-kind="measured"] .gaps')).toMatch(/khaos\+.*12\.0 s \/ 10\.0 s.*16\.67 %/s);
     // Each run's interval over time (khaos+ stepping 30 → 10 → 20 s in the simulated one) and its recoveries against the 20 s target.
     for (const kind of ['simulated', 'measured']) expect(await page.isVisible(`.evaluation[data-kind="${kind}"] .intervals canvas`)).toBe(true);
-    expect(Number(await page.getAttribute('.evaluation[data-kind="simulated"] .intervals', 'data-points'))).toBe(4); // 0, 1200, 2400 s and the end
+    expect(Number(await page.getAttribute('.evaluation[data-kind="simulated"] .intervals', 'data-points'))).toBe(5); // 0, 800, 1200, 2400 s and the end
     const simRecoveries = await page.locator('.evaluation[data-kind="simulated"] .recoveries tr').allTextContents();
     expect(simRecoveries).toEqual(['failurestatic:10sstatic:30skhaos+oracle', 'F1at 900 s: 14.0 s ✓at 900 s: 31.0 s ✗at 900 s: 14.0 s ✓at 900 s: 14.0 s ✓', 'F2at 2700 s: 12.0 s ✓at 2700 s: not recovered ✗at 2700 s: 12.0 s ✓at 2700 s: 12.0 s ✓']);
     expect(await page.textContent('.evaluation[data-kind="measured"] .recoveries')).toMatch(/F1at 300 s: 12\.0 s ✓at 300 s: 25\.0 s ✗at 300 s: 11\.0 s ✓/);
-    if (process.env.KHAOS_SCREENSHOTS) {
+    if (SCREENSHOTS) {
       await page.setViewportSize({ width: 1300, height: 800 });
-      await page.screenshot({ path: path.join(process.env.KHAOS_SCREENSHOTS, 'dashboard-evaluations.png'), fullPage: true });
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-evaluations.png'), fullPage: true });
       await page.goto(`${dashboard.url}#/models/p-1`);
       await page.waitForSelector('#cv');
-      await page.screenshot({ path: path.join(process.env.KHAOS_SCREENSHOTS, 'dashboard-models.png'), fullPage: true });
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-models.png'), fullPage: true });
       await page.goto(`${dashboard.url}#/live`);
       await page.waitForSelector('#timeline tr.decision');
-      await page.screenshot({ path: path.join(process.env.KHAOS_SCREENSHOTS, 'dashboard-live.png'), fullPage: false });
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-live.png'), fullPage: false });
+      for (const f of ['evaluations', 'models', 'live', 'profile']) expect(fs.statSync(path.join(SCREENSHOTS, `dashboard-${f}.png`)).size).toBeLessThan(300 * 1024);
     }
     await page.close();
     expect(consoleErrors).toEqual([]);

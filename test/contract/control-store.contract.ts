@@ -45,6 +45,11 @@ export function controlStoreContract(name: string, open: () => { store: ControlS
       expect(s.events('a').map((e) => e.kind)).toEqual(['checkpoint', 'error']);
       expect(s.events('a', 'error')).toHaveLength(1);
       expect(s.decisions('none')).toEqual([]);
+      // A reader that has the first ones reads only those after them (the dashboard's live view).
+      expect(s.decisions('a', 1).map((d) => d.toIntervalMs)).toEqual([5000]);
+      expect(s.decisions('a', 2)).toEqual([]);
+      expect(s.events('a', undefined, 1).map((e) => e.kind)).toEqual(['error']);
+      expect(s.events('a', 'error', 1)).toEqual([]);
       s.close();
     });
 

@@ -4,11 +4,11 @@ import { judgeScenario } from '../../src/core/evaluation/verdict.js';
 import { measuredTimeline, simulatedTimeline } from '../../src/core/evaluation/timeline.js';
 import type { RealRunRecord } from '../../src/core/evaluation/real-run.js';
 
-/** An hour at one interval a second, `khaos+` stepping 30 s → 10 s → 20 s; two failures (the second one not recovered by static:30s). */
+/** An hour at one interval a second, `khaos+` stepping 30 s → 10 s → 20 s, the oracle 25 s → 12 s; two failures (the second one not recovered by static:30s). */
 const simRuns = (names: string[]) =>
   names.map((name) => ({
     name,
-    intervalMs: Array.from({ length: 3600 }, (_, s) => (name === 'static:10s' ? 10_000 : name === 'static:30s' ? 30_000 : s < 1200 ? 30_000 : s < 2400 ? 10_000 : 20_000)),
+    intervalMs: Array.from({ length: 3600 }, (_, s) => (name === 'static:10s' ? 10_000 : name === 'static:30s' ? 30_000 : name === 'oracle' ? (s < 800 ? 25_000 : 12_000) : s < 1200 ? 30_000 : s < 2400 ? 10_000 : 20_000)),
     failures: [{ atSec: 900, recoverySec: name === 'static:30s' ? 31 : 14 }, { atSec: 2700, recoverySec: name === 'static:30s' ? null : 12 }],
   }));
 

@@ -2,8 +2,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import Database from 'better-sqlite3';
 import { MemoryControlStore } from '../../src/adapters/memory/memory-control-store.js';
+import { SqliteControlStore } from '../../src/adapters/sqlite/sqlite-control-store.js';
+import { SqliteProfileStore } from '../../src/adapters/sqlite/sqlite-profile-store.js';
 import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
 import { KhaosError } from '../../src/core/errors.js';
 import { DashboardData, type DashboardSources } from '../../src/app/dashboard/data.js';
@@ -133,13 +136,18 @@ describe('dashboard API over the records of a real controller on the fake platfo
     const m = await (await get('/api/models/p-1')).json();
     const expected = profileModelData(record, ms, record.plan.seed);
     expect(m.profiled).toHaveLength(expected.samples.length);
+    expect(m.fittedFor).toEqual({ jarSha256: record.provenance.jobJarSha256, flinkVersion: '1.20.1' }); // recorded before job identities: none
     expect(m.production).toEqual([expect.objectContaining({ runId: 'run-1', recoverySec: store.events('run-1', 'recovery').map((e) => (e.data as { sample: { recoverySec: number } }).sample.recoverySec)[0] })]);
     expect(m.fitting.models.filter((x: { chosen: boolean }) => x.chosen).map((x: { kind: string }) => x.kind).sort()).toEqual(['latency', 'recovery']);
     expect(m.fitting.curves.recovery.map((c: { ciMs: number }) => c.ciMs)).toEqual(expected.intervals);
     expect((await get('/api/models/nope')).status).toBe(404);
   });
 
-  it('streams the overview and the live run by server-sent events', async () => {
+  it('streams the overview and the live run by server-sent events, each look reading only the rows added since the last', async () => {
+    // Every read of decisions, with how many it skipped.
+    const reads: number[] = [];
+    const decisions = store.decisions.bind(store);
+    const spy = vi.spyOn(store, 'decisions').mockImplementation((runId, skip) => (reads.push(skip ?? 0), decisions(runId, skip)));
     const res = await dashboard(store).get('/api/live');
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const reader = res.body!.getReader();
@@ -150,14 +158,19 @@ describe('dashboard API over the records of a real controller on the fake platfo
     await until(/event: run\ndata: .*\n\n/);
     expect(text).toMatch(/^event: overview\ndata: \{"runs":\[\{"id":"run-1"/);
     // A new decision: only it is sent, as an append.
-    const last = store.decisions('run-1').at(-1)!;
+    const last = decisions('run-1').at(-1)!;
     store.recordDecision({ ...last, atMs: last.atMs + 1000, reason: 'the appended one' });
     await until(/event: append\ndata: .*\n\n/);
     await reader.cancel();
     const append = JSON.parse(/event: append\ndata: (.*)\n\n/.exec(text)![1]!);
     expect(append.decisions.map((d: { reason: string }) => d.reason)).toEqual(['the appended one']);
     expect(append.series).toHaveLength(1);
-    expect(append.run.decisions).toBe(store.decisions('run-1').length);
+    expect(append.run.decisions).toBe(decisions('run-1').length);
+    // The first look read them all (skip 0); every later one only past what it had.
+    spy.mockRestore();
+    expect(reads[0]).toBe(0);
+    expect(reads.slice(1).every((n) => n >= append.run.decisions - 1)).toBe(true);
+    expect(reads.filter((n) => n === 0)).toHaveLength(1);
   });
 });
 
@@ -233,5 +246,65 @@ describe('khaos dashboard: bad flags are refused before anything is bound', () =
     expect(err.join('')).toMatch(/--port must be a port number \(0–65535\), got "70000"/);
     expect(await main(['control', '--dashboard-port', '9000'], io)).toBe(2);
     expect(err.join('')).toMatch(/--dashboard-port goes with --dashboard/);
+  });
+
+  it('a port in use: the command says which, and how to pick another (exit 3)', async () => {
+    const { main } = await import('../../src/cli/main.js');
+    const { processIo } = await import('../../src/cli/common.js');
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const err: string[] = [];
+    const home = process.env.KHAOS_HOME;
+    process.env.KHAOS_HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-dash-port-'));
+    try {
+      expect(await main(['dashboard', '--port', String(port)], processIo({ out: () => {}, err: (s: string) => void err.push(s) }))).toBe(3);
+    } finally {
+      process.env.KHAOS_HOME = home;
+      await new Promise((r) => blocker.close(r));
+    }
+    expect(err.join('')).toMatch(new RegExp(`port ${port} is in use on 127\\.0\\.0\\.1\n {2}→ give another with --port N`));
+  });
+});
+
+describe('dashboard over databases of older schema versions', () => {
+  it('reads a control.db of an older version as it is (no commands table; the file is not migrated); refuses an older khaos.db naming the command that migrates it', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-dash-old-'));
+    const saved = process.env.KHAOS_HOME;
+    process.env.KHAOS_HOME = home;
+    try {
+      const control = new SqliteControlStore(path.join(home, 'control.db'));
+      await controlledRunWithKill(control, 'khaos+', 'run-old', { seconds: 60 });
+      control.close();
+      // Made older as an earlier Khaos left it: version 2 had no commands table; version 1 of khaos.db no calibrations.
+      const downgrade = (file: string, sql: string, version: number) => {
+        const db = new Database(file);
+        db.exec(sql);
+        db.pragma(`user_version = ${version}`);
+        db.close();
+      };
+      downgrade(path.join(home, 'control.db'), 'DROP TABLE commands', 2);
+      new SqliteProfileStore(path.join(home, 'khaos.db')).close();
+      downgrade(path.join(home, 'khaos.db'), 'DROP TABLE calibrations', 1);
+      const { dashboardSources } = await import('../../src/compose.js');
+      const sources = dashboardSources();
+      const app = dashboardApp({ data: new DashboardData(sources), token: TOKEN, host: '127.0.0.1', liveEveryMs: 10 });
+      const get = (p: string) => app.request(p, { headers: { host: HOST } });
+      const ov = await (await get('/api/overview')).json();
+      expect(ov.runs.map((r: { id: string; status: string }) => [r.id, r.status])).toEqual([['run-old', 'stopped']]);
+      const v = await (await get('/api/runs/run-old')).json();
+      expect(v.decisions.length).toBeGreaterThan(0);
+      expect(v.commands).toEqual([]);
+      const profiles = await get('/api/profiles');
+      expect(profiles.status).toBe(500);
+      expect(await profiles.json()).toEqual({ error: expect.stringMatching(/profile database .*khaos\.db has schema version 1; this Khaos reads version 2/), hint: 'run `npx khaos profile list` once: it migrates the file' });
+      sources.close();
+      const db = new Database(path.join(home, 'control.db'), { readonly: true });
+      expect(db.pragma('user_version', { simple: true })).toBe(2); // read, not migrated
+      db.close();
+    } finally {
+      process.env.KHAOS_HOME = saved;
+      fs.rmSync(home, { recursive: true, force: true });
+    }
   });
 });

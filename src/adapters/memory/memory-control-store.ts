@@ -29,14 +29,14 @@ export class MemoryControlStore implements ControlStore {
   recordDecision(d: DecisionRecord): void {
     this.decisionRows.push(copy(d));
   }
-  decisions(runId: string): DecisionRecord[] {
-    return copy(this.decisionRows.filter((d) => d.runId === runId));
+  decisions(runId: string, skip = 0): DecisionRecord[] {
+    return copy(this.decisionRows.filter((d) => d.runId === runId).slice(skip));
   }
   recordEvent(e: ControlEvent): void {
     this.eventRows.push(copy(e));
   }
-  events(runId: string, kind?: string): ControlEvent[] {
-    return copy(this.eventRows.filter((e) => e.runId === runId && (kind === undefined || e.kind === kind)));
+  events(runId: string, kind?: string, skip = 0): ControlEvent[] {
+    return copy(this.eventRows.filter((e) => e.runId === runId && (kind === undefined || e.kind === kind)).slice(skip));
   }
   private readonly reconfigRows: ReconfigRecord[] = [];
   saveReconfiguration(r: ReconfigRecord): void {

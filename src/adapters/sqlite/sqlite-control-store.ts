@@ -132,18 +132,18 @@ export class SqliteControlStore implements ControlStore {
     this.db.prepare('INSERT INTO decisions (run_id, at_ms, data_json) VALUES (?, ?, ?)').run(d.runId, d.atMs, json(d));
   }
 
-  decisions(runId: string): DecisionRecord[] {
-    return this.db.prepare<[string], { data_json: string }>('SELECT data_json FROM decisions WHERE run_id = ? ORDER BY seq').all(runId).map((r) => JSON.parse(r.data_json) as DecisionRecord);
+  decisions(runId: string, skip = 0): DecisionRecord[] {
+    return this.db.prepare<[string, number], { data_json: string }>('SELECT data_json FROM decisions WHERE run_id = ? ORDER BY seq LIMIT -1 OFFSET ?').all(runId, skip).map((r) => JSON.parse(r.data_json) as DecisionRecord);
   }
 
   recordEvent(e: ControlEvent): void {
     this.db.prepare('INSERT INTO events (run_id, at_ms, kind, data_json) VALUES (?, ?, ?, ?)').run(e.runId, e.atMs, e.kind, json(e));
   }
 
-  events(runId: string, kind?: string): ControlEvent[] {
+  events(runId: string, kind?: string, skip = 0): ControlEvent[] {
     const rows = kind
-      ? this.db.prepare<[string, string], { data_json: string }>('SELECT data_json FROM events WHERE run_id = ? AND kind = ? ORDER BY seq').all(runId, kind)
-      : this.db.prepare<[string], { data_json: string }>('SELECT data_json FROM events WHERE run_id = ? ORDER BY seq').all(runId);
+      ? this.db.prepare<[string, string, number], { data_json: string }>('SELECT data_json FROM events WHERE run_id = ? AND kind = ? ORDER BY seq LIMIT -1 OFFSET ?').all(runId, kind, skip)
+      : this.db.prepare<[string, number], { data_json: string }>('SELECT data_json FROM events WHERE run_id = ? ORDER BY seq LIMIT -1 OFFSET ?').all(runId, skip);
     return rows.map((r) => JSON.parse(r.data_json) as ControlEvent);
   }
 

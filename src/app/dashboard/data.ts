@@ -3,7 +3,7 @@ import type { OperatorCommand } from '../../core/control/records.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ControlStore } from '../../ports/control-store.js';
 import type { ProfileStore } from '../../ports/profile-store.js';
-import { runSummaries, runView, type RunSummary, type RunView } from '../control/run-records.js';
+import { RunReader, type RunSummary, type RunView } from '../control/run-records.js';
 import { parseOperatorCommand } from './commands.js';
 import { controlMetrics } from './metrics.js';
 import { profileView } from './profiles.js';
@@ -54,21 +54,43 @@ export class DashboardData {
     return store ? f(store) : none;
   }
 
+  /** One reader per run, kept: each look reads only the records added since the last (RunReader). */
+  private readonly readers = new Map<string, RunReader>();
+  private readersOf?: ControlStore;
+
+  private reader(store: ControlStore, id: string): RunReader {
+    if (this.readersOf !== store) {
+      this.readers.clear();
+      this.readersOf = store;
+    }
+    let r = this.readers.get(id);
+    if (!r) this.readers.set(id, (r = new RunReader(store, id, this.s.alive)));
+    return r;
+  }
+
+  /** Every run, newest first, with its view as read now. */
+  private views(store: ControlStore): RunView[] {
+    return store.listRuns().flatMap((r) => this.reader(store, r.id).read() ?? []);
+  }
+
   overview(): Overview {
-    const runs = this.withControl((st) => runSummaries(st, this.s.alive), []);
+    const runs = this.withControl((st) => this.views(st).map((v) => v.run), []);
     return { runs: runs.map(withoutConfig), liveRunId: runs.find((r) => r.status === 'running')?.id, hint: runs.length ? undefined : NO_RUNS_HINT, nowMs: this.s.clock.now() };
   }
 
+  /**
+   * A run's view as read now. The view is the reader's own and grows with each read (its arrays
+   * only get longer): a caller that keeps it takes what it needs before the next read.
+   */
   run(id: string): RunView | undefined {
-    return this.withControl((st) => runView(st, id, this.s.alive), undefined);
+    return this.withControl((st) => this.reader(st, id).read(), undefined);
   }
 
   /** Prometheus text: every running run, or the newest run when none runs; empty without records. */
   metrics(): string {
     const views = this.withControl((st) => {
-      const runs = runSummaries(st, this.s.alive);
-      const shown = runs.some((r) => r.status === 'running') ? runs.filter((r) => r.status === 'running') : runs.slice(0, 1);
-      return shown.flatMap((r) => runView(st, r.id, this.s.alive) ?? []);
+      const all = this.views(st);
+      return all.some((v) => v.run.status === 'running') ? all.filter((v) => v.run.status === 'running') : all.slice(0, 1);
     }, [] as RunView[]);
     return controlMetrics(views);
   }
@@ -112,6 +134,8 @@ export class DashboardData {
     return {
       profileId: id,
       job: record.plan.job,
+      /** The job the models are fitted for: the profile's job identity (absent in profiles recorded before them), and its jar's sha256. */
+      fittedFor: { identity: record.plan.jobIdentity, jarSha256: record.provenance.jobJarSha256, flinkVersion: record.provenance.flinkVersion },
       intervalsMs: intervals,
       profiled: samples,
       production,

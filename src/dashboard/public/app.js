@@ -116,7 +116,8 @@ function renderRun(v, live) {
   }
   shell.view = v;
   const idle = live && v.run.status !== 'running' ? hint('no controller is running now: this is the newest run; start one with `npx khaos control --config FILE --dashboard`') : '';
-  document.getElementById('status-slot').innerHTML = statusLine(v.run) + idle;
+  const gaps = (v.gaps ?? []).length ? `<p class="gaps" id="gaps">No decision recorded ${v.gaps.map((g) => `from ${time(g.fromMs)} to ${time(g.toMs)}`).join(', ')} (the controller stopped or stalled, or the records have a hole): the charts break there.</p>` : '';
+  document.getElementById('status-slot').innerHTML = statusLine(v.run) + idle + gaps;
   if (!document.getElementById('controls') || v.run.status !== 'running') document.getElementById('controls-slot').innerHTML = controls(v.run);
   drawCharts(document.getElementById('charts'), v);
   document.getElementById('failures-slot').innerHTML = failuresTable(v);
@@ -135,7 +136,7 @@ function follow(runId) {
   stream.addEventListener('append', (e) => {
     const a = JSON.parse(e.data);
     for (const k of ['decisions', 'series', 'checkpoints', 'events']) view[k].push(...a[k]);
-    Object.assign(view, { run: a.run, targets: a.targets, failures: a.failures, commands: a.commands });
+    Object.assign(view, { run: a.run, targets: a.targets, failures: a.failures, commands: a.commands, gaps: a.gaps });
     renderRun(view, !runId);
   });
   stream.addEventListener('problem', (e) => {

@@ -52,8 +52,10 @@ const plots = new Map();
 
 /** Draws (or updates) every chart of the live view into `root` from run view `v`. */
 export function drawCharts(root, v) {
+  // A point with no value just after each gap's start: the lines break there instead of joining across it.
+  const breaks = (v.gaps ?? []).map((g) => secs(g.fromMs) + 0.001);
   for (const c of CHARTS) {
-    const data = aligned(c.data(v));
+    const data = aligned(c.data(v).map(([xs, ys]) => [[...xs, ...breaks], [...ys, ...breaks.map(() => null)]]));
     const hasData = data.slice(1).some((col) => col.some((y) => y !== null && y !== undefined));
     let box = root.querySelector(`#chart-${c.id}`);
     if (!box) {
@@ -70,7 +72,8 @@ export function drawCharts(root, v) {
       existing.setData(data);
       continue;
     }
-    const opts = { width: WIDTH(), height: 220, series: [{}, ...c.series.map((s) => ({ spanGaps: true, ...s }))], scales: { x: { time: true } } };
+    // No spanGaps: a missing value (null: a metric not reported, a gap in the records) breaks the line; other series' points (undefined) do not.
+    const opts = { width: WIDTH(), height: 220, series: [{}, ...c.series], scales: { x: { time: true } } };
     plots.set(c.id, new uPlot(opts, data, box.querySelector('.plot')));
   }
 }

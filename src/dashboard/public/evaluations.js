@@ -54,7 +54,7 @@ function one(e, i) {
     ? `<h3>Simulator against the measured runs</h3><table class="gaps"><tr><th>policy</th><th>median recovery measured / simulated</th><th>gap</th><th>latency share measured / simulated</th><th>gap</th></tr>${e.gaps
         .map((g) => `<tr><td>${esc(g.name)}</td><td>${s1(g.realMedianRecoveryS)} / ${s1(g.simMedianRecoveryS)}</td><td>${pct(g.recoveryGap)}</td><td>${pct(g.realLatencyShare)} / ${pct(g.simLatencyShare)}</td><td>${pct(g.latencyShareGap)}</td></tr>`)
         .join('')}</table>`
-    : '';
+    : `<p class="no-gap">${e.kind === 'simulated' ? 'Simulator against measurement: none here (a simulated evaluation has nothing measured to compare with). A real evaluation (<code>khaos evaluate</code> without <code>--sim</code>) replays its runs in the simulator and writes the gap to sim-vs-real.json.' : 'Simulator against measurement: no sim-vs-real.json in this evaluation.'}</p>`;
   return `<section class="evaluation" data-kind="${e.kind}"><h2>${esc(e.dir)} — <span class="kind">${label}</span></h2>
     <p class="verdict">${esc(e.verdict.reason)}</p>
     <table class="qos"><tr><th>policy</th><th>latency violation share</th><th>recovery violations</th><th>mean recovery</th><th>max recovery</th><th>checkpoint overhead</th><th>changes</th></tr>${rows.join('')}</table>

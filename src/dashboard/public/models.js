@@ -32,8 +32,13 @@ export function renderModels(root, m) {
         .map((x) => `<tr><td>${x.kind}</td><td>${esc(x.variant)}${x.chosen ? ' (chosen)' : ''}</td><td>${x.cvMape === null ? '—' : `${(x.cvMape * 100).toFixed(1)} %`}</td><td>${x.r2 === null ? '—' : x.r2.toFixed(3)}</td></tr>`)
         .join('')}</table><p>Fitted on ${m.fitting.n} recovered failures of the profile, cross-validated (the figures of the profile report).</p>`
     : `<p class="hint">${esc(m.fitting.reason)}</p>`;
+  const id = m.fittedFor.identity;
+  const fittedFor = id
+    ? `${esc(id.name)} · entry class ${esc(id.entryClass)} · parallelism ${id.parallelism} · jar sha256 ${esc(id.jarSha256.slice(0, 16))}…${Object.keys(id.recoveryConf).length ? ` · ${Object.entries(id.recoveryConf).map(([k, v]) => `${esc(k)}=${esc(v)}`).join(', ')}` : ''} · fingerprint ${esc(id.fingerprint)}`
+    : `${esc(m.job)}, jar sha256 ${esc(m.fittedFor.jarSha256.slice(0, 16))}… (a profile recorded before job identities)`;
   root.innerHTML = `<h2>Models of profile ${esc(m.profileId)} — job ${esc(m.job)}</h2>
-    <p>${m.profiled.length} profiled samples, ${m.production.length} learned in production (control runs of this job), ${m.timeouts.length} timeouts.</p>
+    <p id="fitted-for">Fitted for: ${fittedFor} · Flink ${esc(m.fittedFor.flinkVersion)}</p>
+    <p id="samples-count">${m.profiled.length} profiled samples (small dots, one colour per interval), ${m.production.length} learned in production (large black dots: failures measured by control runs of job ${esc(m.job)}), ${m.timeouts.length} timeouts.</p>
     <div class="charts"><div class="chart"><h3>Recovery (s) against throughput</h3><div id="model-recovery"></div></div>
     <div class="chart"><h3>p99 latency (ms) against throughput</h3><div id="model-latency"></div></div></div>${cv}`;
   chart(root.querySelector('#model-recovery'), m, 'recovery', (s) => s.recoverySec, 's');

@@ -35,14 +35,16 @@ const recoveryText = (m) => (m.outcome === 'recovered' ? `${fmt(m.recoverySec, 1
 
 function failureChart(box, f) {
   const s = f.series;
-  const data = aligned([[s.lag.map((p) => p[0]), s.lag.map((p) => p[1])], [s.throughputEps.map((p) => p[0]), s.throughputEps.map((p) => p[1])], [s.notRunning, s.notRunning.map(() => 0)]]);
+  // Throughput is not reported while the job is down: its line breaks there (null), the lag's goes on.
+  const tp = [[...s.throughputEps.map((p) => p[0]), ...s.notRunning], [...s.throughputEps.map((p) => p[1]), ...s.notRunning.map(() => null)]];
+  const data = aligned([[s.lag.map((p) => p[0]), s.lag.map((p) => p[1])], tp, [s.notRunning, s.notRunning.map(() => 0)]]);
   box.dataset.points = String(data[0].length);
   new uPlot(
     {
       width: 420, height: 180,
       series: [{}, { label: 'lag (records)', stroke: '#a5a', scale: 'lag', spanGaps: true }, { label: 'throughput (ev/s)', stroke: '#2a6', scale: 'eps', spanGaps: false }, { label: 'not RUNNING', stroke: '#c33', scale: 'lag', paths: () => null, points: { show: true, size: 5, fill: '#c33' } }],
       scales: { x: { time: false } },
-      axes: [{ label: 's from the failure' }, { scale: 'lag' }, { scale: 'eps', side: 1, grid: { show: false } }],
+      axes: [{ label: 's from the failure' }, { scale: 'lag', size: 64 }, { scale: 'eps', side: 1, size: 64, grid: { show: false } }],
     },
     data,
     box,
@@ -52,7 +54,7 @@ function failureChart(box, f) {
 export function renderProfile(root, p) {
   const { record, steps, failures, notRecovered } = p;
   const stepRows = steps.map((s) => `<tr><td>${s.pointIndex}.${s.repetition}</td><td>${esc(s.status)}</td><td>${time(s.startedAtMs)}</td><td>${fmt((s.endedAtMs - s.startedAtMs) / 1000)} s</td><td>${esc(s.error ?? '')}</td></tr>`);
-  const failureRows = failures.map((m, i) => `<tr class="${esc(m.outcome)}"><td>${stepKey(m)}</td><td>${time(m.injectedAtMs)}</td><td>${secs(m.ciMs)}</td><td>${esc(m.outcome)}</td><td>${fmt(m.throughputEps)}</td><td>${recoveryText(m)}</td><td>${fmt(m.detectionSec, 1)} / ${fmt(m.restartSec, 1)} / ${fmt(m.catchupSec, 1)}</td><td>${m.series ? `<a href="#failure-${i}" data-failure="${i}">series</a>` : 'no series (recorded before they were kept)'}</td></tr>`);
+  const failureRows = failures.map((m, i) => `<tr class="${esc(m.outcome)}"><td>${stepKey(m)}</td><td>${time(m.injectedAtMs)}</td><td>${secs(m.ciMs)}</td><td>${esc(m.outcome)}</td><td>${fmt(m.throughputEps)}</td><td>${recoveryText(m)}</td><td>${fmt(m.detectionSec, 1)} / ${fmt(m.restartSec, 1)} / ${fmt(m.catchupSec, 1)}</td><td>${m.series ? `<button class="link" data-failure="${i}">series</button>` : 'no series (recorded before they were kept)'}</td></tr>`);
   const bad = failures.filter((m) => m.outcome !== 'recovered');
   const notRecoveredText = bad.length === 0
     ? 'Every failure recovered within the time-out.'
@@ -67,4 +69,8 @@ export function renderProfile(root, p) {
       .map((m, i) => (m.series ? `<div class="chart" id="failure-${i}"><h4>${stepKey(m)} · interval ${secs(m.ciMs)} · ${esc(m.outcome)} · recovery ${recoveryText(m)}</h4><div class="plot"></div></div>` : ''))
       .join('')}</div>`;
   failures.forEach((m, i) => m.series && failureChart(root.querySelector(`#failure-${i} .plot`), m));
+  root.querySelector('#measurements').addEventListener('click', (e) => {
+    const b = e.target.closest('button[data-failure]');
+    if (b) document.getElementById(`failure-${b.dataset.failure}`).scrollIntoView({ block: 'center' });
+  });
 }
