@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SqliteControlStore } from '../src/adapters/sqlite/sqlite-control-store.js';
 import { DashboardData } from '../src/app/dashboard/data.js';
 import { initialPolicyState } from '../src/core/control/policy.js';
@@ -87,7 +88,8 @@ async function firstLiveView(): Promise<{ ms: number; bytes: number }> {
 const live = await firstLiveView();
 const overview = await timed(async () => (await fetch(`${dashboard.url}api/overview`)).text());
 const metrics = await timed(async () => (await fetch(`${dashboard.url}metrics`)).text());
-const staticBytes = (await Promise.all(['', 'static/app.js', 'static/charts.js', 'static/models.js', 'static/util.js', 'static/style.css', 'vendor/uPlot.esm.js', 'vendor/uPlot.min.css'].map(async (p) => (await (await fetch(`${dashboard.url}${p}`)).arrayBuffer()).byteLength))).reduce((a, b) => a + b, 0);
+const pageFiles = fs.readdirSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../src/dashboard/public')).filter((f) => f !== 'index.html').map((f) => `static/${f}`);
+const staticBytes = (await Promise.all(['', ...pageFiles, 'vendor/uPlot.esm.js', 'vendor/uPlot.min.css'].map(async (p) => (await (await fetch(`${dashboard.url}${p}`)).arrayBuffer()).byteLength))).reduce((a, b) => a + b, 0);
 const memAfter = process.memoryUsage();
 
 let browser: Record<string, unknown> = { skipped: 'no chromium (apt-get install chromium, or set KHAOS_CHROMIUM)' };
