@@ -66,7 +66,7 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
 
   /**
    * Two runs older than run-live, from its records: run-gaps (stopped) with a 10-minute hole in its
-   * decisions and one decision without a latency; run-dies, running under a process this test kills.
+   * decisions, one decision without a latency, and no candidates kept; run-dies, running under a process this test kills.
    */
   function olderRuns(st: SqliteControlStore) {
     const live = st.getRun('run-live')!;
@@ -77,7 +77,9 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
       ds.forEach((d, i) => {
         const hole = runId === 'run-gaps' && i >= ds.length / 2 ? 600_000 : 0;
         const observation = { ...d.observation, atMs: d.atMs + shift + hole, ...(i === 3 ? { latencyMs: Number.NaN } : {}) };
-        st.recordDecision({ ...d, runId, atMs: d.atMs + shift + hole, observation });
+        // run-gaps as recorded before decisions kept their candidates.
+        const predictions = d.predictions && runId === 'run-gaps' ? { ...d.predictions, candidates: undefined } : d.predictions;
+        st.recordDecision({ ...d, runId, atMs: d.atMs + shift + hole, observation, predictions });
       });
     };
     copy('run-gaps', live.startedAtMs - 7_200_000, { status: 'stopped' });
@@ -184,7 +186,7 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     await page.close();
   });
 
-  it('records with gaps: the page names the stretch with no decision, the charts break there, a missing latency is no point', async () => {
+  it('records with gaps: the page names the stretch with no decision, the charts break there, a missing latency is no point; a decision recorded before candidates were kept says so', async () => {
     const page = await open('#/runs/run-gaps');
     await page.waitForSelector('#gaps');
     const ds = store.decisions('run-gaps');
@@ -199,6 +201,9 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     }
     const series = await page.evaluate(async () => (await (await fetch('/api/runs/run-gaps')).json()).series);
     expect(series[3].latencyMs).toBeNull(); // recorded as NaN: no point, the latency line breaks there
+    await page.click('#timeline tr.decision >> nth=0');
+    await page.waitForSelector('#details[open]');
+    expect(await page.textContent('#details-body')).toContain('Candidates considered: not recorded (a decision recorded before Khaos kept them)');
     expect(consoleErrors).toEqual([]);
     await page.close();
   });
