@@ -25,8 +25,8 @@ export const time = (ms) => (ms ? new Date(ms).toISOString().replace('T', ' ').s
 /** A number with `digits` decimals, or — when there is none. */
 export const fmt = (v, digits = 0) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 
-/** A hint box (what to run), `code` in backquotes shown as code. */
-export const hint = (text) => `<div class="hint">${esc(text).replace(/`([^`]+)`/g, '<code>$1</code>')}</div>`;
+/** A hint box (what to run), what stands in backquotes (\x60) shown as code. */
+export const hint = (text) => `<div class="hint">${esc(text).replace(/\x60([^\x60]+)\x60/g, '<code>$1</code>')}</div>`;
 
 /** GETs JSON; a refusal throws with the server's error and hint. */
 export async function getJson(url) {
