@@ -138,7 +138,9 @@ describe('khaos evaluate on Kubernetes, end to end with the doubles', () => {
     const [a, b] = records as [RealRunRecord, RealRunRecord];
     expect(a.scheduleEps.length).toBe(35);
     expect(b.scheduleEps.length).toBe(35);
-    expect(Math.abs(a.scheduleEps.reduce((x, y) => x + y, 0) - b.scheduleEps.reduce((x, y) => x + y, 0))).toBeLessThanOrEqual(0.01 * a.scheduleEps.reduce((x, y) => x + y, 0));
+    const total = (r: RealRunRecord) => r.scheduleEps.reduce((x, y) => x + y, 0);
+    expect(total(b)).toBe(total(a));
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'plan.json'), 'utf8'))).toMatchObject({ plan: { killsSec: [[10]], warmupSec: 5, durationSec: 30, mode: 'sequential' } });
     for (const [r, fd] of [[a, khaosFd], [b, staticFd]] as const) {
       const kills = chaosMesh!.seen.filter((k) => k.name.startsWith(`${fd}-kill-`));
       expect(kills, fd).toHaveLength(1);
@@ -148,7 +150,8 @@ describe('khaos evaluate on Kubernetes, end to end with the doubles', () => {
       const f = r.failures[0]!;
       expect(`${NS}/${f.taskManagerId}`).toBe(kills[0]!.killed[0]);
       expect((f.injectedAtMs - r.replayStartMs) / 1000).toBeGreaterThanOrEqual(15);
-      expect((f.injectedAtMs - r.replayStartMs) / 1000).toBeLessThan(17);
+      // Within a control tick (1 s) and the PodChaos create of it, with room for a loaded machine.
+      expect((f.injectedAtMs - r.replayStartMs) / 1000).toBeLessThan(18);
       console.log(`[k8s] ${r.policy}: kill at +${((f.injectedAtMs - r.replayStartMs) / 1000).toFixed(1)} s, recovery ${f.recoverySec?.toFixed(1)} s; ${r.checkpointsCompleted} checkpoints in the scored window; ${r.changes.length} change(s)`);
       expect(f.recoverySec).toBeGreaterThan(0);
       expect(r).toMatchObject({ lost: 0, duplicated: 0, warmupSec: 5 });
