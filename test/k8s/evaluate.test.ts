@@ -93,7 +93,7 @@ describe('khaos evaluate on Kubernetes, end to end with the doubles', () => {
     const policies = [policyUnderTest('khaos+'), policyUnderTest('static:2000')];
     const out = path.join(tmp, 'out');
     const lines: string[] = [];
-    const io = { out: (s: string) => void lines.push(s), err: (s: string) => void console.log(`[k8s evaluate] ${s.trimEnd()}`), workloadsDir: tmp };
+    const io = { out: (s: string) => void (lines.push(s), console.log(`[k8s evaluate stdout]\n${s.trimEnd()}`)), err: (s: string) => void console.log(`[k8s evaluate] ${s.trimEnd()}`), workloadsDir: tmp };
     // As compose.onPlatform composes Kubernetes, with the test's bus.
     const onPlatform: RealEvaluationDeps['onPlatform'] = async (scope, body) => {
       const platform = await kubernetesPlatform(c, scope, (l) => console.log(`[k8s evaluate] ${l}`), rest!.platform.feedingBus(new AuditingBus(), isEvaluationInput));
