@@ -15,10 +15,7 @@ import { LABELS } from '../../src/core/k8s/render.js';
 import { policyUnderTest } from '../../src/core/sim/sim-evaluation.js';
 import { until } from '../contract/until.js';
 import { AuditingBus, isEvaluationInput } from '../fakes/auditing-bus.js';
-import { ChaosMeshDouble } from './doubles/chaos-mesh.js';
-import { FlinkOperatorDouble } from './doubles/flink-operator.js';
-import { FlinkRestDouble } from './doubles/flink-rest.js';
-import { leftovers, planeWithKhaos, stopPlane } from './subject.js';
+import { leftovers, planeWithKhaos, startDoubles, stopDoubles, type Doubles } from './subject.js';
 
 // `khaos evaluate` with `platform: kubernetes` (src/cli/evaluate-real.ts, the command's own code
 // from the plan to the files it writes) on a real control plane, with the token of Khaos's
@@ -42,9 +39,8 @@ let plane: ControlPlaneState | undefined;
 const apis: K8sApi[] = [];
 let admin: K8sApi;
 let khaosToken: string;
-let operator: FlinkOperatorDouble | undefined;
-let chaosMesh: ChaosMeshDouble | undefined;
-let rest: FlinkRestDouble | undefined;
+/** The operator, Chaos Mesh and the JobManagers' REST, as they start. */
+const doubles: Partial<Doubles> = {};
 /** Every FlinkDeployment of the namespace as first seen (name → its spec's interval, its replica label). */
 const created = new Map<string, { intervalMs?: string; replica?: string; parallelism?: number }>();
 let deployments: WatchCache<FlinkDeploymentObject> | undefined;
@@ -53,14 +49,8 @@ beforeAll(async () => {
   process.env.KHAOS_HOME = path.join(tmp, 'home');
   const started = await planeWithKhaos(path.join(tmp, 'plane'), settings, apis);
   ({ plane, admin, khaosToken } = started);
-  const { adminApi } = started;
-  operator = await FlinkOperatorDouble.start(adminApi(), NS);
-  await until(time, 'PodChaos served', async () => ((await admin.request('GET', '/apis/chaos-mesh.org/v1alpha1/podchaos')).status === 200 ? true : undefined));
-  chaosMesh = new ChaosMeshDouble({ server: started.plane.server, ca: fs.readFileSync(started.plane.caFile, 'utf8'), token: started.plane.token });
-  await chaosMesh.start();
-  rest = await FlinkRestDouble.start({ capacityEps: 3000, detectionDelayMs: 1000, restartDelayMs: 1000 });
-  await rest.follow(adminApi(), NS);
-  deployments = new WatchCache<FlinkDeploymentObject>(adminApi(), `/apis/flink.apache.org/v1beta1/namespaces/${NS}/flinkdeployments`, 'FlinkDeployments', '', () => {
+  await startDoubles(started, NS, doubles);
+  deployments = new WatchCache<FlinkDeploymentObject>(started.adminApi(), `/apis/flink.apache.org/v1beta1/namespaces/${NS}/flinkdeployments`, 'FlinkDeployments', '', () => {
     for (const fd of deployments!.objects.values())
       if (!created.has(fd.metadata.name)) created.set(fd.metadata.name, { intervalMs: fd.spec.flinkConfiguration?.['execution.checkpointing.interval'], replica: fd.metadata.labels?.[LABELS.replica], parallelism: fd.spec.job?.parallelism });
   });
@@ -70,9 +60,8 @@ beforeAll(async () => {
 afterAll(async () => {
   if (previousHome === undefined) delete process.env.KHAOS_HOME;
   else process.env.KHAOS_HOME = previousHome;
-  const stops = [() => deployments?.close(), () => rest?.stop(), () => chaosMesh?.stop(), () => operator?.stop(), () => apis.forEach((a) => a.close())];
-  for (const stop of stops) await Promise.resolve().then(stop).catch((e: Error) => console.log(`[k8s] teardown: ${e.message}`));
-  await stopPlane(plane, tmp);
+  deployments?.close();
+  await stopDoubles(doubles, apis, plane, tmp);
 });
 
 describe('khaos evaluate on Kubernetes, end to end with the doubles', () => {
@@ -83,7 +72,7 @@ describe('khaos evaluate on Kubernetes, end to end with the doubles', () => {
     fs.writeFileSync(kubeconfigFile, kubeconfig(plane!.server, fs.readFileSync(plane!.caFile, 'utf8'), khaosToken));
     const c = resolveConfig({
       platform: 'kubernetes',
-      k8s: { namespace: NS, kubeconfig: kubeconfigFile, restUrlTemplate: rest!.urlTemplate },
+      k8s: { namespace: NS, kubeconfig: kubeconfigFile, restUrlTemplate: doubles.rest!.urlTemplate },
       stack: { startTimeout: '60s', savepointTimeout: '30s' },
       job: { kind: 'iot', checkpointInterval: '5s', parallelism: 2 },
       replay: { trace, peakRateEps: 1000, compression: 600, duration: '30s', seed: 1 },
@@ -96,7 +85,7 @@ describe('khaos evaluate on Kubernetes, end to end with the doubles', () => {
     const io = { out: (s: string) => void (lines.push(s), console.log(`[k8s evaluate stdout]\n${s.trimEnd()}`)), err: (s: string) => void console.log(`[k8s evaluate] ${s.trimEnd()}`), workloadsDir: tmp };
     // As compose.onPlatform composes Kubernetes, with the test's bus.
     const onPlatform: RealEvaluationDeps['onPlatform'] = async (scope, body) => {
-      const platform = await kubernetesPlatform(c, scope, (l) => console.log(`[k8s evaluate] ${l}`), rest!.platform.feedingBus(new AuditingBus(), isEvaluationInput));
+      const platform = await kubernetesPlatform(c, scope, (l) => console.log(`[k8s evaluate] ${l}`), doubles.rest!.platform.feedingBus(new AuditingBus(), isEvaluationInput));
       try {
         await body(platform);
       } finally {
@@ -131,7 +120,7 @@ describe('khaos evaluate on Kubernetes, end to end with the doubles', () => {
     const [khaosFd, staticFd] = fds.map(([name]) => name);
     expect(khaosFd).toMatch(/^khaos-eval-[a-z0-9]+-eval-1$/);
     for (const [name] of fds) await until(time, `nothing of ${name} left`, async () => ((await leftovers(admin, NS, name)).length === 0 ? true : undefined));
-    await until(time, 'no JobManager REST left in the double', () => (rest!.running.length === 0 ? true : undefined));
+    await until(time, 'no JobManager REST left in the double', () => (doubles.rest!.running.length === 0 ? true : undefined));
 
     // The same slice and the same kill for both: one PodChaos per run naming a TaskManager pod of
     // that run's FlinkDeployment, 10 s after the 5 s warm-up.
@@ -142,7 +131,7 @@ describe('khaos evaluate on Kubernetes, end to end with the doubles', () => {
     expect(total(b)).toBe(total(a));
     expect(JSON.parse(fs.readFileSync(path.join(out, 'plan.json'), 'utf8'))).toMatchObject({ plan: { killsSec: [[10]], warmupSec: 5, durationSec: 30, mode: 'sequential' } });
     for (const [r, fd] of [[a, khaosFd], [b, staticFd]] as const) {
-      const kills = chaosMesh!.seen.filter((k) => k.name.startsWith(`${fd}-kill-`));
+      const kills = doubles.chaosMesh!.seen.filter((k) => k.name.startsWith(`${fd}-kill-`));
       expect(kills, fd).toHaveLength(1);
       expect(kills[0]!).toMatchObject({ namespace: NS, action: 'pod-kill', gracePeriod: 0 });
       expect(kills[0]!.killed[0]).toMatch(new RegExp(`^${NS}/${fd}-taskmanager-1-\\d+$`));
@@ -157,10 +146,10 @@ describe('khaos evaluate on Kubernetes, end to end with the doubles', () => {
       expect(r).toMatchObject({ lost: 0, duplicated: 0, warmupSec: 5 });
       expect(r.checkpointsCompleted).toBeGreaterThan(0);
     }
-    expect(chaosMesh!.seen).toHaveLength(2);
+    expect(doubles.chaosMesh!.seen).toHaveLength(2);
     // The static interval is the FlinkDeployment's own, never changed.
     expect(b.intervals).toEqual([{ atMs: expect.any(Number), intervalMs: 2000 }]);
-    expect(rest!.errors).toEqual([]);
-    expect(operator!.errors).toEqual([]);
+    expect(doubles.rest!.errors).toEqual([]);
+    expect(doubles.operator!.errors).toEqual([]);
   });
 });
