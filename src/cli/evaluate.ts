@@ -21,9 +21,10 @@ per replica, killed through Chaos Mesh (docs/kubernetes.md). The same compressed
 trace (replay.*) is replayed into a replica of the job under each policy, with the same
 TaskManager kills (evaluate.real), after a warm-up nothing is scored on (evaluate.real.warmup).
 Each policy runs evaluate.real.repeats times, in a seeded random order printed first
-(evaluate.real.orderSeed). Replicas run one after another by default (evaluate.real.mode). Writes <out>/plan.json first, <out>/runs.json as each run ends (a
-stopped evaluation continues with --resume <out>), then <out>/evaluate.json and <out>/report.md
-with its plots, the paired differences and the simulator's prediction of the same runs.
+(evaluate.real.orderSeed). Replicas run one after another by default (evaluate.real.mode).
+Writes <out>/plan.json first, <out>/runs.json as each run ends (a stopped evaluation continues
+with --resume <out>), then <out>/evaluate.json and <out>/report.md with its plots, the paired
+differences and the simulator's prediction of the same runs.
 khaos and khaos+ need models: control.samples (a profile export) or model files.
 
 --sim runs every policy through the fluid simulator over the whole trace (replay.trace, scaled to
