@@ -19,6 +19,8 @@ import type { LocalControlDeps } from './app/control/local-run.js';
 import { modelsFromFiles } from './app/control/control-models.js';
 import { latestCapacityProbe } from './app/capacity-probe.js';
 import type { MeasuredCapacity } from './app/evaluate-real.js';
+import type { PlatformName } from './report/real-evaluate-report.js';
+import { requireJavaAndMaven, resolveClasspath } from './adapters/local/maven.js';
 import { RestartActuator } from './app/control/restart-actuator.js';
 import type { ModelInputs, SessionTarget } from './app/control/session.js';
 import { asIdentity, identityFromCsv, jobIdentity, type JobIdentity } from './core/job-identity.js';
@@ -269,6 +271,29 @@ export function crdValidator(dir = crdsDir()): CrdValidator {
 }
 
 /**
+ * Kafka at `bootstrap`, a broker Khaos did not start (Kubernetes): KafkaJS to produce, and
+ * committed output read with Kafka's Java consumer as on the local stack (KafkaJS's read_committed
+ * lets records of aborted transactions through), its jars resolved from platform/kafka at the
+ * first such read: Java 17 and Maven are needed then, and only then.
+ */
+function remoteKafka(bootstrap: string, log: (l: string) => void): KafkajsMessageBus {
+  let classpath: Promise<string> | undefined;
+  return new KafkajsMessageBus(bootstrap, async (topic, opts) => {
+    classpath ??= Promise.resolve().then(() => {
+      requireJavaAndMaven();
+      return resolveClasspath(path.join(repoRoot, 'platform', 'kafka'), path.join(khaosHome(), 'cache'), log);
+    });
+    return readCommittedWithJava(await classpath, bootstrap, topic, opts);
+  });
+}
+
+/** Where the config's replicas run, as a report names it. */
+export const platformName = (c: KhaosConfig): PlatformName =>
+  c.platform === 'local'
+    ? { name: 'the local stack', where: 'real Flink and Kafka processes of the local stack' }
+    : { name: `Kubernetes (namespace ${c.k8s.namespace})`, where: `FlinkDeployments in namespace ${c.k8s.namespace} (Kubernetes, through the Flink Kubernetes Operator), with Kafka at ${c.k8s.khaosKafkaBootstrap ?? c.k8s.kafkaBootstrap}` };
+
+/**
  * The Kubernetes platform for the replicas of `scope` (a profile id): FlinkDeployments through
  * the operator, kills through Chaos Mesh (or a pod delete), Flink's REST over each JobManager's
  * route (the API server's service proxy with its CA and the kubeconfig's token, or
@@ -285,7 +310,7 @@ export async function kubernetesPlatform(config: KhaosConfig, scope: string, log
     api.close();
     throw e;
   });
-  const theBus = bus ?? new KafkajsMessageBus(k.khaosKafkaBootstrap ?? k.kafkaBootstrap);
+  const theBus = bus ?? remoteKafka(k.khaosKafkaBootstrap ?? k.kafkaBootstrap, log);
   const flinkAt = (url: string) => new RestFlinkEngine(url, { fetch: api.fetch });
   const injectorFor = (replica: string) => {
     const deployment = o.deploymentOf(replica);

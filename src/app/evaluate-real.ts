@@ -11,7 +11,7 @@ import type { FailureSample } from '../core/profiling/samples.js';
 import { parsePolicy } from '../core/control/policies.js';
 import type { FluidParams } from '../core/sim/fluid-params.js';
 import { median } from '../core/stats.js';
-import { buildRealEvaluateReport } from '../report/real-evaluate-report.js';
+import { buildRealEvaluateReport, type PlatformName } from '../report/real-evaluate-report.js';
 import type { EvaluateReport } from '../report/evaluate-report.js';
 import type { EvaluationRuns, Sitting } from '../ports/evaluation-runs.js';
 import { modelsFromSamples } from './control/control-models.js';
@@ -23,9 +23,12 @@ import type { PolicyUnderTest } from '../core/sim/sim-evaluation.js';
 import type { FlinkEngine } from '../ports/flink-engine.js';
 import { runLocalGroup, type GroupMember, type LocalControlDeps, type MemberResult, type ReplayedJob } from './control/local-run.js';
 import { controlSettings, type ControlSettings, type ModelInputs, type SessionTarget } from './control/session.js';
+import type { ControlStore } from '../ports/control-store.js';
+import type { Platform } from './platform.js';
 
 /**
- * `khaos evaluate` on the real stack: each policy under test controls a replica of the job while
+ * `khaos evaluate` on a real platform (the local stack, or Kubernetes: whichever compose.ts gives):
+ * each policy under test controls a replica of the job while
  * the same compressed trace is replayed into it and the same TaskManager kills hit it. Sequential
  * (default): one replica at a time, each with its own replay of the same events; side by side: all
  * replicas on one replay. Each run starts with a warm-up (replayed, not scored, no kill); the runs
@@ -253,7 +256,7 @@ const medianOf = (xs: readonly number[]) => (xs.length ? median(xs) : 0);
  * QoS (of each run's scored window), the repeats' medians and spreads, the paired differences by
  * run index, the simulator's prediction and the report, from the records (pure given its inputs).
  */
-export function summariseReal(c: KhaosConfig, input: RealEvaluationInput, records: RealRunRecord[], params: { params: FluidParams; source: string }, command: string, wallSec: number): RealOutcome {
+export function summariseReal(c: KhaosConfig, input: RealEvaluationInput, records: RealRunRecord[], params: { params: FluidParams; source: string }, command: string, wallSec: number, platform?: PlatformName): RealOutcome {
   const o = c.control.options;
   const targets: QosTargets = { latencyTargetMs: o.latencyTargetMs, recoveryTargetS: o.recoveryTargetS, latencyWindowSec: c.evaluate.latencyWindowSec };
   const ordered = [...records].sort((a, b) => input.policies.findIndex((p) => p.name === a.policy) - input.policies.findIndex((p) => p.name === b.policy) || (a.run ?? 1) - (b.run ?? 1));
@@ -284,18 +287,27 @@ export function summariseReal(c: KhaosConfig, input: RealEvaluationInput, record
     mode: input.mode, killsSec: input.plan.killsSec, latencyTargetMs: o.latencyTargetMs, recoveryTargetS: o.recoveryTargetS, latencyWindowSec: c.evaluate.latencyWindowSec,
     initialIntervalMs: input.initialIntervalMs, fallbackIntervalMs: input.fallbackIntervalMs,
     models: input.models.samples ? `fitted at start from ${input.models.samples.source} (${input.models.samples.samples.length} samples), refitted online with each measured failure` : 'from the model files of the config',
-    params: params.source, command, wallSec,
+    params: params.source, command, wallSec, ...(platform ? { platform } : {}),
   }, { summaries, paired });
   // The verdict judges each policy by its medians over the repeats, not by any one run.
   const json = { planId: input.planId, policies: summaries, verdict: judgeScenario(summaries as unknown as VerdictRow[]), paired, runs: perRun };
   return { records: ordered, report, gaps, json: `${JSON.stringify(json, null, 2)}\n`, exactlyOnce: rows.every((r) => r.lost === null || (r.lost === 0 && r.duplicated === 0)), outputChecked: rows.some((r) => r.lost !== null) };
 }
 
-/** What the real evaluation needs besides the config: its inputs, where its runs are kept, a local stack to make them on. */
+/** What the real evaluation needs besides the config: its inputs, where its runs are kept, a platform to make them on. */
 export interface RealEvaluationDeps extends RealEvaluationSources {
   runs: EvaluationRuns;
-  /** Runs `body` on a local stack of its own, started before and torn down after. */
-  onLocalStack(body: (deps: LocalControlDeps) => Promise<void>): Promise<void>;
+  /**
+   * Runs `body` on the config's platform (compose.onPlatform): a local stack of its own, started
+   * before and torn down after, or Kubernetes, where `scope` names the FlinkDeployments. The
+   * replicas are stopped by the runs; the bus is closed here.
+   */
+  onPlatform(scope: string, body: (platform: Platform) => Promise<void>): Promise<void>;
+  /** Where the controllers of the runs record their sessions. */
+  controlStore(): ControlStore;
+  newRunId(): string;
+  /** Where the replicas run, for the report (default: the local stack's processes). */
+  platform?: PlatformName;
   /** Called once runs are about to be made: the check it returns turns true when the user stops them (the runs done are kept). */
   watchForStop(): () => boolean;
   log(line: string): void;
@@ -332,7 +344,7 @@ export const unitName = (u: PlannedRun) => `${u.position}. ${u.policies.join(' +
 const sittingsWallSec = (records: readonly RealRunRecord[]) => records.reduce((a, r) => a + ((r.samples.at(-1)?.tMs ?? r.replayEndMs) - (r.samples[0]?.tMs ?? r.replayStartMs)) / 1000, 0);
 
 /**
- * `khaos evaluate` without --sim: the planned runs on a local stack (or the runs of earlier
+ * `khaos evaluate` without --sim: the planned runs on the config's platform (or the runs of earlier
  * sittings), then, once every planned run is recorded, their summary and report.
  */
 export async function evaluateRealFromConfig(deps: RealEvaluationDeps, c: KhaosConfig, policies: readonly PolicyUnderTest[], o: RealOptions): Promise<RealEvaluationResult> {
@@ -348,7 +360,7 @@ export async function evaluateRealFromConfig(deps: RealEvaluationDeps, c: KhaosC
     const range = o.runs === undefined ? { from: 1, to: plan.order.length } : parseRunRange(o.runs, plan.order.length);
     const sitting = deps.runs.open(dir, plan, input.planId, o.resume !== undefined);
     const todo = missingRuns(plan, sitting.records).filter((u) => u.position >= range.from && u.position <= range.to);
-    deps.log(`evaluate (real stack): ${input.planId}, ${plan.order.length} runs (${plan.policies.length} policies × ${plan.repeats} repeats${input.mode === 'side-by-side' ? ', side by side' : ''}) in the order of seed ${plan.orderSeed}: ${plan.order.map(unitName).join(', ')}`);
+    deps.log(`evaluate (${deps.platform?.name ?? 'real stack'}): ${input.planId}, ${plan.order.length} runs (${plan.policies.length} policies × ${plan.repeats} repeats${input.mode === 'side-by-side' ? ', side by side' : ''}) in the order of seed ${plan.orderSeed}: ${plan.order.map(unitName).join(', ')}`);
     deps.log(`evaluate: ${plan.order.length - missingRuns(plan, sitting.records).length} recorded in ${dir}; this sitting makes ${todo.length}: ${todo.map((u) => u.position).join(', ') || 'none'}; about ${Math.ceil((todo.length * (input.warmupSec + input.durationSec + input.drainMs / 1000 + 60)) / 60)} min`);
     const stopped = todo.length > 0 && (await makeRuns(deps, c, input, todo, sitting));
     records = sitting.records;
@@ -358,18 +370,20 @@ export async function evaluateRealFromConfig(deps: RealEvaluationDeps, c: KhaosC
   const missing = missingRuns(plan, records);
   if (missing.length > 0) throw badInput(`--from-runs: ${missing.length} of ${plan.order.length} planned runs are in none of the files: ${missing.map(unitName).join(', ')}`, 'make them (`--resume DIR`, or `--runs A-B --out DIR` in another sitting) and give that sitting too');
   const wallSec = o.fromRuns ? sittingsWallSec(records) : (deps.now() - started) / 1000;
-  const outcome = summariseReal(c, input, records, o.params, o.command, wallSec);
+  const outcome = summariseReal(c, input, records, o.params, o.command, wallSec, deps.platform);
   // The kills as failure samples, usable as control.samples (models measured with each replica alone).
   const samples = runSamples(outcome.records.map(scoredView), detectorOptions(c.control.windowMs));
   return { kind: 'report', outDir: o.fromRuns ? o.outDir : dir, dir, input, outcome, samples };
 }
 
-/** Makes `todo` on a stack of its own, recording each run into the sitting; true when stopped. */
+/** Makes `todo` on the platform, recording each run into the sitting; true when stopped. */
 async function makeRuns(deps: RealEvaluationDeps, c: KhaosConfig, input: RealEvaluationInput, todo: readonly PlannedRun[], sitting: Sitting): Promise<boolean> {
   const stopped = deps.watchForStop();
-  // A topic prefix of its own per sitting: a resumed run must not read what an interrupted one left in its input topic.
-  const topicPrefix = `khaos-eval-${deps.now().toString(36)}`;
-  await deps.onLocalStack(async (controlDeps) => {
+  // Topics and replicas (on Kubernetes, FlinkDeployments `khaos-eval-<stamp>-eval-<i>`) of their own per sitting: a resumed run must not read what an interrupted one left in its input topic.
+  const stamp = deps.now().toString(36);
+  const topicPrefix = `khaos-eval-${stamp}`;
+  await deps.onPlatform(`eval-${stamp}`, async (platform) => {
+    const controlDeps: LocalControlDeps = { ...platform, store: deps.controlStore(), newRunId: deps.newRunId };
     try {
       await runRealEvaluation(controlDeps, input, c, stopped, { todo, onRecord: (r) => sitting.record(r), topicPrefix });
     } finally {

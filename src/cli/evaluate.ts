@@ -16,14 +16,16 @@ import { act, configFrom, processIo, runAlone, withConfigOptions, type CliIo } f
 import { applyCalibration } from './sim.js';
 
 const HELP = `
-Without --sim, every policy runs on the local stack (real Flink and Kafka processes, started and
-stopped by this command): the same compressed slice of the trace (replay.*) is replayed into a
-replica of the job under each policy, with the same TaskManager kills (evaluate.real), after a
-warm-up nothing is scored on (evaluate.real.warmup). Each policy runs evaluate.real.repeats times,
-in a seeded random order printed first (evaluate.real.orderSeed). Replicas run one after another by
-default (evaluate.real.mode). Writes <out>/plan.json first, <out>/runs.json as each run ends (a
-stopped evaluation continues with --resume <out>), then <out>/evaluate.json and <out>/report.md
-with its plots, the paired differences and the simulator's prediction of the same runs.
+Without --sim, every policy runs on the config's platform: the local stack (real Flink and Kafka
+processes, started and stopped by this command), or with platform: kubernetes a FlinkDeployment
+per replica, killed through Chaos Mesh (docs/kubernetes.md). The same compressed slice of the
+trace (replay.*) is replayed into a replica of the job under each policy, with the same
+TaskManager kills (evaluate.real), after a warm-up nothing is scored on (evaluate.real.warmup).
+Each policy runs evaluate.real.repeats times, in a seeded random order printed first
+(evaluate.real.orderSeed). Replicas run one after another by default (evaluate.real.mode).
+Writes <out>/plan.json first, <out>/runs.json as each run ends (a stopped evaluation continues
+with --resume <out>), then <out>/evaluate.json and <out>/report.md with its plots, the paired
+differences and the simulator's prediction of the same runs.
 khaos and khaos+ need models: control.samples (a profile export) or model files.
 
 --sim runs every policy through the fluid simulator over the whole trace (replay.trace, scaled to
@@ -59,7 +61,7 @@ interface Flags {
 
 /** `khaos evaluate`: policies compared on one scenario (only `--sim` so far). */
 export function addEvaluateCommand(parent: Command, io: CliIo): Command {
-  const cmd = withConfigOptions(parent.command('evaluate').description('compare khaos+, khaos, the baselines and static intervals on one scenario: on the local stack, or in the simulator (--sim)'), ['config', 'trace'], {
+  const cmd = withConfigOptions(parent.command('evaluate').description('compare khaos+, khaos, the baselines and static intervals on one scenario: on the local stack or Kubernetes (platform), or in the simulator (--sim)'), ['config', 'trace'], {
     trace: 'trace path or file name in shared/workloads, instead of replay.trace (any length; scaled to replay.peakRateEps)',
   })
     .option('--sim', 'run the scenario in the simulator, over the whole trace and many failure schedules')

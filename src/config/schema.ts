@@ -422,7 +422,7 @@ export const configSchema = z
         for (const n of repeatedPolicies([...v.policies, ...statics])) ctx.addIssue({ code: 'custom', path: ['policies'], message: `${n} is listed more than once (policies and staticIntervals together)` });
       })
       .prefault({}),
-    platform: z.enum(['local', 'kubernetes']).default('local').describe('Where `khaos profile` runs its replicas: local (Kafka and Flink JVMs on this machine, started and stopped by Khaos) or kubernetes (FlinkDeployments through the Flink Kubernetes Operator, failures through Chaos Mesh; see k8s.* and docs/kubernetes.md)'),
+    platform: z.enum(['local', 'kubernetes']).default('local').describe('Where `khaos profile` and `khaos evaluate` (without --sim) run their replicas: local (Kafka and Flink JVMs on this machine, started and stopped by Khaos) or kubernetes (FlinkDeployments through the Flink Kubernetes Operator, failures through Chaos Mesh; see k8s.* and docs/kubernetes.md)'),
     k8s: k8sSection,
   })
   .strict();

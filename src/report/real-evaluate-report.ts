@@ -41,6 +41,14 @@ export interface RealReportSetup {
   /** The command that produced the report. */
   command: string;
   wallSec: number;
+  /** Where the replicas ran (default: the local stack's processes). */
+  platform?: PlatformName;
+}
+
+/** Where the replicas ran: `name` in labels (“MEASURED on …”), `where` in the report's first sentence. */
+export interface PlatformName {
+  name: string;
+  where: string;
 }
 
 /** The largest relative gap accepted between simulation and measurement (issue 8). */
@@ -118,7 +126,7 @@ export function buildRealEvaluateReport(records: readonly RealRunRecord[], rows:
   const xLabel = 'wall time since the replay started, warm-up included (s)';
 
   md.push('# Policy evaluation on the real stack (MEASURED)', '');
-  md.push(`Every figure was measured on real Flink and Kafka processes of the local stack, except the columns marked SIMULATED in the last section. Command: \`${s.command}\` (${num(s.wallSec / 60, 1)} min of wall time).`, '');
+  md.push(`Every figure was measured on ${s.platform?.where ?? 'real Flink and Kafka processes of the local stack'}, except the columns marked SIMULATED in the last section. Command: \`${s.command}\` (${num(s.wallSec / 60, 1)} min of wall time).`, '');
   md.push('## Setup', '');
   const killText = (k: number[]) => k.map((x) => `+${num(x, 1)} s`).join(', ') || 'none';
   md.push(
@@ -219,7 +227,7 @@ export function buildRealEvaluateReport(records: readonly RealRunRecord[], rows:
     '',
   );
   // With repeats, each policy is judged by its medians over its runs, as in evaluate.json.
-  const verdict = verdictSection(repeats ? (repeats.summaries as unknown as RealEvaluationRow[]) : rows, 'MEASURED on the local stack');
+  const verdict = verdictSection(repeats ? (repeats.summaries as unknown as RealEvaluationRow[]) : rows, `MEASURED on ${s.platform?.name ?? 'the local stack'}`);
   files.push(verdict.file);
   md.push(...verdict.markdown);
 

@@ -166,6 +166,28 @@ describe('KubernetesFailureInjector: kill through Chaos Mesh, freeze, exception'
     chaosMesh.seen.length = 0;
   });
 
+  it('a prepared kill whose re-read of the pod comes after Chaos Mesh acted on the create: the kill stands (its PodChaos records the pod)', async () => {
+    const target = await taskManagerPod(NS, deployment, 7);
+    // The re-read beside the create held back until the pod is gone: Chaos Mesh quicker than the read, as on a loaded machine.
+    let created = false;
+    const late = new Proxy(khaos, {
+      get: (o, k) =>
+        k === 'request'
+          ? async (m: string, p: string, ...rest: unknown[]) => {
+              if (m === 'POST' && p.includes('/podchaos')) created = true;
+              else if (created && m === 'GET' && p === `/api/v1/namespaces/${NS}/pods/${target}`) await until(within, `pod ${target} killed before the re-read`, () => (chaosMesh.seen.length > 0 ? true : undefined));
+              return o.request(m, p, ...(rest as []));
+            }
+          : Reflect.get(o, k),
+    });
+    const inj = injector(late);
+    await inj.prepare('kill', target);
+    await expect(inj.inject({ type: 'kill', taskManagerId: target })).resolves.toMatchObject({ type: 'kill', taskManagerId: target });
+    expect(chaosMesh.seen.map((c) => c.killed)).toEqual([[`${NS}/${target}`]]);
+    expect(await podChaosIn(NS), 'cleaned up after the experiment').toEqual([]);
+    chaosMesh.seen.length = 0;
+  });
+
   it('the Chaos Mesh double writes the status Chaos Mesh writes (records and conditions)', async () => {
     // The rendered template: one TaskManager of the deployment by the operator's labels.
     const template = renderProfilePlan(settings, { profile: 'fi', job: builtInJob('iot'), intervalsMs: [2000], parallelism: 2, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000 }).find((o) => o.kind === 'PodChaos')!;

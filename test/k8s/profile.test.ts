@@ -3,9 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { K8sApi } from '../../src/adapters/k8s/api.js';
-import { kubeconfig, stopControlPlane, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
+import { kubeconfig, type ControlPlaneState } from '../../src/adapters/k8s/control-plane.js';
 import { SqliteProfileStore } from '../../src/adapters/sqlite/sqlite-profile-store.js';
-import { isAlive } from '../../src/adapters/system/processes.js';
 import { runProfile, type ProfileDeps } from '../../src/app/profile.js';
 import { kubernetesPlatform } from '../../src/compose.js';
 import { resolveConfig } from '../../src/config/schema.js';
@@ -15,10 +14,7 @@ import { checkPlan, replicaName } from '../../src/core/profiling/profile-plan.js
 import { buildProfileReport } from '../../src/report/profile-report.js';
 import { until } from '../contract/until.js';
 import { MemoryMessageBus } from '../fakes/memory-message-bus.js';
-import { ChaosMeshDouble } from './doubles/chaos-mesh.js';
-import { FlinkOperatorDouble } from './doubles/flink-operator.js';
-import { FlinkRestDouble } from './doubles/flink-rest.js';
-import { leftovers, planeWithKhaos } from './subject.js';
+import { leftovers, planeWithKhaos, startDoubles, stopDoubles, type Doubles } from './subject.js';
 
 // A profile plan (2 intervals × 2 points, kills just before a checkpoint) run end to end by
 // runProfile on a real control plane: KubernetesOrchestrator and KubernetesFailureInjector with
@@ -54,31 +50,17 @@ const apis: K8sApi[] = [];
 let admin: K8sApi;
 /** Khaos's ServiceAccount token: the rendered Role and nothing else. */
 let khaosToken: string;
-let operator: FlinkOperatorDouble | undefined;
-let chaosMesh: ChaosMeshDouble | undefined;
-let rest: FlinkRestDouble | undefined;
+/** The operator, Chaos Mesh and the JobManagers' REST, as they start. */
+const doubles: Partial<Doubles> = {};
 
 beforeAll(async () => {
   const started = await planeWithKhaos(path.join(tmp, 'plane'), settings, apis);
   ({ plane, admin, khaosToken } = started);
-  const { adminApi } = started;
-  // Each double has a client of its own with the admin token: they play the operator, Chaos Mesh and Flink.
-  operator = await FlinkOperatorDouble.start(adminApi(), NS);
-  // A CRD just established may answer 429 "storage is (re)initializing" for a while; the Chaos Mesh double lists PodChaos once.
-  await until(time, 'PodChaos served', async () => ((await admin.request('GET', '/apis/chaos-mesh.org/v1alpha1/podchaos')).status === 200 ? true : undefined));
-  chaosMesh = new ChaosMeshDouble({ server: started.plane.server, ca: fs.readFileSync(started.plane.caFile, 'utf8'), token: started.plane.token });
-  await chaosMesh.start();
-  rest = await FlinkRestDouble.start({ capacityEps: 3000, detectionDelayMs: 1000, restartDelayMs: 1000 });
-  await rest.follow(adminApi(), NS);
+  await startDoubles(started, NS, doubles);
 });
 
-afterAll(async () => {
-  // Everything started is stopped, whatever fails on the way.
-  const stops = [() => rest?.stop(), () => chaosMesh?.stop(), () => operator?.stop(), () => apis.forEach((a) => a.close()), () => plane && stopControlPlane(plane)];
-  for (const stop of stops) await Promise.resolve().then(stop).catch((e: Error) => console.log(`[k8s] teardown: ${e.message}`));
-  if (plane) expect(plane.processes.filter((p) => isAlive(p.pid))).toEqual([]);
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
+// Everything started is stopped, whatever fails on the way.
+afterAll(() => stopDoubles(doubles, apis, plane, tmp));
 
 /**
  * Composed as `khaos profile` composes it for `platform: kubernetes` (src/compose.ts), from a
@@ -88,8 +70,8 @@ afterAll(async () => {
 async function composed(profile: string) {
   const kubeconfigFile = path.join(tmp, 'khaos-kubeconfig');
   fs.writeFileSync(kubeconfigFile, kubeconfig(plane!.server, fs.readFileSync(plane!.caFile, 'utf8'), khaosToken));
-  const config = resolveConfig({ platform: 'kubernetes', stack: { startTimeout: '60s' }, k8s: { namespace: NS, kubeconfig: kubeconfigFile, restUrlTemplate: rest!.urlTemplate } });
-  const bus = rest!.platform.feedingBus(new MemoryMessageBus(), (t) => t.startsWith(`khaos-prof-${profile}-in`));
+  const config = resolveConfig({ platform: 'kubernetes', stack: { startTimeout: '60s' }, k8s: { namespace: NS, kubeconfig: kubeconfigFile, restUrlTemplate: doubles.rest!.urlTemplate } });
+  const bus = doubles.rest!.platform.feedingBus(new MemoryMessageBus(), (t) => t.startsWith(`khaos-prof-${profile}-in`));
   return kubernetesPlatform(config, profile, (line) => console.log(`[k8s profile] ${line}`), bus);
 }
 
@@ -144,7 +126,7 @@ describe('a profile on Kubernetes, end to end with the doubles', () => {
     // Each kill went through a PodChaos naming one TaskManager pod of its replica, deleted afterwards.
     for (const ci of INTERVALS) {
       const deployment = deploymentName(PROFILE, ci);
-      const kills = chaosMesh!.seen.filter((c) => c.name.startsWith(`${deployment}-kill-`));
+      const kills = doubles.chaosMesh!.seen.filter((c) => c.name.startsWith(`${deployment}-kill-`));
       expect(kills, deployment).toHaveLength(2);
       for (const k of kills) {
         const pod = k.selector.pods?.[NS]?.[0] ?? '';
@@ -152,7 +134,7 @@ describe('a profile on Kubernetes, end to end with the doubles', () => {
         expect(pod).toMatch(new RegExp(`^${deployment}-taskmanager-1-\\d+$`));
       }
     }
-    expect(chaosMesh!.seen).toHaveLength(4);
+    expect(doubles.chaosMesh!.seen).toHaveLength(4);
     expect(((await admin.request('GET', `/apis/chaos-mesh.org/v1alpha1/namespaces/${NS}/podchaos`)).body as { items: unknown[] }).items).toEqual([]);
 
     // The FlinkDeployments deleted, and with them (owner references) everything of their clusters.
@@ -160,8 +142,8 @@ describe('a profile on Kubernetes, end to end with the doubles', () => {
       const deployment = deploymentName(PROFILE, ci);
       await until(time, `nothing of ${deployment} left`, async () => ((await leftovers(admin, NS, deployment)).length === 0 ? true : undefined));
     }
-    await until(time, 'no JobManager REST left in the double', () => (rest!.running.length === 0 ? true : undefined));
-    expect(rest!.errors).toEqual([]);
+    await until(time, 'no JobManager REST left in the double', () => (doubles.rest!.running.length === 0 ? true : undefined));
+    expect(doubles.rest!.errors).toEqual([]);
   });
   it('paced: Khaos triggers the checkpoints over the JobManager route, the FlinkDeployments run Flink’s fallback interval, each kill lands before a checkpoint Khaos triggers', { timeout: 120_000 }, async () => {
     const id = 'k8spaced';

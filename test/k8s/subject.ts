@@ -13,6 +13,10 @@ import { crdsDir, crdValidator } from '../../src/cli/k8s.js';
 import { khaosRbac, LABELS, type K8sSettings } from '../../src/core/k8s/render.js';
 import type { ReplicaRequest } from '../../src/ports/orchestrator.js';
 import type { PlatformSubject } from '../contract/orchestrator.contract.js';
+import { until } from '../contract/until.js';
+import { ChaosMeshDouble } from './doubles/chaos-mesh.js';
+import { FlinkOperatorDouble } from './doubles/flink-operator.js';
+import { FlinkRestDouble } from './doubles/flink-rest.js';
 
 /** What the test files of the `k8s` project share: requests, tokens, leftovers, the contracts' subject. */
 
@@ -110,4 +114,37 @@ export async function planeWithKhaos(dir: string, settings: K8sSettings, apis: K
   const khaos = await khaosNamespace(admin, plane, settings);
   apis.push(khaos);
   return { plane, admin, adminApi, khaos, khaosToken: await serviceAccountToken(admin, settings.namespace, settings.serviceAccount) };
+}
+
+/** The three doubles of an end-to-end test: the operator, Chaos Mesh and each JobManager's REST. */
+export interface Doubles {
+  operator: FlinkOperatorDouble;
+  chaosMesh: ChaosMeshDouble;
+  rest: FlinkRestDouble;
+}
+
+/**
+ * The doubles on a plane of planeWithKhaos, each with an admin client of its own: the operator of
+ * namespace `ns`, Chaos Mesh (once PodChaos is served: a CRD just established may answer 429
+ * "storage is (re)initializing" for a while, and the double lists PodChaos once), and the REST of
+ * each JobManager (the simulated job: capacity 3000 ev/s, detection 1 s, restart 1 s) following `ns`.
+ * Each goes into `into` as it starts, for stopDoubles.
+ */
+export async function startDoubles(started: Awaited<ReturnType<typeof planeWithKhaos>>, ns: string, into: Partial<Doubles>): Promise<Doubles> {
+  const { plane, admin, adminApi } = started;
+  into.operator = await FlinkOperatorDouble.start(adminApi(), ns);
+  const time = { waitMs: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), deadlineMs: 60_000, pollMs: 250 };
+  await until(time, 'PodChaos served', async () => ((await admin.request('GET', '/apis/chaos-mesh.org/v1alpha1/podchaos')).status === 200 ? true : undefined));
+  into.chaosMesh = new ChaosMeshDouble({ server: plane.server, ca: fs.readFileSync(plane.caFile, 'utf8'), token: plane.token });
+  await into.chaosMesh.start();
+  into.rest = await FlinkRestDouble.start({ capacityEps: 3000, detectionDelayMs: 1000, restartDelayMs: 1000 });
+  await into.rest.follow(adminApi(), ns);
+  return into as Doubles;
+}
+
+/** Stops the doubles started, closes `apis` and stops the plane (stopPlane), whatever fails on the way. */
+export async function stopDoubles(d: Partial<Doubles>, apis: K8sApi[], plane: ControlPlaneState | undefined, tmp: string): Promise<void> {
+  const stops = [() => d.rest?.stop(), () => d.chaosMesh?.stop(), () => d.operator?.stop(), () => apis.forEach((a) => a.close())];
+  for (const stop of stops) await Promise.resolve().then(stop).catch((e: Error) => console.log(`[k8s] teardown: ${e.message}`));
+  await stopPlane(plane, tmp);
 }

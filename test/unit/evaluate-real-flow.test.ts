@@ -15,16 +15,13 @@ import { resolveConfig } from '../../src/config/schema.js';
 import { policyUnderTest } from '../../src/core/sim/sim-evaluation.js';
 import { parseTraceCsv } from '../../src/core/load/trace.js';
 import { parseSamplesCsv } from '../../src/core/profiling/samples.js';
-import type { MessageBus, ReadRecord } from '../../src/ports/message-bus.js';
+import type { MessageBus } from '../../src/ports/message-bus.js';
 import { FakeFlinkPlatform } from '../fakes/fake-flink-platform.js';
 import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
 import { MemoryControlStore } from '../../src/adapters/memory/memory-control-store.js';
-import { MemoryMessageBus } from '../fakes/memory-message-bus.js';
+import { AuditingBus, isEvaluationInput } from '../fakes/auditing-bus.js';
 import { khaosIn } from '../support/khaos-cli.js';
 
-/** The input topic of a run: `<prefix>-<position>-input`, its replicas' audit topics `<prefix>-<position>-<replica>-audit`. */
-const isInput = (t: string) => /-input$/.test(t);
-const inputOf = (audit: string) => audit.replace(/-eval-\d+-audit$/, '-input');
 const samplesFile = path.resolve(__dirname, '..', '..', 'examples', 'samples-iot-local-SIMULATED.csv');
 
 /** A plan of the test's setup with `over` on top, and its id. */
@@ -36,21 +33,11 @@ function planned(over: Partial<RealPlan>): { plan: RealPlan; planId: string } {
   return { plan, planId: planId(plan) };
 }
 
-/** The fake models processing, not output: each replica's audit output is made up as an exactly-once job would commit it. */
-class AuditingBus extends MemoryMessageBus {
-  override async readAllCommitted(topic: string): Promise<ReadRecord[]> {
-    if (!topic.endsWith('-audit')) return super.readAllCommitted(topic);
-    const counts = new Map<string, number>();
-    for (const { key } of await super.readAllCommitted(inputOf(topic))) if (key && !key.startsWith('__')) counts.set(key, (counts.get(key) ?? 0) + 1);
-    return [...counts].map(([key, count], i) => ({ key, value: JSON.stringify({ key, seq: 0, count }), partition: 0, offset: String(i) }));
-  }
-}
-
 describe('runRealEvaluation on a fake platform, replicas side by side', { timeout: 60_000 }, () => {
   it('every policy gets a replica on the one replay, the same kills at the same time, and a record of what it measured; no replica is left', async () => {
     const clock = new ManualClock();
     const platform = new FakeFlinkPlatform(clock, { capacityEps: 5000, detectionDelayMs: 1000, restartDelayMs: 2000 });
-    const bus: MessageBus = platform.feedingBus(new AuditingBus(), isInput);
+    const bus: MessageBus = platform.feedingBus(new AuditingBus(), isEvaluationInput);
     const store = new MemoryControlStore();
     let runs = 0;
     const lines: string[] = [];
@@ -94,7 +81,7 @@ describe('runRealEvaluation on a fake platform, replicas side by side', { timeou
 function fakeMachine() {
   const clock = new ManualClock();
   const platform = new FakeFlinkPlatform(clock, { capacityEps: 5000, detectionDelayMs: 1000, restartDelayMs: 2000 });
-  const bus: MessageBus = platform.feedingBus(new AuditingBus(), isInput);
+  const bus: MessageBus = platform.feedingBus(new AuditingBus(), isEvaluationInput);
   let runs = 0;
   const lines: string[] = [];
   const deps = { orchestrator: platform, bus, flinkAt: (u: string) => platform.flinkAt(u), injectorFor: (r: string) => platform.injectorFor(r), clock, store: new MemoryControlStore(), newRunId: () => `run-${++runs}`, log: (l: string) => lines.push(l) };

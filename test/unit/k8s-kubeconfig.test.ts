@@ -76,3 +76,24 @@ describe('khaos profile with platform: kubernetes, bad environment', () => {
     }
   });
 });
+
+describe('khaos evaluate with platform: kubernetes, bad environment', () => {
+  const khaos = khaosIn(workloadsDir());
+
+  it('no kubeconfig: a clear error before any replica, and no run recorded', { timeout: 60_000 }, async () => {
+    const home = process.env.KHAOS_HOME;
+    process.env.KHAOS_HOME = path.join(tmp, 'home-evaluate');
+    try {
+      const file = path.join(tmp, 'evaluate-k8s.yaml');
+      fs.writeFileSync(file, YAML.stringify({ ...YAML.parse(fs.readFileSync('examples/evaluate-iot.yaml', 'utf8')), platform: 'kubernetes', k8s: { kubeconfig: path.join(tmp, 'no-such-kubeconfig') } }));
+      const out = path.join(tmp, 'evaluate-out');
+      const r = await khaos('evaluate', '--config', file, '--policies', 'static:2s', '--out', out);
+      expect(r.code).not.toBe(0);
+      expect(r.err).toMatch(/no kubeconfig at .*no-such-kubeconfig/);
+      expect(fs.existsSync(path.join(out, 'runs.json'))).toBe(false);
+    } finally {
+      if (home === undefined) delete process.env.KHAOS_HOME;
+      else process.env.KHAOS_HOME = home;
+    }
+  });
+});

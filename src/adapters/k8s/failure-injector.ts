@@ -77,8 +77,9 @@ export class KubernetesFailureInjector implements FailureInjector {
   /**
    * For a kill: the pod and whether Chaos Mesh is installed, read when the victim is planned, so
    * the kill itself is one create (reading both at kill time made kills land 180–1050 ms late).
-   * A pod gone meanwhile is still caught: the kill reads it again alongside the create (before
-   * Chaos Mesh can act on it), and a plain delete carries the pod's uid as a precondition.
+   * A pod gone meanwhile is still caught: the kill reads it again alongside the create (a pod
+   * found gone there counts as killed only when the PodChaos's records name it), and a plain
+   * delete carries the pod's uid as a precondition.
    */
   async prepare(type: FailureType, taskManagerId: string): Promise<void> {
     if (type !== 'kill') return;
@@ -149,7 +150,8 @@ export class KubernetesFailureInjector implements FailureInjector {
     let failure: unknown;
     try {
       const live = now?.status === 200 && (now.body as Pod).metadata.uid === pod.metadata.uid && !(now.body as Pod).metadata.deletionTimestamp;
-      if (now && !live) throw new KhaosError('bad-input', `TaskManager pod ${pod.metadata.name} went away between planning the kill and making it`, 'take the sink’s TaskManager again from Flink’s REST');
+      // Gone at the re-read: before the create, or by this very PodChaos if Chaos Mesh was quicker than the read (its records say which).
+      if (now && !live && !(await this.killedBy(name, pod))) throw new KhaosError('bad-input', `TaskManager pod ${pod.metadata.name} went away between planning the kill and making it`, 'take the sink’s TaskManager again from Flink’s REST');
       await this.awaitGone(pod, name);
     } catch (e) {
       failure = e;
@@ -161,6 +163,23 @@ export class KubernetesFailureInjector implements FailureInjector {
     if (failure) throw failure;
     if (left) throw new KhaosError('platform', `pod ${pod.metadata.name} was killed${left}`);
     return injectedAtMs;
+  }
+
+  /**
+   * Whether PodChaos `name` killed `pod`: true once its records name the pod, false once Chaos
+   * Mesh says it selected nothing (condition Selected False) or the select deadline has passed.
+   */
+  private async killedBy(name: string, pod: Pod): Promise<boolean> {
+    const until = this.clock.now() + (this.opts.selectDeadlineMs ?? 15_000);
+    const id = `${this.ns}/${pod.metadata.name}`;
+    while (this.clock.now() < until) {
+      const r = await this.api.call('GET', `/apis/chaos-mesh.org/v1alpha1/namespaces/${this.ns}/podchaos/${name}`);
+      const status = r.status === 200 ? (r.body as { status?: PodChaosStatus }).status : undefined;
+      if (status?.experiment?.containerRecords?.some((x) => x.id === id)) return true;
+      if (status?.conditions?.some((c) => c.type === 'Selected' && c.status === 'False')) return false;
+      await this.clock.sleep(this.opts.pollMs ?? 100);
+    }
+    return false;
   }
 
   /** Waits until the pod is gone or being deleted; past the deadline, throws what Chaos Mesh reports. */

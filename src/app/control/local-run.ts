@@ -188,8 +188,10 @@ function controlMember(deps: LocalControlDeps, m: GroupMember, flink: FlinkEngin
             const target = await taskManagerRunning(flink);
             const f = await deps.injectorFor(m.name).inject({ type: 'kill', taskManagerId: target.taskManagerId });
             kills.push({ injectedAtMs: f.injectedAtMs, taskManagerId: f.taskManagerId, pid: f.pid });
-            if (runId) deps.store.recordEvent({ runId, atMs: f.injectedAtMs, kind: 'chaos-kill', detail: `SIGKILL of TaskManager ${f.taskManagerId} (pid ${f.pid})`, data: f });
-            log(`chaos: killed TaskManager ${f.taskManagerId} of ${m.name} (pid ${f.pid}, runs ${target.vertex}) at +${((f.injectedAtMs - replayStartMs) / 1000).toFixed(0)} s`);
+            // No pid on Kubernetes (0): the TaskManager id is its pod's name there.
+            const pid = f.pid ? `pid ${f.pid}, ` : '';
+            if (runId) deps.store.recordEvent({ runId, atMs: f.injectedAtMs, kind: 'chaos-kill', detail: `kill of TaskManager ${f.taskManagerId}${f.pid ? ` (pid ${f.pid})` : ''}`, data: f });
+            log(`chaos: killed TaskManager ${f.taskManagerId} of ${m.name} (${pid}runs ${target.vertex}) at +${((f.injectedAtMs - replayStartMs) / 1000).toFixed(0)} s`);
           } catch (e) {
             log(`chaos: kill of ${m.name} at +${dueSec} s not done: ${(e as Error).message}`);
           }

@@ -39,7 +39,9 @@ import { flinkPodLabels } from '../../../src/core/k8s/render.js';
  *   reconciler/deployment/ApplicationReconciler.java (deploy:
  *   the JobManager Deployment, `upgradeSavepointPath` set to the savepoint it restores from);
  * - JobManager READY, then the job RUNNING, lastStableSpec = lastReconciledSpec:
- *   observer/deployment/AbstractFlinkDeploymentObserver.java (observeJmDeployment),
+ *   observer/deployment/AbstractFlinkDeploymentObserver.java (observeJmDeployment: DEPLOYING,
+ *   then DEPLOYED_NOT_READY once the Deployment is available and the port answers, then READY at
+ *   the next observe; the double goes from DEPLOYING to READY in one step),
  *   observer/JobStatusObserver.java, and the api's status/ReconciliationStatus.java
  *   (markReconciledSpecAsStable, which the operator calls once the deployment is stable);
  * - a spec change on a RUNNING job with upgradeMode savepoint: reconciliationStatus UPGRADING, the
@@ -51,6 +53,11 @@ import { flinkPodLabels } from '../../../src/core/k8s/render.js';
  *   running again from upgradeSavepointPath (AbstractJobReconciler.java, restoreJob);
  * - savepointRedeployNonce changed: cancel without savepoint, redeploy from initialSavepointPath
  *   (AbstractJobReconciler.java, redeployWithSavepoint);
+ * - a TaskManager pod deleted (a PodChaos kill, a pod delete): a new pod
+ *   `<name>-taskmanager-<attempt>-<next id>` in its place, as Flink's native resource manager does
+ *   (apache/flink, flink-kubernetes/src/main/java/org/apache/flink/kubernetes/KubernetesResourceManagerDriver.java:
+ *   onDeleted → onWorkerTerminated, after which the resource manager requests a worker again;
+ *   pod names from TASK_MANAGER_POD_FORMAT), not the operator;
  * - the JobManager pod of a running job lost or replaced: job RECONCILING for about one observe
  *   round (2 s here), then RUNNING once a JobManager pod runs (observer/JobStatusObserver.java,
  *   ifRunningMoveToReconciling: the REST no longer answers);
