@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { demoKillsSec, plainDemoReason, recoveryLine } from '../../src/app/control/demo-run.js';
+import { modelsFromSamples } from '../../src/app/control/control-models.js';
+import { DEMO_CONFIG } from '../../src/cli/demo.js';
+import { readConfigFile } from '../../src/cli/common.js';
+import { resolveConfig } from '../../src/config/schema.js';
+import { parseSamplesCsv } from '../../src/core/profiling/samples.js';
+import { khaosIn } from '../support/khaos-cli.js';
+
+// A refused demo starts nothing: these calls of compose.ts must not happen in a test here.
+const started = vi.hoisted(() => [] as string[]);
+vi.mock('../../src/compose.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/compose.js')>();
+  const refuse = (name: string) => () => {
+    started.push(name);
+    throw new Error(`${name} called by a demo test that should start nothing`);
+  };
+  const names = ['startLocalStack', 'controlStore', 'loadTrace', 'checkJobJar'] as const;
+  return { ...real, ...Object.fromEntries(names.map((n) => [n, refuse(n)])) };
+});
+
+const samples = { samples: [], source: 's.csv' };
+
+describe('which demo a config gets', () => {
+  it('the controlled one with models and a kill; the kill-and-recovery one without models, or with another failure type, saying why', () => {
+    const c = resolveConfig({});
+    expect(plainDemoReason(c, { samples })).toBeUndefined();
+    expect(plainDemoReason(c, { models: {} as never })).toBeUndefined();
+    expect(plainDemoReason(c, {})).toMatch(/^the config gives no models \(control\.samples, or control\.latencyModel and control\.recoveryModel\)$/);
+    expect(plainDemoReason(resolveConfig({ chaos: { failure: 'freeze' } }), { samples })).toBe('chaos.failure is freeze, and a controlled run breaks its job by killing a TaskManager');
+  });
+
+  it('kills at control.kills, else once at chaos.at', () => {
+    expect(demoKillsSec(resolveConfig({ control: { kills: ['30s', '80s'] }, chaos: { at: '10s' } }))).toEqual([30, 80]);
+    expect(demoKillsSec(resolveConfig({ chaos: { at: '45s' } }))).toEqual([45]);
+  });
+});
+
+describe('a recovery against its target', () => {
+  const sample = { ciMs: 2000, throughputEps: 16_432.4, latencyMs: 900, recoverySec: 9.84, detectionSec: 1.2, restartSec: 3.06, catchupSec: 5.59 };
+  it('within it, with its phases', () => {
+    expect(recoveryLine(sample, 15, 60_000)).toBe('recovery: 9.8 s (detection 1.2 s + restart 3.1 s + catch-up 5.6 s) at 16432 ev/s and a 2 s interval: within the 15 s target ✓');
+  });
+  it('over it, without phases when none were measured', () => {
+    expect(recoveryLine({ ciMs: 10_000, throughputEps: 20_000, recoverySec: 17.25 }, 15, 60_000)).toBe('recovery: 17.3 s at 20000 ev/s and a 10 s interval: over the 15 s target ✗');
+  });
+  it('a time-out', () => {
+    expect(recoveryLine({ timedOut: true, startMs: 0 }, 15, 60_000)).toBe('recovery: not back to normal within 60 s (control.recoveryTimeout): over the 15 s target ✗');
+  });
+});
+
+describe('examples/demo-iot.yaml, what `npm run demo` runs', () => {
+  const c = resolveConfig(readConfigFile(DEMO_CONFIG));
+  it('is khaos+ with paced checkpoints on the IoT job, killed once within the replay, with time left to recover before it ends', () => {
+    expect(c.job.descriptor.name).toBe('iot');
+    expect(c.control).toMatchObject({ policy: 'khaos+', actuator: 'paced' });
+    expect(plainDemoReason(c, { samples })).toBeUndefined();
+    const [kill, ...more] = demoKillsSec(c);
+    expect(more).toEqual([]);
+    expect(kill).toBeLessThanOrEqual(c.replay.durationSec - c.control.recoveryTimeoutMs / 1000);
+    // Flink's own interval is only the fallback: every candidate must be shorter, or paced choices above it could not take effect.
+    expect(c.control.fallbackIntervalMs).toBeGreaterThan(c.control.options.candidateMaxMs);
+  });
+
+  it('fits its models from the committed real profile, over the intervals it may choose', () => {
+    const file = path.resolve(path.dirname(DEMO_CONFIG), '..', c.control.samples!);
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text).toMatch(/^# MEASURED on the local stack/);
+    expect(fs.statSync(file).size).toBeLessThan(2 * 1024 * 1024);
+    const m = modelsFromSamples(parseSamplesCsv(text, file), 1, 'demo');
+    expect(m.trainedCiMs).toEqual({ min: c.control.options.candidateMinMs, max: c.control.options.candidateMaxMs });
+  });
+});
+
+describe('khaos demo refuses before anything starts', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-demo-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const khaos = khaosIn('/nonexistent');
+  const ownJob = { jar: path.join(dir, 'orders.jar'), entryClass: 'com.example.OrdersJob', args: ['--bootstrap', '{bootstrap}', '--in', '{inputTopic}', '--out', '{outputTopic}', '--group', '{groupId}', '--txn', '{txnPrefix}'] };
+  const write = (name: string, config: unknown) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, YAML.stringify(config));
+    return file;
+  };
+
+  it('an own job without job.input, with or without models (exit 2, naming khaos demo)', async () => {
+    for (const config of [{ job: ownJob }, { job: ownJob, control: { samples: 'examples/samples-iot-measured-p20261130122330.csv' } }]) {
+      const r = await khaos('demo', '--config', write('own.yaml', config));
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('`khaos demo`');
+    }
+    expect(started).toEqual([]);
+  });
+});
