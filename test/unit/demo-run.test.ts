@@ -10,6 +10,15 @@ import { readConfigFile } from '../../src/cli/common.js';
 import { resolveConfig } from '../../src/config/schema.js';
 import { parseSamplesCsv } from '../../src/core/profiling/samples.js';
 import { khaosIn } from '../support/khaos-cli.js';
+import { runControlledDemo } from '../../src/app/control/demo-run.js';
+import { MemoryControlStore } from '../../src/adapters/memory/memory-control-store.js';
+import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
+import { parseTraceCsv } from '../../src/core/load/trace.js';
+import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/models/simulated-samples.js';
+import { seededRandom } from '../../src/core/random.js';
+import { AuditingBus } from '../fakes/auditing-bus.js';
+import { withLiveGauge } from '../fakes/controlled-run.js';
+import { FakeFlinkPlatform } from '../fakes/fake-flink-platform.js';
 
 // A refused demo starts nothing: these calls of compose.ts must not happen in a test here.
 const started = vi.hoisted(() => [] as string[]);
@@ -94,5 +103,70 @@ describe('khaos demo refuses before anything starts', () => {
       expect(r.err).toContain('`khaos demo`');
     }
     expect(started).toEqual([]);
+  });
+});
+
+/** An exactly-once job that lost one record of its first key: its audit counts it once less. */
+class LossyBus extends AuditingBus {
+  override async readAllCommitted(topic: string) {
+    const records = await super.readAllCommitted(topic);
+    if (!topic.endsWith('-audit') || records.length === 0) return records;
+    const [first, ...rest] = records;
+    const v = JSON.parse(first!.value) as { count: number };
+    return [{ ...first!, value: JSON.stringify({ ...v, count: v.count - 1 }) }, ...rest];
+  }
+}
+
+/** The controlled demo on the fake platform: the simulated job's models, a flat 3000 ev/s for 90 s, a kill at +40 s. */
+async function fakeControlledDemo(Bus: typeof AuditingBus) {
+  const input = 'khaos-demo-iot-input';
+  const clock = new ManualClock();
+  const platform = new FakeFlinkPlatform(clock, { capacityEps: 10_000, detectionDelayMs: 2000, restartDelayMs: 1000, checkpointDurationMs: 200 });
+  const memory = new Bus(input, 'khaos-demo-iot-iot-demo-audit');
+  const lines: string[] = [];
+  const store = new MemoryControlStore();
+  const deps = {
+    orchestrator: platform, bus: platform.feedingBus(memory, input), flinkAt: (u: string) => withLiveGauge(platform.flinkAt(u)), clock, log: (l: string) => lines.push(l),
+    injectorFor: (r: string) => platform.injectorFor(r), store, newRunId: () => 'demo1',
+  };
+  // Targets 1 s p99 and 40 s recovery; the job starts at 5 s, outside the models' 10–30 s (so khaos+ leaves it at its first evaluation).
+  const c = resolveConfig({
+    job: { kind: 'iot', checkpointInterval: '5s', parallelism: 1 },
+    replay: { peakRateEps: 3000, compression: 60, duration: '90s' },
+    control: {
+      policy: 'khaos+', actuator: 'paced', fallbackInterval: '600s', latencyTarget: '1s', recoveryTarget: '40s', window: '20s', evaluateEvery: '10s', afterChange: '20s', minUptime: '10s',
+      candidateMin: '1s', candidateMax: '30s', minChange: '1s', forecast: false, hysteresis: 0.05, maxChanges: 10, rateWindow: '600s', recoveryTimeout: '120s', statusEvery: '60s', kills: ['40s'],
+    },
+  });
+  const flat = parseTraceCsv('t,v\n2020-01-01 00:00:00,1\n2020-01-02 00:00:00,1\n', 'flat');
+  const r = await runControlledDemo(deps, c, flat, { samples: { samples: simulateSamples(DEFAULT_SIMULATION, 16, seededRandom(3)), source: 'simulated' } }, () => false);
+  await memory.close();
+  return { r, lines, store, memory };
+}
+
+describe('the controlled demo on the fake platform with a manual clock', { timeout: 30_000 }, () => {
+  it('prints the interval change with its reason, the kill, the recovery against its target and the summary; ok when reconciled and recovered', async () => {
+    const { r, lines, store, memory } = await fakeControlledDemo(AuditingBus);
+    const applied = store.decisions('demo1').filter((d) => d.outcome === 'applied');
+    expect(applied.length).toBeGreaterThanOrEqual(1);
+    expect(r).toMatchObject({ runId: 'demo1', ok: true, changes: applied.length, kills: [expect.objectContaining({ taskManagerId: expect.any(String) })] });
+    expect(r.changesBeforeKill).toBe(applied.filter((d) => d.atMs < r.kills[0]!.injectedAtMs).length);
+    expect(r.changesBeforeKill).toBeGreaterThanOrEqual(1);
+    expect(r.recoveriesS).toEqual([expect.any(Number)]);
+    expect(r.reconciliation).toMatchObject({ ok: true, duplicateWindows: 0 });
+    const text = lines.join('\n');
+    expect(text).toMatch(/control: 5000 → \d+ ms \(applied\): \S/);
+    expect(text).toMatch(/chaos: killed TaskManager iot-demo-tm0-g0 of iot-demo/);
+    expect(text).toMatch(/recovery: \d+\.\d s \(detection \d+\.\d s \+ restart \d+\.\d s \+ catch-up \d+\.\d s\) at \d+ ev\/s and a \d+(\.\d+)? s interval: (within|over) the 40 s target [✓✗]/);
+    expect(lines.at(-2)).toMatch(new RegExp(`^demo: ${applied.length} interval change\\(s\\), ${r.changesBeforeKill} before the kill \\(5 → \\d+ s.*\\); 1 kill\\(s\\); recoveries \\d+\\.\\d s vs the 40 s target; exactly-once: OK`));
+    expect(lines.at(-1)).toBe('demo: every decision with its reason: `khaos control decisions --run demo1`; the run stays on the dashboard (`khaos dashboard`, Runs)');
+    expect(memory.producedAfterClose).toBe(0);
+  });
+
+  it('not ok when the output does not reconcile, and the summary says so', async () => {
+    const { r, lines } = await fakeControlledDemo(LossyBus);
+    expect(r.ok).toBe(false);
+    expect(r.reconciliation.ok).toBe(false);
+    expect(lines.at(-2)).toMatch(/exactly-once: FAILED: 1 keys short/);
   });
 });
