@@ -22,15 +22,9 @@ import { FakeFlinkPlatform } from '../fakes/fake-flink-platform.js';
 
 // A refused demo starts nothing: these calls of compose.ts must not happen in a test here.
 const started = vi.hoisted(() => [] as string[]);
-vi.mock('../../src/compose.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../src/compose.js')>();
-  const refuse = (name: string) => () => {
-    started.push(name);
-    throw new Error(`${name} called by a demo test that should start nothing`);
-  };
-  const names = ['startLocalStack', 'controlStore', 'loadTrace', 'checkJobJar'] as const;
-  return { ...real, ...Object.fromEntries(names.map((n) => [n, refuse(n)])) };
-});
+vi.mock('../../src/compose.js', async (importOriginal) =>
+  (await import('../support/refusing.js')).refusing(await importOriginal<typeof import('../../src/compose.js')>(), ['startLocalStack', 'controlStore', 'loadTrace', 'checkJobJar'], started, 'a demo test that should start nothing'),
+);
 
 const samples = { samples: [], source: 's.csv' };
 
