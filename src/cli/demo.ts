@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { checkModelsJob } from '../app/control/control-models.js';
-import { plainDemoReason, runControlledDemo } from '../app/control/demo-run.js';
+import { controlledDemoProblems, plainDemoReason, runControlledDemo } from '../app/control/demo-run.js';
 import { demoProblems, runDemoFromConfig } from '../app/demo.js';
 import { requireInput } from '../core/jobs.js';
 import { checkJobJar, configJobIdentity, controlStore, localControlDeps, localPlatform, loadTrace, modelInputs, repoRoot } from '../compose.js';
@@ -47,7 +47,10 @@ async function demo(flags: DemoFlags): Promise<number> {
   // Every check before the stack starts: a refused demo starts nothing.
   const plain = plainDemoReason(c, inputs);
   if (plain) demoProblems(c);
-  else requireInput(c.job.descriptor, '`khaos demo`');
+  else {
+    requireInput(c.job.descriptor, '`khaos demo`');
+    controlledDemoProblems(c);
+  }
   checkJobJar(c);
   const trace = loadTrace(c.replay.trace);
   if (plain) {

@@ -98,6 +98,13 @@ describe('khaos demo refuses before anything starts', () => {
     }
     expect(started).toEqual([]);
   });
+
+  it('a kill after the replay ends (exit 2, naming both times and the fix)', async () => {
+    const r = await khaos('demo', '--duration', '60s');
+    expect(r).toMatchObject({ code: 2, err: expect.stringContaining("the kill at 90 s falls after the replay's 60 s") });
+    expect(r.err).toContain('give --fail-at (or control.kills) within the replay, or a longer --duration');
+    expect(started).toEqual([]);
+  });
 });
 
 /** An exactly-once job that lost one record of its first key: its audit counts it once less. */

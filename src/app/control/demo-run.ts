@@ -1,4 +1,5 @@
 import type { KhaosConfig } from '../../config/schema.js';
+import { badInput } from '../../core/errors.js';
 import { reconciliationLine, type Reconciliation } from '../../core/reconcile.js';
 import type { Trace } from '../../core/load/trace.js';
 import type { TickReport } from './controller.js';
@@ -17,6 +18,12 @@ export function plainDemoReason(c: KhaosConfig, inputs: ModelInputs): string | u
 
 /** The kill times of the demo: control.kills, else the one at chaos.at. */
 export const demoKillsSec = (c: KhaosConfig): number[] => (c.control.killsSec.length > 0 ? c.control.killsSec : [c.chaos.atSec]);
+
+/** Refuses a controlled demo whose kills fall outside its replay (they would never happen), before anything starts. */
+export function controlledDemoProblems(c: KhaosConfig): void {
+  const late = demoKillsSec(c).filter((k) => k >= c.replay.durationSec);
+  if (late.length > 0) throw badInput(`the kill at ${late.map((k) => `${k} s`).join(', ')} falls after the replay's ${c.replay.durationSec} s`, 'give --fail-at (or control.kills) within the replay, or a longer --duration');
+}
 
 /** A failure the controller measured (or gave up on), against the recovery target. */
 export function recoveryLine(f: NonNullable<TickReport['failure']>, targetS: number, timeoutMs: number): string {
