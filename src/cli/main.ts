@@ -1,36 +1,21 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { demoProblems, runDemoFromConfig, startStackReplica } from '../app/demo.js';
+import { startStackReplica } from '../app/demo.js';
 import { replayFromConfig } from '../app/replay.js';
 import { KhaosError, badInput } from '../core/errors.js';
-import { checkJobJar, localPlatform, downStack, loadTrace, messageBusAt, stacks, startLocalStack, systemClock } from '../compose.js';
+import { downStack, loadTrace, messageBusAt, stacks, startLocalStack, systemClock } from '../compose.js';
 import { addAnalyzeCommand } from './analyze.js';
 import { addControlCommand } from './control.js';
 import { addDashboardCommand } from './dashboard.js';
+import { addDemoCommand } from './demo.js';
 import { addEvaluateCommand } from './evaluate.js';
 import { EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { addK8sCommand } from './k8s.js';
-import { act, configFrom, configureTree, log, processIo, runProgram, withConfigOptions, withOwnedStack, type CliIo, type ConfigFlags } from './common.js';
+import { act, configFrom, configureTree, log, processIo, runProgram, withConfigOptions, type CliIo, type ConfigFlags } from './common.js';
 import { addModelsCommand } from './models.js';
 import { addProfileCommand } from './profile.js';
 import { addSimCommand } from './sim.js';
-
-async function demo(flags: ConfigFlags): Promise<number> {
-  const c = configFrom(flags);
-  // runDemoFromConfig checks too; here before the stack starts, so that a refused demo starts nothing.
-  demoProblems(c);
-  checkJobJar(c);
-  const trace = loadTrace(c.replay.trace);
-  return withOwnedStack(c, async (stack) => {
-    const deps = localPlatform(stack, log);
-    try {
-      return (await runDemoFromConfig(deps, c, trace)).ok ? 0 : 1;
-    } finally {
-      await deps.bus.close();
-    }
-  });
-}
 
 function stackStatus(flags: { json?: boolean }): number {
   const all = stacks();
@@ -119,7 +104,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   const program = new Command('khaos')
     .description('checkpoint intervals chosen from chaos experiments')
     .addHelpText('after', `\nEvery command has its own help: khaos <command> --help.\nA duration is written like 500ms, 30s, 5min or 2h; a bare number is milliseconds.\n${EXIT_CODES_HELP}`);
-  act(withConfigOptions(program.command('demo').description('the main job end to end on a local stack: replay, kill, recover, reconcile')), demo);
+  addDemoCommand(program);
   const stack = program.command('stack').description('a local stack (Kafka and job replicas) that outlives the command');
   act(
     withConfigOptions(stack.command('up').description('start Kafka and one job replica (or, with --no-job, a Flink session cluster for your own job), and leave them running')).option(

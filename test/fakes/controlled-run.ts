@@ -32,6 +32,15 @@ export async function fakeControlTarget(fallbackMs = 600_000) {
   return { clock, platform, flink: platform.flinkAt(handle.restUrl) };
 }
 
+/** `flink` with a p99 gauge that moves a little: a live gauge does; one that never moves is taken for stale (and its failure is no sample). */
+export function withLiveGauge(flink: FlinkEngine): FlinkEngine {
+  let n = 0;
+  return Object.assign(Object.create(flink) as FlinkEngine, {
+    vertexMetrics: async (...a: Parameters<FlinkEngine['vertexMetrics']>) =>
+      Object.fromEntries(Object.entries(await flink.vertexMetrics(...a)).map(([k, v]) => [k, k.endsWith('P99Ms') ? { ...v, max: v.max! + (n++ % 3) } : v])),
+  });
+}
+
 /**
  * A real control session of `policy` on the fake platform, models from simulated samples, one
  * TaskManager killed at +40 s, for `seconds` of the manual clock; recorded into `store`. The
@@ -43,12 +52,7 @@ export async function controlledRunWithKill(store: ControlStore, policy: string,
   const logs: string[] = [];
   const t0 = clock.now();
   let killed = false;
-  // A live gauge moves a little; one that never moves is taken for stale (and its failure is no sample).
-  let n = 0;
-  const live: FlinkEngine = Object.assign(Object.create(flink) as FlinkEngine, {
-    vertexMetrics: async (...a: Parameters<FlinkEngine['vertexMetrics']>) =>
-      Object.fromEntries(Object.entries(await flink.vertexMetrics(...a)).map(([k, v]) => [k, k.endsWith('P99Ms') ? { ...v, max: v.max! + (n++ % 3) } : v])),
-  });
+  const live = withLiveGauge(flink);
   await runControlSession(
     { flink: live, clock, store, log: (l) => logs.push(l), newRunId: () => runId, ownerPid: process.pid },
     controlSettingsFor(policy),

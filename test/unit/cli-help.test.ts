@@ -9,15 +9,14 @@ import { khaosIn } from '../support/khaos-cli.js';
 // Everything in compose.ts that starts a process, opens a store or reaches a broker or Flink: a
 // test here that calls one has started something it should not.
 const started = vi.hoisted(() => [] as string[]);
-vi.mock('../../src/compose.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../src/compose.js')>();
-  const refuse = (name: string) => () => {
-    started.push(name);
-    throw new Error(`${name} called by a CLI test that should start nothing`);
-  };
-  const names = ['startLocalStack', 'openLocalStack', 'downStack', 'stacks', 'messageBusAt', 'flinkAt', 'profileStore', 'controlStore', 'loadTrace', 'rateSourceFor'] as const;
-  return { ...real, ...Object.fromEntries(names.map((n) => [n, refuse(n)])) };
-});
+vi.mock('../../src/compose.js', async (importOriginal) =>
+  (await import('../support/refusing.js')).refusing(
+    await importOriginal<typeof import('../../src/compose.js')>(),
+    ['startLocalStack', 'openLocalStack', 'downStack', 'stacks', 'messageBusAt', 'flinkAt', 'profileStore', 'controlStore', 'loadTrace', 'rateSourceFor'],
+    started,
+    'a CLI test that should start nothing',
+  ),
+);
 afterEach(() => {
   expect(started).toEqual([]);
 });

@@ -5,10 +5,9 @@ import type { Platform } from '../../src/app/platform.js';
 import { KhaosError } from '../../src/core/errors.js';
 import { parseTraceCsv } from '../../src/core/load/trace.js';
 import type { FailureInjector } from '../../src/ports/failure-injector.js';
-import type { MessageBus, ReadRecord } from '../../src/ports/message-bus.js';
 import { FakeFlinkPlatform } from '../fakes/fake-flink-platform.js';
 import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
-import { MemoryMessageBus } from '../fakes/memory-message-bus.js';
+import { AuditingBus } from '../fakes/auditing-bus.js';
 
 /** A day of load rising linearly from 0 to its peak. */
 const trace = parseTraceCsv('t,v\n2020-01-01 00:00:00,0\n2020-01-02 00:00:00,100\n', 'ramp');
@@ -22,35 +21,10 @@ const options = (over: Partial<DemoOptions> = {}): DemoOptions => ({
   ...over,
 });
 
-/**
- * The fake platform models processing, not output: the job's committed audit output is made up
- * here as an exactly-once job would commit it (each input key counted once), so the demo's
- * reconciliation has something to read.
- */
-class AuditingBus extends MemoryMessageBus {
-  closed = false;
-  /** Produce calls made after close(): a loop that outlived the run's teardown. */
-  producedAfterClose = 0;
-  override async produce(topic: string, records: Parameters<MessageBus['produce']>[1]): Promise<void> {
-    if (this.closed) this.producedAfterClose++;
-    return super.produce(topic, records);
-  }
-  override async readAllCommitted(topic: string): Promise<ReadRecord[]> {
-    if (topic !== AUDIT) return super.readAllCommitted(topic);
-    const counts = new Map<string, number>();
-    for (const { key } of await super.readAllCommitted(INPUT)) if (key && !key.startsWith('__')) counts.set(key, (counts.get(key) ?? 0) + 1);
-    return [...counts].map(([key, count], i) => ({ key, value: JSON.stringify({ key, seq: 0, count }), partition: 0, offset: String(i) }));
-  }
-  override async close(): Promise<void> {
-    this.closed = true;
-    return super.close();
-  }
-}
-
 function setup(over: { failKill?: boolean; restartDeadTaskManagers?: (name: string) => Promise<string[]>; restartDelayMs?: number } = {}) {
   const clock = new ManualClock();
   const platform = new FakeFlinkPlatform(clock, { capacityEps: 10_000, detectionDelayMs: 1000, restartDelayMs: over.restartDelayMs ?? 1000 });
-  const memory = new AuditingBus();
+  const memory = new AuditingBus(INPUT, AUDIT);
   const lines: string[] = [];
   // Rejections nobody handled during the test: the process would end on one without any teardown.
   const unhandled: unknown[] = [];
