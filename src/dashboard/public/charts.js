@@ -73,7 +73,7 @@ export function drawCharts(root, v) {
       continue;
     }
     // No spanGaps: a missing value (null: a metric not reported, a gap in the records) breaks the line; other series' points (undefined) do not.
-    const opts = { width: WIDTH(), height: 220, series: [{}, ...c.series], scales: { x: { time: true } } };
+    const opts = { width: WIDTH(), height: 220, series: [{}, ...c.series], scales: { x: { time: true } }, axes: [{}, { size: 70 }] }; // 70 px: '10,000' ev/s fits beside the axis
     plots.set(c.id, new uPlot(opts, data, box.querySelector('.plot')));
   }
 }
