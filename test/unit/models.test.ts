@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { boxLeastSquares, leastSquares, minimiseScalar, solveLeastSquares } from '../../src/core/models/linalg.js';
 import { compareModels, fitModels, MODEL_VARIANTS } from '../../src/core/models/variants.js';
 import {
+  buildModel,
   chooseModel,
   crossValidate,
   fitModel,
@@ -278,4 +279,12 @@ describe('fitting a million samples', () => {
     expect(fitOne(samples, 'recovery', 'linear').coefficients.perCiMs).toBeGreaterThan(0);
     expect(performance.now() - started).toBeLessThan(5000);
   }, 30_000);
+});
+
+describe('a model never predicts a negative time', () => {
+  it('a linear recovery fit extrapolated below its samples gives 0 s, not a negative recovery', () => {
+    const m = buildModel('linear', 'recovery', { intercept: -40, perThroughputEps: 0.01, perCiMs: 0.001 });
+    expect(m.predict(1050, 2000)).toBe(0);
+    expect(m.predict(5000, 2000)).toBeCloseTo(12, 6);
+  });
 });

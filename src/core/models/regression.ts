@@ -179,7 +179,10 @@ export function buildModel(name: ModelName, kind: ModelKind, coefficients: Recor
     const p = { capacityEps: at('capacityEps'), baseMs: at('baseMs'), perCiMs: at('perCiMs'), queueMsEps: at('queueMsEps') };
     predict = (t, ci) => physicalLatencyMs(p, t, ci);
   }
-  return { name, kind, predict, coefficients: c };
+  // A time is never negative; a fit extrapolated far below its samples' throughput can go under 0
+  // (a linear refit on few samples gave −26 s at 1,050 ev/s), and a policy must not read that as headroom.
+  const fitted = predict;
+  return { name, kind, predict: (t, ci) => Math.max(0, fitted(t, ci)), coefficients: c };
 }
 
 // ---------------------------------------------------------------------------------------------
