@@ -1,6 +1,6 @@
 import { predictInterval, type PredictionInterval } from '../models/regression.js';
 import type { ControlModels, Observation, PolicyContext, PolicyEntry, PolicyOptions, PolicyState, Predictions } from './policy.js';
-import { candidates, change, dur, eps, exactName, extrapolation, keep, latencyCorrection, latMs, modelPolicyStart, mtbf, recS, secs, type Outcome } from './policy-kit.js';
+import { arrivalLoad, candidates, change, dur, eps, exactName, extrapolation, keep, latencyCorrection, latMs, modelPolicyStart, mtbf, recS, secs, type Outcome } from './policy-kit.js';
 
 function khaosPlus(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions): Outcome {
   const out = khaosPlusDecide(obs, state, ctx, o);
@@ -38,18 +38,20 @@ function forecastLoad(obs: Observation, o: PolicyOptions, m: ControlModels, tput
  */
 function crossedSinceEvaluation(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions): string | undefined {
   const m = ctx.models;
-  if (!m || !state.met?.latency || obs.recovering || obs.uptimeMs < o.minUptimeMs || !(obs.throughputEps >= 0 && obs.latencyMs >= 0)) return undefined;
+  const load = arrivalLoad(obs);
+  if (!m || !state.met?.latency || obs.recovering || obs.uptimeMs < o.minUptimeMs || !(load >= 0 && obs.latencyMs >= 0)) return undefined;
   // At the present load, with the correction the evaluation will use. Not at the forecast: reading
   // it costs a forecast per tick in the simulator (computed on first read), and the evaluation
   // judges at the forecast only when it is higher, where latency is no lower.
-  const lat = m.latency.predict(obs.throughputEps, obs.intervalMs) * latencyCorrection(obs, state, m, o).correction;
-  if (lat > o.latencyTargetMs) return `early evaluation: predicted latency ${latMs(lat)} at ${secs(obs.intervalMs)} at ${eps(obs.throughputEps)} crossed its target since the last evaluation; `;
+  const lat = m.latency.predict(load, obs.intervalMs) * latencyCorrection(obs, state, m, o, load).correction;
+  if (lat > o.latencyTargetMs) return `early evaluation: predicted latency ${latMs(lat)} at ${secs(obs.intervalMs)} at ${eps(load)} crossed its target since the last evaluation; `;
   return undefined;
 }
 
 function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions): Outcome {
   const early = crossedSinceEvaluation(obs, state, ctx, o);
-  const start = modelPolicyStart(obs, state, ctx, o, early === undefined);
+  // The load is the arrival rate: the throughput is pinned at capacity during a backlog.
+  const start = modelPolicyStart(obs, state, ctx, o, early === undefined, arrivalLoad(obs));
   if ('decision' in start) return start;
   const { ev, m, L, R, tput, ci } = start;
   // Both targets are judged at the coming peak when the forecast is higher: an interval chosen for
@@ -213,7 +215,7 @@ function restartWorth(
   const avoided = weigh.seconds(cur.latOver, cur.rec) - weigh.seconds(to.latOver, to.rec);
   const downS = o.restartDowntimeMs / 1000;
   const capacity = m.recovery.name === 'physical' ? m.recovery.coefficients.capacityEps : undefined;
-  const lambda = obs.throughputEps;
+  const lambda = arrivalLoad(obs);
   const catchUp = capacity === undefined ? 0 : lambda >= capacity ? Infinity : (lambda * downS) / (capacity - lambda);
   const outage = downS + catchUp;
   const catchUpText = capacity === undefined ? 'catch-up unknown (no capacity in a linear recovery model), counted as 0' : catchUp === Infinity ? `no catch-up at ${eps(lambda)} ≥ capacity ${eps(capacity)}` : `catch-up ${recS(catchUp)}`;
