@@ -66,17 +66,28 @@ export const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.ma
 
 export const RECOVERY_UNDER_WAY = 'a recovery is under way: the interval stays until it has ended';
 
+/** How a model-based policy evaluates: see notYet and modelPolicyStart. */
+export interface EvaluationWhen {
+  /** False skips the evaluateEvery wait (khaos+'s early evaluation), never the afterChange one. */
+  cadence?: boolean;
+  /** True evaluates while a recovery's catch-up is under way (the job RUNNING again, minUptime passed). */
+  duringCatchUp?: boolean;
+  /** The load judged, events/s (default: the observation's throughput). */
+  load?: number;
+}
+
 /**
  * Why a model-based policy should not evaluate now, or undefined when it should. `cadence: false`
- * skips the evaluateEvery wait (khaos+'s early evaluation), never the afterChange one: until then
- * the window's means still reflect the interval before the change.
+ * skips the evaluateEvery wait, never the afterChange one: until then the window's means still
+ * reflect the interval before the change. `duringCatchUp` lets a recovery whose job runs again
+ * (uptime > 0) be evaluated; a job still down never is.
  */
-export function notYet(obs: Observation, state: PolicyState, o: PolicyOptions, cadence = true): string | undefined {
-  if (obs.recovering) return RECOVERY_UNDER_WAY;
+export function notYet(obs: Observation, state: PolicyState, o: PolicyOptions, when: EvaluationWhen = {}): string | undefined {
+  if (obs.recovering && !(when.duringCatchUp && obs.uptimeMs > 0)) return RECOVERY_UNDER_WAY;
   if (obs.uptimeMs < o.minUptimeMs) return `the job has been up ${dur(obs.uptimeMs)}, evaluation starts after ${dur(o.minUptimeMs)}: ${dur(o.minUptimeMs - obs.uptimeMs)} to go`;
   const sinceChange = state.lastChangeMs === undefined ? Infinity : obs.atMs - state.lastChangeMs;
   if (sinceChange < o.afterChangeMs) return `the interval changed ${dur(sinceChange)} ago; next evaluation ${dur(o.afterChangeMs)} after a change, in ${dur(o.afterChangeMs - sinceChange)}`;
-  if (!cadence) return undefined;
+  if (when.cadence === false) return undefined;
   const sinceEvaluation = state.lastEvaluationMs === undefined ? Infinity : obs.atMs - state.lastEvaluationMs;
   if (sinceEvaluation < o.evaluateEveryMs) return `last evaluated ${dur(sinceEvaluation)} ago; evaluating every ${dur(o.evaluateEveryMs)}, next in ${dur(o.evaluateEveryMs - sinceEvaluation)}`;
   return undefined;
@@ -154,9 +165,10 @@ export function mtbf(obs: Observation, o: PolicyOptions): { ms: number; source: 
   return { ms: o.mtbfPriorMs, source: 'prior, no failure seen yet' };
 }
 
-/** What both model-based policies do first: wait for their cadence, then evaluate at `load` (or keep, saying why). */
-export function modelPolicyStart(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions, cadence = true, load = obs.throughputEps) {
-  const pending = notYet(obs, state, o, cadence);
+/** What both model-based policies do first: wait for their cadence, then evaluate at `when.load` (or keep, saying why). */
+export function modelPolicyStart(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions, when: EvaluationWhen = {}) {
+  const load = when.load ?? obs.throughputEps;
+  const pending = notYet(obs, state, o, when);
   if (pending) return wait(obs, state, pending);
   const ev = evaluate(obs, state, ctx, o, load);
   if ('decision' in ev) return ev;
