@@ -55,7 +55,7 @@ function khaosPlusDecide(obs: Observation, state: PolicyState, ctx: PolicyContex
   const early = crossedSinceEvaluation(obs, state, ctx, o);
   // The load is the arrival rate: the throughput is pinned at capacity during a backlog. A paced
   // change is free, so a catch-up is not left at an interval whose checkpoints leave too little
-  // capacity to drain the backlog (docs/control.md, "Catch-up").
+  // capacity to drain the backlog (docs/control.md, "A catch-up is not left at its interval").
   const start = modelPolicyStart(obs, state, ctx, o, { cadence: early === undefined, load: arrivalLoad(obs), duringCatchUp: ctx.actuator === 'paced' });
   if ('decision' in start) return start;
   const { ev, m, L, R, tput, ci } = start;

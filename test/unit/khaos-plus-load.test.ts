@@ -24,6 +24,18 @@ const catchingUp = (over: Partial<Observation> = {}): Observation => ({
 const decide = (o: Observation, actuator: ActuatorKind = 'paced', state: PolicyState = initialPolicyState()) => createPolicy('khaos+', options).decide(o, state, { actuator, models });
 const recoveryAt = (eps: number, ciMs: number) => fluidRecoverySec(params, downtimeSec(params, 'kill', 0), 1, eps, ciMs);
 
+describe('khaos+ judges the arrival rate, not the throughput pinned at capacity', () => {
+  it('predicts at the arrival rate when a backlog grows behind a throughput pinned at capacity', () => {
+    // Measured on nyc_taxi (examples/evaluate.yaml at the 99th percentile, schedule 0): at 1 s and
+    // ~9 370 ev/s arriving, khaos+ read 9 000 ev/s and chose 2.5 s, over the latency target at 9 370.
+    const o: Observation = { atMs: T, intervalMs: 1000, throughputEps: 9000, arrivalEps: 9370, latencyMs: 20_000, uptimeMs: 3_600_000, failuresSeen: 0, observedForMs: 3_600_000, recovering: false, lagRecords: 20_000 };
+    const { decision } = decide(o);
+    expect(decision.predictions?.throughputEps).toBe(9370);
+    expect(decision.action).toBe('change');
+    expect(fluidLatencyMs(params, 9370, decision.toIntervalMs)).toBeLessThanOrEqual(4700);
+  });
+});
+
 describe('khaos+ during a catch-up (SIMULATED dedup job)', () => {
   it('moves at once to the interval that drains the backlog fastest within the latency target, whatever the rate limit says', () => {
     // Measured on wiki_en_5min at the 99th percentile, schedule 13: a kill at 8 739 ev/s at 1 s recovered in 849 s.
