@@ -100,12 +100,18 @@ describe('createPolicy', () => {
 });
 
 describe.each(['khaos', 'khaos+'])('%s gating', (name) => {
-  it('waits while a recovery is under way, state unchanged', () => {
+  it('waits while a recovery is under way and the job is down, state unchanged', () => {
     const state = initialPolicyState();
-    const out = decide(name, obs({ intervalMs: 60_000, recovering: true }), {}, {}, state);
+    const out = decide(name, obs({ intervalMs: 60_000, recovering: true, uptimeMs: 0 }), {}, {}, state);
     expect(out.decision).toMatchObject({ action: 'wait', toIntervalMs: 60_000 });
     expect(out.decision.reason).toMatch(/recovery is under way/);
     expect(out.state).toBe(state);
+  });
+
+  it('waits through a catch-up (the job up again) unless it is khaos+ with free (paced) changes', () => {
+    const catchingUp = obs({ intervalMs: 60_000, recovering: true });
+    expect(decide(name, catchingUp, {}, { actuator: 'restart' }).decision.action).toBe('wait');
+    expect(decide(name, catchingUp).decision.action).toBe(name === 'khaos+' ? 'change' : 'wait');
   });
 
   it('waits until the job has been up minUptimeMs, saying how long remains', () => {

@@ -1,3 +1,4 @@
+import { arrivalEps } from '../../core/control/arrival.js';
 import { forecastPeak } from '../../core/control/forecast.js';
 import { applyCommand, expireOverride, operatorDecision, type OperatorState } from '../../core/control/operator.js';
 import { initialPolicyState, type ControlModels, type Decision, type Observation, type Policy, type PolicyState } from '../../core/control/policy.js';
@@ -242,6 +243,10 @@ export class Controller {
   private observe(now: number, recoveryJustEnded: boolean): Observation {
     const window = this.samples.filter((s) => s.tMs > now - this.settings.windowMs && s.state === 'RUNNING');
     const rates = window.flatMap((s) => (s.inputEps === undefined ? [] : [s.inputEps]));
+    const arrivals = this.samples.flatMap((s, k) => {
+      const a = s.tMs > now - this.settings.windowMs ? arrivalEps(this.samples[k - 1], s) : undefined;
+      return a === undefined ? [] : [a];
+    });
     const reported = window.flatMap((s) => (s.latencyP99Ms === undefined ? [] : [s.latencyP99Ms]));
     // A gauge that never moves over a whole window is stale (Flink can serve a dead task's last value): unknown.
     const lats = reported.length > 2 && reported.every((x) => x === reported[0]) ? [] : reported;
@@ -255,6 +260,7 @@ export class Controller {
       atMs: now,
       intervalMs: this.deps.actuator.intervalMs(),
       throughputEps: mean(rates),
+      ...(arrivals.length > 0 ? { arrivalEps: mean(arrivals) } : {}),
       latencyMs: mean(lats),
       forecastEps: this.settings.forecast.enabled ? this.forecast(history) : undefined,
       uptimeMs: this.runningSinceMs === undefined ? 0 : now - this.runningSinceMs,

@@ -83,17 +83,28 @@ export const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.ma
 
 export const RECOVERY_UNDER_WAY = 'a recovery is under way: the interval stays until it has ended';
 
+/** How a model-based policy evaluates: see notYet and modelPolicyStart. */
+export interface EvaluationWhen {
+  /** False skips the evaluateEvery wait (khaos+'s early evaluation), never the afterChange one. */
+  cadence?: boolean;
+  /** True evaluates while a recovery's catch-up is under way (the job RUNNING again, minUptime passed). */
+  duringCatchUp?: boolean;
+  /** The load judged, events/s (default: the observation's throughput). */
+  load?: number;
+}
+
 /**
  * Why a model-based policy should not evaluate now, or undefined when it should. `cadence: false`
- * skips the evaluateEvery wait (khaos+'s early evaluation), never the afterChange one: until then
- * the window's means still reflect the interval before the change.
+ * skips the evaluateEvery wait, never the afterChange one: until then the window's means still
+ * reflect the interval before the change. `duringCatchUp` lets a recovery whose job runs again
+ * (uptime > 0) be evaluated; a job still down never is.
  */
-export function notYet(obs: Observation, state: PolicyState, o: PolicyOptions, cadence = true): string | undefined {
-  if (obs.recovering) return RECOVERY_UNDER_WAY;
+export function notYet(obs: Observation, state: PolicyState, o: PolicyOptions, when: EvaluationWhen = {}): string | undefined {
+  if (obs.recovering && !(when.duringCatchUp && obs.uptimeMs > 0)) return RECOVERY_UNDER_WAY;
   if (obs.uptimeMs < o.minUptimeMs) return `the job has been up ${dur(obs.uptimeMs)}, evaluation starts after ${dur(o.minUptimeMs)}: ${dur(o.minUptimeMs - obs.uptimeMs)} to go`;
   const sinceChange = state.lastChangeMs === undefined ? Infinity : obs.atMs - state.lastChangeMs;
   if (sinceChange < o.afterChangeMs) return `the interval changed ${dur(sinceChange)} ago; next evaluation ${dur(o.afterChangeMs)} after a change, in ${dur(o.afterChangeMs - sinceChange)}`;
-  if (!cadence) return undefined;
+  if (when.cadence === false) return undefined;
   const sinceEvaluation = state.lastEvaluationMs === undefined ? Infinity : obs.atMs - state.lastEvaluationMs;
   if (sinceEvaluation < o.evaluateEveryMs) return `last evaluated ${dur(sinceEvaluation)} ago; evaluating every ${dur(o.evaluateEveryMs)}, next in ${dur(o.evaluateEveryMs - sinceEvaluation)}`;
   return undefined;
@@ -104,7 +115,7 @@ export interface Evaluation {
   models: ControlModels;
   /** State with this evaluation recorded (latency ratio appended); the base for keep/change. */
   state: PolicyState;
-  /** Predicted latency at the current throughput and interval `ciMs`, times the mean observed/predicted ratio, ms. */
+  /** Predicted latency at the judged load (the throughput unless the policy judges another) and interval `ciMs`, times the mean observed/predicted ratio, ms. */
   latencyAt: (ciMs: number) => number;
   correction: number;
 }
@@ -114,20 +125,27 @@ export interface Evaluation {
  * Also appends this evaluation's observed/predicted latency ratio (kept: the last
  * `correctionEvaluations`) and builds the corrected latency prediction from their mean.
  */
-export function evaluate(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions): Evaluation | Outcome {
+export function evaluate(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions, load = obs.throughputEps): Evaluation | Outcome {
   const models = ctx.models;
   if (!models) return keep(obs, state, `no models are loaded, so the interval stays at ${secs(obs.intervalMs)}; fit them with \`khaos models fit\` from profiled failures and restart control with them`);
   const bad = (x: number) => !Number.isFinite(x) || x < 0;
-  if (bad(obs.throughputEps) || bad(obs.latencyMs))
-    return keep(obs, state, `the observation is unusable (throughput ${obs.throughputEps}, latency ${obs.latencyMs}): keeping ${secs(obs.intervalMs)} until metrics arrive`);
-  const { ratios, correction } = latencyCorrection(obs, state, models, o);
+  if (bad(load) || bad(obs.latencyMs))
+    return keep(obs, state, `the observation is unusable (throughput ${load}, latency ${obs.latencyMs}): keeping ${secs(obs.intervalMs)} until metrics arrive`);
+  const { ratios, correction } = latencyCorrection(obs, state, models, o, load);
   return {
     models,
     state: { ...state, latencyRatios: ratios },
-    latencyAt: (ciMs) => models.latency.predict(obs.throughputEps, ciMs) * correction,
+    latencyAt: (ciMs) => models.latency.predict(load, ciMs) * correction,
     correction,
   };
 }
+
+/**
+ * The load a policy judges: the window's arrival rate when the lag is reported (what the models'
+ * throughput axis means: the profiler's offered rate), else its throughput. During a backlog the
+ * throughput is pinned at the capacity the checkpoints leave, whatever arrives.
+ */
+export const arrivalLoad = (obs: Observation): number => (obs.arrivalEps !== undefined && Number.isFinite(obs.arrivalEps) ? obs.arrivalEps : obs.throughputEps);
 
 /**
  * The latency ratios with this observation's observed/predicted appended (the last
@@ -138,10 +156,10 @@ export function evaluate(obs: Observation, state: PolicyState, ctx: PolicyContex
  * finite prediction at a throughput pinned at capacity) would skew the correction for the next
  * evaluations, after the overload has passed (SIMULATED, the 99th-percentile scenario on AAPL).
  */
-export function latencyCorrection(obs: Observation, state: PolicyState, models: ControlModels, o: PolicyOptions): { ratios: number[]; correction: number } {
-  const predicted = models.latency.predict(obs.throughputEps, obs.intervalMs);
+export function latencyCorrection(obs: Observation, state: PolicyState, models: ControlModels, o: PolicyOptions, load = obs.throughputEps): { ratios: number[]; correction: number } {
+  const predicted = models.latency.predict(load, obs.intervalMs);
   const ratio = obs.latencyMs / predicted;
-  const backlog = obs.lagRecords !== undefined && obs.lagRecords > o.backlogLagThresholdS * Math.max(0, obs.throughputEps);
+  const backlog = obs.lagRecords !== undefined && obs.lagRecords > o.backlogLagThresholdS * Math.max(0, load);
   // A ratio from a non-positive prediction or observation would poison the mean; skip it.
   const usable = Number.isFinite(ratio) && ratio > 0 && predicted < PREDICTION_CEILING.latency && !backlog;
   const ratios = usable ? [...state.latencyRatios, ratio].slice(-o.correctionEvaluations) : state.latencyRatios;
@@ -164,11 +182,12 @@ export function mtbf(obs: Observation, o: PolicyOptions): { ms: number; source: 
   return { ms: o.mtbfPriorMs, source: 'prior, no failure seen yet' };
 }
 
-/** What both model-based policies do first: wait for their cadence, then evaluate (or keep, saying why). */
-export function modelPolicyStart(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions, cadence = true) {
-  const pending = notYet(obs, state, o, cadence);
+/** What both model-based policies do first: wait for their cadence, then evaluate at `when.load` (or keep, saying why). */
+export function modelPolicyStart(obs: Observation, state: PolicyState, ctx: PolicyContext, o: PolicyOptions, when: EvaluationWhen = {}) {
+  const load = when.load ?? obs.throughputEps;
+  const pending = notYet(obs, state, o, when);
   if (pending) return wait(obs, state, pending);
-  const ev = evaluate(obs, state, ctx, o);
+  const ev = evaluate(obs, state, ctx, o, load);
   if ('decision' in ev) return ev;
-  return { ev, m: ev.models, latencyAt: ev.latencyAt, L: o.latencyTargetMs, R: o.recoveryTargetS, tput: obs.throughputEps, ci: obs.intervalMs };
+  return { ev, m: ev.models, latencyAt: ev.latencyAt, L: o.latencyTargetMs, R: o.recoveryTargetS, tput: load, ci: obs.intervalMs };
 }

@@ -26,8 +26,14 @@ export interface Observation {
   atMs: number;
   /** The interval the job is checkpointing at now (paced: the pacer's; restart: the job's), ms. */
   intervalMs: number;
-  /** Mean input throughput over the window, events/s. */
+  /** Mean input throughput over the window, events/s: what the job processed (the source's record counter). */
   throughputEps: number;
+  /**
+   * Mean arrival rate over the window, events/s: the throughput plus the growth of the consumer
+   * lag (arrival.ts). Above the throughput while a backlog grows, below it while one drains;
+   * undefined when the lag is not reported.
+   */
+  arrivalEps?: number;
   /** Mean of the p99 latency over the window, ms. */
   latencyMs: number;
   /** Highest forecast input rate over the forecast horizon, events/s; undefined when forecasting is off or not ready. */

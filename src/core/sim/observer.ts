@@ -1,3 +1,4 @@
+import { arrivalEps } from '../control/arrival.js';
 import { forecastPeak } from '../control/forecast.js';
 import type { Observation } from '../control/policy.js';
 import type { JobSample, RecoveryOptions } from '../profiling/recovery.js';
@@ -5,8 +6,8 @@ import { RecoveryTracker } from './recovery-tracker.js';
 
 /**
  * The controller's view of a simulated job: from one sample per tick to the Observation a policy
- * gets, as app/control/controller.ts builds it — window means of rate and p99 latency over RUNNING
- * samples, the Holt forecast over 5-sample means (held to twice the highest of them), uptime, the
+ * gets, as app/control/controller.ts builds it — window means of rate, arrival rate (arrival.ts)
+ * and p99 latency over RUNNING samples, the Holt forecast over 5-sample means (held to twice the highest of them), uptime, the
  * last checkpoint's duration, failures seen (the job left RUNNING, or its restart counter moved)
  * and whether a recovery is under way (measured with the profiling detector, or a timeout).
  *
@@ -54,6 +55,8 @@ export class SimObserver {
   private readonly nRate: Float64Array;
   private readonly sumLat: Float64Array;
   private readonly nLat: Float64Array;
+  private readonly sumArrival: Float64Array;
+  private readonly nArrival: Float64Array;
   private windowStart = 0;
   private historyStart = 0;
   private prev?: JobSample;
@@ -76,6 +79,8 @@ export class SimObserver {
     this.nRate = new Float64Array(capacity + 1);
     this.sumLat = new Float64Array(capacity + 1);
     this.nLat = new Float64Array(capacity + 1);
+    this.sumArrival = new Float64Array(capacity + 1);
+    this.nArrival = new Float64Array(capacity + 1);
     this.runningSinceMs = runningSinceMs;
   }
 
@@ -101,6 +106,9 @@ export class SimObserver {
     this.nRate[i + 1] = this.nRate[i]! + (r ? 1 : 0);
     this.sumLat[i + 1] = this.sumLat[i]! + (l ? sample.latencyP99Ms! : 0);
     this.nLat[i + 1] = this.nLat[i]! + (l ? 1 : 0);
+    const a = arrivalEps(prev, sample);
+    this.sumArrival[i + 1] = this.sumArrival[i]! + (a ?? 0);
+    this.nArrival[i + 1] = this.nArrival[i]! + (a === undefined ? 0 : 1);
     if (running && sample.lastCheckpointMs !== undefined) this.lastCheckpointMs = sample.lastCheckpointMs;
 
     const ended = sample.state === 'FINISHED' || sample.state === 'CANCELED' || sample.state === 'FAILED';
@@ -143,11 +151,13 @@ export class SimObserver {
     const w = this.windowStart;
     const nr = this.nRate[i + 1]! - this.nRate[w]!;
     const nl = this.nLat[i + 1]! - this.nLat[w]!;
+    const na = this.nArrival[i + 1]! - this.nArrival[w]!;
     const forecast = this.o.forecast.enabled ? this.forecastAt(now, i) : undefined;
     return new SimObservation(
       now,
       intervalMs,
       nr > 0 ? (this.sumRate[i + 1]! - this.sumRate[w]!) / nr : NaN,
+      na > 0 ? (this.sumArrival[i + 1]! - this.sumArrival[w]!) / na : undefined,
       nl > 0 ? (this.sumLat[i + 1]! - this.sumLat[w]!) / nl : NaN,
       this.runningSinceMs === undefined ? 0 : now - this.runningSinceMs,
       this.lastCheckpointMs,
@@ -211,6 +221,7 @@ class SimObservation implements Observation {
     readonly atMs: number,
     readonly intervalMs: number,
     readonly throughputEps: number,
+    readonly arrivalEps: number | undefined,
     readonly latencyMs: number,
     readonly uptimeMs: number,
     readonly checkpointDurationMs: number | undefined,
