@@ -71,3 +71,13 @@ describe('khaos+ during a catch-up (SIMULATED dedup job)', () => {
     expect(again.reason).toMatch(/^catching up after a failure/);
   });
 });
+
+describe('no input yet', () => {
+  it('waits while nothing arrives (a job up before its replay starts), instead of judging the models at 0 ev/s', () => {
+    const idle: Observation = { atMs: T, intervalMs: 10_000, throughputEps: 0, arrivalEps: 0, latencyMs: 0, uptimeMs: 3_600_000, failuresSeen: 0, observedForMs: 3_600_000, recovering: false, lagRecords: 0 };
+    const { decision } = decide(idle);
+    expect(decision.action).toBe('wait');
+    expect(decision.reason).toMatch(/no input yet/);
+    expect(decide({ ...idle, throughputEps: 2000, arrivalEps: 2000, latencyMs: 900 }).decision.action).not.toBe('wait');
+  });
+});

@@ -102,6 +102,9 @@ export interface EvaluationWhen {
 export function notYet(obs: Observation, state: PolicyState, o: PolicyOptions, when: EvaluationWhen = {}): string | undefined {
   if (obs.recovering && !(when.duringCatchUp && obs.uptimeMs > 0)) return RECOVERY_UNDER_WAY;
   if (obs.uptimeMs < o.minUptimeMs) return `the job has been up ${dur(obs.uptimeMs)}, evaluation starts after ${dur(o.minUptimeMs)}: ${dur(o.minUptimeMs - obs.uptimeMs)} to go`;
+  // No input yet (a job up before its replay starts): the models would judge a load of 0 ev/s and
+  // move on that (the demo moved 10 s → 2 s at 0 ev/s before its replay began).
+  if (obs.throughputEps === 0 && !((obs.arrivalEps ?? 0) > 0)) return 'no input yet (0 ev/s): nothing to judge the interval at';
   const sinceChange = state.lastChangeMs === undefined ? Infinity : obs.atMs - state.lastChangeMs;
   if (sinceChange < o.afterChangeMs) return `the interval changed ${dur(sinceChange)} ago; next evaluation ${dur(o.afterChangeMs)} after a change, in ${dur(o.afterChangeMs - sinceChange)}`;
   if (when.cadence === false) return undefined;
