@@ -90,7 +90,8 @@ function withMeasurement(d: JobDescriptor, job: JobInput): JobDescriptor {
     job.input === undefined ? d.input : 'replayTopic' in job.input ? { kind: 'replay-topic', topic: job.input.replayTopic } : { kind: 'template', ...job.input };
   const marker = job.failureMarker === undefined ? d.failureMarker : job.failureMarker === false ? undefined : { field: job.failureMarker === true ? 'id' : job.failureMarker };
   return {
-    ...d,
+    // A job.latency of its own is what a control run observes, not the sample's gauge.
+    ...(job.latency === undefined ? d : { ...d, controlLatencyGauge: undefined }),
     ...(input === undefined ? {} : { input }),
     latency: job.latency === undefined ? d.latency : jobLatency(job.latency),
     reconcile: job.reconcile === undefined ? d.reconcile : jobReconcile(job.reconcile),
