@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeExit, startReplica } from '../../src/adapters/local/flink-replica.js';
+import { describeExit, lastJavaException, startReplica } from '../../src/adapters/local/flink-replica.js';
 import { RunDir, type JvmSpec } from '../../src/adapters/local/run-dir.js';
 import { isAlive, spawnDetached } from '../../src/adapters/system/processes.js';
 import type { KhaosError } from '../../src/core/errors.js';
@@ -67,6 +67,64 @@ describe('startReplica when a port is taken', () => {
       const locks = path.join(os.tmpdir(), `khaos-ports-${process.getuid!()}`);
       const mine = fs.existsSync(locks) ? fs.readdirSync(locks).filter((f) => fs.readFileSync(path.join(locks, f), 'utf8').startsWith(`${process.pid} `)) : [];
       expect(mine).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+/** A JobManager log as Flink writes it when the job's main() throws (application mode), then a later, unrelated warning. */
+const FAILED_MAIN_LOG = [
+  '10:00:01,001 INFO  ClusterEntrypoint - Starting StandaloneApplicationClusterEntryPoint.',
+  '10:00:02,000 WARN  KafkaSource - an earlier, handled one',
+  'java.io.IOException: earlier',
+  '\tat a.B.c(B.java:1)',
+  '10:00:03,002 ERROR ClusterEntrypoint - Fatal error occurred in the cluster entrypoint.',
+  'java.util.concurrent.CompletionException: org.apache.flink.client.deployment.application.ApplicationExecutionException: Could not execute application.',
+  '\tat java.base/java.util.concurrent.CompletableFuture.encodeThrowable(CompletableFuture.java:315)',
+  'Caused by: org.apache.flink.client.program.ProgramInvocationException: The main method caused an error: No enum constant org.apache.flink.connector.base.DeliveryGuarantee.BOGUS',
+  '\tat org.apache.flink.client.program.PackagedProgram.callMainMethod(PackagedProgram.java:373)',
+  '\t... 12 more',
+  'Caused by: java.lang.IllegalArgumentException: No enum constant org.apache.flink.connector.base.DeliveryGuarantee.BOGUS',
+  '\tat java.base/java.lang.Enum.valueOf(Enum.java:273)',
+  '10:00:03,100 INFO  ClusterEntrypoint - Shutting down.',
+];
+
+describe('lastJavaException (a job that fails at start)', () => {
+  it('the last exception of the log with each cause, the root cause last; none in a log without one', () => {
+    expect(lastJavaException(FAILED_MAIN_LOG)).toEqual([
+      'java.util.concurrent.CompletionException: org.apache.flink.client.deployment.application.ApplicationExecutionException: Could not execute application.',
+      'Caused by: org.apache.flink.client.program.ProgramInvocationException: The main method caused an error: No enum constant org.apache.flink.connector.base.DeliveryGuarantee.BOGUS',
+      'Caused by: java.lang.IllegalArgumentException: No enum constant org.apache.flink.connector.base.DeliveryGuarantee.BOGUS',
+    ]);
+    expect(lastJavaException(['Exception in thread "main" java.lang.NoClassDefFoundError: com/example/Gone', 'Caused by: java.lang.ClassNotFoundException: com.example.Gone'])).toEqual([
+      'Exception in thread "main" java.lang.NoClassDefFoundError: com/example/Gone',
+      'Caused by: java.lang.ClassNotFoundException: com.example.Gone',
+    ]);
+    expect(lastJavaException(['10:00 INFO started', '10:01 INFO RUNNING'])).toBeUndefined();
+  });
+
+  it('startReplica: a JobManager that exits because the job threw is reported with that exception and what to fix, and leaves nothing behind', async () => {
+    class MainThrowsRunDir extends RunDir {
+      readonly started: { name: string; pid: number }[] = [];
+      override startJvm(spec: JvmSpec): number {
+        const lines = FAILED_MAIN_LOG.map((l) => `printf '%s\\n' '${l.replace(/\t/g, '    ')}' >> "$0"`).join('\n');
+        const script = spec.name.endsWith('-jm') ? `${lines}\nexit 1` : 'sleep 30';
+        const pid = spawnDetached('sh', ['-c', script, this.path('logs', `${spec.name}.log`)], { logFile: this.path('logs', `${spec.name}.out`) });
+        this.started.push({ name: spec.name, pid });
+        return pid;
+      }
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-replica-'));
+    try {
+      const run = new MainThrowsRunDir('unit-main-throws', path.join(dir, 'stack'));
+      const jar = path.join(dir, 'jobs.jar');
+      fs.writeFileSync(jar, '');
+      const spec = { name: 'r', jobClass: 'x', jobArgs: [], taskManagers: 1, spareTaskManagers: 0, checkpointIntervalMs: 1000, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000, jobManagerHeapMb: 128, taskHeapMb: 64, managedMb: 16, startTimeoutMs: 20_000 };
+      const err = (await startReplica(run, 'cp', jar, spec, () => undefined).catch((e: unknown) => e)) as KhaosError;
+      expect(err).toMatchObject({ name: 'KhaosError', kind: 'platform', hint: expect.stringMatching(/^the job threw while starting: fix what the exception names/) });
+      expect(err.message).toMatch(/^r-jm \(pid \d+\) exited while replica r was starting:\nthe JobManager log's last exception:\n {2}java\.util\.concurrent\.CompletionException: .*\n {2}Caused by: .*ProgramInvocationException.*\n {2}Caused by: java\.lang\.IllegalArgumentException: No enum constant org\.apache\.flink\.connector\.base\.DeliveryGuarantee\.BOGUS\n/);
+      expect(run.started.filter((p) => isAlive(p.pid))).toEqual([]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
