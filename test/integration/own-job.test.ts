@@ -53,12 +53,12 @@ const exampleConfig = (name: string, stack: string, over: Record<string, Record<
   return write(name, stringify(c));
 };
 /**
- * The test's tiny plan: the example's (2 intervals × 2 load levels × 2 kills: with one kill per
- * point the models cannot be cross-validated), its two replicas side by side (started once, not
- * once per step) and shorter phases: a 10 s baseline holds a commit of the 6 s interval; the
- * job recovers from a kill in about 10 s (docs/own-job.md), well within 30 s.
+ * The test's tiny plan: the example's 2 intervals × 2 load levels × 2 kills (with one kill per
+ * point, or 3 levels × 1 kill, the models could not be cross-validated: measured), its two replicas
+ * side by side (started once, not once per step) and shorter phases: a 10 s baseline holds a commit
+ * of the 6 s interval; a step waits at most 30 s for both recoveries (a timeout is no sample).
  */
-const TINY_PROFILE = { injection: 'side-by-side', before: '10s', after: '30s', sustain: '3s' };
+const TINY_PLAN = { profile: { injection: 'side-by-side', before: '10s', after: '30s', sustain: '3s' } };
 const samplesFile = path.join(dir, 'samples.csv');
 let jar = '';
 
@@ -68,14 +68,14 @@ beforeAll(() => {
 });
 
 describe('your own job through `khaos profile`: a tiny plan on the example job, then models', () => {
-  it('profiles 2 intervals × 2 load levels × 2 kills, exports the failures and fits both models', async () => {
-    const r = await khaos(['profile', '--config', exampleConfig('profile.yaml', 'it-own-job-profile', { profile: TINY_PROFILE })]);
+  it('profiles 2 intervals × 2 load levels × 2 kills side by side, exports the failures and fits both models', async () => {
+    const r = await khaos(['profile', '--config', exampleConfig('profile.yaml', 'it-own-job-profile', TINY_PLAN)]);
     expectExit(r, 0);
     const id = /profile (p\d{14}) done/.exec(r.out)?.[1];
     expect(id, r.out).toBeDefined();
     expectExit(await khaos(['profile', 'export', id!, '--out', samplesFile]), 0);
     const rows = fs.readFileSync(samplesFile, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).slice(1);
-    expect(rows.length).toBeGreaterThanOrEqual(6);
+    expect(rows.length).toBeGreaterThanOrEqual(5);
     const fit = await khaos(['models', 'fit', '--samples', samplesFile, '--out', path.join(dir, 'models')]);
     expectExit(fit, 0);
     for (const f of ['recovery-model.json', 'latency-model.json']) expect(fs.existsSync(path.join(dir, 'models', f)), fit.out).toBe(true);
@@ -115,7 +115,7 @@ describe('your own job: built by its own script, submitted over Flink REST to `s
       // Whether a non-transactional sink flushes on checkpoints shows only once one completed.
       await until('the copy completed a checkpoint', 120_000, async () => ((await flink.checkpoints(none)).counts.completed > 0 ? true : undefined));
       const runsBefore = (JSON.parse((await khaos(['control', 'status', '--json'])).out) as unknown[]).length;
-      const r = await khaos(['control', '--config', config, '--attach', restUrl, '--job-id', none, '--policy', 'static:2s', '--duration', '10s']);
+      const r = await khaos(['control', '--config', config, '--attach', restUrl, '--job-id', none, '--output-topic', 'scores-none', '--policy', 'static:2s', '--duration', '10s']);
       expectExit(r, 2);
       expect(r.out).toMatch(/lacks one thing Khaos needs/);
       expect(r.out).toMatch(/the Kafka sink of "score -> scores-sink: Writer.*" has no delivery guarantee/);
