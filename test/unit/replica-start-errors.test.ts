@@ -32,32 +32,49 @@ describe('describeExit (why a replica JVM died at start)', () => {
   });
 });
 
+/** A run directory that starts a shell script instead of each JVM: `jobManager` for the JobManager (its log file is $0), a sleep for the TaskManagers. */
+class ScriptedRunDir extends RunDir {
+  readonly started: { name: string; pid: number }[] = [];
+  constructor(
+    name: string,
+    dir: string,
+    private readonly jobManager: string,
+  ) {
+    super(name, dir);
+  }
+  override startJvm(spec: JvmSpec): number {
+    const script = spec.name.endsWith('-jm') ? this.jobManager : 'sleep 30';
+    const pid = spawnDetached('sh', ['-c', script, this.path('logs', `${spec.name}.log`)], { logFile: this.path('logs', `${spec.name}.out`) });
+    this.started.push({ name: spec.name, pid });
+    return pid;
+  }
+}
+
+/** startReplica of replica `r` with its JobManager running `jobManager`: the error it ends with, the run directory, its progress lines. */
+async function startScripted(name: string, jobManager: string, body: (err: KhaosError, run: ScriptedRunDir, progress: string[]) => void): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-replica-'));
+  try {
+    const run = new ScriptedRunDir(name, path.join(dir, 'stack'), jobManager);
+    const jar = path.join(dir, 'jobs.jar');
+    fs.writeFileSync(jar, '');
+    const spec = { name: 'r', jobClass: 'x', jobArgs: [], taskManagers: 1, spareTaskManagers: 0, checkpointIntervalMs: 1000, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000, jobManagerHeapMb: 128, taskHeapMb: 64, managedMb: 16, startTimeoutMs: 20_000 };
+    const progress: string[] = [];
+    const err = (await startReplica(run, 'cp', jar, spec, (l) => progress.push(l)).catch((e: unknown) => e)) as KhaosError;
+    body(err, run, progress);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('startReplica when a port is taken', () => {
-  /** Starts a shell script instead of each JVM: the JobManager fails to bind, like Flink's does, and dies noisily. */
-  class BindFailingRunDir extends RunDir {
-    readonly started: { name: string; pid: number }[] = [];
-    override startJvm(spec: JvmSpec): number {
-      const script = spec.name.endsWith('-jm')
-        ? `echo "ERROR ClusterEntrypoint - Could not start cluster entrypoint" >> "$0"
+  /** The JobManager fails to bind, like Flink's does, and dies noisily. */
+  const BIND_FAILING = `echo "ERROR ClusterEntrypoint - Could not start cluster entrypoint" >> "$0"
            echo "Caused by: java.net.BindException: Could not start actor system on any port in port range 36961" >> "$0"
            echo "Caused by: java.lang.ClassNotFoundException: org.apache.flink.util.IOUtils"
-           exit 1`
-        : 'sleep 30';
-      const pid = spawnDetached('sh', ['-c', script, this.path('logs', `${spec.name}.log`)], { logFile: this.path('logs', `${spec.name}.out`) });
-      this.started.push({ name: spec.name, pid });
-      return pid;
-    }
-  }
+           exit 1`;
 
   it('tries once more with fresh ports, then reports the bind failure first and leaves nothing behind', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-replica-'));
-    try {
-      const run = new BindFailingRunDir('unit-bind', path.join(dir, 'stack'));
-      const jar = path.join(dir, 'jobs.jar');
-      fs.writeFileSync(jar, '');
-      const spec = { name: 'r', jobClass: 'x', jobArgs: [], taskManagers: 1, spareTaskManagers: 0, checkpointIntervalMs: 1000, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000, jobManagerHeapMb: 128, taskHeapMb: 64, managedMb: 16, startTimeoutMs: 20_000 };
-      const progress: string[] = [];
-      const err = (await startReplica(run, 'cp', jar, spec, (l) => progress.push(l)).catch((e: unknown) => e)) as KhaosError;
+    await startScripted('unit-bind', BIND_FAILING, (err, run, progress) => {
       expect(err).toMatchObject({ name: 'KhaosError', kind: 'environment', hint: expect.stringContaining('ss -ltnp') });
       expect(err.message).toMatch(/^r-jm \(pid \d+\) exited while replica r was starting: it could not bind a port:\n {2}Caused by: java\.net\.BindException: Could not start actor system/);
       expect(err.message.indexOf('BindException')).toBeLessThan(err.message.indexOf('ClassNotFoundException'));
@@ -67,9 +84,7 @@ describe('startReplica when a port is taken', () => {
       const locks = path.join(os.tmpdir(), `khaos-ports-${process.getuid!()}`);
       const mine = fs.existsSync(locks) ? fs.readdirSync(locks).filter((f) => fs.readFileSync(path.join(locks, f), 'utf8').startsWith(`${process.pid} `)) : [];
       expect(mine).toEqual([]);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 });
 
@@ -105,28 +120,11 @@ describe('lastJavaException (a job that fails at start)', () => {
   });
 
   it('startReplica: a JobManager that exits because the job threw is reported with that exception and what to fix, and leaves nothing behind', async () => {
-    class MainThrowsRunDir extends RunDir {
-      readonly started: { name: string; pid: number }[] = [];
-      override startJvm(spec: JvmSpec): number {
-        const lines = FAILED_MAIN_LOG.map((l) => `printf '%s\\n' '${l.replace(/\t/g, '    ')}' >> "$0"`).join('\n');
-        const script = spec.name.endsWith('-jm') ? `${lines}\nexit 1` : 'sleep 30';
-        const pid = spawnDetached('sh', ['-c', script, this.path('logs', `${spec.name}.log`)], { logFile: this.path('logs', `${spec.name}.out`) });
-        this.started.push({ name: spec.name, pid });
-        return pid;
-      }
-    }
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-replica-'));
-    try {
-      const run = new MainThrowsRunDir('unit-main-throws', path.join(dir, 'stack'));
-      const jar = path.join(dir, 'jobs.jar');
-      fs.writeFileSync(jar, '');
-      const spec = { name: 'r', jobClass: 'x', jobArgs: [], taskManagers: 1, spareTaskManagers: 0, checkpointIntervalMs: 1000, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000, restartDelayMs: 1000, jobManagerHeapMb: 128, taskHeapMb: 64, managedMb: 16, startTimeoutMs: 20_000 };
-      const err = (await startReplica(run, 'cp', jar, spec, () => undefined).catch((e: unknown) => e)) as KhaosError;
+    const writesLog = FAILED_MAIN_LOG.map((l) => `printf '%s\\n' '${l.replace(/\t/g, '    ')}' >> "$0"`).join('\n');
+    await startScripted('unit-main-throws', `${writesLog}\nexit 1`, (err, run) => {
       expect(err).toMatchObject({ name: 'KhaosError', kind: 'platform', hint: expect.stringMatching(/^the job threw while starting: fix what the exception names/) });
       expect(err.message).toMatch(/^r-jm \(pid \d+\) exited while replica r was starting:\nthe JobManager log's last exception:\n {2}java\.util\.concurrent\.CompletionException: .*\n {2}Caused by: .*ProgramInvocationException.*\n {2}Caused by: java\.lang\.IllegalArgumentException: No enum constant org\.apache\.flink\.connector\.base\.DeliveryGuarantee\.BOGUS\n/);
       expect(run.started.filter((p) => isAlive(p.pid))).toEqual([]);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 });
