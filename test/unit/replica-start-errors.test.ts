@@ -122,7 +122,7 @@ describe('lastJavaException (a job that fails at start)', () => {
   it('startReplica: a JobManager that exits because the job threw is reported with that exception and what to fix, and leaves nothing behind', async () => {
     const writesLog = FAILED_MAIN_LOG.map((l) => `printf '%s\\n' '${l.replace(/\t/g, '    ')}' >> "$0"`).join('\n');
     await startScripted('unit-main-throws', `${writesLog}\nexit 1`, (err, run) => {
-      expect(err).toMatchObject({ name: 'KhaosError', kind: 'platform', hint: expect.stringMatching(/^the job threw while starting: fix what the exception names/) });
+      expect(err).toMatchObject({ name: 'KhaosError', kind: 'bad-input', hint: expect.stringMatching(/^the job threw while starting: fix what the exception names/) });
       expect(err.message).toMatch(/^r-jm \(pid \d+\) exited while replica r was starting:\nthe JobManager log's last exception:\n {2}java\.util\.concurrent\.CompletionException: .*\n {2}Caused by: .*ProgramInvocationException.*\n {2}Caused by: java\.lang\.IllegalArgumentException: No enum constant org\.apache\.flink\.connector\.base\.DeliveryGuarantee\.BOGUS\n/);
       expect(run.started.filter((p) => isAlive(p.pid))).toEqual([]);
     });

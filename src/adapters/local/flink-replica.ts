@@ -192,10 +192,10 @@ export function lastJavaException(lines: readonly string[]): string[] | undefine
   return chain;
 }
 
-/** The last exception of a process's output since its latest start, as message lines; '' when there is none. */
-const lastExceptionText = (output: { out: string[]; log: string[] }): string => {
+/** The last exception of a process's output since its latest start, as message lines ('' when there is none), and whether the job's own main() threw it. */
+const lastExceptionText = (output: { out: string[]; log: string[] }): { text: string; mainThrew: boolean } => {
   const chain = lastJavaException(output.log) ?? lastJavaException(output.out);
-  return chain ? `the JobManager log's last exception:\n  ${chain.join('\n  ')}\n` : '';
+  return chain ? { text: `the JobManager log's last exception:\n  ${chain.join('\n  ')}\n`, mainThrew: chain.some((l) => l.includes('The main method caused an error')) } : { text: '', mainThrew: false };
 };
 
 /** What to do about a job that fails at start. */
@@ -344,8 +344,8 @@ async function waitUntilReady(run: RunDir, spec: ReplicaSpec, state: ReplicaStat
       const job = await ready(flink).catch((e: Error) => ({ failed: false, ready: false, describe: e.message, id: '' }));
       last = job.describe;
       if (job.failed) {
-        const exception = lastExceptionText(outputSinceStart(run, `${spec.name}-jm`));
-        throw new KhaosError('platform', `job of replica ${spec.name} FAILED at start: ${exception || `no exception in its JobManager's log; its last lines:\n${run.logTail(`${spec.name}-jm`, 30)}`}`, JOB_FAILED_HINT(run.path('logs')));
+        const exception = lastExceptionText(outputSinceStart(run, `${spec.name}-jm`)).text;
+        throw new KhaosError('bad-input', `job of replica ${spec.name} FAILED at start: ${exception || `no exception in its JobManager's log; its last lines:\n${run.logTail(`${spec.name}-jm`, 30)}`}`, JOB_FAILED_HINT(run.path('logs')));
       }
       if (job.ready) return job.id;
     }
@@ -360,8 +360,9 @@ function exitedAtStart(run: RunDir, spec: ReplicaSpec, state: ReplicaState, dead
   const report = describeExit(output);
   const what = `${dead.name} (pid ${dead.pid}) exited while replica ${spec.name} was starting:`;
   const [rootCause] = report.bindFailure;
-  const exception = dead.name.endsWith('-jm') ? lastExceptionText(output) : '';
-  if (rootCause === undefined) return new KhaosError('platform', `${what}\n${exception}${exception ? 'last lines of its output:\n' : ''}${report.text}`, exception ? JOB_FAILED_HINT(run.path('logs')) : `see ${run.path('logs')}`);
+  const exception = dead.name.endsWith('-jm') ? lastExceptionText(output) : { text: '', mainThrew: false };
+  // The job's main() threw: its arguments or its code, not the machine (exit 2).
+  if (rootCause === undefined) return new KhaosError(exception.mainThrew ? 'bad-input' : 'platform', `${what}\n${exception.text}${exception.text ? 'last lines of its output:\n' : ''}${report.text}`, exception.text ? JOB_FAILED_HINT(run.path('logs')) : `see ${run.path('logs')}`);
   const hint = `another process took port ${state.restPort} (REST) or ${state.rpcPort} (RPC) first: see which with \`ss -ltnp\`; logs in ${run.path('logs')}`;
   return new PortTaken(`${what} ${report.text}`, hint, rootCause);
 }
