@@ -23,6 +23,8 @@ export interface SamplerOptions {
   latencyMetric: string;
   /** Also read the job's numRestarts and lastCheckpointDuration (one more REST call). */
   jobMetrics: boolean;
+  /** When set, a sample's p99 latency at `tMs` comes from here (the job's committed output, or none), and no gauge is looked for. */
+  latency?: (tMs: number) => number | undefined;
 }
 
 export class JobSampler {
@@ -52,13 +54,14 @@ export class JobSampler {
     const lag = sourceNames.find((n) => n.endsWith('.pendingRecords'));
     let sink: VertexInfo | undefined;
     let latency: string | undefined;
-    for (const v of vertices) {
-      latency = (await this.flink.vertexMetricNames(jobId, v.id)).find((n) => n.endsWith(this.o.latencyMetric));
-      if (latency) {
-        sink = v;
-        break;
+    if (!this.o.latency)
+      for (const v of vertices) {
+        latency = (await this.flink.vertexMetricNames(jobId, v.id)).find((n) => n.endsWith(this.o.latencyMetric));
+        if (latency) {
+          sink = v;
+          break;
+        }
       }
-    }
     // Throughput from the source operator's record counter: Flink's own …PerSecond meters average
     // over 60 s, far too slow to see a failure; the vertex-level counter counts the chain's end.
     return { source: source.id, lag, count: lag ? lag.replace(/pendingRecords$/, 'numRecordsOut') : 'numRecordsOut', sink: sink?.id, latency };
@@ -82,7 +85,7 @@ export class JobSampler {
       }
       // Metrics appear some seconds after a (re)start: look again until both are found.
       // (at most every 10 s once something was found: a job without a latency metric never will be)
-      if (!this.ids || ((!this.ids.lag || !this.ids.latency) && tMs - this.discoveredAtMs >= 10_000)) {
+      if (!this.ids || ((!this.ids.lag || (!this.ids.latency && !this.o.latency)) && tMs - this.discoveredAtMs >= 10_000)) {
         this.ids = (await this.discover(job.id, vertices)) ?? this.ids;
         this.discoveredAtMs = tMs;
       }
@@ -104,7 +107,7 @@ export class JobSampler {
         lag: ids.lag ? m[ids.lag]?.sum : undefined,
         inputEps,
         processed: count,
-        latencyP99Ms: ids.latency ? l?.[ids.latency]?.max : undefined,
+        latencyP99Ms: this.o.latency ? this.o.latency(tMs) : ids.latency ? l?.[ids.latency]?.max : undefined,
         jobId: job.id,
         restarts: jm?.numRestarts,
         lastCheckpointMs: jm?.lastCheckpointDuration !== undefined && jm.lastCheckpointDuration >= 0 ? jm.lastCheckpointDuration : undefined,

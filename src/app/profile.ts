@@ -265,6 +265,8 @@ export class StepWatch {
     const missing = plan.latencyMetric === undefined ? undefined : await latencyMetricMissing(r.flink, r.sampler, plan.latencyMetric);
     if (missing) throw badInput(`job.latency metric:${plan.latencyMetric}: after the baseline of replica ${r.name}, ${missing}`, 'set job.latency to metric:<one of those names>, output-timestamp or none');
     const cps = await r.flink.checkpoints((await r.flink.listJobs())[0]!.id);
+    const silent = r.output && outputSilence(r, cps.counts.completed, deps.clock.now());
+    if (silent) throw badInput(`job.latency output-timestamp: after the baseline of replica ${r.name}, ${silent}`, "check that the job writes the topic it is given as {outputTopic} in job.args, and reads the one given as {inputTopic}; or set job.latency to metric:<its p99 gauge> or none");
     const { taskManagerId } = await taskManagerRunning(r.flink);
     // Paced: the next checkpoint is the one Khaos triggers at the pacer's due time (exact); else
     // Flink's periodic schedule, predicted from its last trigger.
@@ -414,6 +416,18 @@ export function planFromConfig(c: KhaosConfig, trace: Trace, cores: number, log:
     injection: p.injection === 'auto' ? defaultInjection(cores, p.intervalsMs.length) : p.injection,
     actuator: p.actuator, fallbackIntervalMs: p.actuator === 'paced' ? p.fallbackIntervalMs : undefined, aggregate: p.aggregate, ...latencyOf(job, p.latency), stepLoad: p.stepLoad,
   });
+}
+
+/**
+ * Why a replica's committed output gives no latency after its baseline, or undefined: nothing
+ * committed although two checkpoints completed (the second commits all that was processed before
+ * the first), or records without the reference time job.latency names.
+ */
+function outputSilence(r: ReplicaRun, completedCheckpoints: number, nowMs: number): string | undefined {
+  const { log } = r.output!;
+  if (log.count(0, nowMs + 1) > 0 || completedCheckpoints < 2) return undefined;
+  if (log.unreadable > 0) return `none of the ${log.unreadable} committed record(s) of its output topic has the reference time job.latency reads (its Kafka timestamp, or the field it names)`;
+  return `its output topic holds no committed record although ${completedCheckpoints} checkpoints completed: the job writes nothing there`;
 }
 
 /** Where a profile's latency comes from: job.latency, and for output-timestamp, profile.latency (output, or the sample jobs' gauge). */

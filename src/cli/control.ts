@@ -9,7 +9,8 @@ import { badInput } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { checkModelsJob } from '../app/control/control-models.js';
 import { runDeploymentControl } from '../app/control/deployment-run.js';
-import { checkJobJar, configJobIdentity, controlRecords, controlStore, crashHookFromEnv, flinkDeploymentTarget, processAlive, flinkAt, loadTrace, localControlDeps, modelInputs, newControlRunId, stackJobTarget, systemClock } from '../compose.js';
+import { controlLatency, type ControlLatency } from '../app/control/latency-source.js';
+import { checkJobJar, configJobIdentity, messageBusAt, stacks, controlRecords, controlStore, crashHookFromEnv, flinkDeploymentTarget, processAlive, flinkAt, loadTrace, localControlDeps, modelInputs, newControlRunId, stackJobTarget, systemClock } from '../compose.js';
 import { openDashboard, withDashboardOptions } from './dashboard.js';
 import { act, configFrom, log, stopOnSignals, withConfigOptions, withOwnedStack, type CliIo } from './common.js';
 
@@ -52,6 +53,8 @@ interface Flags {
   strict?: boolean;
   dashboard?: boolean;
   dashboardPort?: string;
+  outputTopic?: string;
+  bootstrap?: string;
 }
 
 /** `khaos control`: controls a job (local stack, --attach URL or --stack NAME); `status` and `decisions` read the records. */
@@ -69,6 +72,8 @@ export function addControlCommand(parent: Command, io: CliIo): Command {
     .option('--actuator <a>', 'paced (Khaos triggers checkpoints; no outage) | restart (savepoint and relaunch; local stack only)')
     .option('--dry-run', 'decide and record, never act')
     .option('--request-timeout <dur>', 'Flink REST request time-out (default 10s)')
+    .option('--output-topic <topic>', 'with --attach or --stack, a job whose job.latency is output-timestamp: the topic it writes its output to (its latency is observed there)')
+    .option('--bootstrap <host:port>', 'with --output-topic: the Kafka the job writes to (default: the broker of the stack --stack, else of stack.name)')
     .option('--strict', 'refuse models fitted for another job (jar, entry class, parallelism, recovery options) instead of warning');
   withDashboardOptions(control).addHelpText('after', EXAMPLES);
   act(control, controlJob);
@@ -92,7 +97,10 @@ async function controlJob(f: Flags): Promise<number> {
   if ((f.jobId && !(f.attach || f.stack || f.flinkdeployment)) || (f.replica && !f.stack)) throw badInput('--job-id goes with --attach URL, --stack NAME or --flinkdeployment NS/NAME, --replica with --stack NAME', 'see `khaos control --help`');
   if (f.dashboardPort !== undefined && !f.dashboard) throw badInput('--dashboard-port goes with --dashboard', 'add --dashboard, or leave out --dashboard-port');
   const attach = f.attach === undefined ? undefined : normaliseRestUrl(f.attach, '--attach');
-  const run: Run = { config: c, settings: controlSettings(overrides), inputs: modelInputs(c.control) };
+  if ((f.outputTopic !== undefined && !(attach || f.stack)) || (f.bootstrap !== undefined && f.outputTopic === undefined)) throw badInput('--output-topic goes with --attach URL or --stack NAME, --bootstrap with --output-topic', 'a run on a stack of its own knows its output topic; see `khaos control --help`');
+  const settings = controlSettings(overrides);
+  const latency = attach || f.stack ? attachedLatency(f, c, settings) : undefined;
+  const run: Run = { config: c, settings, inputs: modelInputs(c.control), latency };
   checkModelsJob(run.inputs, configJobIdentity(c), f.strict === true, log);
   const store = controlStore();
   const dashboard = f.dashboard ? await openDashboard({ port: f.dashboardPort }, store).catch((e) => (store.close(), Promise.reject(e))) : undefined;
@@ -110,10 +118,23 @@ interface Run {
   config: ReturnType<typeof configFrom>;
   settings: ControlSettings;
   inputs: ModelInputs;
+  /** --attach or --stack: how the job's latency is observed, and on which Kafka its output is (output-timestamp). */
+  latency?: { way: ControlLatency; bootstrap?: string };
+}
+
+/** How a job that runs already is observed (job.latency): from --output-topic on --bootstrap or a stack's Kafka, refused without them when its output is needed. */
+function attachedLatency(f: Flags, c: ReturnType<typeof configFrom>, s: ControlSettings): Run['latency'] {
+  const fix = 'give --output-topic TOPIC, the topic the job writes its output to (with --bootstrap HOST:PORT when its Kafka is not the stack\'s), or set job.latency to metric:<its p99 gauge> or none';
+  const way = controlLatency(c.job.descriptor, s.latencyMetric, f.outputTopic, fix);
+  if (way.kind !== 'output') return { way };
+  const name = f.stack ?? c.stack.name;
+  const bootstrap = f.bootstrap ?? stacks().find((st) => st.name === name && st.processes.length > 0)?.kafka;
+  if (!bootstrap) throw badInput(`no Kafka to read ${way.topic} from: stack ${name} is not running`, 'give --bootstrap HOST:PORT, the Kafka the job writes to');
+  return { way, bootstrap };
 }
 
 /** --attach URL or --stack NAME: a job that runs already, until Ctrl-C or --duration. */
-async function controlRunningJob(f: Flags, { config: c, settings: s, inputs }: Run, store: ReturnType<typeof controlStore>): Promise<number> {
+async function controlRunningJob(f: Flags, { config: c, settings: s, inputs, latency }: Run, store: ReturnType<typeof controlStore>): Promise<number> {
   const clock = systemClock();
   const requestTimeoutMs = f.requestTimeout ? parseDuration(f.requestTimeout, '--request-timeout') : 10_000;
   const durationMs = f.duration ? parseDuration(f.duration, '--duration') : Infinity;
@@ -124,14 +145,15 @@ async function controlRunningJob(f: Flags, { config: c, settings: s, inputs }: R
   const { flink, restartActuator } = f.stack
     ? await stackJobTarget(c, { stack: f.stack, replica: f.replica, requestTimeoutMs }, { store, log, runId: () => runId ?? 'starting' })
     : { flink: flinkAt(f.attach!, requestTimeoutMs), restartActuator: undefined };
+  const bus = latency?.bootstrap === undefined ? undefined : messageBusAt(latency.bootstrap);
   const r = await runControlSession(
     { flink, clock, store, log, newRunId, ownerPid: process.pid },
     s,
     // A job Khaos did not start (--attach) is checked for what Khaos needs first; a stack's job is Khaos's own.
-    { jobId: f.jobId, restartActuator, ...inputs, config: c, requirements: f.attach ? { sourceVertex: s.sourceVertex, waitMs: REQUIREMENTS_WAIT_MS } : undefined },
+    { jobId: f.jobId, restartActuator, ...inputs, config: c, requirements: f.attach ? { sourceVertex: s.sourceVertex, waitMs: REQUIREMENTS_WAIT_MS } : undefined, latency: latency && { way: latency.way, bus } },
     // The duration counts from the first tick: a resumed reconfiguration may take a while before.
     () => stopped() || clock.now() - (started ??= clock.now()) >= durationMs,
-  );
+  ).finally(() => bus?.close());
   log(`control: ${r.decisions} decisions, ${r.changes} changes, ${r.failures} failures seen; \`khaos control decisions --run ${r.runId}\``);
   return 0;
 }

@@ -90,7 +90,8 @@ function withMeasurement(d: JobDescriptor, job: JobInput): JobDescriptor {
     job.input === undefined ? d.input : 'replayTopic' in job.input ? { kind: 'replay-topic', topic: job.input.replayTopic } : { kind: 'template', ...job.input };
   const marker = job.failureMarker === undefined ? d.failureMarker : job.failureMarker === false ? undefined : { field: job.failureMarker === true ? 'id' : job.failureMarker };
   return {
-    ...d,
+    // A job.latency of its own is what a control run observes, not the sample's gauge.
+    ...(job.latency === undefined ? d : { ...d, controlLatencyGauge: undefined }),
     ...(input === undefined ? {} : { input }),
     latency: job.latency === undefined ? d.latency : jobLatency(job.latency),
     reconcile: job.reconcile === undefined ? d.reconcile : jobReconcile(job.reconcile),
@@ -371,7 +372,7 @@ export const configSchema = z
         learning: z.boolean().default(true).describe('Refit the models with each measured production failure'),
         learningWindow: z.number().int().min(4).max(10_000).default(200).describe('Refit on at most this many newest samples'),
         sourceVertex: z.string().default('kafka-source').describe('Fragment of the source vertex name (input rate and lag)'),
-        latencyMetric: z.string().default('e2eLatencyP99Ms').describe('Suffix of the p99 latency metric on any vertex'),
+        latencyMetric: z.string().default('e2eLatencyP99Ms').describe('Suffix of the p99 latency metric on any vertex: the sample jobs\' gauge (an own job\'s latency is read as job.latency says)'),
         kills: z.array(durationValue()).default([]).describe('Local run only: TaskManager kills at these wall times after the replay starts'),
       })
       .strict()

@@ -25,6 +25,12 @@ export interface JobDescriptor {
   input?: JobInput;
   /** How the end-to-end latency of the job is measured. */
   latency: JobLatency;
+  /**
+   * A control run reads the latency from this p99 gauge (control.latencyMetric) instead of as
+   * `latency` says: the sample jobs report one, and their control runs have always read it. Unset
+   * (an own job, or a sample job whose job.latency is set): control observes `latency`.
+   */
+  controlLatencyGauge?: true;
   /** How the job's committed output is checked against its input. */
   reconcile: JobReconcile;
   /** The task-exception marker the job's `parse` operator throws on, in this field of an input record; unset: the job has none (the exception failure is refused). */
@@ -99,7 +105,7 @@ export function builtInJob(kind: JobKind, dedup: DedupOptions = DEDUP_DEFAULTS, 
   const b = BUILT_IN[kind];
   return {
     name: kind, entryClass: b.entryClass, args: [...SAMPLE_ARGS, ...b.extraArgs(dedup)], flinkConf,
-    input: { kind: 'sample', job: kind, dedup }, latency: { kind: 'output-timestamp', field: 'windowEnd' }, reconcile: { kind: 'audit', flushField: b.idField, ...(b.firstOccurrences ? { ids: b.idField } : {}) }, failureMarker: { field: b.idField },
+    input: { kind: 'sample', job: kind, dedup }, latency: { kind: 'output-timestamp', field: 'windowEnd' }, controlLatencyGauge: true, reconcile: { kind: 'audit', flushField: b.idField, ...(b.firstOccurrences ? { ids: b.idField } : {}) }, failureMarker: { field: b.idField },
   };
 }
 

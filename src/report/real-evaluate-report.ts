@@ -166,7 +166,7 @@ export function buildRealEvaluateReport(records: readonly RealRunRecord[], rows:
   md.push('## Checkpoint interval over time', '', `![Interval per policy](${EVALUATE_REPORT_FILES.intervals})`, '');
   md.push(table(['run', 'changes', 'intervals used'], records.map((r) => [label(r), String(r.changes.length), [...new Set(r.intervals.map((v) => v.intervalMs))].map((v) => secs(v / 1000)).join(', ')])), '');
 
-  md.push('## Latency against its target', '', `p99 latency gauge of the job at each sample, with the target of ${num(s.latencyTargetMs, 0)} ms.`, '');
+  md.push('## Latency against its target', '', `p99 latency of the job at each sample, observed as the control run reads it (job.latency: the sample jobs' gauge, or an own job's committed output), with the target of ${num(s.latencyTargetMs, 0)} ms.`, '');
   records.forEach((r, i) => {
     const name = EVALUATE_REPORT_FILES.latency(label(r));
     const pts = r.samples.filter((x) => x.latencyP99Ms !== undefined && x.tMs >= r.replayStartMs);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { RestFlinkEngine } from '../../src/adapters/flink-rest/rest-flink-engine.js';
 import { messageBusAt, repoRoot } from '../../src/compose.js';
 import type { DecisionRecord } from '../../src/core/control/records.js';
@@ -45,9 +46,19 @@ const write = (name: string, text: string) => {
   fs.writeFileSync(file, text);
   return file;
 };
-/** examples/own-job/khaos.yaml under another stack name, with `extra` lines appended to its control section (the last). */
-const exampleConfig = (name: string, stack: string, extra: string[] = []) =>
-  write(name, `${fs.readFileSync(path.join(repoRoot, 'examples', 'own-job', 'khaos.yaml'), 'utf8').replace(/^ {2}name: own-job$/m, `  name: ${stack}`)}${extra.map((l) => `${l}\n`).join('')}`);
+/** examples/own-job/khaos.yaml under another stack name, with `over` merged over each of its sections. */
+const exampleConfig = (name: string, stack: string, over: Record<string, Record<string, unknown>> = {}) => {
+  const c = parse(fs.readFileSync(path.join(repoRoot, 'examples', 'own-job', 'khaos.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
+  for (const [section, values] of Object.entries({ ...over, stack: { ...over.stack, name: stack } })) c[section] = { ...c[section], ...values };
+  return write(name, stringify(c));
+};
+/**
+ * The test's tiny plan: the example's 2 intervals × 2 load levels × 2 kills (with one kill per
+ * point, or 3 levels × 1 kill, the models could not be cross-validated: measured), its two replicas
+ * side by side (started once, not once per step) and shorter phases: a 10 s baseline (the least a
+ * profile takes) holds a commit of the 6 s interval; a step waits at most 30 s for both recoveries (a timeout is no sample).
+ */
+const TINY_PLAN = { profile: { injection: 'side-by-side', before: '10s', after: '30s', sustain: '3s' } };
 const samplesFile = path.join(dir, 'samples.csv');
 let jar = '';
 
@@ -57,14 +68,14 @@ beforeAll(() => {
 });
 
 describe('your own job through `khaos profile`: a tiny plan on the example job, then models', () => {
-  it('profiles 2 intervals × 2 load levels × 2 kills, exports the failures and fits both models', async () => {
-    const r = await khaos(['profile', '--config', exampleConfig('profile.yaml', 'it-own-job-profile')]);
+  it('profiles 2 intervals × 2 load levels × 2 kills side by side, exports the failures and fits both models', async () => {
+    const r = await khaos(['profile', '--config', exampleConfig('profile.yaml', 'it-own-job-profile', TINY_PLAN)]);
     expectExit(r, 0);
     const id = /profile (p\d{14}) done/.exec(r.out)?.[1];
     expect(id, r.out).toBeDefined();
     expectExit(await khaos(['profile', 'export', id!, '--out', samplesFile]), 0);
-    const rows = fs.readFileSync(samplesFile, 'utf8').trim().split('\n').slice(1);
-    expect(rows.length).toBeGreaterThanOrEqual(4);
+    const rows = fs.readFileSync(samplesFile, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).slice(1);
+    expect(rows.length).toBeGreaterThanOrEqual(5);
     const fit = await khaos(['models', 'fit', '--samples', samplesFile, '--out', path.join(dir, 'models')]);
     expectExit(fit, 0);
     for (const f of ['recovery-model.json', 'latency-model.json']) expect(fs.existsSync(path.join(dir, 'models', f)), fit.out).toBe(true);
@@ -104,7 +115,7 @@ describe('your own job: built by its own script, submitted over Flink REST to `s
       // Whether a non-transactional sink flushes on checkpoints shows only once one completed.
       await until('the copy completed a checkpoint', 120_000, async () => ((await flink.checkpoints(none)).counts.completed > 0 ? true : undefined));
       const runsBefore = (JSON.parse((await khaos(['control', 'status', '--json'])).out) as unknown[]).length;
-      const r = await khaos(['control', '--config', config, '--attach', restUrl, '--job-id', none, '--policy', 'static:2s', '--duration', '10s']);
+      const r = await khaos(['control', '--config', config, '--attach', restUrl, '--job-id', none, '--output-topic', 'scores-none', '--policy', 'static:2s', '--duration', '10s']);
       expectExit(r, 2);
       expect(r.out).toMatch(/lacks one thing Khaos needs/);
       expect(r.out).toMatch(/the Kafka sink of "score -> scores-sink: Writer.*" has no delivery guarantee/);
@@ -119,14 +130,14 @@ describe('your own job: built by its own script, submitted over Flink REST to `s
     const flink = new RestFlinkEngine(restUrl);
     const before = (await flink.checkpoints(jobId)).counts.completed;
     await whileProducing(bootstrap, async () => {
-      const run = await khaos(['control', '--config', config, '--attach', restUrl, '--job-id', jobId, '--policy', 'static:2s', '--duration', '30s']);
+      const run = await khaos(['control', '--config', config, '--attach', restUrl, '--job-id', jobId, '--output-topic', 'scores', '--policy', 'static:2s', '--duration', '15s']);
       expectExit(run, 0);
       expect(run.out).toMatch(new RegExp(`run \\S+ on job ${jobId}`));
       expect(run.out).not.toMatch(/lacks/);
       const decisions = JSON.parse((await khaos(['control', 'decisions', '--json'])).out) as DecisionRecord[];
       expect(decisions[0]).toMatchObject({ policy: 'static:2000', actuator: 'paced', fromIntervalMs: 60_000, toIntervalMs: 2000, outcome: 'applied' });
       const paced = (await flink.checkpoints(jobId)).counts.completed - before;
-      expect(paced).toBeGreaterThanOrEqual(8); // ~30 s at 2 s, where the job's own 60 s interval gives at most one
+      expect(paced).toBeGreaterThanOrEqual(4); // ~15 s at 2 s, where the job's own 60 s interval gives at most one
     });
     // Detached: the job runs on at its own interval, never restarted.
     expect((await flink.job(jobId)).state).toBe('RUNNING');
@@ -141,16 +152,28 @@ describe('your own job: built by its own script, submitted over Flink REST to `s
     expect(JSON.parse(out[0]!.value)).toMatchObject({ paymentId: expect.any(String), card: expect.any(String), windowCount: expect.any(Number), score: expect.any(Number) });
   });
 
-  it('khaos+ with the models fitted from the profile above decides on the job and records why', async () => {
+  it('khaos+ with the models fitted from the profile above observes the latency of the committed scores, decides on it and records why', async () => {
     if (!fs.existsSync(samplesFile)) throw new Error('no samples: the profile test above failed');
-    const withModels = exampleConfig('attach-models.yaml', stackName, [`  samples: ${samplesFile}`]);
+    const withModels = exampleConfig('attach-models.yaml', stackName, { control: { samples: samplesFile } });
+    // Without the output topic a job whose job.latency is output-timestamp has no latency to observe: refused before anything runs.
+    const refused = await khaos(['control', '--config', withModels, '--attach', restUrl, '--job-id', jobId, '--policy', 'khaos+', '--duration', '5s']);
+    expectExit(refused, 2);
+    expect(refused.out).toMatch(/job.latency is output-timestamp: .*does not know the topic the job writes them to/);
+    expect(refused.out).toMatch(/give --output-topic TOPIC/);
     await whileProducing(bootstrap, async () => {
-      const run = await khaos(['control', '--config', withModels, '--attach', restUrl, '--job-id', jobId, '--policy', 'khaos+', '--duration', '30s']);
+      const run = await khaos(['control', '--config', withModels, '--attach', restUrl, '--job-id', jobId, '--output-topic', 'scores', '--policy', 'khaos+', '--duration', '25s']);
       expectExit(run, 0);
       expect(run.out).toMatch(/control: models samples:\S+samples\.csv#\d+ \(trained on intervals 2000–6000 ms/);
+      expect(run.out).toMatch(/control: latency from the committed output of topic scores \(job.latency output-timestamp\)/);
+      expect(run.out).not.toMatch(/no committed record on topic scores/);
       const decisions = JSON.parse((await khaos(['control', 'decisions', '--json'])).out) as DecisionRecord[];
+      progress(decisions.map((d) => `${d.action} ${d.fromIntervalMs} → ${d.toIntervalMs} ${d.outcome}: latency ${d.observation.latencyMs} ms; ${d.reason}`).join('\n'));
       expect(decisions.length).toBeGreaterThan(0);
       expect(decisions.every((d) => d.policy === 'khaos+' && d.reason.length > 0)).toBe(true);
+      // Latency observed: the policy evaluated on the measured p99 of the committed scores.
+      const evaluated = decisions.filter((d) => d.observation.latencyMs !== null && Number.isFinite(d.observation.latencyMs) && !/unusable/.test(d.reason));
+      expect(evaluated.length, run.out).toBeGreaterThan(0);
+      for (const d of evaluated) expect(d.observation.latencyMs).toBeGreaterThan(0);
     });
   });
 });

@@ -155,6 +155,18 @@ describe('control.db: refused before anything writes to it', () => {
   });
 });
 
+describe('control --output-topic (a job whose latency is read from its output)', () => {
+  it.each([
+    [['--output-topic', 'scores'], /--output-topic goes with --attach URL or --stack NAME, --bootstrap with --output-topic/, /knows its output topic/],
+    [['--attach', 'http://127.0.0.1:1', '--bootstrap', '127.0.0.1:9092'], /--bootstrap with --output-topic/, /see `khaos control --help`/],
+    [['--attach', 'http://127.0.0.1:1', '--config', 'examples/own-job/khaos.yaml'], /job.latency is output-timestamp: .*does not know the topic the job writes them to/, /give --output-topic TOPIC.*or set job.latency to metric:<its p99 gauge> or none/],
+  ])('%j is refused before any connection, and nothing is written', async (args, problem, fix) => {
+    expectRefused(await khaos('control', ...args), problem, fix);
+    expect(reached).toEqual([]);
+    expect(fs.readdirSync(home)).toEqual([]);
+  });
+});
+
 describe('control --flinkdeployment', () => {
   it.each([
     [['--flinkdeployment', 'orders'], /--flinkdeployment must be NAMESPACE\/NAME .*got "orders"/, /kubectl get flinkdeployments -A/],

@@ -7,6 +7,7 @@ import type { ProfilePlan } from '../../src/core/profiling/profile-records.js';
 import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
 import { FakeFlinkPlatform } from '../fakes/fake-flink-platform.js';
 import { MemoryMessageBus } from '../fakes/memory-message-bus.js';
+import type { MessageBus, OutgoingRecord } from '../../src/ports/message-bus.js';
 import { MemoryProfileStore } from '../fakes/memory-profile-store.js';
 
 const trace = parseTraceCsv('t,v\n2020-01-01 00:00:00,0\n2020-01-02 00:00:00,100\n', 'ramp');
@@ -15,8 +16,19 @@ const OWN = {
   args: ['--brokers', '{bootstrap}', '--in', '{inputTopic}', '--out', '{outputTopic}', '--group', '{groupId}', '--txn', '{txnPrefix}'],
 };
 
-/** A profile of one point and two intervals of the config's job on the fake platform, its input kept in `bus`. */
-function setup(job: Record<string, unknown>, chaos: Record<string, unknown> = {}) {
+/** A job that writes each input record to every replica's output topic at once, stamped with the time (a 1:1 job's output, committed as it goes). */
+function echoingOutput(bus: MessageBus, clock: ManualClock): MessageBus {
+  return Object.assign(Object.create(bus) as MessageBus, {
+    produce: async (topic: string, records: OutgoingRecord[]) => {
+      await bus.produce(topic, records);
+      if (!topic.endsWith('-in')) return;
+      for (const out of [...(bus as MemoryMessageBus).topics.keys()].filter((t) => t.endsWith('-out'))) await bus.produce(out, records.map((r) => ({ ...r, timestampMs: clock.now() - 200 })));
+    },
+  });
+}
+
+/** A profile of one point and two intervals of the config's job on the fake platform, its input kept in `bus` (`echo`: the job writes its output). */
+function setup(job: Record<string, unknown>, chaos: Record<string, unknown> = {}, echo = false) {
   const c = resolveConfig({ job: { ...OWN, ...job }, chaos, replay: { compression: 60 }, profile: { points: 1 } });
   const planned = planFromConfig(c, trace, 4, () => {});
   const plan: ProfilePlan = checkPlan({
@@ -27,11 +39,12 @@ function setup(job: Record<string, unknown>, chaos: Record<string, unknown> = {}
   const platform = new FakeFlinkPlatform(clock, { capacityEps: 10_000, detectionDelayMs: 1000, restartDelayMs: 1000 });
   const store = new MemoryProfileStore();
   store.createProfile({ id: 'p1', createdAtMs: clock.now(), status: 'running', plan, provenance: { config: {}, flinkVersion: 'fake', jobJarSha256: 'fake', clock: 'manual', timeScaling: { compression: 60 } } });
-  const bus = new MemoryMessageBus(() => clock.now());
+  const memory = new MemoryMessageBus(() => clock.now());
+  const bus = echo ? echoingOutput(memory, clock) : memory;
   const lines: string[] = [];
   const deps: ProfileDeps = { orchestrator: platform, bus: platform.feedingBus(bus, (t) => t.startsWith('khaos-prof-p1-in')), flinkAt: (u) => platform.flinkAt(u), injectorFor: (r) => platform.injectorFor(r), clock, store, log: (l) => lines.push(l) };
   const starts = () => platform.calls.filter((x) => x.method === 'startReplica').map((x) => x.args[0] as { job: unknown });
-  const input = () => bus.topics.get('khaos-prof-p1-in')?.flat() ?? [];
+  const input = () => memory.topics.get('khaos-prof-p1-in')?.flat() ?? [];
   return { c, plan, deps, store, bus, starts, input, lines };
 }
 
@@ -55,7 +68,7 @@ describe('khaos profile of an own job (job.kind custom) on a fake platform', { t
   });
 
   it('replays the records of a recorded topic, in order and looping', async () => {
-    const s = setup({ input: { replayTopic: 'payments-recorded' } });
+    const s = setup({ input: { replayTopic: 'payments-recorded' }, latency: 'none' });
     await s.bus.ensureTopic('payments-recorded', 1);
     await s.bus.produce('payments-recorded', [0, 1, 2].map((i) => ({ key: `k${i}`, value: `{"paymentId":"p${i}"}` })));
     expect(await runProfile(s.deps, 'p1', trace)).toBe('done');
@@ -99,6 +112,21 @@ describe('khaos profile of an own job (job.kind custom) on a fake platform', { t
     const found = setup({ input: { template: { a: 1 } }, latency: 'metric:e2eLatencyP99Ms' });
     expect(await runProfile(found.deps, 'p1', trace)).toBe('done');
     for (const m of found.store.measurements('p1')) expect(m).toMatchObject({ latencySource: 'gauge', outcome: 'recovered' });
+  });
+
+  it('refuses, at the end of the baseline, an output topic the job never writes (job.latency output-timestamp); measures the latency of one it writes', async () => {
+    const silent = setup({ input: { template: { a: 1 } } });
+    await expect(runProfile(silent.deps, 'p1', trace)).rejects.toMatchObject({
+      kind: 'bad-input',
+      message: expect.stringMatching(/^job\.latency output-timestamp: after the baseline of replica ci-\d+, its output topic holds no committed record although \d+ checkpoints completed: the job writes nothing there$/),
+      hint: expect.stringContaining('{outputTopic} in job.args'),
+    });
+    expect(silent.store.measurements('p1')).toEqual([]);
+    const writes = setup({ input: { template: { a: 1 } } }, {}, true);
+    expect(await runProfile(writes.deps, 'p1', trace)).toBe('done');
+    const ms = writes.store.measurements('p1');
+    expect(ms).toHaveLength(2);
+    for (const m of ms) expect(m).toMatchObject({ latencySource: 'output', outcome: 'recovered', latencyMs: 200 }); // each record seen 200 ms after its timestamp
   });
 
   it('reads latency from a Flink metric with job.latency metric:<name>', () => {

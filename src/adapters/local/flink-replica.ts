@@ -168,6 +168,39 @@ function outputSinceStart(run: RunDir, name: string): { out: string[]; log: stri
   return { out: read('out'), log: read('log') };
 }
 
+/** A Java exception line: a block's head (or an uncaught one's), or one of its causes. */
+const EXCEPTION_LINE = /^(Caused by: |Exception in thread "[^"]*" )?(?:[A-Za-z_$][\w$]*\.)+[\w$]*(?:Exception|Error|Throwable)\b(?::.*)?$/;
+
+/**
+ * The last exception in a JobManager's log (Flink logs the error line, then the exception and its
+ * stack trace): its head line and each "Caused by:" line after it, the root cause last; undefined
+ * when the log holds none.
+ */
+export function lastJavaException(lines: readonly string[]): string[] | undefined {
+  let head = -1;
+  for (let i = lines.length - 1; i >= 0 && head < 0; i--) {
+    const m = EXCEPTION_LINE.exec(lines[i]!.trim());
+    if (m && m[1] !== 'Caused by: ') head = i;
+  }
+  if (head < 0) return undefined;
+  const chain = [lines[head]!.trim()];
+  for (const line of lines.slice(head + 1)) {
+    const t = line.trim();
+    if (t.startsWith('Caused by: ')) chain.push(t);
+    else if (!/^(at |\.\.\. \d+ more|Suppressed: )/.test(t)) break;
+  }
+  return chain;
+}
+
+/** The last exception of a process's output since its latest start, as message lines ('' when there is none), and whether the job's own main() threw it. */
+const lastExceptionText = (output: { out: string[]; log: string[] }): { text: string; mainThrew: boolean } => {
+  const chain = lastJavaException(output.log) ?? lastJavaException(output.out);
+  return chain ? { text: `the JobManager log's last exception:\n  ${chain.join('\n  ')}\n`, mainThrew: chain.some((l) => l.includes('The main method caused an error')) } : { text: '', mainThrew: false };
+};
+
+/** What to do about a job that fails at start. */
+const JOB_FAILED_HINT = (logs: string) => `the job threw while starting: fix what the exception names (often a wrong value in job.args, or a class missing from the jar); the whole log is in ${logs}`;
+
 /**
  * Why a process died at start, for an error message: lines naming a bind failure first (at most
  * five, each once), then the last `tailLines` lines of its stdout and of its log.
@@ -310,7 +343,10 @@ async function waitUntilReady(run: RunDir, spec: ReplicaSpec, state: ReplicaStat
       // Answers may still be partial while the cluster starts: any failure here is "not ready yet".
       const job = await ready(flink).catch((e: Error) => ({ failed: false, ready: false, describe: e.message, id: '' }));
       last = job.describe;
-      if (job.failed) throw new KhaosError('platform', `job of replica ${spec.name} FAILED at start:\n${run.logTail(`${spec.name}-jm`, 30)}`, `see ${run.path('logs')}`);
+      if (job.failed) {
+        const exception = lastExceptionText(outputSinceStart(run, `${spec.name}-jm`)).text;
+        throw new KhaosError('bad-input', `job of replica ${spec.name} FAILED at start: ${exception || `no exception in its JobManager's log; its last lines:\n${run.logTail(`${spec.name}-jm`, 30)}`}`, JOB_FAILED_HINT(run.path('logs')));
+      }
       if (job.ready) return job.id;
     }
     if (Date.now() > deadline) throw new KhaosError('timeout', `replica ${spec.name} not ${spec.session ? 'ready' : 'running'} after ${spec.startTimeoutMs} ms: ${last}`, `see ${run.path('logs')}`);
@@ -320,10 +356,13 @@ async function waitUntilReady(run: RunDir, spec: ReplicaSpec, state: ReplicaStat
 
 /** The error for a replica process that died while the replica was starting: the root cause leads. */
 function exitedAtStart(run: RunDir, spec: ReplicaSpec, state: ReplicaState, dead: { name: string; pid: number }): KhaosError {
-  const report = describeExit(outputSinceStart(run, dead.name));
+  const output = outputSinceStart(run, dead.name);
+  const report = describeExit(output);
   const what = `${dead.name} (pid ${dead.pid}) exited while replica ${spec.name} was starting:`;
   const [rootCause] = report.bindFailure;
-  if (rootCause === undefined) return new KhaosError('platform', `${what}\n${report.text}`, `see ${run.path('logs')}`);
+  const exception = dead.name.endsWith('-jm') ? lastExceptionText(output) : { text: '', mainThrew: false };
+  // The job's main() threw: its arguments or its code, not the machine (exit 2).
+  if (rootCause === undefined) return new KhaosError(exception.mainThrew ? 'bad-input' : 'platform', `${what}\n${exception.text}${exception.text ? 'last lines of its output:\n' : ''}${report.text}`, exception.text ? JOB_FAILED_HINT(run.path('logs')) : `see ${run.path('logs')}`);
   const hint = `another process took port ${state.restPort} (REST) or ${state.rpcPort} (RPC) first: see which with \`ss -ltnp\`; logs in ${run.path('logs')}`;
   return new PortTaken(`${what} ${report.text}`, hint, rootCause);
 }

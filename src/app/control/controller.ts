@@ -38,6 +38,8 @@ export interface ControllerOptions {
   recoveryTimeoutMs: number;
   /** Decide and record, never act. */
   dryRun: boolean;
+  /** The samples' latency is not a gauge (it comes from the job's committed output): it cannot go stale, and a steady value is taken as it is. */
+  latencyNotGauge?: boolean;
 }
 
 /** A production failure being measured. */
@@ -249,7 +251,7 @@ export class Controller {
     });
     const reported = window.flatMap((s) => (s.latencyP99Ms === undefined ? [] : [s.latencyP99Ms]));
     // A gauge that never moves over a whole window is stale (Flink can serve a dead task's last value): unknown.
-    const lats = reported.length > 2 && reported.every((x) => x === reported[0]) ? [] : reported;
+    const lats = !this.settings.latencyNotGauge && reported.length > 2 && reported.every((x) => x === reported[0]) ? [] : reported;
     const last = this.samples.at(-1);
     // Rates from counter deltas read 0 when Flink's metric store has not refreshed between two
     // samples: the forecast gets 5-sample means, not single samples.

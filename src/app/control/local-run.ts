@@ -11,6 +11,7 @@ import type { TickReport } from './controller.js';
 import { Pacer } from './pacer.js';
 import type { Platform } from '../platform.js';
 import { RestartActuator } from './restart-actuator.js';
+import { controlLatency } from './latency-source.js';
 import { runControlSession, type ControlSettings, type SessionResult, type SessionTarget } from './session.js';
 
 /** The platform of a control run, where it is recorded, and how a run is named. */
@@ -121,7 +122,7 @@ export async function runLocalGroup(deps: LocalControlDeps, o: LocalGroupOptions
     let replayEndMs = Infinity;
     const replayStartMs = clock.now();
     const stopControl = () => shouldStop() || (replayDone && clock.now() >= replayEndMs + o.drainMs);
-    const sessions = runs.map(({ m, flink }) => controlMember(deps, m, flink, o.killsSec, replayStartMs, stopControl, config));
+    const sessions = runs.map(({ m, flink }) => controlMember(deps, m, flink, { job: o.job, outputTopic: topicsOf(m).output }, o.killsSec, replayStartMs, stopControl, config));
     // A session that fails at once (bad job, bad models) must not leave the replay running alone.
     let sessionError: unknown;
     const guarded = sessions.map((s) =>
@@ -161,8 +162,8 @@ export async function runLocalGroup(deps: LocalControlDeps, o: LocalGroupOptions
   }
 }
 
-/** One member's control session, with its TaskManager kills at `killsSec` after the replay start. */
-function controlMember(deps: LocalControlDeps, m: GroupMember, flink: FlinkEngine, killsSec: number[], replayStartMs: number, stopControl: () => boolean, config: unknown) {
+/** One member's control session, observing `job`'s latency as it declares (its output in `outputTopic`), with its TaskManager kills at `killsSec` after the replay start. */
+function controlMember(deps: LocalControlDeps, m: GroupMember, flink: FlinkEngine, where: { job: JobDescriptor; outputTopic: string }, killsSec: number[], replayStartMs: number, stopControl: () => boolean, config: unknown) {
   const { clock, log } = deps;
   const kills: KillRecord[] = [];
   const pendingKills = [...killsSec].sort((a, b) => a - b);
@@ -175,6 +176,7 @@ function controlMember(deps: LocalControlDeps, m: GroupMember, flink: FlinkEngin
       startIntervalMs: m.startIntervalMs,
       restartActuator: new RestartActuator({ orchestrator: deps.orchestrator, flink, store: deps.store, clock, log, runId: () => runId ?? 'starting' }, m.name, `local/${m.name}`),
       samples: m.samples, models: m.models, config,
+      latency: { way: controlLatency(where.job, m.settings.latencyMetric, where.outputTopic, 'a replica writes its own output topic'), bus: deps.bus },
     },
     stopControl,
     async (r) => {

@@ -8,12 +8,13 @@ import type { IntervalActuator } from '../../ports/actuator.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ControlStore } from '../../ports/control-store.js';
 import type { FlinkEngine } from '../../ports/flink-engine.js';
-import { JobSampler } from '../observe.js';
+import { JobSampler, latencyMetricMissing } from '../observe.js';
 import { Controller, type TickReport } from './controller.js';
 import { runControlLoop } from './loop.js';
 import { modelsFromSamples, type FittedFor } from './control-models.js';
 import { Pacer } from './pacer.js';
 import { checkJobRequirements, type RequirementOptions } from './requirements.js';
+import { followLatency, type ControlLatency, type OutputFollower } from './latency-source.js';
 
 /** The resolved `control` section of the config (see src/config/schema.ts). */
 export interface ControlSettings {
@@ -69,6 +70,8 @@ export interface SessionTarget {
   config: unknown;
   /** While true, the session neither paces nor decides (see LoopOptions.paused). */
   paused?: () => boolean;
+  /** How the job's latency is observed (latency-source.ts), and the Kafka its output is followed on; default: the gauge control.latencyMetric. */
+  latency?: { way: ControlLatency; bus?: OutputFollower };
 }
 
 /** What a session learns from or decides with: training samples, or models from files. */
@@ -124,7 +127,7 @@ const noCheckpointing = (id: string) =>
  * and Khaos triggers checkpoints; when the session ends, pacing stops and the fallback remains.
  */
 export async function runControlSession(deps: SessionDeps, s: ControlSettings, target: SessionTarget, shouldStop: () => boolean, onTick?: (r: TickReport) => void | Promise<void>): Promise<SessionResult> {
-  const { flink, clock, store, log } = deps;
+  const { flink, clock, log } = deps;
   // A reconfiguration a killed controller left half done is finished (or rolled back) first: until
   // then there may be no job to find.
   const resumed = s.actuator === 'restart' ? await target.restartActuator?.resume?.() : undefined;
@@ -166,6 +169,39 @@ export async function runControlSession(deps: SessionDeps, s: ControlSettings, t
       }
     : undefined;
 
+  const latencyWay = target.latency?.way ?? { kind: 'gauge', metric: s.latencyMetric, declared: false };
+  // The interval + 2 s: a span that holds at least one commit of exactly-once output.
+  const follower = await followLatency(latencyWay, target.latency?.bus, () => actuator.intervalMs() + 2000, () => clock.now());
+  log(`control: ${follower.says}`);
+  try {
+    return await controlled(deps, s, { job, target, policy, actuator, pacer, models, learn, resumed, follower, latencyWay }, shouldStop, onTick);
+  } finally {
+    await follower.close().catch(() => undefined);
+  }
+}
+
+/** The time a declared latency metric may stay missing once the job's metrics are found (Flink registers an operator's gauges as it opens). */
+const METRIC_GRACE_MS = 20_000;
+/** The time without any committed output record after which a session says so. */
+const OUTPUT_SILENCE_MS = 60_000;
+
+interface Prepared {
+  job: Awaited<ReturnType<typeof findControllableJob>>;
+  target: SessionTarget;
+  policy: ReturnType<typeof createPolicy>;
+  actuator: IntervalActuator;
+  pacer?: Pacer;
+  models?: ControlModels;
+  learn?: (sample: FailureSample) => ControlModels | undefined;
+  resumed?: string;
+  follower: Awaited<ReturnType<typeof followLatency>>;
+  latencyWay: ControlLatency;
+}
+
+/** The run itself, once the job, policy, actuator, models and latency observation are ready. */
+async function controlled(deps: SessionDeps, s: ControlSettings, p: Prepared, shouldStop: () => boolean, onTick?: (r: TickReport) => void | Promise<void>): Promise<SessionResult> {
+  const { flink, clock, store, log } = deps;
+  const { job, target, policy, actuator, pacer, models, learn, resumed, follower, latencyWay } = p;
   const runId = deps.newRunId();
   store.createRun({
     id: runId, startedAtMs: clock.now(), status: 'running', ownerPid: deps.ownerPid, policy: policy.name, actuator: actuator.kind, dryRun: s.dryRun,
@@ -174,26 +210,40 @@ export async function runControlSession(deps: SessionDeps, s: ControlSettings, t
   });
   if (resumed) store.recordEvent({ runId, atMs: clock.now(), kind: 'reconfig-resumed', detail: resumed });
   log(`control: run ${runId} on job ${job.jobId} at ${flink.restUrl}: policy ${policy.name}, actuator ${actuator.kind}${s.dryRun ? ' (dry run: decisions are recorded, never applied)' : ''}; the job's own interval ${job.intervalMs} ms${pacer ? ` stays as the fallback, paced at ${pacer.intervalMs()} ms` : ''}`);
-  const sampler = new JobSampler(flink, clock, { sourceVertex: s.sourceVertex, latencyMetric: s.latencyMetric, jobMetrics: true });
+  const sampler = new JobSampler(flink, clock, { sourceVertex: s.sourceVertex, latencyMetric: latencyWay.kind === 'gauge' ? latencyWay.metric : s.latencyMetric, jobMetrics: true, latency: follower.latencyAt });
   const controller = new Controller(
     { sampler, clock, store, policy, actuator, pacer: s.dryRun ? undefined : pacer, models, learn },
     {
-      runId, windowMs: s.windowMs, dryRun: s.dryRun, recoveryTimeoutMs: s.recoveryTimeoutMs,
+      runId, windowMs: s.windowMs, dryRun: s.dryRun, recoveryTimeoutMs: s.recoveryTimeoutMs, latencyNotGauge: latencyWay.kind !== 'gauge',
       forecast: { enabled: s.forecast, horizonMs: s.forecastHorizonMs, historyMs: s.forecastHistoryMs },
       recovery: detectorOptions(s.windowMs, true, s.tickMs), // the controller samples once a tick
     },
     job.runningSinceMs,
   );
   let warnedLatency = false;
+  const warn = (msg: string) => {
+    warnedLatency = true;
+    store.recordEvent({ runId, atMs: clock.now(), kind: 'warning', detail: msg });
+    log(`control: ${msg}`);
+  };
+  const startedMs = clock.now();
+  let metricMissingSinceMs: number | undefined;
+  // The loop records a tick's error and goes on: a refusal ends it, and is thrown once it has.
+  let refusal: KhaosError | undefined;
   try {
     await runControlLoop(controller, s.dryRun ? undefined : pacer, clock, store, {
-      runId, tickMs: s.tickMs, statusEveryMs: s.statusEveryMs, pacerMaxSleepMs: 250, recoveryTargetS: s.options.recoveryTargetS, shouldStop, paused: target.paused, log,
+      runId, tickMs: s.tickMs, statusEveryMs: s.statusEveryMs, pacerMaxSleepMs: 250, recoveryTargetS: s.options.recoveryTargetS, shouldStop: () => refusal !== undefined || shouldStop(), paused: target.paused, log,
       onTick: async (r) => {
-        if (!warnedLatency && sampler.metrics && !sampler.metrics.latency && r.sample.state === 'RUNNING') {
-          warnedLatency = true;
-          const msg = `no metric ending in "${s.latencyMetric}" on any vertex: latency is unknown, so latency-based decisions keep the interval; set control.latencyMetric to the job's p99 latency gauge`;
-          store.recordEvent({ runId, atMs: clock.now(), kind: 'warning', detail: msg });
-          log(`control: ${msg}`);
+        const now = clock.now();
+        if (!warnedLatency && r.sample.state === 'RUNNING' && latencyWay.kind === 'gauge' && sampler.metrics && !sampler.metrics.latency) {
+          if (!latencyWay.declared) warn(`no metric ending in "${latencyWay.metric}" on any vertex: latency is unknown, so latency-based decisions keep the interval; set control.latencyMetric to the job's p99 latency gauge`);
+          else if (now - (metricMissingSinceMs ??= now) >= METRIC_GRACE_MS) {
+            const missing = await latencyMetricMissing(flink, sampler, latencyWay.metric);
+            if (missing) refusal = new KhaosError('bad-input', `job.latency metric:${latencyWay.metric}: ${METRIC_GRACE_MS / 1000} s after the job's metrics appeared, ${missing}`, 'set job.latency to metric:<one of those names>, output-timestamp or none');
+          }
+        }
+        if (!warnedLatency && latencyWay.kind === 'output' && follower.seen() === 0 && now - startedMs >= Math.max(OUTPUT_SILENCE_MS, 3 * actuator.intervalMs())) {
+          warn(`no committed record on topic ${latencyWay.topic} in ${((now - startedMs) / 1000).toFixed(0)} s: latency is unknown, so latency-based decisions keep the interval; check that the job writes that topic (exactly-once output appears as checkpoints complete)`);
         }
         await onTick?.(r);
       },
@@ -201,6 +251,7 @@ export async function runControlSession(deps: SessionDeps, s: ControlSettings, t
   } finally {
     store.setRunStatus(runId, 'stopped');
   }
+  if (refusal) throw refusal;
   const decisions = store.decisions(runId);
   log(`control: run ${runId} stopped; the job keeps its own interval ${job.intervalMs} ms${pacer ? ' (pacing ended)' : ''}`);
   return { runId, jobId: job.jobId, decisions: decisions.length, changes: decisions.filter((d) => d.outcome === 'applied').length, failures: controller.failures };
