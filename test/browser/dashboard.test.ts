@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { SqliteControlStore } from '../../src/adapters/sqlite/sqlite-control-store.js';
 import type { ControlRun } from '../../src/core/control/records.js';
 import { SqliteProfileStore } from '../../src/adapters/sqlite/sqlite-profile-store.js';
@@ -15,7 +15,7 @@ import { writeEvaluationFixtures } from '../support/evaluation-fixture.js';
 import { DashboardData } from '../../src/app/dashboard/data.js';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/serve.js';
 import { controlledRunWithKill } from '../fakes/controlled-run.js';
-import { findChromium } from '../../src/adapters/system/executables.js';
+import { launchChromium, MAX_SCREENSHOT_BYTES, openPage, screenshot } from '../support/dashboard-browser.js';
 
 const TOKEN = 'browser-test-token-0123456789';
 /**
@@ -23,8 +23,6 @@ const TOKEN = 'browser-test-token-0123456789';
  * docs/dashboard/ (the committed ones), any other value is a directory to write them to.
  */
 const SCREENSHOTS = process.env.KHAOS_SCREENSHOTS === '1' ? path.join(path.dirname(fileURLToPath(import.meta.url)), '../../docs/dashboard') : process.env.KHAOS_SCREENSHOTS || undefined;
-const executablePath = findChromium();
-if (!executablePath) throw new Error('no chromium on PATH: install Debian’s chromium package (apt-get install chromium), or set KHAOS_CHROMIUM');
 
 /**
  * The dashboard in a real Chromium, over a control.db that a real controller wrote (khaos+ on the
@@ -61,7 +59,7 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     const sources = dashboardSources(undefined, [evaluations.sim, evaluations.real]);
     close = sources.close;
     dashboard = await startDashboard({ data: new DashboardData(sources), token: TOKEN, host: '127.0.0.1', port: 0, liveEveryMs: 200 });
-    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+    browser = await launchChromium();
   });
 
   /**
@@ -97,13 +95,7 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     fs.rmSync(home, { recursive: true, force: true });
   });
 
-  async function open(hash: string): Promise<Page> {
-    const page = await browser.newPage();
-    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
-    await page.goto(`${dashboard.url}${hash}`);
-    return page;
-  }
+  const open = (hash: string): Promise<Page> => openPage(browser, `${dashboard.url}${hash}`, consoleErrors);
 
   it('the live view renders every chart with data, the failure with its measured recovery, and the decision timeline', async () => {
     const page = await open('#/live');
@@ -222,12 +214,8 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     expect(await page.textContent('#plan')).toMatch(/kill, timed before-checkpoint \(0\.5 s before the next checkpoint\)/);
     expect(await page.textContent('#not-recovered')).toMatch(/^1 timed out .*, 1 unmeasured .*0\.1 at 10 s \(timeout\), 0\.1 at 30 s \(unmeasured\)\.$/);
     expect(await page.locator('#failure-charts .chart canvas').count()).toBe(14);
-    if (SCREENSHOTS) {
-      await page.setViewportSize({ width: 1300, height: 800 });
-      // From the timeouts to the first failures' series (the whole page would be over 300 KB).
-      const top = (await page.locator('#not-recovered').boundingBox())!.y - 40;
-      await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-profile.png'), fullPage: true, clip: { x: 0, y: top, width: 1300, height: 1250 } });
-    }
+    // From the timeouts to the first failures' series (the whole page would be over 300 KB).
+    if (SCREENSHOTS) await screenshot(page, { url: page.url(), ready: '#measurements', from: '#not-recovered', file: path.join(SCREENSHOTS, 'dashboard-profile.png') });
     for (const n of await page.locator('#failure-charts .plot').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-points'))))) expect(n).toBeGreaterThan(40);
     await page.goto(`${dashboard.url}#/models/p-1`);
     await page.waitForSelector('#cv');
@@ -247,18 +235,28 @@ describe('the dashboard in a real browser, over recorded control runs', () => {
     for (const kind of ['simulated', 'measured']) expect(await page.isVisible(`.evaluation[data-kind="${kind}"] .intervals canvas`)).toBe(true);
     expect(Number(await page.getAttribute('.evaluation[data-kind="simulated"] .intervals', 'data-points'))).toBe(5); // 0, 800, 1200, 2400 s and the end
     const simRecoveries = await page.locator('.evaluation[data-kind="simulated"] .recoveries tr').allTextContents();
-    expect(simRecoveries).toEqual(['failurestatic:10sstatic:30skhaos+oracle', 'F1at 900 s: 14.0 s ✓at 900 s: 31.0 s ✗at 900 s: 14.0 s ✓at 900 s: 14.0 s ✓', 'F2at 2700 s: 12.0 s ✓at 2700 s: not recovered ✗at 2700 s: 12.0 s ✓at 2700 s: 12.0 s ✓']);
-    expect(await page.textContent('.evaluation[data-kind="measured"] .recoveries')).toMatch(/F1at 300 s: 12\.0 s ✓at 300 s: 25\.0 s ✗at 300 s: 11\.0 s ✓/);
+    // Every run's failure at the same second: the second said once, beside the failure.
+    expect(simRecoveries).toEqual(['failurestatic:10sstatic:30skhaos+oracle', 'F1 at 900 s14.0 s ✓31.0 s ✗14.0 s ✓14.0 s ✓', 'F2 at 2700 s12.0 s ✓not recovered ✗12.0 s ✓12.0 s ✓']);
+    expect(await page.textContent('.evaluation[data-kind="measured"] .recoveries')).toMatch(/F1 at 300 s12\.0 s ✓25\.0 s ✗11\.0 s ✓/);
+    // Policies at the same point of the Pareto plot are named below it: none here; khaos+ moved onto static:10s, both.
+    expect(await page.locator('.same-point').count()).toBe(0);
+    // As text: vitest would rewrite the page's import().
+    const named = await page.evaluate(`(async () => {
+      const { renderEvaluations } = await import('/static/evaluations.js');
+      const e = (await (await fetch('/api/evaluations')).json()).evaluations[0];
+      e.policies = e.policies.map((p) => (p.name === 'khaos+' ? { ...p, latencyViolationShare: 0.01, recoveryViolations: 3 } : p));
+      const root = document.createElement('div');
+      renderEvaluations(root, { evaluations: [e] }, (h) => h);
+      return root.querySelector('.same-point')?.textContent;
+    })()`);
+    expect(named).toBe('Drawn on one another: static:10s, khaos+ (1.00 %, 3 recovery violations).');
     if (SCREENSHOTS) {
-      await page.setViewportSize({ width: 1300, height: 800 });
-      await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-evaluations.png'), fullPage: true });
-      await page.goto(`${dashboard.url}#/models/p-1`);
-      await page.waitForSelector('#cv');
-      await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-models.png'), fullPage: true });
+      await screenshot(page, { url: `${dashboard.url}#/evaluations`, ready: '.evaluation .pareto canvas', file: path.join(SCREENSHOTS, 'dashboard-evaluations.png') });
+      await screenshot(page, { url: `${dashboard.url}#/models/p-1`, ready: '#cv', file: path.join(SCREENSHOTS, 'dashboard-models.png') });
       await page.goto(`${dashboard.url}#/live`);
       await page.waitForSelector('#timeline tr.decision');
       await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-live.png'), fullPage: false });
-      for (const f of ['evaluations', 'models', 'live', 'profile']) expect(fs.statSync(path.join(SCREENSHOTS, `dashboard-${f}.png`)).size).toBeLessThan(300 * 1024);
+      expect(fs.statSync(path.join(SCREENSHOTS, 'dashboard-live.png')).size).toBeLessThan(MAX_SCREENSHOT_BYTES);
     }
     await page.close();
     expect(consoleErrors).toEqual([]);

@@ -21,7 +21,25 @@ function pareto(box, e) {
   }
   const data = aligned(pairs);
   box.dataset.points = String(e.policies.length);
-  new uPlot({ width: 640, height: 360, series, scales: { x: { time: false } }, axes: [{ label: 'latency violation share (% of seconds over the target)' }, { label: 'recovery violations' }] }, data, box);
+  // x: the share from 0 to 100 %, linear below 0.1 % and logarithmic above (asinh), so 0.15 % and 100 % both show; y: from 0 violations.
+  const scales = { x: { time: false, distr: 4, asinh: 0.1, range: () => [0, 100] }, y: { range: (_u, _min, max) => [0, Math.max(2, Math.ceil(max * 1.15))] } };
+  const axes = [
+    { label: 'latency violation share (% of seconds over the target)', splits: () => [0, 0.1, 1, 10, 100] },
+    { label: 'recovery violations', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] }, // counts: whole ticks
+  ];
+  new uPlot({ width: 640, height: 360, series, scales, legend: { live: false }, axes }, data, box);
+  box.insertAdjacentHTML('beforeend', samePoint(e.policies));
+}
+
+/** The policies drawn on one another (the same share and violations, as the table shows them), named. */
+function samePoint(policies) {
+  const at = new Map();
+  for (const p of policies) {
+    const key = `${pct(p.latencyViolationShare)}, ${p.recoveryViolations} recovery violation${p.recoveryViolations === 1 ? '' : 's'}`;
+    at.set(key, [...(at.get(key) ?? []), p.name]);
+  }
+  const shared = [...at].filter(([, names]) => names.length > 1).map(([key, names]) => `${names.map(esc).join(', ')} (${key})`);
+  return shared.length ? `<p class="same-point">Drawn on one another: ${shared.join('; ')}.</p>` : '';
 }
 
 /** Each run's interval in force over time, a stepped line per run (statics dashed). */
@@ -34,14 +52,22 @@ function intervalChart(box, e) {
   const series = [{}, ...t.runs.map((r) => ({ label: r.name, stroke: role(r.policy) === 'static' ? GREYS[g++ % GREYS.length] : COLOURS[k++ % COLOURS.length], dash: role(r.policy) === 'static' ? [6, 4] : undefined, width: 1.5, spanGaps: true, paths: uPlot.paths.stepped({ align: 1 }) }))];
   const data = aligned(pairs);
   box.dataset.points = String(data[0].length);
-  new uPlot({ width: 640, height: 260, series, scales: { x: { time: false } }, axes: [{ label: t.timeAxis }, { label: 'interval (s)' }] }, data, box);
+  new uPlot({ width: 640, height: 260, series, scales: { x: { time: false } }, legend: { live: false }, axes: [{ label: t.timeAxis }, { label: 'interval (s)' }] }, data, box);
 }
 
-/** Each failure's recovery per run against the target: ✓ within it, ✗ over it or not recovered. */
+/**
+ * Each failure's recovery per run against the target: ✓ within it, ✗ over it or not recovered.
+ * When every run had the failure at the same second (one schedule), the second is said once, in the failure's cell.
+ */
 function recoveriesTable(t) {
   const n = Math.max(0, ...t.runs.map((r) => r.failures.length));
   const cell = (f) => (!f ? '—' : f.recoverySec === null ? 'not recovered ✗' : `${f.recoverySec.toFixed(1)} s ${f.recoverySec <= t.recoveryTargetS ? '✓' : '✗'}`);
-  const rows = Array.from({ length: n }, (_, k) => `<tr><td>F${k + 1}</td>${t.runs.map((r) => `<td>${r.failures[k] ? `at ${r.failures[k].atSec.toFixed(0)} s: ` : ''}${cell(r.failures[k])}</td>`).join('')}</tr>`);
+  const at = (f) => `at ${f.atSec.toFixed(0)} s`;
+  const rows = Array.from({ length: n }, (_, k) => {
+    const fs = t.runs.map((r) => r.failures[k]);
+    const once = fs.every((f) => f && at(f) === at(fs[0]));
+    return `<tr><td>F${k + 1}${once ? ` ${at(fs[0])}` : ''}</td>${fs.map((f) => `<td>${f && !once ? `${at(f)}: ` : ''}${cell(f)}</td>`).join('')}</tr>`;
+  });
   return `<table class="recoveries"><tr><th>failure</th>${t.runs.map((r) => `<th>${esc(r.name)}</th>`).join('')}</tr>${rows.join('')}</table><p>Target ${t.recoveryTargetS} s.</p>`;
 }
 

@@ -23,7 +23,8 @@ function chart(box, m, kind, value, unit) {
   if (kind === 'latency') dots('timeouts (not fitted)', '#999', m.timeouts, 'hollow');
   const data = aligned(pairs);
   box.dataset.points = String(data[0].length);
-  new uPlot({ width: 620, height: 320, series, scales: { x: { time: false } }, axes: [{ label: 'throughput (ev/s)' }, { label: unit }] }, data, box);
+  // 70 px: '35,000' ms fits beside the axis with its label.
+  new uPlot({ width: 620, height: 320, series, scales: { x: { time: false } }, legend: { live: false }, axes: [{ label: 'throughput (ev/s)' }, { label: unit, size: 70 }] }, data, box);
 }
 
 export function renderModels(root, m) {
