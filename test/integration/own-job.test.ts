@@ -160,8 +160,12 @@ describe('your own job: built by its own script, submitted over Flink REST to `s
     expectExit(refused, 2);
     expect(refused.out).toMatch(/job.latency is output-timestamp: .*does not know the topic the job writes them to/);
     expect(refused.out).toMatch(/give --output-topic TOPIC/);
+    // The job runs at its own 60 s interval (paced from it), and its scores become visible only when
+    // a checkpoint commits them: the first latency reading can come up to 60 s after the start, and
+    // an evaluation up to 10 s after it. 25 s passed when a checkpoint happened to fall inside the
+    // run, and read no latency at all next to two CPU hogs (CI): 90 s covers one interval and more.
     await whileProducing(bootstrap, async () => {
-      const run = await khaos(['control', '--config', withModels, '--attach', restUrl, '--job-id', jobId, '--output-topic', 'scores', '--policy', 'khaos+', '--duration', '25s']);
+      const run = await khaos(['control', '--config', withModels, '--attach', restUrl, '--job-id', jobId, '--output-topic', 'scores', '--policy', 'khaos+', '--duration', '90s']);
       expectExit(run, 0);
       expect(run.out).toMatch(/control: models samples:\S+samples\.csv#\d+ \(trained on intervals 2000–6000 ms/);
       expect(run.out).toMatch(/control: latency from the committed output of topic scores \(job.latency output-timestamp\)/);
