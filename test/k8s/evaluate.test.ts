@@ -98,7 +98,7 @@ describe('khaos evaluate on Kubernetes, end to end with the doubles', () => {
     expect(code).toBe(0);
 
     // The outputs of the local stack's evaluate.
-    expect(fs.readdirSync(out).filter((f) => !f.endsWith('.svg')).sort()).toEqual(['evaluate.json', 'plan.json', 'report.md', 'runs.json', 'samples.csv', 'sim-vs-real.json']);
+    expect(fs.readdirSync(out).filter((f) => !f.endsWith('.svg')).sort()).toEqual(['evaluate.json', 'plan.json', 'report.md', 'runs.json', 'samples.csv', 'sim-vs-real.json', 'timeline.json']);
     const records = JSON.parse(fs.readFileSync(path.join(out, 'runs.json'), 'utf8')) as RealRunRecord[];
     const json = JSON.parse(fs.readFileSync(path.join(out, 'evaluate.json'), 'utf8')) as { planId: string; policies: { name: string; runs: number }[]; verdict: unknown; paired: unknown[]; runs: { name: string; run: number }[] };
     expect(json.policies.map((p) => [p.name, p.runs])).toEqual([['khaos+', 1], ['static:2s', 1]]);

@@ -59,7 +59,7 @@ import { flinkPodLabels } from '../../../src/core/k8s/render.js';
  *   onDeleted → onWorkerTerminated, after which the resource manager requests a worker again;
  *   pod names from TASK_MANAGER_POD_FORMAT), not the operator;
  * - the JobManager pod of a running job lost or replaced: job RECONCILING for about one observe
- *   round (2 s here), then RUNNING once a JobManager pod runs (observer/JobStatusObserver.java,
+ *   round (6 s here: RECONCILING_MS), then RUNNING once a JobManager pod runs (observer/JobStatusObserver.java,
  *   ifRunningMoveToReconciling: the REST no longer answers);
  * - rollback: ROLLING_BACK then ROLLED_BACK with status.error: AbstractFlinkResourceReconciler.java
  *   (shouldRollBack, rollback) and ReconciliationUtils.java (updateStatusForDeployedSpec on rollback).
@@ -96,8 +96,13 @@ interface Tracked {
   reconcilingUntilMs?: number;
 }
 
-/** How long the double keeps a job RECONCILING after its JobManager pod was replaced: about one of the operator's observe rounds. */
-const RECONCILING_MS = 2000;
+/**
+ * How long the double keeps a job RECONCILING after its JobManager pod was replaced: a few of the
+ * operator's observe rounds (a real JobManager pod takes longer: scheduling, a JVM start, the job's
+ * recovery). 2 s was shorter than one controller tick through the API server's proxy next to two CPU
+ * hogs in CI, and the controller never sampled the outage (the controller samples the job; an outage shorter than its sampling is not seen).
+ */
+const RECONCILING_MS = 6000;
 
 /** The operator's ResourceLifecycleState of a status (CommonStatus.getLifecycleState). */
 function lifecycleOf(s: FlinkDeploymentStatus): string {
