@@ -290,7 +290,7 @@ export function verdictLines(v: ScenarioVerdict, rows: readonly VerdictRow[]): s
   if (oracle) lines.push(`Load oracle (SIMULATED, knows the coming load, not the failures): ${num(oracle.violationSeconds.total, 1)} s of violations.`);
   for (const p of v.policies) {
     const parts = [p.dominatedBy.length > 0 ? `dominated by ${p.dominatedBy.join(', ')}` : 'dominated by no static interval'];
-    parts.push(`total violation time ${num(total(p.name)!, 1)} s${p.totalRatioToBestStatic === null ? '' : ` = ${num(p.totalRatioToBestStatic, 3)} × the best static's (goal ≤ 0.8: ${p.totalRatioToBestStatic <= 0.8 ? 'met' : 'not met'})`}`);
+    parts.push(`total violation time ${num(total(p.name)!, 1)} s${p.totalRatioToBestStatic === null ? '' : ` = ${num(p.totalRatioToBestStatic, 3)} × the best static's (goal ≤ 0.8: ${!v.deciding ? 'decides nothing here' : p.totalRatioToBestStatic <= 0.8 ? 'met' : 'not met'})`}`);
     if (oracle) parts.push(p.oracleGapClosed === null ? 'gap to the oracle: undefined (the oracle does no better than the best static)' : `closes ${pctText(p.oracleGapClosed)} of the gap from the best static to the oracle`);
     lines.push(`${p.name}: ${parts.join('; ')}${v.deciding ? '' : ' (not deciding)'}.`);
   }

@@ -7,6 +7,7 @@ import type { JobSample } from '../../src/core/profiling/recovery.js';
 import { fluidParams } from '../../src/core/sim/fluid-params.js';
 import { judgedLatency, simulate } from '../../src/core/sim/simulate.js';
 import { trailingMeanOverShare } from '../../src/core/stats.js';
+import { verdictLines } from '../../src/report/evaluate-report.js';
 
 const T0 = 1_700_000_000_000;
 const record = (samples: JobSample[], over: Partial<RealRunRecord> = {}): RealRunRecord => ({
@@ -112,5 +113,19 @@ describe('the deciding rule', () => {
     const v = judgeScenario([row('khaos+', 0.01, 1, 400), row('static:10s', 0.02, 0, 300), row('static:60s', 0.005, 3, 1000), row('oracle', 0.01, 0, 300)]);
     expect(v.policies[0]!.oracleGapClosed).toBeNull();
     expect(v.policies[0]!.totalRatioToBestStatic).toBeCloseTo(4 / 3, 12);
+  });
+});
+
+describe('the verdict in words', () => {
+  const row = (name: string, share: number, rec: number, total: number) => ({ name, latencyViolationShare: share, recoveryViolations: rec, violationSeconds: { latency: total, recovery: 0, total } });
+  it('a ratio under 0.8 is "met" only on a deciding scenario; where the targets bind nothing it decides nothing', () => {
+    // One static best on both targets: not deciding, although khaos+ has half its violation time.
+    const notDeciding = [row('static:1s', 0.01, 0, 4), row('static:5s', 0.02, 1, 8), row('khaos+', 0.005, 0, 2)];
+    const quiet = verdictLines(judgeScenario(notDeciding), notDeciding).find((l) => l.startsWith('khaos+'))!;
+    expect(quiet).toContain('(goal ≤ 0.8: decides nothing here)');
+    expect(quiet).not.toMatch(/: met\)/);
+    // The statics trade the targets, and the best still has violations: deciding.
+    const deciding = [row('static:1s', 0.05, 0, 10), row('static:5s', 0.01, 2, 12), row('khaos+', 0.01, 0, 4)];
+    expect(verdictLines(judgeScenario(deciding), deciding).find((l) => l.startsWith('khaos+'))).toContain('(goal ≤ 0.8: met)');
   });
 });
