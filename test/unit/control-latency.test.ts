@@ -66,7 +66,7 @@ describe('how control observes a job’s latency (job.latency)', { timeout: 30_0
   it('followLatency: p99 of the records seen over the last span, each against its Kafka timestamp; nothing seen → no latency', async () => {
     const out = outputTopic();
     let now = 100_000;
-    const f = await followLatency({ kind: 'output', topic: 'scores' }, out.bus, () => 4000, () => now);
+    const f = await followLatency({ kind: 'output', topic: 'scores' }, out.bus, () => 4000, 6000);
     expect(f.latencyAt!(now)).toBeUndefined();
     // 10 records seen at 100 s, 5 s after their timestamp; 100 records committed at 101.5 s, seen 300..399 ms after theirs.
     out.commit(100_000, Array<number>(10).fill(95_000));
@@ -78,6 +78,11 @@ describe('how control observes a job’s latency (job.latency)', { timeout: 30_0
     expect(f.seen()).toBe(110);
     now = 106_000;
     expect(f.latencyAt!(now)).toBeUndefined(); // the span (4 s) holds no commit
+    // Kept only as long as the longest span (6 s): records of long ago are dropped, still counted as seen.
+    out.commit(130_000, [129_000]);
+    now = 130_000;
+    expect(f.latencyAt!(now)).toBe(1000);
+    expect(f.seen()).toBe(111);
     await f.close();
     expect(out.followers).toHaveLength(0);
   });

@@ -46,17 +46,22 @@ export interface LatencyFollower {
  * baseline covers as much, so at least one commit falls in it), each against its reference time;
  * the controller takes the mean of those over its window, as it does with a gauge.
  */
-export async function followLatency(l: ControlLatency, bus: OutputFollower | undefined, spanMs: () => number, now: () => number): Promise<LatencyFollower> {
+export async function followLatency(l: ControlLatency, bus: OutputFollower | undefined, spanMs: () => number, maxSpanMs: number): Promise<LatencyFollower> {
   if (l.kind === 'gauge') return { seen: () => 0, says: `latency from the gauge ending in "${l.metric}" (${l.declared ? 'job.latency' : 'control.latencyMetric'})`, close: async () => undefined };
   if (l.kind === 'none')
     return { latencyAt: () => undefined, seen: () => 0, says: 'job.latency is none: no latency is observed, so the latency target is not checked (khaos and khaos+ keep the interval without a latency; a static or young-daly policy needs none)', close: async () => undefined };
   if (!bus) throw new Error(`no Kafka to follow ${l.topic} on`);
-  const log = new OutputLatencyLog(undefined, l.field);
-  const startMs = now();
-  const tail = await bus.tailCommitted(l.topic, (value, seenAtMs, timestampMs) => log.add(value, seenAtMs, timestampMs));
+  // Only the longest span is ever read: a log kept for 15 min (the profiler's default) would hold
+  // millions of records of a fast job, and each tick's p99 would scan them all.
+  const log = new OutputLatencyLog(maxSpanMs, l.field);
+  let received = 0;
+  const tail = await bus.tailCommitted(l.topic, (value, seenAtMs, timestampMs) => {
+    received++;
+    log.add(value, seenAtMs, timestampMs);
+  });
   return {
     latencyAt: (tMs) => log.p99(tMs - spanMs(), tMs + 1) ?? undefined,
-    seen: () => log.count(startMs, now() + 1),
+    seen: () => received - log.unreadable,
     says: `latency from the committed output of topic ${l.topic} (job.latency output-timestamp): each record's ${l.field ? `"${l.field}"` : 'Kafka timestamp'} to when a read_committed consumer saw it, p99 over the last interval + 2 s at each tick`,
     close: () => tail.close(),
   };

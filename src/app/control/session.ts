@@ -171,7 +171,7 @@ export async function runControlSession(deps: SessionDeps, s: ControlSettings, t
 
   const latencyWay = target.latency?.way ?? { kind: 'gauge', metric: s.latencyMetric, declared: false };
   // The interval + 2 s: a span that holds at least one commit of exactly-once output.
-  const follower = await followLatency(latencyWay, target.latency?.bus, () => actuator.intervalMs() + 2000, () => clock.now());
+  const follower = await followLatency(latencyWay, target.latency?.bus, () => actuator.intervalMs() + 2000, Math.max(s.options.candidateMaxMs, actuator.intervalMs()) + 2000);
   log(`control: ${follower.says}`);
   try {
     return await controlled(deps, s, { job, target, policy, actuator, pacer, models, learn, resumed, follower, latencyWay }, shouldStop, onTick);
