@@ -66,5 +66,10 @@ left=$(pgrep -f -- '-Dkhaos.stack=|khaos-k8s/bin/' || true)
 if [ -z "$left" ]; then echo "no Flink, Kafka or control-plane process survived the tests"; passed=$((passed + 1))
 else echo "processes survived the tests:"; ps -o pid,args -p $left | cut -c1-200; pkill -9 -f -- '-Dkhaos.stack=|khaos-k8s/bin/'; failed=$((failed + 1)); fi
 
+echo "== failed tests"
+for f in .khaos/unit.json .khaos/browser.json .khaos/integration.json .khaos/k8s.json; do
+  [ -s "$f" ] && node -e "for (const t of require('./$f').testResults) { if (t.status === 'failed' && t.assertionResults.length === 0) console.log('✗ ' + t.name + ': ' + String(t.message).split('\\n')[0].slice(0, 300)); for (const a of t.assertionResults) if (a.status === 'failed') console.log('✗ ' + t.name.replace(process.cwd() + '/', '') + ' > ' + a.fullName + ': ' + String(a.failureMessages[0] ?? '').split('\\n')[0].slice(0, 300)); }"
+done
+grep -E '<<< (FAILURE|ERROR)!' .khaos/jobs-test.log 2>/dev/null | head -5
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
