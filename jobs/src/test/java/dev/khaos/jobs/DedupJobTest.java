@@ -77,7 +77,16 @@ class DedupJobTest {
 
         Harness.Collected out = Harness.runPaced(raw -> DedupJob.pipeline(raw, retentionMs, 300), lines, LINES_PER_SECOND, new Configuration());
 
-        assertEquals(expected, firsts(out.main()));
+        // Lines reach the keyed operator through two parse subtasks, so a retry one or two lines
+        // after its first occurrence may overtake it on a busy machine (seen in CI: c-a@12100 came out
+        // and c-a@12000 was dropped). Either is the first to arrive; exactly one of each pair must.
+        Map<String, Integer> got = firsts(out.main());
+        for (String[] pair : new String[][] {{"c-a@2000", "c-a@2200"}, {"c-a@12000", "c-a@12100"}}) {
+            if (got.containsKey(pair[1]) && !got.containsKey(pair[0])) {
+                got.put(pair[0], got.remove(pair[1]));
+            }
+        }
+        assertEquals(expected, got);
         // The audit counts every valid click, retries too, by user; the malformed lines never.
         AuditAssertions.assertAudit(out.audit(), Map.of("u-a", 4L, "u-b", 2L, "u-f", fillers));
     }
