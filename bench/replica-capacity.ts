@@ -3,11 +3,13 @@
  * held for a while, with the replica's source throughput and lag sampled every second.
  * Run: npx tsx bench/replica-capacity.ts [iot|ysb|dedup] [parallelism] [seconds-per-step] [rates, e.g. 2000,4000]
  *        [--interval MS (Flink's own checkpoint interval, default 5000)] [--flink KEY=VALUE …(job.flinkConf)]
+ *        [--retention S] [--payload BYTES] (dedup: job.dedupRetention, job.dedupStatePayloadBytes)
  *   e.g. --interval 1000 --flink execution.checkpointing.incremental=false: full checkpoints (Flink's
  *   default), every second.
  * Each step also reports the replica's latest completed checkpoint (size, duration): the state a
  * rate builds up (the dedup job's grows with rate × retention, so hold a rate longer than that).
- * (dedup runs with its defaults, DEDUP_DEFAULTS: 60 s retention, 300 B of state per id, 20 % repeats)
+ * (dedup runs with its defaults, DEDUP_DEFAULTS: 60 s retention, 300 B of state per id, 20 % repeats,
+ * unless --retention or --payload say otherwise)
  */
 import { builtInJob } from '../src/core/jobs.js';
 import os from 'node:os';
@@ -17,11 +19,11 @@ import { replayWorkload } from '../src/app/replay.js';
 import { resolveConfig } from '../src/config/schema.js';
 import { KafkajsMessageBus, startLocalStack, SystemClock } from '../src/compose.js';
 import { RestFlinkEngine } from '../src/adapters/flink-rest/rest-flink-engine.js';
-import { eventGenerator, JOB_KINDS, type JobKind } from '../src/core/load/events.js';
+import { DEDUP_DEFAULTS, eventGenerator, JOB_KINDS, type DedupOptions, type JobKind } from '../src/core/load/events.js';
 import { seededRandom } from '../src/core/random.js';
 import { report, stats } from './lib.js';
 
-const { values: flags, positionals: args } = parseArgs({ allowPositionals: true, strict: true, options: { interval: { type: 'string', default: '5000' }, flink: { type: 'string', multiple: true, default: [] } } });
+const { values: flags, positionals: args } = parseArgs({ allowPositionals: true, strict: true, options: { interval: { type: 'string', default: '5000' }, flink: { type: 'string', multiple: true, default: [] }, retention: { type: 'string' }, payload: { type: 'string' } } });
 const job = (args[0] ?? 'iot') as JobKind;
 if (!JOB_KINDS.includes(job)) throw new Error(`job must be one of ${JOB_KINDS.join(', ')}, got ${job}`);
 const parallelism = Number(args[1] ?? 1);
@@ -34,6 +36,12 @@ const flinkConf = Object.fromEntries(flags.flink!.map((kv) => {
   if (i <= 0) throw new Error(`--flink takes KEY=VALUE, got ${kv}`);
   return [kv.slice(0, i), kv.slice(i + 1)];
 }));
+const positive = (name: string, v: string | undefined, fallback: number) => {
+  if (v === undefined) return fallback;
+  if (!(Number(v) >= 0)) throw new Error(`--${name} must be a number ≥ 0, got ${v}`);
+  return Number(v);
+};
+const dedup: DedupOptions = { ...DEDUP_DEFAULTS, retentionMs: positive('retention', flags.retention, DEDUP_DEFAULTS.retentionMs / 1000) * 1000, statePayloadBytes: positive('payload', flags.payload, DEDUP_DEFAULTS.statePayloadBytes) };
 const clock = new SystemClock();
 // Other work on the machine lowers what one replica sustains: recorded with the results.
 const loadBefore = os.loadavg();
@@ -42,7 +50,7 @@ const rows = [];
 try {
   const bus = new KafkajsMessageBus(stack.bootstrap);
   for (const t of ['c-in', 'c-out', 'c-audit']) await bus.ensureTopic(t, 4);
-  const r = await stack.startReplica({ name: `${job}-1`, job: builtInJob(job, undefined, flinkConf), checkpointIntervalMs, parallelism, inputTopic: 'c-in', outputTopic: 'c-out', auditTopic: 'c-audit', groupId: 'c' });
+  const r = await stack.startReplica({ name: `${job}-1`, job: builtInJob(job, dedup, flinkConf), checkpointIntervalMs, parallelism, inputTopic: 'c-in', outputTopic: 'c-out', auditTopic: 'c-audit', groupId: 'c' });
   const flink = new RestFlinkEngine(r.restUrl);
   const sampler = new JobSampler(flink, clock);
   for (const rate of rates) {
@@ -54,7 +62,7 @@ try {
         await clock.sleep(1000);
       }
     })();
-    await replayWorkload({ bus, clock, topic: 'c-in', schedule: new Array(stepSec).fill(rate), generate: eventGenerator(job, seededRandom(rate)) });
+    await replayWorkload({ bus, clock, topic: 'c-in', schedule: new Array(stepSec).fill(rate), generate: eventGenerator(job, seededRandom(rate), dedup) });
     done = true;
     await watch;
     const tail = samples.slice(Math.floor(samples.length / 3));
@@ -83,5 +91,5 @@ async function lastCheckpoint(flink: RestFlinkEngine) {
 }
 
 // One results file per job (the IoT one keeps its name) and per list of rates given.
-const variant = [args[3] ? `-${rates.join('-')}` : '', checkpointIntervalMs === 5000 ? '' : `-ci${checkpointIntervalMs}`, flinkConf['execution.checkpointing.incremental'] === 'false' ? '-full' : ''].join('');
-report(`replica-capacity${job === 'iot' ? '' : `-${job}`}${variant}`, { job, rates, parallelism, stepSec, checkpointIntervalMs, flinkConf, note: 'one replica alone on the stack, with Kafka and the replayer', loadAverage1mBefore: loadBefore[0], loadAverage1mAfter: os.loadavg()[0] }, rows);
+const variant = [args[3] ? `-${rates.join('-')}` : '', checkpointIntervalMs === 5000 ? '' : `-ci${checkpointIntervalMs}`, flinkConf['execution.checkpointing.incremental'] === 'false' ? '-full' : '', flags.retention === undefined ? '' : `-r${flags.retention}s`, flags.payload === undefined ? '' : `-p${flags.payload}`].join('');
+report(`replica-capacity${job === 'iot' ? '' : `-${job}`}${variant}`, { job, rates, parallelism, stepSec, checkpointIntervalMs, flinkConf, ...(job === 'dedup' ? { dedup } : {}), note: 'one replica alone on the stack, with Kafka and the replayer', loadAverage1mBefore: loadBefore[0], loadAverage1mAfter: os.loadavg()[0] }, rows);
