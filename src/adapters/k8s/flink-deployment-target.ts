@@ -174,15 +174,29 @@ export class FlinkDeploymentRestEngine extends RestFlinkEngine {
     super(restUrl, options);
   }
 
+  /** A stable deployment's job left RUNNING in its status, and the controller has seen it leave. */
+  private outageSeen = false;
+
   override async listJobs(): Promise<JobSummary[]> {
+    const v = this.target.view();
+    if (v?.jobState === 'RUNNING') this.outageSeen = false;
+    let jobs: JobSummary[];
     try {
-      return await super.listJobs();
+      jobs = await super.listJobs();
     } catch (e) {
-      const v = this.target.view();
       if (!v?.jobId || !v.jobState) throw e;
       const noJobManager = /answered 503/.test((e as Error).message);
       if (v.jobState === 'RUNNING' && !noJobManager) throw e;
+      this.outageSeen = true;
       return [{ id: v.jobId, name: this.target.ref, state: (v.jobState === 'RUNNING' ? 'RECONCILING' : v.jobState) as JobState, startTimeMs: 0 }];
     }
+    // A JobManager restart shorter than a tick: its REST answers again, RUNNING, while the status
+    // of a STABLE deployment still says the job left RUNNING. Reported once, so the failure is
+    // recorded rather than missed between two samples (its recovery is then measured from here).
+    if (!this.outageSeen && v?.lifecycleState === 'STABLE' && v.jobState && v.jobState !== 'RUNNING' && jobs.some((j) => j.id === v.jobId)) {
+      this.outageSeen = true;
+      return jobs.map((j) => (j.id === v.jobId ? { ...j, state: v.jobState as JobState } : j));
+    }
+    return jobs;
   }
 }
