@@ -36,12 +36,12 @@ const flinkConf = Object.fromEntries(flags.flink!.map((kv) => {
   if (i <= 0) throw new Error(`--flink takes KEY=VALUE, got ${kv}`);
   return [kv.slice(0, i), kv.slice(i + 1)];
 }));
-const positive = (name: string, v: string | undefined, fallback: number) => {
+const nonNegative = (name: string, v: string | undefined, fallback: number) => {
   if (v === undefined) return fallback;
   if (!(Number(v) >= 0)) throw new Error(`--${name} must be a number ≥ 0, got ${v}`);
   return Number(v);
 };
-const dedup: DedupOptions = { ...DEDUP_DEFAULTS, retentionMs: positive('retention', flags.retention, DEDUP_DEFAULTS.retentionMs / 1000) * 1000, statePayloadBytes: positive('payload', flags.payload, DEDUP_DEFAULTS.statePayloadBytes) };
+const dedup: DedupOptions = { ...DEDUP_DEFAULTS, retentionMs: nonNegative('retention', flags.retention, DEDUP_DEFAULTS.retentionMs / 1000) * 1000, statePayloadBytes: nonNegative('payload', flags.payload, DEDUP_DEFAULTS.statePayloadBytes) };
 const clock = new SystemClock();
 // Other work on the machine lowers what one replica sustains: recorded with the results.
 const loadBefore = os.loadavg();
