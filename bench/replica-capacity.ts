@@ -42,6 +42,7 @@ const nonNegative = (name: string, v: string | undefined, fallback: number) => {
   return Number(v);
 };
 const dedup: DedupOptions = { ...DEDUP_DEFAULTS, retentionMs: nonNegative('retention', flags.retention, DEDUP_DEFAULTS.retentionMs / 1000) * 1000, statePayloadBytes: nonNegative('payload', flags.payload, DEDUP_DEFAULTS.statePayloadBytes) };
+const descriptor = builtInJob(job, dedup, flinkConf);
 const clock = new SystemClock();
 // Other work on the machine lowers what one replica sustains: recorded with the results.
 const loadBefore = os.loadavg();
@@ -50,7 +51,7 @@ const rows = [];
 try {
   const bus = new KafkajsMessageBus(stack.bootstrap);
   for (const t of ['c-in', 'c-out', 'c-audit']) await bus.ensureTopic(t, 4);
-  const r = await stack.startReplica({ name: `${job}-1`, job: builtInJob(job, dedup, flinkConf), checkpointIntervalMs, parallelism, inputTopic: 'c-in', outputTopic: 'c-out', auditTopic: 'c-audit', groupId: 'c' });
+  const r = await stack.startReplica({ name: `${job}-1`, job: descriptor, checkpointIntervalMs, parallelism, inputTopic: 'c-in', outputTopic: 'c-out', auditTopic: 'c-audit', groupId: 'c' });
   const flink = new RestFlinkEngine(r.restUrl);
   const sampler = new JobSampler(flink, clock);
   for (const rate of rates) {
@@ -91,5 +92,10 @@ async function lastCheckpoint(flink: RestFlinkEngine) {
 }
 
 // One results file per job (the IoT one keeps its name) and per list of rates given.
-const variant = [args[3] ? `-${rates.join('-')}` : '', checkpointIntervalMs === 5000 ? '' : `-ci${checkpointIntervalMs}`, flinkConf['execution.checkpointing.incremental'] === 'false' ? '-full' : '', flags.retention === undefined ? '' : `-r${flags.retention}s`, flags.payload === undefined ? '' : `-p${flags.payload}`].join('');
-report(`replica-capacity${job === 'iot' ? '' : `-${job}`}${variant}`, { job, rates, parallelism, stepSec, checkpointIntervalMs, flinkConf, ...(job === 'dedup' ? { dedup } : {}), note: 'one replica alone on the stack, with Kafka and the replayer', loadAverage1mBefore: loadBefore[0], loadAverage1mAfter: os.loadavg()[0] }, rows);
+// Flink options that change the physics (the job's defaults and --flink) name the file too: -full,
+// -heap, -bloom, or -KEY=VALUE.
+const FLINK_TAGS: Record<string, string> = { 'execution.checkpointing.incremental=false': '-full', 'state.backend.type=hashmap': '-heap', 'state.backend.rocksdb.use-bloom-filter=true': '-bloom' };
+const heap = descriptor.flinkConf['state.backend.type'] === 'hashmap';
+const flinkTags = Object.entries(descriptor.flinkConf).filter(([k]) => !k.startsWith('taskmanager.memory.') && !(heap && k.startsWith('state.backend.rocksdb.'))).map(([k, v]) => FLINK_TAGS[`${k}=${v}`] ?? `-${k.split('.').pop()}=${v}`);
+const variant = [args[3] ? `-${rates.join('-')}` : '', checkpointIntervalMs === 5000 ? '' : `-ci${checkpointIntervalMs}`, ...flinkTags, flags.retention === undefined ? '' : `-r${flags.retention}s`, flags.payload === undefined ? '' : `-p${flags.payload}`].join('');
+report(`replica-capacity${job === 'iot' ? '' : `-${job}`}${variant}`, { job, rates, parallelism, stepSec, checkpointIntervalMs, flinkConf: descriptor.flinkConf, ...(job === 'dedup' ? { dedup } : {}), note: 'one replica alone on the stack, with Kafka and the replayer', loadAverage1mBefore: loadBefore[0], loadAverage1mAfter: os.loadavg()[0] }, rows);

@@ -85,11 +85,14 @@ const SAMPLE_ARGS = ['--bootstrap', '{bootstrap}', '--input-topic', '{inputTopic
  * The built-in descriptors: each sample job's entry class in the jobs jar, its own arguments after
  * the shared ones, and the field of its input records that holds the primary id (where markers go).
  */
-const BUILT_IN: Readonly<Record<JobKind, { entryClass: string; extraArgs: (dedup: DedupOptions) => string[]; idField: string; firstOccurrences?: boolean }>> = {
+const BUILT_IN: Readonly<Record<JobKind, { entryClass: string; extraArgs: (dedup: DedupOptions) => string[]; idField: string; firstOccurrences?: boolean; flinkConf?: Record<string, string> }>> = {
   iot: { entryClass: 'dev.khaos.jobs.IotVehiclesJob', extraArgs: () => [], idField: 'id' },
   ysb: { entryClass: 'dev.khaos.jobs.YsbAdvertisingJob', extraArgs: () => [], idField: 'ad' },
   // Its main output holds each distinct click id once: checked beside the audit.
-  dedup: { entryClass: 'dev.khaos.jobs.DedupJob', extraArgs: (d) => ['--retention-ms', String(d.retentionMs), '--state-payload-bytes', String(d.statePayloadBytes)], idField: 'id', firstOccurrences: true },
+  // Most of its state reads look up an id that is not there: without RocksDB's bloom filters (off in
+  // Flink by default) each miss searches every level-0 file, and one replica fell from 10,000 to
+  // 1,500-7,200 ev/s at a 30 s interval (docs/profile.md, "Heavier, tried"). job.flinkConf overrides it.
+  dedup: { entryClass: 'dev.khaos.jobs.DedupJob', extraArgs: (d) => ['--retention-ms', String(d.retentionMs), '--state-payload-bytes', String(d.statePayloadBytes)], idField: 'id', firstOccurrences: true, flinkConf: { 'state.backend.rocksdb.use-bloom-filter': 'true' } },
 };
 
 /** The field of a sample job's input records holding its primary id: control records put their "__" marker there. */
@@ -97,14 +100,14 @@ export const sampleIdField = (kind: JobKind): string => BUILT_IN[kind].idField;
 
 /**
  * The descriptor of a sample job (`dedup` takes the dedup settings; the others ignore them);
- * `flinkConf` as job.flinkConf gives it. Its input is its own generator, its latency the window
+ * `flinkConf` as job.flinkConf gives it, over the job's own defaults. Its input is its own generator, its latency the window
  * end its output records carry (`windowEnd`), its output reconciled through its audit topic, and
  * its parse operator throws on task-exception markers.
  */
 export function builtInJob(kind: JobKind, dedup: DedupOptions = DEDUP_DEFAULTS, flinkConf: Readonly<Record<string, string>> = {}): JobDescriptor {
   const b = BUILT_IN[kind];
   return {
-    name: kind, entryClass: b.entryClass, args: [...SAMPLE_ARGS, ...b.extraArgs(dedup)], flinkConf,
+    name: kind, entryClass: b.entryClass, args: [...SAMPLE_ARGS, ...b.extraArgs(dedup)], flinkConf: { ...b.flinkConf, ...flinkConf },
     input: { kind: 'sample', job: kind, dedup }, latency: { kind: 'output-timestamp', field: 'windowEnd' }, controlLatencyGauge: true, reconcile: { kind: 'audit', flushField: b.idField, ...(b.firstOccurrences ? { ids: b.idField } : {}) }, failureMarker: { field: b.idField },
   };
 }
