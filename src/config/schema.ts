@@ -250,7 +250,7 @@ export const configSchema = z
         flinkConf: z
           .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
           .default({})
-          .describe('Flink options of the job (sample or own), merged over Khaos’s own; the keys Khaos sets for its measurements (checkpoint interval and directories, restart strategy, heartbeats, metrics.fetcher.update-interval, web.timeout, …) keep Khaos’s values, and a warning names each one given here'),
+          .describe('Flink options of the job (sample or own), merged over Khaos’s own and over a sample job’s own defaults (dedup: state.backend.rocksdb.use-bloom-filter true); the keys Khaos sets for its measurements (checkpoint interval and directories, restart strategy, heartbeats, metrics.fetcher.update-interval, web.timeout, …) keep Khaos’s values, and a warning names each one given here'),
         parallelism: z.number().int().min(1).max(8).default(2).describe('Job parallelism = TaskManagers (one slot each)'),
         checkpointInterval: duration('5s', 'Checkpoint interval the job starts with'),
         dedupRetention: duration(`${DEDUP_DEFAULTS.retentionMs / 1000}s`, 'dedup job: how long (event time) an id is remembered after its first occurrence; state ≈ rate × (1 − dedupRepeatShare) × retention × (dedupStatePayloadBytes + ~105 B measured)'),
