@@ -93,7 +93,14 @@ export interface SessionResult {
  * address does not answer, the job id is unknown, several jobs run, or checkpointing is off.
  */
 export async function findControllableJob(flink: FlinkEngine, jobId?: string): Promise<{ jobId: string; intervalMs: number; runningSinceMs?: number; tolerable?: number }> {
-  if (!(await flink.isReachable())) throw new KhaosError('platform', `no Flink REST API answers at ${flink.restUrl}`, 'check the address (the JobManager’s rest.address and rest.port) and that the cluster is up');
+  // A replica that just went RUNNING may miss one answer (seen on Kubernetes, where the REST is
+  // reached through the deployment's service): three tries, a second apart, before saying so.
+  let reachable = false;
+  for (let attempt = 0; attempt < 3 && !reachable; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 1000));
+    reachable = await flink.isReachable();
+  }
+  if (!reachable) throw new KhaosError('platform', `no Flink REST API answers at ${flink.restUrl}`, 'check the address (the JobManager’s rest.address and rest.port) and that the cluster is up');
   const jobs = await flink.listJobs();
   const live = jobs.filter((j) => !['FINISHED', 'CANCELED', 'FAILED'].includes(j.state));
   let id = jobId;
