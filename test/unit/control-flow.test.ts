@@ -219,6 +219,19 @@ describe('bad input to a control session', { timeout: 30_000 }, () => {
     await expect(findControllableJob(none)).rejects.toMatchObject({ kind: 'platform', hint: expect.stringMatching(/check the address/) });
   });
 
+  it('a REST that misses one answer is tried again, a bounded number of times, before it is called unreachable', async () => {
+    const { flink } = await setup();
+    const answers = [false, true];
+    let asked = 0;
+    const blip: FlinkEngine = Object.assign(Object.create(flink) as FlinkEngine, { isReachable: async () => answers[asked++] ?? true });
+    await expect(findControllableJob(blip)).resolves.toMatchObject({ jobId: expect.any(String) });
+    expect(asked).toBe(2);
+    let tried = 0;
+    const down: FlinkEngine = Object.assign(Object.create(flink) as FlinkEngine, { isReachable: async () => (tried++, false) });
+    await expect(findControllableJob(down)).rejects.toMatchObject({ kind: 'platform' });
+    expect(tried).toBe(3);
+  });
+
   it('a job without checkpointing is refused with what to do', async () => {
     const { flink } = await setup();
     const off: FlinkEngine = Object.assign(Object.create(flink) as FlinkEngine, {
