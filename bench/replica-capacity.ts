@@ -3,7 +3,8 @@
  * held for a while, with the replica's source throughput and lag sampled every second.
  * Run: npx tsx bench/replica-capacity.ts [iot|ysb|dedup] [parallelism] [seconds-per-step] [rates, e.g. 2000,4000]
  *        [--interval MS (Flink's own checkpoint interval, default 5000)] [--flink KEY=VALUE …(job.flinkConf)]
- *        [--retention S] [--payload BYTES] (dedup: job.dedupRetention, job.dedupStatePayloadBytes)
+ *        [--retention S] [--payload BYTES] [--attributes N] (dedup: job.dedupRetention, job.dedupStatePayloadBytes,
+ *        job.dedupStateAttributes)
  *   e.g. --interval 1000 --flink execution.checkpointing.incremental=false: full checkpoints (Flink's
  *   default), every second.
  * Each step also reports the replica's latest completed checkpoint (size, duration): the state a
@@ -23,7 +24,7 @@ import { DEDUP_DEFAULTS, eventGenerator, JOB_KINDS, type DedupOptions, type JobK
 import { seededRandom } from '../src/core/random.js';
 import { report, stats } from './lib.js';
 
-const { values: flags, positionals: args } = parseArgs({ allowPositionals: true, strict: true, options: { interval: { type: 'string', default: '5000' }, flink: { type: 'string', multiple: true, default: [] }, retention: { type: 'string' }, payload: { type: 'string' } } });
+const { values: flags, positionals: args } = parseArgs({ allowPositionals: true, strict: true, options: { interval: { type: 'string', default: '5000' }, flink: { type: 'string', multiple: true, default: [] }, retention: { type: 'string' }, payload: { type: 'string' }, attributes: { type: 'string' } } });
 const job = (args[0] ?? 'iot') as JobKind;
 if (!JOB_KINDS.includes(job)) throw new Error(`job must be one of ${JOB_KINDS.join(', ')}, got ${job}`);
 const parallelism = Number(args[1] ?? 1);
@@ -41,7 +42,7 @@ const nonNegative = (name: string, v: string | undefined, fallback: number) => {
   if (!(Number(v) >= 0)) throw new Error(`--${name} must be a number ≥ 0, got ${v}`);
   return Number(v);
 };
-const dedup: DedupOptions = { ...DEDUP_DEFAULTS, retentionMs: nonNegative('retention', flags.retention, DEDUP_DEFAULTS.retentionMs / 1000) * 1000, statePayloadBytes: nonNegative('payload', flags.payload, DEDUP_DEFAULTS.statePayloadBytes) };
+const dedup: DedupOptions = { ...DEDUP_DEFAULTS, retentionMs: nonNegative('retention', flags.retention, DEDUP_DEFAULTS.retentionMs / 1000) * 1000, statePayloadBytes: nonNegative('payload', flags.payload, DEDUP_DEFAULTS.statePayloadBytes), stateAttributes: nonNegative('attributes', flags.attributes, DEDUP_DEFAULTS.stateAttributes) };
 const descriptor = builtInJob(job, dedup, flinkConf);
 const clock = new SystemClock();
 // Other work on the machine lowers what one replica sustains: recorded with the results.
@@ -97,5 +98,5 @@ async function lastCheckpoint(flink: RestFlinkEngine) {
 const FLINK_TAGS: Record<string, string> = { 'execution.checkpointing.incremental=false': '-full', 'state.backend.type=hashmap': '-heap', 'state.backend.rocksdb.use-bloom-filter=true': '-bloom' };
 const heap = descriptor.flinkConf['state.backend.type'] === 'hashmap';
 const flinkTags = Object.entries(descriptor.flinkConf).filter(([k]) => !k.startsWith('taskmanager.memory.') && !(heap && k.startsWith('state.backend.rocksdb.'))).map(([k, v]) => FLINK_TAGS[`${k}=${v}`] ?? `-${k.split('.').pop()}=${v}`);
-const variant = [args[3] ? `-${rates.join('-')}` : '', checkpointIntervalMs === 5000 ? '' : `-ci${checkpointIntervalMs}`, ...flinkTags, flags.retention === undefined ? '' : `-r${flags.retention}s`, flags.payload === undefined ? '' : `-p${flags.payload}`].join('');
+const variant = [args[3] ? `-${rates.join('-')}` : '', checkpointIntervalMs === 5000 ? '' : `-ci${checkpointIntervalMs}`, ...flinkTags, flags.retention === undefined ? '' : `-r${flags.retention}s`, flags.payload === undefined ? '' : `-p${flags.payload}`, flags.attributes === undefined ? '' : `-a${flags.attributes}`, parallelism === 1 ? '' : `-par${parallelism}`].join('');
 report(`replica-capacity${job === 'iot' ? '' : `-${job}`}${variant}`, { job, rates, parallelism, stepSec, checkpointIntervalMs, flinkConf: descriptor.flinkConf, ...(job === 'dedup' ? { dedup } : {}), note: 'one replica alone on the stack, with Kafka and the replayer', loadAverage1mBefore: loadBefore[0], loadAverage1mAfter: os.loadavg()[0] }, rows);

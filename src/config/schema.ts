@@ -5,7 +5,7 @@ import { FAILURE_TYPE_REGISTRY, FAILURE_TYPES, failureTypeList, TIMED_FAILURE_TY
 import { fluidParams, type FluidParamsOverrides } from '../core/sim/fluid-params.js';
 import { durationProblem, parseDuration } from '../core/duration.js';
 import { DEDUP_DEFAULTS, JOB_KINDS, type DedupOptions } from '../core/load/events.js';
-import { argsProblems, builtInJob, overriddenFlinkKeys, PLACEHOLDERS, type JobDescriptor, type JobName, type JobInput as JobInputSpec, type JobLatency, type JobReconcile } from '../core/jobs.js';
+import { argsProblems, builtInJob, flinkMemoryMb, overriddenFlinkKeys, TASK_HEAP_KEY, PLACEHOLDERS, type JobDescriptor, type JobName, type JobInput as JobInputSpec, type JobLatency, type JobReconcile } from '../core/jobs.js';
 import { TEMPLATE_GENERATORS, templateProblems } from '../core/load/template.js';
 
 /**
@@ -249,12 +249,17 @@ export const configSchema = z
           .describe('Whether the job\'s "parse" operator throws on Khaos\'s task-exception marker ({"<field>":"__fail__","failAtAttempt":n,"groupId":g}, thrown only by the subtask at that attempt in that consumer group): true (field id) or the field\'s name; the exception failure type needs it. Unset: true for the sample jobs, false for an own job'),
         flinkConf: z
           .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+          .superRefine((c, ctx) => {
+            const heap = c[TASK_HEAP_KEY];
+            if (heap !== undefined && flinkMemoryMb(String(heap)) === undefined) ctx.addIssue({ code: 'custom', path: [TASK_HEAP_KEY], message: `${JSON.stringify(heap)} is not a memory size; write it as Flink does, e.g. 3000m or 3g (a local TaskManager's JVM heap follows it)` });
+          })
           .default({})
           .describe('Flink options of the job (sample or own), merged over Khaos’s own and over a sample job’s own defaults (dedup: state.backend.rocksdb.use-bloom-filter true); the keys Khaos sets for its measurements (checkpoint interval and directories, restart strategy, heartbeats, metrics.fetcher.update-interval, web.timeout, …) keep Khaos’s values, and a warning names each one given here'),
         parallelism: z.number().int().min(1).max(8).default(2).describe('Job parallelism = TaskManagers (one slot each)'),
         checkpointInterval: duration('5s', 'Checkpoint interval the job starts with'),
         dedupRetention: duration(`${DEDUP_DEFAULTS.retentionMs / 1000}s`, 'dedup job: how long (event time) an id is remembered after its first occurrence; state ≈ rate × (1 − dedupRepeatShare) × retention × (dedupStatePayloadBytes + ~105 B measured)'),
         dedupStatePayloadBytes: z.number().int().min(0).max(65_536).default(DEDUP_DEFAULTS.statePayloadBytes).describe('dedup job: bytes of state kept per remembered id'),
+        dedupStateAttributes: z.number().int().min(0).max(256).default(DEDUP_DEFAULTS.stateAttributes).describe('dedup job: 0 keeps each id’s payload as one byte array; N keeps it as N named string attributes, as a job that keeps the parsed record does (with state.backend.type hashmap each checkpoint then serializes every string: a checkpoint costs CPU in proportion to the state)'),
         dedupRepeatShare: z.number().min(0).max(0.9).default(DEDUP_DEFAULTS.repeatShare).describe('dedup input: share of events that repeat a recent id (a producer retry), 0–0.9'),
         dedupRepeatMaxAge: duration(`${DEDUP_DEFAULTS.repeatMaxAgeMs / 1000}s`, 'dedup input: a repeat re-sends an id first sent at most this long before; below dedupRetention, so every repeat is dropped'),
       })
@@ -501,6 +506,7 @@ function resolveJob(c: z.infer<typeof configSchema>['job'], d: (v: string | numb
   const dedup = Object.freeze({
     retentionMs: d(c.dedupRetention, 'job.dedupRetention'),
     statePayloadBytes: c.dedupStatePayloadBytes,
+    stateAttributes: c.dedupStateAttributes,
     repeatShare: c.dedupRepeatShare,
     repeatMaxAgeMs: d(c.dedupRepeatMaxAge, 'job.dedupRepeatMaxAge'),
   });

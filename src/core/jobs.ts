@@ -92,7 +92,7 @@ const BUILT_IN: Readonly<Record<JobKind, { entryClass: string; extraArgs: (dedup
   // Most of its state reads look up an id that is not there: without RocksDB's bloom filters (off in
   // Flink by default) each miss searches every level-0 file, and one replica fell from 10,000 to
   // 1,500-7,200 ev/s at a 30 s interval (docs/profile.md, "Heavier, tried"). job.flinkConf overrides it.
-  dedup: { entryClass: 'dev.khaos.jobs.DedupJob', extraArgs: (d) => ['--retention-ms', String(d.retentionMs), '--state-payload-bytes', String(d.statePayloadBytes)], idField: 'id', firstOccurrences: true, flinkConf: { 'state.backend.rocksdb.use-bloom-filter': 'true' } },
+  dedup: { entryClass: 'dev.khaos.jobs.DedupJob', extraArgs: (d) => ['--retention-ms', String(d.retentionMs), '--state-payload-bytes', String(d.statePayloadBytes), ...(d.stateAttributes > 0 ? ['--state-attributes', String(d.stateAttributes)] : [])], idField: 'id', firstOccurrences: true, flinkConf: { 'state.backend.rocksdb.use-bloom-filter': 'true' } },
 };
 
 /** The field of a sample job's input records holding its primary id: control records put their "__" marker there. */
@@ -175,6 +175,23 @@ export const overriddenFlinkKeys = (flinkConf: Readonly<Record<string, unknown>>
 /** The message naming job.flinkConf keys that Khaos's own values override. */
 export const overriddenFlinkKeysMessage = (keys: readonly string[]) =>
   `job.flinkConf: Khaos sets ${keys.join(', ')} itself (its measurements depend on ${keys.length === 1 ? 'it' : 'them'}); the value${keys.length === 1 ? '' : 's'} given there ${keys.length === 1 ? 'is' : 'are'} not used`;
+
+const MEMORY_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, bytes: 1, k: 1024, kb: 1024, kibibytes: 1024, m: 1024 ** 2, mb: 1024 ** 2, mebibytes: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gibibytes: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4, tebibytes: 1024 ** 4 };
+
+/** A Flink memory size ("3000m", "3 gb", "1048576": bytes without a unit) in whole MiB; undefined when Flink would not read it as one. */
+export function flinkMemoryMb(value: string): number | undefined {
+  const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = m === null ? undefined : MEMORY_UNITS[m[2]!.toLowerCase()];
+  return unit === undefined ? undefined : Math.floor((Number(m![1]) * unit) / 1024 ** 2);
+}
+
+export const TASK_HEAP_KEY = 'taskmanager.memory.task.heap.size';
+
+/** The task heap a TaskManager of this job gets, MiB: job.flinkConf's taskmanager.memory.task.heap.size, else the stack's own. */
+export const taskHeapMb = (flinkConf: Readonly<Record<string, string>> | undefined, stackTaskHeapMb: number): number => {
+  const own = flinkConf?.[TASK_HEAP_KEY];
+  return (own === undefined ? undefined : flinkMemoryMb(own)) ?? stackTaskHeapMb;
+};
 
 /** Khaos's Flink options with the job's over them, except the keys Khaos sets itself (KHAOS_FLINK_KEYS and `platformKeys`). */
 export function mergeFlinkConf<V>(khaos: Readonly<Record<string, V>>, job: Readonly<Record<string, string>>, platformKeys: readonly string[] = []): Record<string, V | string> {

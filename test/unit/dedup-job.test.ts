@@ -76,12 +76,15 @@ describe('the dedup job’s arguments and settings', () => {
     const jobArgs = (kind: 'iot' | 'dedup', dedup?: typeof DEDUP_DEFAULTS) => builtInJob(kind, dedup).args.slice(12);
     expect(jobArgs('dedup', { ...DEDUP_DEFAULTS, retentionMs: 90_000, statePayloadBytes: 512 })).toEqual(['--retention-ms', '90000', '--state-payload-bytes', '512']);
     expect(jobArgs('dedup')).toEqual(['--retention-ms', '60000', '--state-payload-bytes', '300']);
+    // The payload as named attributes only when asked: the default's arguments stay as they were.
+    expect(jobArgs('dedup', { ...DEDUP_DEFAULTS, stateAttributes: 20 })).toEqual(['--retention-ms', '60000', '--state-payload-bytes', '300', '--state-attributes', '20']);
     expect(jobArgs('iot', { ...DEDUP_DEFAULTS, retentionMs: 1 })).toEqual([]);
   });
 
   it('reads job.dedup with units compiled, and defaults matching the job’s', () => {
-    const c = resolveConfig({ job: { kind: 'dedup', dedupRetention: '2min', dedupStatePayloadBytes: 1000, dedupRepeatMaxAge: '90s' } });
-    expect(c.job.dedup).toEqual({ retentionMs: 120_000, statePayloadBytes: 1000, repeatShare: 0.2, repeatMaxAgeMs: 90_000 });
+    const c = resolveConfig({ job: { kind: 'dedup', dedupRetention: '2min', dedupStatePayloadBytes: 1000, dedupStateAttributes: 20, dedupRepeatMaxAge: '90s' } });
+    expect(c.job.dedup).toEqual({ retentionMs: 120_000, statePayloadBytes: 1000, stateAttributes: 20, repeatShare: 0.2, repeatMaxAgeMs: 90_000 });
+    expect(() => resolveConfig({ job: { dedupStateAttributes: -1 } })).toThrow(/dedupStateAttributes/);
     expect(resolveConfig({}).job.dedup).toEqual(DEDUP_DEFAULTS);
   });
 

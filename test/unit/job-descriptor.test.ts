@@ -9,7 +9,7 @@ import { runDemoFromConfig, startStackReplica } from '../../src/app/demo.js';
 import { parseTraceCsv } from '../../src/core/load/trace.js';
 import { configFrom } from '../../src/cli/common.js';
 import { resolveConfig } from '../../src/config/schema.js';
-import { argsProblems, builtInJob, fillArgs, KHAOS_FLINK_KEYS, mergeFlinkConf, overriddenFlinkKeys, overriddenFlinkKeysMessage, PLACEHOLDERS, type JobDescriptor } from '../../src/core/jobs.js';
+import { argsProblems, builtInJob, fillArgs, flinkMemoryMb, KHAOS_FLINK_KEYS, taskHeapMb, mergeFlinkConf, overriddenFlinkKeys, overriddenFlinkKeysMessage, PLACEHOLDERS, type JobDescriptor } from '../../src/core/jobs.js';
 import { replicaDeployment, type K8sSettings } from '../../src/core/k8s/render.js';
 import { JOB_KINDS, type JobKind } from '../../src/core/load/events.js';
 import type { ReplicaRequest } from '../../src/ports/orchestrator.js';
@@ -84,6 +84,24 @@ describe('job descriptor in the config', () => {
       'job.flinkConf: Khaos sets execution.checkpointing.interval, restart-strategy.fixed-delay.attempts, heartbeat.timeout itself (its measurements depend on them); the values given there are not used',
     );
     expect(overriddenFlinkKeysMessage(['web.timeout'])).toBe('job.flinkConf: Khaos sets web.timeout itself (its measurements depend on it); the value given there is not used');
+  });
+});
+
+describe('the task heap job.flinkConf gives', () => {
+  it('reads Flink memory sizes in MiB, and nothing else', () => {
+    expect(['3000m', '3g', '3 GB', '3072 mebibytes', '1048576', '2048kb'].map(flinkMemoryMb)).toEqual([3000, 3072, 3072, 3072, 1, 2]);
+    expect(['', 'lots', '3.5g', '-1m', '3 apples'].map(flinkMemoryMb)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+  });
+
+  it('is the local TaskManager JVM’s heap when set (it was 224 MiB whatever it said), else the stack’s', () => {
+    expect(taskHeapMb({ 'taskmanager.memory.task.heap.size': '3000m' }, 160)).toBe(3000);
+    expect(taskHeapMb({}, 160)).toBe(160);
+    expect(taskHeapMb(undefined, 160)).toBe(160);
+  });
+
+  it('refuses a task heap that is not a memory size, naming the key', () => {
+    expect(() => resolveConfig({ job: { flinkConf: { 'taskmanager.memory.task.heap.size': 'lots' } } })).toThrow(/taskmanager\.memory\.task\.heap\.size.*"lots" is not a memory size/);
+    expect(resolveConfig({ job: { flinkConf: { 'taskmanager.memory.task.heap.size': '3g' } } }).job.descriptor.flinkConf['taskmanager.memory.task.heap.size']).toBe('3g');
   });
 });
 

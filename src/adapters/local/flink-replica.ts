@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { KhaosError } from '../../core/errors.js';
-import { mergeFlinkConf } from '../../core/jobs.js';
+import { mergeFlinkConf, taskHeapMb } from '../../core/jobs.js';
 import { RestFlinkEngine } from '../flink-rest/rest-flink-engine.js';
 import { freePort, isAlive, releasePort, requirePortFree, terminate } from '../system/processes.js';
 import type { Progress } from './maven.js';
@@ -250,7 +250,8 @@ function startJobManager(run: RunDir, classpath: string, jobsJar: string, spec: 
 
 function startTaskManager(run: RunDir, classpath: string, spec: ReplicaSpec, slot: number, generation: number): TaskManagerProcess {
   const id = `${spec.name}-tm${slot}-g${generation}`;
-  const heapMb = 64 + spec.taskHeapMb;
+  // job.flinkConf's task heap, when it sets one, is the one Flink budgets with: the JVM gets it too.
+  const heapMb = 64 + taskHeapMb(spec.flinkConf, spec.taskHeapMb);
   markStart(run, `${spec.name}-tm${slot}`);
   const pid = run.startJvm({
     name: `${spec.name}-tm${slot}`,

@@ -20,6 +20,8 @@ export interface DedupOptions {
   retentionMs: number;
   /** Bytes of state kept per remembered id (DedupJob --state-payload-bytes). */
   statePayloadBytes: number;
+  /** 0: the payload as one byte array; N: as N named string attributes (DedupJob --state-attributes), which the heap state backend serializes string by string at each checkpoint. */
+  stateAttributes: number;
   /** Share of input events that repeat a recent id (a producer's retry), 0–1. */
   repeatShare: number;
   /** A repeat's id was first sent at most this long before, ms; below retentionMs. */
@@ -27,7 +29,7 @@ export interface DedupOptions {
 }
 
 /** The job's own defaults (DedupJob.OPTIONS) and a retry share typical of at-least-once producers under load. */
-export const DEDUP_DEFAULTS: Readonly<DedupOptions> = Object.freeze({ retentionMs: 60_000, statePayloadBytes: 300, repeatShare: 0.2, repeatMaxAgeMs: 30_000 });
+export const DEDUP_DEFAULTS: Readonly<DedupOptions> = Object.freeze({ retentionMs: 60_000, statePayloadBytes: 300, stateAttributes: 0, repeatShare: 0.2, repeatMaxAgeMs: 30_000 });
 
 /** One input record: `key` is the primary id the job's audit branch counts by. */
 export interface InputEvent {

@@ -1,5 +1,6 @@
 package dev.khaos.jobs;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -34,7 +35,10 @@ import org.apache.flink.util.Collector;
  * time, timers overdue after a long outage fire on restore and a retried click replayed after
  * them would come out a second time. The payload is pseudo-random (seeded by the id): RocksDB
  * compresses its blocks, and zeros would make the state, and so the checkpoints, unrealistically
- * small.
+ * small. With {@code --state-attributes N} (default 0: one byte array) the same bytes are kept as a
+ * map of N named string attributes, as a job that keeps the parsed record does: each snapshot of
+ * the heap state backend then serializes every string of every entry, so a checkpoint costs CPU in
+ * proportion to the state (issue 19: where a short interval costs the job capacity).
  *
  * <p>Input {@code {"id":"c-3f9a1c-000000042","user":"u-0042","ts":1732480000123}}: a retry has
  * the same id and user and its own send time as {@code ts}. Output, per id and retention, the
@@ -49,8 +53,9 @@ public final class DedupJob {
 
     static final String RETENTION_MS = "retention-ms";
     static final String STATE_PAYLOAD_BYTES = "state-payload-bytes";
+    static final String STATE_ATTRIBUTES = "state-attributes";
     /** The job's own options and their defaults. */
-    static final Map<String, Long> OPTIONS = Map.of(RETENTION_MS, 60_000L, STATE_PAYLOAD_BYTES, 300L);
+    static final Map<String, Long> OPTIONS = Map.of(RETENTION_MS, 60_000L, STATE_PAYLOAD_BYTES, 300L, STATE_ATTRIBUTES, 0L);
 
     private DedupJob() {}
 
@@ -58,15 +63,16 @@ public final class DedupJob {
         JobArgs args = JobArgs.parse(argv, OPTIONS);
         long retentionMs = args.options().get(RETENTION_MS);
         int payloadBytes = Math.toIntExact(args.options().get(STATE_PAYLOAD_BYTES));
-        KafkaJob.run(args, JOB_NAME, "id", raw -> pipeline(raw, retentionMs, payloadBytes));
+        int attributes = Math.toIntExact(args.options().get(STATE_ATTRIBUTES));
+        KafkaJob.run(args, JOB_NAME, "id", raw -> pipeline(raw, retentionMs, payloadBytes, attributes));
     }
 
     /** The job without Kafka: raw JSON (timestamps and watermarks assigned) to main and audit JSON. */
-    public static Outputs pipeline(DataStream<String> raw, long retentionMs, int payloadBytes) {
+    public static Outputs pipeline(DataStream<String> raw, long retentionMs, int payloadBytes, int attributes) {
         DataStream<Click> clicks = ParseEvents.parse(raw, Click.class);
         DataStream<FirstClick> first = clicks
                 .keyBy(Click::key, Types.STRING)
-                .process(new FirstOccurrence(retentionMs, payloadBytes), TypeInformation.of(FirstClick.class))
+                .process(new FirstOccurrence(retentionMs, payloadBytes, attributes), TypeInformation.of(FirstClick.class))
                 .uid("dedup")
                 .name("dedup");
         return new Outputs(LatencyStage.apply(first), Audit.branch(clicks));
@@ -79,29 +85,41 @@ public final class DedupJob {
     static final class FirstOccurrence extends KeyedProcessFunction<String, Click, FirstClick> {
         private final long retentionMs;
         private final int payloadBytes;
+        private final int attributes;
+        /** The payload as bytes (attributes 0) or as named attributes: one of the two is used. */
         private transient ValueState<byte[]> seen;
+        private transient ValueState<Map<String, String>> seenAttributes;
         private transient Counter firsts;
         private transient Counter duplicates;
 
-        FirstOccurrence(long retentionMs, int payloadBytes) {
+        FirstOccurrence(long retentionMs, int payloadBytes, int attributes) {
             this.retentionMs = retentionMs;
             this.payloadBytes = payloadBytes;
+            this.attributes = attributes;
         }
 
         @Override
         public void open(OpenContext context) {
-            seen = getRuntimeContext().getState(new ValueStateDescriptor<>("seen", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+            if (attributes == 0) {
+                seen = getRuntimeContext().getState(new ValueStateDescriptor<>("seen", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+            } else {
+                seenAttributes = getRuntimeContext().getState(new ValueStateDescriptor<>("seen-attributes", Types.MAP(Types.STRING, Types.STRING)));
+            }
             firsts = getRuntimeContext().getMetricGroup().counter("firstOccurrences");
             duplicates = getRuntimeContext().getMetricGroup().counter("duplicatesDropped");
         }
 
         @Override
         public void processElement(Click click, Context ctx, Collector<FirstClick> out) throws Exception {
-            if (seen.value() != null) {
+            if ((attributes == 0 ? seen.value() : seenAttributes.value()) != null) {
                 duplicates.inc();
                 return;
             }
-            seen.update(payload(click.id, payloadBytes));
+            if (attributes == 0) {
+                seen.update(payload(click.id, payloadBytes));
+            } else {
+                seenAttributes.update(attributes(click.id, payloadBytes, attributes));
+            }
             ctx.timerService().registerEventTimeTimer(click.ts + retentionMs);
             firsts.inc();
             out.collect(new FirstClick(click));
@@ -109,13 +127,25 @@ public final class DedupJob {
 
         @Override
         public void onTimer(long timestamp, OnTimerContext ctx, Collector<FirstClick> out) {
-            seen.clear();
+            (attributes == 0 ? seen : seenAttributes).clear();
         }
 
         static byte[] payload(String id, int bytes) {
             byte[] b = new byte[bytes];
             new SplittableRandom(id.hashCode()).nextBytes(b);
             return b;
+        }
+
+        /** {@code bytes} pseudo-random letters (seeded by the id) as {@code n} attributes a0…a(n-1). */
+        static Map<String, String> attributes(String id, int bytes, int n) {
+            SplittableRandom random = new SplittableRandom(id.hashCode());
+            Map<String, String> m = new HashMap<>(2 * n);
+            for (int i = 0; i < n; i++) {
+                char[] v = new char[bytes / n + (i < bytes % n ? 1 : 0)];
+                for (int j = 0; j < v.length; j++) v[j] = (char) ('a' + random.nextInt(26));
+                m.put("a" + i, new String(v));
+            }
+            return m;
         }
     }
 

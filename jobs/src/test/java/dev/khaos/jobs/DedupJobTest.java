@@ -18,6 +18,8 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class DedupJobTest {
 
@@ -75,7 +77,7 @@ class DedupJobTest {
             }
         }
 
-        Harness.Collected out = Harness.runPaced(raw -> DedupJob.pipeline(raw, retentionMs, 300), lines, LINES_PER_SECOND, new Configuration());
+        Harness.Collected out = Harness.runPaced(raw -> DedupJob.pipeline(raw, retentionMs, 300, 0), lines, LINES_PER_SECOND, new Configuration());
 
         // Lines reach the keyed operator through two parse subtasks, so a retry one or two lines
         // after its first occurrence may overtake it on a busy machine (seen in CI: c-a@12100 came out
@@ -91,8 +93,10 @@ class DedupJobTest {
         AuditAssertions.assertAudit(out.audit(), Map.of("u-a", 4L, "u-b", 2L, "u-f", fillers));
     }
 
-    @Test
-    void exactlyOnceAcrossATaskFailureWithStateRestoredFromARocksDbCheckpoint(@TempDir Path checkpoints) throws Exception {
+    /** The payload as bytes in RocksDB (the default), and as named attributes on the heap (--state-attributes). */
+    @ParameterizedTest
+    @CsvSource({"rocksdb, 0", "hashmap, 4"})
+    void exactlyOnceAcrossATaskFailureWithStateRestoredFromACheckpoint(String backend, int attributes, @TempDir Path checkpoints) throws Exception {
         // 80 first occurrences (3.2 s: checkpoints complete meanwhile; the first took 1 s to come
         // on a busy machine), the failure marker, retries of the first 40 (their state must come
         // back from the checkpoint, or they would come out again), then 10 more first occurrences.
@@ -112,11 +116,11 @@ class DedupJobTest {
             expected.put("c-" + i + "@" + i * STEP_MS, 1);
         }
         Configuration conf = TaskExceptionMarkerTest.restarts(1);
-        conf.setString("state.backend.type", "rocksdb");
-        conf.setString("execution.checkpointing.incremental", "true");
+        conf.setString("state.backend.type", backend);
+        conf.setString("execution.checkpointing.incremental", String.valueOf(backend.equals("rocksdb")));
         conf.setString("execution.checkpointing.dir", checkpoints.toUri().toString());
 
-        Harness.Collected out = Harness.runPaced(raw -> DedupJob.pipeline(raw, 60_000, 300), lines, LINES_PER_SECOND, conf);
+        Harness.Collected out = Harness.runPaced(raw -> DedupJob.pipeline(raw, 60_000, 300, attributes), lines, LINES_PER_SECOND, conf);
 
         assertEquals(expected, firsts(out.main()));
         // The audit counts every valid click (80 + 40 + 10), retries too, by user; the marker never.
@@ -145,5 +149,14 @@ class DedupJobTest {
         long distinct = new String(p, java.nio.charset.StandardCharsets.ISO_8859_1).chars().distinct().count();
         assertTrue(distinct > 150, "pseudo-random bytes, not a constant fill: " + distinct + " distinct values");
         assertEquals(0, DedupJob.FirstOccurrence.payload("c-42", 0).length);
+    }
+
+    @Test
+    void theAttributesHoldThePayloadsSizeInNamedStringsSeededByTheId() {
+        Map<String, String> a = DedupJob.FirstOccurrence.attributes("c-42", 301, 4);
+        assertEquals(java.util.Set.of("a0", "a1", "a2", "a3"), a.keySet());
+        assertEquals(List.of(76, 75, 75, 75), List.of(a.get("a0").length(), a.get("a1").length(), a.get("a2").length(), a.get("a3").length()));
+        assertEquals(a, DedupJob.FirstOccurrence.attributes("c-42", 301, 4), "seeded by the id");
+        assertFalse(a.equals(DedupJob.FirstOccurrence.attributes("c-43", 301, 4)));
     }
 }

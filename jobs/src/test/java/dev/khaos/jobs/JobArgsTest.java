@@ -73,8 +73,8 @@ class JobArgsTest {
 
     @Test
     void aJobsOwnOptionsTakeTheirDefaultsOrTheGivenValue() {
-        assertEquals(Map.of("retention-ms", 60_000L, "state-payload-bytes", 300L), JobArgs.parse(FULL, DedupJob.OPTIONS).options());
-        assertEquals(Map.of("retention-ms", 5_000L, "state-payload-bytes", 300L),
+        assertEquals(Map.of("retention-ms", 60_000L, "state-payload-bytes", 300L, "state-attributes", 0L), JobArgs.parse(FULL, DedupJob.OPTIONS).options());
+        assertEquals(Map.of("retention-ms", 5_000L, "state-payload-bytes", 300L, "state-attributes", 0L),
                 JobArgs.parse(concat(FULL, "--retention-ms", "5000"), DedupJob.OPTIONS).options());
         assertEquals(Map.of(), JobArgs.parse(FULL).options());
     }

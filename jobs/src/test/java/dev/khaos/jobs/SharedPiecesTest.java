@@ -53,7 +53,7 @@ class SharedPiecesTest {
     @Test
     void everyOperatorOfTheKafkaJobHasAUid() {
         for (KafkaJob.Pipeline pipeline : new KafkaJob.Pipeline[] {
-            IotVehiclesJob::pipeline, YsbAdvertisingJob::pipeline, raw -> DedupJob.pipeline(raw, 60_000, 300)
+            IotVehiclesJob::pipeline, YsbAdvertisingJob::pipeline, raw -> DedupJob.pipeline(raw, 60_000, 300, 0)
         }) {
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             KafkaJob.build(env, JobArgs.parse(JobArgsTest.FULL), "id", pipeline);
