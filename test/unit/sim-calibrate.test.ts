@@ -68,6 +68,30 @@ describe('calibrate', () => {
     expect(c.sources).toEqual(['samples:simulated.csv']);
   });
 
+  it('fits the capacity a checkpoint takes when catch-ups ran with checkpoints in flight for very different shares of the time, and not otherwise', () => {
+    // SIMULATED catch-ups of a job whose full checkpoints take 2 s: in flight all the time at a 1 s
+    // interval, 20 % at 10 s, 7 % at 30 s; capacity 16,000 ev/s, of which a checkpoint takes 30 %.
+    const cap = 16_000;
+    const loss = 0.3;
+    const share = (ciMs: number) => 2000 / Math.max(ciMs, 2000);
+    const samples = [1000, 10_000, 30_000].flatMap((ciMs) =>
+      [4000, 8000, 11_000].map((throughputEps) => ({
+        ciMs, throughputEps, detectionSec: 1.5, restartSec: 5.5, stateBytes: 200e6, checkpointMs: 2000,
+        recoverySec: physicalRecoverySec({ capacityEps: cap * (1 - loss * share(ciMs)), downtimeSec: 7, phi: 1 }, throughputEps, ciMs),
+      })),
+    );
+    const source = (xs: typeof samples): SampleSource => ({ name: 'samples:full-checkpoints.csv', failure: 'kill', phi: 1, samples: xs });
+    const c = calibrate({ job: 'dedup', samples: source(samples) });
+    expect(c.params.checkpoint.capacityLoss).toBeCloseTo(loss, 5);
+    near(c.params.capacityEps, cap, 0.01);
+    expect(c.fitted['checkpoint.capacityLoss']).toMatchObject({ source: 'samples:full-checkpoints.csv', n: 9, note: expect.stringContaining('in flight 7–100 %') });
+    expect(c.quality.recoveryMape).toBeLessThan(0.01);
+    // Without the 1 s interval the shares span 7–20 %: the loss keeps its base value.
+    const long = calibrate({ job: 'dedup', samples: source(samples.filter((x) => x.ciMs > 1000)) });
+    expect(long.fitted['checkpoint.capacityLoss']).toMatchObject({ source: 'default', n: 0 });
+    expect(long.params.checkpoint.capacityLoss).toBe(DEFAULT_FLUID_PARAMS.checkpoint.capacityLoss);
+  });
+
   it('says "default" for every parameter without data, and keeps its base value', () => {
     const c = calibrate({ job: 'iot', samples: simulated(8) });
     for (const k of ['checkpoint.baseMs', 'checkpoint.bytesPerSec', 'checkpoint.capacityLoss', 'savepoint.baseMs', 'relaunchSec', 'detectionSec.freeze', 'state.baseBytes']) {

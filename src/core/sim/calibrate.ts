@@ -5,6 +5,7 @@ import { boxLeastSquares } from '../models/linalg.js';
 import { fitCapacity, mape, physicalLatencyAt, physicalLatencyMs, physicalRecoverySec, type LatencySample } from '../models/regression.js';
 import { MIN_SAMPLES, type FailureSample } from '../profiling/samples.js';
 import { mean, median } from '../stats.js';
+import { checkpointCycle } from './fluid-models.js';
 import { checkParams, DEFAULT_FLUID_PARAMS, downtimeSec, reconfigurationOutageSec, restoreSec, type FluidParams } from './fluid-params.js';
 import type { FailureType } from '../failure-types.js';
 
@@ -182,7 +183,7 @@ export function calibrate(input: CalibrationInput): Calibration {
   fitWith('relaunchSec', points.outagesMs, MIN_FOR_MEDIAN, (xs) => Math.max(0, median(xs.map((o) => o.value)) / 1000 - (reconfigurationOutageSec(p, p.state.baseBytes) - p.relaunchSec)));
 
   checkParams(p);
-  return { job, sources: [samples?.name, ...runs.map((r) => r.name)].filter((s): s is string => s !== undefined), params: p, fitted, quality: quality(p, points) };
+  return { job, sources: [samples?.name, ...runs.map((r) => r.name)].filter((s): s is string => s !== undefined), params: p, fitted, quality: quality(p, points, fitted['checkpoint.capacityLoss']!.source === 'default' ? 0 : p.checkpoint.capacityLoss) };
 }
 
 type Setter = (path: string, value: number, from: readonly { source: string }[], note?: string) => void;
@@ -204,24 +205,44 @@ function fitCheckpoint(p: FluidParams, cps: readonly SizedDuration[], set: Sette
   tooFew('checkpoint.bytesPerSec', cps, MIN_SAMPLES, varies ? 'the durations do not grow with the state size' : 'the state sizes do not vary (by more than 10 %)');
 }
 
+/** The in-flight shares of the catch-ups must span this much for checkpoint.capacityLoss to be fitted. */
+const LOSS_SHARE_SPREAD = 0.5;
+const LOSS_GRID = Array.from({ length: 19 }, (_, i) => i * 0.05);
+
+/** The capacity a catch-up runs at: c · (1 − loss · the share of time a checkpoint is in flight), as the fluid job. */
+const catchUpCapacity = (p: FluidParams, capacityEps: number, loss: number, r: Pick<RecoveryPoint, 'throughputEps' | 'ciMs'>) =>
+  capacityEps * (1 - loss * checkpointCycle(p, r.throughputEps, r.ciMs).inFlightShare);
+
 /**
  * Capacity from the catch-ups: each failure's recovery is predicted by physicalRecoverySec with its
  * own downtime (detection + restart measured, else the calibrated one) and its source's φ, and the
  * capacity minimising the squared relative error is found by the models' 1-D capacity search.
+ * When the catch-ups ran with checkpoints in flight for shares of the time that differ by at least
+ * LOSS_SHARE_SPREAD (short intervals against long ones, by the checkpoint model just fitted), the
+ * capacity a checkpoint takes (checkpoint.capacityLoss) is fitted with it, on a 0.05 grid: a
+ * catch-up then runs at c · (1 − loss · share). Otherwise the loss keeps its base value and the fit
+ * assumes none.
  */
 function fitRecoveryCapacity(p: FluidParams, recovery: readonly RecoveryPoint[], set: Setter, tooFew: TooFew): void {
   const usable = recovery.filter((r) => r.throughputEps > 0 && r.recoverySec > 0);
   if (usable.length === 0) return;
   if (usable.length < MIN_SAMPLES) return tooFew('capacityEps', usable, MIN_SAMPLES);
   const downtime = (r: RecoveryPoint) => (r.detectionSec !== undefined && r.restartSec !== undefined ? r.detectionSec + r.restartSec : downtimeSec(p, r.failure, r.stateBytes ?? p.state.baseBytes));
-  const { capacityEps } = fitCapacity(usable, (cap) => {
-    const sse = usable.reduce((s, r) => s + ((physicalRecoverySec({ capacityEps: cap, downtimeSec: downtime(r), phi: r.phi }, r.throughputEps, r.ciMs) - r.recoverySec) / r.recoverySec) ** 2, 0);
-    return { ok: true, coef: [], sse };
-  });
+  const sse = (cap: number, loss: number) =>
+    usable.reduce((s, r) => s + ((physicalRecoverySec({ capacityEps: catchUpCapacity(p, cap, loss, r), downtimeSec: downtime(r), phi: r.phi }, r.throughputEps, r.ciMs) - r.recoverySec) / r.recoverySec) ** 2, 0);
+  const fitAt = (loss: number) => {
+    const { capacityEps } = fitCapacity(usable, (cap) => ({ ok: true, coef: [], sse: sse(cap, loss) }));
+    return { loss, capacityEps, sse: sse(capacityEps, loss) };
+  };
+  const shares = usable.map((r) => checkpointCycle(p, r.throughputEps, r.ciMs).inFlightShare);
+  const lossFitted = Math.max(...shares) - Math.min(...shares) >= LOSS_SHARE_SPREAD;
+  const best = lossFitted ? LOSS_GRID.map(fitAt).reduce((a, b) => (b.sse < a.sse ? b : a)) : fitAt(0);
   const maxEps = Math.max(...usable.map((r) => r.throughputEps));
-  if (capacityEps > 100 * maxEps) return tooFew('capacityEps', usable, MIN_SAMPLES, 'the recoveries show no catch-up to place it (best fit above 100× the highest throughput)');
+  if (best.capacityEps > 100 * maxEps) return tooFew('capacityEps', usable, MIN_SAMPLES, 'the recoveries show no catch-up to place it (best fit above 100× the highest throughput)');
   const phis = [...new Set(usable.map((r) => `φ = ${r.phi} (${r.source})`))];
-  set('capacityEps', capacityEps, usable, `catch-up with the input since the last checkpoint replayed: ${phis.join(', ')}`);
+  set('capacityEps', best.capacityEps, usable, `catch-up with the input since the last checkpoint replayed: ${phis.join(', ')}`);
+  const spread = `checkpoints in flight ${Math.round(100 * Math.min(...shares))}–${Math.round(100 * Math.max(...shares))} % of the time during the catch-ups`;
+  if (lossFitted) set('checkpoint.capacityLoss', best.loss, usable, `fitted with capacityEps: ${spread}`);
 }
 
 /** The latency equation at the calibrated capacity, by the physical latency model's least squares. */
@@ -234,13 +255,14 @@ function fitLatency(p: FluidParams, latency: readonly LatencyPoint[], set: Sette
   (['baseMs', 'perCiMs', 'queueMsEps'] as const).forEach((k, i) => set(`latency.${k}`, r.coef[i]!, below));
 }
 
-function quality(p: FluidParams, points: Points): CalibrationQuality {
+/** How well the calibrated closed forms reproduce the measurements; `loss`: the capacity loss the recovery fit assumed (0 unless fitted). */
+function quality(p: FluidParams, points: Points, loss: number): CalibrationQuality {
   const recovery = points.recovery.map((r) => ({
     source: r.source,
     ciMs: r.ciMs,
     throughputEps: r.throughputEps,
     measuredSec: r.recoverySec,
-    predictedSec: physicalRecoverySec({ capacityEps: p.capacityEps, downtimeSec: downtimeSec(p, r.failure, r.stateBytes ?? p.state.baseBytes), phi: r.phi }, r.throughputEps, r.ciMs),
+    predictedSec: physicalRecoverySec({ capacityEps: catchUpCapacity(p, p.capacityEps, loss, r), downtimeSec: downtimeSec(p, r.failure, r.stateBytes ?? p.state.baseBytes), phi: r.phi }, r.throughputEps, r.ciMs),
   }));
   const latency = points.latency.filter((l) => l.throughputEps < p.capacityEps);
   const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
