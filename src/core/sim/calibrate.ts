@@ -209,9 +209,8 @@ function fitCheckpoint(p: FluidParams, cps: readonly SizedDuration[], set: Sette
 const LOSS_SHARE_SPREAD = 0.5;
 const LOSS_GRID = Array.from({ length: 19 }, (_, i) => i * 0.05);
 
-/** The capacity a catch-up runs at: c · (1 − loss · the share of time a checkpoint is in flight), as the fluid job. */
-const catchUpCapacity = (p: FluidParams, capacityEps: number, loss: number, r: Pick<RecoveryPoint, 'throughputEps' | 'ciMs'>) =>
-  capacityEps * (1 - loss * checkpointCycle(p, r.throughputEps, r.ciMs).inFlightShare);
+/** The share of a catch-up's time with a checkpoint in flight, by the fluid job's checkpoint cycle. */
+const inFlightShare = (p: FluidParams, r: Pick<RecoveryPoint, 'throughputEps' | 'ciMs'>) => checkpointCycle(p, r.throughputEps, r.ciMs).inFlightShare;
 
 /**
  * Capacity from the catch-ups: each failure's recovery is predicted by physicalRecoverySec with its
@@ -228,13 +227,14 @@ function fitRecoveryCapacity(p: FluidParams, recovery: readonly RecoveryPoint[],
   if (usable.length === 0) return;
   if (usable.length < MIN_SAMPLES) return tooFew('capacityEps', usable, MIN_SAMPLES);
   const downtime = (r: RecoveryPoint) => (r.detectionSec !== undefined && r.restartSec !== undefined ? r.detectionSec + r.restartSec : downtimeSec(p, r.failure, r.stateBytes ?? p.state.baseBytes));
+  const shares = usable.map((r) => inFlightShare(p, r));
+  // A catch-up runs at c · (1 − loss · share), as the fluid job.
   const sse = (cap: number, loss: number) =>
-    usable.reduce((s, r) => s + ((physicalRecoverySec({ capacityEps: catchUpCapacity(p, cap, loss, r), downtimeSec: downtime(r), phi: r.phi }, r.throughputEps, r.ciMs) - r.recoverySec) / r.recoverySec) ** 2, 0);
+    usable.reduce((s, r, i) => s + ((physicalRecoverySec({ capacityEps: cap * (1 - loss * shares[i]!), downtimeSec: downtime(r), phi: r.phi }, r.throughputEps, r.ciMs) - r.recoverySec) / r.recoverySec) ** 2, 0);
   const fitAt = (loss: number) => {
     const { capacityEps } = fitCapacity(usable, (cap) => ({ ok: true, coef: [], sse: sse(cap, loss) }));
     return { loss, capacityEps, sse: sse(capacityEps, loss) };
   };
-  const shares = usable.map((r) => checkpointCycle(p, r.throughputEps, r.ciMs).inFlightShare);
   const lossFitted = Math.max(...shares) - Math.min(...shares) >= LOSS_SHARE_SPREAD;
   const best = lossFitted ? LOSS_GRID.map(fitAt).reduce((a, b) => (b.sse < a.sse ? b : a)) : fitAt(0);
   const maxEps = Math.max(...usable.map((r) => r.throughputEps));
@@ -262,7 +262,7 @@ function quality(p: FluidParams, points: Points, loss: number): CalibrationQuali
     ciMs: r.ciMs,
     throughputEps: r.throughputEps,
     measuredSec: r.recoverySec,
-    predictedSec: physicalRecoverySec({ capacityEps: catchUpCapacity(p, p.capacityEps, loss, r), downtimeSec: downtimeSec(p, r.failure, r.stateBytes ?? p.state.baseBytes), phi: r.phi }, r.throughputEps, r.ciMs),
+    predictedSec: physicalRecoverySec({ capacityEps: p.capacityEps * (1 - loss * inFlightShare(p, r)), downtimeSec: downtimeSec(p, r.failure, r.stateBytes ?? p.state.baseBytes), phi: r.phi }, r.throughputEps, r.ciMs),
   }));
   const latency = points.latency.filter((l) => l.throughputEps < p.capacityEps);
   const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);

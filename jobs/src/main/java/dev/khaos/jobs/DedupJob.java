@@ -38,7 +38,7 @@ import org.apache.flink.util.Collector;
  * small. With {@code --state-attributes N} (default 0: one byte array) the same bytes are kept as a
  * map of N named string attributes, as a job that keeps the parsed record does: each snapshot of
  * the heap state backend then serializes every string of every entry, so a checkpoint costs CPU in
- * proportion to the state (issue 19: where a short interval costs the job capacity).
+ * proportion to the state (measured: docs/profile.md, "Where a short interval costs").
  *
  * <p>Input {@code {"id":"c-3f9a1c-000000042","user":"u-0042","ts":1732480000123}}: a retry has
  * the same id and user and its own send time as {@code ts}. Output, per id and retention, the
@@ -89,6 +89,8 @@ public final class DedupJob {
         /** The payload as bytes (attributes 0) or as named attributes: one of the two is used. */
         private transient ValueState<byte[]> seen;
         private transient ValueState<Map<String, String>> seenAttributes;
+        /** Whichever of the two is used. */
+        private transient ValueState<?> remembered;
         private transient Counter firsts;
         private transient Counter duplicates;
 
@@ -105,13 +107,14 @@ public final class DedupJob {
             } else {
                 seenAttributes = getRuntimeContext().getState(new ValueStateDescriptor<>("seen-attributes", Types.MAP(Types.STRING, Types.STRING)));
             }
+            remembered = attributes == 0 ? seen : seenAttributes;
             firsts = getRuntimeContext().getMetricGroup().counter("firstOccurrences");
             duplicates = getRuntimeContext().getMetricGroup().counter("duplicatesDropped");
         }
 
         @Override
         public void processElement(Click click, Context ctx, Collector<FirstClick> out) throws Exception {
-            if ((attributes == 0 ? seen.value() : seenAttributes.value()) != null) {
+            if (remembered.value() != null) {
                 duplicates.inc();
                 return;
             }
@@ -127,7 +130,7 @@ public final class DedupJob {
 
         @Override
         public void onTimer(long timestamp, OnTimerContext ctx, Collector<FirstClick> out) {
-            (attributes == 0 ? seen : seenAttributes).clear();
+            remembered.clear();
         }
 
         static byte[] payload(String id, int bytes) {
