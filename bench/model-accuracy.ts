@@ -114,7 +114,7 @@ for (const n of sizes) {
     const test: FailureSample[] = order.slice(n).map((i) => samples[i]!);
     for (const v of variants) {
       try {
-        const m = fitOne(v.variant.training(samplesOf(train, v.kind)), v.kind, v.model);
+        const m = fitOne(v.variant.training(samplesOf(train, v.kind)), v.kind, v.model, v.variant.options);
         const held = samplesOf(test, v.kind);
         const observed = held.map((s) => (v.kind === 'recovery' ? s.recoverySec : s.latencyMs!));
         (acc[v.label] ??= []).push(1 - mape(observed, held.map((s) => m.predict(s.throughputEps, s.ciMs))));

@@ -21,7 +21,7 @@ describe('khaos models', () => {
     const { code, out } = await run('compare', '--samples', fixture, '--json');
     expect(code).toBe(0);
     const r = JSON.parse(out);
-    expect(r.models.map((m: { name: string }) => m.name)).toEqual(['linear', 'physical', 'physical-no-phases']);
+    expect(r.models.map((m: { name: string }) => m.name)).toEqual(['linear', 'physical', 'physical-no-phases', 'physical-ckpt-cost']);
     expect(r.chosen.latency).toBe('physical');
   });
 

@@ -213,12 +213,51 @@ describe('prediction intervals', () => {
   });
 });
 
+describe('the checkpoint cost', () => {
+  // Full checkpoints of a state that grows with the rate: each costs the processing of 0.4 s of input.
+  const truth = { ...truthR, downtimeSec: 8, checkpointCostSec: 0.4 };
+  const costly = () => {
+    const out: FailureSample[] = [];
+    for (const ciMs of [1000, 5000, 15_000, 30_000]) for (const t of [3000, 5700, 7000, 8500]) out.push({ ciMs, throughputEps: t, recoverySec: physicalRecoverySec(truth, t, ciMs) });
+    return out;
+  };
+
+  it('slows a catch-up at short intervals: recovery is no longer monotone in the interval near capacity', () => {
+    const at7000 = [1000, 5000, 30_000].map((ci) => physicalRecoverySec(truth, 7000, ci));
+    expect(at7000[0]).toBeLessThan(PREDICTION_CEILING.recovery);
+    expect(at7000[0]).toBeGreaterThan(2 * at7000[1]!);
+    expect(at7000[2]).toBeGreaterThan(at7000[1]!);
+    expect(physicalRecoverySec(truth, 3000, 1000)).toBeLessThan(physicalRecoverySec(truth, 3000, 30_000));
+    // 0.4 s × 8,500 ev/s lost every second leaves 6,600 ev/s: below the input, it never drains.
+    expect(physicalRecoverySec(truth, 8500, 1000)).toBe(PREDICTION_CEILING.recovery);
+    expect(physicalRecoverySec({ ...truth, checkpointCostSec: 0.1 }, 8500, 1000)).toBeLessThan(PREDICTION_CEILING.recovery);
+  });
+
+  it('is fitted back by the physical-ckpt-cost variant, and a model file without it predicts as before', () => {
+    const samples = costly().filter((s) => s.recoverySec < PREDICTION_CEILING.recovery);
+    const fitted = fitModels(samples, 7).recovery;
+    const withCost = fitted.find((m) => m.variant === 'physical-ckpt-cost')!;
+    expect(withCost.coefficients.checkpointCostSec).toBeCloseTo(0.4, 2);
+    expect(withCost.coefficients.capacityEps).toBeCloseTo(10_000, -1);
+    expect(withCost.fit.mape).toBeLessThan(1e-3);
+    // The plain equation cannot bend back up at 1 s.
+    expect(fitted.find((m) => m.variant === 'physical')!.fit.mape).toBeGreaterThan(0.05);
+    expect(buildModel('physical', 'recovery', { capacityEps: 10_000, downtimeSec: 20, phi: 0.9 }).predict(5000, 1000)).toBeCloseTo(physicalRecoverySec(truthR, 5000, 1000), 9);
+  });
+
+  it('stays at 0 where checkpoints cost nothing', () => {
+    const m = fitOne(physicalData(), 'recovery', 'physical', { checkpointCost: true });
+    expect(m.coefficients.checkpointCostSec).toBeLessThan(1e-2);
+    expect(m.coefficients.capacityEps).toBeCloseTo(truthR.capacityEps, -1);
+  });
+});
+
 describe('compareModels', () => {
   it('compares every variant that applies on the simulated fixture and chooses a physical one', () => {
     const samples = parseSamplesCsv(simulatedFixtureCsv(), 'fixture');
     const r = compareModels(samples, 42);
     // The fixture has phase columns and no repeats: no median variants.
-    expect(r.models.map((m) => m.name)).toEqual(['linear', 'physical', 'physical-no-phases']);
+    expect(r.models.map((m) => m.name)).toEqual(['linear', 'physical', 'physical-no-phases', 'physical-ckpt-cost']);
     expect(r.models[2]!.latency).toBeUndefined();
     expect(Object.keys(r.models[0]!.recovery!)).toEqual(['cvMape', 'r2', 'coefficients']);
     expect(r.chosen.latency).toBe('physical');
@@ -246,8 +285,8 @@ describe('compareModels', () => {
     const seen: { done: number; total: number }[] = [];
     fitModels(samples, 42, (p) => seen.push(p));
     const total = seen[0]!.total;
-    // 63 samples: 10 folds + the fit on all, for 3 recovery and 2 latency variants.
-    expect(total).toBe(5 * 11);
+    // 63 samples: 10 folds + the fit on all, for 4 recovery and 2 latency variants.
+    expect(total).toBe(6 * 11);
     expect(seen.map((p) => p.done)).toEqual([...seen.map((p) => p.done)].sort((a, b) => a - b));
     expect(seen.at(-1)!.done).toBe(total);
   });

@@ -88,7 +88,7 @@ describe('buildProfileReport', () => {
     const rows = tableRows(md, 'Models');
     const compare = rows.filter((r) => /^\| (linear|physical)/.test(r));
     // Every variant of variants.ts that applies: these failures carry their phases, not repeats.
-    expect(compare.filter((r) => r.includes('| recovery |')).map((r) => r.split('|')[1]!.trim().replace(' (chosen)', ''))).toEqual(['linear', 'physical', 'physical-no-phases']);
+    expect(compare.filter((r) => r.includes('| recovery |')).map((r) => r.split('|')[1]!.trim().replace(' (chosen)', ''))).toEqual(['linear', 'physical', 'physical-no-phases', 'physical-ckpt-cost']);
     expect(compare.filter((r) => r.includes('| latency |'))).toHaveLength(2);
     expect(md).toContain('cross-validated leave-one-out');
     // Data drawn from the physical equations: a physical model wins, and predicts well.

@@ -92,6 +92,19 @@ describe('calibrate', () => {
     expect(long.params.checkpoint.capacityLoss).toBe(DEFAULT_FLUID_PARAMS.checkpoint.capacityLoss);
   });
 
+  it('fits a state that grows with the input (a retention), and a constant one where the input does not vary', () => {
+    // 20 MB + 18 kB per event/s of input: the dedup job's 30 s × 600 B retention.
+    const at = (throughputEps: number, ciMs: number) => ({ ciMs, throughputEps, recoverySec: 10 + throughputEps / 1000, stateBytes: 20e6 + 18_000 * throughputEps });
+    const samples = [3600, 6900, 10_200].flatMap((eps) => [1000, 30_000].map((ci) => at(eps, ci)));
+    const c = calibrate({ job: 'dedup', samples: { name: 'samples:retention.csv', failure: 'kill', phi: 1, samples } });
+    near(c.params.state.baseBytes, 20e6, 1e-6);
+    near(c.params.state.bytesPerEvent * c.params.state.windowSec, 18_000, 1e-6);
+    expect(c.fitted['state.bytesPerEvent']).toMatchObject({ source: 'samples:retention.csv', n: 6, note: expect.stringContaining('18000 B per event/s') });
+    const flat = calibrate({ job: 'dedup', samples: { name: 'samples:one-load.csv', failure: 'kill', phi: 1, samples: samples.filter((x) => x.throughputEps === 6900).concat(at(6900, 5000)) } });
+    expect(flat.params.state.baseBytes).toBe(20e6 + 18_000 * 6900);
+    expect(flat.fitted['state.bytesPerEvent']).toMatchObject({ source: 'default', n: 0 });
+  });
+
   it('says "default" for every parameter without data, and keeps its base value', () => {
     const c = calibrate({ job: 'iot', samples: simulated(8) });
     for (const k of ['checkpoint.baseMs', 'checkpoint.bytesPerSec', 'checkpoint.capacityLoss', 'savepoint.baseMs', 'relaunchSec', 'detectionSec.freeze', 'state.baseBytes']) {
@@ -161,7 +174,9 @@ describe('calibrate', () => {
     near(p.restartSec, 9.49, 0.01);
     expect(p.capacityEps).toBeGreaterThan(3235); // above the highest throughput profiled
     expect(p.capacityEps).toBeLessThan(100_000);
-    near(p.state.baseBytes, 983_219, 0.001);
+    // The IoT job's state grows with its input too (0.09–2.4 MB from 2 to 3,235 ev/s): 0.55 MB + 318 B per event/s.
+    near(p.state.baseBytes, 545_560, 0.001);
+    near(p.state.bytesPerEvent * p.state.windowSec, 318.5, 0.01);
     expect(p.checkpoint.bytesPerSec).toBeGreaterThan(1e6);
     expect(p.latency.baseMs).toBeGreaterThan(500);
     expect(p.latency.baseMs).toBeLessThan(1500);

@@ -77,6 +77,8 @@ export interface Candidate {
   model: ModelName;
   /** The samples the equation is fitted on, from a training set (all the samples, or a fold's). */
   training(samples: readonly FailureSample[]): readonly FailureSample[];
+  /** How the equation is fitted, when not plainly. */
+  options?: FitOptions;
 }
 
 /** The equation `name` on the samples as they are. */
@@ -115,6 +117,17 @@ export interface PhysicalRecovery {
   downtimeSec: number;
   /** Time since the last completed checkpoint at the failure, as a fraction of the CI, in [0, 1]. */
   phi: number;
+  /**
+   * What each checkpoint costs, as the processing of this many seconds of input (0 when absent):
+   * a job whose state grows with its input rate λ (a retention, a window) writes it every CI, and
+   * loses `checkpointCostSec · λ / CI` events/s of its capacity while it catches up.
+   */
+  checkpointCostSec?: number;
+}
+
+/** The capacity left to a catch-up at this input and interval, after what checkpoints take (events/s). */
+export function catchUpCapacityEps(p: Pick<PhysicalRecovery, 'capacityEps' | 'checkpointCostSec'>, throughputEps: number, ciMs: number): number {
+  return p.capacityEps - ((p.checkpointCostSec ?? 0) * throughputEps) / (ciMs / 1000);
 }
 
 /**
@@ -125,13 +138,16 @@ export interface PhysicalRecovery {
  *
  * with λ the input rate, D = detection + restart and restore, and φ·CI the input since the last
  * completed checkpoint that must be replayed (φ ≈ 1 for the worst-case injection just before a
- * checkpoint is due, ≈ 0.5 for random timing). At λ ≥ capacity the backlog never drains: the
- * result is {@link PREDICTION_CEILING}.recovery, as it is whenever the formula exceeds it.
+ * checkpoint is due, ≈ 0.5 for random timing). With a checkpoint cost the capacity is the one left
+ * to the catch-up ({@link catchUpCapacityEps}), so a short interval can recover slower than a long
+ * one near capacity (docs/profile.md, the full-checkpoint physics). At λ ≥ that capacity the backlog
+ * never drains: the result is {@link PREDICTION_CEILING}.recovery, as it is whenever the formula exceeds it.
  */
 export function physicalRecoverySec(p: PhysicalRecovery, throughputEps: number, ciMs: number): number {
   const ceiling = PREDICTION_CEILING.recovery;
-  if (throughputEps >= p.capacityEps) return ceiling;
-  const r = (p.downtimeSec * p.capacityEps + p.phi * throughputEps * (ciMs / 1000)) / (p.capacityEps - throughputEps);
+  const capacityEps = catchUpCapacityEps(p, throughputEps, ciMs);
+  if (throughputEps >= capacityEps) return ceiling;
+  const r = (p.downtimeSec * capacityEps + p.phi * throughputEps * (ciMs / 1000)) / (capacityEps - throughputEps);
   return Math.min(ceiling, r);
 }
 
@@ -173,7 +189,8 @@ export function buildModel(name: ModelName, kind: ModelKind, coefficients: Recor
   let predict: (throughputEps: number, ciMs: number) => number;
   if (name === 'linear') predict = (t, ci) => at('intercept') + at('perThroughputEps') * t + at('perCiMs') * ci;
   else if (kind === 'recovery') {
-    const p = { capacityEps: at('capacityEps'), downtimeSec: at('downtimeSec'), phi: at('phi') };
+    // checkpointCostSec is optional: model files fitted without it predict as before.
+    const p = { capacityEps: at('capacityEps'), downtimeSec: at('downtimeSec'), phi: at('phi'), checkpointCostSec: c.checkpointCostSec ?? 0 };
     predict = (t, ci) => physicalRecoverySec(p, t, ci);
   } else {
     const p = { capacityEps: at('capacityEps'), baseMs: at('baseMs'), perCiMs: at('perCiMs'), queueMsEps: at('queueMsEps') };
@@ -216,7 +233,7 @@ function relativeWeights(y: readonly number[]): Float64Array {
  * Nelder–Mead or Levenberg–Marquardt search, cannot stop in a poor local minimum of the linear
  * parameters or need a starting point.
  */
-export function fitCapacity(samples: readonly { throughputEps: number }[], solveAt: (capacityEps: number) => LeastSquaresOutcome): { capacityEps: number; coef: number[] } {
+export function fitCapacity(samples: readonly { throughputEps: number }[], solveAt: (capacityEps: number) => LeastSquaresOutcome): { capacityEps: number; coef: number[]; sse: number } {
   const maxEps = samples.reduce((m, s) => Math.max(m, s.throughputEps), -Infinity);
   if (!(maxEps > 0)) throw badInput('needs samples with throughput above 0 to place its capacity', 'profile failures at several load levels');
   const capacityOf = (t: number) => maxEps * (1 + Math.exp(t));
@@ -232,45 +249,77 @@ export function fitCapacity(samples: readonly { throughputEps: number }[], solve
   const capacityEps = capacityOf(best.x);
   const r = solveAt(capacityEps);
   if (!r.ok) throw badInput('cannot be fitted: the samples do not vary throughput and checkpoint interval enough', 'profile several throughputs at each of at least two checkpoint intervals');
-  return { capacityEps, coef: r.coef };
+  return { capacityEps, coef: r.coef, sse: r.sse };
 }
 
+
+/** How a physical fit is done, beyond its equation and samples (a candidate's choice, variants.ts). */
+export interface FitOptions {
+  /** Fit the recovery equation's checkpoint cost ({@link PhysicalRecovery}.checkpointCostSec) too; otherwise it is 0. */
+  checkpointCost?: boolean;
+}
+
+/** The checkpoint costs searched, s of input per checkpoint (log scale; 0 is tried apart). */
+const CHECKPOINT_COST_RANGE_SEC = [1e-3, 100] as const;
 
 /**
  * The physical recovery model ({@link physicalRecoverySec}). Capacity, φ ∈ [0, 1] and D ≥ 0 are
  * fitted; when at least {@link MIN_SAMPLES} samples carry both detection_s and restart_s, detection
  * and restart are their means (reported as `detectionSec`, `restartSec`) and only capacity and φ
- * are fitted.
+ * are fitted. With `checkpointCost`, the cost k ≥ 0 is searched too, one more dimension outside
+ * the capacity's (k = 0 is the plain fit, so the cost is kept only where it lowers the error).
  */
-function fitPhysicalRecovery(samples: readonly FailureSample[]): Model {
+function fitPhysicalRecovery(samples: readonly FailureSample[], opts: FitOptions = {}): Model {
   const y = samples.map((s) => s.recoverySec);
   const w = relativeWeights(y);
   const phased = samples.filter((s) => s.detectionSec !== undefined && s.restartSec !== undefined);
   const measured = phased.length >= MIN_SAMPLES ? { detectionSec: mean(phased.map((s) => s.detectionSec!)), restartSec: mean(phased.map((s) => s.restartSec!)) } : undefined;
-  // R = D · cap/(cap − λ) + φ · λ·CI/(cap − λ): linear in D and φ at a fixed capacity. Rows go
-  // straight into the reduced problem, so a capacity costs one pass and no row arrays.
   const n = samples.length;
-  const solveAt = (cap: number): LeastSquaresOutcome => {
-    if (measured) {
-      const d = measured.detectionSec + measured.restartSec;
-      const reduced = reduceRows(n, 1, (i, row) => {
-        const s = samples[i]!;
-        row[0] = ((s.throughputEps * s.ciMs) / 1000 / (cap - s.throughputEps)) * w[i]!;
-        return (y[i]! - (d * cap) / (cap - s.throughputEps)) * w[i]!;
+  // At a cost k each sample's catch-up capacity is cap − k·λ/CI: the capacity search keeps cap
+  // above λ + k·λ/CI (its "throughput" below), so every catch-up drains.
+  const fitAtCost = (k: number) => {
+    const lost = samples.map((s) => (k * s.throughputEps) / (s.ciMs / 1000));
+    // R = D · capL/(capL − λ) + φ · λ·CI/(capL − λ), capL = cap − lost: linear in D and φ at a fixed
+    // capacity. Rows go straight into the reduced problem, so a capacity costs one pass and no row arrays.
+    const solveAt = (cap: number): LeastSquaresOutcome => {
+      const left = (i: number) => cap - lost[i]!;
+      const replay = (i: number) => ((samples[i]!.throughputEps * samples[i]!.ciMs) / 1000 / (left(i) - samples[i]!.throughputEps)) * w[i]!;
+      const downtimeFactor = (i: number) => left(i) / (left(i) - samples[i]!.throughputEps);
+      if (measured) {
+        const d = measured.detectionSec + measured.restartSec;
+        const reduced = reduceRows(n, 1, (i, row) => {
+          row[0] = replay(i);
+          return (y[i]! - d * downtimeFactor(i)) * w[i]!;
+        });
+        const r = boxLeastSquares(reduced, [], [0], [1]);
+        return r.ok ? { ...r, coef: [d, r.coef[0]!] } : r;
+      }
+      const reduced = reduceRows(n, 2, (i, row) => {
+        row[0] = downtimeFactor(i) * w[i]!;
+        row[1] = replay(i);
+        return y[i]! * w[i]!;
       });
-      const r = boxLeastSquares(reduced, [], [0], [1]);
-      return r.ok ? { ...r, coef: [d, r.coef[0]!] } : r;
-    }
-    const reduced = reduceRows(n, 2, (i, row) => {
-      const s = samples[i]!;
-      row[0] = (cap / (cap - s.throughputEps)) * w[i]!;
-      row[1] = ((s.throughputEps * s.ciMs) / 1000 / (cap - s.throughputEps)) * w[i]!;
-      return y[i]! * w[i]!;
-    });
-    return boxLeastSquares(reduced, [], [0, 0], [Infinity, 1]);
+      return boxLeastSquares(reduced, [], [0, 0], [Infinity, 1]);
+    };
+    return { k, ...fitCapacity(samples.map((s, i) => ({ throughputEps: s.throughputEps + lost[i]! })), solveAt) };
   };
-  const { capacityEps, coef } = fitCapacity(samples, solveAt);
-  return buildModel('physical', 'recovery', { capacityEps, downtimeSec: coef[0]!, phi: coef[1]!, ...(measured ?? {}) });
+  let best = fitAtCost(0);
+  if (opts.checkpointCost) {
+    const sseAt = (lnK: number) => {
+      try {
+        return fitAtCost(Math.exp(lnK)).sse;
+      } catch (e) {
+        if (e instanceof KhaosError && e.kind === 'bad-input') return Infinity;
+        throw e;
+      }
+    };
+    const [lo, hi] = CHECKPOINT_COST_RANGE_SEC;
+    const found = minimiseScalar(sseAt, Math.log(lo), Math.log(hi), { gridPoints: 30, tol: 1e-6 });
+    if (found.fx < best.sse) best = fitAtCost(Math.exp(found.x));
+  }
+  const coefficients: Record<string, number> = { capacityEps: best.capacityEps, downtimeSec: best.coef[0]!, phi: best.coef[1]!, ...measured };
+  if (opts.checkpointCost) coefficients.checkpointCostSec = best.k;
+  return buildModel('physical', 'recovery', coefficients);
 }
 
 /**
@@ -303,12 +352,12 @@ function fitPhysicalLatency(samples: readonly LatencySample[]): Model {
 }
 
 /** Fits one model to all the samples, without statistics. Throws `bad-input` when the samples cannot determine it. */
-export function fitOne(all: readonly FailureSample[], kind: ModelKind, name: ModelName): Model {
+export function fitOne(all: readonly FailureSample[], kind: ModelKind, name: ModelName, opts: FitOptions = {}): Model {
   const samples = samplesOf(all, kind);
   if (samples.length < MIN_SAMPLES) throw badInput(`fitting needs at least ${MIN_SAMPLES} samples, got ${samples.length}${samples.length < all.length ? ` with a latency (of ${all.length})` : ''}`, 'profile more failures');
   try {
     if (name === 'linear') return fitLinear(samples, kind);
-    return kind === 'recovery' ? fitPhysicalRecovery(samples) : fitPhysicalLatency(samples.filter(hasLatency));
+    return kind === 'recovery' ? fitPhysicalRecovery(samples, opts) : fitPhysicalLatency(samples.filter(hasLatency));
   } catch (e) {
     if (e instanceof KhaosError && e.kind === 'bad-input') throw new KhaosError('bad-input', `${name} ${kind} model: ${e.message}`, e.hint, { cause: e });
     throw e;
@@ -379,7 +428,7 @@ export function crossValidate(all: readonly FailureSample[], kind: ModelKind, wh
     for (const i of fold) held[i] = 0;
     let model: Model;
     try {
-      model = fitOne(candidate.training(training), kind, candidate.model);
+      model = fitOne(candidate.training(training), kind, candidate.model, candidate.options);
     } catch (e) {
       if (e instanceof KhaosError && e.kind === 'bad-input') {
         failedFolds++;
@@ -413,7 +462,7 @@ export function fitModel(all: readonly FailureSample[], kind: ModelKind, what: M
   const samples = samplesOf(all, kind);
   const candidate = candidateOf(what);
   // From `all`, so that fitOne's message can say how many samples lacked a latency.
-  const model = fitOne(candidate.training(all), kind, candidate.model);
+  const model = fitOne(candidate.training(all), kind, candidate.model, candidate.options);
   const fit = fitStats(
     samples.map((s) => targetOf(s, kind)),
     samples.map((s) => model.predict(s.throughputEps, s.ciMs)),

@@ -27,6 +27,8 @@ const hasPhases = (xs: readonly FailureSample[]) => xs.filter(withPhases).length
  * repeats, and would only fit the plain equations a second time.
  */
 const hasRepeats = (xs: readonly FailureSample[]) => repeatGroups(xs).length * 2 <= xs.length;
+/** A checkpoint cost is told apart from the capacity only where one load was failed at more than one interval. */
+const hasTwoIntervals = (xs: readonly FailureSample[]) => new Set(xs.map((s) => s.ciMs)).size >= 2;
 const dropPhases = (xs: readonly FailureSample[]): FailureSample[] => xs.map(({ detectionSec: _d, restartSec: _r, ...rest }) => rest);
 
 const base: ModelVariant[] = [
@@ -39,6 +41,15 @@ const base: ModelVariant[] = [
     description: 'physical recovery with its downtime fitted rather than taken from detection_s + restart_s (the measured phases can miss what the fit sees)',
     appliesTo: hasPhases,
     training: dropPhases,
+  },
+  {
+    id: 'physical-ckpt-cost',
+    model: 'physical',
+    kinds: ['recovery'],
+    description: 'physical recovery, downtime fitted, with the capacity a checkpoint takes from the catch-up (checkpointCostSec: a short interval near capacity recovers slowly when every checkpoint writes a state that grows with the rate)',
+    appliesTo: hasTwoIntervals,
+    training: dropPhases,
+    options: { checkpointCost: true },
   },
 ];
 
@@ -57,6 +68,7 @@ export const MODEL_VARIANTS: readonly ModelVariant[] = [
       description: `${v.id} fitted on the median of each group of repeats (median-of-k)`,
       appliesTo: (xs) => v.appliesTo(xs) && hasRepeats(xs),
       training: (xs) => v.training(medianOfRepeats(xs)),
+      ...(v.options ? { options: v.options } : {}),
     }),
   ),
 ];

@@ -121,8 +121,8 @@ interface Points {
   latency: LatencyPoint[];
   checkpoints: SizedDuration[];
   savepoints: SizedDuration[];
-  /** State sizes: of the checkpoints restored (samples) and completed (runs), bytes. */
-  states: Measured<{ value: number }>[];
+  /** State sizes: of the checkpoints restored (samples, with the input they were taken at) and completed (runs), bytes. */
+  states: Measured<{ value: number; throughputEps?: number }>[];
   outagesMs: Measured<{ value: number }>[];
 }
 
@@ -165,8 +165,7 @@ export function calibrate(input: CalibrationInput): Calibration {
     const measured = points.recovery.filter((r) => r.failure === type && r.detectionSec !== undefined);
     fitWith(`detectionSec.${type}`, measured, MIN_FOR_MEDIAN, (xs) => median(xs.map((r) => r.detectionSec!)));
   }
-  // State: the median size measured (constant: bytesPerEvent keeps its base value).
-  fitWith('state.baseBytes', points.states, MIN_FOR_MEDIAN, (xs) => median(xs.map((s) => s.value)));
+  fitState(p, points.states, set, tooFew);
   fitCheckpoint(p, points.checkpoints, set, tooFew);
   // Restart: the median restart phase, which includes the restore (restore.* is not separable from it).
   const restarts = points.recovery.filter((r) => r.restartSec !== undefined);
@@ -188,6 +187,28 @@ export function calibrate(input: CalibrationInput): Calibration {
 
 type Setter = (path: string, value: number, from: readonly { source: string }[], note?: string) => void;
 type TooFew = (path: string, from: readonly unknown[], need: number, why?: string) => void;
+
+/**
+ * State = baseBytes + bytesPerEvent · (events of the last windowSec), by least squares on the
+ * input each size was measured at, when those inputs vary and the state grows with them (a
+ * retention or a window: what a full checkpoint writes at a peak); else the median size, constant
+ * (bytesPerEvent keeps its base value). windowSec is not fitted: the base's, which the per-event
+ * figure is divided by, so the fitted state at an input is the same whatever it is.
+ */
+function fitState(p: FluidParams, states: Points['states'], set: Setter, tooFew: TooFew): void {
+  if (states.length === 0) return;
+  if (states.length < MIN_FOR_MEDIAN) return tooFew('state.baseBytes', states, MIN_FOR_MEDIAN);
+  const rated = states.filter((s): s is typeof s & { throughputEps: number } => s.throughputEps !== undefined);
+  const eps = rated.map((s) => s.throughputEps);
+  const varies = rated.length >= MIN_SAMPLES && Math.max(...eps) - Math.min(...eps) > 0.1 * median(eps);
+  const line = varies ? boxLeastSquares(rated.map((s) => [1, s.throughputEps]), rated.map((s) => s.value), [0, 0], [Infinity, Infinity]) : undefined;
+  if (line?.ok && line.coef[1]! > 0) {
+    set('state.baseBytes', line.coef[0]!, rated);
+    set('state.bytesPerEvent', line.coef[1]! / p.state.windowSec, rated, `the state grows by ${Math.round(line.coef[1]!)} B per event/s of input (over state.windowSec ${p.state.windowSec} s)`);
+    return;
+  }
+  set('state.baseBytes', median(states.map((s) => s.value)), states);
+}
 
 /** Checkpoint duration = baseMs + 1000·size/bytesPerSec by least squares when sizes vary and the duration grows with them; else baseMs alone (the median). */
 function fitCheckpoint(p: FluidParams, cps: readonly SizedDuration[], set: Setter, tooFew: TooFew): void {
@@ -322,7 +343,7 @@ function collect(samples: SampleSource | undefined, runs: readonly RunSource[]):
     const source = samples!.name;
     points.recovery.push({ source, failure: samples!.failure, phi: samples!.phi, ciMs: s.ciMs, throughputEps: s.throughputEps, recoverySec: s.recoverySec, detectionSec: s.detectionSec, restartSec: s.restartSec, stateBytes: s.stateBytes });
     if (s.latencyMs !== undefined) points.latency.push({ source, ciMs: s.ciMs, throughputEps: s.throughputEps, latencyMs: s.latencyMs });
-    if (s.stateBytes !== undefined) points.states.push({ source, value: s.stateBytes });
+    if (s.stateBytes !== undefined) points.states.push({ source, value: s.stateBytes, throughputEps: s.throughputEps });
     if (s.stateBytes !== undefined && s.checkpointMs !== undefined) points.checkpoints.push({ source, stateBytes: s.stateBytes, durationMs: s.checkpointMs });
   }
   for (const { name: source, runs: rs } of runs) for (const r of rs) collectRun(source, r, points);
