@@ -53,7 +53,7 @@ console.log(`config: latencyTarget ${o.latencyTargetMs} ms, recoveryTarget ${o.r
 if (!same) process.exitCode = 1;
 
 const TRACES = ['nyc_taxi.csv', 'Twitter_volume_AAPL.csv', 'elb_request_count_8c0756.csv', 'wiki_en_5min.csv'];
-const LEVELS = [0.7, 0.8, 0.82, 0.85, 0.88];
+const LEVELS = [0.7, 0.8, 0.85, 0.9, 0.95, 1];
 console.log(`share of simulated seconds above ${LEVELS.map((l) => `${Math.round(l * 100)} %`).join(' / ')} of capacity (maximum at ${c.replay.peakRateEps} ev/s, compression ${c.replay.compression}):`);
 for (const t of TRACES) {
   const rates = simulationRates(loadTrace(t), c.replay);

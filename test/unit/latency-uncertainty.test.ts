@@ -35,19 +35,27 @@ describe('latency correction and its uncertainty (khaos+)', () => {
     expect(caughtUp.ratios).toEqual([1.1, 0.9, 1.2]);
   });
 
-  it('judges a candidate by the share of recent ratios that put it over the target', () => {
+  it('judges a candidate by the share of the horizon each recent ratio puts it over the target', () => {
     const share = latencyOverShare([0.9, 1.0, 1.1, 1.2], 4700);
-    // 4 000 ms raw: over 4 700 only at ×1.2 (4 800) → 1 in 4.
-    expect(share(4000, 4200)).toBe(0.25);
-    // 4 500 ms raw: ×1.1 and ×1.2 put it over → 2 in 4: the edge of the target counts about half.
-    expect(share(4500, 4725)).toBe(0.5);
+    const part = (v: number) => (v > 4700 ? 1 - (4700 / v) ** 10 : 0);
+    // 4 000 ms raw: over 4 700 only at ×1.2 (4 800, 2 % over: a fifth of the horizon), a quarter of the ratios.
+    expect(share(4000, 4200)).toBeCloseTo(part(4800) / 4, 12);
+    expect(part(4800)).toBeCloseTo(0.19, 2);
+    // 4 500 ms raw: ×1.1 and ×1.2 put it over.
+    expect(share(4500, 4725)).toBeCloseTo((part(4950) + part(5400)) / 4, 12);
     expect(share(3000, 3150)).toBe(0);
-    expect(share(6000, 6300)).toBe(1);
+    // Far over at every ratio: nearly all of the horizon; and more over counts more.
+    expect(share(12_000, 12_600)).toBeGreaterThan(0.99);
+    expect(share(6000, 6300)).toBeGreaterThan(share(5500, 5775));
   });
 
-  it('with fewer than 3 ratios, the corrected prediction alone decides', () => {
+  it('with fewer than 3 ratios, the corrected prediction alone decides: 0 within the target, rising with the excess', () => {
     const share = latencyOverShare([1.05, 0.95], 4700);
     expect(share(4600, 4600)).toBe(0);
-    expect(share(4600, 4800)).toBe(1);
+    expect(share(4600, 4700)).toBe(0);
+    // 2 % over: over it a fifth of the horizon; 7 %: about half; 25 %: most of it.
+    expect(share(4600, 4800)).toBeCloseTo(0.19, 2);
+    expect(share(4600, 4700 * 1.07)).toBeCloseTo(0.49, 2);
+    expect(share(4600, 4700 * 1.25)).toBeCloseTo(0.89, 2);
   });
 });

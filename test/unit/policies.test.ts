@@ -381,15 +381,16 @@ describe('khaos+', () => {
       expect(decide('khaos+', both, { ...targets, objective: 'minimax' }).decision.toIntervalMs).toBe(33_000);
       const out = decide('khaos+', both, targets);
       expect(out.decision).toMatchObject({ action: 'change', toIntervalMs: 75_000 });
-      // At 60 s: 3600 s of latency over 500 ms + (265 − 120) s of recovery for the one failure counted; at 75 s: 0 + (325 − 120).
-      expect(out.decision.reason).toContain('60 s → 75 s: expected violation 3745 s → 205 s over 60 min (1.0 expected failure(s), MTBF 24 h prior, no failure seen yet)');
+      // At 60 s: 560 ms is 12 % over 500 ms, over it for 1 − (500/560)^10 = 68 % of the hour (2440.9 s of latency)
+      // + (265 − 120) s of recovery for the one failure counted; at 75 s: 0 + (325 − 120).
+      expect(out.decision.reason).toContain('60 s → 75 s: expected violation 2585.9 s → 205 s over 60 min (1.0 expected failure(s), MTBF 24 h prior, no failure seen yet)');
     });
 
     it('gives the latency target up when failures are frequent enough that recovery excess costs more', () => {
       // MTBF 1 min: 60 failures an hour, each 205 s over at 75 s (12 300 s) against 3600 s of latency at 23 s.
       const out = decide('khaos+', both, { ...targets, mtbfMs: 60_000 });
       expect(out.decision).toMatchObject({ action: 'change', toIntervalMs: 23_000 });
-      expect(out.decision.reason).toMatch(/expected violation \d+ s → 3600 s over 60 min \(60\.0 expected failure\(s\), MTBF 60 s configured\)/);
+      expect(out.decision.reason).toMatch(/expected violation [\d.]+ s → 3488\.9 s over 60 min \(60\.0 expected failure\(s\), MTBF 60 s configured\)/);
     });
 
     it('among candidates within both targets, balances their margins as the minimax does', () => {
@@ -424,10 +425,10 @@ describe('khaos+', () => {
       // Against the 14.17 s outage: MTBF 10 min over 60 min is 6 failures × 2.33 s = 14.0 s (not enough); MTBF 9 min, 6.67 × 2.33 s = 15.6 s.
       expect(decide('khaos+', obs({ intervalMs: 36_000 }), { hysteresis: 0, mtbfMs: 600_000 }, { actuator: 'restart' }).decision.action).toBe('keep');
       expect(decide('khaos+', obs({ intervalMs: 36_000 }), { hysteresis: 0, mtbfMs: 540_000 }, { actuator: 'restart' }).decision.action).toBe('change');
-      // Latency over target at 15 s, within at 30 s: an hour of violation avoided.
+      // Latency 8 % over target at 15 s (over it for 1 − (500/540)^10 = 54 % of the hour), within at 30 s.
       const lat = decide('khaos+', obs({ intervalMs: 15_000 }), {}, { actuator: 'restart' });
       expect(lat.decision).toMatchObject({ action: 'change', toIntervalMs: 30_000 });
-      expect(lat.decision.reason).toMatch(/avoids 3600 s of violations/);
+      expect(lat.decision.reason).toMatch(/avoids 1932\.5 s of violations/);
     });
 
     it('counts catch-up as 0 without a capacity, and says so', () => {
