@@ -1,5 +1,5 @@
 // The target rule of the headline scenario (examples/evaluate.yaml, issue 19), computed: the fluid
-// model's steady-state p99 from committed output (fluidLatencyMs) and its recovery from a kill
+// model's steady-state p99 (fluidLatencyMs: its latency parameters say which latency, see the config) and its recovery from a kill
 // just before a checkpoint completes (fluidRecoverySec, φ = 1) for each static interval of the
 // config at loads of 30-95 % of capacity, and the targets the rule gives: the middle static
 // interval at RULE_LOAD of capacity. Checks that the config's control targets are those, rounded.
@@ -39,7 +39,7 @@ const recoveryS = (eps: number, ci: number) => fluidRecoverySec(p, downtimeSec(p
 const show = (x: number) => (x >= 86_400 ? 'never' : x.toFixed(1));
 
 console.log(`SIMULATED: the fluid model of ${path.relative(process.cwd(), flags.config!)} (capacity ${p.capacityEps} ev/s)`);
-console.log(`p99 latency from committed output, s | recovery from a kill at φ = 1, s; columns: the static intervals ${statics.map((s) => `${s / 1000} s`).join(', ')}`);
+console.log(`steady-state p99 latency (the config's latency parameters), s | recovery from a kill at φ = 1, s; columns: the static intervals ${statics.map((s) => `${s / 1000} s`).join(', ')}`);
 for (const load of LOADS) {
   const eps = load * p.capacityEps;
   console.log(`${String(Math.round(load * 100)).padStart(3)} % | ${statics.map((s) => show(latencyS(eps, s)).padStart(6)).join(' ')} | ${statics.map((s) => show(recoveryS(eps, s)).padStart(6)).join(' ')}`);

@@ -359,7 +359,7 @@ export const configSchema = z
         objective: z
           .enum(['expected-violation', 'minimax'])
           .default('expected-violation')
-          .describe('khaos+: how candidate intervals are ranked: expected-violation = the violation seconds expected over costHorizon (latency over target for the whole horizon, recovery beyond target once per expected failure; ties go to the minimax); minimax = 2·max(latency/target, recovery/target) alone (the original objective)'),
+          .describe('khaos+: how candidate intervals are ranked: expected-violation = the violation seconds expected over costHorizon (latency over target for a share of the horizon that grows with its excess, recovery beyond target once per expected failure; ties go to the minimax); minimax = 2·max(latency/target, recovery/target) alone (the original objective)'),
         hysteresis: z.number().min(0).max(0.9).default(0.1).describe('khaos+: a change must improve the objective by this fraction'),
         maxChanges: z.number().int().min(1).max(1000).default(4).describe('khaos+: at most this many changes per rateWindow'),
         rateWindow: duration('3600s', 'khaos+: window of the change rate limit'),

@@ -26,6 +26,24 @@ describe('the load oracle (SIMULATED)', () => {
     expect(before(run(1350.5), 1350)).toEqual(before(run(2400.5), 1350));
   });
 
+  it('on a tie, leaves the least backlog: at a peak where every candidate is over the latency target, not the interval whose checkpoints leave less capacity than the input', () => {
+    // The headline scenario's full checkpoints (examples/evaluate.yaml) at 90 % of capacity: the
+    // gauge is over 700 ms at every interval, and a 1 s interval keeps a checkpoint of ~310 MB in
+    // flight all the time, which leaves 10,700 ev/s of 16,000: its backlog grows without end.
+    // (SIMULATED, wiki_en_5min.csv: the oracle went to 1 s at 19,140 s and stayed there.)
+    const params = { ...DEFAULT_FLUID_PARAMS, capacityEps: 17_872, state: { baseBytes: 9.3e6, bytesPerEvent: 313.85, windowSec: 60 }, checkpoint: { baseMs: 211, bytesPerSec: 2.39e8, capacityLoss: 0.4, latencyMs: 80 }, latency: { baseMs: 21.3, perCiMs: 0.00045, queueMsEps: 1_579_500 } };
+    // The minutes of wiki_en_5min.csv where it happened, as steps: a peak that goes above capacity.
+    const steps: [number, number][] = [[600, 14_000], [60, 15_251], [60, 14_927], [60, 15_490], [120, 16_590], [180, 17_173], [120, 15_995], [900, 15_000]];
+    const flat = steps.flatMap(([n, eps]) => new Array<number>(n).fill(eps));
+    const q = { latencyTargetMs: 700, recoveryTargetS: 205, latencyWindowSec: 1 };
+    const o = { ...oracle, windowSec: 60, candidatesMs: [1000, 15_000, 60_000], latencyTargetMs: 700, recoveryTargetS: 205, failuresPerSec: 0 };
+    const run = simulate({ ratesEps: flat, params, actuator: 'paced', initialIntervalMs: 15_000, qos: q, oracle: o });
+    const at = (ms: number) => simulate({ ratesEps: flat, params, actuator: 'paced', initialIntervalMs: ms, qos: q });
+    expect(at(15_000).qos.violationSeconds.latency).toBeGreaterThan(300);
+    expect(run.qos.violationSeconds.latency).toBeLessThanOrEqual(Math.min(at(15_000).qos.violationSeconds.latency, at(60_000).qos.violationSeconds.latency));
+    expect(run.changes.filter((c) => c.toMs === 1000 && c.atSec > 60)).toEqual([]);
+  });
+
   it('runs with the paced actuator and no policy only', () => {
     expect(() => simulate({ ratesEps: rates, actuator: 'restart', initialIntervalMs: 60_000, oracle })).toThrow(/the load oracle chooses the interval itself/);
     expect(() => simulate({ ratesEps: rates, policy: 'khaos+', actuator: 'paced', initialIntervalMs: 60_000, oracle })).toThrow(/the load oracle chooses the interval itself/);

@@ -23,7 +23,8 @@ import { baselineOf, newSeries, PHASE_INDEX, recordSecond, RUNNING_REPORTED, ste
  * when failures come can do no better in expectation than weighing them by their rate; one that
  * knows the load no better than exactly. It is greedy, window by window (the interval chosen now
  * also shapes the state later windows start from), and it chooses among `candidatesMs` only, so
- * it is a reference limit rather than a proven optimum. Changes are free (paced), and it asks for
+ * it is a reference limit rather than a proven optimum. Ties go to the interval that leaves the
+ * least backlog at the window's end without a failure, then to the shorter. Changes are free (paced), and it asks for
  * a checkpoint right after each recovery, as khaos+ does.
  */
 export interface OracleOptions {
@@ -53,7 +54,7 @@ export function oracleInterval(job: FluidState, from: number, rates: ArrayLike<n
   const failAt = from + Math.floor(W / 2);
   const lambda = o.failuresPerSec * o.windowSec;
   const totals = newStepTotals();
-  let best: { intervalMs: number; score: number; latency: number; extra: number } | undefined;
+  let best: { intervalMs: number; score: number; latency: number; extra: number; backlog: number } | undefined;
   for (const c of o.candidatesMs) {
     // Without a failure, to the failure's second; then a copy fails there, and both go on.
     const calm = structuredClone(job);
@@ -100,8 +101,12 @@ export function oracleInterval(job: FluidState, from: number, rates: ArrayLike<n
       for (let k = failAt - from; k < W; k++) if (calmSecond(k)) latency++;
     }
     const score = latency + lambda * extra;
-    if (!best || score < best.score) best = { intervalMs: c, score, latency, extra };
+    // On a tie, the least backlog left at the window's end without a failure: an interval whose
+    // checkpoints take more capacity than the input leaves builds a backlog that violates nothing
+    // within the window but every second of the windows after it (a greedy choice, window by window).
+    const backlog = a.backlog[W - 1] ?? 0;
+    if (!best || score < best.score || (score === best.score && backlog < best.backlog)) best = { intervalMs: c, score, latency, extra, backlog };
   }
   const b = best!;
-  return { intervalMs: b.intervalMs, reason: `oracle: ${b.latency} latency s ahead without a failure, ${b.extra} more with one in the window's middle (weight ${lambda.toPrecision(2)})` };
+  return { intervalMs: b.intervalMs, reason: `oracle: ${b.latency} latency s ahead without a failure, ${b.extra} more with one in the window's middle (weight ${lambda.toPrecision(2)}), backlog ${Math.round(b.backlog)} at the window's end` };
 }
