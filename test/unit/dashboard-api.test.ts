@@ -47,7 +47,7 @@ describe('dashboard API over the records of a real controller on the fake platfo
   beforeAll(async () => {
     await controlledRunWithKill(store, 'khaos+', 'run-1', { config: { job: { kind: 'iot' }, control: { options: { latencyTargetMs: 1000, recoveryTargetS: 20 } } } });
     store.setRunStatus('run-1', 'running'); // as while the controller runs (its owner pid is this process)
-  });
+  }, 60_000); // a 120 s controlled run on the fake clock: 3-10 s of CPU, more on a busy machine
 
   it('lists the run as live, and gives its series, checkpoints, the failure with its measured recovery, and each decision with its reason', async () => {
     const { get } = dashboard(store);

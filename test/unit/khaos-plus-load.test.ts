@@ -5,7 +5,7 @@ import { DEFAULT_POLICY_OPTIONS, initialPolicyState, type ActuatorKind, type Obs
 import { downtimeSec, fluidParams } from '../../src/core/sim/fluid-params.js';
 import { fluidControlModels, fluidLatencyMs, fluidRecoverySec } from '../../src/core/sim/fluid-models.js';
 
-// The simulated dedup job of examples/evaluate.yaml: at 1 s its checkpoints leave ~9 000 ev/s.
+// The simulated dedup job of examples/evaluate.yaml before its rebuild (git show ccb037b:examples/evaluate.yaml): at 1 s its checkpoints leave ~9 000 ev/s.
 const params = fluidParams({
   capacityEps: 10_000,
   state: { baseBytes: 0, bytesPerEvent: 324, windowSec: 60 },
