@@ -252,7 +252,6 @@ export function fitCapacity(samples: readonly { throughputEps: number }[], solve
   return { capacityEps, coef: r.coef, sse: r.sse };
 }
 
-
 /** How a physical fit is done, beyond its equation and samples (a candidate's choice, variants.ts). */
 export interface FitOptions {
   /** Fit the recovery equation's checkpoint cost ({@link PhysicalRecovery}.checkpointCostSec) too; otherwise it is 0. */
