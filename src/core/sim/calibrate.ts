@@ -188,6 +188,16 @@ export function calibrate(input: CalibrationInput): Calibration {
 type Setter = (path: string, value: number, from: readonly { source: string }[], note?: string) => void;
 type TooFew = (path: string, from: readonly unknown[], need: number, why?: string) => void;
 
+/** At least MIN_SAMPLES values, spread by more than 10 % of their median: enough to fit a slope on. */
+const variesEnough = (xs: readonly number[]) => xs.length >= MIN_SAMPLES && Math.max(...xs) - Math.min(...xs) > 0.1 * median(xs);
+
+/** y = base + slope·x by least squares (both ≥ 0) where x varies enough and y grows with it; else undefined. */
+function risingLine(xs: readonly number[], ys: readonly number[]): { base: number; slope: number } | undefined {
+  if (!variesEnough(xs)) return undefined;
+  const line = boxLeastSquares(xs.map((x) => [1, x]), ys, [0, 0], [Infinity, Infinity]);
+  return line.ok && line.coef[1]! > 0 ? { base: line.coef[0]!, slope: line.coef[1]! } : undefined;
+}
+
 /**
  * State = baseBytes + bytesPerEvent · (events of the last windowSec), by least squares on the
  * input each size was measured at, when those inputs vary and the state grows with them (a
@@ -199,12 +209,10 @@ function fitState(p: FluidParams, states: Points['states'], set: Setter, tooFew:
   if (states.length === 0) return;
   if (states.length < MIN_FOR_MEDIAN) return tooFew('state.baseBytes', states, MIN_FOR_MEDIAN);
   const rated = states.filter((s): s is typeof s & { throughputEps: number } => s.throughputEps !== undefined);
-  const eps = rated.map((s) => s.throughputEps);
-  const varies = rated.length >= MIN_SAMPLES && Math.max(...eps) - Math.min(...eps) > 0.1 * median(eps);
-  const line = varies ? boxLeastSquares(rated.map((s) => [1, s.throughputEps]), rated.map((s) => s.value), [0, 0], [Infinity, Infinity]) : undefined;
-  if (line?.ok && line.coef[1]! > 0) {
-    set('state.baseBytes', line.coef[0]!, rated);
-    set('state.bytesPerEvent', line.coef[1]! / p.state.windowSec, rated, `the state grows by ${Math.round(line.coef[1]!)} B per event/s of input (over state.windowSec ${p.state.windowSec} s)`);
+  const line = risingLine(rated.map((s) => s.throughputEps), rated.map((s) => s.value));
+  if (line) {
+    set('state.baseBytes', line.base, rated);
+    set('state.bytesPerEvent', line.slope / p.state.windowSec, rated, `the state grows by ${Math.round(line.slope)} B per event/s of input (over state.windowSec ${p.state.windowSec} s)`);
     return;
   }
   set('state.baseBytes', median(states.map((s) => s.value)), states);
@@ -215,11 +223,11 @@ function fitCheckpoint(p: FluidParams, cps: readonly SizedDuration[], set: Sette
   if (cps.length === 0) return;
   if (cps.length < MIN_FOR_MEDIAN) return tooFew('checkpoint.baseMs', cps, MIN_FOR_MEDIAN);
   const sizes = cps.map((c) => c.stateBytes);
-  const varies = cps.length >= MIN_SAMPLES && Math.max(...sizes) - Math.min(...sizes) > 0.1 * median(sizes);
-  const line = varies ? boxLeastSquares(cps.map((c) => [1, c.stateBytes]), cps.map((c) => c.durationMs), [0, 0], [Infinity, Infinity]) : undefined;
-  if (line?.ok && line.coef[1]! > 0) {
-    set('checkpoint.baseMs', line.coef[0]!, cps);
-    set('checkpoint.bytesPerSec', 1000 / line.coef[1]!, cps);
+  const varies = variesEnough(sizes);
+  const line = risingLine(sizes, cps.map((c) => c.durationMs));
+  if (line) {
+    set('checkpoint.baseMs', line.base, cps);
+    set('checkpoint.bytesPerSec', 1000 / line.slope, cps);
     return;
   }
   set('checkpoint.baseMs', median(cps.map((c) => Math.max(0, c.durationMs - (1000 * c.stateBytes) / p.checkpoint.bytesPerSec))), cps);
