@@ -30,7 +30,7 @@ says so. See docs/evaluate.md, "Calibration".`;
 interface CalibrateFlags {
   job?: string;
   profile?: string;
-  samples?: string;
+  samples?: string[];
   phi?: string;
   runs?: string[];
   json?: boolean;
@@ -43,9 +43,9 @@ export function addSimCommand(parent: Command, io: CliIo, openStore: () => Profi
     job: `the job measured: ${JOB_KINDS.join(', ')} (required)`,
   })
     .option('--profile <id>', 'a stored profile (`khaos profile list`): its recovered failures')
-    .option('--samples <file.csv>', 'failure measurements instead of a profile (header ci_ms,throughput_eps,latency_ms,recovery_s; optional detection_s,restart_s,catchup_s,state_bytes,checkpoint_ms)')
+    .option('--samples <file.csv>', 'failure measurements instead of a profile (header ci_ms,throughput_eps,latency_ms,recovery_s; optional detection_s,restart_s,catchup_s,state_bytes,checkpoint_ms); repeatable: the files are fitted as one', collect)
     .option('--phi <x>', 'with --samples: time since the last checkpoint at the injections, as a fraction of the interval (default 0.5; 1 for a before-checkpoint profile)')
-    .option('--runs <file>', 'runs.json of a real-stack `khaos evaluate` (repeatable)', (v: string, prev?: string[]) => [...(prev ?? []), v])
+    .option('--runs <file>', 'runs.json of a real-stack `khaos evaluate` (repeatable)', collect)
     .option('--json', 'print the stored record as JSON, nothing else');
   act(calibrateCmd, (f: CalibrateFlags) => withStore(openStore, (store) => calibrateCommand(store, f, io)));
   act(withConfigOptions(sim.command('calibrations').description('the stored calibrations, newest first'), ['job'], { job: `only those of this job (${JOB_KINDS.join(', ')})` }).option('--json', 'print the records as JSON'), (f: { job?: string; json?: boolean }) =>
@@ -71,6 +71,11 @@ export function addSimCommand(parent: Command, io: CliIo, openStore: () => Profi
 /** `khaos sim …` on its own (`args` are the words after `sim`), as the CLI runs it, on the store `openStore` opens; returns the exit code. */
 export function simCommand(args: string[], io: Partial<CliIo>, openStore?: () => ProfileStore): Promise<number> {
   return runAlone((program, cliIo) => addSimCommand(program, cliIo, openStore), ['sim', ...args], processIo(io));
+}
+
+/** A repeatable option's values, in the order given. */
+function collect(v: string, prev?: string[]): string[] {
+  return [...(prev ?? []), v];
 }
 
 function withStore<T>(openStore: () => ProfileStore, body: (store: ProfileStore) => T): T {
@@ -104,8 +109,8 @@ function calibrateCommand(store: ProfileStore, f: CalibrateFlags, io: CliIo): nu
     const plan = profile.plan;
     samples = { name: `profile:${profile.id}`, job: plan.job, failure: plan.failure, phi: PHI_OF_TIMING[plan.timing], samples: recoveredSamples(store.measurements(profile.id), plan.aggregate) };
   } else if (f.samples !== undefined) {
-    const file = f.samples;
-    samples = { name: `samples:${file}`, failure: 'kill', phi, samples: parseSamplesCsv(readText(file, 'samples file'), file) };
+    const files = f.samples;
+    samples = { name: `samples:${files.join('+')}`, failure: 'kill', phi, samples: files.flatMap((file) => parseSamplesCsv(readText(file, 'samples file'), file)) };
   }
   const runs = (f.runs ?? []).map((file) => ({ name: `runs:${file}`, runs: parseRunsJson(readText(file, 'runs file'), file) }));
   const record = store.saveCalibration({ ...calibrate({ job, samples, runs }), createdAtMs: Date.now() });

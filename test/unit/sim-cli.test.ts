@@ -9,6 +9,7 @@ import { fullMeasurement, sampleProfile, sampleStep } from '../contract/profile-
 import { khaosIn } from '../support/khaos-cli.js';
 
 const fixture = path.resolve(__dirname, '..', 'fixtures', 'samples-measured-p20261124220731.csv');
+const fixtures = path.dirname(fixture);
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-sim-'));
 const previousHome = process.env.KHAOS_HOME;
 
@@ -60,6 +61,16 @@ describe('khaos sim', () => {
     const one = await khaos('sim', 'calibration', 'iot-v1', '--json');
     expect(JSON.parse(one.out)).toMatchObject({ id: 'iot-v1', sources: ['profile:p1'] });
     expect(await khaos('sim', 'calibration', 'iot-v9')).toMatchObject({ code: 2, err: expect.stringMatching(/no calibration "iot-v9"\n.*the calibrations are iot-v2, iot-v1/) });
+  });
+
+  it('calibrate --samples is repeatable: the files are fitted as one, and the source names both', async () => {
+    const files = ['p20261207195027', 'p20261207232059'].map((p) => path.join(fixtures, `samples-measured-${p}.csv`));
+    const r = await khaos('sim', 'calibrate', '--job', 'dedup', '--samples', files[0]!, '--samples', files[1]!, '--phi', '1', '--json');
+    expect(r.code, r.err).toBe(0);
+    const record = JSON.parse(r.out);
+    expect(record.sources).toEqual([`samples:${files.join('+')}`]);
+    expect(record.fitted['detectionSec.kill'].n).toBe(24);
+    expect(record.quality.recoveryMape).toBeGreaterThan(0);
   });
 
   it.each([

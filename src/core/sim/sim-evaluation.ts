@@ -118,7 +118,8 @@ export interface EvaluationPlan {
 export const ORACLE_GRID = 8;
 
 /**
- * The oracle of an evaluation: deciding as often as the policies evaluate, among the static
+ * The oracle of an evaluation: deciding as often as the policies evaluate, looking as far ahead as
+ * they forecast (control.forecastHorizon), among the static
  * intervals evaluated and ORACLE_GRID intervals spread geometrically over the policies' candidate
  * range (whole seconds), knowing the scenario's failure type and rate.
  */
@@ -128,6 +129,7 @@ export function oracleOptions(input: Pick<EvaluationInput, 'policies' | 'failure
   const statics = input.policies.flatMap((p) => (p.staticMs === undefined ? [] : [p.staticMs]));
   return {
     windowSec: Math.max(1, Math.round(o.evaluateEveryMs / 1000)),
+    lookaheadSec: Math.round((input.control?.forecast?.horizonMs ?? DEFAULT_CONTROL.forecast.horizonMs) / 1000),
     candidatesMs: [...new Set([...statics, ...grid])].sort((a, b) => a - b),
     failureType: input.failures.type,
     failuresPerSec: input.failures.perSchedule / durationSec,
