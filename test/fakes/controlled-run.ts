@@ -1,6 +1,7 @@
 import { builtInJob } from '../../src/core/jobs.js';
 import { taskManagerRunning } from '../../src/app/observe.js';
 import { runControlSession, type ControlSettings } from '../../src/app/control/session.js';
+import type { TickReport } from '../../src/app/control/controller.js';
 import type { PolicyOptions } from '../../src/core/control/policy.js';
 import { DEFAULT_SIMULATION, simulateSamples } from '../../src/core/models/simulated-samples.js';
 import { seededRandom } from '../../src/core/random.js';
@@ -44,12 +45,13 @@ export function withLiveGauge(flink: FlinkEngine): FlinkEngine {
 /**
  * A real control session of `policy` on the fake platform, models from simulated samples, one
  * TaskManager killed at +40 s, for `seconds` of the manual clock; recorded into `store`. The
- * records the dashboard and the control tests read.
+ * records the dashboard and the control tests read, and every tick's report.
  */
 export async function controlledRunWithKill(store: ControlStore, policy: string, runId: string, { seconds = 120, config = {} as unknown } = {}) {
   const { clock, platform, flink } = await fakeControlTarget();
   const samples = simulateSamples(DEFAULT_SIMULATION, 16, seededRandom(3));
   const logs: string[] = [];
+  const ticks: TickReport[] = [];
   const t0 = clock.now();
   let killed = false;
   const live = withLiveGauge(flink);
@@ -58,7 +60,8 @@ export async function controlledRunWithKill(store: ControlStore, policy: string,
     controlSettingsFor(policy),
     { startIntervalMs: 20_000, samples: { samples, source: 'simulated' }, config },
     () => clock.now() - t0 > seconds * 1000,
-    async () => {
+    async (r) => {
+      ticks.push(r);
       await platform.restartDeadTaskManagers('job');
       if (!killed && clock.now() - t0 > 40_000) {
         killed = true;
@@ -66,5 +69,5 @@ export async function controlledRunWithKill(store: ControlStore, policy: string,
       }
     },
   );
-  return { logs, clock, platform };
+  return { logs, clock, platform, ticks };
 }

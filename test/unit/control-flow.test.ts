@@ -118,12 +118,12 @@ describe('control session on the fake platform', { timeout: 30_000 }, () => {
   /** A session of `policy` with models from simulated samples, one TaskManager killed at +40 s. */
   async function killedOnce(policy: string, runId: string) {
     const store = new MemoryControlStore();
-    const { logs } = await controlledRunWithKill(store, policy, runId);
-    return { store, logs };
+    const { logs, ticks } = await controlledRunWithKill(store, policy, runId);
+    return { store, logs, ticks };
   }
 
   it('khaos+ with models: measures a production failure, learns from it and names the model version in each decision', async () => {
-    const { store } = await killedOnce('khaos+', 'r2');
+    const { store, ticks } = await killedOnce('khaos+', 'r2');
     const recoveries = store.events('r2', 'recovery');
     expect(store.events('r2', 'failure')).toHaveLength(1);
     expect(recoveries).toHaveLength(1);
@@ -134,6 +134,16 @@ describe('control session on the fake platform', { timeout: 30_000 }, () => {
     expect(ds[0]!.modelVersion).toMatch(/^samples:simulated#16$/);
     expect(ds.at(-1)!.modelVersion).toMatch(/^online:/);
     expect(ds.every((d) => d.reason.length > 0 && d.observation.atMs > 0)).toBe(true);
+    // For a window after the recovery ended, the window holds its catch-up: no evaluation on it.
+    const endTick = ticks.findIndex((t) => t.failure !== undefined);
+    expect(endTick).toBeGreaterThan(0);
+    const endedMs = ticks[endTick]!.observation.atMs;
+    const windowMs = settings('khaos+').windowMs;
+    const after = ticks.slice(endTick);
+    for (const t of after) expect(t.observation.windowHasRecovery, `tick at +${t.observation.atMs - endedMs} ms`).toBe(t.observation.atMs - endedMs < windowMs);
+    const held = after.filter((t) => t.observation.windowHasRecovery && !t.observation.recovering);
+    expect(held.length).toBeGreaterThan(10);
+    for (const t of held) expect(t.decision).toMatchObject({ action: 'wait', reason: expect.stringMatching(/window still holds its catch-up/) });
   });
 
   it('khaos keeps the models it started with, as the original (fitted once, never refitted), and says so', async () => {

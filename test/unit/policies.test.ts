@@ -114,6 +114,16 @@ describe.each(['khaos', 'khaos+'])('%s gating', (name) => {
     expect(decide(name, catchingUp).decision.action).toBe(name === 'khaos+' ? 'change' : 'wait');
   });
 
+  it('waits while the window still holds a recovery that has ended: its latencies are the catch-up\'s, not the interval\'s', () => {
+    const state = initialPolicyState();
+    // What the real stack showed: a window mean of 30 s latency over a 0.2 s prediction.
+    const out = decide(name, obs({ intervalMs: 15_000, latencyMs: 30_000, windowHasRecovery: true }), {}, {}, state);
+    expect(out.decision).toMatchObject({ action: 'wait', toIntervalMs: 15_000 });
+    expect(out.decision.reason).toMatch(/window still holds its catch-up/);
+    expect(out.state).toBe(state);
+    expect(decide(name, obs({ intervalMs: 15_000, windowHasRecovery: false })).decision.action).not.toBe('wait');
+  });
+
   it('waits until the job has been up minUptimeMs, saying how long remains', () => {
     const out = decide(name, obs({ intervalMs: 60_000, uptimeMs: 420_000 }));
     expect(out.decision.action).toBe('wait');

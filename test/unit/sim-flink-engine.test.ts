@@ -10,6 +10,7 @@ import { fluidControlModels } from '../../src/core/sim/fluid-models.js';
 import { ManualClock } from '../../src/adapters/sim/manual-clock.js';
 import { MemoryControlStore } from '../../src/adapters/memory/memory-control-store.js';
 import { SimFlinkEngine } from '../../src/adapters/sim/sim-flink-engine.js';
+import { withLiveGauge } from '../fakes/controlled-run.js';
 
 const HOUR = 3_600_000;
 
@@ -26,8 +27,11 @@ describe('SimFlinkEngine under the real controller (khaos+, paced)', () => {
     const engine = new SimFlinkEngine(clock, { params: DEFAULT_FLUID_PARAMS, rateEps, fallbackIntervalMs: 600_000 });
     const store = new MemoryControlStore();
     const pacer = new Pacer(engine, clock, 60_000);
+    // The fluid gauge is constant in steady state, and the controller takes a gauge that never moves
+    // over a window as stale (latency unknown, keep): a live gauge, as in the control tests. Without
+    // it the hour's only change was one made on the catch-up's window just after the recovery.
     const controller = new Controller(
-      { sampler: new JobSampler(engine, clock, { jobMetrics: true }), clock, store, policy: createPolicy('khaos+', config.control.options), actuator: pacer, pacer, models: fluidControlModels(DEFAULT_FLUID_PARAMS) },
+      { sampler: new JobSampler(withLiveGauge(engine), clock, { jobMetrics: true }), clock, store, policy: createPolicy('khaos+', config.control.options), actuator: pacer, pacer, models: fluidControlModels(DEFAULT_FLUID_PARAMS) },
       { runId: 'r', windowMs: config.control.windowMs, dryRun: false, recoveryTimeoutMs: config.control.recoveryTimeoutMs, forecast: { enabled: true, horizonMs: config.control.forecastHorizonMs, historyMs: config.control.forecastHistoryMs }, recovery: { baselineMs: config.control.windowMs, sustainMs: 50_000, sampleEveryMs: 10_000, slackSeconds: LAG_SLACK_SECONDS, requireRestart: true } },
       t0,
     );

@@ -151,6 +151,12 @@ describe('simulate: the real policies through the controller’s observation', (
     expect(at(endedAt - 1).recovering).toBe(true);
     expect(at(endedAt).recovering).toBe(false);
     expect(at(endedAt + 1)).toMatchObject({ recovering: false, recoveryJustEnded: false });
+    // The window holds the catch-up until a whole window has passed since the recovery ended.
+    const windowSec = DEFAULT_CONTROL.windowMs / 1000;
+    expect(before.windowHasRecovery).toBe(false);
+    expect(at(endedAt)).toMatchObject({ windowHasRecovery: true });
+    expect(at(endedAt + windowSec - 1)).toMatchObject({ windowHasRecovery: true });
+    expect(at(endedAt + windowSec)).toMatchObject({ windowHasRecovery: false });
   });
 
   it('khaos+ (paced) asks for a checkpoint right after a recovery, and the simulator takes it', () => {

@@ -80,6 +80,8 @@ export class Controller {
   private failure?: OpenFailure;
   private failuresSeen = 0;
   private runningSinceMs?: number;
+  /** When the last recovery ended (recovered, timed out, or an unseen restart settled), ms. */
+  private recoveryEndedMs?: number;
   private readonly startedMs: number;
   private lastDecision?: Decision;
   private lastEvaluatedDecision?: Decision;
@@ -147,6 +149,7 @@ export class Controller {
 
     let failure: TickReport['failure'];
     let recoveryJustEnded = false;
+    const wasOpen = this.failure !== undefined;
     if (this.failure) {
       const f = this.failure;
       const recovery = { ...this.settings.recovery, requireRestart: f.seenDown && this.settings.recovery.requireRestart };
@@ -178,6 +181,7 @@ export class Controller {
       }
     }
 
+    if (wasOpen && this.failure === undefined) this.recoveryEndedMs = now;
     const observation = this.observe(now, recoveryJustEnded);
     this.takeCommands(observation);
     const byPerson = operatorDecision(this.operator, observation.intervalMs);
@@ -272,6 +276,7 @@ export class Controller {
       lagRecords: last?.lag,
       recovering: this.failure !== undefined || last?.state !== 'RUNNING',
       recoveryJustEnded,
+      windowHasRecovery: this.recoveryEndedMs !== undefined && now - this.recoveryEndedMs < this.settings.windowMs,
     };
   }
 

@@ -82,6 +82,7 @@ export function weighedCandidates(all: readonly CandidatePrediction[], currentMs
 export const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
 
 export const RECOVERY_UNDER_WAY = 'a recovery is under way: the interval stays until it has ended';
+export const RECOVERY_IN_WINDOW = 'the last recovery ended less than a window ago: the window still holds its catch-up, not the interval, so evaluation waits';
 
 /** How a model-based policy evaluates: see notYet and modelPolicyStart. */
 export interface EvaluationWhen {
@@ -101,6 +102,10 @@ export interface EvaluationWhen {
  */
 export function notYet(obs: Observation, state: PolicyState, o: PolicyOptions, when: EvaluationWhen = {}): string | undefined {
   if (obs.recovering && !(when.duringCatchUp && obs.uptimeMs > 0)) return RECOVERY_UNDER_WAY;
+  // Measured on the real stack (examples/evaluate-dedup-real.yaml): an evaluation just after a
+  // recovery read the catch-up's latencies as the interval's, and its correction (observed /
+  // predicted, ~10^5) sent khaos+ to 1 s at the peak, the interval that catches up slowest.
+  if (obs.windowHasRecovery && !obs.recovering) return RECOVERY_IN_WINDOW;
   if (obs.uptimeMs < o.minUptimeMs) return `the job has been up ${dur(obs.uptimeMs)}, evaluation starts after ${dur(o.minUptimeMs)}: ${dur(o.minUptimeMs - obs.uptimeMs)} to go`;
   // No input yet (a job up before its replay starts): the models would judge a load of 0 ev/s and
   // move on that (the demo moved 10 s → 2 s at 0 ev/s before its replay began).

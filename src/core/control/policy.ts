@@ -55,6 +55,12 @@ export interface Observation {
    * backlog as well.
    */
   recoveryJustEnded?: boolean;
+  /**
+   * True while the observation window still holds seconds of a recovery that has ended: its
+   * latency and rates are of the catch-up (latencies of the replayed backlog, tens of seconds), not
+   * of the interval. Policies do not evaluate on such a window. Undefined: false.
+   */
+  windowHasRecovery?: boolean;
 }
 
 /** Memory a policy carries from one evaluation to the next (stored with each decision). */

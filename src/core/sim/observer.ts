@@ -62,6 +62,8 @@ export class SimObserver {
   private prev?: JobSample;
   private failure?: OpenFailure;
   private runningSinceMs?: number;
+  /** When the last recovery ended (recovered, timed out, or an unseen restart settled), ms. */
+  private recoveryEndedMs?: number;
   private lastCheckpointMs?: number;
 
   constructor(
@@ -145,6 +147,7 @@ export class SimObserver {
         this.failure = undefined;
       }
     }
+    if (f && !this.failure) this.recoveryEndedMs = now;
     this.prev = sample;
 
     while (this.windowStart < i && this.tMs[this.windowStart]! <= now - this.o.windowMs) this.windowStart++;
@@ -166,6 +169,7 @@ export class SimObserver {
       sample.lag,
       this.failure !== undefined || sample.state !== 'RUNNING',
       recoveryJustEnded,
+      this.recoveryEndedMs !== undefined && now - this.recoveryEndedMs < this.o.windowMs,
       forecast,
     );
   }
@@ -230,6 +234,7 @@ class SimObservation implements Observation {
     readonly lagRecords: number | undefined,
     readonly recovering: boolean,
     readonly recoveryJustEnded: boolean,
+    readonly windowHasRecovery: boolean,
     private readonly computeForecast: (() => number | undefined) | undefined,
   ) {}
 
