@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { evenIntervals, injectionOrder, injectionTarget, measureFailure, stepReplaySec, stepSchedule } from '../../src/core/profiling/profile-plan.js';
 import { seededRandom } from '../../src/core/random.js';
 import type { JobSample } from '../../src/core/profiling/recovery.js';
+import { mean } from '../../src/core/stats.js';
 
 describe('injectionTarget', () => {
   const base = { nowMs: 10_000, lastTriggerMs: 9000, intervalMs: 5000, leadMs: 500, rnd: seededRandom(1) };
@@ -35,6 +36,17 @@ describe('measureFailure', () => {
     const m = measureFailure(samples((i) => 500 + (i % 2) * 100), 19_500, opts);
     expect(m).toMatchObject({ throughputEps: 100, detectionSec: 0.5, restartSec: 4, catchupSec: 0, recoverySec: 4.5, outcome: 'recovered' });
     expect(m.latencyMs).toBeCloseTo((8 * 600 + 7 * 500) / 15); // samples 5..19: eight odd, seven even
+  });
+
+  it('leaves a fresh replica\'s cold start out of the latency baseline: its first 20 s (one-at-a-time: the baseline is its whole run)', () => {
+    // 40 s of a replica's run before the kill: p99 from 3 s falling to ~100 ms over its first 10 s.
+    const run: JobSample[] = Array.from({ length: 41 }, (_, i) => ({ tMs: 1000 + i * 1000, state: 'RUNNING', lag: 10, inputEps: 100, latencyP99Ms: i < 10 ? 3000 - i * 290 : 100 + (i % 2) * 10 }));
+    const fresh = measureFailure(run, 40_500, { ...opts, baselineMs: 40_000 });
+    expect(fresh.latencyMs).toBeCloseTo(mean(run.filter((s) => s.tMs >= 21_000 && s.tMs < 40_500).map((s) => s.latencyP99Ms!)));
+    expect(fresh.latencyMs).toBeLessThan(110);
+    // A series long before the baseline (the controller's history): the whole baseline counts.
+    const long: JobSample[] = [{ tMs: -60_000, state: 'RUNNING', lag: 10, inputEps: 100, latencyP99Ms: 100 }, ...run];
+    expect(measureFailure(long, 40_500, { ...opts, baselineMs: 40_000 }).latencyMs).toBeCloseTo(mean(run.filter((s) => s.tMs >= 500 && s.tMs < 40_500).map((s) => s.latencyP99Ms!)));
   });
 
   it('reports no latency when the gauge never moved over the baseline (a stale metric)', () => {

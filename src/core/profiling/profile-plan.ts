@@ -188,8 +188,28 @@ const meanOrNull = (xs: number[]) => (xs.length ? mean(xs) : null);
 const liveMean = (xs: number[]) => (xs.length > 2 && xs.every((x) => x === xs[0]) ? null : meanOrNull(xs));
 
 /**
+ * The first seconds of a replica's run that are no pre-failure baseline for latency: its JVMs start
+ * cold and the replay's first burst queues. Measured on the dedup job (examples/evaluate-dedup-real.yaml,
+ * the controller's 30 s window mean of the gauge's p99 every 5 s from the start): 593-1,471 ms at
+ * +5 s, 210-401 ms at +30 s, 119-196 ms at +35 s once the first 5 s left the window. With
+ * one-at-a-time injection the baseline is the replica's whole run before the kill (38 s): profiles
+ * p20261207221433 and p20261207232059 recorded 115-2,224 ms for a steady 100-250 ms. The same 20 s
+ * as evaluate.real.warmup's default.
+ */
+export const COLD_START_MS = 20_000;
+
+/** The baseline samples from COLD_START_MS after the series' first RUNNING sample on, when at least 3 are left; else all of them. */
+function warm(before: readonly JobSample[], series: readonly JobSample[]): readonly JobSample[] {
+  const start = series.find((s) => s.state === 'RUNNING')?.tMs;
+  if (start === undefined) return before;
+  const after = before.filter((s) => s.tMs >= start + COLD_START_MS);
+  return after.length >= 3 ? after : before;
+}
+
+/**
  * What one failure did to one replica, from its samples: pre-failure throughput and p99 latency
- * (means over the baseline window), and the recovery's phases. A recovery not complete by the
+ * (means over the baseline window; the latency leaves out the series' first COLD_START_MS when
+ * enough samples remain after them), and the recovery's phases. A recovery not complete by the
  * last sample is a timeout, or `unmeasured` when the job ran again but Flink's REST never served
  * the restarted job's metrics (they stayed frozen at the dead attempt's values).
  */
@@ -204,7 +224,7 @@ export function measureFailure(
   const recovered = t.recoveredAtMs !== undefined;
   return {
     throughputEps: meanOrNull(before.flatMap((s) => (s.inputEps === undefined ? [] : [s.inputEps]))),
-    latencyMs: liveMean(before.flatMap((s) => (s.latencyP99Ms === undefined ? [] : [s.latencyP99Ms]))),
+    latencyMs: liveMean(warm(before, samples).flatMap((s) => (s.latencyP99Ms === undefined ? [] : [s.latencyP99Ms]))),
     detectionSec: sec(injectedAtMs, t.detectedAtMs),
     restartSec: sec(t.detectedAtMs, t.runningAtMs),
     catchupSec: recovered ? sec(t.runningAtMs ?? injectedAtMs, t.recoveredAtMs) : undefined,
