@@ -114,6 +114,12 @@ describe.each(['khaos', 'khaos+'])('%s gating', (name) => {
     expect(decide(name, catchingUp).decision.action).toBe(name === 'khaos+' ? 'change' : 'wait');
   });
 
+  it('records no latency ratio from a catch-up: its latencies are the backlog\'s, and the next evaluations would carry them', () => {
+    // What the real stack showed: a window mean of 30 s of latency during a catch-up without a lag over the threshold.
+    const out = decide(name, obs({ intervalMs: 60_000, recovering: true, latencyMs: 30_000 }));
+    expect(out.state.latencyRatios).toEqual([]);
+  });
+
   it('waits while the window still holds a recovery that has ended: its latencies are the catch-up\'s, not the interval\'s', () => {
     const state = initialPolicyState();
     // What the real stack showed: a window mean of 30 s latency over a 0.2 s prediction.
